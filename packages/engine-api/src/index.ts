@@ -1,0 +1,193 @@
+/**
+ * The engine interface: everything Berth needs from a place that runs containers.
+ * Engines pass Berth's own types only; no engine SDK type crosses this boundary.
+ * Optional capabilities are optional methods (Kysely's dialect habit).
+ */
+import type { Duplex } from 'node:stream';
+
+/** Labels Berth puts on every container it owns. */
+export const labelKeys = {
+  instance: 'berth.instance',
+  service: 'berth.service',
+  project: 'berth.project',
+  env: 'berth.env',
+  release: 'berth.release',
+  container: 'berth.container',
+} as const;
+
+export interface PortPublish {
+  containerPort: number;
+  /** Host address to publish on; Berth uses 127.0.0.1. */
+  hostIp: string;
+  /** 0 lets the engine choose a free port. */
+  hostPort: number;
+}
+
+export interface ContainerCreateSpec {
+  name: string;
+  image: string;
+  /** Replaces the image's entrypoint when set. */
+  command?: string[];
+  /** Replaces the image's CMD when set. */
+  args?: string[];
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  ports: PortPublish[];
+  /** CPU limit in cores. */
+  cpu?: number;
+  memoryMiB?: number;
+  /** uid[:gid] or a user name; undefined = the image's user. */
+  user?: string;
+  workingDir?: string;
+  /** Network to attach to; undefined = the engine's default. */
+  network?: string;
+}
+
+export type ObservedState = 'created' | 'running' | 'paused' | 'exited' | 'unknown';
+
+/** What the engine says about one container right now. */
+export interface ContainerObservation {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  state: ObservedState;
+  image: string;
+  /** Digest of the image (sha256:...) when known. */
+  imageDigest: string | null;
+  ip: string | null;
+  /** Published ports: container port → "hostIp:hostPort". */
+  ports: Record<string, string>;
+  node: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  exitCode: number | null;
+  /** True when the engine knows the kernel OOM-killed it (never on cgroup v1 Podman; see exit 137). */
+  oomKilled: boolean;
+  memoryLimitBytes: number | null;
+}
+
+export interface ImageInfo {
+  id: string;
+  /** Repo digest (sha256:...) when the image came from a registry; otherwise the image id. */
+  digest: string;
+  /** The image's configured user ("" = root). */
+  user: string;
+  exposedPorts: number[];
+  sizeBytes: number;
+}
+
+export interface LogLine {
+  stream: 'stdout' | 'stderr';
+  /** RFC 3339 timestamp as the engine recorded it. */
+  at: string;
+  text: string;
+}
+
+export interface LogOptions {
+  tail?: number;
+  /** RFC 3339 or unix seconds. */
+  since?: string;
+  follow?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ExecOptions {
+  cmd: string[];
+  user?: string;
+  tty: boolean;
+  env?: Record<string, string>;
+  workingDir?: string;
+  cols?: number;
+  rows?: number;
+}
+
+/** An interactive exec: a raw duplex stream (TTY) or demultiplexed output (no TTY). */
+export interface ExecSession {
+  /** Writing sends stdin; reading yields stdout (and stderr when tty). */
+  stream: Duplex;
+  /** Without a TTY: stderr separately. */
+  stderr?: NodeJS.ReadableStream;
+  resize(cols: number, rows: number): Promise<void>;
+  /** Resolves with the exit code when the process ends. */
+  exitCode(): Promise<number | null>;
+  close(): void;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ContainerStats {
+  id: string;
+  name: string;
+  cpuPercent: number;
+  memoryBytes: number;
+  memoryLimitBytes: number;
+  netRxBytes: number;
+  netTxBytes: number;
+  blockReadBytes: number;
+  blockWriteBytes: number;
+}
+
+export interface EngineEvent {
+  /** create, start, died, oom, remove, ... */
+  type: string;
+  containerId: string;
+  containerName: string;
+  labels: Record<string, string>;
+  at: string;
+  exitCode: number | null;
+}
+
+export interface EngineHealth {
+  ok: boolean;
+  version: string;
+  message: string | null;
+}
+
+/** A place that runs containers: one Podman host, or (later) a Kubernetes cluster. */
+export interface ContainerEngine {
+  readonly kind: string;
+  /** The cluster name this engine serves, e.g. "local". */
+  readonly cluster: string;
+  health(): Promise<EngineHealth>;
+
+  inspectImage(ref: string): Promise<ImageInfo | null>;
+  /** Pulls when missing (or always when `always`); throws EngineError when it cannot. */
+  ensureImage(ref: string, opts?: { always?: boolean }): Promise<ImageInfo>;
+
+  /** Creates and starts a container; returns its id. */
+  runContainer(spec: ContainerCreateSpec): Promise<string>;
+  /** SIGTERM, then SIGKILL after the grace period. A missing container is not an error. */
+  stopContainer(idOrName: string, graceSeconds: number): Promise<void>;
+  /** Removes (force). A missing container is not an error. */
+  removeContainer(idOrName: string): Promise<void>;
+  /** All containers (running or not) whose labels include every given label. */
+  listContainers(labels: Record<string, string>): Promise<ContainerObservation[]>;
+  inspectContainer(idOrName: string): Promise<ContainerObservation | null>;
+
+  logs(idOrName: string, opts: LogOptions): AsyncIterable<LogLine>;
+  exec(idOrName: string, opts: ExecOptions): Promise<ExecSession>;
+  /** Runs a command to completion (used by exec health checks); kills it after timeoutMs. */
+  execRun(idOrName: string, cmd: string[], opts: { timeoutMs: number; user?: string }): Promise<ExecResult>;
+  /** One sample for each listed running container. */
+  stats(idsOrNames: string[]): Promise<ContainerStats[]>;
+  /** Container events for containers with these labels, until the signal aborts. */
+  events(labels: Record<string, string>, signal: AbortSignal): AsyncIterable<EngineEvent>;
+
+  /** Optional: build an image from a tar context (the codeflow issue). */
+  buildImage?(context: NodeJS.ReadableStream, opts: { tag: string; dockerfile?: string }): AsyncIterable<string>;
+}
+
+/** Exit code 137 with a memory limit is how cgroup v1 shows an OOM kill (runtime-notes §1). */
+export function exitReason(obs: Pick<ContainerObservation, 'exitCode' | 'oomKilled' | 'memoryLimitBytes'>): string {
+  if (obs.oomKilled || (obs.exitCode === 137 && obs.memoryLimitBytes)) return 'OOMKilled';
+  if (obs.exitCode === 0) return 'Completed';
+  if (obs.exitCode === 137) return 'Killed';
+  if (obs.exitCode === 143) return 'Terminated';
+  if (obs.exitCode === null) return 'Unknown';
+  return `Error (exit ${obs.exitCode})`;
+}

@@ -1,0 +1,5 @@
+export * from './errors';
+export * from './names';
+export * from './roles';
+export * from './service-spec';
+export * from './resources';

@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { nameSchema } from './names';
+
+/** An image reference: [registry[:port]/]path[:tag][@sha256:digest]. */
+export const imageRefPattern =
+  /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+export const imageRefSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(512)
+  .regex(imageRefPattern, 'must be an image reference such as "registry:5000/team/app:1.2" or "localhost/app:1"');
+
+const port = z.number().int().min(1, 'must be 1 to 65535').max(65535, 'must be 1 to 65535');
+
+export const probeSchema = z
+  .object({
+    type: z.enum(['http', 'tcp', 'exec']),
+    /** HTTP path, for type http. */
+    path: z.string().startsWith('/', 'must start with "/"').max(1024).optional(),
+    /** Container port to probe (http, tcp); defaults to the first port of the service. */
+    port: port.optional(),
+    /** argv run inside the container, for type exec; success is exit code 0. */
+    command: z.array(z.string().max(4096)).min(1).max(64).optional(),
+    initialDelaySeconds: z.number().int().min(0).max(3600).default(0),
+    periodSeconds: z.number().int().min(1).max(3600).default(2),
+    timeoutSeconds: z.number().int().min(1).max(60).default(1),
+    successThreshold: z.number().int().min(1).max(10).default(1),
+    failureThreshold: z.number().int().min(1).max(30).default(3),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.type === 'exec' && !p.command)
+      ctx.addIssue({ code: 'custom', path: ['command'], message: 'is required for an exec check' });
+    if (p.type !== 'exec' && p.command)
+      ctx.addIssue({ code: 'custom', path: ['command'], message: 'is only allowed for an exec check' });
+    if (p.type !== 'http' && p.path)
+      ctx.addIssue({ code: 'custom', path: ['path'], message: 'is only allowed for an http check' });
+  });
+export type Probe = z.output<typeof probeSchema>;
+
+export const envNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export const envVarSchema = z
+  .object({
+    name: z.string().min(1).max(256).regex(envNamePattern, 'must be a valid environment variable name'),
+    /** The value; null for a secret that keeps its stored value. Never returned for secrets. */
+    value: z.string().max(32768).nullable().optional(),
+    secret: z.boolean().default(false),
+    /** Output only: whether a secret has a stored value. */
+    isSet: z.boolean().optional(),
+  })
+  .strict();
+export type EnvVar = z.output<typeof envVarSchema>;
+
+export const portSpecSchema = z
+  .object({
+    name: nameSchema.optional(),
+    containerPort: port,
+    protocol: z.literal('tcp').default('tcp'),
+  })
+  .strict();
+
+export const resourcesSchema = z
+  .object({
+    /** CPU limit in cores (0.5 = half a core). */
+    cpu: z.number().min(0.01).max(64).optional(),
+    memoryMiB: z.number().int().min(6, 'must be at least 6 MiB').max(262144).optional(),
+  })
+  .strict();
+
+export const rolloutSchema = z
+  .object({
+    maxSurge: z.number().int().min(0).max(100).default(1),
+    maxUnavailable: z.number().int().min(0).max(100).default(0),
+    /** A release whose containers are not all ready by then is rolled back automatically. */
+    progressDeadlineSeconds: z.number().int().min(5).max(3600).default(120),
+    /** How long a container stays out of rotation before it is stopped, so clients see the change. */
+    drainSeconds: z.number().int().min(0).max(300).default(2),
+    /** Time between SIGTERM and SIGKILL. */
+    stopGraceSeconds: z.number().int().min(0).max(300).default(10),
+  })
+  .strict()
+  .refine((r) => r.maxSurge + r.maxUnavailable > 0, {
+    message: 'maxSurge and maxUnavailable must not both be 0',
+    path: ['maxSurge'],
+  });
+
+const labelKey = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$/, 'must be a label key: letters, digits, "-", "_", "."');
+
+const releaseSpecFields = {
+    image: imageRefSchema,
+    command: z.array(z.string().max(4096)).max(64).optional(),
+    args: z.array(z.string().max(32768)).max(256).optional(),
+    env: z.array(envVarSchema).max(256).default([]),
+    ports: z.array(portSpecSchema).max(16).default([]),
+    resources: resourcesSchema.default({}),
+    liveness: probeSchema.optional(),
+    readiness: probeSchema.optional(),
+    rollout: rolloutSchema.default({
+      maxSurge: 1,
+      maxUnavailable: 0,
+      progressDeadlineSeconds: 120,
+      drainSeconds: 2,
+      stopGraceSeconds: 10,
+    }),
+    labels: z.record(labelKey, z.string().max(63)).default({}),
+    workingDir: z.string().startsWith('/').max(1024).optional(),
+    /** Run as this user (uid[:gid] or name); defaults to the image's user, or nobody for root images. */
+    user: z
+      .string()
+      .max(64)
+      .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/, 'must be uid[:gid] or a user name')
+      .optional(),
+    /** Allow the container to run as root (needs the services:exec-root permission). */
+    runAsRoot: z.boolean().default(false),
+};
+
+type ReleaseSpecShape = z.output<z.ZodObject<typeof releaseSpecFields>>;
+
+function checkReleaseSpec(s: ReleaseSpecShape, ctx: z.RefinementCtx): void {
+    const names = new Set<string>();
+    s.env.forEach((e, i) => {
+      if (names.has(e.name))
+        ctx.addIssue({ code: 'custom', path: ['env', i, 'name'], message: `duplicate variable "${e.name}"` });
+      names.add(e.name);
+      if (!e.secret && (e.value === null || e.value === undefined))
+        ctx.addIssue({ code: 'custom', path: ['env', i, 'value'], message: 'is required for a non-secret variable' });
+    });
+    const ports = new Set<number>();
+    s.ports.forEach((p, i) => {
+      if (ports.has(p.containerPort))
+        ctx.addIssue({ code: 'custom', path: ['ports', i, 'containerPort'], message: 'duplicate port' });
+      ports.add(p.containerPort);
+    });
+    for (const key of ['liveness', 'readiness'] as const) {
+      const probe = s[key];
+      if (probe && probe.type !== 'exec' && !probe.port && s.ports.length === 0)
+        ctx.addIssue({ code: 'custom', path: [key, 'port'], message: 'is required when the service has no ports' });
+    }
+}
+
+/** The part of a service that a release snapshots (everything but the replica count). */
+export const releaseSpecSchema = z.object(releaseSpecFields).strict().superRefine(checkReleaseSpec);
+export type ReleaseSpec = z.output<typeof releaseSpecSchema>;
+export type ReleaseSpecInput = z.input<typeof releaseSpecSchema>;
+
+export const replicasSchema = z.number().int().min(0, 'must be 0 or more').max(100, 'must be at most 100');
+
+/** What a user sends to create or replace a service. */
+export const serviceSpecSchema = z
+  .object({ ...releaseSpecFields, replicas: replicasSchema.default(1) })
+  .strict()
+  .superRefine(checkReleaseSpec);
+export type ServiceSpec = z.output<typeof serviceSpecSchema>;
+export type ServiceSpecInput = z.input<typeof serviceSpecSchema>;
