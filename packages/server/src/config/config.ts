@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Berth's configuration, parsed once at start from env vars and an optional JSON file. */
+export interface Config {
+  /** Everything Berth writes lives here. */
+  dataDir: string;
+  listenHost: string;
+  listenPort: number;
+  /** postgres://… or a SQLite file path. */
+  databaseUrl: string;
+  /** Set only on first start when given; otherwise a random password is generated. */
+  adminPassword: string | null;
+  /** Distinguishes the containers of Berth instances that share one Podman. */
+  instanceId: string;
+  podmanSocket: string;
+  /** When true, Berth starts `podman system service` on podmanSocket itself. */
+  superviseHelpers: boolean;
+  /** Domain suffix used for wildcard service domains (the gateway issue). */
+  domainSuffix: string;
+  environments: string[];
+  /** Interval of the reconcile loop. */
+  reconcileIntervalMs: number;
+  statsIntervalMs: number;
+  /** How long stats samples are kept. */
+  statsRetentionSeconds: number;
+  sessionTtlSeconds: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Public URL printed to users; defaults to http://listen. */
+  publicUrl: string;
+}
+
+const fileSchema = z
+  .object({
+    dataDir: z.string().optional(),
+    listen: z.string().optional(),
+    databaseUrl: z.string().optional(),
+    instanceId: z.string().optional(),
+    podmanSocket: z.string().optional(),
+    domainSuffix: z.string().optional(),
+    environments: z.array(z.string()).optional(),
+    logLevel: z.string().optional(),
+  })
+  .strict();
+
+export class ConfigError extends Error {}
+
+function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:\[?([^\]]*)\]?:)?(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 0 || port > 65535) {
+    throw new ConfigError(`BERTH_LISTEN="${value}" is not HOST:PORT (for example 127.0.0.1:7080)`);
+  }
+  return { host: m[1] || '127.0.0.1', port };
+}
+
+/** Reads the configuration. Only this function reads process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Readonly<Config> {
+  const configFile = env.BERTH_CONFIG;
+  let file: z.infer<typeof fileSchema> = {};
+  if (configFile) {
+    if (!existsSync(configFile)) throw new ConfigError(`BERTH_CONFIG=${configFile}: no such file`);
+    const parsed = fileSchema.safeParse(JSON.parse(readFileSync(configFile, 'utf8')));
+    if (!parsed.success) throw new ConfigError(`${configFile}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    file = parsed.data;
+  }
+  const dataDir = path.resolve(cwd, env.BERTH_DATA_DIR ?? file.dataDir ?? '.berth');
+  const { host, port } = parseListen(env.BERTH_LISTEN ?? file.listen ?? '127.0.0.1:7080');
+  const databaseUrl = env.BERTH_DATABASE_URL ?? file.databaseUrl ?? path.join(dataDir, 'berth.sqlite');
+  const instanceId =
+    env.BERTH_INSTANCE_ID ?? file.instanceId ?? createHash('sha256').update(dataDir).digest('hex').slice(0, 8);
+  if (!/^[a-z0-9]{1,16}$/.test(instanceId)) {
+    throw new ConfigError(`BERTH_INSTANCE_ID="${instanceId}" must be 1-16 lowercase letters or digits`);
+  }
+  const explicitSocket = env.BERTH_PODMAN_SOCKET ?? file.podmanSocket;
+  const logLevel = (env.BERTH_LOG_LEVEL ?? file.logLevel ?? 'info') as Config['logLevel'];
+  const num = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${name}="${raw}" must be a positive number`);
+    return n;
+  };
+  const config: Config = {
+    dataDir,
+    listenHost: host,
+    listenPort: port,
+    databaseUrl,
+    adminPassword: env.BERTH_ADMIN_PASSWORD ?? null,
+    instanceId,
+    podmanSocket: explicitSocket ?? path.join(dataDir, 'podman.sock'),
+    superviseHelpers: explicitSocket === undefined && env.BERTH_SUPERVISE !== '0',
+    domainSuffix: env.BERTH_DOMAIN_SUFFIX ?? file.domainSuffix ?? 'localhost',
+    environments: file.environments ?? (env.BERTH_ENVIRONMENTS ?? 'test,prod').split(',').filter(Boolean),
+    reconcileIntervalMs: num('BERTH_RECONCILE_INTERVAL_MS', 1000),
+    statsIntervalMs: num('BERTH_STATS_INTERVAL_MS', 10000),
+    statsRetentionSeconds: num('BERTH_STATS_RETENTION_SECONDS', 7200),
+    sessionTtlSeconds: num('BERTH_SESSION_TTL_SECONDS', 12 * 3600),
+    logLevel,
+    publicUrl: env.BERTH_PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+  };
+  return Object.freeze(config);
+}

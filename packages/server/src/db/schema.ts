@@ -1,0 +1,256 @@
+/**
+ * Kysely table types. Timestamps are RFC 3339 UTC strings and JSON columns are text on both
+ * SQLite and PostgreSQL, so one set of queries serves both dialects.
+ */
+
+
+export interface UsersTable {
+  name: string;
+  display_name: string;
+  email: string | null;
+  password_hash: string;
+  disabled: number;
+  created_at: string;
+  updated_at: string;
+  created_by: string;
+  version: number;
+}
+
+export interface SessionsTable {
+  /** sha256 of the session secret. */
+  id: string;
+  user_name: string;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+  source_ip: string;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  user_name: string;
+  name: string;
+  prefix: string;
+  token_hash: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface TeamsTable {
+  name: string;
+  display_name: string;
+  created_at: string;
+  updated_at: string;
+  created_by: string;
+  version: number;
+}
+
+export interface ProjectsTable {
+  name: string;
+  team: string;
+  display_name: string;
+  created_at: string;
+  updated_at: string;
+  created_by: string;
+  version: number;
+}
+
+export interface EnvironmentsTable {
+  name: string;
+  display_name: string;
+  created_at: string;
+}
+
+export interface RoleBindingsTable {
+  id: string;
+  user_name: string;
+  role: string;
+  scope_kind: string;
+  scope_name: string;
+  created_at: string;
+  created_by: string;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target_kind: string;
+  target: string;
+  project: string | null;
+  request: string | null;
+  result: string;
+  status_code: number;
+  source_ip: string;
+  message: string | null;
+}
+
+export interface LoginAttemptsTable {
+  key: string;
+  window_start: string;
+  failures: number;
+}
+
+export interface ServicesTable {
+  id: string;
+  project: string;
+  env: string;
+  name: string;
+  display_name: string;
+  replicas: number;
+  stopped: number;
+  /** The release the controller converges to. */
+  release: number;
+  stable_release: number | null;
+  status: string;
+  ready_replicas: number;
+  message: string | null;
+  /** Bumped by every desired-state change; the controller compares it to skip idle work. */
+  generation: number;
+  /** When set, the current rollout is tracked by this task. */
+  rollout_task: string | null;
+  rollout_started_at: string | null;
+  restart_nonce: number;
+  deleting: number;
+  created_at: string;
+  updated_at: string;
+  created_by: string;
+  updated_by: string;
+  version: number;
+}
+
+export interface ReleasesTable {
+  service_id: string;
+  number: number;
+  /** JSON of ReleaseSpec with secret values encrypted. */
+  spec: string;
+  image_digest: string | null;
+  reason: string | null;
+  state: string;
+  created_at: string;
+  created_by: string;
+}
+
+export interface ContainersTable {
+  /** Berth's name for the container; also the engine container name. */
+  name: string;
+  service_id: string;
+  release: number;
+  /** The service's restart generation when the container was made (rolling restarts). */
+  restart_nonce: number;
+  engine_id: string | null;
+  cluster: string;
+  node: string;
+  ip: string | null;
+  endpoints: string;
+  image: string;
+  image_digest: string | null;
+  state: string;
+  ready: number;
+  in_rotation: number;
+  restarts: number;
+  created_at: string;
+  started_at: string | null;
+  stopped_at: string | null;
+  /** While draining: when the container may be stopped. */
+  drain_until: string | null;
+  exit_code: number | null;
+  exit_reason: string | null;
+}
+
+export interface EventsTable {
+  id: string;
+  at: string;
+  service_id: string;
+  container: string | null;
+  type: string;
+  severity: string;
+  message: string;
+}
+
+export interface StatsSamplesTable {
+  container: string;
+  service_id: string;
+  at: string;
+  cpu_percent: number;
+  memory_bytes: number;
+  memory_limit_bytes: number;
+  net_rx_bytes: number;
+  net_tx_bytes: number;
+  block_read_bytes: number;
+  block_write_bytes: number;
+}
+
+export interface TasksTable {
+  id: string;
+  kind: string;
+  target: string;
+  service_id: string | null;
+  state: string;
+  progress_done: number;
+  progress_total: number;
+  progress_message: string;
+  created_at: string;
+  created_by: string;
+  started_at: string | null;
+  finished_at: string | null;
+  error: string | null;
+}
+
+export interface TaskLogsTable {
+  task_id: string;
+  seq: number;
+  at: string;
+  line: string;
+}
+
+export interface ShellSessionsTable {
+  id: string;
+  actor: string;
+  service_id: string;
+  container: string;
+  user: string;
+  started_at: string;
+  ended_at: string | null;
+  exit_code: number | null;
+  /** Recorded input lines and output, JSON lines of {t, dir, data}. */
+  recording: string;
+}
+
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: string;
+}
+
+export interface IdempotencyKeysTable {
+  key: string;
+  actor: string;
+  status_code: number;
+  body: string;
+  created_at: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  teams: TeamsTable;
+  projects: ProjectsTable;
+  environments: EnvironmentsTable;
+  role_bindings: RoleBindingsTable;
+  audit_events: AuditEventsTable;
+  login_attempts: LoginAttemptsTable;
+  services: ServicesTable;
+  releases: ReleasesTable;
+  containers: ContainersTable;
+  events: EventsTable;
+  stats_samples: StatsSamplesTable;
+  tasks: TasksTable;
+  task_logs: TaskLogsTable;
+  shell_sessions: ShellSessionsTable;
+  leases: LeasesTable;
+  idempotency_keys: IdempotencyKeysTable;
+}

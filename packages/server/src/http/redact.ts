@@ -1,0 +1,23 @@
+const secretKeys = /pass(word)?|secret|token|credential|private.?key|authorization/i;
+
+/**
+ * A copy of a request body fit for the audit log: secret-looking keys and the values of
+ * env entries marked secret are replaced, long strings are cut.
+ */
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 8) return '[deep]';
+  if (typeof value === 'string') return value.length > 512 ? `${value.slice(0, 512)}…` : value;
+  if (Array.isArray(value)) return value.slice(0, 100).map((v) => redact(v, depth + 1));
+  if (value && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    const isSecretEnv = obj.secret === true && 'value' in obj;
+    for (const [k, v] of Object.entries(obj)) {
+      if ((secretKeys.test(k) && typeof v === 'string') || (isSecretEnv && k === 'value' && v !== null)) {
+        out[k] = '[redacted]';
+      } else out[k] = redact(v, depth + 1);
+    }
+    return out;
+  }
+  return value;
+}
