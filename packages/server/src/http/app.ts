@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { toHttpError } from './errors';
 import { RouteRegistry } from './route';
 import type { AppContext } from './context';
@@ -13,7 +13,7 @@ export function createHttpApp(logLevel: string): FastifyInstance {
     logger: { level: logLevel },
     bodyLimit: oneMiB,
     trustProxy: false,
-    disableRequestLogging: logLevel !== 'debug' && logLevel !== 'trace',
+    logController: new LogController({ disableRequestLogging: logLevel !== 'debug' && logLevel !== 'trace' }),
     routerOptions: { ignoreTrailingSlash: true },
   });
   // Let the route layer validate bodies of every JSON-ish request, including empty ones.

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, type Permission, BerthError } from '@berth/shared';
@@ -60,6 +61,14 @@ export type AnyRouteDef = RouteDef<any, any, any>;
 
 const systemActor: Actor = { name: 'anonymous', via: 'system', csrfToken: null };
 
+/** Constant-time comparison of a header with the session's CSRF token. */
+function sameSecret(given: string | string[] | undefined, expected: string | null): boolean {
+  if (typeof given !== 'string' || expected === null) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 function isMutating(method: Method): boolean {
   return method !== 'GET';
 }
@@ -104,7 +113,7 @@ export class RouteRegistry {
         const found = await this.ctx.auth.authenticate(req);
         if (!found) throw new UnauthenticatedError();
         actor = found;
-        if (actor.via === 'session' && isMutating(def.method) && req.headers['x-csrf-token'] !== actor.csrfToken) {
+        if (actor.via === 'session' && isMutating(def.method) && !sameSecret(req.headers['x-csrf-token'], actor.csrfToken)) {
           throw new BerthError(
             'CSRF_FAILED',
             'This request needs the X-CSRF-Token header of your session (GET /api/v1/me returns it).',

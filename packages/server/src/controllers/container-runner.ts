@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import { exitReason, labelKeys, type ContainerEngine, type ImageInfo } from '@berth/engine-api';
+import type { ReleaseSpec } from '@berth/shared';
+import type { AppContext } from '../http/context';
+import type { SecretBox } from '../crypto/secret-box';
+import type { ContainerRow, ServiceRow, ServicesRepository } from '../modules/services/services.repository';
+import { nowIso } from '../util';
+
+const nobody = '65534:65534';
+
+function isRootUser(user: string): boolean {
+  return user === '' || user === 'root' || user === '0' || user.startsWith('0:') || user.startsWith('root:');
+}
+
+/** Creates, stops and retires containers, keeping the ledger first and the engine second. */
+export class ContainerRunner {
+  private readonly images = new Map<string, { info: ImageInfo; at: number }>();
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly engine: ContainerEngine,
+    private readonly repo: ServicesRepository,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  async image(ref: string): Promise<ImageInfo> {
+    const hit = this.images.get(ref);
+    if (hit && Date.now() - hit.at < 60_000) return hit.info;
+    const info = await this.engine.ensureImage(ref);
+    this.images.set(ref, { info, at: Date.now() });
+    return info;
+  }
+
+  /** Which user a container runs as: the spec's, else the image's unless that is root. */
+  runAs(spec: ReleaseSpec, image: ImageInfo): string | undefined {
+    if (spec.user) return spec.user;
+    if (isRootUser(image.user) && !spec.runAsRoot) return nobody;
+    return undefined;
+  }
+
+  newName(svc: ServiceRow): string {
+    return `${svc.project}-${svc.env}-${svc.name}-r${svc.release}-${randomBytes(4).toString('hex').slice(0, 6)}`;
+  }
+
+  /** The ledger row is written before the engine call, so a crash in between leaves a trace. */
+  async create(svc: ServiceRow, spec: ReleaseSpec, restarts: number): Promise<void> {
+    const name = this.newName(svc);
+    const row: ContainerRow = {
+      name,
+      service_id: svc.id,
+      release: svc.release,
+      restart_nonce: svc.restart_nonce,
+      engine_id: null,
+      cluster: this.engine.cluster,
+      node: '',
+      ip: null,
+      endpoints: '{}',
+      image: spec.image,
+      image_digest: null,
+      state: 'creating',
+      ready: 0,
+      in_rotation: 1,
+      restarts,
+      created_at: nowIso(),
+      started_at: null,
+      stopped_at: null,
+      drain_until: null,
+      exit_code: null,
+      exit_reason: null,
+    };
+    await this.repo.insertContainer(row);
+    try {
+      const image = await this.image(spec.image);
+      const env: Record<string, string> = {};
+      for (const e of spec.env) {
+        if (e.value === null || e.value === undefined) continue;
+        env[e.name] = e.secret ? this.secrets.open(e.value) : e.value;
+      }
+      const id = await this.engine.runContainer({
+        name,
+        image: spec.image,
+        command: spec.command,
+        args: spec.args,
+        env,
+        labels: {
+          ...spec.labels,
+          [labelKeys.instance]: this.ctx.config.instanceId,
+          [labelKeys.service]: svc.id,
+          [labelKeys.project]: svc.project,
+          [labelKeys.env]: svc.env,
+          [labelKeys.release]: String(svc.release),
+          [labelKeys.container]: name,
+        },
+        ports: spec.ports.map((p) => ({ containerPort: p.containerPort, hostIp: '127.0.0.1', hostPort: 0 })),
+        cpu: spec.resources.cpu,
+        memoryMiB: spec.resources.memoryMiB,
+        user: this.runAs(spec, image),
+        workingDir: spec.workingDir,
+      });
+      const obs = await this.engine.inspectContainer(id);
+      await this.repo.updateContainer(name, {
+        engine_id: id,
+        ip: obs?.ip ?? null,
+        node: obs?.node ?? '',
+        endpoints: JSON.stringify(obs?.ports ?? {}),
+        image_digest: obs?.imageDigest ?? image.digest,
+        state: 'running',
+        started_at: obs?.startedAt ?? nowIso(),
+      });
+      await this.repo.addEvent(svc.id, 'Started', `container ${name} started (release ${svc.release})`, { container: name });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      await this.repo.updateContainer(name, { state: 'exited', stopped_at: nowIso(), exit_reason: `CreateFailed: ${message}`.slice(0, 1000) });
+      await this.repo.addEvent(svc.id, 'CreateFailed', `container ${name} could not start: ${message}`, { container: name, severity: 'warning' });
+      throw err;
+    }
+  }
+
+  /** Stops (SIGTERM, then SIGKILL after the grace period), records the exit and removes. */
+  async retire(row: ContainerRow, graceSeconds: number, reason: string): Promise<void> {
+    await this.repo.updateContainer(row.name, { state: 'stopping', ready: 0 });
+    const ref = row.engine_id ?? row.name;
+    await this.engine.stopContainer(ref, graceSeconds);
+    const obs = await this.engine.inspectContainer(ref);
+    await this.engine.removeContainer(ref);
+    await this.repo.updateContainer(row.name, {
+      state: 'exited',
+      ready: 0,
+      stopped_at: obs?.finishedAt && !obs.finishedAt.startsWith('0001') ? obs.finishedAt : nowIso(),
+      exit_code: obs?.exitCode ?? null,
+      exit_reason: reason,
+    });
+    await this.repo.addEvent(row.service_id, 'Stopped', `container ${row.name} stopped: ${reason}`, { container: row.name });
+  }
+
+  /** A container that exited on its own: record why, remove it from the engine. */
+  async reapExited(row: ContainerRow, obs: { exitCode: number | null; oomKilled: boolean; memoryLimitBytes: number | null; finishedAt: string | null }): Promise<string> {
+    const reason = exitReason(obs);
+    await this.engine.removeContainer(row.engine_id ?? row.name);
+    await this.repo.updateContainer(row.name, {
+      state: 'exited',
+      ready: 0,
+      stopped_at: obs.finishedAt && !obs.finishedAt.startsWith('0001') ? obs.finishedAt : nowIso(),
+      exit_code: obs.exitCode,
+      exit_reason: reason,
+    });
+    const oom = reason === 'OOMKilled';
+    await this.repo.addEvent(
+      row.service_id,
+      oom ? 'OOMKilled' : 'Crashed',
+      oom
+        ? `container ${row.name} was killed for exceeding its memory limit (exit 137)`
+        : `container ${row.name} exited: ${reason}`,
+      { container: row.name, severity: 'warning' },
+    );
+    return reason;
+  }
+
+  /** A ledger entry whose container is gone from the engine. */
+  async markGone(row: ContainerRow, reason: string): Promise<void> {
+    await this.repo.updateContainer(row.name, { state: 'exited', ready: 0, stopped_at: nowIso(), exit_reason: reason });
+    await this.repo.addEvent(row.service_id, 'Vanished', `container ${row.name}: ${reason}`, { container: row.name, severity: 'warning' });
+  }
+}

@@ -1,0 +1,269 @@
+import { labelKeys, type ContainerEngine, type ContainerObservation } from '@berth/engine-api';
+import type { ReleaseSpec } from '@berth/shared';
+import type { AppContext } from '../http/context';
+import type { SecretBox } from '../crypto/secret-box';
+import type { ContainerRow, ServiceRow, ServicesRepository } from '../modules/services/services.repository';
+import { storedSpec } from '../modules/services/service-views';
+import type { TaskRepository } from '../modules/tasks/tasks.repository';
+import { nowIso } from '../util';
+import { ContainerRunner } from './container-runner';
+import { CrashBackoff } from './crash-backoff';
+import { implicitReadiness, Prober, type ProbeOutcome, type ProbeTarget } from './prober';
+import { planRollout } from './rollout-planner';
+import { RolloutTracker } from './rollout-tracker';
+
+export interface ControllerDeps {
+  ctx: AppContext;
+  engine: ContainerEngine;
+  repo: ServicesRepository;
+  tasks: TaskRepository;
+  secrets: SecretBox;
+}
+
+const leavingStates = new Set(['draining', 'stopping']);
+
+/**
+ * The service controller: level-triggered and idempotent. Every pass compares the store's desired
+ * state with what the engine reports and takes the next safe steps; a restart (even kill -9)
+ * resumes from the store and the engine. Engine calls that take time run in the background,
+ * tracked per container so that a pass never acts twice on the same container.
+ */
+export class ServiceController {
+  private running = false;
+  private loopDone: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly specs = new Map<string, ReleaseSpec>();
+  private readonly prober: Prober;
+  private readonly runner: ContainerRunner;
+  private readonly backoff = new CrashBackoff();
+  private readonly tracker: RolloutTracker;
+
+  constructor(private readonly deps: ControllerDeps) {
+    this.runner = new ContainerRunner(deps.ctx, deps.engine, deps.repo, deps.secrets);
+    this.prober = new Prober(deps.engine, (name, outcome, detail) => void this.onProbe(name, outcome, detail));
+    this.tracker = new RolloutTracker(deps.repo, deps.tasks);
+  }
+
+  kick(_serviceId?: string): void {
+    this.wake?.();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loopDone;
+    this.prober.stopAll();
+    await Promise.allSettled([...this.inflight.values()]);
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.reconcileAll();
+      } catch (err) {
+        this.deps.ctx.log.error({ err }, 'reconcile pass failed');
+      }
+      if (!this.running) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.deps.ctx.config.reconcileIntervalMs);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  /** One pass over every service; public so tests can drive the controller step by step. */
+  async reconcileAll(): Promise<void> {
+    const { engine, repo, ctx } = this.deps;
+    const observed = await engine.listContainers({ [labelKeys.instance]: ctx.config.instanceId });
+    const byService = new Map<string, ContainerObservation[]>();
+    for (const o of observed) {
+      const id = o.labels[labelKeys.service] ?? '';
+      byService.set(id, [...(byService.get(id) ?? []), o]);
+    }
+    const ids = await repo.allIds();
+    const targets: ProbeTarget[] = [];
+    for (const id of ids) {
+      const svc = await repo.findById(id);
+      if (!svc) continue;
+      try {
+        targets.push(...(await this.reconcile(svc, byService.get(id) ?? [])));
+      } catch (err) {
+        ctx.log.error({ err, service: `${svc.project}/${svc.env}/${svc.name}` }, 'reconcile failed');
+      }
+      byService.delete(id);
+    }
+    // Containers of services that no longer exist: remove them.
+    for (const leftovers of byService.values()) {
+      for (const o of leftovers) this.track(o.name, () => engine.removeContainer(o.id));
+    }
+    this.prober.sync(targets);
+  }
+
+  private track(name: string, op: () => Promise<void>): void {
+    if (this.inflight.has(name)) return;
+    const p = op()
+      .catch((err: unknown) => this.deps.ctx.log.warn({ err, container: name }, 'container operation failed'))
+      .finally(() => {
+        this.inflight.delete(name);
+        this.kick();
+      });
+    this.inflight.set(name, p);
+  }
+
+  private async spec(svc: Pick<ServiceRow, 'id'>, release: number): Promise<ReleaseSpec | null> {
+    const key = `${svc.id}:${release}`;
+    const hit = this.specs.get(key);
+    if (hit) return hit;
+    const row = await this.deps.repo.getRelease(svc.id, release);
+    if (!row) return null;
+    const spec = storedSpec(row);
+    this.specs.set(key, spec);
+    return spec;
+  }
+
+  private async reconcile(svc: ServiceRow, observed: ContainerObservation[]): Promise<ProbeTarget[]> {
+    const { repo } = this.deps;
+    const spec = await this.spec(svc, svc.release);
+    if (!spec) return [];
+    await this.syncLedger(svc, observed);
+    const rows = await repo.activeContainers(svc.id);
+
+    if (svc.deleting === 1 && rows.length === 0 && observed.length === 0 && this.inflightFor(svc) === 0) {
+      await this.tracker.deleted(svc);
+      return [];
+    }
+
+    const want = svc.stopped === 1 || svc.deleting === 1 ? 0 : svc.replicas;
+    const plan = planRollout({
+      replicas: want,
+      maxSurge: spec.rollout.maxSurge,
+      maxUnavailable: spec.rollout.maxUnavailable,
+      holdCreates: this.backoff.holding(svc.id),
+      containers: rows.map((r) => ({
+          name: r.name,
+          current: r.release === svc.release && r.restart_nonce === svc.restart_nonce,
+          ready: r.state === 'ready' && r.ready === 1,
+          leaving: leavingStates.has(r.state),
+          parked: r.in_rotation === 0,
+        createdAt: r.created_at,
+      })),
+    });
+    for (const name of plan.drain) {
+      const row = rows.find((r) => r.name === name);
+      if (row) await this.drain(row, spec.rollout.drainSeconds, 'replaced or scaled in');
+    }
+    for (let i = 0; i < plan.create; i += 1) {
+      const key = `create:${svc.id}:${i}`;
+      this.track(key, () =>
+        this.runner.create(svc, spec, this.backoff.failures(svc.id)).catch((err: unknown) => {
+          this.backoff.failed(svc.id);
+          throw err;
+        }),
+      );
+    }
+    const leaving = rows.filter((r) => leavingStates.has(r.state)).length;
+    await this.tracker.update(svc, spec, plan, leaving, this.backoff.failures(svc.id));
+
+    const targets: ProbeTarget[] = [];
+    for (const r of rows) {
+      if (!r.engine_id || !['running', 'ready'].includes(r.state)) continue;
+      const rs = await this.spec(svc, r.release);
+      if (!rs) continue;
+      targets.push({
+        name: r.name,
+        engineId: r.engine_id,
+        endpoints: JSON.parse(r.endpoints) as Record<string, string>,
+        readiness: rs.readiness ?? implicitReadiness(rs.ports),
+        liveness: rs.liveness ?? null,
+        defaultPort: rs.ports[0]?.containerPort ?? null,
+      });
+    }
+    return targets;
+  }
+
+  private inflightFor(svc: ServiceRow): number {
+    return [...this.inflight.keys()].filter((k) => k.startsWith(`create:${svc.id}:`) || k.startsWith(`${svc.project}-${svc.env}-${svc.name}-`)).length;
+  }
+
+  /** Brings the ledger in line with what the engine says. */
+  private async syncLedger(svc: ServiceRow, observed: ContainerObservation[]): Promise<void> {
+    const { repo } = this.deps;
+    const rows = await repo.activeContainers(svc.id);
+    const byName = new Map(observed.map((o) => [o.name, o]));
+    const creating = [...this.inflight.keys()].some((k) => k.startsWith(`create:${svc.id}:`));
+    for (const row of rows) {
+      byName.delete(row.name);
+      if (this.inflight.has(row.name)) continue;
+      const o = observed.find((x) => x.name === row.name);
+      if (row.state === 'creating') {
+        if (creating) continue;
+        if (!o) await this.runner.markGone(row, 'creation was interrupted');
+        else if (o.state === 'running') {
+          await repo.updateContainer(row.name, { engine_id: o.id, ip: o.ip, endpoints: JSON.stringify(o.ports), image_digest: o.imageDigest, node: o.node, state: 'running', started_at: o.startedAt ?? nowIso() });
+        } else this.track(row.name, () => this.runner.retire(row, 0, 'creation was interrupted'));
+        continue;
+      }
+      if (!o) {
+        await this.runner.markGone(row, 'removed outside Berth');
+        continue;
+      }
+      if (o.state !== 'running' && !leavingStates.has(row.state)) {
+        if (row.release === svc.release && row.restart_nonce === svc.restart_nonce) this.backoff.failed(svc.id);
+        this.track(row.name, async () => {
+          await this.runner.reapExited(row, o);
+        });
+        continue;
+      }
+      if (row.state === 'unhealthy') {
+        await this.drain(row, 0, 'liveness check failed');
+        continue;
+      }
+      if (row.state === 'stopping' || (row.state === 'draining' && (row.drain_until ?? '') <= nowIso())) {
+        const spec = await this.spec(svc, row.release);
+        this.track(row.name, () => this.runner.retire(row, spec?.rollout.stopGraceSeconds ?? 10, row.exit_reason ?? 'stopped by Berth'));
+      }
+    }
+    // Containers in the engine without a ledger entry (e.g. a crash between ledger and engine).
+    for (const o of byName.values()) {
+      if (this.inflight.has(o.name) || creating) continue;
+      await repo.addEvent(svc.id, 'OrphanRemoved', `container ${o.name} had no ledger entry and was removed`, { severity: 'warning' });
+      this.track(o.name, () => this.deps.engine.removeContainer(o.id));
+    }
+  }
+
+  private async drain(row: ContainerRow, seconds: number, reason: string): Promise<void> {
+    if (leavingStates.has(row.state)) return;
+    const until = new Date(Date.now() + seconds * 1000).toISOString();
+    await this.deps.repo.updateContainer(row.name, { state: 'draining', drain_until: until, exit_reason: reason });
+    await this.deps.repo.addEvent(row.service_id, 'Draining', `container ${row.name} left rotation (${reason}); stopping in ${seconds}s`, { container: row.name });
+  }
+
+  private async onProbe(name: string, outcome: ProbeOutcome, detail: string): Promise<void> {
+    const { repo } = this.deps;
+    const row = await this.deps.ctx.db.selectFrom('containers').selectAll().where('name', '=', name).executeTakeFirst();
+    if (!row || !['running', 'ready'].includes(row.state)) return;
+    if (outcome === 'ready' && row.state !== 'ready') {
+      await repo.updateContainer(name, { state: 'ready', ready: 1 });
+      await repo.addEvent(row.service_id, 'Ready', `container ${name} is ready (${detail})`, { container: name });
+      this.backoff.recovered(row.service_id);
+    } else if (outcome === 'not-ready' && row.state === 'ready') {
+      await repo.updateContainer(name, { state: 'running', ready: 0 });
+      await repo.addEvent(row.service_id, 'NotReady', `container ${name} is not ready: ${detail}`, { container: name, severity: 'warning' });
+    } else if (outcome === 'unhealthy') {
+      await repo.updateContainer(name, { state: 'unhealthy', ready: 0 });
+      await repo.addEvent(row.service_id, 'Unhealthy', `container ${name} is unhealthy: ${detail}; it will be recreated`, { container: name, severity: 'warning' });
+    } else return;
+    this.kick();
+  }
+}

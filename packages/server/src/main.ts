@@ -1,0 +1,51 @@
+import { PodmanEngine } from '@berth/engine-podman';
+import { ConfigError, loadConfig } from './config/config';
+import { buildServer } from './server';
+import { localHelpers } from './supervisor/helpers';
+import type { HelperProcess } from './supervisor/helper-process';
+
+/** `berth up`: the whole platform on one machine. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const engine = new PodmanEngine({ socketPath: config.podmanSocket, cluster: 'local' });
+  const server = await buildServer(config, { engine });
+  const log = server.app.log;
+  let helpers: HelperProcess[] = [];
+  if (config.superviseHelpers) {
+    const registry = process.env.BERTH_REGISTRY_LISTEN ?? '127.0.0.1:5000';
+    helpers = localHelpers(config, log, { registryListen: registry === 'off' ? null : registry });
+    for (const h of helpers) await h.start();
+  }
+  const health = await engine.health();
+  if (!health.ok) throw new Error(`Podman is not reachable at ${config.podmanSocket}: ${health.message ?? ''}`);
+  const url = await server.start();
+  const lines = [
+    '',
+    `  Berth is running: ${config.publicUrl === `http://${config.listenHost}:${config.listenPort}` ? url : config.publicUrl}`,
+    `  API: ${url}/api/v1   OpenAPI: ${url}/api/openapi.json`,
+    `  CLI: npx berth login ${url} --username admin`,
+    server.generatedAdminPassword
+      ? `  Log in as "admin" with password: ${server.generatedAdminPassword}   (shown once; change it after login)`
+      : '  Log in as "admin" with the password you set (BERTH_ADMIN_PASSWORD) on first start.',
+    `  Data: ${config.dataDir}   Podman: ${config.podmanSocket} (podman ${health.version})`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: shutting down`);
+    await server.close();
+    for (const h of helpers.reverse()) await h.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) process.stderr.write(`berth: configuration error: ${err.message}\n`);
+  else process.stderr.write(`berth: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,185 @@
+import type { Selectable, Updateable } from 'kysely';
+import type { Db } from '../../db/database';
+import type { ContainersTable, EventsTable, ReleasesTable, ServicesTable } from '../../db/schema';
+import { newId, nowIso } from '../../util';
+
+export type ServiceRow = Selectable<ServicesTable>;
+export type ReleaseRow = Selectable<ReleasesTable>;
+export type ContainerRow = Selectable<ContainersTable>;
+
+/** Ledger states of containers that still exist (or may exist) in the engine. */
+export const activeStates = ['creating', 'starting', 'running', 'ready', 'unhealthy', 'draining', 'stopping'] as const;
+
+/** Store access for services, releases, the container ledger and events. */
+export class ServicesRepository {
+  constructor(private readonly db: Db) {}
+
+  findByPath(project: string, env: string, name: string): Promise<ServiceRow | undefined> {
+    return this.db
+      .selectFrom('services')
+      .selectAll()
+      .where('project', '=', project)
+      .where('env', '=', env)
+      .where('name', '=', name)
+      .executeTakeFirst();
+  }
+
+  findById(id: string): Promise<ServiceRow | undefined> {
+    return this.db.selectFrom('services').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  allIds(): Promise<string[]> {
+    return this.db
+      .selectFrom('services')
+      .select('id')
+      .execute()
+      .then((rows) => rows.map((r) => r.id));
+  }
+
+  async list(
+    project: string,
+    env: string,
+    opts: { q?: string; status?: string; after?: string; limit: number },
+  ): Promise<ServiceRow[]> {
+    let query = this.db
+      .selectFrom('services')
+      .selectAll()
+      .where('project', '=', project)
+      .where('env', '=', env)
+      .orderBy('name')
+      .limit(opts.limit + 1);
+    if (opts.q) query = query.where('name', 'like', `%${opts.q.replace(/[%_\\]/g, '')}%`);
+    if (opts.status) query = query.where('status', '=', opts.status);
+    if (opts.after) query = query.where('name', '>', opts.after);
+    return query.execute();
+  }
+
+  async insertService(row: ServiceRow, release: ReleaseRow): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('services').values(row).execute();
+      await trx.insertInto('releases').values(release).execute();
+    });
+  }
+
+  /**
+   * Applies a change to a service, bumping version and generation. With expectedVersion the
+   * update happens only if nobody changed the service since; returns false otherwise.
+   */
+  async updateService(
+    id: string,
+    patch: Updateable<ServicesTable>,
+    opts: { expectedVersion?: number; bumpGeneration?: boolean; release?: ReleaseRow } = {},
+  ): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const current = await trx.selectFrom('services').select(['version', 'generation']).where('id', '=', id).executeTakeFirst();
+      if (!current) return false;
+      if (opts.expectedVersion !== undefined && current.version !== opts.expectedVersion) return false;
+      if (opts.release) await trx.insertInto('releases').values(opts.release).execute();
+      const res = await trx
+        .updateTable('services')
+        .set({
+          ...patch,
+          version: current.version + 1,
+          generation: opts.bumpGeneration === false ? current.generation : current.generation + 1,
+          updated_at: nowIso(),
+        })
+        .where('id', '=', id)
+        .where('version', '=', current.version)
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows) === 1;
+    });
+  }
+
+  /** Status fields written by the controller; they do not bump the user-visible version. */
+  async setStatus(id: string, patch: Pick<Updateable<ServicesTable>, 'status' | 'ready_replicas' | 'message' | 'stable_release' | 'rollout_task' | 'rollout_started_at' | 'release'>): Promise<void> {
+    await this.db.updateTable('services').set(patch).where('id', '=', id).execute();
+  }
+
+  async deleteService(id: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('releases').where('service_id', '=', id).execute();
+      await trx.deleteFrom('stats_samples').where('service_id', '=', id).execute();
+      await trx.deleteFrom('services').where('id', '=', id).execute();
+    });
+  }
+
+  getRelease(serviceId: string, number: number): Promise<ReleaseRow | undefined> {
+    return this.db
+      .selectFrom('releases')
+      .selectAll()
+      .where('service_id', '=', serviceId)
+      .where('number', '=', number)
+      .executeTakeFirst();
+  }
+
+  listReleases(serviceId: string): Promise<ReleaseRow[]> {
+    return this.db.selectFrom('releases').selectAll().where('service_id', '=', serviceId).orderBy('number', 'desc').execute();
+  }
+
+  async maxRelease(serviceId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('releases')
+      .select((eb) => eb.fn.max('number').as('n'))
+      .where('service_id', '=', serviceId)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async setReleaseState(serviceId: string, number: number, state: string): Promise<void> {
+    await this.db.updateTable('releases').set({ state }).where('service_id', '=', serviceId).where('number', '=', number).execute();
+  }
+
+  // ---- container ledger ----------------------------------------------------------------------
+
+  activeContainers(serviceId?: string): Promise<ContainerRow[]> {
+    let q = this.db.selectFrom('containers').selectAll().where('state', 'in', [...activeStates]);
+    if (serviceId) q = q.where('service_id', '=', serviceId);
+    return q.orderBy('created_at').execute();
+  }
+
+  findContainer(serviceId: string, name: string): Promise<ContainerRow | undefined> {
+    return this.db.selectFrom('containers').selectAll().where('service_id', '=', serviceId).where('name', '=', name).executeTakeFirst();
+  }
+
+  /** The ledger: every container the service ever had, newest first. */
+  ledger(serviceId: string, opts: { ip?: string; since?: string; until?: string; before?: string; limit: number }): Promise<ContainerRow[]> {
+    let q = this.db.selectFrom('containers').selectAll().where('service_id', '=', serviceId);
+    if (opts.ip) q = q.where('ip', '=', opts.ip);
+    if (opts.since) q = q.where((eb) => eb.or([eb('stopped_at', 'is', null), eb('stopped_at', '>=', opts.since!)]));
+    if (opts.until) q = q.where('created_at', '<=', opts.until);
+    if (opts.before) q = q.where('created_at', '<', opts.before);
+    return q.orderBy('created_at', 'desc').limit(opts.limit + 1).execute();
+  }
+
+  async insertContainer(row: ContainerRow): Promise<void> {
+    await this.db.insertInto('containers').values(row).execute();
+  }
+
+  async updateContainer(name: string, patch: Updateable<ContainersTable>): Promise<void> {
+    await this.db.updateTable('containers').set(patch).where('name', '=', name).execute();
+  }
+
+  // ---- events --------------------------------------------------------------------------------
+
+  async addEvent(serviceId: string, type: string, message: string, opts: { container?: string | null; severity?: 'normal' | 'warning' } = {}): Promise<void> {
+    const row: EventsTable = {
+      id: newId(),
+      at: nowIso(),
+      service_id: serviceId,
+      container: opts.container ?? null,
+      type,
+      severity: opts.severity ?? 'normal',
+      message,
+    };
+    await this.db.insertInto('events').values(row).execute();
+  }
+
+  events(serviceId: string, opts: { container?: string; type?: string; before?: string; after?: string; limit: number }): Promise<Selectable<EventsTable>[]> {
+    let q = this.db.selectFrom('events').selectAll().where('service_id', '=', serviceId);
+    if (opts.container) q = q.where('container', '=', opts.container);
+    if (opts.type) q = q.where('type', '=', opts.type);
+    if (opts.before) q = q.where('id', '<', opts.before);
+    if (opts.after) return q.where('id', '>', opts.after).orderBy('id').limit(opts.limit).execute();
+    return q.orderBy('id', 'desc').limit(opts.limit + 1).execute();
+  }
+}

@@ -1,0 +1,74 @@
+import { mkdirSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { ContainerEngine } from '@berth/engine-api';
+import type { Config } from './config/config';
+import { migrateToLatest, openDatabase } from './db/database';
+import { addOpenApiRoute, createHttpApp } from './http/app';
+import type { AppContext } from './http/context';
+import { RouteRegistry } from './http/route';
+import { createIdentity } from './modules/identity/identity.module';
+import { createAudit } from './modules/audit/audit.module';
+import { registerMetaRoutes } from './modules/meta/meta.routes';
+import { createServicesModule, type ServicesModule } from './modules/services/services.module';
+
+export interface BerthServer {
+  app: FastifyInstance;
+  ctx: AppContext;
+  services: ServicesModule | null;
+  /** The generated admin password on first start (printed once), else null. */
+  generatedAdminPassword: string | null;
+  /** Starts listening and the controllers. Returns the base URL. */
+  start(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface BuildOptions {
+  /** The engine of the local cluster; without one the services module is not mounted. */
+  engine?: ContainerEngine;
+  /** Run controllers (default true). Tests of the API alone may turn them off. */
+  controllers?: boolean;
+}
+
+/** Composes the whole server from its configuration. Nothing starts until start(). */
+export async function buildServer(config: Readonly<Config>, opts: BuildOptions = {}): Promise<BerthServer> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const app = createHttpApp(config.logLevel);
+  const { db, dialect, close: closeDb } = openDatabase(config.databaseUrl);
+  await migrateToLatest(db);
+
+  const audit = createAudit(db);
+  const identity = createIdentity({ db, config, log: app.log });
+  const ctx: AppContext = { config, db, dialect, log: app.log, auth: identity.authenticator, audit: audit.sink };
+  const bootstrap = await identity.bootstrap();
+
+  const registry = new RouteRegistry(app, ctx);
+  registerMetaRoutes(registry, ctx);
+  identity.registerRoutes(registry, ctx);
+  audit.registerRoutes(registry, ctx);
+  const services = opts.engine ? await createServicesModule(ctx, opts.engine) : null;
+  services?.registerRoutes(registry, app);
+  addOpenApiRoute(registry);
+
+  let closed = false;
+  return {
+    app,
+    ctx,
+    services,
+    generatedAdminPassword: bootstrap.generatedAdminPassword,
+    async start() {
+      await app.listen({ host: config.listenHost, port: config.listenPort });
+      if (opts.controllers !== false) services?.startControllers();
+      const addr = app.server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : config.listenPort;
+      const host = config.listenHost.includes(':') ? `[${config.listenHost}]` : config.listenHost;
+      return `http://${host}:${port}`;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await services?.stopControllers();
+      await app.close();
+      await closeDb();
+    },
+  };
+}

@@ -1,0 +1,178 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { PodmanEngine } from '@berth/engine-podman';
+import { loadConfig } from '../../src/config/config';
+import { buildServer, type BerthServer } from '../../src/server';
+
+export const podmanSocket = process.env.BERTH_TEST_PODMAN_SOCKET ?? '/tmp/berth-test/podman.sock';
+export const testImage = 'localhost/berth-busybox:1';
+export const adminPassword = 'admin-password-for-tests';
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A small JSON client for tests, authenticated with a bearer token. */
+export class TestApi {
+  constructor(
+    readonly url: string,
+    public token: string | null,
+  ) {}
+
+  async call<T = Record<string, unknown>>(method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+    const res = await fetch(this.url + p, {
+      method,
+      headers: {
+        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+        ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON (logs, metrics): keep the text
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  get<T = Record<string, unknown>>(p: string) {
+    return this.call<T>('GET', p);
+  }
+  post<T = Record<string, unknown>>(p: string, body?: unknown) {
+    return this.call<T>('POST', p, body ?? {});
+  }
+  put<T = Record<string, unknown>>(p: string, body: unknown) {
+    return this.call<T>('PUT', p, body);
+  }
+  delete<T = Record<string, unknown>>(p: string) {
+    return this.call<T>('DELETE', p);
+  }
+
+  /** Logs in with a password and swaps the session for an API token. */
+  static async login(url: string, username: string, password: string): Promise<TestApi> {
+    const res = await fetch(`${url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    if (res.status !== 200) throw new Error(`login as ${username} failed: ${res.status} ${await res.text()}`);
+    const me = (await res.json()) as { csrfToken: string };
+    const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const tok = await fetch(`${url}/api/v1/me/tokens`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Cookie: cookie, 'X-CSRF-Token': me.csrfToken },
+      body: JSON.stringify({ name: `t${randomBytes(4).toString('hex')}` }),
+    });
+    if (tok.status !== 201) throw new Error(`token creation failed: ${tok.status} ${await tok.text()}`);
+    const { token } = (await tok.json()) as { token: string };
+    return new TestApi(url, token);
+  }
+}
+
+export interface TestPlatform {
+  server: BerthServer;
+  url: string;
+  api: TestApi;
+  dataDir: string;
+  instanceId: string;
+  engine: PodmanEngine;
+  close(): Promise<void>;
+}
+
+/** A real Berth on the real Podman engine, with its own data dir, port and instance id. */
+export async function startPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'berth-it-'));
+  const instanceId = `t${randomBytes(4).toString('hex')}`;
+  const config = loadConfig({
+    BERTH_DATA_DIR: dataDir,
+    BERTH_LISTEN: '127.0.0.1:0',
+    BERTH_ADMIN_PASSWORD: adminPassword,
+    BERTH_PODMAN_SOCKET: podmanSocket,
+    BERTH_INSTANCE_ID: instanceId,
+    BERTH_LOG_LEVEL: process.env.BERTH_TEST_LOG_LEVEL ?? 'silent',
+    BERTH_RECONCILE_INTERVAL_MS: '250',
+    BERTH_STATS_INTERVAL_MS: '1000',
+    ...env,
+  });
+  const engine = new PodmanEngine({ socketPath: podmanSocket, cluster: 'local' });
+  const server = await buildServer(config, { engine });
+  const url = await server.start();
+  const api = await TestApi.login(url, 'admin', adminPassword);
+  return {
+    server,
+    url,
+    api,
+    dataDir,
+    instanceId,
+    engine,
+    async close() {
+      await server.close();
+      await removeInstanceContainers(engine, instanceId);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function removeInstanceContainers(engine: PodmanEngine, instanceId: string): Promise<void> {
+  const left = await engine.listContainers({ 'berth.instance': instanceId });
+  await Promise.all(left.map((c) => engine.removeContainer(c.id)));
+}
+
+/** Polls until fn returns a truthy value or the time is up. */
+export async function eventually<T>(fn: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 60_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = null;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** A busybox web server whose page says the VERSION env var; ready when it serves. */
+export function webSpec(version: string, replicas = 3, extra: Record<string, unknown> = {}) {
+  return {
+    image: testImage,
+    command: ['sh', '-c', 'mkdir -p /tmp/www && echo "$VERSION" > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www'],
+    env: [{ name: 'VERSION', value: version }],
+    ports: [{ containerPort: 8080 }],
+    readiness: { type: 'http', path: '/index.html', periodSeconds: 1 },
+    rollout: { maxSurge: 1, maxUnavailable: 0, drainSeconds: 1, stopGraceSeconds: 5, progressDeadlineSeconds: 60 },
+    replicas,
+    ...extra,
+  };
+}
+
+/** Creates a team and project as admin; returns the services base path for env test. */
+export async function makeProject(api: TestApi, project: string, team = `team-${project}`): Promise<string> {
+  const t = await api.post('/api/v1/teams', { name: team });
+  if (t.status !== 201 && t.status !== 409) throw new Error(`team: ${t.status} ${JSON.stringify(t.body)}`);
+  const p = await api.post('/api/v1/projects', { name: project, team });
+  if (p.status !== 201) throw new Error(`project: ${p.status} ${JSON.stringify(p.body)}`);
+  return `/api/v1/projects/${project}/envs/test/services`;
+}
+
+export async function waitTask(api: TestApi, taskId: string, timeoutMs = 90_000): Promise<Record<string, unknown>> {
+  return eventually(
+    async () => {
+      const r = await api.get<Record<string, unknown>>(`/api/v1/tasks/${taskId}`);
+      const state = r.body.state as string;
+      return ['succeeded', 'failed', 'cancelled'].includes(state) ? r.body : null;
+    },
+    `task ${taskId}`,
+    timeoutMs,
+  );
+}

@@ -1,0 +1,47 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { eventually, makeProject, startPlatform, waitTask, webSpec, type TestPlatform } from './helpers/platform';
+import { startLoad } from './helpers/load';
+
+type Obj = Record<string, unknown>;
+const updates = Number(process.env.BERTH_TEST_ROLLING_UPDATES ?? 20);
+
+describe('rolling updates under load', () => {
+  let p: TestPlatform;
+  let base: string;
+
+  before(async () => {
+    p = await startPlatform();
+    base = await makeProject(p.api, 'load');
+  });
+  after(async () => {
+    await p?.close();
+  });
+
+  it(`loses zero requests over ${updates} consecutive rolling updates of a 3-replica service`, async () => {
+    const r = await p.api.post<{ task: Obj }>(base, { name: 'api', spec: webSpec('v0') });
+    assert.equal((await waitTask(p.api, r.body.task.id as string)).state, 'succeeded');
+    const load = startLoad(p.api, `${base}/api/endpoints`);
+    await new Promise((res) => setTimeout(res, 500));
+    for (let i = 1; i <= updates; i += 1) {
+      const up = await p.api.put<{ task: Obj }>(`${base}/api`, { spec: webSpec(`v${i}`) });
+      assert.equal(up.status, 202, JSON.stringify(up.body));
+      const task = await waitTask(p.api, up.body.task.id as string);
+      assert.equal(task.state, 'succeeded', `update ${i}: ${JSON.stringify(task)}`);
+    }
+    await new Promise((res) => setTimeout(res, 500));
+    const result = await load.stop();
+    assert.equal(result.failed, 0, `lost requests: ${result.errors.slice(0, 10).join('; ')}`);
+    assert.ok(result.ok > updates * 20, `enough requests were sent (${result.ok})`);
+    assert.ok(result.bodies.has(`v${updates}`), 'the last release served traffic');
+    assert.ok(result.bodies.has('v1'), 'an early release served traffic');
+    const containers = await p.api.get<{ items: Obj[] }>(`${base}/api/containers`);
+    assert.equal(containers.body.items.length, 3);
+    assert.ok(containers.body.items.every((c) => c.release === updates + 1));
+    const history = await eventually(async () => {
+      const h = await p.api.get<{ items: Obj[]; nextCursor: string | null }>(`${base}/api/containers/history?limit=500`);
+      return h.body.items.length >= 3 * (updates + 1) ? h.body.items : null;
+    }, 'a ledger entry for every container');
+    assert.equal(history.filter((c) => c.stoppedAt === null).length, 3, 'only the 3 current containers are still running');
+  });
+});
