@@ -1,7 +1,15 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ForbiddenError, NotFoundError, UnauthenticatedError, type Permission, BerthError } from '@berth/shared';
+import {
+  BerthError,
+  ForbiddenError,
+  InvalidError,
+  NotFoundError,
+  UnauthenticatedError,
+  type Permission,
+} from '@berth/shared';
+import { IdempotencyStore } from './idempotency-store';
 import type { Actor, AppContext, Scope } from './context';
 import { invalidFrom, toHttpError } from './errors';
 import { redact } from './redact';
@@ -87,10 +95,13 @@ function projectOf(scope: Scope | null): string | null {
 /** Registers routes with validation, authentication, declared access and audit of every write. */
 export class RouteRegistry {
   readonly routes: AnyRouteDef[] = [];
+  private readonly idempotency: IdempotencyStore;
   constructor(
     private readonly app: FastifyInstance,
     private readonly ctx: AppContext,
-  ) {}
+  ) {
+    this.idempotency = new IdempotencyStore(ctx.db);
+  }
 
   add<PS extends z.ZodType, QS extends z.ZodType, BS extends z.ZodType>(def: RouteDef<PS, QS, BS>): void {
     this.routes.push(def as AnyRouteDef);
@@ -125,12 +136,19 @@ export class RouteRegistry {
         }
       }
       body = parsePart(def.body, req.body, 'request body');
+      const idemKey = def.method === 'POST' ? idempotencyKey(req, actor, def) : null;
+      const replayed = idemKey ? await this.idempotency.find(idemKey, actor.name) : null;
+      if (replayed) {
+        void reply.header('Idempotent-Replayed', 'true');
+        return reply.code(replayed.status).send(replayed.body);
+      }
       const result = await def.handler({ params, query, body, actor, req, reply });
       if (result === handled) return reply;
       const out: Reply =
         result && typeof result === 'object' && 'status' in result && typeof result.status === 'number'
           ? (result as Reply)
           : { status: def.response?.status ?? 200, body: result };
+      if (idemKey && out.status < 300) await this.idempotency.save(idemKey, actor.name, out.status, out.body);
       if (isMutating(def.method)) {
         await this.audit(def, actor, scope, params, body, req, out.status < 400 ? 'success' : 'failure', out.status, null);
       }
@@ -202,6 +220,14 @@ export class RouteRegistry {
       message,
     });
   }
+}
+
+/** The stored key of a POST with an Idempotency-Key header: scoped to the route and the path. */
+function idempotencyKey(req: FastifyRequest, actor: Actor, def: AnyRouteDef): string | null {
+  const key = req.headers['idempotency-key'];
+  if (typeof key !== 'string' || key === '') return null;
+  if (key.length > 200) throw new InvalidError('The Idempotency-Key header must be at most 200 characters.');
+  return createHash('sha256').update(`${actor.name}\n${def.id}\n${req.url}\n${key}`).digest('hex');
 }
 
 /** A caller who may not even see the project gets 404, as if it did not exist. */
