@@ -1,0 +1,73 @@
+/**
+ * Turns Berth's ContainerCreateSpec into a libpod SpecGenerator (the body of
+ * `POST /containers/create`).
+ */
+import type { ContainerCreateSpec } from '@berth/engine-api';
+
+const cpuPeriodMicros = 100_000;
+const mib = 1024 * 1024;
+
+/** The subset of libpod's SpecGenerator that Berth sets (JSON names as podman 4.3 reads them). */
+export interface SpecGenerator {
+  name: string;
+  image: string;
+  entrypoint?: string[];
+  command?: string[];
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  /** Runs catatonit as PID 1 so SIGTERM reaches the app and stops are prompt (runtime-notes §1). */
+  init: true;
+  user?: string;
+  work_dir?: string;
+  portmappings: { host_ip: string; host_port: number; container_port: number; protocol: 'tcp' }[];
+  resource_limits?: {
+    memory?: { limit: number; swap: number };
+    cpu?: { quota: number; period: number };
+  };
+  netns?: { nsmode: 'bridge' };
+  Networks?: Record<string, Record<string, never>>;
+}
+
+/**
+ * `network` overrides the engine's default network (none = podman's default network).
+ * A hostPort of 0 is passed through: libpod 4.3 then picks a free port itself, and list and
+ * inspect report the port it picked.
+ */
+export function toSpecGenerator(spec: ContainerCreateSpec, defaultNetwork?: string): SpecGenerator {
+  const gen: SpecGenerator = {
+    name: spec.name,
+    image: spec.image,
+    env: spec.env,
+    labels: spec.labels,
+    init: true,
+    portmappings: spec.ports.map((p) => ({
+      host_ip: p.hostIp,
+      host_port: p.hostPort,
+      container_port: p.containerPort,
+      protocol: 'tcp',
+    })),
+  };
+  // Docker semantics: an entrypoint set without a command drops the image's CMD.
+  if (spec.command) gen.entrypoint = spec.command;
+  if (spec.args) gen.command = spec.args;
+  if (spec.user) gen.user = spec.user;
+  if (spec.workingDir) gen.work_dir = spec.workingDir;
+
+  const limits: NonNullable<SpecGenerator['resource_limits']> = {};
+  if (spec.memoryMiB) {
+    const bytes = Math.round(spec.memoryMiB * mib);
+    // Swap equal to the limit means no swap at all, so the kernel OOM-kills instead of swapping.
+    limits.memory = { limit: bytes, swap: bytes };
+  }
+  if (spec.cpu) {
+    limits.cpu = { quota: Math.max(1000, Math.round(spec.cpu * cpuPeriodMicros)), period: cpuPeriodMicros };
+  }
+  if (limits.memory || limits.cpu) gen.resource_limits = limits;
+
+  const network = spec.network ?? defaultNetwork;
+  if (network) {
+    gen.netns = { nsmode: 'bridge' };
+    gen.Networks = { [network]: {} };
+  }
+  return gen;
+}

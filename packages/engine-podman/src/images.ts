@@ -1,0 +1,73 @@
+/**
+ * Image inspect and pull. libpod answers a failed pull with 200 and an `{"error": ...}` line in
+ * its progress stream, so the stream is read to the end and checked.
+ */
+import type { ImageInfo } from '@berth/engine-api';
+import { EngineError } from '@berth/shared';
+import { type LibpodClient, readNdjson } from './libpod-client';
+import type { LibpodImage, LibpodPullLine } from './libpod-types';
+
+/**
+ * The image's digest: the repo digest matching the image's own manifest digest (what container
+ * inspect reports as ImageDigest), else the first repo digest, else the image id.
+ */
+export function imageDigest(image: LibpodImage): string {
+  const repoDigests = (image.RepoDigests ?? []).map((d) => d.slice(d.indexOf('@') + 1)).filter(Boolean);
+  const own = image.Digest && repoDigests.includes(image.Digest) ? image.Digest : undefined;
+  return own ?? repoDigests[0] ?? (image.Id.startsWith('sha256:') ? image.Id : `sha256:${image.Id}`);
+}
+
+/** Berth's ImageInfo from libpod image JSON (exposed ports sorted, udp included). */
+export function toImageInfo(image: LibpodImage): ImageInfo {
+  const exposed = Object.keys(image.Config?.ExposedPorts ?? {})
+    .map((key) => Number(key.split('/')[0]))
+    .filter((port) => Number.isInteger(port) && port > 0)
+    .sort((a, b) => a - b);
+  return {
+    id: image.Id,
+    digest: imageDigest(image),
+    user: image.User ?? image.Config?.User ?? '',
+    exposedPorts: exposed,
+    sizeBytes: image.Size ?? 0,
+  };
+}
+
+/** The local image, or null when podman does not have it. */
+export async function inspectImage(client: LibpodClient, ref: string): Promise<ImageInfo | null> {
+  const image = await client.json<LibpodImage>('GET', `/images/${encodeURIComponent(ref)}/json`, {
+    accept: [404],
+  });
+  return image ? toImageInfo(image) : null;
+}
+
+/** Pulls `ref` (plain-HTTP registries allowed: Berth's registry is on loopback). */
+export async function pullImage(client: LibpodClient, ref: string): Promise<void> {
+  const res = await client.open('POST', '/images/pull', {
+    query: { reference: ref, tlsVerify: false, quiet: true },
+    // A pull takes as long as the image is big; podman reports progress, not a deadline.
+    timeoutMs: 0,
+  });
+  let pulled = false;
+  for await (const line of readNdjson<LibpodPullLine>(res)) {
+    if (line.error)
+      throw new EngineError(`Podman could not pull image ${ref}: ${line.error}`, { image: ref });
+    if (line.id || line.images?.length) pulled = true;
+  }
+  if (!pulled)
+    throw new EngineError(`Podman could not pull image ${ref}: the pull ended without an image.`, {
+      image: ref,
+    });
+}
+
+/** The local image, pulled first when missing (or always when `always`). */
+export async function ensureImage(client: LibpodClient, ref: string, always: boolean): Promise<ImageInfo> {
+  if (!always) {
+    const local = await inspectImage(client, ref);
+    if (local) return local;
+  }
+  await pullImage(client, ref);
+  const info = await inspectImage(client, ref);
+  if (!info)
+    throw new EngineError(`Podman pulled image ${ref} but cannot find it afterwards.`, { image: ref });
+  return info;
+}

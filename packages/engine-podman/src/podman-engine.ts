@@ -1,0 +1,192 @@
+/**
+ * The Podman engine: Berth's ContainerEngine on one Podman host, through the libpod REST API
+ * on its unix socket (runtime-notes §2).
+ */
+import os from 'node:os';
+import type {
+  ContainerCreateSpec,
+  ContainerEngine,
+  ContainerObservation,
+  ContainerStats,
+  EngineEvent,
+  EngineHealth,
+  ExecOptions,
+  ExecResult,
+  ExecSession,
+  ImageInfo,
+  LogLine,
+  LogOptions,
+} from '@berth/engine-api';
+import { BerthError, EngineError } from '@berth/shared';
+import { toSpecGenerator } from './container-spec';
+import { streamEvents } from './events';
+import { runExec } from './exec-run';
+import { openExecSession } from './exec-session';
+import { ensureImage, inspectImage } from './images';
+import { LibpodClient } from './libpod-client';
+import type { LibpodInspectContainer, LibpodListContainer } from './libpod-types';
+import { parseLogStream } from './log-stream';
+import { ObservationCache } from './observation-cache';
+import { observationFromInspect } from './observation';
+import { StatsSampler } from './stats';
+
+/** Options of a PodmanEngine. */
+export interface PodmanEngineOptions {
+  /** Path of the Podman API unix socket (`podman system service unix://...`). */
+  socketPath: string;
+  /** The cluster name this engine serves; default "local". */
+  cluster?: string;
+  /** The node name reported in observations; default this host's name. */
+  node?: string;
+  /** Network containers join unless their spec names one; default podman's default network. */
+  network?: string;
+}
+
+/** Extra seconds a stop request may take beyond the grace period before Berth gives up on it. */
+const stopSlackMs = 30_000;
+
+/** ContainerEngine for one Podman host; see runtime-notes §1–§4 for the host setup it expects. */
+export class PodmanEngine implements ContainerEngine {
+  readonly kind = 'podman';
+  readonly cluster: string;
+  readonly node: string;
+  private readonly network: string | undefined;
+  private readonly client: LibpodClient;
+  private readonly cache: ObservationCache;
+  private readonly sampler: StatsSampler;
+
+  constructor(opts: PodmanEngineOptions) {
+    this.cluster = opts.cluster ?? 'local';
+    this.node = opts.node ?? os.hostname();
+    this.network = opts.network;
+    this.client = new LibpodClient(opts.socketPath);
+    this.cache = new ObservationCache(this.client, this.node, this.network);
+    this.sampler = new StatsSampler(this.client);
+  }
+
+  async health(): Promise<EngineHealth> {
+    try {
+      const v = await this.client.json<{
+        Version?: string;
+        Components?: { Name: string; Version: string }[];
+      }>('GET', '/version', { timeoutMs: 5000 });
+      const version =
+        v?.Components?.find((c) => c.Name === 'Podman Engine')?.Version ?? v?.Version ?? 'unknown';
+      return { ok: true, version, message: null };
+    } catch (err) {
+      return { ok: false, version: '', message: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  inspectImage(ref: string): Promise<ImageInfo | null> {
+    return inspectImage(this.client, ref);
+  }
+
+  ensureImage(ref: string, opts?: { always?: boolean }): Promise<ImageInfo> {
+    return ensureImage(this.client, ref, opts?.always ?? false);
+  }
+
+  async runContainer(spec: ContainerCreateSpec): Promise<string> {
+    let id: string;
+    try {
+      const created = await this.client.json<{ Id: string }>('POST', '/containers/create', {
+        body: toSpecGenerator(spec, this.network),
+      });
+      if (!created?.Id) throw new EngineError(`Podman returned no id for container ${spec.name}.`);
+      id = created.Id;
+    } catch (err) {
+      throw withContext(err, `Podman could not create container ${spec.name} from image ${spec.image}`);
+    }
+    try {
+      await this.client.request('POST', `/containers/${id}/start`, { timeoutMs: 120_000 });
+    } catch (err) {
+      // A container that never started is of no use; leave nothing behind.
+      await this.removeContainer(id).catch(() => undefined);
+      throw withContext(err, `Podman could not start container ${spec.name} (image ${spec.image})`);
+    }
+    return id;
+  }
+
+  async stopContainer(idOrName: string, graceSeconds: number): Promise<void> {
+    const timeout = Math.max(0, Math.ceil(graceSeconds));
+    await this.client.request('POST', `/containers/${encodeURIComponent(idOrName)}/stop`, {
+      query: { timeout },
+      // 304: already stopped; 404: already gone. Neither is an error for a stop.
+      accept: [304, 404],
+      timeoutMs: timeout * 1000 + stopSlackMs,
+    });
+  }
+
+  async removeContainer(idOrName: string): Promise<void> {
+    await this.client.request('DELETE', `/containers/${encodeURIComponent(idOrName)}`, {
+      query: { force: true, timeout: 0 },
+      accept: [404],
+    });
+    this.cache.forget(idOrName);
+  }
+
+  async listContainers(labels: Record<string, string>): Promise<ContainerObservation[]> {
+    const label = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+    const list = await this.client.json<LibpodListContainer[]>('GET', '/containers/json', {
+      query: { all: true, filters: JSON.stringify(label.length ? { label } : {}) },
+    });
+    return this.cache.observe(list ?? []);
+  }
+
+  async inspectContainer(idOrName: string): Promise<ContainerObservation | null> {
+    const c = await this.client.json<LibpodInspectContainer>(
+      'GET',
+      `/containers/${encodeURIComponent(idOrName)}/json`,
+      {
+        accept: [404],
+      },
+    );
+    return c ? observationFromInspect(c, this.node, this.network) : null;
+  }
+
+  async *logs(idOrName: string, opts: LogOptions): AsyncIterable<LogLine> {
+    const { signal } = opts;
+    if (signal?.aborted) return;
+    try {
+      const res = await this.client.open('GET', `/containers/${encodeURIComponent(idOrName)}/logs`, {
+        query: {
+          stdout: true,
+          stderr: true,
+          timestamps: true,
+          follow: opts.follow ?? false,
+          tail: opts.tail,
+          since: opts.since,
+        },
+        signal,
+        // When following, podman sends no headers until the container prints something.
+        ...(opts.follow ? { timeoutMs: 0 } : {}),
+      });
+      yield* parseLogStream(res);
+    } catch (err) {
+      if (!signal?.aborted) throw err;
+    }
+  }
+
+  exec(idOrName: string, opts: ExecOptions): Promise<ExecSession> {
+    return openExecSession(this.client, idOrName, opts);
+  }
+
+  execRun(idOrName: string, cmd: string[], opts: { timeoutMs: number; user?: string }): Promise<ExecResult> {
+    return runExec(this.client, idOrName, cmd, opts);
+  }
+
+  stats(idsOrNames: string[]): Promise<ContainerStats[]> {
+    return this.sampler.sample(idsOrNames);
+  }
+
+  events(labels: Record<string, string>, signal: AbortSignal): AsyncIterable<EngineEvent> {
+    return streamEvents(this.client, labels, signal);
+  }
+}
+
+/** Prefixes what Berth was doing to podman's message, keeping the error's class and details. */
+function withContext(err: unknown, what: string): Error {
+  if (err instanceof EngineError) return new EngineError(`${what}: ${err.message}`, err.details);
+  if (err instanceof BerthError) return err;
+  return new EngineError(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+}

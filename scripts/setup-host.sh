@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs and configures what Berth needs on a Debian 12 host. Idempotent; safe to run again.
+# Usage: scripts/setup-host.sh [--test]   (--test also installs what the test suite needs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want=(podman runc catatonit docker-registry nginx-light git ca-certificates curl busybox-static)
+if [ "${1:-}" = "--test" ]; then want+=(postgresql); fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "berth: installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" != 0 ]; then echo "berth: run as root to install packages" >&2; exit 1; fi
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Podman on this kind of host: runc (crun fails on hybrid cgroups), cgroupfs (no systemd), file events.
+# See docs/runtime-notes (shared) §1.
+conf=/etc/containers/containers.conf
+if ! grep -q '# managed by berth' "$conf" 2>/dev/null; then
+  mkdir -p /etc/containers
+  cat > "$conf" <<'CONF'
+# managed by berth (scripts/setup-host.sh)
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+fi
+reg=/etc/containers/registries.conf.d/berth-local.conf
+if [ ! -f "$reg" ]; then
+  mkdir -p /etc/containers/registries.conf.d
+  cat > "$reg" <<'CONF'
+# managed by berth: the embedded registry on loopback speaks plain HTTP
+[[registry]]
+location = "127.0.0.1:5000"
+insecure = true
+CONF
+fi
+
+if [ ! -d node_modules/tsx ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  echo "berth: installing npm dependencies (first time: about 2 minutes, better-sqlite3 compiles)"
+  npm install --no-audit --no-fund --loglevel=error >/dev/null
+fi

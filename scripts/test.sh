@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `npm test`: installs what the tests need, starts PostgreSQL and a Podman API service for them,
+# builds the test images (no registry needed) and runs every test suite. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-host.sh --test
+command -v curl >/dev/null || { apt-get install -y -q curl >/dev/null; }
+
+export BERTH_TEST_DIR="${BERTH_TEST_DIR:-/tmp/berth-test}"
+mkdir -p "$BERTH_TEST_DIR"
+export BERTH_TEST_PODMAN_SOCKET="$BERTH_TEST_DIR/podman.sock"
+bash scripts/podman-service.sh "$BERTH_TEST_PODMAN_SOCKET"
+bash scripts/test-images.sh
+BERTH_TEST_PG_URL="$(bash scripts/pg-test.sh | tail -n 1)"
+export BERTH_TEST_PG_URL
+
+shopt -s globstar nullglob
+files=(packages/*/src/**/*.test.ts packages/*/test/**/*.test.ts)
+if [ "$#" -gt 0 ]; then files=("$@"); fi
+if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
+echo "berth: running ${#files[@]} test files"
+exec node --import tsx --test --test-reporter=spec --test-concurrency=1 "${files[@]}"

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# `npm start`: installs what Berth needs (first time only) and runs the whole platform on this
+# machine with Podman as its engine. Configuration: BERTH_DATA_DIR, BERTH_LISTEN,
+# BERTH_DATABASE_URL, BERTH_ADMIN_PASSWORD (see README).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-host.sh
+exec node --import tsx packages/server/src/main.ts
