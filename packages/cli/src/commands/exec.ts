@@ -1,0 +1,83 @@
+import type { Container } from '@berth/shared';
+import { containerPath, servicePath, type ApiClient } from '../api-client';
+import type { CommandContext, CommandDef } from '../context';
+import { CliError } from '../errors';
+import { runShell } from '../shell-session';
+
+/** The first ready container of a service (the default target of `exec`). */
+async function firstReadyContainer(
+  client: ApiClient,
+  project: string,
+  env: string,
+  service: string,
+): Promise<string> {
+  const page = await client.get<{ items: Container[] }>(servicePath(project, env, service, '/containers'));
+  const ready = page.items.find((c) => c.ready);
+  if (!ready)
+    throw new CliError(
+      `service ${service} has no ready container; name one (see "berth containers ${service}")`,
+    );
+  return ready.name;
+}
+
+async function exec(ctx: CommandContext): Promise<number> {
+  const command = ctx.args.rest ?? [];
+  if (command.length > 1) {
+    throw new CliError(
+      'the Berth shell runs a single program without arguments (sh, bash or ash); start it and type the command, ' +
+        `or pipe a script into it: echo 'ls /' | berth exec ${ctx.arg(0)} -- sh`,
+      { exitCode: 2 },
+    );
+  }
+  const tty = ctx.args.bool('tty');
+  if (tty && !ctx.io.stdin.isTTY)
+    throw ctx.usageError('-t needs a terminal on stdin; leave it out to pipe stdin');
+  const client = await ctx.client();
+  const [project, env, service] = [ctx.project(), ctx.env(), ctx.arg(0)];
+  const container = ctx.optionalArg(1) ?? (await firstReadyContainer(client, project, env, service));
+  const size =
+    tty && ctx.io.stdout.columns && ctx.io.stdout.rows
+      ? { cols: ctx.io.stdout.columns, rows: ctx.io.stdout.rows }
+      : {};
+  const url = client.webSocketUrl(containerPath(project, env, service, container, '/shell'), {
+    user: ctx.args.string('user'),
+    cmd: command[0],
+    ...size,
+  });
+  const forwardStdin = ctx.args.bool('interactive') || !ctx.io.stdin.isTTY;
+  return runShell(ctx.io, url, client.authHeaders(), { tty, forwardStdin });
+}
+
+/** exec */
+export const execCommands: CommandDef[] = [
+  {
+    name: 'exec',
+    usage: 'NAME [CONTAINER] [-it] [--user root] [-- SHELL]',
+    summary: 'open a shell in a container (default: the first ready one); exits with its status',
+    positionals: { min: 1, max: 2 },
+    scoped: true,
+    takesRest: true,
+    options: [
+      {
+        name: 'interactive',
+        short: 'i',
+        kind: 'boolean',
+        description: 'send stdin (always when stdin is not a terminal)',
+      },
+      {
+        name: 'tty',
+        short: 't',
+        kind: 'boolean',
+        description: 'use the local terminal in raw mode, with resizes',
+      },
+      {
+        name: 'user',
+        short: 'u',
+        kind: 'string',
+        value: 'root',
+        description: 'run as root (needs services:exec-root)',
+      },
+    ],
+    run: exec,
+  },
+];

@@ -1,0 +1,23 @@
+import type { CommandDef } from '../context';
+import { actionCommands } from './actions';
+import { auditCommands } from './audit';
+import { authCommands } from './auth';
+import { containerCommands } from './containers';
+import { execCommands } from './exec';
+import { identityCommands } from './identity';
+import { serviceCommands } from './services';
+import { streamCommands } from './streams';
+import { taskCommands } from './tasks';
+
+/** Every command of the CLI, in the order `berth --help` lists them. */
+export const commands: readonly CommandDef[] = [
+  ...authCommands,
+  ...serviceCommands,
+  ...actionCommands,
+  ...containerCommands,
+  ...streamCommands,
+  ...execCommands,
+  ...taskCommands,
+  ...identityCommands,
+  ...auditCommands,
+];
