@@ -17,7 +17,8 @@ async function main(): Promise<void> {
     for (const h of helpers) await h.start();
   }
   const health = await engine.health();
-  if (!health.ok) throw new Error(`Podman is not reachable at ${config.podmanSocket}: ${health.message ?? ''}`);
+  if (!health.ok)
+    throw new Error(`Podman is not reachable at ${config.podmanSocket}: ${health.message ?? ''}`);
   const url = await server.start();
   const lines = [
     '',
@@ -46,6 +47,9 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   if (err instanceof ConfigError) process.stderr.write(`berth: configuration error: ${err.message}\n`);
-  else process.stderr.write(`berth: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  else
+    process.stderr.write(
+      `berth: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
   process.exit(1);
 });

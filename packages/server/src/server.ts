@@ -33,12 +33,21 @@ export interface BuildOptions {
 export async function buildServer(config: Readonly<Config>, opts: BuildOptions = {}): Promise<BerthServer> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const app = createHttpApp(config.logLevel);
-  const { db, dialect, close: closeDb } = openDatabase(config.databaseUrl);
+  const opened = openDatabase(config.databaseUrl);
+  const { db, dialect } = opened;
+  const closeDb = () => opened.close();
   await migrateToLatest(db);
 
   const audit = createAudit(db);
   const identity = createIdentity({ db, config, log: app.log });
-  const ctx: AppContext = { config, db, dialect, log: app.log, auth: identity.authenticator, audit: audit.sink };
+  const ctx: AppContext = {
+    config,
+    db,
+    dialect,
+    log: app.log,
+    auth: identity.authenticator,
+    audit: audit.sink,
+  };
   const bootstrap = await identity.bootstrap();
 
   const registry = new RouteRegistry(app, ctx);

@@ -1,6 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeProject, startPlatform, TestApi, waitTask, webSpec, type TestPlatform } from './helpers/platform';
+import {
+  makeProject,
+  startPlatform,
+  TestApi,
+  waitTask,
+  webSpec,
+  type TestPlatform,
+} from './helpers/platform';
 
 type Obj = Record<string, unknown>;
 
@@ -14,7 +21,11 @@ describe('access to services, idempotency, and two instances side by side', () =
 
   async function user(name: string, role: string, project: string): Promise<TestApi> {
     assert.equal((await p.api.post('/api/v1/users', { name, password: `${name}-password` })).status, 201);
-    const b = await p.api.post('/api/v1/bindings', { user: name, role, scope: { kind: 'project', name: project } });
+    const b = await p.api.post('/api/v1/bindings', {
+      user: name,
+      role,
+      scope: { kind: 'project', name: project },
+    });
     assert.equal(b.status, 201, JSON.stringify(b.body));
     return TestApi.login(p.url, name, `${name}-password`);
   }
@@ -51,7 +62,10 @@ describe('access to services, idempotency, and two instances side by side', () =
     assert.equal((await dev.get(baseB)).status, 404);
     assert.equal((await dev.post(`${baseB}/web/restart`, {})).status, 404);
     const projects = await dev.get<{ items: Obj[] }>('/api/v1/projects');
-    assert.deepEqual(projects.body.items.map((x) => x.name), ['alpha']);
+    assert.deepEqual(
+      projects.body.items.map((x) => x.name),
+      ['alpha'],
+    );
     const denied = await p.api.get<{ items: Obj[] }>('/api/v1/audit?actor=dave&action=services.restart');
     assert.equal(denied.body.items[0]?.result, 'denied');
     const scaled = await dev.post<{ task: Obj }>(`${baseA}/web/scale`, { replicas: 2 });
@@ -87,7 +101,11 @@ describe('access to services, idempotency, and two instances side by side', () =
     const stop = await other.api.post<{ task: Obj }>(`${base}/web/stop`, {});
     await waitTask(other.api, stop.body.task.id as string);
     assert.equal((await p.engine.listContainers({ 'berth.instance': other.instanceId })).length, 0);
-    assert.equal((await p.engine.listContainers({ 'berth.instance': p.instanceId })).length, mine.length, 'the first instance kept its containers');
+    assert.equal(
+      (await p.engine.listContainers({ 'berth.instance': p.instanceId })).length,
+      mine.length,
+      'the first instance kept its containers',
+    );
     assert.equal((await p.api.get(`${baseA}/web`)).body.status, 'healthy');
   });
 });

@@ -7,7 +7,15 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PodmanEngine } from '@berth/engine-podman';
-import { adminPassword, eventually, makeProject, podmanSocket, removeInstanceContainers, TestApi, webSpec } from './helpers/platform';
+import {
+  adminPassword,
+  eventually,
+  makeProject,
+  podmanSocket,
+  removeInstanceContainers,
+  TestApi,
+  webSpec,
+} from './helpers/platform';
 
 type Obj = Record<string, unknown>;
 const trials = Number(process.env.BERTH_TEST_CRASH_TRIALS ?? 5);
@@ -46,7 +54,12 @@ describe('kill -9 of the server during rollouts', () => {
         BERTH_LOG_LEVEL: 'warn',
       },
     });
-    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/api/health`)).ok, 'server health', 30_000, 100);
+    await eventually(
+      async () => (await fetch(`http://127.0.0.1:${port}/api/health`)).ok,
+      'server health',
+      30_000,
+      100,
+    );
   }
 
   function kill9(): Promise<void> {
@@ -81,19 +94,36 @@ describe('kill -9 of the server during rollouts', () => {
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 2500)));
       await kill9();
       await startServer();
-      const svc = await eventually(async () => {
-        const r = await api.get(`${base}/svc`);
-        return r.body.status === 'healthy' && r.body.release === wanted && r.body.readyReplicas === replicas ? r.body : null;
-      }, `trial ${trial}: healthy at release ${wanted}`, 90_000);
+      const svc = await eventually(
+        async () => {
+          const r = await api.get(`${base}/svc`);
+          return r.body.status === 'healthy' && r.body.release === wanted && r.body.readyReplicas === replicas
+            ? r.body
+            : null;
+        },
+        `trial ${trial}: healthy at release ${wanted}`,
+        90_000,
+      );
       assert.equal(svc.release, wanted);
       // Old containers may still be draining for a moment; then exactly the wanted ones remain.
-      await eventually(async () => {
-        const live = await engine.listContainers({ 'berth.instance': instanceId });
-        return live.length === replicas && live.every((c) => c.labels['berth.release'] === String(wanted) && c.state === 'running');
-      }, `trial ${trial}: exactly ${replicas} containers of release ${wanted} in Podman`, 60_000);
+      await eventually(
+        async () => {
+          const live = await engine.listContainers({ 'berth.instance': instanceId });
+          return (
+            live.length === replicas &&
+            live.every((c) => c.labels['berth.release'] === String(wanted) && c.state === 'running')
+          );
+        },
+        `trial ${trial}: exactly ${replicas} containers of release ${wanted} in Podman`,
+        60_000,
+      );
       const ledger = await api.get<{ items: Obj[] }>(`${base}/svc/containers`);
       const live = await engine.listContainers({ 'berth.instance': instanceId });
-      assert.deepEqual(ledger.body.items.map((c) => c.name).sort(), live.map((c) => c.name).sort(), `trial ${trial}: ledger matches the engine`);
+      assert.deepEqual(
+        ledger.body.items.map((c) => c.name).sort(),
+        live.map((c) => c.name).sort(),
+        `trial ${trial}: ledger matches the engine`,
+      );
     }
   });
 });

@@ -1,6 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, makeProject, startPlatform, waitTask, webSpec, type TestPlatform } from './helpers/platform';
+import {
+  eventually,
+  makeProject,
+  startPlatform,
+  waitTask,
+  webSpec,
+  type TestPlatform,
+} from './helpers/platform';
 import { startLoad } from './helpers/load';
 
 type Obj = Record<string, unknown>;
@@ -39,9 +46,15 @@ describe('rolling updates under load', () => {
     assert.equal(containers.body.items.length, 3);
     assert.ok(containers.body.items.every((c) => c.release === updates + 1));
     const history = await eventually(async () => {
-      const h = await p.api.get<{ items: Obj[]; nextCursor: string | null }>(`${base}/api/containers/history?limit=500`);
+      const h = await p.api.get<{ items: Obj[]; nextCursor: string | null }>(
+        `${base}/api/containers/history?limit=500`,
+      );
       return h.body.items.length >= 3 * (updates + 1) ? h.body.items : null;
     }, 'a ledger entry for every container');
-    assert.equal(history.filter((c) => c.stoppedAt === null).length, 3, 'only the 3 current containers are still running');
+    assert.equal(
+      history.filter((c) => c.stoppedAt === null).length,
+      3,
+      'only the 3 current containers are still running',
+    );
   });
 });

@@ -1,6 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, makeProject, startPlatform, waitTask, webSpec, type TestPlatform } from './helpers/platform';
+import {
+  eventually,
+  makeProject,
+  startPlatform,
+  waitTask,
+  webSpec,
+  type TestPlatform,
+} from './helpers/platform';
 
 type Obj = Record<string, unknown>;
 
@@ -25,7 +32,9 @@ describe('services on the real Podman engine', () => {
 
   async function pageOf(name: string): Promise<string[]> {
     const eps = await p.api.get<{ items: { address: string }[] }>(`${base}/${name}/endpoints`);
-    return Promise.all(eps.body.items.map(async (e) => (await (await fetch(`http://${e.address}/index.html`)).text()).trim()));
+    return Promise.all(
+      eps.body.items.map(async (e) => (await (await fetch(`http://${e.address}/index.html`)).text()).trim()),
+    );
   }
 
   it('creates a 3-replica service that serves on its published loopback ports', async () => {
@@ -44,7 +53,9 @@ describe('services on the real Podman engine', () => {
       assert.match(String(c.imageDigest), /^sha256:/);
     }
     assert.deepEqual(await pageOf('web'), ['v1', 'v1', 'v1']);
-    const log = await p.api.get<{ items: { line: string }[] }>(`/api/v1/tasks/${r.body.task.id as string}/log`);
+    const log = await p.api.get<{ items: { line: string }[] }>(
+      `/api/v1/tasks/${r.body.task.id as string}/log`,
+    );
     assert.ok(log.body.items.length >= 2, 'the task has a log');
   });
 
@@ -56,21 +67,38 @@ describe('services on the real Podman engine', () => {
   });
 
   it('rejects invalid specs with field errors and changes nothing', async () => {
-    const bad = await p.api.post(base, { name: 'Bad_Name', spec: { ...webSpec('v1'), replicas: -1, unknownField: 1 } });
+    const bad = await p.api.post(base, {
+      name: 'Bad_Name',
+      spec: { ...webSpec('v1'), replicas: -1, unknownField: 1 },
+    });
     assert.equal(bad.status, 400);
-    const fields = ((bad.body.error as Obj).details as { fields: { path: string }[] }).fields.map((f) => f.path);
+    const fields = ((bad.body.error as Obj).details as { fields: { path: string }[] }).fields.map(
+      (f) => f.path,
+    );
     assert.ok(fields.includes('name'), fields.join());
-    assert.ok(fields.some((f) => f.startsWith('spec')), fields.join());
-    const missing = await p.api.post(base, { name: 'ghost', spec: { ...webSpec('v1'), image: 'localhost/does-not-exist:1' } });
+    assert.ok(
+      fields.some((f) => f.startsWith('spec')),
+      fields.join(),
+    );
+    const missing = await p.api.post(base, {
+      name: 'ghost',
+      spec: { ...webSpec('v1'), image: 'localhost/does-not-exist:1' },
+    });
     assert.equal(missing.status, 422);
     assert.match((missing.body.error as Obj).message as string, /not in the local image store/);
     const list = await p.api.get<{ items: Obj[] }>(base);
-    assert.deepEqual(list.body.items.map((s) => s.name), ['web']);
+    assert.deepEqual(
+      list.body.items.map((s) => s.name),
+      ['web'],
+    );
   });
 
   it('updates to a new release, rolls back, and refuses a stale version', async () => {
     const cur = await p.api.get(`${base}/web`);
-    const up = await p.api.put<{ service: Obj; task: Obj }>(`${base}/web`, { spec: webSpec('v2'), version: cur.body.version });
+    const up = await p.api.put<{ service: Obj; task: Obj }>(`${base}/web`, {
+      spec: webSpec('v2'),
+      version: cur.body.version,
+    });
     assert.equal(up.status, 202, JSON.stringify(up.body));
     assert.equal(up.body.service.release, 2);
     assert.equal((await waitTask(p.api, up.body.task.id as string)).state, 'succeeded');
@@ -87,7 +115,10 @@ describe('services on the real Podman engine', () => {
     assert.equal((await waitTask(p.api, rb.body.task.id as string)).state, 'succeeded');
     assert.deepEqual(await pageOf('web'), ['v1', 'v1', 'v1']);
     const releases = await p.api.get<{ items: Obj[] }>(`${base}/web/releases`);
-    assert.deepEqual(releases.body.items.map((r) => r.number), [2, 1]);
+    assert.deepEqual(
+      releases.body.items.map((r) => r.number),
+      [2, 1],
+    );
   });
 
   it('scales out and in, stops and starts', async () => {
@@ -96,7 +127,10 @@ describe('services on the real Podman engine', () => {
     assert.equal((await p.api.get<{ items: Obj[] }>(`${base}/web/containers`)).body.items.length, 5);
     const inn = await p.api.post<{ task: Obj }>(`${base}/web/scale`, { replicas: 2 });
     assert.equal((await waitTask(p.api, inn.body.task.id as string)).state, 'succeeded');
-    await eventually(async () => (await p.api.get<{ items: Obj[] }>(`${base}/web/containers`)).body.items.length === 2, 'scale in to 2');
+    await eventually(
+      async () => (await p.api.get<{ items: Obj[] }>(`${base}/web/containers`)).body.items.length === 2,
+      'scale in to 2',
+    );
     const live = await p.engine.listContainers({ 'berth.instance': p.instanceId });
     assert.equal(live.length, 2, 'the engine has exactly the containers the ledger lists');
 
@@ -110,12 +144,17 @@ describe('services on the real Podman engine', () => {
   });
 
   it('restarts every container in a rolling way', async () => {
-    const before = (await p.api.get<{ items: Obj[] }>(`${base}/web/containers`)).body.items.map((c) => c.name);
+    const before = (await p.api.get<{ items: Obj[] }>(`${base}/web/containers`)).body.items.map(
+      (c) => c.name,
+    );
     const r = await p.api.post<{ task: Obj }>(`${base}/web/restart`, {});
     assert.equal((await waitTask(p.api, r.body.task.id as string)).state, 'succeeded');
     const now = (await p.api.get<{ items: Obj[] }>(`${base}/web/containers`)).body.items.map((c) => c.name);
     assert.equal(now.length, 2);
-    assert.ok(now.every((n) => !before.includes(n)), 'all containers were replaced');
+    assert.ok(
+      now.every((n) => !before.includes(n)),
+      'all containers were replaced',
+    );
   });
 
   it('promotes a release to prod', async () => {
@@ -131,7 +170,13 @@ describe('services on the real Podman engine', () => {
   it('rolls back automatically when a new release never becomes ready', async () => {
     const bad = webSpec('v9', 2, {
       readiness: { type: 'http', path: '/nope', periodSeconds: 1 },
-      rollout: { maxSurge: 1, maxUnavailable: 0, drainSeconds: 1, stopGraceSeconds: 2, progressDeadlineSeconds: 6 },
+      rollout: {
+        maxSurge: 1,
+        maxUnavailable: 0,
+        drainSeconds: 1,
+        stopGraceSeconds: 2,
+        progressDeadlineSeconds: 6,
+      },
     });
     const r = await p.api.put<{ service: Obj; task: Obj }>(`${base}/web`, { spec: bad });
     const task = await waitTask(p.api, r.body.task.id as string);
@@ -158,14 +203,28 @@ describe('services on the real Podman engine', () => {
       },
     });
     assert.equal(r.status, 202, JSON.stringify(r.body));
-    const ledger = await eventually(async () => {
-      const h = await p.api.get<{ items: Obj[] }>(`${base}/hog/containers/history`);
-      return h.body.items.some((c) => c.exitReason === 'OOMKilled') ? h.body.items : null;
-    }, 'an OOM kill in the ledger', 60_000);
+    const ledger = await eventually(
+      async () => {
+        const h = await p.api.get<{ items: Obj[] }>(`${base}/hog/containers/history`);
+        return h.body.items.some((c) => c.exitReason === 'OOMKilled') ? h.body.items : null;
+      },
+      'an OOM kill in the ledger',
+      60_000,
+    );
     const oom = ledger.find((c) => c.exitReason === 'OOMKilled')!;
     assert.equal(oom.exitCode, 137);
-    await eventually(async () => (await p.api.get<{ items: Obj[] }>(`${base}/hog/events?type=OOMKilled`)).body.items.length > 0, 'OOMKilled event');
-    await eventually(async () => (await p.api.get<{ items: Obj[] }>(`${base}/hog/containers`)).body.items.some((c) => c.restarts as number >= 1), 'a replacement container');
+    await eventually(
+      async () =>
+        (await p.api.get<{ items: Obj[] }>(`${base}/hog/events?type=OOMKilled`)).body.items.length > 0,
+      'OOMKilled event',
+    );
+    await eventually(
+      async () =>
+        (await p.api.get<{ items: Obj[] }>(`${base}/hog/containers`)).body.items.some(
+          (c) => (c.restarts as number) >= 1,
+        ),
+      'a replacement container',
+    );
     const del = await p.api.delete<{ task: Obj }>(`${base}/hog`);
     assert.equal(del.status, 202);
     assert.equal((await waitTask(p.api, del.body.task.id as string)).state, 'succeeded');
@@ -175,7 +234,14 @@ describe('services on the real Podman engine', () => {
   it('recreates a container whose liveness check fails', async () => {
     const r = await p.api.post<{ task: Obj }>(base, {
       name: 'sick',
-      spec: webSpec('s1', 1, { liveness: { type: 'exec', command: ['test', '!', '-f', '/tmp/sick'], periodSeconds: 1, failureThreshold: 2 } }),
+      spec: webSpec('s1', 1, {
+        liveness: {
+          type: 'exec',
+          command: ['test', '!', '-f', '/tmp/sick'],
+          periodSeconds: 1,
+          failureThreshold: 2,
+        },
+      }),
     });
     await waitTask(p.api, r.body.task.id as string);
     const first = (await p.api.get<{ items: Obj[] }>(`${base}/sick/containers`)).body.items[0]!;
@@ -189,10 +255,18 @@ describe('services on the real Podman engine', () => {
   });
 
   it('keeps secrets out of responses and the audit log, but gives them to the container', async () => {
-    const spec = webSpec('k1', 1, { env: [{ name: 'VERSION', value: 'k1' }, { name: 'API_KEY', value: 's3cr3t-value', secret: true }] });
+    const spec = webSpec('k1', 1, {
+      env: [
+        { name: 'VERSION', value: 'k1' },
+        { name: 'API_KEY', value: 's3cr3t-value', secret: true },
+      ],
+    });
     const r = await p.api.post<{ service: Obj; task: Obj }>(base, { name: 'keys', spec });
     const env = (r.body.service.spec as Obj).env as Obj[];
-    assert.deepEqual(env.find((e) => e.name === 'API_KEY'), { name: 'API_KEY', value: null, secret: true, isSet: true });
+    assert.deepEqual(
+      env.find((e) => e.name === 'API_KEY'),
+      { name: 'API_KEY', value: null, secret: true, isSet: true },
+    );
     await waitTask(p.api, r.body.task.id as string);
     const c = (await p.api.get<{ items: Obj[] }>(`${base}/keys/containers`)).body.items[0]!;
     const out = await p.engine.execRun(c.name as string, ['sh', '-c', 'echo $API_KEY'], { timeoutMs: 5000 });

@@ -63,14 +63,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (configFile) {
     if (!existsSync(configFile)) throw new ConfigError(`BERTH_CONFIG=${configFile}: no such file`);
     const parsed = fileSchema.safeParse(JSON.parse(readFileSync(configFile, 'utf8')));
-    if (!parsed.success) throw new ConfigError(`${configFile}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw new ConfigError(
+        `${configFile}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     file = parsed.data;
   }
   const dataDir = path.resolve(cwd, env.BERTH_DATA_DIR ?? file.dataDir ?? '.berth');
   const { host, port } = parseListen(env.BERTH_LISTEN ?? file.listen ?? '127.0.0.1:7080');
   const databaseUrl = env.BERTH_DATABASE_URL ?? file.databaseUrl ?? path.join(dataDir, 'berth.sqlite');
   const instanceId =
-    env.BERTH_INSTANCE_ID ?? file.instanceId ?? createHash('sha256').update(dataDir).digest('hex').slice(0, 8);
+    env.BERTH_INSTANCE_ID ??
+    file.instanceId ??
+    createHash('sha256').update(dataDir).digest('hex').slice(0, 8);
   if (!/^[a-z0-9]{1,16}$/.test(instanceId)) {
     throw new ConfigError(`BERTH_INSTANCE_ID="${instanceId}" must be 1-16 lowercase letters or digits`);
   }

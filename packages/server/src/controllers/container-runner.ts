@@ -107,11 +107,20 @@ export class ContainerRunner {
         state: 'running',
         started_at: obs?.startedAt ?? nowIso(),
       });
-      await this.repo.addEvent(svc.id, 'Started', `container ${name} started (release ${svc.release})`, { container: name });
+      await this.repo.addEvent(svc.id, 'Started', `container ${name} started (release ${svc.release})`, {
+        container: name,
+      });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      await this.repo.updateContainer(name, { state: 'exited', stopped_at: nowIso(), exit_reason: `CreateFailed: ${message}`.slice(0, 1000) });
-      await this.repo.addEvent(svc.id, 'CreateFailed', `container ${name} could not start: ${message}`, { container: name, severity: 'warning' });
+      await this.repo.updateContainer(name, {
+        state: 'exited',
+        stopped_at: nowIso(),
+        exit_reason: `CreateFailed: ${message}`.slice(0, 1000),
+      });
+      await this.repo.addEvent(svc.id, 'CreateFailed', `container ${name} could not start: ${message}`, {
+        container: name,
+        severity: 'warning',
+      });
       throw err;
     }
   }
@@ -130,11 +139,21 @@ export class ContainerRunner {
       exit_code: obs?.exitCode ?? null,
       exit_reason: reason,
     });
-    await this.repo.addEvent(row.service_id, 'Stopped', `container ${row.name} stopped: ${reason}`, { container: row.name });
+    await this.repo.addEvent(row.service_id, 'Stopped', `container ${row.name} stopped: ${reason}`, {
+      container: row.name,
+    });
   }
 
   /** A container that exited on its own: record why, remove it from the engine. */
-  async reapExited(row: ContainerRow, obs: { exitCode: number | null; oomKilled: boolean; memoryLimitBytes: number | null; finishedAt: string | null }): Promise<string> {
+  async reapExited(
+    row: ContainerRow,
+    obs: {
+      exitCode: number | null;
+      oomKilled: boolean;
+      memoryLimitBytes: number | null;
+      finishedAt: string | null;
+    },
+  ): Promise<string> {
     const reason = exitReason(obs);
     await this.engine.removeContainer(row.engine_id ?? row.name);
     await this.repo.updateContainer(row.name, {
@@ -158,7 +177,15 @@ export class ContainerRunner {
 
   /** A ledger entry whose container is gone from the engine. */
   async markGone(row: ContainerRow, reason: string): Promise<void> {
-    await this.repo.updateContainer(row.name, { state: 'exited', ready: 0, stopped_at: nowIso(), exit_reason: reason });
-    await this.repo.addEvent(row.service_id, 'Vanished', `container ${row.name}: ${reason}`, { container: row.name, severity: 'warning' });
+    await this.repo.updateContainer(row.name, {
+      state: 'exited',
+      ready: 0,
+      stopped_at: nowIso(),
+      exit_reason: reason,
+    });
+    await this.repo.addEvent(row.service_id, 'Vanished', `container ${row.name}: ${reason}`, {
+      container: row.name,
+      severity: 'warning',
+    });
   }
 }

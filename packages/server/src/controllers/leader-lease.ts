@@ -56,7 +56,11 @@ export class LeaderLease {
     this.timer = null;
     if (this.leading) {
       this.leading = false;
-      await this.db.deleteFrom('leases').where('name', '=', this.name).where('holder', '=', this.holder).execute();
+      await this.db
+        .deleteFrom('leases')
+        .where('name', '=', this.name)
+        .where('holder', '=', this.holder)
+        .execute();
     }
   }
 
@@ -67,10 +71,17 @@ export class LeaderLease {
 
   private async tryAcquire(): Promise<boolean> {
     const expires = new Date(Date.now() + ttlMs).toISOString();
-    const row = await this.db.selectFrom('leases').selectAll().where('name', '=', this.name).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('leases')
+      .selectAll()
+      .where('name', '=', this.name)
+      .executeTakeFirst();
     if (!row) {
       try {
-        await this.db.insertInto('leases').values({ name: this.name, holder: this.holder, expires_at: expires }).execute();
+        await this.db
+          .insertInto('leases')
+          .values({ name: this.name, holder: this.holder, expires_at: expires })
+          .execute();
         return true;
       } catch {
         return false;

@@ -59,10 +59,20 @@ export async function runCheck(engine: ContainerEngine, t: ProbeTarget, probe: P
     });
   }
   return new Promise((resolve) => {
-    const req = http.get({ host, port: hostPort, path: probe.path ?? '/', agent: false, timeout: timeoutMs, headers: { 'User-Agent': 'berth-probe' } }, (res) => {
-      res.resume();
-      resolve((res.statusCode ?? 500) >= 200 && (res.statusCode ?? 500) < 400);
-    });
+    const req = http.get(
+      {
+        host,
+        port: hostPort,
+        path: probe.path ?? '/',
+        agent: false,
+        timeout: timeoutMs,
+        headers: { 'User-Agent': 'berth-probe' },
+      },
+      (res) => {
+        res.resume();
+        resolve((res.statusCode ?? 500) >= 200 && (res.statusCode ?? 500) < 400);
+      },
+    );
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
   });

@@ -5,7 +5,15 @@ import { planRollout, type PlanContainer } from './rollout-planner';
 let seq = 0;
 function c(current: boolean, ready: boolean, extra: Partial<PlanContainer> = {}): PlanContainer {
   seq += 1;
-  return { name: `c${seq}`, current, ready, leaving: false, parked: false, createdAt: String(1000 + seq), ...extra };
+  return {
+    name: `c${seq}`,
+    current,
+    ready,
+    leaving: false,
+    parked: false,
+    createdAt: String(1000 + seq),
+    ...extra,
+  };
 }
 
 /** Simulates a rollout step by step: created containers become ready next step, drained ones leave. */
@@ -27,7 +35,13 @@ function simulate(replicas: number, maxSurge: number, maxUnavailable: number, ol
 
 describe('rollout planner', () => {
   it('creates the first containers of a new service at once', () => {
-    const plan = planRollout({ replicas: 3, maxSurge: 1, maxUnavailable: 0, containers: [], holdCreates: false });
+    const plan = planRollout({
+      replicas: 3,
+      maxSurge: 1,
+      maxUnavailable: 0,
+      containers: [],
+      holdCreates: false,
+    });
     assert.equal(plan.create, 3);
     assert.deepEqual(plan.drain, []);
   });
@@ -53,7 +67,13 @@ describe('rollout planner', () => {
 
   it('removes old containers that are not ready right away', () => {
     const bad = c(false, false);
-    const plan = planRollout({ replicas: 1, maxSurge: 1, maxUnavailable: 0, containers: [bad], holdCreates: false });
+    const plan = planRollout({
+      replicas: 1,
+      maxSurge: 1,
+      maxUnavailable: 0,
+      containers: [bad],
+      holdCreates: false,
+    });
     assert.deepEqual(plan.drain, [bad.name]);
     assert.equal(plan.create, 1);
   });
@@ -62,30 +82,72 @@ describe('rollout planner', () => {
     const a = c(true, true);
     const b = c(true, false);
     const d = c(true, true);
-    const plan = planRollout({ replicas: 2, maxSurge: 1, maxUnavailable: 0, containers: [a, b, d], holdCreates: false });
+    const plan = planRollout({
+      replicas: 2,
+      maxSurge: 1,
+      maxUnavailable: 0,
+      containers: [a, b, d],
+      holdCreates: false,
+    });
     assert.deepEqual(plan.drain, [b.name]);
     assert.equal(plan.complete, false);
   });
 
   it('replaces a container taken out of rotation without counting it', () => {
     const parked = c(true, true, { parked: true });
-    const plan = planRollout({ replicas: 2, maxSurge: 1, maxUnavailable: 0, containers: [parked, c(true, true)], holdCreates: false });
+    const plan = planRollout({
+      replicas: 2,
+      maxSurge: 1,
+      maxUnavailable: 0,
+      containers: [parked, c(true, true)],
+      holdCreates: false,
+    });
     assert.equal(plan.create, 1);
     assert.deepEqual(plan.drain, []);
   });
 
   it('holds creates during crash back-off', () => {
-    const plan = planRollout({ replicas: 2, maxSurge: 1, maxUnavailable: 0, containers: [], holdCreates: true });
+    const plan = planRollout({
+      replicas: 2,
+      maxSurge: 1,
+      maxUnavailable: 0,
+      containers: [],
+      holdCreates: true,
+    });
     assert.equal(plan.create, 0);
   });
 
   it('drains everything when stopped', () => {
-    const plan = planRollout({ replicas: 0, maxSurge: 1, maxUnavailable: 0, containers: [c(true, true), c(false, true)], holdCreates: false });
+    const plan = planRollout({
+      replicas: 0,
+      maxSurge: 1,
+      maxUnavailable: 0,
+      containers: [c(true, true), c(false, true)],
+      holdCreates: false,
+    });
     assert.equal(plan.drain.length, 2);
   });
 
   it('is complete only with exactly the wanted ready current containers and no old ones', () => {
-    assert.equal(planRollout({ replicas: 2, maxSurge: 1, maxUnavailable: 0, containers: [c(true, true), c(true, true)], holdCreates: false }).complete, true);
-    assert.equal(planRollout({ replicas: 2, maxSurge: 1, maxUnavailable: 0, containers: [c(true, true), c(true, true), c(false, true)], holdCreates: false }).complete, false);
+    assert.equal(
+      planRollout({
+        replicas: 2,
+        maxSurge: 1,
+        maxUnavailable: 0,
+        containers: [c(true, true), c(true, true)],
+        holdCreates: false,
+      }).complete,
+      true,
+    );
+    assert.equal(
+      planRollout({
+        replicas: 2,
+        maxSurge: 1,
+        maxUnavailable: 0,
+        containers: [c(true, true), c(true, true), c(false, true)],
+        holdCreates: false,
+      }).complete,
+      false,
+    );
   });
 });

@@ -14,7 +14,13 @@ export class RolloutTracker {
     private readonly tasks: TaskRepository,
   ) {}
 
-  async update(svc: ServiceRow, spec: ReleaseSpec, plan: Plan, leaving: number, failures: number): Promise<void> {
+  async update(
+    svc: ServiceRow,
+    spec: ReleaseSpec,
+    plan: Plan,
+    leaving: number,
+    failures: number,
+  ): Promise<void> {
     const want = svc.stopped === 1 || svc.deleting === 1 ? 0 : svc.replicas;
     const settled = plan.complete && leaving === 0;
     let status: string;
@@ -33,7 +39,12 @@ export class RolloutTracker {
       status = svc.status === 'failed' ? 'failed' : 'degraded';
       message = `${plan.readyCurrent}/${want} containers ready`;
     }
-    if (failures > 0 && !settled) message = `${message ?? ''}; containers keep failing (${failures} in a row), retrying with back-off`.replace(/^; /, '');
+    if (failures > 0 && !settled)
+      message =
+        `${message ?? ''}; containers keep failing (${failures} in a row), retrying with back-off`.replace(
+          /^; /,
+          '',
+        );
 
     if (svc.rollout_task) {
       if (settled) {
@@ -66,8 +77,17 @@ export class RolloutTracker {
       rollout_started_at: null,
       ...(running ? { stable_release: svc.release } : {}),
     });
-    if (svc.rollout_task) await this.tasks.finish(svc.rollout_task, 'succeeded', running ? `release ${svc.release} running with ${svc.replicas} ready containers` : 'stopped');
-    await this.repo.addEvent(svc.id, 'RolloutComplete', running ? `release ${svc.release}: ${svc.replicas}/${svc.replicas} ready` : 'all containers stopped');
+    if (svc.rollout_task)
+      await this.tasks.finish(
+        svc.rollout_task,
+        'succeeded',
+        running ? `release ${svc.release} running with ${svc.replicas} ready containers` : 'stopped',
+      );
+    await this.repo.addEvent(
+      svc.id,
+      'RolloutComplete',
+      running ? `release ${svc.release}: ${svc.replicas}/${svc.replicas} ready` : 'all containers stopped',
+    );
   }
 
   private async deadlineMissed(svc: ServiceRow, seconds: number): Promise<void> {
@@ -76,13 +96,24 @@ export class RolloutTracker {
     const stable = svc.stable_release;
     if (stable !== null && stable !== svc.release) {
       const why = `release ${svc.release} did not become ready within ${seconds}s; rolled back to release ${stable}`;
-      await this.repo.setStatus(svc.id, { release: stable, rollout_task: null, rollout_started_at: nowIso(), status: 'progressing', message: why });
+      await this.repo.setStatus(svc.id, {
+        release: stable,
+        rollout_task: null,
+        rollout_started_at: nowIso(),
+        status: 'progressing',
+        message: why,
+      });
       await this.repo.addEvent(svc.id, 'RolledBack', why, { severity: 'warning' });
       await this.tasks.finish(task, 'failed', 'rolled back', why);
       return;
     }
     const why = `release ${svc.release} did not become ready within ${seconds}s; Berth keeps retrying — check the events and logs`;
-    await this.repo.setStatus(svc.id, { rollout_task: null, rollout_started_at: null, status: 'failed', message: why });
+    await this.repo.setStatus(svc.id, {
+      rollout_task: null,
+      rollout_started_at: null,
+      status: 'failed',
+      message: why,
+    });
     await this.repo.addEvent(svc.id, 'RolloutFailed', why, { severity: 'warning' });
     await this.tasks.finish(task, 'failed', 'not ready in time', why);
   }

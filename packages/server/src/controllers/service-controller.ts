@@ -41,7 +41,10 @@ export class ServiceController {
 
   constructor(private readonly deps: ControllerDeps) {
     this.runner = new ContainerRunner(deps.ctx, deps.engine, deps.repo, deps.secrets);
-    this.prober = new Prober(deps.engine, (name, outcome, detail) => void this.onProbe(name, outcome, detail));
+    this.prober = new Prober(
+      deps.engine,
+      (name, outcome, detail) => void this.onProbe(name, outcome, detail),
+    );
     this.tracker = new RolloutTracker(deps.repo, deps.tasks);
   }
 
@@ -151,11 +154,11 @@ export class ServiceController {
       maxUnavailable: spec.rollout.maxUnavailable,
       holdCreates: this.backoff.holding(svc.id),
       containers: rows.map((r) => ({
-          name: r.name,
-          current: r.release === svc.release && r.restart_nonce === svc.restart_nonce,
-          ready: r.state === 'ready' && r.ready === 1,
-          leaving: leavingStates.has(r.state),
-          parked: r.in_rotation === 0,
+        name: r.name,
+        current: r.release === svc.release && r.restart_nonce === svc.restart_nonce,
+        ready: r.state === 'ready' && r.ready === 1,
+        leaving: leavingStates.has(r.state),
+        parked: r.in_rotation === 0,
         createdAt: r.created_at,
       })),
     });
@@ -193,7 +196,9 @@ export class ServiceController {
   }
 
   private inflightFor(svc: ServiceRow): number {
-    return [...this.inflight.keys()].filter((k) => k.startsWith(`create:${svc.id}:`) || k.startsWith(`${svc.project}-${svc.env}-${svc.name}-`)).length;
+    return [...this.inflight.keys()].filter(
+      (k) => k.startsWith(`create:${svc.id}:`) || k.startsWith(`${svc.project}-${svc.env}-${svc.name}-`),
+    ).length;
   }
 
   /** Brings the ledger in line with what the engine says. */
@@ -210,7 +215,15 @@ export class ServiceController {
         if (creating) continue;
         if (!o) await this.runner.markGone(row, 'creation was interrupted');
         else if (o.state === 'running') {
-          await repo.updateContainer(row.name, { engine_id: o.id, ip: o.ip, endpoints: JSON.stringify(o.ports), image_digest: o.imageDigest, node: o.node, state: 'running', started_at: o.startedAt ?? nowIso() });
+          await repo.updateContainer(row.name, {
+            engine_id: o.id,
+            ip: o.ip,
+            endpoints: JSON.stringify(o.ports),
+            image_digest: o.imageDigest,
+            node: o.node,
+            state: 'running',
+            started_at: o.startedAt ?? nowIso(),
+          });
         } else this.track(row.name, () => this.runner.retire(row, 0, 'creation was interrupted'));
         continue;
       }
@@ -219,7 +232,8 @@ export class ServiceController {
         continue;
       }
       if (o.state !== 'running' && !leavingStates.has(row.state)) {
-        if (row.release === svc.release && row.restart_nonce === svc.restart_nonce) this.backoff.failed(svc.id);
+        if (row.release === svc.release && row.restart_nonce === svc.restart_nonce)
+          this.backoff.failed(svc.id);
         this.track(row.name, async () => {
           await this.runner.reapExited(row, o);
         });
@@ -231,13 +245,24 @@ export class ServiceController {
       }
       if (row.state === 'stopping' || (row.state === 'draining' && (row.drain_until ?? '') <= nowIso())) {
         const spec = await this.spec(svc, row.release);
-        this.track(row.name, () => this.runner.retire(row, spec?.rollout.stopGraceSeconds ?? 10, row.exit_reason ?? 'stopped by Berth'));
+        this.track(row.name, () =>
+          this.runner.retire(
+            row,
+            spec?.rollout.stopGraceSeconds ?? 10,
+            row.exit_reason ?? 'stopped by Berth',
+          ),
+        );
       }
     }
     // Containers in the engine without a ledger entry (e.g. a crash between ledger and engine).
     for (const o of byName.values()) {
       if (this.inflight.has(o.name) || creating) continue;
-      await repo.addEvent(svc.id, 'OrphanRemoved', `container ${o.name} had no ledger entry and was removed`, { severity: 'warning' });
+      await repo.addEvent(
+        svc.id,
+        'OrphanRemoved',
+        `container ${o.name} had no ledger entry and was removed`,
+        { severity: 'warning' },
+      );
       this.track(o.name, () => this.deps.engine.removeContainer(o.id));
     }
   }
@@ -245,24 +270,47 @@ export class ServiceController {
   private async drain(row: ContainerRow, seconds: number, reason: string): Promise<void> {
     if (leavingStates.has(row.state)) return;
     const until = new Date(Date.now() + seconds * 1000).toISOString();
-    await this.deps.repo.updateContainer(row.name, { state: 'draining', drain_until: until, exit_reason: reason });
-    await this.deps.repo.addEvent(row.service_id, 'Draining', `container ${row.name} left rotation (${reason}); stopping in ${seconds}s`, { container: row.name });
+    await this.deps.repo.updateContainer(row.name, {
+      state: 'draining',
+      drain_until: until,
+      exit_reason: reason,
+    });
+    await this.deps.repo.addEvent(
+      row.service_id,
+      'Draining',
+      `container ${row.name} left rotation (${reason}); stopping in ${seconds}s`,
+      { container: row.name },
+    );
   }
 
   private async onProbe(name: string, outcome: ProbeOutcome, detail: string): Promise<void> {
     const { repo } = this.deps;
-    const row = await this.deps.ctx.db.selectFrom('containers').selectAll().where('name', '=', name).executeTakeFirst();
+    const row = await this.deps.ctx.db
+      .selectFrom('containers')
+      .selectAll()
+      .where('name', '=', name)
+      .executeTakeFirst();
     if (!row || !['running', 'ready'].includes(row.state)) return;
     if (outcome === 'ready' && row.state !== 'ready') {
       await repo.updateContainer(name, { state: 'ready', ready: 1 });
-      await repo.addEvent(row.service_id, 'Ready', `container ${name} is ready (${detail})`, { container: name });
+      await repo.addEvent(row.service_id, 'Ready', `container ${name} is ready (${detail})`, {
+        container: name,
+      });
       this.backoff.recovered(row.service_id);
     } else if (outcome === 'not-ready' && row.state === 'ready') {
       await repo.updateContainer(name, { state: 'running', ready: 0 });
-      await repo.addEvent(row.service_id, 'NotReady', `container ${name} is not ready: ${detail}`, { container: name, severity: 'warning' });
+      await repo.addEvent(row.service_id, 'NotReady', `container ${name} is not ready: ${detail}`, {
+        container: name,
+        severity: 'warning',
+      });
     } else if (outcome === 'unhealthy') {
       await repo.updateContainer(name, { state: 'unhealthy', ready: 0 });
-      await repo.addEvent(row.service_id, 'Unhealthy', `container ${name} is unhealthy: ${detail}; it will be recreated`, { container: name, severity: 'warning' });
+      await repo.addEvent(
+        row.service_id,
+        'Unhealthy',
+        `container ${name} is unhealthy: ${detail}; it will be recreated`,
+        { container: name, severity: 'warning' },
+      );
     } else return;
     this.kick();
   }

@@ -13,7 +13,8 @@ export class SecretBox {
 
   static fromDataDir(dataDir: string): SecretBox {
     const file = path.join(dataDir, 'secret.key');
-    if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+    if (!existsSync(file))
+      writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
     const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
     if (key.length !== 32) throw new Error(`${file} must hold 32 base64-encoded bytes`);
     return new SecretBox(key);

@@ -3,7 +3,6 @@
  * SQLite and PostgreSQL, so one set of queries serves both dialects.
  */
 
-
 export interface UsersTable {
   name: string;
   display_name: string;

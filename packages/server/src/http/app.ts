@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { toHttpError } from './errors';
-import { RouteRegistry } from './route';
+import type { RouteRegistry } from './route';
 import type { AppContext } from './context';
 import { buildOpenApi } from './openapi';
 
@@ -18,21 +18,25 @@ export function createHttpApp(logLevel: string): FastifyInstance {
   });
   // Let the route layer validate bodies of every JSON-ish request, including empty ones.
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: oneMiB }, (_req, text, done) => {
-    const body = typeof text === 'string' ? text : text.toString('utf8');
-    if (body.trim() === '') {
-      done(null, undefined);
-      return;
-    }
-    try {
-      done(null, JSON.parse(body));
-    } catch (err) {
-      const e = err as Error & { statusCode?: number; code?: string };
-      e.statusCode = 400;
-      e.code = 'FST_ERR_CTP_INVALID_JSON_BODY';
-      done(e, undefined);
-    }
-  });
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: oneMiB },
+    (_req, text, done) => {
+      const body = typeof text === 'string' ? text : text.toString('utf8');
+      if (body.trim() === '') {
+        done(null, undefined);
+        return;
+      }
+      try {
+        done(null, JSON.parse(body));
+      } catch (err) {
+        const e = err as Error & { statusCode?: number; code?: string };
+        e.statusCode = 400;
+        e.code = 'FST_ERR_CTP_INVALID_JSON_BODY';
+        done(e, undefined);
+      }
+    },
+  );
   app.setErrorHandler((err, req, reply) => {
     const { status, body, known } = toHttpError(err);
     if (!known) req.log.error({ err }, 'unhandled error');

@@ -12,9 +12,7 @@ export interface Actor {
 }
 
 export type Scope =
-  | { kind: 'platform' }
-  | { kind: 'team'; team: string }
-  | { kind: 'project'; project: string };
+  { kind: 'platform' } | { kind: 'team'; team: string } | { kind: 'project'; project: string };
 
 /** Resolves callers and answers permission questions (implemented by the identity module). */
 export interface Authenticator {

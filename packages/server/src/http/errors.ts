@@ -17,7 +17,9 @@ export function fieldErrors(error: z.ZodError, prefix?: string): FieldError[] {
 export function invalidFrom(error: z.ZodError, what: string, prefix?: string): InvalidError {
   const fields = fieldErrors(error, prefix);
   const first = fields[0];
-  const summary = first ? ` ${first.path}: ${first.message}${fields.length > 1 ? ` (and ${fields.length - 1} more)` : ''}` : '';
+  const summary = first
+    ? ` ${first.path}: ${first.message}${fields.length > 1 ? ` (and ${fields.length - 1} more)` : ''}`
+    : '';
   return new InvalidError(`Invalid ${what}.${summary}`, fields);
 }
 
@@ -48,7 +50,12 @@ export function toHttpError(err: unknown): { status: number; body: ApiErrorBody;
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return {
         status: 400,
-        body: { error: { code: 'INVALID_REQUEST', message: `The request body is not valid JSON: ${fe.message ?? ''}` } },
+        body: {
+          error: {
+            code: 'INVALID_REQUEST',
+            message: `The request body is not valid JSON: ${fe.message ?? ''}`,
+          },
+        },
         known: true,
       };
     default:
@@ -57,7 +64,9 @@ export function toHttpError(err: unknown): { status: number; body: ApiErrorBody;
   if (err instanceof SyntaxError || (fe.statusCode === 400 && fe.message)) {
     return {
       status: 400,
-      body: { error: { code: 'INVALID_REQUEST', message: `The request is malformed: ${fe.message ?? String(err)}` } },
+      body: {
+        error: { code: 'INVALID_REQUEST', message: `The request is malformed: ${fe.message ?? String(err)}` },
+      },
       known: true,
     };
   }
@@ -70,7 +79,9 @@ export function toHttpError(err: unknown): { status: number; body: ApiErrorBody;
   }
   return {
     status: 500,
-    body: { error: { code: 'INTERNAL', message: 'An internal error occurred; the server log has the details.' } },
+    body: {
+      error: { code: 'INTERNAL', message: 'An internal error occurred; the server log has the details.' },
+    },
     known: false,
   };
 }

@@ -13,7 +13,12 @@ export class IdempotencyStore {
   constructor(private readonly db: Db) {}
 
   async find(key: string, actor: string): Promise<{ status: number; body: unknown } | null> {
-    const row = await this.db.selectFrom('idempotency_keys').selectAll().where('key', '=', key).where('actor', '=', actor).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('key', '=', key)
+      .where('actor', '=', actor)
+      .executeTakeFirst();
     if (!row || Date.parse(row.created_at) < Date.now() - keepMs) return null;
     return { status: row.status_code, body: JSON.parse(row.body) as unknown };
   }
@@ -26,7 +31,10 @@ export class IdempotencyStore {
       .execute();
     if (Date.now() - this.lastSweep > 3600_000) {
       this.lastSweep = Date.now();
-      await this.db.deleteFrom('idempotency_keys').where('created_at', '<', new Date(Date.now() - keepMs).toISOString()).execute();
+      await this.db
+        .deleteFrom('idempotency_keys')
+        .where('created_at', '<', new Date(Date.now() - keepMs).toISOString())
+        .execute();
     }
   }
 }

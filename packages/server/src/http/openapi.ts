@@ -47,14 +47,20 @@ export function buildOpenApi(routes: AnyRouteDef[], version: string): Record<str
     const path = def.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
     const status = String(def.response?.status ?? 200);
     const permission =
-      def.access === 'public' ? 'public' : def.access === 'authenticated' ? 'authenticated' : def.access.permission;
+      def.access === 'public'
+        ? 'public'
+        : def.access === 'authenticated'
+          ? 'authenticated'
+          : def.access.permission;
     const responses: Record<string, unknown> = {
       [status]: {
         description: def.response?.description ?? 'OK',
         ...(def.response?.schema
           ? {
               content: {
-                [def.response.contentType ?? 'application/json']: { schema: toSchema(def.response.schema, 'output') },
+                [def.response.contentType ?? 'application/json']: {
+                  schema: toSchema(def.response.schema, 'output'),
+                },
               },
             }
           : {}),

@@ -14,12 +14,17 @@ export function encodeCursor(key: string): string {
 export function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;
   const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!key) throw new InvalidError('The cursor is not valid: pass nextCursor from the previous page unchanged.');
+  if (!key)
+    throw new InvalidError('The cursor is not valid: pass nextCursor from the previous page unchanged.');
   return key;
 }
 
 /** Trims a fetched page of limit+1 rows and computes the next cursor. */
-export function pageOf<T>(rows: T[], limit: number, keyOf: (row: T) => string): { items: T[]; nextCursor: string | null } {
+export function pageOf<T>(
+  rows: T[],
+  limit: number,
+  keyOf: (row: T) => string,
+): { items: T[]; nextCursor: string | null } {
   if (rows.length <= limit) return { items: rows, nextCursor: null };
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];

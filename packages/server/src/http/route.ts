@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   BerthError,
   ForbiddenError,
@@ -119,12 +119,16 @@ export class RouteRegistry {
     let body: unknown = req.body;
     try {
       params = parsePart(def.params, req.params, 'path parameters') as Record<string, unknown>;
-      const query = parsePart(def.query, req.query, 'query parameters');
+      const query: unknown = parsePart(def.query, req.query, 'query parameters');
       if (def.access !== 'public') {
         const found = await this.ctx.auth.authenticate(req);
         if (!found) throw new UnauthenticatedError();
         actor = found;
-        if (actor.via === 'session' && isMutating(def.method) && !sameSecret(req.headers['x-csrf-token'], actor.csrfToken)) {
+        if (
+          actor.via === 'session' &&
+          isMutating(def.method) &&
+          !sameSecret(req.headers['x-csrf-token'], actor.csrfToken)
+        ) {
           throw new BerthError(
             'CSRF_FAILED',
             'This request needs the X-CSRF-Token header of your session (GET /api/v1/me returns it).',
@@ -142,7 +146,7 @@ export class RouteRegistry {
         void reply.header('Idempotent-Replayed', 'true');
         return reply.code(replayed.status).send(replayed.body);
       }
-      const result = await def.handler({ params, query, body, actor, req, reply });
+      const result: unknown = await def.handler({ params, query, body, actor, req, reply });
       if (result === handled) return reply;
       const out: Reply =
         result && typeof result === 'object' && 'status' in result && typeof result.status === 'number'
@@ -150,7 +154,17 @@ export class RouteRegistry {
           : { status: def.response?.status ?? 200, body: result };
       if (idemKey && out.status < 300) await this.idempotency.save(idemKey, actor.name, out.status, out.body);
       if (isMutating(def.method)) {
-        await this.audit(def, actor, scope, params, body, req, out.status < 400 ? 'success' : 'failure', out.status, null);
+        await this.audit(
+          def,
+          actor,
+          scope,
+          params,
+          body,
+          req,
+          out.status < 400 ? 'success' : 'failure',
+          out.status,
+          null,
+        );
       }
       if (out.headers) void reply.headers(out.headers);
       if (out.body === undefined || out.status === 204) return reply.code(out.status).send();
@@ -182,10 +196,13 @@ export class RouteRegistry {
     if (scope.kind === 'project' && !(await this.ctx.auth.authorize(actor, 'projects:read', scope))) {
       throw new DeniedAsNotFound(scope.project);
     }
-    throw new ForbiddenError(`You need the "${permission}" permission on ${describeScope(scope)} to do this.`, {
-      permission,
-      scope,
-    });
+    throw new ForbiddenError(
+      `You need the "${permission}" permission on ${describeScope(scope)} to do this.`,
+      {
+        permission,
+        scope,
+      },
+    );
   }
 
   private audit(

@@ -40,7 +40,9 @@ export class HelperProcess {
       if (await this.spec.ready().catch(() => false)) return;
       await sleep(100);
     }
-    throw new Error(`${this.spec.name} did not become ready within ${timeoutMs / 1000}s; see ${this.spec.logFile}`);
+    throw new Error(
+      `${this.spec.name} did not become ready within ${timeoutMs / 1000}s; see ${this.spec.logFile}`,
+    );
   }
 
   private spawn(): void {

@@ -23,7 +23,11 @@ function pingUrl(url: string): Promise<boolean> {
 }
 
 /** The helper processes `berth up` supervises on one machine (DESIGN §3). */
-export function localHelpers(config: Readonly<Config>, log: FastifyBaseLogger, opts: { registryListen: string | null }): HelperProcess[] {
+export function localHelpers(
+  config: Readonly<Config>,
+  log: FastifyBaseLogger,
+  opts: { registryListen: string | null },
+): HelperProcess[] {
   const helpers: HelperProcess[] = [];
   const logs = path.join(config.dataDir, 'logs');
   mkdirSync(logs, { recursive: true });

@@ -12,7 +12,14 @@ function get(address: string): Promise<{ status: number; body: string }> {
   const i = address.lastIndexOf(':');
   return new Promise((resolve, reject) => {
     const req = http.get(
-      { host: address.slice(0, i), port: Number(address.slice(i + 1)), path: '/index.html', agent: false, headers: { Connection: 'close' }, timeout: 5000 },
+      {
+        host: address.slice(0, i),
+        port: Number(address.slice(i + 1)),
+        path: '/index.html',
+        agent: false,
+        headers: { Connection: 'close' },
+        timeout: 5000,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');

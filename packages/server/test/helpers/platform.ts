@@ -23,7 +23,12 @@ export class TestApi {
     public token: string | null,
   ) {}
 
-  async call<T = Record<string, unknown>>(method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+  async call<T = Record<string, unknown>>(
+    method: string,
+    p: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> {
     const res = await fetch(this.url + p, {
       method,
       headers: {
@@ -127,7 +132,12 @@ export async function removeInstanceContainers(engine: PodmanEngine, instanceId:
 }
 
 /** Polls until fn returns a truthy value or the time is up. */
-export async function eventually<T>(fn: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 60_000, everyMs = 200): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | null | undefined | false>,
+  what: string,
+  timeoutMs = 60_000,
+  everyMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown = null;
   while (Date.now() < deadline) {
@@ -139,18 +149,28 @@ export async function eventually<T>(fn: () => Promise<T | null | undefined | fal
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
 }
 
 /** A busybox web server whose page says the VERSION env var; ready when it serves. */
 export function webSpec(version: string, replicas = 3, extra: Record<string, unknown> = {}) {
   return {
     image: testImage,
-    command: ['sh', '-c', 'mkdir -p /tmp/www && echo "$VERSION" > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www'],
+    command: [
+      'sh',
+      '-c',
+      'mkdir -p /tmp/www && echo "$VERSION" > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www',
+    ],
     env: [{ name: 'VERSION', value: version }],
     ports: [{ containerPort: 8080 }],
     readiness: { type: 'http', path: '/index.html', periodSeconds: 1 },
-    rollout: { maxSurge: 1, maxUnavailable: 0, drainSeconds: 1, stopGraceSeconds: 5, progressDeadlineSeconds: 60 },
+    rollout: {
+      maxSurge: 1,
+      maxUnavailable: 0,
+      drainSeconds: 1,
+      stopGraceSeconds: 5,
+      progressDeadlineSeconds: 60,
+    },
     replicas,
     ...extra,
   };
@@ -165,7 +185,11 @@ export async function makeProject(api: TestApi, project: string, team = `team-${
   return `/api/v1/projects/${project}/envs/test/services`;
 }
 
-export async function waitTask(api: TestApi, taskId: string, timeoutMs = 90_000): Promise<Record<string, unknown>> {
+export async function waitTask(
+  api: TestApi,
+  taskId: string,
+  timeoutMs = 90_000,
+): Promise<Record<string, unknown>> {
   return eventually(
     async () => {
       const r = await api.get<Record<string, unknown>>(`/api/v1/tasks/${taskId}`);

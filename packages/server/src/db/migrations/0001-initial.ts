@@ -2,7 +2,6 @@ import type { Kysely } from 'kysely';
 
 /** The initial schema. Text timestamps and JSON keep it identical on SQLite and PostgreSQL. */
 export async function up(db: Kysely<unknown>): Promise<void> {
-
   await db.schema
     .createTable('users')
     .addColumn('name', 'text', (c) => c.primaryKey())
@@ -95,7 +94,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('message', 'text')
     .execute();
   await db.schema.createIndex('audit_events_actor_idx').on('audit_events').columns(['actor', 'id']).execute();
-  await db.schema.createIndex('audit_events_target_idx').on('audit_events').columns(['target', 'id']).execute();
+  await db.schema
+    .createIndex('audit_events_target_idx')
+    .on('audit_events')
+    .columns(['target', 'id'])
+    .execute();
 
   await db.schema
     .createTable('login_attempts')
@@ -168,7 +171,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('exit_code', 'integer')
     .addColumn('exit_reason', 'text')
     .execute();
-  await db.schema.createIndex('containers_service_idx').on('containers').columns(['service_id', 'state']).execute();
+  await db.schema
+    .createIndex('containers_service_idx')
+    .on('containers')
+    .columns(['service_id', 'state'])
+    .execute();
 
   await db.schema
     .createTable('events')
@@ -195,7 +202,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('block_read_bytes', 'bigint', (c) => c.notNull())
     .addColumn('block_write_bytes', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('stats_service_idx').on('stats_samples').columns(['service_id', 'at']).execute();
+  await db.schema
+    .createIndex('stats_service_idx')
+    .on('stats_samples')
+    .columns(['service_id', 'at'])
+    .execute();
 
   await db.schema
     .createTable('tasks')

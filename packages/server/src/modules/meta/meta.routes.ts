@@ -16,7 +16,11 @@ export function registerMetaRoutes(registry: RouteRegistry, ctx: AppContext): vo
     async handler() {
       const started = Date.now();
       await sql`select 1`.execute(ctx.db);
-      return { status: 'ok', version: apiVersion, store: { dialect: ctx.dialect, latencyMs: Date.now() - started } };
+      return {
+        status: 'ok',
+        version: apiVersion,
+        store: { dialect: ctx.dialect, latencyMs: Date.now() - started },
+      };
     },
   });
 }

@@ -1,4 +1,12 @@
-import type { Container, ContainerState, Release, ReleaseSpec, Service, ServiceEvent, ServiceStatus } from '@berth/shared';
+import type {
+  Container,
+  ContainerState,
+  Release,
+  ReleaseSpec,
+  Service,
+  ServiceEvent,
+  ServiceStatus,
+} from '@berth/shared';
 import { parseJson } from '../../util';
 import type { ContainerRow, ReleaseRow, ServiceRow } from './services.repository';
 import type { Selectable } from 'kysely';
@@ -13,7 +21,9 @@ export function storedSpec(release: ReleaseRow): ReleaseSpec {
 export function publicSpec(spec: ReleaseSpec): ReleaseSpec {
   return {
     ...spec,
-    env: spec.env.map((e) => (e.secret ? { name: e.name, value: null, secret: true, isSet: Boolean(e.value) } : e)),
+    env: spec.env.map((e) =>
+      e.secret ? { name: e.name, value: null, secret: true, isSet: Boolean(e.value) } : e,
+    ),
   };
 }
 

@@ -40,7 +40,15 @@ export function createServicesModule(ctx: AppContext, engine: ContainerEngine): 
   const service = new ServicesService(ctx, repo, tasks, secrets, engine);
   const controller = new ServiceController({ ctx, engine, repo, tasks, secrets });
   service.signals.on('kick', (id: string) => controller.kick(id));
-  const deps: ServicesModuleDeps = { ctx, engine, repo, tasks, service, secrets, kick: (id) => controller.kick(id) };
+  const deps: ServicesModuleDeps = {
+    ctx,
+    engine,
+    repo,
+    tasks,
+    service,
+    secrets,
+    kick: (id) => controller.kick(id),
+  };
   const lease = new LeaderLease(ctx.db, 'controllers', `${ctx.config.instanceId}:${process.pid}`);
   const sampler = new StatsSampler(deps);
   return Promise.resolve({

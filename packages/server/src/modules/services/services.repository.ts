@@ -8,7 +8,15 @@ export type ReleaseRow = Selectable<ReleasesTable>;
 export type ContainerRow = Selectable<ContainersTable>;
 
 /** Ledger states of containers that still exist (or may exist) in the engine. */
-export const activeStates = ['creating', 'starting', 'running', 'ready', 'unhealthy', 'draining', 'stopping'] as const;
+export const activeStates = [
+  'creating',
+  'starting',
+  'running',
+  'ready',
+  'unhealthy',
+  'draining',
+  'stopping',
+] as const;
 
 /** Store access for services, releases, the container ledger and events. */
 export class ServicesRepository {
@@ -71,7 +79,11 @@ export class ServicesRepository {
     opts: { expectedVersion?: number; bumpGeneration?: boolean; release?: ReleaseRow } = {},
   ): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
-      const current = await trx.selectFrom('services').select(['version', 'generation']).where('id', '=', id).executeTakeFirst();
+      const current = await trx
+        .selectFrom('services')
+        .select(['version', 'generation'])
+        .where('id', '=', id)
+        .executeTakeFirst();
       if (!current) return false;
       if (opts.expectedVersion !== undefined && current.version !== opts.expectedVersion) return false;
       if (opts.release) await trx.insertInto('releases').values(opts.release).execute();
@@ -91,7 +103,19 @@ export class ServicesRepository {
   }
 
   /** Status fields written by the controller; they do not bump the user-visible version. */
-  async setStatus(id: string, patch: Pick<Updateable<ServicesTable>, 'status' | 'ready_replicas' | 'message' | 'stable_release' | 'rollout_task' | 'rollout_started_at' | 'release'>): Promise<void> {
+  async setStatus(
+    id: string,
+    patch: Pick<
+      Updateable<ServicesTable>,
+      | 'status'
+      | 'ready_replicas'
+      | 'message'
+      | 'stable_release'
+      | 'rollout_task'
+      | 'rollout_started_at'
+      | 'release'
+    >,
+  ): Promise<void> {
     await this.db.updateTable('services').set(patch).where('id', '=', id).execute();
   }
 
@@ -113,7 +137,12 @@ export class ServicesRepository {
   }
 
   listReleases(serviceId: string): Promise<ReleaseRow[]> {
-    return this.db.selectFrom('releases').selectAll().where('service_id', '=', serviceId).orderBy('number', 'desc').execute();
+    return this.db
+      .selectFrom('releases')
+      .selectAll()
+      .where('service_id', '=', serviceId)
+      .orderBy('number', 'desc')
+      .execute();
   }
 
   async maxRelease(serviceId: string): Promise<number> {
@@ -126,29 +155,49 @@ export class ServicesRepository {
   }
 
   async setReleaseState(serviceId: string, number: number, state: string): Promise<void> {
-    await this.db.updateTable('releases').set({ state }).where('service_id', '=', serviceId).where('number', '=', number).execute();
+    await this.db
+      .updateTable('releases')
+      .set({ state })
+      .where('service_id', '=', serviceId)
+      .where('number', '=', number)
+      .execute();
   }
 
   // ---- container ledger ----------------------------------------------------------------------
 
   activeContainers(serviceId?: string): Promise<ContainerRow[]> {
-    let q = this.db.selectFrom('containers').selectAll().where('state', 'in', [...activeStates]);
+    let q = this.db
+      .selectFrom('containers')
+      .selectAll()
+      .where('state', 'in', [...activeStates]);
     if (serviceId) q = q.where('service_id', '=', serviceId);
     return q.orderBy('created_at').execute();
   }
 
   findContainer(serviceId: string, name: string): Promise<ContainerRow | undefined> {
-    return this.db.selectFrom('containers').selectAll().where('service_id', '=', serviceId).where('name', '=', name).executeTakeFirst();
+    return this.db
+      .selectFrom('containers')
+      .selectAll()
+      .where('service_id', '=', serviceId)
+      .where('name', '=', name)
+      .executeTakeFirst();
   }
 
   /** The ledger: every container the service ever had, newest first. */
-  ledger(serviceId: string, opts: { ip?: string; since?: string; until?: string; before?: string; limit: number }): Promise<ContainerRow[]> {
+  ledger(
+    serviceId: string,
+    opts: { ip?: string; since?: string; until?: string; before?: string; limit: number },
+  ): Promise<ContainerRow[]> {
     let q = this.db.selectFrom('containers').selectAll().where('service_id', '=', serviceId);
     if (opts.ip) q = q.where('ip', '=', opts.ip);
-    if (opts.since) q = q.where((eb) => eb.or([eb('stopped_at', 'is', null), eb('stopped_at', '>=', opts.since!)]));
+    if (opts.since)
+      q = q.where((eb) => eb.or([eb('stopped_at', 'is', null), eb('stopped_at', '>=', opts.since!)]));
     if (opts.until) q = q.where('created_at', '<=', opts.until);
     if (opts.before) q = q.where('created_at', '<', opts.before);
-    return q.orderBy('created_at', 'desc').limit(opts.limit + 1).execute();
+    return q
+      .orderBy('created_at', 'desc')
+      .limit(opts.limit + 1)
+      .execute();
   }
 
   async insertContainer(row: ContainerRow): Promise<void> {
@@ -161,7 +210,12 @@ export class ServicesRepository {
 
   // ---- events --------------------------------------------------------------------------------
 
-  async addEvent(serviceId: string, type: string, message: string, opts: { container?: string | null; severity?: 'normal' | 'warning' } = {}): Promise<void> {
+  async addEvent(
+    serviceId: string,
+    type: string,
+    message: string,
+    opts: { container?: string | null; severity?: 'normal' | 'warning' } = {},
+  ): Promise<void> {
     const row: EventsTable = {
       id: newId(),
       at: nowIso(),
@@ -174,12 +228,18 @@ export class ServicesRepository {
     await this.db.insertInto('events').values(row).execute();
   }
 
-  events(serviceId: string, opts: { container?: string; type?: string; before?: string; after?: string; limit: number }): Promise<Selectable<EventsTable>[]> {
+  events(
+    serviceId: string,
+    opts: { container?: string; type?: string; before?: string; after?: string; limit: number },
+  ): Promise<Selectable<EventsTable>[]> {
     let q = this.db.selectFrom('events').selectAll().where('service_id', '=', serviceId);
     if (opts.container) q = q.where('container', '=', opts.container);
     if (opts.type) q = q.where('type', '=', opts.type);
     if (opts.before) q = q.where('id', '<', opts.before);
     if (opts.after) return q.where('id', '>', opts.after).orderBy('id').limit(opts.limit).execute();
-    return q.orderBy('id', 'desc').limit(opts.limit + 1).execute();
+    return q
+      .orderBy('id', 'desc')
+      .limit(opts.limit + 1)
+      .execute();
   }
 }

@@ -42,7 +42,10 @@ export function registerServiceRoutes(registry: RouteRegistry, deps: ServicesMod
     tags: ['services'],
     access: { permission: 'services:read', scope: projectScope },
     params: envParams,
-    query: pageQuerySchema.extend({ q: z.string().max(63).optional(), status: z.string().max(20).optional() }),
+    query: pageQuerySchema.extend({
+      q: z.string().max(63).optional(),
+      status: z.string().max(20).optional(),
+    }),
     async handler({ params, query }) {
       const rows = await repo.list(params.project, params.env, {
         q: query.q,
@@ -58,7 +61,9 @@ export function registerServiceRoutes(registry: RouteRegistry, deps: ServicesMod
         .execute();
       const byKey = new Map(releases.map((r) => [`${r.service_id}:${r.number}`, r]));
       return {
-        items: page.items.filter((r) => r.deleting === 0).map((r) => toService(r, byKey.get(`${r.id}:${r.release}`))),
+        items: page.items
+          .filter((r) => r.deleting === 0)
+          .map((r) => toService(r, byKey.get(`${r.id}:${r.release}`))),
         nextCursor: page.nextCursor,
       };
     },
@@ -104,11 +109,16 @@ export function registerServiceRoutes(registry: RouteRegistry, deps: ServicesMod
     access: { permission: 'services:write', scope: projectScope },
     params: serviceParams,
     body: updateServiceRequestSchema,
-    response: { status: 202, description: 'The service and the task of the rollout (null when nothing changed)' },
+    response: {
+      status: 202,
+      description: 'The service and the task of the rollout (null when nothing changed)',
+    },
     target: { kind: 'service' },
     async handler({ params, body, actor, req }) {
       const ifMatch = req.headers['if-match'];
-      const version = body.version ?? (typeof ifMatch === 'string' ? Number(ifMatch.replace(/"/g, '')) || undefined : undefined);
+      const version =
+        body.version ??
+        (typeof ifMatch === 'string' ? Number(ifMatch.replace(/"/g, '')) || undefined : undefined);
       const r = await svc.update(params, { ...body, version }, actor);
       return withTask(r, r.task ? 202 : 200);
     },
@@ -135,7 +145,11 @@ export function registerServiceRoutes(registry: RouteRegistry, deps: ServicesMod
     path: string,
     summary: string,
     schema: z.ZodType,
-    run: (p: ServiceParams, body: never, actor: Parameters<typeof svc.stop>[1]) => Promise<{ service: ServiceRow; task: Task }>,
+    run: (
+      p: ServiceParams,
+      body: never,
+      actor: Parameters<typeof svc.stop>[1],
+    ) => Promise<{ service: ServiceRow; task: Task }>,
   ) =>
     registry.add({
       id,
@@ -153,12 +167,44 @@ export function registerServiceRoutes(registry: RouteRegistry, deps: ServicesMod
       },
     });
 
-  action('services.scale', 'scale', 'Set the number of replicas', scaleRequestSchema, (p, b: { replicas: number }, a) => svc.scale(p, b.replicas, a));
-  action('services.restart', 'restart', 'Rolling restart of every container', emptyActionSchema.optional(), (p, _b, a) => svc.restart(p, a));
-  action('services.stop', 'stop', 'Stop every container (replicas are kept)', emptyActionSchema.optional(), (p, _b, a) => svc.stop(p, a));
-  action('services.start', 'start', 'Start a stopped service', emptyActionSchema.optional(), (p, _b, a) => svc.start(p, a));
-  action('services.rollback', 'rollback', 'Roll back to an earlier release (default: the previous good one)', rollbackRequestSchema.optional(), (p, b: { release?: number } | undefined, a) => svc.rollback(p, b?.release, a));
-  action('services.promote', 'promote', 'Deploy a release of this service to another environment (default prod)', promoteRequestSchema, (p, b: { release?: number; toEnv: string; reason?: string }, a) => svc.promote(p, b, a));
+  action(
+    'services.scale',
+    'scale',
+    'Set the number of replicas',
+    scaleRequestSchema,
+    (p, b: { replicas: number }, a) => svc.scale(p, b.replicas, a),
+  );
+  action(
+    'services.restart',
+    'restart',
+    'Rolling restart of every container',
+    emptyActionSchema.optional(),
+    (p, _b, a) => svc.restart(p, a),
+  );
+  action(
+    'services.stop',
+    'stop',
+    'Stop every container (replicas are kept)',
+    emptyActionSchema.optional(),
+    (p, _b, a) => svc.stop(p, a),
+  );
+  action('services.start', 'start', 'Start a stopped service', emptyActionSchema.optional(), (p, _b, a) =>
+    svc.start(p, a),
+  );
+  action(
+    'services.rollback',
+    'rollback',
+    'Roll back to an earlier release (default: the previous good one)',
+    rollbackRequestSchema.optional(),
+    (p, b: { release?: number } | undefined, a) => svc.rollback(p, b?.release, a),
+  );
+  action(
+    'services.promote',
+    'promote',
+    'Deploy a release of this service to another environment (default prod)',
+    promoteRequestSchema,
+    (p, b: { release?: number; toEnv: string; reason?: string }, a) => svc.promote(p, b, a),
+  );
 
   registry.add({
     id: 'releases.list',
@@ -186,7 +232,16 @@ export function registerServiceRoutes(registry: RouteRegistry, deps: ServicesMod
     async handler({ params }) {
       const row = await svc.resolve(params);
       const rel = await repo.getRelease(row.id, params.release);
-      if (!rel) return { status: 404, body: { error: { code: 'RELEASE_NOT_FOUND', message: `Release ${params.release} of service '${row.name}' does not exist.` } } };
+      if (!rel)
+        return {
+          status: 404,
+          body: {
+            error: {
+              code: 'RELEASE_NOT_FOUND',
+              message: `Release ${params.release} of service '${row.name}' does not exist.`,
+            },
+          },
+        };
       return toRelease(rel, row.name);
     },
   });
@@ -225,12 +280,16 @@ export function registerServiceRoutes(registry: RouteRegistry, deps: ServicesMod
     query: pageQuerySchema,
     async handler({ params, query }) {
       const row = await svc.resolve(params);
-      let q = deps.ctx.db.selectFrom('tasks').selectAll().where('service_id', '=', row.id).orderBy('id', 'desc').limit(query.limit + 1);
+      let q = deps.ctx.db
+        .selectFrom('tasks')
+        .selectAll()
+        .where('service_id', '=', row.id)
+        .orderBy('id', 'desc')
+        .limit(query.limit + 1);
       const after = decodeCursor(query.cursor);
       if (after) q = q.where('id', '<', after);
       const page = pageOf(await q.execute(), query.limit, (t) => t.id);
       return { items: page.items.map(toTask), nextCursor: page.nextCursor };
     },
   });
-
 }

@@ -54,21 +54,35 @@ export class ServicesService {
   }
 
   private async checkPlace(project: string, env: string): Promise<void> {
-    const proj = await this.ctx.db.selectFrom('projects').select('name').where('name', '=', project).executeTakeFirst();
+    const proj = await this.ctx.db
+      .selectFrom('projects')
+      .select('name')
+      .where('name', '=', project)
+      .executeTakeFirst();
     if (!proj) throw new NotFoundError('PROJECT_NOT_FOUND', `Project '${project}' does not exist.`);
-    const e = await this.ctx.db.selectFrom('environments').select('name').where('name', '=', env).executeTakeFirst();
+    const e = await this.ctx.db
+      .selectFrom('environments')
+      .select('name')
+      .where('name', '=', env)
+      .executeTakeFirst();
     if (!e) {
       const envs = await this.ctx.db.selectFrom('environments').select('name').execute();
-      throw new NotFoundError('ENV_NOT_FOUND', `Environment '${env}' does not exist; use one of: ${envs.map((x) => x.name).join(', ')}.`);
+      throw new NotFoundError(
+        'ENV_NOT_FOUND',
+        `Environment '${env}' does not exist; use one of: ${envs.map((x) => x.name).join(', ')}.`,
+      );
     }
   }
 
   private async checkRoot(actor: Actor, project: string, spec: ReleaseSpec): Promise<void> {
     if (!spec.runAsRoot) return;
     if (!(await this.ctx.auth.authorize(actor, 'services:exec-root', { kind: 'project', project }))) {
-      throw new ForbiddenError('runAsRoot needs the "services:exec-root" permission (team admin); remove it or ask an admin.', {
-        permission: 'services:exec-root',
-      });
+      throw new ForbiddenError(
+        'runAsRoot needs the "services:exec-root" permission (team admin); remove it or ask an admin.',
+        {
+          permission: 'services:exec-root',
+        },
+      );
     }
   }
 
@@ -77,9 +91,13 @@ export class ServicesService {
     if (!image.startsWith('localhost/')) return;
     const found = await this.engine.inspectImage(image);
     if (!found) {
-      throw new BerthError('UNPROCESSABLE', `Image '${image}' is not in the local image store; build or pull it first.`, {
-        fields: [{ path: 'spec.image', message: 'image not found' }],
-      });
+      throw new BerthError(
+        'UNPROCESSABLE',
+        `Image '${image}' is not in the local image store; build or pull it first.`,
+        {
+          fields: [{ path: 'spec.image', message: 'image not found' }],
+        },
+      );
     }
   }
 
@@ -100,7 +118,13 @@ export class ServicesService {
     return this.secrets.open(sealed);
   }
 
-  private releaseRow(serviceId: string, number: number, spec: ReleaseSpec, reason: string | null, actor: string): ReleaseRow {
+  private releaseRow(
+    serviceId: string,
+    number: number,
+    spec: ReleaseSpec,
+    reason: string | null,
+    actor: string,
+  ): ReleaseRow {
     return {
       service_id: serviceId,
       number,
@@ -113,8 +137,21 @@ export class ServicesService {
     };
   }
 
-  private async startTask(row: Pick<ServiceRow, 'id' | 'project' | 'env' | 'name'>, kind: string, actor: string, total: number, message: string): Promise<Task> {
-    const task = await this.tasks.create({ kind, target: pathOf(row), serviceId: row.id, createdBy: actor, total, message });
+  private async startTask(
+    row: Pick<ServiceRow, 'id' | 'project' | 'env' | 'name'>,
+    kind: string,
+    actor: string,
+    total: number,
+    message: string,
+  ): Promise<Task> {
+    const task = await this.tasks.create({
+      kind,
+      target: pathOf(row),
+      serviceId: row.id,
+      createdBy: actor,
+      total,
+      message,
+    });
     return task;
   }
 
@@ -122,17 +159,32 @@ export class ServicesService {
     this.signals.emit('kick', serviceId);
   }
 
-  async create(project: string, env: string, input: { name: string; displayName?: string; spec: ServiceSpec; reason?: string }, actor: Actor): Promise<{ service: ServiceRow; task: Task }> {
+  async create(
+    project: string,
+    env: string,
+    input: { name: string; displayName?: string; spec: ServiceSpec; reason?: string },
+    actor: Actor,
+  ): Promise<{ service: ServiceRow; task: Task }> {
     await this.checkPlace(project, env);
     const { replicas, ...releaseSpec } = input.spec;
     await this.checkRoot(actor, project, releaseSpec);
     await this.checkImage(releaseSpec.image);
     if (await this.repo.findByPath(project, env, input.name)) {
-      throw new ConflictError(`Service '${input.name}' already exists in project '${project}' (env '${env}').`, undefined, 'ALREADY_EXISTS');
+      throw new ConflictError(
+        `Service '${input.name}' already exists in project '${project}' (env '${env}').`,
+        undefined,
+        'ALREADY_EXISTS',
+      );
     }
     const id = newId();
     const now = nowIso();
-    const task = await this.startTask({ id, project, env, name: input.name }, 'deploy', actor.name, replicas, 'creating service');
+    const task = await this.startTask(
+      { id, project, env, name: input.name },
+      'deploy',
+      actor.name,
+      replicas,
+      'creating service',
+    );
     const row: ServiceRow = {
       id,
       project,
@@ -158,11 +210,18 @@ export class ServicesService {
       version: 1,
     };
     try {
-      await this.repo.insertService(row, this.releaseRow(id, 1, this.sealSpec(releaseSpec, null), input.reason ?? 'created', actor.name));
+      await this.repo.insertService(
+        row,
+        this.releaseRow(id, 1, this.sealSpec(releaseSpec, null), input.reason ?? 'created', actor.name),
+      );
     } catch (err) {
       await this.tasks.finish(task.id, 'failed', 'not created', 'the service already exists');
       if (await this.repo.findByPath(project, env, input.name)) {
-        throw new ConflictError(`Service '${input.name}' already exists in project '${project}' (env '${env}').`, undefined, 'ALREADY_EXISTS');
+        throw new ConflictError(
+          `Service '${input.name}' already exists in project '${project}' (env '${env}').`,
+          undefined,
+          'ALREADY_EXISTS',
+        );
       }
       throw err;
     }
@@ -172,7 +231,11 @@ export class ServicesService {
   }
 
   /** Replaces the spec: a changed release spec makes a new release; a replica change alone scales. */
-  async update(p: ServicePath, input: { displayName?: string; spec: ServiceSpec; reason?: string; version?: number }, actor: Actor): Promise<{ service: ServiceRow; task: Task | null }> {
+  async update(
+    p: ServicePath,
+    input: { displayName?: string; spec: ServiceSpec; reason?: string; version?: number },
+    actor: Actor,
+  ): Promise<{ service: ServiceRow; task: Task | null }> {
     const row = await this.resolve(p);
     const { replicas, ...releaseSpec } = input.spec;
     await this.checkRoot(actor, p.project, releaseSpec);
@@ -181,13 +244,24 @@ export class ServicesService {
     const previous = current ? storedSpec(current) : null;
     const sealed = this.sealSpec(releaseSpec, previous);
     const changed = JSON.stringify(sealed) !== JSON.stringify(previous);
-    if (!changed && replicas === row.replicas && (input.displayName ?? row.display_name) === row.display_name) {
+    if (
+      !changed &&
+      replicas === row.replicas &&
+      (input.displayName ?? row.display_name) === row.display_name
+    ) {
       return { service: row, task: null };
     }
     const number = changed ? (await this.repo.maxRelease(row.id)) + 1 : row.release;
-    const task = changed || replicas !== row.replicas
-      ? await this.startTask(row, changed ? 'deploy' : 'scale', actor.name, replicas, changed ? `rolling to release ${number}` : `scaling to ${replicas}`)
-      : null;
+    const task =
+      changed || replicas !== row.replicas
+        ? await this.startTask(
+            row,
+            changed ? 'deploy' : 'scale',
+            actor.name,
+            replicas,
+            changed ? `rolling to release ${number}` : `scaling to ${replicas}`,
+          )
+        : null;
     const ok = await this.repo.updateService(
       row.id,
       {
@@ -199,15 +273,26 @@ export class ServicesService {
       },
       {
         expectedVersion: input.version,
-        ...(changed ? { release: this.releaseRow(row.id, number, sealed, input.reason ?? null, actor.name) } : {}),
+        ...(changed
+          ? { release: this.releaseRow(row.id, number, sealed, input.reason ?? null, actor.name) }
+          : {}),
       },
     );
     if (!ok) {
       if (task) await this.tasks.finish(task.id, 'cancelled', 'not applied', 'the service changed meanwhile');
       const now = await this.resolve(p);
-      throw new ConflictError(`Service '${p.service}' was changed by someone else (version ${now.version}); reload it and apply your change again.`, { currentVersion: now.version }, 'VERSION_CONFLICT');
+      throw new ConflictError(
+        `Service '${p.service}' was changed by someone else (version ${now.version}); reload it and apply your change again.`,
+        { currentVersion: now.version },
+        'VERSION_CONFLICT',
+      );
     }
-    if (changed) await this.repo.addEvent(row.id, 'ReleaseCreated', `release ${number} created by ${actor.name}${input.reason ? `: ${input.reason}` : ''}`);
+    if (changed)
+      await this.repo.addEvent(
+        row.id,
+        'ReleaseCreated',
+        `release ${number} created by ${actor.name}${input.reason ? `: ${input.reason}` : ''}`,
+      );
     await this.supersede(row, task);
     this.kick(row.id);
     return { service: (await this.repo.findById(row.id))!, task };
@@ -220,12 +305,24 @@ export class ServicesService {
     }
   }
 
-  private async simpleChange(p: ServicePath, actor: Actor, kind: string, message: string, patch: (row: ServiceRow) => Partial<ServiceRow>): Promise<{ service: ServiceRow; task: Task }> {
+  private async simpleChange(
+    p: ServicePath,
+    actor: Actor,
+    kind: string,
+    message: string,
+    patch: (row: ServiceRow) => Partial<ServiceRow>,
+  ): Promise<{ service: ServiceRow; task: Task }> {
     const row = await this.resolve(p);
     const next = { ...row, ...patch(row) };
     const wanted = next.stopped === 1 ? 0 : next.replicas;
     const task = await this.startTask(row, kind, actor.name, wanted, message);
-    await this.repo.updateService(row.id, { ...patch(row), updated_by: actor.name, rollout_task: task.id, rollout_started_at: nowIso(), status: 'progressing' });
+    await this.repo.updateService(row.id, {
+      ...patch(row),
+      updated_by: actor.name,
+      rollout_task: task.id,
+      rollout_started_at: nowIso(),
+      status: 'progressing',
+    });
     await this.supersede(row, task);
     await this.repo.addEvent(row.id, kind[0]!.toUpperCase() + kind.slice(1), `${message} by ${actor.name}`);
     this.kick(row.id);
@@ -237,7 +334,9 @@ export class ServicesService {
   }
 
   restart(p: ServicePath, actor: Actor) {
-    return this.simpleChange(p, actor, 'restart', 'rolling restart', (row) => ({ restart_nonce: row.restart_nonce + 1 }));
+    return this.simpleChange(p, actor, 'restart', 'rolling restart', (row) => ({
+      restart_nonce: row.restart_nonce + 1,
+    }));
   }
 
   stop(p: ServicePath, actor: Actor) {
@@ -254,36 +353,83 @@ export class ServicesService {
     if (target === undefined) {
       const releases = await this.repo.listReleases(row.id);
       target = releases.find((r) => r.number < row.release && r.state !== 'failed')?.number;
-      if (target === undefined) throw new BerthError('UNPROCESSABLE', `Service '${p.service}' has no earlier good release to roll back to.`);
+      if (target === undefined)
+        throw new BerthError(
+          'UNPROCESSABLE',
+          `Service '${p.service}' has no earlier good release to roll back to.`,
+        );
     }
     if (!(await this.repo.getRelease(row.id, target))) {
-      throw new NotFoundError('RELEASE_NOT_FOUND', `Release ${target} of service '${p.service}' does not exist; list releases with GET …/releases.`);
+      throw new NotFoundError(
+        'RELEASE_NOT_FOUND',
+        `Release ${target} of service '${p.service}' does not exist; list releases with GET …/releases.`,
+      );
     }
-    if (target === row.release) throw new ConflictError(`Service '${p.service}' already runs release ${target}.`);
-    return this.simpleChange(p, actor, 'rollback', `roll back to release ${target}`, () => ({ release: target }));
+    if (target === row.release)
+      throw new ConflictError(`Service '${p.service}' already runs release ${target}.`);
+    return this.simpleChange(p, actor, 'rollback', `roll back to release ${target}`, () => ({
+      release: target,
+    }));
   }
 
   /** Copies a release to the same-named service of another environment (creating it if needed). */
   async promote(p: ServicePath, input: { release?: number; toEnv: string; reason?: string }, actor: Actor) {
     const row = await this.resolve(p);
-    if (input.toEnv === p.env) throw new BerthError('UNPROCESSABLE', `The service is already in environment '${p.env}'; choose another target environment.`);
+    if (input.toEnv === p.env)
+      throw new BerthError(
+        'UNPROCESSABLE',
+        `The service is already in environment '${p.env}'; choose another target environment.`,
+      );
     if (!(await this.ctx.auth.authorize(actor, 'services:write', { kind: 'project', project: p.project }))) {
       throw new ForbiddenError('Promoting needs services:write on the project.');
     }
     const number = input.release ?? row.stable_release ?? row.release;
     const release = await this.repo.getRelease(row.id, number);
-    if (!release) throw new NotFoundError('RELEASE_NOT_FOUND', `Release ${number} of service '${p.service}' does not exist.`);
+    if (!release)
+      throw new NotFoundError(
+        'RELEASE_NOT_FOUND',
+        `Release ${number} of service '${p.service}' does not exist.`,
+      );
     const spec = storedSpec(release);
     const reason = input.reason ?? `promoted from ${p.env} release ${number}`;
     const target = await this.repo.findByPath(p.project, input.toEnv, p.service);
     await this.checkPlace(p.project, input.toEnv);
     if (!target) {
-      const envSpec = { ...spec, env: spec.env.map((e) => (e.secret && e.value ? { ...e, value: this.secrets.open(e.value) } : e)) };
-      return this.create(p.project, input.toEnv, { name: p.service, displayName: row.display_name, spec: { ...envSpec, replicas: row.replicas }, reason }, actor);
+      const envSpec = {
+        ...spec,
+        env: spec.env.map((e) => (e.secret && e.value ? { ...e, value: this.secrets.open(e.value) } : e)),
+      };
+      return this.create(
+        p.project,
+        input.toEnv,
+        {
+          name: p.service,
+          displayName: row.display_name,
+          spec: { ...envSpec, replicas: row.replicas },
+          reason,
+        },
+        actor,
+      );
     }
     const number2 = (await this.repo.maxRelease(target.id)) + 1;
-    const task = await this.startTask(target, 'deploy', actor.name, target.replicas, `promoting ${p.env} release ${number} as release ${number2}`);
-    await this.repo.updateService(target.id, { release: number2, updated_by: actor.name, rollout_task: task.id, rollout_started_at: nowIso(), status: 'progressing' }, { release: this.releaseRow(target.id, number2, spec, reason, actor.name) });
+    const task = await this.startTask(
+      target,
+      'deploy',
+      actor.name,
+      target.replicas,
+      `promoting ${p.env} release ${number} as release ${number2}`,
+    );
+    await this.repo.updateService(
+      target.id,
+      {
+        release: number2,
+        updated_by: actor.name,
+        rollout_task: task.id,
+        rollout_started_at: nowIso(),
+        status: 'progressing',
+      },
+      { release: this.releaseRow(target.id, number2, spec, reason, actor.name) },
+    );
     await this.supersede(target, task);
     await this.repo.addEvent(target.id, 'ReleaseCreated', `release ${number2} ${reason} by ${actor.name}`);
     this.kick(target.id);

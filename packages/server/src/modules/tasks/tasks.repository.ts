@@ -30,7 +30,14 @@ export class TaskRepository {
     this.changes.setMaxListeners(0);
   }
 
-  async create(input: { kind: string; target: string; serviceId: string | null; createdBy: string; total: number; message: string }): Promise<Task> {
+  async create(input: {
+    kind: string;
+    target: string;
+    serviceId: string | null;
+    createdBy: string;
+    total: number;
+    message: string;
+  }): Promise<Task> {
     const row: TasksTable = {
       id: newId(),
       kind: input.kind,
@@ -57,19 +64,44 @@ export class TaskRepository {
   }
 
   async progress(id: string, done: number, total: number, message: string): Promise<void> {
-    const row = await this.db.selectFrom('tasks').select(['state', 'progress_done', 'progress_total', 'progress_message']).where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('tasks')
+      .select(['state', 'progress_done', 'progress_total', 'progress_message'])
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!row || terminal.has(row.state as TaskState)) return;
-    if (row.state === 'running' && row.progress_done === done && row.progress_total === total && row.progress_message === message) return;
+    if (
+      row.state === 'running' &&
+      row.progress_done === done &&
+      row.progress_total === total &&
+      row.progress_message === message
+    )
+      return;
     await this.db
       .updateTable('tasks')
-      .set({ state: 'running', progress_done: done, progress_total: total, progress_message: message, started_at: row.state === 'queued' ? nowIso() : undefined })
+      .set({
+        state: 'running',
+        progress_done: done,
+        progress_total: total,
+        progress_message: message,
+        started_at: row.state === 'queued' ? nowIso() : undefined,
+      })
       .where('id', '=', id)
       .execute();
     this.changes.emit(`task:${id}`);
   }
 
-  async finish(id: string, state: 'succeeded' | 'failed' | 'cancelled', message: string, error: string | null = null): Promise<void> {
-    const row = await this.db.selectFrom('tasks').select(['state', 'started_at']).where('id', '=', id).executeTakeFirst();
+  async finish(
+    id: string,
+    state: 'succeeded' | 'failed' | 'cancelled',
+    message: string,
+    error: string | null = null,
+  ): Promise<void> {
+    const row = await this.db
+      .selectFrom('tasks')
+      .select(['state', 'started_at'])
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!row || terminal.has(row.state as TaskState)) return;
     const at = nowIso();
     await this.db
@@ -81,14 +113,24 @@ export class TaskRepository {
   }
 
   async log(id: string, line: string): Promise<void> {
-    const last = await this.db.selectFrom('task_logs').select((eb) => eb.fn.max('seq').as('seq')).where('task_id', '=', id).executeTakeFirst();
+    const last = await this.db
+      .selectFrom('task_logs')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .where('task_id', '=', id)
+      .executeTakeFirst();
     const seq = Number(last?.seq ?? 0) + 1;
     await this.db.insertInto('task_logs').values({ task_id: id, seq, at: nowIso(), line }).execute();
     this.changes.emit(`task:${id}`);
   }
 
   async logLines(id: string, afterSeq = 0): Promise<TaskLogLine[]> {
-    const rows = await this.db.selectFrom('task_logs').selectAll().where('task_id', '=', id).where('seq', '>', afterSeq).orderBy('seq').execute();
+    const rows = await this.db
+      .selectFrom('task_logs')
+      .selectAll()
+      .where('task_id', '=', id)
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .execute();
     return rows.map((r) => ({ seq: r.seq, at: r.at, line: r.line }));
   }
 

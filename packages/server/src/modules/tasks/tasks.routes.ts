@@ -5,14 +5,24 @@ import { handled, type RouteRegistry } from '../../http/route';
 import { openSse, wantsStream } from '../../http/sse';
 import type { TaskRepository } from './tasks.repository';
 
-const idParams = z.object({ id: z.string().min(1).max(64).regex(/^[a-z0-9]+$/, 'must be a task id') }).strict();
+const idParams = z
+  .object({
+    id: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[a-z0-9]+$/, 'must be a task id'),
+  })
+  .strict();
 
 /** Tasks are visible to whoever may read the project they belong to. */
 async function visibleTask(ctx: AppContext, tasks: TaskRepository, actor: Actor, id: string): Promise<Task> {
   const task = await tasks.get(id);
   const project = task?.target.split('/')[0];
-  const allowed = task && project && (await ctx.auth.authorize(actor, 'tasks:read', { kind: 'project', project }));
-  if (!task || !allowed) throw new NotFoundError('TASK_NOT_FOUND', `Task '${id}' does not exist or you have no access to it.`);
+  const allowed =
+    task && project && (await ctx.auth.authorize(actor, 'tasks:read', { kind: 'project', project }));
+  if (!task || !allowed)
+    throw new NotFoundError('TASK_NOT_FOUND', `Task '${id}' does not exist or you have no access to it.`);
   return task;
 }
 
@@ -62,7 +72,8 @@ export function registerTaskRoutes(registry: RouteRegistry, ctx: AppContext, tas
     query: z.object({ follow: z.stringbool().optional(), after: z.coerce.number().int().min(0).default(0) }),
     async handler({ params, query, actor, req, reply }) {
       await visibleTask(ctx, tasks, actor, params.id);
-      if (!wantsStream(req, query.follow)) return { items: await tasks.logLines(params.id, query.after), nextCursor: null };
+      if (!wantsStream(req, query.follow))
+        return { items: await tasks.logLines(params.id, query.after), nextCursor: null };
       const sse = openSse(req, reply);
       let seq = query.after;
       let busy = false;

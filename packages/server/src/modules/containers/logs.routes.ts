@@ -1,0 +1,201 @@
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { InvalidError } from '@berth/shared';
+import type { ContainerEngine, LogLine } from '@berth/engine-api';
+import { toHttpError } from '../../http/errors';
+import { handled, type RouteRegistry } from '../../http/route';
+import { openSse, wantsStream, type SseStream } from '../../http/sse';
+import type { ServicesModuleDeps } from '../services/services.module';
+import { projectScope, serviceParams } from '../services/services.routes';
+import type { ContainerRow } from '../services/services.repository';
+import {
+  containerGone,
+  containerNotFound,
+  containerParams,
+  serviceBase,
+  sinceSchema,
+} from './container-params';
+import {
+  byTime,
+  collectLines,
+  defaultTail,
+  downloadHeaders,
+  formatLines,
+  maxTail,
+  type TaggedLogLine,
+} from './log-lines';
+
+const logQuery = z.object({
+  tail: z.coerce.number().int().min(1).max(maxTail).optional(),
+  since: sinceSchema.optional(),
+  follow: z.stringbool().optional(),
+  download: z.stringbool().optional(),
+});
+type LogQuery = z.output<typeof logQuery>;
+
+const read = { permission: 'services:read' as const, scope: projectScope };
+/** How often a follow checks the ledger (container stopped) or looks for new containers. */
+const watchMs = 3000;
+
+/** Container and service logs: a tail, a download, or a follow over SSE. */
+export function registerLogRoutes(registry: RouteRegistry, deps: ServicesModuleDeps): void {
+  registry.add({
+    id: 'containers.logs',
+    method: 'GET',
+    url: `${serviceBase}/containers/:container/logs`,
+    summary:
+      'Logs of one container: a tail, a download (?download=true) or a live follow (?follow=true, SSE)',
+    tags: ['containers'],
+    access: read,
+    params: containerParams,
+    query: logQuery,
+    async handler({ params, query, req, reply }) {
+      const service = await deps.service.resolve(params);
+      const row = await deps.repo.findContainer(service.id, params.container);
+      if (!row) throw containerNotFound(params.container, service.name, false);
+      const ref = await engineRef(deps.engine, row);
+      if (streamed(req, query)) {
+        followContainer(deps, row, ref, query, openSse(req, reply));
+        return handled;
+      }
+      const lines = await collectLines(deps.engine.logs(ref, options(query)));
+      if (query.download)
+        return { status: 200, body: formatLines(lines), headers: downloadHeaders(row.name) };
+      return { items: lines, nextCursor: null };
+    },
+  });
+
+  registry.add({
+    id: 'services.logs',
+    method: 'GET',
+    url: `${serviceBase}/logs`,
+    summary: 'Logs of every current container of a service, merged by time and tagged with the container',
+    tags: ['containers'],
+    access: read,
+    params: serviceParams,
+    query: logQuery,
+    async handler({ params, query, req, reply }) {
+      const service = await deps.service.resolve(params);
+      if (streamed(req, query)) {
+        followService(deps, service.id, query, openSse(req, reply));
+        return handled;
+      }
+      const rows = (await deps.repo.activeContainers(service.id)).filter((r) => r.engine_id);
+      const results = await Promise.allSettled(
+        rows.map((r) => collectLines(deps.engine.logs(r.engine_id!, options(query)))),
+      );
+      const tagged: TaggedLogLine[] = [];
+      const errors: Array<{ cluster: string; container: string; code: string; message: string }> = [];
+      results.forEach((r, i) => {
+        const container = rows[i]!.name;
+        if (r.status === 'fulfilled') tagged.push(...r.value.map((l) => ({ ...l, container })));
+        else errors.push({ cluster: rows[i]!.cluster, container, ...toHttpError(r.reason).body.error });
+      });
+      const lines = byTime(tagged).slice(-tailOf(query));
+      if (query.download)
+        return { status: 200, body: formatLines(lines), headers: downloadHeaders(service.name) };
+      return { items: lines, nextCursor: null, ...(errors.length ? { errors } : {}) };
+    },
+  });
+}
+
+/** A download is a finished file, so it is never a stream. */
+function streamed(req: FastifyRequest, query: LogQuery): boolean {
+  if (query.follow && query.download) {
+    throw new InvalidError('Use either follow=true or download=true, not both.', [
+      { path: 'download', message: 'conflicts with follow' },
+    ]);
+  }
+  return !query.download && wantsStream(req, query.follow);
+}
+
+/** Downloads default to the largest tail: whoever saves a log wants all of it that we serve. */
+function tailOf(query: LogQuery): number {
+  return query.tail ?? (query.download ? maxTail : defaultTail);
+}
+
+function options(query: LogQuery, signal?: AbortSignal) {
+  return { tail: tailOf(query), since: query.since, follow: signal !== undefined, signal };
+}
+
+/** The engine's reference of a ledger container, or the "gone" 404 when the engine no longer has it. */
+async function engineRef(engine: ContainerEngine, row: ContainerRow): Promise<string> {
+  if (row.state === 'removed') throw containerGone(row.name);
+  const observed = await engine.inspectContainer(row.engine_id ?? row.name);
+  if (!observed) throw containerGone(row.name);
+  return observed.id;
+}
+
+/** Sends lines until the engine ends the stream (the container stopped) or `signal` aborts. */
+async function pump(
+  sse: SseStream,
+  lines: AsyncIterable<LogLine>,
+  signal: AbortSignal,
+  container?: string,
+): Promise<void> {
+  try {
+    for await (const l of lines) {
+      if (signal.aborted) break;
+      sse.send(
+        'line',
+        container
+          ? { container, stream: l.stream, at: l.at, text: l.text }
+          : { stream: l.stream, at: l.at, text: l.text },
+      );
+    }
+  } catch (err) {
+    if (!signal.aborted && !sse.closed.aborted) sse.send('error', toHttpError(err).body);
+  }
+}
+
+function followContainer(
+  deps: ServicesModuleDeps,
+  row: ContainerRow,
+  ref: string,
+  query: LogQuery,
+  sse: SseStream,
+): void {
+  const stop = new AbortController();
+  sse.closed.addEventListener('abort', () => stop.abort());
+  // Podman ends a follow when the container exits; the ledger watch is the backstop for engines
+  // that keep the stream open, with a grace period for the last lines in flight.
+  const watch = setInterval(() => {
+    void deps.repo.findContainer(row.service_id, row.name).then(
+      (now) => {
+        if (now && now.state !== 'exited' && now.state !== 'removed') return;
+        clearInterval(watch);
+        setTimeout(() => stop.abort(), watchMs).unref();
+      },
+      () => undefined,
+    );
+  }, watchMs);
+  void pump(sse, deps.engine.logs(ref, options(query, stop.signal)), stop.signal).finally(() => {
+    clearInterval(watch);
+    if (!sse.closed.aborted) sse.send('end', { reason: 'the container stopped' });
+    sse.end();
+  });
+}
+
+/** Follows every current container, and picks up containers that appear during the follow. */
+function followService(deps: ServicesModuleDeps, serviceId: string, query: LogQuery, sse: SseStream): void {
+  const following = new Set<string>();
+  const attach = async () => {
+    for (const row of await deps.repo.activeContainers(serviceId)) {
+      if (!row.engine_id || following.has(row.name)) continue;
+      following.add(row.name);
+      void pump(sse, deps.engine.logs(row.engine_id, options(query, sse.closed)), sse.closed, row.name);
+    }
+  };
+  const poll = setInterval(
+    () =>
+      void attach().catch((err: unknown) =>
+        deps.ctx.log.warn({ err }, 'log follow: listing containers failed'),
+      ),
+    watchMs,
+  );
+  sse.closed.addEventListener('abort', () => clearInterval(poll));
+  void attach().catch((err: unknown) => {
+    sse.send('error', toHttpError(err).body);
+    sse.end();
+  });
+}

@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import type { StatsSample } from '@berth/shared';
+import type { RouteRegistry } from '../../http/route';
+import type { ServicesModuleDeps } from '../services/services.module';
+import { prometheusContentType, renderFamilies, type MetricFamily, type MetricType } from './prometheus-text';
+import type { LatestSample, StatsSampler } from './stats-sampler';
+
+/** A service as the replica gauges see it. */
+export interface ServiceGauge {
+  id: string;
+  project: string;
+  env: string;
+  name: string;
+  desired: number;
+  ready: number;
+}
+
+export interface MetricsInput {
+  services: ServiceGauge[];
+  samples: LatestSample[];
+}
+
+const containerMetrics: Array<
+  [name: string, type: MetricType, help: string, pick: (s: StatsSample) => number]
+> = [
+  [
+    'berth_container_cpu_percent',
+    'gauge',
+    'CPU use of the container in percent of one CPU core.',
+    (s) => s.cpuPercent,
+  ],
+  ['berth_container_memory_bytes', 'gauge', 'Memory used by the container in bytes.', (s) => s.memoryBytes],
+  [
+    'berth_container_memory_limit_bytes',
+    'gauge',
+    'Memory limit of the container in bytes.',
+    (s) => s.memoryLimitBytes,
+  ],
+  [
+    'berth_container_network_receive_bytes_total',
+    'counter',
+    'Bytes the container received over the network.',
+    (s) => s.netRxBytes,
+  ],
+  [
+    'berth_container_network_transmit_bytes_total',
+    'counter',
+    'Bytes the container sent over the network.',
+    (s) => s.netTxBytes,
+  ],
+  [
+    'berth_container_block_read_bytes_total',
+    'counter',
+    'Bytes the container read from block devices.',
+    (s) => s.blockReadBytes,
+  ],
+  [
+    'berth_container_block_write_bytes_total',
+    'counter',
+    'Bytes the container wrote to block devices.',
+    (s) => s.blockWriteBytes,
+  ],
+];
+
+/** The metric families of the exporter: per-container resource use and per-service replicas. */
+export function metricFamilies(input: MetricsInput): MetricFamily[] {
+  const services = new Map(input.services.map((s) => [s.id, s]));
+  const labelled = input.samples.flatMap((l) => {
+    const svc = services.get(l.serviceId);
+    if (!svc) return [];
+    const labels = {
+      project: svc.project,
+      env: svc.env,
+      service: svc.name,
+      container: l.sample.container,
+      release: String(l.release),
+    };
+    return [{ labels, sample: l.sample }];
+  });
+  const families: MetricFamily[] = containerMetrics.map(([name, type, help, pick]) => ({
+    name,
+    type,
+    help,
+    samples: labelled.map((x) => ({ labels: x.labels, value: pick(x.sample) })),
+  }));
+  const serviceLabels = (s: ServiceGauge) => ({ project: s.project, env: s.env, service: s.name });
+  families.push(
+    {
+      name: 'berth_service_replicas_desired',
+      type: 'gauge',
+      help: 'Replicas the service should run (0 while stopped).',
+      samples: input.services.map((s) => ({ labels: serviceLabels(s), value: s.desired })),
+    },
+    {
+      name: 'berth_service_replicas_ready',
+      type: 'gauge',
+      help: 'Replicas of the service that are ready.',
+      samples: input.services.map((s) => ({ labels: serviceLabels(s), value: s.ready })),
+    },
+  );
+  return families;
+}
+
+export function renderMetrics(input: MetricsInput): string {
+  return renderFamilies(metricFamilies(input));
+}
+
+/** Registers GET /metrics, the exporter Prometheus scrapes. */
+export function registerMetricsRoute(
+  registry: RouteRegistry,
+  deps: ServicesModuleDeps,
+  sampler: StatsSampler,
+): void {
+  registry.add({
+    id: 'meta.metrics',
+    method: 'GET',
+    url: '/metrics',
+    summary: 'Prometheus metrics of every current container and service',
+    tags: ['meta'],
+    // Public so Prometheus can scrape without credentials: the exporter carries only names and
+    // resource numbers, no secrets, no env values, no addresses.
+    access: 'public',
+    response: {
+      status: 200,
+      description: 'Prometheus text format 0.0.4',
+      schema: z.string(),
+      contentType: 'text/plain',
+    },
+    async handler() {
+      const rows = await deps.ctx.db
+        .selectFrom('services')
+        .select(['id', 'project', 'env', 'name', 'replicas', 'stopped', 'ready_replicas'])
+        .where('deleting', '=', 0)
+        .orderBy('project')
+        .orderBy('env')
+        .orderBy('name')
+        .execute();
+      const services = rows.map((r) => ({
+        id: r.id,
+        project: r.project,
+        env: r.env,
+        name: r.name,
+        desired: r.stopped === 1 ? 0 : r.replicas,
+        ready: r.ready_replicas,
+      }));
+      const samples = (await sampler.currentSamples()).sort((a, b) =>
+        a.sample.container.localeCompare(b.sample.container),
+      );
+      return {
+        status: 200,
+        body: renderMetrics({ services, samples }),
+        headers: { 'Content-Type': prometheusContentType },
+      };
+    },
+  });
+}

@@ -1,0 +1,280 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { WebSocketServer } from 'ws';
+import type { ExecSession } from '@berth/engine-api';
+import {
+  BerthError,
+  ForbiddenError,
+  InvalidError,
+  UnauthenticatedError,
+  UnavailableError,
+  nameSchema,
+  type Permission,
+} from '@berth/shared';
+import type { Actor, AuditInput } from '../../http/context';
+import { invalidFrom, toHttpError } from '../../http/errors';
+import { redact } from '../../http/redact';
+import { DeniedAsNotFound, type RouteRegistry } from '../../http/route';
+import { newId, nowIso } from '../../util';
+import type { ServicesModuleDeps } from '../services/services.module';
+import { projectScope } from '../services/services.routes';
+import type { ContainerRow, ServiceRow } from '../services/services.repository';
+import { storedSpec } from '../services/service-views';
+import { containerNotFound, containerParams, serviceBase } from './container-params';
+import { ContainersStore } from './containers.repository';
+import { ShellBridge } from './shell-bridge';
+import { ShellSessionsRepository } from './shell-sessions.repository';
+import {
+  asAuthRequest,
+  defaultShellUser,
+  handshakeProblem,
+  isSameOrigin,
+  matchShellUrl,
+  rejectUpgrade,
+  rootUser,
+  shellQuerySchema,
+} from './shell-access';
+
+/**
+ * The web shell: WebSocket upgrades of …/containers/:container/shell become exec sessions.
+ * Every attempt is authenticated and authorized like an API write and audited (denials too);
+ * a session's audit event is written before the socket opens.
+ */
+export class ShellGateway {
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 1024 * 1024,
+    perMessageDeflate: false,
+  });
+  private readonly bridges = new Set<ShellBridge>();
+  private readonly store: ContainersStore;
+  private readonly sessions: ShellSessionsRepository;
+  private closing = false;
+
+  constructor(private readonly deps: ServicesModuleDeps) {
+    this.store = new ContainersStore(deps.ctx.db);
+    this.sessions = new ShellSessionsRepository(deps.ctx.db);
+  }
+
+  /** Handles one upgrade request of the HTTP server. */
+  async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // Until ws owns the socket nobody listens for errors, and an unheard error would crash the process.
+    socket.on('error', () => socket.destroy());
+    const match = matchShellUrl(req.url);
+    if (!match) {
+      // No other upgrade handler exists; answer like the API's 404 instead of hanging.
+      const path = (req.url ?? '').split('?')[0];
+      rejectUpgrade(socket, 404, {
+        error: { code: 'NOT_FOUND', message: `No WebSocket endpoint at ${path}.` },
+      });
+      return;
+    }
+    const { project, env, service, container } = match.params;
+    const audit: AuditInput = {
+      actor: 'anonymous',
+      action: 'containers.shell',
+      targetKind: 'container',
+      target: `${project}/${env}/${service}/${container}`.slice(0, 300),
+      project: project && nameSchema.safeParse(project).success ? project : null,
+      request: redact(match.query) as Record<string, unknown>,
+      result: 'failure',
+      statusCode: 500,
+      sourceIp: req.socket.remoteAddress ?? '',
+      message: null,
+    };
+    try {
+      const problem = handshakeProblem(req);
+      if (problem) throw new InvalidError(problem);
+      const params = containerParams.safeParse(match.params);
+      if (!params.success) throw invalidFrom(params.error, 'path parameters');
+      const query = shellQuerySchema.safeParse(match.query);
+      if (!query.success) throw invalidFrom(query.error, 'query parameters');
+
+      const actor = await this.deps.ctx.auth.authenticate(asAuthRequest(req, this.deps.ctx.log));
+      if (!actor) throw new UnauthenticatedError();
+      audit.actor = actor.name;
+      if (actor.via === 'session' && !isSameOrigin(req, this.deps.ctx.config.publicUrl)) {
+        throw new BerthError(
+          'CSRF_FAILED',
+          'A shell opened with the session cookie must come from the Berth portal: the Origin header must match the Host.',
+        );
+      }
+      await this.require(actor, 'services:exec', params.data.project);
+      if (query.data.user === 'root') await this.require(actor, 'services:exec-root', params.data.project);
+
+      const svc = await this.deps.service.resolve(params.data);
+      const row = await this.store.findActive(svc.id, params.data.container);
+      if (!row) throw containerNotFound(params.data.container, svc.name);
+      const user = query.data.user === 'root' ? rootUser : await this.defaultUser(svc, row);
+      if (this.closing)
+        throw new UnavailableError('The server is shutting down; open the shell again in a moment.');
+
+      const exec = await this.deps.engine.exec(row.engine_id ?? row.name, {
+        cmd: [query.data.cmd],
+        user,
+        tty: true,
+        cols: query.data.cols,
+        rows: query.data.rows,
+        env: { TERM: 'xterm-256color' },
+      });
+      let sessionId: string;
+      try {
+        sessionId = await this.record(audit, actor, svc, row, user, query.data.cmd);
+      } catch (err) {
+        exec.close();
+        throw err;
+      }
+      this.open(req, socket, head, exec, sessionId);
+    } catch (err) {
+      await this.reject(socket, audit, err);
+    }
+  }
+
+  /** Ends every open session (server shutdown). */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all([...this.bridges].map((b) => b.terminate()));
+    this.wss.close();
+  }
+
+  private async require(actor: Actor, permission: Permission, project: string): Promise<void> {
+    const scope = projectScope({ project });
+    if (await this.deps.ctx.auth.authorize(actor, permission, scope)) return;
+    if (!(await this.deps.ctx.auth.authorize(actor, 'projects:read', scope)))
+      throw new DeniedAsNotFound(project);
+    throw new ForbiddenError(
+      permission === 'services:exec-root'
+        ? `A root shell needs the "services:exec-root" permission on project '${project}'; leave out user=root to open a shell as a non-root user.`
+        : `You need the "${permission}" permission on project '${project}' to open a shell.`,
+      { permission, scope },
+    );
+  }
+
+  private async defaultUser(svc: ServiceRow, row: ContainerRow): Promise<string> {
+    const release = await this.deps.repo.getRelease(svc.id, row.release);
+    const configured = release ? storedSpec(release).user : undefined;
+    if (configured !== undefined) return defaultShellUser(configured, null);
+    const image = await this.deps.engine.inspectImage(row.image).catch(() => null);
+    return defaultShellUser(undefined, image?.user ?? null);
+  }
+
+  /** The audit event and the session row, both before the socket opens. */
+  private async record(
+    audit: AuditInput,
+    actor: Actor,
+    svc: ServiceRow,
+    row: ContainerRow,
+    user: string,
+    cmd: string,
+  ): Promise<string> {
+    const id = newId();
+    await this.deps.ctx.audit.record({
+      ...audit,
+      request: { container: row.name, user, cmd, session: id },
+      result: 'success',
+      statusCode: 101,
+      message: `shell as ${user}`,
+    });
+    await this.sessions.insert({
+      id,
+      actor: actor.name,
+      service_id: svc.id,
+      container: row.name,
+      user,
+      started_at: nowIso(),
+      ended_at: null,
+      exit_code: null,
+      recording: '',
+    });
+    return id;
+  }
+
+  private open(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    exec: ExecSession,
+    sessionId: string,
+  ): void {
+    const log = this.deps.ctx.log;
+    // ws drops a socket the client already closed, and refuses once closed, without calling
+    // back; the session ends here then, or the process and its record would be left open.
+    const gone = socket.destroyed || !socket.readable || !socket.writable;
+    if (gone || this.closing) {
+      exec.close();
+      void this.sessions
+        .finish(sessionId, nowIso(), null)
+        .catch((err: unknown) => log.warn({ err }, 'closing a shell session record failed'));
+      if (!gone) {
+        rejectUpgrade(
+          socket,
+          503,
+          new UnavailableError('The server is shutting down; open the shell again in a moment.').toBody(),
+        );
+      }
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const bridge = new ShellBridge(ws, exec, sessionId, { sessions: this.sessions, log });
+      this.bridges.add(bridge);
+      void bridge.done.then(() => this.bridges.delete(bridge));
+      bridge.start();
+    });
+  }
+
+  private async reject(socket: Duplex, audit: AuditInput, err: unknown): Promise<void> {
+    const { status, body, known } = toHttpError(err);
+    if (!known) this.deps.ctx.log.error({ err }, 'opening a shell failed');
+    const denied = status === 401 || status === 403 || err instanceof DeniedAsNotFound;
+    await this.deps.ctx.audit
+      .record({
+        ...audit,
+        result: denied ? 'denied' : 'failure',
+        statusCode: status,
+        message: body.error.message,
+      })
+      .catch((e: unknown) => this.deps.ctx.log.error({ err: e }, 'audit write failed'));
+    rejectUpgrade(socket, status, body);
+  }
+}
+
+/**
+ * Routes WebSocket upgrades of the HTTP server to the shell gateway, documents the shell URL
+ * in the API (a plain GET there explains itself), and ends open sessions when the server closes.
+ */
+export function attachShellGateway(
+  registry: RouteRegistry,
+  app: FastifyInstance,
+  deps: ServicesModuleDeps,
+): ShellGateway {
+  const gateway = new ShellGateway(deps);
+  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    gateway.onUpgrade(req, socket, head).catch((err: unknown) => {
+      deps.ctx.log.error({ err }, 'shell upgrade failed');
+      socket.destroy();
+    });
+  });
+  // preClose, not onClose: open WebSockets would keep the HTTP server from closing at all.
+  app.addHook('preClose', async () => gateway.close());
+  registry.add({
+    id: 'containers.shell',
+    method: 'GET',
+    url: `${serviceBase}/containers/:container/shell`,
+    summary:
+      'Web shell: open as a WebSocket. Binary/text frames are stdin, output comes as binary frames; send {"type":"resize","cols":N,"rows":M}; the server sends {"type":"exit","code":N} and closes. user=root needs services:exec-root.',
+    tags: ['containers'],
+    access: { permission: 'services:exec', scope: projectScope },
+    params: containerParams,
+    query: shellQuerySchema,
+    response: { status: 101, description: 'Switching Protocols (WebSocket)' },
+    handler() {
+      return Promise.reject(
+        new InvalidError(
+          'Open this URL as a WebSocket (Upgrade: websocket); a plain GET cannot start a shell.',
+        ),
+      );
+    },
+  });
+  return gateway;
+}
