@@ -3,57 +3,8 @@ import { errorFromResponse } from './api-client';
 import type { CliIo } from './context';
 import { CliError } from './errors';
 
-const newline = 0x0a;
-/** ^D: end of input on a terminal, but only on an empty line and only once the reader is waiting. */
-const eofByte = Buffer.from([0x04]);
-const newlineByte = Buffer.from([newline]);
-const defaultIdleMs = 300;
-
-/**
- * Ends the input of a remote process that runs on a TTY (the server's shells always do), where
- * there is no half-close, only ^D. A ^D typed ahead is lost when a shell's line editor switches
- * the terminal mode, so it is sent each time the output has gone quiet after local input ended:
- * by then the shell waits at its prompt (or a program reads its stdin) and takes it as EOF.
- */
-export class RemoteEof {
-  private ended = false;
-  private lastByte = newline;
-  private timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    private readonly send: (data: Buffer) => void,
-    private readonly idleMs = defaultIdleMs,
-  ) {}
-
-  /** Local input was sent. */
-  input(data: Buffer): void {
-    if (data.length > 0) this.lastByte = data[data.length - 1]!;
-  }
-
-  /** Local input ended: finish a last line that lacks its newline (a shell would run it), then EOF. */
-  end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    if (this.lastByte !== newline) this.send(newlineByte);
-    this.schedule();
-  }
-
-  /** The remote side wrote something. */
-  output(): void {
-    if (this.ended) this.schedule();
-  }
-
-  /** Stops sending (the session is over). */
-  stop(): void {
-    clearTimeout(this.timer);
-  }
-
-  private schedule(): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.send(eofByte), this.idleMs);
-    this.timer.unref();
-  }
-}
+/** Tells the server that local input ended, so it closes the remote process's stdin. */
+const eofMessage = JSON.stringify({ type: 'eof' });
 
 /** How a shell session is wired to the local terminal or pipes. */
 export interface ShellOptions {
@@ -96,14 +47,12 @@ export async function runShell(
   const send = (data: Buffer | string) => {
     if (ws.readyState === WebSocket.OPEN) ws.send(data, { binary: typeof data !== 'string' });
   };
-  const eof = options.tty ? null : new RemoteEof(send);
-  const cleanups: Array<() => void> = [() => eof?.stop()];
-  const onData = (chunk: Buffer | string) => {
-    const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
-    eof?.input(data);
-    send(data);
+  const cleanups: Array<() => void> = [];
+  const onData = (chunk: Buffer | string) => send(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  // On a terminal the user ends the session; piped input ends with the pipe.
+  const onEnd = () => {
+    if (!options.tty) send(eofMessage);
   };
-  const onEnd = () => eof?.end();
   const sendSize = () => {
     if (stdout.columns && stdout.rows)
       send(JSON.stringify({ type: 'resize', cols: stdout.columns, rows: stdout.rows }));
@@ -117,7 +66,7 @@ export async function runShell(
       cleanups.push(() => stdout.off('resize', sendSize));
       sendSize();
     }
-    if (!options.forwardStdin) return eof?.end();
+    if (!options.forwardStdin) return onEnd();
     stdin.on('data', onData);
     stdin.once('end', onEnd);
     cleanups.push(() => {
@@ -156,7 +105,6 @@ export async function runShell(
           return;
         }
         stdout.write(bytes);
-        eof?.output();
       });
       ws.on('close', (code, reason) => {
         if (exitCode !== null) resolve(exitCode);

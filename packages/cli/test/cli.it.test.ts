@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from '../src/main';
 import { testIo } from './test-support';
-import { adminPassword, eventually, startPlatform, type TestPlatform } from '../../server/test/helpers/platform';
+import {
+  adminPassword,
+  eventually,
+  startPlatform,
+  type TestPlatform,
+} from '../../server/test/helpers/platform';
 
 type Obj = Record<string, unknown>;
 
@@ -51,10 +56,23 @@ describe('berth CLI against a real platform', () => {
     assert.equal((await berth(['teams', 'create', 'shop'])).code, 0);
     assert.equal((await berth(['projects', 'create', 'web', '--team', 'shop'])).code, 0);
     const r = await berth([
-      'services', 'create', 'hello', '-p', 'web',
-      '--image', 'localhost/berth-busybox:1', '--replicas', '3', '--port', '8080',
-      '--env', 'VERSION=v1', '--readiness', 'http:/index.html',
-      '--command=sh', '--command=-c',
+      'services',
+      'create',
+      'hello',
+      '-p',
+      'web',
+      '--image',
+      'localhost/berth-busybox:1',
+      '--replicas',
+      '3',
+      '--port',
+      '8080',
+      '--env',
+      'VERSION=v1',
+      '--readiness',
+      'http:/index.html',
+      '--command=sh',
+      '--command=-c',
       '--args=mkdir -p /tmp/www && echo "$VERSION" > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www',
     ]);
     assert.equal(r.code, 0, r.err);
@@ -62,7 +80,10 @@ describe('berth CLI against a real platform', () => {
     assert.equal(svc.status, 'healthy');
     assert.equal(svc.readyReplicas, 3);
     const list = await json<{ items: Obj[] }>(['services', 'list', '-p', 'web']);
-    assert.deepEqual(list.items.map((s) => s.name), ['hello']);
+    assert.deepEqual(
+      list.items.map((s) => s.name),
+      ['hello'],
+    );
     const containers = await json<{ items: Obj[] }>(['containers', 'hello', '-p', 'web']);
     assert.equal(containers.items.length, 3);
     const text = await berth(['containers', 'hello', '-p', 'web']);
@@ -70,7 +91,17 @@ describe('berth CLI against a real platform', () => {
   });
 
   it('rejects a bad spec with the field named', async () => {
-    const r = await berth(['services', 'create', 'Bad', '-p', 'web', '--image', 'localhost/berth-busybox:1', '--replicas', '500']);
+    const r = await berth([
+      'services',
+      'create',
+      'Bad',
+      '-p',
+      'web',
+      '--image',
+      'localhost/berth-busybox:1',
+      '--replicas',
+      '500',
+    ]);
     assert.notEqual(r.code, 0);
     assert.match(r.err, /replicas|name/);
   });
@@ -89,7 +120,10 @@ describe('berth CLI against a real platform', () => {
     assert.equal(svc.release, 1);
     assert.equal(svc.status, 'healthy');
     const releases = await json<{ items: Obj[] }>(['releases', 'hello', '-p', 'web']);
-    assert.deepEqual(releases.items.map((r) => r.number), [2, 1]);
+    assert.deepEqual(
+      releases.items.map((r) => r.number),
+      [2, 1],
+    );
     assert.equal((await berth(['promote', 'hello', '-p', 'web', '--to', 'prod'])).code, 0);
     assert.equal((await json(['services', 'get', 'hello', '-p', 'web', '-e', 'prod'])).status, 'healthy');
   });
@@ -101,10 +135,15 @@ describe('berth CLI against a real platform', () => {
     assert.ok(events.items.some((e) => e.type === 'Ready'));
     const history = await json<{ items: Obj[] }>(['containers', 'hello', '-p', 'web', '--history']);
     assert.ok(history.items.length > 3);
-    const stats = await eventually(async () => {
-      const s = await json<{ items: Obj[] }>(['stats', 'hello', '-p', 'web']);
-      return s.items.length > 0 ? s.items : null;
-    }, 'stats samples', 20_000, 500);
+    const stats = await eventually(
+      async () => {
+        const s = await json<{ items: Obj[] }>(['stats', 'hello', '-p', 'web']);
+        return s.items.length > 0 ? s.items : null;
+      },
+      'stats samples',
+      20_000,
+      500,
+    );
     assert.ok((stats[0]!.memoryBytes as number) > 0);
     const audit = await json<{ items: Obj[] }>(['audit', '--action', 'services.scale']);
     assert.equal(audit.items[0]?.actor, 'admin');
@@ -114,7 +153,10 @@ describe('berth CLI against a real platform', () => {
     const [first, second] = (await json<{ items: Obj[] }>(['containers', 'hello', '-p', 'web'])).items;
     assert.equal((await berth(['rotation', 'hello', first!.name as string, 'off', '-p', 'web'])).code, 0);
     const eps = await p.api.get<{ items: Obj[] }>('/api/v1/projects/web/envs/test/services/hello/endpoints');
-    assert.ok(eps.body.items.every((e) => e.container !== first!.name), 'out of rotation means no traffic');
+    assert.ok(
+      eps.body.items.every((e) => e.container !== first!.name),
+      'out of rotation means no traffic',
+    );
     assert.equal((await berth(['destroy', 'hello', second!.name as string, '-p', 'web'])).code, 0);
     await eventually(async () => {
       const cs = (await json<{ items: Obj[] }>(['containers', 'hello', '-p', 'web'])).items;
@@ -126,6 +168,22 @@ describe('berth CLI against a real platform', () => {
     const r = await berth(['exec', 'hello', '-p', 'web', '--', 'sh'], 'id -u\nexit 3\n');
     assert.equal(r.code, 3, r.err);
     assert.match(r.out, /65534/);
+    const argv = await berth([
+      'exec',
+      'hello',
+      '-p',
+      'web',
+      '--',
+      'sh',
+      '-c',
+      'echo "$0 $1"; exit 4',
+      'a b',
+      '$(id)',
+    ]);
+    assert.equal(argv.code, 4, argv.err);
+    assert.equal(argv.out.trim(), 'a b $(id)', 'arguments arrive as an argv, never through a shell line');
+    const audit = await p.api.get<{ items: Obj[] }>('/api/v1/audit?action=containers.shell');
+    assert.ok(audit.body.items.length >= 2, 'every shell session is audited');
   });
 
   it('deletes the service', async () => {

@@ -9,7 +9,7 @@ import { testIo } from './test-support';
 
 const shellPath = '/api/v1/projects/shop/envs/test/services/web/containers/web-1/shell';
 
-/** A fake shell endpoint: echoes stdin back, ends with exit code 5 on ^D; or refuses with `refuse`. */
+/** A fake shell endpoint: echoes stdin back, ends with exit code 5 on the eof message; or refuses with `refuse`. */
 async function fakeShell(
   t: { after(fn: () => Promise<void>): void },
   refuse?: { status: number; body: unknown },
@@ -39,10 +39,11 @@ async function fakeShell(
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('message', (data: Buffer, isBinary) => {
-        if (!isBinary) return;
-        if (data.includes(0x04)) {
-          ws.send(JSON.stringify({ type: 'exit', code: 5 }));
-          ws.close();
+        if (!isBinary) {
+          if (data.toString() === '{"type":"eof"}') {
+            ws.send(JSON.stringify({ type: 'exit', code: 5 }));
+            ws.close();
+          }
           return;
         }
         ws.send(data, { binary: true });
@@ -71,7 +72,8 @@ test('exec pipes stdin to the first ready container, prints the output and exits
   const url = new URL(shell.seen[0]!.url, 'http://x');
   assert.equal(url.pathname, shellPath);
   assert.equal(url.searchParams.get('user'), 'root');
-  assert.equal(url.searchParams.get('cmd'), 'sh');
+  assert.deepEqual(url.searchParams.getAll('cmd'), ['sh']);
+  assert.equal(url.searchParams.get('tty'), 'false');
   assert.equal(url.searchParams.has('cols'), false, 'no terminal size without -t');
   assert.equal(shell.seen[0]!.auth, 'Bearer tok');
 });
@@ -88,8 +90,10 @@ test('a refused shell prints the API error', async (t) => {
   assert.equal(io.stderr.text, 'error: A root shell needs the "services:exec-root" permission.\n');
 });
 
-test('exec refuses a command with arguments, which the shell API cannot run', async () => {
-  const io = testIo({ BERTH_URL: 'http://127.0.0.1:1', BERTH_TOKEN: 'tok' });
-  assert.equal(await run(['exec', 'web', '-p', 'shop', '--', 'ls', '-l'], io), 2);
-  assert.match(io.stderr.text, /runs a single program without arguments/);
+test('exec sends a command with arguments as an argv, one cmd parameter each', async (t) => {
+  const shell = await fakeShell(t);
+  const io = testIo({ BERTH_URL: shell.url, BERTH_TOKEN: 'tok' }, '');
+  assert.equal(await run(['exec', 'web', '-p', 'shop', '--', 'ls', '-l', '/tmp; rm -rf /'], io), 5);
+  const url = new URL(shell.seen[0]!.url, 'http://x');
+  assert.deepEqual(url.searchParams.getAll('cmd'), ['ls', '-l', '/tmp; rm -rf /']);
 });

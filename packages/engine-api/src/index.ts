@@ -179,11 +179,16 @@ export interface ContainerEngine {
   events(labels: Record<string, string>, signal: AbortSignal): AsyncIterable<EngineEvent>;
 
   /** Optional: build an image from a tar context (the codeflow issue). */
-  buildImage?(context: NodeJS.ReadableStream, opts: { tag: string; dockerfile?: string }): AsyncIterable<string>;
+  buildImage?(
+    context: NodeJS.ReadableStream,
+    opts: { tag: string; dockerfile?: string },
+  ): AsyncIterable<string>;
 }
 
 /** Exit code 137 with a memory limit is how cgroup v1 shows an OOM kill (runtime-notes §1). */
-export function exitReason(obs: Pick<ContainerObservation, 'exitCode' | 'oomKilled' | 'memoryLimitBytes'>): string {
+export function exitReason(
+  obs: Pick<ContainerObservation, 'exitCode' | 'oomKilled' | 'memoryLimitBytes'>,
+): string {
   if (obs.oomKilled || (obs.exitCode === 137 && obs.memoryLimitBytes)) return 'OOMKilled';
   if (obs.exitCode === 0) return 'Completed';
   if (obs.exitCode === 137) return 'Killed';

@@ -40,7 +40,8 @@ export interface FieldError {
 }
 
 export interface ApiErrorBody {
-  error: { code: ErrorCode | string; message: string; details?: Record<string, unknown> };
+  /** A code of ErrorCode, or one a newer server sent that this client does not know. */
+  error: { code: string; message: string; details?: Record<string, unknown> };
 }
 
 /** Base of every domain error: a stable code, a message for people and optional details. */
@@ -114,10 +115,5 @@ export class EngineError extends BerthError {
 }
 
 export function isApiErrorBody(value: unknown): value is ApiErrorBody {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    'error' in value &&
-    typeof (value as { error: unknown }).error === 'object'
-  );
+  return typeof value === 'object' && value !== null && 'error' in value && typeof value.error === 'object';
 }

@@ -9,7 +9,10 @@ export const imageRefSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(512)
-  .regex(imageRefPattern, 'must be an image reference such as "registry:5000/team/app:1.2" or "localhost/app:1"');
+  .regex(
+    imageRefPattern,
+    'must be an image reference such as "registry:5000/team/app:1.2" or "localhost/app:1"',
+  );
 
 const port = z.number().int().min(1, 'must be 1 to 65535').max(65535, 'must be 1 to 65535');
 
@@ -93,55 +96,63 @@ const labelKey = z
   .regex(/^[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$/, 'must be a label key: letters, digits, "-", "_", "."');
 
 const releaseSpecFields = {
-    image: imageRefSchema,
-    command: z.array(z.string().max(4096)).max(64).optional(),
-    args: z.array(z.string().max(32768)).max(256).optional(),
-    env: z.array(envVarSchema).max(256).default([]),
-    ports: z.array(portSpecSchema).max(16).default([]),
-    resources: resourcesSchema.default({}),
-    liveness: probeSchema.optional(),
-    readiness: probeSchema.optional(),
-    rollout: rolloutSchema.default({
-      maxSurge: 1,
-      maxUnavailable: 0,
-      progressDeadlineSeconds: 120,
-      drainSeconds: 2,
-      stopGraceSeconds: 10,
-    }),
-    labels: z.record(labelKey, z.string().max(63)).default({}),
-    workingDir: z.string().startsWith('/').max(1024).optional(),
-    /** Run as this user (uid[:gid] or name); defaults to the image's user, or nobody for root images. */
-    user: z
-      .string()
-      .max(64)
-      .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/, 'must be uid[:gid] or a user name')
-      .optional(),
-    /** Allow the container to run as root (needs the services:exec-root permission). */
-    runAsRoot: z.boolean().default(false),
+  image: imageRefSchema,
+  command: z.array(z.string().max(4096)).max(64).optional(),
+  args: z.array(z.string().max(32768)).max(256).optional(),
+  env: z.array(envVarSchema).max(256).default([]),
+  ports: z.array(portSpecSchema).max(16).default([]),
+  resources: resourcesSchema.default({}),
+  liveness: probeSchema.optional(),
+  readiness: probeSchema.optional(),
+  rollout: rolloutSchema.default({
+    maxSurge: 1,
+    maxUnavailable: 0,
+    progressDeadlineSeconds: 120,
+    drainSeconds: 2,
+    stopGraceSeconds: 10,
+  }),
+  labels: z.record(labelKey, z.string().max(63)).default({}),
+  workingDir: z.string().startsWith('/').max(1024).optional(),
+  /** Run as this user (uid[:gid] or name); defaults to the image's user, or nobody for root images. */
+  user: z
+    .string()
+    .max(64)
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/, 'must be uid[:gid] or a user name')
+    .optional(),
+  /** Allow the container to run as root (needs the services:exec-root permission). */
+  runAsRoot: z.boolean().default(false),
 };
 
 type ReleaseSpecShape = z.output<z.ZodObject<typeof releaseSpecFields>>;
 
 function checkReleaseSpec(s: ReleaseSpecShape, ctx: z.RefinementCtx): void {
-    const names = new Set<string>();
-    s.env.forEach((e, i) => {
-      if (names.has(e.name))
-        ctx.addIssue({ code: 'custom', path: ['env', i, 'name'], message: `duplicate variable "${e.name}"` });
-      names.add(e.name);
-      if (!e.secret && (e.value === null || e.value === undefined))
-        ctx.addIssue({ code: 'custom', path: ['env', i, 'value'], message: 'is required for a non-secret variable' });
-    });
-    const ports = new Set<number>();
-    s.ports.forEach((p, i) => {
-      if (ports.has(p.containerPort))
-        ctx.addIssue({ code: 'custom', path: ['ports', i, 'containerPort'], message: 'duplicate port' });
-      ports.add(p.containerPort);
-    });
-    for (const key of ['liveness', 'readiness'] as const) {
-      const probe = s[key];
-      if (probe && probe.type !== 'exec' && !probe.port && s.ports.length === 0)
-        ctx.addIssue({ code: 'custom', path: [key, 'port'], message: 'is required when the service has no ports' });
-    }
+  const names = new Set<string>();
+  s.env.forEach((e, i) => {
+    if (names.has(e.name))
+      ctx.addIssue({ code: 'custom', path: ['env', i, 'name'], message: `duplicate variable "${e.name}"` });
+    names.add(e.name);
+    if (!e.secret && (e.value === null || e.value === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['env', i, 'value'],
+        message: 'is required for a non-secret variable',
+      });
+  });
+  const ports = new Set<number>();
+  s.ports.forEach((p, i) => {
+    if (ports.has(p.containerPort))
+      ctx.addIssue({ code: 'custom', path: ['ports', i, 'containerPort'], message: 'duplicate port' });
+    ports.add(p.containerPort);
+  });
+  for (const key of ['liveness', 'readiness'] as const) {
+    const probe = s[key];
+    if (probe && probe.type !== 'exec' && !probe.port && s.ports.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: [key, 'port'],
+        message: 'is required when the service has no ports',
+      });
+  }
 }
 
 /** The part of a service that a release snapshots (everything but the replica count). */

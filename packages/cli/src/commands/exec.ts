@@ -21,14 +21,8 @@ async function firstReadyContainer(
 }
 
 async function exec(ctx: CommandContext): Promise<number> {
-  const command = ctx.args.rest ?? [];
-  if (command.length > 1) {
-    throw new CliError(
-      'the Berth shell runs a single program without arguments (sh, bash or ash); start it and type the command, ' +
-        `or pipe a script into it: echo 'ls /' | berth exec ${ctx.arg(0)} -- sh`,
-      { exitCode: 2 },
-    );
-  }
+  const rest = ctx.args.rest ?? [];
+  const command = rest.length > 0 ? rest : ['/bin/sh'];
   const tty = ctx.args.bool('tty');
   if (tty && !ctx.io.stdin.isTTY)
     throw ctx.usageError('-t needs a terminal on stdin; leave it out to pipe stdin');
@@ -41,7 +35,8 @@ async function exec(ctx: CommandContext): Promise<number> {
       : {};
   const url = client.webSocketUrl(containerPath(project, env, service, container, '/shell'), {
     user: ctx.args.string('user'),
-    cmd: command[0],
+    cmd: command,
+    tty: tty ? 'true' : 'false',
     ...size,
   });
   const forwardStdin = ctx.args.bool('interactive') || !ctx.io.stdin.isTTY;
@@ -52,8 +47,9 @@ async function exec(ctx: CommandContext): Promise<number> {
 export const execCommands: CommandDef[] = [
   {
     name: 'exec',
-    usage: 'NAME [CONTAINER] [-it] [--user root] [-- SHELL]',
-    summary: 'open a shell in a container (default: the first ready one); exits with its status',
+    usage: 'NAME [CONTAINER] [-it] [--user root] [-- COMMAND ARGS...]',
+    summary:
+      'run a command (default: a shell) in a container (default: the first ready one); exits with its status',
     positionals: { min: 1, max: 2 },
     scoped: true,
     takesRest: true,

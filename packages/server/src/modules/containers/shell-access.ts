@@ -4,24 +4,18 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ApiErrorBody } from '@berth/shared';
 
-/** Shells a user may start: fixed paths, never a command line (no user input reaches a shell string). */
-export const shellCommands = [
-  '/bin/sh',
-  '/bin/bash',
-  '/bin/ash',
-  '/usr/bin/bash',
-  '/usr/bin/sh',
-  'sh',
-  'bash',
-  'ash',
-] as const;
-
 export const shellQuerySchema = z.object({
   /** Only "root" may be asked for; everything else runs as the default non-root user. */
   user: z.literal('root').optional(),
   cols: z.coerce.number().int().min(1).max(1000).default(80),
   rows: z.coerce.number().int().min(1).max(1000).default(24),
-  cmd: z.enum(shellCommands).default('/bin/sh'),
+  /**
+   * The argv to run (repeat `cmd` for each argument). It is handed to the engine as an array,
+   * never joined into a command line, so no user input reaches a shell string on the host.
+   */
+  cmd: z.array(z.string().min(1, 'must not be empty').max(4096)).min(1).max(64).default(['/bin/sh']),
+  /** false: no terminal, for scripts (`berth exec` without -it); stdout and stderr stay apart. */
+  tty: z.stringbool().default(true),
 });
 export type ShellQuery = z.output<typeof shellQuerySchema>;
 
@@ -36,7 +30,7 @@ const shellPath =
 /** The raw parts of a shell URL, or null when the URL is not a shell URL. */
 export function matchShellUrl(
   url: string | undefined,
-): { params: Record<string, string>; query: Record<string, string> } | null {
+): { params: Record<string, string>; query: Record<string, string | string[]> } | null {
   if (!url) return null;
   let parsed: URL;
   try {
@@ -55,7 +49,10 @@ export function matchShellUrl(
   };
   return {
     params: { project: decode(m[1]!), env: decode(m[2]!), service: decode(m[3]!), container: decode(m[4]!) },
-    query: Object.fromEntries(parsed.searchParams),
+    query: {
+      ...Object.fromEntries(parsed.searchParams),
+      ...(parsed.searchParams.has('cmd') ? { cmd: parsed.searchParams.getAll('cmd') } : {}),
+    },
   };
 }
 

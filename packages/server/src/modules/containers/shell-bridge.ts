@@ -6,6 +6,7 @@ import { nowIso } from '../../util';
 import { ShellRecorder } from './shell-recorder';
 import type { ShellSessionsRepository } from './shell-sessions.repository';
 
+const eofSchema = z.object({ type: z.literal('eof') });
 const resizeSchema = z.object({
   type: z.literal('resize'),
   cols: z.number().int().min(1).max(1000),
@@ -112,6 +113,11 @@ export class ShellBridge {
     try {
       message = JSON.parse(data.toString('utf8'));
     } catch {
+      return;
+    }
+    if (eofSchema.safeParse(message).success) {
+      // The client has no more input (a piped script): close stdin, keep reading output.
+      this.exec.stream.end();
       return;
     }
     const resize = resizeSchema.safeParse(message);

@@ -111,16 +111,16 @@ export class ShellGateway {
         throw new UnavailableError('The server is shutting down; open the shell again in a moment.');
 
       const exec = await this.deps.engine.exec(row.engine_id ?? row.name, {
-        cmd: [query.data.cmd],
+        cmd: query.data.cmd,
         user,
-        tty: true,
+        tty: query.data.tty,
         cols: query.data.cols,
         rows: query.data.rows,
-        env: { TERM: 'xterm-256color' },
+        env: query.data.tty ? { TERM: 'xterm-256color' } : undefined,
       });
       let sessionId: string;
       try {
-        sessionId = await this.record(audit, actor, svc, row, user, query.data.cmd);
+        sessionId = await this.record(audit, actor, svc, row, user, query.data.cmd.join(' '));
       } catch (err) {
         exec.close();
         throw err;
