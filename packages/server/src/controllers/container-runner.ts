@@ -98,7 +98,7 @@ export class ContainerRunner {
         workingDir: spec.workingDir,
       });
       const obs = await this.engine.inspectContainer(id);
-      await this.repo.updateContainer(name, {
+      await this.repo.updateContainerIf(name, ['creating'], {
         engine_id: id,
         ip: obs?.ip ?? null,
         node: obs?.node ?? '',

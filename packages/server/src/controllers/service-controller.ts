@@ -292,19 +292,20 @@ export class ServiceController {
       .executeTakeFirst();
     if (!row || !['running', 'ready'].includes(row.state)) return;
     if (outcome === 'ready' && row.state !== 'ready') {
-      await repo.updateContainer(name, { state: 'ready', ready: 1 });
+      if (!(await repo.updateContainerIf(name, ['running'], { state: 'ready', ready: 1 }))) return;
       await repo.addEvent(row.service_id, 'Ready', `container ${name} is ready (${detail})`, {
         container: name,
       });
       this.backoff.recovered(row.service_id);
     } else if (outcome === 'not-ready' && row.state === 'ready') {
-      await repo.updateContainer(name, { state: 'running', ready: 0 });
+      if (!(await repo.updateContainerIf(name, ['ready'], { state: 'running', ready: 0 }))) return;
       await repo.addEvent(row.service_id, 'NotReady', `container ${name} is not ready: ${detail}`, {
         container: name,
         severity: 'warning',
       });
     } else if (outcome === 'unhealthy') {
-      await repo.updateContainer(name, { state: 'unhealthy', ready: 0 });
+      if (!(await repo.updateContainerIf(name, ['running', 'ready'], { state: 'unhealthy', ready: 0 })))
+        return;
       await repo.addEvent(
         row.service_id,
         'Unhealthy',

@@ -204,6 +204,24 @@ export class ServicesRepository {
     await this.db.insertInto('containers').values(row).execute();
   }
 
+  /**
+   * Updates a container only while it is in one of `states`, so a late writer (a probe result, an
+   * engine call returning) cannot undo a newer decision such as a destroy. Returns whether it did.
+   */
+  async updateContainerIf(
+    name: string,
+    states: string[],
+    patch: Updateable<ContainersTable>,
+  ): Promise<boolean> {
+    const res = await this.db
+      .updateTable('containers')
+      .set(patch)
+      .where('name', '=', name)
+      .where('state', 'in', states)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
   async updateContainer(name: string, patch: Updateable<ContainersTable>): Promise<void> {
     await this.db.updateTable('containers').set(patch).where('name', '=', name).execute();
   }
