@@ -12,10 +12,13 @@ const rounds = Number(process.env.BENCH_ROUNDS_DEPLOY ?? 5);
 function answers(address: string): Promise<boolean> {
   const i = address.lastIndexOf(':');
   return new Promise((resolve) => {
-    const req = http.get({ host: address.slice(0, i), port: Number(address.slice(i + 1)), path: '/index.html', agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
+    const req = http.get(
+      { host: address.slice(0, i), port: Number(address.slice(i + 1)), path: '/index.html', agent: false },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
     req.on('error', () => resolve(false));
   });
 }
@@ -27,7 +30,9 @@ function median(v: number[]): number {
 
 const platform = await startPlatform({ BERTH_RECONCILE_INTERVAL_MS: '1000' });
 const base = await makeProject(platform.api, 'bench');
-const engine = new PodmanEngine({ socketPath: process.env.BERTH_TEST_PODMAN_SOCKET ?? '/tmp/berth-test/podman.sock' });
+const engine = new PodmanEngine({
+  socketPath: process.env.BERTH_TEST_PODMAN_SOCKET ?? '/tmp/berth-test/podman.sock',
+});
 const spec = webSpec('bench', 3);
 const apiTimes: number[] = [];
 const directTimes: number[] = [];
@@ -37,7 +42,12 @@ try {
     const s = performance.now();
     const res = await platform.api.post(base, { name, spec });
     if (res.status !== 202) throw new Error(JSON.stringify(res.body));
-    await eventually(async () => (await platform.api.get(`${base}/${name}`)).body.readyReplicas === 3, 'ready', 60_000, 20);
+    await eventually(
+      async () => (await platform.api.get(`${base}/${name}`)).body.readyReplicas === 3,
+      'ready',
+      60_000,
+      20,
+    );
     apiTimes.push(performance.now() - s);
     await platform.api.delete(`${base}/${name}`);
 
@@ -66,6 +76,10 @@ try {
 }
 const a = median(apiTimes);
 const b = median(directTimes);
-console.log(`deploy 3 replicas via Berth API to all-ready: median ${a.toFixed(0)} ms  (${apiTimes.map((x) => x.toFixed(0)).join(', ')})`);
-console.log(`same 3 containers via libpod API to HTTP 200: median ${b.toFixed(0)} ms  (${directTimes.map((x) => x.toFixed(0)).join(', ')})`);
+console.log(
+  `deploy 3 replicas via Berth API to all-ready: median ${a.toFixed(0)} ms  (${apiTimes.map((x) => x.toFixed(0)).join(', ')})`,
+);
+console.log(
+  `same 3 containers via libpod API to HTTP 200: median ${b.toFixed(0)} ms  (${directTimes.map((x) => x.toFixed(0)).join(', ')})`,
+);
 console.log(`ratio Berth / direct: ${(a / b).toFixed(2)}x`);

@@ -29,13 +29,30 @@ async function run(dialect: 'sqlite' | 'postgres', databaseUrl: string | null): 
     BERTH_PODMAN_SOCKET: process.env.BERTH_TEST_PODMAN_SOCKET ?? '/tmp/berth-test/podman.sock',
     ...(databaseUrl ? { BERTH_DATABASE_URL: databaseUrl } : {}),
   });
-  const server = await buildServer(config, { engine: new PodmanEngine({ socketPath: config.podmanSocket }), controllers: false });
+  const server = await buildServer(config, {
+    engine: new PodmanEngine({ socketPath: config.podmanSocket }),
+    controllers: false,
+  });
   const url = await server.start();
   const api = await TestApi.login(url, 'admin', 'bench-password');
   await api.post('/api/v1/teams', { name: 'bench' });
   await api.post('/api/v1/projects', { name: 'bench', team: 'bench' });
   const now = new Date().toISOString();
-  const spec = JSON.stringify({ image: 'localhost/berth-busybox:1', env: [], ports: [], resources: {}, labels: {}, runAsRoot: false, rollout: { maxSurge: 1, maxUnavailable: 0, progressDeadlineSeconds: 120, drainSeconds: 2, stopGraceSeconds: 10 } });
+  const spec = JSON.stringify({
+    image: 'localhost/berth-busybox:1',
+    env: [],
+    ports: [],
+    resources: {},
+    labels: {},
+    runAsRoot: false,
+    rollout: {
+      maxSurge: 1,
+      maxUnavailable: 0,
+      progressDeadlineSeconds: 120,
+      drainSeconds: 2,
+      stopGraceSeconds: 10,
+    },
+  });
   const t0 = Date.now();
   for (let i = 0; i < count; i += 500) {
     const rows = Array.from({ length: Math.min(500, count - i) }, (_, j) => {
@@ -68,7 +85,18 @@ async function run(dialect: 'sqlite' | 'postgres', databaseUrl: string | null): 
     await server.ctx.db.insertInto('services').values(rows).execute();
     await server.ctx.db
       .insertInto('releases')
-      .values(rows.map((r) => ({ service_id: r.id, number: 1, spec, image_digest: null, reason: null, state: 'succeeded', created_at: now, created_by: 'admin' })))
+      .values(
+        rows.map((r) => ({
+          service_id: r.id,
+          number: 1,
+          spec,
+          image_digest: null,
+          reason: null,
+          state: 'succeeded',
+          created_at: now,
+          created_by: 'admin',
+        })),
+      )
       .execute();
   }
   const seeded = Date.now() - t0;
@@ -88,7 +116,9 @@ async function run(dialect: 'sqlite' | 'postgres', databaseUrl: string | null): 
       times.push(performance.now() - s);
       if (r.status !== 200 || r.body.items.length === 0) throw new Error(`${label}: ${r.status}`);
     }
-    console.log(`list-services ${dialect.padEnd(8)} ${count} services  ${label.padEnd(24)} p50 ${pct(times, 50).toFixed(2)} ms  p99 ${pct(times, 99).toFixed(2)} ms`);
+    console.log(
+      `list-services ${dialect.padEnd(8)} ${count} services  ${label.padEnd(24)} p50 ${pct(times, 50).toFixed(2)} ms  p99 ${pct(times, 99).toFixed(2)} ms`,
+    );
   }
   console.log(`list-services ${dialect.padEnd(8)} seeded ${count} services in ${seeded} ms`);
   await server.close();

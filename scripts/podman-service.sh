@@ -5,6 +5,8 @@ sock="$1"
 mkdir -p "$(dirname "$sock")"
 if curl -sf --unix-socket "$sock" http://d/v4.3.1/libpod/_ping >/dev/null 2>&1; then exit 0; fi
 rm -f "$sock"
+# conmon writes files (e.g. "oom") into its working directory: keep that out of the checkout.
+cd "$(dirname "$sock")"
 nohup podman system service --time=0 "unix://$sock" >"$(dirname "$sock")/podman-service.log" 2>&1 &
 for _ in $(seq 1 100); do
   curl -sf --unix-socket "$sock" http://d/v4.3.1/libpod/_ping >/dev/null 2>&1 && exit 0

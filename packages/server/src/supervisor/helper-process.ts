@@ -9,6 +9,8 @@ export interface HelperSpec {
   command: string;
   args: string[];
   logFile: string;
+  /** Working directory; helpers run in the data dir, not wherever Berth was started. */
+  cwd: string;
   env?: NodeJS.ProcessEnv;
   /** Resolves true when the helper answers. */
   ready(): Promise<boolean>;
@@ -50,6 +52,8 @@ export class HelperProcess {
     const child = spawn(this.spec.command, this.spec.args, {
       stdio: ['ignore', fd, fd],
       env: this.spec.env ?? process.env,
+      // conmon, started by the podman service, writes files (e.g. "oom") into its working directory.
+      cwd: this.spec.cwd,
       detached: false,
     });
     closeSync(fd);
