@@ -5,7 +5,7 @@ import type { Config } from './config/config';
 import { migrateToLatest, openDatabase } from './db/database';
 import { addOpenApiRoute, createHttpApp } from './http/app';
 import type { AppContext } from './http/context';
-import { RouteRegistry } from './http/route';
+import { RouteRegistry, type AnyRouteDef } from './http/route';
 import { createIdentity } from './modules/identity/identity.module';
 import { createAudit } from './modules/audit/audit.module';
 import { registerMetaRoutes } from './modules/meta/meta.routes';
@@ -15,6 +15,8 @@ export interface BerthServer {
   app: FastifyInstance;
   ctx: AppContext;
   services: ServicesModule | null;
+  /** Every route registered, as the OpenAPI document lists them. */
+  routes: readonly AnyRouteDef[];
   /** The generated admin password on first start (printed once), else null. */
   generatedAdminPassword: string | null;
   /** Starts listening and the controllers. Returns the base URL. */
@@ -63,6 +65,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
     app,
     ctx,
     services,
+    routes: registry.routes,
     generatedAdminPassword: bootstrap.generatedAdminPassword,
     async start() {
       await app.listen({ host: config.listenHost, port: config.listenPort });

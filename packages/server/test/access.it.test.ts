@@ -109,3 +109,36 @@ describe('access to services, idempotency, and two instances side by side', () =
     assert.equal((await p.api.get(`${baseA}/web`)).body.status, 'healthy');
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('documents every registered route with its permission', async () => {
+    const p = await startPlatform();
+    try {
+      const doc = await p.api.get<{
+        openapi: string;
+        paths: Record<string, Record<string, Record<string, unknown>>>;
+      }>('/api/openapi.json');
+      assert.equal(doc.status, 200);
+      assert.equal(doc.body.openapi, '3.1.0');
+      const documented = Object.entries(doc.body.paths).flatMap(([path, ops]) =>
+        Object.entries(ops).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, op })),
+      );
+      const registered = p.server.routes.map(
+        (r) => `${r.method} ${r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`,
+      );
+      assert.deepEqual(documented.map((d) => d.key).sort(), [...new Set(registered)].sort());
+      for (const { key, op } of documented) {
+        assert.ok(typeof op['x-permission'] === 'string', `${key} declares its permission`);
+        assert.ok(
+          typeof op.operationId === 'string' && typeof op.summary === 'string',
+          `${key} has an id and summary`,
+        );
+      }
+      const create = doc.body.paths['/api/v1/projects/{project}/envs/{env}/services']!.post!;
+      assert.equal(create['x-permission'], 'services:write');
+      assert.ok(JSON.stringify(create.requestBody).includes('replicas'), 'request schemas are included');
+    } finally {
+      await p.close();
+    }
+  });
+});

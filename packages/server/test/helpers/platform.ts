@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { PodmanEngine } from '@berth/engine-podman';
 import { loadConfig } from '../../src/config/config';
 import { buildServer, type BerthServer } from '../../src/server';
+import { createTestDatabase, type TestDialect } from './db';
 
 export const podmanSocket = process.env.BERTH_TEST_PODMAN_SOCKET ?? '/tmp/berth-test/podman.sock';
 export const testImage = 'localhost/berth-busybox:1';
@@ -92,8 +93,15 @@ export interface TestPlatform {
   close(): Promise<void>;
 }
 
-/** A real Berth on the real Podman engine, with its own data dir, port and instance id. */
-export async function startPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+/**
+ * A real Berth on the real Podman engine, with its own data dir, port and instance id; on
+ * SQLite, or on a fresh PostgreSQL database with `dialect: 'postgres'`.
+ */
+export async function startPlatform(
+  env: Record<string, string> = {},
+  opts: { dialect?: TestDialect } = {},
+): Promise<TestPlatform> {
+  const pgDb = opts.dialect === 'postgres' ? await createTestDatabase('postgres') : null;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'berth-it-'));
   const instanceId = `t${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
@@ -105,6 +113,7 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<T
     BERTH_LOG_LEVEL: process.env.BERTH_TEST_LOG_LEVEL ?? 'silent',
     BERTH_RECONCILE_INTERVAL_MS: '250',
     BERTH_STATS_INTERVAL_MS: '1000',
+    ...(pgDb ? { BERTH_DATABASE_URL: pgDb.url } : {}),
     ...env,
   });
   const engine = new PodmanEngine({ socketPath: podmanSocket, cluster: 'local' });
@@ -122,6 +131,7 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<T
       await server.close();
       await removeInstanceContainers(engine, instanceId);
       rmSync(dataDir, { recursive: true, force: true });
+      await pgDb?.drop();
     },
   };
 }
