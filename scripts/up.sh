@@ -5,4 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-host.sh
+# Sample images for the quick start (busybox and Node.js, built from the host: no registry needed).
+bash scripts/test-images.sh
 exec node --import tsx packages/server/src/main.ts
