@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { NotFoundError, type Task } from '@berth/shared';
 import type { Actor, AppContext } from '../../http/context';
 import { handled, type RouteRegistry } from '../../http/route';
-import { openSse, wantsStream } from '../../http/sse';
+import { openSse, wantsStream, type SseStream } from '../../http/sse';
 import type { TaskRepository } from './tasks.repository';
 
 const idParams = z
@@ -26,6 +26,36 @@ async function visibleTask(ctx: AppContext, tasks: TaskRepository, actor: Actor,
   return task;
 }
 
+/**
+ * Runs `push` now, on every change of the task in this process, and every second (changes made
+ * by another server instance), one run at a time, until the client goes away.
+ */
+async function followTask(
+  tasks: TaskRepository,
+  id: string,
+  sse: SseStream,
+  push: () => Promise<void>,
+): Promise<void> {
+  let busy = false;
+  const run = async () => {
+    if (busy || sse.closed.aborted) return;
+    busy = true;
+    try {
+      await push();
+    } finally {
+      busy = false;
+    }
+  };
+  const onChange = () => void run();
+  tasks.changes.on(`task:${id}`, onChange);
+  const poll = setInterval(onChange, 1000);
+  sse.closed.addEventListener('abort', () => {
+    tasks.changes.off(`task:${id}`, onChange);
+    clearInterval(poll);
+  });
+  await run();
+}
+
 export function registerTaskRoutes(registry: RouteRegistry, ctx: AppContext, tasks: TaskRepository): void {
   registry.add({
     id: 'tasks.get',
@@ -41,22 +71,14 @@ export function registerTaskRoutes(registry: RouteRegistry, ctx: AppContext, tas
       if (!wantsStream(req, query.follow)) return task;
       const sse = openSse(req, reply);
       let last = '';
-      const push = async () => {
+      await followTask(tasks, params.id, sse, async () => {
         const now = await tasks.get(params.id);
         if (!now) return sse.end();
         const json = JSON.stringify(now);
         if (json !== last) sse.send('task', now);
         last = json;
         if (tasks.isTerminal(now)) sse.end();
-      };
-      const onChange = () => void push();
-      tasks.changes.on(`task:${params.id}`, onChange);
-      const poll = setInterval(onChange, 1000);
-      sse.closed.addEventListener('abort', () => {
-        tasks.changes.off(`task:${params.id}`, onChange);
-        clearInterval(poll);
       });
-      await push();
       return handled;
     },
   });
@@ -76,32 +98,17 @@ export function registerTaskRoutes(registry: RouteRegistry, ctx: AppContext, tas
         return { items: await tasks.logLines(params.id, query.after), nextCursor: null };
       const sse = openSse(req, reply);
       let seq = query.after;
-      let busy = false;
-      const push = async () => {
-        if (busy) return;
-        busy = true;
-        try {
-          for (const line of await tasks.logLines(params.id, seq)) {
-            sse.send('line', line, String(line.seq));
-            seq = line.seq;
-          }
-          const task = await tasks.get(params.id);
-          if (!task || tasks.isTerminal(task)) {
-            sse.send('end', task);
-            sse.end();
-          }
-        } finally {
-          busy = false;
+      await followTask(tasks, params.id, sse, async () => {
+        for (const line of await tasks.logLines(params.id, seq)) {
+          sse.send('line', line, String(line.seq));
+          seq = line.seq;
         }
-      };
-      const onChange = () => void push();
-      tasks.changes.on(`task:${params.id}`, onChange);
-      const poll = setInterval(onChange, 1000);
-      sse.closed.addEventListener('abort', () => {
-        tasks.changes.off(`task:${params.id}`, onChange);
-        clearInterval(poll);
+        const task = await tasks.get(params.id);
+        if (!task || tasks.isTerminal(task)) {
+          sse.send('end', task);
+          sse.end();
+        }
       });
-      await push();
       return handled;
     },
   });
