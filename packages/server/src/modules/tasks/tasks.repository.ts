@@ -112,14 +112,22 @@ export class TaskRepository {
     await this.log(id, error ? `${state}: ${error}` : `${state}: ${message}`);
   }
 
+  /** Appends a line; two writers (API and controller) may race for a number, so retry on conflict. */
   async log(id: string, line: string): Promise<void> {
-    const last = await this.db
-      .selectFrom('task_logs')
-      .select((eb) => eb.fn.max('seq').as('seq'))
-      .where('task_id', '=', id)
-      .executeTakeFirst();
-    const seq = Number(last?.seq ?? 0) + 1;
-    await this.db.insertInto('task_logs').values({ task_id: id, seq, at: nowIso(), line }).execute();
+    for (let attempt = 0; ; attempt += 1) {
+      const last = await this.db
+        .selectFrom('task_logs')
+        .select((eb) => eb.fn.max('seq').as('seq'))
+        .where('task_id', '=', id)
+        .executeTakeFirst();
+      const seq = Number(last?.seq ?? 0) + 1;
+      try {
+        await this.db.insertInto('task_logs').values({ task_id: id, seq, at: nowIso(), line }).execute();
+        break;
+      } catch (err) {
+        if (attempt >= 4) throw err;
+      }
+    }
     this.changes.emit(`task:${id}`);
   }
 
