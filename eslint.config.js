@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '.berth/**', 'tmp/**', '**/*.mjs', 'eslint.config.js'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '.berth/**', 'tmp/**', '**/*.mjs', 'eslint.config.js'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

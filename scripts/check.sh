@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 echo "== prettier"; npx prettier --check . --log-level warn
 echo "== eslint"; npx eslint --max-warnings 0 packages
 echo "== tsc"; npx tsc -p tsconfig.json
+echo "== tsc (web)"; npx tsc -p packages/web/tsconfig.json
 echo "== import cycles"; npx dpdm --no-warning --no-tree --transform --exit-code circular:1 'packages/*/src/**/*.ts' >/dev/null && echo "no cycles"
 echo "check: ok"

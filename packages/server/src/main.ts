@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config/config';
 import { buildServer } from './server';
 import { localHelpers } from './supervisor/helpers';
 import type { HelperProcess } from './supervisor/helper-process';
+import { localNginxHelper } from './modules/gateways/local-nginx';
 
 /** `berth up`: the whole platform on one machine. */
 async function main(): Promise<void> {
@@ -16,6 +17,12 @@ async function main(): Promise<void> {
     helpers = localHelpers(config, log, { registryListen: registry === 'off' ? null : registry });
     for (const h of helpers) await h.start();
   }
+  // Berth's own Nginx for the test env: supervised even when Podman is not (BERTH_GATEWAY_LISTEN=off disables it).
+  const gatewayNode = localNginxHelper(config, log);
+  if (gatewayNode) {
+    await gatewayNode.start();
+    helpers.push(gatewayNode);
+  }
   const health = await engine.health();
   if (!health.ok)
     throw new Error(`Podman is not reachable at ${config.podmanSocket}: ${health.message ?? ''}`);
@@ -28,6 +35,9 @@ async function main(): Promise<void> {
     server.generatedAdminPassword
       ? `  Log in as "admin" with password: ${server.generatedAdminPassword}   (shown once; change it after login)`
       : '  Log in as "admin" with the password you set (BERTH_ADMIN_PASSWORD) on first start.',
+    config.gatewayListen
+      ? `  Gateway: http://<service>.<project>.test.${config.domainSuffix}:${config.gatewayListen.split(':')[1]}/ (Nginx on ${config.gatewayListen})`
+      : '  Gateway: off',
     `  Data: ${config.dataDir}   Podman: ${config.podmanSocket} (podman ${health.version})`,
     '',
   ];

@@ -9,7 +9,9 @@ import { RouteRegistry, type AnyRouteDef } from './http/route';
 import { createIdentity } from './modules/identity/identity.module';
 import { createAudit } from './modules/audit/audit.module';
 import { registerMetaRoutes } from './modules/meta/meta.routes';
+import { registerWebRoutes } from './modules/web/web.routes';
 import { createServicesModule, type ServicesModule } from './modules/services/services.module';
+import { createGatewaysModule } from './modules/gateways/gateways.module';
 
 export interface BerthServer {
   app: FastifyInstance;
@@ -58,7 +60,9 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   audit.registerRoutes(registry, ctx);
   const services = opts.engine ? await createServicesModule(ctx, opts.engine) : null;
   services?.registerRoutes(registry, app);
+  await createGatewaysModule(ctx, registry, app);
   addOpenApiRoute(registry);
+  registerWebRoutes(app);
 
   let closed = false;
   return {

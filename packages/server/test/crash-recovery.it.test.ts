@@ -52,6 +52,7 @@ describe('kill -9 of the server during rollouts', () => {
         BERTH_ADMIN_PASSWORD: adminPassword,
         BERTH_RECONCILE_INTERVAL_MS: '250',
         BERTH_LOG_LEVEL: 'warn',
+        BERTH_GATEWAY_LISTEN: 'off',
       },
     });
     await eventually(

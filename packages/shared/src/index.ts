@@ -3,3 +3,4 @@ export * from './names';
 export * from './roles';
 export * from './service-spec';
 export * from './resources';
+export * from './gateway';

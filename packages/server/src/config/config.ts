@@ -20,6 +20,10 @@ export interface Config {
   superviseHelpers: boolean;
   /** Domain suffix used for wildcard service domains (the gateway issue). */
   domainSuffix: string;
+  /** HOST:PORT of the local gateway node (Nginx) for the `test` env; null when off. */
+  gatewayListen: string | null;
+  /** HOST:PORT of the local gateway's TLS listener; null (the default) when off. */
+  gatewayTlsListen: string | null;
   environments: string[];
   /** Interval of the reconcile loop. */
   reconcileIntervalMs: number;
@@ -54,6 +58,14 @@ function parseListen(value: string): { host: string; port: number } {
     throw new ConfigError(`BERTH_LISTEN="${value}" is not HOST:PORT (for example 127.0.0.1:7080)`);
   }
   return { host: m[1] || '127.0.0.1', port };
+}
+
+function listenOrOff(value: string, name: string): string | null {
+  if (value === 'off') return null;
+  if (!/^[a-z0-9.-]+:\d{1,5}$/.test(value) || Number(value.split(':')[1]) > 65535) {
+    throw new ConfigError(`${name}="${value}" is not HOST:PORT (for example 127.0.0.1:7081) or "off"`);
+  }
+  return value;
 }
 
 /** Reads the configuration. Only this function reads process.env. */
@@ -98,6 +110,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     podmanSocket: explicitSocket ?? path.join(dataDir, 'podman.sock'),
     superviseHelpers: explicitSocket === undefined && env.BERTH_SUPERVISE !== '0',
     domainSuffix: env.BERTH_DOMAIN_SUFFIX ?? file.domainSuffix ?? 'localhost',
+    gatewayListen: listenOrOff(env.BERTH_GATEWAY_LISTEN ?? '127.0.0.1:7081', 'BERTH_GATEWAY_LISTEN'),
+    gatewayTlsListen: listenOrOff(env.BERTH_GATEWAY_TLS_LISTEN ?? 'off', 'BERTH_GATEWAY_TLS_LISTEN'),
     environments: file.environments ?? (env.BERTH_ENVIRONMENTS ?? 'test,prod').split(',').filter(Boolean),
     reconcileIntervalMs: num('BERTH_RECONCILE_INTERVAL_MS', 1000),
     statsIntervalMs: num('BERTH_STATS_INTERVAL_MS', 10000),

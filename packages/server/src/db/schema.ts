@@ -232,6 +232,60 @@ export interface IdempotencyKeysTable {
   created_at: string;
 }
 
+export interface GatewaysTable {
+  id: string;
+  name: string;
+  env: string;
+  listen: string;
+  tls_listen: string | null;
+  domain_suffix: string;
+  /** Number of the configuration version the node runs. */
+  applied_version: number;
+  /** Highest version number used (applied or failed). */
+  last_version: number;
+  created_at: string;
+  updated_at: string;
+  created_by: string;
+  version: number;
+}
+
+export interface GatewayRoutesTable {
+  id: string;
+  project: string;
+  env: string;
+  name: string;
+  host: string;
+  path_prefix: string;
+  /** JSON of RouteSpec. */
+  spec: string;
+  /** JSON of Canary, or null. */
+  canary: string | null;
+  created_at: string;
+  updated_at: string;
+  created_by: string;
+  updated_by: string;
+  version: number;
+}
+
+export interface GatewayVersionsTable {
+  gateway_id: string;
+  number: number;
+  /** "config" (main + endpoints files) or "endpoints" (only the endpoints file changed). */
+  kind: string;
+  author: string;
+  reason: string;
+  created_at: string;
+  state: string;
+  error: string | null;
+  /** Rendered main file; null for endpoints versions. */
+  main_text: string | null;
+  /** Rendered endpoints file; null for endpoints versions (their diff holds the change). */
+  upstreams_text: string | null;
+  /** JSON of the env's routes at this version (config versions): what a rollback restores. */
+  routes_snapshot: string | null;
+  diff: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -252,4 +306,7 @@ export interface Database {
   shell_sessions: ShellSessionsTable;
   leases: LeasesTable;
   idempotency_keys: IdempotencyKeysTable;
+  gateways: GatewaysTable;
+  gateway_routes: GatewayRoutesTable;
+  gateway_versions: GatewayVersionsTable;
 }

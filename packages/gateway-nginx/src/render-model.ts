@@ -1,0 +1,70 @@
+import type { RouteSpec } from '@berth/shared';
+
+/** The per-route options the renderer turns into directives (the route spec minus routing). */
+export type RouteOptions = Omit<RouteSpec, 'host' | 'backends'>;
+
+/** One upstream server of a pool. */
+export interface PoolServer {
+  /** IPV4:PORT. */
+  address: string;
+  weight: number;
+}
+
+/**
+ * A backend pool: one `upstream{}` block in the endpoints file. Pools are shared by every route
+ * that targets the same service port, so 10,000 routes to 10,000 services cost 10,000 upstreams,
+ * never one per location.
+ */
+export interface RenderPool {
+  /** A stable identifier ([a-z][a-z0-9_]*): it must not change when only the servers change. */
+  name: string;
+  servers: PoolServer[];
+  maxFails: number;
+  failTimeoutSeconds: number;
+}
+
+/** Where a share of a route's requests goes instead of its main pool. */
+export interface RenderCanary {
+  pool: string;
+  percent?: number | undefined;
+  header?: { name: string; value: string } | undefined;
+  cookie?: { name: string; value: string } | undefined;
+}
+
+/** A route resolved to pool names. */
+export interface RenderRoute {
+  host: string;
+  pool: string;
+  canary: RenderCanary | null;
+  options: RouteOptions;
+}
+
+/** Everything the main configuration depends on; endpoints live in the pools. */
+export interface RenderGateway {
+  /** HOST:PORT of the plain HTTP listener. */
+  listen: string;
+  /** HOST:PORT of the TLS listener, or null when the gateway has none. */
+  tlsListen: string | null;
+  /** Absolute directory that TLS certificate file names are resolved in. */
+  certDir: string;
+  workerProcesses: number;
+  /** Run in the foreground (`daemon off;`) under a supervisor. */
+  foreground: boolean;
+  routes: RenderRoute[];
+}
+
+/** A value that cannot be rendered safely; the caller maps it to a field error. */
+export class RenderError extends Error {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+    this.name = 'RenderError';
+  }
+}
+
+/** Default options of a route, as the schema fills them in. */
+export function defaultRouteOptions(): RouteOptions {
+  return { pathPrefix: '/', websocket: false, headers: [], allow: [], deny: [] };
+}

@@ -1,0 +1,102 @@
+import type { Canary, RouteSpec } from '@berth/shared';
+import type { RenderGateway, RenderPool, RenderRoute } from '@berth/gateway-nginx';
+import { defaultRouteOptions } from '@berth/gateway-nginx';
+import type { EnvServices, GatewayRow, RouteRow } from './gateways.repository';
+
+/** What a gateway should serve now: the render input and its pools. */
+export interface GatewayPlan {
+  gateway: RenderGateway;
+  pools: RenderPool[];
+}
+
+export interface PlanOptions {
+  certDir: string;
+  workerProcesses: number;
+}
+
+const defaultHealth = { maxFails: 3, failTimeoutSeconds: 10 };
+
+/** `<service>.<project>.<env>.<suffix>`: the host every service of the env gets. */
+export function serviceHost(service: string, project: string, env: string, suffix: string): string {
+  return `${service}.${project}.${env}.${suffix}`;
+}
+
+/**
+ * Turns routes, services and serving containers into the renderer's input. Routes to the same
+ * service port share one pool; a route gets a pool of its own only when it adds VM servers or
+ * its own health rules. Pure: the caller reads the store.
+ */
+export function planGateway(
+  gw: GatewayRow,
+  routes: RouteRow[],
+  env: EnvServices,
+  opts: PlanOptions,
+): GatewayPlan {
+  const pools = new Map<string, RenderPool>();
+  const byName = new Map(env.services.map((s) => [`${s.project}/${s.name}`, s]));
+
+  const servicePool = (serviceId: string | undefined, port: number | undefined): RenderPool => {
+    const name = serviceId ? `svc_${serviceId}${port ? `_p${port}` : ''}` : 'berth_unknown_service';
+    const existing = pools.get(name);
+    if (existing) return existing;
+    const servers = (serviceId ? (env.endpoints.get(serviceId) ?? []) : [])
+      .map((eps) => (port ? eps[String(port)] : Object.values(eps)[0]))
+      .filter((a): a is string => typeof a === 'string')
+      .map((address) => ({ address, weight: 1 }));
+    const pool = { name, servers, ...defaultHealth };
+    pools.set(name, pool);
+    return pool;
+  };
+
+  const out: RenderRoute[] = [];
+  const explicit = new Set<string>();
+  for (const row of routes) {
+    const spec = JSON.parse(row.spec) as RouteSpec;
+    const canary = row.canary ? (JSON.parse(row.canary) as Canary) : null;
+    const { host, backends, ...options } = spec;
+    explicit.add(`${host}${options.pathPrefix}`);
+    const svc = backends.service ? byName.get(`${row.project}/${backends.service.name}`) : undefined;
+    let pool: RenderPool;
+    if (backends.servers.length === 0 && !spec.health) pool = servicePool(svc?.id, backends.service?.port);
+    else {
+      const own = backends.service ? servicePool(svc?.id, backends.service.port).servers : [];
+      pool = {
+        name: `rt_${row.id}`,
+        servers: [...own, ...backends.servers.map((s) => ({ address: s.address, weight: s.weight }))],
+        maxFails: spec.health?.maxFails ?? defaultHealth.maxFails,
+        failTimeoutSeconds: spec.health?.failTimeoutSeconds ?? defaultHealth.failTimeoutSeconds,
+      };
+      pools.set(pool.name, pool);
+    }
+    const target = canary ? byName.get(`${row.project}/${canary.to.service}`) : undefined;
+    out.push({
+      host,
+      pool: pool.name,
+      canary: canary
+        ? {
+            pool: servicePool(target?.id, undefined).name,
+            percent: canary.percent,
+            header: canary.header,
+            cookie: canary.cookie,
+          }
+        : null,
+      options,
+    });
+  }
+  for (const s of env.services) {
+    const host = serviceHost(s.name, s.project, gw.env, gw.domain_suffix);
+    if (explicit.has(`${host}/`) || host.length > 253) continue;
+    out.push({ host, pool: servicePool(s.id, undefined).name, canary: null, options: defaultRouteOptions() });
+  }
+  return {
+    gateway: {
+      listen: gw.listen,
+      tlsListen: gw.tls_listen,
+      certDir: opts.certDir,
+      workerProcesses: opts.workerProcesses,
+      foreground: true,
+      routes: out,
+    },
+    pools: [...pools.values()],
+  };
+}

@@ -1,0 +1,95 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../http/context';
+import type { RouteRegistry } from '../../http/route';
+import { LeaderLease } from '../../controllers/leader-lease';
+import { newId, nowIso } from '../../util';
+import { GatewayApplier } from './gateway-applier';
+import { GatewayController } from './gateway-controller';
+import { planGateway } from './gateway-planner';
+import { registerGatewayRoutes } from './gateway-versions.routes';
+import { GatewaysRepository, readEnvServices } from './gateways.repository';
+import { registerRouteRoutes } from './gateways.routes';
+import { GatewaysService } from './gateways.service';
+import { gatewayDir, localGatewayName } from './local-nginx';
+
+export interface GatewaysModule {
+  repo: GatewaysRepository;
+  service: GatewaysService;
+  controller: GatewayController;
+}
+
+/** Makes sure the local gateway of the `test` env exists and has files Nginx can start with. */
+async function ensureLocalGateway(
+  ctx: AppContext,
+  repo: GatewaysRepository,
+  applier: GatewayApplier,
+  svc: GatewaysService,
+) {
+  const listen = ctx.config.gatewayListen;
+  if (!listen) return;
+  let gw = await repo.findGateway(localGatewayName);
+  if (!gw) {
+    const now = nowIso();
+    gw = {
+      id: newId(),
+      name: localGatewayName,
+      env: 'test',
+      listen,
+      tls_listen: ctx.config.gatewayTlsListen,
+      domain_suffix: ctx.config.domainSuffix,
+      applied_version: 0,
+      last_version: 0,
+      created_at: now,
+      updated_at: now,
+      created_by: 'system',
+      version: 1,
+    };
+    await repo.insertGateway(gw);
+  } else if (
+    gw.listen !== listen ||
+    gw.tls_listen !== ctx.config.gatewayTlsListen ||
+    gw.domain_suffix !== ctx.config.domainSuffix
+  ) {
+    await repo.updateGatewayListen(gw.id, listen, ctx.config.gatewayTlsListen, ctx.config.domainSuffix);
+    gw = { ...gw, listen, tls_listen: ctx.config.gatewayTlsListen, domain_suffix: ctx.config.domainSuffix };
+  }
+  const routes = await repo.routesOfEnv(gw.env);
+  await applier.ensureInitial(
+    gw,
+    planGateway(gw, routes, await readEnvServices(ctx.db, gw.env), svc.planOptions),
+  );
+}
+
+/**
+ * The gateways module: routes and gateway APIs, the local gateway of the `test` env, and the
+ * gateway controller, which runs on the leader (its own lease) from listen to close.
+ */
+export async function createGatewaysModule(
+  ctx: AppContext,
+  registry: RouteRegistry,
+  app: FastifyInstance,
+): Promise<GatewaysModule> {
+  const dir = gatewayDir(ctx.config);
+  mkdirSync(path.join(dir, 'certs'), { recursive: true });
+  const repo = new GatewaysRepository(ctx.db);
+  const applier = new GatewayApplier(repo, dir, ctx.log);
+  const service = new GatewaysService(ctx.db, repo, applier, {
+    certDir: path.join(dir, 'certs'),
+    workerProcesses: 2,
+  });
+  await ensureLocalGateway(ctx, repo, applier, service);
+  registerRouteRoutes(registry, repo, service);
+  registerGatewayRoutes(registry, repo, service);
+  const controller = new GatewayController(repo, service, applier, ctx.log);
+  const lease = new LeaderLease(ctx.db, 'gateways', `${ctx.config.instanceId}:${process.pid}`);
+  app.addHook('onListen', async () => {
+    lease.start((leading) => (leading ? controller.start() : void controller.stop()));
+  });
+  app.addHook('onClose', async () => {
+    await lease.stop();
+    await controller.stop();
+  });
+  return { repo, service, controller };
+}

@@ -1,0 +1,231 @@
+import type { Selectable } from 'kysely';
+import { ConflictError } from '@berth/shared';
+import type { Db } from '../../db/database';
+import type { GatewayRoutesTable, GatewaysTable, GatewayVersionsTable } from '../../db/schema';
+
+export type GatewayRow = Selectable<GatewaysTable>;
+export type RouteRow = Selectable<GatewayRoutesTable>;
+export type VersionRow = Selectable<GatewayVersionsTable>;
+
+/** A planned change of the routes table, applied only after the configuration validated. */
+export type RouteChange =
+  | { kind: 'insert'; row: RouteRow }
+  | { kind: 'update'; row: RouteRow; expectedVersion: number }
+  | { kind: 'delete'; id: string; expectedVersion: number }
+  /** Replaces every route of an env (a rollback restores a snapshot). */
+  | { kind: 'replace'; env: string; rows: RouteRow[] };
+
+/** Store access for gateways, routes and gateway versions. */
+export class GatewaysRepository {
+  constructor(private readonly db: Db) {}
+
+  listGateways(): Promise<GatewayRow[]> {
+    return this.db.selectFrom('gateways').selectAll().orderBy('name').execute();
+  }
+
+  findGateway(name: string): Promise<GatewayRow | undefined> {
+    return this.db.selectFrom('gateways').selectAll().where('name', '=', name).executeTakeFirst();
+  }
+
+  gatewayForEnv(env: string): Promise<GatewayRow | undefined> {
+    return this.db
+      .selectFrom('gateways')
+      .selectAll()
+      .where('env', '=', env)
+      .orderBy('name')
+      .executeTakeFirst();
+  }
+
+  async insertGateway(row: GatewayRow): Promise<void> {
+    await this.db.insertInto('gateways').values(row).execute();
+  }
+
+  async updateGatewayListen(
+    id: string,
+    listen: string,
+    tlsListen: string | null,
+    suffix: string,
+  ): Promise<void> {
+    await this.db
+      .updateTable('gateways')
+      .set({ listen, tls_listen: tlsListen, domain_suffix: suffix })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  routesOfEnv(env: string): Promise<RouteRow[]> {
+    return this.db.selectFrom('gateway_routes').selectAll().where('env', '=', env).orderBy('id').execute();
+  }
+
+  findRoute(project: string, env: string, name: string): Promise<RouteRow | undefined> {
+    return this.db
+      .selectFrom('gateway_routes')
+      .selectAll()
+      .where('project', '=', project)
+      .where('env', '=', env)
+      .where('name', '=', name)
+      .executeTakeFirst();
+  }
+
+  listRoutes(project: string, env: string, after: string | undefined, limit: number): Promise<RouteRow[]> {
+    let q = this.db
+      .selectFrom('gateway_routes')
+      .selectAll()
+      .where('project', '=', project)
+      .where('env', '=', env)
+      .orderBy('name')
+      .limit(limit + 1);
+    if (after) q = q.where('name', '>', after);
+    return q.execute();
+  }
+
+  /**
+   * Writes a route change and, when a gateway applied it, its version row, in one transaction.
+   * A stale expected version fails the whole write with 409 VERSION_CONFLICT.
+   */
+  async commit(
+    change: RouteChange | null,
+    version: VersionRow | null,
+    appliedVersion: boolean,
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      if (change?.kind === 'insert') await trx.insertInto('gateway_routes').values(change.row).execute();
+      if (change?.kind === 'update' || change?.kind === 'delete') {
+        const id = change.kind === 'update' ? change.row.id : change.id;
+        const r =
+          change.kind === 'update'
+            ? await trx
+                .updateTable('gateway_routes')
+                .set({ ...change.row, version: change.expectedVersion + 1 })
+                .where('id', '=', id)
+                .where('version', '=', change.expectedVersion)
+                .executeTakeFirst()
+            : await trx
+                .deleteFrom('gateway_routes')
+                .where('id', '=', id)
+                .where('version', '=', change.expectedVersion)
+                .executeTakeFirst();
+        const n = 'numUpdatedRows' in r ? r.numUpdatedRows : r.numDeletedRows;
+        if (Number(n) !== 1) {
+          const now = await trx
+            .selectFrom('gateway_routes')
+            .select('version')
+            .where('id', '=', id)
+            .executeTakeFirst();
+          throw new ConflictError(
+            'The route changed since you read it; read it again and retry with its current version.',
+            { currentVersion: now?.version ?? null },
+            'VERSION_CONFLICT',
+          );
+        }
+      }
+      if (change?.kind === 'replace') {
+        await trx.deleteFrom('gateway_routes').where('env', '=', change.env).execute();
+        if (change.rows.length > 0) await trx.insertInto('gateway_routes').values(change.rows).execute();
+      }
+      if (version) {
+        await trx.insertInto('gateway_versions').values(version).execute();
+        await trx
+          .updateTable('gateways')
+          .set({
+            last_version: version.number,
+            ...(appliedVersion ? { applied_version: version.number } : {}),
+          })
+          .where('id', '=', version.gateway_id)
+          .execute();
+      }
+    });
+  }
+
+  async nextVersionNumber(gatewayId: string): Promise<number> {
+    const g = await this.db
+      .selectFrom('gateways')
+      .select('last_version')
+      .where('id', '=', gatewayId)
+      .executeTakeFirstOrThrow();
+    return g.last_version + 1;
+  }
+
+  listVersions(
+    gatewayId: string,
+    before: number | undefined,
+    limit: number,
+    kind?: string,
+  ): Promise<VersionRow[]> {
+    let q = this.db
+      .selectFrom('gateway_versions')
+      .selectAll()
+      .where('gateway_id', '=', gatewayId)
+      .orderBy('number', 'desc')
+      .limit(limit + 1);
+    if (before !== undefined) q = q.where('number', '<', before);
+    if (kind) q = q.where('kind', '=', kind);
+    return q.execute();
+  }
+
+  findVersion(gatewayId: string, n: number): Promise<VersionRow | undefined> {
+    return this.db
+      .selectFrom('gateway_versions')
+      .selectAll()
+      .where('gateway_id', '=', gatewayId)
+      .where('number', '=', n)
+      .executeTakeFirst();
+  }
+
+  /** The newest applied full configuration: what endpoint-only changes are diffed against. */
+  latestConfig(gatewayId: string): Promise<VersionRow | undefined> {
+    return this.db
+      .selectFrom('gateway_versions')
+      .selectAll()
+      .where('gateway_id', '=', gatewayId)
+      .where('kind', '=', 'config')
+      .where('state', '=', 'applied')
+      .orderBy('number', 'desc')
+      .executeTakeFirst();
+  }
+
+  async setVersionState(gatewayId: string, n: number, state: string): Promise<void> {
+    await this.db
+      .updateTable('gateway_versions')
+      .set({ state })
+      .where('gateway_id', '=', gatewayId)
+      .where('number', '=', n)
+      .execute();
+  }
+}
+
+/** The services of an env and their containers, as the gateway planner needs them. */
+export interface EnvServices {
+  services: { id: string; project: string; name: string }[];
+  /** Serving endpoints per service id: container port → published address. */
+  endpoints: Map<string, Record<string, string>[]>;
+}
+
+/** Reads the services of an env and the endpoints of their serving containers in two queries. */
+export async function readEnvServices(db: Db, env: string): Promise<EnvServices> {
+  const services = await db
+    .selectFrom('services')
+    .select(['id', 'project', 'name'])
+    .where('env', '=', env)
+    .where('deleting', '=', 0)
+    .orderBy('id')
+    .execute();
+  const rows = await db
+    .selectFrom('containers')
+    .innerJoin('services', 'services.id', 'containers.service_id')
+    .select(['containers.service_id', 'containers.endpoints'])
+    .where('services.env', '=', env)
+    // the same rule as isServing(): ready, in rotation, not draining
+    .where('containers.state', '=', 'ready')
+    .where('containers.ready', '=', 1)
+    .where('containers.in_rotation', '=', 1)
+    .orderBy('containers.name')
+    .execute();
+  const endpoints = new Map<string, Record<string, string>[]>();
+  for (const r of rows) {
+    const list = endpoints.get(r.service_id) ?? [];
+    list.push(JSON.parse(r.endpoints) as Record<string, string>);
+    endpoints.set(r.service_id, list);
+  }
+  return { services, endpoints };
+}

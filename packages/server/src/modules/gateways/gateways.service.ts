@@ -1,0 +1,273 @@
+import {
+  BerthError,
+  ConflictError,
+  NotFoundError,
+  type Canary,
+  type GatewayVersion,
+  type Route,
+  type RouteSpec,
+} from '@berth/shared';
+import type { Db } from '../../db/database';
+import { newId, nowIso } from '../../util';
+import type { GatewayApplier } from './gateway-applier';
+import { planGateway, type PlanOptions } from './gateway-planner';
+import {
+  readEnvServices,
+  type GatewayRow,
+  type GatewaysRepository,
+  type RouteChange,
+  type RouteRow,
+  type VersionRow,
+} from './gateways.repository';
+
+export function toRoute(row: RouteRow): Route {
+  return {
+    name: row.name,
+    project: row.project,
+    env: row.env,
+    spec: JSON.parse(row.spec) as RouteSpec,
+    canary: row.canary ? (JSON.parse(row.canary) as Canary) : null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    createdBy: row.created_by,
+    updatedBy: row.updated_by,
+    version: row.version,
+  };
+}
+
+export function toVersion(row: VersionRow, gateway: string, full: boolean): GatewayVersion {
+  return {
+    gateway,
+    number: row.number,
+    kind: row.kind as GatewayVersion['kind'],
+    author: row.author,
+    reason: row.reason,
+    createdAt: row.created_at,
+    state: row.state as GatewayVersion['state'],
+    error: row.error,
+    ...(full ? { config: row.main_text, endpoints: row.upstreams_text, diff: row.diff } : {}),
+  };
+}
+
+function afterChange(current: RouteRow[], c: RouteChange): RouteRow[] {
+  switch (c.kind) {
+    case 'insert':
+      return [...current, c.row];
+    case 'update':
+      return current.map((r) => (r.id === c.row.id ? { ...c.row, version: c.expectedVersion + 1 } : r));
+    case 'delete':
+      return current.filter((r) => r.id !== c.id);
+    case 'replace':
+      return c.rows;
+  }
+}
+
+export interface RouteKey {
+  project: string;
+  env: string;
+  route: string;
+}
+
+/**
+ * Route edits, canaries and rollbacks. Each one is planned against the env's current routes,
+ * validated by Nginx and committed together with its gateway version inside the gateway's queue.
+ */
+export class GatewaysService {
+  constructor(
+    private readonly db: Db,
+    private readonly repo: GatewaysRepository,
+    private readonly applier: GatewayApplier,
+    readonly planOptions: PlanOptions,
+  ) {}
+
+  async route(k: RouteKey): Promise<RouteRow> {
+    const row = await this.repo.findRoute(k.project, k.env, k.route);
+    if (!row)
+      throw new NotFoundError(
+        'NOT_FOUND',
+        `Route '${k.route}' does not exist in project '${k.project}' (env '${k.env}').`,
+      );
+    return row;
+  }
+
+  /** Plans, validates and commits one change; returns the gateway version it produced. */
+  async mutate(
+    env: string,
+    author: string,
+    reason: string,
+    build: (current: RouteRow[]) => RouteChange | Promise<RouteChange>,
+  ): Promise<VersionRow | null> {
+    const gw = await this.repo.gatewayForEnv(env);
+    const run = async () => {
+      const current = await this.repo.routesOfEnv(env);
+      const change = await build(current);
+      const after = afterChange(current, change);
+      if (!gw) {
+        await this.repo.commit(change, null, false);
+        return null;
+      }
+      return this.applyWith(gw, after, { author, reason, change, routesAfter: after });
+    };
+    return gw ? this.applier.enqueue(gw.id, run) : run();
+  }
+
+  /** Plans the gateway with the given routes and applies it (inside the gateway's queue). */
+  async applyWith(
+    gw: GatewayRow,
+    routes: RouteRow[],
+    req: Parameters<GatewayApplier['apply']>[2],
+  ): Promise<VersionRow | null> {
+    const plan = planGateway(gw, routes, await readEnvServices(this.db, gw.env), this.planOptions);
+    return this.applier.apply(gw, plan, req);
+  }
+
+  create(k: Omit<RouteKey, 'route'>, name: string, spec: RouteSpec, author: string, reason?: string) {
+    return this.mutate(k.env, author, reason ?? `create route ${k.project}/${name}`, async (current) => {
+      if (current.some((r) => r.project === k.project && r.name === name))
+        throw new ConflictError(
+          `Route '${name}' already exists in project '${k.project}'.`,
+          undefined,
+          'ALREADY_EXISTS',
+        );
+      await this.checkSpec(k, spec, current, null);
+      const now = nowIso();
+      const row: RouteRow = {
+        id: newId(),
+        project: k.project,
+        env: k.env,
+        name,
+        host: spec.host,
+        path_prefix: spec.pathPrefix,
+        spec: JSON.stringify(spec),
+        canary: null,
+        created_at: now,
+        updated_at: now,
+        created_by: author,
+        updated_by: author,
+        version: 1,
+      };
+      return { kind: 'insert', row };
+    });
+  }
+
+  /** Replaces a route's spec and/or canary, checking the caller's version. */
+  update(
+    k: RouteKey,
+    patch: { spec?: RouteSpec; canary?: Canary | null; version?: number },
+    author: string,
+    reason: string,
+  ) {
+    return this.mutate(k.env, author, reason, async (current) => {
+      const row = current.find((r) => r.project === k.project && r.name === k.route);
+      if (!row)
+        throw new NotFoundError('NOT_FOUND', `Route '${k.route}' does not exist in project '${k.project}'.`);
+      const expected = patch.version ?? row.version;
+      if (expected !== row.version)
+        throw new ConflictError(
+          'The route changed since you read it; read it again and retry with its current version.',
+          { currentVersion: row.version },
+          'VERSION_CONFLICT',
+        );
+      const spec = patch.spec ?? (JSON.parse(row.spec) as RouteSpec);
+      if (patch.spec) await this.checkSpec(k, spec, current, row.id);
+      if (patch.canary) await this.checkService(k, patch.canary.to.service);
+      const canary =
+        patch.canary === undefined ? row.canary : patch.canary ? JSON.stringify(patch.canary) : null;
+      const next: RouteRow = {
+        ...row,
+        host: spec.host,
+        path_prefix: spec.pathPrefix,
+        spec: JSON.stringify(spec),
+        canary,
+        updated_at: nowIso(),
+        updated_by: author,
+      };
+      return { kind: 'update', row: next, expectedVersion: expected };
+    });
+  }
+
+  remove(k: RouteKey, version: number | undefined, author: string) {
+    return this.mutate(k.env, author, `delete route ${k.project}/${k.route}`, (current) => {
+      const row = current.find((r) => r.project === k.project && r.name === k.route);
+      if (!row)
+        throw new NotFoundError('NOT_FOUND', `Route '${k.route}' does not exist in project '${k.project}'.`);
+      return { kind: 'delete', id: row.id, expectedVersion: version ?? row.version };
+    });
+  }
+
+  /** Promote: the canary's service becomes the route's service and the canary ends. */
+  async promote(k: RouteKey, version: number | undefined, author: string, reason?: string) {
+    const row = await this.route(k);
+    if (!row.canary) throw new BerthError('UNPROCESSABLE', `Route '${k.route}' has no canary to promote.`);
+    const canary = JSON.parse(row.canary) as Canary;
+    const spec = JSON.parse(row.spec) as RouteSpec;
+    const promoted: RouteSpec = {
+      ...spec,
+      backends: { ...spec.backends, service: { name: canary.to.service } },
+    };
+    return this.update(
+      k,
+      { spec: promoted, canary: null, version },
+      author,
+      reason ?? `promote canary of ${k.route}`,
+    );
+  }
+
+  private async checkSpec(
+    k: Omit<RouteKey, 'route'>,
+    spec: RouteSpec,
+    current: RouteRow[],
+    self: string | null,
+  ) {
+    const clash = current.find(
+      (r) => r.id !== self && r.host === spec.host && r.path_prefix === spec.pathPrefix,
+    );
+    if (clash)
+      throw new ConflictError(
+        `${spec.host}${spec.pathPrefix} is already routed by '${clash.project}/${clash.name}'.`,
+        undefined,
+        'ALREADY_EXISTS',
+      );
+    if (spec.backends.service) await this.checkService(k, spec.backends.service.name);
+  }
+
+  private async checkService(k: Omit<RouteKey, 'route'>, service: string): Promise<void> {
+    const found = await this.db
+      .selectFrom('services')
+      .select('id')
+      .where('project', '=', k.project)
+      .where('env', '=', k.env)
+      .where('name', '=', service)
+      .executeTakeFirst();
+    if (!found)
+      throw new BerthError(
+        'UNPROCESSABLE',
+        `Service '${service}' does not exist in project '${k.project}' (env '${k.env}').`,
+      );
+  }
+
+  /** Re-applies the routes of an older version; recorded as a new version. */
+  async rollback(gw: GatewayRow, n: number, author: string, reason?: string): Promise<VersionRow | null> {
+    const target = await this.repo.findVersion(gw.id, n);
+    if (!target) throw new NotFoundError('NOT_FOUND', `Gateway '${gw.name}' has no version ${n}.`);
+    if (target.kind !== 'config' || target.state === 'failed' || !target.routes_snapshot)
+      throw new BerthError(
+        'UNPROCESSABLE',
+        `Version ${n} is not an applied configuration; roll back to a config version.`,
+      );
+    const snapshot = JSON.parse(target.routes_snapshot) as RouteRow[];
+    const previous = await this.repo.latestConfig(gw.id);
+    const v = await this.mutate(gw.env, author, reason ?? `rollback to version ${n}`, (current) => {
+      const versions = new Map(current.map((r) => [r.id, r.version]));
+      const rows = snapshot.map((r) => ({
+        ...r,
+        version: (versions.get(r.id) ?? r.version) + 1,
+        updated_at: nowIso(),
+        updated_by: author,
+      }));
+      return { kind: 'replace', env: gw.env, rows };
+    });
+    if (previous && v) await this.repo.setVersionState(gw.id, previous.number, 'rolled-back');
+    return v;
+  }
+}

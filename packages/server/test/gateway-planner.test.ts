@@ -1,0 +1,108 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { planGateway, serviceHost } from '../src/modules/gateways/gateway-planner';
+import type { EnvServices, GatewayRow, RouteRow } from '../src/modules/gateways/gateways.repository';
+
+const gw: GatewayRow = {
+  id: 'g1',
+  name: 'local',
+  env: 'test',
+  listen: '127.0.0.1:7081',
+  tls_listen: null,
+  domain_suffix: 'localhost',
+  applied_version: 0,
+  last_version: 0,
+  created_at: '',
+  updated_at: '',
+  created_by: 'system',
+  version: 1,
+};
+
+const env: EnvServices = {
+  services: [
+    { id: 'aaa', project: 'shop', name: 'web' },
+    { id: 'bbb', project: 'shop', name: 'next' },
+  ],
+  endpoints: new Map([
+    ['aaa', [{ '8080': '127.0.0.1:30001' }, { '8080': '127.0.0.1:30002' }]],
+    ['bbb', [{ '8080': '127.0.0.1:30003', '9090': '127.0.0.1:30004' }]],
+  ]),
+};
+
+const route = (id: string, spec: object, canary: object | null = null): RouteRow => ({
+  id,
+  project: 'shop',
+  env: 'test',
+  name: id,
+  host: 'x',
+  path_prefix: '/',
+  spec: JSON.stringify({ pathPrefix: '/', websocket: false, headers: [], allow: [], deny: [], ...spec }),
+  canary: canary ? JSON.stringify(canary) : null,
+  created_at: '',
+  updated_at: '',
+  created_by: 'u',
+  updated_by: 'u',
+  version: 1,
+});
+
+const opts = { certDir: '/certs', workerProcesses: 1 };
+
+describe('gateway planner', () => {
+  it('gives every service of the env its wildcard host, sharing one pool per service', () => {
+    const plan = planGateway(gw, [], env, opts);
+    assert.deepEqual(
+      plan.gateway.routes.map((r) => [r.host, r.pool]),
+      [
+        ['web.shop.test.localhost', 'svc_aaa'],
+        ['next.shop.test.localhost', 'svc_bbb'],
+      ],
+    );
+    const web = plan.pools.find((p) => p.name === 'svc_aaa')!;
+    assert.deepEqual(
+      web.servers.map((s) => s.address),
+      ['127.0.0.1:30001', '127.0.0.1:30002'],
+    );
+    assert.equal(serviceHost('web', 'shop', 'test', 'localhost'), 'web.shop.test.localhost');
+  });
+
+  it('mixes service endpoints and VM servers in a route pool with its health rules', () => {
+    const r = route('r1', {
+      host: 'shop.example.com',
+      backends: { service: { name: 'next', port: 9090 }, servers: [{ address: '10.0.0.5:80', weight: 5 }] },
+      health: { maxFails: 1, failTimeoutSeconds: 3, nextUpstream: true },
+    });
+    const plan = planGateway(gw, [r], env, opts);
+    const pool = plan.pools.find((p) => p.name === 'rt_r1')!;
+    assert.deepEqual(pool.servers, [
+      { address: '127.0.0.1:30004', weight: 1 },
+      { address: '10.0.0.5:80', weight: 5 },
+    ]);
+    assert.equal(pool.maxFails, 1);
+    assert.equal(pool.failTimeoutSeconds, 3);
+  });
+
+  it('points a canary at the target service pool and lets an explicit route replace a wildcard host', () => {
+    const r = route(
+      'r2',
+      { host: 'web.shop.test.localhost', backends: { service: { name: 'web' }, servers: [] } },
+      { percent: 10, to: { service: 'next' } },
+    );
+    const plan = planGateway(gw, [r], env, opts);
+    const hosts = plan.gateway.routes.filter((x) => x.host === 'web.shop.test.localhost');
+    assert.equal(hosts.length, 1);
+    assert.deepEqual(hosts[0]!.canary, {
+      pool: 'svc_bbb',
+      percent: 10,
+      header: undefined,
+      cookie: undefined,
+    });
+  });
+
+  it('keeps pool names when only endpoints change, so only the endpoints file differs', () => {
+    const a = planGateway(gw, [], env, opts);
+    const moved: EnvServices = { ...env, endpoints: new Map([['aaa', [{ '8080': '127.0.0.1:30009' }]]]) };
+    const b = planGateway(gw, [], moved, opts);
+    assert.deepEqual(JSON.stringify(a.gateway), JSON.stringify(b.gateway));
+    assert.notDeepEqual(a.pools, b.pools);
+  });
+});

@@ -1,0 +1,63 @@
+import { Badge, Button, Layout, Menu } from 'antd';
+import { Link, Navigate, Outlet, useLocation } from 'react-router-dom';
+import { ErrorState } from '../components/ErrorState';
+import { PageSkeleton } from '../components/PageSkeleton';
+import { canAudit, useMe } from '../features/auth/session';
+import { UserMenu } from '../features/auth/UserMenu';
+import { TaskCenterProvider, useTaskCenter } from '../features/tasks/TaskCenter';
+import { useI18n } from '../i18n/I18nProvider';
+import { lastScope } from '../features/nav/last-scope';
+
+function TasksButton() {
+  const { t } = useI18n();
+  const { open, running } = useTaskCenter();
+  return (
+    <Badge count={running} size="small">
+      <Button type="text" className="header-button" onClick={open} data-testid="open-tasks">
+        {t('nav.tasks')}
+      </Button>
+    </Badge>
+  );
+}
+
+/** The signed-in shell: header navigation, the task drawer, and the page. */
+export function AppLayout() {
+  const { t } = useI18n();
+  const location = useLocation();
+  const me = useMe();
+  if (me.isPending) return <PageSkeleton />;
+  if (me.isError) return <ErrorState error={me.error} onRetry={() => void me.refetch()} />;
+  if (!me.data) {
+    const next = encodeURIComponent(location.pathname + location.search);
+    return <Navigate to={`/login?next=${next}`} replace />;
+  }
+  const scope = lastScope();
+  const servicesHref = scope ? `/p/${scope.project}/${scope.env}` : '/';
+  const section = location.pathname.startsWith('/audit') ? 'audit' : 'services';
+  return (
+    <TaskCenterProvider>
+      <Layout style={{ minHeight: '100vh' }}>
+        <Layout.Header className="app-header">
+          <span className="app-brand">{t('app.name')}</span>
+          <Menu
+            theme="dark"
+            mode="horizontal"
+            selectedKeys={[section]}
+            items={[
+              { key: 'services', label: <Link to={servicesHref}>{t('nav.services')}</Link> },
+              ...(canAudit(me.data)
+                ? [{ key: 'audit', label: <Link to="/audit">{t('nav.audit')}</Link> }]
+                : []),
+            ]}
+          />
+          <span className="app-header-spacer" />
+          <TasksButton />
+          <UserMenu me={me.data} />
+        </Layout.Header>
+        <Layout.Content className="app-content">
+          <Outlet />
+        </Layout.Content>
+      </Layout>
+    </TaskCenterProvider>
+  );
+}

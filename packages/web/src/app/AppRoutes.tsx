@@ -1,0 +1,60 @@
+import { lazy, Suspense, useEffect } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
+import { setSessionExpiredHandler } from '../api/client';
+import { PageSkeleton } from '../components/PageSkeleton';
+import { LoginPage } from '../features/auth/LoginPage';
+import { AppLayout } from './AppLayout';
+import { HomeRedirect } from './HomeRedirect';
+import { NotFoundPage } from './NotFoundPage';
+
+// Each feature is its own chunk, so the login page and the list load without the rest.
+const ServiceListPage = lazy(() =>
+  import('../features/services/ServiceListPage').then((m) => ({ default: m.ServiceListPage })),
+);
+const CreateServicePage = lazy(() =>
+  import('../features/services/CreateServicePage').then((m) => ({ default: m.CreateServicePage })),
+);
+const ServiceDetailPage = lazy(() =>
+  import('../features/service-detail/ServiceDetailPage').then((m) => ({ default: m.ServiceDetailPage })),
+);
+const AuditPage = lazy(() => import('../features/audit/AuditPage').then((m) => ({ default: m.AuditPage })));
+
+/** Sends the user to the login page, saying why, when any call finds the session gone. */
+function SessionExpiryRedirect() {
+  const navigate = useNavigate();
+  const location = useLocation();
+  const queryClient = useQueryClient();
+  useEffect(() => {
+    setSessionExpiredHandler(() => {
+      if (window.location.pathname === '/login') return;
+      const next = window.location.pathname + window.location.search;
+      queryClient.clear();
+      void navigate(`/login?expired=1&next=${encodeURIComponent(next)}`, { replace: true });
+    });
+    return () => setSessionExpiredHandler(null);
+  }, [navigate, queryClient, location.key]);
+  return null;
+}
+
+export function AppRoutes() {
+  return (
+    <>
+      <SessionExpiryRedirect />
+      <Suspense fallback={<PageSkeleton />}>
+        <Routes>
+          <Route path="/login" element={<LoginPage />} />
+          <Route element={<AppLayout />}>
+            <Route index element={<HomeRedirect />} />
+            <Route path="p/:project/:env" element={<ServiceListPage />} />
+            <Route path="p/:project/:env/new" element={<CreateServicePage />} />
+            <Route path="p/:project/:env/s/:service" element={<Navigate to="overview" replace />} />
+            <Route path="p/:project/:env/s/:service/:tab" element={<ServiceDetailPage />} />
+            <Route path="audit" element={<AuditPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
+        </Routes>
+      </Suspense>
+    </>
+  );
+}

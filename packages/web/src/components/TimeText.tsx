@@ -1,0 +1,29 @@
+import { Tooltip } from 'antd';
+import { useI18n } from '../i18n/I18nProvider';
+
+const units: Array<[Intl.RelativeTimeFormatUnit, number]> = [
+  ['day', 86_400_000],
+  ['hour', 3_600_000],
+  ['minute', 60_000],
+  ['second', 1000],
+];
+
+/** "3 minutes ago" in the user's language, with the exact local time on hover. */
+export function TimeText({ at }: { at: string | null | undefined }) {
+  const { t, lang } = useI18n();
+  if (!at) return <span>{t('time.never')}</span>;
+  const when = new Date(at);
+  const diff = when.getTime() - Date.now();
+  const [unit, ms] = units.find(([, size]) => Math.abs(diff) >= size) ?? ['second', 1000];
+  const relative = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' }).format(Math.round(diff / ms), unit);
+  return (
+    <Tooltip title={when.toLocaleString(lang)}>
+      <time dateTime={at}>{relative}</time>
+    </Tooltip>
+  );
+}
+
+/** An exact local date and time, for tables where people compare moments. */
+export function formatDateTime(at: string | null | undefined, lang: string): string {
+  return at ? new Date(at).toLocaleString(lang, { hour12: false }) : '';
+}

@@ -1,0 +1,25 @@
+/** The project and environment the user last looked at, so "Services" returns there. */
+export interface Scope {
+  project: string;
+  env: string;
+}
+
+const key = 'berth.scope';
+
+export function lastScope(): Scope | null {
+  try {
+    const raw = localStorage.getItem(key);
+    const parsed: unknown = raw ? JSON.parse(raw) : null;
+    if (typeof parsed === 'object' && parsed !== null && 'project' in parsed && 'env' in parsed) {
+      const { project, env } = parsed as Record<string, unknown>;
+      if (typeof project === 'string' && typeof env === 'string') return { project, env };
+    }
+  } catch {
+    // A damaged entry is the same as none.
+  }
+  return null;
+}
+
+export function rememberScope(scope: Scope): void {
+  localStorage.setItem(key, JSON.stringify(scope));
+}

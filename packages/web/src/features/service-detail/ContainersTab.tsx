@@ -1,0 +1,126 @@
+import { lazy, Suspense, useState } from 'react';
+import { App, Button, Empty, Popconfirm, Space, Table, Tag, Typography } from 'antd';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useNavigate } from 'react-router-dom';
+import type { Container } from '@berth/shared';
+import { refKey, type ServiceRef } from '../../api/paths';
+import { destroyContainer, getService, listContainers, setRotation } from '../../api/resources';
+import { ErrorState, errorText } from '../../components/ErrorState';
+import { TimeText } from '../../components/TimeText';
+import { useI18n } from '../../i18n/I18nProvider';
+import { ContainerStateTag } from './ContainerStateTag';
+
+// xterm.js is only needed once someone opens a shell; keep it out of the page's chunk.
+const ShellModal = lazy(() => import('../shell/ShellModal').then((m) => ({ default: m.ShellModal })));
+
+/** The current containers, polled; actions act on one container and refresh the list. */
+export function ContainersTab({ serviceRef }: { serviceRef: ServiceRef }) {
+  const { t } = useI18n();
+  const { message } = App.useApp();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const [shellFor, setShellFor] = useState<string | null>(null);
+  const key = ['service', ...refKey(serviceRef), 'containers'];
+  const containers = useQuery({
+    queryKey: key,
+    queryFn: () => listContainers(serviceRef),
+    refetchInterval: 2000,
+  });
+  const service = useQuery({
+    queryKey: ['service', ...refKey(serviceRef)],
+    queryFn: () => getService(serviceRef),
+  });
+  const act = useMutation({
+    mutationFn: (a: { kind: 'destroy' | 'out' | 'in'; name: string }) =>
+      a.kind === 'destroy'
+        ? destroyContainer(serviceRef, a.name)
+        : setRotation(serviceRef, a.name, a.kind === 'in'),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: key }),
+    onError: (err) => void message.error(errorText(t, err)),
+  });
+
+  if (containers.isError)
+    return <ErrorState error={containers.error} onRetry={() => void containers.refetch()} />;
+  const logsOf = (name: string) =>
+    void navigate(
+      `/p/${serviceRef.project}/${serviceRef.env}/s/${serviceRef.service}/logs?container=${encodeURIComponent(name)}`,
+    );
+
+  return (
+    <>
+      <Table<Container>
+        rowKey="name"
+        size="small"
+        loading={containers.isPending}
+        dataSource={containers.data?.items ?? []}
+        pagination={false}
+        scroll={{ x: 1100 }}
+        locale={{ emptyText: <Empty description={t('container.none')} /> }}
+        columns={[
+          {
+            key: 'name',
+            title: t('container.name'),
+            render: (_, c) => <Typography.Text copyable>{c.name}</Typography.Text>,
+          },
+          {
+            key: 'state',
+            title: t('container.state'),
+            render: (_, c) => <ContainerStateTag container={c} />,
+          },
+          { key: 'release', title: t('container.release'), render: (_, c) => `#${c.release}` },
+          { key: 'ip', title: t('container.ip'), render: (_, c) => c.ip ?? '' },
+          {
+            key: 'endpoints',
+            title: t('container.endpoints'),
+            render: (_, c) =>
+              Object.entries(c.endpoints).map(([port, addr]) => <Tag key={port}>{`${port} → ${addr}`}</Tag>),
+          },
+          { key: 'restarts', title: t('container.restarts'), render: (_, c) => c.restarts },
+          { key: 'started', title: t('container.started'), render: (_, c) => <TimeText at={c.startedAt} /> },
+          {
+            key: 'actions',
+            title: '',
+            fixed: 'right',
+            render: (_, c) => (
+              <Space size={4} wrap>
+                <Button size="small" onClick={() => setShellFor(c.name)} data-testid={`shell-${c.name}`}>
+                  {t('container.shell')}
+                </Button>
+                <Button size="small" onClick={() => logsOf(c.name)}>
+                  {t('container.logs')}
+                </Button>
+                <Button
+                  size="small"
+                  onClick={() => act.mutate({ kind: c.inRotation ? 'out' : 'in', name: c.name })}
+                >
+                  {c.inRotation ? t('container.takeOut') : t('container.putBack')}
+                </Button>
+                <Popconfirm
+                  title={t('container.destroy.confirm', { name: c.name })}
+                  okText={t('common.confirm')}
+                  cancelText={t('common.cancel')}
+                  okButtonProps={{ danger: true }}
+                  onConfirm={() => act.mutate({ kind: 'destroy', name: c.name })}
+                >
+                  <Button size="small" danger>
+                    {t('container.destroy')}
+                  </Button>
+                </Popconfirm>
+              </Space>
+            ),
+          },
+        ]}
+      />
+      {shellFor ? (
+        <Suspense fallback={null}>
+          <ShellModal
+            serviceRef={serviceRef}
+            container={shellFor}
+            user={service.data?.spec.user}
+            onClose={() => setShellFor(null)}
+          />
+        </Suspense>
+      ) : null}
+    </>
+  );
+}

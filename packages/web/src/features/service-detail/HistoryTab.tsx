@@ -1,0 +1,74 @@
+import { useState } from 'react';
+import { Button, Input, Space, Table } from 'antd';
+import { useInfiniteQuery } from '@tanstack/react-query';
+import type { Container } from '@berth/shared';
+import { refKey, type ServiceRef } from '../../api/paths';
+import { listHistory } from '../../api/resources';
+import { ErrorState } from '../../components/ErrorState';
+import { formatDateTime } from '../../components/TimeText';
+import { useI18n } from '../../i18n/I18nProvider';
+import { ContainerStateTag } from './ContainerStateTag';
+
+/** The container ledger, newest first, filterable by IP, read page by page with the cursor. */
+export function HistoryTab({ serviceRef }: { serviceRef: ServiceRef }) {
+  const { t, lang } = useI18n();
+  const [ip, setIp] = useState('');
+  const history = useInfiniteQuery({
+    queryKey: ['service', ...refKey(serviceRef), 'history', ip],
+    queryFn: ({ pageParam }) => listHistory(serviceRef, { ip: ip || undefined, cursor: pageParam }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
+  if (history.isError) return <ErrorState error={history.error} onRetry={() => void history.refetch()} />;
+  const rows = history.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <Space direction="vertical" style={{ width: '100%' }}>
+      <Input.Search
+        allowClear
+        style={{ width: 260 }}
+        placeholder={t('history.filterIp')}
+        aria-label={t('history.filterIp')}
+        onSearch={(v) => setIp(v.trim())}
+      />
+      <Table<Container>
+        rowKey={(c) => `${c.name}|${c.createdAt}`}
+        size="small"
+        loading={history.isPending}
+        dataSource={rows}
+        pagination={false}
+        scroll={{ x: 1000 }}
+        columns={[
+          { key: 'name', title: t('container.name'), dataIndex: 'name' },
+          { key: 'release', title: t('container.release'), render: (_, c) => `#${c.release}` },
+          {
+            key: 'state',
+            title: t('container.state'),
+            render: (_, c) => <ContainerStateTag container={c} />,
+          },
+          { key: 'ip', title: t('container.ip'), render: (_, c) => c.ip ?? '' },
+          {
+            key: 'created',
+            title: t('container.created'),
+            render: (_, c) => formatDateTime(c.createdAt, lang),
+          },
+          {
+            key: 'stopped',
+            title: t('container.stopped'),
+            render: (_, c) => formatDateTime(c.stoppedAt, lang),
+          },
+          {
+            key: 'exit',
+            title: t('container.exit'),
+            render: (_, c) =>
+              c.exitCode === null ? '' : `${c.exitCode}${c.exitReason ? ` (${c.exitReason})` : ''}`,
+          },
+        ]}
+      />
+      {history.hasNextPage ? (
+        <Button onClick={() => void history.fetchNextPage()} loading={history.isFetchingNextPage}>
+          {t('common.loadMore')}
+        </Button>
+      ) : null}
+    </Space>
+  );
+}
