@@ -13,8 +13,7 @@ async function main(): Promise<void> {
   const log = server.app.log;
   let helpers: HelperProcess[] = [];
   if (config.superviseHelpers) {
-    const registry = process.env.BERTH_REGISTRY_LISTEN ?? '127.0.0.1:5000';
-    helpers = localHelpers(config, log, { registryListen: registry === 'off' ? null : registry });
+    helpers = localHelpers(config, log, { registryListen: config.registryListen });
     for (const h of helpers) await h.start();
   }
   // Berth's own Nginx for the test env: supervised even when Podman is not (BERTH_GATEWAY_LISTEN=off disables it).
