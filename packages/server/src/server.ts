@@ -62,7 +62,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   services?.registerRoutes(registry, app);
   await createGatewaysModule(ctx, registry, app);
   addOpenApiRoute(registry);
-  registerWebRoutes(app);
+  registerWebRoutes(app, config.webDist ?? undefined);
 
   let closed = false;
   return {

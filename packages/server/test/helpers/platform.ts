@@ -114,6 +114,8 @@ export async function startPlatform(
     BERTH_RECONCILE_INTERVAL_MS: '250',
     BERTH_STATS_INTERVAL_MS: '1000',
     ...(pgDb ? { BERTH_DATABASE_URL: pgDb.url } : {}),
+    // A portal built elsewhere (helpers building side by side must not share packages/web/dist).
+    ...(process.env.BERTH_TEST_WEB_DIST ? { BERTH_WEB_DIST: process.env.BERTH_TEST_WEB_DIST } : {}),
     ...env,
   });
   const engine = new PodmanEngine({ socketPath: podmanSocket, cluster: 'local' });
