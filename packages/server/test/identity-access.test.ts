@@ -2,22 +2,17 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   createTestDatabase,
-  createUserWith,
-  loginAs,
-  testConfig,
+  startTwoTeams,
   testDialects,
   type Caller,
   type TestDatabase,
 } from './helpers/db';
-import { buildServer, type BerthServer } from '../src/server';
+import type { BerthServer } from '../src/server';
 
 const adminPassword = 'admin-password-for-access-tests';
 const names = (items: Array<{ name: string }>) => items.map((i) => i.name).sort();
 
-/**
- * Two teams, each with a project: alpha/a and beta/b. Users: a viewer and a developer of project a,
- * a team admin of alpha, a team admin of beta.
- */
+/** The two-team fixture of helpers/db.ts: alpha/a and beta/b, with a viewer, developer and team admins. */
 for (const dialect of testDialects()) {
   void describe(`identity: authorization (${dialect})`, () => {
     let db: TestDatabase;
@@ -30,24 +25,7 @@ for (const dialect of testDialects()) {
 
     before(async () => {
       db = await createTestDatabase(dialect);
-      server = await buildServer(testConfig(db, { BERTH_ADMIN_PASSWORD: adminPassword }));
-      admin = await loginAs(server.app, 'admin', adminPassword);
-      for (const team of ['alpha', 'beta'])
-        assert.equal((await admin.post('/api/v1/teams', { name: team })).status, 201);
-      assert.equal((await admin.post('/api/v1/projects', { name: 'a', team: 'alpha' })).status, 201);
-      assert.equal((await admin.post('/api/v1/projects', { name: 'b', team: 'beta' })).status, 201);
-      viewerA = await createUserWith(admin, 'viewer-a', [
-        { role: 'viewer', scope: { kind: 'project', name: 'a' } },
-      ]);
-      devA = await createUserWith(admin, 'dev-a', [
-        { role: 'developer', scope: { kind: 'project', name: 'a' } },
-      ]);
-      leadAlpha = await createUserWith(admin, 'lead-alpha', [
-        { role: 'team-admin', scope: { kind: 'team', name: 'alpha' } },
-      ]);
-      leadBeta = await createUserWith(admin, 'lead-beta', [
-        { role: 'team-admin', scope: { kind: 'team', name: 'beta' } },
-      ]);
+      ({ server, admin, viewerA, devA, leadAlpha, leadBeta } = await startTwoTeams(db, adminPassword));
     });
     after(async () => {
       await server?.close();

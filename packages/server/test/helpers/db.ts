@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '../../src/config/config';
+import { buildServer, type BerthServer } from '../../src/server';
 
 export type TestDialect = 'sqlite' | 'postgres';
 
@@ -174,4 +175,45 @@ export async function createUserWith(
       throw new Error(`grant ${g.role} to ${name}: ${res.status} ${JSON.stringify(res.body)}`);
   }
   return loginAs(admin.app, name, password, admin.creds.ip);
+}
+
+/** The callers of the two-team fixture: teams alpha/beta with projects a/b. */
+export interface TwoTeams {
+  server: BerthServer;
+  admin: Caller;
+  /** Viewer of project a. */
+  viewerA: Caller;
+  /** Developer of project a. */
+  devA: Caller;
+  /** Team admin of alpha. */
+  leadAlpha: Caller;
+  /** Team admin of beta. */
+  leadBeta: Caller;
+}
+
+/**
+ * A server on `db` with two teams, each with a project (alpha/a and beta/b), and users: a viewer
+ * and a developer of project a, a team admin of alpha, a team admin of beta.
+ */
+export async function startTwoTeams(db: TestDatabase, adminPassword: string): Promise<TwoTeams> {
+  const server = await buildServer(testConfig(db, { BERTH_ADMIN_PASSWORD: adminPassword }));
+  const admin = await loginAs(server.app, 'admin', adminPassword);
+  for (const team of ['alpha', 'beta']) await expectStatus(admin.post('/api/v1/teams', { name: team }), 201);
+  await expectStatus(admin.post('/api/v1/projects', { name: 'a', team: 'alpha' }), 201);
+  await expectStatus(admin.post('/api/v1/projects', { name: 'b', team: 'beta' }), 201);
+  const project = (name: string) => ({ kind: 'project' as const, name });
+  const team = (name: string) => ({ kind: 'team' as const, name });
+  return {
+    server,
+    admin,
+    viewerA: await createUserWith(admin, 'viewer-a', [{ role: 'viewer', scope: project('a') }]),
+    devA: await createUserWith(admin, 'dev-a', [{ role: 'developer', scope: project('a') }]),
+    leadAlpha: await createUserWith(admin, 'lead-alpha', [{ role: 'team-admin', scope: team('alpha') }]),
+    leadBeta: await createUserWith(admin, 'lead-beta', [{ role: 'team-admin', scope: team('beta') }]),
+  };
+}
+
+async function expectStatus(res: Promise<ApiResult>, status: number): Promise<void> {
+  const r = await res;
+  if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${JSON.stringify(r.body)}`);
 }
