@@ -12,6 +12,7 @@ import { registerMetaRoutes } from './modules/meta/meta.routes';
 import { registerWebRoutes } from './modules/web/web.routes';
 import { createServicesModule, type ServicesModule } from './modules/services/services.module';
 import { createGatewaysModule } from './modules/gateways/gateways.module';
+import { createRegistryModule } from './modules/registry/registry.module';
 
 export interface BerthServer {
   app: FastifyInstance;
@@ -61,6 +62,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   const services = opts.engine ? await createServicesModule(ctx, opts.engine) : null;
   services?.registerRoutes(registry, app);
   await createGatewaysModule(ctx, registry, app);
+  await createRegistryModule(ctx, registry);
   addOpenApiRoute(registry);
   registerWebRoutes(app, config.webDist ?? undefined);
 

@@ -4,3 +4,4 @@ export * from './roles';
 export * from './service-spec';
 export * from './resources';
 export * from './gateway';
+export * from './registry';

@@ -11,6 +11,7 @@ import pg from 'pg';
 import type { Database } from './schema';
 import * as m0001 from './migrations/0001-initial';
 import * as m0002 from './migrations/0002-gateways';
+import * as m0003 from './migrations/0003-registries';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -43,6 +44,7 @@ export function openDatabase(url: string): OpenedDb {
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-gateways': m0002,
+  '0003-registries': m0003,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -1,0 +1,36 @@
+/** An image reference split into registry host, repository, tag and digest. */
+export interface ImageRef {
+  /** host[:port]; `docker.io` when the reference names none. */
+  host: string;
+  repository: string;
+  tag: string | null;
+  digest: string | null;
+}
+
+/**
+ * Parses `host[:port]/repo[:tag][@digest]` the way container tools do: the first segment is a
+ * host only if it has a "." or ":" or is "localhost". Returns null for what is not a reference.
+ */
+export function parseImageRef(ref: string): ImageRef | null {
+  const m = /^([^@]+?)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[0-9a-f]{64}))?$/.exec(ref.trim());
+  if (!m) return null;
+  const path = m[1]!;
+  const slash = path.indexOf('/');
+  const first = slash < 0 ? '' : path.slice(0, slash);
+  const hasHost = first !== '' && (first.includes('.') || first.includes(':') || first === 'localhost');
+  const host = hasHost ? first : 'docker.io';
+  let repository = hasHost ? path.slice(slash + 1) : path;
+  if (!hasHost && !repository.includes('/')) repository = `library/${repository}`;
+  if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(repository)) return null;
+  return { host, repository, tag: m[2] ?? (m[3] ? null : 'latest'), digest: m[3] ?? null };
+}
+
+/** Loopback aliases name the same registry: 127.0.0.1:5000 and localhost:5000. */
+export function sameHost(a: string, b: string): boolean {
+  const norm = (h: string) => h.replace(/^localhost(?=:|$)/, '127.0.0.1');
+  return norm(a) === norm(b);
+}
+
+/** Repository names as the distribution spec allows them (lowercase path components). */
+export const repositoryPattern = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*){0,9}$/;
+export const tagPattern = /^[\w][\w.-]{0,127}$/;
