@@ -249,9 +249,230 @@ export interface Gateway {
   tlsListen: string | null;
   domainSuffix: string;
   appliedVersion: number;
+  description: string;
+  snippets: GatewaySnippets;
+  /** auto: every node follows each new version; staged: nodes get what `rollout` released. */
+  rolloutMode: GatewayRolloutMode;
+  /** In staged mode, the version rolled out to every node that is not held. */
+  releasedVersion: number | null;
   createdAt: string;
   updatedAt: string;
   version: number;
 }
 
 export const rollbackVersionRequestSchema = z.object({ reason: z.string().max(500).optional() }).strict();
+
+/* ---------- gateway administration, snippets, nodes and the agent protocol (issue 3) ---------- */
+
+/** HOST:PORT of a gateway listener (an IPv4 address or a DNS name). */
+export const listenSchema = z
+  .string()
+  .max(259)
+  .regex(/^[a-z0-9.-]{1,253}:\d{1,5}$/, 'must be HOST:PORT such as 0.0.0.0:80')
+  .refine((v) => {
+    const port = Number(v.split(':')[1]);
+    return port >= 1 && port <= 65535;
+  }, 'must have a port 1-65535');
+
+const onOff = /^(on|off)$/;
+const size = /^\d{1,7}[kKmM]?$/;
+const time = /^\d{1,7}(ms|s|m|h|d)?$/;
+const count = /^\d{1,6}$/;
+const mimeType = /^[a-z]+\/[a-z0-9.+-]{1,100}$/;
+const headerArg = /^[A-Za-z][A-Za-z0-9-]{0,63}$/;
+const headerValueArg = /^[A-Za-z0-9_.,:/=+*()@?!%&<>|~ -]{1,512}$/;
+const cidrArg = /^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/;
+const gzipProxied = /^(off|expired|no-cache|no-store|private|no_last_modified|no_etag|auth|any)$/;
+
+type SnippetContext = 'http' | 'server';
+interface SnippetRule {
+  /** One pattern per argument; the last one repeats up to `max` arguments. */
+  args: RegExp[];
+  min: number;
+  max: number;
+  contexts: SnippetContext[];
+  help: string;
+}
+
+const both: SnippetContext[] = ['http', 'server'];
+/**
+ * The vetted directives platform admins may add to a gateway, with the shape of their arguments.
+ * Nothing else can be written: no include, lua, js, proxy_pass, root, alias, or variables.
+ */
+export const snippetDirectives: Record<string, SnippetRule> = {
+  gzip: { args: [onOff], min: 1, max: 1, contexts: both, help: 'on|off' },
+  gzip_types: { args: [mimeType], min: 1, max: 30, contexts: both, help: 'MIME types such as text/css' },
+  gzip_min_length: { args: [count], min: 1, max: 1, contexts: both, help: 'a byte count' },
+  gzip_comp_level: { args: [/^[1-9]$/], min: 1, max: 1, contexts: both, help: '1-9' },
+  gzip_proxied: { args: [gzipProxied], min: 1, max: 9, contexts: both, help: 'off|expired|…|any' },
+  gzip_vary: { args: [onOff], min: 1, max: 1, contexts: both, help: 'on|off' },
+  client_header_buffer_size: { args: [size], min: 1, max: 1, contexts: both, help: 'a size such as 4k' },
+  large_client_header_buffers: {
+    args: [count, size],
+    min: 2,
+    max: 2,
+    contexts: both,
+    help: 'NUMBER SIZE such as 4 16k',
+  },
+  client_max_body_size: { args: [size], min: 1, max: 1, contexts: both, help: 'a size such as 10m' },
+  client_body_timeout: { args: [time], min: 1, max: 1, contexts: both, help: 'a time such as 60s' },
+  client_header_timeout: { args: [time], min: 1, max: 1, contexts: both, help: 'a time such as 60s' },
+  send_timeout: { args: [time], min: 1, max: 1, contexts: both, help: 'a time such as 60s' },
+  keepalive_timeout: { args: [time, time], min: 1, max: 2, contexts: both, help: 'TIME [HEADER_TIME]' },
+  keepalive_requests: { args: [count], min: 1, max: 1, contexts: both, help: 'a number' },
+  proxy_buffering: { args: [onOff], min: 1, max: 1, contexts: both, help: 'on|off' },
+  proxy_buffer_size: { args: [size], min: 1, max: 1, contexts: both, help: 'a size such as 8k' },
+  proxy_buffers: { args: [count, size], min: 2, max: 2, contexts: both, help: 'NUMBER SIZE such as 8 16k' },
+  proxy_busy_buffers_size: { args: [size], min: 1, max: 1, contexts: both, help: 'a size such as 16k' },
+  add_header: {
+    args: [headerArg, headerValueArg, /^always$/],
+    min: 2,
+    max: 3,
+    contexts: both,
+    help: 'NAME VALUE [always]; the value without ; { } $ quotes or backslashes',
+  },
+  // `server_tokens off;` is rendered in http{} already; a server may turn it on again.
+  server_tokens: { args: [onOff], min: 1, max: 1, contexts: ['server'], help: 'on|off' },
+  real_ip_header: {
+    args: [headerArg],
+    min: 1,
+    max: 1,
+    contexts: both,
+    help: 'a header name or proxy_protocol',
+  },
+  set_real_ip_from: { args: [cidrArg], min: 1, max: 1, contexts: both, help: 'an IPv4 CIDR' },
+  real_ip_recursive: { args: [onOff], min: 1, max: 1, contexts: both, help: 'on|off' },
+};
+
+/** Why a snippet is refused, or null when it may be rendered in the context. */
+export function snippetProblem(s: { directive: string; args: string[] }, ctx: SnippetContext): string | null {
+  const rule = Object.hasOwn(snippetDirectives, s.directive) ? snippetDirectives[s.directive] : undefined;
+  if (!rule)
+    return `directive "${s.directive.slice(0, 40)}" is not allowed; use one of ${Object.keys(snippetDirectives).join(', ')}`;
+  if (!rule.contexts.includes(ctx)) return `${s.directive} is not allowed in ${ctx}{}`;
+  if (s.args.length < rule.min || s.args.length > rule.max)
+    return `${s.directive} takes ${rule.min === rule.max ? rule.min : `${rule.min}-${rule.max}`} argument(s): ${rule.help}`;
+  for (const [i, a] of s.args.entries()) {
+    const re = rule.args[Math.min(i, rule.args.length - 1)];
+    if (!re?.test(a)) return `argument ${i + 1} of ${s.directive} is not valid: expected ${rule.help}`;
+  }
+  return null;
+}
+
+const snippetSchema = (ctx: SnippetContext) =>
+  z
+    .object({ directive: z.string().max(64), args: z.array(z.string().max(512)).max(30) })
+    .strict()
+    .superRefine((s, c) => {
+      const problem = snippetProblem(s, ctx);
+      if (problem) c.addIssue({ code: 'custom', message: problem });
+    });
+export const gatewaySnippetSchema = snippetSchema('http');
+export type GatewaySnippet = { directive: string; args: string[] };
+export interface GatewaySnippets {
+  http: GatewaySnippet[];
+  server: GatewaySnippet[];
+}
+
+export const gatewaySnippetsRequestSchema = z
+  .object({
+    version: z.number().int().min(1).optional(),
+    reason: z.string().max(500).optional(),
+    http: z.array(snippetSchema('http')).max(50).optional(),
+    server: z.array(snippetSchema('server')).max(50).optional(),
+  })
+  .strict();
+
+export type GatewayRolloutMode = 'auto' | 'staged';
+
+export const createGatewayRequestSchema = z
+  .object({
+    name: nameSchema,
+    env: nameSchema,
+    listen: listenSchema.optional(),
+    tlsListen: listenSchema.nullable().optional(),
+    domainSuffix: hostnameSchema.optional(),
+    description: z.string().max(500).optional(),
+    rolloutMode: z.enum(['auto', 'staged']).optional(),
+  })
+  .strict();
+
+export const updateGatewayRequestSchema = z
+  .object({
+    version: z.number().int().min(1),
+    listen: listenSchema.optional(),
+    tlsListen: listenSchema.nullable().optional(),
+    description: z.string().max(500).optional(),
+    rolloutMode: z.enum(['auto', 'staged']).optional(),
+  })
+  .strict();
+
+/** Node state: in sync, behind its wanted version, failed to apply it, or not seen within its lease. */
+export type GatewayNodeState = 'in-sync' | 'behind' | 'failed' | 'offline';
+
+/** A member node of a gateway (an Nginx with a berth-gateway-agent, or the local node). */
+export interface GatewayNode {
+  name: string;
+  gateway: string;
+  state: GatewayNodeState;
+  appliedVersion: number | null;
+  wantedVersion: number;
+  /** The version this node is held at by a one-node-first rollout, or null. */
+  pinnedVersion: number | null;
+  lastSeenAt: string | null;
+  error: string | null;
+  address: string | null;
+  agentVersion: string | null;
+  /** The node Berth runs itself (`local`), not an agent. */
+  local: boolean;
+  createdAt: string;
+}
+
+export const createGatewayNodeRequestSchema = z.object({ name: nameSchema }).strict();
+/** The answer of POST /gateways/:g/nodes: the token is shown once, Berth keeps only its sha256. */
+export interface CreatedGatewayNode {
+  node: GatewayNode;
+  token: string;
+}
+
+export const gatewayRolloutRequestSchema = z
+  .object({
+    version: z.number().int().min(1),
+    nodes: z.array(nameSchema).min(1).max(200).optional(),
+    reason: z.string().max(500).optional(),
+  })
+  .strict();
+export interface GatewayRollout {
+  gateway: string;
+  version: number;
+  /** The nodes held at `version`, or null when it was rolled out to every node. */
+  nodes: string[] | null;
+  rolloutMode: GatewayRolloutMode;
+  releasedVersion: number | null;
+}
+
+/** GET /gateway-agent/config: the full files of the node's wanted version. */
+export interface GatewayAgentConfig {
+  gateway: string;
+  node: string;
+  /** The wanted version. */
+  version: number;
+  /** Changes whenever the files change (endpoint changes of a held node keep its version). */
+  revision: number;
+  files: { 'nginx.conf': string; 'upstreams.conf': string };
+  /** As rendered; the agent substitutes its own listeners and certificate directory. */
+  listen: string;
+  tlsListen: string | null;
+  certDir: string;
+}
+
+export const gatewayAgentStatusRequestSchema = z
+  .object({
+    appliedVersion: z.number().int().min(0).nullable(),
+    revision: z.number().int().min(0).optional(),
+    state: z.enum(['applied', 'failed']),
+    error: z.string().max(8000).nullable().optional(),
+    agentVersion: z.string().max(64).optional(),
+    address: z.string().max(259).optional(),
+  })
+  .strict();
