@@ -75,7 +75,7 @@ export interface Registry extends ObjectMeta {
 export interface RegistryTestResult {
   ok: boolean;
   /** HTTP status of the final /v2/ ping, or null when the registry could not be reached. */
-  status: number | null;
+  httpStatus: number | null;
   auth: 'none' | 'basic' | 'bearer';
   latencyMs: number;
   message: string;

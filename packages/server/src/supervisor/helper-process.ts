@@ -73,10 +73,55 @@ export class HelperProcess {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.terminate();
+  }
+
+  /** True when this process started the helper (and so may stop and restart it). */
+  get owned(): boolean {
+    return this.child !== null && this.child.exitCode === null;
+  }
+
+  /**
+   * Stops the helper, runs `fn` while it is down (offline maintenance such as the registry's
+   * garbage-collect), then starts it again and waits until it answers, whatever `fn` did.
+   */
+  async whileStopped<T>(fn: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+    if (!this.owned || this.stopping)
+      throw new Error(`${this.spec.name} is not running under Berth's supervision`);
+    this.stopping = true;
+    try {
+      await this.terminate();
+      return await fn();
+    } finally {
+      this.stopping = false;
+      this.restarts = 0;
+      await this.start(timeoutMs);
+    }
+  }
+
+  private async terminate(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
-    await Promise.race([new Promise((r) => child.once('exit', r)), sleep(5000)]);
-    if (child.exitCode === null) child.kill('SIGKILL');
+    await Promise.race([exited, sleep(5000)]);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
   }
+}
+
+/**
+ * Helpers this process supervises, by data dir and name, so a module can reach the one it
+ * maintains (the registry module pauses the registry for garbage collection).
+ */
+const supervised = new Map<string, HelperProcess>();
+
+export function registerSupervised(dataDir: string, name: string, helper: HelperProcess): void {
+  supervised.set(`${dataDir}\0${name}`, helper);
+}
+
+export function supervisedHelper(dataDir: string, name: string): HelperProcess | null {
+  return supervised.get(`${dataDir}\0${name}`) ?? null;
 }

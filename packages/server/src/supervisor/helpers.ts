@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/config';
-import { HelperProcess } from './helper-process';
+import { HelperProcess, registerSupervised } from './helper-process';
 
 function pingSocket(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -20,6 +20,12 @@ function pingUrl(url: string): Promise<boolean> {
   return fetch(url, { signal: AbortSignal.timeout(1000) })
     .then((r) => r.ok)
     .catch(() => false);
+}
+
+/** Where the embedded registry keeps its configuration and its storage. */
+export function registryPaths(config: Readonly<Config>): { dir: string; file: string; storage: string } {
+  const dir = path.join(config.dataDir, 'registry');
+  return { dir, file: path.join(dir, 'config.yml'), storage: path.join(dir, 'data') };
 }
 
 /** The helper processes `berth up` supervises on one machine (DESIGN §3). */
@@ -45,9 +51,8 @@ export function localHelpers(
     ),
   );
   if (opts.registryListen) {
-    const dir = path.join(config.dataDir, 'registry');
+    const { dir, file } = registryPaths(config);
     mkdirSync(path.join(dir, 'data'), { recursive: true });
-    const file = path.join(dir, 'config.yml');
     writeFileSync(
       file,
       [
@@ -61,19 +66,19 @@ export function localHelpers(
         '',
       ].join('\n'),
     );
-    helpers.push(
-      new HelperProcess(
-        {
-          name: 'registry',
-          command: 'docker-registry',
-          args: ['serve', file],
-          logFile: path.join(logs, 'registry.log'),
-          cwd: dir,
-          ready: () => pingUrl(`http://${opts.registryListen}/v2/`),
-        },
-        log,
-      ),
+    const registry = new HelperProcess(
+      {
+        name: 'registry',
+        command: 'docker-registry',
+        args: ['serve', file],
+        logFile: path.join(logs, 'registry.log'),
+        cwd: dir,
+        ready: () => pingUrl(`http://${opts.registryListen}/v2/`),
+      },
+      log,
     );
+    registerSupervised(config.dataDir, 'registry', registry);
+    helpers.push(registry);
   }
   return helpers;
 }

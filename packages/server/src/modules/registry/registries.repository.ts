@@ -34,7 +34,7 @@ export class RegistriesRepository {
       .orderBy('name')
       .limit(limit + 1);
     if (after !== undefined) q = q.where('name', '>', after);
-    return q.execute() as Promise<RegistryRow[]>;
+    return q.execute();
   }
 
   async find(name: string): Promise<RegistryRow | null> {
@@ -43,7 +43,7 @@ export class RegistriesRepository {
       .selectAll()
       .where('name', '=', name)
       .executeTakeFirst();
-    return (row as RegistryRow | undefined) ?? null;
+    return row ?? null;
   }
 
   async findByHost(host: string): Promise<RegistryRow | null> {
@@ -54,7 +54,7 @@ export class RegistriesRepository {
       .orderBy('kind')
       .orderBy('name')
       .executeTakeFirst();
-    return (row as RegistryRow | undefined) ?? null;
+    return row ?? null;
   }
 
   async insert(row: RegistryRow): Promise<void> {

@@ -207,7 +207,7 @@ export class RegistriesService {
       const ok = status === 200;
       return {
         ok,
-        status,
+        httpStatus: status,
         auth: client.auth,
         latencyMs,
         message: ok
@@ -220,7 +220,7 @@ export class RegistriesService {
       if (!(err instanceof RegistryUnreachableError) && !(err instanceof RegistryHttpError)) throw err;
       return {
         ok: false,
-        status: err instanceof RegistryHttpError ? err.status : null,
+        httpStatus: err instanceof RegistryHttpError ? err.status : null,
         auth: client.auth,
         latencyMs: Date.now() - started,
         message: err.message,

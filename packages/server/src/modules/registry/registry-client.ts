@@ -124,7 +124,7 @@ export class RegistryClient {
   ): Promise<{ repositories: string[]; next: string | null }> {
     const q = new URLSearchParams({ n: String(opts.n ?? 100) });
     if (opts.last) q.set('last', opts.last);
-    const res = await this.ok('GET', `/v2/_catalog?${q}`, {}, 'registry:catalog:*');
+    const res = await this.ok('GET', `/v2/_catalog?${q.toString()}`, {}, 'registry:catalog:*');
     const body = (await res.json()) as { repositories?: string[] | null };
     return { repositories: body.repositories ?? [], next: nextLast(res.headers.get('link')) };
   }
@@ -136,7 +136,12 @@ export class RegistryClient {
     for (;;) {
       const q = new URLSearchParams({ n: String(pageSize) });
       if (last) q.set('last', last);
-      const res = await this.ok('GET', `/v2/${repoPath(repo)}/tags/list?${q}`, {}, pullScope(repo));
+      const res = await this.ok(
+        'GET',
+        `/v2/${repoPath(repo)}/tags/list?${q.toString()}`,
+        {},
+        pullScope(repo),
+      );
       const body = (await res.json()) as { tags?: string[] | null };
       out.push(...(body.tags ?? []));
       last = nextLast(res.headers.get('link'));
