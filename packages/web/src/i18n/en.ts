@@ -1,3 +1,5 @@
+import { gatewayEn } from '../features/gateways/messages';
+import { serviceEn } from '../features/services/messages';
 /**
  * The English dictionary; its keys are the portal's message ids. `{name}` marks a value filled
  * in by `t(key, { name })`. Terms follow shared/docs/glossary.md.
@@ -232,6 +234,8 @@ export const en = {
   'time.never': 'never',
   'notFound.title': 'Page not found',
   'notFound.back': 'Go to services',
+  ...serviceEn,
+  ...gatewayEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -1,3 +1,5 @@
+import { gatewayZh } from '../features/gateways/messages';
+import { serviceZh } from '../features/services/messages';
 import type { MessageKey } from './en';
 
 /** 简体中文词典。键与英文词典完全相同（缺一个键就是类型错误）；术语见 glossary.md。 */
@@ -226,4 +228,6 @@ export const zhCN: Record<MessageKey, string> = {
   'time.never': '从未',
   'notFound.title': '页面不存在',
   'notFound.back': '返回服务列表',
+  ...serviceZh,
+  ...gatewayZh,
 };

@@ -1,14 +1,19 @@
-import { lazy, Suspense, useState } from 'react';
+import { lazy, Suspense, useMemo, useState } from 'react';
 import { App, Button, Empty, Popconfirm, Space, Table, Tag, Typography } from 'antd';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router-dom';
 import type { Container } from '@berth/shared';
 import { refKey, type ServiceRef } from '../../api/paths';
-import { destroyContainer, getService, listContainers, setRotation } from '../../api/resources';
+import { destroyContainer, getService, listContainers, listProjects, setRotation } from '../../api/resources';
 import { ErrorState, errorText } from '../../components/ErrorState';
 import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
+import { useMe } from '../auth/session';
+import { canExecRoot } from '../shell/shell-permissions';
 import { ContainerStateTag } from './ContainerStateTag';
+import { ContainerUsage } from './ContainerUsage';
+import { byContainer } from './stats-series';
+import { useServiceStats } from './useServiceStats';
 
 // xterm.js is only needed once someone opens a shell; keep it out of the page's chunk.
 const ShellModal = lazy(() => import('../shell/ShellModal').then((m) => ({ default: m.ShellModal })));
@@ -30,6 +35,15 @@ export function ContainersTab({ serviceRef }: { serviceRef: ServiceRef }) {
     queryKey: ['service', ...refKey(serviceRef)],
     queryFn: () => getService(serviceRef),
   });
+  const me = useMe();
+  const projects = useQuery({
+    queryKey: ['projects', null],
+    queryFn: () => listProjects(undefined),
+    staleTime: 60_000,
+  });
+  const team = projects.data?.items.find((p) => p.name === serviceRef.project)?.team;
+  const stats = useServiceStats(serviceRef, '10m');
+  const usage = useMemo(() => byContainer(stats.data?.items ?? []), [stats.data]);
   const act = useMutation({
     mutationFn: (a: { kind: 'destroy' | 'out' | 'in'; name: string }) =>
       a.kind === 'destroy'
@@ -54,7 +68,7 @@ export function ContainersTab({ serviceRef }: { serviceRef: ServiceRef }) {
         loading={containers.isPending}
         dataSource={containers.data?.items ?? []}
         pagination={false}
-        scroll={{ x: 1100 }}
+        scroll={{ x: 1300 }}
         locale={{ emptyText: <Empty description={t('container.none')} /> }}
         columns={[
           {
@@ -74,6 +88,12 @@ export function ContainersTab({ serviceRef }: { serviceRef: ServiceRef }) {
             title: t('container.endpoints'),
             render: (_, c) =>
               Object.entries(c.endpoints).map(([port, addr]) => <Tag key={port}>{`${port} → ${addr}`}</Tag>),
+          },
+          {
+            key: 'usage',
+            title: t('metrics.usage'),
+            width: 230,
+            render: (_, c) => <ContainerUsage samples={usage.get(c.name)} />,
           },
           { key: 'restarts', title: t('container.restarts'), render: (_, c) => c.restarts },
           { key: 'started', title: t('container.started'), render: (_, c) => <TimeText at={c.startedAt} /> },
@@ -117,6 +137,7 @@ export function ContainersTab({ serviceRef }: { serviceRef: ServiceRef }) {
             serviceRef={serviceRef}
             container={shellFor}
             user={service.data?.spec.user}
+            canRoot={canExecRoot(me.data, serviceRef.project, team)}
             onClose={() => setShellFor(null)}
           />
         </Suspense>

@@ -1,4 +1,5 @@
-import { Space, Tabs, Typography } from 'antd';
+import { lazy, Suspense } from 'react';
+import { Button, Space, Tabs, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { getService } from '../../api/resources';
@@ -12,10 +13,25 @@ import { ContainersTab } from './ContainersTab';
 import { EventsTab } from './EventsTab';
 import { HistoryTab } from './HistoryTab';
 import { LogsTab } from './LogsTab';
+import { MetricsTab } from './MetricsTab';
 import { OverviewTab } from './OverviewTab';
 import { ScaleTab } from './ScaleTab';
+import { ServiceAuditTab } from './ServiceAuditTab';
 
-const tabs = ['overview', 'containers', 'history', 'logs', 'events', 'scale'] as const;
+// The edit form is the largest part of the page and only needed when someone edits.
+const SettingsTab = lazy(() => import('./SettingsTab').then((m) => ({ default: m.SettingsTab })));
+
+const tabs = [
+  'overview',
+  'containers',
+  'history',
+  'logs',
+  'events',
+  'metrics',
+  'scale',
+  'audit',
+  'settings',
+] as const;
 type TabKey = (typeof tabs)[number];
 
 export function useServiceRef(): ServiceRef {
@@ -53,8 +69,18 @@ export function ServiceDetailPage() {
         return <LogsTab serviceRef={ref} />;
       case 'events':
         return <EventsTab serviceRef={ref} />;
+      case 'metrics':
+        return <MetricsTab serviceRef={ref} />;
       case 'scale':
         return <ScaleTab service={service.data} serviceRef={ref} />;
+      case 'audit':
+        return <ServiceAuditTab serviceRef={ref} />;
+      case 'settings':
+        return (
+          <Suspense fallback={<PageSkeleton />}>
+            <SettingsTab service={service.data} serviceRef={ref} />
+          </Suspense>
+        );
     }
   };
 
@@ -74,6 +100,14 @@ export function ServiceDetailPage() {
             </Typography.Text>
           ) : null}
         </Space>
+        {service.data && active !== 'settings' ? (
+          <Button
+            onClick={() => void navigate(`/p/${ref.project}/${ref.env}/s/${ref.service}/settings`)}
+            data-testid="edit-service"
+          >
+            {t('svc.edit.button')}
+          </Button>
+        ) : null}
       </div>
       {service.isPending ? <PageSkeleton /> : null}
       {service.isError ? <ErrorState error={service.error} onRetry={() => void service.refetch()} /> : null}

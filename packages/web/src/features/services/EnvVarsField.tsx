@@ -24,6 +24,7 @@ export function EnvVarsField() {
 function EnvVarRow({ index, onRemove }: { index: number; onRemove: () => void }) {
   const { t } = useI18n();
   const secret = Form.useWatch(['env', index, 'secret']) === true;
+  const stored = Form.useWatch(['env', index, 'isSet']) === true;
   return (
     <Space align="start" wrap>
       <Form.Item name={[index, 'name']} rules={[{ required: true, message: t('create.required') }]}>
@@ -32,7 +33,8 @@ function EnvVarRow({ index, onRemove }: { index: number; onRemove: () => void })
       <Form.Item name={[index, 'value']}>
         {secret ? (
           <Input.Password
-            placeholder={t('create.env.value')}
+            autoComplete="new-password"
+            placeholder={stored ? t('svc.env.secretKept') : t('create.env.value')}
             aria-label={t('create.env.value')}
             style={{ width: 280 }}
           />

@@ -1,21 +1,75 @@
-import type { ServiceSpecInput } from '@berth/shared';
+import type { Probe, ServiceSpecInput } from '@berth/shared';
 
-/** The create form's values, as the user typed them. */
+/** The kinds of health check the form offers; `none` leaves the check out of the spec. */
+export type ProbeKind = 'none' | 'http' | 'tcp' | 'exec';
+
+/** One health check as the user typed it. */
+export interface ProbeFormValues {
+  type: ProbeKind;
+  path?: string;
+  port?: number | null;
+  /** exec only: one argument per line. */
+  command?: string;
+  initialDelaySeconds?: number | null;
+  periodSeconds?: number | null;
+  timeoutSeconds?: number | null;
+  failureThreshold?: number | null;
+}
+
+export interface RolloutFormValues {
+  maxSurge: number;
+  maxUnavailable: number;
+  drainSeconds: number;
+  stopGraceSeconds: number;
+  progressDeadlineSeconds: number;
+}
+
+export interface EnvFormValue {
+  name?: string;
+  value?: string;
+  secret?: boolean;
+  /** A stored secret: an empty value keeps it. */
+  isSet?: boolean;
+}
+
+/** The create / edit form's values, as the user typed them. */
 export interface ServiceFormValues {
   name: string;
   image: string;
   replicas: number;
-  port?: number | null;
+  ports?: Array<{ containerPort?: number | null; name?: string }>;
   command?: string;
   args?: string;
-  env?: Array<{ name?: string; value?: string; secret?: boolean }>;
+  workingDir?: string;
+  user?: string;
+  env?: EnvFormValue[];
   cpu?: number | null;
   memoryMiB?: number | null;
-  readinessType: 'default' | 'http' | 'tcp';
-  readinessPath?: string;
+  readiness: ProbeFormValues;
+  liveness: ProbeFormValues;
+  rollout: RolloutFormValues;
 }
 
-export type FieldName = keyof ServiceFormValues | ['env', number, 'name' | 'value'];
+/** A form field's path, as antd's Form names it. */
+export type FieldPath = Array<string | number>;
+
+export const defaultRollout: RolloutFormValues = {
+  maxSurge: 1,
+  maxUnavailable: 0,
+  drainSeconds: 2,
+  stopGraceSeconds: 10,
+  progressDeadlineSeconds: 120,
+};
+
+/** The values a new service starts from. */
+export const emptyServiceForm: Omit<ServiceFormValues, 'name' | 'image'> = {
+  replicas: 1,
+  ports: [],
+  env: [],
+  readiness: { type: 'none' },
+  liveness: { type: 'none' },
+  rollout: defaultRollout,
+};
 
 /** One argument per line; blank lines are dropped, everything else is kept verbatim. */
 export function splitLines(text: string | undefined): string[] | undefined {
@@ -26,54 +80,153 @@ export function splitLines(text: string | undefined): string[] | undefined {
   return lines.length ? lines : undefined;
 }
 
-/** Maps the form to the API's create request; the API validates it and names bad fields. */
-export function toCreateRequest(v: ServiceFormValues): { name: string; spec: ServiceSpecInput } {
-  const port = v.port ?? undefined;
+const joinLines = (lines: string[] | undefined) => (lines ?? []).join('\n');
+const orUndefined = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
+
+function toProbe(p: ProbeFormValues | undefined): ServiceSpecInput['readiness'] {
+  if (!p || p.type === 'none') return undefined;
+  return {
+    type: p.type,
+    ...(p.type === 'http' ? { path: p.path?.trim() || '/' } : {}),
+    ...(p.type !== 'exec' && p.port ? { port: p.port } : {}),
+    ...(p.type === 'exec' ? { command: splitLines(p.command) ?? [] } : {}),
+    ...(p.initialDelaySeconds != null ? { initialDelaySeconds: p.initialDelaySeconds } : {}),
+    ...(p.periodSeconds != null ? { periodSeconds: p.periodSeconds } : {}),
+    ...(p.timeoutSeconds != null ? { timeoutSeconds: p.timeoutSeconds } : {}),
+    ...(p.failureThreshold != null ? { failureThreshold: p.failureThreshold } : {}),
+  };
+}
+
+function fromProbe(p: Probe | undefined): ProbeFormValues {
+  if (!p) return { type: 'none' };
+  return {
+    type: p.type,
+    path: p.path,
+    port: p.port ?? null,
+    command: joinLines(p.command),
+    initialDelaySeconds: p.initialDelaySeconds,
+    periodSeconds: p.periodSeconds,
+    timeoutSeconds: p.timeoutSeconds,
+    failureThreshold: p.failureThreshold,
+  };
+}
+
+/**
+ * Maps the form to the API's spec. Fields the form does not show (labels, runAsRoot, a probe's
+ * successThreshold) are carried over from `base`, the spec being edited.
+ */
+export function toSpec(v: ServiceFormValues, base?: ServiceSpecInput): ServiceSpecInput {
   const spec: ServiceSpecInput = {
+    ...(base ?? {}),
     image: v.image.trim(),
     replicas: v.replicas,
     command: splitLines(v.command),
     args: splitLines(v.args),
+    workingDir: v.workingDir?.trim() || undefined,
+    user: v.user?.trim() || undefined,
     env: (v.env ?? [])
       .filter((e) => e.name)
-      .map((e) => ({ name: e.name ?? '', value: e.value ?? '', secret: Boolean(e.secret) })),
-    ports: port ? [{ containerPort: port }] : [],
+      .map((e) => {
+        const secret = Boolean(e.secret);
+        // A stored secret left empty keeps its value: the API takes null as "unchanged".
+        const keep = secret && e.isSet && !e.value;
+        return { name: e.name ?? '', value: keep ? null : (e.value ?? ''), secret };
+      }),
+    ports: (v.ports ?? [])
+      .filter((p) => p.containerPort)
+      .map((p) => ({
+        containerPort: p.containerPort ?? 0,
+        ...(p.name?.trim() ? { name: p.name.trim() } : {}),
+      })),
     resources: {
       ...(v.cpu ? { cpu: v.cpu } : {}),
       ...(v.memoryMiB ? { memoryMiB: v.memoryMiB } : {}),
     },
+    readiness: toProbe(v.readiness),
+    liveness: toProbe(v.liveness),
+    rollout: { ...v.rollout },
   };
-  if (v.readinessType === 'http') spec.readiness = { type: 'http', path: v.readinessPath || '/' };
-  if (v.readinessType === 'tcp') spec.readiness = { type: 'tcp' };
-  return { name: v.name.trim(), spec };
+  for (const key of ['readiness', 'liveness'] as const) {
+    const kept = base?.[key]?.successThreshold;
+    if (spec[key] && kept !== undefined && base?.[key]?.type === spec[key].type)
+      spec[key] = { ...spec[key], successThreshold: kept };
+  }
+  for (const key of Object.keys(spec) as Array<keyof ServiceSpecInput>)
+    if (spec[key] === undefined) delete spec[key];
+  return spec;
 }
+
+/** Maps the form to the API's create request; the API validates it and names bad fields. */
+export function toCreateRequest(v: ServiceFormValues): { name: string; spec: ServiceSpecInput } {
+  return { name: v.name.trim(), spec: toSpec(v) };
+}
+
+/** The form's values for an existing service (secret values are never known: left empty). */
+export function fromSpec(name: string, spec: ServiceSpecInput & { replicas?: number }): ServiceFormValues {
+  return {
+    name,
+    image: spec.image,
+    replicas: spec.replicas ?? 1,
+    ports: (spec.ports ?? []).map((p) => ({ containerPort: p.containerPort, name: p.name })),
+    command: joinLines(spec.command),
+    args: joinLines(spec.args),
+    workingDir: spec.workingDir ?? '',
+    user: spec.user ?? '',
+    env: (spec.env ?? []).map((e) =>
+      e.secret
+        ? { name: e.name, value: '', secret: true, isSet: e.isSet ?? true }
+        : { name: e.name, value: e.value ?? '', secret: false },
+    ),
+    cpu: spec.resources?.cpu ?? null,
+    memoryMiB: spec.resources?.memoryMiB ?? null,
+    readiness: fromProbe(spec.readiness as Probe | undefined),
+    liveness: fromProbe(spec.liveness as Probe | undefined),
+    rollout: { ...defaultRollout, ...orUndefined(spec.rollout) },
+  };
+}
+
+const probeFields = new Set([
+  'path',
+  'port',
+  'command',
+  'initialDelaySeconds',
+  'periodSeconds',
+  'timeoutSeconds',
+  'failureThreshold',
+]);
+const rolloutFields = new Set(Object.keys(defaultRollout));
 
 /**
  * The form field an API error path (`spec.env.1.value`) belongs to, or null when the form has no
  * such field (the error is then shown above the form).
  */
-export function fieldFor(path: string): FieldName | null {
+export function fieldFor(path: string): FieldPath | null {
   const parts = path.split('.');
-  if (parts[0] === 'name') return 'name';
+  if (parts[0] === 'name') return ['name'];
   if (parts[0] !== 'spec') return null;
   const [, first, second, third] = parts;
+  const index = Number(second);
   switch (first) {
     case 'image':
     case 'replicas':
     case 'command':
     case 'args':
-      return first;
+    case 'workingDir':
+    case 'user':
+      return [first];
     case 'ports':
-      return 'port';
+      if (!Number.isInteger(index)) return null;
+      return ['ports', index, third === 'name' ? 'name' : 'containerPort'];
     case 'resources':
-      return second === 'cpu' ? 'cpu' : second === 'memoryMiB' ? 'memoryMiB' : null;
+      return second === 'cpu' ? ['cpu'] : second === 'memoryMiB' ? ['memoryMiB'] : null;
     case 'readiness':
-      return second === 'path' ? 'readinessPath' : 'readinessType';
-    case 'env': {
-      const index = Number(second);
+    case 'liveness':
+      return [first, second && probeFields.has(second) ? second : 'type'];
+    case 'rollout':
+      return second && rolloutFields.has(second) ? ['rollout', second] : null;
+    case 'env':
       if (!Number.isInteger(index)) return null;
       return ['env', index, third === 'value' ? 'value' : 'name'];
-    }
     default:
       return null;
   }

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { Alert, Modal } from 'antd';
+import { Alert, Button, Modal, Space, Switch, Tag, Tooltip, Typography } from 'antd';
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import '@xterm/xterm/css/xterm.css';
@@ -7,20 +7,32 @@ import type { ServiceRef } from '../../api/paths';
 import { shellUrl } from '../../api/shell-url';
 import { useI18n } from '../../i18n/I18nProvider';
 
-type Phase = 'connecting' | 'open' | 'ended' | 'failed';
+/** `lost`: the connection closed without the process's exit (network, server restart). */
+type Phase = 'connecting' | 'open' | 'ended' | 'lost' | 'failed';
+
+/** Ctrl+Shift+C / Ctrl+Shift+V, as in desktop terminals (plain Ctrl+C stays an interrupt). */
+function clipboardKey(e: KeyboardEvent): 'copy' | 'paste' | null {
+  if (e.type !== 'keydown' || !e.ctrlKey || !e.shiftKey) return null;
+  if (e.code === 'KeyC') return 'copy';
+  if (e.code === 'KeyV') return 'paste';
+  return null;
+}
 
 /**
  * The web shell: xterm.js over the exec WebSocket. Keystrokes go out as binary frames, output
  * comes back as binary frames; the terminal is fitted to the dialog and every size change is
- * sent as a resize message. The server ends with `{"type":"exit","code":N}`.
+ * sent as a resize message. The server ends with `{"type":"exit","code":N}`; a close without an
+ * exit code means the connection was lost, and Reconnect opens a new session.
  */
 export function ShellModal(props: {
   serviceRef: ServiceRef;
   container: string;
   user?: string;
+  /** The user holds services:exec-root on the project: offer "run as root". */
+  canRoot: boolean;
   onClose: () => void;
 }) {
-  const { container, user, onClose } = props;
+  const { container, user, canRoot, onClose } = props;
   // Primitive deps: the parent passes a new ref object on every render, which must not reconnect.
   const { project, env, service } = props.serviceRef;
   const { t } = useI18n();
@@ -28,54 +40,86 @@ export function ShellModal(props: {
   const [el, setEl] = useState<HTMLDivElement | null>(null);
   const [phase, setPhase] = useState<Phase>('connecting');
   const [exitCode, setExitCode] = useState<number | null>(null);
+  const [asRoot, setAsRoot] = useState(false);
+  // Bumped by Reconnect: a new terminal and a new session.
+  const [attempt, setAttempt] = useState(0);
+  const term = useRef<Terminal | null>(null);
+  const runsAs = asRoot ? t('shell.root') : (user ?? t('shell.defaultUser'));
   // The texts are read inside the effect, which must not reconnect when the language changes.
-  const texts = useRef({ banner: '', ended: (code: number) => String(code) });
+  const texts = useRef({ banner: '', ended: (code: number) => String(code), lost: '' });
   texts.current = {
-    banner: t('shell.banner', { name: container, user: user ?? t('shell.defaultUser') }),
+    banner: t('shell.connected', { name: container, user: runsAs }),
     ended: (code: number) => t('shell.ended', { code }),
+    lost: t('shell.lost'),
+  };
+
+  const copy = () => {
+    const text = term.current?.getSelection() ?? '';
+    if (text) void navigator.clipboard?.writeText(text);
+  };
+  const paste = () => {
+    void navigator.clipboard
+      ?.readText()
+      .then((text) => term.current?.paste(text))
+      .catch(() => undefined);
   };
 
   useEffect(() => {
     if (!el) return;
-    const term = new Terminal({ cursorBlink: true, fontSize: 13, convertEol: false, scrollback: 5000 });
+    setPhase('connecting');
+    setExitCode(null);
+    const xterm = new Terminal({ cursorBlink: true, fontSize: 13, convertEol: false, scrollback: 5000 });
+    term.current = xterm;
     const fit = new FitAddon();
-    term.loadAddon(fit);
-    term.open(el);
+    xterm.loadAddon(fit);
+    xterm.open(el);
     fit.fit();
-    term.writeln(`\x1b[36m${texts.current.banner}\x1b[0m`);
-    const ws = new WebSocket(shellUrl({ project, env, service }, container, term.cols, term.rows));
+    xterm.writeln(`\x1b[36m${texts.current.banner}\x1b[0m`);
+    xterm.attachCustomKeyEventHandler((e) => {
+      const key = clipboardKey(e);
+      if (key === 'copy') copy();
+      if (key === 'paste') paste();
+      return key === null;
+    });
+    const url = shellUrl({ project, env, service }, container, xterm.cols, xterm.rows);
+    const ws = new WebSocket(asRoot ? `${url}&user=root` : url);
     ws.binaryType = 'arraybuffer';
     const encoder = new TextEncoder();
-    let ended = false;
+    let exited = false;
+    let opened = false;
 
     ws.onopen = () => {
+      opened = true;
       setPhase('open');
-      term.focus();
+      xterm.focus();
     };
     ws.onmessage = (e: MessageEvent<ArrayBuffer | string>) => {
       if (typeof e.data !== 'string') {
-        term.write(new Uint8Array(e.data));
+        xterm.write(new Uint8Array(e.data));
         return;
       }
       try {
         const msg = JSON.parse(e.data) as { type?: string; code?: number | null };
-        if (msg.type === 'exit') {
-          ended = true;
-          setExitCode(msg.code ?? -1);
+        // No exit code: the server ended the session without the process exiting (shutdown).
+        if (msg.type === 'exit' && typeof msg.code === 'number') {
+          exited = true;
+          setExitCode(msg.code);
           setPhase('ended');
-          term.writeln(`\r\n\x1b[33m${texts.current.ended(msg.code ?? -1)}\x1b[0m`);
+          xterm.writeln(`\r\n\x1b[33m${texts.current.ended(msg.code)}\x1b[0m`);
         }
       } catch {
-        term.write(e.data);
+        xterm.write(e.data);
       }
     };
     ws.onclose = () => {
-      if (!ended) setPhase((p) => (p === 'connecting' ? 'failed' : 'ended'));
+      if (exited) return;
+      if (opened) xterm.writeln(`\r\n\x1b[31m${texts.current.lost}\x1b[0m`);
+      setPhase(opened ? 'lost' : 'failed');
     };
-    const input = term.onData((data) => {
+    const input = xterm.onData((data) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(encoder.encode(data));
     });
-    const resize = term.onResize(({ cols, rows }) => {
+    const resize = xterm.onResize(({ cols, rows }) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'resize', cols, rows }));
     });
     const observer = new ResizeObserver(() => fit.fit());
@@ -84,10 +128,24 @@ export function ShellModal(props: {
       observer.disconnect();
       input.dispose();
       resize.dispose();
+      ws.onclose = null;
       ws.close();
-      term.dispose();
+      xterm.dispose();
+      term.current = null;
     };
-  }, [el, project, env, service, container]);
+    // copy/paste only read the terminal ref, so they are not dependencies: no reconnect for them.
+  }, [el, project, env, service, container, asRoot, attempt]);
+
+  const reconnect = (
+    <Button
+      size="small"
+      type="primary"
+      onClick={() => setAttempt((n) => n + 1)}
+      data-testid="shell-reconnect"
+    >
+      {t('shell.reconnect')}
+    </Button>
+  );
 
   return (
     <Modal
@@ -98,18 +156,63 @@ export function ShellModal(props: {
       width="80vw"
       destroyOnHidden
     >
+      <Space wrap style={{ marginBottom: 8, width: '100%', justifyContent: 'space-between' }}>
+        <Space wrap>
+          <Typography.Text type="secondary">{t('shell.runsAs')}</Typography.Text>
+          <Tag color={asRoot ? 'red' : 'blue'} data-testid="shell-user">
+            {runsAs}
+          </Tag>
+          {canRoot ? (
+            <Tooltip title={t('shell.rootHelp')}>
+              <Space size={4}>
+                <Switch size="small" checked={asRoot} onChange={setAsRoot} data-testid="shell-root" />
+                <Typography.Text>{t('shell.asRoot')}</Typography.Text>
+              </Space>
+            </Tooltip>
+          ) : null}
+        </Space>
+        <Space>
+          <Tooltip title="Ctrl+Shift+C">
+            <Button size="small" onClick={copy}>
+              {t('shell.copy')}
+            </Button>
+          </Tooltip>
+          <Tooltip title="Ctrl+Shift+V">
+            <Button size="small" onClick={paste}>
+              {t('shell.paste')}
+            </Button>
+          </Tooltip>
+        </Space>
+      </Space>
       {phase === 'connecting' ? (
         <Alert type="info" title={t('shell.connecting')} style={{ marginBottom: 8 }} />
       ) : null}
       {phase === 'failed' ? (
-        <Alert type="error" showIcon title={t('shell.failed')} style={{ marginBottom: 8 }} />
+        <Alert
+          type="error"
+          showIcon
+          title={t('shell.failed')}
+          action={reconnect}
+          style={{ marginBottom: 8 }}
+        />
+      ) : null}
+      {phase === 'lost' ? (
+        <Alert
+          type="error"
+          showIcon
+          data-testid="shell-lost"
+          title={t('shell.lost')}
+          action={reconnect}
+          style={{ marginBottom: 8 }}
+        />
       ) : null}
       {phase === 'ended' ? (
         <Alert
           type="warning"
           showIcon
           data-testid="shell-ended"
-          title={exitCode === null ? t('shell.closed') : t('shell.ended', { code: exitCode })}
+          title={t('shell.ended', { code: exitCode ?? -1 })}
+          action={reconnect}
           style={{ marginBottom: 8 }}
         />
       ) : null}

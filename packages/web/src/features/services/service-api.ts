@@ -1,0 +1,31 @@
+import type { Page, ServiceSpecInput, StatsSample, Task } from '@berth/shared';
+import { api } from '../../api/client';
+import { servicePath, type ServiceRef } from '../../api/paths';
+import type { ServiceWithTask } from '../../api/resources';
+
+/**
+ * The service pages' calls beyond api/resources, as OpenAPI templates: the e2e test checks each
+ * against the running server's /api/openapi.json, like `apiRoutes`.
+ */
+export const serviceApiRoutes = {
+  updateService: 'PUT /api/v1/projects/{project}/envs/{env}/services/{service}',
+  deleteService: 'DELETE /api/v1/projects/{project}/envs/{env}/services/{service}',
+  stats: 'GET /api/v1/projects/{project}/envs/{env}/services/{service}/stats',
+} as const;
+
+export interface UpdateServiceBody {
+  spec: ServiceSpecInput;
+  /** The version the form was filled from: a newer one on the server is a 409 conflict. */
+  version: number;
+  reason?: string;
+}
+
+export const updateService = (ref: ServiceRef, body: UpdateServiceBody) =>
+  api<ServiceWithTask>(servicePath(ref), { method: 'PUT', body });
+
+export const deleteService = (ref: ServiceRef) =>
+  api<{ task: Task | null }>(servicePath(ref), { method: 'DELETE' });
+
+/** Samples of the service's containers, oldest first; `since` as `15m`, `1h`, … (at most 24 h). */
+export const listStats = (ref: ServiceRef, query: { since: string; container?: string }) =>
+  api<Page<StatsSample>>(`${servicePath(ref)}/stats`, { query: { ...query, limit: 20000 } });
