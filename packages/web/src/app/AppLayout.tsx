@@ -7,6 +7,7 @@ import { UserMenu } from '../features/auth/UserMenu';
 import { TaskCenterProvider, useTaskCenter } from '../features/tasks/TaskCenter';
 import { useI18n } from '../i18n/I18nProvider';
 import { lastScope } from '../features/nav/last-scope';
+import { gatewayMenuItems, gatewaySection } from '../features/gateways/nav';
 
 function TasksButton() {
   const { t } = useI18n();
@@ -33,7 +34,8 @@ export function AppLayout() {
   }
   const scope = lastScope();
   const servicesHref = scope ? `/p/${scope.project}/${scope.env}` : '/';
-  const section = location.pathname.startsWith('/audit') ? 'audit' : 'services';
+  const section =
+    gatewaySection(location.pathname) ?? (location.pathname.startsWith('/audit') ? 'audit' : 'services');
   return (
     <TaskCenterProvider>
       <Layout style={{ minHeight: '100vh' }}>
@@ -45,6 +47,7 @@ export function AppLayout() {
             selectedKeys={[section]}
             items={[
               { key: 'services', label: <Link to={servicesHref}>{t('nav.services')}</Link> },
+              ...gatewayMenuItems(me.data, scope, t),
               ...(canAudit(me.data)
                 ? [{ key: 'audit', label: <Link to="/audit">{t('nav.audit')}</Link> }]
                 : []),

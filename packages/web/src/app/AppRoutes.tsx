@@ -19,6 +19,21 @@ const ServiceDetailPage = lazy(() =>
   import('../features/service-detail/ServiceDetailPage').then((m) => ({ default: m.ServiceDetailPage })),
 );
 const AuditPage = lazy(() => import('../features/audit/AuditPage').then((m) => ({ default: m.AuditPage })));
+const RouteListPage = lazy(() =>
+  import('../features/routes/RouteListPage').then((m) => ({ default: m.RouteListPage })),
+);
+const RouteDetailPage = lazy(() =>
+  import('../features/routes/RouteDetailPage').then((m) => ({ default: m.RouteDetailPage })),
+);
+const RouteFormPage = lazy(() =>
+  import('../features/routes/RouteFormPage').then((m) => ({ default: m.RouteFormPage })),
+);
+const GatewayListPage = lazy(() =>
+  import('../features/gateways/GatewayListPage').then((m) => ({ default: m.GatewayListPage })),
+);
+const GatewayDetailPage = lazy(() =>
+  import('../features/gateways/GatewayDetailPage').then((m) => ({ default: m.GatewayDetailPage })),
+);
 
 /** Sends the user to the login page, saying why, when any call finds the session gone. */
 function SessionExpiryRedirect() {
@@ -51,6 +66,13 @@ export function AppRoutes() {
             <Route path="p/:project/:env/s/:service" element={<Navigate to="overview" replace />} />
             <Route path="p/:project/:env/s/:service/:tab" element={<ServiceDetailPage />} />
             <Route path="audit" element={<AuditPage />} />
+            <Route path="p/:project/:env/routes" element={<RouteListPage />} />
+            <Route path="p/:project/:env/routes/new" element={<RouteFormPage />} />
+            <Route path="p/:project/:env/routes/:route" element={<RouteDetailPage />} />
+            <Route path="p/:project/:env/routes/:route/edit" element={<RouteFormPage />} />
+            <Route path="gateways" element={<GatewayListPage />} />
+            <Route path="gateways/:gateway" element={<Navigate to="versions" replace />} />
+            <Route path="gateways/:gateway/:tab" element={<GatewayDetailPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>

@@ -1,0 +1,76 @@
+import { Empty, Table, Typography } from 'antd';
+import { useQuery } from '@tanstack/react-query';
+import type { Gateway } from '@berth/shared';
+import { Link } from 'react-router-dom';
+import { ErrorState } from '../../components/ErrorState';
+import { PageSkeleton } from '../../components/PageSkeleton';
+import { TimeText } from '../../components/TimeText';
+import { useI18n } from '../../i18n/I18nProvider';
+import { listGateways } from './gateways-api';
+
+/** Every gateway (Nginx cluster): its environment, listeners and the version it runs. */
+export function GatewayListPage() {
+  const { t } = useI18n();
+  const gateways = useQuery({ queryKey: ['gateways'], queryFn: listGateways, refetchInterval: 10_000 });
+  return (
+    <>
+      <div className="page-head">
+        <Typography.Title level={4} style={{ margin: 0 }}>
+          {t('gateways.title')}
+        </Typography.Title>
+      </div>
+      <Typography.Paragraph type="secondary">{t('gateways.intro')}</Typography.Paragraph>
+      {gateways.isPending ? <PageSkeleton /> : null}
+      {gateways.isError ? (
+        <ErrorState error={gateways.error} onRetry={() => void gateways.refetch()} />
+      ) : null}
+      {gateways.data ? (
+        <Table<Gateway>
+          rowKey="name"
+          size="middle"
+          dataSource={gateways.data.items}
+          pagination={false}
+          scroll={{ x: 900 }}
+          data-testid="gateways-table"
+          locale={{ emptyText: <Empty description={t('gateways.empty')} /> }}
+          columns={[
+            {
+              key: 'name',
+              title: t('gateways.col.name'),
+              render: (_, g) => (
+                <Link to={`/gateways/${g.name}/versions`} data-testid={`gateway-link-${g.name}`}>
+                  {g.name}
+                </Link>
+              ),
+            },
+            { key: 'env', title: t('gateways.col.env'), dataIndex: 'env' },
+            {
+              key: 'listen',
+              title: t('gateways.col.listen'),
+              render: (_, g) => (
+                <Typography.Text code>
+                  {g.tlsListen ? `${g.listen} · TLS ${g.tlsListen}` : g.listen}
+                </Typography.Text>
+              ),
+            },
+            {
+              key: 'suffix',
+              title: t('gateways.col.suffix'),
+              render: (_, g) => <Typography.Text code>{`*.${g.env}.${g.domainSuffix}`}</Typography.Text>,
+            },
+            {
+              key: 'version',
+              title: t('gateways.col.version'),
+              render: (_, g) => (g.appliedVersion ? `#${g.appliedVersion}` : t('gateways.version.none')),
+            },
+            {
+              key: 'updated',
+              title: t('gateways.col.updated'),
+              render: (_, g) => <TimeText at={g.updatedAt} />,
+            },
+          ]}
+        />
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,41 @@
+import type { Gateway, GatewayVersion, GatewayVersionKind, Page } from '@berth/shared';
+import { api } from '../../api/client';
+
+/** The gateway API paths the portal calls (checked against /api/openapi.json by the e2e test). */
+export const gatewayApiRoutes = {
+  gateways: 'GET /api/v1/gateways',
+  gateway: 'GET /api/v1/gateways/{gateway}',
+  versions: 'GET /api/v1/gateways/{gateway}/versions',
+  version: 'GET /api/v1/gateways/{gateway}/versions/{n}',
+  diff: 'GET /api/v1/gateways/{gateway}/versions/{a}/diff/{b}',
+  rollback: 'POST /api/v1/gateways/{gateway}/versions/{n}/rollback',
+} as const;
+
+export interface VersionDiff {
+  gateway: string;
+  from: number;
+  to: number;
+  /** "@@ line N @@", then lines prefixed "  " (same), "- " (only in from), "+ " (only in to). */
+  diff: string;
+}
+
+const seg = encodeURIComponent;
+const gatewayPath = (g: string) => `/api/v1/gateways/${seg(g)}`;
+
+/** Query-cache keys of one gateway's data. */
+export const gatewayKey = (g: string) => ['gateway', g] as const;
+
+export const listGateways = () => api<Page<Gateway>>('/api/v1/gateways');
+export const getGateway = (g: string) => api<Gateway>(gatewayPath(g));
+export const listVersions = (
+  g: string,
+  query: { kind?: GatewayVersionKind; cursor?: string; limit?: number },
+) => api<Page<GatewayVersion>>(`${gatewayPath(g)}/versions`, { query: { limit: 50, ...query } });
+export const getVersion = (g: string, n: number) => api<GatewayVersion>(`${gatewayPath(g)}/versions/${n}`);
+export const diffVersions = (g: string, a: number, b: number) =>
+  api<VersionDiff>(`${gatewayPath(g)}/versions/${a}/diff/${b}`);
+export const rollbackTo = (g: string, n: number, reason: string | undefined) =>
+  api<{ gatewayVersion: GatewayVersion | null }>(`${gatewayPath(g)}/versions/${n}/rollback`, {
+    method: 'POST',
+    body: reason ? { reason } : {},
+  });
