@@ -1,12 +1,17 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { run as runCli } from '../../cli/src/main';
+import { testIo } from '../../cli/test/test-support';
 import { registryPaths, localHelpers } from '../src/supervisor/helpers';
 import { supervisedHelper, type HelperProcess } from '../src/supervisor/helper-process';
 import { blobStats } from '../src/modules/registry/registry-gc';
 import { freePort, pushImage, uniqueImage } from '../src/modules/registry/testing/local-registry';
 import { testDialects } from './helpers/db';
 import {
+  adminPassword,
   makeProject,
   startPlatform,
   testImage,
@@ -220,6 +225,50 @@ describe('image management on the embedded registry (real docker-registry, pushe
       1,
       'it accepts pushes again',
     );
+  });
+
+  it('works from the CLI: registries, repositories, tags, delete and gc', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'berth-registry-cli-'));
+    const env = { BERTH_CLI_CONFIG: path.join(dir, 'config.json'), HOME: dir };
+    const berth = async (args: string[], input = '') => {
+      const io = testIo(env, input);
+      const code = await runCli(args, io);
+      return { code, out: io.stdout.text, err: io.stderr.text };
+    };
+    try {
+      const login = await berth(
+        ['login', p.url, '--username', 'admin', '--password-stdin'],
+        `${adminPassword}\n`,
+      );
+      assert.equal(login.code, 0, login.err);
+      const regs = await berth(['registries', 'list', '-o', 'json']);
+      assert.equal(JSON.parse(regs.out).items[0].name, 'local');
+      const list = await berth(['images', 'list']);
+      assert.match(list.out, /^REPOSITORY\s+PROJECT\na\/web\s+a\nb\/api\s+b\ntools\/box\s+-\n$/);
+      const tags = await berth(['images', 'tags', 'b/api']);
+      assert.equal(tags.code, 0, tags.err);
+      assert.match(
+        tags.out,
+        /^TAG\s+DIGEST\s+SIZE\s+CREATED\s+ARCH\s+USED BY\n1\s+[0-9a-f]{12}\s+1\.\dMiB\s+\S+\s+amd64\s+b\/test\/api\n$/,
+      );
+      const refused = await berth(['images', 'delete', 'b/api:1']);
+      assert.equal(refused.code, 1);
+      assert.match(refused.err, /used by running service b\/test\/api/);
+      const del = await berth(['images', 'delete', 'a/web:3', '-o', 'json']);
+      assert.equal(del.code, 0, del.err);
+      assert.deepEqual(JSON.parse(del.out).deletedTags, ['3']);
+      const bad = await berth(['images', 'delete', 'a/web']);
+      assert.equal(bad.code, 1);
+      assert.match(bad.err, /not REPOSITORY:TAG/);
+      const badUrl = await berth(['registries', 'add', 'ext', '--url', 'ftp://x/y']);
+      assert.notEqual(badUrl.code, 0);
+      assert.match(badUrl.err, /url/);
+      const gc = await berth(['images', 'gc', '-o', 'json']);
+      assert.equal(gc.code, 0, gc.err);
+      assert.match(JSON.parse(gc.out).progress.message, /^freed \d+ blobs, \d+ bytes$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -5,6 +5,7 @@ import { authCommands } from './auth';
 import { containerCommands } from './containers';
 import { execCommands } from './exec';
 import { identityCommands } from './identity';
+import { imageCommands } from './images';
 import { serviceCommands } from './services';
 import { streamCommands } from './streams';
 import { taskCommands } from './tasks';
@@ -20,4 +21,5 @@ export const commands: readonly CommandDef[] = [
   ...taskCommands,
   ...identityCommands,
   ...auditCommands,
+  ...imageCommands,
 ];
