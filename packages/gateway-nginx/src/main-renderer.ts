@@ -9,6 +9,7 @@ import {
   integer,
   pathPrefix,
   quote,
+  snippetLines,
 } from './nginx-syntax';
 import { RenderError, type RenderGateway, type RenderRoute } from './render-model';
 
@@ -71,6 +72,7 @@ function header(g: RenderGateway): string[] {
     '  proxy_connect_timeout 5s;',
     '  map $http_upgrade $berth_connection_upgrade { default upgrade; "" close; }',
     `  include ${upstreamsFileName};`,
+    ...snippetLines(g.snippets?.http ?? [], 'http', '  '),
   ];
 }
 
@@ -171,6 +173,7 @@ function hostServer(
     out.push(`    ssl_certificate_key ${certPath(g.certDir, tls.key, 'tls.key')};`);
   }
   out.push(`    server_name ${hostname(host, 'host')};`);
+  out.push(...snippetLines(g.snippets?.server ?? [], 'server', '    '));
   for (const x of items) location(g, x.r, x.i, x.pool, out);
   if (!items.some((x) => x.r.options.pathPrefix === '/')) out.push('    location / { return 404; }');
   out.push('  }');
@@ -211,6 +214,7 @@ export function renderMainConfig(g: RenderGateway): string {
   out.push('  server {');
   out.push(`    listen ${address(g.listen, 'listen')} default_server;`);
   out.push('    server_name _;');
+  out.push(...snippetLines(g.snippets?.server ?? [], 'server', '    '));
   out.push('    location / {');
   out.push('      if ($berth_pool = "") { return 404; }');
   out.push('      proxy_pass http://$berth_pool;');

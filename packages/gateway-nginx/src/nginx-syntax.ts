@@ -1,4 +1,5 @@
-import { RenderError } from './render-model';
+import { snippetProblem } from '@berth/shared';
+import { RenderError, type RenderSnippet } from './render-model';
 
 /*
  * The only ways a value reaches the rendered text. Values are validated by the shared schemas
@@ -83,4 +84,20 @@ export function pathPrefix(value: string, field: string): string {
     throw new RenderError(`${field} is not a path prefix`, field);
   }
   return quote(value, field);
+}
+
+const bareArg = /^[A-Za-z0-9._:/+*=,-]{1,512}$/;
+
+/**
+ * Admin snippets: each directive must pass the shared allowlist and its argument rules again;
+ * arguments are bare tokens or quoted strings, so none can end the directive or open a block.
+ */
+export function snippetLines(list: RenderSnippet[], ctx: 'http' | 'server', indent: string): string[] {
+  return list.map((s, i) => {
+    const field = `snippets.${ctx}[${i}]`;
+    const problem = snippetProblem(s, ctx);
+    if (problem) throw new RenderError(`${field}: ${problem}`, field);
+    const args = s.args.map((a) => (bareArg.test(a) ? a : quote(a, field)));
+    return `${indent}${identifier(s.directive, field)} ${args.join(' ')};`;
+  });
 }

@@ -51,6 +51,14 @@ export interface RenderGateway {
   /** Run in the foreground (`daemon off;`) under a supervisor. */
   foreground: boolean;
   routes: RenderRoute[];
+  /** Vetted admin directives (shared/gateway.ts allowlist) for http{} and every server{}. */
+  snippets?: { http: RenderSnippet[]; server: RenderSnippet[] } | undefined;
+}
+
+/** One allowlisted directive with its arguments. */
+export interface RenderSnippet {
+  directive: string;
+  args: string[];
 }
 
 /** A value that cannot be rendered safely; the caller maps it to a field error. */

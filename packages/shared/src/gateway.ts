@@ -470,6 +470,10 @@ export const gatewayAgentStatusRequestSchema = z
   .object({
     appliedVersion: z.number().int().min(0).nullable(),
     revision: z.number().int().min(0).optional(),
+    /** The version the agent tried last (the failed one when state is failed). */
+    attemptedVersion: z.number().int().min(0).optional(),
+    /** The wait of the agent's polls: the node counts as offline after 2 × wait + 5 s without contact. */
+    waitSeconds: z.number().int().min(1).max(60).optional(),
     state: z.enum(['applied', 'failed']),
     error: z.string().max(8000).nullable().optional(),
     agentVersion: z.string().max(64).optional(),

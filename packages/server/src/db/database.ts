@@ -12,6 +12,7 @@ import type { Database } from './schema';
 import * as m0001 from './migrations/0001-initial';
 import * as m0002 from './migrations/0002-gateways';
 import * as m0003 from './migrations/0003-registries';
+import * as m0005 from './migrations/0005-gateway-nodes';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -45,6 +46,7 @@ const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-gateways': m0002,
   '0003-registries': m0003,
+  '0005-gateway-nodes': m0005,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

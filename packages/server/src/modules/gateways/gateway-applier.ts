@@ -27,6 +27,8 @@ export interface ApplyRequest {
   change: RouteChange | null;
   /** The env's routes after the change: stored with the version for rollbacks. */
   routesAfter: RouteRow[];
+  /** An admin change (gateway settings, snippets): always validated and recorded, like a route change. */
+  force?: boolean;
 }
 
 interface Applied {
@@ -45,6 +47,8 @@ interface Applied {
 export class GatewayApplier {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly applied = new Map<string, Applied>();
+  /** Called after a version was installed (wakes the agents' long polls). */
+  onApplied: (gatewayId: string) => void = () => undefined;
 
   constructor(
     private readonly repo: GatewaysRepository,
@@ -99,13 +103,14 @@ export class GatewayApplier {
       throw err;
     }
     const mainChanged = main !== s.main;
-    if (!req.change && !mainChanged && upstreams === s.upstreams) return null;
-    if (!req.change && signature === s.failedSignature && upstreams === s.upstreams) return null;
+    const byUser = req.change !== null || req.force === true;
+    if (!byUser && !mainChanged && upstreams === s.upstreams) return null;
+    if (!byUser && signature === s.failedSignature && upstreams === s.upstreams) return null;
     const check = await validateConfig(this.nginxBin, path.join(this.gatewayDir, `${gw.name}.scratch`), {
       main,
       upstreams,
     });
-    const kind = req.change || mainChanged || s.upstreams === null ? 'config' : 'endpoints';
+    const kind = byUser || mainChanged || s.upstreams === null ? 'config' : 'endpoints';
     const diff =
       kind === 'config'
         ? [lineDiff(s.main ?? '', main), lineDiff(s.upstreams ?? '', upstreams)].filter(Boolean).join('\n')
@@ -115,7 +120,7 @@ export class GatewayApplier {
       number: await this.repo.nextVersionNumber(gw.id),
       kind,
       author: req.author,
-      reason: kind === 'endpoints' && !req.change ? 'endpoints changed' : req.reason,
+      reason: kind === 'endpoints' && !byUser ? 'endpoints changed' : req.reason,
       created_at: nowIso(),
       state: check.ok ? 'applied' : 'failed',
       error: check.ok ? null : check.message,
@@ -144,6 +149,7 @@ export class GatewayApplier {
     if (reloaded === 'timeout')
       this.log.warn({ gateway: gw.name }, 'gateway nginx started no new worker after HUP');
     Object.assign(s, { main, upstreams, signature, failedSignature: null });
+    this.onApplied(gw.id);
     return row;
   }
 

@@ -12,6 +12,8 @@ export interface GatewayPlan {
 export interface PlanOptions {
   certDir: string;
   workerProcesses: number;
+  /** Admin snippets of the gateway (gateway_settings). */
+  snippets?: RenderGateway['snippets'];
 }
 
 const defaultHealth = { maxFails: 3, failTimeoutSeconds: 10 };
@@ -96,6 +98,9 @@ export function planGateway(
       workerProcesses: opts.workerProcesses,
       foreground: true,
       routes: out,
+      ...(opts.snippets && (opts.snippets.http.length > 0 || opts.snippets.server.length > 0)
+        ? { snippets: opts.snippets }
+        : {}),
     },
     pools: [...pools.values()],
   };

@@ -4,6 +4,7 @@ import { lineDiff } from '@berth/gateway-nginx';
 import type { RouteRegistry } from '../../http/route';
 import { pageQuerySchema } from '../../http/pagination';
 import type { GatewayRow, GatewaysRepository, VersionRow } from './gateways.repository';
+import type { GatewayNodesRepository, GatewaySettings } from './gateway-nodes.repository';
 import { toVersion, type GatewaysService } from './gateways.service';
 
 const base = '/api/v1/gateways';
@@ -17,7 +18,8 @@ const platform = { permission: 'platform:admin' as const, scope: () => ({ kind: 
 // backends, so reading them is for platform admins (users see their routes in the routes API).
 const anyone = 'authenticated' as const;
 
-function toGateway(g: GatewayRow): Gateway {
+/** A gateway as the API answers it, with its admin settings. */
+export function toGateway(g: GatewayRow, s: GatewaySettings): Gateway {
   return {
     name: g.name,
     env: g.env,
@@ -25,6 +27,10 @@ function toGateway(g: GatewayRow): Gateway {
     tlsListen: g.tls_listen,
     domainSuffix: g.domain_suffix,
     appliedVersion: g.applied_version,
+    description: s.description,
+    snippets: s.snippets,
+    rolloutMode: s.rolloutMode,
+    releasedVersion: s.releasedVersion,
     createdAt: g.created_at,
     updatedAt: g.updated_at,
     version: g.version,
@@ -41,7 +47,9 @@ export function registerGatewayRoutes(
   registry: RouteRegistry,
   repo: GatewaysRepository,
   svc: GatewaysService,
+  settings: GatewayNodesRepository,
 ): void {
+  const view = async (g: GatewayRow) => toGateway(g, await settings.settings(g.id));
   const gateway = async (name: string) => {
     const g = await repo.findGateway(name);
     if (!g) throw new NotFoundError('NOT_FOUND', `Gateway '${name}' does not exist.`);
@@ -60,7 +68,10 @@ export function registerGatewayRoutes(
     summary: 'List gateways',
     tags: ['gateways'],
     access: anyone,
-    handler: async () => ({ items: (await repo.listGateways()).map(toGateway), nextCursor: null }),
+    handler: async () => ({
+      items: await Promise.all((await repo.listGateways()).map(view)),
+      nextCursor: null,
+    }),
   });
 
   registry.add({
@@ -71,7 +82,7 @@ export function registerGatewayRoutes(
     tags: ['gateways'],
     access: anyone,
     params: gatewayParams,
-    handler: async ({ params }) => toGateway(await gateway(params.gateway)),
+    handler: async ({ params }) => view(await gateway(params.gateway)),
   });
 
   registry.add({

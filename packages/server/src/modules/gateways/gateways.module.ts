@@ -8,7 +8,10 @@ import { newId, nowIso } from '../../util';
 import { GatewayApplier } from './gateway-applier';
 import { GatewayController } from './gateway-controller';
 import { planGateway } from './gateway-planner';
-import { registerGatewayRoutes } from './gateway-versions.routes';
+import { registerGatewayRoutes, toGateway } from './gateway-versions.routes';
+import { registerGatewayAdminRoutes } from './gateway-admin.routes';
+import { GatewayNodes } from './gateway-nodes';
+import { GatewayNodesRepository } from './gateway-nodes.repository';
 import { GatewaysRepository, readEnvServices } from './gateways.repository';
 import { registerRouteRoutes } from './gateways.routes';
 import { GatewaysService } from './gateways.service';
@@ -18,6 +21,7 @@ export interface GatewaysModule {
   repo: GatewaysRepository;
   service: GatewaysService;
   controller: GatewayController;
+  nodes: GatewayNodes;
 }
 
 /** Makes sure the local gateway of the `test` env exists and has files Nginx can start with. */
@@ -79,9 +83,26 @@ export async function createGatewaysModule(
     certDir: path.join(dir, 'certs'),
     workerProcesses: 2,
   });
+  const store = new GatewayNodesRepository(ctx.db);
+  service.snippetsOf = async (id) => (await store.settings(id)).snippets;
   await ensureLocalGateway(ctx, repo, applier, service);
+  const listen = ctx.config.gatewayListen;
+  const nodes = new GatewayNodes(repo, store, dir, listen ? { gateway: localGatewayName, listen } : null);
+  applier.onApplied = (id) => nodes.notify(id);
   registerRouteRoutes(registry, repo, service);
-  registerGatewayRoutes(registry, repo, service);
+  registerGatewayRoutes(registry, repo, service, store);
+  registerGatewayAdminRoutes(registry, {
+    db: ctx.db,
+    repo,
+    svc: service,
+    applier,
+    nodes,
+    gatewayDir: dir,
+    defaultListen: listen ?? '0.0.0.0:80',
+    defaultSuffix: ctx.config.domainSuffix,
+    localGateway: listen ? localGatewayName : null,
+    toGateway: async (g) => toGateway(g, await store.settings(g.id)),
+  });
   const controller = new GatewayController(repo, service, applier, ctx.log);
   const lease = new LeaderLease(ctx.db, 'gateways', `${ctx.config.instanceId}:${process.pid}`);
   app.addHook('onListen', async () => {
@@ -91,5 +112,5 @@ export async function createGatewaysModule(
     await lease.stop();
     await controller.stop();
   });
-  return { repo, service, controller };
+  return { repo, service, controller, nodes };
 }

@@ -73,6 +73,9 @@ export interface RouteKey {
  * validated by Nginx and committed together with its gateway version inside the gateway's queue.
  */
 export class GatewaysService {
+  /** Reads a gateway's admin snippets (set by the module once the settings store exists). */
+  snippetsOf: (gatewayId: string) => Promise<PlanOptions['snippets']> = () => Promise.resolve(undefined);
+
   constructor(
     private readonly db: Db,
     private readonly repo: GatewaysRepository,
@@ -116,8 +119,13 @@ export class GatewaysService {
     gw: GatewayRow,
     routes: RouteRow[],
     req: Parameters<GatewayApplier['apply']>[2],
+    snippetsOverride?: PlanOptions['snippets'],
   ): Promise<VersionRow | null> {
-    const plan = planGateway(gw, routes, await readEnvServices(this.db, gw.env), this.planOptions);
+    const snippets = snippetsOverride ?? (await this.snippetsOf(gw.id));
+    const plan = planGateway(gw, routes, await readEnvServices(this.db, gw.env), {
+      ...this.planOptions,
+      snippets,
+    });
     return this.applier.apply(gw, plan, req);
   }
 

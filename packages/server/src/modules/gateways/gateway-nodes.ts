@@ -1,0 +1,332 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  BerthError,
+  ConflictError,
+  NotFoundError,
+  UnauthenticatedError,
+  type GatewayAgentConfig,
+  type GatewayNode,
+  type GatewayNodeState,
+} from '@berth/shared';
+import { upstreamsFileName } from '@berth/gateway-nginx';
+import { newId, nowIso } from '../../util';
+import type { GatewayRow, GatewaysRepository } from './gateways.repository';
+import type { GatewayNodeRow, GatewayNodesRepository, GatewaySettings } from './gateway-nodes.repository';
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** What a node should run: its version, the config version whose main file it gets, the revision. */
+interface Wanted {
+  version: number;
+  /** The config version whose main file the node gets, or null for the current files. */
+  pinnedConfig: number | null;
+  revision: number;
+}
+
+/**
+ * Gateway nodes: tokens, the wanted version per node (one-node-first rollouts), node state and
+ * the files an agent pulls. Agents always get full files, never a diff: the main file of the
+ * node's wanted version and the gateway's current endpoints file (pool names are stable ids, so
+ * an older main file still finds its pools and held nodes keep following the containers).
+ */
+export class GatewayNodes {
+  private readonly waiters = new Map<string, Set<() => void>>();
+
+  constructor(
+    private readonly repo: GatewaysRepository,
+    readonly store: GatewayNodesRepository,
+    /** The directory holding each gateway's current files (`<dir>/<gateway>/conf`). */
+    private readonly gatewayDir: string,
+    /** The local node's gateway name and listener, when Berth runs one. */
+    private readonly local: { gateway: string; listen: string } | null,
+  ) {}
+
+  /** Wakes the long polls of a gateway's agents. */
+  notify(gatewayId: string): void {
+    const set = this.waiters.get(gatewayId);
+    if (!set) return;
+    this.waiters.delete(gatewayId);
+    for (const w of set) w();
+  }
+
+  /** Resolves on the next change of the gateway, or after ms. */
+  private waitChange(gatewayId: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.waiters.get(gatewayId) ?? new Set();
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+      this.waiters.set(gatewayId, set);
+    });
+  }
+
+  private async wanted(gw: GatewayRow, s: GatewaySettings, node: GatewayNodeRow): Promise<Wanted> {
+    const target =
+      node.pinned_version ??
+      (s.rolloutMode === 'staged' ? (s.releasedVersion ?? gw.applied_version) : gw.applied_version);
+    const latest = await this.repo.latestConfig(gw.id);
+    if (!latest || target >= latest.number)
+      return { version: gw.applied_version, pinnedConfig: null, revision: gw.applied_version };
+    return { version: target, pinnedConfig: target, revision: gw.applied_version };
+  }
+
+  private toNode(gw: GatewayRow, n: GatewayNodeRow, want: Wanted, now: number): GatewayNode {
+    let state: GatewayNodeState;
+    if (!n.lease_until || Date.parse(n.lease_until) < now) state = 'offline';
+    else if (n.status === 'failed' && n.attempted_version === want.version) state = 'failed';
+    else if (n.applied_version === want.version) state = 'in-sync';
+    else state = 'behind';
+    return {
+      name: n.name,
+      gateway: gw.name,
+      state,
+      appliedVersion: n.applied_version,
+      wantedVersion: want.version,
+      pinnedVersion: n.pinned_version,
+      lastSeenAt: n.last_seen_at,
+      error: n.status === 'failed' ? n.last_error : null,
+      address: n.address,
+      agentVersion: n.agent_version,
+      local: false,
+      createdAt: n.created_at,
+    };
+  }
+
+  /** Every node of a gateway with its state; the local node first when Berth runs one. */
+  async list(gw: GatewayRow): Promise<GatewayNode[]> {
+    const s = await this.store.settings(gw.id);
+    const now = Date.now();
+    const out: GatewayNode[] = [];
+    if (this.local?.gateway === gw.name)
+      out.push({
+        name: 'local',
+        gateway: gw.name,
+        state: 'in-sync',
+        appliedVersion: gw.applied_version,
+        wantedVersion: gw.applied_version,
+        pinnedVersion: null,
+        lastSeenAt: nowIso(),
+        error: null,
+        address: this.local.listen,
+        agentVersion: null,
+        local: true,
+        createdAt: gw.created_at,
+      });
+    for (const n of await this.store.nodes(gw.id))
+      out.push(this.toNode(gw, n, await this.wanted(gw, s, n), now));
+    return out;
+  }
+
+  async get(gw: GatewayRow, name: string): Promise<GatewayNode> {
+    const found = (await this.list(gw)).find((n) => n.name === name);
+    if (!found) throw new NotFoundError('NOT_FOUND', `Gateway '${gw.name}' has no node '${name}'.`);
+    return found;
+  }
+
+  /** Adds a node; returns its token once (only its sha256 is stored). */
+  async add(gw: GatewayRow, name: string, author: string): Promise<{ node: GatewayNode; token: string }> {
+    if (name === 'local' || (await this.store.node(gw.id, name)))
+      throw new ConflictError(
+        `Gateway '${gw.name}' already has a node '${name}'.`,
+        undefined,
+        'ALREADY_EXISTS',
+      );
+    const token = `bgn_${randomBytes(24).toString('base64url')}`;
+    await this.store.insertNode({
+      id: newId(),
+      gateway_id: gw.id,
+      name,
+      token_hash: hashToken(token),
+      pinned_version: null,
+      applied_version: null,
+      applied_revision: null,
+      attempted_version: null,
+      lease_until: null,
+      status: 'unknown',
+      last_error: null,
+      last_seen_at: null,
+      agent_version: null,
+      address: null,
+      created_at: nowIso(),
+      created_by: author,
+    });
+    return { node: await this.get(gw, name), token };
+  }
+
+  async remove(gw: GatewayRow, name: string): Promise<void> {
+    if (name === 'local' && this.local?.gateway === gw.name)
+      throw new ConflictError(
+        'The local node is run by Berth itself (BERTH_GATEWAY_LISTEN); it cannot be removed.',
+      );
+    const n = await this.store.node(gw.id, name);
+    if (!n) throw new NotFoundError('NOT_FOUND', `Gateway '${gw.name}' has no node '${name}'.`);
+    await this.store.deleteNode(n.id);
+  }
+
+  /**
+   * Rolls a version out: to the named nodes only (they are held at it; the gateway switches to
+   * staged rollouts so the others stay where they are), or to every node (releases it, drops holds).
+   */
+  async rollout(gw: GatewayRow, version: number, nodes: string[] | undefined) {
+    const v = await this.repo.findVersion(gw.id, version);
+    if (!v) throw new NotFoundError('NOT_FOUND', `Gateway '${gw.name}' has no version ${version}.`);
+    if (v.state === 'failed' || (v.kind !== 'config' && version !== gw.applied_version))
+      throw new BerthError(
+        'UNPROCESSABLE',
+        `Version ${version} cannot be rolled out: roll out an applied config version or the current version ${gw.applied_version}.`,
+      );
+    const s = await this.store.settings(gw.id);
+    if (nodes) {
+      if (nodes.includes('local') && this.local?.gateway === gw.name)
+        throw new BerthError(
+          'UNPROCESSABLE',
+          'The local node always runs the newest applied version; name agent nodes only.',
+        );
+      const known = new Set((await this.store.nodes(gw.id)).map((n) => n.name));
+      const missing = nodes.filter((n) => !known.has(n));
+      if (missing.length > 0)
+        throw new NotFoundError(
+          'NOT_FOUND',
+          `Gateway '${gw.name}' has no node ${missing.map((m) => `'${m}'`).join(', ')}.`,
+        );
+      if (s.rolloutMode === 'auto')
+        await this.store.saveSettings(gw.id, {
+          ...s,
+          rolloutMode: 'staged',
+          releasedVersion: gw.applied_version,
+        });
+      await this.store.pin(gw.id, nodes, version);
+    } else {
+      const staged = s.rolloutMode === 'staged' || version !== gw.applied_version;
+      await this.store.saveSettings(gw.id, {
+        ...s,
+        rolloutMode: staged ? 'staged' : 'auto',
+        releasedVersion: staged ? version : null,
+      });
+      await this.store.pin(gw.id, null, null);
+    }
+    this.notify(gw.id);
+    const after = await this.store.settings(gw.id);
+    return {
+      gateway: gw.name,
+      version,
+      nodes: nodes ?? null,
+      rolloutMode: after.rolloutMode,
+      releasedVersion: after.releasedVersion,
+    };
+  }
+
+  /** The node a Bearer token belongs to. */
+  async authenticate(header: string | undefined): Promise<{ node: GatewayNodeRow; gw: GatewayRow }> {
+    const m = /^Bearer (\S+)$/.exec(header ?? '');
+    const node = m?.[1] ? await this.store.byTokenHash(hashToken(m[1])) : undefined;
+    const gw = node ? (await this.repo.listGateways()).find((g) => g.id === node.gateway_id) : undefined;
+    if (!node || !gw)
+      throw new UnauthenticatedError('A valid gateway node token is required (Authorization: Bearer bgn_…).');
+    return { node, gw };
+  }
+
+  private async seen(node: GatewayNodeRow, waitSeconds: number): Promise<void> {
+    const now = Date.now();
+    await this.store.seen(
+      node.id,
+      new Date(now).toISOString(),
+      new Date(now + (2 * waitSeconds + 5) * 1000).toISOString(),
+    );
+  }
+
+  /**
+   * The long poll: answers the node's wanted files as soon as they differ from what it runs
+   * (`after` version, `revision`), or null after `wait` seconds.
+   */
+  async poll(
+    header: string | undefined,
+    after: number | undefined,
+    revision: number | undefined,
+    waitSeconds: number,
+  ): Promise<GatewayAgentConfig | null> {
+    const { node } = await this.authenticate(header);
+    await this.seen(node, waitSeconds);
+    const deadline = Date.now() + waitSeconds * 1000;
+    for (;;) {
+      const { node: n, gw } = await this.authenticate(header);
+      const want = await this.wanted(gw, await this.store.settings(gw.id), n);
+      if (
+        after === undefined ||
+        want.version !== after ||
+        (revision !== undefined && want.revision !== revision)
+      ) {
+        await this.seen(n, waitSeconds);
+        return this.files(gw, n, want);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      // Wake on a local apply or rollout; poll the store each second for other instances' changes.
+      await this.waitChange(gw.id, Math.min(left, 1000));
+    }
+    await this.seen(node, waitSeconds);
+    return null;
+  }
+
+  private async files(gw: GatewayRow, n: GatewayNodeRow, want: Wanted): Promise<GatewayAgentConfig> {
+    const conf = path.join(this.gatewayDir, gw.name, 'conf');
+    const upstreams = await readFile(path.join(conf, upstreamsFileName), 'utf8');
+    let main: string;
+    if (want.pinnedConfig === null) main = await readFile(path.join(conf, 'nginx.conf'), 'utf8');
+    else {
+      const v = await this.repo.findVersion(gw.id, want.pinnedConfig);
+      if (!v?.main_text)
+        throw new BerthError('UNPROCESSABLE', `Version ${want.pinnedConfig} has no stored configuration.`);
+      main = v.main_text;
+    }
+    return {
+      gateway: gw.name,
+      node: n.name,
+      version: want.version,
+      revision: want.revision,
+      files: { 'nginx.conf': main, 'upstreams.conf': upstreams },
+      listen: gw.listen,
+      tlsListen: gw.tls_listen,
+      certDir: path.join(this.gatewayDir, 'certs'),
+    };
+  }
+
+  /** Stores an agent's report. */
+  async report(
+    header: string | undefined,
+    r: {
+      appliedVersion: number | null;
+      revision?: number | undefined;
+      state: 'applied' | 'failed';
+      error?: string | null | undefined;
+      agentVersion?: string | undefined;
+      address?: string | undefined;
+      attemptedVersion?: number | undefined;
+    },
+    ip: string,
+    waitSeconds = 30,
+  ): Promise<GatewayNode> {
+    const { node, gw } = await this.authenticate(header);
+    const now = Date.now();
+    await this.store.report(node.id, {
+      applied_version: r.appliedVersion,
+      applied_revision: r.revision ?? null,
+      attempted_version: r.attemptedVersion ?? r.appliedVersion,
+      status: r.state,
+      last_error: r.state === 'failed' ? (r.error ?? 'failed') : null,
+      last_seen_at: new Date(now).toISOString(),
+      lease_until: new Date(now + (2 * waitSeconds + 5) * 1000).toISOString(),
+      agent_version: r.agentVersion ?? node.agent_version,
+      address: r.address ?? ip,
+    });
+    return this.get(gw, node.name);
+  }
+}
