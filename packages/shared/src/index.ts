@@ -5,3 +5,4 @@ export * from './service-spec';
 export * from './resources';
 export * from './gateway';
 export * from './registry';
+export * from './codeflow';
