@@ -41,6 +41,33 @@ export interface ContainerCreateSpec {
   workingDir?: string;
   /** Network to attach to; undefined = the engine's default. */
   network?: string;
+  /** Host directories bound into the container (builds: the workspace and a dependency cache). */
+  mounts?: BindMount[];
+  /** Most processes the container may run (a fork bomb in a build script stops here). */
+  pidsLimit?: number;
+  /** Runs an init as PID 1 (default true). */
+  init?: boolean;
+}
+
+/** A host directory bound into a container. */
+export interface BindMount {
+  source: string;
+  destination: string;
+  readOnly?: boolean;
+}
+
+/** Options of an image build (the codeflow issue). */
+export interface BuildImageOptions {
+  /** Name the result gets, e.g. localhost/berth-pre/web:abc123. */
+  tag: string;
+  /** Path of the Dockerfile inside the context; default "Dockerfile". */
+  dockerfile?: string;
+  buildArgs?: Record<string, string>;
+  labels?: Record<string, string>;
+  /** Memory limit of RUN steps. */
+  memoryMiB?: number;
+  /** Aborting stops the build. */
+  signal?: AbortSignal;
 }
 
 export type ObservedState = 'created' | 'running' | 'paused' | 'exited' | 'unknown';
@@ -178,11 +205,17 @@ export interface ContainerEngine {
   /** Container events for containers with these labels, until the signal aborts. */
   events(labels: Record<string, string>, signal: AbortSignal): AsyncIterable<EngineEvent>;
 
-  /** Optional: build an image from a tar context (the codeflow issue). */
-  buildImage?(
-    context: NodeJS.ReadableStream,
-    opts: { tag: string; dockerfile?: string },
-  ): AsyncIterable<string>;
+  /**
+   * Optional: builds an image from a tar context. Yields the build's output lines; throws
+   * EngineError when a step fails. The result is inspectable under `opts.tag` afterwards.
+   */
+  buildImage?(context: NodeJS.ReadableStream, opts: BuildImageOptions): AsyncIterable<string>;
+  /** Optional: pushes a local image to `destination` (a registry reference). */
+  pushImage?(image: string, destination: string, opts?: { tlsVerify?: boolean }): Promise<void>;
+  /** Optional: removes a local image; a missing image is not an error. */
+  removeImage?(ref: string): Promise<void>;
+  /** Optional: waits until the container exits; returns its exit code (null if unknown). */
+  waitContainer?(idOrName: string, signal?: AbortSignal): Promise<number | null>;
 }
 
 /** Exit code 137 with a memory limit is how cgroup v1 shows an OOM kill (runtime-notes §1). */

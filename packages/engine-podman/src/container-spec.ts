@@ -16,14 +16,16 @@ export interface SpecGenerator {
   env: Record<string, string>;
   labels: Record<string, string>;
   /** Runs catatonit as PID 1 so SIGTERM reaches the app and stops are prompt (runtime-notes §1). */
-  init: true;
+  init: boolean;
   user?: string;
   work_dir?: string;
   portmappings: { host_ip: string; host_port: number; container_port: number; protocol: 'tcp' }[];
   resource_limits?: {
     memory?: { limit: number; swap: number };
     cpu?: { quota: number; period: number };
+    pids?: { limit: number };
   };
+  mounts?: { Type: 'bind'; Source: string; Destination: string; Options: string[] }[];
   netns?: { nsmode: 'bridge' };
   Networks?: Record<string, Record<string, never>>;
 }
@@ -39,7 +41,7 @@ export function toSpecGenerator(spec: ContainerCreateSpec, defaultNetwork?: stri
     image: spec.image,
     env: spec.env,
     labels: spec.labels,
-    init: true,
+    init: spec.init ?? true,
     portmappings: spec.ports.map((p) => ({
       host_ip: p.hostIp,
       host_port: p.hostPort,
@@ -62,7 +64,16 @@ export function toSpecGenerator(spec: ContainerCreateSpec, defaultNetwork?: stri
   if (spec.cpu) {
     limits.cpu = { quota: Math.max(1000, Math.round(spec.cpu * cpuPeriodMicros)), period: cpuPeriodMicros };
   }
-  if (limits.memory || limits.cpu) gen.resource_limits = limits;
+  if (spec.pidsLimit) limits.pids = { limit: spec.pidsLimit };
+  if (limits.memory || limits.cpu || limits.pids) gen.resource_limits = limits;
+  if (spec.mounts?.length) {
+    gen.mounts = spec.mounts.map((m) => ({
+      Type: 'bind',
+      Source: m.source,
+      Destination: m.destination,
+      Options: ['rbind', m.readOnly ? 'ro' : 'rw'],
+    }));
+  }
 
   const network = spec.network ?? defaultNetwork;
   if (network) {

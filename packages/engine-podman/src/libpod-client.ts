@@ -19,6 +19,9 @@ export interface RequestOptions {
   query?: Record<string, QueryValue>;
   /** Serialized as JSON. */
   body?: unknown;
+  /** A streamed body (a build context); sent as is with `contentType`. */
+  rawBody?: NodeJS.ReadableStream;
+  contentType?: string;
   /** Statuses besides 2xx that are answers, not errors (304 on stop, 404 on a probe). */
   accept?: number[];
   signal?: AbortSignal;
@@ -74,7 +77,11 @@ export class LibpodClient {
         socketPath: this.socketPath,
         method,
         path: this.url(path, opts.query),
-        headers: opts.body === undefined ? {} : { 'Content-Type': 'application/json' },
+        headers: opts.rawBody
+          ? { 'Content-Type': opts.contentType ?? 'application/octet-stream' }
+          : opts.body === undefined
+            ? {}
+            : { 'Content-Type': 'application/json' },
         signal: opts.signal,
         // A fresh connection per request: a unix-socket connect costs microseconds, and reusing
         // idle keep-alive sockets risks ECONNRESET when podman closes one as a request goes out.
@@ -107,7 +114,10 @@ export class LibpodClient {
           (err: unknown) => reject(this.mapTransportError(err, method, path)),
         );
       });
-      req.end(opts.body === undefined ? undefined : JSON.stringify(opts.body));
+      if (opts.rawBody) {
+        opts.rawBody.on('error', (err: Error) => req.destroy(err));
+        opts.rawBody.pipe(req);
+      } else req.end(opts.body === undefined ? undefined : JSON.stringify(opts.body));
     });
   }
 

@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import type {
+  BuildImageOptions,
   ContainerCreateSpec,
   ContainerEngine,
   ContainerObservation,
@@ -18,6 +19,7 @@ import type {
   LogOptions,
 } from '@berth/engine-api';
 import { BerthError, EngineError } from '@berth/shared';
+import { buildImage, pushImage, removeImage, waitContainer } from './build';
 import { toSpecGenerator } from './container-spec';
 import { streamEvents } from './events';
 import { runExec } from './exec-run';
@@ -181,6 +183,22 @@ export class PodmanEngine implements ContainerEngine {
 
   events(labels: Record<string, string>, signal: AbortSignal): AsyncIterable<EngineEvent> {
     return streamEvents(this.client, labels, signal);
+  }
+
+  buildImage(context: NodeJS.ReadableStream, opts: BuildImageOptions): AsyncIterable<string> {
+    return buildImage(this.client, context, opts);
+  }
+
+  pushImage(image: string, destination: string, opts?: { tlsVerify?: boolean }): Promise<void> {
+    return pushImage(this.client, image, destination, opts?.tlsVerify ?? true);
+  }
+
+  removeImage(ref: string): Promise<void> {
+    return removeImage(this.client, ref);
+  }
+
+  waitContainer(idOrName: string, signal?: AbortSignal): Promise<number | null> {
+    return waitContainer(this.client, idOrName, signal);
   }
 }
 
