@@ -12,6 +12,7 @@ import type { Database } from './schema';
 import * as m0001 from './migrations/0001-initial';
 import * as m0002 from './migrations/0002-gateways';
 import * as m0003 from './migrations/0003-registries';
+import * as m0004 from './migrations/0004-codeflow';
 import * as m0005 from './migrations/0005-gateway-nodes';
 
 export type Db = Kysely<Database>;
@@ -29,6 +30,10 @@ export function openDatabase(url: string): OpenedDb {
     // bigint columns (byte counters) fit in a double; keep them numbers on both dialects.
     pg.types.setTypeParser(20, (v) => Number(v));
     const pool = new pg.Pool({ connectionString: url, max: 10 });
+    // An idle client whose connection the server ended (a restart, a failover, an admin's
+    // pg_terminate_backend) emits 'error' on the pool; unhandled, that would crash Berth. The pool
+    // drops that client and the next query opens a new connection, so there is nothing else to do.
+    pool.on('error', () => undefined);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
@@ -46,6 +51,7 @@ const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-gateways': m0002,
   '0003-registries': m0003,
+  '0004-codeflow': m0004,
   '0005-gateway-nodes': m0005,
 };
 
