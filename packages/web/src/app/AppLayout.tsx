@@ -35,7 +35,9 @@ export function AppLayout() {
   const scope = lastScope();
   const servicesHref = scope ? `/p/${scope.project}/${scope.env}` : '/';
   const section =
-    gatewaySection(location.pathname) ?? (location.pathname.startsWith('/audit') ? 'audit' : 'services');
+    gatewaySection(location.pathname) ??
+    (location.pathname.startsWith('/images') ? 'images' : null) ??
+    (location.pathname.startsWith('/audit') ? 'audit' : 'services');
   return (
     <TaskCenterProvider>
       <Layout style={{ minHeight: '100vh' }}>
@@ -44,10 +46,12 @@ export function AppLayout() {
           <Menu
             theme="dark"
             mode="horizontal"
+            disabledOverflow
             selectedKeys={[section]}
             items={[
               { key: 'services', label: <Link to={servicesHref}>{t('nav.services')}</Link> },
               ...gatewayMenuItems(me.data, scope, t),
+              { key: 'images', label: <Link to="/images">{t('nav.images')}</Link> },
               ...(canAudit(me.data)
                 ? [{ key: 'audit', label: <Link to="/audit">{t('nav.audit')}</Link> }]
                 : []),

@@ -14,8 +14,15 @@ export function gatewaySection(pathname: string): 'routes' | 'gateways' | null {
   return /^\/p\/[^/]+\/[^/]+\/routes(\/|$)/.test(pathname) ? 'routes' : null;
 }
 
-/** "Routes" of the last project/env, and "Gateways" for platform admins. */
-export function gatewayMenuItems(me: Me, scope: Scope | null, t: Translate) {
+/** The project/env of the current page, else the last one the user looked at. */
+function currentScope(last: Scope | null): Scope | null {
+  const m = /^\/p\/([^/]+)\/([^/]+)/.exec(window.location.pathname);
+  return m ? { project: decodeURIComponent(m[1]!), env: decodeURIComponent(m[2]!) } : last;
+}
+
+/** "Routes" of the current (or last) project/env, and "Gateways" for platform admins. */
+export function gatewayMenuItems(me: Me, last: Scope | null, t: Translate) {
+  const scope = currentScope(last);
   return [
     ...(scope
       ? [

@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { gatewayApiRoutes } from '../packages/web/src/features/gateways/gateways-api.ts';
+import { routeApiRoutes } from '../packages/web/src/features/routes/routes-api.ts';
+import { viaGateway } from '../packages/server/test/helpers/gateway-load.ts';
+import {
+  startGatewayPlatform,
+  type GatewayPlatform,
+} from '../packages/server/test/helpers/gateway-platform.ts';
+import {
+  adminPassword,
+  eventually,
+  makeProject,
+  waitTask,
+  webSpec,
+} from '../packages/server/test/helpers/platform.ts';
+import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+
+const host = 'shop.example.test';
+const routesApi = '/api/v1/projects/shop/envs/test/routes';
+
+interface VersionRow {
+  number: number;
+  kind: string;
+  reason: string;
+  state: string;
+}
+
+/** Which service answered each of `n` requests through the gateway (the body is its VERSION). */
+async function bodiesOf(listen: string, n: number): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < n; i += 1) {
+    const res = await viaGateway(listen, host);
+    const key = res.status === 200 ? res.body : `status ${res.status}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+async function confirmPopover(page: Page, name: string): Promise<void> {
+  await page.locator('.ant-popconfirm').getByRole('button', { name }).click();
+}
+
+describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 }, () => {
+  let platform: GatewayPlatform;
+  let browser: TestBrowser;
+  let page: Page;
+
+  const versions = async (kind?: string) =>
+    (
+      await platform.api.get<{ items: VersionRow[] }>(
+        `/api/v1/gateways/local/versions?limit=100${kind ? `&kind=${kind}` : ''}`,
+      )
+    ).body.items;
+
+  before(async () => {
+    platform = await startGatewayPlatform();
+    const services = await makeProject(platform.api, 'shop');
+    const tasks = await Promise.all(
+      [
+        ['web', 'v1'],
+        ['web-v2', 'v2'],
+      ].map(async ([name, version]) => {
+        const r = await platform.api.post<{ task: { id: string } }>(services, {
+          name,
+          spec: webSpec(version!, 1),
+        });
+        assert.equal(r.status, 202, JSON.stringify(r.body));
+        return r.body.task.id;
+      }),
+    );
+    for (const id of tasks) assert.equal((await waitTask(platform.api, id)).state, 'succeeded');
+    browser = await openBrowser();
+    page = browser.page;
+    page.setDefaultTimeout(30_000);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await platform?.close();
+  });
+
+  it('calls only gateway and route API paths that the OpenAPI document lists', async () => {
+    const doc = await platform.api.get<{ paths: Record<string, Record<string, unknown>> }>(
+      '/api/openapi.json',
+    );
+    for (const route of [...Object.values(gatewayApiRoutes), ...Object.values(routeApiRoutes)]) {
+      const [method, template] = route.split(' ') as [string, string];
+      assert.ok(doc.body.paths[template]?.[method.toLowerCase()], `${route} is not in /api/openapi.json`);
+    }
+  });
+
+  it('creates a route in the portal, shows field errors at the field, and serves it through Nginx', async () => {
+    await page.goto(`${platform.url}/login`);
+    await page.fill('#login-username', 'admin');
+    await page.fill('#login-password', adminPassword);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(/\/p\/shop\/test$/);
+    await page.getByRole('link', { name: 'Routes', exact: true }).click();
+    await page.waitForURL(/\/p\/shop\/test\/routes$/);
+    await page.getByTestId('routes-empty').waitFor();
+
+    await page.getByTestId('create-route').click();
+    await page.fill('#route-name', 'shop');
+    await page.fill('#route-host', 'not a host');
+    await page.locator('#route-service').click();
+    await page.locator('.ant-select-item-option').filter({ hasText: /^web$/ }).click();
+    await page.getByTestId('route-submit').click();
+    const hostItem = page.locator('.ant-form-item').filter({ has: page.locator('#route-host') });
+    await hostItem.locator('.ant-form-item-explain-error').waitFor();
+    assert.match(await hostItem.innerText(), /lowercase DNS name/);
+    assert.equal((await platform.api.get<{ items: unknown[] }>(routesApi)).body.items.length, 0);
+
+    await page.fill('#route-host', host);
+    await page.getByTestId('route-add-header').click();
+    await page.getByLabel('Header name').fill('X-Route');
+    await page.getByLabel('Header value').fill('shop');
+    await page.fill('#route-reason', 'open the shop');
+    await page.getByTestId('route-submit').click();
+    await page.waitForURL(/\/p\/shop\/test\/routes\/shop$/);
+    assert.match(await page.getByTestId('route-summary').innerText(), /X-Route: shop/);
+
+    const res = await viaGateway(platform.listen, host);
+    assert.equal(res.status, 200);
+    assert.equal(res.body, 'v1');
+    assert.equal(res.headers['x-route'], 'shop');
+    await browser.screenshot('route-detail-en', 1366, 768);
+  });
+
+  it('shows Nginx’s refusal as a readable alert and keeps serving', async () => {
+    await page.getByTestId('route-edit').click();
+    await page.fill('#route-tls-cert', 'missing.crt');
+    await page.fill('#route-tls-key', 'missing.key');
+    await page.getByTestId('route-submit').click();
+    await page.getByTestId('route-nginx-error').waitFor();
+    assert.match(await page.getByTestId('route-error').innerText(), /Nginx refused/);
+    assert.match(await page.getByTestId('route-nginx-error').innerText(), /missing\.crt/);
+    assert.equal((await viaGateway(platform.listen, host)).body, 'v1');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.waitForURL(/\/routes\/shop$/);
+  });
+
+  it('sets a 50% canary, sees the split through Nginx, and aborts it', async () => {
+    const panel = page.getByTestId('canary-panel');
+    assert.equal(await panel.getAttribute('data-canary'), 'off');
+    await page.fill('#canary-percent', '50');
+    await page.locator('#canary-service').click();
+    await page.locator('.ant-select-item-option').filter({ hasText: 'web-v2' }).click();
+    await page.getByTestId('canary-start').click();
+    await page.locator('[data-testid="canary-panel"][data-canary="on"]').waitFor();
+    assert.match(await page.getByTestId('canary-state').innerText(), /50% of requests[\s\S]*web-v2/);
+    const split = await bodiesOf(platform.listen, 200);
+    const v2 = split.get('v2') ?? 0;
+    assert.equal((split.get('v1') ?? 0) + v2, 200, JSON.stringify([...split]));
+    assert.ok(v2 >= 60 && v2 <= 140, `50% canary sent ${v2}/200 to v2`);
+    await browser.screenshot('canary-en', 1366, 768);
+
+    await page.getByTestId('canary-abort').click();
+    await confirmPopover(page, 'Confirm');
+    await page.locator('[data-testid="canary-panel"][data-canary="off"]').waitFor();
+    const back = await bodiesOf(platform.listen, 30);
+    assert.deepEqual([...back], [['v1', 30]]);
+  });
+
+  it('lists the versions, diffs two of them side by side, and rolls back', async () => {
+    await page.getByRole('link', { name: 'Gateways', exact: true }).click();
+    await page.getByTestId('gateway-link-local').click();
+    await page.waitForURL(/\/gateways\/local\/versions$/);
+    const table = page.getByTestId('versions-table');
+    await table.getByText('open the shop').waitFor();
+
+    const configs = await versions('config');
+    const [aborted, canary] = configs;
+    assert.ok(aborted && canary, 'two config versions');
+    assert.match(canary.reason, /canary/);
+    await page.getByLabel(`Compare version ${canary.number}`).check();
+    await page.getByLabel(`Compare version ${aborted.number}`).check();
+    await page.getByTestId('compare-versions').click();
+    await page.waitForURL(new RegExp(`/gateways/local/diff\\?a=${canary.number}&b=${aborted.number}$`));
+    const diff = page.getByTestId('diff-table');
+    await diff.waitFor();
+    const removed = await diff.locator('[data-diff="removed"]').allInnerTexts();
+    assert.ok(
+      removed.some((l) => l.includes('split_clients')),
+      `the canary's split_clients is removed: ${removed.join('\n')}`,
+    );
+    assert.equal(await diff.locator('thead th').first().innerText(), `Version #${canary.number}`);
+    await browser.screenshot('diff-en', 1366, 768);
+
+    await page.getByRole('tab', { name: 'Versions' }).click();
+    await page.getByTestId(`rollback-version-${canary.number}`).click();
+    await page.fill('#rollback-reason', 'bring the canary back');
+    await page.locator('#rollback-confirm').click();
+    await table.getByText('bring the canary back').waitFor();
+    const newest = (await versions('config'))[0]!;
+    assert.ok(newest.number > aborted.number);
+    assert.equal(newest.reason, 'bring the canary back');
+    assert.equal(newest.state, 'applied');
+    const rows = table.locator('tbody tr[data-row-key]');
+    assert.equal(await rows.first().getAttribute('data-row-key'), String(newest.number), 'newest first');
+    assert.match(await rows.first().innerText(), /bring the canary back[\s\S]*Applied/);
+    const route = await platform.api.get<{ canary: { percent: number } | null }>(`${routesApi}/shop`);
+    assert.equal(route.body.canary?.percent, 50, 'the rollback restored the canary');
+    await eventually(async () => (await bodiesOf(platform.listen, 40)).has('v2'), 'v2 serves again', 10_000);
+
+    await page.getByTestId(`version-${newest.number}`).click();
+    await page.getByTestId('version-drawer').getByText('bring the canary back').waitFor();
+    await page.getByRole('tab', { name: 'nginx.conf' }).click();
+    assert.match(await page.locator('.config-file').first().innerText(), /split_clients/);
+    await page.getByTestId('version-drawer').locator('.ant-drawer-close').click();
+    await page.getByTestId('version-drawer').waitFor({ state: 'hidden' });
+  });
+
+  it('shows the routes pages in Chinese without English UI strings', async () => {
+    await page.locator('.user-menu').click();
+    await page.locator('.ant-dropdown-menu-item').filter({ hasText: '中文' }).click();
+    // Data, not UI: names, hosts, header names, users and protocol terms.
+    const data = new Set(['shop', 'example', 'test', 'team', 'web', 'admin', 'Route']);
+    // Terms the Chinese UI keeps in English on purpose (glossary): protocols and units.
+    for (const term of ['TLS', 'HTTP', 'HTTPS', 'WebSocket', 'Cookie', 'upstream', 'MiB', 'IPv4', 'CIDR'])
+      data.add(term);
+    // Examples in help texts: shop.example.com, /api/.
+    for (const example of ['com', 'api']) data.add(example);
+    const english = async () => {
+      const text = await page.locator('.app-content').innerText();
+      return (text.match(/[A-Za-z][A-Za-z0-9-]{2,}/g) ?? []).filter(
+        (w) => !w.split('-').every((part) => data.has(part) || part.length < 3),
+      );
+    };
+    for (const path of ['/p/shop/test/routes', '/p/shop/test/routes/shop', '/p/shop/test/routes/shop/edit']) {
+      await page.goto(`${platform.url}${path}`);
+      await page.getByText('路由').first().waitFor();
+      await page.locator('.ant-skeleton').waitFor({ state: 'detached' });
+      assert.deepEqual(await english(), [], `English words on ${path}`);
+    }
+    await page.goto(`${platform.url}/p/shop/test/routes`);
+    await page.getByText('灰度发布').first().waitFor();
+    await browser.screenshot('routes-zh', 1366, 768);
+  });
+
+  it('logged no unexpected console errors', () => {
+    const problems = unexpectedProblems(browser.problems, [
+      { urlEnds: '/api/v1/me', status: 401 },
+      { urlEnds: routesApi, status: 400 },
+      { urlEnds: `${routesApi}/shop`, status: 422 },
+    ]);
+    assert.deepEqual(problems, []);
+    console.log(`screenshots: ${browser.shotsDir}`);
+  });
+});
