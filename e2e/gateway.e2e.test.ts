@@ -97,7 +97,7 @@ describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 },
     await page.fill('#login-password', adminPassword);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(/\/p\/shop\/test$/);
-    await page.getByRole('link', { name: 'Routes', exact: true }).click();
+    await page.getByTestId('open-routes').click();
     await page.waitForURL(/\/p\/shop\/test\/routes$/);
     await page.getByTestId('routes-empty').waitFor();
 
@@ -126,6 +126,16 @@ describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 },
     assert.equal(res.body, 'v1');
     assert.equal(res.headers['x-route'], 'shop');
     await browser.screenshot('route-detail-en', 1366, 768);
+  });
+
+  it('shows the wildcard domain and the route in the service overview', async () => {
+    await page.goto(`${platform.url}/p/shop/test/s/web/overview`);
+    const domains = page.getByTestId('service-domains');
+    await domains.getByText(host).waitFor();
+    assert.match(await domains.innerText(), /web\.shop\.test\.localhost[\s\S]*shop/);
+    assert.equal((await viaGateway(platform.listen, 'web.shop.test.localhost')).body, 'v1');
+    await domains.getByRole('link', { name: 'shop', exact: true }).click();
+    await page.waitForURL(/\/p\/shop\/test\/routes\/shop$/);
   });
 
   it('shows Nginx’s refusal as a readable alert and keeps serving', async () => {

@@ -7,6 +7,7 @@ import { ErrorState } from '../../components/ErrorState';
 import { StatusTag } from '../../components/StatusTag';
 import { formatDateTime, TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
+import { ServiceDomains } from '../routes/ServiceDomains';
 import { useServiceAction } from './useServiceAction';
 
 /** Status, what the current release runs, and the releases with rollback and promote. */
@@ -75,6 +76,7 @@ export function OverviewTab({ service, serviceRef }: { service: Service; service
           ) : null}
         </Descriptions>
       </Card>
+      <ServiceDomains project={service.project} env={service.env} service={service.name} />
       <Card size="small" title={t('detail.releases')}>
         {releases.isError ? (
           <ErrorState error={releases.error} onRetry={() => void releases.refetch()} />

@@ -8,6 +8,7 @@ import { ErrorState } from '../../components/ErrorState';
 import { PageSkeleton } from '../../components/PageSkeleton';
 import { useI18n } from '../../i18n/I18nProvider';
 import { ScopeSelector } from '../nav/ScopeSelector';
+import { RoutesLink } from '../routes/RoutesLink';
 import { useServiceColumns } from './serviceColumns';
 
 const statuses: ServiceStatus[] = ['healthy', 'progressing', 'degraded', 'stopped', 'failed'];
@@ -43,11 +44,14 @@ export function ServiceListPage() {
         <Typography.Title level={4} style={{ margin: 0 }}>
           {t('services.title')}
         </Typography.Title>
-        <Link to={`/p/${project}/${env}/new`}>
-          <Button type="primary" data-testid="create-service">
-            {t('services.create')}
-          </Button>
-        </Link>
+        <Space>
+          <RoutesLink project={project} env={env} />
+          <Link to={`/p/${project}/${env}/new`}>
+            <Button type="primary" data-testid="create-service">
+              {t('services.create')}
+            </Button>
+          </Link>
+        </Space>
       </div>
       <Space wrap style={{ marginBottom: 12 }}>
         <Input.Search
