@@ -35,6 +35,14 @@ const GatewayDetailPage = lazy(() =>
   import('../features/gateways/GatewayDetailPage').then((m) => ({ default: m.GatewayDetailPage })),
 );
 
+const RepositoriesPage = lazy(() =>
+  import('../features/images/RepositoriesPage').then((m) => ({ default: m.RepositoriesPage })),
+);
+const TagsPage = lazy(() => import('../features/images/TagsPage').then((m) => ({ default: m.TagsPage })));
+const RegistriesPage = lazy(() =>
+  import('../features/images/RegistriesPage').then((m) => ({ default: m.RegistriesPage })),
+);
+
 /** Sends the user to the login page, saying why, when any call finds the session gone. */
 function SessionExpiryRedirect() {
   const navigate = useNavigate();
@@ -73,6 +81,9 @@ export function AppRoutes() {
             <Route path="gateways" element={<GatewayListPage />} />
             <Route path="gateways/:gateway" element={<Navigate to="versions" replace />} />
             <Route path="gateways/:gateway/:tab" element={<GatewayDetailPage />} />
+            <Route path="images" element={<RepositoriesPage />} />
+            <Route path="images/registries" element={<RegistriesPage />} />
+            <Route path="images/r/:registry/*" element={<TagsPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>

@@ -1,4 +1,5 @@
 import { gatewayEn } from '../features/gateways/messages';
+import { imagesEn } from '../features/images/messages';
 import { serviceEn } from '../features/services/messages';
 /**
  * The English dictionary; its keys are the portal's message ids. `{name}` marks a value filled
@@ -236,6 +237,7 @@ export const en = {
   'notFound.back': 'Go to services',
   ...serviceEn,
   ...gatewayEn,
+  ...imagesEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -1,4 +1,5 @@
 import { gatewayZh } from '../features/gateways/messages';
+import { imagesZh } from '../features/images/messages';
 import { serviceZh } from '../features/services/messages';
 import type { MessageKey } from './en';
 
@@ -230,4 +231,5 @@ export const zhCN: Record<MessageKey, string> = {
   'notFound.back': '返回服务列表',
   ...serviceZh,
   ...gatewayZh,
+  ...imagesZh,
 };

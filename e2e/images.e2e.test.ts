@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import {
+  adminPassword,
+  makeProject,
+  startPlatform,
+  testImage,
+  type TestPlatform,
+} from '../packages/server/test/helpers/platform.ts';
+import { localHelpers } from '../packages/server/src/supervisor/helpers.ts';
+import { supervisedHelper, type HelperProcess } from '../packages/server/src/supervisor/helper-process.ts';
+import { freePort, pushImage } from '../packages/server/src/modules/registry/testing/local-registry.ts';
+import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+
+describe('images in the portal (browser, real registry)', { timeout: 300_000 }, () => {
+  let platform: TestPlatform;
+  let browser: TestBrowser;
+  let page: Page;
+  let registry: HelperProcess;
+  let host: string;
+
+  before(async () => {
+    host = `127.0.0.1:${await freePort()}`;
+    platform = await startPlatform({ BERTH_REGISTRY_LISTEN: host });
+    localHelpers(platform.server.ctx.config, platform.server.app.log, { registryListen: host });
+    registry = supervisedHelper(platform.dataDir, 'registry')!;
+    await registry.start();
+    await makeProject(platform.api, 'shop');
+    await pushImage(testImage, host, 'shop/web:1');
+    await pushImage(testImage, host, 'shop/web:2');
+    const svc = await platform.api.post('/api/v1/projects/shop/envs/test/services', {
+      name: 'web',
+      spec: { image: `${host}/shop/web:1`, command: ['sleep', '3600'], replicas: 1 },
+    });
+    assert.equal(svc.status, 202);
+    browser = await openBrowser();
+    page = browser.page;
+    page.setDefaultTimeout(30_000);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await registry?.stop();
+    await platform?.close();
+  });
+
+  it('browses repositories and tags, and deletes a tag after a confirmation naming its sharing tags', async () => {
+    await page.goto(`${platform.url}/login`);
+    await page.fill('#login-username', 'admin');
+    await page.fill('#login-password', adminPassword);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(/\/p\//);
+    // The header menu has an Images item (it may sit in the overflow menu on narrow screens).
+    assert.ok((await page.locator('.app-header a[href="/images"]').count()) > 0);
+    await page.goto(`${platform.url}/images`);
+    await page.waitForURL(/\/images$/);
+    await page.getByTestId('repo-link-shop/web').click();
+    await page.waitForURL(/\/images\/r\/local\/shop\/web$/);
+    const table = page.getByTestId('tags-table');
+    await table.getByText('shop/test/web').first().waitFor();
+    const rows = table.locator('tbody tr.ant-table-row');
+    assert.equal(await rows.count(), 2);
+    const first = await rows.first().innerText();
+    assert.match(first, /\b1\b/);
+    assert.match(first, /\d\.\d MiB/);
+    assert.match(first, /linux\/amd64/);
+    await browser.screenshot('images-tags', 1366, 768);
+
+    await page.getByTestId('delete-tag-2').click();
+    const modal = page.getByTestId('delete-tag-modal');
+    await modal.getByTestId('delete-sharing').waitFor();
+    assert.match(await modal.getByTestId('delete-sharing').innerText(), /Tags deleted with it: 1/);
+    assert.match(await modal.innerText(), /Running services use this image: shop\/test\/web/);
+    const ok = modal.getByRole('button', { name: 'Delete' });
+    assert.ok(await ok.isDisabled(), 'a used image needs the force box');
+    await modal.getByText('Delete even though services use it').click();
+    await ok.click();
+    await page.getByText(/Deleted [0-9a-f]{12} \(tags: 1, 2\)/).waitFor();
+    await page.getByText('This repository has no tags').waitFor();
+    const tags = await platform.api.get<{ items: unknown[] }>(
+      '/api/v1/registries/local/repositories/shop/web/tags',
+    );
+    assert.deepEqual(tags.body.items, [], 'the registry has no tags left');
+    assert.deepEqual(unexpectedProblems(browser.problems, [{ urlEnds: '/api/v1/me', status: 401 }]), []);
+  });
+
+  it('shows the page in Chinese', async () => {
+    await page.goto(`${platform.url}/images`);
+    await page.evaluate("localStorage.setItem('berth.lang', 'zh-CN')");
+    await page.reload();
+    await page.getByText('镜像管理').waitFor();
+    assert.ok(await page.getByText('管理镜像仓库').isVisible());
+  });
+});
