@@ -13,6 +13,7 @@ import { registerWebRoutes } from './modules/web/web.routes';
 import { createServicesModule, type ServicesModule } from './modules/services/services.module';
 import { createGatewaysModule } from './modules/gateways/gateways.module';
 import { createRegistryModule } from './modules/registry/registry.module';
+import { registerSearchRoutes } from './modules/search/search.routes';
 
 export interface BerthServer {
   app: FastifyInstance;
@@ -63,6 +64,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   services?.registerRoutes(registry, app);
   await createGatewaysModule(ctx, registry, app);
   await createRegistryModule(ctx, registry);
+  registerSearchRoutes(registry, ctx);
   addOpenApiRoute(registry);
   registerWebRoutes(app, config.webDist ?? undefined);
 

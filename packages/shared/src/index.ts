@@ -6,3 +6,4 @@ export * from './resources';
 export * from './gateway';
 export * from './registry';
 export * from './codeflow';
+export * from './search';

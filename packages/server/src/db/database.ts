@@ -14,6 +14,7 @@ import * as m0002 from './migrations/0002-gateways';
 import * as m0003 from './migrations/0003-registries';
 import * as m0004 from './migrations/0004-codeflow';
 import * as m0005 from './migrations/0005-gateway-nodes';
+import * as m0006 from './migrations/0006-search-indexes';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -53,6 +54,7 @@ const migrations: Record<string, Migration> = {
   '0003-registries': m0003,
   '0004-codeflow': m0004,
   '0005-gateway-nodes': m0005,
+  '0006-search-indexes': m0006,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

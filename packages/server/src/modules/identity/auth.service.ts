@@ -5,6 +5,7 @@ import { toBinding, toUser } from './identity.mappers';
 import type { LoginLimiter } from './login-limiter';
 import { burnPasswordCheck, verifyPassword } from './password-hasher';
 import type { SessionStore } from './session-store';
+import type { TokenStore } from './token-store';
 
 /** A 429 that also tells the client when to come back (the route copies it to Retry-After). */
 export class RateLimitedError extends BerthError {
@@ -18,6 +19,10 @@ export class RateLimitedError extends BerthError {
 
 /** The same message whether the user is missing, disabled or the password is wrong. */
 const invalidCredentials = 'Wrong username or password.';
+const invalidToken =
+  'This API token is not valid: it is unknown, expired or revoked, or its user is disabled. Create a new one under Admin → API tokens.';
+/** The limiter's "username" for token logins; no user can have it (names are DNS labels). */
+const tokenLoginKey = '#api-token';
 
 /** Logging in and describing the caller. */
 export class AuthService {
@@ -25,6 +30,7 @@ export class AuthService {
     private readonly db: Db,
     private readonly sessions: SessionStore,
     private readonly limiter: LoginLimiter,
+    private readonly tokens: TokenStore,
   ) {}
 
   /** Checks credentials (rate-limited) and opens a session; returns the cookie secret and Me. */
@@ -45,6 +51,32 @@ export class AuthService {
     const session = await this.sessions.create(user.name, ip);
     return {
       secret: session.secret,
+      me: await this.me({ name: user.name, via: 'session', csrfToken: session.csrfToken }),
+    };
+  }
+
+  /**
+   * Exchanges an API token for a portal session (rate-limited like passwords, per address). The
+   * session ends at the token's expiry if that comes before the session TTL.
+   */
+  async loginWithToken(token: string, ip: string): Promise<{ secret: string; me: Me; expiresAt: string }> {
+    const admission = await this.limiter.admit(tokenLoginKey, ip);
+    if (!admission.allowed) throw new RateLimitedError(admission.retryAfterSeconds);
+    const found = await this.tokens.lookup(token);
+    const user = found
+      ? await this.db
+          .selectFrom('users')
+          .select(['name', 'disabled'])
+          .where('name', '=', found.userName)
+          .executeTakeFirst()
+      : undefined;
+    if (!found || !user || user.disabled !== 0) throw new BerthError('INVALID_CREDENTIALS', invalidToken);
+    await this.limiter.succeeded(tokenLoginKey, ip);
+    await this.sessions.purgeExpired();
+    const session = await this.sessions.create(user.name, ip, found.expiresAt);
+    return {
+      secret: session.secret,
+      expiresAt: session.expiresAt,
       me: await this.me({ name: user.name, via: 'session', csrfToken: session.csrfToken }),
     };
   }

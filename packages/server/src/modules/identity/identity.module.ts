@@ -55,7 +55,7 @@ export function createIdentity(deps: {
   const services: IdentityServices = {
     config,
     authorizer,
-    auth: new AuthService(db, sessions, new LoginLimiter(db)),
+    auth: new AuthService(db, sessions, new LoginLimiter(db), tokens),
     sessions,
     tokens,
     users: new UsersService(db, sessions),

@@ -22,11 +22,14 @@ export class SessionStore {
   async create(
     userName: string,
     sourceIp: string,
+    /** An earlier end than the TTL (a session opened with an API token ends when the token does). */
+    notAfter: string | null = null,
   ): Promise<{ secret: string; csrfToken: string; expiresAt: string }> {
     const secret = randomSecret();
     const csrfToken = randomSecret();
     const now = new Date();
-    const expiresAt = new Date(now.getTime() + this.ttlSeconds * 1000).toISOString();
+    const ttlEnd = new Date(now.getTime() + this.ttlSeconds * 1000).toISOString();
+    const expiresAt = notAfter !== null && notAfter < ttlEnd ? notAfter : ttlEnd;
     await this.db
       .insertInto('sessions')
       .values({

@@ -7,7 +7,7 @@ import { isUniqueViolation } from './store-errors';
 
 /** Every API token starts with this, so secret scanners and people can recognise one. */
 export const tokenPrefix = 'berth_';
-const displayPrefixLength = tokenPrefix.length + 6;
+export const displayPrefixLength = tokenPrefix.length + 6;
 /** last_used_at is written at most this often, so busy scripts do not turn reads into writes. */
 const lastUsedResolutionMs = 60_000;
 
@@ -67,6 +67,11 @@ export class TokenStore {
 
   /** The owner of a presented token, if the token is known and unexpired. */
   async resolve(token: string): Promise<string | null> {
+    return (await this.lookup(token))?.userName ?? null;
+  }
+
+  /** The owner and expiry of a presented token, if it is known and unexpired; marks it used. */
+  async lookup(token: string): Promise<{ userName: string; expiresAt: string | null } | null> {
     if (!token.startsWith(tokenPrefix) || token.length > 200) return null;
     const row = await this.db
       .selectFrom('api_tokens')
@@ -83,6 +88,6 @@ export class TokenStore {
         .where('id', '=', row.id)
         .execute();
     }
-    return row.user_name;
+    return { userName: row.user_name, expiresAt: row.expires_at };
   }
 }
