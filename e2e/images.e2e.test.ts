@@ -85,6 +85,28 @@ describe('images in the portal (browser, real registry)', { timeout: 300_000 }, 
     assert.deepEqual(unexpectedProblems(browser.problems, [{ urlEnds: '/api/v1/me', status: 401 }]), []);
   });
 
+  it('garbage-collects from the images page and follows the task; tests a registry connection', async () => {
+    await page.goto(`${platform.url}/images`);
+    await page.getByTestId('gc-button').click();
+    await page.locator('.ant-popconfirm').getByRole('button', { name: 'Garbage-collect' }).click();
+    const card = page.getByTestId('task-card').first();
+    await card.waitFor();
+    await page.waitForFunction(
+      () =>
+        document.querySelector('[data-testid="task-card"]')?.getAttribute('data-task-state') === 'succeeded',
+      undefined,
+      { timeout: 60_000 },
+    );
+    await card
+      .getByText(/freed \d+ blobs, \d+ bytes/)
+      .first()
+      .waitFor();
+    await page.locator('.ant-drawer-close').click();
+    await page.goto(`${platform.url}/images/registries`);
+    await page.getByTestId('test-registry-local').click();
+    await page.getByText(/answered \/v2\/ with 200/).waitFor();
+  });
+
   it('shows the page in Chinese', async () => {
     await page.goto(`${platform.url}/images`);
     await page.evaluate("localStorage.setItem('berth.lang', 'zh-CN')");
