@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import type { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { apiRoutes } from '../packages/web/src/api/paths.ts';
+import { serviceApiRoutes } from '../packages/web/src/features/services/service-api.ts';
 import {
   adminPassword,
   eventually,
@@ -44,9 +46,12 @@ describe('portal (browser, real Podman)', { timeout: 600_000 }, () => {
   let platform: TestPlatform;
   let browser: TestBrowser;
   let page: Page;
+  // The server side of every WebSocket the portal opens, so a test can cut one as a crash would.
+  const upgraded: Duplex[] = [];
 
   before(async () => {
     platform = await startPlatform();
+    platform.server.app.server.on('upgrade', (_req, socket: Duplex) => upgraded.push(socket));
     await makeProject(platform.api, 'shop');
     browser = await openBrowser();
     page = browser.page;
@@ -62,7 +67,7 @@ describe('portal (browser, real Podman)', { timeout: 600_000 }, () => {
     const doc = await platform.api.get<{ paths: Record<string, Record<string, unknown>> }>(
       '/api/openapi.json',
     );
-    for (const route of Object.values(apiRoutes)) {
+    for (const route of [...Object.values(apiRoutes), ...Object.values(serviceApiRoutes)]) {
       const [method, template] = route.split(' ') as [string, string];
       assert.ok(doc.body.paths[template]?.[method.toLowerCase()], `${route} is not in /api/openapi.json`);
     }
@@ -90,14 +95,14 @@ describe('portal (browser, real Podman)', { timeout: 600_000 }, () => {
     await page.getByTestId('create-service').click();
     await page.fill('#svc-name', 'web');
     await page.fill('#svc-image', 'Not An Image');
-    await page.getByTestId('create-submit').click();
-    await page.getByTestId('create-error').waitFor();
+    await page.getByTestId('form-submit').click();
+    await page.getByTestId('form-error').waitFor();
     const imageItem = page.locator('.ant-form-item').filter({ has: page.locator('#svc-image') });
     await imageItem.locator('.ant-form-item-explain-error').waitFor();
     assert.match(await imageItem.innerText(), /image reference/);
 
     await page.fill('#svc-image', testImage);
-    await page.fill('#svc-port', '8080');
+    await page.fill('#svc-port-0', '8080');
     await page.fill('#svc-command', `sh\n-c\n${script}`);
     await page.getByRole('button', { name: 'Add variable' }).click();
     await page.getByPlaceholder('Name', { exact: true }).fill('VERSION');
@@ -105,7 +110,7 @@ describe('portal (browser, real Podman)', { timeout: 600_000 }, () => {
     await page.locator('#svc-readiness').click();
     await page.locator('.ant-select-item-option').filter({ hasText: 'HTTP' }).click();
     await page.fill('#svc-readiness-path', '/index.html');
-    await page.getByTestId('create-submit').click();
+    await page.getByTestId('form-submit').click();
 
     await page.waitForURL(/\/p\/shop\/test\/s\/web\/overview$/);
     assert.equal(await newestTaskState(page), 'succeeded');
@@ -144,11 +149,40 @@ describe('portal (browser, real Podman)', { timeout: 600_000 }, () => {
     await browser.screenshot('containers-en', 1366, 768);
   });
 
+  it('shows CPU and memory sparklines per container, and charts on the metrics tab', async () => {
+    await eventually(
+      async () => {
+        const points = await page.evaluate<number[]>(
+          `[...document.querySelectorAll('[data-testid="container-usage"] svg.sparkline')].map((e) => Number(e.getAttribute('data-points')))`,
+        );
+        return points.length === 6 && points.every((n) => n >= 2);
+      },
+      'two samples of CPU and memory for each of the three containers',
+      60_000,
+      500,
+    );
+    assert.match(
+      await page.getByTestId('container-usage').first().innerText(),
+      /CPU [\d.]+%[\s\S]*Mem [\d.]+ (B|KiB|MiB)/,
+    );
+    await page.getByRole('tab', { name: 'Metrics' }).click();
+    const cpu = page.getByTestId('chart-cpu');
+    await cpu.locator('path.ts-line').first().waitFor({ state: 'attached' });
+    assert.equal(await cpu.getAttribute('data-series'), '3', 'one CPU line per container');
+    assert.match((await cpu.locator('path.ts-line').first().getAttribute('d')) ?? '', /^M[\d.,]+L/);
+    await page.getByTestId('chart-memory').locator('path.ts-line').first().waitFor();
+    // Network and disk are rates of byte counters: a flat zero line is a real answer here.
+    for (const chart of ['chart-network', 'chart-disk'])
+      assert.equal(await page.getByTestId(chart).getAttribute('data-series'), '2', `${chart} has two lines`);
+    await browser.screenshot('metrics-en', 1366, 768);
+    await page.getByRole('tab', { name: 'Containers' }).click();
+  });
+
   it('opens a web shell that runs as nobody', async () => {
     await page.locator('[data-testid^="shell-"]').first().click();
     const shell = page.getByTestId('shell');
     await page.locator('[data-testid="shell"][data-phase="open"]').waitFor();
-    assert.match(await page.locator('.xterm-rows').innerText(), /Runs as/);
+    assert.match(await page.locator('.xterm-rows').innerText(), /Connected to \S+ as .*nobody/);
     await page.locator('.xterm-helper-textarea').focus();
     await page.keyboard.type('id -u\n');
     await eventually(async () => /65534/.test(await page.locator('.xterm-rows').innerText()), 'id -u output');
@@ -156,6 +190,29 @@ describe('portal (browser, real Podman)', { timeout: 600_000 }, () => {
     await page.getByTestId('shell-ended').waitFor();
     assert.match(await page.getByTestId('shell-ended').innerText(), /Session ended \(exit 0\)/);
     assert.equal(await shell.getAttribute('data-phase'), 'ended');
+    await page.locator('.ant-modal-close').click();
+  });
+
+  it('tells the user when the server drops the shell, reconnects, and offers root to an admin', async () => {
+    const typeAndWait = async (command: string, output: RegExp, what: string) => {
+      await page.locator('.xterm-helper-textarea').focus();
+      await page.keyboard.type(`${command}\n`);
+      await eventually(async () => output.test(await page.locator('.xterm-rows').innerText()), what);
+    };
+    await page.locator('[data-testid^="shell-"]').first().click();
+    await page.locator('[data-testid="shell"][data-phase="open"]').waitFor();
+    assert.match(await page.getByTestId('shell-user').innerText(), /nobody/);
+    for (const socket of upgraded) socket.destroy();
+    await page.getByTestId('shell-lost').waitFor();
+    assert.match(await page.getByTestId('shell-lost').innerText(), /connection to the shell was lost/);
+    await page.getByTestId('shell-reconnect').click();
+    await page.locator('[data-testid="shell"][data-phase="open"]').waitFor();
+    await typeAndWait('id -u', /^65534$/m, 'id -u after reconnecting');
+
+    await page.getByTestId('shell-root').click();
+    await page.locator('[data-testid="shell"][data-phase="open"]').waitFor();
+    assert.match(await page.getByTestId('shell-user').innerText(), /root/);
+    await typeAndWait('id -u', /^0$/m, 'id -u in the root shell');
     await page.locator('.ant-modal-close').click();
   });
 
@@ -174,13 +231,51 @@ describe('portal (browser, real Podman)', { timeout: 600_000 }, () => {
     assert.match(download, /serving v1/);
   });
 
-  it('rolls back to release 1 from the overview', async () => {
-    const current = await platform.api.get<{ spec: Record<string, unknown> }>(`${servicesPath}/web`);
-    const spec = { ...current.body.spec, env: [{ name: 'VERSION', value: 'v2' }] };
-    const put = await platform.api.put<{ task: { id: string } }>(`${servicesPath}/web`, { spec });
-    assert.equal(put.status, 202, JSON.stringify(put.body));
-    assert.equal((await waitTask(platform.api, put.body.task.id)).state, 'succeeded');
+  it('edits the service: previews the change, asks to reload after a conflicting change, deploys', async () => {
+    type Svc = { release: number; spec: { rollout: { maxSurge: number }; env: Array<{ value: string }> } };
+    const before = await platform.api.get<Svc>(`${servicesPath}/web`);
+    await page.getByTestId('edit-service').click();
+    await page.waitForURL(/\/s\/web\/settings$/);
+    const value = page.getByPlaceholder('Value', { exact: true }).first();
+    assert.equal(await value.inputValue(), 'v1');
+    assert.equal(await page.inputValue('#svc-readiness-path'), '/index.html');
+    const edit = async () => {
+      await value.fill('v2');
+      await page.fill('#svc-rollout-maxSurge', '2');
+      await page.getByTestId('form-submit').click();
+      await page.getByTestId('spec-diff').waitFor();
+    };
 
+    // Someone else changes the service after the form opened.
+    const scale = await platform.api.post<{ task: { id: string } }>(`${servicesPath}/web/scale`, {
+      replicas: 3,
+    });
+    assert.equal(scale.status, 202, JSON.stringify(scale.body));
+    await waitTask(platform.api, scale.body.task.id);
+    await edit();
+    const diff = await page.getByTestId('spec-diff').innerText();
+    assert.match(diff, /creates a new release/);
+    assert.match(diff, /env\.VERSION\s+"v1"\s+"v2"/);
+    assert.match(diff, /rollout\.maxSurge\s+1\s+2/);
+    assert.doesNotMatch(diff, /replicas/);
+    await browser.screenshot('edit-diff-en', 1366, 768);
+    await page.getByTestId('diff-confirm').click();
+    await page.getByTestId('edit-conflict').waitFor();
+    await page.getByTestId('edit-reload').click();
+    await page.getByTestId('edit-conflict').waitFor({ state: 'detached' });
+    assert.equal(await value.inputValue(), 'v1', 'the reload refills the form');
+
+    await edit();
+    await page.getByTestId('diff-confirm').click();
+    assert.equal(await newestTaskState(page), 'succeeded');
+    await closeDrawer(page);
+    const after = await platform.api.get<Svc>(`${servicesPath}/web`);
+    assert.equal(after.body.release, before.body.release + 1);
+    assert.equal(after.body.spec.rollout.maxSurge, 2);
+    assert.equal(after.body.spec.env[0]?.value, 'v2');
+  });
+
+  it('rolls back to release 1 from the overview', async () => {
     await page.getByRole('tab', { name: 'Overview' }).click();
     await page.getByTestId('rollback-1').click();
     await page.locator('.ant-popconfirm').getByRole('button', { name: 'Confirm' }).click();
@@ -189,6 +284,39 @@ describe('portal (browser, real Podman)', { timeout: 600_000 }, () => {
     const after = await platform.api.get<{ release: number }>(`${servicesPath}/web`);
     assert.equal(after.body.release, 1);
     await browser.screenshot('overview-en', 1920, 1080);
+  });
+
+  it("shows the service's own audit events on its audit tab", async () => {
+    await page.getByRole('tab', { name: 'Audit' }).click();
+    const table = page.getByTestId('service-audit');
+    await table.getByText('services.rollback').first().waitFor();
+    const text = await table.innerText();
+    for (const action of ['services.create', 'services.update', 'services.scale', 'containers.shell'])
+      assert.ok(text.includes(action), `the audit tab shows ${action}`);
+  });
+
+  it('deletes a service only after its name is typed', async () => {
+    const created = await platform.api.post(servicesPath, {
+      name: 'scratch',
+      spec: { image: testImage, replicas: 0 },
+    });
+    assert.equal(created.status, 202, JSON.stringify(created.body));
+    await page.goto(`${platform.url}/p/shop/test/s/scratch/settings`);
+    await page.getByTestId('delete-service').click();
+    const ok = page.locator('.ant-modal-footer .ant-btn-dangerous');
+    assert.equal(await ok.isDisabled(), true);
+    await page.getByTestId('delete-confirm-name').fill('scratc');
+    assert.equal(await ok.isDisabled(), true);
+    await page.getByTestId('delete-confirm-name').fill('scratch');
+    await ok.click();
+    await page.waitForURL(/\/p\/shop\/test$/);
+    await eventually(
+      async () => (await platform.api.get(`${servicesPath}/scratch`)).status === 404,
+      'scratch deleted',
+    );
+    await page.getByTestId('service-link-web').waitFor();
+    assert.equal(await page.getByTestId('service-link-scratch').count(), 0);
+    await closeDrawer(page).catch(() => undefined);
   });
 
   it('shows the actions on the audit page, filterable by action', async () => {
@@ -244,6 +372,7 @@ describe('portal (browser, real Podman)', { timeout: 600_000 }, () => {
     const problems = unexpectedProblems(browser.problems, [
       { urlEnds: '/api/v1/me', status: 401 },
       { urlEnds: servicesPath, status: 400 },
+      { urlEnds: `${servicesPath}/web`, status: 409 },
       { urlEnds: '/containers/history', status: 401 },
     ]);
     assert.deepEqual(problems, []);

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=(podman runc catatonit docker-registry nginx-light git ca-certificates curl busybox-static)
-if [ "${1:-}" = "--test" ]; then want+=(postgresql chromium); fi
+if [ "${1:-}" = "--test" ]; then want+=(postgresql chromium fonts-noto-cjk); fi
 
 missing=()
 for p in "${want[@]}"; do

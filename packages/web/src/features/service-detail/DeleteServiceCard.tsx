@@ -24,9 +24,13 @@ export function DeleteServiceCard({ serviceRef }: { serviceRef: ServiceRef }) {
     setBusy(true);
     try {
       const result = await deleteService(serviceRef);
+      // The page polls the service; it is going away, so stop asking before leaving the page.
+      const key = ['service', serviceRef.project, serviceRef.env, serviceRef.service];
+      await queryClient.cancelQueries({ queryKey: key });
+      queryClient.removeQueries({ queryKey: key });
       if (result.task) tasks.track(result.task);
       void message.success(t('svc.delete.started', { name }));
-      await queryClient.invalidateQueries({ queryKey: ['services', serviceRef.project, serviceRef.env] });
+      void queryClient.invalidateQueries({ queryKey: ['services', serviceRef.project, serviceRef.env] });
       void navigate(`/p/${serviceRef.project}/${serviceRef.env}`);
     } catch (err) {
       void message.error(errorText(t, err));

@@ -37,10 +37,19 @@ export function EventsTab({ serviceRef }: { serviceRef: ServiceRef }) {
           key: 'type',
           title: t('events.type'),
           width: 160,
-          render: (_, e) => <Tag color={e.severity === 'warning' ? 'orange' : 'default'}>{e.type}</Tag>,
+          // Event types and messages are the server's records, not interface text (translate="no").
+          render: (_, e) => (
+            <Tag color={e.severity === 'warning' ? 'orange' : 'default'} translate="no">
+              {e.type}
+            </Tag>
+          ),
         },
         { key: 'container', title: t('events.container'), render: (_, e) => e.container ?? '' },
-        { key: 'message', title: t('events.message'), dataIndex: 'message' },
+        {
+          key: 'message',
+          title: t('events.message'),
+          render: (_, e) => <span translate="no">{e.message}</span>,
+        },
       ]}
     />
   );

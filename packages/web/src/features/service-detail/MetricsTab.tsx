@@ -56,7 +56,7 @@ export function MetricsTab({ serviceRef }: { serviceRef: ServiceRef }) {
         <Typography.Text type="secondary">{t('metrics.range')}</Typography.Text>
         <Segmented
           value={range}
-          onChange={(v) => setRange(v as (typeof ranges)[number])}
+          onChange={setRange}
           options={ranges.map((r) => ({ value: r, label: t(`metrics.range.${r}`) }))}
         />
         <Typography.Text type="secondary">{t('metrics.note')}</Typography.Text>

@@ -71,7 +71,7 @@ export function OverviewTab({ service, serviceRef }: { service: Service; service
           ) : null}
           {service.message ? (
             <Descriptions.Item label={t('detail.message')} span="filled">
-              {service.message}
+              <span translate="no">{service.message}</span>
             </Descriptions.Item>
           ) : null}
         </Descriptions>
@@ -104,7 +104,11 @@ export function OverviewTab({ service, serviceRef }: { service: Service; service
               title: t('release.image'),
               render: (_, r) => <Typography.Text code>{r.spec.image}</Typography.Text>,
             },
-            { key: 'reason', title: t('release.reason'), render: (_, r) => r.reason ?? '' },
+            {
+              key: 'reason',
+              title: t('release.reason'),
+              render: (_, r) => <span translate="no">{r.reason ?? ''}</span>,
+            },
             {
               key: 'created',
               title: t('release.created'),

@@ -46,7 +46,7 @@ function put(out: Flat, path: string, value: unknown): void {
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) put(out, `${path}.${k}`, v);
     return;
   }
-  out.set(path, String(value));
+  out.set(path, typeof value === 'string' ? value : JSON.stringify(value));
 }
 
 /** The spec as path → display value, with defaults applied and env vars keyed by name. */
