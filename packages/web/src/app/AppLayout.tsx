@@ -8,6 +8,7 @@ import { TaskCenterProvider, useTaskCenter } from '../features/tasks/TaskCenter'
 import { useI18n } from '../i18n/I18nProvider';
 import { lastScope } from '../features/nav/last-scope';
 import { gatewayMenuItems, gatewaySection } from '../features/gateways/nav';
+import { isPipelinePage, pipelineMenuItems } from '../features/pipelines/nav';
 
 function TasksButton() {
   const { t } = useI18n();
@@ -37,6 +38,7 @@ export function AppLayout() {
   const section =
     gatewaySection(location.pathname) ??
     (location.pathname.startsWith('/images') ? 'images' : null) ??
+    (isPipelinePage(location.pathname) ? 'pipelines' : null) ??
     (location.pathname.startsWith('/audit') ? 'audit' : 'services');
   return (
     <TaskCenterProvider>
@@ -51,6 +53,7 @@ export function AppLayout() {
             items={[
               { key: 'services', label: <Link to={servicesHref}>{t('nav.services')}</Link> },
               ...gatewayMenuItems(me.data, scope, t),
+              ...pipelineMenuItems(location.pathname, scope, t),
               { key: 'images', label: <Link to="/images">{t('nav.images')}</Link> },
               ...(canAudit(me.data)
                 ? [{ key: 'audit', label: <Link to="/audit">{t('nav.audit')}</Link> }]

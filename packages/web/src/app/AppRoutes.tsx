@@ -42,6 +42,18 @@ const TagsPage = lazy(() => import('../features/images/TagsPage').then((m) => ({
 const RegistriesPage = lazy(() =>
   import('../features/images/RegistriesPage').then((m) => ({ default: m.RegistriesPage })),
 );
+const PipelineListPage = lazy(() =>
+  import('../features/pipelines/PipelineListPage').then((m) => ({ default: m.PipelineListPage })),
+);
+const PipelineFormPage = lazy(() =>
+  import('../features/pipelines/PipelineFormPage').then((m) => ({ default: m.PipelineFormPage })),
+);
+const PipelineDetailPage = lazy(() =>
+  import('../features/pipelines/PipelineDetailPage').then((m) => ({ default: m.PipelineDetailPage })),
+);
+const BuildDetailPage = lazy(() =>
+  import('../features/pipelines/BuildDetailPage').then((m) => ({ default: m.BuildDetailPage })),
+);
 
 /** Sends the user to the login page, saying why, when any call finds the session gone. */
 function SessionExpiryRedirect() {
@@ -84,6 +96,11 @@ export function AppRoutes() {
             <Route path="images" element={<RepositoriesPage />} />
             <Route path="images/registries" element={<RegistriesPage />} />
             <Route path="images/r/:registry/*" element={<TagsPage />} />
+            <Route path="p/:project/:env/pipelines" element={<PipelineListPage />} />
+            <Route path="p/:project/:env/pipelines/new" element={<PipelineFormPage />} />
+            <Route path="p/:project/:env/pipelines/:pipeline" element={<PipelineDetailPage />} />
+            <Route path="p/:project/:env/pipelines/:pipeline/edit" element={<PipelineFormPage />} />
+            <Route path="p/:project/:env/builds/:build" element={<BuildDetailPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>

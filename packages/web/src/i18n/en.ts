@@ -1,5 +1,6 @@
 import { gatewayEn } from '../features/gateways/messages';
 import { imagesEn } from '../features/images/messages';
+import { pipelinesEn } from '../features/pipelines/messages';
 import { serviceEn } from '../features/services/messages';
 /**
  * The English dictionary; its keys are the portal's message ids. `{name}` marks a value filled
@@ -238,6 +239,7 @@ export const en = {
   ...serviceEn,
   ...gatewayEn,
   ...imagesEn,
+  ...pipelinesEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

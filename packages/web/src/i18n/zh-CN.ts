@@ -1,5 +1,6 @@
 import { gatewayZh } from '../features/gateways/messages';
 import { imagesZh } from '../features/images/messages';
+import { pipelinesZh } from '../features/pipelines/messages';
 import { serviceZh } from '../features/services/messages';
 import type { MessageKey } from './en';
 
@@ -232,4 +233,5 @@ export const zhCN: Record<MessageKey, string> = {
   ...serviceZh,
   ...gatewayZh,
   ...imagesZh,
+  ...pipelinesZh,
 };

@@ -1,0 +1,27 @@
+import { Link } from 'react-router-dom';
+import type { Translate } from '../../i18n/I18nProvider';
+import type { Scope } from '../nav/last-scope';
+
+const pipelinePages = /^\/p\/[^/]+\/[^/]+\/(pipelines|builds)(\/|$)/;
+
+/** True on the pipeline and build pages (the header menu's "Pipelines" section). */
+export function isPipelinePage(pathname: string): boolean {
+  return pipelinePages.test(pathname);
+}
+
+/** "Pipelines" of the project/env of the current page, else of the last one; none without a scope. */
+export function pipelineMenuItems(pathname: string, last: Scope | null, t: Translate) {
+  const m = /^\/p\/([^/]+)\/([^/]+)/.exec(pathname);
+  const scope = m ? { project: m[1]!, env: m[2]! } : last;
+  if (!scope) return [];
+  return [
+    {
+      key: 'pipelines',
+      label: (
+        <Link to={`/p/${scope.project}/${scope.env}/pipelines`} data-testid="nav-pipelines">
+          {t('nav.pipelines')}
+        </Link>
+      ),
+    },
+  ];
+}
