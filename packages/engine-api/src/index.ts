@@ -212,7 +212,7 @@ export interface ContainerEngine {
   buildImage?(context: NodeJS.ReadableStream, opts: BuildImageOptions): AsyncIterable<string>;
   /** Optional: pushes a local image to `destination` (a registry reference). */
   pushImage?(image: string, destination: string, opts?: { tlsVerify?: boolean }): Promise<void>;
-  /** Optional: removes a local image; a missing image is not an error. */
+  /** Optional: removes a local image; a missing or still used image is not an error (it stays). */
   removeImage?(ref: string): Promise<void>;
   /** Optional: waits until the container exits; returns its exit code (null if unknown). */
   waitContainer?(idOrName: string, signal?: AbortSignal): Promise<number | null>;

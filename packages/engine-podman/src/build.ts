@@ -67,12 +67,12 @@ export async function pushImage(
   }
 }
 
-/** Removes a local image (by name or id); a missing one is not an error. */
+/**
+ * Removes a local image (by name or id). A missing image, or one a container still uses (409),
+ * is left alone without error: removal never takes a running container down.
+ */
 export async function removeImage(client: LibpodClient, ref: string): Promise<void> {
-  await client.request('DELETE', `/images/${encodeURIComponent(ref)}`, {
-    query: { force: true },
-    accept: [404, 409],
-  });
+  await client.request('DELETE', `/images/${encodeURIComponent(ref)}`, { accept: [404, 409] });
 }
 
 /** Waits for the container to stop; its exit code (null when podman gives none). */

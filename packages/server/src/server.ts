@@ -13,6 +13,7 @@ import { registerWebRoutes } from './modules/web/web.routes';
 import { createServicesModule, type ServicesModule } from './modules/services/services.module';
 import { createGatewaysModule } from './modules/gateways/gateways.module';
 import { createRegistryModule } from './modules/registry/registry.module';
+import { createCodeflowModule } from './modules/codeflow/codeflow.module';
 import { registerSearchRoutes } from './modules/search/search.routes';
 
 export interface BerthServer {
@@ -62,6 +63,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   audit.registerRoutes(registry, ctx);
   const services = opts.engine ? await createServicesModule(ctx, opts.engine) : null;
   services?.registerRoutes(registry, app);
+  if (services) createCodeflowModule(ctx, services, registry, app);
   await createGatewaysModule(ctx, registry, app);
   await createRegistryModule(ctx, registry);
   registerSearchRoutes(registry, ctx);
