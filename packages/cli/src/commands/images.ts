@@ -82,6 +82,25 @@ function printRegistry(ctx: CommandContext, r: Registry, verb: string): number {
   return 0;
 }
 
+/** Reads a list (every page, or --limit) and prints it as JSON or a table. */
+async function listAndPrint<T>(
+  ctx: CommandContext,
+  path: string,
+  query: Record<string, string | undefined>,
+  columns: Column<T>[],
+  empty: string,
+): Promise<number> {
+  const page = await (await ctx.client()).list<T>(path, query, limitOf(ctx));
+  if (ctx.out.json) ctx.out.printJson(page);
+  else ctx.out.table(page.items, columns, empty);
+  return 0;
+}
+
+const repositoryColumns: Column<ImageRepository>[] = [
+  { header: 'REPOSITORY', value: (r) => r.name },
+  { header: 'PROJECT', value: (r) => r.project },
+];
+
 /** `repo:tag` → [repo, tag]; the tag is what follows the last colon after the last slash. */
 export function splitRepoTag(value: string): [string, string] {
   const colon = value.lastIndexOf(':');
@@ -98,12 +117,7 @@ export const imageCommands: CommandDef[] = [
     summary: 'list image registries (the embedded one and external OCI registries)',
     positionals: { min: 0, max: 0 },
     options: [limitOption],
-    async run(ctx) {
-      const page = await (await ctx.client()).list<Registry>('/api/v1/registries', {}, limitOf(ctx));
-      if (ctx.out.json) ctx.out.printJson(page);
-      else ctx.out.table(page.items, registryColumns, 'no registries');
-      return 0;
-    },
+    run: (ctx) => listAndPrint(ctx, '/api/v1/registries', {}, registryColumns, 'no registries'),
   },
   {
     name: 'registries add',
@@ -189,23 +203,14 @@ export const imageCommands: CommandDef[] = [
     summary: 'list repositories you may read (names containing FILTER)',
     positionals: { min: 0, max: 1 },
     options: [registryOption, limitOption],
-    async run(ctx) {
-      const path = `/api/v1/registries/${encodeURIComponent(registryOf(ctx))}/repositories`;
-      const page = await (
-        await ctx.client()
-      ).list<ImageRepository>(path, { q: ctx.optionalArg(0) }, limitOf(ctx));
-      if (ctx.out.json) ctx.out.printJson(page);
-      else
-        ctx.out.table(
-          page.items,
-          [
-            { header: 'REPOSITORY', value: (r) => r.name },
-            { header: 'PROJECT', value: (r) => r.project },
-          ],
-          'no repositories',
-        );
-      return 0;
-    },
+    run: (ctx) =>
+      listAndPrint(
+        ctx,
+        `/api/v1/registries/${encodeURIComponent(registryOf(ctx))}/repositories`,
+        { q: ctx.optionalArg(0) },
+        repositoryColumns,
+        'no repositories',
+      ),
   },
   {
     name: 'images tags',
@@ -213,14 +218,14 @@ export const imageCommands: CommandDef[] = [
     summary: 'list the tags of a repository: digest, size, age, architecture and the services that run them',
     positionals: { min: 1, max: 1 },
     options: [registryOption, limitOption],
-    async run(ctx) {
-      const page = await (
-        await ctx.client()
-      ).list<ImageTag>(repoUrl(registryOf(ctx), ctx.arg(0), 'tags'), {}, limitOf(ctx));
-      if (ctx.out.json) ctx.out.printJson(page);
-      else ctx.out.table(page.items, tagColumns, `no tags in ${ctx.arg(0)}`);
-      return 0;
-    },
+    run: (ctx) =>
+      listAndPrint(
+        ctx,
+        repoUrl(registryOf(ctx), ctx.arg(0), 'tags'),
+        {},
+        tagColumns,
+        `no tags in ${ctx.arg(0)}`,
+      ),
   },
   {
     name: 'images delete',

@@ -7,7 +7,8 @@ import { ErrorState } from '../../components/ErrorState';
 import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import { DeleteTagModal } from './DeleteTagModal';
-import { formatSize, listTags, shortDigest, tagsKey } from './images-api';
+import { formatBytes } from '../../components/chart-math';
+import { listTags, shortDigest, tagsKey } from './images-api';
 
 function DigestText({ digest }: { digest: string }) {
   const { t } = useI18n();
@@ -78,7 +79,7 @@ export function TagsPage() {
               key: 'size',
               title: t('images.col.size'),
               align: 'right',
-              render: (_, r) => formatSize(r.sizeBytes),
+              render: (_, r) => (r.sizeBytes === null ? '-' : formatBytes(r.sizeBytes)),
             },
             {
               key: 'created',

@@ -46,16 +46,3 @@ export const startGc = (r: string) => api<Task>(`${registryPath(r)}/gc`, { metho
 
 /** sha256:abcdef… → abcdef012345 (12 hex digits, as container tools show image ids). */
 export const shortDigest = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
-
-/** Bytes as 1.2 MiB. */
-export function formatSize(bytes: number | null): string {
-  if (bytes === null) return '-';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i += 1;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
-}
