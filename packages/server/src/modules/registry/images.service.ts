@@ -61,23 +61,24 @@ export class ImagesService {
     const visible = await this.ctx.auth.visibleProjects(actor);
     const found: string[] = [];
     let last = opts.after;
-    for (let page = 0; page < maxCatalogPages && found.length <= opts.limit; page += 1) {
+    let more = true;
+    for (let page = 0; page < maxCatalogPages && found.length <= opts.limit && more; page += 1) {
       const batch = await guard(row, () => client.catalog({ n: 100, last }));
       for (const name of batch.repositories) {
         if (visible !== null && !visible.includes(projectOfRepository(name))) continue;
         if (opts.q && !name.includes(opts.q)) continue;
         found.push(name);
       }
-      if (!batch.next) break;
-      last = batch.next;
+      more = batch.next !== null;
+      last = batch.next ?? last;
     }
     const items = found.slice(0, opts.limit);
-    const projects = await this.existingProjects(items.map(projectOfRepository));
+    if (found.length <= opts.limit && more && last) {
+      // The scan budget ran out before the page filled: continue after the last name read.
+      return { items: await this.withProjects(items), nextCursor: encodeCursor(last) };
+    }
     return {
-      items: items.map((name) => ({
-        name,
-        project: projects.has(projectOfRepository(name)) ? projectOfRepository(name) : null,
-      })),
+      items: await this.withProjects(items),
       nextCursor: found.length > opts.limit ? encodeCursor(items[items.length - 1]!) : null,
     };
   }
@@ -241,14 +242,17 @@ export class ImagesService {
     };
   }
 
-  private async existingProjects(names: string[]): Promise<Set<string>> {
-    if (names.length === 0) return new Set();
-    const rows = await this.ctx.db
-      .selectFrom('projects')
-      .select('name')
-      .where('name', 'in', [...new Set(names)])
-      .execute();
-    return new Set(rows.map((r) => r.name));
+  /** Repository names with their project, when the first segment names an existing project. */
+  private async withProjects(names: string[]): Promise<ImageRepository[]> {
+    const candidates = [...new Set(names.map(projectOfRepository))];
+    const rows = candidates.length
+      ? await this.ctx.db.selectFrom('projects').select('name').where('name', 'in', candidates).execute()
+      : [];
+    const projects = new Set(rows.map((r) => r.name));
+    return names.map((name) => {
+      const project = projectOfRepository(name);
+      return { name, project: projects.has(project) ? project : null };
+    });
   }
 }
 
