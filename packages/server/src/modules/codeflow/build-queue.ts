@@ -91,7 +91,14 @@ export class BuildQueue {
     const build = await repo.buildById(q.buildId);
     const pipeline = build && (await repo.pipelineById(build.pipeline_id));
     if (!build || !pipeline || build.state !== 'queued') return;
-    const log = (line: string) => tasks.log(build.task_id, line);
+    // One writer per build log: lines arrive from git, podman and the steps at once.
+    let written: Promise<void> = Promise.resolve();
+    const log = (line: string): Promise<void> => {
+      written = written
+        .then(() => tasks.log(build.task_id, line))
+        .catch((err: unknown) => this.deps.ctx.log.warn({ err }, 'build log line lost'));
+      return written;
+    };
     const timer = setTimeout(() => ctl.abort('timed-out'), pipeline.timeout_seconds * 1000);
     const steps = new StepTracker(
       parseJson(build.steps_json, []),
@@ -113,6 +120,7 @@ export class BuildQueue {
         log,
       });
       await log(`build #${build.number} succeeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      await written;
       await this.finish(build, 'succeeded', null);
     } catch (err) {
       const reason = ctl.signal.aborted ? String(ctl.signal.reason) : null;
@@ -127,6 +135,7 @@ export class BuildQueue {
             : err instanceof Error
               ? err.message
               : String(err);
+      await written;
       await this.finish(build, state, message);
     } finally {
       clearTimeout(timer);

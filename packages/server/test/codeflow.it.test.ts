@@ -1,0 +1,361 @@
+/**
+ * Codeflow end to end on real parts: a local bare git repository of a tiny Node.js web app,
+ * a real docker-registry on a free loopback port, real Podman builds, and the real platform
+ * rolling the service. Webhooks in GitLab and GitHub format; isolation of the build script;
+ * shell metacharacters; cancel and time-out.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Build, Pipeline } from '@berth/shared';
+import { freePort } from '../src/modules/registry/testing/local-registry';
+import {
+  eventually,
+  makeProject,
+  podmanSocket,
+  startPlatform,
+  waitTask,
+  webSpec,
+  type TestPlatform,
+} from './helpers/platform';
+
+const run = promisify(execFile);
+type Obj = Record<string, unknown>;
+
+/** A git repository with a working copy (`work`) pushing to a bare one (`bare`, Berth's URL). */
+class TestRepo {
+  readonly work: string;
+  readonly bare: string;
+  constructor(readonly dir: string) {
+    this.work = path.join(dir, 'work');
+    this.bare = path.join(dir, 'app.git');
+  }
+  private git(...args: string[]) {
+    return run('git', ['-C', this.work, ...args]);
+  }
+  async init(): Promise<void> {
+    await run('git', ['init', '-q', '--bare', this.bare]);
+    await run('git', ['init', '-q', '-b', 'main', this.work]);
+    await this.git('config', 'user.email', 'dev@example.com');
+    await this.git('config', 'user.name', 'Dev');
+    await this.git('remote', 'add', 'origin', this.bare);
+  }
+  /** Writes server.js answering `body`, commits and pushes to `branch`; returns the sha. */
+  async commitApp(body: string, branch = 'main'): Promise<string> {
+    writeFileSync(
+      path.join(this.work, 'server.js'),
+      `require('http').createServer((q, s) => s.end(${JSON.stringify(body)})).listen(process.env.PORT);\n`,
+    );
+    writeFileSync(path.join(this.work, 'package.json'), '{"name":"app","version":"1.0.0"}\n');
+    await this.git('add', '-A');
+    await this.git('commit', '-q', '-m', `serve ${body}`);
+    await this.git('push', '-q', '--force', 'origin', `HEAD:refs/heads/${branch}`);
+    return (await this.git('rev-parse', 'HEAD')).stdout.trim();
+  }
+}
+
+async function startRegistry(dir: string): Promise<{ host: string; proc: ChildProcess }> {
+  const port = await freePort();
+  const file = path.join(dir, 'registry.yml');
+  writeFileSync(
+    file,
+    [
+      'version: 0.1',
+      'log: { level: error, accesslog: { disabled: true } }',
+      `storage: { filesystem: { rootdirectory: ${JSON.stringify(path.join(dir, 'registry'))} }, delete: { enabled: true } }`,
+      `http: { addr: "127.0.0.1:${port}" }`,
+    ].join('\n'),
+  );
+  const proc = spawn('docker-registry', ['serve', file], { stdio: 'ignore' });
+  const host = `127.0.0.1:${port}`;
+  await eventually(async () => (await fetch(`http://${host}/v2/`)).ok, 'the registry');
+  return { host, proc };
+}
+
+describe('codeflow: git → build → registry → rolling release', () => {
+  let p: TestPlatform;
+  let dir: string;
+  let repo: TestRepo;
+  let registry: { host: string; proc: ChildProcess };
+  let base: string;
+  let secret: string;
+  let pipeline: Pipeline;
+  const canary = path.join(tmpdir(), `berth-canary-${randomBytes(4).toString('hex')}`);
+  const pipelines = '/api/v1/projects/cf/pipelines';
+
+  const buildScript = (dataDir: string) =>
+    [
+      'echo "build uid=$(id -u)"',
+      `ls ${dataDir} >/dev/null 2>&1 && echo DATA_DIR_VISIBLE || echo DATA_DIR_HIDDEN`,
+      `test -e ${podmanSocket} && echo PODMAN_SOCKET_VISIBLE || echo PODMAN_SOCKET_HIDDEN`,
+      `touch ${canary}-script`,
+      'mkdir -p dist && cp server.js package.json dist/',
+    ].join('\n');
+
+  async function waitBuild(id: string, timeoutMs = 180_000): Promise<Build> {
+    return eventually(
+      async () => {
+        const b = await p.api.get<Build>(`/api/v1/projects/cf/builds/${id}`);
+        return ['succeeded', 'failed', 'cancelled', 'timed-out'].includes(b.body.state) ? b.body : null;
+      },
+      `build ${id}`,
+      timeoutMs,
+      300,
+    );
+  }
+  async function logOf(build: Build): Promise<string> {
+    const r = await p.api.get<{ items: { line: string }[] } | { line: string }[]>(
+      `/api/v1/tasks/${build.taskId}/log`,
+    );
+    const items = Array.isArray(r.body) ? r.body : r.body.items;
+    return items.map((l) => l.line).join('\n');
+  }
+  async function served(): Promise<string[]> {
+    const eps = await p.api.get<{ items: { address: string }[] }>(`${base}/web/endpoints`);
+    return Promise.all(eps.body.items.map(async (e) => (await fetch(`http://${e.address}/`)).text()));
+  }
+  function gitlabPush(sha: string, branch = 'main') {
+    return {
+      object_kind: 'push',
+      ref: `refs/heads/${branch}`,
+      before: '0'.repeat(40),
+      after: sha,
+      checkout_sha: sha,
+      user_username: 'dev',
+      commits: [{ id: sha }],
+    };
+  }
+  function hook(provider: string, body: string, headers: Record<string, string>) {
+    return fetch(`${p.url}/api/v1/hooks/pipelines/${pipeline.id}/${provider}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...headers },
+      body,
+    });
+  }
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'berth-codeflow-'));
+    registry = await startRegistry(dir);
+    p = await startPlatform({ BERTH_REGISTRY_LISTEN: registry.host });
+    base = await makeProject(p.api, 'cf');
+    repo = new TestRepo(dir);
+    await repo.init();
+    await repo.commitApp('v1');
+    const svc = await p.api.post<{ task: Obj }>(base, {
+      name: 'web',
+      spec: webSpec('v0', 1, { readiness: { type: 'http', path: '/', periodSeconds: 1 } }),
+    });
+    assert.equal(svc.status, 202, JSON.stringify(svc.body));
+    assert.equal((await waitTask(p.api, svc.body.task.id as string)).state, 'succeeded');
+  });
+  after(async () => {
+    await p?.close();
+    registry?.proc.kill();
+    for (const ref of [`${registry?.host}/cf/web`, 'localhost/berth-pre/cf-']) {
+      const { stdout } = await run('podman', [
+        '--url',
+        `unix://${podmanSocket}`,
+        'images',
+        '--format',
+        '{{.Repository}}:{{.Tag}}',
+      ]);
+      const mine = stdout.split('\n').filter((l) => l.startsWith(ref));
+      if (mine.length)
+        await run('podman', ['--url', `unix://${podmanSocket}`, 'rmi', '-f', ...mine]).catch(() => undefined);
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    for (const f of [canary, `${canary}-script`, `${canary}-url`]) rmSync(f, { force: true });
+  });
+
+  it('rejects bad input with the field named and changes nothing', async () => {
+    const bad = await p.api.post<{ error: { details: { fields: { path: string }[] } } }>(pipelines, {
+      name: 'bad',
+      target: { env: 'test', service: 'web' },
+      repo: { url: '--upload-pack=touch /tmp/x', ref: 'main' },
+      template: 'node',
+    });
+    assert.equal(bad.status, 400);
+    assert.ok(bad.body.error.details.fields.some((f) => f.path === 'repo.url'));
+    const list = await p.api.get<{ items: unknown[] }>(pipelines);
+    assert.equal(list.body.items.length, 0);
+  });
+
+  it('creates a pipeline and shows its generated Dockerfiles', async () => {
+    const r = await p.api.post<Pipeline>(pipelines, {
+      name: 'web',
+      target: { env: 'test', service: 'web' },
+      repo: { url: repo.bare, ref: 'main' },
+      template: 'node',
+      preScript: 'echo "pre-processing as $(id -u)"',
+      buildScript: buildScript(p.dataDir),
+      artifactPath: 'dist',
+      startCommand: 'exec node server.js',
+      port: 8080,
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    pipeline = r.body;
+    assert.equal(pipeline.webhook.secretIsSet, false);
+    const files = await p.api.get<{ dockerfile: string; preDockerfile: string }>(
+      `${pipelines}/web/dockerfile`,
+    );
+    assert.match(files.body.preDockerfile, /RUN \["\/bin\/sh", "\/berth\/pre.sh"\]/);
+    assert.match(files.body.dockerfile, /USER 1000/);
+    assert.match(files.body.dockerfile, /CMD \["\/bin\/sh","-c","exec node server.js"\]/);
+    const s = await p.api.post<{ secret: string }>(`${pipelines}/web/webhook-secret`);
+    assert.equal(s.status, 200);
+    secret = s.body.secret;
+    assert.equal((await p.api.get<Pipeline>(`${pipelines}/web`)).body.webhook.secretIsSet, true);
+  });
+
+  it('a GitLab push webhook builds as non-root, pushes, and rolls the service to the new body', async () => {
+    const sha = await repo.commitApp('v2');
+    const res = await hook('gitlab', JSON.stringify(gitlabPush(sha)), {
+      'X-Gitlab-Token': secret,
+      'X-Gitlab-Event': 'Push Hook',
+      'X-Gitlab-Event-UUID': randomBytes(8).toString('hex'),
+    });
+    assert.equal(res.status, 202);
+    const result = (await res.json()) as { outcome: string; build: { id: string } };
+    assert.equal(result.outcome, 'build');
+    const build = await waitBuild(result.build.id);
+    const log = await logOf(build);
+    assert.equal(build.state, 'succeeded', `${build.error}\n${log}`);
+    assert.equal(build.commit?.sha, sha);
+    assert.equal(build.commit?.message, 'serve v2');
+    assert.equal(build.trigger.kind, 'webhook');
+    assert.match(build.image ?? '', new RegExp(`^${registry.host}/cf/web:1-${sha.slice(0, 7)}$`));
+    assert.match(build.imageDigest ?? '', /^sha256:[0-9a-f]{64}$/);
+    assert.deepEqual(
+      build.steps.map((s) => [s.name, s.state]),
+      ['fetch', 'pre', 'build', 'image', 'push', 'deploy'].map((n) => [n, 'succeeded']),
+    );
+    assert.ok(build.steps.every((s) => typeof s.durationMs === 'number'));
+    assert.match(log, /build uid=1000/);
+    assert.match(log, /DATA_DIR_HIDDEN/);
+    assert.match(log, /PODMAN_SOCKET_HIDDEN/);
+    assert.match(log, /pre-processing as 1000/);
+    assert.equal(existsSync(`${canary}-script`), false, 'the script ran on the host');
+    await eventually(async () => {
+      const bodies = await served();
+      return bodies.length === 1 && bodies[0] === 'v2';
+    }, 'the service serving v2');
+    const tags = (await (await fetch(`http://${registry.host}/v2/cf/web/tags/list`)).json()) as {
+      tags: string[];
+    };
+    assert.deepEqual(tags.tags, [`1-${sha.slice(0, 7)}`]);
+  });
+
+  it('a GitHub-signed push builds again, reusing the pre-processing layer; replays are ignored', async () => {
+    const sha = await repo.commitApp('v3');
+    const body = JSON.stringify({ ref: 'refs/heads/main', after: sha, pusher: { name: 'dev' } });
+    const sig = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+    const delivery = randomBytes(8).toString('hex');
+    const headers = { 'X-Hub-Signature-256': sig, 'X-GitHub-Event': 'push', 'X-GitHub-Delivery': delivery };
+    const res = await hook('github', body, headers);
+    assert.equal(res.status, 202);
+    const { build: queued } = (await res.json()) as { build: { id: string } };
+    const replay = await hook('github', body, headers);
+    assert.equal(replay.status, 200);
+    assert.equal(((await replay.json()) as { outcome: string }).outcome, 'duplicate');
+    const build = await waitBuild(queued.id);
+    const log = await logOf(build);
+    assert.equal(build.state, 'succeeded', `${build.error}\n${log}`);
+    assert.match(log, /pre-processing layer unchanged: reusing localhost\/berth-pre\/cf-web:/);
+    assert.equal(build.steps.find((s) => s.name === 'pre')?.cached, true);
+    assert.match(log, /mirror updated with git fetch/);
+    await eventually(async () => (await served()).join() === 'v3', 'the service serving v3');
+  });
+
+  it('a wrong signature is 401 and audited as a denied webhook; other events are ignored', async () => {
+    const body = JSON.stringify({ ref: 'refs/heads/main', after: 'a'.repeat(40) });
+    const res = await hook('github', body, {
+      'X-Hub-Signature-256': `sha256=${'0'.repeat(64)}`,
+      'X-GitHub-Event': 'push',
+      'X-GitHub-Delivery': randomBytes(8).toString('hex'),
+    });
+    assert.equal(res.status, 401);
+    const audit = await p.api.get<{ items: Obj[] }>('/api/v1/audit?actor=webhook&result=denied');
+    assert.ok(
+      audit.body.items.some((e) => e.action === 'pipelines.webhook' && e.statusCode === 401),
+      JSON.stringify(audit.body),
+    );
+    const gl = await hook('gitlab', '{}', { 'X-Gitlab-Token': 'wrong', 'X-Gitlab-Event': 'Push Hook' });
+    assert.equal(gl.status, 401);
+    const issue = await hook('gitlab', JSON.stringify({ object_kind: 'issue' }), {
+      'X-Gitlab-Token': secret,
+      'X-Gitlab-Event': 'Issue Hook',
+      'X-Gitlab-Event-UUID': randomBytes(8).toString('hex'),
+    });
+    assert.equal(issue.status, 202);
+    assert.equal(((await issue.json()) as { outcome: string }).outcome, 'ignored');
+    const other = await hook('gitlab', JSON.stringify(gitlabPush('b'.repeat(40), 'feature')), {
+      'X-Gitlab-Token': secret,
+      'X-Gitlab-Event': 'Push Hook',
+      'X-Gitlab-Event-UUID': randomBytes(8).toString('hex'),
+    });
+    assert.equal(((await other.json()) as { outcome: string }).outcome, 'ignored');
+  });
+
+  it('shell metacharacters in branch names and repo URLs execute nothing on the host', async () => {
+    const branch = `x$(touch\${IFS}${canary})\`touch\${IFS}${canary}\`;touch\${IFS}${canary}`;
+    await repo.commitApp('v4', branch);
+    const r = await p.api.post<{ build: Build }>(`${pipelines}/web/builds`, { ref: branch });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const build = await waitBuild(r.body.build.id);
+    assert.equal(build.state, 'succeeded', `${build.error}\n${await logOf(build)}`);
+    assert.equal(build.ref, branch);
+    const bad = await p.api.post<Pipeline>(pipelines, {
+      name: 'badurl',
+      target: { env: 'test', service: 'web' },
+      repo: { url: `${repo.bare};touch\${IFS}${canary}-url`, ref: 'main' },
+      template: 'shell',
+    });
+    assert.equal(bad.status, 201, JSON.stringify(bad.body));
+    const b2 = await p.api.post<{ build: Build }>(`${pipelines}/badurl/builds`, {});
+    const failed = await waitBuild(b2.body.build.id);
+    assert.equal(failed.state, 'failed');
+    assert.equal(failed.steps[0]?.state, 'failed');
+    assert.equal(existsSync(canary), false, 'the branch name ran on the host');
+    assert.equal(existsSync(`${canary}-url`), false, 'the repo URL ran on the host');
+  });
+
+  it('cancels a running build (its container is killed) and times out a slow one', async () => {
+    const slow = await p.api.post<Pipeline>(pipelines, {
+      name: 'slow',
+      target: { env: 'test', service: 'web' },
+      repo: { url: repo.bare, ref: 'main' },
+      template: 'shell',
+      buildScript: 'echo started; sleep 300',
+      timeoutSeconds: 10,
+    });
+    assert.equal(slow.status, 201, JSON.stringify(slow.body));
+    const r = await p.api.post<{ build: Build }>(`${pipelines}/slow/builds`, {});
+    const id = r.body.build.id;
+    await eventually(async () => {
+      const b = await p.api.get<Build>(`/api/v1/projects/cf/builds/${id}`);
+      return (
+        b.body.steps.find((s) => s.name === 'build')?.state === 'running' &&
+        (await logOf(b.body)).includes('started')
+      );
+    }, 'the build script running');
+    const c = await p.api.post<Build>(`/api/v1/projects/cf/builds/${id}/cancel`);
+    assert.equal(c.status, 202);
+    const cancelled = await waitBuild(id, 30_000);
+    assert.equal(cancelled.state, 'cancelled');
+    assert.equal((await p.api.get<Obj>(`/api/v1/tasks/${cancelled.taskId}`)).body.state, 'cancelled');
+    const left = await p.engine.listContainers({ 'berth.codeflow.build': id });
+    assert.equal(left.length, 0, 'the build container is gone');
+
+    const t0 = Date.now();
+    const r2 = await p.api.post<{ build: Build }>(`${pipelines}/slow/builds`, {});
+    const timedOut = await waitBuild(r2.body.build.id, 60_000);
+    assert.equal(timedOut.state, 'timed-out');
+    assert.match(timedOut.error ?? '', /timeout of 10 s/);
+    assert.ok(Date.now() - t0 < 40_000, 'stopped near its timeout');
+  });
+});
