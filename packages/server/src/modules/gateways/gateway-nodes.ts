@@ -82,7 +82,8 @@ export class GatewayNodes {
     let state: GatewayNodeState;
     if (!n.lease_until || Date.parse(n.lease_until) < now) state = 'offline';
     else if (n.status === 'failed' && n.attempted_version === want.version) state = 'failed';
-    else if (n.applied_version === want.version) state = 'in-sync';
+    // in sync = runs the gateway's newest version; a node held at an older one is behind
+    else if (n.applied_version === gw.applied_version) state = 'in-sync';
     else state = 'behind';
     return {
       name: n.name,

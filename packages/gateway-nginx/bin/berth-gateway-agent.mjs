@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// berth-gateway-agent: keeps one Nginx node on its gateway's wanted configuration (docs/gateway.md).
+// Loads the TypeScript sources through tsx (no build step, ADR 0002).
+import { register } from 'tsx/esm/api';
+
+register();
+const { runAgentCli } = await import('../src/agent.ts');
+process.exitCode = await runAgentCli(process.argv.slice(2), process.env);

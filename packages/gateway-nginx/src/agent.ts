@@ -1,0 +1,330 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { GatewayAgentConfig } from '@berth/shared';
+import { LocalNginxNode, ensurePrefix, validateConfig } from './nginx-node';
+
+export const agentVersion = '0.1.0';
+
+export interface AgentOptions {
+  /** Berth's base URL, e.g. http://berth.internal:8080. */
+  server: string;
+  /** The node token (`berth gateways node-add` prints it once). */
+  token: string;
+  /** The Nginx prefix this agent manages (conf/, logs/, tmp/). */
+  prefix: string;
+  /** HOST:PORT this node listens on instead of the gateway's rendered listener. */
+  nginxListen?: string | undefined;
+  nginxTlsListen?: string | undefined;
+  /** Where this node keeps the certificates the routes name (default PREFIX/certs). */
+  certDir?: string | undefined;
+  nginxBin?: string | undefined;
+  /** Start and supervise Nginx (foreground child) instead of signalling an existing master. */
+  manageNginx?: boolean | undefined;
+  /** Long-poll wait in seconds (1-60, default 30). */
+  waitSeconds?: number | undefined;
+  log?: (line: string) => void;
+}
+
+interface AppliedState {
+  version: number | null;
+  revision: number | null;
+}
+
+const stateFile = 'berth-agent.json';
+const listenRe = /^[a-z0-9.-]{1,253}:\d{1,5}$/;
+const dirRe = /^\/[A-Za-z0-9._/-]{0,900}$/;
+
+/**
+ * Adapts the rendered files to this node: its own listeners and certificate directory. Only
+ * whole `listen` and `ssl_certificate*` lines the renderer writes are touched.
+ */
+export function adaptConfig(cfg: GatewayAgentConfig, o: AgentOptions): string {
+  const certDir = o.certDir ?? path.join(o.prefix, 'certs');
+  return cfg.files['nginx.conf']
+    .split('\n')
+    .map((line) => {
+      const l = /^(\s*listen )(\S+)((?: default_server)?(?: ssl)?;)$/.exec(line);
+      if (l) {
+        if (l[2] === cfg.listen && o.nginxListen) return `${l[1]}${o.nginxListen}${l[3]}`;
+        if (l[2] === cfg.tlsListen && o.nginxTlsListen) return `${l[1]}${o.nginxTlsListen}${l[3]}`;
+        return line;
+      }
+      const c = /^(\s*ssl_certificate(?:_key)? ")([^"]*)(";)$/.exec(line);
+      if (c?.[2]?.startsWith(`${cfg.certDir}/`))
+        return `${c[1]}${certDir}/${c[2].slice(cfg.certDir.length + 1)}${c[3]}`;
+      return line;
+    })
+    .join('\n');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The agent: long-polls Berth for the node's wanted configuration, validates it with `nginx -t`
+ * in a scratch prefix, installs it (write next to the target, rename), reloads Nginx (HUP to the
+ * master whose pid file is in the prefix, or starts it with manageNginx) and reports the result.
+ * A configuration that fails never replaces the installed one.
+ */
+export class GatewayAgent {
+  private running = false;
+  private nginx: ChildProcess | null = null;
+  private abort = new AbortController();
+  private readonly node: LocalNginxNode;
+  private readonly log: (line: string) => void;
+  private applied: AppliedState = { version: null, revision: null };
+  /** The last version that failed here: not retried until Berth wants something else. */
+  private failed: AppliedState | null = null;
+  private lastError: string | null = null;
+
+  constructor(private readonly o: AgentOptions) {
+    for (const [k, v] of [
+      ['--nginx-listen', o.nginxListen],
+      ['--nginx-tls-listen', o.nginxTlsListen],
+    ] as const) {
+      if (v !== undefined && !listenRe.test(v)) throw new Error(`${k} must be HOST:PORT such as 0.0.0.0:80`);
+    }
+    if (o.certDir !== undefined && !dirRe.test(o.certDir))
+      throw new Error('--cert-dir must be an absolute path of letters, digits and . _ - /');
+    if (!/^https?:\/\//.test(o.server)) throw new Error('--server must be an http(s) URL of Berth');
+    if (!o.token) throw new Error('--token (or BERTH_AGENT_TOKEN) is required');
+    this.node = new LocalNginxNode(path.resolve(o.prefix), o.nginxBin ?? '/usr/sbin/nginx');
+    this.log = o.log ?? ((line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
+  }
+
+  private get wait(): number {
+    return Math.min(60, Math.max(1, this.o.waitSeconds ?? 30));
+  }
+
+  private async request(method: string, url: string, body?: unknown): Promise<Response> {
+    const timeout = AbortSignal.timeout((this.wait + 15) * 1000);
+    return fetch(new URL(url, this.o.server), {
+      method,
+      headers: {
+        authorization: `Bearer ${this.o.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? null : JSON.stringify(body),
+      signal: AbortSignal.any([timeout, this.abort.signal]),
+    });
+  }
+
+  private async report(state: 'applied' | 'failed', attempted: number | null, error: string | null) {
+    const r = await this.request('POST', '/api/v1/gateway-agent/status', {
+      appliedVersion: this.applied.version,
+      ...(this.applied.revision !== null ? { revision: this.applied.revision } : {}),
+      ...(attempted !== null ? { attemptedVersion: attempted } : {}),
+      state,
+      error,
+      agentVersion,
+      waitSeconds: this.wait,
+      ...(this.o.nginxListen ? { address: this.o.nginxListen } : {}),
+    });
+    if (!r.ok) throw new Error(`status report answered ${r.status}: ${await r.text()}`);
+  }
+
+  /** One poll: returns after applying, failing, or an empty wait. */
+  async step(): Promise<'applied' | 'failed' | 'unchanged'> {
+    const have = this.failed ?? this.applied;
+    const q = new URLSearchParams({ wait: String(this.wait) });
+    if (have.version !== null) q.set('after', String(have.version));
+    if (have.revision !== null) q.set('revision', String(have.revision));
+    const r = await this.request('GET', `/api/v1/gateway-agent/config?${q.toString()}`);
+    if (r.status === 204) return 'unchanged';
+    if (!r.ok) throw new Error(`config poll answered ${r.status}: ${await r.text()}`);
+    const cfg = (await r.json()) as GatewayAgentConfig;
+    const main = adaptConfig(cfg, this.o);
+    const upstreams = cfg.files['upstreams.conf'];
+    const check = await validateConfig(this.node.nginxBin, `${this.node.prefix}.scratch`, {
+      main,
+      upstreams,
+    });
+    if (!check.ok) {
+      this.failed = { version: cfg.version, revision: cfg.revision };
+      this.lastError = check.message;
+      this.log(
+        `version ${cfg.version} refused by nginx -t; keeping version ${this.applied.version}: ${check.message}`,
+      );
+      await this.report('failed', cfg.version, check.message);
+      return 'failed';
+    }
+    await this.node.install({ main, upstreams });
+    await this.reload();
+    this.applied = { version: cfg.version, revision: cfg.revision };
+    this.failed = null;
+    this.lastError = null;
+    await this.saveState();
+    this.log(`applied version ${cfg.version} (revision ${cfg.revision})`);
+    await this.report('applied', cfg.version, null);
+    return 'applied';
+  }
+
+  private async reload(): Promise<void> {
+    if (this.o.manageNginx) {
+      if (!this.nginx) {
+        // reads the installed files as it starts
+        this.startNginx();
+        await this.masterPid();
+        return;
+      }
+      // a master still starting may have read the previous files: wait for its pid, then HUP
+      await this.masterPid();
+    }
+    const r = await this.node.reload();
+    if (r === 'not-running')
+      this.log('no Nginx master runs in the prefix; the files are installed for its start');
+    if (r === 'timeout') this.log('Nginx started no new workers after HUP');
+  }
+
+  /** Waits (up to 10 s) until the managed master has written its pid file. */
+  private async masterPid(): Promise<number | null> {
+    const until = Date.now() + 10_000;
+    while (Date.now() < until && this.nginx) {
+      const pid = await this.node.pid();
+      if (pid !== null) return pid;
+      await sleep(20);
+    }
+    return null;
+  }
+
+  private startNginx(): void {
+    const child = spawn(this.node.nginxBin, this.node.argv(), { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.nginx = child;
+    child.stderr?.on('data', (b: Buffer) => this.log(`nginx: ${b.toString().trim()}`));
+    child.on('exit', (code, signal) => {
+      if (this.nginx === child) this.nginx = null;
+      if (!this.running) return;
+      this.log(`nginx exited (${code ?? signal}); restarting in 1 s`);
+      setTimeout(() => {
+        if (this.running && !this.nginx) this.startNginx();
+      }, 1000);
+    });
+  }
+
+  private async loadState(): Promise<void> {
+    const text = await readFile(path.join(this.node.prefix, stateFile), 'utf8').catch(() => null);
+    if (!text || !(await this.node.hasConfig())) return;
+    const s = JSON.parse(text) as AppliedState;
+    this.applied = { version: s.version ?? null, revision: s.revision ?? null };
+  }
+
+  private async saveState(): Promise<void> {
+    const file = path.join(this.node.prefix, stateFile);
+    await writeFile(`${file}.next`, JSON.stringify(this.applied));
+    await rename(`${file}.next`, file);
+  }
+
+  /** Runs until stop(): polls, applies, reports; backs off (0.5 s … 30 s) on errors. */
+  async run(): Promise<void> {
+    this.running = true;
+    await ensurePrefix(this.node.prefix);
+    await this.loadState();
+    if (this.o.manageNginx && this.applied.version !== null) this.startNginx();
+    let failures = 0;
+    while (this.running) {
+      try {
+        await this.step();
+        failures = 0;
+      } catch (err) {
+        if (!this.running) break;
+        failures++;
+        const delay = Math.min(30_000, 500 * 2 ** Math.min(failures - 1, 6));
+        this.log(`${err instanceof Error ? err.message : String(err)}; retrying in ${delay} ms`);
+        await sleep(delay);
+      }
+    }
+  }
+
+  /** Stops polling and, with manageNginx, stops Nginx gracefully (QUIT). */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.abort.abort();
+    const child = this.nginx;
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGQUIT');
+      await Promise.race([exited, sleep(10_000)]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }
+
+  status(): { applied: AppliedState; error: string | null } {
+    return { applied: { ...this.applied }, error: this.lastError };
+  }
+}
+
+const usage = `usage: berth-gateway-agent --server URL --token TOKEN --prefix DIR [options]
+  --server URL            Berth's URL (env BERTH_SERVER)
+  --token TOKEN           node token from \`berth gateways node-add\` (env BERTH_AGENT_TOKEN)
+  --prefix DIR            the Nginx prefix to manage (conf/, logs/, tmp/)
+  --nginx-listen H:P      this node's HTTP listener (default: the gateway's)
+  --nginx-tls-listen H:P  this node's TLS listener (default: the gateway's)
+  --cert-dir DIR          certificates the routes name (default PREFIX/certs)
+  --nginx PATH            the nginx binary (default /usr/sbin/nginx)
+  --manage-nginx          start and supervise Nginx instead of signalling its master
+  --wait SECONDS          long-poll wait, 1-60 (default 30)
+`;
+
+/** The command line; returns the exit code. Stops on SIGTERM/SIGINT. */
+export async function runAgentCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let a;
+  try {
+    a = parseArgs({
+      args: argv,
+      options: {
+        server: { type: 'string' },
+        token: { type: 'string' },
+        prefix: { type: 'string' },
+        'nginx-listen': { type: 'string' },
+        'nginx-tls-listen': { type: 'string' },
+        'cert-dir': { type: 'string' },
+        nginx: { type: 'string' },
+        'manage-nginx': { type: 'boolean' },
+        wait: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${usage}`);
+    return 2;
+  }
+  if (a.help) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const server = a.server ?? env.BERTH_SERVER;
+  const token = a.token ?? env.BERTH_AGENT_TOKEN;
+  if (!server || !token || !a.prefix) {
+    process.stderr.write(`--server, --token and --prefix are required\n${usage}`);
+    return 2;
+  }
+  const wait = a.wait === undefined ? 30 : Number(a.wait);
+  if (!Number.isInteger(wait) || wait < 1 || wait > 60) {
+    process.stderr.write('--wait must be a whole number of seconds from 1 to 60\n');
+    return 2;
+  }
+  let agent: GatewayAgent;
+  try {
+    agent = new GatewayAgent({
+      server,
+      token,
+      prefix: a.prefix,
+      nginxListen: a['nginx-listen'],
+      nginxTlsListen: a['nginx-tls-listen'],
+      certDir: a['cert-dir'],
+      nginxBin: a.nginx,
+      manageNginx: a['manage-nginx'] ?? false,
+      waitSeconds: wait,
+    });
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  const stop = () => void agent.stop();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  await agent.run();
+  return 0;
+}
