@@ -6,6 +6,7 @@ import { ErrorState, errorText } from '../../components/ErrorState';
 import { PageSkeleton } from '../../components/PageSkeleton';
 import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
+import { TemplateName } from './build-view';
 import { BuildsTable } from './BuildsTable';
 import { DockerfilePanel } from './DockerfilePanel';
 import { deletePipeline, getPipeline, pipelineKeys } from './pipelines-api';
@@ -116,7 +117,11 @@ function PipelineSummary({ pipeline: p }: { pipeline: Pipeline }) {
         {
           key: 'template',
           label: t('pipelines.col.template'),
-          children: <Tag>{t(`pipelines.template.${p.template}`)}</Tag>,
+          children: (
+            <Tag>
+              <TemplateName template={p.template} />
+            </Tag>
+          ),
         },
         {
           key: 'repo',

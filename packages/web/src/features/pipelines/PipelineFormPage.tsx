@@ -25,8 +25,10 @@ import { listEnvs, listServices } from '../../api/resources';
 import { ErrorState, errorText } from '../../components/ErrorState';
 import { PageSkeleton } from '../../components/PageSkeleton';
 import { useI18n } from '../../i18n/I18nProvider';
+import { TemplateName } from './build-view';
 import { DockerfilePanel } from './DockerfilePanel';
 import {
+  defaultStartCommand,
   pipelineFieldFor,
   switchTemplate,
   templateUses,
@@ -296,7 +298,7 @@ function PipelineForm({
             <Radio.Group optionType="button" data-testid="pipeline-template">
               {pipelineTemplates.map((tpl) => (
                 <Radio.Button key={tpl} value={tpl}>
-                  {t(`pipelines.template.${tpl}`)}
+                  <TemplateName template={tpl} />
                 </Radio.Button>
               ))}
             </Radio.Group>
@@ -341,7 +343,12 @@ function PipelineForm({
                     label={t('pipelines.form.startCommand')}
                     extra={t('pipelines.form.startCommand.help')}
                   >
-                    <Input id="pipeline-start" style={{ width: 320 }} className="script-input" />
+                    <Input
+                      id="pipeline-start"
+                      style={{ width: 360 }}
+                      className="script-input"
+                      placeholder={defaultStartCommand[template]}
+                    />
                   </Form.Item>
                 ) : null}
               </Space>

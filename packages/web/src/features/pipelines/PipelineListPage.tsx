@@ -5,6 +5,7 @@ import { Link, useNavigate, useParams } from 'react-router-dom';
 import { ErrorState } from '../../components/ErrorState';
 import { PageSkeleton } from '../../components/PageSkeleton';
 import { useI18n } from '../../i18n/I18nProvider';
+import { TemplateName } from './build-view';
 import { LastBuild } from './LastBuild';
 import { listPipelines, pipelineKeys } from './pipelines-api';
 import { useBuildNow } from './useBuildNow';
@@ -102,7 +103,11 @@ export function PipelineListPage() {
               key: 'template',
               title: t('pipelines.col.template'),
               width: 120,
-              render: (_, p) => <Tag>{t(`pipelines.template.${p.template}`)}</Tag>,
+              render: (_, p) => (
+                <Tag>
+                  <TemplateName template={p.template} />
+                </Tag>
+              ),
             },
             {
               key: 'lastBuild',

@@ -50,7 +50,7 @@ export function WebhookPanel({ pipeline }: { pipeline: Pipeline }) {
         items={[
           ...webhookProviders.map((provider) => ({
             key: provider,
-            label: providerNames[provider],
+            label: <span translate="no">{providerNames[provider]}</span>,
             children: (
               <Typography.Text code copyable data-testid={`webhook-url-${provider}`}>
                 {origin + codeflowPaths.hook(pipeline.id, provider)}

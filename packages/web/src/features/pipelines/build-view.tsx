@@ -1,5 +1,5 @@
 import { Tag, Typography } from 'antd';
-import type { Build, BuildState, BuildStep } from '@berth/shared';
+import type { Build, BuildState, BuildStep, PipelineTemplate } from '@berth/shared';
 import { useI18n } from '../../i18n/I18nProvider';
 
 const buildColors: Record<BuildState, string> = {
@@ -77,4 +77,10 @@ export function CommitText({ build }: { build: Build }) {
       </Typography.Text>
     </span>
   );
+}
+
+/** A template's name; product names (Node.js, Python, Go…) are not translated. */
+export function TemplateName({ template }: { template: PipelineTemplate }) {
+  const { t } = useI18n();
+  return <span translate="no">{t(`pipelines.template.${template}`)}</span>;
 }

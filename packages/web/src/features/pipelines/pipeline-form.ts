@@ -42,68 +42,59 @@ EXPOSE 8080
 CMD ["node", "server.js"]
 `;
 
+const none: TemplateDefaults = {
+  preScript: '',
+  buildScript: '',
+  artifactPath: '.',
+  startCommand: '',
+  port: 8080,
+  dockerfile: '',
+};
+
 /**
  * What a template starts with: the scripts most projects of that language need. The
  * pre-processing script installs dependencies (it is baked into a cached layer, rebuilt only
  * when it or the dependency manifests change); the build script compiles.
  */
 export const templateDefaults: Record<PipelineTemplate, TemplateDefaults> = {
-  static: {
-    preScript: '',
-    buildScript: '',
-    artifactPath: '.',
-    startCommand: '',
-    port: 8080,
-    dockerfile: '',
-  },
+  static: { ...none, buildScript: '', artifactPath: '.' },
   node: {
-    preScript: 'npm ci --omit=dev',
+    ...none,
+    preScript:
+      'if [ -f package-lock.json ]; then npm ci --omit=dev --no-audit --no-fund; else npm install --omit=dev --no-audit --no-fund; fi',
     buildScript: 'npm run build --if-present',
-    artifactPath: '.',
-    startCommand: 'node server.js',
-    port: 8080,
-    dockerfile: '',
   },
   python: {
-    preScript: 'pip install --no-cache-dir -r requirements.txt',
-    buildScript: 'python -m compileall -q .',
-    artifactPath: '.',
-    startCommand: 'python app.py',
-    port: 8080,
-    dockerfile: '',
+    ...none,
+    preScript:
+      'if [ -f requirements.txt ]; then pip install --user --break-system-packages -r requirements.txt; fi',
+    buildScript: 'python3 -m compileall -q .',
   },
   'java-maven': {
+    ...none,
     preScript: 'mvn -B -q dependency:go-offline',
-    buildScript: 'mvn -B -q -DskipTests package',
-    artifactPath: 'target',
-    startCommand: 'java -jar target/app.jar',
-    port: 8080,
-    dockerfile: '',
+    buildScript: 'mvn -B -q -DskipTests package\nmkdir -p dist && cp target/*.jar dist/app.jar',
+    artifactPath: 'dist',
   },
   go: {
+    ...none,
     preScript: 'go mod download',
-    buildScript: 'CGO_ENABLED=0 go build -o app .',
-    artifactPath: 'app',
-    startCommand: './app',
-    port: 8080,
-    dockerfile: '',
+    buildScript: 'CGO_ENABLED=0 go build -o dist/app .',
+    artifactPath: 'dist',
   },
-  shell: {
-    preScript: '',
-    buildScript: 'echo "build step"',
-    artifactPath: '.',
-    startCommand: 'sh start.sh',
-    port: 8080,
-    dockerfile: '',
-  },
-  dockerfile: {
-    preScript: '',
-    buildScript: '',
-    artifactPath: '.',
-    startCommand: '',
-    port: 8080,
-    dockerfile: customDockerfile,
-  },
+  shell: { ...none, buildScript: 'echo "nothing to build: serving the repository as files"' },
+  dockerfile: { ...none, dockerfile: customDockerfile },
+};
+
+/** What the server runs when the start command is left empty (shown as the field's placeholder). */
+export const defaultStartCommand: Record<PipelineTemplate, string> = {
+  node: 'exec node server.js',
+  static: 'exec httpd -f -p "$PORT" -h /app',
+  shell: 'exec httpd -f -p "$PORT" -h /app',
+  python: 'exec python3 app.py',
+  'java-maven': 'exec java -jar app.jar',
+  go: 'exec ./app',
+  dockerfile: '',
 };
 
 /** Which fields a template uses (a custom Dockerfile replaces scripts, artifact and start command). */
@@ -113,7 +104,7 @@ export function templateUses(template: PipelineTemplate): {
   dockerfile: boolean;
 } {
   if (template === 'dockerfile') return { scripts: false, startCommand: false, dockerfile: true };
-  return { scripts: true, startCommand: template !== 'static', dockerfile: false };
+  return { scripts: true, startCommand: true, dockerfile: false };
 }
 
 /**
