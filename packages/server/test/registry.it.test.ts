@@ -8,6 +8,7 @@ import { testIo } from '../../cli/test/test-support';
 import { registryPaths, localHelpers } from '../src/supervisor/helpers';
 import { supervisedHelper, type HelperProcess } from '../src/supervisor/helper-process';
 import { blobStats } from '../src/modules/registry/registry-gc';
+import { RegistryClient } from '../src/modules/registry/registry-client';
 import { freePort, pushImage, uniqueImage } from '../src/modules/registry/testing/local-registry';
 import { testDialects } from './helpers/db';
 import {
@@ -117,6 +118,17 @@ describe('image management on the embedded registry (real docker-registry, pushe
       ['tools/box'],
     );
     assert.equal(rest.body.nextCursor, null);
+  });
+
+  it('follows the registry’s Link pagination of the catalog and of tag lists', async () => {
+    const client = new RegistryClient({ url: `http://${host}` });
+    const first = await client.catalog({ n: 1 });
+    assert.deepEqual(first, { repositories: ['a/web'], next: 'a/web' });
+    assert.deepEqual((await client.catalog({ n: 5, last: first.next })).repositories, [
+      'b/api',
+      'tools/box',
+    ]);
+    assert.deepEqual((await client.tags('a/web', 1)).sort(), ['1', '2', 'old']);
   });
 
   it('lists tags with digest, size, created time, architecture and the services that run them', async () => {
