@@ -5,10 +5,11 @@ import { ErrorState } from '../../components/ErrorState';
 import { PageSkeleton } from '../../components/PageSkeleton';
 import { useI18n } from '../../i18n/I18nProvider';
 import { DiffTab } from './DiffTab';
+import { NodesTab } from './NodesTab';
 import { gatewayKey, getGateway } from './gateways-api';
 import { VersionsTab } from './VersionsTab';
 
-const tabs = ['versions', 'diff'] as const;
+const tabs = ['versions', 'diff', 'nodes'] as const;
 type TabKey = (typeof tabs)[number];
 
 /** One gateway; each tab is a URL (`/gateways/local/diff?a=3&b=7`) so it can be shared. */
@@ -29,6 +30,8 @@ export function GatewayDetailPage() {
         return <VersionsTab gateway={gateway} applied={gw.data.appliedVersion} />;
       case 'diff':
         return <DiffTab gateway={gateway} />;
+      case 'nodes':
+        return <NodesTab gateway={gw.data} />;
     }
   };
   return (

@@ -1,17 +1,33 @@
 import { Empty, Table, Typography } from 'antd';
-import { useQuery } from '@tanstack/react-query';
+import { useQueries, useQuery } from '@tanstack/react-query';
 import type { Gateway } from '@berth/shared';
 import { Link } from 'react-router-dom';
 import { ErrorState } from '../../components/ErrorState';
 import { PageSkeleton } from '../../components/PageSkeleton';
 import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
-import { listGateways } from './gateways-api';
+import { useMe } from '../auth/session';
+import { gatewayKey, listGateways, listNodes } from './gateways-api';
+import { isPlatformAdmin } from './nav';
 
 /** Every gateway (Nginx cluster): its environment, listeners and the version it runs. */
 export function GatewayListPage() {
   const { t } = useI18n();
   const gateways = useQuery({ queryKey: ['gateways'], queryFn: listGateways, refetchInterval: 10_000 });
+  const me = useMe();
+  const admin = me.data ? isPlatformAdmin(me.data) : false;
+  // Node states are for platform admins; others see the gateways without them.
+  const nodes = useQueries({
+    queries: (admin ? (gateways.data?.items ?? []) : []).map((g) => ({
+      queryKey: [...gatewayKey(g.name), 'nodes'],
+      queryFn: () => listNodes(g.name),
+      refetchInterval: 10_000,
+    })),
+  });
+  const inSync = (i: number) => {
+    const items = nodes[i]?.data?.items;
+    return items ? `${items.filter((n) => n.state === 'in-sync').length}/${items.length}` : '—';
+  };
   return (
     <>
       <div className="page-head">
@@ -62,6 +78,15 @@ export function GatewayListPage() {
               key: 'version',
               title: t('gateways.col.version'),
               render: (_, g) => (g.appliedVersion ? `#${g.appliedVersion}` : t('gateways.version.none')),
+            },
+            {
+              key: 'nodes',
+              title: t('gateways.nodes.inSync'),
+              render: (_, g, i) => (
+                <Link to={`/gateways/${g.name}/nodes`} data-testid={`gateway-nodes-${g.name}`}>
+                  {inSync(i)}
+                </Link>
+              ),
             },
             {
               key: 'updated',

@@ -1,4 +1,12 @@
-import type { Gateway, GatewayVersion, GatewayVersionKind, Page } from '@berth/shared';
+import type {
+  CreatedGatewayNode,
+  Gateway,
+  GatewayNode,
+  GatewayRollout,
+  GatewayVersion,
+  GatewayVersionKind,
+  Page,
+} from '@berth/shared';
 import { api } from '../../api/client';
 
 /** The gateway API paths the portal calls (checked against /api/openapi.json by the e2e test). */
@@ -39,3 +47,19 @@ export const rollbackTo = (g: string, n: number, reason: string | undefined) =>
     method: 'POST',
     body: reason ? { reason } : {},
   });
+
+/** Node and rollout paths; present since the gateway admin API (nodes, rollout, snippets) landed. */
+export const gatewayNodeApiRoutes = {
+  nodes: 'GET /api/v1/gateways/{gateway}/nodes',
+  addNode: 'POST /api/v1/gateways/{gateway}/nodes',
+  removeNode: 'DELETE /api/v1/gateways/{gateway}/nodes/{node}',
+  rollout: 'POST /api/v1/gateways/{gateway}/rollout',
+} as const;
+
+export const listNodes = (g: string) => api<Page<GatewayNode>>(`${gatewayPath(g)}/nodes`);
+export const addNode = (g: string, name: string) =>
+  api<CreatedGatewayNode>(`${gatewayPath(g)}/nodes`, { method: 'POST', body: { name } });
+export const removeNode = (g: string, node: string) =>
+  api<void>(`${gatewayPath(g)}/nodes/${seg(node)}`, { method: 'DELETE' });
+export const rollOut = (g: string, body: { version: number; nodes?: string[]; reason?: string }) =>
+  api<GatewayRollout>(`${gatewayPath(g)}/rollout`, { method: 'POST', body });
