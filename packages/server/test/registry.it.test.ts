@@ -124,10 +124,7 @@ describe('image management on the embedded registry (real docker-registry, pushe
     const client = new RegistryClient({ url: `http://${host}` });
     const first = await client.catalog({ n: 1 });
     assert.deepEqual(first, { repositories: ['a/web'], next: 'a/web' });
-    assert.deepEqual((await client.catalog({ n: 5, last: first.next })).repositories, [
-      'b/api',
-      'tools/box',
-    ]);
+    assert.deepEqual((await client.catalog({ n: 5, last: first.next })).repositories, ['b/api', 'tools/box']);
     assert.deepEqual((await client.tags('a/web', 1)).sort(), ['1', '2', 'old']);
   });
 
