@@ -9,6 +9,8 @@ import { useI18n } from '../i18n/I18nProvider';
 import { lastScope } from '../features/nav/last-scope';
 import { gatewayMenuItems, gatewaySection } from '../features/gateways/nav';
 import { isPipelinePage, pipelineMenuItems } from '../features/pipelines/nav';
+import { adminMenuItems, isAdminPage } from '../features/admin/nav';
+import { GlobalSearch } from '../features/search/GlobalSearch';
 
 function TasksButton() {
   const { t } = useI18n();
@@ -39,6 +41,7 @@ export function AppLayout() {
     gatewaySection(location.pathname) ??
     (location.pathname.startsWith('/images') ? 'images' : null) ??
     (isPipelinePage(location.pathname) ? 'pipelines' : null) ??
+    (isAdminPage(location.pathname) ? 'admin' : null) ??
     (location.pathname.startsWith('/audit') ? 'audit' : 'services');
   return (
     <TaskCenterProvider>
@@ -58,9 +61,11 @@ export function AppLayout() {
               ...(canAudit(me.data)
                 ? [{ key: 'audit', label: <Link to="/audit">{t('nav.audit')}</Link> }]
                 : []),
+              ...adminMenuItems(me.data, t),
             ]}
           />
           <span className="app-header-spacer" />
+          <GlobalSearch />
           <TasksButton />
           <UserMenu me={me.data} />
         </Layout.Header>

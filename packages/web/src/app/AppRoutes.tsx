@@ -55,6 +55,11 @@ const BuildDetailPage = lazy(() =>
   import('../features/pipelines/BuildDetailPage').then((m) => ({ default: m.BuildDetailPage })),
 );
 
+const AdminPage = lazy(() => import('../features/admin/AdminPage').then((m) => ({ default: m.AdminPage })));
+const ShellRecordingPage = lazy(() =>
+  import('../features/audit/ShellRecordingPage').then((m) => ({ default: m.ShellRecordingPage })),
+);
+
 /** Sends the user to the login page, saying why, when any call finds the session gone. */
 function SessionExpiryRedirect() {
   const navigate = useNavigate();
@@ -101,6 +106,9 @@ export function AppRoutes() {
             <Route path="p/:project/:env/pipelines/:pipeline" element={<PipelineDetailPage />} />
             <Route path="p/:project/:env/pipelines/:pipeline/edit" element={<PipelineFormPage />} />
             <Route path="p/:project/:env/builds/:build" element={<BuildDetailPage />} />
+            <Route path="admin" element={<AdminPage />} />
+            <Route path="admin/:tab" element={<AdminPage />} />
+            <Route path="audit/sessions/:id" element={<ShellRecordingPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>

@@ -1,3 +1,4 @@
+import { adminEn } from '../features/admin/messages';
 import { gatewayEn } from '../features/gateways/messages';
 import { imagesEn } from '../features/images/messages';
 import { pipelinesEn } from '../features/pipelines/messages';
@@ -237,6 +238,7 @@ export const en = {
   'notFound.title': 'Page not found',
   'notFound.back': 'Go to services',
   ...serviceEn,
+  ...adminEn,
   ...gatewayEn,
   ...imagesEn,
   ...pipelinesEn,

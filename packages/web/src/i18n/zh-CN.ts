@@ -1,3 +1,4 @@
+import { adminZh } from '../features/admin/messages';
 import { gatewayZh } from '../features/gateways/messages';
 import { imagesZh } from '../features/images/messages';
 import { pipelinesZh } from '../features/pipelines/messages';
@@ -231,6 +232,7 @@ export const zhCN: Record<MessageKey, string> = {
   'notFound.title': '页面不存在',
   'notFound.back': '返回服务列表',
   ...serviceZh,
+  ...adminZh,
   ...gatewayZh,
   ...imagesZh,
   ...pipelinesZh,

@@ -1,30 +1,29 @@
 import { useState } from 'react';
-import { Button, Input, Space, Table, Tag, Typography } from 'antd';
+import { Button, Table, Tag, Typography } from 'antd';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import type { AuditEvent } from '@berth/shared';
-import { listAudit, type AuditQuery } from '../../api/resources';
 import { ErrorState } from '../../components/ErrorState';
 import { formatDateTime } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
+import { listAuditEvents, shellSessionOf, type AuditFilter } from './audit-api';
+import { AuditDrawer, resultColors } from './AuditDrawer';
+import { AuditFilters } from './AuditFilters';
+import './audit.css';
 
-const resultColors: Record<AuditEvent['result'], string> = {
-  success: 'success',
-  denied: 'warning',
-  failure: 'error',
-};
-
-/** The audit log, newest first, filtered on the server by actor, action and target. */
+/**
+ * The audit explorer: newest first, filtered on the server (actor, action, target, project,
+ * result, time range), 50 per page; a row opens the event in a drawer.
+ */
 export function AuditPage() {
   const { t, lang } = useI18n();
-  const [filter, setFilter] = useState<AuditQuery>({});
+  const [filter, setFilter] = useState<AuditFilter>({});
+  const [open, setOpen] = useState<AuditEvent | null>(null);
   const audit = useInfiniteQuery({
     queryKey: ['audit', filter],
-    queryFn: ({ pageParam }) => listAudit({ ...filter, cursor: pageParam }),
+    queryFn: ({ pageParam }) => listAuditEvents(filter, pageParam),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
-  const set = (key: keyof AuditQuery) => (value: string) =>
-    setFilter((f) => ({ ...f, [key]: value.trim() || undefined }));
   const rows = audit.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <>
@@ -33,27 +32,7 @@ export function AuditPage() {
           {t('audit.title')}
         </Typography.Title>
       </div>
-      <Space wrap style={{ marginBottom: 12 }}>
-        <Input.Search
-          allowClear
-          placeholder={t('audit.filter.actor')}
-          aria-label={t('audit.actor')}
-          onSearch={set('actor')}
-        />
-        <Input.Search
-          allowClear
-          placeholder={t('audit.filter.action')}
-          aria-label={t('audit.action')}
-          onSearch={set('action')}
-        />
-        <Input.Search
-          allowClear
-          placeholder={t('audit.filter.target')}
-          aria-label={t('audit.target')}
-          onSearch={set('target')}
-        />
-        <Typography.Text type="secondary">{t('audit.filter.help')}</Typography.Text>
-      </Space>
+      <AuditFilters filter={filter} onChange={setFilter} />
       {audit.isError ? (
         <ErrorState error={audit.error} onRetry={() => void audit.refetch()} />
       ) : (
@@ -63,11 +42,12 @@ export function AuditPage() {
           loading={audit.isPending}
           dataSource={rows}
           pagination={false}
-          scroll={{ x: 1000 }}
+          scroll={{ x: 1100 }}
           locale={{ emptyText: t('audit.empty') }}
           data-testid="audit-table"
+          onRow={(e) => ({ onClick: () => setOpen(e), style: { cursor: 'pointer' } })}
           columns={[
-            { key: 'at', title: t('audit.at'), width: 180, render: (_, e) => formatDateTime(e.at, lang) },
+            { key: 'at', title: t('audit.at'), width: 170, render: (_, e) => formatDateTime(e.at, lang) },
             { key: 'actor', title: t('audit.actor'), dataIndex: 'actor' },
             {
               key: 'action',
@@ -75,6 +55,7 @@ export function AuditPage() {
               render: (_, e) => <Typography.Text code>{e.action}</Typography.Text>,
             },
             { key: 'target', title: t('audit.target'), render: (_, e) => `${e.targetKind} ${e.target}` },
+            { key: 'project', title: t('audit.project'), render: (_, e) => e.project ?? '' },
             {
               key: 'result',
               title: t('audit.result'),
@@ -82,6 +63,24 @@ export function AuditPage() {
             },
             { key: 'status', title: t('audit.status'), dataIndex: 'statusCode', width: 70 },
             { key: 'source', title: t('audit.source'), dataIndex: 'sourceIp' },
+            {
+              key: 'detail',
+              title: '',
+              width: 90,
+              render: (_, e) => (
+                <Button
+                  size="small"
+                  type="link"
+                  onClick={(ev) => {
+                    ev.stopPropagation();
+                    setOpen(e);
+                  }}
+                  data-testid={shellSessionOf(e) ? 'audit-detail-shell' : 'audit-detail'}
+                >
+                  {t('audit.detail')}
+                </Button>
+              ),
+            },
           ]}
         />
       )}
@@ -90,10 +89,12 @@ export function AuditPage() {
           style={{ marginTop: 12 }}
           onClick={() => void audit.fetchNextPage()}
           loading={audit.isFetchingNextPage}
+          data-testid="audit-more"
         >
           {t('common.loadMore')}
         </Button>
       ) : null}
+      {open ? <AuditDrawer event={open} onClose={() => setOpen(null)} /> : null}
     </>
   );
 }

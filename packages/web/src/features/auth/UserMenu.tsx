@@ -6,7 +6,7 @@ import { setCsrfToken } from '../../api/client';
 import { logout } from '../../api/resources';
 import { useI18n } from '../../i18n/I18nProvider';
 
-/** The signed-in user's name; the menu switches the language and logs out. */
+/** The signed-in user's name; the menu switches the language, opens the API tokens and logs out. */
 export function UserMenu({ me }: { me: Me }) {
   const { t, lang, setLang } = useI18n();
   const queryClient = useQueryClient();
@@ -37,10 +37,12 @@ export function UserMenu({ me }: { me: Me }) {
             ],
           },
           { type: 'divider' },
+          { key: 'tokens', label: t('user.tokens') },
           { key: 'logout', label: t('user.logout') },
         ],
         onClick: ({ key }) => {
           if (key === 'en' || key === 'zh-CN') setLang(key);
+          if (key === 'tokens') void navigate('/admin/tokens');
           if (key === 'logout') void signOut();
         },
       }}

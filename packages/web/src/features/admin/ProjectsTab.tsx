@@ -1,0 +1,110 @@
+import { useState } from 'react';
+import { App, Button, Form, Input, Select, Space, Table } from 'antd';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import type { Project } from '@berth/shared';
+import { listProjects, listTeams } from '../../api/resources';
+import { ErrorState } from '../../components/ErrorState';
+import { formatDateTime } from '../../components/TimeText';
+import { useI18n } from '../../i18n/I18nProvider';
+import { useMe } from '../auth/session';
+import { adminTeams, isPlatformAdmin } from './admin-access';
+import { createProject } from './admin-api';
+import { FormModal } from './FormModal';
+import { MembersDrawer } from './MembersDrawer';
+import { NameItem } from './UsersTab';
+
+/** Projects the caller can see; created under a team the caller administers. */
+export function ProjectsTab() {
+  const { t, lang } = useI18n();
+  const { message } = App.useApp();
+  const queryClient = useQueryClient();
+  const me = useMe().data;
+  const [creating, setCreating] = useState(false);
+  const [members, setMembers] = useState<string | null>(null);
+  const projects = useQuery({ queryKey: ['projects', null], queryFn: () => listProjects(undefined) });
+  const teams = useQuery({ queryKey: ['teams'], queryFn: listTeams });
+  const platformAdmin = me ? isPlatformAdmin(me) : false;
+  const managed = me ? adminTeams(me) : [];
+  const ownTeams = platformAdmin ? (teams.data?.items.map((x) => x.name) ?? []) : managed;
+  if (projects.isError) return <ErrorState error={projects.error} onRetry={() => void projects.refetch()} />;
+  return (
+    <>
+      <Space className="admin-toolbar">
+        <Button
+          type="primary"
+          disabled={ownTeams.length === 0}
+          onClick={() => setCreating(true)}
+          data-testid="create-project"
+        >
+          {t('admin.projects.create')}
+        </Button>
+      </Space>
+      <Table<Project>
+        rowKey="name"
+        size="small"
+        loading={projects.isPending}
+        dataSource={projects.data?.items ?? []}
+        pagination={{ pageSize: 50, hideOnSinglePage: true }}
+        locale={{ emptyText: t('admin.projects.empty') }}
+        data-testid="projects-table"
+        columns={[
+          { key: 'name', title: t('admin.projects.name'), dataIndex: 'name' },
+          { key: 'team', title: t('admin.projects.team'), dataIndex: 'team' },
+          { key: 'display', title: t('admin.users.displayName'), dataIndex: 'displayName' },
+          { key: 'by', title: t('admin.createdBy'), dataIndex: 'createdBy' },
+          { key: 'at', title: t('admin.created'), render: (_, p) => formatDateTime(p.createdAt, lang) },
+          {
+            key: 'members',
+            title: t('admin.actions'),
+            render: (_, p) =>
+              platformAdmin || managed.includes(p.team) ? (
+                <Button size="small" onClick={() => setMembers(p.name)} data-testid={`members-${p.name}`}>
+                  {t('admin.members')}
+                </Button>
+              ) : null,
+          },
+        ]}
+      />
+      {creating ? (
+        <FormModal<{ name: string; team: string; displayName?: string }>
+          title={t('admin.projects.create')}
+          okText={t('admin.create')}
+          testId="project-form"
+          initialValues={{ team: ownTeams[0] }}
+          onSubmit={(v) =>
+            createProject({
+              name: v.name,
+              team: v.team,
+              ...(v.displayName ? { displayName: v.displayName } : {}),
+            })
+          }
+          onDone={() => {
+            void message.success(t('admin.projects.created'));
+            setCreating(false);
+            void queryClient.invalidateQueries({ queryKey: ['projects'] });
+          }}
+          onCancel={() => setCreating(false)}
+        >
+          {() => (
+            <>
+              <NameItem label={t('admin.projects.name')} id="project-name" />
+              <Form.Item
+                name="team"
+                label={t('admin.projects.team')}
+                rules={[{ required: true, message: t('create.required') }]}
+              >
+                <Select id="project-team" options={ownTeams.map((x) => ({ value: x, label: x }))} />
+              </Form.Item>
+              <Form.Item name="displayName" label={t('admin.users.displayName')}>
+                <Input id="project-display" />
+              </Form.Item>
+            </>
+          )}
+        </FormModal>
+      ) : null}
+      {members ? (
+        <MembersDrawer scope={{ kind: 'project', name: members }} onClose={() => setMembers(null)} />
+      ) : null}
+    </>
+  );
+}
