@@ -4,8 +4,10 @@ import { auditCommands } from './audit';
 import { authCommands } from './auth';
 import { containerCommands } from './containers';
 import { execCommands } from './exec';
+import { gatewayCommands } from './gateways';
 import { identityCommands } from './identity';
 import { imageCommands } from './images';
+import { pipelineCommands } from './pipelines';
 import { serviceCommands } from './services';
 import { streamCommands } from './streams';
 import { taskCommands } from './tasks';
@@ -22,4 +24,6 @@ export const commands: readonly CommandDef[] = [
   ...identityCommands,
   ...auditCommands,
   ...imageCommands,
+  ...gatewayCommands,
+  ...pipelineCommands,
 ];
