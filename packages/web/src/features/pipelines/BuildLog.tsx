@@ -56,6 +56,7 @@ export function BuildLog({ taskId }: { taskId: string }) {
           placeholder={t('logs.search')}
           aria-label={t('logs.search')}
           style={{ width: 260 }}
+          data-testid="log-search"
           onChange={(e) => setSearch(e.target.value)}
         />
         {hits !== null ? <Tag data-testid="log-hits">{t('builds.log.hits', { count: hits })}</Tag> : null}
