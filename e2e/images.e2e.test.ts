@@ -91,12 +91,10 @@ describe('images in the portal (browser, real registry)', { timeout: 300_000 }, 
     await page.locator('.ant-popconfirm').getByRole('button', { name: 'Garbage-collect' }).click();
     const card = page.getByTestId('task-card').first();
     await card.waitFor();
-    await page.waitForFunction(
-      () =>
-        document.querySelector('[data-testid="task-card"]')?.getAttribute('data-task-state') === 'succeeded',
-      undefined,
-      { timeout: 60_000 },
-    );
+    await page
+      .locator('[data-testid="task-card"][data-task-state="succeeded"]')
+      .first()
+      .waitFor({ timeout: 60_000 });
     await card
       .getByText(/freed \d+ blobs, \d+ bytes/)
       .first()
