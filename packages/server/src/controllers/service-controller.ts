@@ -11,6 +11,7 @@ import { CrashBackoff } from './crash-backoff';
 import { implicitReadiness, Prober, type ProbeOutcome, type ProbeTarget } from './prober';
 import { planRollout } from './rollout-planner';
 import { RolloutTracker } from './rollout-tracker';
+import { endpointsMayChange } from '../modules/gateways/endpoint-signal';
 
 export interface ControllerDeps {
   ctx: AppContext;
@@ -50,6 +51,7 @@ export class ServiceController {
 
   kick(_serviceId?: string): void {
     this.wake?.();
+    endpointsMayChange(this.deps.ctx.db);
   }
 
   start(): void {

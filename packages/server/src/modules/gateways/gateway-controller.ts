@@ -13,6 +13,8 @@ export class GatewayController {
   private running = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  /** A kick arrived during a pass: run the next one right after it. */
+  private kicked = false;
 
   constructor(
     private readonly repo: GatewaysRepository,
@@ -37,6 +39,7 @@ export class GatewayController {
 
   /** Asks for a pass now (a rollout step, a container leaving rotation). */
   kick(): void {
+    this.kicked = true;
     this.wake?.();
   }
 
@@ -60,8 +63,12 @@ export class GatewayController {
 
   private async run(): Promise<void> {
     while (this.running) {
+      this.kicked = false;
       await this.pass().catch((err: unknown) => this.log.error({ err }, 'gateway controller pass failed'));
       if (!this.running) break;
+      // Kicks come in bursts during rollouts: at most one pass per 20 ms on their account.
+      await sleep(20);
+      if (this.kicked) continue;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         void sleep(this.intervalMs).then(resolve);

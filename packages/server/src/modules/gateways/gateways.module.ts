@@ -11,6 +11,7 @@ import { planGateway } from './gateway-planner';
 import { registerGatewayRoutes, toGateway } from './gateway-versions.routes';
 import { registerGatewayAdminRoutes } from './gateway-admin.routes';
 import { GatewayNodes } from './gateway-nodes';
+import { onEndpointsMayChange } from './endpoint-signal';
 import { GatewayNodesRepository } from './gateway-nodes.repository';
 import { GatewaysRepository, readEnvServices } from './gateways.repository';
 import { registerRouteRoutes } from './gateways.routes';
@@ -104,11 +105,14 @@ export async function createGatewaysModule(
     toGateway: async (g) => toGateway(g, await store.settings(g.id)),
   });
   const controller = new GatewayController(repo, service, applier, ctx.log);
+  // the service controller says when serving containers may have changed (endpoint-signal.ts)
+  const unsubscribe = onEndpointsMayChange(ctx.db, () => controller.kick());
   const lease = new LeaderLease(ctx.db, 'gateways', `${ctx.config.instanceId}:${process.pid}`);
   app.addHook('onListen', async () => {
     lease.start((leading) => (leading ? controller.start() : void controller.stop()));
   });
   app.addHook('onClose', async () => {
+    unsubscribe();
     await lease.stop();
     await controller.stop();
   });
