@@ -24,6 +24,8 @@ export interface HelperSpec {
 export class HelperProcess {
   private child: ChildProcess | null = null;
   private stopping = false;
+  /** Down on purpose for maintenance (whileStopped): not restarted meanwhile. */
+  private paused = false;
   private restarts = 0;
 
   constructor(
@@ -60,12 +62,12 @@ export class HelperProcess {
     this.child = child;
     child.on('exit', (code, signal) => {
       this.child = null;
-      if (this.stopping) return;
+      if (this.stopping || this.paused) return;
       this.restarts += 1;
       const delay = Math.min(30_000, 500 * 2 ** Math.min(this.restarts, 6));
       this.log.warn(`${this.spec.name} exited (code ${code}, signal ${signal}); restarting in ${delay} ms`);
       setTimeout(() => {
-        if (!this.stopping) this.spawn();
+        if (!this.stopping && !this.paused) this.spawn();
       }, delay).unref();
     });
     child.on('error', (err) => this.log.error({ err }, `${this.spec.name} could not start`));
@@ -86,16 +88,17 @@ export class HelperProcess {
    * garbage-collect), then starts it again and waits until it answers, whatever `fn` did.
    */
   async whileStopped<T>(fn: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-    if (!this.owned || this.stopping)
+    if (!this.owned || this.stopping || this.paused)
       throw new Error(`${this.spec.name} is not running under Berth's supervision`);
-    this.stopping = true;
+    this.paused = true;
     try {
       await this.terminate();
       return await fn();
     } finally {
-      this.stopping = false;
+      this.paused = false;
       this.restarts = 0;
-      await this.start(timeoutMs);
+      // Berth may have begun shutting down meanwhile; then the helper stays down.
+      if (!this.stopping) await this.start(timeoutMs);
     }
   }
 
