@@ -30,7 +30,8 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
     <Result
       status="warning"
       title={t(errorAdvice(error))}
-      subTitle={detail}
+      // The server's own words (English): data, not interface text, so marked translate="no".
+      subTitle={detail ? <span translate="no">{detail}</span> : null}
       extra={onRetry ? <Button onClick={onRetry}>{t('common.retry')}</Button> : null}
     />
   );

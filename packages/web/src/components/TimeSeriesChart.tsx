@@ -12,8 +12,14 @@ export interface Series {
 const palette = ['#1677ff', '#52c41a', '#fa8c16', '#eb2f96', '#722ed1', '#13c2c2', '#fadb14', '#a0d911'];
 const pad = { left: 64, right: 12, top: 10, bottom: 24 };
 
-function timeLabel(ms: number, lang: string): string {
-  return new Date(ms).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', hour12: false });
+/** Hours and minutes; with seconds when the chart spans less than ten minutes. */
+function timeLabel(ms: number, lang: string, spanMs: number): string {
+  return new Date(ms).toLocaleTimeString(lang, {
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(spanMs < 600_000 ? { second: '2-digit' } : {}),
+    hour12: false,
+  });
 }
 
 /**
@@ -50,7 +56,9 @@ export function TimeSeriesChart(props: {
     );
   const t0 = Math.min(...times);
   const t1 = Math.max(...times);
-  const max = niceCeil(Math.max(0, ...all.map((p) => (Number.isFinite(p[1]) ? p[1] : 0))));
+  // Four intervals of a nice step, so every axis label is a round number.
+  const step = niceCeil(Math.max(0, ...all.map((p) => (Number.isFinite(p[1]) ? p[1] : 0))) / 4);
+  const max = step * 4;
   const x = linear(t0, t1, pad.left, width - pad.right);
   const y = linear(0, max, height - pad.bottom, pad.top);
   const xTime = linear(pad.left, width - pad.right, t0, t1);
@@ -75,7 +83,7 @@ export function TimeSeriesChart(props: {
   return (
     <div ref={box} className="ts-chart" data-testid={testId} data-series={series.length}>
       <svg width={width} height={height} onMouseMove={onMove} onMouseLeave={() => setHover(null)} role="img">
-        {ticks(0, max, 4).map((v) => (
+        {ticks(0, max, 5).map((v) => (
           <g key={v}>
             <line x1={pad.left} x2={width - pad.right} y1={y(v)} y2={y(v)} stroke="#f0f0f0" />
             <text x={pad.left - 6} y={y(v) + 4} textAnchor="end" fontSize={11} fill="#8c8c8c">
@@ -85,7 +93,7 @@ export function TimeSeriesChart(props: {
         ))}
         {ticks(t0, t1, t1 > t0 ? 5 : 1).map((t) => (
           <text key={t} x={x(t)} y={height - 6} textAnchor="middle" fontSize={11} fill="#8c8c8c">
-            {timeLabel(t, lang)}
+            {timeLabel(t, lang, t1 - t0)}
           </text>
         ))}
         {series.map((s, i) => (

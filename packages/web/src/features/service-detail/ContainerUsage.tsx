@@ -5,11 +5,16 @@ import { Sparkline } from '../../components/Sparkline';
 import { useI18n } from '../../i18n/I18nProvider';
 
 /** A container's CPU and memory over the last minutes: two sparklines with the latest values. */
-export function ContainerUsage({ samples }: { samples: readonly StatsSample[] | undefined }) {
+export function ContainerUsage(props: {
+  samples: readonly StatsSample[] | undefined;
+  /** The service's memory limit; without one the engine reports the host's memory, not shown. */
+  memoryMiB: number | undefined;
+}) {
+  const { samples, memoryMiB } = props;
   const { t } = useI18n();
   const last = samples?.[samples.length - 1];
   if (!samples || !last) return <Typography.Text type="secondary">{t('metrics.noSamples')}</Typography.Text>;
-  const limit = last.memoryLimitBytes > 0 ? last.memoryLimitBytes : undefined;
+  const limit = memoryMiB ? memoryMiB * 1024 * 1024 : undefined;
   const cpu = t('metrics.cpuNow', { value: formatPercent(last.cpuPercent) });
   const memory = t('metrics.memoryNow', {
     value: formatBytes(last.memoryBytes) + (limit ? ` / ${formatBytes(limit)}` : ''),

@@ -93,7 +93,12 @@ export function ContainersTab({ serviceRef }: { serviceRef: ServiceRef }) {
             key: 'usage',
             title: t('metrics.usage'),
             width: 230,
-            render: (_, c) => <ContainerUsage samples={usage.get(c.name)} />,
+            render: (_, c) => (
+              <ContainerUsage
+                samples={usage.get(c.name)}
+                memoryMiB={service.data?.spec.resources.memoryMiB}
+              />
+            ),
           },
           { key: 'restarts', title: t('container.restarts'), render: (_, c) => c.restarts },
           { key: 'started', title: t('container.started'), render: (_, c) => <TimeText at={c.startedAt} /> },

@@ -9,7 +9,7 @@ export function PortsField() {
       {(fields, { add, remove }) => (
         <div>
           {fields.map((field) => (
-            <Space key={field.key} align="start" wrap>
+            <Space key={field.key} align="start" wrap style={{ display: 'flex' }}>
               <Form.Item
                 name={[field.name, 'containerPort']}
                 label={field.name === 0 ? t('create.port') : undefined}

@@ -7,6 +7,14 @@ import { StatusTag } from '../../components/StatusTag';
 import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 
+const codeStyle = {
+  fontSize: 12,
+  background: 'rgba(150, 150, 150, 0.1)',
+  border: '1px solid rgba(100, 100, 100, 0.2)',
+  borderRadius: 3,
+  padding: '1px 4px',
+} as const;
+
 /** Worst first, so sorting by status brings the services that need attention to the top. */
 const statusRank: Record<ServiceStatus, number> = {
   failed: 0,
@@ -48,7 +56,8 @@ export function useServiceColumns(project: string, env: string): ColumnsType<Ser
         key: 'image',
         title: t('services.col.image'),
         ellipsis: true,
-        render: (_, s) => <Typography.Text code>{s.spec.image}</Typography.Text>,
+        // A plain <code>: Typography measures itself, which 50 rows a page pay for on every render.
+        render: (_, s) => <code style={codeStyle}>{s.spec.image}</code>,
       },
       {
         key: 'release',
