@@ -66,6 +66,8 @@ export interface BuildImageOptions {
   labels?: Record<string, string>;
   /** Memory limit of RUN steps. */
   memoryMiB?: number;
+  /** Cache each instruction as a layer (default true); false commits once at the end (faster when nothing is reused). */
+  layers?: boolean;
   /** Aborting stops the build. */
   signal?: AbortSignal;
 }

@@ -25,7 +25,7 @@ export async function* buildImage(
       t: opts.tag,
       dockerfile: opts.dockerfile ?? 'Dockerfile',
       outputformat: ociFormat,
-      layers: true,
+      layers: opts.layers ?? true,
       rm: true,
       forcerm: true,
       buildargs: opts.buildArgs ? JSON.stringify(opts.buildArgs) : undefined,

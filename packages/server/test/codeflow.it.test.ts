@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Build, Pipeline } from '@berth/shared';
+import { run as berthCli } from '../../cli/src/main';
+import { testIo } from '../../cli/test/test-support';
 import { freePort } from '../src/modules/registry/testing/local-registry';
 import {
   eventually,
@@ -322,6 +324,51 @@ describe('codeflow: git → build → registry → rolling release', () => {
     assert.equal(failed.steps[0]?.state, 'failed');
     assert.equal(existsSync(canary), false, 'the branch name ran on the host');
     assert.equal(existsSync(`${canary}-url`), false, 'the repo URL ran on the host');
+  });
+
+  it('the CLI manages pipelines and follows a build to the end', async () => {
+    const env = {
+      BERTH_URL: p.url,
+      BERTH_TOKEN: p.api.token!,
+      HOME: dir,
+      BERTH_CLI_CONFIG: path.join(dir, 'cli.json'),
+    };
+    const berth = async (...args: string[]) => {
+      const io = testIo(env);
+      const code = await berthCli(args, io);
+      return { code, out: io.stdout.text, err: io.stderr.text };
+    };
+    const list = await berth('pipelines', 'list', '-p', 'cf');
+    assert.equal(list.code, 0, list.err);
+    assert.match(list.out, /web\s+test\/web\s+/);
+    const df = await berth('pipelines', 'dockerfile', 'web', '-p', 'cf');
+    assert.match(df.out, /# pre-processing layer\nFROM localhost\/berth-node-build:20/);
+    const bad = await berth(
+      'pipelines',
+      'create',
+      'x',
+      '-p',
+      'cf',
+      '--service',
+      'web',
+      '--repo',
+      repo.bare,
+      '--ref',
+      '-x',
+      '--template',
+      'node',
+    );
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.err, /ref/);
+    await repo.commitApp('v5');
+    const built = await berth('builds', 'start', 'web', '-p', 'cf', '-f');
+    assert.equal(built.code, 0, built.err);
+    assert.match(built.out, /pre-processing layer unchanged/);
+    assert.match(built.out, /state:\s+succeeded/);
+    const builds = await berth('builds', 'list', 'web', '-p', 'cf', '-o', 'json');
+    const items = (JSON.parse(builds.out) as { items: Build[] }).items;
+    assert.equal(items[0]?.state, 'succeeded');
+    assert.equal(items[0]?.commit?.message, 'serve v5');
   });
 
   it('cancels a running build (its container is killed) and times out a slow one', async () => {

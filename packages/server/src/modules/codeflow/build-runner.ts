@@ -286,7 +286,7 @@ export class BuildRunner {
         port: job.pipeline.port,
       }),
     );
-    await buildDir(engine, dir, { tag: ref, labels, signal: job.signal }, job.log);
+    await buildDir(engine, dir, { tag: ref, labels, layers: false, signal: job.signal }, job.log);
   }
 
   /** push: to the embedded registry (plain http on loopback); returns the manifest digest. */

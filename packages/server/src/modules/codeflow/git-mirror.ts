@@ -101,7 +101,6 @@ export class GitMirror {
           '--prune',
           '--force',
           '--no-write-fetch-head',
-          '--progress',
           '--',
           url,
           '+refs/heads/*:refs/heads/*',
