@@ -87,6 +87,7 @@ export const serviceEn = {
   'shell.rootHelp': 'Opens a new session as root. Every command is recorded in the audit log.',
   'shell.copy': 'Copy',
   'shell.paste': 'Paste',
+  'shell.pasteHint': 'The browser does not let the page read the clipboard: paste with Ctrl+Shift+V.',
   'shell.lost': 'The connection to the shell was lost.',
   'shell.reconnect': 'Reconnect',
 } as const;
@@ -175,6 +176,7 @@ export const serviceZh: Record<keyof typeof serviceEn, string> = {
   'shell.rootHelp': '以 root 打开新的会话。每条命令都会记录在审计日志中。',
   'shell.copy': '复制',
   'shell.paste': '粘贴',
+  'shell.pasteHint': '浏览器不允许页面读取剪贴板：请用 Ctrl+Shift+V 粘贴。',
   'shell.lost': '与终端的连接已断开。',
   'shell.reconnect': '重新连接',
 };

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { Alert, Button, Modal, Space, Switch, Tag, Tooltip, Typography } from 'antd';
+import { Alert, App, Button, Modal, Space, Switch, Tag, Tooltip, Typography } from 'antd';
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import '@xterm/xterm/css/xterm.css';
@@ -10,12 +10,13 @@ import { useI18n } from '../../i18n/I18nProvider';
 /** `lost`: the connection closed without the process's exit (network, server restart). */
 type Phase = 'connecting' | 'open' | 'ended' | 'lost' | 'failed';
 
-/** Ctrl+Shift+C / Ctrl+Shift+V, as in desktop terminals (plain Ctrl+C stays an interrupt). */
-function clipboardKey(e: KeyboardEvent): 'copy' | 'paste' | null {
-  if (e.type !== 'keydown' || !e.ctrlKey || !e.shiftKey) return null;
-  if (e.code === 'KeyC') return 'copy';
-  if (e.code === 'KeyV') return 'paste';
-  return null;
+/**
+ * Ctrl+Shift+C copies the selection, as in desktop terminals (plain Ctrl+C stays an interrupt).
+ * Pasting needs no key handler: the browser's own paste (Ctrl+Shift+V, Ctrl+V, the context menu)
+ * reaches xterm's paste handler, also where the clipboard API is not available.
+ */
+function isCopyKey(e: KeyboardEvent): boolean {
+  return e.type === 'keydown' && e.ctrlKey && e.shiftKey && e.code === 'KeyC';
 }
 
 /**
@@ -36,6 +37,7 @@ export function ShellModal(props: {
   // Primitive deps: the parent passes a new ref object on every render, which must not reconnect.
   const { project, env, service } = props.serviceRef;
   const { t } = useI18n();
+  const { message } = App.useApp();
   // A state, not a ref: the Modal mounts its body after this component, and the effect must rerun then.
   const [el, setEl] = useState<HTMLDivElement | null>(null);
   const [phase, setPhase] = useState<Phase>('connecting');
@@ -58,10 +60,13 @@ export function ShellModal(props: {
     if (text) void navigator.clipboard?.writeText(text);
   };
   const paste = () => {
-    void navigator.clipboard
-      ?.readText()
+    // The clipboard API needs a secure origin and the user's permission; else the keyboard works.
+    const hint = () => void message.info(t('shell.pasteHint'));
+    if (!navigator.clipboard) return hint();
+    navigator.clipboard
+      .readText()
       .then((text) => term.current?.paste(text))
-      .catch(() => undefined);
+      .catch(hint);
   };
 
   useEffect(() => {
@@ -76,10 +81,10 @@ export function ShellModal(props: {
     fit.fit();
     xterm.writeln(`\x1b[36m${texts.current.banner}\x1b[0m`);
     xterm.attachCustomKeyEventHandler((e) => {
-      const key = clipboardKey(e);
-      if (key === 'copy') copy();
-      if (key === 'paste') paste();
-      return key === null;
+      if (!isCopyKey(e)) return true;
+      e.preventDefault();
+      copy();
+      return false;
     });
     const url = shellUrl({ project, env, service }, container, xterm.cols, xterm.rows);
     const ws = new WebSocket(asRoot ? `${url}&user=root` : url);
@@ -133,7 +138,7 @@ export function ShellModal(props: {
       xterm.dispose();
       term.current = null;
     };
-    // copy/paste only read the terminal ref, so they are not dependencies: no reconnect for them.
+    // copy only reads the terminal ref, so it is not a dependency: no reconnect for it.
   }, [el, project, env, service, container, asRoot, attempt]);
 
   const reconnect = (
