@@ -272,6 +272,19 @@ describe('image management on the embedded registry (real docker-registry, pushe
       const badUrl = await berth(['registries', 'add', 'ext', '--url', 'ftp://x/y']);
       assert.notEqual(badUrl.code, 0);
       assert.match(badUrl.err, /url/);
+      const add = await berth(
+        ['registries', 'add', 'mirror', '--url', `http://${host}`, '-u', 'robot', '--password-stdin'],
+        'tok-secret\n',
+      );
+      assert.equal(add.code, 0, add.err);
+      assert.match(add.out, /registry mirror added/);
+      const test = await berth(['registries', 'test', 'mirror']);
+      assert.equal(test.code, 0, test.err);
+      assert.match(test.out, /answered \/v2\/ with 200 \(basic auth\)/);
+      const shown = await berth(['registries', 'list']);
+      assert.match(shown.out, /mirror\s+external\s+http:\/\/127\.0\.0\.1:\d+\s+robot\s+set/);
+      assert.ok(!shown.out.includes('tok-secret'));
+      assert.equal((await berth(['registries', 'remove', 'mirror'])).code, 0);
       const gc = await berth(['images', 'gc', '-o', 'json']);
       assert.equal(gc.code, 0, gc.err);
       assert.match(JSON.parse(gc.out).progress.message, /^freed \d+ blobs, \d+ bytes$/);

@@ -69,10 +69,13 @@ function repoUrl(registry: string, repo: string, sub: string): string {
   return `/api/v1/registries/${encodeURIComponent(registry)}/repositories/${path}/${sub}`;
 }
 
-/** The password: from stdin with --password-stdin, else asked for when a username is given. */
-async function passwordOf(ctx: CommandContext): Promise<string | undefined> {
+/**
+ * The password: from stdin with --password-stdin; else, when adding with a username, asked for
+ * on the terminal. An update without --password-stdin keeps the stored one.
+ */
+async function passwordOf(ctx: CommandContext, ask: boolean): Promise<string | undefined> {
   if (ctx.args.bool('password-stdin')) return readStdinText(ctx.io);
-  if (ctx.args.string('username') === undefined) return undefined;
+  if (!ask || ctx.args.string('username') === undefined) return undefined;
   return promptSecret(ctx.io, 'Password or token: ', '--password-stdin');
 }
 
@@ -132,7 +135,7 @@ export const imageCommands: CommandDef[] = [
           name: ctx.arg(0),
           url: ctx.args.string('url'),
           username: ctx.args.string('username'),
-          password: await passwordOf(ctx),
+          password: await passwordOf(ctx, true),
           displayName: ctx.args.string('display-name'),
         },
         'registry',
@@ -161,7 +164,7 @@ export const imageCommands: CommandDef[] = [
         {
           url: ctx.args.string('url'),
           username: clear ? null : ctx.args.string('username'),
-          password: clear ? undefined : await passwordOf(ctx),
+          password: clear ? undefined : await passwordOf(ctx, false),
           displayName: ctx.args.string('display-name'),
         },
         'registry',
