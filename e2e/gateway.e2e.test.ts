@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import {
+  gatewayAdminApiRoutes,
   gatewayApiRoutes,
   gatewayNodeApiRoutes,
 } from '../packages/web/src/features/gateways/gateways-api.ts';
 import { routeApiRoutes } from '../packages/web/src/features/routes/routes-api.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { viaGateway } from '../packages/server/test/helpers/gateway-load.ts';
 import { startAgentNode, type AgentNode } from '../packages/server/test/helpers/gateway-nodes.ts';
 import {
@@ -100,6 +101,7 @@ describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 },
     for (const route of [
       ...Object.values(gatewayApiRoutes),
       ...Object.values(gatewayNodeApiRoutes),
+      ...Object.values(gatewayAdminApiRoutes),
       ...Object.values(routeApiRoutes),
     ]) {
       const [method, template] = route.split(' ') as [string, string];
@@ -303,6 +305,41 @@ describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 },
     await row.locator('[data-state="in-sync"]').waitFor();
   });
 
+  it('adds a vetted snippet; a bad argument is shown at its field and changes nothing', async () => {
+    await page.getByRole('tab', { name: 'Snippets' }).click();
+    await page.getByTestId('add-snippet-server').click();
+    const directive = page.getByLabel('Directive').first();
+    await directive.click();
+    await directive.fill('gzip');
+    await page
+      .locator('.ant-select-item-option')
+      .filter({ hasText: /^gzip$/ })
+      .click();
+    const args = page.getByLabel('Arguments').first();
+    await args.fill('maybe');
+    await args.press('Enter');
+    await page.getByTestId('snippets-save').click();
+    await page.getByTestId('snippets-error').waitFor();
+    await page
+      .locator('.ant-form-item-explain-error')
+      .filter({ hasText: /on\|off/ })
+      .waitFor();
+    const before = (await platform.api.get<{ snippets: { server: unknown[] } }>('/api/v1/gateways/local'))
+      .body;
+    assert.deepEqual(before.snippets.server, []);
+
+    await page.locator('.ant-select-selection-item-remove').first().click();
+    await args.fill('on');
+    await args.press('Enter');
+    await page.fill('#snippets-reason', 'compress responses');
+    await page.getByTestId('snippets-save').click();
+    await page.getByText(/Snippets saved and applied as version #\d+/).waitFor();
+    assert.equal((await versions('config'))[0]?.reason, 'compress responses');
+    const gw = (await platform.api.get<{ snippets: { server: unknown[] } }>('/api/v1/gateways/local')).body;
+    assert.deepEqual(gw.snippets.server, [{ directive: 'gzip', args: ['on'] }]);
+    assert.equal((await viaGateway(platform.listen, host)).status, 200);
+  });
+
   it('shows the routes pages in Chinese without English UI strings', async () => {
     await page.locator('.user-menu').click();
     await page.locator('.ant-dropdown-menu-item').filter({ hasText: '中文' }).click();
@@ -335,6 +372,7 @@ describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 },
       { urlEnds: '/api/v1/me', status: 401 },
       { urlEnds: routesApi, status: 400 },
       { urlEnds: `${routesApi}/shop`, status: 422 },
+      { urlEnds: '/api/v1/gateways/local/snippets', status: 400 },
     ]);
     // Chromium reports ERR_NETWORK_CHANGED when Podman adds a container's network interface
     // (other tests on this machine start containers at any time); it is not a portal error.

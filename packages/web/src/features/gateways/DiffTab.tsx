@@ -7,6 +7,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { DiffView } from './DiffView';
 import { diffVersions, gatewayKey, listVersions } from './gateways-api';
 import { diffStats } from './side-by-side';
+import { reasonText } from './version-reason';
 
 /** Pick any two versions (A and B, kept in the URL) and read their diff side by side. */
 export function DiffTab({ gateway }: { gateway: string }) {
@@ -34,7 +35,7 @@ export function DiffTab({ gateway }: { gateway: string }) {
   };
   const options = items.map((v) => ({
     value: v.number,
-    label: `#${v.number} · ${t(`gateways.version.kind.${v.kind}`)} · ${formatDateTime(v.createdAt, lang)} · ${v.reason}`,
+    label: `#${v.number} · ${t(`gateways.version.kind.${v.kind}`)} · ${formatDateTime(v.createdAt, lang)} · ${reasonText(t, v.reason)}`,
   }));
   const stats = diff.data ? diffStats(diff.data.diff) : null;
 

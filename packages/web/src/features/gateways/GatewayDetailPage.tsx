@@ -6,10 +6,11 @@ import { PageSkeleton } from '../../components/PageSkeleton';
 import { useI18n } from '../../i18n/I18nProvider';
 import { DiffTab } from './DiffTab';
 import { NodesTab } from './NodesTab';
+import { SnippetsTab } from './SnippetsTab';
 import { gatewayKey, getGateway } from './gateways-api';
 import { VersionsTab } from './VersionsTab';
 
-const tabs = ['versions', 'diff', 'nodes'] as const;
+const tabs = ['versions', 'diff', 'nodes', 'snippets'] as const;
 type TabKey = (typeof tabs)[number];
 
 /** One gateway; each tab is a URL (`/gateways/local/diff?a=3&b=7`) so it can be shared. */
@@ -32,6 +33,8 @@ export function GatewayDetailPage() {
         return <DiffTab gateway={gateway} />;
       case 'nodes':
         return <NodesTab gateway={gw.data} />;
+      case 'snippets':
+        return <SnippetsTab key={gw.data.version} gateway={gw.data} />;
     }
   };
   return (

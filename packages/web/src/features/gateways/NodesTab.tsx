@@ -20,6 +20,7 @@ import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import { AddNodeModal } from './AddNodeModal';
 import { gatewayKey, listNodes, listVersions, removeNode, rollOut } from './gateways-api';
+import { reasonText } from './version-reason';
 
 const stateColors: Record<GatewayNodeState, string> = {
   'in-sync': 'success',
@@ -116,7 +117,7 @@ export function NodesTab({ gateway }: { gateway: Gateway }) {
                   ]),
               ...choices.map((v) => ({
                 value: v.number,
-                label: `#${v.number}${v.number === gateway.appliedVersion ? ` · ${t('gateways.version.current')}` : ''} · ${v.reason}`,
+                label: `#${v.number}${v.number === gateway.appliedVersion ? ` · ${t('gateways.version.current')}` : ''} · ${reasonText(t, v.reason)}`,
               })),
             ]}
           />

@@ -6,6 +6,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { DiffView } from './DiffView';
 import { gatewayKey, getVersion } from './gateways-api';
 import { VersionKindTag, VersionStateTag } from './VersionTags';
+import { authorText, reasonText } from './version-reason';
 
 /** One version: who, when, why, Nginx's refusal if any, its diff to the previous, its files. */
 export function VersionDrawer({
@@ -50,12 +51,14 @@ export function VersionDrawer({
             <Descriptions.Item label={t('gateways.version.state')}>
               <VersionStateTag state={v.state} />
             </Descriptions.Item>
-            <Descriptions.Item label={t('gateways.version.author')}>{v.author}</Descriptions.Item>
+            <Descriptions.Item label={t('gateways.version.author')}>
+              {authorText(t, v.author)}
+            </Descriptions.Item>
             <Descriptions.Item label={t('gateways.version.time')}>
               {formatDateTime(v.createdAt, lang)}
             </Descriptions.Item>
             <Descriptions.Item label={t('gateways.version.reason')} span={2}>
-              {v.reason}
+              {reasonText(t, v.reason)}
             </Descriptions.Item>
           </Descriptions>
           {v.error ? (

@@ -10,6 +10,7 @@ import { gatewayKey, listVersions } from './gateways-api';
 import { RollbackModal } from './RollbackModal';
 import { VersionDrawer } from './VersionDrawer';
 import { VersionKindTag, VersionStateTag } from './VersionTags';
+import { authorText, reasonText } from './version-reason';
 
 type KindFilter = 'all' | GatewayVersionKind;
 
@@ -117,14 +118,24 @@ export function VersionsTab({ gateway, applied }: { gateway: string; applied: nu
               width: 110,
               render: (_, v) => <VersionKindTag kind={v.kind} />,
             },
-            { key: 'author', title: t('gateways.version.author'), dataIndex: 'author', width: 120 },
+            {
+              key: 'author',
+              title: t('gateways.version.author'),
+              width: 120,
+              render: (_, v) => authorText(t, v.author),
+            },
             {
               key: 'time',
               title: t('gateways.version.time'),
               width: 180,
               render: (_, v) => formatDateTime(v.createdAt, lang),
             },
-            { key: 'reason', title: t('gateways.version.reason'), dataIndex: 'reason', ellipsis: true },
+            {
+              key: 'reason',
+              title: t('gateways.version.reason'),
+              ellipsis: true,
+              render: (_, v) => reasonText(t, v.reason),
+            },
             {
               key: 'state',
               title: t('gateways.version.state'),

@@ -3,6 +3,8 @@ import type {
   Gateway,
   GatewayNode,
   GatewayRollout,
+  GatewayRolloutMode,
+  GatewaySnippet,
   GatewayVersion,
   GatewayVersionKind,
   Page,
@@ -63,3 +65,22 @@ export const removeNode = (g: string, node: string) =>
   api<void>(`${gatewayPath(g)}/nodes/${seg(node)}`, { method: 'DELETE' });
 export const rollOut = (g: string, body: { version: number; nodes?: string[]; reason?: string }) =>
   api<GatewayRollout>(`${gatewayPath(g)}/rollout`, { method: 'POST', body });
+
+/** Snippets and settings paths of the gateway admin API. */
+export const gatewayAdminApiRoutes = {
+  snippets: 'PUT /api/v1/gateways/{gateway}/snippets',
+  updateGateway: 'PUT /api/v1/gateways/{gateway}',
+} as const;
+
+export const setSnippets = (
+  g: string,
+  body: { version: number; reason?: string; http: GatewaySnippet[]; server: GatewaySnippet[] },
+) =>
+  api<{ gateway: Gateway; gatewayVersion: GatewayVersion | null }>(`${gatewayPath(g)}/snippets`, {
+    method: 'PUT',
+    body,
+  });
+export const updateGateway = (
+  g: string,
+  body: { version: number; description?: string; rolloutMode?: GatewayRolloutMode },
+) => api<Gateway>(gatewayPath(g), { method: 'PUT', body });
