@@ -164,6 +164,7 @@ describe('codeflow in the portal (browser, real git, registry and builds)', { ti
       .getByText(/must not start with "-"/)
       .waitFor();
     await page.getByTestId('pipeline-error').waitFor();
+    await browser.screenshot('codeflow-form-error', 1366, 768);
     const none = await platform.api.get<{ items: unknown[] }>(`/api/v1/projects/${project}/pipelines`);
     assert.deepEqual(none.body.items, []);
 
@@ -245,11 +246,36 @@ describe('codeflow in the portal (browser, real git, registry and builds)', { ti
     assert.match(await rows.first().innerText(), /#2/);
   });
 
+  it('edits the build script in the portal, and cancels the running build', async () => {
+    await page.getByTestId('edit-pipeline').click();
+    await page.waitForURL(/\/pipelines\/web\/edit$/);
+    await page.fill('#pipeline-build-script', 'echo "slow build starting"\nsleep 120');
+    await page.getByTestId('pipeline-submit').click();
+    await page.waitForURL(new RegExp(`/p/${project}/test/pipelines/web$`));
+    await page.getByTestId('build-now').click();
+    await page.waitForURL(new RegExp(`/p/${project}/test/builds/[^/]+$`));
+    await page
+      .getByTestId('build-log')
+      .getByText('slow build starting')
+      .first()
+      .waitFor({ timeout: 120_000 });
+    await eventually(
+      async () => (await page.getByTestId('step-build').getAttribute('data-state')) === 'running',
+      'the build step shown running',
+    );
+    await page.getByTestId('cancel-build').click();
+    await page.locator('.ant-popconfirm').getByRole('button', { name: 'Confirm' }).click();
+    assert.equal(await waitBuildPage(), 'cancelled');
+    await page.getByTestId('cancel-build').waitFor({ state: 'detached' });
+    assert.equal((await served()).join(), 'hello from v3', 'a cancelled build changes nothing');
+  });
+
   it('shows the pipeline pages in Chinese', async () => {
     await page.evaluate("localStorage.setItem('berth.lang', 'zh-CN')");
     await page.goto(`${platform.url}/p/${project}/test/pipelines`);
     await page.getByText('pcf 的流水线').waitFor();
     assert.ok(await page.getByTestId('build-now-web').getByText('立即构建').isVisible());
+    await browser.screenshot('codeflow-list-zh', 1920, 1080);
     await page.evaluate("localStorage.setItem('berth.lang', 'en')");
     assert.deepEqual(
       unexpectedProblems(browser.problems, [

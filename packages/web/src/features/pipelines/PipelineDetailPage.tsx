@@ -144,10 +144,10 @@ function PipelineSummary({ pipeline: p }: { pipeline: Pipeline }) {
           key: 'updated',
           label: t('pipelines.detail.updated'),
           children: (
-            <>
+            <span>
               <TimeText at={p.updatedAt} />{' '}
               <Typography.Text type="secondary">{t('common.by', { user: p.updatedBy })}</Typography.Text>
-            </>
+            </span>
           ),
         },
       ]}

@@ -313,7 +313,7 @@ function PipelineForm({
                 <Input.TextArea
                   id="pipeline-pre-script"
                   className="script-input"
-                  rows={3}
+                  rows={5}
                   spellCheck={false}
                 />
               </Form.Item>

@@ -203,7 +203,7 @@ export const pipelinesZh: Record<keyof typeof pipelinesEn, string> = {
   'pipelines.template.dockerfile.help': '使用你自己的 Dockerfile，以仓库根目录为构建上下文；不使用脚本。',
   'pipelines.cred.none': '无（公开仓库）',
   'pipelines.cred.token': '访问令牌',
-  'pipelines.cred.deploy-key': '部署密钥（SSH）',
+  'pipelines.cred.deploy-key': '部署密钥',
   'pipelines.form.createTitle': '创建流水线',
   'pipelines.form.editTitle': '编辑流水线 {pipeline}',
   'pipelines.form.basics': '流水线',

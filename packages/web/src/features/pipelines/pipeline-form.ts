@@ -60,8 +60,13 @@ export const templateDefaults: Record<PipelineTemplate, TemplateDefaults> = {
   static: { ...none, buildScript: '', artifactPath: '.' },
   node: {
     ...none,
-    preScript:
-      'if [ -f package-lock.json ]; then npm ci --omit=dev --no-audit --no-fund; else npm install --omit=dev --no-audit --no-fund; fi',
+    preScript: [
+      'if [ -f package-lock.json ]; then',
+      '  npm ci --omit=dev --no-audit --no-fund',
+      'else',
+      '  npm install --omit=dev --no-audit --no-fund',
+      'fi',
+    ].join('\n'),
     buildScript: 'npm run build --if-present',
   },
   python: {
