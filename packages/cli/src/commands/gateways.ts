@@ -158,7 +158,7 @@ function routeSpec(ctx: CommandContext, base: Obj): Obj {
   spec.backends = backends;
   if (a.string('timeout') !== undefined)
     spec.timeouts = {
-      ...((spec.timeouts as Obj | undefined) ?? {}),
+      ...(spec.timeouts ?? {}),
       readSeconds: parseInteger(a.string('timeout')!, '--timeout', 1, 3600),
     };
   if (a.string('max-body') !== undefined)
@@ -513,7 +513,7 @@ export const gatewayCommands: CommandDef[] = [
       const c = await ctx.client();
       const path = `${routesPath(ctx)}/${encodeURIComponent(ctx.arg(0))}`;
       const cur = await c.get<Route>(path);
-      const spec = routeSpec(ctx, (await readJsonFile(ctx, 'a route spec')) ?? (cur.spec as unknown as Obj));
+      const spec = routeSpec(ctx, (await readJsonFile(ctx, 'a route spec')) ?? cur.spec);
       const body = validate(
         updateRouteRequestSchema,
         {

@@ -21,7 +21,6 @@ import type { GatewayApplier } from './gateway-applier';
 import type { GatewayNodes } from './gateway-nodes';
 import type { GatewayRow, GatewaysRepository } from './gateways.repository';
 import { toVersion, type GatewaysService } from './gateways.service';
-import { localGatewayName } from './local-nginx';
 
 const base = '/api/v1/gateways';
 const gatewayParams = z.object({ gateway: nameSchema }).strict();

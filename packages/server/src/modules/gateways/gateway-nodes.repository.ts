@@ -100,7 +100,7 @@ export class GatewayNodesRepository {
       .selectAll()
       .where('gateway_id', '=', gatewayId)
       .orderBy('name')
-      .execute() as Promise<GatewayNodeRow[]>;
+      .execute();
   }
 
   node(gatewayId: string, name: string): Promise<GatewayNodeRow | undefined> {
@@ -109,15 +109,11 @@ export class GatewayNodesRepository {
       .selectAll()
       .where('gateway_id', '=', gatewayId)
       .where('name', '=', name)
-      .executeTakeFirst() as Promise<GatewayNodeRow | undefined>;
+      .executeTakeFirst();
   }
 
   byTokenHash(hash: string): Promise<GatewayNodeRow | undefined> {
-    return this.db
-      .selectFrom('gateway_nodes')
-      .selectAll()
-      .where('token_hash', '=', hash)
-      .executeTakeFirst() as Promise<GatewayNodeRow | undefined>;
+    return this.db.selectFrom('gateway_nodes').selectAll().where('token_hash', '=', hash).executeTakeFirst();
   }
 
   async insertNode(row: GatewayNodeRow): Promise<void> {
