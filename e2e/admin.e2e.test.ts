@@ -62,7 +62,7 @@ async function submitModal(page: Page, testId: string): Promise<void> {
   await page.getByTestId(testId).waitFor({ state: 'detached' });
 }
 
-describe('admin, audit, search and token login (browser, real Podman)', { timeout: 300_000 }, () => {
+void describe('admin, audit, search and token login (browser, real Podman)', { timeout: 300_000 }, () => {
   let platform: TestPlatform;
   let browser: TestBrowser;
   let page: Page;
@@ -93,7 +93,7 @@ describe('admin, audit, search and token login (browser, real Podman)', { timeou
     await platform?.close();
   });
 
-  it('calls only API paths that the OpenAPI document lists', async () => {
+  void it('calls only API paths that the OpenAPI document lists', async () => {
     const doc = await platform.api.get<{ paths: Record<string, Record<string, unknown>> }>(
       '/api/openapi.json',
     );
@@ -107,7 +107,7 @@ describe('admin, audit, search and token login (browser, real Podman)', { timeou
     }
   });
 
-  it('creates a user, a team and a role binding', async () => {
+  void it('creates a user, a team and a role binding', async () => {
     await page.goto(`${platform.url}/login`);
     await page.fill('#login-username', 'admin');
     await page.fill('#login-password', adminPassword);
@@ -148,7 +148,7 @@ describe('admin, audit, search and token login (browser, real Podman)', { timeou
     await closeDrawer(page);
   });
 
-  it('creates an API token, shows it once, and logs in with it in a fresh browser', async () => {
+  void it('creates an API token, shows it once, and logs in with it in a fresh browser', async () => {
     await page.getByRole('tab', { name: 'API tokens' }).click();
     await page.getByTestId('create-token').click();
     await page.fill('#token-name', 'e2e-login');
@@ -193,7 +193,7 @@ describe('admin, audit, search and token login (browser, real Podman)', { timeou
     );
   });
 
-  it('filters the audit log by action and time and shows an event with its redacted request', async () => {
+  void it('filters the audit log by action and time and shows an event with its redacted request', async () => {
     await page.getByRole('link', { name: 'Audit' }).click();
     const table = page.getByTestId('audit-table');
     await table.getByText('users.create').first().waitFor();
@@ -217,7 +217,7 @@ describe('admin, audit, search and token login (browser, real Podman)', { timeou
     await table.getByText('alice').first().waitFor();
   });
 
-  it('opens the recording of a shell session from its audit event and replays it', async () => {
+  void it('opens the recording of a shell session from its audit event and replays it', async () => {
     const action = page.getByPlaceholder('Action, e.g. services.');
     await action.fill('containers.shell');
     await action.press('Enter');
@@ -237,12 +237,9 @@ describe('admin, audit, search and token login (browser, real Podman)', { timeou
     await browser.screenshot('admin-replay-en', 1366, 768);
   });
 
-  it('finds a service by prefix from the header search (Ctrl+K) and opens it', async () => {
+  void it('finds a service by prefix from the header search (Ctrl+K) and opens it', async () => {
     await page.keyboard.press('Control+k');
-    assert.equal(
-      await page.evaluate(() => globalThis.document.activeElement?.getAttribute('data-testid')),
-      'global-search',
-    );
+    assert.equal(await page.evaluate(`document.activeElement?.getAttribute('data-testid')`), 'global-search');
     await page.keyboard.type('we');
     await page.getByTestId('search-hit-service-web').waitFor();
     await page.keyboard.press('Enter');
@@ -252,7 +249,7 @@ describe('admin, audit, search and token login (browser, real Podman)', { timeou
     await page.keyboard.press('Escape');
   });
 
-  it('shows the admin pages in Chinese without English UI strings', async () => {
+  void it('shows the admin pages in Chinese without English UI strings', async () => {
     await page.locator('.user-menu').click();
     await page.locator('.ant-dropdown-menu-item').filter({ hasText: '中文' }).click();
     const english = Object.entries(adminEn)
@@ -279,7 +276,7 @@ describe('admin, audit, search and token login (browser, real Podman)', { timeou
       );
   });
 
-  it('logged no unexpected console errors', () => {
+  void it('logged no unexpected console errors', () => {
     const problems = unexpectedProblems(browser.problems, [
       { urlEnds: '/api/v1/me', status: 401 },
       { urlEnds: '/api/v1/users', status: 400 },

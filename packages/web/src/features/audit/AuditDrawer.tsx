@@ -4,6 +4,7 @@ import type { AuditEvent } from '@berth/shared';
 import { formatDateTime } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import { shellSessionOf } from './audit-api';
+import { AuditTarget, actorLabel } from './audit-labels';
 
 export const resultColors: Record<AuditEvent['result'], string> = {
   success: 'success',
@@ -19,12 +20,12 @@ export function AuditDrawer({ event, onClose }: { event: AuditEvent; onClose: ()
     <Drawer open size="large" title={t('audit.detail.title')} onClose={onClose} data-testid="audit-drawer">
       <Descriptions size="small" column={1} bordered>
         <Descriptions.Item label={t('audit.at')}>{formatDateTime(event.at, lang)}</Descriptions.Item>
-        <Descriptions.Item label={t('audit.actor')}>{event.actor}</Descriptions.Item>
+        <Descriptions.Item label={t('audit.actor')}>{actorLabel(t, event.actor)}</Descriptions.Item>
         <Descriptions.Item label={t('audit.action')}>
           <Typography.Text code>{event.action}</Typography.Text>
         </Descriptions.Item>
         <Descriptions.Item label={t('audit.target')}>
-          <Typography.Text code>{`${event.targetKind} ${event.target}`}</Typography.Text>
+          <AuditTarget t={t} kind={event.targetKind} target={event.target} />
         </Descriptions.Item>
         <Descriptions.Item label={t('audit.project')}>{event.project ?? t('common.none')}</Descriptions.Item>
         <Descriptions.Item label={t('audit.result')}>

@@ -8,6 +8,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { listAuditEvents, shellSessionOf, type AuditFilter } from './audit-api';
 import { AuditDrawer, resultColors } from './AuditDrawer';
 import { AuditFilters } from './AuditFilters';
+import { AuditTarget, actorLabel } from './audit-labels';
 import './audit.css';
 
 /**
@@ -48,13 +49,17 @@ export function AuditPage() {
           onRow={(e) => ({ onClick: () => setOpen(e), style: { cursor: 'pointer' } })}
           columns={[
             { key: 'at', title: t('audit.at'), width: 170, render: (_, e) => formatDateTime(e.at, lang) },
-            { key: 'actor', title: t('audit.actor'), dataIndex: 'actor' },
+            { key: 'actor', title: t('audit.actor'), render: (_, e) => actorLabel(t, e.actor) },
             {
               key: 'action',
               title: t('audit.action'),
               render: (_, e) => <Typography.Text code>{e.action}</Typography.Text>,
             },
-            { key: 'target', title: t('audit.target'), render: (_, e) => `${e.targetKind} ${e.target}` },
+            {
+              key: 'target',
+              title: t('audit.target'),
+              render: (_, e) => <AuditTarget t={t} kind={e.targetKind} target={e.target} />,
+            },
             { key: 'project', title: t('audit.project'), render: (_, e) => e.project ?? '' },
             {
               key: 'result',

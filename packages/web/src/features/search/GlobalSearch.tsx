@@ -4,8 +4,18 @@ import { useQuery } from '@tanstack/react-query';
 import { useNavigate } from 'react-router-dom';
 import type { SearchHit } from '@berth/shared';
 import { useI18n } from '../../i18n/I18nProvider';
-import { hitHref, hitKey, isTypingTarget, searchAll } from './search-api';
+import { hitHref, hitKey, searchAll } from './search-api';
 import './search.css';
+
+/** True when a key press happens where typing "/" means text, not "go to search". */
+export function isTypingTarget(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  return (
+    target.isContentEditable ||
+    ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName) ||
+    target.closest('.xterm') !== null
+  );
+}
 
 /** Waits until the user stops typing before asking the server. */
 function useDebounced(value: string, ms: number): string {

@@ -18,13 +18,3 @@ export function hitKey(hit: SearchHit): string {
     ? `s:${hit.project}/${hit.env}/${hit.service}`
     : `c:${hit.project}/${hit.env}/${hit.service}/${hit.container}`;
 }
-
-/** True when a key press happens where typing "/" means text, not "go to search". */
-export function isTypingTarget(target: EventTarget | null): boolean {
-  if (!(target instanceof HTMLElement)) return false;
-  return (
-    target.isContentEditable ||
-    ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName) ||
-    target.closest('.xterm') !== null
-  );
-}
