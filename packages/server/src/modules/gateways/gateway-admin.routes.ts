@@ -52,6 +52,14 @@ export function registerGatewayAdminRoutes(registry: RouteRegistry, d: GatewayAd
     if (!g) throw new NotFoundError('NOT_FOUND', `Gateway '${name}' does not exist.`);
     return g;
   };
+  const checkVersion = (g: GatewayRow, version: number | undefined) => {
+    if (version !== undefined && version !== g.version)
+      throw new ConflictError(
+        'The gateway changed since you read it; read it again and retry with its current version.',
+        { currentVersion: g.version },
+        'VERSION_CONFLICT',
+      );
+  };
   /** Applies the gateway's configuration now, as an admin change recorded as a version. */
   const applyNow = (g: GatewayRow, author: string, reason: string, snippets?: GatewaySnippets) =>
     d.applier.enqueue(g.id, async () => {
@@ -138,12 +146,7 @@ export function registerGatewayAdminRoutes(registry: RouteRegistry, d: GatewayAd
     target: { kind: 'gateway' },
     async handler({ params, body, actor }) {
       const g = await gateway(params.gateway);
-      if (body.version !== g.version)
-        throw new ConflictError(
-          'The gateway changed since you read it; read it again and retry with its current version.',
-          { currentVersion: g.version },
-          'VERSION_CONFLICT',
-        );
+      checkVersion(g, body.version);
       const listen = body.listen ?? g.listen;
       const tlsListen = body.tlsListen === undefined ? g.tls_listen : body.tlsListen;
       const listenersChanged = listen !== g.listen || tlsListen !== g.tls_listen;
@@ -228,12 +231,7 @@ export function registerGatewayAdminRoutes(registry: RouteRegistry, d: GatewayAd
     target: { kind: 'gateway' },
     async handler({ params, body, actor }) {
       const g = await gateway(params.gateway);
-      if (body.version !== undefined && body.version !== g.version)
-        throw new ConflictError(
-          'The gateway changed since you read it; read it again and retry with its current version.',
-          { currentVersion: g.version },
-          'VERSION_CONFLICT',
-        );
+      checkVersion(g, body.version);
       const s = await d.nodes.store.settings(g.id);
       const snippets: GatewaySnippets = {
         http: body.http ?? s.snippets.http,
