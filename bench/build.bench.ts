@@ -16,6 +16,7 @@ import { startRegistry, TestRepo } from '../packages/server/test/helpers/codeflo
 import {
   eventually,
   makeProject,
+  podmanSocket,
   startPlatform,
   waitTask,
   webSpec,
