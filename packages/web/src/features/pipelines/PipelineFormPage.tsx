@@ -17,6 +17,7 @@ import {
   Tag,
   Typography,
 } from 'antd';
+import type { Rule } from 'antd/es/form';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { pipelineTemplates, type Pipeline, type PipelineTemplate } from '@berth/shared';
 import { Link, useNavigate, useParams } from 'react-router-dom';
@@ -305,30 +306,8 @@ function PipelineForm({
           </Form.Item>
           {uses.scripts ? (
             <>
-              <Form.Item
-                name="preScript"
-                label={t('pipelines.form.preScript')}
-                extra={t('pipelines.form.preScript.help')}
-              >
-                <Input.TextArea
-                  id="pipeline-pre-script"
-                  className="script-input"
-                  rows={5}
-                  spellCheck={false}
-                />
-              </Form.Item>
-              <Form.Item
-                name="buildScript"
-                label={t('pipelines.form.buildScript')}
-                extra={t('pipelines.form.buildScript.help')}
-              >
-                <Input.TextArea
-                  id="pipeline-build-script"
-                  className="script-input"
-                  rows={4}
-                  spellCheck={false}
-                />
-              </Form.Item>
+              <ScriptItem name="preScript" id="pipeline-pre-script" rows={5} />
+              <ScriptItem name="buildScript" id="pipeline-build-script" rows={4} />
               <Space wrap align="start" size="large">
                 <Form.Item
                   name="artifactPath"
@@ -355,19 +334,7 @@ function PipelineForm({
             </>
           ) : null}
           {uses.dockerfile ? (
-            <Form.Item
-              name="dockerfile"
-              label={t('pipelines.form.dockerfile')}
-              extra={t('pipelines.form.dockerfile.help')}
-              rules={[required]}
-            >
-              <Input.TextArea
-                id="pipeline-dockerfile"
-                className="script-input"
-                rows={10}
-                spellCheck={false}
-              />
-            </Form.Item>
+            <ScriptItem name="dockerfile" id="pipeline-dockerfile" rows={10} rules={[required]} />
           ) : null}
           <Space wrap align="start" size="large">
             <Form.Item
@@ -406,5 +373,25 @@ function PipelineForm({
         </Space>
       </Form>
     </>
+  );
+}
+
+/** A script (or Dockerfile) text area in monospace, with its label and help. */
+function ScriptItem(props: {
+  name: 'preScript' | 'buildScript' | 'dockerfile';
+  id: string;
+  rows: number;
+  rules?: Rule[];
+}) {
+  const { t } = useI18n();
+  return (
+    <Form.Item
+      name={props.name}
+      label={t(`pipelines.form.${props.name}`)}
+      extra={t(`pipelines.form.${props.name}.help`)}
+      rules={props.rules}
+    >
+      <Input.TextArea id={props.id} className="script-input" rows={props.rows} spellCheck={false} />
+    </Form.Item>
   );
 }
