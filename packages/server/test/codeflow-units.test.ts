@@ -120,7 +120,12 @@ describe('webhooks', () => {
     assert.equal(verifyWebhook('gitlab', secret, {}, body), false);
     assert.equal(verifyWebhook('github', secret, { 'x-hub-signature-256': `sha256=${hex}` }, body), true);
     assert.equal(
-      verifyWebhook('github', secret, { 'x-hub-signature-256': `sha256=${hex}` }, Buffer.from(`${body} `)),
+      verifyWebhook(
+        'github',
+        secret,
+        { 'x-hub-signature-256': `sha256=${hex}` },
+        Buffer.concat([body, Buffer.from(' ')]),
+      ),
       false,
     );
     assert.equal(verifyWebhook('github', secret, { 'x-hub-signature-256': hex }, body), false);
