@@ -86,6 +86,7 @@ export function ContainersTab({ serviceRef }: { serviceRef: ServiceRef }) {
           {
             key: 'endpoints',
             title: t('container.endpoints'),
+            width: 210,
             render: (_, c) =>
               Object.entries(c.endpoints).map(([port, addr]) => <Tag key={port}>{`${port} → ${addr}`}</Tag>),
           },
