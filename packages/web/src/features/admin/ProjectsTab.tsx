@@ -1,21 +1,21 @@
 import { useState } from 'react';
-import { App, Button, Form, Input, Select, Space, Table } from 'antd';
+import { App, Button, Form, Input, Select, Space } from 'antd';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Project } from '@berth/shared';
 import { listProjects, listTeams } from '../../api/resources';
 import { ErrorState } from '../../components/ErrorState';
-import { formatDateTime } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import { useMe } from '../auth/session';
 import { adminTeams, isPlatformAdmin } from './admin-access';
 import { createProject } from './admin-api';
 import { FormModal } from './FormModal';
 import { MembersDrawer } from './MembersDrawer';
+import { ScopeTable } from './ScopeTable';
 import { NameItem } from './UsersTab';
 
 /** Projects the caller can see; created under a team the caller administers. */
 export function ProjectsTab() {
-  const { t, lang } = useI18n();
+  const { t } = useI18n();
   const { message } = App.useApp();
   const queryClient = useQueryClient();
   const me = useMe().data;
@@ -39,31 +39,15 @@ export function ProjectsTab() {
           {t('admin.projects.create')}
         </Button>
       </Space>
-      <Table<Project>
-        rowKey="name"
-        size="small"
+      <ScopeTable<Project>
+        items={projects.data?.items ?? []}
         loading={projects.isPending}
-        dataSource={projects.data?.items ?? []}
-        pagination={{ pageSize: 50, hideOnSinglePage: true }}
-        locale={{ emptyText: t('admin.projects.empty') }}
-        data-testid="projects-table"
-        columns={[
-          { key: 'name', title: t('admin.projects.name'), dataIndex: 'name' },
-          { key: 'team', title: t('admin.projects.team'), dataIndex: 'team' },
-          { key: 'display', title: t('admin.users.displayName'), dataIndex: 'displayName' },
-          { key: 'by', title: t('admin.createdBy'), dataIndex: 'createdBy' },
-          { key: 'at', title: t('admin.created'), render: (_, p) => formatDateTime(p.createdAt, lang) },
-          {
-            key: 'members',
-            title: t('admin.actions'),
-            render: (_, p) =>
-              platformAdmin || managed.includes(p.team) ? (
-                <Button size="small" onClick={() => setMembers(p.name)} data-testid={`members-${p.name}`}>
-                  {t('admin.members')}
-                </Button>
-              ) : null,
-          },
-        ]}
+        nameTitle={t('admin.projects.name')}
+        emptyText={t('admin.projects.empty')}
+        testId="projects-table"
+        extra={[{ key: 'team', title: t('admin.projects.team'), dataIndex: 'team' }]}
+        canManage={(p) => platformAdmin || managed.includes(p.team)}
+        onMembers={setMembers}
       />
       {creating ? (
         <FormModal<{ name: string; team: string; displayName?: string }>

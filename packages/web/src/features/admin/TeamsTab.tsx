@@ -1,21 +1,21 @@
 import { useState } from 'react';
-import { App, Button, Form, Input, Space, Table } from 'antd';
+import { App, Button, Form, Input, Space } from 'antd';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Team } from '@berth/shared';
 import { listTeams } from '../../api/resources';
 import { ErrorState } from '../../components/ErrorState';
-import { formatDateTime } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import { useMe } from '../auth/session';
 import { adminTeams, isPlatformAdmin } from './admin-access';
 import { createTeam } from './admin-api';
 import { FormModal } from './FormModal';
 import { MembersDrawer } from './MembersDrawer';
+import { ScopeTable } from './ScopeTable';
 import { NameItem } from './UsersTab';
 
 /** Teams the caller can see; platform admins create them; team admins manage their members. */
 export function TeamsTab() {
-  const { t, lang } = useI18n();
+  const { t } = useI18n();
   const { message } = App.useApp();
   const queryClient = useQueryClient();
   const me = useMe().data;
@@ -34,30 +34,14 @@ export function TeamsTab() {
           </Button>
         </Space>
       ) : null}
-      <Table<Team>
-        rowKey="name"
-        size="small"
+      <ScopeTable<Team>
+        items={teams.data?.items ?? []}
         loading={teams.isPending}
-        dataSource={teams.data?.items ?? []}
-        pagination={{ pageSize: 50, hideOnSinglePage: true }}
-        locale={{ emptyText: t('admin.teams.empty') }}
-        data-testid="teams-table"
-        columns={[
-          { key: 'name', title: t('admin.teams.name'), dataIndex: 'name' },
-          { key: 'display', title: t('admin.users.displayName'), dataIndex: 'displayName' },
-          { key: 'by', title: t('admin.createdBy'), dataIndex: 'createdBy' },
-          { key: 'at', title: t('admin.created'), render: (_, x) => formatDateTime(x.createdAt, lang) },
-          {
-            key: 'members',
-            title: t('admin.actions'),
-            render: (_, x) =>
-              platformAdmin || managed.has(x.name) ? (
-                <Button size="small" onClick={() => setMembers(x.name)} data-testid={`members-${x.name}`}>
-                  {t('admin.members')}
-                </Button>
-              ) : null,
-          },
-        ]}
+        nameTitle={t('admin.teams.name')}
+        emptyText={t('admin.teams.empty')}
+        testId="teams-table"
+        canManage={(x) => platformAdmin || managed.has(x.name)}
+        onMembers={setMembers}
       />
       {creating ? (
         <FormModal<{ name: string; displayName?: string }>

@@ -57,7 +57,7 @@ export function LoginPage() {
   };
 
   return (
-    <div className="login-page">
+    <div className="login-page" style={{ minHeight: '100vh' }}>
       <Card className="login-card">
         <div className="login-head">
           <Typography.Title level={3} style={{ margin: 0 }}>
