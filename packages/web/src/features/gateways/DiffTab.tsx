@@ -39,6 +39,22 @@ export function DiffTab({ gateway }: { gateway: string }) {
   }));
   const stats = diff.data ? diffStats(diff.data.diff) : null;
 
+  const picker = (side: 'a' | 'b') => (
+    <>
+      <Typography.Text strong>{side.toUpperCase()}</Typography.Text>
+      <Select
+        id={`diff-${side}`}
+        aria-label={t(side === 'a' ? 'gateways.diff.pickA' : 'gateways.diff.pickB')}
+        showSearch
+        optionFilterProp="label"
+        value={side === 'a' ? a : b}
+        options={options}
+        onChange={pick(side)}
+        style={{ width: 420 }}
+      />
+    </>
+  );
+
   if (recent.isPending) return <Skeleton active />;
   if (recent.isError) return <ErrorState error={recent.error} onRetry={() => void recent.refetch()} />;
   if (items.length < 2) return <Empty description={t('gateways.diff.needTwo')} />;
@@ -46,17 +62,7 @@ export function DiffTab({ gateway }: { gateway: string }) {
     <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
       <Card size="small">
         <Space wrap align="center">
-          <Typography.Text strong>A</Typography.Text>
-          <Select
-            id="diff-a"
-            aria-label={t('gateways.diff.pickA')}
-            showSearch
-            optionFilterProp="label"
-            value={a}
-            options={options}
-            onChange={pick('a')}
-            style={{ width: 420 }}
-          />
+          {picker('a')}
           <Button
             onClick={() => {
               if (a && b) setParams(new URLSearchParams({ a: String(b), b: String(a) }), { replace: true });
@@ -65,17 +71,7 @@ export function DiffTab({ gateway }: { gateway: string }) {
           >
             ⇄
           </Button>
-          <Typography.Text strong>B</Typography.Text>
-          <Select
-            id="diff-b"
-            aria-label={t('gateways.diff.pickB')}
-            showSearch
-            optionFilterProp="label"
-            value={b}
-            options={options}
-            onChange={pick('b')}
-            style={{ width: 420 }}
-          />
+          {picker('b')}
           {stats ? (
             <Space size={4} data-testid="diff-stats">
               <Tag color="green">+{stats.added}</Tag>

@@ -4,6 +4,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { snippetDirectives, type Gateway } from '@berth/shared';
 import { isApiError } from '../../api/errors';
 import { errorText } from '../../components/ErrorState';
+import { placeFieldErrors } from '../routes/route-errors';
 import { useI18n } from '../../i18n/I18nProvider';
 import { gatewayKey, setSnippets } from './gateways-api';
 import { fromRows, snippetFieldFor, toRows, type SnippetRow } from './snippet-rows';
@@ -100,13 +101,7 @@ export function SnippetsTab({ gateway }: { gateway: Gateway }) {
       );
       await queryClient.invalidateQueries({ queryKey: gatewayKey(gateway.name) });
     } catch (err) {
-      if (isApiError(err) && err.fields.length) {
-        const placed = err.fields.flatMap((f) => {
-          const name = snippetFieldFor(f.path);
-          return name ? [{ name, errors: [f.message] }] : [];
-        });
-        form.setFields(placed as Parameters<typeof form.setFields>[0]);
-      }
+      placeFieldErrors(form, err, snippetFieldFor);
       const nginx = isApiError(err) && typeof err.details.nginx === 'string' ? err.details.nginx : null;
       setProblem({ title: nginx ? t('gateways.snippets.refused') : errorText(t, err), detail: nginx });
     } finally {

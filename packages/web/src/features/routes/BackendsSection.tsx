@@ -1,7 +1,6 @@
 import { Button, Card, Form, Input, InputNumber, Select, Space, Typography } from 'antd';
-import { useQuery } from '@tanstack/react-query';
-import { listServices } from '../../api/resources';
 import { useI18n } from '../../i18n/I18nProvider';
+import { useEnvServices } from './useEnvServices';
 
 /**
  * Where the route sends traffic: a service of this env (its serving containers) and/or VM
@@ -10,11 +9,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 export function BackendsSection({ project, env }: { project: string; env: string }) {
   const { t } = useI18n();
   const form = Form.useFormInstance();
-  const services = useQuery({
-    queryKey: ['services', project, env, 'route-form'],
-    queryFn: () => listServices(project, env, { limit: 500 }),
-    staleTime: 30_000,
-  });
+  const services = useEnvServices(project, env);
   const chosen = Form.useWatch(['backends', 'service', 'name'], form) as string | undefined;
   const ports = services.data?.items.find((s) => s.name === chosen)?.spec.ports ?? [];
   return (

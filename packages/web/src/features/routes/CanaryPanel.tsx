@@ -14,15 +14,15 @@ import {
   Space,
   Typography,
 } from 'antd';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { Route } from '@berth/shared';
 import { isApiError } from '../../api/errors';
-import { listServices } from '../../api/resources';
 import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
-import { describeRouteError, type RouteWriteProblem } from './route-errors';
+import { describeRouteError, placeFieldErrors, type RouteWriteProblem } from './route-errors';
 import { canaryRule, canaryTarget } from './route-view';
 import { RouteWriteAlert } from './RouteWriteAlert';
+import { useEnvServices } from './useEnvServices';
 import {
   abortCanary,
   promoteCanary,
@@ -42,6 +42,16 @@ interface CanaryFormValues {
   cookie?: { name?: string; value?: string };
   to: { service?: string };
 }
+
+const canaryFields = new Set([
+  'percent',
+  'header.name',
+  'header.value',
+  'cookie.name',
+  'cookie.value',
+  'to.service',
+]);
+const canaryFieldFor = (path: string) => (canaryFields.has(path) ? path.split('.') : null);
 
 function toCanary(v: CanaryFormValues): CanaryInput {
   const to = { service: v.to.service ?? '' };
@@ -77,11 +87,7 @@ export function CanaryPanel({ route }: { route: Route }) {
   const [problem, setProblem] = useState<RouteWriteProblem | null>(null);
   const mode = (Form.useWatch('mode', form) as Mode | undefined) ?? 'percent';
   const ref: RouteRef = { project: route.project, env: route.env, route: route.name };
-  const services = useQuery({
-    queryKey: ['services', route.project, route.env, 'route-form'],
-    queryFn: () => listServices(route.project, route.env, { limit: 500 }),
-    staleTime: 30_000,
-  });
+  const services = useEnvServices(route.project, route.env);
 
   const onDone = (key: 'routes.canary.started' | 'routes.canary.promoted' | 'routes.canary.aborted') => ({
     onSuccess: async (r: RouteWrite) => {
@@ -90,12 +96,9 @@ export function CanaryPanel({ route }: { route: Route }) {
       await queryClient.invalidateQueries({ queryKey: routesKey(route.project, route.env) });
     },
     onError: (err: unknown) => {
-      const unplaced: string[] = [];
-      if (isApiError(err) && err.fields.length) {
-        const fields = err.fields.map((f) => ({ name: f.path.split('.'), errors: [f.message] }));
-        form.setFields(fields as Parameters<typeof form.setFields>[0]);
-        unplaced.push(...err.fields.map((f) => `${f.path}: ${f.message}`));
-      }
+      // Every field error is also listed: a rule error ("set exactly one of …") names no field.
+      placeFieldErrors(form, err, canaryFieldFor);
+      const unplaced = isApiError(err) ? err.fields.map((f) => `${f.path}: ${f.message}`) : [];
       setProblem(describeRouteError(t, err, unplaced));
     },
   });

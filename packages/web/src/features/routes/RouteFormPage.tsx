@@ -3,19 +3,12 @@ import { App, Button, Card, Form, Input, Space, Typography } from 'antd';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Route } from '@berth/shared';
 import { Link, useNavigate, useParams } from 'react-router-dom';
-import { isApiError } from '../../api/errors';
 import { ErrorState } from '../../components/ErrorState';
 import { PageSkeleton } from '../../components/PageSkeleton';
 import { useI18n } from '../../i18n/I18nProvider';
 import { BackendsSection } from './BackendsSection';
-import { describeRouteError, type RouteWriteProblem } from './route-errors';
-import {
-  routeFieldFor,
-  toFormValues,
-  toRouteSpec,
-  type RouteFieldName,
-  type RouteFormValues,
-} from './route-form';
+import { describeRouteError, placeFieldErrors, type RouteWriteProblem } from './route-errors';
+import { routeFieldFor, toFormValues, toRouteSpec, type RouteFormValues } from './route-form';
 import {
   AccessSection,
   HealthSection,
@@ -87,21 +80,7 @@ function RouteForm({ project, env, existing }: { project: string; env: string; e
       );
       void navigate(`/p/${project}/${env}/routes/${result.route.name}`);
     } catch (err) {
-      const unplaced: string[] = [];
-      if (isApiError(err) && err.fields.length) {
-        const byField = new Map<string, { name: RouteFieldName; errors: string[] }>();
-        for (const f of err.fields) {
-          const name = routeFieldFor(f.path);
-          if (!name) unplaced.push(`${f.path}: ${f.message}`);
-          else {
-            const key = JSON.stringify(name);
-            const entry = byField.get(key) ?? { name, errors: [] };
-            entry.errors.push(f.message);
-            byField.set(key, entry);
-          }
-        }
-        form.setFields([...byField.values()] as Parameters<typeof form.setFields>[0]);
-      }
+      const unplaced = placeFieldErrors(form, err, routeFieldFor);
       setProblem(describeRouteError(t, err, unplaced));
       window.scrollTo({ top: 0 });
     } finally {
