@@ -14,7 +14,8 @@ import {
 import { parseInteger, type OptionSpec } from '../args';
 import type { CommandContext, CommandDef } from '../context';
 import { CliError, validate } from '../errors';
-import { formatAge, formatTime, renderFields, sanitize, type Column } from '../output';
+import { renderFields, sanitize, type Column } from '../output';
+import { buildColumns, pipelineColumns, renderBuild, renderPipeline } from './pipeline-view';
 import { readStdinText } from '../prompt';
 import { followTask } from '../task-waiter';
 import { limitOf, limitOption } from './common';
@@ -68,25 +69,6 @@ const specOptions: OptionSpec[] = [
   { name: 'no-credentials', kind: 'boolean', description: 'remove stored repository credentials' },
 ];
 
-const pipelineColumns: Column<Pipeline>[] = [
-  { header: 'NAME', value: (p) => p.name },
-  { header: 'TARGET', value: (p) => `${p.target.env}/${p.target.service}` },
-  { header: 'REPO', value: (p) => p.repo.url },
-  { header: 'REF', value: (p) => p.repo.ref },
-  { header: 'TEMPLATE', value: (p) => p.template },
-  { header: 'AGE', value: (p) => formatAge(p.createdAt) },
-];
-
-const buildColumns: Column<Build>[] = [
-  { header: '#', value: (b) => String(b.number), align: 'right' },
-  { header: 'ID', value: (b) => b.id },
-  { header: 'STATE', value: (b) => b.state },
-  { header: 'REF', value: (b) => b.ref },
-  { header: 'COMMIT', value: (b) => b.commit?.sha.slice(0, 8) ?? '' },
-  { header: 'TRIGGER', value: (b) => `${b.trigger.source ?? b.trigger.kind} (${b.trigger.by})` },
-  { header: 'AGE', value: (b) => formatAge(b.createdAt) },
-];
-
 async function fileOption(ctx: CommandContext, name: string): Promise<string | undefined> {
   const file = ctx.args.string(name);
   if (file === undefined) return undefined;
@@ -132,50 +114,6 @@ async function specFrom(ctx: CommandContext, base: Partial<Pipeline>) {
   };
 }
 
-function renderPipeline(p: Pipeline): string {
-  return renderFields([
-    ['name', p.name],
-    ['project', p.project],
-    ['target', `${p.target.env}/${p.target.service}`],
-    ['repo', `${p.repo.url} (${p.repo.ref})`],
-    ['credentials', `${p.repo.credentials.kind}${p.repo.credentials.isSet ? ' (set)' : ''}`],
-    ['template', p.template],
-    ['artifact', p.artifactPath],
-    ['start', p.startCommand],
-    ['port', String(p.port)],
-    ['timeout', `${p.timeoutSeconds} s`],
-    [
-      'webhook',
-      `${p.webhook.url}${p.webhook.secretIsSet ? '' : ' (no secret yet: berth pipelines webhook-secret)'}`,
-    ],
-    ['version', String(p.version)],
-    ['updated', `${formatTime(p.updatedAt)} by ${p.updatedBy}`],
-  ]);
-}
-
-function renderBuild(b: Build): string {
-  const steps = b.steps
-    .map(
-      (s) =>
-        `${s.name}=${s.state}${s.durationMs !== null ? `(${(s.durationMs / 1000).toFixed(1)}s${s.cached ? ', cached' : ''})` : ''}`,
-    )
-    .join(' ');
-  return renderFields([
-    ['build', `#${b.number} of ${b.pipeline} (${b.id})`],
-    ['state', b.state],
-    ['trigger', `${b.trigger.source ?? b.trigger.kind} by ${b.trigger.by}`],
-    ['ref', b.ref],
-    ['commit', b.commit ? `${b.commit.sha.slice(0, 12)} ${b.commit.author}: ${b.commit.message}` : null],
-    ['steps', steps],
-    ['image', b.image],
-    ['digest', b.imageDigest],
-    ['error', b.error],
-    ['task', b.taskId],
-    ['created', formatTime(b.createdAt)],
-    ['finished', formatTime(b.finishedAt)],
-  ]);
-}
-
 function print<T>(ctx: CommandContext, value: T, render: (v: T) => string): number {
   if (ctx.out.json) ctx.out.printJson(value);
   else ctx.out.raw(render(value));
@@ -196,6 +134,32 @@ async function follow(ctx: CommandContext, build: Build): Promise<number> {
   return 0;
 }
 
+/** A project-scoped list command: every page (or --limit), as JSON or a table. */
+function listCommand<T>(
+  name: string,
+  usage: string,
+  summary: string,
+  positionals: number,
+  path: (ctx: CommandContext) => string,
+  columns: Column<T>[],
+  empty: string,
+): CommandDef {
+  return {
+    name,
+    usage,
+    summary,
+    positionals: { min: positionals, max: positionals },
+    scoped: true,
+    options: [limitOption],
+    async run(ctx) {
+      const page = await (await ctx.client()).list<T>(path(ctx), {}, limitOf(ctx));
+      if (ctx.out.json) ctx.out.printJson(page);
+      else ctx.out.table(page.items, columns, empty);
+      return 0;
+    },
+  };
+}
+
 const followOption: OptionSpec = {
   name: 'follow',
   short: 'f',
@@ -206,22 +170,15 @@ const pipelinePath = (ctx: CommandContext) => codeflowPaths.pipeline(ctx.project
 
 /** pipelines list|get|create|update|delete|dockerfile|webhook-secret; builds start|list|get|log|cancel. */
 export const pipelineCommands: CommandDef[] = [
-  {
-    name: 'pipelines list',
-    usage: '-p PROJECT [--limit N]',
-    summary: 'list the pipelines of a project',
-    positionals: { min: 0, max: 0 },
-    scoped: true,
-    options: [limitOption],
-    async run(ctx) {
-      const page = await (
-        await ctx.client()
-      ).list<Pipeline>(codeflowPaths.pipelines(ctx.project()), {}, limitOf(ctx));
-      if (ctx.out.json) ctx.out.printJson(page);
-      else ctx.out.table(page.items, pipelineColumns, 'no pipelines');
-      return 0;
-    },
-  },
+  listCommand(
+    'pipelines list',
+    '-p PROJECT [--limit N]',
+    'list the pipelines of a project',
+    0,
+    (ctx) => codeflowPaths.pipelines(ctx.project()),
+    pipelineColumns,
+    'no pipelines',
+  ),
   {
     name: 'pipelines get',
     usage: 'NAME -p PROJECT',
@@ -345,25 +302,15 @@ export const pipelineCommands: CommandDef[] = [
       return 0;
     },
   },
-  {
-    name: 'builds list',
-    usage: 'PIPELINE -p PROJECT [--limit N]',
-    summary: 'list the builds of a pipeline, newest first',
-    positionals: { min: 1, max: 1 },
-    scoped: true,
-    options: [limitOption],
-    async run(ctx) {
-      const client = await ctx.client();
-      const page = await client.list<Build>(
-        codeflowPaths.pipelineBuilds(ctx.project(), ctx.arg(0)),
-        {},
-        limitOf(ctx) ?? 20,
-      );
-      if (ctx.out.json) ctx.out.printJson(page);
-      else ctx.out.table(page.items, buildColumns, 'no builds');
-      return 0;
-    },
-  },
+  listCommand(
+    'builds list',
+    'PIPELINE -p PROJECT [--limit N]',
+    'list the builds of a pipeline, newest first',
+    1,
+    (ctx) => codeflowPaths.pipelineBuilds(ctx.project(), ctx.arg(0)),
+    buildColumns,
+    'no builds',
+  ),
   {
     name: 'builds get',
     usage: 'ID -p PROJECT',
