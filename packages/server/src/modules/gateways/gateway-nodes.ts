@@ -283,7 +283,8 @@ export class GatewayNodes {
     let main: string;
     if (want.pinnedConfig === null) main = await readFile(path.join(conf, 'nginx.conf'), 'utf8');
     else {
-      const v = await this.repo.findVersion(gw.id, want.pinnedConfig);
+      // an endpoints version ran with the main file of the config version before it
+      const v = await this.repo.configAtOrBefore(gw.id, want.pinnedConfig);
       if (!v?.main_text)
         throw new BerthError('UNPROCESSABLE', `Version ${want.pinnedConfig} has no stored configuration.`);
       main = v.main_text;

@@ -184,6 +184,19 @@ export class GatewaysRepository {
       .executeTakeFirst();
   }
 
+  /** The newest applied config version numbered n or lower: the main file version n ran with. */
+  configAtOrBefore(gatewayId: string, n: number): Promise<VersionRow | undefined> {
+    return this.db
+      .selectFrom('gateway_versions')
+      .selectAll()
+      .where('gateway_id', '=', gatewayId)
+      .where('kind', '=', 'config')
+      .where('state', '!=', 'failed')
+      .where('number', '<=', n)
+      .orderBy('number', 'desc')
+      .executeTakeFirst();
+  }
+
   async setVersionState(gatewayId: string, n: number, state: string): Promise<void> {
     await this.db
       .updateTable('gateway_versions')
