@@ -164,6 +164,7 @@ describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 },
     await page.getByTestId('route-nginx-error').waitFor();
     assert.match(await page.getByTestId('route-error').innerText(), /Nginx refused/);
     assert.match(await page.getByTestId('route-nginx-error').innerText(), /missing\.crt/);
+    await browser.screenshot('route-form-refused-en', 1366, 768);
     assert.equal((await viaGateway(platform.listen, host)).body, 'v1');
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.waitForURL(/\/routes\/shop$/);
@@ -225,6 +226,8 @@ describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 },
     assert.ok(newest.number > aborted.number);
     assert.equal(newest.reason, 'bring the canary back');
     assert.equal(newest.state, 'applied');
+    await browser.screenshot('versions-en', 1920, 1080);
+    await page.setViewportSize({ width: 1366, height: 768 });
     const rows = table.locator('tbody tr[data-row-key]');
     assert.equal(await rows.first().getAttribute('data-row-key'), String(newest.number), 'newest first');
     assert.match(await rows.first().innerText(), /bring the canary back[\s\S]*Applied/);

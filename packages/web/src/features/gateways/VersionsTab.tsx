@@ -83,6 +83,7 @@ export function VersionsTab({ gateway, applied }: { gateway: string; applied: nu
             selectedRowKeys: selected,
             hideSelectAll: true,
             columnTitle: t('gateways.compare.column'),
+            columnWidth: 90,
             onChange: (keys) => setSelected((keys as number[]).slice(-2)),
             getCheckboxProps: (v) => ({
               disabled: selected.length >= 2 && !selected.includes(v.number),
@@ -93,7 +94,7 @@ export function VersionsTab({ gateway, applied }: { gateway: string; applied: nu
             {
               key: 'number',
               title: t('gateways.version.number'),
-              width: 110,
+              width: 150,
               render: (_, v) => (
                 <Space size={4}>
                   <Button

@@ -43,7 +43,9 @@ export function BackendsSection({ project, env }: { project: string; env: string
           />
         </Form.Item>
       </Space>
-      <Typography.Text strong>{t('routes.form.servers')}</Typography.Text>
+      <Typography.Paragraph strong style={{ marginBottom: 4 }}>
+        {t('routes.form.servers')}
+      </Typography.Paragraph>
       <Typography.Paragraph type="secondary">{t('routes.form.servers.help')}</Typography.Paragraph>
       <Form.List name={['backends', 'servers']}>
         {(fields, { add, remove }) => (
