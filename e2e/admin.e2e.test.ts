@@ -163,8 +163,7 @@ void describe('admin, audit, search and token login (browser, real Podman)', { t
 
     const fresh = await openBrowser();
     try {
-      await fresh.page.goto(`${platform.url}/`);
-      await fresh.page.waitForURL(/\/login/);
+      await fresh.page.goto(`${platform.url}/login`);
       await fresh.page.getByTestId('login-mode').click();
       await fresh.page.fill('#login-token', 'berth_wrong');
       await fresh.page.getByTestId('token-submit').click();
@@ -247,6 +246,18 @@ void describe('admin, audit, search and token login (browser, real Podman)', { t
     await page.getByTestId('global-search').fill('nothing-like-this');
     await page.getByText('Nothing you can read starts with "nothing-like-this".').waitFor();
     await page.keyboard.press('Escape');
+  });
+
+  void it('gives every button and link on the audit and admin pages an accessible name', async () => {
+    for (const path of ['/audit', '/admin/users', '/admin/bindings', '/admin/tokens']) {
+      await page.goto(`${platform.url}${path}`);
+      await page.locator('.ant-table-tbody tr.ant-table-row').first().waitFor();
+      const nameless = await page.evaluate(`[...document.querySelectorAll('button, [role=button], a[href]')]
+        .filter((el) => el.getClientRects().length > 0)
+        .filter((el) => !(el.getAttribute('aria-label') || el.textContent.trim() || el.querySelector('[aria-label]')))
+        .map((el) => el.outerHTML.slice(0, 160))`);
+      assert.deepEqual(nameless, [], `buttons without a name on ${path}`);
+    }
   });
 
   void it('shows the admin pages in Chinese without English UI strings', async () => {
