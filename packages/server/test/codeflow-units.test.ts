@@ -1,6 +1,7 @@
 /** Pure parts of codeflow: generated Dockerfiles, layer hashing, webhooks, ref patterns, caches. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import {
   preLayerHash,
   templateBaseImage,
 } from '../src/modules/codeflow/dockerfiles';
-import { refMatches, redactUrl } from '../src/modules/codeflow/git-mirror';
+import { gitEnv, refMatches, redactUrl, shellQuote } from '../src/modules/codeflow/git-mirror';
 import { deliveryId, readPush, verifyWebhook } from '../src/modules/codeflow/webhooks';
 import { pruneCaches } from '../src/modules/codeflow/build-queue';
 
@@ -173,6 +174,26 @@ describe('refs, URLs and caches', () => {
     assert.equal(refMatches('release/*', 'release/1.0'), true);
     assert.equal(refMatches('v*', 'v1.2.3'), true);
     assert.equal(refMatches('v1.0', 'v1x0'), false);
+  });
+  it('hands a token to git through GIT_ASKPASS and the environment only', () => {
+    const scratch = mkdtempSync(path.join(tmpdir(), 'berth-askpass-'));
+    try {
+      const token = `tok'$(touch ${scratch}/pwned)`;
+      const env = gitEnv({ kind: 'token', username: 'x-access-token', token }, scratch);
+      const out = execFileSync('git', ['credential', 'fill'], {
+        env,
+        input: 'protocol=https\nhost=git.example.com\n\n',
+      }).toString();
+      assert.match(out, /^username=x-access-token$/m);
+      assert.ok(out.includes(`password=${token}\n`), out);
+      assert.equal(readdirSync(scratch).includes('pwned'), false);
+      assert.equal(JSON.stringify(env).includes(`GIT_ASKPASS":"${scratch}`), true);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+  it('quotes the deploy key path for the ssh command git runs through a shell', () => {
+    assert.equal(shellQuote("/data dir/it's"), `'/data dir/it'\\''s'`);
   });
   it('hides credentials in logged URLs', () => {
     assert.equal(redactUrl('https://oauth2:tok@git.example.com/a.git'), 'https://***@git.example.com/a.git');

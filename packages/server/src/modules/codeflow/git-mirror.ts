@@ -29,6 +29,36 @@ export function redactUrl(url: string): string {
   return url.replace(/^([a-z]+:\/\/)[^/@]*@/i, '$1***@');
 }
 
+/**
+ * The environment of every git call: no prompts, only safe transports, credentials by env
+ * (an askpass script or a key file written into `scratch`, a private directory).
+ */
+export function gitEnv(creds: RepoCredentials, scratch: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: scratch,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new',
+  };
+  if (creds.kind === 'token') {
+    const askpass = path.join(scratch, 'askpass.sh');
+    writeFileSync(askpass, askpassScript, { mode: 0o700 });
+    env.GIT_ASKPASS = askpass;
+    env.BERTH_GIT_USERNAME = creds.username ?? 'oauth2';
+    env.BERTH_GIT_PASSWORD = creds.token;
+  } else if (creds.kind === 'deploy-key') {
+    const key = path.join(scratch, 'deploy-key');
+    writeFileSync(key, creds.privateKey.endsWith('\n') ? creds.privateKey : `${creds.privateKey}\n`, {
+      mode: 0o600,
+    });
+    // git runs this through a shell: only Berth's own paths go in, quoted (the data dir may hold spaces).
+    env.GIT_SSH_COMMAND = `ssh -i ${shellQuote(key)} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=${shellQuote(path.join(scratch, 'known_hosts'))}`;
+  }
+  return env;
+}
+
 export class GitMirror {
   readonly dir: string;
   constructor(
@@ -40,33 +70,6 @@ export class GitMirror {
 
   exists(): boolean {
     return existsSync(path.join(this.dir, 'HEAD'));
-  }
-
-  /** The environment of every git call: no prompts, only safe transports, credentials by env. */
-  private env(creds: RepoCredentials, scratch: string): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: scratch,
-      GIT_TERMINAL_PROMPT: '0',
-      GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh',
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new',
-    };
-    if (creds.kind === 'token') {
-      const askpass = path.join(scratch, 'askpass.sh');
-      writeFileSync(askpass, askpassScript, { mode: 0o700 });
-      env.GIT_ASKPASS = askpass;
-      env.BERTH_GIT_USERNAME = creds.username ?? 'oauth2';
-      env.BERTH_GIT_PASSWORD = creds.token;
-    } else if (creds.kind === 'deploy-key') {
-      const key = path.join(scratch, 'deploy-key');
-      writeFileSync(key, creds.privateKey.endsWith('\n') ? creds.privateKey : `${creds.privateKey}\n`, {
-        mode: 0o600,
-      });
-      // The key path is Berth's own (no user value), so this shell-parsed variable stays safe.
-      env.GIT_SSH_COMMAND = `ssh -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=${path.join(scratch, 'known_hosts')}`;
-    }
-    return env;
   }
 
   /**
@@ -88,7 +91,7 @@ export class GitMirror {
         mkdirSync(this.dir, { recursive: true });
         await runProcess('git', ['init', '--quiet', '--bare', this.dir], { signal });
       }
-      const env = this.env(creds, scratch);
+      const env = gitEnv(creds, scratch);
       log(`${fresh ? 'cloning' : 'fetching'} ${redactUrl(url)} into the mirror`);
       await runProcess(
         'git',
@@ -177,6 +180,11 @@ export class GitMirror {
       return null;
     }
   }
+}
+
+/** A single-quoted shell word. */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 function redactSecrets(line: string, creds: RepoCredentials): string {
