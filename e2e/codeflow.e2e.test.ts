@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,6 +22,7 @@ import {
   webSpec,
   type TestPlatform,
 } from '../packages/server/test/helpers/platform.ts';
+import { TestRepo } from '../packages/server/test/helpers/codeflow-fixtures.ts';
 import { localHelpers } from '../packages/server/src/supervisor/helpers.ts';
 import { supervisedHelper, type HelperProcess } from '../packages/server/src/supervisor/helper-process.ts';
 import { freePort } from '../packages/server/src/modules/registry/testing/local-registry.ts';
@@ -30,38 +31,6 @@ import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/bro
 const run = promisify(execFile);
 const project = 'pcf';
 
-/** A working copy pushing to a bare repository (the URL Berth builds from). */
-class AppRepo {
-  readonly work: string;
-  readonly bare: string;
-  constructor(dir: string) {
-    this.work = path.join(dir, 'work');
-    this.bare = path.join(dir, 'app.git');
-  }
-  private git(...args: string[]) {
-    return run('git', ['-C', this.work, ...args]);
-  }
-  async init(): Promise<void> {
-    await run('git', ['init', '-q', '--bare', this.bare]);
-    await run('git', ['init', '-q', '-b', 'main', this.work]);
-    await this.git('config', 'user.email', 'dev@example.com');
-    await this.git('config', 'user.name', 'Dev Eloper');
-    await this.git('remote', 'add', 'origin', this.bare);
-  }
-  /** A Node.js server answering `body` on $PORT; committed and pushed to main. Returns the sha. */
-  async commit(body: string): Promise<string> {
-    writeFileSync(
-      path.join(this.work, 'server.js'),
-      `require('http').createServer((q, s) => s.end(${JSON.stringify(body)})).listen(process.env.PORT);\n`,
-    );
-    writeFileSync(path.join(this.work, 'package.json'), '{"name":"app","version":"1.0.0","private":true}\n');
-    await this.git('add', '-A');
-    await this.git('commit', '-q', '-m', `serve ${body}`);
-    await this.git('push', '-q', 'origin', 'HEAD:refs/heads/main');
-    return (await this.git('rev-parse', 'HEAD')).stdout.trim();
-  }
-}
-
 describe('codeflow in the portal (browser, real git, registry and builds)', { timeout: 600_000 }, () => {
   let platform: TestPlatform;
   let browser: TestBrowser;
@@ -69,7 +38,7 @@ describe('codeflow in the portal (browser, real git, registry and builds)', { ti
   let registry: HelperProcess;
   let host: string;
   let dir: string;
-  let repo: AppRepo;
+  let repo: TestRepo;
   let servicesBase: string;
 
   async function served(): Promise<string[]> {
@@ -105,9 +74,9 @@ describe('codeflow in the portal (browser, real git, registry and builds)', { ti
     });
     assert.equal(svc.status, 202, JSON.stringify(svc.body));
     assert.equal((await waitTask(platform.api, svc.body.task.id)).state, 'succeeded');
-    repo = new AppRepo(dir);
+    repo = new TestRepo(dir);
     await repo.init();
-    await repo.commit('hello from v1');
+    await repo.commitApp('hello from v1');
     browser = await openBrowser();
     page = browser.page;
     page.setDefaultTimeout(30_000);
@@ -193,7 +162,7 @@ describe('codeflow in the portal (browser, real git, registry and builds)', { ti
   });
 
   it('"Build now" follows the live log to success, shows the steps and the image, and the service serves the new body', async () => {
-    const sha = await repo.commit('hello from v2');
+    const sha = await repo.commitApp('hello from v2');
     await page.getByTestId('build-now').click();
     await page.waitForURL(new RegExp(`/p/${project}/test/builds/[^/]+$`));
     // The log streams while the build runs.
@@ -225,7 +194,7 @@ describe('codeflow in the portal (browser, real git, registry and builds)', { ti
   });
 
   it('a second build from the list reuses the pre-processing layer (cached) and rolls again', async () => {
-    await repo.commit('hello from v3');
+    await repo.commitApp('hello from v3');
     await page.goto(`${platform.url}/p/${project}/test/pipelines`);
     await page.getByTestId('last-build-web').getByTestId('build-state').waitFor();
     assert.equal(
