@@ -168,18 +168,6 @@ export class GitMirror {
       signal,
     );
   }
-
-  /** Reads one file at the repository root of `sha`, or null when it is not there. */
-  async readFile(sha: string, name: string): Promise<Buffer | null> {
-    try {
-      const out = await runProcess('git', ['--git-dir', this.dir, 'show', `${sha}:${name}`], {
-        captureStdout: true,
-      });
-      return Buffer.from(out, 'utf8');
-    } catch {
-      return null;
-    }
-  }
 }
 
 /** A single-quoted shell word. */

@@ -1,0 +1,159 @@
+/** The build queue: a concurrency limit, cancel while queued or running, and the time-out. */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { migrateToLatest, openDatabase, type OpenedDb } from '../src/db/database';
+import type { AppContext } from '../src/http/context';
+import { BuildQueue } from '../src/modules/codeflow/build-queue';
+import {
+  defaultCodeflowSettings,
+  type BuildJob,
+  type BuildRunner,
+} from '../src/modules/codeflow/build-runner';
+import { initialSteps } from '../src/modules/codeflow/build-steps';
+import { CodeflowRepository, type BuildRow } from '../src/modules/codeflow/codeflow.repository';
+import { TaskRepository } from '../src/modules/tasks/tasks.repository';
+import { eventually } from './helpers/platform';
+import { newId, nowIso } from '../src/util';
+
+/** A runner whose builds end when the test says so, or when aborted. */
+class ScriptedRunner {
+  readonly started: string[] = [];
+  private readonly release = new Map<string, () => void>();
+  run(job: BuildJob): Promise<void> {
+    this.started.push(job.build.id);
+    return new Promise((resolve, reject) => {
+      this.release.set(job.build.id, resolve);
+      job.signal.addEventListener('abort', () => reject(new Error('aborted')));
+    });
+  }
+  finish(id: string): void {
+    this.release.get(id)?.();
+  }
+}
+
+describe('build queue', () => {
+  let dir: string;
+  let opened: OpenedDb;
+  let repo: CodeflowRepository;
+  let tasks: TaskRepository;
+  let runner: ScriptedRunner;
+  let queue: BuildQueue;
+  const pipelineId = newId();
+
+  async function newBuild(): Promise<BuildRow> {
+    const number = await repo.takeBuildNumber(pipelineId);
+    const task = await tasks.create({
+      kind: 'build',
+      target: `shop/pipelines/p/builds/${number}`,
+      serviceId: null,
+      createdBy: 't',
+      total: 6,
+      message: 'queued',
+    });
+    const row: BuildRow = {
+      id: newId(),
+      pipeline_id: pipelineId,
+      project: 'shop',
+      number,
+      state: 'queued',
+      trigger_kind: 'manual',
+      trigger_source: null,
+      trigger_by: 't',
+      ref: 'main',
+      commit_json: null,
+      steps_json: JSON.stringify(initialSteps()),
+      image: null,
+      image_digest: null,
+      task_id: task.id,
+      error: null,
+      created_at: nowIso(),
+      started_at: null,
+      finished_at: null,
+    };
+    await repo.insertBuild(row);
+    return row;
+  }
+  const stateOf = async (b: BuildRow) => (await repo.buildById(b.id))!.state;
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'berth-queue-'));
+    opened = openDatabase(path.join(dir, 'db.sqlite'));
+    await migrateToLatest(opened.db);
+    repo = new CodeflowRepository(opened.db);
+    tasks = new TaskRepository(opened.db);
+    const now = nowIso();
+    await repo.insertPipeline({
+      id: pipelineId,
+      project: 'shop',
+      name: 'p',
+      env: 'test',
+      service: 'web',
+      repo_url: '/x.git',
+      repo_ref: 'main',
+      credentials_kind: 'none',
+      credentials_sealed: null,
+      template: 'shell',
+      pre_script: '',
+      build_script: '',
+      artifact_path: '.',
+      start_command: '',
+      port: 8080,
+      dockerfile: '',
+      timeout_seconds: 0.3,
+      webhook_secret_sealed: null,
+      next_build: 1,
+      created_at: now,
+      created_by: 't',
+      updated_at: now,
+      updated_by: 't',
+      version: 1,
+    });
+    runner = new ScriptedRunner();
+    const ctx = { db: opened.db, log: { warn: () => undefined } } as unknown as AppContext;
+    queue = new BuildQueue({
+      ctx,
+      repo,
+      tasks,
+      runner: runner as unknown as BuildRunner,
+      settings: { ...defaultCodeflowSettings, concurrency: 1 },
+      root: dir,
+      credentials: () => ({ kind: 'none' }),
+    });
+  });
+  after(async () => {
+    await queue.close();
+    await opened.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs one build at a time; cancels queued and running builds; times out slow ones', async () => {
+    await repo.updatePipeline(pipelineId, 1, { timeout_seconds: 60 });
+    const [a, b, c] = [await newBuild(), await newBuild(), await newBuild()];
+    for (const x of [a, b, c]) queue.enqueue(x.id, null);
+    await eventually(async () => (await stateOf(a)) === 'running', 'a running');
+    assert.deepEqual(runner.started, [a.id], 'b and c wait for a');
+    assert.equal(await stateOf(b), 'queued');
+
+    assert.equal(await queue.cancel((await repo.buildById(c.id))!), true);
+    assert.equal(await stateOf(c), 'cancelled');
+    assert.equal((await tasks.get(c.task_id))?.state, 'cancelled');
+
+    runner.finish(a.id);
+    await eventually(async () => (await stateOf(a)) === 'succeeded', 'a succeeded');
+    await eventually(async () => (await stateOf(b)) === 'running', 'b starts after a');
+    assert.equal(await queue.cancel((await repo.buildById(b.id))!), true);
+    await eventually(async () => (await stateOf(b)) === 'cancelled', 'b cancelled while running');
+    assert.deepEqual(runner.started, [a.id, b.id], 'the cancelled queued build never ran');
+
+    await repo.updatePipeline(pipelineId, 2, { timeout_seconds: 0.3 });
+    const d = await newBuild();
+    queue.enqueue(d.id, null);
+    await eventually(async () => (await stateOf(d)) === 'timed-out', 'd timed out', 5000);
+    const row = (await repo.buildById(d.id))!;
+    assert.match(row.error ?? '', /timeout of 0.3 s/);
+    assert.equal((await tasks.get(d.task_id))?.state, 'failed');
+  });
+});
