@@ -1,3 +1,4 @@
+import { tasksEn } from '../features/tasks/messages';
 import { adminEn } from '../features/admin/messages';
 import { gatewayEn } from '../features/gateways/messages';
 import { imagesEn } from '../features/images/messages';
@@ -242,6 +243,7 @@ export const en = {
   ...gatewayEn,
   ...imagesEn,
   ...pipelinesEn,
+  ...tasksEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

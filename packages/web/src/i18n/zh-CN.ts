@@ -1,3 +1,4 @@
+import { tasksZh } from '../features/tasks/messages';
 import { adminZh } from '../features/admin/messages';
 import { gatewayZh } from '../features/gateways/messages';
 import { imagesZh } from '../features/images/messages';
@@ -236,4 +237,5 @@ export const zhCN: Record<MessageKey, string> = {
   ...gatewayZh,
   ...imagesZh,
   ...pipelinesZh,
+  ...tasksZh,
 };

@@ -8,8 +8,15 @@ import { InlineError } from '../../components/ErrorState';
 import { TaskStateTag } from '../../components/StatusTag';
 import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
+import { taskKinds } from './messages';
 
 const terminal = new Set(['succeeded', 'failed', 'cancelled']);
+const knownKinds = new Set<string>(taskKinds);
+
+/** The task's kind in the user's language; a kind this portal does not know is shown as is. */
+function taskKindLabel(t: ReturnType<typeof useI18n>['t'], kind: string): string {
+  return knownKinds.has(kind) ? t(`tasks.kind.${kind as (typeof taskKinds)[number]}`) : kind;
+}
 
 /**
  * One task, live: its state and progress over SSE (`task` events) and its log lines (`line`
@@ -63,7 +70,15 @@ export function TaskCard(props: {
       title={
         <Space>
           {data ? <TaskStateTag state={data.state} /> : null}
-          <span>{data ? `${data.kind} · ${data.target}` : id}</span>
+          <span>
+            {data ? (
+              <>
+                {taskKindLabel(t, data.kind)} · <span translate="no">{data.target}</span>
+              </>
+            ) : (
+              id
+            )}
+          </span>
         </Space>
       }
       extra={
@@ -79,7 +94,14 @@ export function TaskCard(props: {
             status={data.state === 'failed' ? 'exception' : done ? 'success' : 'active'}
           />
           <Typography.Paragraph style={{ margin: '4px 0' }}>
-            {data.progress.message} · <TimeText at={data.startedAt ?? data.createdAt} />
+            {data.progress.total > 0
+              ? t('tasks.progress', { done: data.progress.done, total: data.progress.total })
+              : t(`tasks.state.${data.state}`)}{' '}
+            · <TimeText at={data.startedAt ?? data.createdAt} />
+          </Typography.Paragraph>
+          {/* The server's own words, in English like the task log below. */}
+          <Typography.Paragraph type="secondary" className="task-message" translate="no" lang="en">
+            {data.progress.message}
           </Typography.Paragraph>
           {data.error ? <Typography.Text type="danger">{data.error}</Typography.Text> : null}
           <Collapse
