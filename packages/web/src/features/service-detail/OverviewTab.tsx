@@ -8,6 +8,7 @@ import { StatusTag } from '../../components/StatusTag';
 import { formatDateTime, TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import { ServiceDomains } from '../routes/ServiceDomains';
+import { ServicePipelines } from '../pipelines/ServicePipelines';
 import { useServiceAction } from './useServiceAction';
 
 /** Status, what the current release runs, and the releases with rollback and promote. */
@@ -77,6 +78,7 @@ export function OverviewTab({ service, serviceRef }: { service: Service; service
         </Descriptions>
       </Card>
       <ServiceDomains project={service.project} env={service.env} service={service.name} />
+      <ServicePipelines serviceRef={{ project: service.project, env: service.env, service: service.name }} />
       <Card size="small" title={t('detail.releases')}>
         {releases.isError ? (
           <ErrorState error={releases.error} onRetry={() => void releases.refetch()} />
