@@ -13,6 +13,8 @@ export const labelKeys = {
   env: 'berth.env',
   release: 'berth.release',
   container: 'berth.container',
+  /** Set on a container that runs a release as a route's canary, outside the service's rollout. */
+  canary: 'berth.canary',
 } as const;
 
 export interface PortPublish {

@@ -64,7 +64,12 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   const services = opts.engine ? await createServicesModule(ctx, opts.engine) : null;
   services?.registerRoutes(registry, app);
   if (services) createCodeflowModule(ctx, services, registry, app);
-  await createGatewaysModule(ctx, registry, app);
+  await createGatewaysModule(
+    ctx,
+    registry,
+    app,
+    services && ((p, release, actor) => services.deps.service.rollback(p, release, actor)),
+  );
   await createRegistryModule(ctx, registry);
   registerSearchRoutes(registry, ctx);
   addOpenApiRoute(registry);

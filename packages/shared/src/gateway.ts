@@ -191,14 +191,36 @@ export const canarySchema = z
       })
       .strict()
       .optional(),
-    to: z.object({ service: nameSchema }).strict(),
+    /** Another service of the project, or another release of the route's own service. */
+    to: z.union([
+      z.object({ service: nameSchema }).strict(),
+      z
+        .object({
+          release: z.number().int().min(1),
+          /** Containers of that release Berth runs next to the service's own (default 1). */
+          replicas: z.number().int().min(1).max(10).optional(),
+        })
+        .strict(),
+    ]),
   })
   .strict()
   .refine(
     (c) => [c.percent, c.header, c.cookie].filter((x) => x !== undefined).length === 1,
     'set exactly one of percent, header or cookie',
   );
-export type Canary = z.output<typeof canarySchema>;
+/** `promoting`: set by a promote to a release (when it began) until the service's rollout completes. */
+export type Canary = z.output<typeof canarySchema> & { promoting?: string };
+export type CanaryTarget = Canary['to'];
+
+/** The release a canary sends traffic to, or null for a canary to another service. */
+export function canaryRelease(c: Pick<Canary, 'to'>): number | null {
+  return 'release' in c.to ? c.to.release : null;
+}
+
+/** How a canary target reads: `service web` or `release 3`. */
+export function canaryTargetText(to: CanaryTarget): string {
+  return 'release' in to ? `release ${to.release}` : `service ${to.service}`;
+}
 
 export const canaryRequestSchema = z
   .object({ version: z.number().int().min(1).optional(), reason: z.string().max(500).optional() })

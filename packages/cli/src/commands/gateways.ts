@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import {
   canaryRequestSchema,
+  canaryTargetText,
   createGatewayRequestSchema,
   createRouteRequestSchema,
   gatewayRolloutRequestSchema,
@@ -69,7 +70,7 @@ const routeColumns: Column<Route>[] = [
     value: (r) =>
       !r.canary
         ? ''
-        : `${r.canary.percent !== undefined ? `${r.canary.percent}%` : r.canary.header ? `header ${r.canary.header.name}` : `cookie ${r.canary.cookie?.name ?? ''}`} → ${r.canary.to.service}`,
+        : `${r.canary.percent !== undefined ? `${r.canary.percent}%` : r.canary.header ? `header ${r.canary.header.name}` : `cookie ${r.canary.cookie?.name ?? ''}`} → ${canaryTargetText(r.canary.to)}${r.canary.promoting ? ' (promoting)' : ''}`,
   },
   { header: 'VERSION', value: (r) => r.version, align: 'right' },
 ];
@@ -175,13 +176,20 @@ const routeText = (r: { route: Route; gatewayVersion: { number: number } | null 
 
 async function routeCanary(ctx: CommandContext): Promise<number> {
   const a = ctx.args;
-  if (a.string('to-release') !== undefined)
-    throw new CliError(
-      'a canary to another release of the same service is not supported yet; use --to-service',
-    );
-  const to = a.string('to-service');
-  if (!to) throw ctx.usageError('--to-service NAME is required');
-  const body: Obj = { to: { service: to }, ...(a.string('reason') ? { reason: a.string('reason') } : {}) };
+  const service = a.string('to-service');
+  const release = a.string('to-release');
+  const replicas = a.string('replicas');
+  if ((service === undefined) === (release === undefined))
+    throw ctx.usageError('give exactly one of --to-service NAME or --to-release N');
+  if (replicas !== undefined && release === undefined)
+    throw ctx.usageError('--replicas applies only with --to-release');
+  const to = service
+    ? { service }
+    : {
+        release: parseInteger(release!, '--to-release', 1, Number.MAX_SAFE_INTEGER),
+        ...(replicas !== undefined ? { replicas: parseInteger(replicas, '--replicas', 1, 10) } : {}),
+      };
+  const body: Obj = { to, ...(a.string('reason') ? { reason: a.string('reason') } : {}) };
   if (a.string('percent') !== undefined) body.percent = Number(a.string('percent'));
   if (a.string('header') !== undefined) body.header = keyValue(ctx, a.string('header')!, '--header');
   if (a.string('cookie') !== undefined) body.cookie = keyValue(ctx, a.string('cookie')!, '--cookie');
@@ -201,7 +209,7 @@ function canaryAction(action: 'promote' | 'abort'): CommandDef {
     usage: 'ROUTE [-p PROJECT] [-e ENV]',
     summary:
       action === 'promote'
-        ? 'make the canary the route’s backend and end it'
+        ? 'make the canary the route’s backend and end it (a release: roll the service to it first)'
         : 'end the canary; all traffic to the main backend',
     positionals: { min: 1, max: 1 },
     scoped: true,
@@ -214,7 +222,16 @@ function canaryAction(action: 'promote' | 'abort'): CommandDef {
         ctx.args.string('reason') ? { reason: ctx.args.string('reason') } : {},
       );
       return show(ctx, r, () =>
-        ctx.out.line(routeText(r, action === 'promote' ? 'promoted' : 'canary aborted')),
+        ctx.out.line(
+          routeText(
+            r,
+            action === 'abort'
+              ? 'canary aborted'
+              : r.route.canary?.promoting
+                ? `promoting: the service rolls to ${canaryTargetText(r.route.canary.to)}; the canary ends when it is done`
+                : 'promoted',
+          ),
+        ),
       );
     },
   };
@@ -540,8 +557,9 @@ export const gatewayCommands: CommandDef[] = [
   },
   {
     name: 'routes canary',
-    usage: 'ROUTE (--percent P | --header NAME=VALUE | --cookie NAME=VALUE) --to-service NAME',
-    summary: 'send a share of a route’s requests, or matching ones, to another service',
+    usage:
+      'ROUTE (--percent P | --header NAME=VALUE | --cookie NAME=VALUE) (--to-service NAME | --to-release N [--replicas K])',
+    summary: 'send a share of a route’s requests, or matching ones, to another service or release',
     positionals: { min: 1, max: 1 },
     scoped: true,
     options: [
@@ -549,7 +567,18 @@ export const gatewayCommands: CommandDef[] = [
       { name: 'header', kind: 'string', value: 'NAME=VALUE', description: 'requests with this header value' },
       { name: 'cookie', kind: 'string', value: 'NAME=VALUE', description: 'requests with this cookie value' },
       { name: 'to-service', kind: 'string', value: 'NAME', description: 'the canary service' },
-      { name: 'to-release', kind: 'string', value: 'N', description: 'another release (not supported yet)' },
+      {
+        name: 'to-release',
+        kind: 'string',
+        value: 'N',
+        description: 'another release of the route’s service; Berth runs its containers beside',
+      },
+      {
+        name: 'replicas',
+        kind: 'string',
+        value: 'K',
+        description: 'canary containers of that release, 1-10 (1)',
+      },
       reasonOption,
     ],
     run: routeCanary,

@@ -5,6 +5,7 @@ import type { AppContext } from '../http/context';
 import type { SecretBox } from '../crypto/secret-box';
 import type { ContainerRow, ServiceRow, ServicesRepository } from '../modules/services/services.repository';
 import { nowIso } from '../util';
+import { canaryNonce } from '../modules/gateways/canary-releases';
 
 const nobody = '65534:65534';
 
@@ -38,18 +39,23 @@ export class ContainerRunner {
     return undefined;
   }
 
-  newName(svc: ServiceRow): string {
-    return `${svc.project}-${svc.env}-${svc.name}-r${svc.release}-${randomBytes(4).toString('hex').slice(0, 6)}`;
+  newName(svc: ServiceRow, release = svc.release, canary = false): string {
+    const suffix = randomBytes(4).toString('hex').slice(0, 6);
+    return `${svc.project}-${svc.env}-${svc.name}-r${release}${canary ? '-canary' : ''}-${suffix}`;
   }
 
-  /** The ledger row is written before the engine call, so a crash in between leaves a trace. */
-  async create(svc: ServiceRow, spec: ReleaseSpec, restarts: number): Promise<void> {
-    const name = this.newName(svc);
+  /**
+   * The ledger row is written before the engine call, so a crash in between leaves a trace.
+   * With `canaryOf`, the container runs that release as a canary (see canary-releases.ts).
+   */
+  async create(svc: ServiceRow, spec: ReleaseSpec, restarts: number, canaryOf?: number): Promise<void> {
+    const release = canaryOf ?? svc.release;
+    const name = this.newName(svc, release, canaryOf !== undefined);
     const row: ContainerRow = {
       name,
       service_id: svc.id,
-      release: svc.release,
-      restart_nonce: svc.restart_nonce,
+      release,
+      restart_nonce: canaryOf === undefined ? svc.restart_nonce : canaryNonce,
       engine_id: null,
       cluster: this.engine.cluster,
       node: '',
@@ -88,8 +94,9 @@ export class ContainerRunner {
           [labelKeys.service]: svc.id,
           [labelKeys.project]: svc.project,
           [labelKeys.env]: svc.env,
-          [labelKeys.release]: String(svc.release),
+          [labelKeys.release]: String(release),
           [labelKeys.container]: name,
+          ...(canaryOf === undefined ? {} : { [labelKeys.canary]: 'true' }),
         },
         ports: spec.ports.map((p) => ({ containerPort: p.containerPort, hostIp: '127.0.0.1', hostPort: 0 })),
         cpu: spec.resources.cpu,
@@ -107,7 +114,8 @@ export class ContainerRunner {
         state: 'running',
         started_at: obs?.startedAt ?? nowIso(),
       });
-      await this.repo.addEvent(svc.id, 'Started', `container ${name} started (release ${svc.release})`, {
+      const what = canaryOf === undefined ? `release ${release}` : `canary of release ${release}`;
+      await this.repo.addEvent(svc.id, 'Started', `container ${name} started (${what})`, {
         container: name,
       });
     } catch (err) {

@@ -12,6 +12,7 @@ import { implicitReadiness, Prober, type ProbeOutcome, type ProbeTarget } from '
 import { planRollout } from './rollout-planner';
 import { RolloutTracker } from './rollout-tracker';
 import { endpointsMayChange } from '../modules/gateways/endpoint-signal';
+import { canaryNonce, wantedCanaries } from '../modules/gateways/canary-releases';
 
 export interface ControllerDeps {
   ctx: AppContext;
@@ -22,6 +23,10 @@ export interface ControllerDeps {
 }
 
 const leavingStates = new Set(['draining', 'stopping']);
+const isCanary = (r: ContainerRow) => r.restart_nonce === canaryNonce;
+/** Crash back-off of a service's canary containers, apart from its own. */
+const canaryKey = (serviceId: string) => `${serviceId}:canary`;
+const none = new Map<number, number>();
 
 /**
  * The service controller: level-triggered and idempotent. Every pass compares the store's desired
@@ -97,12 +102,14 @@ export class ServiceController {
       byService.set(id, [...(byService.get(id) ?? []), o]);
     }
     const ids = await repo.allIds();
+    const canaries = await wantedCanaries(ctx.db);
     const targets: ProbeTarget[] = [];
     for (const id of ids) {
       const svc = await repo.findById(id);
       if (!svc) continue;
+      const wanted = canaries.get(`${svc.project}/${svc.env}/${svc.name}`) ?? none;
       try {
-        targets.push(...(await this.reconcile(svc, byService.get(id) ?? [])));
+        targets.push(...(await this.reconcile(svc, byService.get(id) ?? [], wanted)));
       } catch (err) {
         ctx.log.error({ err, service: `${svc.project}/${svc.env}/${svc.name}` }, 'reconcile failed');
       }
@@ -137,14 +144,20 @@ export class ServiceController {
     return spec;
   }
 
-  private async reconcile(svc: ServiceRow, observed: ContainerObservation[]): Promise<ProbeTarget[]> {
+  private async reconcile(
+    svc: ServiceRow,
+    observed: ContainerObservation[],
+    canaries: Map<number, number>,
+  ): Promise<ProbeTarget[]> {
     const { repo } = this.deps;
     const spec = await this.spec(svc, svc.release);
     if (!spec) return [];
     await this.syncLedger(svc, observed);
-    const rows = await repo.activeContainers(svc.id);
+    const all = await repo.activeContainers(svc.id);
+    // canary containers never count toward, nor get touched by, the service's own rollout
+    const rows = all.filter((r) => !isCanary(r));
 
-    if (svc.deleting === 1 && rows.length === 0 && observed.length === 0 && this.inflightFor(svc) === 0) {
+    if (svc.deleting === 1 && all.length === 0 && observed.length === 0 && this.inflightFor(svc) === 0) {
       await this.tracker.deleted(svc);
       return [];
     }
@@ -179,9 +192,11 @@ export class ServiceController {
     }
     const leaving = rows.filter((r) => leavingStates.has(r.state)).length;
     await this.tracker.update(svc, spec, plan, leaving, this.backoff.failures(svc.id));
+    const off = svc.stopped === 1 || svc.deleting === 1;
+    await this.reconcileCanaries(svc, spec, all.filter(isCanary), off ? none : canaries);
 
     const targets: ProbeTarget[] = [];
-    for (const r of rows) {
+    for (const r of all) {
       if (!r.engine_id || !['running', 'ready'].includes(r.state)) continue;
       const rs = await this.spec(svc, r.release);
       if (!rs) continue;
@@ -195,6 +210,44 @@ export class ServiceController {
       });
     }
     return targets;
+  }
+
+  /**
+   * Keeps `replicas` containers of each wanted canary release and drains the rest. A canary ends
+   * only after its route stopped sending it traffic, so draining loses no request.
+   */
+  private async reconcileCanaries(
+    svc: ServiceRow,
+    spec: ReleaseSpec,
+    rows: ContainerRow[],
+    wanted: Map<number, number>,
+  ): Promise<void> {
+    const live = rows.filter((r) => !leavingStates.has(r.state));
+    const drainSeconds = spec.rollout.drainSeconds;
+    for (const r of live) {
+      if (!wanted.has(r.release)) await this.drain(r, drainSeconds, 'canary ended');
+    }
+    for (const [release, replicas] of wanted) {
+      // unready ones first, then the newest
+      const mine = live
+        .filter((r) => r.release === release)
+        .sort((a, b) => a.ready - b.ready || (a.created_at < b.created_at ? 1 : -1));
+      for (const r of mine.slice(0, Math.max(0, mine.length - replicas)))
+        await this.drain(r, drainSeconds, 'canary scaled in');
+      if (mine.length >= replicas || this.backoff.holding(canaryKey(svc.id))) continue;
+      const rs = await this.spec(svc, release);
+      if (!rs) continue;
+      for (let i = mine.length; i < replicas; i += 1) {
+        this.track(`create:${svc.id}:c${release}:${i}`, () =>
+          this.runner
+            .create(svc, rs, this.backoff.failures(canaryKey(svc.id)), release)
+            .catch((err: unknown) => {
+              this.backoff.failed(canaryKey(svc.id));
+              throw err;
+            }),
+        );
+      }
+    }
   }
 
   private inflightFor(svc: ServiceRow): number {
@@ -236,6 +289,7 @@ export class ServiceController {
       if (o.state !== 'running' && !leavingStates.has(row.state)) {
         if (row.release === svc.release && row.restart_nonce === svc.restart_nonce)
           this.backoff.failed(svc.id);
+        else if (isCanary(row)) this.backoff.failed(canaryKey(svc.id));
         this.track(row.name, async () => {
           await this.runner.reapExited(row, o);
         });
@@ -298,7 +352,7 @@ export class ServiceController {
       await repo.addEvent(row.service_id, 'Ready', `container ${name} is ready (${detail})`, {
         container: name,
       });
-      this.backoff.recovered(row.service_id);
+      this.backoff.recovered(isCanary(row) ? canaryKey(row.service_id) : row.service_id);
     } else if (outcome === 'not-ready' && row.state === 'ready') {
       if (!(await repo.updateContainerIf(name, ['ready'], { state: 'running', ready: 0 }))) return;
       await repo.addEvent(row.service_id, 'NotReady', `container ${name} is not ready: ${detail}`, {

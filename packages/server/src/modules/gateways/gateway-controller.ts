@@ -45,6 +45,9 @@ export class GatewayController {
 
   /** One pass over every gateway. */
   async pass(): Promise<void> {
+    await this.service
+      .finishPromotions()
+      .catch((err: unknown) => this.log.warn({ err }, 'finishing canary promotions failed'));
     for (const gw of await this.repo.listGateways()) {
       await this.applier
         .enqueue(gw.id, async () => {

@@ -1,4 +1,4 @@
-import type { Canary, RouteSpec } from '@berth/shared';
+import { canaryRelease, type Canary, type RouteSpec } from '@berth/shared';
 import type { RenderGateway, RenderPool, RenderRoute } from '@berth/gateway-nginx';
 import { defaultRouteOptions } from '@berth/gateway-nginx';
 import type { EnvServices, GatewayRow, RouteRow } from './gateways.repository';
@@ -37,17 +37,46 @@ export function planGateway(
   const pools = new Map<string, RenderPool>();
   const byName = new Map(env.services.map((s) => [`${s.project}/${s.name}`, s]));
 
-  const servicePool = (serviceId: string | undefined, port: number | undefined): RenderPool => {
-    const name = serviceId ? `svc_${serviceId}${port ? `_p${port}` : ''}` : 'berth_unknown_service';
+  /** The pool of a service's own containers, or (with `release`) of its canary containers. */
+  const servicePool = (
+    serviceId: string | undefined,
+    port: number | undefined,
+    release?: number,
+  ): RenderPool => {
+    const name = serviceId
+      ? `svc_${serviceId}${release ? `_r${release}` : ''}${port ? `_p${port}` : ''}`
+      : 'berth_unknown_service';
     const existing = pools.get(name);
     if (existing) return existing;
-    const servers = (serviceId ? (env.endpoints.get(serviceId) ?? []) : [])
+    const source = release
+      ? env.canaryEndpoints?.get(`${serviceId}:${release}`)
+      : env.endpoints.get(serviceId ?? '');
+    const servers = (serviceId ? (source ?? []) : [])
       .map((eps) => (port ? eps[String(port)] : Object.values(eps)[0]))
       .filter((a): a is string => typeof a === 'string')
       .map((address) => ({ address, weight: 1 }));
     const pool = { name, servers, ...defaultHealth };
     pools.set(name, pool);
     return pool;
+  };
+
+  const renderCanary = (
+    canary: Canary,
+    project: string,
+    serviceId: string | undefined,
+    port: number | undefined,
+  ) => {
+    const release = canaryRelease(canary);
+    let to: RenderPool;
+    if (release === null) {
+      const target = 'service' in canary.to ? byName.get(`${project}/${canary.to.service}`) : undefined;
+      to = servicePool(target?.id, undefined);
+    } else {
+      to = servicePool(serviceId, port, release);
+      // until a canary container of the release is ready, all traffic stays on the service's own
+      if (to.servers.length === 0) return null;
+    }
+    return { pool: to.name, percent: canary.percent, header: canary.header, cookie: canary.cookie };
   };
 
   const out: RenderRoute[] = [];
@@ -70,18 +99,10 @@ export function planGateway(
       };
       pools.set(pool.name, pool);
     }
-    const target = canary ? byName.get(`${row.project}/${canary.to.service}`) : undefined;
     out.push({
       host,
       pool: pool.name,
-      canary: canary
-        ? {
-            pool: servicePool(target?.id, undefined).name,
-            percent: canary.percent,
-            header: canary.header,
-            cookie: canary.cookie,
-          }
-        : null,
+      canary: canary ? renderCanary(canary, row.project, svc?.id, backends.service?.port) : null,
       options,
     });
   }

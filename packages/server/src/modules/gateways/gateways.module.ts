@@ -75,6 +75,7 @@ export async function createGatewaysModule(
   ctx: AppContext,
   registry: RouteRegistry,
   app: FastifyInstance,
+  rollService: GatewaysService['rollService'] = null,
 ): Promise<GatewaysModule> {
   const dir = gatewayDir(ctx.config);
   mkdirSync(path.join(dir, 'certs'), { recursive: true });
@@ -86,6 +87,7 @@ export async function createGatewaysModule(
   });
   const store = new GatewayNodesRepository(ctx.db);
   service.snippetsOf = async (id) => (await store.settings(id)).snippets;
+  service.rollService = rollService;
   await ensureLocalGateway(ctx, repo, applier, service);
   const listen = ctx.config.gatewayListen;
   const nodes = new GatewayNodes(repo, store, dir, listen ? { gateway: localGatewayName, listen } : null);

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import { ConflictError } from '@berth/shared';
 import type { Db } from '../../db/database';
+import { canaryNonce } from './canary-releases';
 import type { GatewayRoutesTable, GatewaysTable, GatewayVersionsTable } from '../../db/schema';
 
 export type GatewayRow = Selectable<GatewaysTable>;
@@ -212,6 +213,8 @@ export interface EnvServices {
   services: { id: string; project: string; name: string }[];
   /** Serving endpoints per service id: container port → published address. */
   endpoints: Map<string, Record<string, string>[]>;
+  /** Serving endpoints of canary containers per `<service id>:<release>`. */
+  canaryEndpoints?: Map<string, Record<string, string>[]>;
 }
 
 /** Reads the services of an env and the endpoints of their serving containers in two queries. */
@@ -226,7 +229,12 @@ export async function readEnvServices(db: Db, env: string): Promise<EnvServices>
   const rows = await db
     .selectFrom('containers')
     .innerJoin('services', 'services.id', 'containers.service_id')
-    .select(['containers.service_id', 'containers.endpoints'])
+    .select([
+      'containers.service_id',
+      'containers.endpoints',
+      'containers.release',
+      'containers.restart_nonce',
+    ])
     .where('services.env', '=', env)
     // the same rule as isServing(): ready, in rotation, not draining
     .where('containers.state', '=', 'ready')
@@ -235,10 +243,13 @@ export async function readEnvServices(db: Db, env: string): Promise<EnvServices>
     .orderBy('containers.name')
     .execute();
   const endpoints = new Map<string, Record<string, string>[]>();
+  const canaryEndpoints = new Map<string, Record<string, string>[]>();
   for (const r of rows) {
-    const list = endpoints.get(r.service_id) ?? [];
+    const canary = r.restart_nonce === canaryNonce;
+    const [map, key] = canary ? [canaryEndpoints, `${r.service_id}:${r.release}`] : [endpoints, r.service_id];
+    const list = map.get(key) ?? [];
     list.push(JSON.parse(r.endpoints) as Record<string, string>);
-    endpoints.set(r.service_id, list);
+    map.set(key, list);
   }
-  return { services, endpoints };
+  return { services, endpoints, canaryEndpoints };
 }

@@ -109,7 +109,8 @@ export function registerRouteRoutes(
     id: 'routes.canary',
     method: 'POST',
     url: `${base}/:route/canary`,
-    summary: 'Start or change a canary: a percentage, or a header or cookie value, goes to another service',
+    summary:
+      'Start or change a canary: a percentage, or a header or cookie value, goes to another service or release',
     tags: ['routes'],
     access: write,
     params: routeParams,
@@ -134,7 +135,7 @@ export function registerRouteRoutes(
       url: `${base}/:route/canary/${action}`,
       summary:
         action === 'promote'
-          ? "Promote the canary: its service becomes the route's service"
+          ? "Promote the canary: its service becomes the route's service, or the service rolls to its release"
           : 'Abort the canary: all traffic goes to the route’s service again',
       tags: ['routes'],
       access: write,
@@ -144,7 +145,7 @@ export function registerRouteRoutes(
       async handler({ params, body, actor }) {
         const v =
           action === 'promote'
-            ? await svc.promote(params, body.version, actor.name, body.reason)
+            ? await svc.promote(params, body.version, actor, body.reason)
             : await svc.update(
                 params,
                 { canary: null, version: body.version },

@@ -2,12 +2,14 @@ import {
   BerthError,
   ConflictError,
   NotFoundError,
+  canaryRelease,
   type Canary,
   type GatewayVersion,
   type Route,
   type RouteSpec,
 } from '@berth/shared';
 import type { Db } from '../../db/database';
+import type { Actor } from '../../http/context';
 import { newId, nowIso } from '../../util';
 import type { GatewayApplier } from './gateway-applier';
 import { planGateway, type PlanOptions } from './gateway-planner';
@@ -62,6 +64,12 @@ function afterChange(current: RouteRow[], c: RouteChange): RouteRow[] {
   }
 }
 
+export interface ServiceKey {
+  project: string;
+  env: string;
+  service: string;
+}
+
 export interface RouteKey {
   project: string;
   env: string;
@@ -75,6 +83,8 @@ export interface RouteKey {
 export class GatewaysService {
   /** Reads a gateway's admin snippets (set by the module once the settings store exists). */
   snippetsOf: (gatewayId: string) => Promise<PlanOptions['snippets']> = () => Promise.resolve(undefined);
+  /** Rolls a service to one of its releases (the services module's rollback); unset without an engine. */
+  rollService: ((k: ServiceKey, release: number, actor: Actor) => Promise<unknown>) | null = null;
 
   constructor(
     private readonly db: Db,
@@ -178,7 +188,7 @@ export class GatewaysService {
         );
       const spec = patch.spec ?? (JSON.parse(row.spec) as RouteSpec);
       if (patch.spec) await this.checkSpec(k, spec, current, row.id);
-      if (patch.canary) await this.checkService(k, patch.canary.to.service);
+      if (patch.canary) await this.checkCanary(k, patch.canary, spec);
       const canary =
         patch.canary === undefined ? row.canary : patch.canary ? JSON.stringify(patch.canary) : null;
       const next: RouteRow = {
@@ -203,12 +213,41 @@ export class GatewaysService {
     });
   }
 
-  /** Promote: the canary's service becomes the route's service and the canary ends. */
-  async promote(k: RouteKey, version: number | undefined, author: string, reason?: string) {
+  /**
+   * Promote. To a service: it becomes the route's service and the canary ends. To a release: the
+   * service rolls to it (a rolling update); the canary stays, marked `promoting`, until the
+   * rollout completed (finishPromotions), so no request meets a half-empty pool.
+   */
+  async promote(k: RouteKey, version: number | undefined, actor: Actor, reason?: string) {
+    const author = actor.name;
     const row = await this.route(k);
     if (!row.canary) throw new BerthError('UNPROCESSABLE', `Route '${k.route}' has no canary to promote.`);
     const canary = JSON.parse(row.canary) as Canary;
     const spec = JSON.parse(row.spec) as RouteSpec;
+    if (version !== undefined && version !== row.version)
+      throw new ConflictError(
+        'The route changed since you read it; read it again and retry with its current version.',
+        { currentVersion: row.version },
+        'VERSION_CONFLICT',
+      );
+    const release = canaryRelease(canary);
+    if (release !== null) {
+      const service = await this.serviceOf(k, spec);
+      if (!this.rollService)
+        throw new BerthError(
+          'UNPROCESSABLE',
+          'This Berth server runs no containers; it cannot roll a service.',
+        );
+      if (service.release !== release)
+        await this.rollService({ project: k.project, env: k.env, service: service.name }, release, actor);
+      return this.update(
+        k,
+        { canary: { ...canary, promoting: canary.promoting ?? nowIso() }, version: row.version },
+        author,
+        reason ?? `promote canary of ${k.route}: roll '${service.name}' to release ${release}`,
+      );
+    }
+    if (!('service' in canary.to)) throw new BerthError('UNPROCESSABLE', 'Unknown canary target.');
     const promoted: RouteSpec = {
       ...spec,
       backends: { ...spec.backends, service: { name: canary.to.service } },
@@ -237,6 +276,97 @@ export class GatewaysService {
         'ALREADY_EXISTS',
       );
     if (spec.backends.service) await this.checkService(k, spec.backends.service.name);
+  }
+
+  /**
+   * Ends the canaries whose promotion is done: the service runs the release, its rollout
+   * completed (no task, release marked stable). Called by the gateway controller on every pass.
+   */
+  async finishPromotions(): Promise<void> {
+    const rows = await this.db
+      .selectFrom('gateway_routes')
+      .selectAll()
+      .where('canary', 'like', '%"promoting"%')
+      .execute();
+    for (const row of rows) {
+      const canary = JSON.parse(row.canary!) as Canary;
+      const release = canaryRelease(canary);
+      const name = (JSON.parse(row.spec) as RouteSpec).backends.service?.name;
+      if (!canary.promoting || release === null || !name) continue;
+      const svc = await this.db
+        .selectFrom('services')
+        .select(['release', 'stable_release', 'rollout_task', 'status'])
+        .where('project', '=', row.project)
+        .where('env', '=', row.env)
+        .where('name', '=', name)
+        .executeTakeFirst();
+      const done =
+        !svc ||
+        (svc.release === release &&
+          svc.stable_release === release &&
+          svc.rollout_task === null &&
+          svc.status === 'healthy');
+      if (!done) continue;
+      await this.update(
+        { project: row.project, env: row.env, route: row.name },
+        { canary: null, version: row.version },
+        'system',
+        `canary of ${row.name} promoted: '${name}' runs release ${release}`,
+      ).catch((err: unknown) => {
+        // a concurrent edit of the route: the next pass retries
+        if (!(err instanceof ConflictError)) throw err;
+      });
+    }
+  }
+
+  /** A canary's target must exist: another service, or another release of the route's service. */
+  private async checkCanary(k: Omit<RouteKey, 'route'>, canary: Canary, spec: RouteSpec): Promise<void> {
+    const release = canaryRelease(canary);
+    if (release === null) {
+      if ('service' in canary.to) await this.checkService(k, canary.to.service);
+      return;
+    }
+    const service = await this.serviceOf(k, spec);
+    const found = await this.db
+      .selectFrom('releases')
+      .select('number')
+      .where('service_id', '=', service.id)
+      .where('number', '=', release)
+      .executeTakeFirst();
+    if (!found)
+      throw new BerthError(
+        'UNPROCESSABLE',
+        `Release ${release} of service '${service.name}' does not exist; list its releases with \`berth releases ${service.name}\`.`,
+      );
+    if (release === service.release && !canary.promoting)
+      throw new BerthError(
+        'UNPROCESSABLE',
+        `Service '${service.name}' already runs release ${release}; a canary must go to another release.`,
+      );
+  }
+
+  /** The service a route sends traffic to (a release canary needs one). */
+  private async serviceOf(k: Omit<RouteKey, 'route'>, spec: RouteSpec) {
+    const name = spec.backends.service?.name;
+    if (!name)
+      throw new BerthError(
+        'UNPROCESSABLE',
+        'A canary to a release needs a route whose backend is a service; set backends.service, or use to.service.',
+      );
+    const svc = await this.db
+      .selectFrom('services')
+      .select(['id', 'name', 'release'])
+      .where('project', '=', k.project)
+      .where('env', '=', k.env)
+      .where('name', '=', name)
+      .where('deleting', '=', 0)
+      .executeTakeFirst();
+    if (!svc)
+      throw new BerthError(
+        'UNPROCESSABLE',
+        `Service '${name}' does not exist in project '${k.project}' (env '${k.env}').`,
+      );
+    return svc;
   }
 
   private async checkService(k: Omit<RouteKey, 'route'>, service: string): Promise<void> {
