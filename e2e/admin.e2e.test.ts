@@ -85,7 +85,7 @@ void describe('admin, audit, search and token login (browser, real Podman)', { t
     await runShell(platform, ready.name);
     browser = await openBrowser();
     page = browser.page;
-    page.setDefaultTimeout(20_000);
+    page.setDefaultTimeout(30_000);
   });
 
   after(async () => {
