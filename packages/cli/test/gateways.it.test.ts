@@ -120,7 +120,22 @@ describe('berth gateways and routes', () => {
     assert.match(list.out, /api\s+api\.example\.test\s+127\.0\.0\.1:9001\*3 127\.0\.0\.1:9002\*1/);
     const rel = await berth(['routes', 'canary', 'api', '-p', 'web', '--percent', '10', '--to-release', '3']);
     assert.equal(rel.code, 1);
-    assert.match(rel.err, /not supported yet/);
+    assert.match(rel.err, /needs a route whose backend is a service/);
+    const both = await berth([
+      'routes',
+      'canary',
+      'api',
+      '-p',
+      'web',
+      '--percent',
+      '10',
+      '--to-release',
+      '3',
+      '--to-service',
+      'x',
+    ]);
+    assert.equal(both.code, 2);
+    assert.match(both.err, /exactly one of --to-service NAME or --to-release N/);
   });
 
   it('lists versions, diffs and rolls back; rolls out to one node', async () => {

@@ -1,3 +1,4 @@
+import { routeCanaryEn } from '../features/routes/messages';
 import { tasksEn } from '../features/tasks/messages';
 import { adminEn } from '../features/admin/messages';
 import { gatewayEn } from '../features/gateways/messages';
@@ -241,6 +242,7 @@ export const en = {
   ...serviceEn,
   ...adminEn,
   ...gatewayEn,
+  ...routeCanaryEn,
   ...imagesEn,
   ...pipelinesEn,
   ...tasksEn,

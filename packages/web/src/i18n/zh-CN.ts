@@ -1,3 +1,4 @@
+import { routeCanaryZh } from '../features/routes/messages';
 import { tasksZh } from '../features/tasks/messages';
 import { adminZh } from '../features/admin/messages';
 import { gatewayZh } from '../features/gateways/messages';
@@ -235,6 +236,7 @@ export const zhCN: Record<MessageKey, string> = {
   ...serviceZh,
   ...adminZh,
   ...gatewayZh,
+  ...routeCanaryZh,
   ...imagesZh,
   ...pipelinesZh,
   ...tasksZh,

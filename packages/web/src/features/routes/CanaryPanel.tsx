@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import {
+  Alert,
   App,
   Button,
   Card,
@@ -14,13 +15,14 @@ import {
   Space,
   Typography,
 } from 'antd';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Route } from '@berth/shared';
 import { isApiError } from '../../api/errors';
+import { listReleases } from '../../api/resources';
 import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import { describeRouteError, placeFieldErrors, type RouteWriteProblem } from './route-errors';
-import { canaryRule, canaryTarget } from './route-view';
+import { canaryRule, canaryTarget, canaryTargetLabel } from './route-view';
 import { RouteWriteAlert } from './RouteWriteAlert';
 import { useEnvServices } from './useEnvServices';
 import {
@@ -34,13 +36,15 @@ import {
 } from './routes-api';
 
 type Mode = 'percent' | 'header' | 'cookie';
+type Target = 'service' | 'release';
 
 interface CanaryFormValues {
   mode: Mode;
+  target: Target;
   percent?: number;
   header?: { name?: string; value?: string };
   cookie?: { name?: string; value?: string };
-  to: { service?: string };
+  to: { service?: string; release?: number; replicas?: number };
 }
 
 const canaryFields = new Set([
@@ -50,11 +54,16 @@ const canaryFields = new Set([
   'cookie.name',
   'cookie.value',
   'to.service',
+  'to.release',
+  'to.replicas',
 ]);
 const canaryFieldFor = (path: string) => (canaryFields.has(path) ? path.split('.') : null);
 
 function toCanary(v: CanaryFormValues): CanaryInput {
-  const to = { service: v.to.service ?? '' };
+  const to: CanaryInput['to'] =
+    v.target === 'release'
+      ? { release: v.to.release ?? 0, ...(v.to.replicas ? { replicas: v.to.replicas } : {}) }
+      : { service: v.to.service ?? '' };
   if (v.mode === 'header')
     return { header: { name: v.header?.name?.trim() ?? '', value: v.header?.value?.trim() ?? '' }, to };
   if (v.mode === 'cookie')
@@ -64,20 +73,22 @@ function toCanary(v: CanaryFormValues): CanaryInput {
 
 function initialValues(route: Route): CanaryFormValues {
   const c = route.canary;
-  if (!c) return { mode: 'percent', percent: 10, to: {} };
+  if (!c) return { mode: 'percent', target: 'service', percent: 10, to: {} };
   return {
     mode: canaryRule(c).kind,
+    target: 'release' in c.to ? 'release' : 'service',
     percent: c.percent ?? 10,
     header: c.header,
     cookie: c.cookie,
-    to: { service: canaryTarget(c) },
+    to: { ...c.to },
   };
 }
 
 /**
  * Canary (gray release) of one route: a share of requests, or the requests with a header or
- * cookie value, go to another service. Shows the live rule; Promote makes the canary's service
- * the route's service, Abort sends everything back.
+ * cookie value, go to another service or to another release of the route's service. Shows the
+ * live rule; Promote makes the canary's service the route's service (a release: rolls the
+ * service to it), Abort sends everything back.
  */
 export function CanaryPanel({ route }: { route: Route }) {
   const { t } = useI18n();
@@ -88,6 +99,14 @@ export function CanaryPanel({ route }: { route: Route }) {
   const mode = (Form.useWatch('mode', form) as Mode | undefined) ?? 'percent';
   const ref: RouteRef = { project: route.project, env: route.env, route: route.name };
   const services = useEnvServices(route.project, route.env);
+  const target = (Form.useWatch('target', form) as Target | undefined) ?? 'service';
+  const routeService = route.spec.backends.service?.name;
+  const releases = useQuery({
+    queryKey: ['releases', route.project, route.env, routeService, 'canary'],
+    queryFn: () => listReleases({ project: route.project, env: route.env, service: routeService! }),
+    enabled: routeService !== undefined && target === 'release',
+  });
+  const runningRelease = services.data?.items.find((s) => s.name === routeService)?.release;
 
   const onDone = (key: 'routes.canary.started' | 'routes.canary.promoted' | 'routes.canary.aborted') => ({
     onSuccess: async (r: RouteWrite) => {
@@ -115,7 +134,7 @@ export function CanaryPanel({ route }: { route: Route }) {
     ...onDone('routes.canary.aborted'),
   });
   const c = route.canary;
-  const routeService = route.spec.backends.service?.name;
+  const release = c && 'release' in c.to ? c.to.release : null;
 
   return (
     <Card
@@ -131,16 +150,31 @@ export function CanaryPanel({ route }: { route: Route }) {
             <Descriptions.Item label={t('routes.canary.rule')}>
               {t(`routes.canary.rule.${canaryRule(c).kind}`, { rule: canaryRule(c).text })}
             </Descriptions.Item>
-            <Descriptions.Item label={t('routes.canary.to')}>{canaryTarget(c)}</Descriptions.Item>
+            <Descriptions.Item label={t('routes.canary.to')}>{canaryTargetLabel(t, c)}</Descriptions.Item>
             <Descriptions.Item label={t('routes.canary.since')}>
               <span>
                 <TimeText at={route.updatedAt} /> {t('common.by', { user: route.updatedBy })}
               </span>
             </Descriptions.Item>
           </Descriptions>
+          {c.promoting && release !== null ? (
+            <Alert
+              type="info"
+              showIcon
+              data-testid="canary-promoting"
+              title={t('routes.canary.promoting', { service: routeService ?? '', number: release })}
+            />
+          ) : null}
           <Space wrap>
             <Popconfirm
-              title={t('routes.canary.promote.confirm', { service: canaryTarget(c), route: route.name })}
+              title={
+                release === null
+                  ? t('routes.canary.promote.confirm', { service: canaryTarget(c), route: route.name })
+                  : t('routes.canary.promote.release.confirm', {
+                      service: routeService ?? '',
+                      number: release,
+                    })
+              }
               okText={t('common.confirm')}
               cancelText={t('common.cancel')}
               onConfirm={() => promote.mutate()}
@@ -219,22 +253,59 @@ export function CanaryPanel({ route }: { route: Route }) {
             </Form.Item>
           </Space>
         )}
-        <Form.Item
-          name={['to', 'service']}
-          label={t('routes.canary.to')}
-          extra={t('routes.canary.to.help')}
-          rules={[{ required: true, message: t('create.required') }]}
-        >
-          <Select
-            id="canary-service"
-            showSearch
-            style={{ width: 280 }}
-            loading={services.isPending}
-            options={(services.data?.items ?? [])
-              .filter((s) => s.name !== routeService)
-              .map((s) => ({ value: s.name, label: s.name }))}
-          />
-        </Form.Item>
+        {routeService ? (
+          <Form.Item name="target" label={t('routes.canary.target')}>
+            <Segmented<Target>
+              options={[
+                { value: 'service', label: t('routes.canary.target.service') },
+                { value: 'release', label: t('routes.canary.target.release', { service: routeService }) },
+              ]}
+            />
+          </Form.Item>
+        ) : null}
+        {target === 'release' && routeService ? (
+          <Space align="start" wrap>
+            <Form.Item
+              name={['to', 'release']}
+              label={t('routes.canary.release')}
+              extra={t('routes.canary.release.help', { service: routeService })}
+              rules={[{ required: true, message: t('create.required') }]}
+            >
+              <Select
+                id="canary-release"
+                style={{ width: 280 }}
+                loading={releases.isPending}
+                options={(releases.data?.items ?? []).map((r) => ({
+                  value: r.number,
+                  disabled: r.number === runningRelease,
+                  label: `${t('routes.canary.release.option', { number: r.number })}${
+                    r.number === runningRelease ? ` (${t('routes.canary.release.current')})` : ''
+                  }${r.reason ? ` · ${r.reason}` : ''}`,
+                }))}
+              />
+            </Form.Item>
+            <Form.Item name={['to', 'replicas']} label={t('routes.canary.replicas')}>
+              <InputNumber id="canary-replicas" min={1} max={10} step={1} placeholder="1" />
+            </Form.Item>
+          </Space>
+        ) : (
+          <Form.Item
+            name={['to', 'service']}
+            label={t('routes.canary.to')}
+            extra={t('routes.canary.to.help')}
+            rules={[{ required: true, message: t('create.required') }]}
+          >
+            <Select
+              id="canary-service"
+              showSearch
+              style={{ width: 280 }}
+              loading={services.isPending}
+              options={(services.data?.items ?? [])
+                .filter((s) => s.name !== routeService)
+                .map((s) => ({ value: s.name, label: s.name }))}
+            />
+          </Form.Item>
+        )}
         <Button
           htmlType="submit"
           type={c ? 'default' : 'primary'}

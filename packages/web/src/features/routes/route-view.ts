@@ -1,9 +1,14 @@
 import type { Canary, Route } from '@berth/shared';
+import type { Translate } from '../../i18n/I18nProvider';
 
-/** Where a canary sends traffic: another service, or (once the API has it) a release. */
+/** The service a canary sends traffic to, or '' for a canary to a release of the route's service. */
 export function canaryTarget(c: Canary): string {
-  const to = c.to as { service?: string; release?: number };
-  return to.service ?? (to.release !== undefined ? `#${to.release}` : '');
+  return 'service' in c.to ? c.to.service : '';
+}
+
+/** Where a canary sends traffic, for display: "web-v2" or "Release 3". */
+export function canaryTargetLabel(t: Translate, c: Canary): string {
+  return 'release' in c.to ? t('routes.canary.toRelease', { number: c.to.release }) : c.to.service;
 }
 
 /** The canary rule in one line: "10%", "header X-Canary = yes", "cookie beta = 1". */

@@ -37,7 +37,7 @@ export interface RouteSpecInput {
   host: RouteSpec['host'];
   [field: string]: unknown;
 }
-export type CanaryInput = Omit<Canary, 'to'> & { to: { service: string } };
+export type CanaryInput = Omit<Canary, 'promoting'>;
 
 const seg = encodeURIComponent;
 
