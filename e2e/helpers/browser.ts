@@ -73,6 +73,8 @@ export async function openBrowser(): Promise<TestBrowser> {
 /**
  * Browsers log every non-2xx response as a console error. The test expects a few (the session
  * check before login, the deliberately invalid create); only those are tolerated, by URL and status.
+ * Also tolerated: `net::ERR_NETWORK_CHANGED`, which Chromium logs when Podman adds or removes a
+ * container's network interface on this host while a request is open (the portal's queries retry).
  */
 export function unexpectedProblems(
   problems: ConsoleProblem[],
@@ -80,6 +82,7 @@ export function unexpectedProblems(
 ): ConsoleProblem[] {
   return problems.filter(
     (p) =>
+      !p.text.includes('net::ERR_NETWORK_CHANGED') &&
       !expected.some(
         (e) =>
           p.url.split('?')[0]!.endsWith(e.urlEnds) &&
