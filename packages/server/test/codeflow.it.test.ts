@@ -276,6 +276,41 @@ describe('codeflow: git → build → registry → rolling release', () => {
     assert.equal(existsSync(`${canary}-url`), false, 'the repo URL ran on the host');
   });
 
+  it('builds a static site and a custom Dockerfile, and serves each', async () => {
+    const make = async (name: string, extra: Record<string, unknown>) => {
+      const r = await p.api.post<Pipeline>(pipelines, {
+        name,
+        target: { env: 'test', service: 'web' },
+        repo: { url: repo.bare, ref: 'main' },
+        ...extra,
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const b = await p.api.post<{ build: Build }>(`${pipelines}/${name}/builds`, {});
+      const build = await waitBuild(b.body.build.id);
+      assert.equal(build.state, 'succeeded', `${build.error}\n${await logOf(build)}`);
+      return build;
+    };
+    const site = await make('site', {
+      template: 'static',
+      buildScript: 'mkdir -p site && echo static-ok > site/index.html',
+      artifactPath: 'site',
+    });
+    assert.equal(site.steps.find((s) => s.name === 'pre')?.state, 'succeeded');
+    await eventually(async () => (await served()).join() === 'static-ok\n', 'the static site served');
+    const custom = await make('custom', {
+      template: 'dockerfile',
+      dockerfile:
+        'FROM localhost/berth-node:20\nCOPY server.js /app/server.js\nENV PORT=8080\nUSER 1000\nCMD ["node", "/app/server.js"]\n',
+    });
+    assert.deepEqual(
+      custom.steps.filter((s) => s.state === 'skipped').map((s) => s.name),
+      ['pre', 'build'],
+    );
+    // main is at v3: v4 went to the metacharacter branch only.
+    assert.match(custom.image ?? '', /\/cf\/web:custom-1-[0-9a-f]{7}$/, 'a tag of its own');
+    await eventually(async () => (await served()).join() === 'v3', 'the custom image served');
+  });
+
   it('the CLI manages pipelines and follows a build to the end', async () => {
     const env = {
       BERTH_URL: p.url,

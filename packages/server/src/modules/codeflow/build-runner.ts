@@ -308,9 +308,13 @@ export class BuildRunner {
     });
   }
 
+  /**
+   * `<registry>/<project>/<service>:<build>-<short sha>`; a pipeline not named after its service
+   * prefixes its name, so two pipelines of one service never write the same tag.
+   */
   imageRef(p: PipelineRow, number: number, sha: string): string {
     const registry = this.deps.ctx.config.registryListen;
-    const tag = `${number}-${sha.slice(0, 7)}`;
+    const tag = `${p.name === p.service ? '' : `${p.name}-`}${number}-${sha.slice(0, 7)}`;
     return registry
       ? `${registry}/${p.project}/${p.service}:${tag}`
       : `localhost/${p.project}/${p.service}:${tag}`;
