@@ -49,6 +49,8 @@ export interface ContainerCreateSpec {
   pidsLimit?: number;
   /** Runs an init as PID 1 (default true). */
   init?: boolean;
+  /** Drops every capability and forbids gaining privileges (setuid): for untrusted build scripts. */
+  unprivileged?: boolean;
 }
 
 /** A host directory bound into a container. */

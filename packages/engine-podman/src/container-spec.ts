@@ -26,6 +26,8 @@ export interface SpecGenerator {
     pids?: { limit: number };
   };
   mounts?: { Type: 'bind'; Source: string; Destination: string; Options: string[] }[];
+  cap_drop?: string[];
+  no_new_privileges?: boolean;
   netns?: { nsmode: 'bridge' };
   Networks?: Record<string, Record<string, never>>;
 }
@@ -66,6 +68,10 @@ export function toSpecGenerator(spec: ContainerCreateSpec, defaultNetwork?: stri
   }
   if (spec.pidsLimit) limits.pids = { limit: spec.pidsLimit };
   if (limits.memory || limits.cpu || limits.pids) gen.resource_limits = limits;
+  if (spec.unprivileged) {
+    gen.cap_drop = ['ALL'];
+    gen.no_new_privileges = true;
+  }
   if (spec.mounts?.length) {
     gen.mounts = spec.mounts.map((m) => ({
       Type: 'bind',

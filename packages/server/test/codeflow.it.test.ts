@@ -43,6 +43,7 @@ describe('codeflow: git → build → registry → rolling release', () => {
   const buildScript = (dataDir: string) =>
     [
       'echo "build uid=$(id -u)"',
+      'grep -E "^(CapEff|NoNewPrivs)" /proc/self/status',
       `ls ${dataDir} >/dev/null 2>&1 && echo DATA_DIR_VISIBLE || echo DATA_DIR_HIDDEN`,
       `test -e ${podmanSocket} && echo PODMAN_SOCKET_VISIBLE || echo PODMAN_SOCKET_HIDDEN`,
       `touch ${canary}-script`,
@@ -188,6 +189,8 @@ describe('codeflow: git → build → registry → rolling release', () => {
     );
     assert.ok(build.steps.every((s) => typeof s.durationMs === 'number'));
     assert.match(log, /build uid=1000/);
+    assert.match(log, /CapEff:\s+0000000000000000/);
+    assert.match(log, /NoNewPrivs:\s+1/);
     assert.match(log, /DATA_DIR_HIDDEN/);
     assert.match(log, /PODMAN_SOCKET_HIDDEN/);
     assert.match(log, /pre-processing as 1000/);

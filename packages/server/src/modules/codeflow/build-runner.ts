@@ -226,6 +226,7 @@ export class BuildRunner {
       memoryMiB: settings.buildMemoryMiB,
       cpu: settings.buildCpu,
       pidsLimit: settings.buildPids,
+      unprivileged: true,
       mounts: [
         { source: src, destination: '/workspace' },
         { source: scripts, destination: '/berth-scripts', readOnly: true },
