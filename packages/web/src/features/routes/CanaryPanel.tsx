@@ -150,7 +150,9 @@ export function CanaryPanel({ route }: { route: Route }) {
             <Descriptions.Item label={t('routes.canary.rule')}>
               {t(`routes.canary.rule.${canaryRule(c).kind}`, { rule: canaryRule(c).text })}
             </Descriptions.Item>
-            <Descriptions.Item label={t('routes.canary.to')}>{canaryTargetLabel(t, c)}</Descriptions.Item>
+            <Descriptions.Item label={t(release === null ? 'routes.canary.to' : 'routes.canary.release')}>
+              {canaryTargetLabel(t, c)}
+            </Descriptions.Item>
             <Descriptions.Item label={t('routes.canary.since')}>
               <span>
                 <TimeText at={route.updatedAt} /> {t('common.by', { user: route.updatedBy })}
@@ -264,7 +266,7 @@ export function CanaryPanel({ route }: { route: Route }) {
           </Form.Item>
         ) : null}
         {target === 'release' && routeService ? (
-          <Space align="start" wrap>
+          <Space align="start" wrap style={{ width: '100%' }}>
             <Form.Item
               name={['to', 'release']}
               label={t('routes.canary.release')}

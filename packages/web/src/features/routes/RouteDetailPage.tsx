@@ -21,7 +21,8 @@ export function RouteDetailPage() {
   const current = useQuery({
     queryKey: [...routesKey(project, env), route],
     queryFn: () => getRoute(ref),
-    refetchInterval: 10_000,
+    // a promotion to a release ends on its own once the service's rollout completes
+    refetchInterval: (q) => (q.state.data?.canary?.promoting ? 2000 : 10_000),
   });
   const base = `/p/${project}/${env}/routes`;
   return (
