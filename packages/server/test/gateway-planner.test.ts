@@ -105,4 +105,37 @@ describe('gateway planner', () => {
     assert.deepEqual(JSON.stringify(a.gateway), JSON.stringify(b.gateway));
     assert.notDeepEqual(a.pools, b.pools);
   });
+
+  it('puts the canary containers of a release in their own pool, and renders no canary while it is empty', () => {
+    const withCanary: EnvServices = {
+      ...env,
+      canaryEndpoints: new Map([['aaa:1', [{ '8080': '127.0.0.1:30009' }]]]),
+    };
+    const spec = {
+      host: 'shop.example.test',
+      backends: { service: { name: 'web', port: 8080 }, servers: [] },
+    };
+    const canary = { percent: 10, to: { release: 1 } };
+    const plan = planGateway(gw, [route('r1', spec, canary)], withCanary, opts);
+    const r = plan.gateway.routes.find((x) => x.host === 'shop.example.test')!;
+    assert.equal(r.pool, 'svc_aaa_p8080');
+    assert.deepEqual(r.canary, {
+      pool: 'svc_aaa_r1_p8080',
+      percent: 10,
+      header: undefined,
+      cookie: undefined,
+    });
+    assert.deepEqual(
+      plan.pools.find((p) => p.name === 'svc_aaa_r1_p8080')!.servers.map((s) => s.address),
+      ['127.0.0.1:30009'],
+    );
+    assert.ok(
+      !plan.pools
+        .find((p) => p.name === 'svc_aaa_p8080')!
+        .servers.some((s) => s.address === '127.0.0.1:30009'),
+      'the service pool excludes canary containers',
+    );
+    const starting = planGateway(gw, [route('r1', spec, canary)], env, opts);
+    assert.equal(starting.gateway.routes.find((x) => x.host === 'shop.example.test')!.canary, null);
+  });
 });
