@@ -10,7 +10,7 @@ import {
   gatewayNodeApiRoutes,
 } from '../packages/web/src/features/gateways/gateways-api.ts';
 import { routeApiRoutes } from '../packages/web/src/features/routes/routes-api.ts';
-import { viaGateway } from '../packages/server/test/helpers/gateway-load.ts';
+import { freePort, viaGateway } from '../packages/server/test/helpers/gateway-load.ts';
 import { startAgentNode, type AgentNode } from '../packages/server/test/helpers/gateway-nodes.ts';
 import {
   startGatewayPlatform,
@@ -343,6 +343,32 @@ describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 },
     assert.equal((await viaGateway(platform.listen, host)).status, 200);
   });
 
+  it('creates a gateway for another environment (bad listener shown at its field) and deletes it', async () => {
+    await page.getByRole('link', { name: 'Gateways', exact: true }).click();
+    await page.getByTestId('create-gateway').click();
+    await page.fill('#gateway-name', 'edge');
+    await page.locator('#gateway-env').click();
+    await page.locator('.ant-select-item-option').filter({ hasText: 'Production' }).click();
+    await page.fill('#gateway-listen', '127.0.0.1:80; include x');
+    await page.fill('#gateway-description', 'the prod edge');
+    await page.locator('#create-gateway-submit').click();
+    const listenItem = page.locator('.ant-form-item').filter({ has: page.locator('#gateway-listen') });
+    await listenItem.locator('.ant-form-item-explain-error').first().waitFor();
+    assert.match(await listenItem.innerText(), /HOST:PORT/);
+    await page.fill('#gateway-listen', `127.0.0.1:${await freePort()}`);
+    await page.locator('#create-gateway-submit').click();
+    await page.getByTestId('gateway-link-edge').waitFor();
+    const row = page.locator('tr[data-row-key="edge"]');
+    assert.match(await row.innerText(), /the prod edge[\s\S]*prod/);
+    const edge = await platform.api.get<{ env: string }>('/api/v1/gateways/edge');
+    assert.equal(edge.body.env, 'prod');
+
+    await page.getByTestId('delete-gateway-edge').click();
+    await confirmPopover(page, 'Delete');
+    await row.waitFor({ state: 'detached' });
+    assert.equal((await platform.api.get('/api/v1/gateways/edge')).status, 404);
+  });
+
   it('shows the routes pages in Chinese without English UI strings', async () => {
     await page.locator('.user-menu').click();
     await page.locator('.ant-dropdown-menu-item').filter({ hasText: '中文' }).click();
@@ -376,6 +402,7 @@ describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 },
       { urlEnds: routesApi, status: 400 },
       { urlEnds: `${routesApi}/shop`, status: 422 },
       { urlEnds: '/api/v1/gateways/local/snippets', status: 400 },
+      { urlEnds: '/api/v1/gateways', status: 400 },
     ]);
     // Chromium reports ERR_NETWORK_CHANGED when Podman adds a container's network interface
     // (other tests on this machine start containers at any time); it is not a portal error.

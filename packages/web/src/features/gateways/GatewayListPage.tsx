@@ -1,4 +1,5 @@
-import { Empty, Table, Typography } from 'antd';
+import { useState } from 'react';
+import { Button, Empty, Table, Typography } from 'antd';
 import { useQueries, useQuery } from '@tanstack/react-query';
 import type { Gateway } from '@berth/shared';
 import { Link } from 'react-router-dom';
@@ -7,6 +8,8 @@ import { PageSkeleton } from '../../components/PageSkeleton';
 import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import { useMe } from '../auth/session';
+import { CreateGatewayModal } from './CreateGatewayModal';
+import { DeleteGatewayButton } from './DeleteGatewayButton';
 import { gatewayKey, listGateways, listNodes } from './gateways-api';
 import { isPlatformAdmin } from './nav';
 
@@ -14,6 +17,7 @@ import { isPlatformAdmin } from './nav';
 export function GatewayListPage() {
   const { t } = useI18n();
   const gateways = useQuery({ queryKey: ['gateways'], queryFn: listGateways, refetchInterval: 10_000 });
+  const [creating, setCreating] = useState(false);
   const me = useMe();
   const admin = me.data ? isPlatformAdmin(me.data) : false;
   // Node states are for platform admins; others see the gateways without them.
@@ -34,7 +38,13 @@ export function GatewayListPage() {
         <Typography.Title level={4} style={{ margin: 0 }}>
           {t('gateways.title')}
         </Typography.Title>
+        {admin ? (
+          <Button type="primary" onClick={() => setCreating(true)} data-testid="create-gateway">
+            {t('gateways.create')}
+          </Button>
+        ) : null}
       </div>
+      <CreateGatewayModal open={creating} onClose={() => setCreating(false)} />
       <Typography.Paragraph type="secondary">{t('gateways.intro')}</Typography.Paragraph>
       {gateways.isPending ? <PageSkeleton /> : null}
       {gateways.isError ? (
@@ -54,9 +64,16 @@ export function GatewayListPage() {
               key: 'name',
               title: t('gateways.col.name'),
               render: (_, g) => (
-                <Link to={`/gateways/${g.name}/versions`} data-testid={`gateway-link-${g.name}`}>
-                  {g.name}
-                </Link>
+                <>
+                  <Link to={`/gateways/${g.name}/versions`} data-testid={`gateway-link-${g.name}`}>
+                    {g.name}
+                  </Link>
+                  {g.description ? (
+                    <Typography.Paragraph type="secondary" style={{ margin: 0 }}>
+                      {g.description}
+                    </Typography.Paragraph>
+                  ) : null}
+                </>
               ),
             },
             { key: 'env', title: t('gateways.col.env'), dataIndex: 'env' },
@@ -93,6 +110,16 @@ export function GatewayListPage() {
               title: t('gateways.col.updated'),
               render: (_, g) => <TimeText at={g.updatedAt} />,
             },
+            ...(admin
+              ? [
+                  {
+                    key: 'actions',
+                    title: '',
+                    width: 100,
+                    render: (_: unknown, g: Gateway) => <DeleteGatewayButton gateway={g.name} />,
+                  },
+                ]
+              : []),
           ]}
         />
       ) : null}

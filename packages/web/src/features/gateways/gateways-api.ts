@@ -70,6 +70,8 @@ export const rollOut = (g: string, body: { version: number; nodes?: string[]; re
 export const gatewayAdminApiRoutes = {
   snippets: 'PUT /api/v1/gateways/{gateway}/snippets',
   updateGateway: 'PUT /api/v1/gateways/{gateway}',
+  createGateway: 'POST /api/v1/gateways',
+  deleteGateway: 'DELETE /api/v1/gateways/{gateway}',
 } as const;
 
 export const setSnippets = (
@@ -84,3 +86,16 @@ export const updateGateway = (
   g: string,
   body: { version: number; description?: string; rolloutMode?: GatewayRolloutMode },
 ) => api<Gateway>(gatewayPath(g), { method: 'PUT', body });
+
+export interface CreateGatewayInput {
+  name: string;
+  env: string;
+  listen?: string;
+  tlsListen?: string | null;
+  domainSuffix?: string;
+  description?: string;
+  rolloutMode?: GatewayRolloutMode;
+}
+export const createGateway = (body: CreateGatewayInput) =>
+  api<Gateway>('/api/v1/gateways', { method: 'POST', body });
+export const deleteGateway = (g: string) => api<void>(gatewayPath(g), { method: 'DELETE' });

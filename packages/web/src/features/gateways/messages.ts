@@ -256,6 +256,16 @@ export const gatewayEn = {
   'gateways.reason.snippets': 'set snippets of {name}',
   'gateways.reason.createGateway': 'create gateway {name}',
   'gateways.reason.updateGateway': 'update gateway {name}',
+  'gateways.create': 'Create gateway',
+  'gateways.create.done': 'Gateway {gateway} created. Add its nodes on its Nodes tab.',
+  'gateways.create.listen.help': 'HOST:PORT the nodes’ Nginx listens on; empty: the default',
+  'gateways.create.tlsListen': 'TLS listener',
+  'gateways.create.suffix': 'Domain suffix',
+  'gateways.create.suffix.help': 'Every service of the environment gets <service>.<project>.<env>.<suffix>',
+  'gateways.create.description': 'Description',
+  'gateways.delete.confirm':
+    'Delete gateway {gateway}? Only a gateway whose environment has no routes can be deleted.',
+  'gateways.delete.done': 'Gateway {gateway} deleted.',
 } as const;
 
 export const gatewayZh: Record<keyof typeof gatewayEn, string> = {
@@ -497,4 +507,13 @@ export const gatewayZh: Record<keyof typeof gatewayEn, string> = {
   'gateways.reason.snippets': '设置网关 {name} 的自定义指令',
   'gateways.reason.createGateway': '创建网关 {name}',
   'gateways.reason.updateGateway': '修改网关 {name}',
+  'gateways.create': '创建网关',
+  'gateways.create.done': '网关 {gateway} 已创建。请在其“节点”页添加节点。',
+  'gateways.create.listen.help': '节点 Nginx 监听的 主机:端口；留空使用默认值',
+  'gateways.create.tlsListen': 'TLS 监听地址',
+  'gateways.create.suffix': '域名后缀',
+  'gateways.create.suffix.help': '该环境的每个服务获得 <服务>.<项目>.<环境>.<后缀>',
+  'gateways.create.description': '描述',
+  'gateways.delete.confirm': '删除网关 {gateway}？只有所在环境没有路由的网关才能删除。',
+  'gateways.delete.done': '网关 {gateway} 已删除。',
 };
