@@ -301,9 +301,11 @@ export class BuildRunner {
       if (!this.deps.engine.pushImage)
         throw new BerthError('UNPROCESSABLE', 'This engine cannot push images.');
       await job.log(`pushing ${ref}`);
-      await this.deps.engine.pushImage(ref, ref, { tlsVerify: !isLoopback(registry) });
+      const loopback = isLoopback(registry);
+      await this.deps.engine.pushImage(ref, ref, { tlsVerify: !loopback });
       const [repo, tag] = splitRef(ref.slice(registry.length + 1));
-      const head = await new RegistryClient({ url: `http://${registry}` }).headManifest(repo, tag);
+      const url = `${loopback ? 'http' : 'https'}://${registry}`;
+      const head = await new RegistryClient({ url }).headManifest(repo, tag);
       await job.log(`pushed ${ref}${head ? ` (${head.digest})` : ''}`);
       return head?.digest ?? null;
     });

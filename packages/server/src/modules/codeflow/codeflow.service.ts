@@ -41,7 +41,8 @@ export class CodeflowService {
     return row;
   }
 
-  private async checkTarget(project: string, env: string): Promise<void> {
+  /** The target env must exist; the service may come later (the deploy step says so if not). */
+  private async checkEnv(env: string): Promise<void> {
     const found = await this.ctx.db
       .selectFrom('environments')
       .select('name')
@@ -52,7 +53,6 @@ export class CodeflowService {
         `Environment '${env}' does not exist; pick one of the platform's environments.`,
         [{ path: 'target.env', message: 'unknown environment' }],
       );
-    void project;
   }
 
   private sealCredentials(input: RepoCredentialsInput | undefined, row: PipelineRow | null) {
@@ -88,7 +88,7 @@ export class CodeflowService {
   }
 
   async create(project: string, input: CreatePipelineRequest, actor: Actor): Promise<PipelineRow> {
-    await this.checkTarget(project, input.target.env);
+    await this.checkEnv(input.target.env);
     if (await this.repo.findPipeline(project, input.name))
       throw new ConflictError(`Pipeline '${input.name}' already exists in project '${project}'.`);
     const now = nowIso();
@@ -117,7 +117,7 @@ export class CodeflowService {
     actor: Actor,
   ): Promise<PipelineRow> {
     const row = await this.resolve(project, name);
-    await this.checkTarget(project, input.target.env);
+    await this.checkEnv(input.target.env);
     const ok = await this.repo.updatePipeline(row.id, input.version, {
       ...this.specColumns(input),
       ...this.sealCredentials(input.repo.credentials, row),
