@@ -3,7 +3,8 @@ import { App, Form, Input, Modal, Select } from 'antd';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { listEnvs } from '../../api/resources';
 import { useI18n } from '../../i18n/I18nProvider';
-import { describeRouteError, placeFieldErrors, type RouteWriteProblem } from '../routes/route-errors';
+import { describeRouteError, type RouteWriteProblem } from '../routes/route-errors';
+import { placeFieldErrors } from '../../components/form-errors';
 import { RouteWriteAlert } from '../routes/RouteWriteAlert';
 import { createGateway, type CreateGatewayInput } from './gateways-api';
 

@@ -4,7 +4,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { snippetDirectives, type Gateway } from '@berth/shared';
 import { isApiError } from '../../api/errors';
 import { errorText } from '../../components/ErrorState';
-import { placeFieldErrors } from '../routes/route-errors';
+import { placeFieldErrors } from '../../components/form-errors';
 import { useI18n } from '../../i18n/I18nProvider';
 import { gatewayKey, setSnippets } from './gateways-api';
 import { fromRows, snippetFieldFor, toRows, type SnippetRow } from './snippet-rows';

@@ -7,7 +7,8 @@ import { ErrorState } from '../../components/ErrorState';
 import { PageSkeleton } from '../../components/PageSkeleton';
 import { useI18n } from '../../i18n/I18nProvider';
 import { BackendsSection } from './BackendsSection';
-import { describeRouteError, placeFieldErrors, type RouteWriteProblem } from './route-errors';
+import { describeRouteError, type RouteWriteProblem } from './route-errors';
+import { placeFieldErrors } from '../../components/form-errors';
 import { routeFieldFor, toFormValues, toRouteSpec, type RouteFormValues } from './route-form';
 import {
   AccessSection,
