@@ -14,9 +14,10 @@ import {
 } from '../src/modules/codeflow/build-runner';
 import { initialSteps } from '../src/modules/codeflow/build-steps';
 import { CodeflowRepository, type BuildRow } from '../src/modules/codeflow/codeflow.repository';
+import { buildRow, pipelineRow } from './helpers/codeflow-fixtures';
 import { TaskRepository } from '../src/modules/tasks/tasks.repository';
 import { eventually } from './helpers/platform';
-import { newId, nowIso } from '../src/util';
+import { newId } from '../src/util';
 
 /** A runner whose builds end when the test says so, or when aborted. */
 class ScriptedRunner {
@@ -53,26 +54,12 @@ describe('build queue', () => {
       total: 6,
       message: 'queued',
     });
-    const row: BuildRow = {
-      id: newId(),
-      pipeline_id: pipelineId,
-      project: 'shop',
-      number,
+    const row = buildRow(pipelineId, number, {
       state: 'queued',
-      trigger_kind: 'manual',
-      trigger_source: null,
-      trigger_by: 't',
-      ref: 'main',
-      commit_json: null,
       steps_json: JSON.stringify(initialSteps()),
-      image: null,
-      image_digest: null,
       task_id: task.id,
-      error: null,
-      created_at: nowIso(),
-      started_at: null,
       finished_at: null,
-    };
+    });
     await repo.insertBuild(row);
     return row;
   }
@@ -84,33 +71,7 @@ describe('build queue', () => {
     await migrateToLatest(opened.db);
     repo = new CodeflowRepository(opened.db);
     tasks = new TaskRepository(opened.db);
-    const now = nowIso();
-    await repo.insertPipeline({
-      id: pipelineId,
-      project: 'shop',
-      name: 'p',
-      env: 'test',
-      service: 'web',
-      repo_url: '/x.git',
-      repo_ref: 'main',
-      credentials_kind: 'none',
-      credentials_sealed: null,
-      template: 'shell',
-      pre_script: '',
-      build_script: '',
-      artifact_path: '.',
-      start_command: '',
-      port: 8080,
-      dockerfile: '',
-      timeout_seconds: 0.3,
-      webhook_secret_sealed: null,
-      next_build: 1,
-      created_at: now,
-      created_by: 't',
-      updated_at: now,
-      updated_by: 't',
-      version: 1,
-    });
+    await repo.insertPipeline(pipelineRow('p', { id: pipelineId, template: 'shell' }));
     runner = new ScriptedRunner();
     const ctx = { db: opened.db, log: { warn: () => undefined } } as unknown as AppContext;
     queue = new BuildQueue({

@@ -2,66 +2,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { migrateToLatest, openDatabase } from '../src/db/database';
-import {
-  CodeflowRepository,
-  type BuildRow,
-  type PipelineRow,
-} from '../src/modules/codeflow/codeflow.repository';
-import { newId, nowIso } from '../src/util';
+import { CodeflowRepository } from '../src/modules/codeflow/codeflow.repository';
+import { buildRow, pipelineRow } from './helpers/codeflow-fixtures';
 import { createTestDatabase, testDialects } from './helpers/db';
-
-function pipelineRow(name: string): PipelineRow {
-  const now = nowIso();
-  return {
-    id: newId(),
-    project: 'shop',
-    name,
-    env: 'test',
-    service: 'web',
-    repo_url: '/srv/app.git',
-    repo_ref: 'main',
-    credentials_kind: 'none',
-    credentials_sealed: null,
-    template: 'node',
-    pre_script: '',
-    build_script: '',
-    artifact_path: '.',
-    start_command: '',
-    port: 8080,
-    dockerfile: '',
-    timeout_seconds: 900,
-    webhook_secret_sealed: null,
-    next_build: 1,
-    created_at: now,
-    created_by: 'admin',
-    updated_at: now,
-    updated_by: 'admin',
-    version: 1,
-  };
-}
-
-function buildRow(pipelineId: string, number: number): BuildRow {
-  return {
-    id: newId(),
-    pipeline_id: pipelineId,
-    project: 'shop',
-    number,
-    state: number % 2 ? 'succeeded' : 'failed',
-    trigger_kind: 'manual',
-    trigger_source: null,
-    trigger_by: 'admin',
-    ref: 'main',
-    commit_json: null,
-    steps_json: '[]',
-    image: null,
-    image_digest: null,
-    task_id: `task${number}`,
-    error: null,
-    created_at: nowIso(),
-    started_at: null,
-    finished_at: nowIso(),
-  };
-}
 
 for (const dialect of testDialects()) {
   describe(`codeflow store on ${dialect}`, () => {

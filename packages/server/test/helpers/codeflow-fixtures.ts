@@ -3,7 +3,9 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { BuildRow, PipelineRow } from '../../src/modules/codeflow/codeflow.repository';
 import { freePort } from '../../src/modules/registry/testing/local-registry';
+import { newId, nowIso } from '../../src/util';
 import { eventually } from './platform';
 
 const run = promisify(execFile);
@@ -56,4 +58,61 @@ export async function startRegistry(dir: string): Promise<{ host: string; proc: 
   const host = `127.0.0.1:${port}`;
   await eventually(async () => (await fetch(`http://${host}/v2/`)).ok, 'the registry');
   return { host, proc };
+}
+
+/** A stored pipeline row with plain defaults (store and queue tests). */
+export function pipelineRow(name: string, set: Partial<PipelineRow> = {}): PipelineRow {
+  const now = nowIso();
+  return {
+    id: newId(),
+    project: 'shop',
+    name,
+    env: 'test',
+    service: 'web',
+    repo_url: '/srv/app.git',
+    repo_ref: 'main',
+    credentials_kind: 'none',
+    credentials_sealed: null,
+    template: 'node',
+    pre_script: '',
+    build_script: '',
+    artifact_path: '.',
+    start_command: '',
+    port: 8080,
+    dockerfile: '',
+    timeout_seconds: 900,
+    webhook_secret_sealed: null,
+    next_build: 1,
+    created_at: now,
+    created_by: 'admin',
+    updated_at: now,
+    updated_by: 'admin',
+    version: 1,
+    ...set,
+  };
+}
+
+/** A stored build row; odd numbers succeeded, even ones failed, all finished. */
+export function buildRow(pipelineId: string, number: number, set: Partial<BuildRow> = {}): BuildRow {
+  return {
+    id: newId(),
+    pipeline_id: pipelineId,
+    project: 'shop',
+    number,
+    state: number % 2 ? 'succeeded' : 'failed',
+    trigger_kind: 'manual',
+    trigger_source: null,
+    trigger_by: 'admin',
+    ref: 'main',
+    commit_json: null,
+    steps_json: '[]',
+    image: null,
+    image_digest: null,
+    task_id: `task${number}`,
+    error: null,
+    created_at: nowIso(),
+    started_at: null,
+    finished_at: nowIso(),
+    ...set,
+  };
 }
