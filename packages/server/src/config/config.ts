@@ -26,6 +26,8 @@ export interface Config {
   gatewayTlsListen: string | null;
   /** HOST:PORT of the embedded OCI registry (docker-registry on loopback); null when off. */
   registryListen: string | null;
+  /** Codeflow: builds run at once (the rest queue), and each build's limits. */
+  builds: { concurrency: number; memoryMiB: number; cpus: number; cacheMaxMiB: number };
   /** Directory of the built portal; null serves packages/web/dist. */
   webDist: string | null;
   environments: string[];
@@ -116,6 +118,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     domainSuffix: env.BERTH_DOMAIN_SUFFIX ?? file.domainSuffix ?? 'localhost',
     gatewayListen: listenOrOff(env.BERTH_GATEWAY_LISTEN ?? '127.0.0.1:7081', 'BERTH_GATEWAY_LISTEN'),
     gatewayTlsListen: listenOrOff(env.BERTH_GATEWAY_TLS_LISTEN ?? 'off', 'BERTH_GATEWAY_TLS_LISTEN'),
+    builds: {
+      concurrency: num('BERTH_BUILD_CONCURRENCY', 1),
+      memoryMiB: num('BERTH_BUILD_MEMORY_MIB', 1024),
+      cpus: num('BERTH_BUILD_CPUS', 1),
+      cacheMaxMiB: num('BERTH_BUILD_CACHE_MAX_MIB', 2048),
+    },
     webDist: env.BERTH_WEB_DIST ? path.resolve(cwd, env.BERTH_WEB_DIST) : null,
     registryListen: listenOrOff(env.BERTH_REGISTRY_LISTEN ?? '127.0.0.1:5000', 'BERTH_REGISTRY_LISTEN'),
     environments: file.environments ?? (env.BERTH_ENVIRONMENTS ?? 'test,prod').split(',').filter(Boolean),

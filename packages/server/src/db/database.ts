@@ -61,7 +61,13 @@ const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migra
 
 /** Applies every pending migration; throws with the failing migration's name. */
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
+  const migrator = new Migrator({
+    db,
+    provider,
+    // Migrations are written on parallel branches; one that lands with a lower number than one a
+    // store already applied must still run there.
+    allowUnorderedMigrations: true,
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

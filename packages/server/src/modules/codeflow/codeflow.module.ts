@@ -43,7 +43,15 @@ export function createCodeflowModule(
   const engine: ContainerEngine = services.deps.engine;
   const tasks = services.deps.tasks;
   const root = path.join(ctx.config.dataDir, 'codeflow');
-  const all = { ...defaultCodeflowSettings, ...settings };
+  const { builds } = ctx.config;
+  const all: CodeflowSettings = {
+    ...defaultCodeflowSettings,
+    concurrency: builds.concurrency,
+    buildMemoryMiB: builds.memoryMiB,
+    buildCpu: builds.cpus,
+    cacheMaxBytes: builds.cacheMaxMiB * 1024 ** 2,
+    ...settings,
+  };
   const repo = new CodeflowRepository(ctx.db);
   const service = new CodeflowService(ctx, repo, tasks, SecretBox.fromDataDir(ctx.config.dataDir));
   const runner = new BuildRunner({
