@@ -10,6 +10,7 @@ import { PodmanEngine } from '@berth/engine-podman';
 import { loadConfig } from '../packages/server/src/config/config';
 import { buildServer } from '../packages/server/src/server';
 import { TestApi } from '../packages/server/test/helpers/platform';
+import { seedServices } from '../e2e/helpers/seed-services';
 
 const count = Number(process.env.BENCH_SERVICES ?? 10_000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 200);
@@ -37,69 +38,7 @@ async function run(dialect: 'sqlite' | 'postgres', databaseUrl: string | null): 
   const api = await TestApi.login(url, 'admin', 'bench-password');
   await api.post('/api/v1/teams', { name: 'bench' });
   await api.post('/api/v1/projects', { name: 'bench', team: 'bench' });
-  const now = new Date().toISOString();
-  const spec = JSON.stringify({
-    image: 'localhost/berth-busybox:1',
-    env: [],
-    ports: [],
-    resources: {},
-    labels: {},
-    runAsRoot: false,
-    rollout: {
-      maxSurge: 1,
-      maxUnavailable: 0,
-      progressDeadlineSeconds: 120,
-      drainSeconds: 2,
-      stopGraceSeconds: 10,
-    },
-  });
-  const t0 = Date.now();
-  for (let i = 0; i < count; i += 500) {
-    const rows = Array.from({ length: Math.min(500, count - i) }, (_, j) => {
-      const n = i + j;
-      return {
-        id: `bench${String(n).padStart(6, '0')}`,
-        project: 'bench',
-        env: 'test',
-        name: `svc-${String(n).padStart(5, '0')}`,
-        display_name: `svc ${n}`,
-        replicas: 1,
-        stopped: 0,
-        release: 1,
-        stable_release: 1,
-        status: 'healthy',
-        ready_replicas: 1,
-        message: null,
-        generation: 1,
-        rollout_task: null,
-        rollout_started_at: null,
-        restart_nonce: 0,
-        deleting: 0,
-        created_at: now,
-        updated_at: now,
-        created_by: 'admin',
-        updated_by: 'admin',
-        version: 1,
-      };
-    });
-    await server.ctx.db.insertInto('services').values(rows).execute();
-    await server.ctx.db
-      .insertInto('releases')
-      .values(
-        rows.map((r) => ({
-          service_id: r.id,
-          number: 1,
-          spec,
-          image_digest: null,
-          reason: null,
-          state: 'succeeded',
-          created_at: now,
-          created_by: 'admin',
-        })),
-      )
-      .execute();
-  }
-  const seeded = Date.now() - t0;
+  const seeded = await seedServices(server.ctx.db, 'bench', 'test', count);
   const base = '/api/v1/projects/bench/envs/test/services';
   const deep = await api.get<{ nextCursor: string }>(`${base}?limit=500`);
   const cases: [string, string][] = [

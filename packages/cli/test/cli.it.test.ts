@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { run } from '../src/main';
-import { testIo } from './test-support';
+import { cliRunner } from './test-support';
 import {
   adminPassword,
   eventually,
@@ -22,16 +21,7 @@ describe('berth CLI against a real platform', () => {
   let env: Record<string, string>;
   const dir = mkdtempSync(path.join(tmpdir(), 'berth-cli-'));
 
-  async function berth(args: string[], input = ''): Promise<{ code: number; out: string; err: string }> {
-    const io = testIo(env, input);
-    const code = await run(args, io);
-    return { code, out: io.stdout.text, err: io.stderr.text };
-  }
-  async function json<T = Obj>(args: string[]): Promise<T> {
-    const r = await berth([...args, '-o', 'json']);
-    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.err}`);
-    return JSON.parse(r.out) as T;
-  }
+  const { berth, json } = cliRunner(() => env);
 
   before(async () => {
     p = await startPlatform();

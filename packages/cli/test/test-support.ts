@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
 import type { CliIo } from '../src/context';
+import { run } from '../src/main';
 
 /** A Writable that keeps what was written. */
 export class Capture extends Writable {
@@ -20,6 +21,36 @@ export function testIo(
   const stdin = new PassThrough();
   stdin.end(input);
   return { stdout: new Capture(), stderr: new Capture(), stdin, env };
+}
+
+/** What one `berth …` call ended with. */
+export interface CliResult {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/**
+ * Runs `berth` in-process with the env `env()` returns at call time (tests fill it in `before`):
+ * `berth(args)` for the exit code and output, `json(args)` for a successful `-o json` answer.
+ */
+export function cliRunner(env: () => Record<string, string>): {
+  berth: (args: string[], input?: string) => Promise<CliResult>;
+  json: <T = Record<string, unknown>>(args: string[]) => Promise<T>;
+} {
+  async function berth(args: string[], input = ''): Promise<CliResult> {
+    const io = testIo(env(), input);
+    const code = await run(args, io);
+    return { code, out: io.stdout.text, err: io.stderr.text };
+  }
+  return {
+    berth,
+    json: async <T>(args: string[]): Promise<T> => {
+      const r = await berth([...args, '-o', 'json']);
+      if (r.code !== 0) throw new Error(`berth ${args.join(' ')} exited ${r.code}: ${r.err}`);
+      return JSON.parse(r.out) as T;
+    },
+  };
 }
 
 /** A request the fake server received. */
