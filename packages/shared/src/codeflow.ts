@@ -17,6 +17,17 @@ export const pipelineTemplates = [
 ] as const;
 export type PipelineTemplate = (typeof pipelineTemplates)[number];
 
+/** The start command a pipeline runs when it leaves its own empty (the portal shows it as a hint). */
+export const defaultStartCommand: Record<PipelineTemplate, string> = {
+  node: 'exec node server.js',
+  static: 'exec httpd -f -p "$PORT" -h /app',
+  shell: 'exec httpd -f -p "$PORT" -h /app',
+  python: 'exec python3 app.py',
+  'java-maven': 'exec java -jar app.jar',
+  go: 'exec ./app',
+  dockerfile: '',
+};
+
 export const buildStates = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed-out'] as const;
 export type BuildState = (typeof buildStates)[number];
 

@@ -4,7 +4,7 @@
  * start command is one element of a JSON-array CMD (JSON.stringify escapes it).
  */
 import { createHash } from 'node:crypto';
-import type { PipelineTemplate } from '@berth/shared';
+import { defaultStartCommand, type PipelineTemplate } from '@berth/shared';
 
 /** The build user: every build script and every built image runs as this uid, never root. */
 export const buildUid = 1000;
@@ -28,17 +28,6 @@ export const templateBaseImage: Record<Exclude<PipelineTemplate, 'dockerfile'>, 
   python: 'localhost/berth-builder-python:bookworm',
   'java-maven': 'localhost/berth-builder-maven:bookworm',
   go: 'localhost/berth-builder-go:bookworm',
-};
-
-/** Start command when the pipeline leaves it empty. */
-export const defaultStartCommand: Record<PipelineTemplate, string> = {
-  node: 'exec node server.js',
-  static: 'exec httpd -f -p "$PORT" -h /app',
-  shell: 'exec httpd -f -p "$PORT" -h /app',
-  python: 'exec python3 app.py',
-  'java-maven': 'exec java -jar app.jar',
-  go: 'exec ./app',
-  dockerfile: '',
 };
 
 /** Where dependency caches live inside the build container, as environment variables. */

@@ -19,7 +19,7 @@ import {
 } from 'antd';
 import type { Rule } from 'antd/es/form';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { pipelineTemplates, type Pipeline, type PipelineTemplate } from '@berth/shared';
+import { defaultStartCommand, pipelineTemplates, type Pipeline, type PipelineTemplate } from '@berth/shared';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { isApiError } from '../../api/errors';
 import { listEnvs, listServices } from '../../api/resources';
@@ -29,7 +29,6 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { TemplateName } from './build-view';
 import { DockerfilePanel } from './DockerfilePanel';
 import {
-  defaultStartCommand,
   pipelineFieldFor,
   switchTemplate,
   templateUses,

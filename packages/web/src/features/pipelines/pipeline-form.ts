@@ -91,17 +91,6 @@ export const templateDefaults: Record<PipelineTemplate, TemplateDefaults> = {
   dockerfile: { ...none, dockerfile: customDockerfile },
 };
 
-/** What the server runs when the start command is left empty (shown as the field's placeholder). */
-export const defaultStartCommand: Record<PipelineTemplate, string> = {
-  node: 'exec node server.js',
-  static: 'exec httpd -f -p "$PORT" -h /app',
-  shell: 'exec httpd -f -p "$PORT" -h /app',
-  python: 'exec python3 app.py',
-  'java-maven': 'exec java -jar app.jar',
-  go: 'exec ./app',
-  dockerfile: '',
-};
-
 /** Which fields a template uses (a custom Dockerfile replaces scripts, artifact and start command). */
 export function templateUses(template: PipelineTemplate): {
   scripts: boolean;
