@@ -15,11 +15,8 @@ BERTH_TEST_PG_URL="$(bash scripts/pg-test.sh | tail -n 1)"
 export BERTH_TEST_PG_URL
 
 shopt -s globstar nullglob
-# The browser tests need the built portal; rebuild only when a source is newer than the build.
-web_stamp=packages/web/dist/index.html
-if [ ! -f "$web_stamp" ] || [ -n "$(find packages/web/src packages/web/index.html packages/web/vite.config.ts packages/shared/src -newer "$web_stamp" -print -quit)" ]; then
-  npm run build -w @berth/web --silent >/dev/null
-fi
+# The browser tests need the built portal (rebuilt only when a source is newer than the build).
+bash scripts/build-web.sh
 files=(packages/*/src/**/*.test.ts packages/*/test/**/*.test.ts e2e/*.e2e.test.ts)
 if [ "$#" -gt 0 ]; then files=("$@"); fi
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi

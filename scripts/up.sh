@@ -7,4 +7,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-host.sh
 # Sample images for the quick start (busybox and Node.js, built from the host: no registry needed).
 bash scripts/test-images.sh
+# The portal, served by the server on the same port.
+bash scripts/build-web.sh
 exec node --import tsx packages/server/src/main.ts
