@@ -141,4 +141,29 @@ describe('canary to another release of the same service, through real Nginx', ()
     assert.equal(running.length, 2, 'just the service’s own two containers');
     assert.ok(running.every((o) => o.labels[labelKeys.release] === '1' && !o.labels[labelKeys.canary]));
   });
+  it('a promotion the service does not finish (a newer deploy meanwhile) leaves the canary active, not stuck', async () => {
+    const c = await p.api.post(`${routes}/shop/canary`, { percent: 10, to: { release: 2 } });
+    assert.equal(c.status, 200, JSON.stringify(c.body));
+    await eventually(async () => (await canaryContainers()).length === 1, 'one canary container');
+    const promote = await p.api.post<{ route: { canary: Obj | null } }>(`${routes}/shop/canary/promote`, {});
+    assert.equal(promote.status, 200, JSON.stringify(promote.body));
+    assert.ok(promote.body.route.canary?.promoting);
+    // Before the rollout to release 2 completes, someone deploys v3: the service settles on release 3.
+    const up = await p.api.put<{ task: Obj }>(`${base}/web`, { spec: webSpec('v3', 2) });
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    assert.equal((await waitTask(p.api, up.body.task.id as string)).state, 'succeeded');
+    await eventually(async () => {
+      const canary = (await p.api.get<{ canary: Obj | null }>(`${routes}/shop`)).body.canary;
+      return canary !== null && canary.promoting === undefined && (canary.to as Obj).release === 2;
+    }, 'the canary back to active, still to release 2');
+    const versions = await p.api.get<{ items: Array<{ reason: string }> }>('/api/v1/gateways/local/versions');
+    assert.ok(
+      versions.body.items.some((v) => /promotion of the canary of shop did not complete/.test(v.reason)),
+      'the reason is recorded as a gateway version',
+    );
+    const abort = await p.api.post(`${routes}/shop/canary/abort`, {});
+    assert.equal(abort.status, 200, JSON.stringify(abort.body));
+    await eventually(async () => (await canaryContainers()).length === 0, 'canary containers removed');
+    assert.equal((await p.api.get<Obj>(`${base}/web`)).body.release, 3);
+  });
 });

@@ -306,12 +306,19 @@ export class GatewaysService {
           svc.stable_release === release &&
           svc.rollout_task === null &&
           svc.status === 'healthy');
-      if (!done) continue;
+      // The service settled on another release: its rollout to the canary's release was rolled
+      // back at the deadline, or someone deployed a newer one meanwhile. The promotion is over
+      // without success; the canary goes back to what it was, for the user to abort or promote again.
+      const abandoned = !!svc && svc.release !== release && svc.rollout_task === null;
+      if (!done && !abandoned) continue;
+      const { promoting: _promoting, ...active } = canary;
       await this.update(
         { project: row.project, env: row.env, route: row.name },
-        { canary: null, version: row.version },
+        { canary: done ? null : active, version: row.version },
         'system',
-        `canary of ${row.name} promoted: '${name}' runs release ${release}`,
+        done
+          ? `canary of ${row.name} promoted: '${name}' runs release ${release}`
+          : `promotion of the canary of ${row.name} did not complete: '${name}' runs release ${svc.release}; the canary stays`,
       ).catch((err: unknown) => {
         // a concurrent edit of the route: the next pass retries
         if (!(err instanceof ConflictError)) throw err;
