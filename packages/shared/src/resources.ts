@@ -278,3 +278,29 @@ export interface TaskLogLine {
   at: string;
   line: string;
 }
+
+/** One recorded shell event: milliseconds since the session started, direction, text. */
+export interface RecordedEvent {
+  t: number;
+  d: 'i' | 'o';
+  s: string;
+}
+
+/** A recorded web-shell session (part of the audit trail). */
+export interface ShellSession {
+  id: string;
+  actor: string;
+  /** Null once the service was deleted. */
+  project: string | null;
+  env: string | null;
+  service: string | null;
+  container: string;
+  /** The user the shell ran as, as passed to the engine (uid:gid or name). */
+  user: string;
+  startedAt: string;
+  /** Null while the session is open (or if the server stopped during it). */
+  endedAt: string | null;
+  exitCode: number | null;
+  /** Only on GET …/shell-sessions/:id: input lines and output, capped at 1 MiB. */
+  recording?: RecordedEvent[];
+}

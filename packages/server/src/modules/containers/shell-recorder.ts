@@ -1,11 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-
-/** One recorded event: milliseconds since the session started, direction, text. */
-export interface RecordedEvent {
-  t: number;
-  d: 'i' | 'o';
-  s: string;
-}
+import type { RecordedEvent } from '@berth/shared';
 
 /** The largest recording one session keeps. */
 export const recordingCapBytes = 1024 * 1024;

@@ -1,29 +1,10 @@
 import { z } from 'zod';
-import { NotFoundError, nameSchema, userNameSchema } from '@berth/shared';
+import { NotFoundError, nameSchema, userNameSchema, type ShellSession } from '@berth/shared';
 import type { Actor, AppContext } from '../../http/context';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../http/pagination';
 import type { RouteRegistry } from '../../http/route';
-import { parseRecording, type RecordedEvent } from './shell-recorder';
+import { parseRecording } from './shell-recorder';
 import { ShellSessionsRepository, type ShellSessionRow } from './shell-sessions.repository';
-
-/** A recorded web-shell session (part of the audit trail). */
-export interface ShellSession {
-  id: string;
-  actor: string;
-  /** Null once the service was deleted. */
-  project: string | null;
-  env: string | null;
-  service: string | null;
-  container: string;
-  /** The user the shell ran as, as passed to the engine (uid:gid or name). */
-  user: string;
-  startedAt: string;
-  /** Null while the session is open (or if the server stopped during it). */
-  endedAt: string | null;
-  exitCode: number | null;
-  /** Only on GET …/shell-sessions/:id: input lines and output, capped at 1 MiB. */
-  recording?: RecordedEvent[];
-}
 
 function toShellSession(row: Omit<ShellSessionRow, 'recording'> & { recording?: string }): ShellSession {
   return {

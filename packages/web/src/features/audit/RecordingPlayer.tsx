@@ -3,7 +3,7 @@ import { Button, Progress, Segmented, Space, Typography } from 'antd';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { useI18n } from '../../i18n/I18nProvider';
-import type { RecordedEvent } from './audit-api';
+import type { RecordedEvent } from '@berth/shared';
 import { dueUntil, timeline } from './replay';
 
 const speeds = [0.5, 1, 2, 4, 8] as const;

@@ -1,4 +1,4 @@
-import type { AuditEvent, Page } from '@berth/shared';
+import type { AuditEvent, Page, ShellSession } from '@berth/shared';
 import { api } from '../../api/client';
 
 /** The audit API paths the explorer calls (checked against /api/openapi.json by the e2e test). */
@@ -22,27 +22,6 @@ export interface AuditFilter {
 
 export const listAuditEvents = (filter: AuditFilter, cursor: string | undefined) =>
   api<Page<AuditEvent>>('/api/v1/audit', { query: { ...filter, cursor, limit: 50 } });
-
-/** One recorded event: ms since the session started, direction (input/output), text. */
-export interface RecordedEvent {
-  t: number;
-  d: 'i' | 'o';
-  s: string;
-}
-
-export interface ShellSession {
-  id: string;
-  actor: string;
-  project: string | null;
-  env: string | null;
-  service: string | null;
-  container: string;
-  user: string;
-  startedAt: string;
-  endedAt: string | null;
-  exitCode: number | null;
-  recording?: RecordedEvent[];
-}
 
 export const getShellSession = (id: string) =>
   api<ShellSession>(`/api/v1/shell-sessions/${encodeURIComponent(id)}`);

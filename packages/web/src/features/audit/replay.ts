@@ -1,4 +1,4 @@
-import type { RecordedEvent } from './audit-api';
+import type { RecordedEvent } from '@berth/shared';
 
 /**
  * The replay clock of a recording: which output events are due at a given position. Only output
