@@ -291,9 +291,7 @@ void describe('admin, audit, search and token login (browser, real Podman)', { t
     const problems = unexpectedProblems(browser.problems, [
       { urlEnds: '/api/v1/me', status: 401 },
       { urlEnds: '/api/v1/users', status: 400 },
-      // Chromium fails in-flight loads when the host's interfaces change, as they do whenever a
-      // container starts on this shared machine (netavark adds a veth): not the portal's error.
-    ]).filter((p) => !p.text.includes('net::ERR_NETWORK_CHANGED'));
+    ]);
     assert.deepEqual(problems, []);
     console.log(`screenshots: ${browser.shotsDir}`);
   });

@@ -404,12 +404,7 @@ describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 },
       { urlEnds: '/api/v1/gateways/local/snippets', status: 400 },
       { urlEnds: '/api/v1/gateways', status: 400 },
     ]);
-    // Chromium reports ERR_NETWORK_CHANGED when Podman adds a container's network interface
-    // (other tests on this machine start containers at any time); it is not a portal error.
-    assert.deepEqual(
-      problems.filter((p) => !p.text.includes('net::ERR_NETWORK_CHANGED')),
-      [],
-    );
+    assert.deepEqual(problems, []);
     console.log(`screenshots: ${browser.shotsDir}`);
   });
 });

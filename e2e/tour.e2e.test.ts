@@ -237,10 +237,7 @@ describe('portal tour (every page, two languages, two sizes)', { timeout: 300_00
       // The test platform runs no registry: the images page gets a 503 and says so.
       { urlEnds: '/repositories', status: 503 },
     ]);
-    // Chromium aborts loads when the host's network changes (containers of other tests come and
-    // go, each with its interfaces): not the portal's fault.
-    for (const p of problems)
-      if (!p.text.includes('net::ERR_NETWORK_CHANGED')) findings.push(`console: ${p.text} ${p.url}`);
+    for (const p of problems) findings.push(`console: ${p.text} ${p.url}`);
     console.log(`tour screenshots: ${shots.length} in ${shotsDir}`);
     assert.deepEqual(findings, []);
   });
