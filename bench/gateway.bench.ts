@@ -6,9 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
+import { freePort } from '../packages/server/test/helpers/net';
 import {
   LocalNginxNode,
   defaultRouteOptions,
@@ -22,15 +23,6 @@ import {
 
 const nginx = '/usr/sbin/nginx';
 const sizes = (process.env.BENCH_ROUTES ?? '100,1000,10000').split(',').map(Number);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 function pools(n: number, bump = -1): RenderPool[] {
   return Array.from({ length: n }, (_, i) => ({

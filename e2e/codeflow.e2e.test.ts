@@ -25,7 +25,7 @@ import {
 import { TestRepo } from '../packages/server/test/helpers/codeflow-fixtures.ts';
 import { localHelpers } from '../packages/server/src/supervisor/helpers.ts';
 import { supervisedHelper, type HelperProcess } from '../packages/server/src/supervisor/helper-process.ts';
-import { freePort } from '../packages/server/src/modules/registry/testing/local-registry.ts';
+import { freePort } from '../packages/server/test/helpers/net.ts';
 import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 
 const run = promisify(execFile);

@@ -10,7 +10,8 @@ import {
   gatewayNodeApiRoutes,
 } from '../packages/web/src/features/gateways/gateways-api.ts';
 import { routeApiRoutes } from '../packages/web/src/features/routes/routes-api.ts';
-import { freePort, viaGateway } from '../packages/server/test/helpers/gateway-load.ts';
+import { viaGateway } from '../packages/server/test/helpers/gateway-load.ts';
+import { freePort } from '../packages/server/test/helpers/net.ts';
 import { startAgentNode, type AgentNode } from '../packages/server/test/helpers/gateway-nodes.ts';
 import {
   startGatewayPlatform,

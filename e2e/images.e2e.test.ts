@@ -10,7 +10,8 @@ import {
 } from '../packages/server/test/helpers/platform.ts';
 import { localHelpers } from '../packages/server/src/supervisor/helpers.ts';
 import { supervisedHelper, type HelperProcess } from '../packages/server/src/supervisor/helper-process.ts';
-import { freePort, pushImage } from '../packages/server/src/modules/registry/testing/local-registry.ts';
+import { pushImage } from '../packages/server/test/helpers/local-registry.ts';
+import { freePort } from '../packages/server/test/helpers/net.ts';
 import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 
 describe('images in the portal (browser, real registry)', { timeout: 300_000 }, () => {

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, openSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PodmanEngine } from '@berth/engine-podman';
+import { freePort } from './helpers/net';
 import {
   adminPassword,
   eventually,
@@ -20,15 +20,6 @@ import {
 type Obj = Record<string, unknown>;
 const trials = Number(process.env.BERTH_TEST_CRASH_TRIALS ?? 5);
 const root = path.resolve(import.meta.dirname, '../../..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('kill -9 of the server during rollouts', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'berth-crash-'));

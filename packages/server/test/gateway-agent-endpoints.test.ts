@@ -11,7 +11,8 @@ import {
   webSpec,
   type TestPlatform,
 } from './helpers/platform';
-import { freePort, viaGateway } from './helpers/gateway-load';
+import { viaGateway } from './helpers/gateway-load';
+import { freePort } from './helpers/net';
 import { startAgentNode, type AgentNode } from './helpers/gateway-nodes';
 
 type Obj = Record<string, unknown>;

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, makeProject, startPlatform, type TestPlatform } from './helpers/platform';
-import { freePort, viaGateway } from './helpers/gateway-load';
+import { viaGateway } from './helpers/gateway-load';
+import { freePort } from './helpers/net';
 import { startAgentNode, writeCert, type AgentNode } from './helpers/gateway-nodes';
 import { testDialects } from './helpers/db';
 

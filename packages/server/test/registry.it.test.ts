@@ -9,7 +9,8 @@ import { registryPaths, localHelpers } from '../src/supervisor/helpers';
 import { supervisedHelper, type HelperProcess } from '../src/supervisor/helper-process';
 import { blobStats } from '../src/modules/registry/registry-gc';
 import { RegistryClient } from '../src/modules/registry/registry-client';
-import { freePort, pushImage, uniqueImage } from '../src/modules/registry/testing/local-registry';
+import { pushImage, uniqueImage } from './helpers/local-registry';
+import { freePort } from './helpers/net';
 import { testDialects } from './helpers/db';
 import {
   adminPassword,
@@ -319,7 +320,7 @@ for (const dialect of testDialects())
     });
 
     async function proxy(mode: 'basic' | 'bearer') {
-      const { startAuthProxy } = await import('../src/modules/registry/testing/auth-proxy');
+      const { startAuthProxy } = await import('./helpers/registry-auth-proxy');
       const x = await startAuthProxy({
         upstream: `http://${upstream.host}`,
         mode,

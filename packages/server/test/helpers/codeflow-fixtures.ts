@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { BuildRow, PipelineRow } from '../../src/modules/codeflow/codeflow.repository';
-import { freePort } from '../../src/modules/registry/testing/local-registry';
+import { freePort } from './net';
 import { newId, nowIso } from '../../src/util';
 import { eventually } from './platform';
 

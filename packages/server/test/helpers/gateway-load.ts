@@ -1,5 +1,4 @@
 import http from 'node:http';
-import net from 'node:net';
 
 export interface GatewayResponse {
   status: number;
@@ -81,17 +80,4 @@ export function startGatewayLoad(
       return result;
     },
   };
-}
-
-/** A TCP port that is free now on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }

@@ -2,7 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './gateway-load';
+import { freePort } from './net';
 
 const run = promisify(execFile);
 const agentBin = path.resolve(import.meta.dirname, '../../../gateway-nginx/bin/berth-gateway-agent.mjs');

@@ -2,7 +2,7 @@ import { localNginxHelper } from '../../src/modules/gateways/local-nginx';
 import type { HelperProcess } from '../../src/supervisor/helper-process';
 import { startPlatform, type TestPlatform } from './platform';
 import type { TestDialect } from './db';
-import { freePort } from './gateway-load';
+import { freePort } from './net';
 
 export interface GatewayPlatform extends TestPlatform {
   /** HOST:PORT of the local gateway's Nginx. */
