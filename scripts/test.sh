@@ -21,4 +21,10 @@ files=(packages/*/src/**/*.test.ts packages/*/test/**/*.test.ts e2e/*.e2e.test.t
 if [ "$#" -gt 0 ]; then files=("$@"); fi
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
 echo "berth: running ${#files[@]} test files"
-exec node --import tsx --test --test-reporter=spec --test-concurrency=1 "${files[@]}"
+summary="$BERTH_TEST_DIR/summary.txt"
+rc=0
+node --import tsx --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=./scripts/slowest-reporter.mjs --test-reporter-destination="$summary" "${files[@]}" || rc=$?
+# The slowest files and the plain "N passed, N failed" line close every run.
+cat "$summary" 2>/dev/null || true
+exit "$rc"
