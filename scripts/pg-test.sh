@@ -3,7 +3,7 @@
 # Idempotent: when the cluster already answers, it does nothing but print the URL.
 # Usage: bash scripts/pg-test.sh   then   BERTH_TEST_PG_URL=<printed url> npm test
 # Data lives under ${BERTH_TEST_DIR:-/tmp/berth-test}/pg (fsync off: never use it for real data).
-# See shared docs/runtime-notes.md §10.
+# See docs/runtime-notes.md §10.
 set -euo pipefail
 
 bin=/usr/lib/postgresql/15/bin

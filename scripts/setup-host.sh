@@ -19,7 +19,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Podman on this kind of host: runc (crun fails on hybrid cgroups), cgroupfs (no systemd), file events.
-# See docs/runtime-notes (shared) §1.
+# See docs/runtime-notes.md §1.
 conf=/etc/containers/containers.conf
 if ! grep -q '# managed by berth' "$conf" 2>/dev/null; then
   mkdir -p /etc/containers

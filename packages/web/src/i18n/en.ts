@@ -7,7 +7,7 @@ import { pipelinesEn } from '../features/pipelines/messages';
 import { serviceEn } from '../features/services/messages';
 /**
  * The English dictionary; its keys are the portal's message ids. `{name}` marks a value filled
- * in by `t(key, { name })`. Terms follow shared/docs/glossary.md.
+ * in by `t(key, { name })`. Terms follow docs/glossary.md.
  */
 export const en = {
   'app.name': 'Berth',
