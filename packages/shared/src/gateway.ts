@@ -15,6 +15,17 @@ export const hostnameSchema = z
   .max(253, 'must be at most 253 characters')
   .regex(new RegExp(`^${label}(\\.${label})+$`), 'must be a lowercase DNS name such as web.example.com');
 
+/** How hosts compare: lowercase, without the trailing dot of a fully qualified name. */
+export function normalizeHost(host: string): string {
+  return host.trim().toLowerCase().replace(/\.$/, '');
+}
+
+/** A route host: normalised (case, trailing dot) before the hostname rules are checked. */
+export const routeHostSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? normalizeHost(v) : v),
+  hostnameSchema,
+);
+
 /** A URL path prefix: "/" or "/segment[/segment…][/]"; no "..", no "%", no special characters. */
 export const pathPrefixSchema = z
   .string()
@@ -159,7 +170,7 @@ export const routeOptionsShape = {
 
 /** The structured, user-editable part of a route. */
 export const routeSpecSchema = z
-  .object({ host: hostnameSchema, backends: routeBackendsSchema, ...routeOptionsShape })
+  .object({ host: routeHostSchema, backends: routeBackendsSchema, ...routeOptionsShape })
   .strict();
 export type RouteSpec = z.output<typeof routeSpecSchema>;
 
@@ -242,6 +253,14 @@ export interface Route {
   createdBy: string;
   updatedBy: string;
   version: number;
+  /** Rules the route breaks today (e.g. after an upgrade or a zone's removal); empty when fine. */
+  violations: RouteViolation[];
+}
+
+/** A tenancy rule an existing route breaks; such routes are flagged, never deleted. */
+export interface RouteViolation {
+  rule: 'host-not-owned' | 'host-claimed' | 'backend-not-allowed';
+  message: string;
 }
 
 export type GatewayVersionKind = 'config' | 'endpoints';

@@ -4,6 +4,7 @@ export * from './roles';
 export * from './service-spec';
 export * from './resources';
 export * from './gateway';
+export * from './tenancy';
 export * from './registry';
 export * from './codeflow';
 export * from './search';

@@ -24,10 +24,20 @@ export interface Config {
   gatewayListen: string | null;
   /** HOST:PORT of the local gateway's TLS listener; null (the default) when off. */
   gatewayTlsListen: string | null;
+  /**
+   * Route VM backends on loopback (127.0.0.0/8) may be allowed by a network grant. For
+   * single-machine development and tests only; Berth's own listeners stay fenced even then.
+   */
+  allowLoopbackBackends: boolean;
   /** HOST:PORT of the embedded OCI registry (docker-registry on loopback); null when off. */
   registryListen: string | null;
   /** Codeflow: builds run at once (the rest queue), and each build's limits. */
   builds: { concurrency: number; memoryMiB: number; cpus: number; cacheMaxMiB: number };
+  /**
+   * Every container Berth starts: the PID limit when the spec sets none, and the per-container
+   * CPU/memory that quota usage counts for a container whose spec and project set no limit.
+   */
+  containers: { pidsLimit: number; quotaCpu: number; quotaMemoryMiB: number };
   /** Directory of the built portal; null serves packages/web/dist. */
   webDist: string | null;
   environments: string[];
@@ -72,6 +82,12 @@ function listenOrOff(value: string, name: string): string | null {
     throw new ConfigError(`${name}="${value}" is not HOST:PORT (for example 127.0.0.1:7081) or "off"`);
   }
   return value;
+}
+
+function flag(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === '' || value === '0' || value === 'false') return false;
+  if (value === '1' || value === 'true') return true;
+  throw new ConfigError(`${name}="${value}" must be 1/true or 0/false`);
 }
 
 /** Reads the configuration. Only this function reads process.env. */
@@ -124,6 +140,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       cpus: num('BERTH_BUILD_CPUS', 1),
       cacheMaxMiB: num('BERTH_BUILD_CACHE_MAX_MIB', 2048),
     },
+    containers: {
+      pidsLimit: num('BERTH_CONTAINER_PIDS_LIMIT', 1024),
+      quotaCpu: num('BERTH_CONTAINER_QUOTA_CPU', 0.5),
+      quotaMemoryMiB: num('BERTH_CONTAINER_QUOTA_MEMORY_MIB', 256),
+    },
+    allowLoopbackBackends: flag(
+      env.BERTH_GATEWAY_ALLOW_LOOPBACK_BACKENDS,
+      'BERTH_GATEWAY_ALLOW_LOOPBACK_BACKENDS',
+    ),
     webDist: env.BERTH_WEB_DIST ? path.resolve(cwd, env.BERTH_WEB_DIST) : null,
     registryListen: listenOrOff(env.BERTH_REGISTRY_LISTEN ?? '127.0.0.1:5000', 'BERTH_REGISTRY_LISTEN'),
     environments: file.environments ?? (env.BERTH_ENVIRONMENTS ?? 'test,prod').split(',').filter(Boolean),

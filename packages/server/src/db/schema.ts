@@ -286,6 +286,28 @@ export interface GatewayVersionsTable {
   diff: string;
 }
 
+/** A DNS zone owned by a team or a project (migration 0007). */
+export interface DomainZonesTable {
+  /** Normalised: lowercase, no trailing dot. */
+  zone: string;
+  /** "team" or "project". */
+  owner_kind: string;
+  owner_name: string;
+  created_at: string;
+  created_by: string;
+}
+
+/** A network a team's or project's route VM backends may use (migration 0007). */
+export interface AllowedNetworksTable {
+  id: string;
+  /** Canonical IPv4 CIDR, e.g. 10.20.0.0/16. */
+  cidr: string;
+  owner_kind: string;
+  owner_name: string;
+  created_at: string;
+  created_by: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -309,4 +331,6 @@ export interface Database {
   gateways: GatewaysTable;
   gateway_routes: GatewayRoutesTable;
   gateway_versions: GatewayVersionsTable;
+  domain_zones: DomainZonesTable;
+  allowed_networks: AllowedNetworksTable;
 }
