@@ -12,6 +12,7 @@ import { registerMetaRoutes } from './modules/meta/meta.routes';
 import { registerWebRoutes } from './modules/web/web.routes';
 import { createServicesModule, type ServicesModule } from './modules/services/services.module';
 import { createGatewaysModule } from './modules/gateways/gateways.module';
+import { createTenancyModule } from './modules/tenancy/tenancy.module';
 import { createRegistryModule } from './modules/registry/registry.module';
 import { createCodeflowModule } from './modules/codeflow/codeflow.module';
 import { registerSearchRoutes } from './modules/search/search.routes';
@@ -64,12 +65,13 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   const services = opts.engine ? await createServicesModule(ctx, opts.engine) : null;
   services?.registerRoutes(registry, app);
   if (services) createCodeflowModule(ctx, services, registry, app);
-  await createGatewaysModule(
+  const gateways = await createGatewaysModule(
     ctx,
     registry,
     app,
     services && ((p, release, actor) => services.deps.service.rollback(p, release, actor)),
   );
+  gateways.service.tenancy = createTenancyModule(ctx, registry, app);
   await createRegistryModule(ctx, registry);
   registerSearchRoutes(registry, ctx);
   addOpenApiRoute(registry);

@@ -9,8 +9,8 @@ import {
 import type { RouteRegistry } from '../../http/route';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../http/pagination';
 import { envParams, projectScope } from '../services/services.routes';
-import type { GatewaysRepository, VersionRow } from './gateways.repository';
-import { toRoute, type GatewaysService } from './gateways.service';
+import type { GatewaysRepository, RouteRow, VersionRow } from './gateways.repository';
+import type { GatewaysService } from './gateways.service';
 
 const base = '/api/v1/projects/:project/envs/:env/routes';
 const routeParams = envParams.extend({ route: nameSchema }).strict();
@@ -26,6 +26,7 @@ export function registerRouteRoutes(
 ): void {
   const read = { permission: 'services:read' as const, scope: projectScope };
   const write = { permission: 'services:write' as const, scope: projectScope };
+  const one = async (row: RouteRow) => (await svc.present([row]))[0]!;
 
   registry.add({
     id: 'routes.list',
@@ -39,7 +40,7 @@ export function registerRouteRoutes(
     async handler({ params, query }) {
       const rows = await repo.listRoutes(params.project, params.env, decodeCursor(query.cursor), query.limit);
       const page = pageOf(rows, query.limit, (r) => r.name);
-      return { items: page.items.map(toRoute), nextCursor: page.nextCursor };
+      return { items: await svc.present(page.items), nextCursor: page.nextCursor };
     },
   });
 
@@ -51,7 +52,7 @@ export function registerRouteRoutes(
     tags: ['routes'],
     access: read,
     params: routeParams,
-    handler: async ({ params }) => toRoute(await svc.route(params)),
+    handler: async ({ params }) => one(await svc.route(params)),
   });
 
   registry.add({
@@ -68,7 +69,7 @@ export function registerRouteRoutes(
     async handler({ params, body, actor }) {
       const v = await svc.create(params, body.name, body.spec, actor.name, body.reason);
       const route = await svc.route({ ...params, route: body.name });
-      return { status: 201, body: { route: toRoute(route), gatewayVersion: versionRef(v) } };
+      return { status: 201, body: { route: await one(route), gatewayVersion: versionRef(v) } };
     },
   });
 
@@ -85,7 +86,7 @@ export function registerRouteRoutes(
     async handler({ params, body, actor }) {
       const reason = body.reason ?? `update route ${params.project}/${params.route}`;
       const v = await svc.update(params, { spec: body.spec, version: body.version }, actor.name, reason);
-      return { route: toRoute(await svc.route(params)), gatewayVersion: versionRef(v) };
+      return { route: await one(await svc.route(params)), gatewayVersion: versionRef(v) };
     },
   });
 
@@ -124,7 +125,7 @@ export function registerRouteRoutes(
         actor.name,
         reason ?? `canary on ${params.route}`,
       );
-      return { route: toRoute(await svc.route(params)), gatewayVersion: versionRef(v) };
+      return { route: await one(await svc.route(params)), gatewayVersion: versionRef(v) };
     },
   });
 
@@ -152,7 +153,7 @@ export function registerRouteRoutes(
                 actor.name,
                 body.reason ?? `abort canary of ${params.route}`,
               );
-        return { route: toRoute(await svc.route(params)), gatewayVersion: versionRef(v) };
+        return { route: await one(await svc.route(params)), gatewayVersion: versionRef(v) };
       },
     });
   }

@@ -7,12 +7,15 @@ import {
   type GatewayVersion,
   type Route,
   type RouteSpec,
+  type RouteViolation,
 } from '@berth/shared';
 import type { Db } from '../../db/database';
 import type { Actor } from '../../http/context';
 import { newId, nowIso } from '../../util';
+import type { TenancyService } from '../tenancy/tenancy.service';
 import type { GatewayApplier } from './gateway-applier';
 import { planGateway, type PlanOptions } from './gateway-planner';
+import { certKey, certificateRefs, checkRouteTls, type CertificateStore } from './route-certificates';
 import {
   readEnvServices,
   type GatewayRow,
@@ -22,7 +25,7 @@ import {
   type VersionRow,
 } from './gateways.repository';
 
-export function toRoute(row: RouteRow): Route {
+export function toRoute(row: RouteRow, violations: RouteViolation[] = []): Route {
   return {
     name: row.name,
     project: row.project,
@@ -34,6 +37,7 @@ export function toRoute(row: RouteRow): Route {
     createdBy: row.created_by,
     updatedBy: row.updated_by,
     version: row.version,
+    violations,
   };
 }
 
@@ -85,6 +89,10 @@ export class GatewaysService {
   snippetsOf: (gatewayId: string) => Promise<PlanOptions['snippets']> = () => Promise.resolve(undefined);
   /** Rolls a service to one of its releases (the services module's rollback); unset without an engine. */
   rollService: ((k: ServiceKey, release: number, actor: Actor) => Promise<unknown>) | null = null;
+  /** The per-project certificate store (the certificates module); routes name its certificates. */
+  certificates: CertificateStore | null = null;
+  /** Domain owners and the backend fence (the tenancy module); every route write is checked. */
+  tenancy: TenancyService | null = null;
 
   constructor(
     private readonly db: Db,
@@ -101,6 +109,14 @@ export class GatewaysService {
         `Route '${k.route}' does not exist in project '${k.project}' (env '${k.env}').`,
       );
     return row;
+  }
+
+  /** Routes as the API returns them, each with the tenancy rules it breaks today. */
+  async present(rows: RouteRow[]): Promise<Route[]> {
+    const found = this.tenancy
+      ? await this.tenancy.violations(rows, (env) => this.repo.routesOfEnv(env))
+      : new Map<string, RouteViolation[]>();
+    return rows.map((r) => toRoute(r, found.get(r.id)));
   }
 
   /** Plans, validates and commits one change; returns the gateway version it produced. */
@@ -132,11 +148,35 @@ export class GatewaysService {
     snippetsOverride?: PlanOptions['snippets'],
   ): Promise<VersionRow | null> {
     const snippets = snippetsOverride ?? (await this.snippetsOf(gw.id));
+    const certificates = await this.routeCertificates(routes, req.change?.kind === 'replace');
     const plan = planGateway(gw, routes, await readEnvServices(this.db, gw.env), {
       ...this.planOptions,
       snippets,
+      certificates,
     });
     return this.applier.apply(gw, plan, req);
+  }
+
+  /**
+   * The file ids of the certificates the routes name, their files written for the local nodes
+   * (before `nginx -t`). A named certificate that is gone renders no TLS; a rollback to routes
+   * that name one is refused.
+   */
+  private async routeCertificates(routes: RouteRow[], strict: boolean): Promise<Map<string, string>> {
+    const refs = certificateRefs(routes);
+    if (!this.certificates || refs.length === 0) return new Map();
+    const found = await this.certificates.lookup(refs);
+    const missing = refs.filter((r) => !found.has(certKey(r)));
+    if (strict && missing.length > 0)
+      throw new BerthError(
+        'UNPROCESSABLE',
+        `Routes name certificates that no longer exist: ${missing.map(certKey).join(', ')}; upload them again first.`,
+      );
+    await this.certificates.materialize(
+      this.planOptions.certDir,
+      refs.filter((r) => found.has(certKey(r))),
+    );
+    return new Map([...found].map(([k, f]) => [k, f.fileId]));
   }
 
   create(k: Omit<RouteKey, 'route'>, name: string, spec: RouteSpec, author: string, reason?: string) {
@@ -148,6 +188,7 @@ export class GatewaysService {
           'ALREADY_EXISTS',
         );
       await this.checkSpec(k, spec, current, null);
+      await checkRouteTls(this.certificates, k.project, spec, null, author);
       const now = nowIso();
       const row: RouteRow = {
         id: newId(),
@@ -188,6 +229,8 @@ export class GatewaysService {
         );
       const spec = patch.spec ?? (JSON.parse(row.spec) as RouteSpec);
       if (patch.spec) await this.checkSpec(k, spec, current, row.id);
+      if (patch.spec)
+        await checkRouteTls(this.certificates, k.project, spec, JSON.parse(row.spec) as RouteSpec, author);
       if (patch.canary) await this.checkCanary(k, patch.canary, spec);
       const canary =
         patch.canary === undefined ? row.canary : patch.canary ? JSON.stringify(patch.canary) : null;
@@ -266,6 +309,12 @@ export class GatewaysService {
     current: RouteRow[],
     self: string | null,
   ) {
+    // Domain owners, one project per host, and the backend fence: before anything else.
+    if (this.tenancy)
+      await this.tenancy.checkRoute(
+        { project: k.project, env: k.env, spec },
+        current.filter((r) => r.id !== self),
+      );
     const clash = current.find(
       (r) => r.id !== self && r.host === spec.host && r.path_prefix === spec.pathPrefix,
     );
