@@ -49,8 +49,20 @@ export interface ContainerCreateSpec {
   pidsLimit?: number;
   /** Runs an init as PID 1 (default true). */
   init?: boolean;
-  /** Drops every capability and forbids gaining privileges (setuid): for untrusted build scripts. */
+  /**
+   * Shorthand for `capabilities: []` plus `noNewPrivileges: true` (untrusted build scripts).
+   * Kept for callers that want nothing at all.
+   */
   unprivileged?: boolean;
+  /**
+   * When set (even empty), every capability is dropped and only these are added back
+   * (names without the CAP_ prefix, e.g. "NET_BIND_SERVICE"). Undefined = the engine's default set.
+   */
+  capabilities?: string[];
+  /** Forbids gaining privileges through setuid binaries or file capabilities. */
+  noNewPrivileges?: boolean;
+  /** Mounts the root filesystem read-only; the engine then gives the container a writable tmpfs /tmp. */
+  readOnlyRootfs?: boolean;
 }
 
 /** A host directory bound into a container. */
@@ -235,3 +247,9 @@ export function exitReason(
   if (obs.exitCode === null) return 'Unknown';
   return `Error (exit ${obs.exitCode})`;
 }
+  /**
+   * Optional: the content of a regular file inside an image (e.g. /etc/passwd, to learn which uid
+   * a user name has), without running anything from it; null when the image has no such file.
+   * The image must be present locally (ensureImage first).
+   */
+  readImageFile?(image: string, path: string): Promise<Buffer | null>;

@@ -6,6 +6,8 @@ import type { ContainerCreateSpec } from '@berth/engine-api';
 
 const cpuPeriodMicros = 100_000;
 const mib = 1024 * 1024;
+/** Size of the writable /tmp a read-only container gets (memory-backed, counted in its memory). */
+const readOnlyTmpfsMiB = 64;
 
 /** The subset of libpod's SpecGenerator that Berth sets (JSON names as podman 4.3 reads them). */
 export interface SpecGenerator {
@@ -25,9 +27,12 @@ export interface SpecGenerator {
     cpu?: { quota: number; period: number };
     pids?: { limit: number };
   };
-  mounts?: { Type: 'bind'; Source: string; Destination: string; Options: string[] }[];
+  mounts?: { Type: 'bind' | 'tmpfs'; Source: string; Destination: string; Options: string[] }[];
   cap_drop?: string[];
+  cap_add?: string[];
   no_new_privileges?: boolean;
+  /** `podman run --read-only`; podman 4.3 then reports HostConfig.ReadonlyRootfs true. */
+  read_only_filesystem?: boolean;
   netns?: { nsmode: 'bridge' };
   Networks?: Record<string, Record<string, never>>;
 }
@@ -68,18 +73,33 @@ export function toSpecGenerator(spec: ContainerCreateSpec, defaultNetwork?: stri
   }
   if (spec.pidsLimit) limits.pids = { limit: spec.pidsLimit };
   if (limits.memory || limits.cpu || limits.pids) gen.resource_limits = limits;
-  if (spec.unprivileged) {
+  const caps = spec.unprivileged ? [] : spec.capabilities;
+  if (caps) {
+    // Drop everything, then add back only the allowlist (podman 4.3 reports the result in
+    // EffectiveCaps; HostConfig.CapDrop lists the default capabilities it dropped).
     gen.cap_drop = ['ALL'];
-    gen.no_new_privileges = true;
+    const add = [...new Set(caps.map((c) => c.toUpperCase().replace(/^CAP_/, '')))];
+    if (add.length) gen.cap_add = add.map((c) => `CAP_${c}`);
   }
-  if (spec.mounts?.length) {
-    gen.mounts = spec.mounts.map((m) => ({
-      Type: 'bind',
-      Source: m.source,
-      Destination: m.destination,
-      Options: ['rbind', m.readOnly ? 'ro' : 'rw'],
-    }));
+  if (spec.unprivileged || spec.noNewPrivileges) gen.no_new_privileges = true;
+  const mounts: NonNullable<SpecGenerator['mounts']> = (spec.mounts ?? []).map((m) => ({
+    Type: 'bind',
+    Source: m.source,
+    Destination: m.destination,
+    Options: ['rbind', m.readOnly ? 'ro' : 'rw'],
+  }));
+  if (spec.readOnlyRootfs) {
+    gen.read_only_filesystem = true;
+    // Most programs need somewhere to write temporary files.
+    if (!mounts.some((m) => m.Destination === '/tmp'))
+      mounts.push({
+        Type: 'tmpfs',
+        Source: 'tmpfs',
+        Destination: '/tmp',
+        Options: ['rw', 'nosuid', 'nodev', `size=${readOnlyTmpfsMiB}m`],
+      });
   }
+  if (mounts.length) gen.mounts = mounts;
 
   const network = spec.network ?? defaultNetwork;
   if (network) {

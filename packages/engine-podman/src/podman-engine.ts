@@ -26,6 +26,7 @@ import { runExec } from './exec-run';
 import { openExecSession } from './exec-session';
 import { ensureImage, inspectImage } from './images';
 import { LibpodClient } from './libpod-client';
+import { readImageFile } from './image-files';
 import type { LibpodInspectContainer, LibpodListContainer } from './libpod-types';
 import { parseLogStream } from './log-stream';
 import { ObservationCache } from './observation-cache';
@@ -208,3 +209,11 @@ function withContext(err: unknown, what: string): Error {
   if (err instanceof BerthError) return err;
   return new EngineError(`${what}: ${err instanceof Error ? err.message : String(err)}`);
 }
+
+  async readImageFile(image: string, file: string): Promise<Buffer | null> {
+    try {
+      return await readImageFile(this.client, image, file);
+    } catch (err) {
+      throw withContext(err, `Podman could not read ${file} from image ${image}`);
+    }
+  }

@@ -14,8 +14,10 @@ import { createServicesModule, type ServicesModule } from './modules/services/se
 import { createGatewaysModule } from './modules/gateways/gateways.module';
 import { createTenancyModule } from './modules/tenancy/tenancy.module';
 import { createRegistryModule } from './modules/registry/registry.module';
+import { createCertificatesModule } from './modules/certificates/certificates.module';
 import { createCodeflowModule } from './modules/codeflow/codeflow.module';
 import { registerSearchRoutes } from './modules/search/search.routes';
+import { registerQuotaRoutes } from './modules/quotas/quotas.routes';
 
 export interface BerthServer {
   app: FastifyInstance;

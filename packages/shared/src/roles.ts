@@ -20,6 +20,7 @@ export const permissions = [
   'services:write',
   'services:exec',
   'services:exec-root',
+  'services:capabilities',
   'audit:read',
   'tasks:read',
 ] as const;
@@ -33,6 +34,7 @@ const teamAdmin: Permission[] = [
   'members:write',
   'audit:read',
   'services:exec-root',
+  'services:capabilities',
 ];
 
 export const rolePermissions: Record<Role, readonly Permission[]> = {

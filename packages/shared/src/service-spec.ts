@@ -69,8 +69,61 @@ export const resourcesSchema = z
     /** CPU limit in cores (0.5 = half a core). */
     cpu: z.number().min(0.01).max(64).optional(),
     memoryMiB: z.number().int().min(6, 'must be at least 6 MiB').max(262144).optional(),
+    /** Most processes (threads included) the container may run; default BERTH_CONTAINER_PIDS_LIMIT. */
+    pids: z.number().int().min(16, 'must be at least 16').max(32768, 'must be at most 32768').optional(),
   })
   .strict();
+
+/**
+ * Capabilities a service may ask for (`spec.capabilities`, needs services:capabilities). Every
+ * other capability is dropped. Powerful ones (SYS_ADMIN, NET_ADMIN, SYS_PTRACE, SYS_MODULE, …)
+ * are not on the list at all.
+ */
+export const capabilityNames = [
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'NET_RAW',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
+] as const;
+export type CapabilityName = (typeof capabilityNames)[number];
+export const capabilitySchema = z.enum(capabilityNames, {
+  message: `must be one of ${capabilityNames.join(', ')}`,
+});
+
+/**
+ * How `spec.user` asks for root. Numeric uids are decided here (0, 00, 0:…; a uid that wraps to 0
+ * as 32 bits too); "root" is root whatever the image says; any other name must be looked up in
+ * the image's /etc/passwd ('name'). A group of 0 alone ("1000:0") is not root: capabilities are
+ * dropped and no-new-privileges is set, so group 0 only reaches files owned by group 0.
+ */
+export function userRootForm(user: string | undefined | null): 'root' | 'name' | 'not-root' | 'default' {
+  if (user === undefined || user === null || user === '') return 'default';
+  const uid = user.split(':')[0]!;
+  if (/^[0-9]+$/.test(uid)) return BigInt(uid) % 4294967296n === 0n ? 'root' : 'not-root';
+  if (uid === 'root') return 'root';
+  return 'name';
+}
+
+/** The uid of `name` in an /etc/passwd text; null when the name is not there. */
+export function uidInPasswd(passwd: string, name: string): number | null {
+  for (const line of passwd.split('\n')) {
+    const fields = line.trim().split(':');
+    if (fields.length < 3 || fields[0] !== name) continue;
+    const uid = Number(fields[2]);
+    return Number.isInteger(uid) ? uid : null;
+  }
+  return null;
+}
 
 export const rolloutSchema = z
   .object({
@@ -121,6 +174,10 @@ const releaseSpecFields = {
     .optional(),
   /** Allow the container to run as root (needs the services:exec-root permission). */
   runAsRoot: z.boolean().default(false),
+  /** Capabilities kept (all others are dropped); non-empty needs services:capabilities. */
+  capabilities: z.array(capabilitySchema).max(capabilityNames.length).optional(),
+  /** Mount the root filesystem read-only; the container gets a writable tmpfs /tmp. */
+  readOnlyRootFilesystem: z.boolean().optional(),
 };
 
 type ReleaseSpecShape = z.output<z.ZodObject<typeof releaseSpecFields>>;
@@ -143,6 +200,12 @@ function checkReleaseSpec(s: ReleaseSpecShape, ctx: z.RefinementCtx): void {
     if (ports.has(p.containerPort))
       ctx.addIssue({ code: 'custom', path: ['ports', i, 'containerPort'], message: 'duplicate port' });
     ports.add(p.containerPort);
+  });
+  const caps = new Set<string>();
+  s.capabilities?.forEach((c, i) => {
+    if (caps.has(c))
+      ctx.addIssue({ code: 'custom', path: ['capabilities', i], message: `duplicate capability "${c}"` });
+    caps.add(c);
   });
   for (const key of ['liveness', 'readiness'] as const) {
     const probe = s[key];

@@ -1,28 +1,31 @@
 import { randomBytes } from 'node:crypto';
 import { exitReason, labelKeys, type ContainerEngine, type ImageInfo } from '@berth/engine-api';
-import type { ReleaseSpec } from '@berth/shared';
+import { ForbiddenError, type ReleaseSpec } from '@berth/shared';
 import type { AppContext } from '../http/context';
 import type { SecretBox } from '../crypto/secret-box';
 import type { ContainerRow, ServiceRow, ServicesRepository } from '../modules/services/services.repository';
 import { nowIso } from '../util';
 import { canaryNonce } from '../modules/gateways/canary-releases';
+import { ImageUsers } from '../modules/services/image-users';
+import { Quotas } from '../modules/quotas/quotas';
 
 const nobody = '65534:65534';
-
-function isRootUser(user: string): boolean {
-  return user === '' || user === 'root' || user === '0' || user.startsWith('0:') || user.startsWith('root:');
-}
 
 /** Creates, stops and retires containers, keeping the ledger first and the engine second. */
 export class ContainerRunner {
   private readonly images = new Map<string, { info: ImageInfo; at: number }>();
+  private readonly users: ImageUsers;
+  private readonly quotas: Quotas;
 
   constructor(
     private readonly ctx: AppContext,
     private readonly engine: ContainerEngine,
     private readonly repo: ServicesRepository,
     private readonly secrets: SecretBox,
-  ) {}
+  ) {
+    this.users = new ImageUsers(engine);
+    this.quotas = new Quotas(ctx);
+  }
 
   async image(ref: string): Promise<ImageInfo> {
     const hit = this.images.get(ref);
@@ -32,10 +35,22 @@ export class ContainerRunner {
     return info;
   }
 
-  /** Which user a container runs as: the spec's, else the image's unless that is root. */
-  runAs(spec: ReleaseSpec, image: ImageInfo): string | undefined {
-    if (spec.user) return spec.user;
-    if (isRootUser(image.user) && !spec.runAsRoot) return nobody;
+  /**
+   * Which user a container runs as: the spec's, else the image's unless that is root (then
+   * nobody). Defence in depth behind admission: a spec.user that is root in any form (a name
+   * resolving to uid 0 in the image included) without runAsRoot is refused here too, so a
+   * release admitted before these checks existed still does not run as root.
+   */
+  async runAs(spec: ReleaseSpec, image: ImageInfo): Promise<string | undefined> {
+    if (spec.user) {
+      if (!spec.runAsRoot && (await this.users.isRoot(spec.user, image.id)))
+        throw new ForbiddenError(
+          `spec.user "${spec.user}" runs as root (uid 0) in image ${image.id.slice(0, 12)}, and the release does not allow root (runAsRoot); set a non-root user, or have a team admin deploy it.`,
+          { permission: 'services:exec-root', fields: [{ path: 'spec.user', message: 'runs as root' }] },
+        );
+      return spec.user;
+    }
+    if (!spec.runAsRoot && (await this.users.isRoot(image.user, image.id))) return nobody;
     return undefined;
   }
 
@@ -77,6 +92,8 @@ export class ContainerRunner {
     await this.repo.insertContainer(row);
     try {
       const image = await this.image(spec.image);
+      const user = await this.runAs(spec, image);
+      const defaults = await this.quotas.defaults(svc.project);
       const env: Record<string, string> = {};
       for (const e of spec.env) {
         if (e.value === null || e.value === undefined) continue;
@@ -99,10 +116,15 @@ export class ContainerRunner {
           ...(canaryOf === undefined ? {} : { [labelKeys.canary]: 'true' }),
         },
         ports: spec.ports.map((p) => ({ containerPort: p.containerPort, hostIp: '127.0.0.1', hostPort: 0 })),
-        cpu: spec.resources.cpu,
-        memoryMiB: spec.resources.memoryMiB,
-        user: this.runAs(spec, image),
+        cpu: spec.resources.cpu ?? defaults.cpu ?? undefined,
+        memoryMiB: spec.resources.memoryMiB ?? defaults.memoryMiB ?? undefined,
+        pidsLimit: spec.resources.pids ?? this.ctx.config.containers.pidsLimit,
+        user,
         workingDir: spec.workingDir,
+        // Restricted by default: no capability outside the service's allowlist, no setuid gains.
+        capabilities: spec.capabilities ?? [],
+        noNewPrivileges: true,
+        readOnlyRootfs: spec.readOnlyRootFilesystem === true,
       });
       const obs = await this.engine.inspectContainer(id);
       await this.repo.updateContainerIf(name, ['creating'], {
@@ -120,15 +142,18 @@ export class ContainerRunner {
       });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
+      const refused = err instanceof ForbiddenError;
       await this.repo.updateContainer(name, {
         state: 'exited',
         stopped_at: nowIso(),
-        exit_reason: `CreateFailed: ${message}`.slice(0, 1000),
+        exit_reason: `${refused ? 'RootRefused' : 'CreateFailed'}: ${message}`.slice(0, 1000),
       });
-      await this.repo.addEvent(svc.id, 'CreateFailed', `container ${name} could not start: ${message}`, {
-        container: name,
-        severity: 'warning',
-      });
+      await this.repo.addEvent(
+        svc.id,
+        refused ? 'RootRefused' : 'CreateFailed',
+        `container ${name} ${refused ? 'was not started' : 'could not start'}: ${message}`,
+        { container: name, severity: 'warning' },
+      );
       throw err;
     }
   }

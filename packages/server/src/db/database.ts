@@ -16,6 +16,7 @@ import * as m0004 from './migrations/0004-codeflow';
 import * as m0005 from './migrations/0005-gateway-nodes';
 import * as m0006 from './migrations/0006-search-indexes';
 import * as m0007 from './migrations/0007-domains-networks';
+import * as m0009 from './migrations/0009-quotas';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -57,6 +58,7 @@ const migrations: Record<string, Migration> = {
   '0005-gateway-nodes': m0005,
   '0006-search-indexes': m0006,
   '0007-domains-networks': m0007,
+  '0009-quotas': m0009,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

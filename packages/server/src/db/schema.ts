@@ -308,6 +308,20 @@ export interface AllowedNetworksTable {
   created_by: string;
 }
 
+/** A project's quota; null = unlimited (limits) or none (defaults). CPU in millicores. */
+export interface ProjectQuotasTable {
+  project: string;
+  cpu_millis: number | null;
+  memory_mib: number | null;
+  replicas: number | null;
+  volumes_gib: number | null;
+  default_cpu_millis: number | null;
+  default_memory_mib: number | null;
+  updated_at: string;
+  updated_by: string;
+  version: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -331,6 +345,7 @@ export interface Database {
   gateways: GatewaysTable;
   gateway_routes: GatewayRoutesTable;
   gateway_versions: GatewayVersionsTable;
+  project_quotas: ProjectQuotasTable;
   domain_zones: DomainZonesTable;
   allowed_networks: AllowedNetworksTable;
 }

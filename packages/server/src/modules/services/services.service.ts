@@ -4,6 +4,7 @@ import {
   ConflictError,
   ForbiddenError,
   NotFoundError,
+  userRootForm,
   type ReleaseSpec,
   type ServiceSpec,
   type Task,
@@ -14,6 +15,8 @@ import type { SecretBox } from '../../crypto/secret-box';
 import { newId, nowIso } from '../../util';
 import type { TaskRepository } from '../tasks/tasks.repository';
 import { storedSpec } from './service-views';
+import { ImageUsers } from './image-users';
+import { Quotas, withProjectLock } from '../quotas/quotas';
 import type { ReleaseRow, ServiceRow, ServicesRepository } from './services.repository';
 
 export interface ServicePath {
@@ -33,6 +36,8 @@ export function pathOf(row: Pick<ServiceRow, 'project' | 'env' | 'name'>): strin
 export class ServicesService {
   /** Emits 'kick' (serviceId) when desired state changed. */
   readonly signals = new EventEmitter();
+  private readonly quotas: Quotas;
+  private readonly users: ImageUsers;
 
   constructor(
     private readonly ctx: AppContext,
@@ -40,7 +45,10 @@ export class ServicesService {
     private readonly tasks: TaskRepository,
     private readonly secrets: SecretBox,
     private readonly engine: ContainerEngine,
-  ) {}
+  ) {
+    this.quotas = new Quotas(ctx);
+    this.users = new ImageUsers(engine);
+  }
 
   async resolve(p: ServicePath): Promise<ServiceRow> {
     const row = await this.repo.findByPath(p.project, p.env, p.service);
@@ -74,16 +82,56 @@ export class ServicesService {
     }
   }
 
-  private async checkRoot(actor: Actor, project: string, spec: ReleaseSpec): Promise<void> {
-    if (!spec.runAsRoot) return;
-    if (!(await this.ctx.auth.authorize(actor, 'services:exec-root', { kind: 'project', project }))) {
+  /**
+   * Workload admission: root in any form (runAsRoot; spec.user 0, 00, root, 0:x, root:x, or a
+   * name that is uid 0 in the image) needs services:exec-root, and capabilities need
+   * services:capabilities. Returns the spec to store: a permitted root user also gets
+   * runAsRoot, which is what ContainerRunner checks again before it starts a container.
+   * A name is resolved when the image is in the local store; otherwise the runner resolves it.
+   */
+  private async checkWorkload(actor: Actor, project: string, spec: ReleaseSpec): Promise<ReleaseSpec> {
+    const scope = { kind: 'project' as const, project };
+    let rootUser = false;
+    let why = '';
+    const form = userRootForm(spec.user);
+    if (form === 'root') {
+      rootUser = true;
+      why = `spec.user "${spec.user}" runs the container as root (uid 0)`;
+    } else if (form === 'name') {
+      const image = await this.engine.inspectImage(spec.image).catch(() => null);
+      if (image && (await this.users.isRoot(spec.user!, image.id))) {
+        rootUser = true;
+        why = `spec.user "${spec.user}" is uid 0 (root) in image ${spec.image}`;
+      }
+    }
+    if (
+      (rootUser || spec.runAsRoot) &&
+      !(await this.ctx.auth.authorize(actor, 'services:exec-root', scope))
+    ) {
+      const path = rootUser ? 'spec.user' : 'spec.runAsRoot';
       throw new ForbiddenError(
-        'runAsRoot needs the "services:exec-root" permission (team admin); remove it or ask an admin.',
+        rootUser
+          ? `${why}, which needs the "services:exec-root" permission (team admin); set a non-root uid such as "1000", or ask a team admin.`
+          : 'runAsRoot needs the "services:exec-root" permission (team admin); remove it or ask an admin.',
         {
           permission: 'services:exec-root',
+          fields: [{ path, message: 'needs the "services:exec-root" permission' }],
         },
       );
     }
+    if (
+      spec.capabilities?.length &&
+      !(await this.ctx.auth.authorize(actor, 'services:capabilities', scope))
+    ) {
+      throw new ForbiddenError(
+        `spec.capabilities (${spec.capabilities.join(', ')}) needs the "services:capabilities" permission (team admin); remove them or ask a team admin.`,
+        {
+          permission: 'services:capabilities',
+          fields: [{ path: 'spec.capabilities', message: 'needs the "services:capabilities" permission' }],
+        },
+      );
+    }
+    return rootUser && !spec.runAsRoot ? { ...spec, runAsRoot: true } : spec;
   }
 
   /** Images that only exist locally must exist now; registry images are pulled by the controller. */
@@ -166,9 +214,22 @@ export class ServicesService {
     actor: Actor,
   ): Promise<{ service: ServiceRow; task: Task }> {
     await this.checkPlace(project, env);
-    const { replicas, ...releaseSpec } = input.spec;
-    await this.checkRoot(actor, project, releaseSpec);
+    const { replicas, ...requested } = input.spec;
+    const releaseSpec = await this.checkWorkload(actor, project, requested);
     await this.checkImage(releaseSpec.image);
+    return withProjectLock(project, () =>
+      this.createAdmitted(project, env, input, replicas, releaseSpec, actor),
+    );
+  }
+
+  private async createAdmitted(
+    project: string,
+    env: string,
+    input: { name: string; displayName?: string; reason?: string },
+    replicas: number,
+    releaseSpec: ReleaseSpec,
+    actor: Actor,
+  ): Promise<{ service: ServiceRow; task: Task }> {
     if (await this.repo.findByPath(project, env, input.name)) {
       throw new ConflictError(
         `Service '${input.name}' already exists in project '${project}' (env '${env}').`,
@@ -176,6 +237,7 @@ export class ServicesService {
         'ALREADY_EXISTS',
       );
     }
+    await this.quotas.admit(project, null, releaseSpec, replicas);
     const id = newId();
     const now = nowIso();
     const task = await this.startTask(
@@ -236,10 +298,20 @@ export class ServicesService {
     input: { displayName?: string; spec: ServiceSpec; reason?: string; version?: number },
     actor: Actor,
   ): Promise<{ service: ServiceRow; task: Task | null }> {
-    const row = await this.resolve(p);
-    const { replicas, ...releaseSpec } = input.spec;
-    await this.checkRoot(actor, p.project, releaseSpec);
+    const { replicas, ...requested } = input.spec;
+    const releaseSpec = await this.checkWorkload(actor, p.project, requested);
     await this.checkImage(releaseSpec.image);
+    return withProjectLock(p.project, () => this.updateAdmitted(p, input, replicas, releaseSpec, actor));
+  }
+
+  private async updateAdmitted(
+    p: ServicePath,
+    input: { displayName?: string; reason?: string; version?: number },
+    replicas: number,
+    releaseSpec: ReleaseSpec,
+    actor: Actor,
+  ): Promise<{ service: ServiceRow; task: Task | null }> {
+    const row = await this.resolve(p);
     const current = await this.repo.getRelease(row.id, row.release);
     const previous = current ? storedSpec(current) : null;
     const sealed = this.sealSpec(releaseSpec, previous);
@@ -251,6 +323,7 @@ export class ServicesService {
     ) {
       return { service: row, task: null };
     }
+    if (row.stopped === 0) await this.quotas.admit(p.project, row.id, releaseSpec, replicas);
     const number = changed ? (await this.repo.maxRelease(row.id)) + 1 : row.release;
     const task =
       changed || replicas !== row.replicas
@@ -312,8 +385,26 @@ export class ServicesService {
     message: string,
     patch: (row: ServiceRow) => Partial<ServiceRow>,
   ): Promise<{ service: ServiceRow; task: Task }> {
+    return withProjectLock(p.project, () => this.simpleChangeAdmitted(p, actor, kind, message, patch));
+  }
+
+  private async simpleChangeAdmitted(
+    p: ServicePath,
+    actor: Actor,
+    kind: string,
+    message: string,
+    patch: (row: ServiceRow) => Partial<ServiceRow>,
+  ): Promise<{ service: ServiceRow; task: Task }> {
     const row = await this.resolve(p);
     const next = { ...row, ...patch(row) };
+    if (next.stopped === 0 && next.deleting === 0 && ['scale', 'start', 'rollback'].includes(kind)) {
+      const release = await this.repo.getRelease(row.id, next.release);
+      if (release) {
+        const spec = storedSpec(release);
+        if (kind === 'rollback') await this.checkWorkload(actor, p.project, spec);
+        await this.quotas.admit(p.project, row.id, spec, next.replicas);
+      }
+    }
     const wanted = next.stopped === 1 ? 0 : next.replicas;
     const task = await this.startTask(row, kind, actor.name, wanted, message);
     await this.repo.updateService(row.id, {
@@ -411,6 +502,20 @@ export class ServicesService {
         actor,
       );
     }
+    await this.checkWorkload(actor, p.project, spec);
+    return withProjectLock(p.project, () => this.promoteAdmitted(p, target, spec, { number, reason }, actor));
+  }
+
+  private async promoteAdmitted(
+    p: ServicePath,
+    stale: ServiceRow,
+    spec: ReleaseSpec,
+    from: { number: number; reason: string },
+    actor: Actor,
+  ) {
+    const target = (await this.repo.findById(stale.id)) ?? stale;
+    const { number, reason } = from;
+    if (target.stopped === 0) await this.quotas.admit(p.project, target.id, spec, target.replicas);
     const number2 = (await this.repo.maxRelease(target.id)) + 1;
     const task = await this.startTask(
       target,

@@ -1,0 +1,314 @@
+/**
+ * Project quotas: limits on what a project's services may ask for (CPU, memory, replicas,
+ * volumes), per-container defaults for specs that set no limit, usage, and admission.
+ *
+ * Usage is the desired state, not what happens to run right now: Σ over the project's services
+ * (every env; not deleting, not stopped) of replicas × per-container CPU/memory, plus the
+ * replicas of their canaries. A container's CPU/memory is its spec's limit, else the project's
+ * default, else the platform's (config `containers.quotaCpu` / `quotaMemoryMiB`).
+ */
+import {
+  BerthError,
+  NotFoundError,
+  type FieldError,
+  type ProjectQuota,
+  type QuotaRequest,
+  type ReleaseSpec,
+} from '@berth/shared';
+import type { AppContext } from '../../http/context';
+import type { ProjectQuotasTable } from '../../db/schema';
+import { nowIso, parseJson } from '../../util';
+import { wantedCanaries } from '../gateways/canary-releases';
+
+/** What one service (or one canary) asks for. */
+export interface Demand {
+  replicas: number;
+  cpuEach: number;
+  memoryMiBEach: number;
+}
+
+export interface Usage {
+  cpu: number;
+  memoryMiB: number;
+  replicas: number;
+}
+
+const none: Usage = { cpu: 0, memoryMiB: 0, replicas: 0 };
+
+/** Where a refusal points: the request fields of replicas, CPU and memory. */
+export interface QuotaFields {
+  replicas: string;
+  cpu: string;
+  memoryMiB: string;
+}
+
+export const serviceFields: QuotaFields = {
+  replicas: 'spec.replicas',
+  cpu: 'spec.resources.cpu',
+  memoryMiB: 'spec.resources.memoryMiB',
+};
+
+const chains = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `fn` alone among the admissions of `project` in this process, so two concurrent scale-ups
+ * cannot both be checked against the same usage. (One Berth API process serves a store.)
+ */
+export function withProjectLock<T>(project: string, fn: () => Promise<T>): Promise<T> {
+  const previous = chains.get(project) ?? Promise.resolve();
+  const run = previous.then(fn, fn);
+  const tail = run.catch(() => undefined);
+  chains.set(project, tail);
+  void tail.then(() => {
+    if (chains.get(project) === tail) chains.delete(project);
+  });
+  return run;
+}
+
+const millis = (cores: number | null | undefined): number | null =>
+  cores === null || cores === undefined ? null : Math.round(cores * 1000);
+const cores = (m: number | null): number | null => (m === null ? null : m / 1000);
+
+/** 1.5, 2, 0.25: at most two decimals, no trailing zeros. */
+export function num(n: number): string {
+  return String(Math.round(n * 100) / 100);
+}
+
+const plural = (n: number, one: string, many: string) => `${num(n)} ${n === 1 ? one : many}`;
+
+export class Quotas {
+  constructor(private readonly ctx: AppContext) {}
+
+  private row(project: string): Promise<ProjectQuotasTable | undefined> {
+    return this.ctx.db
+      .selectFrom('project_quotas')
+      .selectAll()
+      .where('project', '=', project)
+      .executeTakeFirst();
+  }
+
+  /** The project's per-container defaults (null = none): what ContainerRunner applies. */
+  async defaults(project: string): Promise<{ cpu: number | null; memoryMiB: number | null }> {
+    const r = await this.row(project);
+    return { cpu: cores(r?.default_cpu_millis ?? null), memoryMiB: r?.default_memory_mib ?? null };
+  }
+
+  /** Per-container amounts usage counts for a spec: its limit, the project's default, the platform's. */
+  demandOf(
+    spec: Pick<ReleaseSpec, 'resources'>,
+    replicas: number,
+    defaults: { cpu: number | null; memoryMiB: number | null },
+  ): Demand {
+    const platform = this.ctx.config.containers;
+    return {
+      replicas,
+      cpuEach: spec.resources?.cpu ?? defaults.cpu ?? platform.quotaCpu,
+      memoryMiBEach: spec.resources?.memoryMiB ?? defaults.memoryMiB ?? platform.quotaMemoryMiB,
+    };
+  }
+
+  /**
+   * Usage of the project; the main replicas of `exceptService` are left out (its canaries stay),
+   * so admission can add what the service will ask for instead.
+   */
+  async usage(
+    project: string,
+    defaults: { cpu: number | null; memoryMiB: number | null },
+    exceptService: string | null = null,
+  ): Promise<{ total: Usage; excepted: Usage }> {
+    const services = await this.ctx.db
+      .selectFrom('services')
+      .innerJoin('releases', (j) =>
+        j.onRef('releases.service_id', '=', 'services.id').onRef('releases.number', '=', 'services.release'),
+      )
+      .select(['services.id', 'services.env', 'services.name', 'services.replicas', 'releases.spec'])
+      .where('services.project', '=', project)
+      .where('services.deleting', '=', 0)
+      .where('services.stopped', '=', 0)
+      .execute();
+    const total = { ...none };
+    const excepted = { ...none };
+    const add = (u: Usage, d: Demand) => {
+      u.replicas += d.replicas;
+      u.cpu += d.replicas * d.cpuEach;
+      u.memoryMiB += d.replicas * d.memoryMiBEach;
+    };
+    const canaries = await wantedCanaries(this.ctx.db);
+    for (const s of services) {
+      const spec = parseJson<ReleaseSpec>(s.spec, {} as ReleaseSpec);
+      const main = this.demandOf(spec, s.replicas, defaults);
+      if (s.id === exceptService) add(excepted, main);
+      else add(total, main);
+      const wanted = canaries.get(`${project}/${s.env}/${s.name}`);
+      if (!wanted) continue;
+      for (const [release, replicas] of wanted) {
+        const r = await this.ctx.db
+          .selectFrom('releases')
+          .select('spec')
+          .where('service_id', '=', s.id)
+          .where('number', '=', release)
+          .executeTakeFirst();
+        if (r)
+          add(total, this.demandOf(parseJson<ReleaseSpec>(r.spec, {} as ReleaseSpec), replicas, defaults));
+      }
+    }
+    return { total, excepted };
+  }
+
+  async get(project: string): Promise<ProjectQuota> {
+    const proj = await this.ctx.db
+      .selectFrom('projects')
+      .select('name')
+      .where('name', '=', project)
+      .executeTakeFirst();
+    if (!proj) throw new NotFoundError('PROJECT_NOT_FOUND', `Project '${project}' does not exist.`);
+    const r = await this.row(project);
+    const defaults = { cpu: cores(r?.default_cpu_millis ?? null), memoryMiB: r?.default_memory_mib ?? null };
+    const { total } = await this.usage(project, defaults);
+    const limits = {
+      cpu: cores(r?.cpu_millis ?? null),
+      memoryMiB: r?.memory_mib ?? null,
+      replicas: r?.replicas ?? null,
+      volumesGiB: r?.volumes_gib ?? null,
+    };
+    const usage = {
+      cpu: Math.round(total.cpu * 1000) / 1000,
+      memoryMiB: total.memoryMiB,
+      replicas: total.replicas,
+      volumesGiB: 0,
+    };
+    const left = (limit: number | null, used: number) =>
+      limit === null ? null : Math.max(0, Math.round((limit - used) * 1000) / 1000);
+    return {
+      project,
+      limits,
+      defaults,
+      platformDefaults: {
+        cpu: this.ctx.config.containers.quotaCpu,
+        memoryMiB: this.ctx.config.containers.quotaMemoryMiB,
+      },
+      usage,
+      remaining: {
+        cpu: left(limits.cpu, usage.cpu),
+        memoryMiB: left(limits.memoryMiB, usage.memoryMiB),
+        replicas: left(limits.replicas, usage.replicas),
+        volumesGiB: left(limits.volumesGiB, usage.volumesGiB),
+      },
+      updatedAt: r?.updated_at ?? null,
+      updatedBy: r?.updated_by ?? null,
+    };
+  }
+
+  /** Replaces the quota (absent = unlimited). Lowering below usage is allowed: nothing is stopped. */
+  async set(project: string, req: QuotaRequest, actor: string): Promise<ProjectQuota> {
+    await this.get(project);
+    const values = {
+      cpu_millis: millis(req.cpu),
+      memory_mib: req.memoryMiB ?? null,
+      replicas: req.replicas ?? null,
+      volumes_gib: req.volumesGiB ?? null,
+      default_cpu_millis: millis(req.defaults?.cpu),
+      default_memory_mib: req.defaults?.memoryMiB ?? null,
+      updated_at: nowIso(),
+      updated_by: actor,
+    };
+    const fields: FieldError[] = [];
+    if (
+      values.cpu_millis !== null &&
+      values.default_cpu_millis !== null &&
+      values.default_cpu_millis > values.cpu_millis
+    )
+      fields.push({ path: 'defaults.cpu', message: 'must not be more than the CPU limit' });
+    if (
+      values.memory_mib !== null &&
+      values.default_memory_mib !== null &&
+      values.default_memory_mib > values.memory_mib
+    )
+      fields.push({ path: 'defaults.memoryMiB', message: 'must not be more than the memory limit' });
+    if (fields.length)
+      throw new BerthError('INVALID_REQUEST', 'A per-container default is larger than the project limit.', {
+        fields,
+      });
+    await withProjectLock(project, async () => {
+      const updated = await this.ctx.db
+        .updateTable('project_quotas')
+        .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
+        .where('project', '=', project)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0)
+        await this.ctx.db
+          .insertInto('project_quotas')
+          .values({ project, ...values, version: 1 })
+          .execute();
+    });
+    return this.get(project);
+  }
+
+  /**
+   * Refuses (422 QUOTA_EXCEEDED) a change that makes one service (or canary) ask for `demand`
+   * when that would push the project over a limit. `serviceId` names the service whose current
+   * replicas the demand replaces (null: a new service or an extra canary). A change that asks
+   * for no more than before passes even when the project is over a (lowered) limit.
+   * Call it inside withProjectLock, together with the write.
+   */
+  async admit(
+    project: string,
+    serviceId: string | null,
+    spec: Pick<ReleaseSpec, 'resources'>,
+    replicas: number,
+    fields: QuotaFields = serviceFields,
+  ): Promise<void> {
+    const r = await this.row(project);
+    if (!r || (r.cpu_millis === null && r.memory_mib === null && r.replicas === null)) return;
+    const defaults = { cpu: cores(r.default_cpu_millis), memoryMiB: r.default_memory_mib };
+    const demand = this.demandOf(spec, replicas, defaults);
+    const { total: others, excepted: before } = await this.usage(project, defaults, serviceId);
+    const need = {
+      replicas: demand.replicas,
+      cpu: demand.replicas * demand.cpuEach,
+      memoryMiB: demand.replicas * demand.memoryMiBEach,
+    };
+    const messages: string[] = [];
+    const paths = new Set<string>();
+    const quota: Record<string, { limit: number; left: number; needed: number }> = {};
+    const over = (limit: number | null, used: number, needed: number, previously: number) =>
+      limit !== null && used + needed > limit + 1e-9 && needed > previously + 1e-9;
+    const cpuLimit = cores(r.cpu_millis);
+    const times = `${plural(demand.replicas, 'replica', 'replicas')} ×`;
+    if (over(cpuLimit, others.cpu, need.cpu, before.cpu)) {
+      const left = Math.max(0, cpuLimit! - others.cpu);
+      quota.cpu = { limit: cpuLimit!, left, needed: need.cpu };
+      messages.push(
+        `Project '${project}' has ${num(left)} of ${num(cpuLimit!)} CPU cores left; this change needs ${num(need.cpu)} (${times} ${plural(demand.cpuEach, 'core', 'cores')}). Lower the replicas or CPU, or ask a platform admin to raise the quota.`,
+      );
+      paths.add(fields.replicas).add(fields.cpu);
+    }
+    if (over(r.memory_mib, others.memoryMiB, need.memoryMiB, before.memoryMiB)) {
+      const left = Math.max(0, r.memory_mib! - others.memoryMiB);
+      quota.memoryMiB = { limit: r.memory_mib!, left, needed: need.memoryMiB };
+      messages.push(
+        `Project '${project}' has ${num(left)} of ${num(r.memory_mib!)} MiB of memory left; this change needs ${num(need.memoryMiB)} MiB (${times} ${num(demand.memoryMiBEach)} MiB). Lower the replicas or memory, or ask a platform admin to raise the quota.`,
+      );
+      paths.add(fields.replicas).add(fields.memoryMiB);
+    }
+    if (over(r.replicas, others.replicas, need.replicas, before.replicas)) {
+      const left = Math.max(0, r.replicas! - others.replicas);
+      quota.replicas = { limit: r.replicas!, left, needed: need.replicas };
+      messages.push(
+        `Project '${project}' has ${num(left)} of ${num(r.replicas!)} replicas left; this change needs ${num(need.replicas)}. Lower the replicas, or ask a platform admin to raise the quota.`,
+      );
+      paths.add(fields.replicas);
+    }
+    if (!messages.length) return;
+    const message = messages.join(' ');
+    throw new BerthError('QUOTA_EXCEEDED', message, {
+      fields: [...paths].map((path) => ({
+        path,
+        message: messages.find((m) =>
+          path === fields.cpu ? m.includes('CPU') : path === fields.memoryMiB ? m.includes('memory') : true,
+        )!,
+      })),
+      quota,
+    });
+  }
+}
