@@ -86,6 +86,22 @@ export interface BuildImageOptions {
   layers?: boolean;
   /** Aborting stops the build. */
   signal?: AbortSignal;
+  /** Runs every RUN step confined (builds of user content); needs `buildDirectory`. */
+  confine?: BuildConfinement;
+}
+
+/** How the RUN steps of a build of user content are confined (docs/codeflow.md). */
+export interface BuildConfinement {
+  memoryMiB: number;
+  /** CPU limit in cores. */
+  cpu: number;
+  /** Most processes a RUN step may run. */
+  pids: number;
+  /** Host uid/gid that uid/gid 0 of a RUN step maps to; `uidCount` ids from there. */
+  uidBase: number;
+  uidCount: number;
+  /** A private directory (root-owned, not world-writable) for the runtime wrapper's files. */
+  stateDir: string;
 }
 
 export type ObservedState = 'created' | 'running' | 'paused' | 'exited' | 'unknown';
@@ -228,8 +244,17 @@ export interface ContainerEngine {
    * EngineError when a step fails. The result is inspectable under `opts.tag` afterwards.
    */
   buildImage?(context: NodeJS.ReadableStream, opts: BuildImageOptions): AsyncIterable<string>;
+  /**
+   * Optional: builds the directory `contextDir` (the engine's host) with `opts.confine` applied to
+   * every RUN step. Yields output lines; throws on failure.
+   */
+  buildDirectory?(contextDir: string, opts: BuildImageOptions): AsyncIterable<string>;
   /** Optional: pushes a local image to `destination` (a registry reference). */
-  pushImage?(image: string, destination: string, opts?: { tlsVerify?: boolean }): Promise<void>;
+  pushImage?(
+    image: string,
+    destination: string,
+    opts?: { tlsVerify?: boolean; auth?: RegistryAuth },
+  ): Promise<void>;
   /** Optional: removes a local image; a missing or still used image is not an error (it stays). */
   removeImage?(ref: string): Promise<void>;
   /** Optional: waits until the container exits; returns its exit code (null if unknown). */

@@ -2,7 +2,7 @@
  * Image inspect and pull. libpod answers a failed pull with 200 and an `{"error": ...}` line in
  * its progress stream, so the stream is read to the end and checked.
  */
-import type { ImageInfo } from '@berth/engine-api';
+import type { ImageInfo, RegistryAuth } from '@berth/engine-api';
 import { EngineError } from '@berth/shared';
 import { type LibpodClient, readNdjson } from './libpod-client';
 import type { LibpodImage, LibpodPullLine } from './libpod-types';
@@ -40,10 +40,21 @@ export async function inspectImage(client: LibpodClient, ref: string): Promise<I
   return image ? toImageInfo(image) : null;
 }
 
+/**
+ * The X-Registry-Auth header libpod reads: URL-safe base64 of a Docker AuthConfig. Podman uses it
+ * for this request only; it is never written to an auth file.
+ */
+export function registryAuthHeader(auth: RegistryAuth | undefined): Record<string, string> {
+  if (!auth) return {};
+  const json = JSON.stringify({ username: auth.username, password: auth.password });
+  return { 'X-Registry-Auth': Buffer.from(json).toString('base64url') };
+}
+
 /** Pulls `ref` (plain-HTTP registries allowed: Berth's registry is on loopback). */
-export async function pullImage(client: LibpodClient, ref: string): Promise<void> {
+export async function pullImage(client: LibpodClient, ref: string, auth?: RegistryAuth): Promise<void> {
   const res = await client.open('POST', '/images/pull', {
     query: { reference: ref, tlsVerify: false, quiet: true },
+    headers: registryAuthHeader(auth),
     // A pull takes as long as the image is big; podman reports progress, not a deadline.
     timeoutMs: 0,
   });
@@ -60,12 +71,17 @@ export async function pullImage(client: LibpodClient, ref: string): Promise<void
 }
 
 /** The local image, pulled first when missing (or always when `always`). */
-export async function ensureImage(client: LibpodClient, ref: string, always: boolean): Promise<ImageInfo> {
+export async function ensureImage(
+  client: LibpodClient,
+  ref: string,
+  always: boolean,
+  auth?: RegistryAuth,
+): Promise<ImageInfo> {
   if (!always) {
     const local = await inspectImage(client, ref);
     if (local) return local;
   }
-  await pullImage(client, ref);
+  await pullImage(client, ref, auth);
   const info = await inspectImage(client, ref);
   if (!info)
     throw new EngineError(`Podman pulled image ${ref} but cannot find it afterwards.`, { image: ref });

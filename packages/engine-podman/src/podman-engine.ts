@@ -20,6 +20,7 @@ import type {
 } from '@berth/engine-api';
 import { BerthError, EngineError } from '@berth/shared';
 import { buildImage, pushImage, removeImage, waitContainer } from './build';
+import { buildConfined } from './confined-build';
 import { toSpecGenerator } from './container-spec';
 import { streamEvents } from './events';
 import { runExec } from './exec-run';
@@ -190,8 +191,17 @@ export class PodmanEngine implements ContainerEngine {
     return buildImage(this.client, context, opts);
   }
 
-  pushImage(image: string, destination: string, opts?: { tlsVerify?: boolean }): Promise<void> {
-    return pushImage(this.client, image, destination, opts?.tlsVerify ?? true);
+  /** Confined builds run `podman build` on this host (the API cannot drop every privilege). */
+  buildDirectory(contextDir: string, opts: BuildImageOptions): AsyncIterable<string> {
+    return buildConfined(contextDir, opts);
+  }
+
+  pushImage(
+    image: string,
+    destination: string,
+    opts?: { tlsVerify?: boolean; auth?: RegistryAuth },
+  ): Promise<void> {
+    return pushImage(this.client, image, destination, opts?.tlsVerify ?? true, opts?.auth);
   }
 
   removeImage(ref: string): Promise<void> {

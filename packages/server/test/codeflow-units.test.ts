@@ -25,7 +25,12 @@ describe('generated Dockerfiles', () => {
     for (const t of ['node', 'static', 'shell', 'python', 'java-maven', 'go'] as const) {
       const df = preDockerfile(t, templateBaseImage[t]);
       assert.match(df, new RegExp(`^FROM ${templateBaseImage[t].replace(/[.]/g, '\\.')}\n`));
-      assert.match(df, /COPY pre\.sh \/berth\/pre\.sh\nUSER 1000\n/);
+      assert.match(df, /COPY berth\/ \/berth\/\nUSER 1000\n/);
+      assert.doesNotMatch(
+        df,
+        /RUN .*chown/,
+        'RUN steps have no CAP_CHOWN: ownership comes from COPY --chown',
+      );
       assert.match(df, /RUN \["\/bin\/sh", "\/berth\/pre\.sh"\]\n$/);
     }
   });

@@ -29,6 +29,30 @@ export const registryUrlSchema = z
     }
   }, 'must be http(s)://HOST[:PORT] with no path, query or credentials, e.g. https://harbor.example.com');
 
+/** Podman's local image store (`localhost/…`) as a registry name for public repositories. */
+export const localStoreRegistryName = 'local-store';
+
+/** A team or project a platform admin assigned a registry to: its services may use its images. */
+export const registryAssignmentSchema = z
+  .object({ kind: z.enum(['team', 'project']), name: nameSchema })
+  .strict();
+export type RegistryAssignment = z.output<typeof registryAssignmentSchema>;
+const assignedToSchema = z.array(registryAssignmentSchema).max(200);
+
+/** POST/DELETE …/registries/{registry}/public-repositories */
+export const publicRepositoryRequestSchema = z
+  .object({
+    repository: z
+      .string()
+      .max(255)
+      .regex(
+        /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*){0,9}$/,
+        'must be a repository name: lowercase path components such as shop/web',
+      ),
+  })
+  .strict();
+export type PublicRepositoryRequest = z.output<typeof publicRepositoryRequestSchema>;
+
 const usernameSchema = z.string().min(1).max(200);
 /** A password or token; write-only. */
 const passwordSchema = z.string().min(1).max(4096);
@@ -43,6 +67,7 @@ export const createRegistryRequestSchema = z
     url: registryUrlSchema,
     username: usernameSchema.optional(),
     password: passwordSchema.optional(),
+    assignedTo: assignedToSchema.optional(),
   })
   .strict();
 export type CreateRegistryRequest = z.output<typeof createRegistryRequestSchema>;
@@ -55,6 +80,8 @@ export const updateRegistryRequestSchema = z
     username: usernameSchema.nullable().optional(),
     /** A new password or token; null removes it; absent keeps the stored one. */
     password: passwordSchema.nullable().optional(),
+    /** Replaces the teams and projects whose services may use this registry's images. */
+    assignedTo: assignedToSchema.optional(),
     version: z.number().int().min(1).optional(),
   })
   .strict();
@@ -70,6 +97,10 @@ export interface Registry extends ObjectMeta {
   username: string | null;
   /** Write-only: never returned. */
   password: { value: null; isSet: boolean };
+  /** Teams and projects whose services may use this registry's images. */
+  assignedTo: RegistryAssignment[];
+  /** Repositories every logged-in user may pull and run. */
+  publicRepositories: string[];
 }
 
 export interface RegistryTestResult {

@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/config';
+import { ensureTokenKeys, tokenIssuer } from '../modules/registry/registry-tokens';
 import { HelperProcess, registerSupervised } from './helper-process';
 
 function pingSocket(socketPath: string): Promise<boolean> {
@@ -16,9 +18,9 @@ function pingSocket(socketPath: string): Promise<boolean> {
   });
 }
 
-function pingUrl(url: string): Promise<boolean> {
+function pingAnswers(url: string): Promise<boolean> {
   return fetch(url, { signal: AbortSignal.timeout(1000) })
-    .then((r) => r.ok)
+    .then((r) => r.status === 200 || r.status === 401)
     .catch(() => false);
 }
 
@@ -28,11 +30,52 @@ export function registryPaths(config: Readonly<Config>): { dir: string; file: st
   return { dir, file: path.join(dir, 'config.yml'), storage: path.join(dir, 'data') };
 }
 
+/**
+ * Writes the embedded registry's configuration: filesystem storage with deletes, and token
+ * authentication with Berth as the token server (its realm is Berth's
+ * `/api/v1/registry/token`; the signing certificate is generated in the data dir on first use).
+ * Nothing is anonymous: the registry refuses every request without a token Berth signed.
+ */
+export function writeRegistryConfig(
+  config: Pick<Config, 'dataDir'>,
+  opts: { listen: string; realm: string; file?: string; storage?: string },
+): { dir: string; file: string } {
+  const paths = registryPaths(config as Readonly<Config>);
+  const file = opts.file ?? paths.file;
+  const storage = opts.storage ?? paths.storage;
+  mkdirSync(storage, { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true });
+  const { cert } = ensureTokenKeys(config.dataDir);
+  const realm = `${opts.realm.replace(/\/+$/, '')}/api/v1/registry/token`;
+  writeFileSync(
+    file,
+    [
+      'version: 0.1',
+      'log: { level: info, accesslog: { disabled: true } }',
+      'storage:',
+      `  filesystem: { rootdirectory: ${JSON.stringify(storage)} }`,
+      '  delete: { enabled: true }',
+      '  cache: { blobdescriptor: inmemory }',
+      `http: { addr: ${JSON.stringify(opts.listen)}, secret: ${JSON.stringify(randomBytes(24).toString('hex'))} }`,
+      'auth:',
+      '  token:',
+      `    realm: ${JSON.stringify(realm)}`,
+      `    service: ${JSON.stringify(opts.listen)}`,
+      `    issuer: ${JSON.stringify(tokenIssuer)}`,
+      `    rootcertbundle: ${JSON.stringify(cert)}`,
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  return { dir: paths.dir, file };
+}
+
 /** The helper processes `berth up` supervises on one machine (DESIGN §3). */
 export function localHelpers(
   config: Readonly<Config>,
   log: FastifyBaseLogger,
-  opts: { registryListen: string | null },
+  /** `tokenRealm`: the Berth URL clients reach the token endpoint at (default: the public URL). */
+  opts: { registryListen: string | null; tokenRealm?: string },
 ): HelperProcess[] {
   const helpers: HelperProcess[] = [];
   const logs = path.join(config.dataDir, 'logs');
@@ -51,21 +94,10 @@ export function localHelpers(
     ),
   );
   if (opts.registryListen) {
-    const { dir, file } = registryPaths(config);
-    mkdirSync(path.join(dir, 'data'), { recursive: true });
-    writeFileSync(
-      file,
-      [
-        'version: 0.1',
-        'log: { level: info, accesslog: { disabled: true } }',
-        'storage:',
-        `  filesystem: { rootdirectory: ${JSON.stringify(path.join(dir, 'data'))} }`,
-        '  delete: { enabled: true }',
-        '  cache: { blobdescriptor: inmemory }',
-        `http: { addr: ${JSON.stringify(opts.registryListen)} }`,
-        '',
-      ].join('\n'),
-    );
+    const { dir, file } = writeRegistryConfig(config, {
+      listen: opts.registryListen,
+      realm: opts.tokenRealm ?? config.publicUrl,
+    });
     const registry = new HelperProcess(
       {
         name: 'registry',
@@ -73,7 +105,8 @@ export function localHelpers(
         args: ['serve', file],
         logFile: path.join(logs, 'registry.log'),
         cwd: dir,
-        ready: () => pingUrl(`http://${opts.registryListen}/v2/`),
+        // With token auth /v2/ answers 401 to everyone without a token: any answer means it serves.
+        ready: () => pingAnswers(`http://${opts.registryListen}/v2/`),
       },
       log,
     );

@@ -13,10 +13,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import type { ContainerEngine } from '@berth/engine-api';
+import type { BuildConfinement, ContainerEngine } from '@berth/engine-api';
 import { BerthError, InvalidError, type PipelineTemplate } from '@berth/shared';
 import type { AppContext } from '../../http/context';
-import { RegistryClient } from '../registry/registry.module';
+import { RegistryClient, embeddedBearer, tokensOfConfig } from '../registry/registry.module';
 import type { TaskRepository } from '../tasks/tasks.repository';
 import { buildDir, freshDir } from './build-context';
 import type { StepTracker } from './build-steps';
@@ -47,6 +47,12 @@ export interface CodeflowSettings {
   keepImages: number;
   /** Bound of the dependency caches; the oldest entries go first. */
   cacheMaxBytes: number;
+  /**
+   * Host uid/gid that uid 0 of a build's RUN steps maps to, and how many ids follow (reserved
+   * as `berth-build` in /etc/subuid and /etc/subgid by scripts/setup-host.sh).
+   */
+  buildUidBase: number;
+  buildUidCount: number;
 }
 
 export const defaultCodeflowSettings: CodeflowSettings = {
@@ -57,6 +63,8 @@ export const defaultCodeflowSettings: CodeflowSettings = {
   keepLogs: 20,
   keepImages: 3,
   cacheMaxBytes: 2 * 1024 ** 3,
+  buildUidBase: 2_000_000_000,
+  buildUidCount: 65536,
 };
 
 export interface BuildJob {
@@ -167,14 +175,10 @@ export class BuildRunner {
     writeFileSync(path.join(dir, 'manifests', '.berth-pre'), hash);
     for (const [name, content] of Object.entries(manifests))
       writeFileSync(path.join(dir, 'manifests', name), content);
-    writeFileSync(path.join(dir, 'pre.sh'), job.pipeline.pre_script);
+    mkdirSync(path.join(dir, 'berth'));
+    writeFileSync(path.join(dir, 'berth', 'pre.sh'), job.pipeline.pre_script);
     writeFileSync(path.join(dir, 'Dockerfile'), preDockerfile(template, base));
-    await buildDir(
-      engine,
-      dir,
-      { tag, memoryMiB: this.deps.settings.buildMemoryMiB, signal: job.signal },
-      (l) => job.log(l),
-    );
+    await buildDir(engine, dir, { tag, confine: this.confinement(), signal: job.signal }, (l) => job.log(l));
     await this.replacePreImage(job.pipeline.id, tag);
     return { tag, cached: false };
   }
@@ -263,7 +267,12 @@ export class BuildRunner {
     if (template === 'dockerfile') {
       const file = '.berth-dockerfile';
       writeFileSync(path.join(src, file), job.pipeline.dockerfile);
-      await buildDir(engine, src, { tag: ref, dockerfile: file, labels, signal: job.signal }, job.log);
+      await buildDir(
+        engine,
+        src,
+        { tag: ref, dockerfile: file, labels, confine: this.confinement(), signal: job.signal },
+        job.log,
+      );
       return;
     }
     const dir = freshDir(path.join(work, 'image'));
@@ -287,7 +296,31 @@ export class BuildRunner {
         port: job.pipeline.port,
       }),
     );
-    await buildDir(engine, dir, { tag: ref, labels, layers: false, signal: job.signal }, job.log);
+    await buildDir(
+      engine,
+      dir,
+      { tag: ref, labels, layers: false, confine: this.confinement(), signal: job.signal },
+      job.log,
+    );
+  }
+
+  /**
+   * Every RUN step of a build of user content (pre layer, custom Dockerfile, image assembly):
+   * no capabilities, no-new-privileges, the build limits, and uid 0 mapped to an unprivileged
+   * host range (docs/codeflow.md, "Confinement").
+   */
+  private confinement(): BuildConfinement {
+    const { settings } = this.deps;
+    const stateDir = path.join(this.deps.root, 'build-runtime');
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    return {
+      memoryMiB: settings.buildMemoryMiB,
+      cpu: settings.buildCpu,
+      pids: settings.buildPids,
+      uidBase: settings.buildUidBase,
+      uidCount: settings.buildUidCount,
+      stateDir,
+    };
   }
 
   /** push: to the embedded registry (plain http on loopback); returns the manifest digest. */
@@ -302,10 +335,20 @@ export class BuildRunner {
         throw new BerthError('UNPROCESSABLE', 'This engine cannot push images.');
       await job.log(`pushing ${ref}`);
       const loopback = isLoopback(registry);
-      await this.deps.engine.pushImage(ref, ref, { tlsVerify: !loopback });
       const [repo, tag] = splitRef(ref.slice(registry.length + 1));
+      // A credential for this push only: ~10 minutes, push (and the pull it implies) on this
+      // repository alone. It goes to Podman as X-Registry-Auth and is never logged or stored.
+      const auth = tokensOfConfig(this.deps.ctx.config)?.credential(
+        `build:${job.pipeline.project}/${job.pipeline.name}`,
+        [{ type: 'repository', name: repo, actions: ['pull', 'push'] }],
+        10 * 60,
+      );
+      await this.deps.engine.pushImage(ref, ref, { tlsVerify: !loopback, auth });
       const url = `${loopback ? 'http' : 'https'}://${registry}`;
-      const head = await new RegistryClient({ url }).headManifest(repo, tag);
+      const head = await new RegistryClient({
+        url,
+        bearer: embeddedBearer(this.deps.ctx.config),
+      }).headManifest(repo, tag);
       await job.log(`pushed ${ref}${head ? ` (${head.digest})` : ''}`);
       return head?.digest ?? null;
     });

@@ -64,7 +64,8 @@ export interface PreLayerInput {
 /** The pre layer's content hash: it changes only when one of its inputs changes. */
 export function preLayerHash(input: PreLayerInput): string {
   const h = createHash('sha256');
-  h.update(`template\0${input.template}\0base\0${input.baseImage}\0script\0${input.preScript}\0`);
+  // `confined`: layers built before RUN steps were confined are never reused.
+  h.update(`confined\0template\0${input.template}\0base\0${input.baseImage}\0script\0${input.preScript}\0`);
   for (const name of Object.keys(input.manifests).sort()) {
     h.update(`file\0${name}\0`);
     h.update(input.manifests[name]!);
@@ -75,15 +76,15 @@ export function preLayerHash(input: PreLayerInput): string {
 
 /**
  * The pre-processing layer: the builder image, the dependency manifests in /app and the pre
- * script run once as the build user. Its context holds `manifests/` and `pre.sh`.
+ * script run once as the build user. Its context holds `manifests/` and `berth/pre.sh`. RUN steps
+ * have no capabilities (confined builds), so ownership is set by COPY, never by RUN chown.
  */
 export function preDockerfile(template: Exclude<PipelineTemplate, 'dockerfile'>, baseImage: string): string {
   return [
     `FROM ${baseImage}`,
     'USER 0',
-    `RUN ["/bin/sh", "-c", "mkdir -p /app /berth && chown ${buildUid}:${buildUid} /app"]`,
     `COPY --chown=${buildUid}:${buildUid} manifests/ /app/`,
-    'COPY pre.sh /berth/pre.sh',
+    'COPY berth/ /berth/',
     `USER ${buildUid}`,
     'WORKDIR /app',
     'ENV HOME=/tmp',

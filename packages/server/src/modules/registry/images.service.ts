@@ -17,7 +17,8 @@ import {
   manifestSize,
   type RegistryClient,
 } from './registry-client';
-import type { RegistriesService } from './registries.service';
+import { registryNotFound, type RegistriesService } from './registries.service';
+import type { RegistryAccess } from './registry-access';
 import type { RegistryRow } from './registries.repository';
 
 /** The project a repository belongs to by convention: its first path segment (`<project>/<service>`). */
@@ -50,6 +51,7 @@ export class ImagesService {
   constructor(
     private readonly ctx: AppContext,
     private readonly registries: RegistriesService,
+    private readonly access: RegistryAccess,
   ) {}
 
   async repositories(
@@ -57,15 +59,19 @@ export class ImagesService {
     actor: Actor,
     opts: { limit: number; after?: string; q?: string },
   ): Promise<Page<ImageRepository>> {
+    const allowed = await this.access.visibleRegistries(actor);
+    if (allowed !== null && !allowed.has(registry)) throw registryNotFound(registry);
     const { row, client } = await this.registries.clientFor(registry);
     const visible = await this.ctx.auth.visibleProjects(actor);
+    // Non-admins see their projects' repositories and the public ones.
+    const open = new Set(visible === null ? [] : await this.access.publicRepositories(registry));
     const found: string[] = [];
     let last = opts.after;
     let more = true;
     for (let page = 0; page < maxCatalogPages && found.length <= opts.limit && more; page += 1) {
       const batch = await guard(row, () => client.catalog({ n: 100, last }));
       for (const name of batch.repositories) {
-        if (visible !== null && !visible.includes(projectOfRepository(name))) continue;
+        if (visible !== null && !visible.includes(projectOfRepository(name)) && !open.has(name)) continue;
         if (opts.q && !name.includes(opts.q)) continue;
         found.push(name);
       }

@@ -5,6 +5,7 @@ import {
   embeddedRegistryName,
   type CreateRegistryRequest,
   type Registry,
+  type RegistryAssignment,
   type RegistryTestResult,
   type UpdateRegistryRequest,
 } from '@berth/shared';
@@ -20,16 +21,27 @@ import {
   type RegistryCredentials,
 } from './registry-client';
 import type { RegistriesRepository, RegistryRow } from './registries.repository';
+import { parseScope, tokensOfConfig, type AccessEntry } from './registry-tokens';
 
-export function toRegistry(row: RegistryRow): Registry {
+/** The API view; `extra` carries the access rules, `redact` drops the username for non-admins. */
+export function toRegistry(
+  row: RegistryRow,
+  extra: { assignedTo: RegistryAssignment[]; publicRepositories: string[] } = {
+    assignedTo: [],
+    publicRepositories: [],
+  },
+  redact = false,
+): Registry {
   return {
     name: row.name,
     displayName: row.display_name,
     kind: row.kind,
     url: row.url,
     host: row.host,
-    username: row.username,
+    username: redact ? null : row.username,
     password: { value: null, isSet: row.password_sealed !== null },
+    assignedTo: extra.assignedTo,
+    publicRepositories: extra.publicRepositories,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     createdBy: row.created_by,
@@ -139,9 +151,13 @@ export class RegistriesService {
 
   async update(name: string, req: UpdateRegistryRequest): Promise<RegistryRow> {
     const row = await this.get(name);
+    const fields = Object.entries(req).filter(
+      ([k, v]) => k !== 'assignedTo' && k !== 'version' && v !== undefined,
+    );
+    if (row.kind === 'embedded' && fields.length === 0) return row;
     if (row.kind === 'embedded')
       throw new ConflictError(
-        `Registry '${name}' is the embedded registry; change BERTH_REGISTRY_LISTEN instead.`,
+        `Registry '${name}' is the embedded registry; change BERTH_REGISTRY_LISTEN instead (only assignedTo can be changed here).`,
       );
     if (req.version !== undefined && req.version !== row.version) throw versionConflict(name, row.version);
     const patch: Partial<RegistryRow> = { updated_at: nowIso() };
@@ -194,7 +210,14 @@ export class RegistriesService {
 
   async clientFor(name: string): Promise<{ row: RegistryRow; client: RegistryClient }> {
     const row = await this.get(name);
-    return { row, client: new RegistryClient({ url: row.url, credentials: this.credentialsOf(row) }) };
+    return {
+      row,
+      client: new RegistryClient({
+        url: row.url,
+        credentials: this.credentialsOf(row),
+        ...(row.kind === 'embedded' ? { bearer: embeddedBearer(this.config) } : {}),
+      }),
+    };
   }
 
   /** Pings /v2/ with the stored credentials (basic, or the bearer-token flow). */
@@ -232,6 +255,22 @@ export class RegistriesService {
     const embedded = await this.repo.find(embeddedRegistryName);
     return embedded && sameHost(embedded.host, host) ? embedded : null;
   }
+}
+
+/**
+ * Berth's own token for the embedded registry, minted per scope (browse, delete, digest checks):
+ * it grants exactly the scope asked for, for five minutes, and never leaves the process.
+ */
+export function embeddedBearer(config: Readonly<Config>): ((scope: string) => string) | undefined {
+  const tokens = tokensOfConfig(config);
+  if (!tokens) return undefined;
+  return (scope: string) => {
+    const entries = scope
+      .split(' ')
+      .map(parseScope)
+      .filter((e): e is AccessEntry => e !== null);
+    return tokens.registryToken('berth', entries).token;
+  };
 }
 
 function versionConflict(name: string, current: number): ConflictError {

@@ -19,6 +19,11 @@ export interface RegistryClientOptions {
   credentials?: RegistryCredentials;
   /** Per request; default 10 s. */
   timeoutMs?: number;
+  /**
+   * Mints a bearer token for a scope itself instead of asking the challenge's realm (Berth's own
+   * calls to the embedded registry, whose token server it is).
+   */
+  bearer?: (scope: string) => string;
 }
 
 export interface Descriptor {
@@ -95,6 +100,7 @@ export class RegistryClient {
   readonly baseUrl: string;
   private readonly credentials: RegistryCredentials;
   private readonly timeoutMs: number;
+  private readonly bearer: ((scope: string) => string) | undefined;
   /** Bearer tokens by scope ('' for the /v2/ ping). */
   private readonly tokens = new Map<string, string>();
   /** Which auth the last successful request used. */
@@ -104,6 +110,7 @@ export class RegistryClient {
     this.baseUrl = opts.url.replace(/\/+$/, '');
     this.credentials = opts.credentials ?? { username: null, password: null };
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.bearer = opts.bearer;
   }
 
   /** host[:port], as it appears in image references. */
@@ -260,6 +267,7 @@ export class RegistryClient {
   }
 
   private async fetchToken(challenge: BearerChallenge, scope: string): Promise<string> {
+    if (this.bearer) return this.bearer(scope || challenge.scope || '');
     const url = new URL(challenge.realm);
     if (challenge.service) url.searchParams.set('service', challenge.service);
     const wanted = scope || challenge.scope;

@@ -7,7 +7,10 @@ import { registerImageRoutes } from './images.routes';
 import { RegistriesRepository } from './registries.repository';
 import { RegistriesService } from './registries.service';
 import { registerRegistryRoutes } from './registries.routes';
+import { RegistryAccess } from './registry-access';
 import { RegistryGc } from './registry-gc';
+import { registerRegistryTokenRoute } from './registry-token.routes';
+import { tokensOfConfig } from './registry-tokens';
 
 export {
   RegistryClient,
@@ -17,12 +20,15 @@ export {
 } from './registry-client';
 export type { RegistryCredentials, Manifest, ImageConfig } from './registry-client';
 export { parseImageRef, type ImageRef } from './image-ref';
-export { RegistriesService } from './registries.service';
+export { RegistriesService, embeddedBearer } from './registries.service';
+export { RegistryAccess, localStoreRegistry } from './registry-access';
+export { pullCredentialFor, tokensOfConfig, type RegistryTokens } from './registry-tokens';
 
 /** What the registry module offers other modules (codeflow pushes, engines pull). */
 export interface RegistryModule {
   registries: RegistriesService;
   images: ImagesService;
+  access: RegistryAccess;
 }
 
 /** A RegistriesService over the store, for modules that need credentials without the routes. */
@@ -39,8 +45,10 @@ export async function createRegistryModule(ctx: AppContext, routes: RouteRegistr
   const repo = new RegistriesRepository(ctx.db);
   const registries = new RegistriesService(repo, SecretBox.fromDataDir(ctx.config.dataDir), ctx.config);
   await registries.syncEmbedded();
-  const images = new ImagesService(ctx, registries);
-  registerRegistryRoutes(routes, repo, registries);
+  const access = new RegistryAccess(ctx);
+  const images = new ImagesService(ctx, registries, access);
+  registerRegistryRoutes(routes, repo, registries, access);
+  registerRegistryTokenRoute(routes, ctx, access, tokensOfConfig(ctx.config));
   registerImageRoutes(routes, images, new RegistryGc(ctx, new TaskRepository(ctx.db), registries));
-  return { registries, images };
+  return { registries, images, access };
 }
