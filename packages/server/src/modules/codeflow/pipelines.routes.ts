@@ -1,6 +1,12 @@
 /** Pipeline CRUD, generated Dockerfiles, webhook secret rotation. */
 import { z } from 'zod';
-import { createPipelineRequestSchema, nameSchema, updatePipelineRequestSchema } from '@berth/shared';
+import {
+  createPipelineRequestSchema,
+  ForbiddenError,
+  nameSchema,
+  updatePipelineRequestSchema,
+} from '@berth/shared';
+import type { Actor, AppContext } from '../../http/context';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../http/pagination';
 import type { RouteRegistry } from '../../http/route';
 import { toPipeline } from './codeflow-views';
@@ -44,6 +50,7 @@ export function registerPipelineRoutes(registry: RouteRegistry, deps: CodeflowDe
     response: { status: 201, description: 'the pipeline' },
     target: { kind: 'pipeline', name: (p, b) => `${p.project}/${b.name}` },
     async handler({ params, body, actor }) {
+      await assertRepoUrlAllowed(deps.ctx, actor, body.repo.url);
       return { status: 201, body: toPipeline(await service.create(params.project, body, actor)) };
     },
   });
@@ -72,6 +79,8 @@ export function registerPipelineRoutes(registry: RouteRegistry, deps: CodeflowDe
     body: updatePipelineRequestSchema,
     target: { kind: 'pipeline' },
     async handler({ params, body, actor }) {
+      const current = await service.resolve(params.project, params.pipeline);
+      await assertRepoUrlAllowed(deps.ctx, actor, body.repo.url, current.repo_url);
       return toPipeline(await service.update(params.project, params.pipeline, body, actor));
     },
   });
@@ -119,4 +128,32 @@ export function registerPipelineRoutes(registry: RouteRegistry, deps: CodeflowDe
       return { secret: await service.rotateSecret(params.project, params.pipeline, actor) };
     },
   });
+}
+
+/** True for URLs git reads from this host's file system: `file://` and absolute paths. */
+export function isLocalRepoUrl(url: string): boolean {
+  return /^file:/i.test(url) || url.startsWith('/');
+}
+
+/**
+ * A local repository URL would let a pipeline read any git repository on the host (other
+ * pipelines' mirrors included), so only platform admins may set one (others may keep it). The refusal is a 403
+ * naming the field; the route audits it as denied.
+ */
+async function assertRepoUrlAllowed(
+  ctx: AppContext,
+  actor: Actor,
+  url: string,
+  /** An update may keep the URL a platform admin set. */
+  current?: string,
+): Promise<void> {
+  if (!isLocalRepoUrl(url) || url === current) return;
+  if (await ctx.auth.authorize(actor, 'platform:admin', { kind: 'platform' })) return;
+  throw new ForbiddenError(
+    'Only platform admins may build from a file:// URL or an absolute path: it reads repositories on the Berth host. Use an https://, ssh:// or git:// URL.',
+    {
+      permission: 'platform:admin',
+      fields: [{ path: 'repo.url', message: 'file:// URLs and absolute paths are for platform admins only' }],
+    },
+  );
 }
