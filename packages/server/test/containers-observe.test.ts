@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createUserWith, testDialects, type Caller, type Json } from './helpers/db';
 import { startFakePlatform, type FakePlatform } from './helpers/fake-engine';
+import { metricsToken } from '../src/modules/containers/metrics';
 import type { ServiceRow } from '../src/modules/services/services.repository';
 
 const base = '/api/v1/projects/web/envs/test/services';
@@ -236,7 +237,9 @@ for (const dialect of testDialects()) {
       assert.equal(stats.body.items[0].cpuPercent, 42.5);
       assert.equal(stats.body.items[0].memoryBytes, 1235);
       assert.equal((await viewer.get(`${base}/web/stats?since=25h`)).status, 400);
-      const metrics = await fetch(`${p.url}/metrics`);
+      assert.equal((await fetch(`${p.url}/metrics`)).status, 401, 'anonymous scrapes are refused');
+      const token = metricsToken(p.ctx.config.dataDir, p.ctx.config.metricsToken);
+      const metrics = await fetch(`${p.url}/metrics`, { headers: { Authorization: `Bearer ${token}` } });
       assert.equal(metrics.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
       const text = await metrics.text();
       assert.match(

@@ -43,6 +43,8 @@ export interface Config {
   environments: string[];
   /** Interval of the reconcile loop. */
   reconcileIntervalMs: number;
+  /** How long a draining container waits for every gateway node to confirm its removal. */
+  drainConfirmTimeoutSeconds: number;
   statsIntervalMs: number;
   /** How long stats samples are kept. */
   statsRetentionSeconds: number;
@@ -50,6 +52,11 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Public URL printed to users; defaults to http://listen. */
   publicUrl: string;
+  /**
+   * Bearer token `/metrics` scrapes present (BERTH_METRICS_TOKEN); null: a random one generated
+   * once into `$dataDir/metrics.token`.
+   */
+  metricsToken: string | null;
 }
 
 const fileSchema = z
@@ -153,11 +160,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     registryListen: listenOrOff(env.BERTH_REGISTRY_LISTEN ?? '127.0.0.1:5000', 'BERTH_REGISTRY_LISTEN'),
     environments: file.environments ?? (env.BERTH_ENVIRONMENTS ?? 'test,prod').split(',').filter(Boolean),
     reconcileIntervalMs: num('BERTH_RECONCILE_INTERVAL_MS', 1000),
+    drainConfirmTimeoutSeconds: num('BERTH_DRAIN_CONFIRM_TIMEOUT_SECONDS', 30),
     statsIntervalMs: num('BERTH_STATS_INTERVAL_MS', 10000),
     statsRetentionSeconds: num('BERTH_STATS_RETENTION_SECONDS', 7200),
     sessionTtlSeconds: num('BERTH_SESSION_TTL_SECONDS', 12 * 3600),
     logLevel,
     publicUrl: env.BERTH_PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    metricsToken: metricsToken(env.BERTH_METRICS_TOKEN),
   };
   return Object.freeze(config);
+}
+
+/** BERTH_METRICS_TOKEN: unset/empty = generated into the data dir; otherwise at least 16 characters. */
+function metricsToken(raw: string | undefined): string | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  if (raw.trim().length < 16 || /\s/.test(raw.trim()))
+    throw new ConfigError('BERTH_METRICS_TOKEN must be at least 16 characters without spaces.');
+  return raw.trim();
 }

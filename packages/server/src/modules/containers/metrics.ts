@@ -1,5 +1,10 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { StatsSample } from '@berth/shared';
+import { ForbiddenError, UnauthenticatedError, type StatsSample } from '@berth/shared';
+import type { AppContext } from '../../http/context';
 import type { RouteRegistry } from '../../http/route';
 import type { ServicesModuleDeps } from '../services/services.module';
 import { prometheusContentType, renderFamilies, type MetricFamily, type MetricType } from './prometheus-text';
@@ -111,14 +116,16 @@ export function registerMetricsRoute(
   deps: ServicesModuleDeps,
   sampler: StatsSampler,
 ): void {
+  const token = Buffer.from(metricsToken(deps.ctx.config.dataDir, deps.ctx.config.metricsToken));
   registry.add({
     id: 'meta.metrics',
     method: 'GET',
     url: '/metrics',
     summary: 'Prometheus metrics of every current container and service',
     tags: ['meta'],
-    // Public so Prometheus can scrape without credentials: the exporter carries only names and
-    // resource numbers, no secrets, no env values, no addresses.
+    // The exporter names every project's services and containers: a scrape presents the metrics
+    // token (or a platform admin's API token) as a Bearer token; checked in the handler so that
+    // Prometheus needs no Berth user. Refusals are audited by the route registry.
     access: 'public',
     response: {
       status: 200,
@@ -126,7 +133,8 @@ export function registerMetricsRoute(
       schema: z.string(),
       contentType: 'text/plain',
     },
-    async handler() {
+    async handler({ req }) {
+      await assertScraper(deps.ctx, req, token);
       const rows = await deps.ctx.db
         .selectFrom('services')
         .select(['id', 'project', 'env', 'name', 'replicas', 'stopped', 'ready_replicas'])
@@ -153,4 +161,41 @@ export function registerMetricsRoute(
       };
     },
   });
+}
+
+/** File the generated scrape token lives in (when BERTH_METRICS_TOKEN is not set). */
+export function metricsTokenFile(dataDir: string): string {
+  return path.join(dataDir, 'metrics.token');
+}
+
+/** The scrape token: BERTH_METRICS_TOKEN, else `$dataDir/metrics.token` (generated once, 0600). */
+export function metricsToken(dataDir: string, configured: string | null): string {
+  if (configured) return configured;
+  const file = metricsTokenFile(dataDir);
+  if (!existsSync(file)) {
+    try {
+      writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+/** The metrics token, or the API token/session of a platform admin; otherwise 401/403. */
+async function assertScraper(ctx: AppContext, req: FastifyRequest, token: Buffer): Promise<void> {
+  const header = req.headers.authorization;
+  const given =
+    typeof header === 'string' && /^Bearer /i.test(header) ? Buffer.from(header.slice(7).trim()) : null;
+  if (given && given.length === token.length && timingSafeEqual(given, token)) return;
+  const actor = await ctx.auth.authenticate(req).catch(() => null);
+  if (!actor)
+    throw new UnauthenticatedError(
+      `/metrics needs "Authorization: Bearer <token>": the metrics token (BERTH_METRICS_TOKEN, or the file ${metricsTokenFile('$BERTH_DATA_DIR')}) or a platform admin's API token.`,
+    );
+  if (!(await ctx.auth.authorize(actor, 'platform:admin', { kind: 'platform' })))
+    throw new ForbiddenError(
+      `User '${actor.name}' is not a platform admin: only the metrics token or a platform admin may read /metrics (it lists every project's services).`,
+      { permission: 'platform:admin', scope: { kind: 'platform' } },
+    );
 }
