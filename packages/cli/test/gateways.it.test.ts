@@ -20,7 +20,8 @@ describe('berth gateways and routes', () => {
   const { berth, json } = cliRunner(() => env);
 
   before(async () => {
-    p = await startPlatform({ BERTH_GATEWAY_LISTEN: 'off' });
+    // the routes below render VM backends on 127.0.0.1 (no traffic): loopback needs the dev switch
+    p = await startPlatform({ BERTH_GATEWAY_LISTEN: 'off', BERTH_GATEWAY_ALLOW_LOOPBACK_BACKENDS: '1' });
     env = { BERTH_CLI_CONFIG: path.join(dir, 'config.json'), HOME: dir };
     const login = await berth(
       ['login', p.url, '--username', 'admin', '--password-stdin'],
@@ -29,6 +30,8 @@ describe('berth gateways and routes', () => {
     assert.equal(login.code, 0, login.err);
     assert.equal((await berth(['teams', 'create', 'shop'])).code, 0);
     assert.equal((await berth(['projects', 'create', 'web', '--team', 'shop'])).code, 0);
+    assert.equal((await berth(['domains', 'add', 'example.test', '--project', 'web'])).code, 0);
+    assert.equal((await berth(['networks', 'add', '127.0.0.0/8', '--team', 'shop'])).code, 0);
   });
   after(async () => {
     await p?.close();

@@ -73,6 +73,11 @@ const routeColumns: Column<Route>[] = [
         : `${r.canary.percent !== undefined ? `${r.canary.percent}%` : r.canary.header ? `header ${r.canary.header.name}` : `cookie ${r.canary.cookie?.name ?? ''}`} → ${canaryTargetText(r.canary.to)}${r.canary.promoting ? ' (promoting)' : ''}`,
   },
   { header: 'VERSION', value: (r) => r.version, align: 'right' },
+  // routes stored before a tenancy rule existed (or whose zone was removed) are flagged, not deleted
+  {
+    header: 'RULES',
+    value: (r) => ((r.violations ?? []).length > 0 ? `! ${r.violations.map((v) => v.rule).join(',')}` : ''),
+  },
 ];
 
 /** Prints JSON, or a text line / table. */
@@ -481,7 +486,11 @@ export const gatewayCommands: CommandDef[] = [
     options: [limitOption],
     async run(ctx) {
       const page = await (await ctx.client()).list<Route>(routesPath(ctx), {}, limitOf(ctx));
-      return show(ctx, page, () => ctx.out.table(page.items, routeColumns, 'no routes'));
+      return show(ctx, page, () => {
+        ctx.out.table(page.items, routeColumns, 'no routes');
+        for (const r of page.items)
+          for (const v of r.violations ?? []) ctx.out.warn(`route ${r.name}: ${v.message}`);
+      });
     },
   },
   {

@@ -11,6 +11,7 @@ import { pipelineCommands } from './pipelines';
 import { serviceCommands } from './services';
 import { streamCommands } from './streams';
 import { taskCommands } from './tasks';
+import { tenancyCommands } from './tenancy';
 
 /** Every command of the CLI, in the order `berth --help` lists them. */
 export const commands: readonly CommandDef[] = [
@@ -25,5 +26,6 @@ export const commands: readonly CommandDef[] = [
   ...auditCommands,
   ...imageCommands,
   ...gatewayCommands,
+  ...tenancyCommands,
   ...pipelineCommands,
 ];
