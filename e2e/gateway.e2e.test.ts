@@ -12,6 +12,7 @@ import {
 import { routeApiRoutes } from '../packages/web/src/features/routes/routes-api.ts';
 import { viaGateway } from '../packages/server/test/helpers/gateway-load.ts';
 import { freePort } from '../packages/server/test/helpers/net.ts';
+import { grantZone } from '../packages/server/test/helpers/tenancy.ts';
 import { startAgentNode, type AgentNode } from '../packages/server/test/helpers/gateway-nodes.ts';
 import {
   startGatewayPlatform,
@@ -68,6 +69,7 @@ describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 },
   before(async () => {
     platform = await startGatewayPlatform();
     const services = await makeProject(platform.api, 'shop');
+    await grantZone(platform.api, 'example.test', 'shop');
     const tasks = await Promise.all(
       [
         ['web', 'v1'],

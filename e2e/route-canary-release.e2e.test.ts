@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { labelKeys } from '@berth/engine-api';
 import { viaGateway } from '../packages/server/test/helpers/gateway-load.ts';
+import { grantZone } from '../packages/server/test/helpers/tenancy.ts';
 import {
   startGatewayPlatform,
   type GatewayPlatform,
@@ -37,6 +38,7 @@ describe('canary to a release in the portal (browser, real Podman and Nginx)', {
   before(async () => {
     platform = await startGatewayPlatform();
     const services = await makeProject(platform.api, 'rc');
+    await grantZone(platform.api, 'rc-portal.test', 'rc');
     const created = await platform.api.post<{ task: { id: string } }>(services, {
       name: 'web',
       spec: webSpec('v1', 1),

@@ -12,6 +12,7 @@ import {
   type TestPlatform,
 } from './helpers/platform';
 import { viaGateway } from './helpers/gateway-load';
+import { grantZone } from './helpers/tenancy';
 import { freePort } from './helpers/net';
 import { startAgentNode, type AgentNode } from './helpers/gateway-nodes';
 
@@ -46,6 +47,7 @@ describe('gateway agent follows the containers', () => {
     root = mkdtempSync(path.join(tmpdir(), 'berth-gw-ep-'));
     p = await startPlatform({ BERTH_GATEWAY_LISTEN: 'off' });
     base = await makeProject(p.api, 'shop');
+    await grantZone(p.api, 'example.test', 'shop');
     const r = await p.api.post<{ task: Obj }>(base, { name: 'web', spec: webSpec('v1', 1) });
     assert.equal((await waitTask(p.api, r.body.task.id as string)).state, 'succeeded');
   });

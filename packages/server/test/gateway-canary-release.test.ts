@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { labelKeys } from '@berth/engine-api';
 import { eventually, makeProject, waitTask, webSpec } from './helpers/platform';
 import { startGatewayLoad, viaGateway } from './helpers/gateway-load';
+import { grantZone } from './helpers/tenancy';
 import { startGatewayPlatform, type GatewayPlatform } from './helpers/gateway-platform';
 
 type Obj = Record<string, unknown>;
@@ -16,6 +17,7 @@ describe('canary to another release of the same service, through real Nginx', ()
   before(async () => {
     p = await startGatewayPlatform();
     base = await makeProject(p.api, 'rc');
+    await grantZone(p.api, 'release-canary.test', 'rc');
   });
   after(async () => {
     await p?.close();

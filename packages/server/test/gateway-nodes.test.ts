@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { grantNetwork, grantZone, loopbackBackends } from './helpers/tenancy';
 import { eventually, makeProject, startPlatform, type TestPlatform } from './helpers/platform';
 import { viaGateway } from './helpers/gateway-load';
 import { freePort } from './helpers/net';
@@ -62,8 +63,10 @@ for (const dialect of testDialects())
       const port = await freePort();
       await new Promise<void>((r) => backend.listen(port, '127.0.0.1', r));
       backendAddr = `127.0.0.1:${port}`;
-      p = await startPlatform({ BERTH_GATEWAY_LISTEN: 'off' }, { dialect });
+      p = await startPlatform({ BERTH_GATEWAY_LISTEN: 'off', ...loopbackBackends }, { dialect });
       await makeProject(p.api, 'shop');
+      await grantZone(p.api, 'example.test', 'shop');
+      await grantNetwork(p.api, backendAddr.replace(/:\d+$/, '/32'), 'shop');
     });
     after(async () => {
       for (const n of nodes) {

@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, makeProject, waitTask, webSpec } from './helpers/platform';
 import { startGatewayLoad, viaGateway } from './helpers/gateway-load';
+import { grantZone } from './helpers/tenancy';
 import { startGatewayPlatform, type GatewayPlatform } from './helpers/gateway-platform';
 
 type Obj = Record<string, unknown>;
@@ -16,6 +17,7 @@ describe('gateway routing through real Nginx', () => {
   before(async () => {
     p = await startGatewayPlatform();
     base = await makeProject(p.api, 'shop');
+    await grantZone(p.api, 'example.test', 'shop');
   });
   after(async () => {
     await p?.close();

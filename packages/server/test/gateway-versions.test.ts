@@ -4,6 +4,7 @@ import { TestApi, eventually, makeProject, waitTask, webSpec } from './helpers/p
 import { viaGateway } from './helpers/gateway-load';
 import { startGatewayPlatform, type GatewayPlatform } from './helpers/gateway-platform';
 import { testDialects } from './helpers/db';
+import { grantZone } from './helpers/tenancy';
 
 type Obj = Record<string, unknown>;
 interface RouteBody {
@@ -26,6 +27,7 @@ for (const dialect of testDialects())
     before(async () => {
       p = await startGatewayPlatform({}, dialect);
       const base = await makeProject(p.api, 'shop');
+      await grantZone(p.api, 'example.test', 'shop');
       const r = await p.api.post<{ task: Obj }>(base, { name: 'web', spec: webSpec('v1', 1) });
       assert.equal((await waitTask(p.api, r.body.task.id as string)).state, 'succeeded');
       const c = await p.api.post<RouteBody>(routes, { name: 'api', spec: spec(0) });
