@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,9 @@ import { promisify } from 'node:util';
 import type { Build, Pipeline } from '@berth/shared';
 import { run as berthCli } from '../../cli/src/main';
 import { testIo } from '../../cli/test/test-support';
-import { startRegistry, TestRepo } from './helpers/codeflow-fixtures';
+import { TestRepo } from './helpers/codeflow-fixtures';
+import { berthToken, startAuthRegistry, type TestRegistry } from './helpers/local-registry';
+import { freePort } from './helpers/net';
 import {
   eventually,
   makeProject,
@@ -33,7 +35,7 @@ describe('codeflow: git → build → registry → rolling release', () => {
   let p: TestPlatform;
   let dir: string;
   let repo: TestRepo;
-  let registry: { host: string; proc: ChildProcess };
+  let registry: TestRegistry;
   let base: string;
   let secret: string;
   let pipeline: Pipeline;
@@ -93,8 +95,9 @@ describe('codeflow: git → build → registry → rolling release', () => {
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'berth-codeflow-'));
-    registry = await startRegistry(dir);
-    p = await startPlatform({ BERTH_REGISTRY_LISTEN: registry.host });
+    // The embedded registry with Berth as its token server: builds push with short-lived tokens.
+    p = await startPlatform({ BERTH_REGISTRY_LISTEN: `127.0.0.1:${await freePort()}` });
+    registry = await startAuthRegistry(p, path.join(dir, 'registry-root'));
     base = await makeProject(p.api, 'cf');
     repo = new TestRepo(dir);
     await repo.init();
@@ -108,7 +111,7 @@ describe('codeflow: git → build → registry → rolling release', () => {
   });
   after(async () => {
     await p?.close();
-    registry?.proc.kill();
+    await registry?.stop();
     for (const ref of [`${registry?.host}/cf/web`, 'localhost/berth-pre/cf-']) {
       const { stdout } = await run('podman', [
         '--url',
@@ -199,7 +202,15 @@ describe('codeflow: git → build → registry → rolling release', () => {
       const bodies = await served();
       return bodies.length === 1 && bodies[0] === 'v2';
     }, 'the service serving v2');
-    const tags = (await (await fetch(`http://${registry.host}/v2/cf/web/tags/list`)).json()) as {
+    assert.equal(
+      (await fetch(`http://${registry.host}/v2/cf/web/tags/list`)).status,
+      401,
+      'no anonymous reads',
+    );
+    const bearer = { authorization: `Bearer ${berthToken(p, 'repository:cf/web:pull')}` };
+    const tags = (await (
+      await fetch(`http://${registry.host}/v2/cf/web/tags/list`, { headers: bearer })
+    ).json()) as {
       tags: string[];
     };
     assert.deepEqual(tags.tags, [`1-${sha.slice(0, 7)}`]);

@@ -9,7 +9,8 @@ import { registryPaths, localHelpers } from '../src/supervisor/helpers';
 import { supervisedHelper, type HelperProcess } from '../src/supervisor/helper-process';
 import { blobStats } from '../src/modules/registry/registry-gc';
 import { RegistryClient } from '../src/modules/registry/registry-client';
-import { pushImage, uniqueImage } from './helpers/local-registry';
+import { embeddedBearer } from '../src/modules/registry/registries.service';
+import { pushImage, startPlainRegistry, uniqueImage, type TestRegistry } from './helpers/local-registry';
 import { freePort } from './helpers/net';
 import { testDialects } from './helpers/db';
 import {
@@ -62,7 +63,7 @@ describe('image management on the embedded registry (real docker-registry, pushe
     const port = await freePort();
     host = `127.0.0.1:${port}`;
     p = await startPlatform({ BERTH_REGISTRY_LISTEN: host });
-    localHelpers(p.server.ctx.config, p.server.app.log, { registryListen: host });
+    localHelpers(p.server.ctx.config, p.server.app.log, { registryListen: host, tokenRealm: p.url });
     helper = supervisedHelper(p.dataDir, 'registry')!;
     await helper.start();
     unique = await uniqueImage();
@@ -122,7 +123,7 @@ describe('image management on the embedded registry (real docker-registry, pushe
   });
 
   it('follows the registry’s Link pagination of the catalog and of tag lists', async () => {
-    const client = new RegistryClient({ url: `http://${host}` });
+    const client = new RegistryClient({ url: `http://${host}`, bearer: embeddedBearer(p.server.ctx.config) });
     const first = await client.catalog({ n: 1 });
     assert.deepEqual(first, { repositories: ['a/web'], next: 'a/web' });
     assert.deepEqual((await client.catalog({ n: 5, last: first.next })).repositories, ['b/api', 'tools/box']);
@@ -274,17 +275,18 @@ describe('image management on the embedded registry (real docker-registry, pushe
       assert.notEqual(badUrl.code, 0);
       assert.match(badUrl.err, /url/);
       const add = await berth(
-        ['registries', 'add', 'mirror', '--url', `http://${host}`, '-u', 'robot', '--password-stdin'],
-        'tok-secret\n',
+        // The embedded registry as an "external" one: it takes Berth credentials at its token server.
+        ['registries', 'add', 'mirror', '--url', `http://${host}`, '-u', 'admin', '--password-stdin'],
+        `${adminPassword}\n`,
       );
       assert.equal(add.code, 0, add.err);
       assert.match(add.out, /registry mirror added/);
       const test = await berth(['registries', 'test', 'mirror']);
       assert.equal(test.code, 0, test.err);
-      assert.match(test.out, /answered \/v2\/ with 200 \(basic auth\)/);
+      assert.match(test.out, /answered \/v2\/ with 200 \(bearer auth\)/);
       const shown = await berth(['registries', 'list']);
-      assert.match(shown.out, /mirror\s+external\s+http:\/\/127\.0\.0\.1:\d+\s+robot\s+set/);
-      assert.ok(!shown.out.includes('tok-secret'));
+      assert.match(shown.out, /mirror\s+external\s+http:\/\/127\.0\.0\.1:\d+\s+admin\s+set/);
+      assert.ok(!shown.out.includes(adminPassword));
       assert.equal((await berth(['registries', 'remove', 'mirror'])).code, 0);
       const gc = await berth(['images', 'gc', '-o', 'json']);
       assert.equal(gc.code, 0, gc.err);
@@ -298,24 +300,19 @@ describe('image management on the embedded registry (real docker-registry, pushe
 for (const dialect of testDialects())
   describe(`external registries: sealed credentials, connection tests, access (${dialect})`, () => {
     let p: TestPlatform;
-    let upstream: { helper: HelperProcess; host: string };
+    let upstream: TestRegistry;
     const proxies: Array<{ url: string; close(): Promise<void> }> = [];
 
     before(async () => {
-      const port = await freePort();
       // This platform has an embedded registry configured but does not supervise it.
       p = await startPlatform({ BERTH_REGISTRY_LISTEN: `127.0.0.1:${await freePort()}` }, { dialect });
-      const host = `127.0.0.1:${port}`;
-      const dataDir = `${p.dataDir}/upstream`;
-      localHelpers({ ...p.server.ctx.config, dataDir }, p.server.app.log, { registryListen: host });
-      const helper = supervisedHelper(dataDir, 'registry')!;
-      await helper.start();
-      upstream = { helper, host };
-      await pushImage(testImage, host, 'shop/web:1');
+      // The "external" registry: a plain one, put behind an authenticating proxy by each test.
+      upstream = await startPlainRegistry(`${p.dataDir}/upstream`);
+      await pushImage(testImage, upstream.host, 'shop/web:1', 'oci', null);
     });
     after(async () => {
       for (const x of proxies) await x.close();
-      await upstream?.helper.stop();
+      await upstream?.stop();
       await p?.close();
     });
 
