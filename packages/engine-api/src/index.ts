@@ -209,6 +209,12 @@ export interface EngineHealth {
   message: string | null;
 }
 
+/** A registry credential for one pull or push (Podman gets it as X-Registry-Auth). */
+export interface RegistryAuth {
+  username: string;
+  password: string;
+}
+
 /** A place that runs containers: one Podman host, or (later) a Kubernetes cluster. */
 export interface ContainerEngine {
   readonly kind: string;
@@ -217,8 +223,11 @@ export interface ContainerEngine {
   health(): Promise<EngineHealth>;
 
   inspectImage(ref: string): Promise<ImageInfo | null>;
-  /** Pulls when missing (or always when `always`); throws EngineError when it cannot. */
-  ensureImage(ref: string, opts?: { always?: boolean }): Promise<ImageInfo>;
+  /**
+   * Pulls when missing (or always when `always`); throws EngineError when it cannot. `auth` is a
+   * registry credential for this pull only (never stored or logged).
+   */
+  ensureImage(ref: string, opts?: { always?: boolean; auth?: RegistryAuth }): Promise<ImageInfo>;
 
   /** Creates and starts a container; returns its id. */
   runContainer(spec: ContainerCreateSpec): Promise<string>;

@@ -2,8 +2,9 @@
  * Image builds, pushes and removal through the libpod API (runtime-notes §5, §6). A failed build
  * answers 200 with an `{"error": ...}` line in its stream, so the stream is read and checked.
  */
-import type { BuildImageOptions } from '@berth/engine-api';
+import type { BuildImageOptions, RegistryAuth } from '@berth/engine-api';
 import { EngineError } from '@berth/shared';
+import { registryAuthHeader } from './images';
 import { type LibpodClient, readNdjson } from './libpod-client';
 
 /** Without `outputformat` libpod never hits the layer cache (runtime-notes §12). */
@@ -54,9 +55,11 @@ export async function pushImage(
   image: string,
   destination: string,
   tlsVerify: boolean,
+  auth?: RegistryAuth,
 ): Promise<void> {
   const res = await client.request('POST', `/images/${encodeURIComponent(image)}/push`, {
     query: { destination, tlsVerify },
+    headers: registryAuthHeader(auth),
     timeoutMs: 0,
   });
   const text = res.body.toString('utf8');

@@ -27,6 +27,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Gives up (UnavailableError) when podman sends no answer in time. 0 = no limit. */
   timeoutMs?: number;
+  /** Extra request headers (X-Registry-Auth). */
+  headers?: Record<string, string>;
 }
 
 /** A buffered answer. */
@@ -77,11 +79,14 @@ export class LibpodClient {
         socketPath: this.socketPath,
         method,
         path: this.url(path, opts.query),
-        headers: opts.rawBody
-          ? { 'Content-Type': opts.contentType ?? 'application/octet-stream' }
-          : opts.body === undefined
-            ? {}
-            : { 'Content-Type': 'application/json' },
+        headers: {
+          ...(opts.rawBody
+            ? { 'Content-Type': opts.contentType ?? 'application/octet-stream' }
+            : opts.body === undefined
+              ? {}
+              : { 'Content-Type': 'application/json' }),
+          ...opts.headers,
+        },
         signal: opts.signal,
         // A fresh connection per request: a unix-socket connect costs microseconds, and reusing
         // idle keep-alive sockets risks ECONNRESET when podman closes one as a request goes out.

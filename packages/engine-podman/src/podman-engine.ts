@@ -15,6 +15,7 @@ import type {
   ExecResult,
   ExecSession,
   ImageInfo,
+  RegistryAuth,
   LogLine,
   LogOptions,
 } from '@berth/engine-api';
@@ -86,8 +87,8 @@ export class PodmanEngine implements ContainerEngine {
     return inspectImage(this.client, ref);
   }
 
-  ensureImage(ref: string, opts?: { always?: boolean }): Promise<ImageInfo> {
-    return ensureImage(this.client, ref, opts?.always ?? false);
+  ensureImage(ref: string, opts?: { always?: boolean; auth?: RegistryAuth }): Promise<ImageInfo> {
+    return ensureImage(this.client, ref, opts?.always ?? false, opts?.auth);
   }
 
   async runContainer(spec: ContainerCreateSpec): Promise<string> {

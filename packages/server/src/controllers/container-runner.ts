@@ -6,6 +6,7 @@ import type { SecretBox } from '../crypto/secret-box';
 import type { ContainerRow, ServiceRow, ServicesRepository } from '../modules/services/services.repository';
 import { nowIso } from '../util';
 import { canaryNonce } from '../modules/gateways/canary-releases';
+import { pullCredentialFor } from '../modules/registry/registry-tokens';
 import { ImageUsers } from '../modules/services/image-users';
 import { Quotas } from '../modules/quotas/quotas';
 
@@ -30,7 +31,8 @@ export class ContainerRunner {
   async image(ref: string): Promise<ImageInfo> {
     const hit = this.images.get(ref);
     if (hit && Date.now() - hit.at < 60_000) return hit.info;
-    const info = await this.engine.ensureImage(ref);
+    // Images of the embedded registry are pulled with a short-lived credential for that repository.
+    const info = await this.engine.ensureImage(ref, { auth: pullCredentialFor(this.ctx.config, ref) });
     this.images.set(ref, { info, at: Date.now() });
     return info;
   }

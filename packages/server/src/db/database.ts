@@ -16,7 +16,9 @@ import * as m0004 from './migrations/0004-codeflow';
 import * as m0005 from './migrations/0005-gateway-nodes';
 import * as m0006 from './migrations/0006-search-indexes';
 import * as m0007 from './migrations/0007-domains-networks';
+import * as m0008 from './migrations/0008-certificates';
 import * as m0009 from './migrations/0009-quotas';
+import * as m0010 from './migrations/0010-registry-access';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -58,7 +60,9 @@ const migrations: Record<string, Migration> = {
   '0005-gateway-nodes': m0005,
   '0006-search-indexes': m0006,
   '0007-domains-networks': m0007,
+  '0008-certificates': m0008,
   '0009-quotas': m0009,
+  '0010-registry-access': m0010,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -322,6 +322,23 @@ export interface ProjectQuotasTable {
   version: number;
 }
 
+/** A registry a platform admin assigned to a team or project (migration 0010). */
+export interface RegistryAssignmentsTable {
+  registry: string;
+  owner_kind: 'team' | 'project';
+  owner_name: string;
+  created_at: string;
+  created_by: string;
+}
+
+/** A repository of a registry every authenticated user may pull and run (migration 0010). */
+export interface RegistryPublicRepositoriesTable {
+  registry: string;
+  repository: string;
+  created_at: string;
+  created_by: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -346,6 +363,8 @@ export interface Database {
   gateway_routes: GatewayRoutesTable;
   gateway_versions: GatewayVersionsTable;
   project_quotas: ProjectQuotasTable;
+  registry_assignments: RegistryAssignmentsTable;
+  registry_public_repositories: RegistryPublicRepositoriesTable;
   domain_zones: DomainZonesTable;
   allowed_networks: AllowedNetworksTable;
 }

@@ -14,6 +14,7 @@ import type { AppContext, Actor } from '../../http/context';
 import type { SecretBox } from '../../crypto/secret-box';
 import { newId, nowIso } from '../../util';
 import type { TaskRepository } from '../tasks/tasks.repository';
+import { RegistryAccess } from '../registry/registry-access';
 import { storedSpec } from './service-views';
 import { ImageUsers } from './image-users';
 import { Quotas, withProjectLock } from '../quotas/quotas';
@@ -135,7 +136,9 @@ export class ServicesService {
   }
 
   /** Images that only exist locally must exist now; registry images are pulled by the controller. */
-  private async checkImage(image: string): Promise<void> {
+  private async checkImage(actor: Actor, project: string, image: string): Promise<void> {
+    // Admission: the project's own repositories, assigned registries, public repositories (403 otherwise).
+    await new RegistryAccess(this.ctx).admit(actor, project, image);
     if (!image.startsWith('localhost/')) return;
     const found = await this.engine.inspectImage(image);
     if (!found) {
@@ -216,7 +219,7 @@ export class ServicesService {
     await this.checkPlace(project, env);
     const { replicas, ...requested } = input.spec;
     const releaseSpec = await this.checkWorkload(actor, project, requested);
-    await this.checkImage(releaseSpec.image);
+    await this.checkImage(actor, project, releaseSpec.image);
     return withProjectLock(project, () =>
       this.createAdmitted(project, env, input, replicas, releaseSpec, actor),
     );
@@ -300,7 +303,7 @@ export class ServicesService {
   ): Promise<{ service: ServiceRow; task: Task | null }> {
     const { replicas, ...requested } = input.spec;
     const releaseSpec = await this.checkWorkload(actor, p.project, requested);
-    await this.checkImage(releaseSpec.image);
+    await this.checkImage(actor, p.project, releaseSpec.image);
     return withProjectLock(p.project, () => this.updateAdmitted(p, input, replicas, releaseSpec, actor));
   }
 
@@ -482,6 +485,7 @@ export class ServicesService {
         `Release ${number} of service '${p.service}' does not exist.`,
       );
     const spec = storedSpec(release);
+    await this.checkImage(actor, p.project, spec.image);
     const reason = input.reason ?? `promoted from ${p.env} release ${number}`;
     const target = await this.repo.findByPath(p.project, input.toEnv, p.service);
     await this.checkPlace(p.project, input.toEnv);
