@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { GatewayAgentConfig } from '@berth/shared';
@@ -57,6 +57,36 @@ export function adaptConfig(cfg: GatewayAgentConfig, o: AgentOptions): string {
       return line;
     })
     .join('\n');
+}
+
+const labelRe = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Writes a file next to its target with the mode, then renames it; unchanged files are kept. */
+async function writeAtomic(file: string, text: string, mode: number): Promise<void> {
+  if ((await readFile(file, 'utf8').catch(() => null)) === text) return;
+  const tmp = `${file}.next`;
+  await writeFile(tmp, text, { mode });
+  await chmod(tmp, mode);
+  await rename(tmp, file);
+}
+
+/**
+ * Writes the per-project certificates a configuration names under this node's certificate
+ * directory (`<certDir>/<project>/<name>.<id>.crt|.key`, keys 0600). Every path part is checked
+ * again here, so a payload can never write outside the directory.
+ */
+export async function writeCertificates(cfg: GatewayAgentConfig, o: AgentOptions): Promise<void> {
+  const certDir = o.certDir ?? path.join(o.prefix, 'certs');
+  for (const c of cfg.certificates ?? []) {
+    if (!labelRe.test(c.project) || !labelRe.test(c.name) || !/^[0-9a-f]{16}$/.test(c.id))
+      throw new Error(
+        `refusing certificate ${JSON.stringify(`${c.project}/${c.name}`).slice(0, 140)}: bad name`,
+      );
+    const dir = path.join(certDir, c.project);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeAtomic(path.join(dir, `${c.name}.${c.id}.crt`), c.certificate, 0o644);
+    await writeAtomic(path.join(dir, `${c.name}.${c.id}.key`), c.key, 0o600);
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -135,6 +165,7 @@ export class GatewayAgent {
     if (!r.ok) throw new Error(`config poll answered ${r.status}: ${await r.text()}`);
     const cfg = (await r.json()) as GatewayAgentConfig;
     const main = adaptConfig(cfg, this.o);
+    await writeCertificates(cfg, this.o);
     const upstreams = cfg.files['upstreams.conf'];
     const check = await validateConfig(this.node.nginxBin, `${this.node.prefix}.scratch`, {
       main,

@@ -8,6 +8,7 @@ import {
   identifier,
   integer,
   pathPrefix,
+  projectCertPath,
   quote,
   snippetLines,
 } from './nginx-syntax';
@@ -169,8 +170,13 @@ function hostServer(
   if (tls) {
     if (!g.tlsListen) throw new RenderError('TLS needs a gateway with a TLS listener', 'tls');
     out.push(`    listen ${address(g.tlsListen, 'tlsListen')} ssl;`);
-    out.push(`    ssl_certificate ${certPath(g.certDir, tls.certificate, 'tls.certificate')};`);
-    out.push(`    ssl_certificate_key ${certPath(g.certDir, tls.key, 'tls.key')};`);
+    if ('project' in tls) {
+      out.push(`    ssl_certificate ${projectCertPath(g.certDir, tls, 'crt', 'tls.certificate')};`);
+      out.push(`    ssl_certificate_key ${projectCertPath(g.certDir, tls, 'key', 'tls.certificate')};`);
+    } else {
+      out.push(`    ssl_certificate ${certPath(g.certDir, tls.certificate, 'tls.certificate')};`);
+      out.push(`    ssl_certificate_key ${certPath(g.certDir, tls.key, 'tls.key')};`);
+    }
   }
   out.push(`    server_name ${hostname(host, 'host')};`);
   out.push(...snippetLines(g.snippets?.server ?? [], 'server', '    '));

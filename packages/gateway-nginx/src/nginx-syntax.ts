@@ -69,6 +69,19 @@ export function certPath(dir: string, file: string, field: string): string {
   return quote(`${dir}/${file}`, field);
 }
 
+/** A per-project certificate file: `<dir>/<project>/<name>.<id>.<ext>`, each part checked. */
+export function projectCertPath(
+  dir: string,
+  c: { project: string; name: string; id: string },
+  ext: 'crt' | 'key',
+  field: string,
+): string {
+  const label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+  if (!label.test(c.project) || !label.test(c.name) || !/^[0-9a-f]{16}$/.test(c.id))
+    throw new RenderError(`${field} must name a certificate of the project`, field);
+  return quote(`${dir}/${c.project}/${c.name}.${c.id}.${ext}`, field);
+}
+
 /** A lowercase DNS name for server_name and map keys. */
 export function hostname(value: string, field: string): string {
   const label = '[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?';

@@ -1,7 +1,14 @@
 import type { RouteSpec } from '@berth/shared';
 
+/**
+ * A route's TLS as rendered: legacy files in the shared certificate directory, or a certificate
+ * of the per-project store, at `<certDir>/<project>/<name>.<id>.crt|.key` (id: the leaf's
+ * fingerprint prefix, so a renewed certificate gets new files and a new configuration).
+ */
+export type RenderTls = { certificate: string; key: string } | { project: string; name: string; id: string };
+
 /** The per-route options the renderer turns into directives (the route spec minus routing). */
-export type RouteOptions = Omit<RouteSpec, 'host' | 'backends'>;
+export type RouteOptions = Omit<RouteSpec, 'host' | 'backends' | 'tls'> & { tls?: RenderTls | undefined };
 
 /** One upstream server of a pool. */
 export interface PoolServer {

@@ -74,6 +74,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
     services && ((p, release, actor) => services.deps.service.rollback(p, release, actor)),
   );
   gateways.service.tenancy = createTenancyModule(ctx, registry, app);
+  createCertificatesModule(ctx, registry, gateways);
   await createRegistryModule(ctx, registry);
   registerSearchRoutes(registry, ctx);
   addOpenApiRoute(registry);

@@ -100,6 +100,38 @@ export const certFileSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a file name in the certificate directory, not a path')
   .refine((f) => !f.includes('..'), 'must not contain ".."');
 
+/**
+ * A route's TLS. `{certificate: NAME}` names a certificate of the route's own project (the
+ * per-project store, `/projects/{p}/certificates`). The legacy form `{certificate: FILE, key: FILE}`
+ * names files in the gateway's shared certificate directory: stored routes keep working, but only
+ * platform admins may set it on a new or changed route.
+ */
+export const routeTlsSchema = z
+  .object({
+    certificate: z.string().max(100, 'must be at most 100 characters'),
+    key: certFileSchema.optional(),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const byName = t.key === undefined;
+    const r = (byName ? nameSchema : certFileSchema).safeParse(t.certificate);
+    if (r.success) return;
+    for (const issue of r.error.issues)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['certificate'],
+        message: byName
+          ? `must be the name of one of the project's certificates: ${issue.message}`
+          : issue.message,
+      });
+  });
+export type RouteTls = z.output<typeof routeTlsSchema>;
+
+/** The legacy TLS form: certificate and key files in the gateway's shared directory. */
+export function isLegacyTls(t: RouteTls): t is { certificate: string; key: string } {
+  return t.key !== undefined;
+}
+
 const redirectUrlSchema = z
   .string()
   .max(500)
@@ -157,7 +189,7 @@ export const routeOptionsShape = {
     })
     .strict()
     .optional(),
-  tls: z.object({ certificate: certFileSchema, key: certFileSchema }).strict().optional(),
+  tls: routeTlsSchema.optional(),
   health: z
     .object({
       maxFails: z.number().int().min(0).max(100).default(3),
@@ -505,6 +537,21 @@ export interface GatewayAgentConfig {
   listen: string;
   tlsListen: string | null;
   certDir: string;
+  /**
+   * The per-project certificates the main file names (`<certDir>/<project>/<name>.<id>.crt|.key`):
+   * the agent writes them under its own certificate directory, keys with mode 0600, before `nginx -t`.
+   */
+  certificates?: GatewayAgentCertificate[];
+}
+
+/** One certificate an agent node needs: PEM chain and private key, delivered over the node's token. */
+export interface GatewayAgentCertificate {
+  project: string;
+  name: string;
+  /** The file id in the rendered paths (the first 16 hex digits of the leaf's SHA-256). */
+  id: string;
+  certificate: string;
+  key: string;
 }
 
 export const gatewayAgentStatusRequestSchema = z

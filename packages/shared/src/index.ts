@@ -6,6 +6,7 @@ export * from './quota';
 export * from './resources';
 export * from './gateway';
 export * from './tenancy';
+export * from './certificates';
 export * from './registry';
 export * from './codeflow';
 export * from './search';

@@ -339,6 +339,31 @@ export interface RegistryPublicRepositoriesTable {
   created_by: string;
 }
 
+/** A certificate of a project's store (migration 0008); the key is sealed (secret-box). */
+export interface CertificatesTable {
+  id: string;
+  project: string;
+  name: string;
+  /** The PEM chain, leaf first, as re-encoded by Berth (certificates only). */
+  certificate: string;
+  /** The private key, sealed with the data dir's secret box; never returned. */
+  key_sealed: string;
+  /** SHA-256 of the leaf, colon-separated hex. */
+  fingerprint: string;
+  subject: string;
+  issuer: string;
+  /** JSON array of the leaf's DNS names. */
+  sans: string;
+  chain_length: number;
+  not_before: string;
+  not_after: string;
+  created_at: string;
+  updated_at: string;
+  created_by: string;
+  updated_by: string;
+  version: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -367,4 +392,5 @@ export interface Database {
   registry_public_repositories: RegistryPublicRepositoriesTable;
   domain_zones: DomainZonesTable;
   allowed_networks: AllowedNetworksTable;
+  certificates: CertificatesTable;
 }

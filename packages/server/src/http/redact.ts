@@ -6,7 +6,11 @@ const secretKeys = /pass(word)?|secret|token|credential|private.?key|authorizati
  */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[deep]';
-  if (typeof value === 'string') return value.length > 512 ? `${value.slice(0, 512)}…` : value;
+  if (typeof value === 'string') {
+    // a PEM private key (a certificate upload) is never recorded, whatever its field is called
+    if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(value)) return '[redacted]';
+    return value.length > 512 ? `${value.slice(0, 512)}…` : value;
+  }
   if (Array.isArray(value)) return value.slice(0, 100).map((v) => redact(v, depth + 1));
   if (value && typeof value === 'object') {
     const obj = value as Record<string, unknown>;

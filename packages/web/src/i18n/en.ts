@@ -1,6 +1,7 @@
 import { routeCanaryEn } from '../features/routes/messages';
 import { tasksEn } from '../features/tasks/messages';
 import { adminEn } from '../features/admin/messages';
+import { tenancyEn } from '../features/tenancy/messages';
 import { gatewayEn } from '../features/gateways/messages';
 import { imagesEn } from '../features/images/messages';
 import { pipelinesEn } from '../features/pipelines/messages';
@@ -241,6 +242,7 @@ export const en = {
   'notFound.back': 'Go to services',
   ...serviceEn,
   ...adminEn,
+  ...tenancyEn,
   ...gatewayEn,
   ...routeCanaryEn,
   ...imagesEn,

@@ -1,6 +1,7 @@
 import { routeCanaryZh } from '../features/routes/messages';
 import { tasksZh } from '../features/tasks/messages';
 import { adminZh } from '../features/admin/messages';
+import { tenancyZh } from '../features/tenancy/messages';
 import { gatewayZh } from '../features/gateways/messages';
 import { imagesZh } from '../features/images/messages';
 import { pipelinesZh } from '../features/pipelines/messages';
@@ -235,6 +236,7 @@ export const zhCN: Record<MessageKey, string> = {
   'notFound.back': '返回服务列表',
   ...serviceZh,
   ...adminZh,
+  ...tenancyZh,
   ...gatewayZh,
   ...routeCanaryZh,
   ...imagesZh,

@@ -1,5 +1,5 @@
 import { canaryRelease, type Canary, type RouteSpec } from '@berth/shared';
-import type { RenderGateway, RenderPool, RenderRoute } from '@berth/gateway-nginx';
+import type { RenderGateway, RenderPool, RenderRoute, RenderTls } from '@berth/gateway-nginx';
 import { defaultRouteOptions } from '@berth/gateway-nginx';
 import type { EnvServices, GatewayRow, RouteRow } from './gateways.repository';
 
@@ -14,6 +14,20 @@ export interface PlanOptions {
   workerProcesses: number;
   /** Admin snippets of the gateway (gateway_settings). */
   snippets?: RenderGateway['snippets'];
+  /** File ids of the per-project certificates routes name, keyed `project/name`. */
+  certificates?: ReadonlyMap<string, string>;
+}
+
+/** A route's TLS as rendered; a named certificate missing from the store renders no TLS. */
+function renderTls(
+  project: string,
+  tls: RouteSpec['tls'],
+  certificates: ReadonlyMap<string, string> | undefined,
+): { tls?: RenderTls } {
+  if (!tls) return {};
+  if (tls.key !== undefined) return { tls: { certificate: tls.certificate, key: tls.key } };
+  const id = certificates?.get(`${project}/${tls.certificate}`);
+  return id ? { tls: { project, name: tls.certificate, id } } : {};
 }
 
 const defaultHealth = { maxFails: 3, failTimeoutSeconds: 10 };
@@ -84,7 +98,8 @@ export function planGateway(
   for (const row of routes) {
     const spec = JSON.parse(row.spec) as RouteSpec;
     const canary = row.canary ? (JSON.parse(row.canary) as Canary) : null;
-    const { host, backends, ...options } = spec;
+    const { host, backends, tls, ...rest } = spec;
+    const options = { ...rest, ...renderTls(row.project, tls, opts.certificates) };
     explicit.add(`${host}${options.pathPrefix}`);
     const svc = backends.service ? byName.get(`${row.project}/${backends.service.name}`) : undefined;
     let pool: RenderPool;

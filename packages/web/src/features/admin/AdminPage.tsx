@@ -9,6 +9,8 @@ import { ProjectsTab } from './ProjectsTab';
 import { TeamsTab } from './TeamsTab';
 import { TokensTab } from './TokensTab';
 import { UsersTab } from './UsersTab';
+import { DomainsTab } from '../tenancy/DomainsTab';
+import { NetworksTab } from '../tenancy/NetworksTab';
 import './admin.css';
 
 const panes: Record<AdminTab, () => React.JSX.Element> = {
@@ -16,6 +18,8 @@ const panes: Record<AdminTab, () => React.JSX.Element> = {
   teams: TeamsTab,
   projects: ProjectsTab,
   bindings: BindingsTab,
+  domains: DomainsTab,
+  networks: NetworksTab,
   tokens: TokensTab,
 };
 

@@ -17,7 +17,7 @@ export function canAdmin(me: Me): boolean {
   return isPlatformAdmin(me) || adminTeams(me).length > 0;
 }
 
-export const adminTabs = ['users', 'teams', 'projects', 'bindings', 'tokens'] as const;
+export const adminTabs = ['users', 'teams', 'projects', 'bindings', 'domains', 'networks', 'tokens'] as const;
 export type AdminTab = (typeof adminTabs)[number];
 
 /** The tabs a user sees: users only for platform admins; their own API tokens for everyone. */

@@ -7,6 +7,7 @@ import { PageSkeleton } from '../../components/PageSkeleton';
 import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import { ScopeSelector } from '../nav/ScopeSelector';
+import { RouteViolations } from '../tenancy/RouteViolations';
 import { CanaryTag } from './CanaryTag';
 import { DeleteRouteButton } from './DeleteRouteButton';
 import { listRoutes, routesKey } from './routes-api';
@@ -78,10 +79,13 @@ export function RouteListPage() {
               title: t('routes.col.host'),
               sorter: (a, b) => a.spec.host.localeCompare(b.spec.host),
               render: (_, r) => (
-                <Typography.Text code>
-                  {r.spec.host}
-                  {r.spec.pathPrefix}
-                </Typography.Text>
+                <>
+                  <Typography.Text code>
+                    {r.spec.host}
+                    {r.spec.pathPrefix}
+                  </Typography.Text>
+                  <RouteViolations route={r} />
+                </>
               ),
             },
             {

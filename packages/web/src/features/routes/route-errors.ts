@@ -18,7 +18,8 @@ export function describeRouteError(t: Translate, err: unknown, unplaced: string[
     const nginx = typeof err.details.nginx === 'string' ? err.details.nginx : null;
     return { title: t('routes.error.nginx'), nginx: nginx ?? err.message, lines: unplaced };
   }
-  if (isApiError(err) && err.status === 409)
+  // a host another project claimed is a field error (spec.host), not a concurrent edit
+  if (isApiError(err) && err.status === 409 && err.code !== 'HOST_CLAIMED')
     return { title: t('routes.error.conflict'), nginx: null, lines: [err.message] };
   if (isApiError(err) && err.fields.length)
     return { title: t('create.fixErrors'), nginx: null, lines: unplaced };
