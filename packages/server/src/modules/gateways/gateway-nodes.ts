@@ -14,6 +14,7 @@ import { upstreamsFileName } from '@berth/gateway-nginx';
 import { newId, nowIso } from '../../util';
 import type { GatewayRow, GatewaysRepository } from './gateways.repository';
 import type { GatewayNodeRow, GatewayNodesRepository, GatewaySettings } from './gateway-nodes.repository';
+import { certificateFilesOf, type CertificateStore } from './route-certificates';
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -35,6 +36,8 @@ interface Wanted {
  */
 export class GatewayNodes {
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** The per-project certificate store: agents get the certificates their main file names. */
+  certificates: CertificateStore | null = null;
 
   constructor(
     private readonly repo: GatewaysRepository,
@@ -289,6 +292,8 @@ export class GatewayNodes {
         throw new BerthError('UNPROCESSABLE', `Version ${want.pinnedConfig} has no stored configuration.`);
       main = v.main_text;
     }
+    const certDir = path.join(this.gatewayDir, 'certs');
+    const named = certificateFilesOf(main, certDir);
     return {
       gateway: gw.name,
       node: n.name,
@@ -297,7 +302,9 @@ export class GatewayNodes {
       files: { 'nginx.conf': main, 'upstreams.conf': upstreams },
       listen: gw.listen,
       tlsListen: gw.tls_listen,
-      certDir: path.join(this.gatewayDir, 'certs'),
+      certDir,
+      certificates:
+        this.certificates && named.length > 0 ? await this.certificates.bundle(certDir, named) : [],
     };
   }
 

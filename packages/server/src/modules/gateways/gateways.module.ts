@@ -15,6 +15,7 @@ import { onEndpointsMayChange } from './endpoint-signal';
 import { GatewayNodesRepository } from './gateway-nodes.repository';
 import { GatewaysRepository, readEnvServices } from './gateways.repository';
 import { registerRouteRoutes } from './gateways.routes';
+import { RouteCertificateUsage } from './route-certificates';
 import { GatewaysService } from './gateways.service';
 import { gatewayDir, localGatewayName } from './local-nginx';
 
@@ -23,6 +24,8 @@ export interface GatewaysModule {
   service: GatewaysService;
   controller: GatewayController;
   nodes: GatewayNodes;
+  /** The routes' use of the per-project certificate store (the certificates module reads it). */
+  certificates: RouteCertificateUsage;
 }
 
 /** Makes sure the local gateway of the `test` env exists and has files Nginx can start with. */
@@ -118,5 +121,6 @@ export async function createGatewaysModule(
     await lease.stop();
     await controller.stop();
   });
-  return { repo, service, controller, nodes };
+  const certificates = new RouteCertificateUsage(ctx.db, repo, service, applier);
+  return { repo, service, controller, nodes, certificates };
 }

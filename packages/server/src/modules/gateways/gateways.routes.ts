@@ -11,6 +11,7 @@ import { decodeCursor, pageOf, pageQuerySchema } from '../../http/pagination';
 import { envParams, projectScope } from '../services/services.routes';
 import type { GatewaysRepository, RouteRow, VersionRow } from './gateways.repository';
 import type { GatewaysService } from './gateways.service';
+import { tlsWarnings } from './route-certificates';
 
 const base = '/api/v1/projects/:project/envs/:env/routes';
 const routeParams = envParams.extend({ route: nameSchema }).strict();
@@ -69,7 +70,8 @@ export function registerRouteRoutes(
     async handler({ params, body, actor }) {
       const v = await svc.create(params, body.name, body.spec, actor.name, body.reason);
       const route = await svc.route({ ...params, route: body.name });
-      return { status: 201, body: { route: await one(route), gatewayVersion: versionRef(v) } };
+      const warnings = await tlsWarnings(svc.certificates, params.project, body.spec);
+      return { status: 201, body: { route: await one(route), gatewayVersion: versionRef(v), warnings } };
     },
   });
 
@@ -86,7 +88,8 @@ export function registerRouteRoutes(
     async handler({ params, body, actor }) {
       const reason = body.reason ?? `update route ${params.project}/${params.route}`;
       const v = await svc.update(params, { spec: body.spec, version: body.version }, actor.name, reason);
-      return { route: await one(await svc.route(params)), gatewayVersion: versionRef(v) };
+      const warnings = await tlsWarnings(svc.certificates, params.project, body.spec);
+      return { route: await one(await svc.route(params)), gatewayVersion: versionRef(v), warnings };
     },
   });
 
