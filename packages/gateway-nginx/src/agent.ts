@@ -24,6 +24,11 @@ export interface AgentOptions {
   manageNginx?: boolean | undefined;
   /** Long-poll wait in seconds (1-60, default 30). */
   waitSeconds?: number | undefined;
+  /**
+   * Waits this long before installing each configuration (0 by default): a deliberately slow
+   * node, for testing that Berth stops a container only after every node confirmed its removal.
+   */
+  applyDelayMs?: number | undefined;
   log?: (line: string) => void;
 }
 
@@ -180,6 +185,7 @@ export class GatewayAgent {
       await this.report('failed', cfg.version, check.message);
       return 'failed';
     }
+    if (this.o.applyDelayMs) await sleep(this.o.applyDelayMs);
     await this.node.install({ main, upstreams });
     await this.reload();
     this.applied = { version: cfg.version, revision: cfg.revision };
@@ -295,6 +301,7 @@ const usage = `usage: berth-gateway-agent --server URL --token TOKEN --prefix DI
   --nginx PATH            the nginx binary (default /usr/sbin/nginx)
   --manage-nginx          start and supervise Nginx instead of signalling its master
   --wait SECONDS          long-poll wait, 1-60 (default 30)
+  --apply-delay-ms MS     wait before installing each configuration (testing a slow node)
 `;
 
 /** The command line; returns the exit code. Stops on SIGTERM/SIGINT. */
@@ -313,6 +320,7 @@ export async function runAgentCli(argv: string[], env: NodeJS.ProcessEnv): Promi
         nginx: { type: 'string' },
         'manage-nginx': { type: 'boolean' },
         wait: { type: 'string' },
+        'apply-delay-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -336,6 +344,11 @@ export async function runAgentCli(argv: string[], env: NodeJS.ProcessEnv): Promi
     process.stderr.write('--wait must be a whole number of seconds from 1 to 60\n');
     return 2;
   }
+  const delay = a['apply-delay-ms'] === undefined ? 0 : Number(a['apply-delay-ms']);
+  if (!Number.isInteger(delay) || delay < 0 || delay > 600_000) {
+    process.stderr.write('--apply-delay-ms must be a whole number of milliseconds from 0 to 600000\n');
+    return 2;
+  }
   let agent: GatewayAgent;
   try {
     agent = new GatewayAgent({
@@ -348,6 +361,7 @@ export async function runAgentCli(argv: string[], env: NodeJS.ProcessEnv): Promi
       nginxBin: a.nginx,
       manageNginx: a['manage-nginx'] ?? false,
       waitSeconds: wait,
+      applyDelayMs: delay,
     });
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);

@@ -75,6 +75,8 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   );
   gateways.service.tenancy = createTenancyModule(ctx, registry, app);
   createCertificatesModule(ctx, registry, gateways);
+  // drains wait until every gateway node runs without the container (rollout-drain.ts)
+  services?.controller.useGateways(gateways.confirmation);
   await createRegistryModule(ctx, registry);
   registerSearchRoutes(registry, ctx);
   addOpenApiRoute(registry);

@@ -38,8 +38,10 @@ describe('rolling updates under load', () => {
     }
     await new Promise((res) => setTimeout(res, 500));
     const result = await load.stop();
+    console.log(`rolling: ${result.ok + result.failed} requests, ${result.failed} failed`);
     assert.equal(result.failed, 0, `lost requests: ${result.errors.slice(0, 10).join('; ')}`);
     assert.ok(result.ok > updates * 20, `enough requests were sent (${result.ok})`);
+    assert.ok(result.watchEvents > updates, `the load followed the watch (${result.watchEvents} lists)`);
     assert.ok(result.bodies.has(`v${updates}`), 'the last release served traffic');
     assert.ok(result.bodies.has('v1'), 'an early release served traffic');
     const containers = await p.api.get<{ items: Obj[] }>(`${base}/api/containers`);

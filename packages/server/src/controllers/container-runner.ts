@@ -88,6 +88,10 @@ export class ContainerRunner {
       started_at: null,
       stopped_at: null,
       drain_until: null,
+      left_rotation_at: null,
+      drain_seconds: null,
+      drain_gates: null,
+      removed_from_gateways_at: null,
       exit_code: null,
       exit_reason: null,
     };

@@ -11,6 +11,7 @@ import { CrashBackoff } from './crash-backoff';
 import { implicitReadiness, Prober, type ProbeOutcome, type ProbeTarget } from './prober';
 import { planRollout } from './rollout-planner';
 import { RolloutTracker } from './rollout-tracker';
+import { decideDrain, noGateways, type GatewayConfirmation, type GatewayView } from './rollout-drain';
 import { endpointsMayChange } from '../modules/gateways/endpoint-signal';
 import { canaryNonce, wantedCanaries } from '../modules/gateways/canary-releases';
 
@@ -38,12 +39,19 @@ export class ServiceController {
   private running = false;
   private loopDone: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  /** A wake-up arrived during a pass: run the next one right after it. */
+  private woken = false;
+  /** The running confirmation round, and whether another was asked for meanwhile. */
+  private confirming: Promise<void> | null = null;
+  private confirmAgain = false;
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly specs = new Map<string, ReleaseSpec>();
   private readonly prober: Prober;
   private readonly runner: ContainerRunner;
   private readonly backoff = new CrashBackoff();
   private readonly tracker: RolloutTracker;
+  private gateways: GatewayConfirmation = noGateways;
+  private unsubscribeGateways: () => void = () => undefined;
 
   constructor(private readonly deps: ControllerDeps) {
     this.runner = new ContainerRunner(deps.ctx, deps.engine, deps.repo, deps.secrets);
@@ -52,6 +60,16 @@ export class ServiceController {
       (name, outcome, detail) => void this.onProbe(name, outcome, detail),
     );
     this.tracker = new RolloutTracker(deps.repo, deps.tasks);
+  }
+
+  /**
+   * Hands over the gateways' confirmation port (the composition root does): drains then wait until
+   * every gateway node of the env runs without the container. A node's report wakes the loop.
+   */
+  useGateways(port: GatewayConfirmation): void {
+    this.unsubscribeGateways();
+    this.gateways = port;
+    this.unsubscribeGateways = port.onChange(() => this.confirmSoon());
   }
 
   kick(_serviceId?: string): void {
@@ -65,10 +83,17 @@ export class ServiceController {
     this.loopDone = this.loop();
   }
 
+  /** Wakes the loop now, or right after the running pass (a confirmed drain may be due). */
+  private wakeUp(): void {
+    this.woken = true;
+    this.wake?.();
+  }
+
   async stop(): Promise<void> {
     this.running = false;
     this.wake?.();
     await this.loopDone;
+    await this.confirming;
     this.prober.stopAll();
     await Promise.allSettled([...this.inflight.values()]);
   }
@@ -81,6 +106,10 @@ export class ServiceController {
         this.deps.ctx.log.error({ err }, 'reconcile pass failed');
       }
       if (!this.running) break;
+      if (this.woken) {
+        this.woken = false;
+        continue;
+      }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, this.deps.ctx.config.reconcileIntervalMs);
         this.wake = () => {
@@ -89,6 +118,7 @@ export class ServiceController {
         };
       });
       this.wake = null;
+      this.woken = false;
     }
   }
 
@@ -120,6 +150,7 @@ export class ServiceController {
       for (const o of leftovers) this.track(o.name, () => engine.removeContainer(o.id));
     }
     this.prober.sync(targets);
+    this.confirmSoon();
   }
 
   private track(name: string, op: () => Promise<void>): void {
@@ -299,6 +330,8 @@ export class ServiceController {
         await this.drain(row, 0, 'liveness check failed');
         continue;
       }
+      // waiting for every gateway node: confirmDrains() starts the drain period
+      if (row.state === 'draining' && row.left_rotation_at && !row.removed_from_gateways_at) continue;
       if (row.state === 'stopping' || (row.state === 'draining' && (row.drain_until ?? '') <= nowIso())) {
         const spec = await this.spec(svc, row.release);
         this.track(row.name, () =>
@@ -323,20 +356,131 @@ export class ServiceController {
     }
   }
 
+  /**
+   * Takes a container out of rotation. The drain period does not start yet: confirmRemoval()
+   * starts it once every gateway node runs without the container (or the bound was hit).
+   */
   private async drain(row: ContainerRow, seconds: number, reason: string): Promise<void> {
     if (leavingStates.has(row.state)) return;
-    const until = new Date(Date.now() + seconds * 1000).toISOString();
     await this.deps.repo.updateContainer(row.name, {
       state: 'draining',
-      drain_until: until,
+      drain_until: null,
+      left_rotation_at: nowIso(),
+      drain_seconds: seconds,
+      drain_gates: '{}',
+      removed_from_gateways_at: null,
       exit_reason: reason,
     });
     await this.deps.repo.addEvent(
       row.service_id,
       'Draining',
-      `container ${row.name} left rotation (${reason}); stopping in ${seconds}s`,
+      `container ${row.name} left rotation (${reason}); stopping ${seconds}s after every gateway node runs without it`,
       { container: row.name },
     );
+    endpointsMayChange(this.deps.ctx.db);
+  }
+
+  /** Runs a confirmation round now, or once more after the running one. */
+  private confirmSoon(): void {
+    if (!this.running) return;
+    if (this.confirming) {
+      this.confirmAgain = true;
+      return;
+    }
+    this.confirming = (async () => {
+      do {
+        this.confirmAgain = false;
+        try {
+          await this.confirmDrains();
+        } catch (err) {
+          this.deps.ctx.log.warn({ err }, 'drain confirmation round failed');
+        }
+      } while (this.confirmAgain && this.running);
+    })().finally(() => (this.confirming = null));
+  }
+
+  /**
+   * The thin driver of decideDrain() for every container waiting for confirmation: records the
+   * first revision without it per gateway, and once every node runs that (or the bound is hit)
+   * starts its drain period from now. Reads only the store and the gateways, never the engine,
+   * so a node's report is acted on at once; everything lives in the store, so a restart resumes.
+   */
+  private async confirmDrains(): Promise<void> {
+    const { ctx } = this.deps;
+    const rows = await ctx.db
+      .selectFrom('containers')
+      .innerJoin('services', 'services.id', 'containers.service_id')
+      .selectAll('containers')
+      .select('services.env as env')
+      .where('containers.state', '=', 'draining')
+      .where('containers.left_rotation_at', 'is not', null)
+      .where('containers.removed_from_gateways_at', 'is', null)
+      .execute();
+    if (rows.length === 0) return;
+    const views = new Map<string, Promise<GatewayView[]>>();
+    for (const row of rows) {
+      let v = views.get(row.env);
+      if (!v) {
+        v = this.gateways.views(row.env);
+        views.set(row.env, v);
+      }
+      await this.confirmRemoval(row, row.env, await v);
+    }
+  }
+
+  private async confirmRemoval(row: ContainerRow, env: string, views: GatewayView[]): Promise<void> {
+    const { repo, ctx } = this.deps;
+    const d = decideDrain(
+      {
+        addresses: Object.values(JSON.parse(row.endpoints) as Record<string, string>),
+        leftAt: row.left_rotation_at ?? nowIso(),
+        gates: JSON.parse(row.drain_gates ?? '{}') as Record<string, number>,
+      },
+      views,
+      Date.now(),
+      ctx.config.drainConfirmTimeoutSeconds * 1000,
+    );
+    if (d.outcome === 'waiting') {
+      if (d.gatesChanged) await repo.updateContainer(row.name, { drain_gates: JSON.stringify(d.gates) });
+      return;
+    }
+    const seconds = row.drain_seconds ?? 0;
+    const now = Date.now();
+    const moved = await ctx.db
+      .updateTable('containers')
+      .set({
+        drain_gates: JSON.stringify(d.gates),
+        removed_from_gateways_at: new Date(now).toISOString(),
+        drain_until: new Date(now + seconds * 1000).toISOString(),
+      })
+      .where('name', '=', row.name)
+      .where('state', '=', 'draining')
+      .where('removed_from_gateways_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(moved.numUpdatedRows) !== 1) return;
+    const published = views
+      .filter((g) => d.gates[g.id] !== undefined)
+      .map((g) => `${g.name} revision ${d.gates[g.id]}`)
+      .join(', ');
+    if (d.outcome === 'confirmed')
+      await repo.addEvent(
+        row.service_id,
+        'RemovalConfirmed',
+        views.length === 0
+          ? `container ${row.name} is out of rotation (no gateway serves env ${env}); stopping in ${seconds}s`
+          : `every gateway node runs without container ${row.name} (${published}); stopping in ${seconds}s`,
+        { container: row.name },
+      );
+    else
+      await repo.addEvent(
+        row.service_id,
+        'DrainUnconfirmed',
+        `container ${row.name}: not confirmed within ${ctx.config.drainConfirmTimeoutSeconds}s by ${d.pending.join(', ')}; stopping in ${seconds}s anyway`,
+        { container: row.name, severity: 'warning' },
+      );
+    // pass again when the drain period ends rather than on the next tick
+    if (seconds > 0) setTimeout(() => this.wakeUp(), seconds * 1000 + 10).unref();
+    else this.wakeUp();
   }
 
   private async onProbe(name: string, outcome: ProbeOutcome, detail: string): Promise<void> {

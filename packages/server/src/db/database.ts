@@ -19,6 +19,7 @@ import * as m0007 from './migrations/0007-domains-networks';
 import * as m0008 from './migrations/0008-certificates';
 import * as m0009 from './migrations/0009-quotas';
 import * as m0010 from './migrations/0010-registry-access';
+import * as m0012 from './migrations/0012-drain-confirmation';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -63,6 +64,7 @@ const migrations: Record<string, Migration> = {
   '0008-certificates': m0008,
   '0009-quotas': m0009,
   '0010-registry-access': m0010,
+  '0012-drain-confirmation': m0012,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

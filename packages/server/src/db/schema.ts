@@ -153,8 +153,16 @@ export interface ContainersTable {
   created_at: string;
   started_at: string | null;
   stopped_at: string | null;
-  /** While draining: when the container may be stopped. */
+  /** While draining: when the container may be stopped (null until every gateway node confirmed). */
   drain_until: string | null;
+  /** When the container left rotation (migration 0012); null for rows drained before it. */
+  left_rotation_at: string | null;
+  /** The drain period to wait once the removal is confirmed. */
+  drain_seconds: number | null;
+  /** JSON {gatewayId: first revision without the container}. */
+  drain_gates: string | null;
+  /** When every gateway node confirmed the removal (or the confirmation bound was hit). */
+  removed_from_gateways_at: string | null;
   exit_code: number | null;
   exit_reason: string | null;
 }

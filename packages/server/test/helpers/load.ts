@@ -34,26 +34,75 @@ function get(address: string): Promise<{ status: number; body: string }> {
 }
 
 /**
- * Steady HTTP load straight to the containers' published addresses, routed only to the
- * endpoints Berth lists as ready and in rotation (refreshed every 100 ms), as a load balancer
- * fed by Berth would do. Every non-2xx or connection error counts as a lost request.
+ * Follows `GET …/endpoints?follow=true` (SSE) and calls onList with each list the server sends;
+ * reconnects (keeping the previous list, as a load balancer would) until stop() is called.
  */
-export function startLoad(api: TestApi, endpointsPath: string, workers = 4): { stop(): Promise<LoadResult> } {
+export function watchEndpoints(
+  api: TestApi,
+  endpointsPath: string,
+  onList: (addresses: string[]) => void,
+): { stop(): Promise<void>; events: () => number } {
+  const abort = new AbortController();
+  let events = 0;
+  const run = async () => {
+    while (!abort.signal.aborted) {
+      try {
+        const res = await fetch(`${api.url}${endpointsPath}?follow=true`, {
+          headers: { Authorization: `Bearer ${api.token}`, Accept: 'text/event-stream' },
+          signal: abort.signal,
+        });
+        if (!res.ok || !res.body) throw new Error(`watch answered ${res.status}`);
+        const decoder = new TextDecoder();
+        let buf = '';
+        for await (const chunk of res.body) {
+          buf += decoder.decode(chunk as Uint8Array, { stream: true });
+          let i: number;
+          while ((i = buf.indexOf('\n\n')) >= 0) {
+            const block = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            const data = block
+              .split('\n')
+              .filter((l) => l.startsWith('data: '))
+              .map((l) => l.slice(6))
+              .join('\n');
+            if (!block.includes('event: endpoints') || !data) continue;
+            const body = JSON.parse(data) as { items: { address: string }[] };
+            events += 1;
+            onList(body.items.map((e) => e.address));
+          }
+        }
+      } catch {
+        if (abort.signal.aborted) break;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    }
+  };
+  const done = run();
+  return {
+    async stop() {
+      abort.abort();
+      await done;
+    },
+    events: () => events,
+  };
+}
+
+/**
+ * Steady HTTP load straight to the containers' published addresses, routed only to the
+ * endpoints Berth lists as ready and in rotation, followed by watch (SSE) as a load balancer fed
+ * by Berth would do: a removal arrives when it is committed, not on the next poll. Every non-2xx
+ * or connection error counts as a lost request.
+ */
+export function startLoad(
+  api: TestApi,
+  endpointsPath: string,
+  workers = 4,
+): { stop(): Promise<LoadResult & { watchEvents: number }> } {
   const result: LoadResult = { ok: 0, failed: 0, errors: [], bodies: new Map() };
   let addresses: string[] = [];
   let running = true;
   let rr = 0;
-  const refresh = async () => {
-    while (running) {
-      try {
-        const r = await api.get<{ items: { address: string }[] }>(endpointsPath);
-        if (r.status === 200) addresses = r.body.items.map((e) => e.address);
-      } catch {
-        // keep the previous list, as a load balancer would
-      }
-      await new Promise((res) => setTimeout(res, 100));
-    }
-  };
+  const watch = watchEndpoints(api, endpointsPath, (list) => (addresses = list));
   const worker = async () => {
     while (running) {
       const list = addresses;
@@ -77,12 +126,13 @@ export function startLoad(api: TestApi, endpointsPath: string, workers = 4): { s
       }
     }
   };
-  const all = [refresh(), ...Array.from({ length: workers }, worker)];
+  const all = Array.from({ length: workers }, worker);
   return {
     async stop() {
       running = false;
       await Promise.all(all);
-      return result;
+      await watch.stop();
+      return { ...result, watchEvents: watch.events() };
     },
   };
 }

@@ -10,6 +10,7 @@ import {
   validateConfig,
 } from '@berth/gateway-nginx';
 import { nowIso } from '../../util';
+import { stampRevision, stampedRevision, unstamp } from '../../controllers/rollout-drain';
 import type { GatewayPlan } from './gateway-planner';
 import type {
   GatewayRow,
@@ -47,6 +48,8 @@ interface Applied {
 export class GatewayApplier {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly applied = new Map<string, Applied>();
+  /** Per gateway: the revision the local Nginx runs (installed and HUP sent), once known. */
+  private readonly localRevisions = new Map<string, number | null>();
   /** Called after a version was installed (wakes the agents' long polls). */
   onApplied: (gatewayId: string) => void = () => undefined;
 
@@ -78,10 +81,29 @@ export class GatewayApplier {
     if (!s) {
       const last = await this.repo.latestConfig(gw.id);
       s = { main: last?.main_text ?? null, upstreams: null, signature: null, failedSignature: null };
-      if (last) s.upstreams = await this.node(gw).readUpstreams();
+      const node = this.node(gw);
+      const installed = await node.readUpstreams();
+      if (last && installed !== null) s.upstreams = unstamp(installed);
+      // A Berth killed between installing and signalling left the master on older files: HUP it
+      // once, so the local node runs what the installed file's stamp says.
+      if ((await node.pid()) !== null) await node.reload();
+      this.localRevisions.set(gw.id, stampedRevision(installed));
       this.applied.set(gw.id, s);
     }
     return s;
+  }
+
+  /**
+   * The revision the local Nginx of a gateway runs: the stamp of the endpoints file it was last
+   * signalled with; null before this process has loaded or applied the gateway.
+   */
+  localRevision(gatewayId: string): number | null {
+    return this.localRevisions.get(gatewayId) ?? null;
+  }
+
+  /** Loads the gateway's applied state (and local revision) if this process has not yet. */
+  async load(gw: GatewayRow): Promise<void> {
+    await this.enqueue(gw.id, () => this.state(gw));
   }
 
   /**
@@ -144,11 +166,13 @@ export class GatewayApplier {
     }
     await this.repo.commit(req.change, row, true);
     const node = this.node(gw);
-    await node.install({ main: mainChanged ? main : null, upstreams });
+    // the stamp tells agents and the drain confirmation which revision the file holds
+    await node.install({ main: mainChanged ? main : null, upstreams: stampRevision(upstreams, row.number) });
     const reloaded = await node.reload();
     if (reloaded === 'timeout')
       this.log.warn({ gateway: gw.name }, 'gateway nginx started no new worker after HUP');
     Object.assign(s, { main, upstreams, signature, failedSignature: null });
+    this.localRevisions.set(gw.id, row.number);
     this.onApplied(gw.id);
     return row;
   }
@@ -157,6 +181,9 @@ export class GatewayApplier {
   async ensureInitial(gw: GatewayRow, plan: GatewayPlan): Promise<void> {
     const node = this.node(gw);
     if (await node.hasConfig()) return;
-    await node.install({ main: renderMainConfig(plan.gateway), upstreams: renderUpstreams(plan.pools) });
+    await node.install({
+      main: renderMainConfig(plan.gateway),
+      upstreams: stampRevision(renderUpstreams(plan.pools), gw.applied_version),
+    });
   }
 }

@@ -11,7 +11,8 @@ import {
   type GatewayNodeState,
 } from '@berth/shared';
 import { upstreamsFileName } from '@berth/gateway-nginx';
-import { newId, nowIso } from '../../util';
+import { newId, nowIso, sleep } from '../../util';
+import { stampedRevision } from '../../controllers/rollout-drain';
 import type { GatewayRow, GatewaysRepository } from './gateways.repository';
 import type { GatewayNodeRow, GatewayNodesRepository, GatewaySettings } from './gateway-nodes.repository';
 import { certificateFilesOf, type CertificateStore } from './route-certificates';
@@ -36,6 +37,8 @@ interface Wanted {
  */
 export class GatewayNodes {
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Called after an agent reported (the drain confirmation listens). */
+  onReport: (gatewayId: string) => void = () => undefined;
   /** The per-project certificate store: agents get the certificates their main file names. */
   certificates: CertificateStore | null = null;
 
@@ -282,7 +285,15 @@ export class GatewayNodes {
 
   private async files(gw: GatewayRow, n: GatewayNodeRow, want: Wanted): Promise<GatewayAgentConfig> {
     const conf = path.join(this.gatewayDir, gw.name, 'conf');
-    const upstreams = await readFile(path.join(conf, upstreamsFileName), 'utf8');
+    // The store commits a version just before the applier installs its file: wait (briefly) for
+    // the file, and report the revision the file really holds (its stamp), never a newer one,
+    // so that a node's applied revision can confirm a container's removal (rollout-drain.ts).
+    let upstreams = await readFile(path.join(conf, upstreamsFileName), 'utf8');
+    for (let i = 0; i < 100 && (stampedRevision(upstreams) ?? want.revision) < want.revision; i += 1) {
+      await sleep(20);
+      upstreams = await readFile(path.join(conf, upstreamsFileName), 'utf8');
+    }
+    const revision = Math.min(want.revision, stampedRevision(upstreams) ?? want.revision);
     let main: string;
     if (want.pinnedConfig === null) main = await readFile(path.join(conf, 'nginx.conf'), 'utf8');
     else {
@@ -298,7 +309,7 @@ export class GatewayNodes {
       gateway: gw.name,
       node: n.name,
       version: want.version,
-      revision: want.revision,
+      revision,
       files: { 'nginx.conf': main, 'upstreams.conf': upstreams },
       listen: gw.listen,
       tlsListen: gw.tls_listen,
@@ -336,6 +347,7 @@ export class GatewayNodes {
       agent_version: r.agentVersion ?? node.agent_version,
       address: r.address ?? ip,
     });
+    this.onReport(gw.id);
     return this.get(gw, node.name);
   }
 }

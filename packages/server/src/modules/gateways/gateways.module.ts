@@ -11,6 +11,7 @@ import { planGateway } from './gateway-planner';
 import { registerGatewayRoutes, toGateway } from './gateway-versions.routes';
 import { registerGatewayAdminRoutes } from './gateway-admin.routes';
 import { GatewayNodes } from './gateway-nodes';
+import { GatewayNodesConfirmation } from './gateway-nodes-confirmation';
 import { onEndpointsMayChange } from './endpoint-signal';
 import { GatewayNodesRepository } from './gateway-nodes.repository';
 import { GatewaysRepository, readEnvServices } from './gateways.repository';
@@ -24,6 +25,8 @@ export interface GatewaysModule {
   service: GatewaysService;
   controller: GatewayController;
   nodes: GatewayNodes;
+  /** What each gateway node runs, for drains that wait for every node (rollout-drain.ts). */
+  confirmation: GatewayNodesConfirmation;
   /** The routes' use of the per-project certificate store (the certificates module reads it). */
   certificates: RouteCertificateUsage;
 }
@@ -94,7 +97,18 @@ export async function createGatewaysModule(
   await ensureLocalGateway(ctx, repo, applier, service);
   const listen = ctx.config.gatewayListen;
   const nodes = new GatewayNodes(repo, store, dir, listen ? { gateway: localGatewayName, listen } : null);
-  applier.onApplied = (id) => nodes.notify(id);
+  const confirmation = new GatewayNodesConfirmation(
+    repo,
+    store,
+    applier,
+    dir,
+    listen ? localGatewayName : null,
+  );
+  applier.onApplied = (id) => {
+    nodes.notify(id);
+    confirmation.changed();
+  };
+  nodes.onReport = () => confirmation.changed();
   registerRouteRoutes(registry, repo, service);
   registerGatewayRoutes(registry, repo, service, store);
   registerGatewayAdminRoutes(registry, {
@@ -122,5 +136,5 @@ export async function createGatewaysModule(
     await controller.stop();
   });
   const certificates = new RouteCertificateUsage(ctx.db, repo, service, applier);
-  return { repo, service, controller, nodes, certificates };
+  return { repo, service, controller, nodes, certificates, confirmation };
 }

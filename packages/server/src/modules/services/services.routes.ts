@@ -9,7 +9,9 @@ import {
   updateServiceRequestSchema,
   type Task,
 } from '@berth/shared';
-import type { RouteRegistry } from '../../http/route';
+import { handled, type RouteRegistry } from '../../http/route';
+import { openSse, wantsStream } from '../../http/sse';
+import { onEndpointsMayChange } from '../gateways/endpoint-signal';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../http/pagination';
 import { toTask } from '../tasks/tasks.repository';
 import type { ServicesModuleDeps } from './services.module';
@@ -250,22 +252,28 @@ export function registerServiceRoutes(registry: RouteRegistry, deps: ServicesMod
     id: 'services.endpoints',
     method: 'GET',
     url: `${base}/:service/endpoints`,
-    summary: 'The addresses that should receive traffic now: ready, in-rotation containers',
+    summary:
+      'The addresses that should receive traffic now: ready, in-rotation containers; with ?follow=true (or Accept: text/event-stream) a stream of the list each time it changes',
     tags: ['services'],
     access: { permission: 'services:read', scope: projectScope },
     params: serviceParams,
-    async handler({ params }) {
+    query: z.object({ follow: z.stringbool().optional() }),
+    async handler({ params, query, req, reply }) {
       const row = await svc.resolve(params);
-      const rows = await repo.activeContainers(row.id);
-      const items = rows.filter(isServing).flatMap((c) =>
-        Object.entries(parseJson<Record<string, string>>(c.endpoints, {})).map(([port, address]) => ({
-          container: c.name,
-          release: c.release,
-          containerPort: Number(port),
-          address,
-        })),
-      );
-      return { items, nextCursor: null };
+      const read = async () => {
+        const rows = await repo.activeContainers(row.id);
+        return rows.filter(isServing).flatMap((c) =>
+          Object.entries(parseJson<Record<string, string>>(c.endpoints, {})).map(([port, address]) => ({
+            container: c.name,
+            release: c.release,
+            containerPort: Number(port),
+            address,
+          })),
+        );
+      };
+      if (!wantsStream(req, query.follow)) return { items: await read(), nextCursor: null };
+      followEndpoints(deps, openSse(req, reply), read);
+      return handled;
     },
   });
 
@@ -292,4 +300,49 @@ export function registerServiceRoutes(registry: RouteRegistry, deps: ServicesMod
       return { items: page.items.map(toTask), nextCursor: page.nextCursor };
     },
   });
+}
+
+/** How often a watch re-reads the list without a signal (changes made by another instance). */
+const endpointsRecheckMs = 2000;
+
+/**
+ * Streams the endpoint list (`event: endpoints`, data `{items}`) at once and whenever it changes.
+ * The service controller raises endpointsMayChange in the same moment it commits a change (a
+ * container ready, leaving rotation), so a watcher sees a removal within milliseconds; the drain
+ * period of a leaving container counts from that commit (docs/gateway.md).
+ */
+function followEndpoints(
+  deps: ServicesModuleDeps,
+  sse: ReturnType<typeof openSse>,
+  read: () => Promise<unknown[]>,
+) {
+  let last = '';
+  let busy = false;
+  let again = false;
+  const check = () => {
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = true;
+    again = false;
+    read()
+      .then((items) => {
+        const json = JSON.stringify(items);
+        if (json !== last) sse.send('endpoints', { items });
+        last = json;
+      })
+      .catch((err: unknown) => deps.ctx.log.warn({ err }, 'endpoints watch: reading endpoints failed'))
+      .finally(() => {
+        busy = false;
+        if (again && !sse.closed.aborted) check();
+      });
+  };
+  const unsubscribe = onEndpointsMayChange(deps.ctx.db, check);
+  const timer = setInterval(check, endpointsRecheckMs);
+  sse.closed.addEventListener('abort', () => {
+    unsubscribe();
+    clearInterval(timer);
+  });
+  check();
 }

@@ -1,0 +1,119 @@
+/**
+ * Drain confirmation: a pure decision from what the gateways report to "may the drain period of
+ * this container start yet". A container that left rotation is stopped only after every gateway
+ * node serving its environment applied a configuration without it (or a bound was hit), so zero
+ * loss never depends on a timer being long enough for the slowest node.
+ *
+ * Per gateway, the gate is the first revision whose installed endpoints file no longer lists the
+ * container (remembered in the store, so later endpoint changes do not move it); a node confirms
+ * once the revision it reports as applied is at least the gate.
+ */
+
+/** One node of a gateway as the confirmation sees it. */
+export interface GatewayNodeView {
+  name: string;
+  /** The revision (version number) whose endpoints the node runs; null: never applied. */
+  appliedRevision: number | null;
+  /** Has reported within its lease. An offline node never confirms. */
+  online: boolean;
+}
+
+/** One gateway serving the container's environment. */
+export interface GatewayView {
+  id: string;
+  name: string;
+  /** The revision of the endpoints file installed now (the newest one), or null. */
+  installedRevision: number | null;
+  /** Upstream server addresses (IPV4:PORT) in that file. */
+  installedAddresses: ReadonlySet<string>;
+  nodes: GatewayNodeView[];
+}
+
+/** A container waiting for confirmation. */
+export interface DrainingContainer {
+  /** The container's published addresses (what a gateway would list). */
+  addresses: string[];
+  /** When it left rotation (RFC 3339). */
+  leftAt: string;
+  /** gateway id → the first revision without the container, as found so far. */
+  gates: Readonly<Record<string, number>>;
+}
+
+export interface DrainDecision {
+  /** The gates after this look (persist when `gatesChanged`). */
+  gates: Record<string, number>;
+  gatesChanged: boolean;
+  /** confirmed: every node runs without it; timeout: the bound was hit; waiting: not yet. */
+  outcome: 'confirmed' | 'timeout' | 'waiting';
+  /** `gateway/node` names that have not confirmed (with the reason). */
+  pending: string[];
+}
+
+export function decideDrain(
+  c: DrainingContainer,
+  gateways: readonly GatewayView[],
+  now: number,
+  timeoutMs: number,
+): DrainDecision {
+  const gates: Record<string, number> = { ...c.gates };
+  let gatesChanged = false;
+  const pending: string[] = [];
+  for (const g of gateways) {
+    if (gates[g.id] === undefined && g.installedRevision !== null) {
+      if (!c.addresses.some((a) => g.installedAddresses.has(a))) {
+        gates[g.id] = g.installedRevision;
+        gatesChanged = true;
+      }
+    }
+    const gate = gates[g.id];
+    for (const n of g.nodes) {
+      if (gate === undefined) pending.push(`${g.name}/${n.name} (removal not yet published)`);
+      else if (!n.online) pending.push(`${g.name}/${n.name} (offline)`);
+      else if (n.appliedRevision === null || n.appliedRevision < gate)
+        pending.push(`${g.name}/${n.name} (runs ${n.appliedRevision ?? 'nothing'}, needs ${gate})`);
+    }
+  }
+  let outcome: DrainDecision['outcome'] = 'confirmed';
+  if (pending.length > 0) outcome = now - Date.parse(c.leftAt) >= timeoutMs ? 'timeout' : 'waiting';
+  return { gates, gatesChanged, outcome, pending };
+}
+
+/** The upstream server addresses of an endpoints file (`server A:P …;`, `down` ones excluded). */
+export function upstreamAddresses(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/server (\S+?) (?!down)[^;]*;/g)) if (m[1]) out.add(m[1]);
+  return out;
+}
+
+/** The revision stamped on an endpoints file by the applier (`# berth-revision N`), or null. */
+export function stampedRevision(text: string | null): number | null {
+  const m = text ? /^# berth-revision (\d+)$/m.exec(text) : null;
+  return m?.[1] ? Number(m[1]) : null;
+}
+
+/** Puts the revision stamp first in an endpoints file (replacing an older one). */
+export function stampRevision(text: string, revision: number): string {
+  return `# berth-revision ${revision}\n${unstamp(text)}`;
+}
+
+/** The endpoints file without its revision stamp, as the renderer wrote it. */
+export function unstamp(text: string): string {
+  return text.replace(/^# berth-revision \d+\n/, '');
+}
+
+/**
+ * The port the service controller drives drains with; the gateways module implements it and the
+ * composition root hands it over, so services never reach into gateway internals.
+ */
+export interface GatewayConfirmation {
+  /** Every gateway serving the environment, with what it has installed and what its nodes run. */
+  views(env: string): Promise<GatewayView[]>;
+  /** Calls fn whenever a gateway applied a revision or a node reported; returns an unsubscribe. */
+  onChange(fn: () => void): () => void;
+}
+
+/** No gateway at all (e.g. a server built without the gateways module): confirms at once. */
+export const noGateways: GatewayConfirmation = {
+  views: () => Promise.resolve([]),
+  onChange: () => () => undefined,
+};
