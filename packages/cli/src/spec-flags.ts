@@ -23,6 +23,10 @@ export interface SpecFlags {
   maxUnavailable?: number;
   command?: string[];
   args?: string[];
+  /** Capabilities kept (replaces the list); [] keeps none. */
+  capabilities?: string[];
+  readOnlyRootfs?: boolean;
+  pids?: number;
 }
 
 /** Options that set parts of a service spec. */
@@ -82,6 +86,19 @@ export const specOptions: OptionSpec[] = [
   },
   { name: 'args', kind: 'list', value: 'ARG', description: 'arguments, one per flag (repeat)' },
   {
+    name: 'cap',
+    kind: 'list',
+    value: 'CAP',
+    description: 'capability to keep, e.g. NET_BIND_SERVICE (repeat; replaces the list; "none" keeps none)',
+  },
+  {
+    name: 'read-only-rootfs',
+    kind: 'boolean',
+    negatable: true,
+    description: 'mount the root filesystem read-only (a writable /tmp is given)',
+  },
+  { name: 'pids', kind: 'string', value: 'N', description: 'most processes a container may run (16-32768)' },
+  {
     name: 'file',
     short: 'f',
     kind: 'string',
@@ -116,6 +133,14 @@ export function readSpecFlags(args: ParsedArgs): SpecFlags {
     flags.maxUnavailable = parseInteger(unavailable, '--max-unavailable', 0, 100);
   if (args.has('command')) flags.command = args.list('command');
   if (args.has('args')) flags.args = args.list('args');
+  if (args.has('cap'))
+    flags.capabilities = args
+      .list('cap')
+      .filter((c) => c.toLowerCase() !== 'none')
+      .map((c) => c.toUpperCase().replace(/^CAP_/, ''));
+  if (args.has('read-only-rootfs')) flags.readOnlyRootfs = args.bool('read-only-rootfs');
+  const pids = args.string('pids');
+  if (pids !== undefined) flags.pids = parseInteger(pids, '--pids', 16, 32768);
   return flags;
 }
 
@@ -186,13 +211,16 @@ export function applySpecFlags(base: SpecDraft, flags: SpecFlags): SpecDraft {
   if (flags.args) spec.args = flags.args;
   if (flags.env.length || flags.unsetEnv.length)
     spec.env = mergeEnv(Array.isArray(base.env) ? base.env : [], flags);
-  if (flags.cpu !== undefined || flags.memoryMiB !== undefined) {
+  if (flags.cpu !== undefined || flags.memoryMiB !== undefined || flags.pids !== undefined) {
     spec.resources = {
       ...base.resources,
       ...(flags.cpu !== undefined ? { cpu: flags.cpu } : {}),
       ...(flags.memoryMiB !== undefined ? { memoryMiB: flags.memoryMiB } : {}),
+      ...(flags.pids !== undefined ? { pids: flags.pids } : {}),
     };
   }
+  if (flags.capabilities) spec.capabilities = flags.capabilities as SpecDraft['capabilities'];
+  if (flags.readOnlyRootfs !== undefined) spec.readOnlyRootFilesystem = flags.readOnlyRootfs;
   if (flags.maxSurge !== undefined || flags.maxUnavailable !== undefined) {
     spec.rollout = {
       ...base.rollout,

@@ -8,6 +8,7 @@ import { gatewayCommands } from './gateways';
 import { identityCommands } from './identity';
 import { imageCommands } from './images';
 import { pipelineCommands } from './pipelines';
+import { quotaCommands } from './quotas';
 import { serviceCommands } from './services';
 import { streamCommands } from './streams';
 import { taskCommands } from './tasks';
@@ -27,5 +28,6 @@ export const commands: readonly CommandDef[] = [
   ...imageCommands,
   ...gatewayCommands,
   ...tenancyCommands,
+  ...quotaCommands,
   ...pipelineCommands,
 ];

@@ -1,0 +1,96 @@
+/** `berth quota get|set` and the restricted-workload spec flags against a real Berth. */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { cliRunner } from './test-support';
+import { adminPassword, startPlatform, type TestPlatform } from '../../server/test/helpers/platform';
+
+type Obj = Record<string, unknown>;
+
+describe('berth quota and restricted workload flags', () => {
+  let p: TestPlatform;
+  let env: Record<string, string>;
+  const dir = mkdtempSync(path.join(tmpdir(), 'berth-cli-quota-'));
+  const { berth, json } = cliRunner(() => env);
+
+  before(async () => {
+    p = await startPlatform({ BERTH_GATEWAY_LISTEN: 'off' });
+    env = { BERTH_CLI_CONFIG: path.join(dir, 'config.json'), HOME: dir };
+    const login = await berth(
+      ['login', p.url, '--username', 'admin', '--password-stdin'],
+      `${adminPassword}\n`,
+    );
+    assert.equal(login.code, 0, login.err);
+    assert.equal((await berth(['teams', 'create', 'shop'])).code, 0);
+    assert.equal((await berth(['projects', 'create', 'web', '--team', 'shop'])).code, 0);
+  });
+  after(async () => {
+    await p?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sets and shows a quota; flags not given keep their value', async () => {
+    const empty = await berth(['quota', 'get', '-p', 'web']);
+    assert.equal(empty.code, 0, empty.err);
+    assert.match(empty.out, /cpu\s+0\s+unlimited\s+unlimited/);
+    const set = await berth([
+      'quota',
+      'set',
+      '-p',
+      'web',
+      '--cpu',
+      '4',
+      '--memory',
+      '8192',
+      '--replicas',
+      '20',
+      '--default-cpu',
+      '0.5',
+      '--default-memory',
+      '256',
+    ]);
+    assert.equal(set.code, 0, set.err);
+    assert.match(set.out, /cpu 4, memory 8192Mi, replicas 20, volumes unlimited/);
+    assert.equal((await berth(['quota', 'set', '-p', 'web', '--volumes', '50'])).code, 0);
+    const q = await json<{ limits: Obj; defaults: Obj }>(['quota', 'get', '-p', 'web']);
+    assert.deepEqual(q.limits, { cpu: 4, memoryMiB: 8192, replicas: 20, volumesGiB: 50 });
+    assert.deepEqual(q.defaults, { cpu: 0.5, memoryMiB: 256 });
+    const bad = await berth(['quota', 'set', '-p', 'web', '--cpu', 'lots']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--cpu/);
+  });
+
+  it('creates a service with --cap, --read-only-rootfs and --pids, and reports a scale over the quota', async () => {
+    const r = await berth([
+      'services',
+      'create',
+      'hello',
+      '-p',
+      'web',
+      '--no-wait',
+      '--image',
+      'localhost/berth-busybox:1',
+      '--replicas',
+      '2',
+      '--cap',
+      'NET_BIND_SERVICE',
+      '--read-only-rootfs',
+      '--pids',
+      '200',
+      '--command=sleep',
+      '--args=3600',
+    ]);
+    assert.equal(r.code, 0, r.err);
+    const svc = await json<{ spec: Obj }>(['services', 'get', 'hello', '-p', 'web']);
+    assert.deepEqual(svc.spec.capabilities, ['NET_BIND_SERVICE']);
+    assert.equal(svc.spec.readOnlyRootFilesystem, true);
+    assert.equal((svc.spec.resources as Obj).pids, 200);
+    const q = await berth(['quota', 'get', '-p', 'web']);
+    assert.match(q.out, /cpu\s+1\s+4\s+3/);
+    const scale = await berth(['scale', 'hello', '30', '-p', 'web', '--no-wait']);
+    assert.equal(scale.code, 1);
+    assert.match(scale.err, /Project 'web' has 20 of 20 replicas left; this change needs 30/);
+  });
+});
