@@ -18,6 +18,9 @@ export interface BerthProcessOptions {
   logFile: string;
 }
 
+/** Thrown by a check to stop `until` at once (the thing waited for can no longer happen). */
+export class GiveUp extends Error {}
+
 /** Resolves when `check` is true, polling every `everyMs`; rejects after `timeoutMs`. */
 export async function until(
   check: () => Promise<boolean>,
@@ -31,6 +34,7 @@ export async function until(
     try {
       if (await check()) return;
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       last = err;
     }
     await new Promise((r) => setTimeout(r, everyMs));
@@ -92,7 +96,7 @@ export class BerthProcess {
     });
     await until(
       async () => {
-        if (exited) throw new Error(`the server ${exited}; see ${this.o.logFile}`);
+        if (exited) throw new GiveUp(`the server ${exited}; see ${this.o.logFile}`);
         return (await fetch(`${this.url}/api/health`, { signal: AbortSignal.timeout(2000) })).ok;
       },
       'the restarted server to answer /api/health',

@@ -173,7 +173,7 @@ async function setUp(): Promise<void> {
     adminPassword,
     logFile,
   });
-  await server.start();
+  await startServer();
   api = await TestApi.login(server.url, 'admin', adminPassword);
   await makeProject(api, project);
   const web = await api.post<{ service: Obj }>(base, { name: 'web', spec: webSpec('v0', 3) });
@@ -339,7 +339,7 @@ interface Result {
 }
 
 /**
- * Restarts Berth on its data dir, as a supervisor (systemd) would: up to 3 attempts when it exits
+ * Restarts Berth on its data dir, as a supervisor (systemd) would: up to 5 attempts when it exits
  * at start (it gives up when Podman does not answer within 5 s, which happens on a busy machine).
  */
 async function startServer(): Promise<number> {
@@ -348,7 +348,7 @@ async function startServer(): Promise<number> {
       await server!.start();
       return attempt;
     } catch (err) {
-      if (attempt >= 3) throw err;
+      if (attempt >= 5) throw err;
       process.stdout.write(
         `  start attempt ${attempt} failed: ${err instanceof Error ? err.message : String(err)}\n  ${logTail(3).split('\n').join('\n  ')}\n`,
       );
