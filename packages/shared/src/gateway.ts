@@ -323,7 +323,8 @@ export interface Gateway {
   domainSuffix: string;
   appliedVersion: number;
   description: string;
-  snippets: GatewaySnippets;
+  /** Admin-only Nginx snippets: absent when the caller is not a platform admin. */
+  snippets?: GatewaySnippets;
   /** auto: every node follows each new version; staged: nodes get what `rollout` released. */
   rolloutMode: GatewayRolloutMode;
   /** In staged mode, the version rolled out to every node that is not held. */

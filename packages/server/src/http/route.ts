@@ -7,6 +7,7 @@ import {
   InvalidError,
   NotFoundError,
   UnauthenticatedError,
+  type ErrorCode,
   type Permission,
 } from '@berth/shared';
 import { IdempotencyStore } from './idempotency-store';
@@ -172,7 +173,8 @@ export class RouteRegistry {
     } catch (err) {
       const { status, body: errBody, known } = toHttpError(err);
       if (!known) req.log.error({ err }, 'unhandled error');
-      const denied = status === 401 || status === 403 || (status === 404 && err instanceof DeniedAsNotFound);
+      // Every refusal by permission is audited, reads included (one event per request).
+      const denied = status === 401 || status === 403 || (status === 404 && err instanceof HiddenFromCaller);
       if (isMutating(def.method) || denied) {
         await this.audit(
           def,
@@ -247,8 +249,18 @@ function idempotencyKey(req: FastifyRequest, actor: Actor, def: AnyRouteDef): st
   return createHash('sha256').update(`${actor.name}\n${def.id}\n${req.url}\n${key}`).digest('hex');
 }
 
+/**
+ * A 404 answered because the caller may not see something that exists (a task or a shell
+ * session of another project): the caller learns nothing, the audit log records the denial.
+ */
+export class HiddenFromCaller extends NotFoundError {
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
+  }
+}
+
 /** A caller who may not even see the project gets 404, as if it did not exist. */
-export class DeniedAsNotFound extends NotFoundError {
+export class DeniedAsNotFound extends HiddenFromCaller {
   constructor(project: string) {
     super('PROJECT_NOT_FOUND', `Project '${project}' does not exist or you have no access to it.`);
   }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { NotFoundError, nameSchema, userNameSchema, type ShellSession } from '@berth/shared';
 import type { Actor, AppContext } from '../../http/context';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../http/pagination';
-import type { RouteRegistry } from '../../http/route';
+import { HiddenFromCaller, type RouteRegistry } from '../../http/route';
 import { parseRecording } from './shell-recorder';
 import { ShellSessionsRepository, type ShellSessionRow } from './shell-sessions.repository';
 
@@ -91,11 +91,10 @@ export function registerShellSessionRoutes(registry: RouteRegistry, ctx: AppCont
       const row = await sessions.get(params.id);
       const projects = await auditableProjects(ctx, actor);
       const visible = row && (projects === null || (row.project !== null && projects.includes(row.project)));
-      if (!visible)
-        throw new NotFoundError(
-          'NOT_FOUND',
-          `Shell session '${params.id}' does not exist or you have no access to it.`,
-        );
+      const message = `Shell session '${params.id}' does not exist or you have no access to it.`;
+      if (!row) throw new NotFoundError('NOT_FOUND', message);
+      // Same answer as a missing session, but audited as a denied read.
+      if (!visible) throw new HiddenFromCaller('NOT_FOUND', message);
       return toShellSession(row);
     },
   });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NotFoundError, nameSchema, rollbackVersionRequestSchema, type Gateway } from '@berth/shared';
 import { lineDiff } from '@berth/gateway-nginx';
+import type { Actor } from '../../http/context';
 import type { RouteRegistry } from '../../http/route';
 import { pageQuerySchema } from '../../http/pagination';
 import type { GatewayRow, GatewaysRepository, VersionRow } from './gateways.repository';
@@ -14,12 +15,14 @@ const diffParams = gatewayParams
   .extend({ a: z.coerce.number().int().min(1), b: z.coerce.number().int().min(1) })
   .strict();
 const platform = { permission: 'platform:admin' as const, scope: () => ({ kind: 'platform' as const }) };
-// Anyone logged in may see which gateways exist; versions hold every project's hosts and
-// backends, so reading them is for platform admins (users see their routes in the routes API).
+// Anyone logged in may see which gateways exist (name, env, listeners, domain suffix, the
+// applied version number), without the admin snippets. Versions and diffs hold every project's
+// hosts and backends, and nodes their addresses and tokens: those are for platform admins only
+// (users see their own routes in the routes API).
 const anyone = 'authenticated' as const;
 
-/** A gateway as the API answers it, with its admin settings. */
-export function toGateway(g: GatewayRow, s: GatewaySettings): Gateway {
+/** A gateway as the API answers it, with its admin settings (snippets only for `admin`). */
+export function toGateway(g: GatewayRow, s: GatewaySettings, admin = true): Gateway {
   return {
     name: g.name,
     env: g.env,
@@ -28,7 +31,7 @@ export function toGateway(g: GatewayRow, s: GatewaySettings): Gateway {
     domainSuffix: g.domain_suffix,
     appliedVersion: g.applied_version,
     description: s.description,
-    snippets: s.snippets,
+    ...(admin ? { snippets: s.snippets } : {}),
     rolloutMode: s.rolloutMode,
     releasedVersion: s.releasedVersion,
     createdAt: g.created_at,
@@ -48,8 +51,10 @@ export function registerGatewayRoutes(
   repo: GatewaysRepository,
   svc: GatewaysService,
   settings: GatewayNodesRepository,
+  /** Whether the caller is a platform admin (who alone sees snippets). */
+  isAdmin: (actor: Actor) => Promise<boolean>,
 ): void {
-  const view = async (g: GatewayRow) => toGateway(g, await settings.settings(g.id));
+  const view = async (g: GatewayRow, admin: boolean) => toGateway(g, await settings.settings(g.id), admin);
   const gateway = async (name: string) => {
     const g = await repo.findGateway(name);
     if (!g) throw new NotFoundError('NOT_FOUND', `Gateway '${name}' does not exist.`);
@@ -68,10 +73,13 @@ export function registerGatewayRoutes(
     summary: 'List gateways',
     tags: ['gateways'],
     access: anyone,
-    handler: async () => ({
-      items: await Promise.all((await repo.listGateways()).map(view)),
-      nextCursor: null,
-    }),
+    handler: async ({ actor }) => {
+      const admin = await isAdmin(actor);
+      return {
+        items: await Promise.all((await repo.listGateways()).map((g) => view(g, admin))),
+        nextCursor: null,
+      };
+    },
   });
 
   registry.add({
@@ -82,7 +90,7 @@ export function registerGatewayRoutes(
     tags: ['gateways'],
     access: anyone,
     params: gatewayParams,
-    handler: async ({ params }) => view(await gateway(params.gateway)),
+    handler: async ({ params, actor }) => view(await gateway(params.gateway), await isAdmin(actor)),
   });
 
   registry.add({

@@ -110,7 +110,9 @@ export async function createGatewaysModule(
   };
   nodes.onReport = () => confirmation.changed();
   registerRouteRoutes(registry, repo, service);
-  registerGatewayRoutes(registry, repo, service, store);
+  registerGatewayRoutes(registry, repo, service, store, (actor) =>
+    ctx.auth.authorize(actor, 'platform:admin', { kind: 'platform' }),
+  );
   registerGatewayAdminRoutes(registry, {
     db: ctx.db,
     repo,
@@ -126,7 +128,9 @@ export async function createGatewaysModule(
   const controller = new GatewayController(repo, service, applier, ctx.log);
   // the service controller says when serving containers may have changed (endpoint-signal.ts)
   const unsubscribe = onEndpointsMayChange(ctx.db, () => controller.kick());
-  const lease = new LeaderLease(ctx.db, 'gateways', `${ctx.config.instanceId}:${process.pid}`);
+  const lease = new LeaderLease(ctx.db, 'gateways', `${ctx.config.instanceId}:${process.pid}`, {
+    log: ctx.log,
+  });
   app.addHook('onListen', async () => {
     lease.start((leading) => (leading ? controller.start() : void controller.stop()));
   });

@@ -49,7 +49,9 @@ export function createServicesModule(ctx: AppContext, engine: ContainerEngine): 
     secrets,
     kick: (id) => controller.kick(id),
   };
-  const lease = new LeaderLease(ctx.db, 'controllers', `${ctx.config.instanceId}:${process.pid}`);
+  const lease = new LeaderLease(ctx.db, 'controllers', `${ctx.config.instanceId}:${process.pid}`, {
+    log: ctx.log,
+  });
   const sampler = new StatsSampler(deps);
   return Promise.resolve({
     deps,

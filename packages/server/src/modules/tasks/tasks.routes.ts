@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { NotFoundError, type Task } from '@berth/shared';
 import type { Actor, AppContext } from '../../http/context';
-import { handled, type RouteRegistry } from '../../http/route';
+import { handled, HiddenFromCaller, type RouteRegistry } from '../../http/route';
 import { openSse, wantsStream, type SseStream } from '../../http/sse';
 import type { TaskRepository } from './tasks.repository';
 
@@ -21,8 +21,10 @@ async function visibleTask(ctx: AppContext, tasks: TaskRepository, actor: Actor,
   const project = task?.target.split('/')[0];
   const allowed =
     task && project && (await ctx.auth.authorize(actor, 'tasks:read', { kind: 'project', project }));
-  if (!task || !allowed)
-    throw new NotFoundError('TASK_NOT_FOUND', `Task '${id}' does not exist or you have no access to it.`);
+  const message = `Task '${id}' does not exist or you have no access to it.`;
+  if (!task) throw new NotFoundError('TASK_NOT_FOUND', message);
+  // Same answer as a missing task, but audited as a denied read.
+  if (!allowed) throw new HiddenFromCaller('TASK_NOT_FOUND', message);
   return task;
 }
 
