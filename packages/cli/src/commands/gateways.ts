@@ -137,6 +137,12 @@ const routeOptions: OptionSpec[] = [
   { name: 'header', kind: 'list', value: 'NAME=VALUE', description: 'add a response header (repeat)' },
   { name: 'allow', kind: 'list', value: 'CIDR', description: 'allow only these clients (repeat)' },
   { name: 'deny', kind: 'list', value: 'CIDR', description: 'refuse these clients (repeat)' },
+  {
+    name: 'tls-cert',
+    kind: 'string',
+    value: 'NAME',
+    description: 'serve TLS with this certificate of the project (`berth certificates list`)',
+  },
   fileOption,
   reasonOption,
 ];
@@ -173,6 +179,7 @@ function routeSpec(ctx: CommandContext, base: Obj): Obj {
   if (a.list('header').length > 0) spec.headers = a.list('header').map((h) => keyValue(ctx, h, '--header'));
   if (a.list('allow').length > 0) spec.allow = a.list('allow');
   if (a.list('deny').length > 0) spec.deny = a.list('deny');
+  if (a.string('tls-cert') !== undefined) spec.tls = { certificate: a.string('tls-cert') };
   return spec;
 }
 

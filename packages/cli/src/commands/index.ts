@@ -2,6 +2,7 @@ import type { CommandDef } from '../context';
 import { actionCommands } from './actions';
 import { auditCommands } from './audit';
 import { authCommands } from './auth';
+import { certificateCommands } from './certificates';
 import { containerCommands } from './containers';
 import { execCommands } from './exec';
 import { gatewayCommands } from './gateways';
@@ -28,6 +29,7 @@ export const commands: readonly CommandDef[] = [
   ...imageCommands,
   ...gatewayCommands,
   ...tenancyCommands,
+  ...certificateCommands,
   ...quotaCommands,
   ...pipelineCommands,
 ];
