@@ -25,6 +25,7 @@ import {
   parseCidr,
   type Listener,
 } from './fence';
+import { isUniqueViolation } from '../identity/store-errors';
 import type { NetworkRow, OwnerFilter, TenancyRepository, ZoneRow } from './tenancy.repository';
 
 /** One rule a route breaks: what the API says when refusing it, and how a list flags it. */
@@ -129,7 +130,20 @@ export class TenancyService {
       created_at: nowIso(),
       created_by: actor.name,
     };
-    await this.repo.insertZone(row);
+    try {
+      await this.repo.insertZone(row);
+    } catch (err) {
+      // a concurrent assignment of the same zone won
+      if (isUniqueViolation(err))
+        throw new ConflictError(
+          `Zone '${zone}' was just assigned by someone else; list zones and retry.`,
+          {
+            fields: [{ path: 'zone', message: 'is already owned' }],
+          },
+          'ALREADY_EXISTS',
+        );
+      throw err;
+    }
     return toZone(row);
   }
 
@@ -178,7 +192,19 @@ export class TenancyService {
       created_at: nowIso(),
       created_by: actor.name,
     };
-    await this.repo.insertNetwork(row);
+    try {
+      await this.repo.insertNetwork(row);
+    } catch (err) {
+      if (isUniqueViolation(err))
+        throw new ConflictError(
+          `Network ${cidr} was just allowed for this owner by someone else.`,
+          {
+            fields: [{ path: 'cidr', message: 'is already allowed for this owner' }],
+          },
+          'ALREADY_EXISTS',
+        );
+      throw err;
+    }
     return toNetwork(row);
   }
 
