@@ -55,6 +55,7 @@ const BuildDetailPage = lazy(() =>
   import('../features/pipelines/BuildDetailPage').then((m) => ({ default: m.BuildDetailPage })),
 );
 
+const QuotaPage = lazy(() => import('../features/quotas/QuotaPage').then((m) => ({ default: m.QuotaPage })));
 const AdminPage = lazy(() => import('../features/admin/AdminPage').then((m) => ({ default: m.AdminPage })));
 const ShellRecordingPage = lazy(() =>
   import('../features/audit/ShellRecordingPage').then((m) => ({ default: m.ShellRecordingPage })),
@@ -106,6 +107,7 @@ export function AppRoutes() {
             <Route path="p/:project/:env/pipelines/:pipeline" element={<PipelineDetailPage />} />
             <Route path="p/:project/:env/pipelines/:pipeline/edit" element={<PipelineFormPage />} />
             <Route path="p/:project/:env/builds/:build" element={<BuildDetailPage />} />
+            <Route path="p/:project/quota" element={<QuotaPage />} />
             <Route path="admin" element={<AdminPage />} />
             <Route path="admin/:tab" element={<AdminPage />} />
             <Route path="audit/sessions/:id" element={<ShellRecordingPage />} />

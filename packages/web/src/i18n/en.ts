@@ -2,6 +2,7 @@ import { routeCanaryEn } from '../features/routes/messages';
 import { tasksEn } from '../features/tasks/messages';
 import { adminEn } from '../features/admin/messages';
 import { tenancyEn } from '../features/tenancy/messages';
+import { quotaEn } from '../features/quotas/messages';
 import { gatewayEn } from '../features/gateways/messages';
 import { imagesEn } from '../features/images/messages';
 import { pipelinesEn } from '../features/pipelines/messages';
@@ -243,6 +244,7 @@ export const en = {
   ...serviceEn,
   ...adminEn,
   ...tenancyEn,
+  ...quotaEn,
   ...gatewayEn,
   ...routeCanaryEn,
   ...imagesEn,

@@ -2,6 +2,7 @@ import { routeCanaryZh } from '../features/routes/messages';
 import { tasksZh } from '../features/tasks/messages';
 import { adminZh } from '../features/admin/messages';
 import { tenancyZh } from '../features/tenancy/messages';
+import { quotaZh } from '../features/quotas/messages';
 import { gatewayZh } from '../features/gateways/messages';
 import { imagesZh } from '../features/images/messages';
 import { pipelinesZh } from '../features/pipelines/messages';
@@ -237,6 +238,7 @@ export const zhCN: Record<MessageKey, string> = {
   ...serviceZh,
   ...adminZh,
   ...tenancyZh,
+  ...quotaZh,
   ...gatewayZh,
   ...routeCanaryZh,
   ...imagesZh,

@@ -12,6 +12,7 @@ import { FormModal } from './FormModal';
 import { MembersDrawer } from './MembersDrawer';
 import { ScopeTable } from './ScopeTable';
 import { NameItem } from './UsersTab';
+import { QuotaLink } from '../quotas/QuotaLink';
 
 /** Projects the caller can see; created under a team the caller administers. */
 export function ProjectsTab() {
@@ -45,7 +46,14 @@ export function ProjectsTab() {
         nameTitle={t('admin.projects.name')}
         emptyText={t('admin.projects.empty')}
         testId="projects-table"
-        extra={[{ key: 'team', title: t('admin.projects.team'), dataIndex: 'team' }]}
+        extra={[
+          { key: 'team', title: t('admin.projects.team'), dataIndex: 'team' },
+          {
+            key: 'quota',
+            title: t('quota.open'),
+            render: (_v, p) => <QuotaLink project={p.name} size="small" />,
+          },
+        ]}
         canManage={(p) => platformAdmin || managed.includes(p.team)}
         onMembers={setMembers}
       />

@@ -1,5 +1,17 @@
 import type { ReactNode } from 'react';
-import { Alert, Button, Card, Form, Input, InputNumber, Space, type FormInstance } from 'antd';
+import {
+  Alert,
+  Button,
+  Card,
+  Form,
+  Input,
+  InputNumber,
+  Select,
+  Space,
+  Switch,
+  type FormInstance,
+} from 'antd';
+import { capabilityNames } from '@berth/shared';
 import { useI18n } from '../../i18n/I18nProvider';
 import { EnvVarsField } from './EnvVarsField';
 import { PortsField } from './PortsField';
@@ -106,6 +118,31 @@ export function ServiceForm(props: {
             </Form.Item>
             <Form.Item name="memoryMiB" label={t('create.memory')}>
               <InputNumber id="svc-memory" min={6} max={262144} placeholder={t('detail.unlimited')} />
+            </Form.Item>
+            <Form.Item name="pids" label={t('svc.pids')} extra={t('svc.pids.help')}>
+              <InputNumber id="svc-pids" min={16} max={32768} />
+            </Form.Item>
+          </Space>,
+        )}
+        {card(
+          t('svc.section.security'),
+          <Space wrap align="start" size="large">
+            <Form.Item name="capabilities" label={t('svc.capabilities')} extra={t('svc.capabilities.help')}>
+              <Select
+                id="svc-capabilities"
+                mode="multiple"
+                allowClear
+                style={{ minWidth: 320 }}
+                options={capabilityNames.map((c) => ({ value: c, label: c }))}
+              />
+            </Form.Item>
+            <Form.Item
+              name="readOnlyRootFilesystem"
+              label={t('svc.readOnlyRootFilesystem')}
+              extra={t('svc.readOnlyRootFilesystem.help')}
+              valuePropName="checked"
+            >
+              <Switch id="svc-readonly" />
             </Form.Item>
           </Space>,
         )}

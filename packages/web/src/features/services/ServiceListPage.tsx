@@ -9,6 +9,7 @@ import { PageSkeleton } from '../../components/PageSkeleton';
 import { useI18n } from '../../i18n/I18nProvider';
 import { ScopeSelector } from '../nav/ScopeSelector';
 import { RoutesLink } from '../routes/RoutesLink';
+import { QuotaLink } from '../quotas/QuotaLink';
 import { useServiceColumns } from './serviceColumns';
 
 const statuses: ServiceStatus[] = ['healthy', 'progressing', 'degraded', 'stopped', 'failed'];
@@ -46,6 +47,7 @@ export function ServiceListPage() {
         </Typography.Title>
         <Space>
           <RoutesLink project={project} env={env} />
+          <QuotaLink project={project} env={env} />
           <Link to={`/p/${project}/${env}/new`}>
             <Button type="primary" data-testid="create-service">
               {t('services.create')}

@@ -45,6 +45,10 @@ export interface ServiceFormValues {
   env?: EnvFormValue[];
   cpu?: number | null;
   memoryMiB?: number | null;
+  /** Linux capabilities kept (all others are dropped). */
+  capabilities?: string[];
+  readOnlyRootFilesystem?: boolean;
+  pids?: number | null;
   readiness: ProbeFormValues;
   liveness: ProbeFormValues;
   rollout: RolloutFormValues;
@@ -141,7 +145,12 @@ export function toSpec(v: ServiceFormValues, base?: ServiceSpecInput): ServiceSp
     resources: {
       ...(v.cpu ? { cpu: v.cpu } : {}),
       ...(v.memoryMiB ? { memoryMiB: v.memoryMiB } : {}),
+      ...(v.pids ? { pids: v.pids } : {}),
     },
+    capabilities: v.capabilities?.length
+      ? (v.capabilities as NonNullable<ServiceSpecInput['capabilities']>)
+      : undefined,
+    readOnlyRootFilesystem: v.readOnlyRootFilesystem ? true : undefined,
     readiness: toProbe(v.readiness),
     liveness: toProbe(v.liveness),
     rollout: { ...v.rollout },
@@ -179,6 +188,9 @@ export function fromSpec(name: string, spec: ServiceSpecInput & { replicas?: num
     ),
     cpu: spec.resources?.cpu ?? null,
     memoryMiB: spec.resources?.memoryMiB ?? null,
+    capabilities: spec.capabilities ?? [],
+    readOnlyRootFilesystem: spec.readOnlyRootFilesystem ?? false,
+    pids: spec.resources?.pids ?? null,
     readiness: fromProbe(spec.readiness as Probe | undefined),
     liveness: fromProbe(spec.liveness as Probe | undefined),
     rollout: { ...defaultRollout, ...orUndefined(spec.rollout) },
@@ -213,12 +225,20 @@ export function fieldFor(path: string): FieldPath | null {
     case 'args':
     case 'workingDir':
     case 'user':
+    case 'capabilities':
+    case 'readOnlyRootFilesystem':
       return [first];
     case 'ports':
       if (!Number.isInteger(index)) return null;
       return ['ports', index, third === 'name' ? 'name' : 'containerPort'];
     case 'resources':
-      return second === 'cpu' ? ['cpu'] : second === 'memoryMiB' ? ['memoryMiB'] : null;
+      return second === 'cpu'
+        ? ['cpu']
+        : second === 'memoryMiB'
+          ? ['memoryMiB']
+          : second === 'pids'
+            ? ['pids']
+            : null;
     case 'readiness':
     case 'liveness':
       return [first, second && probeFields.has(second) ? second : 'type'];
