@@ -1,13 +1,17 @@
-/** The build queue: a concurrency limit, cancel while queued or running, and the time-out. */
+/**
+ * The build queue: a concurrency limit, cancel while queued or running, the time-out, and
+ * recovery after a kill -9 (on the real Podman engine).
+ */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { migrateToLatest, openDatabase, type OpenedDb } from '../src/db/database';
 import type { AppContext } from '../src/http/context';
 import { BuildQueue } from '../src/modules/codeflow/build-queue';
 import {
+  buildLabel,
   defaultCodeflowSettings,
   type BuildJob,
   type BuildRunner,
@@ -16,7 +20,8 @@ import { initialSteps } from '../src/modules/codeflow/build-steps';
 import { CodeflowRepository, type BuildRow } from '../src/modules/codeflow/codeflow.repository';
 import { buildRow, pipelineRow } from './helpers/codeflow-fixtures';
 import { TaskRepository } from '../src/modules/tasks/tasks.repository';
-import { eventually } from './helpers/platform';
+import { PodmanEngine } from '@berth/engine-podman';
+import { eventually, podmanSocket, testImage } from './helpers/platform';
 import { newId } from '../src/util';
 
 /** A runner whose builds end when the test says so, or when aborted. */
@@ -116,5 +121,50 @@ describe('build queue', () => {
     const row = (await repo.buildById(d.id))!;
     assert.match(row.error ?? '', /timeout of 0.3 s/);
     assert.equal((await tasks.get(d.task_id))?.state, 'failed');
+  });
+
+  it('after a kill -9, recover fails the running build and removes its container and work dir', async () => {
+    const engine = new PodmanEngine({ socketPath: podmanSocket });
+    const b = await newBuild();
+    await repo.updateBuild(b.id, { state: 'running' });
+    const work = path.join(dir, 'work', b.id, 'src');
+    mkdirSync(work, { recursive: true });
+    writeFileSync(path.join(work, 'server.js'), '');
+    const id = await engine.runContainer({
+      name: `berth-build-${b.id}`,
+      image: testImage,
+      command: ['sleep', '300'],
+      env: {},
+      labels: { [buildLabel]: b.id },
+      ports: [],
+      user: '65534:65534',
+    });
+    try {
+      const ctx = { db: opened.db, log: { warn: () => undefined } } as unknown as AppContext;
+      const restarted = new BuildQueue({
+        ctx,
+        repo,
+        tasks,
+        runner: runner as unknown as BuildRunner,
+        settings: { ...defaultCodeflowSettings, concurrency: 1 },
+        root: dir,
+        credentials: () => ({ kind: 'none' }),
+        engine,
+      });
+      await restarted.recover();
+      const row = (await repo.buildById(b.id))!;
+      assert.equal(row.state, 'failed');
+      assert.match(row.error ?? '', /server restarted while this build ran/);
+      assert.equal((await tasks.get(b.task_id))?.state, 'failed');
+      assert.deepEqual(
+        await engine.listContainers({ [buildLabel]: b.id }),
+        [],
+        'the build container is gone',
+      );
+      assert.equal(existsSync(path.join(dir, 'work', b.id)), false, 'the work dir is gone');
+      await restarted.close();
+    } finally {
+      await engine.removeContainer(id);
+    }
   });
 });

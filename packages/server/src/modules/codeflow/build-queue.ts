@@ -6,11 +6,12 @@
 import { lstatSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { BuildState } from '@berth/shared';
+import type { ContainerEngine } from '@berth/engine-api';
 import { nowIso } from '../../util';
 import type { AppContext } from '../../http/context';
 import type { TaskRepository } from '../tasks/tasks.repository';
 import { StepTracker } from './build-steps';
-import type { BuildRunner, CodeflowSettings } from './build-runner';
+import { buildLabel, type BuildRunner, type CodeflowSettings } from './build-runner';
 import type { BuildRow, CodeflowRepository, PipelineRow } from './codeflow.repository';
 import { GitMirror, type RepoCredentials } from './git-mirror';
 import { parseJson } from '../../util';
@@ -28,6 +29,8 @@ export interface QueueDeps {
   settings: CodeflowSettings;
   root: string;
   credentials: (p: PipelineRow) => RepoCredentials;
+  /** Removes the build containers a killed server left (recover); none without it. */
+  engine?: Pick<ContainerEngine, 'listContainers' | 'removeContainer'>;
 }
 
 export class BuildQueue {
@@ -38,11 +41,33 @@ export class BuildQueue {
 
   constructor(private readonly deps: QueueDeps) {}
 
-  /** Builds left queued by a previous process run again; ones it was running failed. */
+  /**
+   * Builds left queued by a previous process run again; ones it was running failed, and what
+   * they left behind goes: the build-script container (it carries no instance label, so the
+   * service controller never reaps it) and the build's work directory.
+   */
   async recover(): Promise<void> {
     for (const b of await this.deps.repo.buildsInState(['queued', 'running'])) {
       if (b.state === 'queued') this.enqueue(b.id, null);
-      else await this.finish(b, 'failed', 'the server restarted while this build ran');
+      else {
+        await this.removeLeftovers(b.id);
+        await this.finish(b, 'failed', 'the server restarted while this build ran');
+      }
+    }
+  }
+
+  private async removeLeftovers(buildId: string): Promise<void> {
+    rmSync(path.join(this.deps.root, 'work', buildId), { recursive: true, force: true });
+    const engine = this.deps.engine;
+    if (!engine) return;
+    try {
+      for (const c of await engine.listContainers({ [buildLabel]: buildId }))
+        await engine.removeContainer(c.id);
+    } catch (err) {
+      this.deps.ctx.log.warn(
+        { err, buildId },
+        'codeflow: a build container left by a restart was not removed',
+      );
     }
   }
 

@@ -71,6 +71,7 @@ export function createCodeflowModule(
     settings: all,
     root,
     credentials: (p) => service.credentialsOf(p),
+    engine,
   });
   service.queue = queue;
   const deps: CodeflowDeps = { ctx, repo, tasks, service, queue };
