@@ -10,6 +10,7 @@ import { lastScope } from '../features/nav/last-scope';
 import { gatewayMenuItems, gatewaySection } from '../features/gateways/nav';
 import { isPipelinePage, pipelineMenuItems } from '../features/pipelines/nav';
 import { adminMenuItems, isAdminPage } from '../features/admin/nav';
+import { certificateMenuItems, isCertificatePage } from '../features/certificates/nav';
 import { GlobalSearch } from '../features/search/GlobalSearch';
 
 function TasksButton() {
@@ -41,6 +42,7 @@ export function AppLayout() {
     gatewaySection(location.pathname) ??
     (location.pathname.startsWith('/images') ? 'images' : null) ??
     (isPipelinePage(location.pathname) ? 'pipelines' : null) ??
+    (isCertificatePage(location.pathname) ? 'certificates' : null) ??
     (isAdminPage(location.pathname) ? 'admin' : null) ??
     (location.pathname.startsWith('/audit') ? 'audit' : 'services');
   return (
@@ -57,6 +59,7 @@ export function AppLayout() {
               { key: 'services', label: <Link to={servicesHref}>{t('nav.services')}</Link> },
               ...gatewayMenuItems(me.data, scope, t),
               ...pipelineMenuItems(location.pathname, scope, t),
+              ...certificateMenuItems(location.pathname, scope, t),
               { key: 'images', label: <Link to="/images">{t('nav.images')}</Link> },
               ...(canAudit(me.data)
                 ? [{ key: 'audit', label: <Link to="/audit">{t('nav.audit')}</Link> }]

@@ -56,6 +56,9 @@ const BuildDetailPage = lazy(() =>
 );
 
 const QuotaPage = lazy(() => import('../features/quotas/QuotaPage').then((m) => ({ default: m.QuotaPage })));
+const CertificatesPage = lazy(() =>
+  import('../features/certificates/CertificatesPage').then((m) => ({ default: m.CertificatesPage })),
+);
 const AdminPage = lazy(() => import('../features/admin/AdminPage').then((m) => ({ default: m.AdminPage })));
 const ShellRecordingPage = lazy(() =>
   import('../features/audit/ShellRecordingPage').then((m) => ({ default: m.ShellRecordingPage })),
@@ -108,6 +111,7 @@ export function AppRoutes() {
             <Route path="p/:project/:env/pipelines/:pipeline/edit" element={<PipelineFormPage />} />
             <Route path="p/:project/:env/builds/:build" element={<BuildDetailPage />} />
             <Route path="p/:project/quota" element={<QuotaPage />} />
+            <Route path="p/:project/:env/certificates" element={<CertificatesPage />} />
             <Route path="admin" element={<AdminPage />} />
             <Route path="admin/:tab" element={<AdminPage />} />
             <Route path="audit/sessions/:id" element={<ShellRecordingPage />} />

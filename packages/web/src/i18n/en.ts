@@ -2,6 +2,7 @@ import { routeCanaryEn } from '../features/routes/messages';
 import { tasksEn } from '../features/tasks/messages';
 import { adminEn } from '../features/admin/messages';
 import { tenancyEn } from '../features/tenancy/messages';
+import { certificatesEn } from '../features/certificates/messages';
 import { quotaEn } from '../features/quotas/messages';
 import { gatewayEn } from '../features/gateways/messages';
 import { imagesEn } from '../features/images/messages';
@@ -244,6 +245,7 @@ export const en = {
   ...serviceEn,
   ...adminEn,
   ...tenancyEn,
+  ...certificatesEn,
   ...quotaEn,
   ...gatewayEn,
   ...routeCanaryEn,

@@ -2,6 +2,7 @@ import { routeCanaryZh } from '../features/routes/messages';
 import { tasksZh } from '../features/tasks/messages';
 import { adminZh } from '../features/admin/messages';
 import { tenancyZh } from '../features/tenancy/messages';
+import { certificatesZh } from '../features/certificates/messages';
 import { quotaZh } from '../features/quotas/messages';
 import { gatewayZh } from '../features/gateways/messages';
 import { imagesZh } from '../features/images/messages';
@@ -238,6 +239,7 @@ export const zhCN: Record<MessageKey, string> = {
   ...serviceZh,
   ...adminZh,
   ...tenancyZh,
+  ...certificatesZh,
   ...quotaZh,
   ...gatewayZh,
   ...routeCanaryZh,

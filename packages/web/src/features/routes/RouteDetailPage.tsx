@@ -82,7 +82,7 @@ function RouteSummary({ route }: { route: Route }) {
           <RouteTarget route={route} />
         </Descriptions.Item>
         <Descriptions.Item label={t('routes.col.tls')}>
-          {s.tls ? `${s.tls.certificate} / ${s.tls.key}` : none}
+          {s.tls ? (s.tls.key ? `${s.tls.certificate} / ${s.tls.key}` : s.tls.certificate) : none}
         </Descriptions.Item>
         <Descriptions.Item label={t('routes.form.redirect')}>{redirect}</Descriptions.Item>
         <Descriptions.Item label={t('routes.form.websocket')}>

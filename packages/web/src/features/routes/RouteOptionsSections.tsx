@@ -1,6 +1,8 @@
 import { Button, Card, Form, Input, InputNumber, Radio, Select, Space, Switch, Typography } from 'antd';
 import type { ReactNode } from 'react';
+import { useParams } from 'react-router-dom';
 import { useI18n } from '../../i18n/I18nProvider';
+import { CertificateSelect } from '../certificates/CertificateSelect';
 
 function Section({ title, help, children }: { title: string; help?: string; children: ReactNode }) {
   return (
@@ -26,20 +28,14 @@ function Seconds({ name, label, max }: { name: string[]; label: string; max: num
   );
 }
 
-/** TLS certificate names and the redirect of a route. */
+/** The TLS certificate (one of the project's) and the redirect of a route. */
 export function TlsRedirectSection() {
   const { t } = useI18n();
+  const { project = '', env = '' } = useParams();
   const mode = Form.useWatch('redirectMode') as string | undefined;
   return (
     <Section title={t('routes.form.tls')} help={t('routes.form.tls.help')}>
-      <Space wrap align="start" size="large">
-        <Form.Item name={['tls', 'certificate']} label={t('routes.form.tls.certificate')}>
-          <Input id="route-tls-cert" placeholder="example.crt" style={{ width: 240 }} />
-        </Form.Item>
-        <Form.Item name={['tls', 'key']} label={t('routes.form.tls.key')}>
-          <Input id="route-tls-key" placeholder="example.key" style={{ width: 240 }} />
-        </Form.Item>
-      </Space>
+      <CertificateSelect project={project} env={env} />
       <Form.Item name="redirectMode" label={t('routes.form.redirect')}>
         <Radio.Group
           options={[

@@ -61,8 +61,11 @@ export function toRouteSpec(v: RouteFormValues): RouteSpecInput {
   const timeouts = compact({ ...v.timeouts });
   if (timeouts) spec.timeouts = timeouts;
   if (v.maxBodyMiB !== undefined && v.maxBodyMiB !== null) spec.maxBodyMiB = v.maxBodyMiB;
-  if (trimmed(v.tls?.certificate) || trimmed(v.tls?.key))
-    spec.tls = { certificate: trimmed(v.tls?.certificate), key: trimmed(v.tls?.key) };
+  // by name (a certificate of the project), or the legacy files an admin set (tls.key kept)
+  if (trimmed(v.tls?.certificate))
+    spec.tls = trimmed(v.tls?.key)
+      ? { certificate: trimmed(v.tls?.certificate), key: trimmed(v.tls?.key) }
+      : { certificate: trimmed(v.tls?.certificate) };
   if (v.redirectMode === 'https') spec.redirect = { https: true };
   if (v.redirectMode === 'url')
     spec.redirect = { url: trimmed(v.redirect?.url), code: v.redirect?.code ?? '302' };
