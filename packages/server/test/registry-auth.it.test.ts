@@ -10,6 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { run as runCli } from '../../cli/src/main';
+import { testIo } from '../../cli/test/test-support';
 import { localHelpers } from '../src/supervisor/helpers';
 import { supervisedHelper, type HelperProcess } from '../src/supervisor/helper-process';
 import { pushImage } from './helpers/local-registry';
@@ -20,6 +22,7 @@ import {
   startPlatform,
   testImage,
   TestApi,
+  waitTask,
   type TestPlatform,
 } from './helpers/platform';
 
@@ -315,6 +318,9 @@ describe(
           spec: { image, command: ['sleep', '3600'], replicas: 1 },
         });
         assert.equal(ok.status, 202, `${name}: ${JSON.stringify(ok.body)}`);
+        // The controller pulls images of the embedded registry with a short-lived credential.
+        const task = await waitTask(p.api, ok.body.task.id as string);
+        assert.equal(task.state, 'succeeded', `${name}: ${JSON.stringify(task)}`);
       }
     });
 
@@ -369,6 +375,39 @@ describe(
         ['ext', 'local', 'other'],
       );
       assert.equal(admin.body.items[2].username, 'robot');
+    });
+
+    it('works from the CLI: registries assign, images public list|add|remove', async () => {
+      const env = { BERTH_CLI_CONFIG: path.join(dir, 'cli.json'), HOME: dir };
+      const berth = async (args: string[], input = '') => {
+        const io = testIo(env, input);
+        const code = await runCli(args, io);
+        return { code, out: io.stdout.text, err: io.stderr.text };
+      };
+      const login = await berth(
+        ['login', p.url, '--username', 'admin', '--password-stdin'],
+        `${adminPassword}\n`,
+      );
+      assert.equal(login.code, 0, login.err);
+      const assign = await berth(['registries', 'assign', 'other', '--project', 'a']);
+      assert.equal(assign.code, 0, assign.err);
+      assert.match(assign.out, /registry other is assigned to: project a/);
+      const both = await berth(['registries', 'assign', 'other', '--team', 'a']);
+      assert.equal(both.code, 1, 'team-a is not a team; the API names the field');
+      assert.match(both.err, /team 'a' does not exist/);
+      const unassign = await berth(['registries', 'assign', 'other', '--project', 'a', '--remove']);
+      assert.equal(unassign.code, 0, unassign.err);
+      assert.match(unassign.out, /assigned to: nobody/);
+      const local = await berth(['images', 'public', 'list', '--registry', 'local-store']);
+      assert.match(local.out, /^REPOSITORY\nberth-busybox\nberth-node\n$/);
+      const add = await berth(['images', 'public', 'add', 'a/web']);
+      assert.equal(add.code, 0, add.err);
+      assert.match((await berth(['images', 'public', 'list'])).out, /a\/web\ntools\/box/);
+      const remove = await berth(['images', 'public', 'remove', 'a/web']);
+      assert.equal(remove.code, 0, remove.err);
+      const pre = await berth(['images', 'public', 'add', 'localhost/berth-pre/x']);
+      assert.equal(pre.code, 1);
+      assert.match(pre.err, /never be public/);
     });
   },
 );

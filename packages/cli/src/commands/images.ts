@@ -1,7 +1,10 @@
 import {
   createRegistryRequestSchema,
   embeddedRegistryName,
+  localStoreRegistryName,
+  publicRepositoryRequestSchema,
   updateRegistryRequestSchema,
+  type RegistryAssignment,
   type DeleteTagResult,
   type ImageRepository,
   type ImageTag,
@@ -46,8 +49,25 @@ const registryColumns: Column<Registry>[] = [
   { header: 'URL', value: (r) => r.url },
   { header: 'USERNAME', value: (r) => r.username },
   { header: 'PASSWORD', value: (r) => (r.password.isSet ? 'set' : '') },
+  {
+    header: 'ASSIGNED TO',
+    value: (r) => (r.assignedTo ?? []).map((a) => `${a.kind}/${a.name}`).join(', '),
+  },
   { header: 'AGE', value: (r) => formatAge(r.createdAt) },
 ];
+
+/**
+ * `images public` arguments: `localhost/NAME` is Podman's local store (registry "local-store"),
+ * anything else a repository of --registry (default: the embedded one).
+ */
+function publicTarget(ctx: CommandContext, raw: string): { registry: string; repository: string } {
+  if (raw.startsWith('localhost/')) return { registry: localStoreRegistryName, repository: raw.slice(10) };
+  return { registry: registryOf(ctx), repository: raw };
+}
+
+function publicUrl(registry: string): string {
+  return `/api/v1/registries/${encodeURIComponent(registry)}/public-repositories`;
+}
 
 const shortDigest = (d: string) => d.replace(/^sha256:/, '').slice(0, 12);
 
@@ -112,7 +132,7 @@ export function splitRepoTag(value: string): [string, string] {
   return [value.slice(0, colon), value.slice(colon + 1)];
 }
 
-/** registries list|add|update|remove|test; images list|tags|delete|gc. */
+/** registries list|add|update|remove|test|assign; images list|tags|delete|gc|public. */
 export const imageCommands: CommandDef[] = [
   {
     name: 'registries list',
@@ -198,6 +218,88 @@ export const imageCommands: CommandDef[] = [
       if (ctx.out.json) ctx.out.printJson(r);
       else ctx.out.line(r.message);
       return r.ok ? 0 : 1;
+    },
+  },
+  {
+    name: 'registries assign',
+    usage: 'NAME (--team TEAM | --project PROJECT) [--remove]',
+    summary:
+      'let a team’s or project’s services use a registry’s images (platform admins); --remove takes it back',
+    positionals: { min: 1, max: 1 },
+    options: [
+      { name: 'team', kind: 'string', value: 'TEAM', description: 'the team (all its projects)' },
+      { name: 'project', kind: 'string', value: 'PROJECT', description: 'one project' },
+      { name: 'remove', kind: 'boolean', description: 'remove the assignment instead of adding it' },
+    ],
+    async run(ctx) {
+      const team = ctx.args.string('team');
+      const project = ctx.args.string('project');
+      if ((team === undefined) === (project === undefined))
+        throw new CliError('give exactly one of --team TEAM or --project PROJECT');
+      const owner: RegistryAssignment =
+        team !== undefined ? { kind: 'team', name: team } : { kind: 'project', name: project! };
+      const client = await ctx.client();
+      const path = `/api/v1/registries/${encodeURIComponent(ctx.arg(0))}`;
+      const current = (await client.request<Registry>('GET', path)).body;
+      const others = (current.assignedTo ?? []).filter(
+        (a) => !(a.kind === owner.kind && a.name === owner.name),
+      );
+      const assignedTo = ctx.args.bool('remove') ? others : [...others, owner];
+      const body = validate(
+        updateRegistryRequestSchema,
+        { assignedTo, version: current.version },
+        'registry',
+      );
+      const res = await client.request<Registry>('PATCH', path, { body });
+      if (ctx.out.json) ctx.out.printJson(res.body);
+      else
+        ctx.out.line(
+          `registry ${res.body.name} is assigned to: ${res.body.assignedTo.map((a) => `${a.kind} ${a.name}`).join(', ') || 'nobody'}`,
+        );
+      return 0;
+    },
+  },
+  {
+    name: 'images public',
+    usage: 'list|add|remove [REPOSITORY] [--registry NAME]',
+    summary:
+      'repositories everyone may pull and run: list them, or add/remove one (platform admins); localhost/NAME for local images',
+    positionals: { min: 1, max: 2 },
+    options: [registryOption],
+    async run(ctx) {
+      const action = ctx.arg(0);
+      const client = await ctx.client();
+      if (action === 'list') {
+        const res = await client.request<{ items: Array<{ repository: string }> }>(
+          'GET',
+          publicUrl(registryOf(ctx)),
+        );
+        if (ctx.out.json) ctx.out.printJson(res.body);
+        else
+          ctx.out.table(
+            res.body.items,
+            [{ header: 'REPOSITORY', value: (r) => r.repository }],
+            'no public repositories',
+          );
+        return 0;
+      }
+      if (action !== 'add' && action !== 'remove')
+        throw new CliError(`"${action}" is not list, add or remove`);
+      const raw = ctx.optionalArg(1);
+      if (raw === undefined) throw new CliError(`berth images public ${action} needs a REPOSITORY`);
+      const { registry, repository } = publicTarget(ctx, raw);
+      const body = validate(publicRepositoryRequestSchema, { repository }, 'repository');
+      if (action === 'add') await client.post(publicUrl(registry), body);
+      else
+        await client.delete(
+          `${publicUrl(registry)}/${repository.split('/').map(encodeURIComponent).join('/')}`,
+        );
+      if (ctx.out.json) ctx.out.printJson({ registry, repository, public: action === 'add' });
+      else
+        ctx.out.line(
+          `${repository} of registry ${registry} ${action === 'add' ? 'is public' : 'is no longer public'}`,
+        );
+      return 0;
     },
   },
   {
