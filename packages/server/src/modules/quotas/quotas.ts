@@ -269,46 +269,41 @@ export class Quotas {
       memoryMiB: demand.replicas * demand.memoryMiBEach,
     };
     const messages: string[] = [];
-    const paths = new Set<string>();
+    const fieldErrors: FieldError[] = [];
+    const refuse = (message: string, paths: string[]) => {
+      messages.push(message);
+      for (const path of paths) fieldErrors.push({ path, message });
+    };
     const quota: Record<string, { limit: number; left: number; needed: number }> = {};
     const over = (limit: number | null, used: number, needed: number, previously: number) =>
       limit !== null && used + needed > limit + 1e-9 && needed > previously + 1e-9;
     const cpuLimit = cores(r.cpu_millis);
     const times = `${plural(demand.replicas, 'replica', 'replicas')} ×`;
+    if (over(r.replicas, others.replicas, need.replicas, before.replicas)) {
+      const left = Math.max(0, r.replicas! - others.replicas);
+      quota.replicas = { limit: r.replicas!, left, needed: need.replicas };
+      refuse(
+        `Project '${project}' has ${num(left)} of ${num(r.replicas!)} replicas left; this change needs ${num(need.replicas)}. Lower the replicas, or ask a platform admin to raise the quota.`,
+        [fields.replicas],
+      );
+    }
     if (over(cpuLimit, others.cpu, need.cpu, before.cpu)) {
       const left = Math.max(0, cpuLimit! - others.cpu);
       quota.cpu = { limit: cpuLimit!, left, needed: need.cpu };
-      messages.push(
+      refuse(
         `Project '${project}' has ${num(left)} of ${num(cpuLimit!)} CPU cores left; this change needs ${num(need.cpu)} (${times} ${plural(demand.cpuEach, 'core', 'cores')}). Lower the replicas or CPU, or ask a platform admin to raise the quota.`,
+        [fields.replicas, fields.cpu],
       );
-      paths.add(fields.replicas).add(fields.cpu);
     }
     if (over(r.memory_mib, others.memoryMiB, need.memoryMiB, before.memoryMiB)) {
       const left = Math.max(0, r.memory_mib! - others.memoryMiB);
       quota.memoryMiB = { limit: r.memory_mib!, left, needed: need.memoryMiB };
-      messages.push(
+      refuse(
         `Project '${project}' has ${num(left)} of ${num(r.memory_mib!)} MiB of memory left; this change needs ${num(need.memoryMiB)} MiB (${times} ${num(demand.memoryMiBEach)} MiB). Lower the replicas or memory, or ask a platform admin to raise the quota.`,
+        [fields.replicas, fields.memoryMiB],
       );
-      paths.add(fields.replicas).add(fields.memoryMiB);
-    }
-    if (over(r.replicas, others.replicas, need.replicas, before.replicas)) {
-      const left = Math.max(0, r.replicas! - others.replicas);
-      quota.replicas = { limit: r.replicas!, left, needed: need.replicas };
-      messages.push(
-        `Project '${project}' has ${num(left)} of ${num(r.replicas!)} replicas left; this change needs ${num(need.replicas)}. Lower the replicas, or ask a platform admin to raise the quota.`,
-      );
-      paths.add(fields.replicas);
     }
     if (!messages.length) return;
-    const message = messages.join(' ');
-    throw new BerthError('QUOTA_EXCEEDED', message, {
-      fields: [...paths].map((path) => ({
-        path,
-        message: messages.find((m) =>
-          path === fields.cpu ? m.includes('CPU') : path === fields.memoryMiB ? m.includes('memory') : true,
-        )!,
-      })),
-      quota,
-    });
+    throw new BerthError('QUOTA_EXCEEDED', messages.join(' '), { fields: fieldErrors, quota });
   }
 }
