@@ -7,6 +7,7 @@ import { PageSkeleton } from '../../components/PageSkeleton';
 import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import { ScopeSelector } from '../nav/ScopeSelector';
+import { RouteViolations } from '../tenancy/RouteViolations';
 import { CanaryPanel } from './CanaryPanel';
 import { DeleteRouteButton } from './DeleteRouteButton';
 import { RouteTarget } from './RouteListPage';
@@ -55,6 +56,7 @@ export function RouteDetailPage() {
       {current.isError ? <ErrorState error={current.error} onRetry={() => void current.refetch()} /> : null}
       {current.data ? (
         <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
+          <RouteViolations route={current.data} />
           <RouteSummary route={current.data} />
           <CanaryPanel route={current.data} />
         </Space>
