@@ -53,7 +53,10 @@ describe('gateway routing through real Nginx', () => {
     }
     await new Promise((res) => setTimeout(res, 1500));
     const result = await load.stop();
+    console.log(`nginx: ${result.ok + result.failed} requests, ${result.failed} failed`);
     assert.equal(result.failed, 0, `lost requests: ${result.errors.slice(0, 10).join('; ')}`);
+    const unconfirmed = await p.api.get<{ items: Obj[] }>(`${base}/web/events?type=DrainUnconfirmed`);
+    assert.deepEqual(unconfirmed.body.items, [], 'every removal was confirmed by the gateway');
     assert.ok(result.ok > updates * 20, `enough requests were sent (${result.ok})`);
     assert.ok(result.bodies.has(`v${updates}`), 'the last release served traffic');
     const endpoints = await p.api.get<{ items: Obj[] }>(

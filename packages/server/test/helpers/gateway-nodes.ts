@@ -53,6 +53,8 @@ export async function startAgentNode(
   server: string,
   token: string,
   waitSeconds = 2,
+  /** Makes the node slow on purpose: it waits this long before installing each configuration. */
+  applyDelayMs = 0,
 ): Promise<AgentNode> {
   const prefix = path.join(root, name);
   const certDir = path.join(root, `${name}-certs`);
@@ -76,6 +78,7 @@ export async function startAgentNode(
       '--manage-nginx',
       '--wait',
       String(waitSeconds),
+      ...(applyDelayMs > 0 ? ['--apply-delay-ms', String(applyDelayMs)] : []),
     ],
     { env: { ...process.env, BERTH_AGENT_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
