@@ -64,7 +64,10 @@ describe('codeflow in the portal (browser, real git, registry and builds)', { ti
     dir = mkdtempSync(path.join(tmpdir(), 'berth-cf-portal-'));
     host = `127.0.0.1:${await freePort()}`;
     platform = await startPlatform({ BERTH_REGISTRY_LISTEN: host });
-    localHelpers(platform.server.ctx.config, platform.server.app.log, { registryListen: host });
+    localHelpers(platform.server.ctx.config, platform.server.app.log, {
+      registryListen: host,
+      tokenRealm: platform.url,
+    });
     registry = supervisedHelper(platform.dataDir, 'registry')!;
     await registry.start();
     servicesBase = await makeProject(platform.api, project);

@@ -24,7 +24,10 @@ describe('images in the portal (browser, real registry)', { timeout: 300_000 }, 
   before(async () => {
     host = `127.0.0.1:${await freePort()}`;
     platform = await startPlatform({ BERTH_REGISTRY_LISTEN: host });
-    localHelpers(platform.server.ctx.config, platform.server.app.log, { registryListen: host });
+    localHelpers(platform.server.ctx.config, platform.server.app.log, {
+      registryListen: host,
+      tokenRealm: platform.url,
+    });
     registry = supervisedHelper(platform.dataDir, 'registry')!;
     await registry.start();
     await makeProject(platform.api, 'shop');

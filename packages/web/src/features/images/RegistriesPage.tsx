@@ -8,8 +8,17 @@ import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import { deleteRegistry, listRegistries, registriesKey, testRegistry } from './images-api';
 import { RegistryFormModal } from './RegistryFormModal';
+import { PublicRepositories, RegistryAccessModal } from './RegistryAccessModal';
 
-function RegistryActions({ registry, onEdit }: { registry: Registry; onEdit: () => void }) {
+function RegistryActions({
+  registry,
+  onEdit,
+  onAccess,
+}: {
+  registry: Registry;
+  onEdit: () => void;
+  onAccess: () => void;
+}) {
   const { t } = useI18n();
   const { message } = App.useApp();
   const queryClient = useQueryClient();
@@ -35,6 +44,9 @@ function RegistryActions({ registry, onEdit }: { registry: Registry; onEdit: () 
         data-testid={`test-registry-${registry.name}`}
       >
         {t('registries.test')}
+      </Button>
+      <Button size="small" onClick={onAccess} data-testid={`access-registry-${registry.name}`}>
+        {t('registries.access')}
       </Button>
       {registry.kind === 'external' ? (
         <>
@@ -63,6 +75,8 @@ export function RegistriesPage() {
   const { t } = useI18n();
   const registries = useQuery({ queryKey: registriesKey, queryFn: listRegistries });
   const [editing, setEditing] = useState<Registry | 'new' | null>(null);
+  const [access, setAccess] = useState<Registry | null>(null);
+  const embedded = registries.data?.items.find((r) => r.kind === 'embedded');
   return (
     <>
       <div className="page-head">
@@ -77,6 +91,11 @@ export function RegistriesPage() {
         </Space>
       </div>
       <Typography.Paragraph type="secondary">{t('registries.intro')}</Typography.Paragraph>
+      {embedded ? (
+        <Typography.Paragraph type="secondary" data-testid="registry-login-hint">
+          {t('registries.login.hint', { host: embedded.host })}
+        </Typography.Paragraph>
+      ) : null}
       {registries.isError ? (
         <ErrorState error={registries.error} onRetry={() => void registries.refetch()} />
       ) : (
@@ -114,6 +133,26 @@ export function RegistriesPage() {
               render: (_, r) => t(r.password.isSet ? 'registries.password.set' : 'registries.password.unset'),
             },
             {
+              key: 'assigned',
+              title: t('registries.col.assigned'),
+              render: (_, r) =>
+                (r.assignedTo ?? []).length === 0
+                  ? '-'
+                  : r.assignedTo.map((a) => (
+                      <Tag key={`${a.kind}/${a.name}`}>
+                        {t(`registries.owner.${a.kind}`)} {a.name}
+                      </Tag>
+                    )),
+            },
+            {
+              key: 'public',
+              title: t('registries.col.public'),
+              render: (_, r) =>
+                (r.publicRepositories ?? []).length === 0
+                  ? '-'
+                  : r.publicRepositories.map((repo) => <Tag key={repo}>{repo}</Tag>),
+            },
+            {
               key: 'updated',
               title: t('images.col.created'),
               render: (_, r) => <TimeText at={r.createdAt} />,
@@ -121,11 +160,26 @@ export function RegistriesPage() {
             {
               key: 'actions',
               title: t('images.col.actions'),
-              render: (_, r) => <RegistryActions registry={r} onEdit={() => setEditing(r)} />,
+              render: (_, r) => (
+                <RegistryActions registry={r} onEdit={() => setEditing(r)} onAccess={() => setAccess(r)} />
+              ),
             },
           ]}
         />
       )}
+      <Typography.Title level={5} style={{ marginTop: 24 }}>
+        {t('registries.localStore.title')}
+      </Typography.Title>
+      <Typography.Paragraph type="secondary">{t('registries.localStore.intro')}</Typography.Paragraph>
+      <PublicRepositories registry="local-store" />
+      {access ? (
+        <RegistryAccessModal
+          registry={access.name}
+          assignedTo={access.assignedTo ?? []}
+          version={access.version}
+          onClose={() => setAccess(null)}
+        />
+      ) : null}
       {editing ? (
         <RegistryFormModal registry={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />
       ) : null}

@@ -46,3 +46,16 @@ export const startGc = (r: string) => api<Task>(`${registryPath(r)}/gc`, { metho
 
 /** sha256:abcdef… → abcdef012345 (12 hex digits, as container tools show image ids). */
 export const shortDigest = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
+
+export const publicReposKey = (r: string) => ['public-repositories', r] as const;
+export const listPublicRepos = (r: string) =>
+  api<{ items: Array<{ repository: string }> }>(`${registryPath(r)}/public-repositories`);
+export const addPublicRepo = (r: string, repository: string) =>
+  api<{ registry: string; repository: string }>(`${registryPath(r)}/public-repositories`, {
+    method: 'POST',
+    body: { repository },
+  });
+export const removePublicRepo = (r: string, repository: string) =>
+  api<void>(`${registryPath(r)}/public-repositories/${repository.split('/').map(seg).join('/')}`, {
+    method: 'DELETE',
+  });

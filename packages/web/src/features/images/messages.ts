@@ -64,6 +64,25 @@ export const imagesEn = {
   'registries.form.password': 'Password or token',
   'registries.form.password.keep': 'Leave empty to keep the stored password',
   'registries.form.save': 'Save',
+  'registries.col.assigned': 'Assigned to',
+  'registries.col.public': 'Public repositories',
+  'registries.access': 'Access',
+  'registries.access.title': 'Access to {name}',
+  'registries.access.intro':
+    'Services of these teams and projects may use images of this registry. Everyone logged in may pull and run its public repositories. Every project may always use its own repositories of the embedded registry (<registry>/<project>/…).',
+  'registries.assigned.none': 'Not assigned to any team or project.',
+  'registries.assign.add': 'Assign',
+  'registries.owner.team': 'team',
+  'registries.owner.project': 'project',
+  'registries.public.title': 'Public repositories',
+  'registries.public.none': 'No public repositories.',
+  'registries.public.add': 'Make public',
+  'registries.public.placeholder': 'repository, e.g. tools/box',
+  'registries.localStore.title': 'Public local images (localhost/…)',
+  'registries.localStore.intro':
+    'Images in Podman’s local store that every project may run. localhost/berth-busybox and localhost/berth-node are public from the start; codeflow’s localhost/berth-pre/… layers never are.',
+  'registries.login.hint':
+    'Log in to the embedded registry with your Berth user and password or an API token: podman login {host} -u <user>',
 } as const;
 
 export const imagesZh: Record<keyof typeof imagesEn, string> = {
@@ -126,4 +145,23 @@ export const imagesZh: Record<keyof typeof imagesEn, string> = {
   'registries.form.password': '密码或令牌',
   'registries.form.password.keep': '留空则保留已存储的密码',
   'registries.form.save': '保存',
+  'registries.col.assigned': '分配给',
+  'registries.col.public': '公开仓库',
+  'registries.access': '访问权限',
+  'registries.access.title': '{name} 的访问权限',
+  'registries.access.intro':
+    '这些团队和项目的服务可以使用此镜像仓库的镜像。所有已登录用户都可以拉取并运行其中的公开仓库。每个项目始终可以使用内置镜像仓库中属于自己的仓库（<镜像仓库>/<项目>/…）。',
+  'registries.assigned.none': '未分配给任何团队或项目。',
+  'registries.assign.add': '分配',
+  'registries.owner.team': '团队',
+  'registries.owner.project': '项目',
+  'registries.public.title': '公开仓库',
+  'registries.public.none': '没有公开仓库。',
+  'registries.public.add': '设为公开',
+  'registries.public.placeholder': '仓库，例如 tools/box',
+  'registries.localStore.title': '公开的本地镜像（localhost/…）',
+  'registries.localStore.intro':
+    'Podman 本地存储中所有项目都可以运行的镜像。localhost/berth-busybox 和 localhost/berth-node 默认公开；codeflow 的 localhost/berth-pre/… 层永远不会公开。',
+  'registries.login.hint':
+    '使用 Berth 用户名和密码或 API 令牌登录内置镜像仓库：podman login {host} -u <用户名>',
 };
