@@ -9,15 +9,20 @@
  * - `process.noNewPrivileges = true`, every capability set emptied, `linux.resources.pids.limit`;
  * - refuses a step that has no user namespace mapping 0 to the configured range (fail closed);
  * - creates missing mount points (`/proc`, `/sys`, ...) that uid 0 of the namespace cannot create
- *   in a root directory owned by the real root;
- * - with idmapped lower layers (kernel ≥ 5.19 and containers/storage 1.4x), the writable upper
- *   directory is not idmapped and storage does not map the step's writes back, so files a step
- *   writes would land in the image owned by host uids (`uidBase + n`). After the step (`delete`)
- *   the wrapper maps every id in the range back to `n` in the upper directory, restoring
- *   setuid/setgid bits that chown clears. Without idmapped lowers storage maps ids itself and the
- *   wrapper leaves the upper directory alone.
+ *   in a root directory owned by the real root.
+ *
+ * Ownership. With idmapped lower layers (kernel ≥ 5.19, containers/storage 1.4x) the writable
+ * upper directory is not idmapped and storage does not map a build's writes back on commit: what
+ * RUN, COPY and ADD write would land in the image owned by host ids (`uidBase + n`), and the next
+ * build FROM it fails with EOVERFLOW. So a confined build runs with `--layers=false` (one working
+ * container per stage, one commit at the end) and gets one extra, last step
+ * `RUN ["/.berth-finish-<nonce>"]`: the wrapper recognises it, maps every id of the range back to
+ * `n` in the upper directory (restoring setuid/setgid bits that chown clears) and runs the host's
+ * static busybox `true` instead (bound read-only, removed again before the commit). Without
+ * idmapped lowers storage maps ids itself and the wrapper leaves the upper directory alone.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BuildImageOptions } from '@berth/engine-api';
@@ -32,9 +37,15 @@ interface WrapperSettings {
   pids: number;
   uidBase: number;
   uidCount: number;
-  /** One file per started step: `{bundle, upper}`; read on cancel to kill running steps. */
+  /** One file per started step; read on cancel to kill running steps. */
   stepsDir: string;
+  /** The argv of the last, appended step (`/.berth-finish-<nonce>`). */
+  marker: string;
+  /** The host's static busybox, run as that step. */
+  busybox: string;
 }
+
+const staticBusybox = ['/bin/busybox', '/usr/bin/busybox'];
 
 /**
  * The runtime fixer (CommonJS, run by node). Fixed text: no build value is in it; settings come
@@ -49,13 +60,13 @@ const s = JSON.parse(fs.readFileSync(settingsFile, 'utf8'));
 const cmd = args[0];
 const name = args[args.length - 1];
 const stepFile = path.join(s.stepsDir, String(name).replace(/[^A-Za-z0-9_.-]/g, '_'));
+const tool = '/.berth-finish/busybox';
 function fail(msg) { process.stderr.write('berth build runtime: ' + msg + '\n'); process.exit(1); }
 function runc() { const r = spawnSync(s.runc, args, { stdio: 'inherit' }); return r.status === null ? 1 : r.status; }
 function upperOf(root) {
   const real = fs.realpathSync(root);
-  const lines = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
   let found = null;
-  for (const line of lines) {
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const parts = line.split(' ');
     const sep = parts.indexOf('-');
     if (sep < 0 || parts[4] !== real || parts[sep + 1] !== 'overlay') continue;
@@ -95,6 +106,21 @@ if (cmd === 'create') {
   linux.resources = linux.resources || {};
   linux.resources.pids = { limit: s.pids };
   const root = path.resolve(bundle, cfg.root.path);
+  const up = upperOf(root);
+  const shifted = up && up.idmappedLower ? up.upper : null;
+  const finish = Array.isArray(cfg.process.args) && cfg.process.args.length === 1 && cfg.process.args[0] === s.marker;
+  if (shifted) {
+    const st = fs.lstatSync(shifted);
+    if (finish) unshift(shifted);
+    else if (st.uid === 0) fs.lchownSync(shifted, s.uidBase, st.gid === 0 ? s.uidBase : st.gid);
+  }
+  if (finish) {
+    cfg.process.args = [tool, 'true'];
+    cfg.process.cwd = '/';
+    cfg.mounts = (cfg.mounts || []).concat([
+      { destination: tool, type: 'bind', source: s.busybox, options: ['bind', 'ro', 'nosuid', 'nodev'] },
+    ]);
+  }
   for (const m of cfg.mounts || []) {
     const dest = path.join(root, m.destination);
     let exists = true;
@@ -105,20 +131,15 @@ if (cmd === 'create') {
     fs.mkdirSync(isFile ? path.dirname(dest) : dest, { recursive: true });
     if (isFile) fs.writeFileSync(dest, '');
   }
-  const up = upperOf(root);
-  if (up && up.idmappedLower) {
-    const st = fs.lstatSync(up.upper);
-    if (st.uid === 0) fs.lchownSync(up.upper, s.uidBase, st.gid === 0 ? s.uidBase : st.gid);
-  }
   fs.writeFileSync(file, JSON.stringify(cfg));
-  fs.writeFileSync(stepFile, JSON.stringify({ name, upper: up && up.idmappedLower ? up.upper : null }));
+  fs.writeFileSync(stepFile, JSON.stringify({ name, finishUpper: finish && up ? up.upper : null }));
   process.exit(runc());
 }
 if (cmd === 'delete') {
   const code = runc();
   let step = null;
   try { step = JSON.parse(fs.readFileSync(stepFile, 'utf8')); } catch {}
-  if (step && step.upper) unshift(step.upper);
+  if (step && step.finishUpper) fs.rmSync(path.join(step.finishUpper, '.berth-finish'), { recursive: true, force: true });
   try { fs.unlinkSync(stepFile); } catch {}
   process.exit(code);
 }
@@ -167,11 +188,18 @@ function writeWrapper(dir: string, settings: WrapperSettings): string {
 }
 
 /** The `podman build` argv of a confined build of `contextDir`. */
-export function confinedBuildArgs(contextDir: string, opts: BuildImageOptions, runtime: string): string[] {
+export function confinedBuildArgs(
+  contextDir: string,
+  opts: BuildImageOptions,
+  runtime: string,
+  dockerfile: string,
+): string[] {
   const c = opts.confine!;
   const ids = `0:${c.uidBase}:${c.uidCount}`;
   const args = [
     'build',
+    // One working container per stage and one commit at the end, after the ownership step.
+    '--layers=false',
     '--isolation=oci',
     `--runtime=${runtime}`,
     '--cap-drop=all',
@@ -182,10 +210,9 @@ export function confinedBuildArgs(contextDir: string, opts: BuildImageOptions, r
     '--cpu-period=100000',
     `--cpu-quota=${Math.max(1000, Math.round(c.cpu * 100000))}`,
     '--format=oci',
-    `--layers=${opts.layers ?? true}`,
     '--force-rm',
     '-f',
-    path.join(contextDir, opts.dockerfile ?? 'Dockerfile'),
+    dockerfile,
     '-t',
     opts.tag,
   ];
@@ -220,15 +247,23 @@ export async function* buildConfined(
     `b-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
   );
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const busybox = staticBusybox.find((p) => existsSync(p));
+  if (!busybox)
+    throw new EngineError('Confined builds need the static busybox (Debian package busybox-static).');
   const settings: WrapperSettings = {
     runc: findRunc(),
     pids: c.pids,
     uidBase: c.uidBase,
     uidCount: c.uidCount,
     stepsDir: path.join(dir, 'steps'),
+    marker: `/.berth-finish-${randomBytes(8).toString('hex')}`,
+    busybox,
   };
   const runtime = writeWrapper(dir, settings);
-  const child = spawn(podman, confinedBuildArgs(contextDir, opts, runtime), {
+  const dockerfile = path.join(dir, 'Dockerfile');
+  const source = readFileSync(path.join(contextDir, opts.dockerfile ?? 'Dockerfile'), 'utf8');
+  writeFileSync(dockerfile, withFinishStep(source, settings.marker));
+  const child = spawn(podman, confinedBuildArgs(contextDir, opts, runtime, dockerfile), {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const queue: string[] = [];
@@ -309,6 +344,21 @@ export async function* buildConfined(
     }
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The Dockerfile plus the last step that maps file ownership back (see the top of this file).
+ * A Dockerfile that ends in a line continuation would swallow that step: it is refused.
+ */
+export function withFinishStep(dockerfile: string, marker: string): string {
+  const escape = /^#\s*escape\s*=\s*`/im.test(dockerfile.split('\n').slice(0, 5).join('\n')) ? '`' : '\\';
+  const lines = dockerfile.split(/\r?\n/).filter((l) => l.trim() !== '' && !/^\s*#/.test(l));
+  const last = lines[lines.length - 1]?.trimEnd() ?? '';
+  if (last.endsWith(escape))
+    throw new InvalidError(
+      `The Dockerfile ends with a line continuation ("${escape}"): finish its last instruction.`,
+    );
+  return `${dockerfile.replace(/\s*$/, '')}\n\n# added by Berth: maps file ownership out of the build's user namespace\nRUN ${JSON.stringify([marker])}\n`;
 }
 
 /** Kills the RUN steps of one build that are still running (cancel, time-out). */

@@ -76,9 +76,11 @@ describe('confined podman builds', () => {
           ' (mknod /tmp/out/null c 1 3 && echo allowed || echo denied) > /tmp/out/mknod;' +
           ' (mount -t tmpfs none /tmp/out/m && echo allowed || echo denied) > /tmp/out/mount;' +
           ' stat -c "%u:%g %a" /tmp/out/owned > /tmp/out/stat',
+        'COPY --chown=1000:1000 data.txt /tmp/out/data.txt',
         '',
       ].join('\n'),
     );
+    writeFileSync(path.join(ctx, 'data.txt'), 'one\n');
     const out = await lines(engine.buildDirectory(ctx, { tag, confine }));
     assert.ok(
       out.some((l) => l.includes('STEP 3/')),
@@ -120,6 +122,26 @@ describe('confined podman builds', () => {
       assert.deepEqual(got, ['0:0 4755', '0:0 644']);
     } finally {
       await engine.removeContainer(check);
+    }
+    // What COPY wrote keeps its ids too, and a build FROM the result can change those files.
+    const next = path.join(dir, 'next');
+    mkdirSync(next, { recursive: true });
+    writeFileSync(path.join(next, 'data.txt'), 'two\n');
+    writeFileSync(
+      path.join(next, 'Dockerfile'),
+      `FROM ${tag}\nCOPY --chown=1000:1000 data.txt /tmp/out/data.txt\nUSER 1000\nRUN echo three >> /tmp/out/data.txt && stat -c "%u:%g" /tmp/out/data.txt > /tmp/next\n`,
+    );
+    await lines(engine.buildDirectory(next, { tag: `${tag}-next`, confine }));
+    try {
+      assert.equal((await readFromImage(`${tag}-next`, '/tmp/out/data.txt')).trim(), 'two\nthree');
+      assert.equal((await readFromImage(`${tag}-next`, '/tmp/next')).trim(), '1000:1000');
+      assert.match(
+        await readFromImage(`${tag}-next`, '/.berth-finish/busybox'),
+        /No such file/,
+        'the ownership step leaves no trace in the image',
+      );
+    } finally {
+      await engine.removeImage(`${tag}-next`);
     }
   });
 
