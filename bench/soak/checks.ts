@@ -80,8 +80,10 @@ export class Checker {
   async pending(wanted: Wanted[]): Promise<string | null> {
     for (const w of wanted) {
       const s = await this.service(w.service);
-      if (s.release !== w.release)
-        return `${w.service}: release ${String(s.release)}, wanted ${w.release} (${String(s.message)})`;
+      if (s.release !== w.release) {
+        const r = await this.api().get(`${this.base(w.service)}/releases/${w.release}`);
+        return `${w.service}: release ${String(s.release)}, wanted ${w.release} (release ${w.release} is ${String(r.body.state)}; ${String(s.message)})`;
+      }
       if (s.status !== 'healthy' || s.readyReplicas !== w.replicas)
         return `${w.service}: ${String(s.status)} with ${String(s.readyReplicas)}/${w.replicas} ready`;
       const ledger = await this.ledger(w.service);

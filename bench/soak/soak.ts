@@ -66,6 +66,21 @@ const base = `/api/v1/projects/${project}/envs/test/services`;
 const routes = `/api/v1/projects/${project}/envs/test/routes`;
 const pipelines = `/api/v1/projects/${project}/pipelines`;
 const host = `web.${project}.test.localhost`;
+/**
+ * The test spec with a long progress deadline: the deadline counts while the server is down,
+ * and a slow restart on a busy machine would roll a release back (reported, not what is tested).
+ */
+const spec = (version: string, replicas: number, extra: Record<string, unknown> = {}) =>
+  webSpec(version, replicas, {
+    rollout: {
+      maxSurge: 1,
+      maxUnavailable: 0,
+      drainSeconds: 1,
+      stopGraceSeconds: 5,
+      progressDeadlineSeconds: 600,
+    },
+    ...extra,
+  });
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'berth-soak-'));
 const dataDir = path.join(tmp, 'berth');
@@ -176,13 +191,13 @@ async function setUp(): Promise<void> {
   await startServer();
   api = await TestApi.login(server.url, 'admin', adminPassword);
   await makeProject(api, project);
-  const web = await api.post<{ service: Obj }>(base, { name: 'web', spec: webSpec('v0', 3) });
+  const web = await api.post<{ service: Obj }>(base, { name: 'web', spec: spec('v0', 3) });
   if (web.status !== 202) throw new Error(`create web: ${web.status} ${JSON.stringify(web.body)}`);
   wanted.set('web', { service: 'web', release: web.body.service.release as number, replicas: 3 });
   if (buildsEvery > 0) {
     const app = await api.post<{ service: Obj }>(base, {
       name: 'app',
-      spec: webSpec('a0', 1, { readiness: { type: 'http', path: '/', periodSeconds: 1 } }),
+      spec: spec('a0', 1, { readiness: { type: 'http', path: '/', periodSeconds: 1 } }),
     });
     if (app.status !== 202) throw new Error(`create app: ${app.status} ${JSON.stringify(app.body)}`);
     wanted.set('app', { service: 'app', release: app.body.service.release as number, replicas: 1 });
@@ -252,7 +267,7 @@ function startOp(op: Op, trial: number): Started {
         what: `release v${trial} of web (3 replicas)`,
         maxDelayMs: 8000,
         request: a
-          .put<{ service: Obj }>(`${base}/web`, { spec: webSpec(`v${trial}`, 3) })
+          .put<{ service: Obj }>(`${base}/web`, { spec: spec(`v${trial}`, 3) })
           .then((r) => wantedOf(r, 'web', 3)),
       };
     case 'scale': {
@@ -271,7 +286,7 @@ function startOp(op: Op, trial: number): Started {
       gatewayOps += 1;
       const recreate = gatewayOps % 4 === 0;
       const maxBodyMiB = 1000 + trial;
-      const spec = { host, backends: { service: { name: 'web' } }, maxBodyMiB };
+      const routeSpec = { host, backends: { service: { name: 'web' } }, maxBodyMiB };
       const request = (async () => {
         const cur = await a.get(`${routes}/web`);
         if (cur.status === 200 && recreate) await a.delete(`${routes}/web`);
@@ -279,9 +294,9 @@ function startOp(op: Op, trial: number): Started {
           cur.status === 200 && !recreate
             ? await a.put(`${routes}/web`, {
                 version: (cur.body.route as Obj | undefined)?.version ?? cur.body.version,
-                spec,
+                spec: routeSpec,
               })
-            : await a.post(routes, { name: 'web', spec });
+            : await a.post(routes, { name: 'web', spec: routeSpec });
         if (r.status !== 200 && r.status !== 201)
           throw new Error(`route: ${r.status} ${JSON.stringify(r.body)}`);
         return null;
