@@ -59,12 +59,13 @@ export function registerRegistryRoutes(
       const allowed = await access.visibleRegistries(actor);
       const rows: RegistryRow[] = [];
       let after = decodeCursor(query.cursor);
-      // Filtered pages: read on until the page is full or the table ends.
+      // Filtered pages: read on until one more than a page is visible or the table ends.
       for (;;) {
         const batch = await repo.list(after, query.limit);
-        rows.push(...batch.filter((r) => allowed === null || allowed.has(r.name)));
+        const read = batch.slice(0, query.limit);
+        rows.push(...read.filter((r) => allowed === null || allowed.has(r.name)));
         if (batch.length <= query.limit || rows.length > query.limit) break;
-        after = batch[query.limit - 1]!.name;
+        after = read[read.length - 1]!.name;
       }
       const page = pageOf(rows.slice(0, query.limit + 1), query.limit, (r) => r.name);
       return {
