@@ -354,8 +354,8 @@ interface Result {
 }
 
 /**
- * Restarts Berth on its data dir, as a supervisor (systemd) would: up to 5 attempts when it exits
- * at start (it gives up when Podman does not answer within 5 s, which happens on a busy machine).
+ * Restarts Berth on its data dir, as a supervisor (systemd) would: up to 10 attempts when it exits
+ * at start.
  */
 async function startServer(): Promise<number> {
   for (let attempt = 1; ; attempt += 1) {
@@ -363,7 +363,7 @@ async function startServer(): Promise<number> {
       await server!.start();
       return attempt;
     } catch (err) {
-      if (attempt >= 5) throw err;
+      if (attempt >= 10) throw err;
       process.stdout.write(
         `  start attempt ${attempt} failed: ${err instanceof Error ? err.message : String(err)}\n  ${logTail(3).split('\n').join('\n  ')}\n`,
       );

@@ -22,7 +22,14 @@ async function main(): Promise<void> {
     await gatewayNode.start();
     helpers.push(gatewayNode);
   }
-  const health = await engine.health();
+  // On a busy machine Podman may miss one 5 s answer (a restart after a crash is when it matters):
+  // keep asking for a minute before giving up.
+  let health = await engine.health();
+  for (const deadline = Date.now() + 60_000; !health.ok && Date.now() < deadline;) {
+    log.warn(`Podman at ${config.podmanSocket} did not answer (${health.message ?? ''}); asking again`);
+    await new Promise((r) => setTimeout(r, 1000));
+    health = await engine.health();
+  }
   if (!health.ok)
     throw new Error(`Podman is not reachable at ${config.podmanSocket}: ${health.message ?? ''}`);
   const url = await server.start();
