@@ -132,6 +132,7 @@ let cleaning: Promise<void> | null = null;
 for (const sig of ['SIGINT', 'SIGTERM'] as const)
   process.on(sig, () => {
     process.stderr.write(`soak: ${sig}: cleaning up\n`);
+    process.stdout.write(`\nsoak summary, interrupted (seed ${seed})\n${summary(results)}\n`);
     cleaning ??= cleanUp();
     void cleaning.finally(() => process.exit(130));
   });
