@@ -16,6 +16,8 @@ import {
   webSpec,
   type TestPlatform,
 } from './helpers/platform';
+import { grantZone } from './helpers/tenancy';
+import { startGatewayPlatform, type GatewayPlatform } from './helpers/gateway-platform';
 
 type Obj = Record<string, unknown>;
 
@@ -189,3 +191,47 @@ for (const dialect of testDialects())
       assert.deepEqual(q2.remaining, { cpu: null, memoryMiB: null, replicas: null, volumesGiB: null });
     });
   });
+
+describe('project quotas: a release canary is admitted against the quota', () => {
+  let p: GatewayPlatform;
+  let base: string;
+  const routes = '/api/v1/projects/cq/envs/test/routes';
+
+  before(async () => {
+    p = await startGatewayPlatform();
+    base = await makeProject(p.api, 'cq');
+    await grantZone(p.api, 'canary-quota.test', 'cq');
+  });
+  after(async () => {
+    await p?.close();
+  });
+
+  it('refuses canary replicas beyond the quota at canary.to.replicas, and admits what fits', async () => {
+    const created = await p.api.post<{ task: Obj }>(base, { name: 'web', spec: webSpec('v1', 2) });
+    assert.equal(created.status, 202, JSON.stringify(created.body));
+    await waitTask(p.api, created.body.task.id as string);
+    const up = await p.api.put<{ task: Obj }>(`${base}/web`, { spec: webSpec('v2', 2) });
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    await waitTask(p.api, up.body.task.id as string);
+    const route = await p.api.post(routes, {
+      name: 'shop',
+      spec: { host: 'shop.canary-quota.test', backends: { service: { name: 'web' } } },
+    });
+    assert.equal(route.status, 201, JSON.stringify(route.body));
+    assert.equal((await p.api.put('/api/v1/projects/cq/quota', { replicas: 3 })).status, 200);
+    const tooMany = await p.api.post(`${routes}/shop/canary`, {
+      percent: 10,
+      to: { release: 1, replicas: 2 },
+    });
+    assert.equal(tooMany.status, 422, JSON.stringify(tooMany.body));
+    const err = tooMany.body.error as Obj;
+    assert.equal(err.code, 'QUOTA_EXCEEDED');
+    assert.match(err.message as string, /Project 'cq' has 1 of 3 replicas left; this change needs 2/);
+    assert.equal(((err.details as Obj).fields as Obj[])[0]!.path, 'canary.to.replicas');
+    assert.equal(((await p.api.get(`${routes}/shop`)).body as Obj).canary, null, 'no canary was set');
+    const fits = await p.api.post(`${routes}/shop/canary`, { percent: 10, to: { release: 1, replicas: 1 } });
+    assert.equal(fits.status, 200, JSON.stringify(fits.body));
+    const q = await p.api.get<{ usage: Obj }>('/api/v1/projects/cq/quota');
+    assert.equal(q.body.usage.replicas, 3, 'the canary counts');
+  });
+});

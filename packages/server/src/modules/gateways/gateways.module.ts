@@ -18,6 +18,7 @@ import { GatewaysRepository, readEnvServices } from './gateways.repository';
 import { registerRouteRoutes } from './gateways.routes';
 import { RouteCertificateUsage } from './route-certificates';
 import { GatewaysService } from './gateways.service';
+import { Quotas } from '../quotas/quotas';
 import { gatewayDir, localGatewayName } from './local-nginx';
 
 export interface GatewaysModule {
@@ -94,6 +95,9 @@ export async function createGatewaysModule(
   const store = new GatewayNodesRepository(ctx.db);
   service.snippetsOf = async (id) => (await store.settings(id)).snippets;
   service.rollService = rollService;
+  const quotas = new Quotas(ctx);
+  service.admitCanary = (project, svc, release, replicas) =>
+    quotas.admitCanary(project, svc, release, replicas);
   await ensureLocalGateway(ctx, repo, applier, service);
   const listen = ctx.config.gatewayListen;
   const nodes = new GatewayNodes(repo, store, dir, listen ? { gateway: localGatewayName, listen } : null);

@@ -89,6 +89,15 @@ export class GatewaysService {
   snippetsOf: (gatewayId: string) => Promise<PlanOptions['snippets']> = () => Promise.resolve(undefined);
   /** Rolls a service to one of its releases (the services module's rollback); unset without an engine. */
   rollService: ((k: ServiceKey, release: number, actor: Actor) => Promise<unknown>) | null = null;
+  /** Quota admission of a release canary's replicas (set by the module; see modules/quotas). */
+  admitCanary:
+    | ((
+        project: string,
+        svc: { id: string; env: string; name: string },
+        release: number,
+        replicas: number,
+      ) => Promise<void>)
+    | null = null;
   /** The per-project certificate store (the certificates module); routes name its certificates. */
   certificates: CertificateStore | null = null;
   /** Domain owners and the backend fence (the tenancy module); every route write is checked. */
@@ -398,6 +407,13 @@ export class GatewaysService {
       throw new BerthError(
         'UNPROCESSABLE',
         `Service '${service.name}' already runs release ${release}; a canary must go to another release.`,
+      );
+    if (!canary.promoting && this.admitCanary)
+      await this.admitCanary(
+        k.project,
+        { id: service.id, env: k.env, name: service.name },
+        release,
+        'release' in canary.to ? (canary.to.replicas ?? 1) : 1,
       );
   }
 

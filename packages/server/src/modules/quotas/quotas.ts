@@ -48,6 +48,13 @@ export const serviceFields: QuotaFields = {
   memoryMiB: 'spec.resources.memoryMiB',
 };
 
+/** A canary's replicas are `canary.to.replicas`; its CPU and memory are its release's. */
+export const canaryFields: QuotaFields = {
+  replicas: 'canary.to.replicas',
+  cpu: 'canary.to.replicas',
+  memoryMiB: 'canary.to.replicas',
+};
+
 const chains = new Map<string, Promise<unknown>>();
 
 /**
@@ -263,6 +270,51 @@ export class Quotas {
     const defaults = { cpu: cores(r.default_cpu_millis), memoryMiB: r.default_memory_mib };
     const demand = this.demandOf(spec, replicas, defaults);
     const { total: others, excepted: before } = await this.usage(project, defaults, serviceId);
+    this.check(project, r, demand, others, before, fields);
+  }
+
+  /**
+   * Refuses a canary of `release` of a service that would push the project over a limit; a
+   * canary of that release already wanted counts as what it asks for now (only growth is checked).
+   */
+  async admitCanary(
+    project: string,
+    svc: { id: string; env: string; name: string },
+    release: number,
+    replicas: number,
+  ): Promise<void> {
+    const r = await this.row(project);
+    if (!r || (r.cpu_millis === null && r.memory_mib === null && r.replicas === null)) return;
+    const row = await this.ctx.db
+      .selectFrom('releases')
+      .select('spec')
+      .where('service_id', '=', svc.id)
+      .where('number', '=', release)
+      .executeTakeFirst();
+    if (!row) return;
+    const defaults = { cpu: cores(r.default_cpu_millis), memoryMiB: r.default_memory_mib };
+    const spec = parseJson<ReleaseSpec>(row.spec, {} as ReleaseSpec);
+    const current =
+      (await wantedCanaries(this.ctx.db)).get(`${project}/${svc.env}/${svc.name}`)?.get(release) ?? 0;
+    const was = this.demandOf(spec, current, defaults);
+    const before = { replicas: current, cpu: current * was.cpuEach, memoryMiB: current * was.memoryMiBEach };
+    const { total } = await this.usage(project, defaults);
+    const others = {
+      replicas: total.replicas - before.replicas,
+      cpu: total.cpu - before.cpu,
+      memoryMiB: total.memoryMiB - before.memoryMiB,
+    };
+    this.check(project, r, this.demandOf(spec, replicas, defaults), others, before, canaryFields);
+  }
+
+  private check(
+    project: string,
+    r: ProjectQuotasTable,
+    demand: Demand,
+    others: Usage,
+    before: Usage,
+    fields: QuotaFields,
+  ): void {
     const need = {
       replicas: demand.replicas,
       cpu: demand.replicas * demand.cpuEach,
