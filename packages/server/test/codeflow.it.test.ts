@@ -23,6 +23,7 @@ import {
   makeProject,
   podmanSocket,
   startPlatform,
+  TestApi,
   waitTask,
   webSpec,
   type TestPlatform,
@@ -30,6 +31,16 @@ import {
 
 const run = promisify(execFile);
 type Obj = Record<string, unknown>;
+
+/** Run as root in a custom Dockerfile's RUN step: what that root may do, written into the image. */
+const confinementProbe = [
+  'const fs = require("fs");',
+  'const status = fs.readFileSync("/proc/self/status", "utf8");',
+  'const field = (k) => (status.match(new RegExp(k + ":\\s*(\\S+)")) || [])[1];',
+  'let chown = "allowed"; try { fs.writeFileSync("/tmp/c", ""); fs.chownSync("/tmp/c", 5, 5); } catch { chown = "denied"; }',
+  'fs.writeFileSync("/tmp/confined.json", JSON.stringify({ uid: process.getuid(), capEff: field("CapEff"),',
+  '  capBnd: field("CapBnd"), noNewPrivs: field("NoNewPrivs"), uidMap: fs.readFileSync("/proc/self/uid_map", "utf8"), chown }));',
+].join(' ');
 
 describe('codeflow: git → build → registry → rolling release', () => {
   let p: TestPlatform;
@@ -290,6 +301,57 @@ describe('codeflow: git → build → registry → rolling release', () => {
     assert.equal(existsSync(`${canary}-url`), false, 'the repo URL ran on the host');
   });
 
+  it('file:// and absolute-path repository URLs are for platform admins only (403, audited)', async () => {
+    const password = `pw-${randomBytes(6).toString('hex')}`;
+    assert.equal((await p.api.post('/api/v1/users', { name: 'cf-dev', password })).status, 201);
+    const grant = await p.api.post('/api/v1/bindings', {
+      user: 'cf-dev',
+      role: 'developer',
+      scope: { kind: 'project', name: 'cf' },
+    });
+    assert.equal(grant.status, 201, JSON.stringify(grant.body));
+    const dev = await TestApi.login(p.url, 'cf-dev', password);
+    for (const url of [repo.bare, `file://${repo.bare}`, 'file:///var/lib/berth/codeflow/mirrors/x']) {
+      const r = await dev.post<{ error: { message: string; details: { fields: { path: string }[] } } }>(
+        pipelines,
+        {
+          name: 'local',
+          target: { env: 'test', service: 'web' },
+          repo: { url, ref: 'main' },
+          template: 'shell',
+        },
+      );
+      assert.equal(r.status, 403, `${url}: ${JSON.stringify(r.body)}`);
+      assert.match(r.body.error.message, /platform admins/);
+      assert.deepEqual(
+        r.body.error.details.fields.map((f) => f.path),
+        ['repo.url'],
+      );
+    }
+    assert.equal((await p.api.get(`${pipelines}/local`)).status, 404, 'nothing was created');
+    const audit = await p.api.get<{ items: { actor: string; result: string }[] }>(
+      '/api/v1/audit?action=pipelines.create&actor=cf-dev',
+    );
+    assert.equal(audit.body.items.filter((e) => e.result === 'denied').length, 3);
+    // An admin's local URL stays: a developer may update the pipeline without changing it.
+    const own = await p.api.post<Pipeline>(pipelines, {
+      name: 'local',
+      target: { env: 'test', service: 'web' },
+      repo: { url: repo.bare, ref: 'main' },
+      template: 'shell',
+    });
+    assert.equal(own.status, 201);
+    const kept = await dev.put<Pipeline>(`${pipelines}/local`, {
+      target: { env: 'test', service: 'web' },
+      repo: { url: repo.bare, ref: 'main' },
+      template: 'shell',
+      buildScript: 'echo kept',
+      version: own.body.version,
+    });
+    assert.equal(kept.status, 200, JSON.stringify(kept.body));
+    assert.equal((await p.api.delete(`${pipelines}/local`)).status, 204);
+  });
+
   it('builds a static site and a custom Dockerfile, and serves each', async () => {
     const make = async (name: string, extra: Record<string, unknown>) => {
       const r = await p.api.post<Pipeline>(pipelines, {
@@ -313,9 +375,35 @@ describe('codeflow: git → build → registry → rolling release', () => {
     await eventually(async () => (await served()).join() === 'static-ok\n', 'the static site served');
     const custom = await make('custom', {
       template: 'dockerfile',
-      dockerfile:
-        'FROM localhost/berth-node:20\nCOPY server.js /app/server.js\nENV PORT=8080\nUSER 1000\nCMD ["node", "/app/server.js"]\n',
+      dockerfile: [
+        'FROM localhost/berth-node:20',
+        'USER 0',
+        // Root in a RUN step, as the build sees it, written into the image (read back below).
+        `RUN ["node", "-e", ${JSON.stringify(confinementProbe)}]`,
+        'COPY server.js /app/server.js',
+        'ENV PORT=8080',
+        'USER 1000',
+        'CMD ["node", "/app/server.js"]',
+        '',
+      ].join('\n'),
     });
+    const { stdout } = await promisify(execFile)('podman', [
+      'run',
+      '--rm',
+      '--cap-drop=all',
+      custom.image!,
+      'node',
+      '-e',
+      'process.stdout.write(require("fs").readFileSync("/tmp/confined.json", "utf8"))',
+    ]);
+    const probe = JSON.parse(stdout) as Record<string, string | number>;
+    assert.equal(probe.uid, 0, 'root inside the RUN step');
+    assert.match(String(probe.capEff), /^0+$/, 'no effective capability');
+    assert.match(String(probe.capBnd), /^0+$/, 'no capability in the bounding set');
+    assert.equal(probe.noNewPrivs, '1');
+    assert.notEqual(String(probe.uidMap).trim().replace(/\s+/g, ' '), '0 0 4294967295', 'a user namespace');
+    assert.match(String(probe.uidMap), /^\s*0\s+[1-9]\d*\s+\d+/, 'uid 0 is an unprivileged host uid');
+    assert.equal(probe.chown, 'denied');
     assert.deepEqual(
       custom.steps.filter((s) => s.state === 'skipped').map((s) => s.name),
       ['pre', 'build'],
@@ -377,18 +465,23 @@ describe('codeflow: git → build → registry → rolling release', () => {
       repo: { url: repo.bare, ref: 'main' },
       template: 'shell',
       buildScript: 'echo started; sleep 300',
-      timeoutSeconds: 10,
+      // Confined pre layers take seconds on a busy machine: room for fetch + pre before the script.
+      timeoutSeconds: 30,
     });
     assert.equal(slow.status, 201, JSON.stringify(slow.body));
     const r = await p.api.post<{ build: Build }>(`${pipelines}/slow/builds`, {});
     const id = r.body.build.id;
-    await eventually(async () => {
-      const b = await p.api.get<Build>(`/api/v1/projects/cf/builds/${id}`);
-      return (
-        b.body.steps.find((s) => s.name === 'build')?.state === 'running' &&
-        (await logOf(b.body)).includes('started')
-      );
-    }, 'the build script running');
+    await eventually(
+      async () => {
+        const b = await p.api.get<Build>(`/api/v1/projects/cf/builds/${id}`);
+        return (
+          b.body.steps.find((s) => s.name === 'build')?.state === 'running' &&
+          (await logOf(b.body)).includes('started')
+        );
+      },
+      'the build script running',
+      90_000,
+    );
     const c = await p.api.post<Build>(`/api/v1/projects/cf/builds/${id}/cancel`);
     assert.equal(c.status, 202);
     const cancelled = await waitBuild(id, 30_000);
@@ -399,9 +492,9 @@ describe('codeflow: git → build → registry → rolling release', () => {
 
     const t0 = Date.now();
     const r2 = await p.api.post<{ build: Build }>(`${pipelines}/slow/builds`, {});
-    const timedOut = await waitBuild(r2.body.build.id, 60_000);
+    const timedOut = await waitBuild(r2.body.build.id, 90_000);
     assert.equal(timedOut.state, 'timed-out');
-    assert.match(timedOut.error ?? '', /timeout of 10 s/);
-    assert.ok(Date.now() - t0 < 40_000, 'stopped near its timeout');
+    assert.match(timedOut.error ?? '', /timeout of 30 s/);
+    assert.ok(Date.now() - t0 < 60_000, 'stopped near its timeout');
   });
 });
