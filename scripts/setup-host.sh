@@ -44,6 +44,14 @@ insecure = true
 CONF
 fi
 
+# Confined builds map uid/gid 0 of every RUN step to this host range (docs/codeflow.md,
+# "Confinement of image builds"); reserve it so nothing else hands it out.
+for f in /etc/subuid /etc/subgid; do
+  if [ "$(id -u)" = 0 ] && ! grep -q '^berth-build:' "$f" 2>/dev/null; then
+    echo "berth-build:2000000000:65536" >> "$f"
+  fi
+done
+
 if [ ! -d node_modules/tsx ] || [ package.json -nt node_modules/.package-lock.json ]; then
   echo "berth: installing npm dependencies (first time: about 2 minutes, better-sqlite3 compiles)"
   npm install --no-audit --no-fund --loglevel=error >/dev/null
