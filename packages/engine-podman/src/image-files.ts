@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { EngineError } from '@berth/shared';
 import type { LibpodClient } from './libpod-client';
+import type { LibpodListContainer } from './libpod-types';
 
 /** Label on the short-lived containers, so a leftover one (a crash in between) is recognisable. */
 export const fileProbeLabel = 'berth.file-probe';
@@ -41,12 +42,27 @@ export function firstTarEntry(tar: Buffer): TarEntry | null {
   return null;
 }
 
+/** Removes probe containers a crash left behind (older than a minute: none is still in use). */
+async function removeStaleProbes(client: LibpodClient): Promise<void> {
+  const list = await client.json<LibpodListContainer[]>('GET', '/containers/json', {
+    query: { all: true, filters: JSON.stringify({ label: [`${fileProbeLabel}=true`] }) },
+  });
+  const cutoff = Date.now() - 60_000;
+  for (const c of list ?? []) {
+    if (Date.parse(c.Created) < cutoff)
+      await client
+        .request('DELETE', `/containers/${c.Id}`, { query: { force: true, timeout: 0 }, accept: [404] })
+        .catch(() => undefined);
+  }
+}
+
 /** Reads `file` from `image`, following up to 8 symbolic links inside the image. */
 export async function readImageFile(
   client: LibpodClient,
   image: string,
   file: string,
 ): Promise<Buffer | null> {
+  await removeStaleProbes(client).catch(() => undefined);
   const name = `berth-file-probe-${randomBytes(6).toString('hex')}`;
   const created = await client.json<{ Id: string }>('POST', '/containers/create', {
     body: {
