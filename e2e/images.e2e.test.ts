@@ -109,6 +109,72 @@ describe('images in the portal (browser, real registry)', { timeout: 300_000 }, 
     await page.getByText(/answered \/v2\/ with 200/).waitFor();
   });
 
+  it('shows and edits registry access: assignments and public repositories, local images too', async () => {
+    await page.goto(`${platform.url}/images/registries`);
+    await page.getByTestId('registry-login-hint').getByText(`podman login ${host}`).waitFor();
+    // The seeded public local images are listed.
+    const local = page.getByTestId('public-repos-local-store');
+    await local.getByText('berth-busybox').waitFor();
+    assert.ok(await local.getByText('berth-node').isVisible());
+    // codeflow's layers can never be public: the refusal shows at the input.
+    await page.getByTestId('public-repo-input-local-store').fill('berth-pre/x');
+    await page.getByTestId('public-repo-add-local-store').click();
+    await local.getByText(/berth-pre\/… cannot be public/).waitFor();
+    await page.getByTestId('access-registry-local').click();
+    const dialog = page.locator('.ant-modal');
+    await page.getByTestId('assign-name').fill('team-shop');
+    await page.getByTestId('assign-add').click();
+    await page.getByTestId('public-repo-input-local').fill('shop/base');
+    await page.getByTestId('public-repo-add-local').click();
+    await dialog.getByText('shop/base').waitFor();
+    await page.getByTestId('save-access').click();
+    const table = page.getByTestId('registries-table');
+    await table.getByText('team-shop').waitFor();
+    await table.getByText('shop/base').waitFor();
+    const r = await platform.api.get<{ assignedTo: unknown; publicRepositories: unknown }>(
+      '/api/v1/registries/local',
+    );
+    assert.deepEqual(r.body.assignedTo, [{ kind: 'team', name: 'team-shop' }]);
+    assert.deepEqual(r.body.publicRepositories, ['shop/base']);
+  });
+
+  it('shows a refused image at the service form’s image field', async () => {
+    const res = await platform.api.post<{ error: { code: string } }>('/api/v1/users', {
+      name: 'dev-other',
+      password: 'pw-dev-other-secret',
+    });
+    assert.equal(res.status, 201);
+    await makeProject(platform.api, 'other');
+    await platform.api.post('/api/v1/bindings', {
+      user: 'dev-other',
+      role: 'developer',
+      scope: { kind: 'project', name: 'other' },
+    });
+    // The browser, as the developer of another project, tries shop's image.
+    await page.context().clearCookies();
+    await page.goto(`${platform.url}/login`);
+    await page.fill('#login-username', 'dev-other');
+    await page.fill('#login-password', 'pw-dev-other-secret');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(/\/p\//);
+    await page.goto(`${platform.url}/p/other/test/new`);
+    await page.fill('#svc-name', 'stolen');
+    await page.fill('#svc-image', `${host}/shop/web:1`);
+    await page.getByTestId('form-submit').click();
+    const imageItem = page.locator('.ant-form-item').filter({ has: page.locator('#svc-image') });
+    await imageItem.locator('.ant-form-item-explain-error').first().waitFor();
+    assert.match(await imageItem.innerText(), /belongs to project 'shop'.*Push the image to/s);
+    const list = await platform.api.get<{ items: unknown[] }>('/api/v1/projects/other/envs/test/services');
+    assert.deepEqual(list.body.items, [], 'nothing was created');
+    // Back to the admin for the next test.
+    await page.context().clearCookies();
+    await page.goto(`${platform.url}/login`);
+    await page.fill('#login-username', 'admin');
+    await page.fill('#login-password', adminPassword);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(/\/p\//);
+  });
+
   it('shows the page in Chinese', async () => {
     await page.goto(`${platform.url}/images`);
     await page.evaluate("localStorage.setItem('berth.lang', 'zh-CN')");
