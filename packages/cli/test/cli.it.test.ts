@@ -123,6 +123,9 @@ describe('berth CLI against a real platform', () => {
     assert.equal(logs.code, 0, logs.err);
     const events = await json<{ items: Obj[] }>(['events', 'hello', '-p', 'web']);
     assert.ok(events.items.some((e) => e.type === 'Ready'));
+    const endpoints = await json<{ items: Obj[] }>(['endpoints', 'hello', '-p', 'web']);
+    assert.ok(endpoints.items.length >= 1, JSON.stringify(endpoints));
+    assert.ok(endpoints.items.every((e) => /^127\.0\.0\.1:\d+$/.test(String(e.address))));
     const history = await json<{ items: Obj[] }>(['containers', 'hello', '-p', 'web', '--history']);
     assert.ok(history.items.length > 3);
     const stats = await eventually(

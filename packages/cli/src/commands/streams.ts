@@ -129,6 +129,47 @@ async function events(ctx: CommandContext): Promise<number> {
   return 0;
 }
 
+interface Endpoint {
+  container: string;
+  release: number;
+  containerPort: number;
+  address: string;
+}
+
+const endpointColumns: Column<Endpoint>[] = [
+  { header: 'CONTAINER', value: (e) => e.container },
+  { header: 'RELEASE', value: (e) => String(e.release) },
+  { header: 'PORT', value: (e) => String(e.containerPort) },
+  { header: 'ADDRESS', value: (e) => e.address },
+];
+
+/**
+ * The addresses that should receive traffic; with -f, the list again each time it changes (the
+ * API's SSE watch), one JSON line per change in JSON mode. A removal arrives when it is committed,
+ * and the container's drain period counts from then (docs/gateway.md).
+ */
+async function endpoints(ctx: CommandContext): Promise<number> {
+  const client = await ctx.client();
+  const path = servicePath(ctx.project(), ctx.env(), ctx.arg(0), '/endpoints');
+  if (!ctx.args.bool('follow')) {
+    const page = await client.get<{ items: Endpoint[] }>(path);
+    if (ctx.out.json) ctx.out.printJson(page);
+    else ctx.out.table(page.items, endpointColumns, 'no endpoints');
+    return 0;
+  }
+  for await (const event of client.stream(path, { follow: true })) {
+    if (event.event === 'error') throw streamError(event);
+    if (event.event !== 'endpoints') continue;
+    const list = JSON.parse(event.data) as { items: Endpoint[] };
+    if (ctx.out.json) ctx.out.raw(`${JSON.stringify(list)}\n`);
+    else {
+      ctx.out.line(`${formatTime(new Date().toISOString())}  ${list.items.length} endpoint(s)`);
+      ctx.out.table(list.items, endpointColumns, 'no endpoints');
+    }
+  }
+  return 0;
+}
+
 const followOption = {
   name: 'follow',
   short: 'f',
@@ -136,7 +177,7 @@ const followOption = {
   description: 'keep printing new output until interrupted',
 };
 
-/** logs, events */
+/** logs, events, endpoints */
 export const streamCommands: CommandDef[] = [
   {
     name: 'logs',
@@ -170,5 +211,14 @@ export const streamCommands: CommandDef[] = [
       { name: 'type', kind: 'string', value: 'TYPE', description: 'events of one type, e.g. Destroyed' },
     ],
     run: events,
+  },
+  {
+    name: 'endpoints',
+    usage: 'NAME [-f]',
+    summary: 'print the addresses that receive traffic now; -f prints the list each time it changes',
+    positionals: { min: 1, max: 1 },
+    scoped: true,
+    options: [followOption],
+    run: endpoints,
   },
 ];
