@@ -47,7 +47,9 @@ export async function inspectImage(client: LibpodClient, ref: string): Promise<I
 export function registryAuthHeader(auth: RegistryAuth | undefined): Record<string, string> {
   if (!auth) return {};
   const json = JSON.stringify({ username: auth.username, password: auth.password });
-  return { 'X-Registry-Auth': Buffer.from(json).toString('base64url') };
+  // Go's base64.URLEncoding: the URL-safe alphabet *with* '=' padding (Node's base64url drops it).
+  const encoded = Buffer.from(json).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+  return { 'X-Registry-Auth': encoded };
 }
 
 /** Pulls `ref` (plain-HTTP registries allowed: Berth's registry is on loopback). */
