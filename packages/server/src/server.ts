@@ -79,6 +79,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   services?.controller.useGateways(gateways.confirmation);
   await createRegistryModule(ctx, registry);
   registerSearchRoutes(registry, ctx);
+  registerQuotaRoutes(registry, ctx);
   addOpenApiRoute(registry);
   registerWebRoutes(app, config.webDist ?? undefined);
 
