@@ -36,7 +36,8 @@ type Obj = Record<string, unknown>;
 const confinementProbe = [
   'const fs = require("fs");',
   'const status = fs.readFileSync("/proc/self/status", "utf8");',
-  'const field = (k) => (status.match(new RegExp(k + ":\\s*(\\S+)")) || [])[1];',
+  'const lines = status.split(String.fromCharCode(10));',
+  'const field = (k) => (lines.find((l) => l.startsWith(k + ":")) || ":").split(":")[1].trim();',
   'let chown = "allowed"; try { fs.writeFileSync("/tmp/c", ""); fs.chownSync("/tmp/c", 5, 5); } catch { chown = "denied"; }',
   'fs.writeFileSync("/tmp/confined.json", JSON.stringify({ uid: process.getuid(), capEff: field("CapEff"),',
   '  capBnd: field("CapBnd"), noNewPrivs: field("NoNewPrivs"), uidMap: fs.readFileSync("/proc/self/uid_map", "utf8"), chown }));',
