@@ -109,6 +109,11 @@ describe('decideDrain', () => {
     assert.deepEqual(d.pending, ['other/x (removal not yet published)']);
   });
 
+  it('a container without published ports confirms at once', () => {
+    const d = decideDrain({ ...gone, addresses: [] }, [gw(8, [], [['slow', 1]])], t0, 30_000);
+    assert.equal(d.outcome, 'confirmed');
+  });
+
   it('a gateway without nodes confirms once published', () => {
     assert.equal(decideDrain(gone, [gw(2, [], [])], t0, 30_000).outcome, 'confirmed');
   });

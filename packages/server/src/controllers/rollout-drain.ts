@@ -58,7 +58,8 @@ export function decideDrain(
   const gates: Record<string, number> = { ...c.gates };
   let gatesChanged = false;
   const pending: string[] = [];
-  for (const g of gateways) {
+  // a container without published ports was never in any gateway's endpoints
+  for (const g of c.addresses.length > 0 ? gateways : []) {
     if (gates[g.id] === undefined && g.installedRevision !== null) {
       if (!c.addresses.some((a) => g.installedAddresses.has(a))) {
         gates[g.id] = g.installedRevision;
