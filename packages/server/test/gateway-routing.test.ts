@@ -45,13 +45,19 @@ describe('gateway routing through real Nginx', () => {
 
   it(`loses zero requests through Nginx over ${updates} rolling updates`, async () => {
     const load = startGatewayLoad(p.listen, host);
-    await new Promise((res) => setTimeout(res, 500));
-    for (let i = 1; i <= updates; i += 1) {
-      const up = await p.api.put<{ task: Obj }>(`${base}/web`, { spec: webSpec(`v${i}`) });
-      assert.equal(up.status, 202, JSON.stringify(up.body));
-      assert.equal((await waitTask(p.api, up.body.task.id as string)).state, 'succeeded', `update ${i}`);
+    try {
+      await new Promise((res) => setTimeout(res, 500));
+      for (let i = 1; i <= updates; i += 1) {
+        const up = await p.api.put<{ task: Obj }>(`${base}/web`, { spec: webSpec(`v${i}`) });
+        assert.equal(up.status, 202, JSON.stringify(up.body));
+        const task = await waitTask(p.api, up.body.task.id as string);
+        assert.equal(task.state, 'succeeded', `update ${i}: ${JSON.stringify(task)}`);
+      }
+      await new Promise((res) => setTimeout(res, 1500));
+    } finally {
+      // a failed update must not leave the load running (the test process would never end)
+      await load.stop();
     }
-    await new Promise((res) => setTimeout(res, 1500));
     const result = await load.stop();
     console.log(`nginx: ${result.ok + result.failed} requests, ${result.failed} failed`);
     assert.equal(result.failed, 0, `lost requests: ${result.errors.slice(0, 10).join('; ')}`);

@@ -56,13 +56,17 @@ describe('rolling updates through a gateway of three nodes, one of them slow', (
       await eventually(async () => (await viaGateway(listen, host)).body === 'v0', `v0 at ${listen}`);
 
     const loads = listens.map((listen) => startGatewayLoad(listen, host, 2));
-    await new Promise((res) => setTimeout(res, 500));
-    for (let i = 1; i <= updates; i += 1) {
-      const up = await p.api.put<{ task: Obj }>(`${base}/web`, { spec: webSpec(`v${i}`) });
-      assert.equal(up.status, 202, JSON.stringify(up.body));
-      assert.equal((await waitTask(p.api, up.body.task.id as string)).state, 'succeeded', `update ${i}`);
+    try {
+      await new Promise((res) => setTimeout(res, 500));
+      for (let i = 1; i <= updates; i += 1) {
+        const up = await p.api.put<{ task: Obj }>(`${base}/web`, { spec: webSpec(`v${i}`) });
+        assert.equal(up.status, 202, JSON.stringify(up.body));
+        assert.equal((await waitTask(p.api, up.body.task.id as string)).state, 'succeeded', `update ${i}`);
+      }
+      await new Promise((res) => setTimeout(res, 1500));
+    } finally {
+      await Promise.all(loads.map((l) => l.stop()));
     }
-    await new Promise((res) => setTimeout(res, 1500));
     const results = await Promise.all(loads.map((l) => l.stop()));
     const sent = results.reduce((a, x) => a + x.ok + x.failed, 0);
     const failed = results.reduce((a, x) => a + x.failed, 0);

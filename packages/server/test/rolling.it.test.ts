@@ -29,14 +29,19 @@ describe('rolling updates under load', () => {
     const r = await p.api.post<{ task: Obj }>(base, { name: 'api', spec: webSpec('v0') });
     assert.equal((await waitTask(p.api, r.body.task.id as string)).state, 'succeeded');
     const load = startLoad(p.api, `${base}/api/endpoints`);
-    await new Promise((res) => setTimeout(res, 500));
-    for (let i = 1; i <= updates; i += 1) {
-      const up = await p.api.put<{ task: Obj }>(`${base}/api`, { spec: webSpec(`v${i}`) });
-      assert.equal(up.status, 202, JSON.stringify(up.body));
-      const task = await waitTask(p.api, up.body.task.id as string);
-      assert.equal(task.state, 'succeeded', `update ${i}: ${JSON.stringify(task)}`);
+    try {
+      await new Promise((res) => setTimeout(res, 500));
+      for (let i = 1; i <= updates; i += 1) {
+        const up = await p.api.put<{ task: Obj }>(`${base}/api`, { spec: webSpec(`v${i}`) });
+        assert.equal(up.status, 202, JSON.stringify(up.body));
+        const task = await waitTask(p.api, up.body.task.id as string);
+        assert.equal(task.state, 'succeeded', `update ${i}: ${JSON.stringify(task)}`);
+      }
+      await new Promise((res) => setTimeout(res, 500));
+    } finally {
+      // a failed update must not leave the load running (the test process would never end)
+      await load.stop();
     }
-    await new Promise((res) => setTimeout(res, 500));
     const result = await load.stop();
     console.log(`rolling: ${result.ok + result.failed} requests, ${result.failed} failed`);
     assert.equal(result.failed, 0, `lost requests: ${result.errors.slice(0, 10).join('; ')}`);
