@@ -494,7 +494,7 @@ describe('codeflow: git → build → registry → rolling release', () => {
     const t0 = Date.now();
     const r2 = await p.api.post<{ build: Build }>(`${pipelines}/slow/builds`, {});
     const timedOut = await waitBuild(r2.body.build.id, 90_000);
-    assert.equal(timedOut.state, 'timed-out');
+    assert.equal(timedOut.state, 'timed-out', `${timedOut.error}\n${await logOf(timedOut)}`);
     assert.match(timedOut.error ?? '', /timeout of 30 s/);
     assert.ok(Date.now() - t0 < 60_000, 'stopped near its timeout');
   });
