@@ -53,7 +53,9 @@ export class RolloutTracker {
       }
       await this.tasks.progress(svc.rollout_task, plan.readyCurrent, want, message ?? 'in progress');
       const started = Date.parse(svc.rollout_started_at ?? nowIso());
-      if (Date.now() - started > spec.rollout.progressDeadlineSeconds * 1000) {
+      // Once every wanted container of the release is ready, what is left is old containers
+      // draining (waiting for gateway nodes, then drainSeconds): not a reason to roll back.
+      if (!plan.complete && Date.now() - started > spec.rollout.progressDeadlineSeconds * 1000) {
         await this.deadlineMissed(svc, spec.rollout.progressDeadlineSeconds);
         return;
       }
