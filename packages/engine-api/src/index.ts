@@ -268,6 +268,12 @@ export interface ContainerEngine {
   removeImage?(ref: string): Promise<void>;
   /** Optional: waits until the container exits; returns its exit code (null if unknown). */
   waitContainer?(idOrName: string, signal?: AbortSignal): Promise<number | null>;
+  /**
+   * Optional: the content of a regular file inside an image (e.g. /etc/passwd, to learn which uid
+   * a user name has), without running anything from it; null when the image has no such file.
+   * The image must be present locally (ensureImage first).
+   */
+  readImageFile?(image: string, path: string): Promise<Buffer | null>;
 }
 
 /** Exit code 137 with a memory limit is how cgroup v1 shows an OOM kill (runtime-notes §1). */
@@ -281,9 +287,3 @@ export function exitReason(
   if (obs.exitCode === null) return 'Unknown';
   return `Error (exit ${obs.exitCode})`;
 }
-  /**
-   * Optional: the content of a regular file inside an image (e.g. /etc/passwd, to learn which uid
-   * a user name has), without running anything from it; null when the image has no such file.
-   * The image must be present locally (ensureImage first).
-   */
-  readImageFile?(image: string, path: string): Promise<Buffer | null>;

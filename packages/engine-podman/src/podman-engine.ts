@@ -26,9 +26,9 @@ import { toSpecGenerator } from './container-spec';
 import { streamEvents } from './events';
 import { runExec } from './exec-run';
 import { openExecSession } from './exec-session';
+import { readImageFile } from './image-files';
 import { ensureImage, inspectImage } from './images';
 import { LibpodClient } from './libpod-client';
-import { readImageFile } from './image-files';
 import type { LibpodInspectContainer, LibpodListContainer } from './libpod-types';
 import { parseLogStream } from './log-stream';
 import { ObservationCache } from './observation-cache';
@@ -212,14 +212,6 @@ export class PodmanEngine implements ContainerEngine {
   waitContainer(idOrName: string, signal?: AbortSignal): Promise<number | null> {
     return waitContainer(this.client, idOrName, signal);
   }
-}
-
-/** Prefixes what Berth was doing to podman's message, keeping the error's class and details. */
-function withContext(err: unknown, what: string): Error {
-  if (err instanceof EngineError) return new EngineError(`${what}: ${err.message}`, err.details);
-  if (err instanceof BerthError) return err;
-  return new EngineError(`${what}: ${err instanceof Error ? err.message : String(err)}`);
-}
 
   async readImageFile(image: string, file: string): Promise<Buffer | null> {
     try {
@@ -228,3 +220,11 @@ function withContext(err: unknown, what: string): Error {
       throw withContext(err, `Podman could not read ${file} from image ${image}`);
     }
   }
+}
+
+/** Prefixes what Berth was doing to podman's message, keeping the error's class and details. */
+function withContext(err: unknown, what: string): Error {
+  if (err instanceof EngineError) return new EngineError(`${what}: ${err.message}`, err.details);
+  if (err instanceof BerthError) return err;
+  return new EngineError(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+}

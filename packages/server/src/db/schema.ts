@@ -395,10 +395,10 @@ export interface Database {
   gateways: GatewaysTable;
   gateway_routes: GatewayRoutesTable;
   gateway_versions: GatewayVersionsTable;
-  project_quotas: ProjectQuotasTable;
-  registry_assignments: RegistryAssignmentsTable;
-  registry_public_repositories: RegistryPublicRepositoriesTable;
   domain_zones: DomainZonesTable;
   allowed_networks: AllowedNetworksTable;
   certificates: CertificatesTable;
+  project_quotas: ProjectQuotasTable;
+  registry_assignments: RegistryAssignmentsTable;
+  registry_public_repositories: RegistryPublicRepositoriesTable;
 }
