@@ -45,6 +45,10 @@ export class ServiceController {
   private confirming: Promise<void> | null = null;
   private confirmAgain = false;
   private readonly inflight = new Map<string, Promise<void>>();
+  /** When the engine's container list of the current pass was asked for. */
+  private observedAt = 0;
+  /** Per service: when a container creation last finished (it may postdate the pass's list). */
+  private readonly createsSettledAt = new Map<string, number>();
   private readonly specs = new Map<string, ReleaseSpec>();
   private readonly prober: Prober;
   private readonly runner: ContainerRunner;
@@ -125,6 +129,7 @@ export class ServiceController {
   /** One pass over every service; public so tests can drive the controller step by step. */
   async reconcileAll(): Promise<void> {
     const { engine, repo, ctx } = this.deps;
+    this.observedAt = Date.now();
     const observed = await engine.listContainers({ [labelKeys.instance]: ctx.config.instanceId });
     const byService = new Map<string, ContainerObservation[]>();
     for (const o of observed) {
@@ -159,6 +164,7 @@ export class ServiceController {
       .catch((err: unknown) => this.deps.ctx.log.warn({ err, container: name }, 'container operation failed'))
       .finally(() => {
         this.inflight.delete(name);
+        if (name.startsWith('create:')) this.createsSettledAt.set(name.split(':')[1] ?? '', Date.now());
         this.kick();
       });
     this.inflight.set(name, p);
@@ -314,6 +320,9 @@ export class ServiceController {
         continue;
       }
       if (!o) {
+        // A creation that finished after this pass listed the engine's containers is not gone:
+        // the list is older than the row. The next pass decides.
+        if ((this.createsSettledAt.get(svc.id) ?? 0) >= this.observedAt) continue;
         await this.runner.markGone(row, 'removed outside Berth');
         continue;
       }

@@ -1,0 +1,71 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ContainerCreateSpec, ContainerObservation } from '@berth/engine-api';
+import { ServiceController } from '../src/controllers/service-controller';
+import type { ServiceRow } from '../src/modules/services/services.repository';
+import { startFakePlatform, type FakePlatform } from './helpers/fake-engine';
+import type { Json } from './helpers/db';
+
+/**
+ * A pass lists the engine's containers first and reads the ledger afterwards. A creation that
+ * finishes in between leaves a ledger row the list cannot know yet: that container is new, not
+ * "removed outside Berth" (the soak once saw a fresh container marked gone, then removed as an orphan).
+ */
+describe('service controller: a container created after the pass listed the engine', () => {
+  let p: FakePlatform;
+  let svc: ServiceRow;
+  let controller: ServiceController;
+
+  before(async () => {
+    p = await startFakePlatform('sqlite');
+    svc = await p.createService('race', { replicas: 1 });
+    controller = new ServiceController(p.deps);
+  });
+  after(async () => {
+    await controller?.stop();
+    await p?.close();
+  });
+
+  it('keeps the new container instead of marking it gone and removing it', async () => {
+    const { engine, deps } = p;
+    let releaseRun: (() => void) | null = null;
+    const realRun = engine.runContainer.bind(engine);
+    engine.runContainer = async (spec: ContainerCreateSpec) => {
+      await new Promise<void>((resolve) => (releaseRun = resolve));
+      return realRun(spec);
+    };
+    const realList = engine.listContainers.bind(engine);
+    engine.listContainers = async (labels: Record<string, string>): Promise<ContainerObservation[]> => {
+      const snapshot = await realList(labels);
+      const release = releaseRun;
+      if (release) {
+        // The creation completes after the snapshot was taken, before the ledger is read.
+        releaseRun = null;
+        release();
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          const rows = await deps.repo.activeContainers(svc.id);
+          if (rows.some((r) => r.state !== 'creating')) break;
+          assert.ok(Date.now() < deadline, 'the creation never finished');
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      }
+      return snapshot;
+    };
+
+    await controller.reconcileAll(); // plans the creation; it waits for the next list
+    await controller.reconcileAll(); // lists (empty), the creation finishes, then the ledger is read
+    await controller.reconcileAll(); // now the list has it
+
+    const rows = await deps.repo.activeContainers(svc.id);
+    assert.equal(rows.length, 1, JSON.stringify(rows));
+    assert.notEqual(rows[0]!.state, 'exited');
+    assert.ok(engine.containers.has(rows[0]!.name), 'the container is still in the engine');
+    const events = await p.admin.get('/api/v1/projects/web/envs/test/services/race/events');
+    const reasons = (events.body.items as Json[]).map((e: Json) => `${e.type}: ${e.message}`);
+    assert.ok(
+      !reasons.some((r) => r.startsWith('Vanished') || r.startsWith('OrphanRemoved')),
+      reasons.join('\n'),
+    );
+  });
+});
