@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import {
@@ -27,6 +29,7 @@ import {
 } from '../packages/server/test/helpers/platform.ts';
 import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 
+const run = promisify(execFile);
 const host = 'shop.example.test';
 const routesApi = '/api/v1/projects/shop/envs/test/routes';
 
@@ -48,6 +51,30 @@ async function bodiesOf(listen: string, n: number): Promise<Map<string, number>>
   return counts;
 }
 
+/** A self-signed RSA certificate (and key) for the shop's host, made by openssl (argv only). */
+async function rsaCert(dir: string, file: string, bits: number) {
+  const keyFile = path.join(dir, `${file}.key`);
+  const certFile = path.join(dir, `${file}.crt`);
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    `rsa:${bits}`,
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${host}`,
+    '-addext',
+    `subjectAltName=DNS:${host}`,
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+  ]);
+  return { certificate: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+}
+
 async function confirmPopover(page: Page, name: string): Promise<void> {
   await page.locator('.ant-popconfirm').getByRole('button', { name }).click();
 }
@@ -58,6 +85,7 @@ describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 },
   let page: Page;
   let agent: AgentNode | undefined;
   const agentRoot = mkdtempSync(path.join(tmpdir(), 'berth-e2e-agent-'));
+  const certDir = mkdtempSync(path.join(tmpdir(), 'berth-e2e-gw-certs-'));
 
   const versions = async (kind?: string) =>
     (
@@ -93,6 +121,7 @@ describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 },
     await agent?.kill('SIGTERM');
     agent?.stopNginx();
     rmSync(agentRoot, { recursive: true, force: true });
+    rmSync(certDir, { recursive: true, force: true });
     await browser?.close();
     await platform?.close();
   });
@@ -160,14 +189,46 @@ describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 },
   });
 
   it('shows Nginx’s refusal as a readable alert and keeps serving', async () => {
+    // The store accepts an RSA-1024 certificate (it parses, its key matches, it has not expired),
+    // but Nginx refuses to load it ("ee key too small" under Debian's OpenSSL security level 2).
+    // Another project's certificate of the same host must not be offered in the route form.
+    const [weak, foreign] = await Promise.all([
+      rsaCert(certDir, 'weak', 1024),
+      rsaCert(certDir, 'foreign', 2048),
+    ]);
+    await makeProject(platform.api, 'other');
+    for (const [project, name, cert] of [
+      ['shop', 'weak', weak],
+      ['other', 'foreign', foreign],
+    ] as const) {
+      const r = await platform.api.post(`/api/v1/projects/${project}/certificates`, { name, ...cert });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    }
+    const before = (await platform.api.get<{ version: number }>(`${routesApi}/shop`)).body.version;
+
     await page.getByTestId('route-edit').click();
-    await page.fill('#route-tls-cert', 'missing.crt');
-    await page.fill('#route-tls-key', 'missing.key');
+    await page.locator('#route-tls-cert').click();
+    const options = page.locator('.ant-select-dropdown:visible .ant-select-item-option');
+    await options.filter({ hasText: /^weak/ }).waitFor();
+    assert.deepEqual(
+      (await options.allInnerTexts()).map((t) => t.split(' ')[0]),
+      ['weak'],
+      'only the project’s own certificates are offered',
+    );
+    await options.filter({ hasText: /^weak/ }).click();
     await page.getByTestId('route-submit').click();
     await page.getByTestId('route-nginx-error').waitFor();
     assert.match(await page.getByTestId('route-error').innerText(), /Nginx refused/);
-    assert.match(await page.getByTestId('route-nginx-error').innerText(), /missing\.crt/);
+    assert.match(
+      await page.getByTestId('route-nginx-error').innerText(),
+      /weak\.[0-9a-f]{16}\.crt[\s\S]*key too small/,
+    );
     await browser.screenshot('route-form-refused-en', 1366, 768);
+    const route = await platform.api.get<{ version: number; spec: { tls?: unknown } }>(`${routesApi}/shop`);
+    assert.equal(route.body.version, before, 'the refused change is not stored');
+    assert.equal(route.body.spec.tls, undefined);
+    const [refused] = await versions('config');
+    assert.equal(refused?.state, 'failed');
     assert.equal((await viaGateway(platform.listen, host)).body, 'v1');
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.waitForURL(/\/routes\/shop$/);
