@@ -26,6 +26,7 @@ describe('generated Dockerfiles', () => {
       const df = preDockerfile(t, templateBaseImage[t]);
       assert.match(df, new RegExp(`^FROM ${templateBaseImage[t].replace(/[.]/g, '\\.')}\n`));
       assert.match(df, /COPY berth\/ \/berth\/\nUSER 1000\n/);
+      assert.match(df, /COPY --chown=1000:1000 manifests\/ \/\n/, 'the build user owns \/app itself');
       assert.doesNotMatch(
         df,
         /RUN .*chown/,

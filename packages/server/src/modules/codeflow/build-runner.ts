@@ -171,10 +171,11 @@ export class BuildRunner {
     }
     await job.log(`building pre-processing layer ${tag}`);
     const dir = freshDir(path.join(this.deps.root, 'work', job.build.id, 'pre'));
-    mkdirSync(path.join(dir, 'manifests'));
-    writeFileSync(path.join(dir, 'manifests', '.berth-pre'), hash);
-    for (const [name, content] of Object.entries(manifests))
-      writeFileSync(path.join(dir, 'manifests', name), content);
+    // manifests/app/… is copied onto / so that COPY --chown owns /app itself (see preDockerfile).
+    const appDir = path.join(dir, 'manifests', 'app');
+    mkdirSync(appDir, { recursive: true });
+    writeFileSync(path.join(appDir, '.berth-pre'), hash);
+    for (const [name, content] of Object.entries(manifests)) writeFileSync(path.join(appDir, name), content);
     mkdirSync(path.join(dir, 'berth'));
     writeFileSync(path.join(dir, 'berth', 'pre.sh'), job.pipeline.pre_script);
     writeFileSync(path.join(dir, 'Dockerfile'), preDockerfile(template, base));

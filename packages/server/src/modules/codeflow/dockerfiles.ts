@@ -64,8 +64,11 @@ export interface PreLayerInput {
 /** The pre layer's content hash: it changes only when one of its inputs changes. */
 export function preLayerHash(input: PreLayerInput): string {
   const h = createHash('sha256');
-  // `confined`: layers built before RUN steps were confined are never reused.
-  h.update(`confined\0template\0${input.template}\0base\0${input.baseImage}\0script\0${input.preScript}\0`);
+  // `confined-app`: layers built before RUN steps were confined, or before the build user owned
+  // /app, are never reused.
+  h.update(
+    `confined-app\0template\0${input.template}\0base\0${input.baseImage}\0script\0${input.preScript}\0`,
+  );
   for (const name of Object.keys(input.manifests).sort()) {
     h.update(`file\0${name}\0`);
     h.update(input.manifests[name]!);
@@ -83,7 +86,10 @@ export function preDockerfile(template: Exclude<PipelineTemplate, 'dockerfile'>,
   return [
     `FROM ${baseImage}`,
     'USER 0',
-    `COPY --chown=${buildUid}:${buildUid} manifests/ /app/`,
+    // The context's manifests/app/ lands on /app: copying the directory itself (not its content)
+    // makes COPY --chown own /app, which the builder image already has as root's; the build user
+    // then creates files there (npm writes package-lock.json).
+    `COPY --chown=${buildUid}:${buildUid} manifests/ /`,
     'COPY berth/ /berth/',
     `USER ${buildUid}`,
     'WORKDIR /app',
