@@ -263,6 +263,8 @@ describe('portal (browser, real Podman)', { timeout: 600_000 }, () => {
     await page.getByTestId('edit-conflict').waitFor();
     await page.getByTestId('edit-reload').click();
     await page.getByTestId('edit-conflict').waitFor({ state: 'detached' });
+    // The form refills in an effect after the alert went away: wait for it (bounded).
+    for (let i = 0; i < 100 && (await value.inputValue()) !== 'v1'; i += 1) await page.waitForTimeout(50);
     assert.equal(await value.inputValue(), 'v1', 'the reload refills the form');
 
     await edit();
