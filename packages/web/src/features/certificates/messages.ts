@@ -55,7 +55,7 @@ export const certificatesZh: Record<keyof typeof certificatesEn, string> = {
   'certs.renewed': '证书 {name} 已续期；使用它的网关已应用新文件。',
   'certs.empty': '还没有证书。上传一个证书即可为路由提供 HTTPS。',
   'certs.col.name': '名称',
-  'certs.col.sans': '域名（SAN）',
+  'certs.col.sans': '证书域名',
   'certs.col.expires': '到期时间',
   'certs.col.usedBy': '使用者',
   'certs.col.issuer': '签发者',

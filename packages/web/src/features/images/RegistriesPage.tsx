@@ -93,7 +93,7 @@ export function RegistriesPage() {
       <Typography.Paragraph type="secondary">{t('registries.intro')}</Typography.Paragraph>
       {embedded ? (
         <Typography.Paragraph type="secondary" data-testid="registry-login-hint">
-          {t('registries.login.hint', { host: embedded.host })}
+          {t('registries.login.hint')} <code>{`podman login ${embedded.host} -u <user>`}</code>
         </Typography.Paragraph>
       ) : null}
       {registries.isError ? (

@@ -82,7 +82,7 @@ export const imagesEn = {
   'registries.localStore.intro':
     'Images in Podman’s local store that every project may run. localhost/berth-busybox and localhost/berth-node are public from the start; codeflow’s localhost/berth-pre/… layers never are.',
   'registries.login.hint':
-    'Log in to the embedded registry with your Berth user and password or an API token: podman login {host} -u <user>',
+    'Log in to the embedded registry with your Berth user and password or an API token:',
 } as const;
 
 export const imagesZh: Record<keyof typeof imagesEn, string> = {
@@ -162,6 +162,5 @@ export const imagesZh: Record<keyof typeof imagesEn, string> = {
   'registries.localStore.title': '公开的本地镜像（localhost/…）',
   'registries.localStore.intro':
     'Podman 本地存储中所有项目都可以运行的镜像。localhost/berth-busybox 和 localhost/berth-node 默认公开；codeflow 的 localhost/berth-pre/… 层永远不会公开。',
-  'registries.login.hint':
-    '使用 Berth 用户名和密码或 API 令牌登录内置镜像仓库：podman login {host} -u <用户名>',
+  'registries.login.hint': '使用 Berth 用户名和密码或 API 令牌登录内置镜像仓库：',
 };

@@ -1,6 +1,6 @@
 /**
  * Strings of the project quota page and the service form's workload restrictions. Spread into
- * the portal's dictionaries (i18n/en.ts, i18n/zh-CN.ts); terms: quota 配额, capability 能力 (Linux
+ * the portal's dictionaries (i18n/en.ts, i18n/zh-CN.ts); terms: quota 配额, capability 权能 (Linux
  * capability), read-only root filesystem 只读根文件系统.
  */
 export const quotaEn = {
@@ -78,9 +78,9 @@ export const quotaZh: Record<keyof typeof quotaEn, string> = {
   'quota.unlimited': '不限',
   'quota.updated': '最后由 {by} 于 {at} 修改',
   'svc.section.security': '安全',
-  'svc.capabilities': '能力（capabilities）',
+  'svc.capabilities': '权能',
   'svc.capabilities.help':
-    '其余所有 Linux 能力都会被移除。保留任何能力都需要 services:capabilities 权限（团队管理员）。',
+    '其余所有内核权能都会被移除。保留任何权能都需要 services:capabilities 权限（团队管理员）。',
   'svc.readOnlyRootFilesystem': '只读根文件系统',
   'svc.readOnlyRootFilesystem.help': '容器会得到一个可写的 /tmp（64 MiB，位于内存中）。',
   'svc.pids': '进程数上限',
