@@ -226,6 +226,8 @@ export class GatewayAgent {
   }
 
   private startNginx(): void {
+    // A stop during an apply must not be followed by a new Nginx (it would keep the agent alive).
+    if (!this.running) return;
     const child = spawn(this.node.nginxBin, this.node.argv(), { stdio: ['ignore', 'ignore', 'pipe'] });
     this.nginx = child;
     child.stderr?.on('data', (b: Buffer) => this.log(`nginx: ${b.toString().trim()}`));
@@ -271,12 +273,18 @@ export class GatewayAgent {
         await sleep(delay);
       }
     }
+    await this.stopNginx();
   }
 
   /** Stops polling and, with manageNginx, stops Nginx gracefully (QUIT). */
   async stop(): Promise<void> {
     this.running = false;
     this.abort.abort();
+    await this.stopNginx();
+  }
+
+  /** Nginx this agent started: QUIT, then KILL after 10 s. Also run when the loop ends. */
+  private async stopNginx(): Promise<void> {
     const child = this.nginx;
     if (child && child.exitCode === null) {
       const exited = new Promise((r) => child.once('exit', r));

@@ -105,7 +105,13 @@ export async function startAgentNode(
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       const exited = new Promise((r) => proc.once('exit', r));
       proc.kill(signal);
+      // An agent that does not stop within 20 s is a bug to see in its output, not a hung suite.
+      const timer = setTimeout(() => {
+        process.stderr.write(`agent ${name} ignored ${signal}; killing it\n${out.slice(-2000)}\n`);
+        proc.kill('SIGKILL');
+      }, 20_000);
       await exited;
+      clearTimeout(timer);
     },
     stopNginx,
   };
