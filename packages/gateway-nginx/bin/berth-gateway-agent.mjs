@@ -5,4 +5,6 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { runAgentCli } = await import('../src/agent.ts');
-process.exitCode = await runAgentCli(process.argv.slice(2), process.env);
+// Exit once the agent stopped: handles it no longer needs (a keep-alive socket, the stderr pipe of
+// Nginx workers still finishing their connections) must not keep a stopped agent alive.
+process.exit(await runAgentCli(process.argv.slice(2), process.env));
