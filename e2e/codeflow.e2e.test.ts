@@ -246,7 +246,9 @@ describe('codeflow in the portal (browser, real git, registry and builds)', { ti
     await page.evaluate("localStorage.setItem('berth.lang', 'zh-CN')");
     await page.goto(`${platform.url}/p/${project}/test/pipelines`);
     await page.getByText('pcf 的流水线').waitFor();
-    assert.ok(await page.getByTestId('build-now-web').getByText('立即构建').isVisible());
+    // the heading renders before the table's rows: wait for the row's button, then read it
+    await page.getByTestId('build-now-web').waitFor();
+    assert.equal((await page.getByTestId('build-now-web').innerText()).trim(), '立即构建');
     await browser.screenshot('codeflow-list-zh', 1920, 1080);
     await page.evaluate("localStorage.setItem('berth.lang', 'en')");
     assert.deepEqual(
