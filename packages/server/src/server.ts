@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { ContainerEngine } from '@berth/engine-api';
+import { combineConfirmations } from './controllers/rollout-drain';
 import type { Config } from './config/config';
 import { migrateToLatest, openDatabase } from './db/database';
 import { addOpenApiRoute, createHttpApp } from './http/app';
@@ -75,8 +76,9 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   );
   gateways.service.tenancy = createTenancyModule(ctx, registry, app);
   createCertificatesModule(ctx, registry, gateways);
-  // drains wait until every gateway node runs without the container (rollout-drain.ts)
-  services?.controller.useGateways(gateways.confirmation);
+  // drains wait until every gateway node runs without the container, and every endpoint watch
+  // was written a list without it (rollout-drain.ts)
+  services?.controller.useGateways(combineConfirmations(gateways.confirmation, services.deps.watchers));
   await createRegistryModule(ctx, registry);
   registerSearchRoutes(registry, ctx);
   registerQuotaRoutes(registry, ctx);

@@ -118,3 +118,14 @@ export const noGateways: GatewayConfirmation = {
   views: () => Promise.resolve([]),
   onChange: () => () => undefined,
 };
+
+/** Several ports as one: every view of each, and a change in any. */
+export function combineConfirmations(...ports: GatewayConfirmation[]): GatewayConfirmation {
+  return {
+    views: async (env) => (await Promise.all(ports.map((p) => p.views(env)))).flat(),
+    onChange(fn) {
+      const offs = ports.map((p) => p.onChange(fn));
+      return () => offs.forEach((off) => off());
+    },
+  };
+}

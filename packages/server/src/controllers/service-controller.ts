@@ -477,7 +477,7 @@ export class ServiceController {
         'RemovalConfirmed',
         views.length === 0
           ? `container ${row.name} is out of rotation (no gateway serves env ${env}); stopping in ${seconds}s`
-          : `every gateway node runs without container ${row.name} (${published}); stopping in ${seconds}s`,
+          : `every gateway node and endpoint watch runs without container ${row.name} (${published}); stopping in ${seconds}s`,
         { container: row.name },
       );
     else

@@ -1,3 +1,4 @@
+import { EndpointWatchers } from '../../src/modules/services/endpoint-watchers';
 import { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
 import type {
@@ -352,6 +353,7 @@ export async function startFakePlatform(dialect: TestDialect = 'sqlite'): Promis
     tasks,
     service,
     secrets,
+    watchers: new EndpointWatchers(),
     kick: (id) => void kicks.push(id),
   };
   const sampler = new StatsSampler(deps);

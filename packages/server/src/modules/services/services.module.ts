@@ -12,6 +12,7 @@ import { ServiceController } from '../../controllers/service-controller';
 import { LeaderLease } from '../../controllers/leader-lease';
 import { registerContainerRoutes } from '../containers/containers.routes';
 import { StatsSampler } from '../containers/stats-sampler';
+import { EndpointWatchers } from './endpoint-watchers';
 
 /** What the routes and controllers of services share. */
 export interface ServicesModuleDeps {
@@ -23,6 +24,8 @@ export interface ServicesModuleDeps {
   secrets: SecretBox;
   /** Asks the controller to reconcile a service soon. */
   kick(serviceId: string): void;
+  /** The open endpoint watches; drains wait until each was written a list without the container. */
+  watchers: EndpointWatchers;
 }
 
 export interface ServicesModule {
@@ -39,6 +42,9 @@ export function createServicesModule(ctx: AppContext, engine: ContainerEngine): 
   const secrets = SecretBox.fromDataDir(ctx.config.dataDir);
   const service = new ServicesService(ctx, repo, tasks, secrets, engine);
   const controller = new ServiceController({ ctx, engine, repo, tasks, secrets });
+  const watchers = new EndpointWatchers();
+  // the composition root adds the gateways' nodes to this port (server.ts)
+  controller.useGateways(watchers);
   service.signals.on('kick', (id: string) => controller.kick(id));
   const deps: ServicesModuleDeps = {
     ctx,
@@ -48,6 +54,7 @@ export function createServicesModule(ctx: AppContext, engine: ContainerEngine): 
     service,
     secrets,
     kick: (id) => controller.kick(id),
+    watchers,
   };
   const lease = new LeaderLease(ctx.db, 'controllers', `${ctx.config.instanceId}:${process.pid}`, {
     log: ctx.log,

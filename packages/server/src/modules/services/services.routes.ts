@@ -12,6 +12,7 @@ import {
 import { handled, type RouteRegistry } from '../../http/route';
 import { openSse, wantsStream } from '../../http/sse';
 import { onEndpointsMayChange } from '../gateways/endpoint-signal';
+import type { EndpointWatcher } from './endpoint-watchers';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../http/pagination';
 import { toTask } from '../tasks/tasks.repository';
 import type { ServicesModuleDeps } from './services.module';
@@ -272,7 +273,7 @@ export function registerServiceRoutes(registry: RouteRegistry, deps: ServicesMod
         );
       };
       if (!wantsStream(req, query.follow)) return { items: await read(), nextCursor: null };
-      followEndpoints(deps, openSse(req, reply), read);
+      followEndpoints(deps, openSse(req, reply), read, deps.watchers.watch(row.env));
       return handled;
     },
   });
@@ -308,13 +309,16 @@ const endpointsRecheckMs = 2000;
 /**
  * Streams the endpoint list (`event: endpoints`, data `{items}`) at once and whenever it changes.
  * The service controller raises endpointsMayChange in the same moment it commits a change (a
- * container ready, leaving rotation), so a watcher sees a removal within milliseconds; the drain
- * period of a leaving container counts from that commit (docs/gateway.md).
+ * container ready, leaving rotation), so a watcher sees a removal within milliseconds. Each write
+ * is reported to the drain confirmation (`watcher`): a leaving container is stopped only after
+ * every open watch was written a list without it, and its drain period counts from that write
+ * (docs/gateway.md).
  */
 function followEndpoints(
   deps: ServicesModuleDeps,
   sse: ReturnType<typeof openSse>,
-  read: () => Promise<unknown[]>,
+  read: () => Promise<{ address: string }[]>,
+  watcher: EndpointWatcher,
 ) {
   let last = '';
   let busy = false;
@@ -329,7 +333,10 @@ function followEndpoints(
     read()
       .then((items) => {
         const json = JSON.stringify(items);
-        if (json !== last) sse.send('endpoints', { items });
+        if (json !== last && !sse.closed.aborted) {
+          sse.send('endpoints', { items });
+          watcher.published(items.map((i) => i.address));
+        }
         last = json;
       })
       .catch((err: unknown) => deps.ctx.log.warn({ err }, 'endpoints watch: reading endpoints failed'))
@@ -343,6 +350,7 @@ function followEndpoints(
   sse.closed.addEventListener('abort', () => {
     unsubscribe();
     clearInterval(timer);
+    watcher.close();
   });
   check();
 }
