@@ -49,6 +49,17 @@ describe('rolling updates under load', () => {
     assert.ok(result.watchEvents > updates, `the load followed the watch (${result.watchEvents} lists)`);
     assert.ok(result.bodies.has(`v${updates}`), 'the last release served traffic');
     assert.ok(result.bodies.has('v1'), 'an early release served traffic');
+    // No gateway serves this env: the load's own watch is what each removal waited for.
+    const confirmed = await p.api.get<{ items: { message: string }[] }>(
+      `${base}/api/events?type=RemovalConfirmed&limit=500`,
+    );
+    assert.ok(confirmed.body.items.length >= 3 * updates, `a confirmation per replaced container`);
+    for (const e of confirmed.body.items)
+      assert.match(
+        e.message,
+        /endpoints watch:\d+ revision \d+/,
+        'the removal was written to the watch first',
+      );
     const containers = await p.api.get<{ items: Obj[] }>(`${base}/api/containers`);
     assert.equal(containers.body.items.length, 3);
     assert.ok(containers.body.items.every((c) => c.release === updates + 1));
