@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=(podman runc catatonit docker-registry nginx-light git ca-certificates curl busybox-static)
-if [ "${1:-}" = "--test" ]; then want+=(postgresql chromium fonts-noto-cjk); fi
+# openssh-server: the tests of ssh:// clusters run their own sshd on loopback (scripts/test-sshd.sh);
+# the system sshd and its config are not used.
+if [ "${1:-}" = "--test" ]; then want+=(postgresql chromium fonts-noto-cjk openssh-server); fi
 
 missing=()
 for p in "${want[@]}"; do
