@@ -2,6 +2,7 @@ export * from './errors';
 export * from './names';
 export * from './roles';
 export * from './service-spec';
+export * from './placement';
 export * from './quota';
 export * from './resources';
 export * from './gateway';

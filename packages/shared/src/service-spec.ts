@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { nameSchema } from './names';
+import { placementSchema } from './placement';
 
 /** An image reference: [registry[:port]/]path[:tag][@sha256:digest]. */
 export const imageRefPattern =
@@ -178,6 +179,8 @@ const releaseSpecFields = {
   capabilities: z.array(capabilitySchema).max(capabilityNames.length).optional(),
   /** Mount the root filesystem read-only; the container gets a writable tmpfs /tmp. */
   readOnlyRootFilesystem: z.boolean().optional(),
+  /** Where the replicas run; absent = the default placement (docs/fleet.md, "Placement"). */
+  placement: placementSchema.optional(),
 };
 
 type ReleaseSpecShape = z.output<z.ZodObject<typeof releaseSpecFields>>;
