@@ -12,6 +12,7 @@ import { isPipelinePage, pipelineMenuItems } from '../features/pipelines/nav';
 import { adminMenuItems, isAdminPage } from '../features/admin/nav';
 import { certificateMenuItems, isCertificatePage } from '../features/certificates/nav';
 import { GlobalSearch } from '../features/search/GlobalSearch';
+import { clusterMenuItems, isClusterPage } from '../features/clusters/nav';
 
 function TasksButton() {
   const { t } = useI18n();
@@ -44,6 +45,7 @@ export function AppLayout() {
     (isPipelinePage(location.pathname) ? 'pipelines' : null) ??
     (isCertificatePage(location.pathname) ? 'certificates' : null) ??
     (isAdminPage(location.pathname) ? 'admin' : null) ??
+    (isClusterPage(location.pathname) ? 'clusters' : null) ??
     (location.pathname.startsWith('/audit') ? 'audit' : 'services');
   return (
     <TaskCenterProvider>
@@ -61,6 +63,7 @@ export function AppLayout() {
               ...pipelineMenuItems(location.pathname, scope, t),
               ...certificateMenuItems(location.pathname, scope, t),
               { key: 'images', label: <Link to="/images">{t('nav.images')}</Link> },
+              ...clusterMenuItems(t),
               ...(canAudit(me.data)
                 ? [{ key: 'audit', label: <Link to="/audit">{t('nav.audit')}</Link> }]
                 : []),

@@ -60,6 +60,12 @@ const CertificatesPage = lazy(() =>
   import('../features/certificates/CertificatesPage').then((m) => ({ default: m.CertificatesPage })),
 );
 const AdminPage = lazy(() => import('../features/admin/AdminPage').then((m) => ({ default: m.AdminPage })));
+const ClusterListPage = lazy(() =>
+  import('../features/clusters/ClusterListPage').then((m) => ({ default: m.ClusterListPage })),
+);
+const ClusterDetailPage = lazy(() =>
+  import('../features/clusters/ClusterDetailPage').then((m) => ({ default: m.ClusterDetailPage })),
+);
 const ShellRecordingPage = lazy(() =>
   import('../features/audit/ShellRecordingPage').then((m) => ({ default: m.ShellRecordingPage })),
 );
@@ -115,6 +121,8 @@ export function AppRoutes() {
             <Route path="admin" element={<AdminPage />} />
             <Route path="admin/:tab" element={<AdminPage />} />
             <Route path="audit/sessions/:id" element={<ShellRecordingPage />} />
+            <Route path="clusters" element={<ClusterListPage />} />
+            <Route path="clusters/:cluster" element={<ClusterDetailPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>

@@ -8,6 +8,7 @@ import { gatewayEn } from '../features/gateways/messages';
 import { imagesEn } from '../features/images/messages';
 import { pipelinesEn } from '../features/pipelines/messages';
 import { serviceEn } from '../features/services/messages';
+import { clustersEn } from '../features/clusters/messages';
 /**
  * The English dictionary; its keys are the portal's message ids. `{name}` marks a value filled
  * in by `t(key, { name })`. Terms follow docs/glossary.md.
@@ -252,6 +253,7 @@ export const en = {
   ...imagesEn,
   ...pipelinesEn,
   ...tasksEn,
+  ...clustersEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -1,0 +1,161 @@
+import { useState } from 'react';
+import { Alert, Descriptions, Space, Table, Tag, Typography } from 'antd';
+import { useQuery } from '@tanstack/react-query';
+import { Link, useParams } from 'react-router-dom';
+import { ErrorState } from '../../components/ErrorState';
+import { PageSkeleton } from '../../components/PageSkeleton';
+import { TimeText } from '../../components/TimeText';
+import { useI18n } from '../../i18n/I18nProvider';
+import { isPlatformAdmin } from '../admin/admin-access';
+import { useMe } from '../auth/session';
+import { ClusterActions } from './ClusterActions';
+import { CapacityBar, ClusterFlags, ClusterLabels, ClusterStateTag } from './ClusterTags';
+import { clusterKeys, getCluster, listEnvsWithClusters, type ClusterPlacement } from './clusters-api';
+import { formatBytes } from './cluster-view';
+import { envLabel } from './EnvClustersSection';
+import './clusters.css';
+
+/** One cluster: its state and capacity, what runs on it, the environments naming it; admin actions. */
+export function ClusterDetailPage() {
+  const { cluster: name = '' } = useParams();
+  const { t } = useI18n();
+  const me = useMe();
+  const admin = me.data ? isPlatformAdmin(me.data) : false;
+  const [refusal, setRefusal] = useState<string | null>(null);
+  const cluster = useQuery({
+    queryKey: clusterKeys.one(name),
+    queryFn: () => getCluster(name),
+    refetchInterval: 10_000,
+  });
+  const envs = useQuery({ queryKey: clusterKeys.envs, queryFn: listEnvsWithClusters });
+  const naming = (envs.data?.items ?? []).filter((e) => (e.clusters ?? ['local']).includes(name));
+  const c = cluster.data;
+  const placed = c?.placed ?? [];
+  return (
+    <>
+      <div className="page-head">
+        <Space align="center">
+          <Link to="/clusters">{t('clusters.back')}</Link>
+          <Typography.Title level={4} style={{ margin: 0 }} data-testid="cluster-title">
+            {name}
+          </Typography.Title>
+          {c ? <ClusterStateTag cluster={c} /> : null}
+          {c ? <ClusterFlags cluster={c} /> : null}
+        </Space>
+        {c && admin ? <ClusterActions cluster={c} onRefused={setRefusal} /> : null}
+      </div>
+      {refusal ? (
+        <Alert
+          type="error"
+          showIcon
+          closable
+          onClose={() => setRefusal(null)}
+          title={t('clusters.delete.refused', { cluster: name })}
+          description={<span translate="no">{refusal}</span>}
+          style={{ marginBottom: 12 }}
+          data-testid="cluster-delete-refused"
+        />
+      ) : null}
+      {cluster.isPending ? <PageSkeleton /> : null}
+      {cluster.isError ? <ErrorState error={cluster.error} onRetry={() => void cluster.refetch()} /> : null}
+      {c ? (
+        <>
+          {c.message ? (
+            <Alert
+              type={c.state === 'ready' ? 'info' : 'warning'}
+              showIcon
+              title={t('clusters.detail.message')}
+              description={<span translate="no">{c.message}</span>}
+              style={{ marginBottom: 12 }}
+              data-testid="cluster-message"
+            />
+          ) : null}
+          <Descriptions
+            size="small"
+            bordered
+            column={{ xs: 1, md: 2, xl: 3 }}
+            data-testid="cluster-details"
+            style={{ marginBottom: 16 }}
+          >
+            <Descriptions.Item label={t('clusters.detail.kind')}>{c.kind}</Descriptions.Item>
+            {admin ? (
+              <Descriptions.Item label={t('clusters.col.endpoint')}>
+                <Typography.Text code translate="no" data-testid="cluster-endpoint">
+                  {c.endpoint ?? '—'}
+                </Typography.Text>
+              </Descriptions.Item>
+            ) : null}
+            {admin ? (
+              <Descriptions.Item label={t('clusters.detail.credentials')}>
+                <span data-testid="cluster-credentials">
+                  {c.hasCredentials ? t('clusters.credentials.set') : t('clusters.credentials.none')}
+                </span>
+              </Descriptions.Item>
+            ) : null}
+            <Descriptions.Item label={t('clusters.col.latency')}>
+              {c.latencyMs === null ? '—' : t('clusters.latency.value', { ms: c.latencyMs })}
+            </Descriptions.Item>
+            <Descriptions.Item label={t('clusters.col.checked')}>
+              <TimeText at={c.lastCheckedAt} />
+            </Descriptions.Item>
+            <Descriptions.Item label={t('clusters.col.memory')}>
+              <CapacityBar capacity={c.capacity} kind="memory" testId="cluster-memory" />
+            </Descriptions.Item>
+            <Descriptions.Item label={t('clusters.col.cpu')}>
+              <CapacityBar capacity={c.capacity} kind="cpu" testId="cluster-cpu" />
+            </Descriptions.Item>
+            <Descriptions.Item label={t('clusters.detail.memoryTotal')}>
+              {c.capacity ? formatBytes(c.capacity.memoryBytes) : '—'}
+            </Descriptions.Item>
+            <Descriptions.Item label={t('clusters.detail.containers')}>
+              <span data-testid="cluster-containers">{c.capacity ? c.capacity.used.containers : '—'}</span>
+            </Descriptions.Item>
+            <Descriptions.Item label={t('clusters.col.labels')}>
+              <span data-testid="cluster-labels-view">
+                <ClusterLabels labels={c.labels} />
+              </span>
+            </Descriptions.Item>
+            <Descriptions.Item label={t('clusters.detail.envs')}>
+              <span data-testid="cluster-envs">
+                {naming.length
+                  ? naming.map((e) => (
+                      <Tag key={e.name} translate="no">
+                        {envLabel(t, e)}
+                      </Tag>
+                    ))
+                  : t('clusters.detail.envs.none')}
+              </span>
+            </Descriptions.Item>
+          </Descriptions>
+          <Typography.Title level={5}>{t('clusters.placed.title')}</Typography.Title>
+          <Table<ClusterPlacement>
+            rowKey={(p) => `${p.project}/${p.env}/${p.service}`}
+            size="middle"
+            dataSource={placed}
+            pagination={false}
+            data-testid="cluster-placed"
+            locale={{ emptyText: t('clusters.placed.empty') }}
+            columns={[
+              { key: 'project', title: t('clusters.placed.project'), dataIndex: 'project' },
+              { key: 'env', title: t('clusters.placed.env'), dataIndex: 'env' },
+              {
+                key: 'service',
+                title: t('clusters.placed.service'),
+                render: (_, p) => (
+                  <Link to={`/p/${p.project}/${p.env}/s/${p.service}/overview`}>{p.service}</Link>
+                ),
+              },
+              {
+                key: 'containers',
+                title: t('clusters.placed.containers'),
+                render: (_, p) => (
+                  <Link to={`/p/${p.project}/${p.env}/s/${p.service}/containers`}>{p.containers}</Link>
+                ),
+              },
+            ]}
+          />
+        </>
+      ) : null}
+    </>
+  );
+}

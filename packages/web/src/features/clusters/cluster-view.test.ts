@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { clustersEn, clustersZh } from './messages';
+import {
+  capacityBars,
+  clusterFieldFor,
+  createBody,
+  formatBytes,
+  labelPairs,
+  normalizeLabelFilter,
+  patchBody,
+} from './cluster-view';
+
+const gib = 1024 ** 3;
+
+describe('clusters page view helpers', () => {
+  it('shows memory used by Berth of the allocatable memory, and CPUs used of the total', () => {
+    const bars = capacityBars({
+      cpus: 2,
+      memoryBytes: 24 * gib,
+      allocatableMemoryBytes: 20 * gib,
+      used: { cpus: 0.5, memoryBytes: 512 * 1024 ** 2, containers: 7 },
+    });
+    assert.deepEqual(bars.memory, { percent: 2.5, text: '512 MiB / 20 GiB' });
+    assert.deepEqual(bars.cpu, { percent: 25, text: '0.5 / 2' });
+    // Nothing allocatable (a host full of other things) is 0 %, not NaN; over-use caps at 100 %.
+    const none = capacityBars({
+      cpus: 0,
+      memoryBytes: gib,
+      allocatableMemoryBytes: 0,
+      used: { cpus: 3, memoryBytes: gib, containers: 1 },
+    });
+    assert.equal(none.memory.percent, 0);
+    assert.equal(none.cpu.percent, 0);
+    assert.equal(formatBytes(1536 * 1024 ** 2), '1.5 GiB');
+    assert.equal(formatBytes(25769803776), '24 GiB');
+  });
+
+  it('reads a label filter as key=value or a key, and refuses anything else', () => {
+    assert.equal(normalizeLabelFilter(' dc = dc1 '), 'dc=dc1');
+    assert.equal(normalizeLabelFilter('dc'), 'dc');
+    assert.equal(normalizeLabelFilter(''), '');
+    assert.equal(normalizeLabelFilter('dc=dc1 zone=a'), null);
+    assert.deepEqual(labelPairs({ zone: 'a', dc: 'dc1' }), ['dc=dc1', 'zone=a']);
+  });
+
+  it('sends a new cluster without empty credentials or labels', () => {
+    assert.deepEqual(createBody({ name: ' dc1-a ', endpoint: 'unix:///run/p.sock ', labels: [] }), {
+      name: 'dc1-a',
+      kind: 'podman',
+      endpoint: 'unix:///run/p.sock',
+    });
+    assert.deepEqual(
+      createBody({
+        name: 'dc2',
+        endpoint: 'ssh://berth@10.0.0.5/run/podman/podman.sock',
+        privateKey: 'KEY',
+        knownHosts: '  ',
+        labels: [{ key: 'dc', value: 'dc2' }, { key: ' ' }],
+      }),
+      {
+        name: 'dc2',
+        kind: 'podman',
+        endpoint: 'ssh://berth@10.0.0.5/run/podman/podman.sock',
+        credentials: { privateKey: 'KEY' },
+        labels: { dc: 'dc2' },
+      },
+    );
+  });
+
+  it('patches only what changed: a removed label is null, credentials only when typed or removed', () => {
+    const before = { endpoint: 'unix:///a.sock', labels: { dc: 'dc1', zone: 'a' } };
+    assert.deepEqual(
+      patchBody(before, {
+        name: 'x',
+        endpoint: 'unix:///a.sock',
+        labels: [
+          { key: 'dc', value: 'dc1' },
+          { key: 'zone', value: 'a' },
+        ],
+      }),
+      {},
+    );
+    assert.deepEqual(
+      patchBody(before, {
+        name: 'x',
+        endpoint: 'unix:///b.sock',
+        labels: [
+          { key: 'dc', value: 'dc2' },
+          { key: 'rack', value: '7' },
+        ],
+      }),
+      { endpoint: 'unix:///b.sock', labels: { zone: null, dc: 'dc2', rack: '7' } },
+    );
+    assert.deepEqual(
+      patchBody(before, { ...before, name: 'x', labels: undefined, removeCredentials: true }),
+      {
+        labels: { dc: null, zone: null },
+        credentials: null,
+      },
+    );
+    assert.deepEqual(
+      patchBody(before, {
+        name: 'x',
+        endpoint: 'unix:///a.sock',
+        knownHosts: 'host ssh-ed25519 AAAA',
+        removeCredentials: true,
+        labels: [
+          { key: 'dc', value: 'dc1' },
+          { key: 'zone', value: 'a' },
+        ],
+      }),
+      { credentials: { knownHosts: 'host ssh-ed25519 AAAA' } },
+    );
+  });
+
+  it('puts each API field error on the field that shows it', () => {
+    const rows = [
+      { key: 'dc', value: 'x' },
+      { key: 'Bad Key', value: 'y' },
+    ];
+    assert.equal(clusterFieldFor('endpoint', rows), 'endpoint');
+    assert.equal(clusterFieldFor('name', rows), 'name');
+    assert.equal(clusterFieldFor('credentials.knownHosts', rows), 'knownHosts');
+    assert.equal(clusterFieldFor('credentials.privateKey', rows), 'privateKey');
+    assert.equal(clusterFieldFor('credentials', rows), 'privateKey');
+    assert.deepEqual(clusterFieldFor('labels.Bad Key', rows), ['labels', 1, 'key']);
+    assert.deepEqual(clusterFieldFor('labels[0]', rows), ['labels', 0, 'key']);
+    assert.equal(clusterFieldFor('labels.gone', rows), null);
+    assert.equal(clusterFieldFor('kind', rows), null);
+  });
+
+  it('has every string in both languages, with the same placeholders', () => {
+    for (const [key, en] of Object.entries(clustersEn)) {
+      const zh = clustersZh[key as keyof typeof clustersEn];
+      assert.ok(zh, key);
+      const vars = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+      assert.deepEqual(vars(zh), vars(en), key);
+    }
+  });
+});
