@@ -5,7 +5,7 @@ import { InvalidError } from '@berth/shared';
 import { pageOf, pageQuerySchema, decodeCursor } from '../../http/pagination';
 import type { RouteRegistry } from '../../http/route';
 import { toBuild } from './codeflow-views';
-import type { CodeflowDeps } from './codeflow.module';
+import type { CodeflowDeps } from './codeflow-deps';
 import { pipelineParams, projectParams, projectScope } from './pipelines.routes';
 
 const buildParams = projectParams.extend({ build: z.string().min(1).max(64) }).strict();

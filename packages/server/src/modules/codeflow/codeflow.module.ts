@@ -10,7 +10,6 @@ import { SecretBox } from '../../crypto/secret-box';
 import type { AppContext } from '../../http/context';
 import type { RouteRegistry } from '../../http/route';
 import type { ServicesModule } from '../services/services.module';
-import type { TaskRepository } from '../tasks/tasks.repository';
 import { BuildQueue } from './build-queue';
 import { BuildRunner, defaultCodeflowSettings, type CodeflowSettings } from './build-runner';
 import { registerBuildRoutes } from './builds.routes';
@@ -19,15 +18,7 @@ import { CodeflowService } from './codeflow.service';
 import { registerPipelineRoutes } from './pipelines.routes';
 import { ServiceDeployer } from './service-deployer';
 import { keepRawHookBodies, registerWebhookRoutes } from './webhooks.routes';
-
-/** What codeflow's routes share. */
-export interface CodeflowDeps {
-  ctx: AppContext;
-  repo: CodeflowRepository;
-  tasks: TaskRepository;
-  service: CodeflowService;
-  queue: BuildQueue;
-}
+import type { CodeflowDeps } from './codeflow-deps';
 
 export interface CodeflowModule {
   deps: CodeflowDeps;

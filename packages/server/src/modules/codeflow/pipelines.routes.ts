@@ -10,7 +10,7 @@ import type { Actor, AppContext } from '../../http/context';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../http/pagination';
 import type { RouteRegistry } from '../../http/route';
 import { toPipeline } from './codeflow-views';
-import type { CodeflowDeps } from './codeflow.module';
+import type { CodeflowDeps } from './codeflow-deps';
 
 export const projectParams = z.object({ project: nameSchema }).strict();
 export const pipelineParams = projectParams.extend({ pipeline: nameSchema }).strict();

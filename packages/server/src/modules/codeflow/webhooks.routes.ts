@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { refNameSchema, webhookProviders, type WebhookProvider, type WebhookResult } from '@berth/shared';
 import { handled, type RouteRegistry } from '../../http/route';
-import type { CodeflowDeps } from './codeflow.module';
+import type { CodeflowDeps } from './codeflow-deps';
 import { refMatches } from './git-mirror';
 import { deliveryId, readPush, verifyWebhook } from './webhooks';
 

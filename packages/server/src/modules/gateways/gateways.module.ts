@@ -16,7 +16,7 @@ import { onEndpointsMayChange } from './endpoint-signal';
 import { GatewayNodesRepository } from './gateway-nodes.repository';
 import { GatewaysRepository, readEnvServices } from './gateways.repository';
 import { registerRouteRoutes } from './gateways.routes';
-import { RouteCertificateUsage } from './route-certificates';
+import { RouteCertificateUsage } from './route-certificate-usage';
 import { GatewaysService } from './gateways.service';
 import { Quotas } from '../quotas/quotas';
 import { gatewayDir, localGatewayName } from './local-nginx';

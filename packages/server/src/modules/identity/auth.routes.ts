@@ -1,7 +1,7 @@
 import { loginRequestSchema, tokenLoginRequestSchema } from '@berth/shared';
 import type { RouteRegistry } from '../../http/route';
 import { RateLimitedError } from './auth.service';
-import type { IdentityServices } from './identity.module';
+import type { IdentityServices } from './identity-services';
 import { displayPrefixLength } from './token-store';
 import { clearedSessionCookie, readCookie, sessionCookie, sessionCookieName } from './session-cookie';
 

@@ -1,6 +1,6 @@
 import { createBindingRequestSchema } from '@berth/shared';
 import type { RouteRegistry } from '../../http/route';
-import type { IdentityServices } from './identity.module';
+import type { IdentityServices } from './identity-services';
 import { bindingListQuery, idParams } from './identity.schemas';
 
 /** Role bindings. Access depends on the binding's scope, so the service checks it. */

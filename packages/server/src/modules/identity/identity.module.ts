@@ -21,19 +21,7 @@ import { TeamsService } from './teams.service';
 import { TokenStore } from './token-store';
 import { registerUserRoutes } from './users.routes';
 import { UsersService } from './users.service';
-
-/** Everything the identity routes use, built once per server. */
-export interface IdentityServices {
-  config: Readonly<Config>;
-  authorizer: Authorizer;
-  auth: AuthService;
-  sessions: SessionStore;
-  tokens: TokenStore;
-  users: UsersService;
-  teams: TeamsService;
-  projects: ProjectsService;
-  bindings: BindingsService;
-}
+import type { IdentityServices } from './identity-services';
 
 /** The identity module: who the caller is, what they may do, and the users/teams/projects/bindings API. */
 export interface IdentityModule {

@@ -1,6 +1,6 @@
 import { createTokenRequestSchema } from '@berth/shared';
 import type { RouteRegistry } from '../../http/route';
-import type { IdentityServices } from './identity.module';
+import type { IdentityServices } from './identity-services';
 import { idParams } from './identity.schemas';
 
 /** The caller's own profile and API tokens. */

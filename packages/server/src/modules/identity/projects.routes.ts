@@ -1,7 +1,7 @@
 import { createProjectRequestSchema, ForbiddenError } from '@berth/shared';
 import type { Scope } from '../../http/context';
 import type { RouteRegistry } from '../../http/route';
-import type { IdentityServices } from './identity.module';
+import type { IdentityServices } from './identity-services';
 import { projectListQuery, projectParams } from './identity.schemas';
 import { teamNotFound } from './teams.service';
 

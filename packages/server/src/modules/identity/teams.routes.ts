@@ -1,7 +1,7 @@
 import { createTeamRequestSchema } from '@berth/shared';
 import type { AppContext } from '../../http/context';
 import type { RouteRegistry } from '../../http/route';
-import type { IdentityServices } from './identity.module';
+import type { IdentityServices } from './identity-services';
 import { pageQuery, teamParams } from './identity.schemas';
 import { teamNotFound } from './teams.service';
 

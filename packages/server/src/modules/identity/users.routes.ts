@@ -5,7 +5,7 @@ import {
   updateUserRequestSchema,
 } from '@berth/shared';
 import type { RouteRegistry } from '../../http/route';
-import type { IdentityServices } from './identity.module';
+import type { IdentityServices } from './identity-services';
 import { pageQuery, userParams, versionFromIfMatch } from './identity.schemas';
 
 const platform = () => ({ kind: 'platform' }) as const;
