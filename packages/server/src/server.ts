@@ -19,6 +19,7 @@ import { createCertificatesModule } from './modules/certificates/certificates.mo
 import { createCodeflowModule } from './modules/codeflow/codeflow.module';
 import { registerSearchRoutes } from './modules/search/search.routes';
 import { registerQuotaRoutes } from './modules/quotas/quotas.routes';
+import { createClustersModule } from './modules/clusters/clusters.module';
 
 export interface BerthServer {
   app: FastifyInstance;
@@ -82,6 +83,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   await createRegistryModule(ctx, registry);
   registerSearchRoutes(registry, ctx);
   registerQuotaRoutes(registry, ctx);
+  const clusters = await createClustersModule(ctx, registry);
   addOpenApiRoute(registry);
   registerWebRoutes(app, config.webDist ?? undefined);
 
@@ -95,6 +97,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
     async start() {
       await app.listen({ host: config.listenHost, port: config.listenPort });
       if (opts.controllers !== false) services?.startControllers();
+      if (opts.controllers !== false) clusters.checker.start();
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : config.listenPort;
       const host = config.listenHost.includes(':') ? `[${config.listenHost}]` : config.listenHost;
@@ -104,6 +107,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
       if (closed) return;
       closed = true;
       await services?.stopControllers();
+      await clusters.checker.stop();
       await app.close();
       await closeDb();
     },

@@ -11,3 +11,4 @@ export * from './certificates';
 export * from './registry';
 export * from './codeflow';
 export * from './search';
+export * from './clusters';

@@ -23,10 +23,12 @@ export const permissions = [
   'services:capabilities',
   'audit:read',
   'tasks:read',
+  'clusters:read',
+  'clusters:write',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
-const viewer: Permission[] = ['teams:read', 'projects:read', 'services:read', 'tasks:read'];
+const viewer: Permission[] = ['teams:read', 'projects:read', 'services:read', 'tasks:read', 'clusters:read'];
 const developer: Permission[] = [...viewer, 'services:write', 'services:exec'];
 const teamAdmin: Permission[] = [
   ...developer,

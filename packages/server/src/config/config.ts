@@ -45,6 +45,12 @@ export interface Config {
   reconcileIntervalMs: number;
   /** How long a draining container waits for every gateway node to confirm its removal. */
   drainConfirmTimeoutSeconds: number;
+  /**
+   * Cluster health checks: every `checkSeconds` (BERTH_CLUSTER_CHECK_SECONDS, 10); a round trip
+   * above `slowMs` (BERTH_CLUSTER_SLOW_MS, 1000) is degraded; no answer in `timeoutMs`
+   * (BERTH_CLUSTER_CHECK_TIMEOUT_MS, 5000) is unreachable.
+   */
+  clusterCheck: { checkSeconds: number; slowMs: number; timeoutMs: number };
   statsIntervalMs: number;
   /** How long stats samples are kept. */
   statsRetentionSeconds: number;
@@ -161,6 +167,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     environments: file.environments ?? (env.BERTH_ENVIRONMENTS ?? 'test,prod').split(',').filter(Boolean),
     reconcileIntervalMs: num('BERTH_RECONCILE_INTERVAL_MS', 1000),
     drainConfirmTimeoutSeconds: num('BERTH_DRAIN_CONFIRM_TIMEOUT_SECONDS', 30),
+    clusterCheck: {
+      checkSeconds: num('BERTH_CLUSTER_CHECK_SECONDS', 10),
+      slowMs: num('BERTH_CLUSTER_SLOW_MS', 1000),
+      timeoutMs: num('BERTH_CLUSTER_CHECK_TIMEOUT_MS', 5000),
+    },
     statsIntervalMs: num('BERTH_STATS_INTERVAL_MS', 10000),
     statsRetentionSeconds: num('BERTH_STATS_RETENTION_SECONDS', 7200),
     sessionTtlSeconds: num('BERTH_SESSION_TTL_SECONDS', 12 * 3600),

@@ -20,6 +20,7 @@ import * as m0008 from './migrations/0008-certificates';
 import * as m0009 from './migrations/0009-quotas';
 import * as m0010 from './migrations/0010-registry-access';
 import * as m0012 from './migrations/0012-drain-confirmation';
+import * as m0013 from './migrations/0013-clusters';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -65,6 +66,7 @@ const migrations: Record<string, Migration> = {
   '0009-quotas': m0009,
   '0010-registry-access': m0010,
   '0012-drain-confirmation': m0012,
+  '0013-clusters': m0013,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -3,6 +3,8 @@
  * SQLite and PostgreSQL, so one set of queries serves both dialects.
  */
 
+import type { Generated } from 'kysely';
+
 export interface UsersTable {
   name: string;
   display_name: string;
@@ -59,6 +61,9 @@ export interface EnvironmentsTable {
   name: string;
   display_name: string;
   created_at: string;
+  /** JSON array of cluster names (migration 0013); default ["local"]. */
+  clusters: Generated<string>;
+  failover_grace_seconds: Generated<number>;
 }
 
 export interface RoleBindingsTable {
@@ -372,6 +377,40 @@ export interface CertificatesTable {
   version: number;
 }
 
+/** Clusters (migration 0013): where Berth runs containers; credentials sealed. */
+export interface ClustersTable {
+  name: string;
+  kind: string;
+  endpoint: string;
+  credentials_sealed: string | null;
+  /** JSON object of labels. */
+  labels: string;
+  built_in: number;
+  cordoned: number;
+  draining: number;
+  state: string;
+  message: string | null;
+  latency_ms: number | null;
+  /** JSON ClusterCapacity, null until the first check. */
+  capacity: string | null;
+  last_checked_at: string | null;
+  created_at: string;
+  updated_at: string;
+  created_by: string;
+  version: number;
+}
+
+/** State changes of clusters and admins' cordon/drain (migration 0013). */
+export interface ClusterEventsTable {
+  id: string;
+  cluster: string;
+  at: string;
+  type: string;
+  from_state: string | null;
+  to_state: string | null;
+  message: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -401,4 +440,6 @@ export interface Database {
   project_quotas: ProjectQuotasTable;
   registry_assignments: RegistryAssignmentsTable;
   registry_public_repositories: RegistryPublicRepositoriesTable;
+  clusters: ClustersTable;
+  cluster_events: ClusterEventsTable;
 }

@@ -5,7 +5,20 @@ import type { RouteRegistry } from '../../http/route';
 export interface EnvironmentItem {
   name: string;
   displayName: string;
+  /** The clusters the env's services may run on (issue 11); GET/PATCH /envs/{name} are in clusters. */
+  clusters: string[];
+  failover: { graceSeconds: number };
   createdAt: string;
+}
+
+function clustersOf(json: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(json);
+    if (Array.isArray(parsed)) return parsed.filter((c): c is string => typeof c === 'string');
+  } catch {
+    // fall through
+  }
+  return ['local'];
 }
 
 /** GET /envs: the configured environments (test, prod, …), readable by every signed-in user. */
@@ -28,6 +41,8 @@ export function registerEnvRoutes(registry: RouteRegistry, ctx: AppContext): voi
       const items: EnvironmentItem[] = rows.map((r) => ({
         name: r.name,
         displayName: r.display_name,
+        clusters: clustersOf(r.clusters),
+        failover: { graceSeconds: r.failover_grace_seconds },
         createdAt: r.created_at,
       }));
       return { items, nextCursor: null };

@@ -1,0 +1,340 @@
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { PodmanEngine } from '@berth/engine-podman';
+import { buildServer, type BerthServer } from '../src/server';
+import {
+  createTestDatabase,
+  createUserWith,
+  loginAs,
+  testConfig,
+  testDialects,
+  type ApiResult,
+  type Caller,
+  type Json,
+  type TestDatabase,
+} from './helpers/db';
+import { eventually, podmanSocket, testImage } from './helpers/platform';
+
+const adminPassword = 'admin-password-for-cluster-tests';
+
+async function ok(res: Promise<ApiResult>, status: number, what: string): Promise<Json> {
+  const r = await res;
+  assert.equal(r.status, status, `${what}: ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/**
+ * The cluster registry against real Podman: a second cluster on the test Podman socket becomes
+ * ready with latency and capacity (Berth's own containers counted), one on a socket that does
+ * not exist is unreachable and says why, non-admins can neither change anything nor see
+ * endpoints, and a cluster an environment names cannot be deleted.
+ */
+for (const dialect of testDialects())
+  describe(`clusters: registry, health, cordon/drain, environments' clusters (${dialect})`, () => {
+    let db: TestDatabase;
+    let server: BerthServer;
+    let admin: Caller;
+    let dev: Caller;
+    const instanceId = `c${randomBytes(4).toString('hex')}`;
+    const engine = new PodmanEngine({ socketPath: podmanSocket, cluster: 'local' });
+    const missingSocket = `/tmp/berth-test/no-such-${randomBytes(4).toString('hex')}.sock`;
+
+    const auditOf = async (actor: string) =>
+      (await ok(admin.get(`/api/v1/audit?actor=${actor}&limit=200`), 200, 'audit')).items as Json[];
+
+    before(async () => {
+      db = await createTestDatabase(dialect);
+      server = await buildServer(
+        testConfig(db, {
+          BERTH_ADMIN_PASSWORD: adminPassword,
+          BERTH_PODMAN_SOCKET: podmanSocket,
+          BERTH_INSTANCE_ID: instanceId,
+          BERTH_LISTEN: '127.0.0.1:0',
+          BERTH_CLUSTER_CHECK_SECONDS: '1',
+        }),
+      );
+      await server.start();
+      admin = await loginAs(server.app, 'admin', adminPassword);
+      await ok(admin.post('/api/v1/teams', { name: 'alpha' }), 201, 'team');
+      await ok(admin.post('/api/v1/projects', { name: 'a', team: 'alpha' }), 201, 'project');
+      dev = await createUserWith(admin, 'dev-a', [
+        { role: 'developer', scope: { kind: 'project', name: 'a' } },
+      ]);
+    });
+    after(async () => {
+      await server?.close();
+      const left = await engine.listContainers({ 'berth.instance': instanceId });
+      await Promise.all(left.map((c) => engine.removeContainer(c.id)));
+      await db?.drop();
+    });
+
+    it('has the built-in cluster local (the configured socket), which the periodic check finds ready, and every env names it', async () => {
+      const local = await eventually(async () => {
+        const c = await ok(admin.get('/api/v1/clusters/local'), 200, 'local');
+        return c.state === 'ready' ? c : null;
+      }, 'local to be ready');
+      assert.equal(local.endpoint, `unix://${podmanSocket}`);
+      assert.equal(local.builtIn, true);
+      assert.ok(local.capacity.cpus >= 1 && local.capacity.memoryBytes > 0, JSON.stringify(local.capacity));
+      const envs = await ok(admin.get('/api/v1/envs'), 200, 'envs');
+      for (const e of envs.items) {
+        assert.deepEqual(e.clusters, ['local'], `env ${e.name}`);
+        assert.deepEqual(e.failover, { graceSeconds: 60 });
+      }
+      const test = await ok(admin.get('/api/v1/envs/test'), 200, 'env test');
+      assert.deepEqual(test.clusters, ['local']);
+      await ok(admin.delete('/api/v1/clusters/local'), 409, 'local cannot be deleted');
+    });
+
+    it('registers a second cluster on the test Podman socket: ready, with latency and capacity counting Berth containers', async () => {
+      const created = await ok(
+        admin.post('/api/v1/clusters', {
+          name: 'dc1-a',
+          kind: 'podman',
+          endpoint: `unix://${podmanSocket}`,
+          labels: { dc: 'dc1' },
+        }),
+        201,
+        'create dc1-a',
+      );
+      assert.equal(created.endpoint, `unix://${podmanSocket}`);
+      assert.deepEqual(created.labels, { dc: 'dc1' });
+      const ready = await eventually(async () => {
+        const c = await ok(admin.get('/api/v1/clusters/dc1-a'), 200, 'dc1-a');
+        return c.state === 'ready' ? c : null;
+      }, 'dc1-a to be ready');
+      assert.equal(typeof ready.latencyMs, 'number');
+      assert.ok(ready.latencyMs >= 0 && ready.latencyMs < 1000, `latency ${ready.latencyMs}`);
+      assert.ok(ready.lastCheckedAt, 'checked at');
+      assert.ok(ready.capacity.cpus >= 1);
+      assert.ok(ready.capacity.memoryBytes > 0);
+      assert.ok(ready.capacity.allocatableMemoryBytes > 0);
+      assert.ok(ready.capacity.allocatableMemoryBytes <= ready.capacity.memoryBytes);
+      assert.deepEqual(ready.placed, []);
+      const before = ready.capacity.used;
+
+      // A container labelled as this Berth's, with limits: the next check counts it.
+      await engine.ensureImage(testImage);
+      await engine.runContainer({
+        name: `${instanceId}-use`,
+        image: testImage,
+        command: ['sleep', '300'],
+        env: {},
+        labels: { 'berth.instance': instanceId },
+        ports: [],
+        cpu: 0.5,
+        memoryMiB: 64,
+      });
+      const checked = await ok(admin.post('/api/v1/clusters/dc1-a/check'), 200, 'check now');
+      assert.equal(checked.state, 'ready');
+      assert.equal(checked.capacity.used.containers, before.containers + 1);
+      assert.equal(checked.capacity.used.memoryBytes, before.memoryBytes + 64 * 1024 * 1024);
+      assert.ok(Math.abs(checked.capacity.used.cpus - (before.cpus + 0.5)) < 0.01, JSON.stringify(checked));
+
+      const byLabel = await ok(admin.get('/api/v1/clusters?label=dc=dc1'), 200, 'filter');
+      assert.deepEqual(
+        byLabel.items.map((c: Json) => c.name),
+        ['dc1-a'],
+      );
+      const events = await ok(admin.get('/api/v1/clusters/dc1-a/events'), 200, 'events');
+      assert.ok(
+        events.items.some((e: Json) => e.type === 'StateChanged' && e.toState === 'ready'),
+        JSON.stringify(events),
+      );
+    });
+
+    it('a cluster whose socket does not exist is unreachable and says why', async () => {
+      await ok(
+        admin.post('/api/v1/clusters', {
+          name: 'ghost',
+          kind: 'podman',
+          endpoint: `unix://${missingSocket}`,
+        }),
+        201,
+        'create ghost',
+      );
+      const c = await ok(admin.post('/api/v1/clusters/ghost/check'), 200, 'check ghost');
+      assert.equal(c.state, 'unreachable');
+      assert.equal(c.latencyMs, null);
+      assert.match(c.message, /not reachable/);
+      assert.ok(c.message.includes(missingSocket), c.message);
+      assert.match(c.message, /ENOENT/);
+      const events = await ok(admin.get('/api/v1/clusters/ghost/events'), 200, 'events');
+      const change = events.items.find((e: Json) => e.type === 'StateChanged');
+      assert.equal(change?.toState, 'unreachable');
+      assert.equal(change?.fromState, 'unknown');
+    });
+
+    it('refuses bad requests naming the field, with an example of a valid endpoint', async () => {
+      const bad = await ok(
+        admin.post('/api/v1/clusters', { name: 'dc2', kind: 'podman', endpoint: 'http://10.0.0.1:8080' }),
+        422,
+        'http endpoint',
+      );
+      assert.equal(bad.error.code, 'UNPROCESSABLE');
+      assert.equal(bad.error.details.fields[0].path, 'endpoint');
+      assert.match(bad.error.details.fields[0].message, /unix:\/\/\/run\/podman\/podman\.sock/);
+      const relative = await ok(
+        admin.post('/api/v1/clusters', { name: 'dc2', kind: 'podman', endpoint: 'unix://podman.sock' }),
+        422,
+        'relative socket',
+      );
+      assert.equal(relative.error.details.fields[0].path, 'endpoint');
+      const name = await ok(
+        admin.post('/api/v1/clusters', { name: 'DC_2', kind: 'podman', endpoint: `unix://${podmanSocket}` }),
+        400,
+        'bad name',
+      );
+      assert.equal(name.error.details.fields[0].path, 'name');
+      const kind = await ok(
+        admin.post('/api/v1/clusters', {
+          name: 'dc2',
+          kind: 'kubernetes',
+          endpoint: `unix://${podmanSocket}`,
+        }),
+        400,
+        'bad kind',
+      );
+      assert.equal(kind.error.details.fields[0].path, 'kind');
+      const taken = await ok(
+        admin.post('/api/v1/clusters', { name: 'dc1-a', kind: 'podman', endpoint: `unix://${podmanSocket}` }),
+        409,
+        'name taken',
+      );
+      assert.equal(taken.error.code, 'ALREADY_EXISTS');
+      const missing = await ok(admin.get('/api/v1/clusters/nope'), 404, 'unknown');
+      assert.equal(missing.error.code, 'CLUSTER_NOT_FOUND');
+      await ok(admin.post('/api/v1/clusters/nope/cordon'), 404, 'cordon unknown');
+      const envBad = await ok(
+        admin.patch('/api/v1/envs/test', { clusters: ['local', 'nope'] }),
+        422,
+        'env names an unknown cluster',
+      );
+      assert.equal(envBad.error.details.fields[0].path, 'clusters[1]');
+      const grace = await ok(
+        admin.patch('/api/v1/envs/test', { failover: { graceSeconds: 1 } }),
+        400,
+        'grace',
+      );
+      assert.equal(grace.error.details.fields[0].path, 'failover.graceSeconds');
+      await ok(admin.get('/api/v1/clusters/dc2'), 404, 'nothing was created');
+    });
+
+    it('keeps credentials sealed: admins see that they are set, nobody sees them', async () => {
+      const key = `-----BEGIN OPENSSH PRIVATE KEY-----\nsecret-${randomBytes(8).toString('hex')}\n-----END OPENSSH PRIVATE KEY-----`;
+      const patched = await ok(
+        admin.patch('/api/v1/clusters/ghost', { credentials: { privateKey: key }, labels: { dc: 'dc9' } }),
+        200,
+        'set credentials',
+      );
+      assert.equal(patched.hasCredentials, true);
+      assert.ok(!JSON.stringify(patched).includes('secret-'));
+      const row = await server.ctx.db
+        .selectFrom('clusters')
+        .selectAll()
+        .where('name', '=', 'ghost')
+        .executeTakeFirstOrThrow();
+      assert.ok(row.credentials_sealed?.startsWith('enc:v1:'), 'sealed');
+      assert.ok(!JSON.stringify(row).includes('secret-'), 'no plain key in the row');
+      const audit = await auditOf('admin');
+      assert.ok(!JSON.stringify(audit).includes('secret-'), 'no key in the audit log');
+      const cleared = await ok(admin.patch('/api/v1/clusters/ghost', { credentials: null }), 200, 'clear');
+      assert.equal(cleared.hasCredentials, false);
+    });
+
+    it('cordons and drains: flags shown, events recorded, audited', async () => {
+      const cordoned = await ok(admin.post('/api/v1/clusters/dc1-a/cordon'), 200, 'cordon');
+      assert.equal(cordoned.cordoned, true);
+      assert.equal(cordoned.draining, false);
+      const drained = await ok(admin.post('/api/v1/clusters/dc1-a/drain'), 200, 'drain');
+      assert.equal(drained.draining, true);
+      const shown = await ok(admin.get('/api/v1/clusters/dc1-a'), 200, 'get');
+      assert.equal(shown.cordoned, true);
+      assert.equal(shown.draining, true);
+      await ok(admin.post('/api/v1/clusters/dc1-a/undrain'), 200, 'undrain');
+      const un = await ok(admin.post('/api/v1/clusters/dc1-a/uncordon'), 200, 'uncordon');
+      assert.equal(un.cordoned, false);
+      assert.equal(un.draining, false);
+      const events = (await ok(admin.get('/api/v1/clusters/dc1-a/events'), 200, 'events')).items as Json[];
+      assert.deepEqual(
+        events
+          .filter((e) => e.type !== 'StateChanged')
+          .map((e) => e.type)
+          .reverse(),
+        ['Cordoned', 'Draining', 'Undrained', 'Uncordoned'],
+      );
+      const audit = await auditOf('admin');
+      for (const action of ['clusters.cordon', 'clusters.drain', 'clusters.undrain', 'clusters.uncordon'])
+        assert.ok(
+          audit.some((e) => e.action === action && e.result === 'success' && e.target === 'dc1-a'),
+          `audited ${action}`,
+        );
+    });
+
+    it('a developer reads clusters without endpoints, and every write is refused (403), audited, and changes nothing', async () => {
+      const before = await ok(admin.get('/api/v1/clusters/dc1-a'), 200, 'admin reads');
+      const list = await ok(dev.get('/api/v1/clusters'), 200, 'dev lists');
+      assert.ok(list.items.length >= 3);
+      for (const c of list.items) {
+        assert.equal(c.endpoint, null, `no endpoint of ${c.name}`);
+        assert.equal(c.hasCredentials, false);
+      }
+      const one = await ok(dev.get('/api/v1/clusters/dc1-a'), 200, 'dev reads one');
+      assert.equal(one.endpoint, null);
+      assert.equal(one.state, 'ready');
+
+      const refused: Array<[string, Promise<ApiResult>]> = [
+        [
+          'clusters.create',
+          dev.post('/api/v1/clusters', { name: 'mine', kind: 'podman', endpoint: `unix://${podmanSocket}` }),
+        ],
+        ['clusters.cordon', dev.post('/api/v1/clusters/dc1-a/cordon')],
+        ['clusters.drain', dev.post('/api/v1/clusters/dc1-a/drain')],
+        ['clusters.update', dev.patch('/api/v1/clusters/dc1-a', { endpoint: 'unix:///tmp/x.sock' })],
+        ['clusters.delete', dev.delete('/api/v1/clusters/dc1-a')],
+        ['clusters.check', dev.post('/api/v1/clusters/dc1-a/check')],
+        ['envs.update', dev.patch('/api/v1/envs/test', { clusters: ['dc1-a'] })],
+      ];
+      for (const [action, res] of refused) {
+        const body = await ok(res, 403, action);
+        assert.equal(body.error.code, 'FORBIDDEN');
+        assert.match(body.error.message, /clusters:write/);
+      }
+      const audit = await auditOf('dev-a');
+      for (const [action] of refused)
+        assert.ok(
+          audit.some((e) => e.action === action && e.result === 'denied' && e.statusCode === 403),
+          `audited denial of ${action}`,
+        );
+      await ok(admin.get('/api/v1/clusters/mine'), 404, 'nothing created');
+      const afterwards = await ok(admin.get('/api/v1/clusters/dc1-a'), 200, 'admin reads again');
+      assert.equal(afterwards.version, before.version);
+      assert.equal(afterwards.cordoned, false);
+      assert.equal(afterwards.endpoint, before.endpoint);
+      assert.deepEqual((await ok(admin.get('/api/v1/envs/test'), 200, 'env')).clusters, ['local']);
+    });
+
+    it('environments name their clusters; a cluster an environment names cannot be deleted', async () => {
+      const env = await ok(
+        admin.patch('/api/v1/envs/test', { clusters: ['local', 'dc1-a'], failover: { graceSeconds: 90 } }),
+        200,
+        'set clusters',
+      );
+      assert.deepEqual(env.clusters, ['local', 'dc1-a']);
+      assert.deepEqual(env.failover, { graceSeconds: 90 });
+      const listed = await ok(admin.get('/api/v1/envs'), 200, 'envs');
+      assert.deepEqual(listed.items.find((e: Json) => e.name === 'test').clusters, ['local', 'dc1-a']);
+      const inUse = await ok(admin.delete('/api/v1/clusters/dc1-a'), 409, 'delete while named');
+      assert.equal(inUse.error.code, 'CLUSTER_IN_USE');
+      assert.match(inUse.error.message, /'test'/);
+      assert.deepEqual(inUse.error.details.envs, ['test']);
+      await ok(admin.get('/api/v1/clusters/dc1-a'), 200, 'still there');
+
+      await ok(admin.patch('/api/v1/envs/test', { clusters: ['local'] }), 200, 'unname');
+      await ok(admin.delete('/api/v1/clusters/dc1-a'), 204, 'delete');
+      await ok(admin.get('/api/v1/clusters/dc1-a'), 404, 'gone');
+      await ok(admin.get('/api/v1/clusters/dc1-a/events'), 404, 'its events are gone too');
+      await ok(admin.delete('/api/v1/clusters/ghost'), 204, 'delete ghost');
+    });
+  });

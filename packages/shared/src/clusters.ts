@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import { dnsLabelPattern } from './names';
+
+/*
+ * Clusters (issue 11): the places Berth runs containers. Platform admins register them; every
+ * signed-in user reads them, but endpoints and credentials are shown to platform admins only.
+ * The built-in cluster `local` is the configured Podman socket.
+ */
+
+/** The built-in cluster: the Podman socket Berth was started with. */
+export const localClusterName = 'local';
+
+export const clusterNameSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(40, 'must be at most 40 characters')
+  .regex(
+    dnsLabelPattern,
+    'must be a DNS label: lowercase letters, digits and "-", starting and ending with a letter or digit',
+  );
+
+export const clusterKinds = ['podman'] as const;
+export const clusterKindSchema = z.enum(clusterKinds, {
+  message: 'must be "podman" (the only kind so far)',
+});
+
+export const clusterStates = ['ready', 'degraded', 'unreachable', 'unknown'] as const;
+export type ClusterState = (typeof clusterStates)[number];
+
+/** Example endpoints, shown in errors. */
+export const clusterEndpointExamples = [
+  'unix:///run/podman/podman.sock',
+  'ssh://berth@dc1-a.example.net:22/run/podman/podman.sock',
+] as const;
+
+/** An endpoint as parsed: a local unix socket, or a remote one reached over ssh. */
+export type ClusterEndpoint =
+  { kind: 'unix'; path: string } | { kind: 'ssh'; user: string; host: string; port: number; path: string };
+
+const endpointHint = `, e.g. ${clusterEndpointExamples[0]} or ${clusterEndpointExamples[1]}`;
+
+/** Parses an endpoint; returns a message saying what is wrong (with examples) when it is not valid. */
+export function parseClusterEndpoint(endpoint: string): ClusterEndpoint | { error: string } {
+  if (/[\s\0]/.test(endpoint))
+    return { error: `must not contain spaces or control characters${endpointHint}` };
+  if (endpoint.startsWith('unix://')) {
+    const p = endpoint.slice('unix://'.length);
+    if (!p.startsWith('/') || p.length < 2)
+      return { error: `a unix endpoint needs an absolute socket path after unix://${endpointHint}` };
+    if (p.split('/').includes('..')) return { error: `the socket path must not contain ".."${endpointHint}` };
+    return { kind: 'unix', path: p };
+  }
+  if (endpoint.startsWith('ssh://')) {
+    const m =
+      /^ssh:\/\/([a-z_][a-z0-9_.-]{0,31})@([A-Za-z0-9.-]{1,253}|\[[0-9a-fA-F:.]+\])(?::(\d{1,5}))?(\/.*)$/.exec(
+        endpoint,
+      );
+    if (!m)
+      return {
+        error: `an ssh endpoint is ssh://USER@HOST[:PORT]/SOCKET-PATH (user and host without special characters)${endpointHint}`,
+      };
+    const port = m[3] === undefined ? 22 : Number(m[3]);
+    if (port < 1 || port > 65535) return { error: `the ssh port must be 1-65535${endpointHint}` };
+    const p = m[4] ?? '';
+    if (p.length < 2 || p.split('/').includes('..'))
+      return {
+        error: `an ssh endpoint needs the absolute path of the Podman socket on the host${endpointHint}`,
+      };
+    return { kind: 'ssh', user: m[1] ?? '', host: m[2] ?? '', port, path: p };
+  }
+  return { error: `must start with unix:// or ssh://${endpointHint}` };
+}
+
+const labelKeyPattern = /^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/;
+export const clusterLabelsSchema = z
+  .record(
+    z.string().regex(labelKeyPattern, 'label keys are lowercase letters, digits, ".", "_", "/", "-" (≤ 63)'),
+    z.string().max(63, 'label values must be at most 63 characters'),
+  )
+  .refine((r) => Object.keys(r).length <= 32, 'at most 32 labels');
+
+/** Credentials to reach an ssh endpoint; write-only (responses say only `hasCredentials`). */
+export const clusterCredentialsSchema = z
+  .object({
+    privateKey: z
+      .string()
+      .min(1, 'must not be empty: paste the PEM/OpenSSH private key')
+      .max(16384, 'must be at most 16 KiB')
+      .optional(),
+    knownHosts: z
+      .string()
+      .min(1, 'must not be empty: a known_hosts line for the host')
+      .max(65536, 'must be at most 64 KiB')
+      .optional(),
+  })
+  .strict();
+export type ClusterCredentials = z.output<typeof clusterCredentialsSchema>;
+
+const endpointSchema = z.string().min(1, 'must not be empty').max(1000, 'must be at most 1000 characters');
+
+export const createClusterRequestSchema = z
+  .object({
+    name: clusterNameSchema,
+    kind: clusterKindSchema.default('podman'),
+    endpoint: endpointSchema,
+    credentials: clusterCredentialsSchema.optional(),
+    labels: clusterLabelsSchema.optional(),
+  })
+  .strict();
+export type CreateClusterRequest = z.output<typeof createClusterRequestSchema>;
+
+/** JSON merge patch: absent keeps, null clears (credentials, labels). */
+export const patchClusterRequestSchema = z
+  .object({
+    endpoint: endpointSchema.optional(),
+    credentials: clusterCredentialsSchema.nullable().optional(),
+    labels: z.record(z.string(), z.string().nullable()).nullable().optional(),
+    version: z.number().int().min(1).optional(),
+  })
+  .strict();
+export type PatchClusterRequest = z.output<typeof patchClusterRequestSchema>;
+
+export interface ClusterCapacity {
+  cpus: number;
+  memoryBytes: number;
+  /** Memory the host reports free plus what Berth's own containers may use (a host view). */
+  allocatableMemoryBytes: number;
+  used: { cpus: number; memoryBytes: number; containers: number };
+}
+
+export interface ClusterPlacement {
+  project: string;
+  env: string;
+  service: string;
+  containers: number;
+}
+
+export interface Cluster {
+  name: string;
+  kind: string;
+  /** null for callers who are not platform admins. */
+  endpoint: string | null;
+  labels: Record<string, string>;
+  cordoned: boolean;
+  draining: boolean;
+  state: ClusterState;
+  message: string | null;
+  latencyMs: number | null;
+  lastCheckedAt: string | null;
+  capacity: ClusterCapacity | null;
+  /** Platform admins only; false for others. */
+  hasCredentials: boolean;
+  builtIn: boolean;
+  /** GET of one cluster only. */
+  placed?: ClusterPlacement[];
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+  version: number;
+}
+
+/** A state change seen by the health checker, or an admin's cordon/drain. */
+export interface ClusterEvent {
+  id: string;
+  cluster: string;
+  at: string;
+  type: string;
+  fromState: string | null;
+  toState: string | null;
+  message: string;
+}
+
+/** Environments name their clusters and their failover grace. */
+export const envFailoverSchema = z
+  .object({
+    graceSeconds: z
+      .number()
+      .int('must be a whole number of seconds')
+      .min(10, 'must be at least 10 seconds')
+      .max(86400, 'must be at most 86400 seconds (a day)'),
+  })
+  .strict();
+
+export const patchEnvRequestSchema = z
+  .object({
+    clusters: z
+      .array(clusterNameSchema)
+      .min(1, 'an environment needs at least one cluster')
+      .max(100, 'at most 100 clusters')
+      .optional(),
+    failover: envFailoverSchema.optional(),
+  })
+  .strict();
+export type PatchEnvRequest = z.output<typeof patchEnvRequestSchema>;
+
+export interface Environment {
+  name: string;
+  displayName: string;
+  clusters: string[];
+  failover: { graceSeconds: number };
+  createdAt: string;
+}
