@@ -76,6 +76,8 @@ export const placementPreviewRequestSchema = z
   .object({
     placement: placementSchema.optional(),
     replicas: z.number().int().min(0, 'must be 0 or more').max(100, 'must be at most 100'),
+    /** The name the service will have: ties between equal clusters are spread by it, as after creation. */
+    service: nameSchema.optional(),
     /** Memory per replica in MiB, for the capacity division (spec.resources.memoryMiB). */
     memoryMiB: z.number().int().min(6).max(262144).optional(),
   })
@@ -98,4 +100,9 @@ export interface PlacementPreview {
   replicas: number;
   /** Replicas no cluster could take (capacity, cordons); 0 when all are placed. */
   unplaced: number;
+  /**
+   * What creating or updating a service with this placement would answer today (multi-cluster
+   * placement is not yet served), null when it would be accepted.
+   */
+  refused: string | null;
 }

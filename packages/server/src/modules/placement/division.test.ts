@@ -87,6 +87,24 @@ test('scale-down removes from the most over-represented cluster and reverses a s
       assert.deepEqual(counts({ clusters: three, placement: w211, replicas: n, current: grown }), base);
     }
   }
+  // also with minPerCluster above what the count allows
+  const five = ['a', 'b', 'c', 'd', 'e'].map((n) => up(n));
+  const mins: PlacementSpec = {
+    clusters: five.map((c, i) => ({ name: c.name, weight: [4, 8, 2, 10, 6][i]! })),
+    division: 'weighted',
+    minPerCluster: 2,
+  };
+  for (let n = 1; n <= 20; n++) {
+    const base = counts({ clusters: five, placement: mins, replicas: n });
+    for (let k = 1; k <= 9; k++) {
+      const grown = counts({ clusters: five, placement: mins, replicas: n + k, current: base });
+      assert.deepEqual(
+        counts({ clusters: five, placement: mins, replicas: n, current: grown }),
+        base,
+        `n=${n} k=${k}`,
+      );
+    }
+  }
   // to zero
   assert.deepEqual(
     counts({ clusters: three, placement: w211, replicas: 0, current: { a: 4, b: 2, c: 2 } }),

@@ -117,6 +117,8 @@ function removesBefore(a: Party, b: Party, min: number): boolean {
   const aboveA = a.seats > min;
   const aboveB = b.seats > min;
   if (aboveA !== aboveB) return aboveA;
+  // at or below the minimum: the reverse of filling up to it (the fullest first)
+  if (!aboveA && a.seats !== b.seats) return a.seats > b.seats;
   // the seat with the lowest priority: weight / (2·seats − 1)
   const pa = a.weight * (2 * b.seats - 1);
   const pb = b.weight * (2 * a.seats - 1);
@@ -124,12 +126,6 @@ function removesBefore(a: Party, b: Party, min: number): boolean {
   if (a.seats !== b.seats) return a.seats > b.seats;
   if (a.tie !== b.tie) return a.tie > b.tie;
   return a.name > b.name;
-}
-
-function pick<T>(items: T[], better: (a: T, b: T) => boolean): T | null {
-  let best: T | null = null;
-  for (const it of items) if (best === null || better(it, best)) best = it;
-  return best;
 }
 
 const reasons = {
@@ -242,44 +238,93 @@ export function divide(req: DivisionRequest): DivisionResult {
 
 /** Adds n replicas: minPerCluster first, then highest averages. Returns how many found no place. */
 function spread(parties: Party[], n: number, min: number, deltaOnly: boolean): number {
-  const open = parties.filter((p) => p.open && p.weight > 0);
-  for (const p of open) p.counted = deltaOnly ? 0 : p.seats;
+  const open: Party[] = [];
+  for (const p of parties) {
+    if (!p.open || p.weight <= 0) continue;
+    p.counted = deltaOnly ? 0 : p.seats;
+    open.push(p);
+  }
   let left = n;
   // 1. every open cluster up to minPerCluster, the emptiest first
   while (left > 0 && min > 0) {
-    const next = pick(
-      open.filter((p) => p.seats < min && p.seats < p.cap),
-      (a, b) => a.seats < b.seats || (a.seats === b.seats && addsBefore(a, b)),
-    );
+    let next: Party | null = null;
+    for (const p of open) {
+      if (p.seats >= min || p.seats >= p.cap) continue;
+      if (next === null || p.seats < next.seats || (p.seats === next.seats && addsBefore(p, next))) next = p;
+    }
     if (!next) break;
     next.seats++;
     next.counted++;
     left--;
   }
-  // 2. the rest by Webster; a cluster picked when full is closed, with the reason
-  let candidates = open;
-  while (left > 0 && candidates.length > 0) {
-    const next = pick(candidates, addsBefore)!;
+  // 2. the rest by Webster, from a heap ordered by addsBefore; a cluster picked when full is
+  //    closed, with the reason
+  const heap = new Heap(addsBefore);
+  for (const p of open) heap.push(p);
+  while (left > 0 && heap.size > 0) {
+    const next = heap.pop();
     if (next.seats >= next.cap) {
-      candidates = candidates.filter((p) => p !== next);
       if (next.reason === null) next.reason = `no capacity: only ${next.cap} fit`;
       continue;
     }
     next.seats++;
     next.counted++;
     left--;
+    heap.push(next);
   }
   return left;
 }
 
 /** Removes n replicas, one at a time, from the most over-represented cluster. */
 function shrink(parties: Party[], n: number, min: number): void {
-  for (let left = n; left > 0; left--) {
-    const next = pick(
-      parties.filter((p) => p.seats > 0),
-      (a, b) => removesBefore(a, b, min),
-    );
-    if (!next) return;
+  const heap = new Heap<Party>((a, b) => removesBefore(a, b, min));
+  for (const p of parties) if (p.seats > 0) heap.push(p);
+  for (let left = n; left > 0 && heap.size > 0; left--) {
+    const next = heap.pop();
     next.seats--;
+    if (next.seats > 0) heap.push(next);
+  }
+}
+
+/** A binary heap: pop() returns the item that comes before all others. */
+class Heap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly before: (a: T, b: T) => boolean) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(item: T): void {
+    const a = this.items;
+    a.push(item);
+    let i = a.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(a[i]!, a[parent]!)) break;
+      [a[i], a[parent]] = [a[parent]!, a[i]!];
+      i = parent;
+    }
+  }
+
+  pop(): T {
+    const a = this.items;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length > 0) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.before(a[l]!, a[m]!)) m = l;
+        if (r < a.length && this.before(a[r]!, a[m]!)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
   }
 }
