@@ -35,12 +35,8 @@ fi
 echo "restrict,port-forwarding $(cat "$d/id_ed25519.pub")" >"$d/authorized_keys"
 chmod 600 "$d/authorized_keys" "$d/id_ed25519" "$d/host_ed25519"
 
-# A free loopback port (the kernel picks it); kept across restarts while still free.
-port=""
-if [ -f "$d/port" ] && ! ss -Htln "sport = :$(cat "$d/port")" | grep -q .; then port=$(cat "$d/port"); fi
-if [ -z "$port" ]; then
-  port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-fi
+# A free loopback port (the kernel picks it).
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 echo "$port" >"$d/port"
 echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$d/host_ed25519.pub")" >"$d/known_hosts"
 

@@ -3,7 +3,7 @@
  * extra Podman cluster (unix://) and against one reached over ssh:// through the loopback sshd;
  * clusters are independent (same container name in two of them, separate lists, separate networks);
  * bad endpoints and wrong host keys fail fast with a reason; a hard-stopped cluster comes back.
- * Starts clusters c1, c2 (scripts/podman-clusters.sh) and c4 plus sshd (scripts/test-sshd.sh).
+ * Starts clusters c1, c2, c5 (scripts/podman-clusters.sh) and c4 plus sshd (scripts/test-sshd.sh).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -181,7 +181,9 @@ void describe('test fleet: independent clusters', () => {
   });
 
   void it('a hard-stopped cluster is unreachable, its containers die, and it comes back with them exited', async () => {
-    const engine = new PodmanEngine({ socketPath: c2.socketPath, cluster: 'c2' });
+    // c5 of its own: other tests may use c1 … c4 meanwhile.
+    const c5 = await startCluster('c5');
+    const engine = new PodmanEngine({ socketPath: c5.socketPath, cluster: 'c5' });
     engines.push(engine);
     const name = `${prefix}-doomed`;
     const id = await engine.runContainer({
@@ -193,7 +195,7 @@ void describe('test fleet: independent clusters', () => {
       ports: [],
       init: true,
     });
-    await stopCluster('c2');
+    await stopCluster('c5');
     const health = await engine.health();
     assert.equal(health.ok, false);
     await assert.rejects(engine.listContainers(labels), UnavailableError);
@@ -202,7 +204,7 @@ void describe('test fleet: independent clusters', () => {
       assert.equal(await ping(socketPath), 'OK', `${socketPath} answers`);
     }
 
-    await startCluster('c2');
+    await startCluster('c5');
     const obs = await eventually('the killed container to show as exited', async () => {
       const o = await engine.inspectContainer(id);
       return o?.state === 'exited' ? o : null;
