@@ -51,6 +51,7 @@ for (const dialect of testDialects())
     let renewed: TestCert;
     let other: TestCert;
     let expired: TestCert;
+    let weak: TestCert;
     const agents: AgentNode[] = [];
 
     /** The newest audit events of a user on certificates and routes. */
@@ -59,11 +60,12 @@ for (const dialect of testDialects())
 
     before(async () => {
       dir = mkdtempSync(path.join(tmpdir(), 'berth-certs-'));
-      [site, renewed, other, expired] = await Promise.all([
+      [site, renewed, other, expired, weak] = await Promise.all([
         makeCert(dir, 'site', [host, '*.shop.example.test']),
         makeCert(dir, 'renewed', [host]),
         makeCert(dir, 'other', ['elsewhere.example.test']),
         makeCert(dir, 'expired', [host], { expired: true }),
+        makeCert(dir, 'weak', [host], { rsaBits: 1024 }),
       ]);
       p = await startGatewayPlatform({}, dialect);
       for (const [project, team] of [
@@ -153,7 +155,7 @@ for (const dialect of testDialects())
       }
     });
 
-    it('refuses garbage, a key of another certificate and an expired certificate at the field', async () => {
+    it('refuses garbage, a key of another certificate, a weak key and an expired certificate at the field', async () => {
       const cases: [Obj, string, RegExp][] = [
         [{ certificate: 'not a pem', key: site.key }, 'certificate', /not a PEM certificate/],
         [
@@ -171,6 +173,7 @@ for (const dialect of testDialects())
         [{ certificate: site.certificate, key: 'garbage' }, 'key', /not a PEM private key/],
         [{ certificate: site.certificate, key: other.key }, 'key', /does not match the certificate/],
         [{ certificate: expired.certificate, key: expired.key }, 'certificate', /expired on/],
+        [{ certificate: weak.certificate, key: weak.key }, 'key', /RSA key of 1024 bits, too weak/],
         [
           { certificate: site.certificate + site.key, key: site.key },
           'certificate',

@@ -16,13 +16,13 @@ export interface TestCert {
 
 /**
  * A self-signed EC certificate for `names` (the first is the CN, all are SANs) in dir/file.*;
- * `expired` backdates it (notAfter one day before notBefore's day).
+ * `expired` backdates it (notAfter one day before notBefore's day); `rsaBits` makes an RSA key.
  */
 export async function makeCert(
   dir: string,
   file: string,
   names: string[],
-  opts: { expired?: boolean } = {},
+  opts: { expired?: boolean; rsaBits?: number } = {},
 ): Promise<TestCert> {
   const keyFile = path.join(dir, `${file}.key`);
   const certFile = path.join(dir, `${file}.crt`);
@@ -30,9 +30,7 @@ export async function makeCert(
     'req',
     '-x509',
     '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
+    ...(opts.rsaBits ? [`rsa:${opts.rsaBits}`] : ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256']),
     '-nodes',
     '-days',
     '2',

@@ -88,7 +88,13 @@ function parseKey(text: string, errors: FieldError[]): KeyObject | null {
     return null;
   }
   try {
-    return createPrivateKey({ key: text, format: 'pem' });
+    const key = createPrivateKey({ key: text, format: 'pem' });
+    const weak = weakness(key);
+    if (weak) {
+      errors.push({ path: 'key', message: weak });
+      return null;
+    }
+    return key;
   } catch {
     errors.push({
       path: 'key',
@@ -96,6 +102,26 @@ function parseKey(text: string, errors: FieldError[]): KeyObject | null {
     });
     return null;
   }
+}
+
+/** Curves Nginx (OpenSSL) serves and clients accept for TLS certificates. */
+const tlsCurves = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
+
+/** Why a key is too weak or of a kind TLS cannot use, or null (RSA ≥ 2048 bits, EC P-256/384/521). */
+function weakness(key: KeyObject): string | null {
+  const type = key.asymmetricKeyType;
+  const details = key.asymmetricKeyDetails ?? {};
+  if (type === 'rsa' || type === 'rsa-pss') {
+    const bits = details.modulusLength ?? 0;
+    return bits < 2048
+      ? `is an RSA key of ${bits} bits, too weak to protect traffic; issue the certificate with a key of 2048 bits or more`
+      : null;
+  }
+  if (type === 'ec')
+    return tlsCurves.has(details.namedCurve ?? '')
+      ? null
+      : `uses the curve ${details.namedCurve ?? 'unknown'}; use P-256, P-384 or P-521`;
+  return `is a ${type ?? 'unknown'} key; TLS certificates here need an RSA (2048 bits or more) or EC (P-256, P-384, P-521) key`;
 }
 
 /**
