@@ -102,8 +102,8 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
-# shm locks live in one segment (/dev/shm/libpod_lock) for every rootful podman on the host, and a
-# first start frees them all: file locks under tmp_dir keep the clusters apart.
+# shm locks come from one segment (/dev/shm/libpod_lock) shared by every rootful podman on the host
+# (a renumber in one frees all): file locks under tmp_dir keep the clusters apart.
 lock_type = "file"
 tmp_dir = "$d/tmp"
 [network]
