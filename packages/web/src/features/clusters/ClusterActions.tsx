@@ -88,7 +88,7 @@ export function ClusterActions({
           {t('clusters.drain')}
         </Button>
       )}
-      {cluster.name === 'local' ? (
+      {cluster.builtIn ? (
         <Tooltip title={t('clusters.delete.local')}>
           <Button danger disabled data-testid="cluster-delete">
             {t('clusters.delete')}

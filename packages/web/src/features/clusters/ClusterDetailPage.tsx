@@ -9,6 +9,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { isPlatformAdmin } from '../admin/admin-access';
 import { useMe } from '../auth/session';
 import { ClusterActions } from './ClusterActions';
+import { ClusterEvents } from './ClusterEvents';
 import { CapacityBar, ClusterFlags, ClusterLabels, ClusterStateTag } from './ClusterTags';
 import { clusterKeys, getCluster, listEnvsWithClusters, type ClusterPlacement } from './clusters-api';
 import { formatBytes } from './cluster-view';
@@ -28,7 +29,7 @@ export function ClusterDetailPage() {
     refetchInterval: 10_000,
   });
   const envs = useQuery({ queryKey: clusterKeys.envs, queryFn: listEnvsWithClusters });
-  const naming = (envs.data?.items ?? []).filter((e) => (e.clusters ?? ['local']).includes(name));
+  const naming = (envs.data?.items ?? []).filter((e) => e.clusters.includes(name));
   const c = cluster.data;
   const placed = c?.placed ?? [];
   return (
@@ -154,6 +155,7 @@ export function ClusterDetailPage() {
               },
             ]}
           />
+          <ClusterEvents name={name} />
         </>
       ) : null}
     </>

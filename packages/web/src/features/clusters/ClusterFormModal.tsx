@@ -35,20 +35,28 @@ export function ClusterFormModal({
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const editing = cluster !== undefined;
+  // What the form was opened on: the patch is the difference from it, and it carries its version,
+  // so an edit made meanwhile by someone else is refused instead of overwritten.
+  const [opened] = useState(() =>
+    cluster ? { endpoint: cluster.endpoint, labels: cluster.labels, version: cluster.version } : null,
+  );
 
   const submit = async (v: ClusterFormValues) => {
     setBusy(true);
     setProblem(null);
     try {
       let saved: Cluster;
-      if (cluster) {
-        const patch = patchBody({ endpoint: cluster.endpoint, labels: cluster.labels }, v);
+      if (cluster && opened) {
+        const patch = patchBody(opened, v);
         if (Object.keys(patch).length === 0) {
           void message.info(t('clusters.form.unchanged'));
           onClose();
           return;
         }
-        saved = await updateCluster(cluster.name, patch);
+        saved = await updateCluster(cluster.name, {
+          ...patch,
+          ...(opened.version ? { version: opened.version } : {}),
+        });
         void message.success(t('clusters.form.saved', { cluster: saved.name }));
       } else {
         saved = await createCluster(createBody(v));
@@ -111,11 +119,12 @@ export function ClusterFormModal({
         <Form.Item
           name="endpoint"
           label={t('clusters.col.endpoint')}
-          extra={t('clusters.form.endpoint.help')}
+          extra={t(cluster?.builtIn ? 'clusters.form.endpoint.builtIn' : 'clusters.form.endpoint.help')}
           rules={[{ required: true, whitespace: true, message: t('clusters.form.required') }]}
         >
           <Input
             id="cluster-endpoint"
+            disabled={cluster?.builtIn}
             placeholder="ssh://berth@10.0.0.5/run/podman/podman.sock"
             autoComplete="off"
           />

@@ -10,6 +10,16 @@ const stateColors: Record<ClusterState, string> = {
   unknown: 'default',
 };
 
+/** A state as a plain coloured tag (in the events). */
+export function StateTag({ state }: { state: ClusterState }) {
+  const { t } = useI18n();
+  return (
+    <Tag color={stateColors[state]} data-state={state}>
+      {t(`clusters.state.${state}`)}
+    </Tag>
+  );
+}
+
 /** The state as a coloured tag; hovering shows why it is not ready (the last check's message). */
 export function ClusterStateTag({ cluster }: { cluster: Pick<Cluster, 'name' | 'state' | 'message'> }) {
   const { t } = useI18n();

@@ -45,7 +45,7 @@ export function EnvClustersSection({ admin }: { admin: boolean }) {
               title: t('clusters.envs.col.clusters'),
               render: (_, e) => (
                 <Space size={[0, 4]} wrap data-testid={`env-clusters-${e.name}`}>
-                  {(e.clusters ?? ['local']).map((c) => (
+                  {e.clusters.map((c) => (
                     <Tag key={c} translate="no">
                       {c}
                     </Tag>
@@ -56,8 +56,7 @@ export function EnvClustersSection({ admin }: { admin: boolean }) {
             {
               key: 'grace',
               title: t('clusters.envs.col.grace'),
-              render: (_, e) =>
-                e.failover ? t('clusters.envs.grace.value', { seconds: e.failover.graceSeconds }) : '—',
+              render: (_, e) => t('clusters.envs.grace.value', { seconds: e.failover.graceSeconds }),
             },
             ...(admin
               ? [
@@ -140,8 +139,8 @@ function EnvClustersModal({ env, onClose }: { env: EnvWithClusters; onClose: () 
         requiredMark={false}
         data-testid="env-clusters-form"
         initialValues={{
-          clusters: env.clusters ?? ['local'],
-          graceSeconds: env.failover?.graceSeconds ?? null,
+          clusters: env.clusters,
+          graceSeconds: env.failover.graceSeconds,
         }}
         onFinish={(v) => void submit(v)}
       >

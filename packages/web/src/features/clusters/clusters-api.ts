@@ -1,6 +1,5 @@
-import type { Page } from '@berth/shared';
+import type { Cluster, ClusterEvent, Environment, Page } from '@berth/shared';
 import { api } from '../../api/client';
-import type { Environment } from '../../api/resources';
 
 /** The cluster API paths the portal calls (checked against /api/openapi.json by the e2e test). */
 export const clusterApiRoutes = {
@@ -14,46 +13,13 @@ export const clusterApiRoutes = {
   drain: 'POST /api/v1/clusters/{name}/drain',
   undrain: 'POST /api/v1/clusters/{name}/undrain',
   check: 'POST /api/v1/clusters/{name}/check',
+  events: 'GET /api/v1/clusters/{name}/events',
   updateEnv: 'PATCH /api/v1/envs/{name}',
 } as const;
 
-export type ClusterState = 'ready' | 'degraded' | 'unreachable' | 'unknown';
+export type { Cluster, ClusterCapacity, ClusterEvent, ClusterPlacement, ClusterState } from '@berth/shared';
 
-/** What the engine reports, and what Berth's own containers use of it. */
-export interface ClusterCapacity {
-  cpus: number;
-  memoryBytes: number;
-  allocatableMemoryBytes: number;
-  used: { cpus: number; memoryBytes: number; containers: number };
-}
-
-/** Where one service has containers on a cluster (GET of one cluster only). */
-export interface ClusterPlacement {
-  project: string;
-  env: string;
-  service: string;
-  containers: number;
-}
-
-/** A cluster as the API returns it; `endpoint` is null and `hasCredentials` false for non-admins. */
-export interface Cluster {
-  name: string;
-  kind: 'podman';
-  endpoint: string | null;
-  labels: Record<string, string>;
-  cordoned: boolean;
-  draining: boolean;
-  state: ClusterState;
-  message: string | null;
-  latencyMs: number | null;
-  lastCheckedAt: string | null;
-  capacity: ClusterCapacity | null;
-  hasCredentials?: boolean;
-  placed?: ClusterPlacement[];
-  createdAt: string;
-  updatedAt: string;
-}
-
+/** What the form sends as credentials; write-only (responses say only `hasCredentials`). */
 export interface ClusterCredentials {
   privateKey?: string;
   knownHosts?: string;
@@ -72,13 +38,11 @@ export interface ClusterPatch {
   endpoint?: string;
   credentials?: ClusterCredentials | null;
   labels?: Record<string, string | null>;
+  version?: number;
 }
 
-/** An environment with the clusters its services may run on (the fleet's additions to GET /envs). */
-export interface EnvWithClusters extends Environment {
-  clusters?: string[];
-  failover?: { graceSeconds: number };
-}
+/** An environment with the clusters its services may run on and its failover grace (GET /envs). */
+export type EnvWithClusters = Environment;
 
 export interface EnvPatch {
   clusters?: string[];
@@ -93,12 +57,15 @@ export const clusterKeys = {
   all: ['clusters'] as const,
   list: (label: string) => ['clusters', 'list', label] as const,
   one: (name: string) => ['clusters', 'one', name] as const,
+  events: (name: string) => ['clusters', 'events', name] as const,
   envs: ['envs'] as const,
 };
 
 export const listClusters = (label?: string) =>
   api<Page<Cluster>>('/api/v1/clusters', { query: { label: label || undefined } });
 export const getCluster = (name: string) => api<Cluster>(clusterPath(name));
+export const listClusterEvents = (name: string) =>
+  api<Page<ClusterEvent>>(`${clusterPath(name)}/events`, { query: { limit: 50 } });
 export const createCluster = (body: CreateClusterInput) =>
   api<Cluster>('/api/v1/clusters', { method: 'POST', body });
 export const updateCluster = (name: string, body: ClusterPatch) =>

@@ -51,6 +51,16 @@ export const clustersEn = {
   'clusters.placed.env': 'Environment',
   'clusters.placed.service': 'Service',
   'clusters.placed.containers': 'Containers',
+  'clusters.events.title': 'Events',
+  'clusters.events.empty': 'No events yet.',
+  'clusters.events.at': 'Time',
+  'clusters.events.type': 'Event',
+  'clusters.events.message': 'Details',
+  'clusters.event.StateChanged': 'State changed',
+  'clusters.event.Cordoned': 'Cordoned',
+  'clusters.event.Uncordoned': 'Uncordoned',
+  'clusters.event.Draining': 'Draining started',
+  'clusters.event.Undrained': 'Draining stopped',
   'clusters.cordon': 'Cordon',
   'clusters.cordon.confirm':
     'Cordon {cluster}? Its containers keep running, but no new replicas are placed on it until you uncordon it.',
@@ -78,6 +88,8 @@ export const clustersEn = {
     'Lowercase letters, digits and "-", at most 40 characters; it cannot be changed later.',
   'clusters.form.endpoint.help':
     'unix:///run/podman/podman.sock for a Podman service on the Berth host, or ssh://user@host[:port]/run/podman/podman.sock.',
+  'clusters.form.endpoint.builtIn':
+    'The built-in cluster is the Podman socket Berth was started with (BERTH_PODMAN_SOCKET); it is changed there.',
   'clusters.form.required': 'Required.',
   'clusters.form.privateKey': 'SSH private key',
   'clusters.form.privateKey.help':
@@ -161,6 +173,16 @@ export const clustersZh: Record<keyof typeof clustersEn, string> = {
   'clusters.placed.env': '环境',
   'clusters.placed.service': '服务',
   'clusters.placed.containers': '容器数',
+  'clusters.events.title': '事件',
+  'clusters.events.empty': '暂无事件。',
+  'clusters.events.at': '时间',
+  'clusters.events.type': '事件',
+  'clusters.events.message': '详情',
+  'clusters.event.StateChanged': '状态变化',
+  'clusters.event.Cordoned': '已封锁',
+  'clusters.event.Uncordoned': '已解除封锁',
+  'clusters.event.Draining': '开始排空',
+  'clusters.event.Undrained': '停止排空',
   'clusters.cordon': '封锁',
   'clusters.cordon.confirm': '封锁 {cluster}？其上的容器继续运行，但在解除封锁前不再向它调度新副本。',
   'clusters.cordon.done': '{cluster} 已封锁：不再向它调度新副本。',
@@ -186,6 +208,8 @@ export const clustersZh: Record<keyof typeof clustersEn, string> = {
   'clusters.form.name.help': '小写字母、数字和 "-"，最多 40 个字符；创建后不能修改。',
   'clusters.form.endpoint.help':
     'Berth 所在主机上的 Podman 服务写 unix:///run/podman/podman.sock，远程主机写 ssh://user@host[:port]/run/podman/podman.sock。',
+  'clusters.form.endpoint.builtIn':
+    '内置集群就是 Berth 启动时所用的 Podman 套接字（BERTH_PODMAN_SOCKET），需在那里修改。',
   'clusters.form.required': '必填。',
   'clusters.form.privateKey': 'SSH 私钥',
   'clusters.form.privateKey.help': '用于 ssh:// 接入地址：Berth 登录所用的私钥。加密保存，之后不再显示。',
