@@ -27,49 +27,14 @@ export const clusterKindSchema = z.enum(clusterKinds, {
 export const clusterStates = ['ready', 'degraded', 'unreachable', 'unknown'] as const;
 export type ClusterState = (typeof clusterStates)[number];
 
-/** Example endpoints, shown in errors. */
+/**
+ * Example endpoints, shown in errors. The endpoint grammar itself is engine-podman's
+ * `parsePodmanEndpoint` (the code that opens it), so what validates is what connects.
+ */
 export const clusterEndpointExamples = [
   'unix:///run/podman/podman.sock',
   'ssh://berth@dc1-a.example.net:22/run/podman/podman.sock',
 ] as const;
-
-/** An endpoint as parsed: a local unix socket, or a remote one reached over ssh. */
-export type ClusterEndpoint =
-  { kind: 'unix'; path: string } | { kind: 'ssh'; user: string; host: string; port: number; path: string };
-
-const endpointHint = `, e.g. ${clusterEndpointExamples[0]} or ${clusterEndpointExamples[1]}`;
-
-/** Parses an endpoint; returns a message saying what is wrong (with examples) when it is not valid. */
-export function parseClusterEndpoint(endpoint: string): ClusterEndpoint | { error: string } {
-  if (/[\s\0]/.test(endpoint))
-    return { error: `must not contain spaces or control characters${endpointHint}` };
-  if (endpoint.startsWith('unix://')) {
-    const p = endpoint.slice('unix://'.length);
-    if (!p.startsWith('/') || p.length < 2)
-      return { error: `a unix endpoint needs an absolute socket path after unix://${endpointHint}` };
-    if (p.split('/').includes('..')) return { error: `the socket path must not contain ".."${endpointHint}` };
-    return { kind: 'unix', path: p };
-  }
-  if (endpoint.startsWith('ssh://')) {
-    const m =
-      /^ssh:\/\/([a-z_][a-z0-9_.-]{0,31})@([A-Za-z0-9.-]{1,253}|\[[0-9a-fA-F:.]+\])(?::(\d{1,5}))?(\/.*)$/.exec(
-        endpoint,
-      );
-    if (!m)
-      return {
-        error: `an ssh endpoint is ssh://USER@HOST[:PORT]/SOCKET-PATH (user and host without special characters)${endpointHint}`,
-      };
-    const port = m[3] === undefined ? 22 : Number(m[3]);
-    if (port < 1 || port > 65535) return { error: `the ssh port must be 1-65535${endpointHint}` };
-    const p = m[4] ?? '';
-    if (p.length < 2 || p.split('/').includes('..'))
-      return {
-        error: `an ssh endpoint needs the absolute path of the Podman socket on the host${endpointHint}`,
-      };
-    return { kind: 'ssh', user: m[1] ?? '', host: m[2] ?? '', port, path: p };
-  }
-  return { error: `must start with unix:// or ssh://${endpointHint}` };
-}
 
 const labelKeyPattern = /^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/;
 export const clusterLabelsSchema = z

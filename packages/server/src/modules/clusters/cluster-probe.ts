@@ -1,12 +1,6 @@
-import { LibpodClient } from '@berth/engine-podman';
+import { LibpodClient, openPodmanEndpoint } from '@berth/engine-podman';
 import { labelKeys } from '@berth/engine-api';
-import {
-  UnavailableError,
-  parseClusterEndpoint,
-  type ClusterCapacity,
-  type ClusterCredentials,
-  type ClusterState,
-} from '@berth/shared';
+import { type ClusterCapacity, type ClusterCredentials, type ClusterState } from '@berth/shared';
 
 /** A connection to a cluster's Podman API: a unix socket path, closed when done. */
 export interface ClusterSocket {
@@ -14,26 +8,14 @@ export interface ClusterSocket {
   close(): Promise<void>;
 }
 
-/** Opens an endpoint; the ssh:// kind goes through engine-podman's endpoint forwarder once it exists. */
+/** Opens an endpoint (a unix socket, or an `ssh -L` forward to a remote one). */
 export type EndpointOpener = (endpoint: string, credentials?: ClusterCredentials) => Promise<ClusterSocket>;
 
-/**
- * Opens unix:// endpoints directly. ssh:// is refused until `openPodmanEndpoint`
- * (packages/engine-podman/src/endpoint.ts, an `ssh -L` unix-socket forward) lands; the clusters
- * service refuses to register ssh endpoints meanwhile, so this is only reached for rows written
- * by a later version.
- */
-export const openEndpoint: EndpointOpener = (endpoint) => {
-  const parsed = parseClusterEndpoint(endpoint);
-  if ('error' in parsed) return Promise.reject(new UnavailableError(`The endpoint ${parsed.error}.`));
-  if (parsed.kind === 'unix')
-    return Promise.resolve({ socketPath: parsed.path, close: () => Promise.resolve() });
-  return Promise.reject(
-    new UnavailableError(
-      'ssh:// endpoints cannot be reached yet: this Berth has no ssh forwarder (openPodmanEndpoint).',
-    ),
-  );
-};
+/** engine-podman's opener, bounded by the check's timeout (ssh gets at least 10 s to connect). */
+export function endpointOpener(timeoutMs: number): EndpointOpener {
+  return (endpoint, credentials) =>
+    openPodmanEndpoint(endpoint, credentials, { timeoutMs: Math.max(timeoutMs, 10_000) });
+}
 
 export interface ProbeOptions {
   /** Gives up (unreachable) when the engine does not answer the ping in this time. */
@@ -64,6 +46,11 @@ interface LibpodLimits {
   HostConfig?: { NanoCpus?: number; CpuQuota?: number; CpuPeriod?: number; Memory?: number };
 }
 
+/** /info and the inspects of Berth's containers may take this long (6× the ping's bound). */
+function infoTimeoutMs(opts: ProbeOptions): number {
+  return opts.timeoutMs * 6;
+}
+
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -82,7 +69,7 @@ async function berthUse(client: LibpodClient, opts: ProbeOptions): Promise<Clust
   const listed =
     (await client.json<LibpodListed[]>('GET', '/containers/json', {
       query: { filters: JSON.stringify({ label: [`${labelKeys.instance}=${opts.instanceId}`] }) },
-      timeoutMs: opts.timeoutMs,
+      timeoutMs: infoTimeoutMs(opts),
     })) ?? [];
   let cpus = 0;
   let memoryBytes = 0;
@@ -94,7 +81,7 @@ async function berthUse(client: LibpodClient, opts: ProbeOptions): Promise<Clust
         client
           .json<LibpodLimits>('GET', `/containers/${encodeURIComponent(c.Id)}/json`, {
             accept: [404],
-            timeoutMs: opts.timeoutMs,
+            timeoutMs: infoTimeoutMs(opts),
           })
           .catch(() => null),
       ),
@@ -116,7 +103,7 @@ async function berthUse(client: LibpodClient, opts: ProbeOptions): Promise<Clust
  * Podman's reason. Slow answers or a failed info: degraded.
  */
 export async function probePodman(socketPath: string, opts: ProbeOptions): Promise<ProbeResult> {
-  const client = new LibpodClient(socketPath, opts.timeoutMs);
+  const client = new LibpodClient(socketPath, infoTimeoutMs(opts));
   const started = performance.now();
   try {
     const pong = await client.request('GET', '/_ping', { timeoutMs: opts.timeoutMs });
@@ -128,7 +115,8 @@ export async function probePodman(socketPath: string, opts: ProbeOptions): Promi
   let capacity: ClusterCapacity | null = null;
   let problem: string | null = null;
   try {
-    const info = await client.json<LibpodInfo>('GET', '/info', { timeoutMs: opts.timeoutMs });
+    // libpod computes storage statistics for /info: seconds on a busy host, so it gets longer.
+    const info = await client.json<LibpodInfo>('GET', '/info', { timeoutMs: infoTimeoutMs(opts) });
     const host = info?.host;
     if (!host || typeof host.cpus !== 'number' || typeof host.memTotal !== 'number')
       throw new Error('the answer has no host.cpus/host.memTotal');

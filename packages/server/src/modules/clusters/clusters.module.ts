@@ -2,7 +2,7 @@ import type { AppContext } from '../../http/context';
 import type { RouteRegistry } from '../../http/route';
 import { SecretBox } from '../../crypto/secret-box';
 import { ClusterHealthChecker } from './cluster-health';
-import { openEndpoint } from './cluster-probe';
+import { endpointOpener } from './cluster-probe';
 import { ClustersRepository } from './clusters.repository';
 import { registerClusterRoutes } from './clusters.routes';
 import { ClustersService } from './clusters.service';
@@ -23,14 +23,19 @@ export async function createClustersModule(
 ): Promise<ClustersModule> {
   const repo = new ClustersRepository(ctx.db);
   const secrets = SecretBox.fromDataDir(ctx.config.dataDir);
-  const checker = new ClusterHealthChecker(repo, secrets, openEndpoint, ctx.log, {
-    intervalMs: ctx.config.clusterCheck.checkSeconds * 1000,
-    slowMs: ctx.config.clusterCheck.slowMs,
-    timeoutMs: ctx.config.clusterCheck.timeoutMs,
-    instanceId: ctx.config.instanceId,
-  });
-  // ssh:// endpoints wait for engine-podman's forwarder (openPodmanEndpoint); refused until then.
-  const service = new ClustersService(repo, secrets, checker, `unix://${ctx.config.podmanSocket}`, false);
+  const checker = new ClusterHealthChecker(
+    repo,
+    secrets,
+    endpointOpener(ctx.config.clusterCheck.timeoutMs),
+    ctx.log,
+    {
+      intervalMs: ctx.config.clusterCheck.checkSeconds * 1000,
+      slowMs: ctx.config.clusterCheck.slowMs,
+      timeoutMs: ctx.config.clusterCheck.timeoutMs,
+      instanceId: ctx.config.instanceId,
+    },
+  );
+  const service = new ClustersService(repo, secrets, checker, `unix://${ctx.config.podmanSocket}`);
   await service.ensureLocal();
   registerClusterRoutes(registry, ctx, service);
   return { service, checker };

@@ -4,7 +4,6 @@ import {
   NotFoundError,
   clusterEndpointExamples,
   localClusterName,
-  parseClusterEndpoint,
   type Cluster,
   type ClusterCapacity,
   type ClusterEvent,
@@ -14,6 +13,7 @@ import {
   type PatchClusterRequest,
   type PatchEnvRequest,
 } from '@berth/shared';
+import { parsePodmanEndpoint } from '@berth/engine-podman';
 import type { SecretBox } from '../../crypto/secret-box';
 import { newId, nowIso } from '../../util';
 import { isUniqueViolation } from '../identity/store-errors';
@@ -90,7 +90,7 @@ const notFound = (name: string) =>
 
 const endpointField = (message: string) =>
   new InvalidError(
-    `The endpoint ${message}.`,
+    `${message}. Examples: ${clusterEndpointExamples.join(', ')}.`,
     [{ path: 'endpoint', message: `${message} (e.g. ${clusterEndpointExamples.join(' or ')})` }],
     'UNPROCESSABLE',
   );
@@ -117,8 +117,6 @@ export class ClustersService {
     private readonly secrets: SecretBox,
     private readonly checker: ClusterHealthChecker,
     private readonly localEndpoint: string,
-    /** False until engine-podman can forward ssh:// endpoints (openPodmanEndpoint). */
-    private readonly sshSupported: boolean,
   ) {}
 
   /** Creates the built-in cluster `local` when missing; keeps its endpoint the configured socket. */
@@ -169,13 +167,15 @@ export class ClustersService {
     return { ...toCluster(row, admin), placed: await this.repo.placed(name) };
   }
 
+  /** The grammar is engine-podman's (what validates is what connects); refusals are 422 at `endpoint`. */
   private checkEndpoint(endpoint: string): void {
-    const parsed = parseClusterEndpoint(endpoint);
-    if ('error' in parsed) throw endpointField(parsed.error);
-    if (parsed.kind === 'ssh' && !this.sshSupported)
-      throw endpointField(
-        'is ssh://, which this Berth cannot reach yet (the ssh forwarder of engine-podman is not built); register the host with a unix:// endpoint for now',
-      );
+    try {
+      parsePodmanEndpoint(endpoint);
+    } catch (err) {
+      if (!(err instanceof InvalidError)) throw err;
+      const field = (err.details?.fields as Array<{ message: string }> | undefined)?.[0]?.message;
+      throw endpointField((field ?? err.message).replace(/\.$/, ''));
+    }
   }
 
   async create(body: CreateClusterRequest, author: string): Promise<Cluster> {
