@@ -19,6 +19,8 @@ import { createCertificatesModule } from './modules/certificates/certificates.mo
 import { createCodeflowModule } from './modules/codeflow/codeflow.module';
 import { registerSearchRoutes } from './modules/search/search.routes';
 import { registerQuotaRoutes } from './modules/quotas/quotas.routes';
+import { registerPlacementRoutes } from './modules/placement/placement.routes';
+import { clusterCatalog } from './modules/placement/cluster-catalog';
 import { createClustersModule } from './modules/clusters/clusters.module';
 
 export interface BerthServer {
@@ -83,6 +85,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   await createRegistryModule(ctx, registry);
   registerSearchRoutes(registry, ctx);
   registerQuotaRoutes(registry, ctx);
+  if (services) registerPlacementRoutes(registry, ctx, services.deps.repo, clusterCatalog(db));
   const clusters = await createClustersModule(ctx, registry);
   addOpenApiRoute(registry);
   registerWebRoutes(app, config.webDist ?? undefined);

@@ -18,6 +18,8 @@ import { RegistryAccess } from '../registry/registry-access';
 import { storedSpec } from './service-views';
 import { ImageUsers } from './image-users';
 import { Quotas, withProjectLock } from '../quotas/quotas';
+import { PlacementPlanner } from '../placement/placement-plan';
+import { clusterCatalog } from '../placement/cluster-catalog';
 import type { ReleaseRow, ServiceRow, ServicesRepository } from './services.repository';
 
 export interface ServicePath {
@@ -39,6 +41,7 @@ export class ServicesService {
   readonly signals = new EventEmitter();
   private readonly quotas: Quotas;
   private readonly users: ImageUsers;
+  private readonly placement: PlacementPlanner;
 
   constructor(
     private readonly ctx: AppContext,
@@ -49,6 +52,7 @@ export class ServicesService {
   ) {
     this.quotas = new Quotas(ctx);
     this.users = new ImageUsers(engine);
+    this.placement = new PlacementPlanner(clusterCatalog(ctx.db));
   }
 
   async resolve(p: ServicePath): Promise<ServiceRow> {
@@ -217,6 +221,7 @@ export class ServicesService {
     actor: Actor,
   ): Promise<{ service: ServiceRow; task: Task }> {
     await this.checkPlace(project, env);
+    await this.placement.admit(env, input.spec.placement);
     const { replicas, ...requested } = input.spec;
     const releaseSpec = await this.checkWorkload(actor, project, requested);
     await this.checkImage(actor, project, releaseSpec.image);
@@ -302,6 +307,7 @@ export class ServicesService {
     actor: Actor,
   ): Promise<{ service: ServiceRow; task: Task | null }> {
     const { replicas, ...requested } = input.spec;
+    await this.placement.admit(p.env, requested.placement);
     const releaseSpec = await this.checkWorkload(actor, p.project, requested);
     await this.checkImage(actor, p.project, releaseSpec.image);
     return withProjectLock(p.project, () => this.updateAdmitted(p, input, replicas, releaseSpec, actor));
@@ -404,7 +410,10 @@ export class ServicesService {
       const release = await this.repo.getRelease(row.id, next.release);
       if (release) {
         const spec = storedSpec(release);
-        if (kind === 'rollback') await this.checkWorkload(actor, p.project, spec);
+        if (kind === 'rollback') {
+          await this.checkWorkload(actor, p.project, spec);
+          await this.placement.admit(p.env, spec.placement);
+        }
         await this.quotas.admit(p.project, row.id, spec, next.replicas);
       }
     }
@@ -507,6 +516,7 @@ export class ServicesService {
       );
     }
     await this.checkWorkload(actor, p.project, spec);
+    await this.placement.admit(input.toEnv, spec.placement);
     return withProjectLock(p.project, () => this.promoteAdmitted(p, target, spec, { number, reason }, actor));
   }
 

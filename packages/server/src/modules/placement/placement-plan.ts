@@ -1,0 +1,143 @@
+import {
+  BerthError,
+  NotFoundError,
+  type FieldError,
+  type Placement,
+  type PlacementPreview,
+} from '@berth/shared';
+import type { ClusterCatalog, ClusterInfo } from './cluster-catalog';
+import { divide } from './division';
+
+/**
+ * The clusters the controller runs replicas on today. Until the fleet controller lands, every
+ * container runs on `local`; admission refuses a placement that would put replicas elsewhere,
+ * so nothing is accepted that the controller then ignores.
+ */
+export const servedClusters: readonly string[] = ['local'];
+
+/** The placement of a service that names none: everything on `local`. */
+export function defaultPlacement(): Placement {
+  return { clusters: [{ name: 'local', weight: 1 }], division: 'weighted' };
+}
+
+/** A placement in one canonical form, for comparing the stored one with a requested one. */
+export function samePlacement(a: Placement, b: Placement): boolean {
+  const canon = (p: Placement) =>
+    JSON.stringify({
+      clusters: p.clusters === 'all' ? 'all' : p.clusters.map((c) => [c.name, c.weight]),
+      division: p.division,
+      min: p.minPerCluster ?? 0,
+    });
+  return canon(a) === canon(b);
+}
+
+export interface PlanRequest {
+  env: string;
+  /** Absent: the default placement. */
+  placement?: Placement;
+  replicas: number;
+  memoryPerReplicaBytes?: number | null;
+  /** Replicas running now, by cluster. */
+  current?: Record<string, number>;
+  /** The placement changed: divide from scratch. */
+  fresh?: boolean;
+  /** Ties between equal clusters spread by this (the service's path). */
+  seed?: string;
+}
+
+/** Why today's controller would not serve a placement; null when it would. */
+export type Refusal = { message: string; fields: FieldError[] } | null;
+
+/**
+ * Placement decisions shared by admission, the preview and (later) the fleet controller: the
+ * named clusters must exist and belong to the environment; the division itself is `divide`.
+ */
+export class PlacementPlanner {
+  constructor(private readonly catalog: ClusterCatalog) {}
+
+  private async envClusters(env: string): Promise<ClusterInfo[]> {
+    const clusters = await this.catalog.forEnv(env);
+    if (!clusters) throw new NotFoundError('ENV_NOT_FOUND', `Environment '${env}' does not exist.`);
+    return clusters;
+  }
+
+  /** 422 with a field error per cluster that does not exist or is not one of the environment's. */
+  private async checkNames(env: string, placement: Placement, field: string, clusters: ClusterInfo[]) {
+    if (placement.clusters === 'all') return;
+    const inEnv = new Set(clusters.map((c) => c.name));
+    const known = new Set(await this.catalog.names());
+    const fields: FieldError[] = [];
+    placement.clusters.forEach((c, i) => {
+      const path = `${field}.clusters.${i}.name`;
+      if (!known.has(c.name))
+        fields.push({
+          path,
+          message: `cluster "${c.name}" does not exist (GET /api/v1/clusters lists them)`,
+        });
+      else if (!inEnv.has(c.name))
+        fields.push({
+          path,
+          message: `cluster "${c.name}" is not one of environment "${env}"'s clusters (${[...inEnv].join(', ') || 'none'})`,
+        });
+    });
+    if (fields.length > 0)
+      throw new BerthError(
+        'UNPROCESSABLE',
+        `${field}: ${fields[0]!.message}; name clusters of environment '${env}', or ask a platform admin to add the cluster to it.`,
+        { fields },
+      );
+  }
+
+  /** Whether the controller of today would run this placement (every replica on a served cluster). */
+  private refusal(placement: Placement, clusters: ClusterInfo[], field: string): Refusal {
+    const targets =
+      placement.clusters === 'all' ? clusters.map((c) => c.name) : placement.clusters.map((c) => c.name);
+    const elsewhere = targets.filter((n) => !servedClusters.includes(n));
+    if (elsewhere.length === 0) return null;
+    const names = elsewhere.map((n) => `"${n}"`).join(', ');
+    return {
+      message: `Multi-cluster placement is not yet served: ${field} would put replicas on ${names}, but until the fleet controller lands every replica runs on cluster "local". Name only "local" in ${field}.clusters, or leave ${field} out.`,
+      fields: [
+        {
+          path: field,
+          message: `multi-cluster placement is not yet served: replicas on ${names} would not run; name only "local"`,
+        },
+      ],
+    };
+  }
+
+  /**
+   * Admission of a service's placement (create, update, promote, rollback): the clusters must
+   * exist and belong to the environment, and today's controller must serve it (422 otherwise).
+   */
+  async admit(env: string, placement: Placement | undefined, field = 'spec.placement'): Promise<void> {
+    if (!placement) return;
+    const clusters = await this.envClusters(env);
+    await this.checkNames(env, placement, field, clusters);
+    const refused = this.refusal(placement, clusters, field);
+    if (refused) throw new BerthError('UNPROCESSABLE', refused.message, { fields: refused.fields });
+  }
+
+  /** The division of `replicas` under a placement: what the preview shows and the controller does. */
+  async plan(req: PlanRequest, field = 'placement'): Promise<PlacementPreview> {
+    const clusters = await this.envClusters(req.env);
+    const placement = req.placement ?? defaultPlacement();
+    await this.checkNames(req.env, placement, field, clusters);
+    const division = divide({
+      clusters,
+      placement,
+      replicas: req.replicas,
+      memoryPerReplicaBytes: req.memoryPerReplicaBytes ?? null,
+      current: req.current ?? {},
+      fresh: req.fresh ?? false,
+      seed: req.seed,
+    });
+    return {
+      items: division.items,
+      placement,
+      replicas: req.replicas,
+      unplaced: division.unplaced,
+      refused: this.refusal(placement, clusters, field)?.message ?? null,
+    };
+  }
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import {
+  nameSchema,
+  placementPreviewRequestSchema,
+  servicePlacementPreviewRequestSchema,
+} from '@berth/shared';
+import type { AppContext } from '../../http/context';
+import type { RouteRegistry } from '../../http/route';
+import type { ServicesRepository } from '../services/services.repository';
+import type { ClusterCatalog } from './cluster-catalog';
+import { PlacementPreviews } from './placement-preview';
+
+const envParams = z.object({ project: nameSchema, env: nameSchema }).strict();
+const serviceParams = envParams.extend({ service: nameSchema }).strict();
+const projectScope = (p: { project: string }) => ({ kind: 'project' as const, project: p.project });
+
+/**
+ * Placement previews: where replicas would run, per cluster, with the reason a cluster gets fewer
+ * than its share. Read-only (services:read), though POST because the placement is a body.
+ */
+export function registerPlacementRoutes(
+  registry: RouteRegistry,
+  ctx: AppContext,
+  services: ServicesRepository,
+  catalog: ClusterCatalog,
+): void {
+  const previews = new PlacementPreviews(ctx, catalog, services);
+
+  registry.add({
+    id: 'services.placementPreview',
+    method: 'POST',
+    url: '/api/v1/projects/:project/envs/:env/services/:service/placement-preview',
+    summary:
+      "Where a service's replicas would run under a placement and replica count (both default to the service's own)",
+    tags: ['services'],
+    access: { permission: 'services:read', scope: projectScope },
+    params: serviceParams,
+    body: servicePlacementPreviewRequestSchema,
+    response: { status: 200, description: 'Per cluster: replicas, current replicas and the reason' },
+    handler: ({ params, body }) => previews.forService(params, body),
+  });
+
+  registry.add({
+    id: 'services.placementPreviewNew',
+    method: 'POST',
+    url: '/api/v1/projects/:project/envs/:env/placement-preview',
+    summary: 'Where the replicas of a service not created yet would run (the create form)',
+    tags: ['services'],
+    access: { permission: 'services:read', scope: projectScope },
+    params: envParams,
+    body: placementPreviewRequestSchema,
+    response: { status: 200, description: 'Per cluster: replicas and the reason' },
+    handler: ({ params, body }) => previews.forNew(params, body),
+  });
+}
