@@ -69,14 +69,17 @@ export class PodmanEngine implements ContainerEngine {
     this.sampler = new StatsSampler(this.client);
   }
 
+  /**
+   * `_ping`, not `/version`: libpod answers `/version` (and `/info`) only after asking the package
+   * manager about conmon and the OCI runtime (`dpkg-query --search`), which took 23 s on a busy
+   * machine; `_ping` answers at once and names the version in a header (docs/runtime-notes.md).
+   */
   async health(): Promise<EngineHealth> {
     try {
-      const v = await this.client.json<{
-        Version?: string;
-        Components?: { Name: string; Version: string }[];
-      }>('GET', '/version', { timeoutMs: 5000 });
-      const version =
-        v?.Components?.find((c) => c.Name === 'Podman Engine')?.Version ?? v?.Version ?? 'unknown';
+      const res = await this.client.open('GET', '/_ping', { timeoutMs: 5000 });
+      res.resume();
+      const header = res.headers['libpod-api-version'];
+      const version = (Array.isArray(header) ? header[0] : header) ?? 'unknown';
       return { ok: true, version, message: null };
     } catch (err) {
       return { ok: false, version: '', message: err instanceof Error ? err.message : String(err) };
