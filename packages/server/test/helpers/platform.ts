@@ -181,7 +181,9 @@ export function webSpec(version: string, replicas = 3, extra: Record<string, unk
       maxUnavailable: 0,
       drainSeconds: 1,
       stopGraceSeconds: 5,
-      progressDeadlineSeconds: 60,
+      // generous: on a machine loaded far past its cores a container took minutes to start, and
+      // a rollback there is noise in tests that count lost requests (services.it tests rollback)
+      progressDeadlineSeconds: 300,
     },
     replicas,
     ...extra,
