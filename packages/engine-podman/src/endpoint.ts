@@ -5,7 +5,7 @@
  * Either way the engine gets a local socket path; nothing of the endpoint reaches a shell.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -166,6 +166,47 @@ function explain(stderr: string, target: string, port: number): string {
   return text || 'ssh printed nothing';
 }
 
+const tunnelDirPrefix = 'berth-ssh-';
+let swept: Promise<void> | null = null;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Ends tunnels whose owner died without close() (a `kill -9` of Berth leaves its ssh children
+ * running): every tunnel dir records its owner's pid and ssh's; an ssh whose owner is gone, and
+ * whose command line still names that dir, is killed and the dir removed. Runs once per process.
+ */
+export async function sweepStaleTunnels(tmp = os.tmpdir()): Promise<number> {
+  let ended = 0;
+  for (const name of await readdir(tmp).catch(() => [] as string[])) {
+    if (!name.startsWith(tunnelDirPrefix)) continue;
+    const dir = path.join(tmp, name);
+    const owner = Number(await readFile(path.join(dir, 'owner.pid'), 'utf8').catch(() => ''));
+    if (!owner || alive(owner)) continue;
+    const sshPid = Number(await readFile(path.join(dir, 'ssh.pid'), 'utf8').catch(() => ''));
+    if (sshPid) {
+      const cmdline = await readFile(`/proc/${sshPid}/cmdline`, 'utf8').catch(() => '');
+      if (cmdline.includes(`${dir}/podman.sock:`)) {
+        try {
+          process.kill(sshPid, 'SIGTERM');
+        } catch {
+          // gone meanwhile
+        }
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+    ended += 1;
+  }
+  return ended;
+}
+
 /**
  * Opens the endpoint: a unix:// endpoint is its own socket; an ssh:// one starts
  * `ssh -N -L <local sock>:<remote sock>` (argv only, strict host key checking, the given key and
@@ -182,7 +223,10 @@ export async function openPodmanEndpoint(
   if (parsed.kind === 'unix') return { socketPath: parsed.path, close: async () => undefined };
 
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-ssh-'));
+  swept ??= sweepStaleTunnels().then(() => undefined);
+  await swept;
+  const dir = await mkdtemp(path.join(os.tmpdir(), tunnelDirPrefix));
+  await writeFile(path.join(dir, 'owner.pid'), String(process.pid));
   const socketPath = path.join(dir, 'podman.sock');
   const argv = [
     '-N',
@@ -247,6 +291,8 @@ export async function openPodmanEndpoint(
     });
   });
 
+  // Recorded for sweepStaleTunnels (after the listeners: a failed spawn reports 'error' async).
+  if (child.pid) await writeFile(path.join(dir, 'ssh.pid'), String(child.pid)).catch(() => undefined);
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;

@@ -4,6 +4,7 @@ export { LibpodClient } from './libpod-client';
 export {
   openPodmanEndpoint,
   parsePodmanEndpoint,
+  sweepStaleTunnels,
   type OpenPodmanEndpointOptions,
   type ParsedPodmanEndpoint,
   type PodmanEndpointConnection,

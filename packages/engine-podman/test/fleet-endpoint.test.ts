@@ -5,9 +5,9 @@
  * bad endpoints and wrong host keys fail fast with a reason; a hard-stopped cluster comes back.
  * Starts clusters c1, c2, c5 (scripts/podman-clusters.sh) and c4 plus sshd (scripts/test-sshd.sh).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,7 @@ import {
   openPodmanEndpoint,
   parsePodmanEndpoint,
   PodmanEngine,
+  sweepStaleTunnels,
   type PodmanEndpointConnection,
 } from '../src/index';
 import {
@@ -354,5 +355,52 @@ void describe('cluster endpoints', () => {
       /did not answer through ssh within 2000 ms \(the tunnel is up: is Podman's service listening on \/tmp\/berth-fleet-\w+-no-podman\.sock there\?\)/,
     );
     assert.ok(Date.now() - started < 8000, `gave up after ${Date.now() - started} ms`);
+  });
+
+  void it('a tunnel left by a SIGKILLed owner keeps running until the next process sweeps it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), `${prefix}-owner-`));
+    const script = path.join(dir, 'owner.mts');
+    const index = path.resolve(import.meta.dirname, '../src/index.ts');
+    writeFileSync(
+      script,
+      `import { openPodmanEndpoint } from ${JSON.stringify(index)};\n` +
+        'const c = await openPodmanEndpoint(process.env.EP!, JSON.parse(process.env.CREDS!));\n' +
+        'console.log(c.socketPath);\nsetInterval(() => undefined, 1000);\n',
+    );
+    const owner = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: path.resolve(import.meta.dirname, '../../..'),
+      env: { ...process.env, EP: remote.endpoint, CREDS: JSON.stringify(remote.credentials) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const socketPath = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        owner.stdout.setEncoding('utf8');
+        owner.stdout.on('data', (c: string) => {
+          out += c;
+          if (out.includes('\n')) resolve(out.trim());
+        });
+        owner.once('exit', (code) => reject(new Error(`owner exited (${code}) before the tunnel was up`)));
+      });
+      assert.equal(await ping(socketPath), 'OK');
+      const gone = new Promise((r) => owner.once('exit', r));
+      owner.kill('SIGKILL');
+      await gone;
+      assert.equal(await ping(socketPath), 'OK', 'the orphaned ssh still forwards');
+      const sshPid = Number(readFileSync(path.join(path.dirname(socketPath), 'ssh.pid'), 'utf8'));
+      assert.ok((await sweepStaleTunnels()) >= 1);
+      assert.equal(existsSync(path.dirname(socketPath)), false, 'its dir is removed');
+      await eventually('the orphaned ssh to end', async () => {
+        try {
+          process.kill(sshPid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      });
+    } finally {
+      owner.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
