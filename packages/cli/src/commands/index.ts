@@ -3,13 +3,13 @@ import { actionCommands } from './actions';
 import { auditCommands } from './audit';
 import { authCommands } from './auth';
 import { certificateCommands } from './certificates';
+import { clusterCommands } from './clusters';
 import { containerCommands } from './containers';
 import { execCommands } from './exec';
 import { gatewayCommands } from './gateways';
 import { identityCommands } from './identity';
 import { imageCommands } from './images';
 import { pipelineCommands } from './pipelines';
-import { placementCommands } from './placement';
 import { quotaCommands } from './quotas';
 import { serviceCommands } from './services';
 import { streamCommands } from './streams';
@@ -20,7 +20,6 @@ import { tenancyCommands } from './tenancy';
 export const commands: readonly CommandDef[] = [
   ...authCommands,
   ...serviceCommands,
-  ...placementCommands,
   ...actionCommands,
   ...containerCommands,
   ...streamCommands,
@@ -33,5 +32,6 @@ export const commands: readonly CommandDef[] = [
   ...tenancyCommands,
   ...certificateCommands,
   ...quotaCommands,
+  ...clusterCommands,
   ...pipelineCommands,
 ];

@@ -1,0 +1,331 @@
+import { readFile } from 'node:fs/promises';
+import {
+  clusterNameSchema,
+  createClusterRequestSchema,
+  patchClusterRequestSchema,
+  patchEnvRequestSchema,
+  type Cluster,
+  type ClusterCredentials,
+  type Environment,
+} from '@berth/shared';
+import { parseInteger, type OptionSpec } from '../args';
+import type { CommandContext, CommandDef } from '../context';
+import { CliError, validate } from '../errors';
+import { formatAge, formatBytes, type Column } from '../output';
+
+const base = '/api/v1/clusters';
+const one = (name: string) => `${base}/${encodeURIComponent(name)}`;
+
+const endpointOption: OptionSpec = {
+  name: 'endpoint',
+  kind: 'string',
+  value: 'URL',
+  description: 'unix:///run/podman/podman.sock or ssh://user@host[:port]/run/podman/podman.sock',
+};
+const credentialOptions: OptionSpec[] = [
+  { name: 'ssh-key', kind: 'string', value: 'FILE', description: 'the ssh private key (ssh:// endpoints)' },
+  {
+    name: 'known-hosts',
+    kind: 'string',
+    value: 'FILE',
+    description: "known_hosts lines with the host's key (ssh:// endpoints)",
+  },
+];
+const labelOption: OptionSpec = {
+  name: 'label',
+  kind: 'list',
+  value: 'K=V',
+  description: 'a label (repeatable); on update, K- removes one',
+};
+
+function capacityText(c: Cluster): string {
+  if (!c.capacity) return '-';
+  const u = c.capacity.used;
+  return `${u.cpus}/${c.capacity.cpus} cpu, ${formatBytes(u.memoryBytes)}/${formatBytes(c.capacity.memoryBytes)}`;
+}
+
+function flags(c: Cluster): string {
+  const f = [c.cordoned ? 'cordoned' : '', c.draining ? 'draining' : ''].filter(Boolean);
+  return f.length > 0 ? f.join(',') : '-';
+}
+
+const columns: Column<Cluster>[] = [
+  { header: 'NAME', value: (c) => c.name },
+  { header: 'STATE', value: (c) => c.state },
+  { header: 'FLAGS', value: flags },
+  { header: 'LATENCY', value: (c) => (c.latencyMs === null ? '-' : `${c.latencyMs}ms`) },
+  { header: 'USED/CAPACITY', value: capacityText },
+  { header: 'CONTAINERS', value: (c) => (c.capacity ? String(c.capacity.used.containers) : '-') },
+  {
+    header: 'LABELS',
+    value: (c) =>
+      Object.entries(c.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',') || '-',
+  },
+  { header: 'CHECKED', value: (c) => (c.lastCheckedAt ? formatAge(c.lastCheckedAt) : 'never') },
+];
+
+function details(ctx: CommandContext, c: Cluster): void {
+  ctx.out.line(`name:         ${c.name}${c.builtIn ? ' (built-in)' : ''}`);
+  ctx.out.line(`kind:         ${c.kind}`);
+  if (c.endpoint !== null)
+    ctx.out.line(`endpoint:     ${c.endpoint}${c.hasCredentials ? ' (credentials set)' : ''}`);
+  ctx.out.line(`state:        ${c.state}${c.message ? ` — ${c.message}` : ''}`);
+  ctx.out.line(`latency:      ${c.latencyMs === null ? '-' : `${c.latencyMs} ms`}`);
+  ctx.out.line(`checked:      ${c.lastCheckedAt ?? 'never'}`);
+  ctx.out.line(`cordoned:     ${c.cordoned ? 'yes (no new replicas)' : 'no'}`);
+  ctx.out.line(`draining:     ${c.draining ? 'yes (replicas are to move away)' : 'no'}`);
+  if (c.capacity) {
+    const cap = c.capacity;
+    ctx.out.line(
+      `capacity:     ${cap.cpus} cpu, ${formatBytes(cap.memoryBytes)} memory, ${formatBytes(cap.allocatableMemoryBytes)} allocatable`,
+    );
+    ctx.out.line(
+      `used (Berth): ${cap.used.cpus} cpu, ${formatBytes(cap.used.memoryBytes)} memory, ${cap.used.containers} container(s)`,
+    );
+  } else ctx.out.line('capacity:     unknown (not checked yet)');
+  const labels = Object.entries(c.labels).map(([k, v]) => `${k}=${v}`);
+  ctx.out.line(`labels:       ${labels.join(', ') || '-'}`);
+  if (c.placed) {
+    ctx.out.line(
+      `placed:       ${c.placed.map((p) => `${p.project}/${p.env}/${p.service} ×${p.containers}`).join(', ') || '-'}`,
+    );
+  }
+}
+
+function show(ctx: CommandContext, c: Cluster, sentence?: string): number {
+  if (ctx.out.json) ctx.out.printJson(c);
+  else if (sentence) ctx.out.line(sentence);
+  else details(ctx, c);
+  return 0;
+}
+
+async function readText(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read the ${what} file ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** --ssh-key FILE / --known-hosts FILE, or undefined when neither is given. */
+async function credentials(ctx: CommandContext): Promise<ClusterCredentials | undefined> {
+  const key = ctx.args.string('ssh-key');
+  const known = ctx.args.string('known-hosts');
+  if (key === undefined && known === undefined) return undefined;
+  return {
+    ...(key === undefined ? {} : { privateKey: await readText(key, 'ssh key') }),
+    ...(known === undefined ? {} : { knownHosts: await readText(known, 'known hosts') }),
+  };
+}
+
+/** --label k=v (and, with `removals`, k- to remove). */
+function labels(ctx: CommandContext, removals: boolean): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const l of ctx.args.list('label')) {
+    const eq = l.indexOf('=');
+    if (eq > 0) out[l.slice(0, eq)] = l.slice(eq + 1);
+    else if (removals && l.endsWith('-') && l.length > 1) out[l.slice(0, -1)] = null;
+    else throw ctx.usageError(`--label ${l}: write KEY=VALUE${removals ? ' (or KEY- to remove it)' : ''}`);
+  }
+  return out;
+}
+
+function nameArg(ctx: CommandContext): string {
+  return validate(clusterNameSchema, ctx.arg(0), 'cluster name');
+}
+
+function flagCommand(
+  action: 'cordon' | 'uncordon' | 'drain' | 'undrain',
+  summary: string,
+  done: string,
+): CommandDef {
+  return {
+    name: `clusters ${action}`,
+    usage: 'NAME',
+    summary,
+    positionals: { min: 1, max: 1 },
+    async run(ctx) {
+      const name = nameArg(ctx);
+      const c = await (await ctx.client()).post<Cluster>(`${one(name)}/${action}`);
+      return show(ctx, c, `cluster ${c.name} ${done}`);
+    },
+  };
+}
+
+/** clusters …: the registry of clusters (platform admins change it; everybody reads it). */
+export const clusterCommands: CommandDef[] = [
+  {
+    name: 'clusters list',
+    usage: '[--label K=V]…',
+    summary: 'list clusters: state, latency, capacity and what Berth uses of it',
+    positionals: { min: 0, max: 0 },
+    options: [{ ...labelOption, description: 'only clusters with this label (repeatable; all must match)' }],
+    async run(ctx) {
+      const page = await (
+        await ctx.client()
+      ).get<{ items: Cluster[]; nextCursor: string | null }>(base, { label: ctx.args.list('label') });
+      if (ctx.out.json) ctx.out.printJson(page);
+      else ctx.out.table(page.items, columns, 'no clusters');
+      return 0;
+    },
+  },
+  {
+    name: 'clusters get',
+    usage: 'NAME',
+    summary: 'show a cluster: health, capacity, flags and the services placed on it',
+    positionals: { min: 1, max: 1 },
+    async run(ctx) {
+      return show(ctx, await (await ctx.client()).get<Cluster>(one(nameArg(ctx))));
+    },
+  },
+  {
+    name: 'clusters add',
+    usage: 'NAME --endpoint URL [--ssh-key FILE --known-hosts FILE] [--label K=V]…',
+    summary: 'register a cluster (platform admins); its first health check starts at once',
+    positionals: { min: 1, max: 1 },
+    options: [endpointOption, ...credentialOptions, labelOption],
+    async run(ctx) {
+      const endpoint = ctx.args.string('endpoint');
+      if (!endpoint) throw ctx.usageError('--endpoint URL is needed');
+      const body = validate(
+        createClusterRequestSchema,
+        {
+          name: ctx.arg(0),
+          kind: 'podman',
+          endpoint,
+          credentials: await credentials(ctx),
+          labels: labels(ctx, false),
+        },
+        'cluster',
+      );
+      const c = await (await ctx.client()).post<Cluster>(base, body);
+      return show(ctx, c, `cluster ${c.name} added; check its state with: berth clusters get ${c.name}`);
+    },
+  },
+  {
+    name: 'clusters update',
+    usage: 'NAME [--endpoint URL] [--ssh-key FILE] [--known-hosts FILE] [--no-credentials] [--label K=V|K-]…',
+    summary: "change a cluster's endpoint, credentials or labels (platform admins)",
+    positionals: { min: 1, max: 1 },
+    options: [
+      endpointOption,
+      ...credentialOptions,
+      { name: 'no-credentials', kind: 'boolean', description: 'remove the stored credentials' },
+      labelOption,
+    ],
+    async run(ctx) {
+      const name = nameArg(ctx);
+      const creds = await credentials(ctx);
+      const patch: Record<string, unknown> = {};
+      const endpoint = ctx.args.string('endpoint');
+      if (endpoint !== undefined) patch.endpoint = endpoint;
+      if (ctx.args.bool('no-credentials')) {
+        if (creds) throw ctx.usageError('--no-credentials cannot be combined with --ssh-key/--known-hosts');
+        patch.credentials = null;
+      } else if (creds) patch.credentials = creds;
+      const l = labels(ctx, true);
+      if (Object.keys(l).length > 0) patch.labels = l;
+      if (Object.keys(patch).length === 0)
+        throw ctx.usageError(
+          'nothing to change: give --endpoint, --ssh-key, --known-hosts, --no-credentials or --label',
+        );
+      const body = validate(patchClusterRequestSchema, patch, 'cluster');
+      const c = (await (await ctx.client()).request<Cluster>('PATCH', one(name), { body })).body;
+      return show(ctx, c, `cluster ${c.name} updated`);
+    },
+  },
+  {
+    name: 'clusters remove',
+    usage: 'NAME',
+    summary: 'remove a cluster (refused while an environment names it or containers run on it)',
+    positionals: { min: 1, max: 1 },
+    async run(ctx) {
+      const name = nameArg(ctx);
+      await (await ctx.client()).delete(one(name));
+      if (!ctx.out.json) ctx.out.line(`cluster ${name} removed`);
+      else ctx.out.printJson({ removed: name });
+      return 0;
+    },
+  },
+  flagCommand('cordon', 'cordon a cluster: no new replicas are placed on it', 'cordoned: no new replicas'),
+  flagCommand('uncordon', 'uncordon a cluster: new replicas may be placed on it', 'uncordoned'),
+  flagCommand(
+    'drain',
+    'drain a cluster: its replicas are to move to other clusters (the fleet controller moves them)',
+    'is draining',
+  ),
+  flagCommand('undrain', 'stop draining a cluster', 'is no longer draining'),
+  {
+    name: 'clusters check',
+    usage: 'NAME',
+    summary: 'run a health check of a cluster now and show the result',
+    positionals: { min: 1, max: 1 },
+    async run(ctx) {
+      const c = await (await ctx.client()).post<Cluster>(`${one(nameArg(ctx))}/check`);
+      show(ctx, c);
+      return c.state === 'ready' ? 0 : 1;
+    },
+  },
+  {
+    name: 'envs list',
+    usage: '',
+    summary: 'list environments with their clusters and failover grace',
+    positionals: { min: 0, max: 0 },
+    async run(ctx) {
+      const page = await (await ctx.client()).get<{ items: Environment[] }>('/api/v1/envs');
+      if (ctx.out.json) ctx.out.printJson(page);
+      else
+        ctx.out.table(
+          page.items,
+          [
+            { header: 'NAME', value: (e) => e.name },
+            { header: 'CLUSTERS', value: (e) => (e.clusters ?? ['local']).join(',') },
+            { header: 'FAILOVER GRACE', value: (e) => `${e.failover?.graceSeconds ?? 60}s` },
+          ],
+          'no environments',
+        );
+      return 0;
+    },
+  },
+  {
+    name: 'envs set-clusters',
+    usage: 'ENV CLUSTER[,CLUSTER…] [--grace SECONDS]',
+    summary: "name the clusters an environment's services may run on (platform admins)",
+    positionals: { min: 2, max: 2 },
+    options: [
+      { name: 'grace', kind: 'string', value: 'SECONDS', description: 'failover grace period (10-86400)' },
+    ],
+    async run(ctx) {
+      const env = ctx.arg(0);
+      const clusters = ctx
+        .arg(1)
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean);
+      const grace = ctx.args.string('grace');
+      const body = validate(
+        patchEnvRequestSchema,
+        {
+          clusters,
+          ...(grace === undefined
+            ? {}
+            : { failover: { graceSeconds: parseInteger(grace, '--grace', 10, 86400) } }),
+        },
+        'environment',
+      );
+      const e = (
+        await (
+          await ctx.client()
+        ).request<Environment>('PATCH', `/api/v1/envs/${encodeURIComponent(env)}`, { body })
+      ).body;
+      if (ctx.out.json) ctx.out.printJson(e);
+      else
+        ctx.out.line(
+          `environment ${e.name} runs on ${e.clusters.join(', ')} (failover grace ${e.failover.graceSeconds}s)`,
+        );
+      return 0;
+    },
+  },
+];
