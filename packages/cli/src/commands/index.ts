@@ -10,6 +10,7 @@ import { gatewayCommands } from './gateways';
 import { identityCommands } from './identity';
 import { imageCommands } from './images';
 import { pipelineCommands } from './pipelines';
+import { placementCommands } from './placement';
 import { quotaCommands } from './quotas';
 import { serviceCommands } from './services';
 import { streamCommands } from './streams';
@@ -20,6 +21,7 @@ import { tenancyCommands } from './tenancy';
 export const commands: readonly CommandDef[] = [
   ...authCommands,
   ...serviceCommands,
+  ...placementCommands,
   ...actionCommands,
   ...containerCommands,
   ...streamCommands,
