@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { ContainerEngine } from '@berth/engine-api';
-import { combineConfirmations } from './controllers/rollout-drain';
 import type { Config } from './config/config';
 import { migrateToLatest, openDatabase } from './db/database';
 import { addOpenApiRoute, createHttpApp } from './http/app';
@@ -12,6 +11,10 @@ import { createAudit } from './modules/audit/audit.module';
 import { registerMetaRoutes } from './modules/meta/meta.routes';
 import { registerWebRoutes } from './modules/web/web.routes';
 import { createServicesModule, type ServicesModule } from './modules/services/services.module';
+import { DrainConfirmers } from './modules/services/controller/rollout-drain';
+import { createTasksModule } from './modules/tasks/tasks.module';
+import { createContainersModule } from './modules/containers/containers.module';
+import { ControllerHost, type Reconciler } from './runtime/controller-host';
 import { createGatewaysModule } from './modules/gateways/gateways.module';
 import { createTenancyModule } from './modules/tenancy/tenancy.module';
 import { createRegistryModule } from './modules/registry/registry.module';
@@ -68,20 +71,34 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   registerMetaRoutes(registry, ctx);
   identity.registerRoutes(registry, ctx);
   audit.registerRoutes(registry, ctx);
-  const services = opts.engine ? await createServicesModule(ctx, opts.engine) : null;
-  services?.registerRoutes(registry, app);
-  if (services) createCodeflowModule(ctx, services, registry, app);
-  const gateways = await createGatewaysModule(
-    ctx,
-    registry,
-    app,
-    services && ((p, release, actor) => services.deps.service.rollback(p, release, actor)),
-  );
-  gateways.service.tenancy = createTenancyModule(ctx, registry, app);
+  // The composition root: every module is handed the ports it needs at construction.
+  const tasks = createTasksModule(ctx);
+  // who must confirm a drain before a leaving container stops: the gateways' nodes and the
+  // services' endpoint watches join it (rollout-drain.ts)
+  const drains = new DrainConfirmers();
+  const services = opts.engine ? createServicesModule(ctx, opts.engine, { tasks: tasks.repo, drains }) : null;
+  const containers = services && createContainersModule(services.deps);
+  if (services && containers) {
+    services.registerRoutes(registry);
+    tasks.registerRoutes(registry);
+    containers.registerRoutes(registry, app);
+    createCodeflowModule(ctx, services, registry, app);
+  }
+  const tenancy = createTenancyModule(ctx, registry, app);
+  const gateways = await createGatewaysModule(ctx, registry, app, {
+    tenancy,
+    rollService: services && ((p, release, actor) => services.deps.service.rollback(p, release, actor)),
+    drains,
+  });
   createCertificatesModule(ctx, registry, gateways);
-  // drains wait until every gateway node runs without the container, and every endpoint watch
-  // was written a list without it (rollout-drain.ts)
-  services?.controller.useGateways(combineConfirmations(gateways.confirmation, services.deps.watchers));
+  // every reconciler runs under the one leader lease (runtime/controller-host.ts)
+  const reconcilers: Reconciler[] = [];
+  if (services) reconcilers.push(services.controller);
+  reconcilers.push(gateways.controller);
+  if (containers) reconcilers.push(containers.sampler);
+  const controllerHost = new ControllerHost(db, `${config.instanceId}:${process.pid}`, reconcilers, {
+    log: app.log,
+  });
   await createRegistryModule(ctx, registry);
   registerSearchRoutes(registry, ctx);
   registerQuotaRoutes(registry, ctx);
@@ -99,7 +116,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
     generatedAdminPassword: bootstrap.generatedAdminPassword,
     async start() {
       await app.listen({ host: config.listenHost, port: config.listenPort });
-      if (opts.controllers !== false) services?.startControllers();
+      if (opts.controllers !== false) controllerHost.start();
       if (opts.controllers !== false) clusters.checker.start();
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : config.listenPort;
@@ -109,7 +126,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
     async close() {
       if (closed) return;
       closed = true;
-      await services?.stopControllers();
+      await controllerHost.stop();
       await clusters.checker.stop();
       await app.close();
       await closeDb();

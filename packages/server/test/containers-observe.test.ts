@@ -251,7 +251,7 @@ for (const dialect of testDialects()) {
       p.engine.get('web-a')!.stats.cpuPercent = 7;
       await p.sampler.sampleOnce();
       const live = await p.sampler.currentSamples();
-      p.sampler.stop();
+      await p.sampler.stop();
       assert.equal(
         live.find((l) => l.sample.container === 'web-a')?.sample.cpuPercent,
         7,

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ContainerCreateSpec, ContainerObservation } from '@berth/engine-api';
-import { ServiceController } from '../src/controllers/service-controller';
+import { ServiceController } from '../src/modules/services/controller/service-controller';
 import type { ServiceRow } from '../src/modules/services/services.repository';
 import { startFakePlatform, type FakePlatform } from './helpers/fake-engine';
 import type { Json } from './helpers/db';

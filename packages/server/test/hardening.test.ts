@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KyselyPlugin } from 'kysely';
-import { LeaderLease, type LeaseLog } from '../src/controllers/leader-lease';
+import { LeaderLease, type LeaseLog } from '../src/runtime/leader-lease';
 import { migrateToLatest, openDatabase } from '../src/db/database';
 import { nowIso } from '../src/util';
 import { createTestDatabase, type TestDatabase } from './helpers/db';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { createCertificateRequestSchema, nameSchema, replaceCertificateRequestSchema } from '@berth/shared';
 import type { RouteRegistry } from '../../http/route';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../http/pagination';
-import { projectScope } from '../services/services.routes';
+import { projectScope } from '../services/service-params';
 import type { CertificatesService } from './certificates.service';
 
 const base = '/api/v1/projects/:project/certificates';

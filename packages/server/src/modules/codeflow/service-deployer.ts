@@ -5,7 +5,7 @@
 import { InvalidError, NotFoundError, serviceSpecSchema, type EnvVar } from '@berth/shared';
 import type { Actor } from '../../http/context';
 import { sleep } from '../../util';
-import type { ServicesModuleDeps } from '../services/services.module';
+import type { ServicesModuleDeps } from '../services/services-deps';
 import { storedSpec } from '../services/service-views';
 import type { BuildRow, PipelineRow } from './codeflow.repository';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InvalidError, NotFoundError } from '@berth/shared';
-import { serviceParams } from '../services/services.routes';
+import { serviceParams } from '../services/service-params';
 
 /** Base path of everything that hangs off one service. */
 export const serviceBase = '/api/v1/projects/:project/envs/:env/services/:service';

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { InvalidError, rotationRequestSchema } from '@berth/shared';
 import type { RouteRegistry } from '../../http/route';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../http/pagination';
-import type { ServicesModuleDeps } from '../services/services.module';
-import { projectScope, serviceParams } from '../services/services.routes';
+import type { ContainersDeps } from './containers-deps';
+import { projectScope, serviceParams } from '../services/service-params';
 import { toContainer } from '../services/service-views';
 import { containerParams, serviceBase, timestampSchema } from './container-params';
 import { ContainersStore, parsePosition } from './containers.repository';
@@ -28,7 +28,7 @@ const write = { permission: 'services:write' as const, scope: projectScope };
 export function registerContainerRoutes(
   registry: RouteRegistry,
   app: FastifyInstance,
-  deps: ServicesModuleDeps,
+  deps: ContainersDeps,
   sampler: StatsSampler,
 ): void {
   const store = new ContainersStore(deps.ctx.db);

@@ -2,7 +2,7 @@ import { ConflictError, type Container } from '@berth/shared';
 import type { ObservedState } from '@berth/engine-api';
 import type { Actor } from '../../http/context';
 import { nowIso } from '../../util';
-import type { ServicesModuleDeps } from '../services/services.module';
+import type { ContainersDeps } from './containers-deps';
 import type { ContainerRow, ServiceRow } from '../services/services.repository';
 import { toContainer } from '../services/service-views';
 import { containerNotFound } from './container-params';
@@ -42,7 +42,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 /** Reads and user actions on single containers; the controller does the engine work. */
 export class ContainersService {
   constructor(
-    private readonly deps: ServicesModuleDeps,
+    private readonly deps: ContainersDeps,
     private readonly store: ContainersStore,
     private readonly sampler: StatsSampler,
   ) {}

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../http/pagination';
 import { handled, type RouteRegistry } from '../../http/route';
 import { openSse, wantsStream } from '../../http/sse';
-import type { ServicesModuleDeps } from '../services/services.module';
-import { projectScope, serviceParams } from '../services/services.routes';
+import type { ContainersDeps } from './containers-deps';
+import { projectScope, serviceParams } from '../services/service-params';
 import { toEvent } from '../services/service-views';
 import { containerNameSchema, serviceBase } from './container-params';
 
@@ -13,7 +13,7 @@ const idPattern = /^[a-z0-9]{1,64}$/;
 const beforeEveryId = '0';
 
 /** Persisted service events, newest first, or followed live over SSE. */
-export function registerEventRoutes(registry: RouteRegistry, deps: ServicesModuleDeps): void {
+export function registerEventRoutes(registry: RouteRegistry, deps: ContainersDeps): void {
   registry.add({
     id: 'services.events',
     method: 'GET',

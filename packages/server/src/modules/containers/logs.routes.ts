@@ -5,8 +5,8 @@ import type { ContainerEngine, LogLine } from '@berth/engine-api';
 import { toHttpError } from '../../http/errors';
 import { handled, type RouteRegistry } from '../../http/route';
 import { openSse, wantsStream, type SseStream } from '../../http/sse';
-import type { ServicesModuleDeps } from '../services/services.module';
-import { projectScope, serviceParams } from '../services/services.routes';
+import type { ContainersDeps } from './containers-deps';
+import { projectScope, serviceParams } from '../services/service-params';
 import type { ContainerRow } from '../services/services.repository';
 import {
   containerGone,
@@ -38,7 +38,7 @@ const read = { permission: 'services:read' as const, scope: projectScope };
 const watchMs = 3000;
 
 /** Container and service logs: a tail, a download, or a follow over SSE. */
-export function registerLogRoutes(registry: RouteRegistry, deps: ServicesModuleDeps): void {
+export function registerLogRoutes(registry: RouteRegistry, deps: ContainersDeps): void {
   registry.add({
     id: 'containers.logs',
     method: 'GET',
@@ -149,7 +149,7 @@ async function pump(
 }
 
 function followContainer(
-  deps: ServicesModuleDeps,
+  deps: ContainersDeps,
   row: ContainerRow,
   ref: string,
   query: LogQuery,
@@ -177,7 +177,7 @@ function followContainer(
 }
 
 /** Follows every current container, and picks up containers that appear during the follow. */
-function followService(deps: ServicesModuleDeps, serviceId: string, query: LogQuery, sse: SseStream): void {
+function followService(deps: ContainersDeps, serviceId: string, query: LogQuery, sse: SseStream): void {
   const following = new Set<string>();
   const attach = async () => {
     for (const row of await deps.repo.activeContainers(serviceId)) {

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ForbiddenError, UnauthenticatedError, type StatsSample } from '@berth/shared';
 import type { AppContext } from '../../http/context';
 import type { RouteRegistry } from '../../http/route';
-import type { ServicesModuleDeps } from '../services/services.module';
+import type { ContainersDeps } from './containers-deps';
 import { prometheusContentType, renderFamilies, type MetricFamily, type MetricType } from './prometheus-text';
 import type { LatestSample, StatsSampler } from './stats-sampler';
 
@@ -113,7 +113,7 @@ export function renderMetrics(input: MetricsInput): string {
 /** Registers GET /metrics, the exporter Prometheus scrapes. */
 export function registerMetricsRoute(
   registry: RouteRegistry,
-  deps: ServicesModuleDeps,
+  deps: ContainersDeps,
   sampler: StatsSampler,
 ): void {
   const token = Buffer.from(metricsToken(deps.ctx.config.dataDir, deps.ctx.config.metricsToken));

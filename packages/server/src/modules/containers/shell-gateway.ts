@@ -17,8 +17,8 @@ import { invalidFrom, toHttpError } from '../../http/errors';
 import { redact } from '../../http/redact';
 import { DeniedAsNotFound, type RouteRegistry } from '../../http/route';
 import { newId, nowIso } from '../../util';
-import type { ServicesModuleDeps } from '../services/services.module';
-import { projectScope } from '../services/services.routes';
+import type { ContainersDeps } from './containers-deps';
+import { projectScope } from '../services/service-params';
 import type { ContainerRow, ServiceRow } from '../services/services.repository';
 import { storedSpec } from '../services/service-views';
 import { containerNotFound, containerParams, serviceBase } from './container-params';
@@ -52,7 +52,7 @@ export class ShellGateway {
   private readonly sessions: ShellSessionsRepository;
   private closing = false;
 
-  constructor(private readonly deps: ServicesModuleDeps) {
+  constructor(private readonly deps: ContainersDeps) {
     this.store = new ContainersStore(deps.ctx.db);
     this.sessions = new ShellSessionsRepository(deps.ctx.db);
   }
@@ -246,7 +246,7 @@ export class ShellGateway {
 export function attachShellGateway(
   registry: RouteRegistry,
   app: FastifyInstance,
-  deps: ServicesModuleDeps,
+  deps: ContainersDeps,
 ): ShellGateway {
   const gateway = new ShellGateway(deps);
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -1,7 +1,7 @@
 import type { StatsSample } from '@berth/shared';
 import type { ContainerStats } from '@berth/engine-api';
 import { nowIso } from '../../util';
-import type { ServicesModuleDeps } from '../services/services.module';
+import type { ContainersDeps } from './containers-deps';
 import type { ContainerRow } from '../services/services.repository';
 import { ContainersStore, type StatsRow } from './containers.repository';
 
@@ -46,7 +46,7 @@ export class StatsSampler {
   private lastPrune = 0;
   private readonly store: ContainersStore;
 
-  constructor(private readonly deps: ServicesModuleDeps) {
+  constructor(private readonly deps: ContainersDeps) {
     this.store = new ContainersStore(deps.ctx.db);
   }
 
@@ -60,11 +60,12 @@ export class StatsSampler {
     this.timer.unref();
   }
 
-  stop(): void {
+  stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     // Another instance samples now; its rows in the store are fresher than this memory.
     this.latest.clear();
+    return Promise.resolve();
   }
 
   /**

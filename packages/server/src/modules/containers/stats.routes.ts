@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { InvalidError } from '@berth/shared';
 import { decodeCursor, pageOf } from '../../http/pagination';
 import type { RouteRegistry } from '../../http/route';
-import type { ServicesModuleDeps } from '../services/services.module';
-import { projectScope, serviceParams } from '../services/services.routes';
+import type { ContainersDeps } from './containers-deps';
+import { projectScope, serviceParams } from '../services/service-params';
 import { containerNameSchema, serviceBase, sinceSchema, timestampSchema } from './container-params';
 import { parsePosition, type ContainersStore } from './containers.repository';
 import { toStatsSample } from './stats-sampler';
@@ -15,7 +15,7 @@ const maxWindowMs = 24 * hourMs + 60_000;
 /** Stats samples of a service's containers (the sampler writes them). */
 export function registerStatsRoutes(
   registry: RouteRegistry,
-  deps: ServicesModuleDeps,
+  deps: ContainersDeps,
   store: ContainersStore,
 ): void {
   registry.add({

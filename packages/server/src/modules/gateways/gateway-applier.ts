@@ -10,7 +10,7 @@ import {
   validateConfig,
 } from '@berth/gateway-nginx';
 import { nowIso } from '../../util';
-import { stampRevision, stampedRevision, unstamp } from '../../controllers/rollout-drain';
+import { stampRevision, stampedRevision, unstamp } from '../services/controller/rollout-drain';
 import type { GatewayPlan } from './gateway-planner';
 import type {
   GatewayRow,

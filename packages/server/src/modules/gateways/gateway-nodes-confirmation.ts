@@ -6,7 +6,7 @@ import {
   upstreamAddresses,
   type GatewayConfirmation,
   type GatewayView,
-} from '../../controllers/rollout-drain';
+} from '../services/controller/rollout-drain';
 import type { GatewaysRepository } from './gateways.repository';
 import type { GatewayNodesRepository } from './gateway-nodes.repository';
 import type { GatewayApplier } from './gateway-applier';

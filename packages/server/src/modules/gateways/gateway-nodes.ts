@@ -12,7 +12,7 @@ import {
 } from '@berth/shared';
 import { upstreamsFileName } from '@berth/gateway-nginx';
 import { newId, nowIso, sleep } from '../../util';
-import { stampedRevision } from '../../controllers/rollout-drain';
+import { stampedRevision } from '../services/controller/rollout-drain';
 import type { GatewayRow, GatewaysRepository } from './gateways.repository';
 import type { GatewayNodeRow, GatewayNodesRepository, GatewaySettings } from './gateway-nodes.repository';
 import { certificateFilesOf, type CertificateStore } from './route-certificates';

@@ -3,7 +3,6 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../http/context';
 import type { RouteRegistry } from '../../http/route';
-import { LeaderLease } from '../../controllers/leader-lease';
 import { newId, nowIso } from '../../util';
 import { GatewayApplier } from './gateway-applier';
 import { GatewayController } from './gateway-controller';
@@ -17,13 +16,26 @@ import { GatewayNodesRepository } from './gateway-nodes.repository';
 import { GatewaysRepository, readEnvServices } from './gateways.repository';
 import { registerRouteRoutes } from './gateways.routes';
 import { RouteCertificateUsage } from './route-certificate-usage';
-import { GatewaysService } from './gateways.service';
+import { GatewaysService, type GatewaysServicePorts } from './gateways.service';
+import type { DrainConfirmers } from '../services/controller/rollout-drain';
+import type { TenancyService } from '../tenancy/tenancy.service';
 import { Quotas } from '../quotas/quotas';
 import { gatewayDir, localGatewayName } from './local-nginx';
+
+/** The ports the gateways module is handed at construction (server.ts). */
+export interface GatewaysPorts {
+  /** Domain owners and the backend fence; every route write is checked. */
+  tenancy: TenancyService;
+  /** The services module's rollback (a route's canary promotion rolls the service); null without an engine. */
+  rollService: GatewaysServicePorts['rollService'];
+  /** Who confirms drains: the gateways' nodes join it. */
+  drains: DrainConfirmers;
+}
 
 export interface GatewaysModule {
   repo: GatewaysRepository;
   service: GatewaysService;
+  /** Applies routes to gateways; a reconciler the controller host runs (runtime/controller-host.ts). */
   controller: GatewayController;
   nodes: GatewayNodes;
   /** What each gateway node runs, for drains that wait for every node (rollout-drain.ts). */
@@ -76,28 +88,32 @@ async function ensureLocalGateway(
 
 /**
  * The gateways module: routes and gateway APIs, the local gateway of the `test` env, and the
- * gateway controller, which runs on the leader (its own lease) from listen to close.
+ * gateway controller, which the controller host runs on the leader.
  */
 export async function createGatewaysModule(
   ctx: AppContext,
   registry: RouteRegistry,
   app: FastifyInstance,
-  rollService: GatewaysService['rollService'] = null,
+  ports: GatewaysPorts,
 ): Promise<GatewaysModule> {
   const dir = gatewayDir(ctx.config);
   mkdirSync(path.join(dir, 'certs'), { recursive: true });
   const repo = new GatewaysRepository(ctx.db);
   const applier = new GatewayApplier(repo, dir, ctx.log);
-  const service = new GatewaysService(ctx.db, repo, applier, {
-    certDir: path.join(dir, 'certs'),
-    workerProcesses: 2,
-  });
   const store = new GatewayNodesRepository(ctx.db);
-  service.snippetsOf = async (id) => (await store.settings(id)).snippets;
-  service.rollService = rollService;
   const quotas = new Quotas(ctx);
-  service.admitCanary = (project, svc, release, replicas) =>
-    quotas.admitCanary(project, svc, release, replicas);
+  const service = new GatewaysService(
+    ctx.db,
+    repo,
+    applier,
+    { certDir: path.join(dir, 'certs'), workerProcesses: 2 },
+    {
+      snippetsOf: async (id) => (await store.settings(id)).snippets,
+      rollService: ports.rollService,
+      admitCanary: (project, svc, release, replicas) => quotas.admitCanary(project, svc, release, replicas),
+      tenancy: ports.tenancy,
+    },
+  );
   await ensureLocalGateway(ctx, repo, applier, service);
   const listen = ctx.config.gatewayListen;
   const nodes = new GatewayNodes(repo, store, dir, listen ? { gateway: localGatewayName, listen } : null);
@@ -113,6 +129,8 @@ export async function createGatewaysModule(
     confirmation.changed();
   };
   nodes.onReport = () => confirmation.changed();
+  // drains wait until every gateway node runs without the container (rollout-drain.ts)
+  ports.drains.join(confirmation);
   registerRouteRoutes(registry, repo, service);
   registerGatewayRoutes(registry, repo, service, store, (actor) =>
     ctx.auth.authorize(actor, 'platform:admin', { kind: 'platform' }),
@@ -132,16 +150,10 @@ export async function createGatewaysModule(
   const controller = new GatewayController(repo, service, applier, ctx.log);
   // the service controller says when serving containers may have changed (endpoint-signal.ts)
   const unsubscribe = onEndpointsMayChange(ctx.db, () => controller.kick());
-  const lease = new LeaderLease(ctx.db, 'gateways', `${ctx.config.instanceId}:${process.pid}`, {
-    log: ctx.log,
-  });
-  app.addHook('onListen', async () => {
-    lease.start((leading) => (leading ? controller.start() : void controller.stop()));
-  });
-  app.addHook('onClose', async () => {
+  // the controller host stops the controller; the module only ends its subscription
+  app.addHook('onClose', () => {
     unsubscribe();
-    await lease.stop();
-    await controller.stop();
+    return Promise.resolve();
   });
   const certificates = new RouteCertificateUsage(ctx.db, repo, service, applier);
   return { repo, service, controller, nodes, certificates, confirmation };

@@ -8,7 +8,7 @@ import {
 } from '@berth/shared';
 import type { RouteRegistry } from '../../http/route';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../http/pagination';
-import { envParams, projectScope } from '../services/services.routes';
+import { envParams, projectScope } from '../services/service-params';
 import type { GatewaysRepository, RouteRow, VersionRow } from './gateways.repository';
 import type { GatewaysService } from './gateways.service';
 import { tlsWarnings } from './route-certificates';

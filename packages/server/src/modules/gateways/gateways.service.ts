@@ -84,31 +84,45 @@ export interface RouteKey {
  * Route edits, canaries and rollbacks. Each one is planned against the env's current routes,
  * validated by Nginx and committed together with its gateway version inside the gateway's queue.
  */
-export class GatewaysService {
-  /** Reads a gateway's admin snippets (set by the module once the settings store exists). */
-  snippetsOf: (gatewayId: string) => Promise<PlanOptions['snippets']> = () => Promise.resolve(undefined);
-  /** Rolls a service to one of its releases (the services module's rollback); unset without an engine. */
-  rollService: ((k: ServiceKey, release: number, actor: Actor) => Promise<unknown>) | null = null;
-  /** Quota admission of a release canary's replicas (set by the module; see modules/quotas). */
-  admitCanary:
+/** The ports the gateways service is handed at construction (gateways.module.ts, server.ts). */
+export interface GatewaysServicePorts {
+  /** Reads a gateway's admin snippets (the gateway settings store). */
+  snippetsOf?: (gatewayId: string) => Promise<PlanOptions['snippets']>;
+  /** Rolls a service to one of its releases (the services module's rollback); null without an engine. */
+  rollService?: ((k: ServiceKey, release: number, actor: Actor) => Promise<unknown>) | null;
+  /** Quota admission of a release canary's replicas (see modules/quotas). */
+  admitCanary?:
     | ((
         project: string,
         svc: { id: string; env: string; name: string },
         release: number,
         replicas: number,
       ) => Promise<void>)
-    | null = null;
+    | null;
+  /** Domain owners and the backend fence (the tenancy module); every route write is checked. */
+  tenancy?: TenancyService | null;
+}
+
+export class GatewaysService {
+  readonly snippetsOf: (gatewayId: string) => Promise<PlanOptions['snippets']>;
+  readonly rollService: NonNullable<GatewaysServicePorts['rollService']> | null;
+  readonly admitCanary: NonNullable<GatewaysServicePorts['admitCanary']> | null;
   /** The per-project certificate store (the certificates module); routes name its certificates. */
   certificates: CertificateStore | null = null;
-  /** Domain owners and the backend fence (the tenancy module); every route write is checked. */
-  tenancy: TenancyService | null = null;
+  readonly tenancy: TenancyService | null;
 
   constructor(
     private readonly db: Db,
     private readonly repo: GatewaysRepository,
     private readonly applier: GatewayApplier,
     readonly planOptions: PlanOptions,
-  ) {}
+    ports: GatewaysServicePorts = {},
+  ) {
+    this.snippetsOf = ports.snippetsOf ?? (() => Promise.resolve(undefined));
+    this.rollService = ports.rollService ?? null;
+    this.admitCanary = ports.admitCanary ?? null;
+    this.tenancy = ports.tenancy ?? null;
+  }
 
   async route(k: RouteKey): Promise<RouteRow> {
     const row = await this.repo.findRoute(k.project, k.env, k.route);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { combineConfirmations, decideDrain, noGateways } from '../../controllers/rollout-drain';
+import { combineConfirmations, decideDrain, noGateways } from './controller/rollout-drain';
 import { EndpointWatchers } from './endpoint-watchers';
 
 const leaving = { addresses: ['127.0.0.1:4001'], leftAt: new Date().toISOString(), gates: {} };

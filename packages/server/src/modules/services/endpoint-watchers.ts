@@ -1,4 +1,4 @@
-import type { GatewayConfirmation, GatewayView } from '../../controllers/rollout-drain';
+import type { GatewayConfirmation, GatewayView } from './controller/rollout-drain';
 
 /** One open `…/endpoints?follow=true` stream, as the drain confirmation sees it. */
 export interface EndpointWatcher {

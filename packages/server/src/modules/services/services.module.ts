@@ -1,50 +1,50 @@
-import type { FastifyInstance } from 'fastify';
 import type { ContainerEngine } from '@berth/engine-api';
 import type { AppContext } from '../../http/context';
 import type { RouteRegistry } from '../../http/route';
 import { SecretBox } from '../../crypto/secret-box';
-import { TaskRepository } from '../tasks/tasks.repository';
-import { registerTaskRoutes } from '../tasks/tasks.routes';
+import type { TaskRepository } from '../tasks/tasks.repository';
 import { ServicesRepository } from './services.repository';
 import { ServicesService } from './services.service';
 import { registerServiceRoutes } from './services.routes';
-import { ServiceController } from '../../controllers/service-controller';
-import { LeaderLease } from '../../controllers/leader-lease';
-import { registerContainerRoutes } from '../containers/containers.routes';
-import { StatsSampler } from '../containers/stats-sampler';
+import { ServiceController } from './controller/service-controller';
+import type { DrainConfirmers } from './controller/rollout-drain';
 import { EndpointWatchers } from './endpoint-watchers';
+import type { ServicesModuleDeps } from './services-deps';
 
-/** What the routes and controllers of services share. */
-export interface ServicesModuleDeps {
-  ctx: AppContext;
-  engine: ContainerEngine;
-  repo: ServicesRepository;
+export type { ServicesModuleDeps } from './services-deps';
+
+/** The ports the services module is handed at construction (server.ts). */
+export interface ServicesPorts {
+  /** The tasks module's store: every rollout is a task. */
   tasks: TaskRepository;
-  service: ServicesService;
-  secrets: SecretBox;
-  /** Asks the controller to reconcile a service soon. */
-  kick(serviceId: string): void;
-  /** The open endpoint watches; drains wait until each was written a list without the container. */
-  watchers: EndpointWatchers;
+  /** Who confirms drains; the services module adds its endpoint watches to it. */
+  drains: DrainConfirmers;
 }
 
 export interface ServicesModule {
   deps: ServicesModuleDeps;
+  /** The rollout controller, a reconciler the controller host runs (runtime/controller-host.ts). */
   controller: ServiceController;
-  registerRoutes(registry: RouteRegistry, app: FastifyInstance): void;
-  startControllers(): void;
-  stopControllers(): Promise<void>;
+  registerRoutes(registry: RouteRegistry): void;
 }
 
-export function createServicesModule(ctx: AppContext, engine: ContainerEngine): Promise<ServicesModule> {
+/**
+ * Services: specs, releases and actions, the container ledger, and the rollout controller that
+ * converges them on the engine (controller/).
+ */
+export function createServicesModule(
+  ctx: AppContext,
+  engine: ContainerEngine,
+  ports: ServicesPorts,
+): ServicesModule {
   const repo = new ServicesRepository(ctx.db);
-  const tasks = new TaskRepository(ctx.db);
+  const { tasks, drains } = ports;
   const secrets = SecretBox.fromDataDir(ctx.config.dataDir);
   const service = new ServicesService(ctx, repo, tasks, secrets, engine);
-  const controller = new ServiceController({ ctx, engine, repo, tasks, secrets });
+  // drains wait until every endpoint watch was written a list without the container
   const watchers = new EndpointWatchers();
-  // the composition root adds the gateways' nodes to this port (server.ts)
-  controller.useGateways(watchers);
+  drains.join(watchers);
+  const controller = new ServiceController({ ctx, engine, repo, tasks, secrets, drains });
   service.signals.on('kick', (id: string) => controller.kick(id));
   const deps: ServicesModuleDeps = {
     ctx,
@@ -56,33 +56,9 @@ export function createServicesModule(ctx: AppContext, engine: ContainerEngine): 
     kick: (id) => controller.kick(id),
     watchers,
   };
-  const lease = new LeaderLease(ctx.db, 'controllers', `${ctx.config.instanceId}:${process.pid}`, {
-    log: ctx.log,
-  });
-  const sampler = new StatsSampler(deps);
-  return Promise.resolve({
+  return {
     deps,
     controller,
-    registerRoutes(registry, app) {
-      registerServiceRoutes(registry, deps);
-      registerTaskRoutes(registry, ctx, tasks);
-      registerContainerRoutes(registry, app, deps, sampler);
-    },
-    startControllers() {
-      lease.start((leading) => {
-        if (leading) {
-          controller.start();
-          sampler.start();
-        } else {
-          void controller.stop();
-          sampler.stop();
-        }
-      });
-    },
-    async stopControllers() {
-      await lease.stop();
-      sampler.stop();
-      await controller.stop();
-    },
-  });
+    registerRoutes: (registry) => registerServiceRoutes(registry, deps),
+  };
 }

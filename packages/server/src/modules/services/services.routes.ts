@@ -2,7 +2,6 @@ import { z } from 'zod';
 import {
   createServiceRequestSchema,
   emptyActionSchema,
-  nameSchema,
   promoteRequestSchema,
   rollbackRequestSchema,
   scaleRequestSchema,
@@ -15,16 +14,12 @@ import { onEndpointsMayChange } from '../gateways/endpoint-signal';
 import type { EndpointWatcher } from './endpoint-watchers';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../http/pagination';
 import { toTask } from '../tasks/tasks.repository';
-import type { ServicesModuleDeps } from './services.module';
+import type { ServicesModuleDeps } from './services-deps';
+import { envParams, projectScope, serviceParams, type ServiceParams } from './service-params';
 import { isServing, toRelease, toService } from './service-views';
 import type { ServiceRow } from './services.repository';
 import { parseJson } from '../../util';
 
-export const envParams = z.object({ project: nameSchema, env: nameSchema }).strict();
-export const serviceParams = envParams.extend({ service: nameSchema }).strict();
-export type ServiceParams = z.output<typeof serviceParams>;
-
-export const projectScope = (p: { project: string }) => ({ kind: 'project' as const, project: p.project });
 const base = '/api/v1/projects/:project/envs/:env/services';
 
 /** Service CRUD, actions, releases and endpoints. */

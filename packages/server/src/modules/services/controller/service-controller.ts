@@ -1,19 +1,19 @@
 import { labelKeys, type ContainerEngine, type ContainerObservation } from '@berth/engine-api';
 import type { ReleaseSpec } from '@berth/shared';
-import type { AppContext } from '../http/context';
-import type { SecretBox } from '../crypto/secret-box';
-import type { ContainerRow, ServiceRow, ServicesRepository } from '../modules/services/services.repository';
-import { storedSpec } from '../modules/services/service-views';
-import type { TaskRepository } from '../modules/tasks/tasks.repository';
-import { nowIso } from '../util';
+import type { AppContext } from '../../../http/context';
+import type { SecretBox } from '../../../crypto/secret-box';
+import type { ContainerRow, ServiceRow, ServicesRepository } from '../services.repository';
+import { storedSpec } from '../service-views';
+import type { TaskRepository } from '../../tasks/tasks.repository';
+import { nowIso } from '../../../util';
 import { ContainerRunner } from './container-runner';
 import { CrashBackoff } from './crash-backoff';
 import { implicitReadiness, Prober, type ProbeOutcome, type ProbeTarget } from './prober';
 import { planRollout } from './rollout-planner';
 import { RolloutTracker } from './rollout-tracker';
 import { decideDrain, noGateways, type GatewayConfirmation, type GatewayView } from './rollout-drain';
-import { endpointsMayChange } from '../modules/gateways/endpoint-signal';
-import { canaryNonce, wantedCanaries } from '../modules/gateways/canary-releases';
+import { endpointsMayChange } from '../../gateways/endpoint-signal';
+import { canaryNonce, wantedCanaries } from '../../gateways/canary-releases';
 
 export interface ControllerDeps {
   ctx: AppContext;
@@ -21,6 +21,11 @@ export interface ControllerDeps {
   repo: ServicesRepository;
   tasks: TaskRepository;
   secrets: SecretBox;
+  /**
+   * Who must confirm a drain before a leaving container stops (rollout-drain.ts): the gateways'
+   * nodes and the open endpoint watches, combined by the composition root. None by default.
+   */
+  drains?: GatewayConfirmation;
 }
 
 const leavingStates = new Set(['draining', 'stopping']);
@@ -54,8 +59,7 @@ export class ServiceController {
   private readonly runner: ContainerRunner;
   private readonly backoff = new CrashBackoff();
   private readonly tracker: RolloutTracker;
-  private gateways: GatewayConfirmation = noGateways;
-  private unsubscribeGateways: () => void = () => undefined;
+  private readonly gateways: GatewayConfirmation;
 
   constructor(private readonly deps: ControllerDeps) {
     this.runner = new ContainerRunner(deps.ctx, deps.engine, deps.repo, deps.secrets);
@@ -64,16 +68,10 @@ export class ServiceController {
       (name, outcome, detail) => void this.onProbe(name, outcome, detail),
     );
     this.tracker = new RolloutTracker(deps.repo, deps.tasks);
-  }
-
-  /**
-   * Hands over the gateways' confirmation port (the composition root does): drains then wait until
-   * every gateway node of the env runs without the container. A node's report wakes the loop.
-   */
-  useGateways(port: GatewayConfirmation): void {
-    this.unsubscribeGateways();
-    this.gateways = port;
-    this.unsubscribeGateways = port.onChange(() => this.confirmSoon());
+    // drains wait until every confirmer runs without the container; a change (a node's report,
+    // a watch written) wakes the confirmation round
+    this.gateways = deps.drains ?? noGateways;
+    this.gateways.onChange(() => this.confirmSoon());
   }
 
   kick(_serviceId?: string): void {

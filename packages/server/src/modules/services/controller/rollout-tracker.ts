@@ -1,7 +1,7 @@
 import type { ReleaseSpec } from '@berth/shared';
-import type { ServiceRow, ServicesRepository } from '../modules/services/services.repository';
-import type { TaskRepository } from '../modules/tasks/tasks.repository';
-import { nowIso } from '../util';
+import type { ServiceRow, ServicesRepository } from '../services.repository';
+import type { TaskRepository } from '../../tasks/tasks.repository';
+import { nowIso } from '../../../util';
 import type { Plan } from './rollout-planner';
 
 /**

@@ -129,3 +129,30 @@ export function combineConfirmations(...ports: GatewayConfirmation[]): GatewayCo
     },
   };
 }
+
+/**
+ * The drain confirmers of a server, as one port: the composition root creates it and hands it to
+ * every module at construction; the modules that confirm drains (the gateways' nodes, the
+ * services' endpoint watches) join it, and the service controller reads it.
+ */
+export class DrainConfirmers implements GatewayConfirmation {
+  private readonly ports: GatewayConfirmation[] = [];
+  private readonly listeners = new Set<() => void>();
+
+  /** Adds a confirmer: its views count from now on, and its changes wake every listener. */
+  join(port: GatewayConfirmation): void {
+    this.ports.push(port);
+    port.onChange(() => {
+      for (const fn of this.listeners) fn();
+    });
+  }
+
+  async views(env: string): Promise<GatewayView[]> {
+    return (await Promise.all(this.ports.map((p) => p.views(env)))).flat();
+  }
+
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+}

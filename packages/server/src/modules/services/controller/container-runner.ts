@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { exitReason, labelKeys, type ContainerEngine, type ImageInfo } from '@berth/engine-api';
 import { ForbiddenError, type ReleaseSpec } from '@berth/shared';
-import type { AppContext } from '../http/context';
-import type { SecretBox } from '../crypto/secret-box';
-import type { ContainerRow, ServiceRow, ServicesRepository } from '../modules/services/services.repository';
-import { nowIso } from '../util';
-import { canaryNonce } from '../modules/gateways/canary-releases';
-import { pullCredentialFor } from '../modules/registry/registry-tokens';
-import { ImageUsers } from '../modules/services/image-users';
-import { Quotas } from '../modules/quotas/quotas';
+import type { AppContext } from '../../../http/context';
+import type { SecretBox } from '../../../crypto/secret-box';
+import type { ContainerRow, ServiceRow, ServicesRepository } from '../services.repository';
+import { nowIso } from '../../../util';
+import { canaryNonce } from '../../gateways/canary-releases';
+import { pullCredentialFor } from '../../registry/registry-tokens';
+import { ImageUsers } from '../image-users';
+import { Quotas } from '../../quotas/quotas';
 
 const nobody = '65534:65534';
 

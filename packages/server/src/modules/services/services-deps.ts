@@ -1,0 +1,21 @@
+import type { ContainerEngine } from '@berth/engine-api';
+import type { SecretBox } from '../../crypto/secret-box';
+import type { AppContext } from '../../http/context';
+import type { TaskRepository } from '../tasks/tasks.repository';
+import type { EndpointWatchers } from './endpoint-watchers';
+import type { ServicesRepository } from './services.repository';
+import type { ServicesService } from './services.service';
+
+/** What the routes and controllers of services share (services.module.ts builds it). */
+export interface ServicesModuleDeps {
+  ctx: AppContext;
+  engine: ContainerEngine;
+  repo: ServicesRepository;
+  tasks: TaskRepository;
+  service: ServicesService;
+  secrets: SecretBox;
+  /** Asks the controller to reconcile a service soon. */
+  kick(serviceId: string): void;
+  /** The open endpoint watches; drains wait until each was written a list without the container. */
+  watchers: EndpointWatchers;
+}
