@@ -25,10 +25,19 @@ export interface EngineContractSetup {
   image: string;
   /** The same engine pointed at an address where nothing answers (tests UnavailableError). */
   unreachable?: ContainerEngine;
+  /**
+   * Whether the engine really runs the commands it is given (default true). An engine in memory
+   * (the server's test fake) says false: the cases that need a process — a server answering on
+   * its port, a shell, the lines a script prints, stats of a live process, an OOM kill — are
+   * skipped, and every case about the engine's own semantics (labels, ports, states, events,
+   * errors) still holds it.
+   */
+  runsProcesses?: boolean;
   cleanup(): Promise<void>;
 }
 
 const mib = 1024 * 1024;
+const noProcesses = 'the engine runs no processes (an engine in memory)';
 
 async function waitFor<T>(
   what: string,
@@ -122,6 +131,8 @@ export function runEngineContract(name: string, makeEngine: () => Promise<Engine
         timeoutMs,
       );
 
+    const processes = () => setup.runsProcesses !== false;
+
     before(async () => {
       setup = await makeEngine();
       engine = setup.engine;
@@ -149,7 +160,33 @@ export function runEngineContract(name: string, makeEngine: () => Promise<Engine
       assert.equal(await engine.inspectImage(`localhost/${prefix}-missing:1`), null);
     });
 
-    void it('runs a container with labels, env and a published port, listed by all its labels', async () => {
+    void it('lists a container by all its labels, with its state, address, start and published port', async () => {
+      const c = spec('listed', { ports: [{ containerPort: 8080, hostIp: '127.0.0.1', hostPort: 0 }] });
+      const id = await engine.runContainer(c);
+      await engine.runContainer(spec('listed-other'));
+      const listed = await engine.listContainers({ ...owned, 'berth.contract.case': 'listed' });
+      assert.equal(listed.length, 1, 'only the container with every label');
+      const obs = listed[0]!;
+      assert.equal(obs.id, id);
+      assert.equal(obs.name, c.name);
+      assert.deepEqual(obs.labels, c.labels);
+      assert.equal(obs.state, 'running');
+      assert.match(obs.ip ?? '', /^\d+\.\d+\.\d+\.\d+$/);
+      assert.ok(obs.startedAt && !Number.isNaN(Date.parse(obs.startedAt)));
+      assert.equal(obs.exitCode, null);
+      assert.match(obs.ports['8080'] ?? '', /^127\.0\.0\.1:\d+$/);
+      assert.notEqual(
+        obs.ports['8080'],
+        '127.0.0.1:0',
+        'hostPort 0 is replaced by the port actually published',
+      );
+      const inspected = await engine.inspectContainer(c.name);
+      assert.equal(inspected?.id, id);
+      assert.deepEqual(inspected?.ports, obs.ports);
+    });
+
+    void it('runs a container with labels, env and a published port, listed by all its labels', async (t) => {
+      if (!processes()) return t.skip(noProcesses);
       const web = spec('web', {
         command: [
           'sh',
@@ -191,7 +228,8 @@ export function runEngineContract(name: string, makeEngine: () => Promise<Engine
       assert.deepEqual(env, { exitCode: 7, stdout: 'bar baz\n', stderr: 'to-stderr\n' });
     });
 
-    void it('returns logs with timestamps and streams, honours tail', async () => {
+    void it('returns logs with timestamps and streams, honours tail', async (t) => {
+      if (!processes()) return t.skip(noProcesses);
       const c = spec('logs', {
         command: [
           'sh',
@@ -224,7 +262,8 @@ export function runEngineContract(name: string, makeEngine: () => Promise<Engine
       );
     });
 
-    void it('follows logs: yields new lines and stops on abort', async () => {
+    void it('follows logs: yields new lines and stops on abort', async (t) => {
+      if (!processes()) return t.skip(noProcesses);
       const c = spec('follow', {
         command: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick-$i; sleep 0.2; done'],
       });
@@ -255,7 +294,8 @@ export function runEngineContract(name: string, makeEngine: () => Promise<Engine
       assert.ok(Date.now() - t0 < 2000, 'abort ends a follow promptly');
     });
 
-    void it('opens a TTY exec: input, output, resize and exit code', async () => {
+    void it('opens a TTY exec: input, output, resize and exit code', async (t) => {
+      if (!processes()) return t.skip(noProcesses);
       const id = await engine.runContainer(spec('tty'));
       const session = await engine.exec(id, { cmd: ['sh'], tty: true, cols: 80, rows: 24 });
       try {
@@ -271,7 +311,8 @@ export function runEngineContract(name: string, makeEngine: () => Promise<Engine
       }
     });
 
-    void it('opens an exec without TTY: stdin EOF, stdout and stderr apart', async () => {
+    void it('opens an exec without TTY: stdin EOF, stdout and stderr apart', async (t) => {
+      if (!processes()) return t.skip(noProcesses);
       const id = await engine.runContainer(spec('notty'));
       const session = await engine.exec(id, {
         cmd: ['sh', '-c', 'read a; echo got:$a; echo oops >&2'],
@@ -286,7 +327,8 @@ export function runEngineContract(name: string, makeEngine: () => Promise<Engine
       session.close();
     });
 
-    void it('execRun gives up at its timeout and kills the command', async () => {
+    void it('execRun gives up at its timeout and kills the command', async (t) => {
+      if (!processes()) return t.skip(noProcesses);
       const id = await engine.runContainer(spec('timeout'));
       const t0 = Date.now();
       const r = await engine.execRun(id, ['sleep', '31337'], { timeoutMs: 500 });
@@ -303,7 +345,8 @@ export function runEngineContract(name: string, makeEngine: () => Promise<Engine
       );
     });
 
-    void it('samples stats of a running container', async () => {
+    void it('samples stats of a running container', async (t) => {
+      if (!processes()) return t.skip(noProcesses);
       const id = await engine.runContainer(spec('stats', { memoryMiB: 64 }));
       const [s] = await engine.stats([id]);
       assert.ok(s, 'one sample');
@@ -315,7 +358,8 @@ export function runEngineContract(name: string, makeEngine: () => Promise<Engine
       assert.equal(s.memoryLimitBytes, 64 * mib);
     });
 
-    void it('OOM-kills a container over its memory limit (exit 137, reason OOMKilled)', async () => {
+    void it('OOM-kills a container over its memory limit (exit 137, reason OOMKilled)', async (t) => {
+      if (!processes()) return t.skip(noProcesses);
       const c = spec('oom', { command: ['sh', '-c', 'x=a; while true; do x=$x$x; done'], memoryMiB: 16 });
       await engine.runContainer(c);
       const obs = await exited(c.name);

@@ -1,4 +1,5 @@
 import { EndpointWatchers } from '../../src/modules/services/endpoint-watchers';
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
 import type {
@@ -17,7 +18,7 @@ import type {
   ObservedState,
 } from '@berth/engine-api';
 import type { FastifyInstance } from 'fastify';
-import { EngineError } from '@berth/shared';
+import { EngineError, UnavailableError } from '@berth/shared';
 import { SecretBox } from '../../src/crypto/secret-box';
 import { migrateToLatest, openDatabase } from '../../src/db/database';
 import { createHttpApp } from '../../src/http/app';
@@ -47,6 +48,13 @@ export interface FakeContainer {
   state: ObservedState;
   logs: LogLine[];
   stats: Omit<ContainerStats, 'id' | 'name'>;
+  /** Published ports: container port → "hostIp:hostPort" (runContainer fills it from the spec). */
+  ports?: Record<string, string>;
+  ip?: string | null;
+  startedAt?: string;
+  finishedAt?: string | null;
+  exitCode?: number | null;
+  memoryLimitBytes?: number | null;
 }
 
 /**
@@ -132,7 +140,10 @@ export class FakeEngine implements ContainerEngine {
   /** When set, every call that reads a container throws, like an engine that is down. */
   down = false;
   private readonly changes = new EventEmitter();
+  /** Lifecycle events (start, died), as engine.events() streams them. */
+  private readonly lifecycle = new EventEmitter();
   private seq = 0;
+  private nextHostPort = 40_000;
 
   add(c: Partial<FakeContainer> & { name: string }): FakeContainer {
     const container: FakeContainer = {
@@ -156,16 +167,21 @@ export class FakeEngine implements ContainerEngine {
     this.changes.emit(c.id);
   }
 
-  /** Stops a container: followers of its log end. */
-  exit(name: string): void {
+  /** Stops a container: followers of its log end, event readers see it die. */
+  exit(name: string, exitCode = 0): void {
     const c = this.get(name);
     if (!c) return;
+    if (c.state === 'running') {
+      c.exitCode = exitCode;
+      c.finishedAt = new Date().toISOString();
+      this.emitEvent('died', c);
+    }
     c.state = 'exited';
     this.changes.emit(c.id);
   }
 
   get(idOrName: string): FakeContainer | undefined {
-    if (this.down) throw new Error('engine unreachable');
+    if (this.down) throw new UnavailableError('fake engine unreachable');
     return (
       this.containers.get(idOrName) ??
       [...this.containers.values()].find((c) => c.id === idOrName || c.id.startsWith(idOrName))
@@ -173,7 +189,11 @@ export class FakeEngine implements ContainerEngine {
   }
 
   health(): Promise<EngineHealth> {
-    return Promise.resolve({ ok: !this.down, version: 'fake', message: null });
+    return Promise.resolve({
+      ok: !this.down,
+      version: 'fake',
+      message: this.down ? 'fake engine unreachable' : null,
+    });
   }
 
   inspectImage(ref: string): Promise<ImageInfo | null> {
@@ -183,7 +203,7 @@ export class FakeEngine implements ContainerEngine {
   async ensureImage(ref: string): Promise<ImageInfo> {
     const info = this.images.get(ref) ?? {
       id: ref,
-      digest: `sha256:${ref.length}`,
+      digest: `sha256:${createHash('sha256').update(ref).digest('hex')}`,
       user: '',
       exposedPorts: [],
       sizeBytes: 1,
@@ -192,8 +212,27 @@ export class FakeEngine implements ContainerEngine {
     return info;
   }
 
+  /** Runs a container of an image it has (ensureImage pulls any); refuses others as Podman does. */
   async runContainer(spec: ContainerCreateSpec): Promise<string> {
-    return this.add({ name: spec.name, image: spec.image, labels: spec.labels }).id;
+    if (this.down) throw new UnavailableError('fake engine unreachable');
+    if (!this.images.has(spec.image))
+      throw new EngineError(`image ${spec.image} is not present in the fake engine; pull it first`);
+    if (this.containers.has(spec.name))
+      throw new EngineError(`the container name ${spec.name} is already in use`);
+    const ports: Record<string, string> = {};
+    for (const p of spec.ports)
+      ports[String(p.containerPort)] = `${p.hostIp ?? '0.0.0.0'}:${p.hostPort || this.nextHostPort++}`;
+    const c = this.add({
+      name: spec.name,
+      image: spec.image,
+      labels: spec.labels,
+      ports,
+      ip: `10.88.0.${(this.seq % 250) + 2}`,
+      startedAt: new Date().toISOString(),
+      memoryLimitBytes: spec.memoryMiB ? spec.memoryMiB * 1024 * 1024 : null,
+    });
+    this.emitEvent('start', c);
+    return c.id;
   }
 
   async stopContainer(idOrName: string): Promise<void> {
@@ -207,6 +246,7 @@ export class FakeEngine implements ContainerEngine {
   }
 
   async listContainers(labels: Record<string, string>): Promise<ContainerObservation[]> {
+    if (this.down) throw new UnavailableError('fake engine unreachable');
     return [...this.containers.values()]
       .filter((c) => Object.entries(labels).every(([k, v]) => c.labels[k] === v))
       .map((c) => this.observe(c));
@@ -261,8 +301,41 @@ export class FakeEngine implements ContainerEngine {
     });
   }
 
-  async *events(_labels: Record<string, string>, signal: AbortSignal): AsyncIterable<EngineEvent> {
-    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+  /** The start and died events of containers with every given label, until signal aborts. */
+  async *events(labels: Record<string, string>, signal: AbortSignal): AsyncIterable<EngineEvent> {
+    const queue: EngineEvent[] = [];
+    let wake: (() => void) | null = null;
+    const onEvent = (e: EngineEvent) => {
+      if (!Object.entries(labels).every(([k, v]) => e.labels[k] === v)) return;
+      queue.push(e);
+      wake?.();
+    };
+    const onAbort = () => wake?.();
+    this.lifecycle.on('event', onEvent);
+    signal.addEventListener('abort', onAbort);
+    try {
+      while (!signal.aborted) {
+        const next = queue.shift();
+        if (next) yield next;
+        else await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+      }
+    } finally {
+      this.lifecycle.off('event', onEvent);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private emitEvent(type: 'start' | 'died', c: FakeContainer): void {
+    const e: EngineEvent = {
+      type,
+      containerId: c.id,
+      containerName: c.name,
+      labels: { ...c.labels },
+      at: new Date().toISOString(),
+      exitCode: type === 'died' ? (c.exitCode ?? 0) : null,
+    };
+    this.lifecycle.emit('event', e);
   }
 
   private observe(c: FakeContainer): ContainerObservation {
@@ -273,15 +346,15 @@ export class FakeEngine implements ContainerEngine {
       state: c.state,
       image: c.image,
       imageDigest: null,
-      ip: null,
-      ports: {},
+      ip: c.ip ?? null,
+      ports: { ...c.ports },
       node: 'local',
       createdAt: '2025-01-01T00:00:00.000Z',
-      startedAt: '2025-01-01T00:00:01.000Z',
-      finishedAt: null,
-      exitCode: c.state === 'exited' ? 0 : null,
+      startedAt: c.startedAt ?? '2025-01-01T00:00:01.000Z',
+      finishedAt: c.state === 'exited' ? (c.finishedAt ?? null) : null,
+      exitCode: c.state === 'exited' ? (c.exitCode ?? 0) : null,
       oomKilled: false,
-      memoryLimitBytes: null,
+      memoryLimitBytes: c.memoryLimitBytes ?? null,
     };
   }
 }
@@ -421,7 +494,7 @@ export async function startFakePlatform(dialect: TestDialect = 'sqlite'): Promis
       return full;
     },
     async close() {
-      sampler.stop();
+      await sampler.stop();
       // fetch() may hold a spare keep-alive connection that would delay close by seconds.
       app.server.closeAllConnections();
       await app.close();
