@@ -7,8 +7,11 @@ import path from 'node:path';
 import { cliRunner } from './test-support';
 import {
   adminPassword,
+  makeProject,
   podmanSocket,
   startPlatform,
+  waitTask,
+  webSpec,
   type TestPlatform,
 } from '../../server/test/helpers/platform';
 
@@ -117,5 +120,17 @@ describe('berth clusters and berth envs', () => {
     const removed = await berth(['clusters', 'remove', 'dc1-a']);
     assert.equal(removed.code, 0, removed.err);
     assert.match(removed.out, /cluster dc1-a removed/);
+  });
+
+  it('shows what is placed on a cluster: a running service on local', async () => {
+    const base = await makeProject(p.api, 'shop');
+    const created = await p.api.post<{ task: { id: string } }>(base, { name: 'web', spec: webSpec('v1', 2) });
+    assert.equal(created.status, 202, JSON.stringify(created.body));
+    assert.equal((await waitTask(p.api, created.body.task.id)).state, 'succeeded');
+    const local = await json<{ placed: Obj[] }>(['clusters', 'get', 'local']);
+    assert.deepEqual(local.placed, [{ project: 'shop', env: 'test', service: 'web', containers: 2 }]);
+    const text = await berth(['clusters', 'get', 'local']);
+    assert.match(text.out, /placed:\s+shop\/test\/web ×2/);
+    assert.match(text.out, /name:\s+local \(built-in\)/);
   });
 });

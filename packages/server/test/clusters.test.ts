@@ -23,6 +23,7 @@ import {
 } from './helpers/db';
 import { eventually, podmanSocket, testImage } from './helpers/platform';
 import { probePodman } from '../src/modules/clusters/cluster-probe';
+import { ClustersRepository } from '../src/modules/clusters/clusters.repository';
 
 const adminPassword = 'admin-password-for-cluster-tests';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -379,6 +380,32 @@ for (const dialect of testDialects())
       assert.equal(afterwards.cordoned, false);
       assert.equal(afterwards.endpoint, before.endpoint);
       assert.deepEqual((await ok(admin.get('/api/v1/envs/test'), 200, 'env')).clusters, ['local']);
+    });
+
+    it('keeps only the newest events of a cluster (a flapping cluster does not grow the table)', async () => {
+      const repo = new ClustersRepository(server.ctx.db);
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const id = `zz${String(i).padStart(3, '0')}${randomBytes(4).toString('hex')}`;
+        ids.push(id);
+        await repo.addEvent(
+          {
+            id,
+            cluster: 'ghost',
+            at: new Date().toISOString(),
+            type: 'Test',
+            from_state: null,
+            to_state: null,
+            message: `e${i}`,
+          },
+          3,
+        );
+      }
+      const left = await ok(admin.get('/api/v1/clusters/ghost/events?limit=50'), 200, 'events');
+      assert.deepEqual(
+        left.items.map((e: Json) => e.id),
+        ids.slice(2).reverse(),
+      );
     });
 
     it('environments name their clusters; a cluster an environment names cannot be deleted', async () => {

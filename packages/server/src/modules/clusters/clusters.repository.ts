@@ -61,8 +61,23 @@ export class ClustersRepository {
     });
   }
 
-  async addEvent(row: ClusterEventRow): Promise<void> {
+  /** Adds an event and keeps the newest `keep` of the cluster (a flapping cluster must not grow the table). */
+  async addEvent(row: ClusterEventRow, keep = 500): Promise<void> {
     await this.db.insertInto('cluster_events').values(row).execute();
+    const oldestKept = await this.db
+      .selectFrom('cluster_events')
+      .select('id')
+      .where('cluster', '=', row.cluster)
+      .orderBy('id', 'desc')
+      .offset(keep - 1)
+      .limit(1)
+      .executeTakeFirst();
+    if (oldestKept)
+      await this.db
+        .deleteFrom('cluster_events')
+        .where('cluster', '=', row.cluster)
+        .where('id', '<', oldestKept.id)
+        .execute();
   }
 
   /** Newest first. */
