@@ -37,9 +37,11 @@ export function ClusterActions({
     onMutate: () => onRefused(null),
     onSuccess: async () => {
       void message.success(t('clusters.delete.done', { cluster: cluster.name }));
-      queryClient.removeQueries({ queryKey: clusterKeys.one(cluster.name) });
-      await queryClient.invalidateQueries({ queryKey: clusterKeys.all });
+      // Leave the page first: refreshing its queries now would only ask for a cluster that is gone.
       void navigate('/clusters');
+      queryClient.removeQueries({ queryKey: clusterKeys.one(cluster.name) });
+      queryClient.removeQueries({ queryKey: clusterKeys.events(cluster.name) });
+      await queryClient.invalidateQueries({ queryKey: clusterKeys.lists });
     },
     onError: (err) => {
       if (isApiError(err) && err.status === 409) onRefused(err.message || errorText(t, err));

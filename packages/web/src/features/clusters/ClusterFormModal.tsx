@@ -67,7 +67,9 @@ export function ClusterFormModal({
       onClose();
     } catch (err) {
       const rows = form.getFieldValue('labels') as LabelRow[] | undefined;
-      const unplaced = placeFieldErrors(form, err, (path) => clusterFieldFor(path, rows));
+      const messageAt = (path: string) =>
+        isApiError(err) ? (err.fields.find((f) => f.path === path)?.message ?? '') : '';
+      const unplaced = placeFieldErrors(form, err, (path) => clusterFieldFor(path, rows, messageAt(path)));
       if (isApiError(err) && err.fields.length > 0) setProblem(unplaced.length ? unplaced.join('; ') : null);
       else setProblem(errorText(t, err));
     } finally {

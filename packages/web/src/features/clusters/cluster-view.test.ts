@@ -124,7 +124,14 @@ describe('clusters page view helpers', () => {
     assert.equal(clusterFieldFor('credentials.knownHosts', rows), 'knownHosts');
     assert.equal(clusterFieldFor('credentials.privateKey', rows), 'privateKey');
     assert.equal(clusterFieldFor('credentials', rows), 'privateKey');
-    assert.deepEqual(clusterFieldFor('labels.Bad Key', rows), ['labels', 1, 'key']);
+    assert.deepEqual(clusterFieldFor('labels.Bad Key', rows, 'Invalid key in record'), ['labels', 1, 'key']);
+    assert.deepEqual(clusterFieldFor('labels.dc', rows, 'label values must be at most 63 characters'), [
+      'labels',
+      0,
+      'value',
+    ]);
+    const dotted = [{ key: 'topology.example/zone', value: 'a' }];
+    assert.deepEqual(clusterFieldFor('labels.topology.example/zone', dotted), ['labels', 0, 'key']);
     assert.deepEqual(clusterFieldFor('labels[0]', rows), ['labels', 0, 'key']);
     assert.equal(clusterFieldFor('labels.gone', rows), null);
     assert.equal(clusterFieldFor('kind', rows), null);

@@ -132,23 +132,22 @@ export function patchBody(
 
 /**
  * The form field an API error path belongs to: `credentials.privateKey` → privateKey,
- * `labels.dc` → the key of the row holding `dc`; null when no field shows it.
+ * `labels.dc` → the row holding `dc` (its key when the message is about the key, else its value);
+ * null when no field shows it.
  */
 export function clusterFieldFor(
   path: string,
   rows: LabelRow[] | undefined,
+  message = '',
 ): string | Array<string | number> | null {
-  const parts = path.split(/[.[\]]+/).filter(Boolean);
-  const [head, next] = parts;
+  const [head, next] = path.split(/[.[\]]+/).filter(Boolean);
   if (head === 'name' || head === 'endpoint') return head;
-  if (head === 'credentials') {
-    if (next === 'knownHosts') return 'knownHosts';
-    return 'privateKey';
-  }
-  if (head === 'labels') {
-    if (next === undefined) return null;
-    const index = /^\d+$/.test(next) ? Number(next) : (rows ?? []).findIndex((r) => r?.key?.trim() === next);
-    return index >= 0 && index < (rows ?? []).length ? ['labels', index, 'key'] : null;
-  }
-  return null;
+  if (head === 'credentials') return next === 'knownHosts' ? 'knownHosts' : 'privateKey';
+  if (head !== 'labels' || next === undefined) return null;
+  // Keys may hold dots ("topology.example/zone"): the key is everything after "labels.".
+  const key = path.replace(/^labels(\.|\[)/, '').replace(/\]$/, '');
+  const list = rows ?? [];
+  const index = /^\d+$/.test(key) ? Number(key) : list.findIndex((r) => r.key?.trim() === key);
+  if (index < 0 || index >= list.length) return null;
+  return ['labels', index, /value/i.test(message) && !/key/i.test(message) ? 'value' : 'key'];
 }

@@ -55,6 +55,7 @@ const clusterPath = (name: string) => `/api/v1/clusters/${seg(name)}`;
 /** Query-cache keys: every cluster query starts with 'clusters'. */
 export const clusterKeys = {
   all: ['clusters'] as const,
+  lists: ['clusters', 'list'] as const,
   list: (label: string) => ['clusters', 'list', label] as const,
   one: (name: string) => ['clusters', 'one', name] as const,
   events: (name: string) => ['clusters', 'events', name] as const,

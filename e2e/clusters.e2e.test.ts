@@ -1,0 +1,351 @@
+/**
+ * The clusters page in a real browser against a real Berth on Podman: an admin adds a cluster on
+ * the test Podman socket and sees it ready with its capacity, sees a bad endpoint refused at the
+ * field, cordons and drains it, gives an environment a cluster (whose delete is then refused) and
+ * takes it away again; the page in Chinese; a developer reads clusters without endpoints or actions.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { clusterApiRoutes } from '../packages/web/src/features/clusters/clusters-api.ts';
+import { clustersEn, clustersZh } from '../packages/web/src/features/clusters/messages.ts';
+import {
+  adminPassword,
+  makeProject,
+  podmanSocket,
+  startPlatform,
+  waitTask,
+  webSpec,
+  type TestPlatform,
+} from '../packages/server/test/helpers/platform.ts';
+import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+
+const devPassword = 'dev-password-for-clusters';
+
+/** The error antd shows under the form item that holds `selector`. */
+async function fieldError(page: Page, selector: string): Promise<string> {
+  const item = page.locator('.ant-form-item').filter({ has: page.locator(selector) });
+  await item.locator('.ant-form-item-explain-error').first().waitFor();
+  return item.locator('.ant-form-item-explain-error').first().innerText();
+}
+
+async function login(page: Page, url: string, user: string, password: string): Promise<void> {
+  await page.goto(`${url}/login`);
+  await page.fill('#login-username', user);
+  await page.fill('#login-password', password);
+  await page.locator('button[type="submit"]').click();
+  await page.waitForURL(/\/p\//);
+}
+
+/** Adds a cluster through the form; labels as [key, value] rows. */
+async function fillCluster(page: Page, name: string, endpoint: string, labels: Array<[string, string]> = []) {
+  await page.getByTestId('add-cluster').click();
+  await page.fill('#cluster-name', name);
+  await page.fill('#cluster-endpoint', endpoint);
+  for (const [i, [key, value]] of labels.entries()) {
+    await page.getByTestId('cluster-add-label').click();
+    await page.fill(`#cluster-label-key-${i}`, key);
+    await page.fill(`#cluster-label-value-${i}`, value);
+  }
+  await page.getByTestId('cluster-form-ok').click();
+}
+
+/** Sets the clusters of an environment in its dialog on the clusters page. */
+async function setEnvClusters(page: Page, env: string, clusters: string[]): Promise<void> {
+  await page.getByTestId(`edit-env-clusters-${env}`).click();
+  const form = page.getByTestId('env-clusters-form');
+  await form.waitFor();
+  // Clear the selection, then pick each cluster from the open dropdown.
+  while ((await form.locator('.ant-select-selection-item-remove').count()) > 0)
+    await form.locator('.ant-select-selection-item-remove').first().click();
+  for (const c of clusters) {
+    await page.locator('#env-clusters').click();
+    await page.locator('#env-clusters').fill(c);
+    await page
+      .locator('.ant-select-dropdown:visible .ant-select-item-option')
+      .filter({ hasText: new RegExp(`^${c}$`) })
+      .click();
+  }
+  await page.keyboard.press('Escape');
+  await page.getByTestId('env-clusters-form-ok').click();
+  await form.waitFor({ state: 'detached' });
+  await page
+    .getByTestId(`env-clusters-${env}`)
+    .filter({ hasText: clusters.join('') })
+    .waitFor();
+}
+
+void describe('clusters page (browser, real Podman)', { timeout: 400_000 }, () => {
+  let platform: TestPlatform;
+  let browser: TestBrowser;
+  let page: Page;
+
+  before(async () => {
+    platform = await startPlatform({ BERTH_GATEWAY_LISTEN: 'off' });
+    const base = await makeProject(platform.api, 'shop');
+    const created = await platform.api.post<{ task: { id: string } }>(base, {
+      name: 'web',
+      spec: webSpec('v1', 1),
+    });
+    assert.equal(created.status, 202, JSON.stringify(created.body));
+    assert.equal((await waitTask(platform.api, created.body.task.id)).state, 'succeeded');
+    assert.equal(
+      (await platform.api.post('/api/v1/users', { name: 'dev', password: devPassword })).status,
+      201,
+    );
+    const bound = await platform.api.post('/api/v1/bindings', {
+      user: 'dev',
+      role: 'developer',
+      scope: { kind: 'project', name: 'shop' },
+    });
+    assert.equal(bound.status, 201, JSON.stringify(bound.body));
+    browser = await openBrowser();
+    page = browser.page;
+    page.setDefaultTimeout(30_000);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await platform?.close();
+  });
+
+  void it('calls only API paths that the OpenAPI document lists', async () => {
+    const doc = await platform.api.get<{ paths: Record<string, Record<string, unknown>> }>(
+      '/api/openapi.json',
+    );
+    for (const route of Object.values(clusterApiRoutes)) {
+      const [method, template] = route.split(' ') as [string, string];
+      assert.ok(doc.body.paths[template]?.[method.toLowerCase()], `${route} is not in /api/openapi.json`);
+    }
+  });
+
+  void it('lists the built-in cluster with what is placed on it', async () => {
+    await login(page, platform.url, 'admin', adminPassword);
+    await page.getByRole('link', { name: 'Clusters' }).click();
+    await page.waitForURL(/\/clusters$/);
+    await page.getByTestId('cluster-link-local').waitFor();
+    assert.match(await page.getByTestId('cluster-endpoint-local').innerText(), /^unix:\/\//);
+    await page.getByTestId('cluster-link-local').click();
+    await page.waitForURL(/\/clusters\/local$/);
+    const placed = page.getByTestId('cluster-placed');
+    const row = placed.locator('tr').filter({ hasText: 'web' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /shop\s+test\s+web\s+1/);
+    assert.equal(await page.getByTestId('cluster-delete').isDisabled(), true, 'local cannot be deleted');
+    await row.getByRole('link', { name: 'web' }).click();
+    await page.waitForURL(/\/p\/shop\/test\/s\/web\/overview$/);
+  });
+
+  void it('adds a cluster on the test Podman socket; after "Check now" it is ready with capacity', async () => {
+    await page.goto(`${platform.url}/clusters`);
+    await fillCluster(page, 'dc1-a', `unix://${podmanSocket}`, [
+      ['dc', 'dc1'],
+      ['tier', 'gold'],
+    ]);
+    await page.getByTestId('cluster-form').waitFor({ state: 'detached' });
+    await page.getByTestId('cluster-link-dc1-a').waitFor();
+    await page.getByTestId('cluster-check-dc1-a').click();
+    await page.locator('[data-testid="cluster-state-dc1-a"][data-state="ready"]').waitFor();
+    assert.match(
+      await page.getByTestId('cluster-memory-dc1-a').innerText(),
+      /\d+(\.\d+)? [KMGT]?i?B \/ \d+(\.\d+)? [KMGT]i?B/,
+    );
+    assert.match(await page.getByTestId('cluster-cpu-dc1-a').innerText(), /^[\d.]+ \/ [1-9]\d*$/);
+    const row = page.getByTestId('clusters-table').locator('tr').filter({ hasText: 'dc1-a' });
+    assert.match(await row.innerText(), /dc=dc1[\s\S]*tier=gold/);
+    assert.match(await row.innerText(), /\d+ ms/);
+
+    // The label filter keeps dc1-a and hides local, and says so when nothing matches.
+    const filter = page.getByTestId('cluster-label-filter').locator('input');
+    await filter.fill('dc=dc1');
+    await filter.press('Enter');
+    await page.waitForURL(/\?label=dc%3Ddc1$/);
+    await page.getByTestId('cluster-link-local').waitFor({ state: 'detached' });
+    assert.ok(await page.getByTestId('cluster-link-dc1-a').isVisible());
+    await filter.fill('dc=nowhere');
+    await filter.press('Enter');
+    await page.getByText('No cluster has the label dc=nowhere.').waitFor();
+    await filter.fill('');
+    await filter.press('Enter');
+    await page.getByTestId('cluster-link-local').waitFor();
+    await browser.screenshot('clusters-list-en', 1366, 768);
+  });
+
+  void it('shows a refused endpoint at the endpoint field and a refused label key at its row', async () => {
+    await fillCluster(page, 'bad', 'tcp://127.0.0.1:2375');
+    assert.match(await fieldError(page, '#cluster-endpoint'), /scheme "tcp" is not supported.*unix:\/\//);
+    assert.equal(await page.getByTestId('cluster-form-error').count(), 0, 'no alert for a placed error');
+    await page.fill('#cluster-endpoint', `unix://${podmanSocket}`);
+    await page.getByTestId('cluster-add-label').click();
+    await page.fill('#cluster-label-key-0', 'Bad Key');
+    await page.getByTestId('cluster-form-ok').click();
+    assert.match(await fieldError(page, '#cluster-label-key-0'), /key/i);
+    assert.equal(await page.getByTestId('cluster-form-error').count(), 0, 'no alert for a placed error');
+    await page.locator('.ant-modal').getByRole('button', { name: 'Cancel' }).click();
+    await page.getByTestId('cluster-form').waitFor({ state: 'detached' });
+    const names = (await platform.api.get<{ items: Array<{ name: string }> }>('/api/v1/clusters')).body.items;
+    assert.deepEqual(names.map((c) => c.name).sort(), ['dc1-a', 'local']);
+  });
+
+  void it('cordons and drains a cluster, saying first what draining does', async () => {
+    await page.getByTestId('cluster-link-dc1-a').click();
+    await page.waitForURL(/\/clusters\/dc1-a$/);
+    assert.equal(await page.getByTestId('cluster-credentials').innerText(), 'None');
+    await page.getByTestId('cluster-cordon').click();
+    await page.locator('.ant-popconfirm').getByRole('button', { name: 'Cordon' }).click();
+    await page.getByTestId('cluster-cordoned-dc1-a').waitFor();
+    await page.getByTestId('cluster-uncordon').waitFor();
+
+    await page.getByTestId('cluster-drain').click();
+    const text = await page.getByTestId('cluster-drain-text').innerText();
+    assert.match(text, /No new replicas are placed on dc1-a/);
+    assert.match(text, /new containers start and become ready elsewhere before these are drained/);
+    assert.match(text, /never stops the last serving copy/);
+    await page.getByTestId('cluster-drain-ok').click();
+    await page.getByTestId('cluster-draining-dc1-a').waitFor();
+    const events = page.getByTestId('cluster-events');
+    await events.getByText('Draining started', { exact: true }).waitFor();
+    await events.getByText('Cordoned', { exact: true }).waitFor();
+    const api = (await platform.api.get<{ cordoned: boolean; draining: boolean }>('/api/v1/clusters/dc1-a'))
+      .body;
+    assert.deepEqual([api.cordoned, api.draining], [true, true]);
+    await page.getByTestId('cluster-undrain').click();
+    await page.getByTestId('cluster-draining-dc1-a').waitFor({ state: 'detached' });
+    await browser.screenshot('cluster-detail-en', 1366, 768);
+
+    await page.goto(`${platform.url}/clusters`);
+    await page.getByTestId('cluster-cordoned-dc1-a').waitFor();
+  });
+
+  void it('edits labels: a removed label is gone, an added one is there', async () => {
+    await page.goto(`${platform.url}/clusters/dc1-a`);
+    await page.getByTestId('cluster-edit').click();
+    assert.equal(await page.locator('#cluster-endpoint').inputValue(), `unix://${podmanSocket}`);
+    assert.equal(await page.locator('#cluster-private-key').inputValue(), '', 'credentials never shown');
+    await page.getByTestId('cluster-add-label').click();
+    await page.fill('#cluster-label-key-2', 'zone');
+    await page.fill('#cluster-label-value-2', 'x');
+    // Remove tier=gold (the second row).
+    await page.getByTestId('cluster-labels').getByRole('button', { name: 'Remove' }).nth(1).click();
+    await page.getByTestId('cluster-form-ok').click();
+    await page.getByTestId('cluster-form').waitFor({ state: 'detached' });
+    await page.getByTestId('cluster-labels-view').getByText('zone=x').waitFor();
+    const labels = (await platform.api.get<{ labels: Record<string, string> }>('/api/v1/clusters/dc1-a')).body
+      .labels;
+    assert.deepEqual(labels, { dc: 'dc1', zone: 'x' });
+  });
+
+  void it('refuses to delete a cluster an environment names, and deletes it once the env lets go', async () => {
+    await page.goto(`${platform.url}/clusters`);
+    await setEnvClusters(page, 'test', ['local', 'dc1-a']);
+    const env = (await platform.api.get<{ clusters: string[] }>('/api/v1/envs/test')).body;
+    assert.deepEqual(env.clusters, ['local', 'dc1-a']);
+
+    await page.getByTestId('cluster-link-dc1-a').click();
+    await page.getByTestId('cluster-envs').getByText('Test (test)').waitFor();
+    await page.getByTestId('cluster-delete').click();
+    await page.locator('.ant-popconfirm').getByRole('button', { name: 'Delete' }).click();
+    const refusal = page.getByTestId('cluster-delete-refused');
+    await refusal.waitFor();
+    assert.match(await refusal.innerText(), /dc1-a was not deleted[\s\S]*test/);
+    await browser.screenshot('cluster-delete-refused-en', 1366, 768);
+
+    await page.getByRole('link', { name: '← Clusters' }).click();
+    await setEnvClusters(page, 'test', ['local']);
+    await page.getByTestId('cluster-link-dc1-a').click();
+    await page.getByTestId('cluster-envs').getByText('No environment names this cluster.').waitFor();
+    await page.getByTestId('cluster-delete').click();
+    await page.locator('.ant-popconfirm').getByRole('button', { name: 'Delete' }).click();
+    await page.waitForURL(/\/clusters$/);
+    await page.getByTestId('cluster-link-local').waitFor();
+    assert.equal(await page.getByTestId('cluster-link-dc1-a').count(), 0);
+    assert.equal((await platform.api.get('/api/v1/clusters/dc1-a')).status, 404);
+  });
+
+  void it('shows the clusters pages in Chinese', async () => {
+    // A cordoned, labelled cluster again, for the tags in the screenshot.
+    await fillCluster(page, 'dc2-a', `unix://${podmanSocket}`, [['dc', 'dc2']]);
+    await page.getByTestId('cluster-form').waitFor({ state: 'detached' });
+    assert.equal((await platform.api.post('/api/v1/clusters/dc2-a/cordon')).status, 200);
+    assert.equal((await platform.api.post('/api/v1/clusters/dc2-a/check')).status, 200);
+    await page.locator('.user-menu').click();
+    await page.locator('.ant-dropdown-menu-item').filter({ hasText: '中文' }).click();
+    await page.goto(`${platform.url}/clusters`);
+    await page.getByTestId('cluster-cordoned-dc2-a').waitFor();
+    await page.locator('[data-testid="cluster-state-local"][data-state="ready"]').waitFor();
+    const body = await page.locator('.app-content').innerText();
+    for (const word of [
+      '集群',
+      '就绪',
+      '已封锁',
+      '立即检查',
+      '添加集群',
+      '故障迁移宽限期',
+      '测试环境 (test)',
+    ])
+      assert.ok(body.includes(word), word);
+    const english = Object.entries(clustersEn)
+      .filter(
+        ([key, text]) =>
+          clustersZh[key as keyof typeof clustersZh] !== text && /^[A-Z][a-z]+( [a-z]+)*$/.test(text),
+      )
+      .map(([, text]) => text);
+    const found = english.filter((text) => new RegExp(`(^|\\n|\\t)${text}($|\\n|\\t)`).test(body));
+    assert.deepEqual(found, [], 'English UI strings on /clusters');
+    await browser.screenshot('clusters-list-zh', 1366, 768);
+
+    await page.getByTestId('cluster-link-dc2-a').click();
+    await page.getByTestId('cluster-events').getByText('已封锁').waitFor();
+    // antd spaces out two-character Chinese button labels (删 除); compare without spaces.
+    const detail = (await page.locator('.app-content').innerText()).replace(/ /g, '');
+    for (const word of ['解除封锁', '排空', '删除', '部署在此集群的服务', '事件'])
+      assert.ok(detail.includes(word), word);
+    await page.getByTestId('cluster-drain').click();
+    assert.match(await page.getByTestId('cluster-drain-text').innerText(), /不丢失请求/);
+    await browser.screenshot('cluster-drain-zh', 1366, 768);
+    await page.keyboard.press('Escape');
+    await page.getByTestId('cluster-drain-text').waitFor({ state: 'hidden' });
+  });
+
+  void it('shows a developer the clusters without endpoints or actions', async () => {
+    const dev = await openBrowser();
+    try {
+      await login(dev.page, platform.url, 'dev', devPassword);
+      await dev.page.getByRole('link', { name: 'Clusters' }).click();
+      await dev.page.getByTestId('cluster-link-dc2-a').waitFor();
+      await dev.page.getByTestId('cluster-cordoned-dc2-a').waitFor();
+      await dev.page.getByTestId('env-clusters-test').waitFor();
+      const body = await dev.page.locator('.app-content').innerText();
+      assert.doesNotMatch(body, /unix:\/\//, 'no endpoint');
+      assert.doesNotMatch(body, /Check now|Add cluster|Edit clusters/, 'no actions');
+      assert.equal(await dev.page.getByTestId('add-cluster').count(), 0);
+      await dev.page.getByTestId('cluster-link-dc2-a').click();
+      await dev.page.getByTestId('cluster-details').waitFor();
+      const detail = await dev.page.locator('.app-content').innerText();
+      assert.doesNotMatch(detail, /unix:\/\/|Endpoint|SSH credentials/);
+      for (const id of ['cluster-check', 'cluster-edit', 'cluster-cordon', 'cluster-drain', 'cluster-delete'])
+        assert.equal(await dev.page.getByTestId(id).count(), 0, id);
+      const seen = await dev.page.evaluate<{ endpoint: string | null }>(
+        "fetch('/api/v1/clusters/dc2-a').then((r) => r.json())",
+      );
+      assert.equal(seen.endpoint, null);
+      await dev.screenshot('clusters-developer-en', 1366, 768);
+      assert.deepEqual(unexpectedProblems(dev.problems, [{ urlEnds: '/api/v1/me', status: 401 }]), []);
+    } finally {
+      await dev.close();
+    }
+  });
+
+  void it('logged no unexpected console errors', () => {
+    const problems = unexpectedProblems(browser.problems, [
+      { urlEnds: '/api/v1/me', status: 401 },
+      { urlEnds: '/api/v1/clusters', status: 422 },
+      { urlEnds: '/api/v1/clusters', status: 400 },
+      { urlEnds: '/api/v1/clusters/dc1-a', status: 422 },
+      { urlEnds: '/api/v1/clusters/dc1-a', status: 400 },
+      { urlEnds: '/api/v1/clusters/dc1-a', status: 409 },
+    ]);
+    assert.deepEqual(problems, []);
+    console.log(`screenshots: ${browser.shotsDir}`);
+  });
+});
