@@ -487,6 +487,15 @@ describe('clusters: the health probe calls a slow or half-broken engine degraded
     });
   });
 
+  it('a round that only pings reads no info (the last capacity stays)', async () => {
+    pingDelayMs = 0;
+    infoStatus = 500;
+    const r = await probePodman(socket, opts, false);
+    assert.equal(r.state, 'ready', 'the broken info was not asked');
+    assert.equal(r.capacity, null);
+    infoStatus = 200;
+  });
+
   it('a ping slower than the threshold: degraded, saying how slow', async () => {
     pingDelayMs = 400;
     infoStatus = 200;

@@ -8,6 +8,11 @@ import { probePodman, type EndpointOpener, type ProbeOptions, type ProbeResult }
 export interface HealthCheckerOptions extends ProbeOptions {
   /** Interval between rounds. */
   intervalMs: number;
+  /**
+   * How often a ready cluster's capacity is read again (libpod's /info is heavy: storage
+   * statistics); default 6 rounds. A cluster that is not ready, and a check asked for, read it always.
+   */
+  capacityEveryMs?: number;
 }
 
 /**
@@ -21,6 +26,8 @@ export class ClusterHealthChecker {
   private running = false;
   private round: Promise<void> | null = null;
   private readonly inFlight = new Map<string, Promise<ProbeResult>>();
+  /** When each cluster's capacity was last read (this process). */
+  private readonly capacityReadAt = new Map<string, number>();
 
   constructor(
     private readonly repo: ClustersRepository,
@@ -61,19 +68,28 @@ export class ClusterHealthChecker {
   /** One round over every cluster. */
   async checkAll(): Promise<void> {
     const rows = await this.repo.list();
-    await Promise.allSettled(rows.map((r) => this.check(r)));
+    const every = this.opts.capacityEveryMs ?? this.opts.intervalMs * 6;
+    const now = Date.now();
+    await Promise.allSettled(
+      rows.map((r) =>
+        this.check(r, r.state !== 'ready' || now - (this.capacityReadAt.get(r.name) ?? 0) >= every),
+      ),
+    );
   }
 
-  /** Checks one cluster now (joins a check already running) and stores the result. */
-  check(row: ClusterRow): Promise<ProbeResult> {
+  /**
+   * Checks one cluster now (joins a check already running) and stores the result; with
+   * `readCapacity` false only the ping runs (the last capacity stays).
+   */
+  check(row: ClusterRow, readCapacity = true): Promise<ProbeResult> {
     const running = this.inFlight.get(row.name);
     if (running) return running;
-    const p = this.checkNow(row).finally(() => this.inFlight.delete(row.name));
+    const p = this.checkNow(row, readCapacity).finally(() => this.inFlight.delete(row.name));
     this.inFlight.set(row.name, p);
     return p;
   }
 
-  private async checkNow(row: ClusterRow): Promise<ProbeResult> {
+  private async checkNow(row: ClusterRow, readCapacity: boolean): Promise<ProbeResult> {
     let result: ProbeResult;
     try {
       const creds = row.credentials_sealed
@@ -81,7 +97,8 @@ export class ClusterHealthChecker {
         : undefined;
       const socket = await this.open(row.endpoint, creds);
       try {
-        result = await probePodman(socket.socketPath, this.opts);
+        result = await probePodman(socket.socketPath, this.opts, readCapacity);
+        if (readCapacity && result.capacity) this.capacityReadAt.set(row.name, Date.now());
       } finally {
         await socket.close().catch(() => undefined);
       }

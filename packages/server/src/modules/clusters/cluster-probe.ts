@@ -102,7 +102,12 @@ async function berthUse(client: LibpodClient, opts: ProbeOptions): Promise<Clust
  * capacity (`GET /libpod/info`) and Berth's use of it. Ping failure or timeout: unreachable, with
  * Podman's reason. Slow answers or a failed info: degraded.
  */
-export async function probePodman(socketPath: string, opts: ProbeOptions): Promise<ProbeResult> {
+export async function probePodman(
+  socketPath: string,
+  opts: ProbeOptions,
+  /** false: the ping only (capacity null, kept from the last check); see ClusterHealthChecker. */
+  readCapacity = true,
+): Promise<ProbeResult> {
   const client = new LibpodClient(socketPath, infoTimeoutMs(opts));
   const started = performance.now();
   try {
@@ -114,24 +119,25 @@ export async function probePodman(socketPath: string, opts: ProbeOptions): Promi
   const latencyMs = Math.max(0, Math.round(performance.now() - started));
   let capacity: ClusterCapacity | null = null;
   let problem: string | null = null;
-  try {
-    // libpod computes storage statistics for /info: seconds on a busy host, so it gets longer.
-    const info = await client.json<LibpodInfo>('GET', '/info', { timeoutMs: infoTimeoutMs(opts) });
-    const host = info?.host;
-    if (!host || typeof host.cpus !== 'number' || typeof host.memTotal !== 'number')
-      throw new Error('the answer has no host.cpus/host.memTotal');
-    const used = await berthUse(client, opts);
-    capacity = {
-      cpus: host.cpus,
-      memoryBytes: host.memTotal,
-      // What could still be given out: free memory plus what Berth's containers hold by limit
-      // (capped at the total), a host view the fleet controller refines.
-      allocatableMemoryBytes: Math.min(host.memTotal, (host.memFree ?? 0) + used.memoryBytes),
-      used,
-    };
-  } catch (err) {
-    problem = `Podman answers the ping but its info failed: ${errorText(err)}`;
-  }
+  if (readCapacity)
+    try {
+      // libpod computes storage statistics for /info: seconds on a busy host, so it gets longer.
+      const info = await client.json<LibpodInfo>('GET', '/info', { timeoutMs: infoTimeoutMs(opts) });
+      const host = info?.host;
+      if (!host || typeof host.cpus !== 'number' || typeof host.memTotal !== 'number')
+        throw new Error('the answer has no host.cpus/host.memTotal');
+      const used = await berthUse(client, opts);
+      capacity = {
+        cpus: host.cpus,
+        memoryBytes: host.memTotal,
+        // What could still be given out: free memory plus what Berth's containers hold by limit
+        // (capped at the total), a host view the fleet controller refines.
+        allocatableMemoryBytes: Math.min(host.memTotal, (host.memFree ?? 0) + used.memoryBytes),
+        used,
+      };
+    } catch (err) {
+      problem = `Podman answers the ping but its info failed: ${errorText(err)}`;
+    }
   if (problem) return { state: 'degraded', message: problem, latencyMs, capacity };
   if (latencyMs > opts.slowMs)
     return {
