@@ -202,7 +202,8 @@ export async function makeProject(api: TestApi, project: string, team = `team-${
 export async function waitTask(
   api: TestApi,
   taskId: string,
-  timeoutMs = 90_000,
+  // longer than webSpec's progress deadline: a task ends by itself (succeeded or rolled back)
+  timeoutMs = 360_000,
 ): Promise<Record<string, unknown>> {
   return eventually(
     async () => {
