@@ -235,6 +235,30 @@ void describe('clusters page (browser, real Podman)', { timeout: 400_000 }, () =
     assert.deepEqual(labels, { dc: 'dc1', zone: 'x' });
   });
 
+  void it('stores credentials without ever showing them back, and removes them', async () => {
+    const key = '-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key-e2e\n-----END OPENSSH PRIVATE KEY-----';
+    await page.getByTestId('cluster-edit').click();
+    assert.equal(await page.getByTestId('cluster-credentials-set').count(), 0);
+    await page.fill('#cluster-private-key', key);
+    await page.fill('#cluster-known-hosts', '[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2e');
+    await page.getByTestId('cluster-form-ok').click();
+    await page.getByTestId('cluster-form').waitFor({ state: 'detached' });
+    await page.getByTestId('cluster-credentials').getByText('Credentials set').waitFor();
+    const shown = await platform.api.get('/api/v1/clusters/dc1-a');
+    assert.equal((shown.body as { hasCredentials: boolean }).hasCredentials, true);
+    assert.doesNotMatch(JSON.stringify(shown.body), /not-a-real-key|AAAAC3Nz/, 'the API never returns them');
+
+    await page.getByTestId('cluster-edit').click();
+    await page.getByTestId('cluster-credentials-set').waitFor();
+    assert.equal(await page.locator('#cluster-private-key').inputValue(), '');
+    assert.equal(await page.locator('#cluster-known-hosts').inputValue(), '');
+    assert.doesNotMatch(await page.locator('.ant-modal').innerText(), /not-a-real-key/);
+    await page.locator('#cluster-remove-credentials').check();
+    await page.getByTestId('cluster-form-ok').click();
+    await page.getByTestId('cluster-form').waitFor({ state: 'detached' });
+    await page.getByTestId('cluster-credentials').getByText('None').waitFor();
+  });
+
   void it('refuses to delete a cluster an environment names, and deletes it once the env lets go', async () => {
     await page.goto(`${platform.url}/clusters`);
     await setEnvClusters(page, 'test', ['local', 'dc1-a']);
