@@ -259,6 +259,21 @@ void describe('clusters page (browser, real Podman)', { timeout: 400_000 }, () =
     await page.getByTestId('cluster-credentials').getByText('None').waitFor();
   });
 
+  void it("sets an environment's failover grace; a refused value is shown at the field", async () => {
+    await page.goto(`${platform.url}/clusters`);
+    await page.getByTestId('edit-env-clusters-prod').click();
+    await page.fill('#env-grace', '5');
+    await page.getByTestId('env-clusters-form-ok').click();
+    assert.match(await fieldError(page, '#env-grace'), /at least 10 seconds/);
+    await page.fill('#env-grace', '90');
+    await page.getByTestId('env-clusters-form-ok').click();
+    await page.getByTestId('env-clusters-form').waitFor({ state: 'detached' });
+    const row = page.getByTestId('env-clusters-table').locator('tr').filter({ hasText: 'Production' });
+    await row.getByText('90 s').waitFor();
+    const env = (await platform.api.get<{ failover: { graceSeconds: number } }>('/api/v1/envs/prod')).body;
+    assert.equal(env.failover.graceSeconds, 90);
+  });
+
   void it('refuses to delete a cluster an environment names, and deletes it once the env lets go', async () => {
     await page.goto(`${platform.url}/clusters`);
     await setEnvClusters(page, 'test', ['local', 'dc1-a']);
@@ -368,6 +383,8 @@ void describe('clusters page (browser, real Podman)', { timeout: 400_000 }, () =
       { urlEnds: '/api/v1/clusters/dc1-a', status: 422 },
       { urlEnds: '/api/v1/clusters/dc1-a', status: 400 },
       { urlEnds: '/api/v1/clusters/dc1-a', status: 409 },
+      { urlEnds: '/api/v1/envs/prod', status: 400 },
+      { urlEnds: '/api/v1/envs/prod', status: 422 },
     ]);
     assert.deepEqual(problems, []);
     console.log(`screenshots: ${browser.shotsDir}`);
