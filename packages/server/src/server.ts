@@ -16,6 +16,7 @@ import { createTasksModule } from './modules/tasks/tasks.module';
 import { createContainersModule } from './modules/containers/containers.module';
 import { ControllerHost, type Reconciler } from './runtime/controller-host';
 import { createGatewaysModule } from './modules/gateways/gateways.module';
+import { wantedCanaries } from './modules/gateways/canary-releases';
 import { createTenancyModule } from './modules/tenancy/tenancy.module';
 import { createRegistryModule } from './modules/registry/registry.module';
 import { createCertificatesModule } from './modules/certificates/certificates.module';
@@ -76,7 +77,14 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   // who must confirm a drain before a leaving container stops: the gateways' nodes and the
   // services' endpoint watches join it (rollout-drain.ts)
   const drains = new DrainConfirmers();
-  const services = opts.engine ? createServicesModule(ctx, opts.engine, { tasks: tasks.repo, drains }) : null;
+  const services = opts.engine
+    ? createServicesModule(ctx, opts.engine, {
+        tasks: tasks.repo,
+        drains,
+        // the canaries the gateways' routes ask for (the routes are the gateways module's)
+        canaries: () => wantedCanaries(db),
+      })
+    : null;
   const containers = services && createContainersModule(services.deps);
   if (services && containers) {
     services.registerRoutes(registry);

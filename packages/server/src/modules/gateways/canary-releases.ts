@@ -1,9 +1,6 @@
 import { canaryRelease, type Canary, type RouteSpec } from '@berth/shared';
 import type { Db } from '../../db/database';
 
-/** Marks canary containers in the ledger: their restart generation is never a service's own. */
-export const canaryNonce = -1;
-
 /**
  * The releases each service must run as canaries, read from the routes (the gateway module owns
  * them): `project/env/service` → release → containers. The service controller calls it once per

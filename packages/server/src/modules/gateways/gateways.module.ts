@@ -11,7 +11,7 @@ import { registerGatewayRoutes, toGateway } from './gateway-versions.routes';
 import { registerGatewayAdminRoutes } from './gateway-admin.routes';
 import { GatewayNodes } from './gateway-nodes';
 import { GatewayNodesConfirmation } from './gateway-nodes-confirmation';
-import { onEndpointsMayChange } from './endpoint-signal';
+import { onEndpointsMayChange } from '../services/endpoint-signal';
 import { GatewayNodesRepository } from './gateway-nodes.repository';
 import { GatewaysRepository, readEnvServices } from './gateways.repository';
 import { registerRouteRoutes } from './gateways.routes';

@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import { ConflictError } from '@berth/shared';
 import type { Db } from '../../db/database';
-import { canaryNonce } from './canary-releases';
+import { canaryNonce } from '../services/services.repository';
 import type { GatewayRoutesTable, GatewaysTable, GatewayVersionsTable } from '../../db/schema';
 
 export type GatewayRow = Selectable<GatewaysTable>;

@@ -19,6 +19,8 @@ export interface ServicesPorts {
   tasks: TaskRepository;
   /** Who confirms drains; the services module adds its endpoint watches to it. */
   drains: DrainConfirmers;
+  /** The release canaries the gateways' routes ask for (the service controller runs them). */
+  canaries: () => Promise<Map<string, Map<number, number>>>;
 }
 
 export interface ServicesModule {
@@ -38,13 +40,13 @@ export function createServicesModule(
   ports: ServicesPorts,
 ): ServicesModule {
   const repo = new ServicesRepository(ctx.db);
-  const { tasks, drains } = ports;
+  const { tasks, drains, canaries } = ports;
   const secrets = SecretBox.fromDataDir(ctx.config.dataDir);
   const service = new ServicesService(ctx, repo, tasks, secrets, engine);
   // drains wait until every endpoint watch was written a list without the container
   const watchers = new EndpointWatchers();
   drains.join(watchers);
-  const controller = new ServiceController({ ctx, engine, repo, tasks, secrets, drains });
+  const controller = new ServiceController({ ctx, engine, repo, tasks, secrets, drains, canaries });
   service.signals.on('kick', (id: string) => controller.kick(id));
   const deps: ServicesModuleDeps = {
     ctx,

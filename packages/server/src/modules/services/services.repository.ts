@@ -7,6 +7,12 @@ export type ServiceRow = Selectable<ServicesTable>;
 export type ReleaseRow = Selectable<ReleasesTable>;
 export type ContainerRow = Selectable<ContainersTable>;
 
+/**
+ * Marks canary containers in the ledger (their `restart_nonce`): their restart generation is never
+ * a service's own. The gateways' routes say which release canaries to run (canary-releases.ts).
+ */
+export const canaryNonce = -1;
+
 /** Ledger states of containers that still exist (or may exist) in the engine. */
 export const activeStates = [
   'creating',

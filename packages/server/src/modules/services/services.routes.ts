@@ -10,7 +10,7 @@ import {
 } from '@berth/shared';
 import { handled, type RouteRegistry } from '../../http/route';
 import { openSse, wantsStream } from '../../http/sse';
-import { onEndpointsMayChange } from '../gateways/endpoint-signal';
+import { onEndpointsMayChange } from './endpoint-signal';
 import type { EndpointWatcher } from './endpoint-watchers';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../http/pagination';
 import { toTask } from '../tasks/tasks.repository';

@@ -3,9 +3,13 @@ import { exitReason, labelKeys, type ContainerEngine, type ImageInfo } from '@be
 import { ForbiddenError, type ReleaseSpec } from '@berth/shared';
 import type { AppContext } from '../../../http/context';
 import type { SecretBox } from '../../../crypto/secret-box';
-import type { ContainerRow, ServiceRow, ServicesRepository } from '../services.repository';
+import {
+  canaryNonce,
+  type ContainerRow,
+  type ServiceRow,
+  type ServicesRepository,
+} from '../services.repository';
 import { nowIso } from '../../../util';
-import { canaryNonce } from '../../gateways/canary-releases';
 import { pullCredentialFor } from '../../registry/registry-tokens';
 import { ImageUsers } from '../image-users';
 import { Quotas } from '../../quotas/quotas';

@@ -2,7 +2,12 @@ import { labelKeys, type ContainerEngine, type ContainerObservation } from '@ber
 import type { ReleaseSpec } from '@berth/shared';
 import type { AppContext } from '../../../http/context';
 import type { SecretBox } from '../../../crypto/secret-box';
-import type { ContainerRow, ServiceRow, ServicesRepository } from '../services.repository';
+import {
+  canaryNonce,
+  type ContainerRow,
+  type ServiceRow,
+  type ServicesRepository,
+} from '../services.repository';
 import { storedSpec } from '../service-views';
 import type { TaskRepository } from '../../tasks/tasks.repository';
 import { nowIso } from '../../../util';
@@ -12,8 +17,7 @@ import { implicitReadiness, Prober, type ProbeOutcome, type ProbeTarget } from '
 import { planRollout } from './rollout-planner';
 import { RolloutTracker } from './rollout-tracker';
 import { decideDrain, noGateways, type GatewayConfirmation, type GatewayView } from './rollout-drain';
-import { endpointsMayChange } from '../../gateways/endpoint-signal';
-import { canaryNonce, wantedCanaries } from '../../gateways/canary-releases';
+import { endpointsMayChange } from '../endpoint-signal';
 
 export interface ControllerDeps {
   ctx: AppContext;
@@ -26,6 +30,11 @@ export interface ControllerDeps {
    * nodes and the open endpoint watches, combined by the composition root. None by default.
    */
   drains?: GatewayConfirmation;
+  /**
+   * The release canaries the routes ask for, `project/env/service` → release → containers (the
+   * gateways module's port, canary-releases.ts). None by default.
+   */
+  canaries?: () => Promise<Map<string, Map<number, number>>>;
 }
 
 const leavingStates = new Set(['draining', 'stopping']);
@@ -135,7 +144,7 @@ export class ServiceController {
       byService.set(id, [...(byService.get(id) ?? []), o]);
     }
     const ids = await repo.allIds();
-    const canaries = await wantedCanaries(ctx.db);
+    const canaries = this.deps.canaries ? await this.deps.canaries() : new Map<string, Map<number, number>>();
     const targets: ProbeTarget[] = [];
     for (const id of ids) {
       const svc = await repo.findById(id);
