@@ -18,6 +18,7 @@ import {
 } from '../packages/server/test/helpers/platform.ts';
 import { makeCert, type TestCert } from '../packages/server/test/helpers/certificates.ts';
 import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { assertRoutesDocumented } from './helpers/openapi.ts';
 
 const certsApi = '/api/v1/projects/shop/certificates';
 const routesApi = '/api/v1/projects/shop/envs/test/routes';
@@ -62,13 +63,7 @@ void describe('project certificates in the portal (browser)', { timeout: 300_000
   });
 
   void it('calls only API paths that the OpenAPI document lists', async () => {
-    const doc = await platform.api.get<{ paths: Record<string, Record<string, unknown>> }>(
-      '/api/openapi.json',
-    );
-    for (const route of Object.values(certificateApiRoutes)) {
-      const [method, template] = route.split(' ') as [string, string];
-      assert.ok(doc.body.paths[template]?.[method.toLowerCase()], `${route} is not in /api/openapi.json`);
-    }
+    await assertRoutesDocumented(platform.api, Object.values(certificateApiRoutes));
   });
 
   void it('uploads a certificate: a key of another certificate is refused at its field', async () => {

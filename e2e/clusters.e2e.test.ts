@@ -19,6 +19,7 @@ import {
   type TestPlatform,
 } from '../packages/server/test/helpers/platform.ts';
 import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { assertRoutesDocumented } from './helpers/openapi.ts';
 
 const devPassword = 'dev-password-for-clusters';
 
@@ -110,13 +111,7 @@ void describe('clusters page (browser, real Podman)', { timeout: 400_000 }, () =
   });
 
   void it('calls only API paths that the OpenAPI document lists', async () => {
-    const doc = await platform.api.get<{ paths: Record<string, Record<string, unknown>> }>(
-      '/api/openapi.json',
-    );
-    for (const route of Object.values(clusterApiRoutes)) {
-      const [method, template] = route.split(' ') as [string, string];
-      assert.ok(doc.body.paths[template]?.[method.toLowerCase()], `${route} is not in /api/openapi.json`);
-    }
+    await assertRoutesDocumented(platform.api, Object.values(clusterApiRoutes));
   });
 
   void it('lists the built-in cluster with what is placed on it', async () => {

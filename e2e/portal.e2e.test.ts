@@ -14,6 +14,7 @@ import {
   type TestPlatform,
 } from '../packages/server/test/helpers/platform.ts';
 import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { assertRoutesDocumented } from './helpers/openapi.ts';
 
 /** busybox httpd: says hello on stdout (for the logs tab), then serves $VERSION. */
 const script =
@@ -64,13 +65,10 @@ describe('portal (browser, real Podman)', { timeout: 600_000 }, () => {
   });
 
   it('calls only API paths that the OpenAPI document lists', async () => {
-    const doc = await platform.api.get<{ paths: Record<string, Record<string, unknown>> }>(
-      '/api/openapi.json',
-    );
-    for (const route of [...Object.values(apiRoutes), ...Object.values(serviceApiRoutes)]) {
-      const [method, template] = route.split(' ') as [string, string];
-      assert.ok(doc.body.paths[template]?.[method.toLowerCase()], `${route} is not in /api/openapi.json`);
-    }
+    await assertRoutesDocumented(platform.api, [
+      ...Object.values(apiRoutes),
+      ...Object.values(serviceApiRoutes),
+    ]);
   });
 
   it('shows the login page in Chinese and English, and logs in', async () => {

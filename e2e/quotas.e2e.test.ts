@@ -16,6 +16,7 @@ import {
   type TestPlatform,
 } from '../packages/server/test/helpers/platform.ts';
 import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { assertRoutesDocumented } from './helpers/openapi.ts';
 
 const servicesPath = '/api/v1/projects/shop/envs/test/services';
 
@@ -49,13 +50,7 @@ void describe('project quotas in the portal (browser)', { timeout: 300_000 }, ()
   });
 
   void it('calls only API paths that the OpenAPI document lists', async () => {
-    const doc = await platform.api.get<{ paths: Record<string, Record<string, unknown>> }>(
-      '/api/openapi.json',
-    );
-    for (const route of Object.values(quotaApiRoutes)) {
-      const [method, template] = route.split(' ') as [string, string];
-      assert.ok(doc.body.paths[template]?.[method.toLowerCase()], `${route} is not in /api/openapi.json`);
-    }
+    await assertRoutesDocumented(platform.api, Object.values(quotaApiRoutes));
   });
 
   void it('sets a quota from the admin projects tab; a default above the limit is refused at its field', async () => {

@@ -13,6 +13,7 @@ import {
   type TestPlatform,
 } from '../packages/server/test/helpers/platform.ts';
 import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { assertRoutesDocumented } from './helpers/openapi.ts';
 
 const routesApi = '/api/v1/projects/shop/envs/test/routes';
 
@@ -51,13 +52,7 @@ void describe('domains and allowed networks in the portal (browser)', { timeout:
   });
 
   void it('calls only API paths that the OpenAPI document lists', async () => {
-    const doc = await platform.api.get<{ paths: Record<string, Record<string, unknown>> }>(
-      '/api/openapi.json',
-    );
-    for (const route of Object.values(tenancyApiRoutes)) {
-      const [method, template] = route.split(' ') as [string, string];
-      assert.ok(doc.body.paths[template]?.[method.toLowerCase()], `${route} is not in /api/openapi.json`);
-    }
+    await assertRoutesDocumented(platform.api, Object.values(tenancyApiRoutes));
   });
 
   void it('assigns a zone: a zone under the automatic domain is refused at the field', async () => {
