@@ -12,6 +12,17 @@ import { startLoad } from './helpers/load';
 
 type Obj = Record<string, unknown>;
 const updates = Number(process.env.BERTH_TEST_ROLLING_UPDATES ?? 20);
+/** The platform's default drain period (2 s): what a client fed by the watch has after a removal. */
+const spec = (version: string) =>
+  webSpec(version, 3, {
+    rollout: {
+      maxSurge: 1,
+      maxUnavailable: 0,
+      drainSeconds: 2,
+      stopGraceSeconds: 5,
+      progressDeadlineSeconds: 300,
+    },
+  });
 
 describe('rolling updates under load', () => {
   let p: TestPlatform;
@@ -26,13 +37,13 @@ describe('rolling updates under load', () => {
   });
 
   it(`loses zero requests over ${updates} consecutive rolling updates of a 3-replica service`, async () => {
-    const r = await p.api.post<{ task: Obj }>(base, { name: 'api', spec: webSpec('v0') });
+    const r = await p.api.post<{ task: Obj }>(base, { name: 'api', spec: spec('v0') });
     assert.equal((await waitTask(p.api, r.body.task.id as string)).state, 'succeeded');
     const load = startLoad(p.api, `${base}/api/endpoints`);
     try {
       await new Promise((res) => setTimeout(res, 500));
       for (let i = 1; i <= updates; i += 1) {
-        const up = await p.api.put<{ task: Obj }>(`${base}/api`, { spec: webSpec(`v${i}`) });
+        const up = await p.api.put<{ task: Obj }>(`${base}/api`, { spec: spec(`v${i}`) });
         assert.equal(up.status, 202, JSON.stringify(up.body));
         const task = await waitTask(p.api, up.body.task.id as string);
         assert.equal(task.state, 'succeeded', `update ${i}: ${JSON.stringify(task)}`);
@@ -44,6 +55,14 @@ describe('rolling updates under load', () => {
     }
     const result = await load.stop();
     console.log(`rolling: ${result.ok + result.failed} requests, ${result.failed} failed`);
+    if (result.failed > 0) {
+      const unconfirmed = await p.api.get<{ items: { message: string }[] }>(
+        `${base}/api/events?type=DrainUnconfirmed&limit=50`,
+      );
+      console.log(
+        `drains not confirmed: ${unconfirmed.body.items.map((e) => e.message).join(' | ') || 'none'}`,
+      );
+    }
     assert.equal(result.failed, 0, `lost requests: ${result.errors.slice(0, 10).join('; ')}`);
     assert.ok(result.ok > updates * 20, `enough requests were sent (${result.ok})`);
     assert.ok(result.watchEvents > updates, `the load followed the watch (${result.watchEvents} lists)`);

@@ -102,7 +102,18 @@ export function startLoad(
   let addresses: string[] = [];
   let running = true;
   let rr = 0;
-  const watch = watchEndpoints(api, endpointsPath, (list) => (addresses = list));
+  // when each address last left the watched list (to tell a late list from a lost removal)
+  const leftAt = new Map<string, number>();
+  const watch = watchEndpoints(api, endpointsPath, (list) => {
+    const now = Date.now();
+    for (const a of addresses) if (!list.includes(a)) leftAt.set(a, now);
+    for (const a of list) leftAt.delete(a);
+    addresses = list;
+  });
+  const lostNote = (address: string) => {
+    const t = leftAt.get(address);
+    return t === undefined ? 'still listed' : `${Date.now() - t} ms after it left the list`;
+  };
   const worker = async () => {
     while (running) {
       const list = addresses;
@@ -118,11 +129,11 @@ export function startLoad(
           result.bodies.set(r.body, (result.bodies.get(r.body) ?? 0) + 1);
         } else {
           result.failed += 1;
-          result.errors.push(`${address}: HTTP ${r.status}`);
+          result.errors.push(`${address}: HTTP ${r.status} (${lostNote(address)})`);
         }
       } catch (err) {
         result.failed += 1;
-        result.errors.push(`${address}: ${(err as Error).message}`);
+        result.errors.push(`${address}: ${(err as Error).message} (${lostNote(address)})`);
       }
     }
   };
