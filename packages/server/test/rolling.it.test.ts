@@ -55,6 +55,7 @@ describe('rolling updates under load', () => {
     }
     const result = await load.stop();
     console.log(`rolling: ${result.ok + result.failed} requests, ${result.failed} failed`);
+    if (result.watchBreaks.length > 0) console.log(`watch reconnects: ${result.watchBreaks.join(' | ')}`);
     if (result.failed > 0) {
       const unconfirmed = await p.api.get<{ items: { message: string }[] }>(
         `${base}/api/events?type=DrainUnconfirmed&limit=50`,

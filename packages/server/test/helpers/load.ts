@@ -41,9 +41,11 @@ export function watchEndpoints(
   api: TestApi,
   endpointsPath: string,
   onList: (addresses: string[]) => void,
-): { stop(): Promise<void>; events: () => number } {
+): { stop(): Promise<void>; events: () => number; breaks: () => string[] } {
   const abort = new AbortController();
   let events = 0;
+  /** Why the stream ended early each time it had to reconnect (with the time). */
+  const breaks: string[] = [];
   const run = async () => {
     while (!abort.signal.aborted) {
       try {
@@ -71,8 +73,10 @@ export function watchEndpoints(
             onList(body.items.map((e) => e.address));
           }
         }
-      } catch {
+        if (!abort.signal.aborted) breaks.push(`${new Date().toISOString()} the stream ended`);
+      } catch (err) {
         if (abort.signal.aborted) break;
+        breaks.push(`${new Date().toISOString()} ${(err as Error).message}`);
         await new Promise((res) => setTimeout(res, 100));
       }
     }
@@ -84,6 +88,7 @@ export function watchEndpoints(
       await done;
     },
     events: () => events,
+    breaks: () => breaks,
   };
 }
 
@@ -97,7 +102,7 @@ export function startLoad(
   api: TestApi,
   endpointsPath: string,
   workers = 4,
-): { stop(): Promise<LoadResult & { watchEvents: number }> } {
+): { stop(): Promise<LoadResult & { watchEvents: number; watchBreaks: string[] }> } {
   const result: LoadResult = { ok: 0, failed: 0, errors: [], bodies: new Map() };
   let addresses: string[] = [];
   let running = true;
@@ -143,7 +148,7 @@ export function startLoad(
       running = false;
       await Promise.all(all);
       await watch.stop();
-      return { ...result, watchEvents: watch.events() };
+      return { ...result, watchEvents: watch.events(), watchBreaks: watch.breaks() };
     },
   };
 }
