@@ -51,27 +51,79 @@ async function bodiesOf(listen: string, n: number): Promise<Map<string, number>>
   return counts;
 }
 
-/** A self-signed RSA certificate (and key) for the shop's host, made by openssl (argv only). */
-async function rsaCert(dir: string, file: string, bits: number) {
+/**
+ * A certificate (and key) for the shop's host, made by openssl (argv only). With `sha1`, the leaf
+ * is signed by a throwaway CA with SHA-1: Berth's store accepts it (it parses, its key is strong and
+ * matches, it has not expired), but Nginx refuses to load it ("ca md too weak" under Debian's
+ * OpenSSL security level 2). Otherwise a self-signed RSA-2048 one.
+ */
+async function rsaCert(dir: string, file: string, opts: { sha1?: boolean } = {}) {
   const keyFile = path.join(dir, `${file}.key`);
   const certFile = path.join(dir, `${file}.crt`);
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    `rsa:${bits}`,
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${host}`,
-    '-addext',
-    `subjectAltName=DNS:${host}`,
-    '-keyout',
-    keyFile,
-    '-out',
-    certFile,
-  ]);
+  const subject = ['-subj', `/CN=${host}`, '-addext', `subjectAltName=DNS:${host}`];
+  if (!opts.sha1) {
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      ...subject,
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ]);
+  } else {
+    const ca = path.join(dir, `${file}-ca`);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=weak test CA',
+      '-keyout',
+      `${ca}.key`,
+      '-out',
+      `${ca}.crt`,
+    ]);
+    await run('openssl', [
+      'req',
+      '-new',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      ...subject,
+      '-keyout',
+      keyFile,
+      '-out',
+      `${certFile}.csr`,
+    ]);
+    await run('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      `${certFile}.csr`,
+      '-CA',
+      `${ca}.crt`,
+      '-CAkey',
+      `${ca}.key`,
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-sha1',
+      '-copy_extensions',
+      'copy',
+      '-out',
+      certFile,
+    ]);
+  }
   return { certificate: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
 }
 
@@ -189,12 +241,11 @@ describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 },
   });
 
   it('shows Nginx’s refusal as a readable alert and keeps serving', async () => {
-    // The store accepts an RSA-1024 certificate (it parses, its key matches, it has not expired),
-    // but Nginx refuses to load it ("ee key too small" under Debian's OpenSSL security level 2).
+    // The store accepts a leaf signed with SHA-1 (rsaCert), but Nginx refuses to load it.
     // Another project's certificate of the same host must not be offered in the route form.
     const [weak, foreign] = await Promise.all([
-      rsaCert(certDir, 'weak', 1024),
-      rsaCert(certDir, 'foreign', 2048),
+      rsaCert(certDir, 'weak', { sha1: true }),
+      rsaCert(certDir, 'foreign'),
     ]);
     await makeProject(platform.api, 'other');
     for (const [project, name, cert] of [
@@ -221,7 +272,7 @@ describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 },
     assert.match(await page.getByTestId('route-error').innerText(), /Nginx refused/);
     assert.match(
       await page.getByTestId('route-nginx-error').innerText(),
-      /weak\.[0-9a-f]{16}\.crt[\s\S]*key too small/,
+      /weak\.[0-9a-f]{16}\.crt[\s\S]*ca md too weak/,
     );
     await browser.screenshot('route-form-refused-en', 1366, 768);
     const route = await platform.api.get<{ version: number; spec: { tls?: unknown } }>(`${routesApi}/shop`);
