@@ -15,6 +15,7 @@ import { routeApiRoutes } from '../packages/web/src/features/routes/routes-api.t
 import { viaGateway } from '../packages/server/test/helpers/gateway-load.ts';
 import { freePort } from '../packages/server/test/helpers/net.ts';
 import { grantZone } from '../packages/server/test/helpers/tenancy.ts';
+import { makeCert } from '../packages/server/test/helpers/certificates.ts';
 import { startAgentNode, type AgentNode } from '../packages/server/test/helpers/gateway-nodes.ts';
 import {
   startGatewayPlatform,
@@ -62,68 +63,41 @@ async function rsaCert(dir: string, file: string, opts: { sha1?: boolean } = {})
   const certFile = path.join(dir, `${file}.crt`);
   const subject = ['-subj', `/CN=${host}`, '-addext', `subjectAltName=DNS:${host}`];
   if (!opts.sha1) {
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      ...subject,
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ]);
-  } else {
-    const ca = path.join(dir, `${file}-ca`);
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=weak test CA',
-      '-keyout',
-      `${ca}.key`,
-      '-out',
-      `${ca}.crt`,
-    ]);
-    await run('openssl', [
-      'req',
-      '-new',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      ...subject,
-      '-keyout',
-      keyFile,
-      '-out',
-      `${certFile}.csr`,
-    ]);
-    await run('openssl', [
-      'x509',
-      '-req',
-      '-in',
-      `${certFile}.csr`,
-      '-CA',
-      `${ca}.crt`,
-      '-CAkey',
-      `${ca}.key`,
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-sha1',
-      '-copy_extensions',
-      'copy',
-      '-out',
-      certFile,
-    ]);
+    const { certificate, key } = await makeCert(dir, file, [host], { rsaBits: 2048 });
+    return { certificate, key };
   }
+  const ca = path.join(dir, `${file}-ca`);
+  await makeCert(dir, `${file}-ca`, ['weak-test-ca'], { rsaBits: 2048 });
+  await run('openssl', [
+    'req',
+    '-new',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    ...subject,
+    '-keyout',
+    keyFile,
+    '-out',
+    `${certFile}.csr`,
+  ]);
+  await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    `${certFile}.csr`,
+    '-CA',
+    `${ca}.crt`,
+    '-CAkey',
+    `${ca}.key`,
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-sha1',
+    '-copy_extensions',
+    'copy',
+    '-out',
+    certFile,
+  ]);
   return { certificate: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
 }
 
