@@ -338,11 +338,21 @@ describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 },
     await page.waitForURL(/\/gateways\/local\/nodes$/);
     await page.getByTestId('add-node').click();
     await page.fill('#node-name', 'edge-1');
+    assert.equal(await page.locator('#node-name').inputValue(), 'edge-1');
     await page.locator('#add-node-submit').click();
-    const token = await page.getByTestId('node-token-value').innerText();
-    assert.match(token, /^\S{20,}$/);
+    // the token, or (failing) the reason the form or the API gave, so a failure says why
+    const token = page.getByTestId('node-token-value');
+    const refusal = page.locator('.ant-form-item-explain-error, .ant-message-error');
+    await token.or(refusal).first().waitFor({ timeout: 60_000 });
+    assert.equal(
+      await refusal.count(),
+      0,
+      `adding the node was refused: ${(await refusal.allInnerTexts()).join('; ')}`,
+    );
+    const tokenText = await token.innerText();
+    assert.match(tokenText, /^\S{20,}$/);
     await page.locator('#add-node-submit').click();
-    agent = await startAgentNode('edge-1', agentRoot, platform.url, token, 1);
+    agent = await startAgentNode('edge-1', agentRoot, platform.url, tokenText, 1);
 
     const row = page.locator('tr[data-row-key="edge-1"]');
     await row.locator('[data-state="in-sync"]').waitFor({ timeout: 60_000 });

@@ -24,6 +24,8 @@ export interface PodmanEndpointCredentials {
 /** A local socket that answers for the cluster's Podman API, and how to let it go. */
 export interface PodmanEndpointConnection {
   socketPath: string;
+  /** False once the connection cannot carry requests any more (its ssh ended, or close()). */
+  alive(): boolean;
   close(): Promise<void>;
 }
 
@@ -220,7 +222,8 @@ export async function openPodmanEndpoint(
   options: OpenPodmanEndpointOptions = {},
 ): Promise<PodmanEndpointConnection> {
   const parsed = parsePodmanEndpoint(endpoint);
-  if (parsed.kind === 'unix') return { socketPath: parsed.path, close: async () => undefined };
+  if (parsed.kind === 'unix')
+    return { socketPath: parsed.path, alive: () => true, close: async () => undefined };
 
   const timeoutMs = options.timeoutMs ?? 20_000;
   swept ??= sweepStaleTunnels().then(() => undefined);
@@ -327,7 +330,8 @@ export async function openPodmanEndpoint(
           { endpoint, stderr: stderr.trim() },
         );
       }
-      if ((await exists(socketPath)) && (await ping(socketPath, 3000))) return { socketPath, close };
+      if ((await exists(socketPath)) && (await ping(socketPath, 3000)))
+        return { socketPath, alive: () => !closed && !exit, close };
       if (Date.now() >= deadline) {
         throw new UnavailableError(
           `The Podman API at ${endpoint} did not answer through ssh within ${timeoutMs} ms` +

@@ -26,6 +26,9 @@ import { registerQuotaRoutes } from './modules/quotas/quotas.routes';
 import { registerPlacementRoutes } from './modules/placement/placement.routes';
 import { clusterCatalog } from './modules/placement/cluster-catalog';
 import { createClustersModule } from './modules/clusters/clusters.module';
+import { ClusterEngines } from './modules/clusters/cluster-engines';
+import { ClustersRepository } from './modules/clusters/clusters.repository';
+import { SecretBox } from './crypto/secret-box';
 
 export interface BerthServer {
   app: FastifyInstance;
@@ -77,8 +80,12 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   // who must confirm a drain before a leaving container stops: the gateways' nodes and the
   // services' endpoint watches join it (rollout-drain.ts)
   const drains = new DrainConfirmers();
-  const services = opts.engine
-    ? createServicesModule(ctx, opts.engine, {
+  // every cluster's engine, from the cluster registry (local is the configured socket)
+  const engines =
+    opts.engine &&
+    new ClusterEngines(opts.engine, new ClustersRepository(db), SecretBox.fromDataDir(config.dataDir));
+  const services = engines
+    ? createServicesModule(ctx, engines, {
         tasks: tasks.repo,
         drains,
         // the canaries the gateways' routes ask for (the routes are the gateways module's)
@@ -136,6 +143,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
       closed = true;
       await controllerHost.stop();
       await clusters.checker.stop();
+      await engines?.close();
       await app.close();
       await closeDb();
     },

@@ -37,6 +37,7 @@ import {
 import { registerServiceRoutes } from '../../src/modules/services/services.routes';
 import { ServicesService } from '../../src/modules/services/services.service';
 import { TaskRepository } from '../../src/modules/tasks/tasks.repository';
+import { singleEngine } from '../../src/runtime/engines';
 import { createTestDatabase, loginAs, testConfig, type Caller, type TestDialect } from './db';
 
 /** A container the fake engine holds. */
@@ -422,6 +423,7 @@ export async function startFakePlatform(dialect: TestDialect = 'sqlite'): Promis
   const deps: ServicesModuleDeps = {
     ctx,
     engine,
+    engines: singleEngine(engine),
     repo,
     tasks,
     service,

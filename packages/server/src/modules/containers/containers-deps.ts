@@ -1,5 +1,6 @@
 import type { ContainerEngine } from '@berth/engine-api';
 import type { AppContext } from '../../http/context';
+import type { Engines } from '../../runtime/engines';
 import type { ServicesRepository } from '../services/services.repository';
 import type { ServicesService } from '../services/services.service';
 
@@ -10,7 +11,10 @@ import type { ServicesService } from '../services/services.service';
  */
 export interface ContainersDeps {
   ctx: AppContext;
+  /** The local cluster's engine. */
   engine: ContainerEngine;
+  /** Every cluster's engine: calls about a container go to the engine of its row's cluster. */
+  engines: Engines;
   /** The container ledger: rows, their events and the releases they run. */
   repo: Pick<
     ServicesRepository,

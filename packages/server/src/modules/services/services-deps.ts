@@ -1,5 +1,6 @@
 import type { ContainerEngine } from '@berth/engine-api';
 import type { SecretBox } from '../../crypto/secret-box';
+import type { Engines } from '../../runtime/engines';
 import type { AppContext } from '../../http/context';
 import type { TaskRepository } from '../tasks/tasks.repository';
 import type { EndpointWatchers } from './endpoint-watchers';
@@ -9,7 +10,10 @@ import type { ServicesService } from './services.service';
 /** What the routes and controllers of services share (services.module.ts builds it). */
 export interface ServicesModuleDeps {
   ctx: AppContext;
+  /** The engine of the local cluster (builds, image checks at admission). */
   engine: ContainerEngine;
+  /** Every cluster's engine: a container is acted on through the engine of its row's cluster. */
+  engines: Engines;
   repo: ServicesRepository;
   tasks: TaskRepository;
   service: ServicesService;

@@ -1,6 +1,6 @@
-import type { ContainerEngine } from '@berth/engine-api';
 import type { AppContext } from '../../http/context';
 import type { RouteRegistry } from '../../http/route';
+import type { Engines } from '../../runtime/engines';
 import { SecretBox } from '../../crypto/secret-box';
 import type { TaskRepository } from '../tasks/tasks.repository';
 import { ServicesRepository } from './services.repository';
@@ -36,21 +36,23 @@ export interface ServicesModule {
  */
 export function createServicesModule(
   ctx: AppContext,
-  engine: ContainerEngine,
+  engines: Engines,
   ports: ServicesPorts,
 ): ServicesModule {
   const repo = new ServicesRepository(ctx.db);
+  const engine = engines.local;
   const { tasks, drains, canaries } = ports;
   const secrets = SecretBox.fromDataDir(ctx.config.dataDir);
   const service = new ServicesService(ctx, repo, tasks, secrets, engine);
   // drains wait until every endpoint watch was written a list without the container
   const watchers = new EndpointWatchers();
   drains.join(watchers);
-  const controller = new ServiceController({ ctx, engine, repo, tasks, secrets, drains, canaries });
+  const controller = new ServiceController({ ctx, engines, repo, tasks, secrets, drains, canaries });
   service.signals.on('kick', (id: string) => controller.kick(id));
   const deps: ServicesModuleDeps = {
     ctx,
     engine,
+    engines,
     repo,
     tasks,
     service,

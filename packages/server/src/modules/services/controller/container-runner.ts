@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { exitReason, labelKeys, type ContainerEngine, type ImageInfo } from '@berth/engine-api';
+import type { Engines } from '../../../runtime/engines';
 import { ForbiddenError, type ReleaseSpec } from '@berth/shared';
 import type { AppContext } from '../../../http/context';
 import type { SecretBox } from '../../../crypto/secret-box';
@@ -18,27 +19,38 @@ const nobody = '65534:65534';
 
 /** Creates, stops and retires containers, keeping the ledger first and the engine second. */
 export class ContainerRunner {
+  /** Per cluster and reference: the image pulled there lately. */
   private readonly images = new Map<string, { info: ImageInfo; at: number }>();
-  private readonly users: ImageUsers;
+  private readonly users = new Map<string, ImageUsers>();
   private readonly quotas: Quotas;
 
   constructor(
     private readonly ctx: AppContext,
-    private readonly engine: ContainerEngine,
+    private readonly engines: Engines,
     private readonly repo: ServicesRepository,
     private readonly secrets: SecretBox,
   ) {
-    this.users = new ImageUsers(engine);
     this.quotas = new Quotas(ctx);
   }
 
-  async image(ref: string): Promise<ImageInfo> {
-    const hit = this.images.get(ref);
+  /** The image on a cluster, pulled there when missing (each cluster pulls from the registry itself). */
+  async image(ref: string, engine: ContainerEngine = this.engines.local): Promise<ImageInfo> {
+    const key = `${engine.cluster}\n${ref}`;
+    const hit = this.images.get(key);
     if (hit && Date.now() - hit.at < 60_000) return hit.info;
     // Images of the embedded registry are pulled with a short-lived credential for that repository.
-    const info = await this.engine.ensureImage(ref, { auth: pullCredentialFor(this.ctx.config, ref) });
-    this.images.set(ref, { info, at: Date.now() });
+    const info = await engine.ensureImage(ref, { auth: pullCredentialFor(this.ctx.config, ref) });
+    this.images.set(key, { info, at: Date.now() });
     return info;
+  }
+
+  private usersOn(engine: ContainerEngine): ImageUsers {
+    let u = this.users.get(engine.cluster);
+    if (!u) {
+      u = new ImageUsers(engine);
+      this.users.set(engine.cluster, u);
+    }
+    return u;
   }
 
   /**
@@ -47,16 +59,21 @@ export class ContainerRunner {
    * resolving to uid 0 in the image included) without runAsRoot is refused here too, so a
    * release admitted before these checks existed still does not run as root.
    */
-  async runAs(spec: ReleaseSpec, image: ImageInfo): Promise<string | undefined> {
+  async runAs(
+    spec: ReleaseSpec,
+    image: ImageInfo,
+    engine: ContainerEngine = this.engines.local,
+  ): Promise<string | undefined> {
+    const users = this.usersOn(engine);
     if (spec.user) {
-      if (!spec.runAsRoot && (await this.users.isRoot(spec.user, image.id)))
+      if (!spec.runAsRoot && (await users.isRoot(spec.user, image.id)))
         throw new ForbiddenError(
           `spec.user "${spec.user}" runs as root (uid 0) in image ${image.id.slice(0, 12)}, and the release does not allow root (runAsRoot); set a non-root user, or have a team admin deploy it.`,
           { permission: 'services:exec-root', fields: [{ path: 'spec.user', message: 'runs as root' }] },
         );
       return spec.user;
     }
-    if (!spec.runAsRoot && (await this.users.isRoot(image.user, image.id))) return nobody;
+    if (!spec.runAsRoot && (await users.isRoot(image.user, image.id))) return nobody;
     return undefined;
   }
 
@@ -68,8 +85,15 @@ export class ContainerRunner {
   /**
    * The ledger row is written before the engine call, so a crash in between leaves a trace.
    * With `canaryOf`, the container runs that release as a canary (see canary-releases.ts).
+   * `cluster` is where it runs (the placement's division decides; default `local`).
    */
-  async create(svc: ServiceRow, spec: ReleaseSpec, restarts: number, canaryOf?: number): Promise<void> {
+  async create(
+    svc: ServiceRow,
+    spec: ReleaseSpec,
+    restarts: number,
+    canaryOf?: number,
+    cluster = this.engines.local.cluster,
+  ): Promise<void> {
     const release = canaryOf ?? svc.release;
     const name = this.newName(svc, release, canaryOf !== undefined);
     const row: ContainerRow = {
@@ -78,7 +102,7 @@ export class ContainerRunner {
       release,
       restart_nonce: canaryOf === undefined ? svc.restart_nonce : canaryNonce,
       engine_id: null,
-      cluster: this.engine.cluster,
+      cluster,
       node: '',
       ip: null,
       endpoints: '{}',
@@ -101,15 +125,16 @@ export class ContainerRunner {
     };
     await this.repo.insertContainer(row);
     try {
-      const image = await this.image(spec.image);
-      const user = await this.runAs(spec, image);
+      const engine = await this.engines.get(cluster);
+      const image = await this.image(spec.image, engine);
+      const user = await this.runAs(spec, image, engine);
       const defaults = await this.quotas.defaults(svc.project);
       const env: Record<string, string> = {};
       for (const e of spec.env) {
         if (e.value === null || e.value === undefined) continue;
         env[e.name] = e.secret ? this.secrets.open(e.value) : e.value;
       }
-      const id = await this.engine.runContainer({
+      const id = await engine.runContainer({
         name,
         image: spec.image,
         command: spec.command,
@@ -136,7 +161,7 @@ export class ContainerRunner {
         noNewPrivileges: true,
         readOnlyRootfs: spec.readOnlyRootFilesystem === true,
       });
-      const obs = await this.engine.inspectContainer(id);
+      const obs = await engine.inspectContainer(id);
       await this.repo.updateContainerIf(name, ['creating'], {
         engine_id: id,
         ip: obs?.ip ?? null,
@@ -147,9 +172,14 @@ export class ContainerRunner {
         started_at: obs?.startedAt ?? nowIso(),
       });
       const what = canaryOf === undefined ? `release ${release}` : `canary of release ${release}`;
-      await this.repo.addEvent(svc.id, 'Started', `container ${name} started (${what})`, {
-        container: name,
-      });
+      await this.repo.addEvent(
+        svc.id,
+        'Started',
+        `container ${name} started on cluster ${cluster} (${what})`,
+        {
+          container: name,
+        },
+      );
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const refused = err instanceof ForbiddenError;
@@ -172,9 +202,10 @@ export class ContainerRunner {
   async retire(row: ContainerRow, graceSeconds: number, reason: string): Promise<void> {
     await this.repo.updateContainer(row.name, { state: 'stopping', ready: 0 });
     const ref = row.engine_id ?? row.name;
-    await this.engine.stopContainer(ref, graceSeconds);
-    const obs = await this.engine.inspectContainer(ref);
-    await this.engine.removeContainer(ref);
+    const engine = await this.engines.get(row.cluster);
+    await engine.stopContainer(ref, graceSeconds);
+    const obs = await engine.inspectContainer(ref);
+    await engine.removeContainer(ref);
     await this.repo.updateContainer(row.name, {
       state: 'exited',
       ready: 0,
@@ -198,7 +229,7 @@ export class ContainerRunner {
     },
   ): Promise<string> {
     const reason = exitReason(obs);
-    await this.engine.removeContainer(row.engine_id ?? row.name);
+    await (await this.engines.get(row.cluster)).removeContainer(row.engine_id ?? row.name);
     await this.repo.updateContainer(row.name, {
       state: 'exited',
       ready: 0,

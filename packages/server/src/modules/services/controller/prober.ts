@@ -2,9 +2,12 @@ import http from 'node:http';
 import net from 'node:net';
 import type { ContainerEngine } from '@berth/engine-api';
 import type { Probe } from '@berth/shared';
+import type { Engines } from '../../../runtime/engines';
 
 export interface ProbeTarget {
   name: string;
+  /** The cluster the container runs on: exec checks run through its engine. */
+  cluster: string;
   engineId: string;
   /** container port → "host:port" where it is published. */
   endpoints: Record<string, string>;
@@ -91,7 +94,7 @@ export class Prober {
   private readonly loops = new Map<string, { readiness: Loop | null; liveness: Loop | null; key: string }>();
 
   constructor(
-    private readonly engine: ContainerEngine,
+    private readonly engines: Engines,
     private readonly report: (container: string, outcome: ProbeOutcome, detail: string) => void,
   ) {}
 
@@ -137,7 +140,8 @@ export class Prober {
       if (loop.stopped) return;
       let ok = false;
       try {
-        ok = await runCheck(this.engine, t, probe);
+        const engine = probe.type === 'exec' ? await this.engines.get(t.cluster) : this.engines.local;
+        ok = await runCheck(engine, t, probe);
       } catch {
         ok = false;
       }

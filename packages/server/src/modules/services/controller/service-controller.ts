@@ -1,4 +1,5 @@
-import { labelKeys, type ContainerEngine, type ContainerObservation } from '@berth/engine-api';
+import { labelKeys, type ContainerObservation } from '@berth/engine-api';
+import type { Engines } from '../../../runtime/engines';
 import type { ReleaseSpec } from '@berth/shared';
 import type { AppContext } from '../../../http/context';
 import type { SecretBox } from '../../../crypto/secret-box';
@@ -21,7 +22,8 @@ import { endpointsMayChange } from '../endpoint-signal';
 
 export interface ControllerDeps {
   ctx: AppContext;
-  engine: ContainerEngine;
+  /** Every cluster's engine; a container is acted on where its row's `cluster` says. */
+  engines: Engines;
   repo: ServicesRepository;
   tasks: TaskRepository;
   secrets: SecretBox;
@@ -71,9 +73,9 @@ export class ServiceController {
   private readonly gateways: GatewayConfirmation;
 
   constructor(private readonly deps: ControllerDeps) {
-    this.runner = new ContainerRunner(deps.ctx, deps.engine, deps.repo, deps.secrets);
+    this.runner = new ContainerRunner(deps.ctx, deps.engines, deps.repo, deps.secrets);
     this.prober = new Prober(
-      deps.engine,
+      deps.engines,
       (name, outcome, detail) => void this.onProbe(name, outcome, detail),
     );
     this.tracker = new RolloutTracker(deps.repo, deps.tasks);
@@ -135,7 +137,8 @@ export class ServiceController {
 
   /** One pass over every service; public so tests can drive the controller step by step. */
   async reconcileAll(): Promise<void> {
-    const { engine, repo, ctx } = this.deps;
+    const { repo, ctx } = this.deps;
+    const engine = this.deps.engines.local;
     this.observedAt = Date.now();
     const observed = await engine.listContainers({ [labelKeys.instance]: ctx.config.instanceId });
     const byService = new Map<string, ContainerObservation[]>();
@@ -246,6 +249,7 @@ export class ServiceController {
       if (!rs) continue;
       targets.push({
         name: r.name,
+        cluster: r.cluster,
         engineId: r.engine_id,
         endpoints: JSON.parse(r.endpoints) as Record<string, string>,
         readiness: rs.readiness ?? implicitReadiness(rs.ports),
@@ -368,7 +372,7 @@ export class ServiceController {
         `container ${o.name} had no ledger entry and was removed`,
         { severity: 'warning' },
       );
-      this.track(o.name, () => this.deps.engine.removeContainer(o.id));
+      this.track(o.name, () => this.deps.engines.local.removeContainer(o.id));
     }
   }
 
