@@ -15,6 +15,11 @@ export const labelKeys = {
   container: 'berth.container',
   /** Set on a container that runs a release as a route's canary, outside the service's rollout. */
   canary: 'berth.canary',
+  /**
+   * The cluster Berth created the container on. Two registered clusters may reach one engine (a
+   * mistake, or tests); each sees only its own containers by this label.
+   */
+  cluster: 'berth.cluster',
 } as const;
 
 export interface PortPublish {

@@ -4,6 +4,7 @@
  * (created, running, exited, ...), cached, so a steady-state list is a single API call.
  */
 import type { ContainerObservation } from '@berth/engine-api';
+import { EngineError } from '@berth/shared';
 import type { LibpodClient } from './libpod-client';
 import type { LibpodInspectContainer, LibpodListContainer } from './libpod-types';
 import { factsFromInspect, type InspectFacts, observationFromList } from './observation';
@@ -56,9 +57,15 @@ export class ObservationCache {
     const key = `${c.State}/${c.StartedAt}`;
     const hit = this.facts.get(c.Id);
     if (hit?.key === key) return hit.facts;
-    const inspected = await this.client.json<LibpodInspectContainer>('GET', `/containers/${c.Id}/json`, {
-      accept: [404],
-    });
+    const inspected = await this.client
+      .json<LibpodInspectContainer>('GET', `/containers/${c.Id}/json`, { accept: [404] })
+      .catch((err: unknown) => {
+        // libpod answers 500 "no such container" (not 404) when the container is removed while
+        // it inspects it (runtime-notes §2): that is the same as removed before
+        const cause = err instanceof EngineError ? err.details?.cause : undefined;
+        if (typeof cause === 'string' && /no such container/i.test(cause)) return null;
+        throw err;
+      });
     // Removed between list and inspect: report what the list said, without the extras.
     if (!inspected) return unknownFacts;
     const facts = factsFromInspect(inspected, this.network);

@@ -24,7 +24,8 @@ import { createCodeflowModule } from './modules/codeflow/codeflow.module';
 import { registerSearchRoutes } from './modules/search/search.routes';
 import { registerQuotaRoutes } from './modules/quotas/quotas.routes';
 import { registerPlacementRoutes } from './modules/placement/placement.routes';
-import { clusterCatalog } from './modules/placement/cluster-catalog';
+import { clusterCatalog, failoverGrace } from './modules/placement/cluster-catalog';
+import { FleetPlacement } from './modules/placement/fleet-placement';
 import { createClustersModule } from './modules/clusters/clusters.module';
 import { ClusterEngines } from './modules/clusters/cluster-engines';
 import { ClustersRepository } from './modules/clusters/clusters.repository';
@@ -90,6 +91,11 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
         drains,
         // the canaries the gateways' routes ask for (the routes are the gateways module's)
         canaries: () => wantedCanaries(db),
+        // where replicas go: the placement's division over the environment's clusters, with
+        // failover after the environment's grace and restore after the stability window
+        placer: new FleetPlacement(clusterCatalog(db), failoverGrace(db), {
+          stableSeconds: config.failoverStableSeconds,
+        }),
       })
     : null;
   const containers = services && createContainersModule(services.deps);

@@ -101,8 +101,9 @@ export interface PlacementPreview {
   /** Replicas no cluster could take (capacity, cordons); 0 when all are placed. */
   unplaced: number;
   /**
-   * What creating or updating a service with this placement would answer today (multi-cluster
-   * placement is not yet served), null when it would be accepted.
+   * Why creating or updating a service with this placement would be refused. Null since the fleet
+   * controller serves every registered cluster (a placement naming an unknown cluster is a 422 of
+   * the preview itself); kept so clients that read it keep working.
    */
   refused: string | null;
 }

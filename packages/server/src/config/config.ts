@@ -51,6 +51,11 @@ export interface Config {
    * (BERTH_CLUSTER_CHECK_TIMEOUT_MS, 5000) is unreachable.
    */
   clusterCheck: { checkSeconds: number; slowMs: number; timeoutMs: number };
+  /**
+   * A cluster that came back gets its share of replicas again only after it stayed ready this
+   * long (BERTH_FAILOVER_STABLE_SECONDS, default 120).
+   */
+  failoverStableSeconds: number;
   statsIntervalMs: number;
   /** How long stats samples are kept. */
   statsRetentionSeconds: number;
@@ -172,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       slowMs: num('BERTH_CLUSTER_SLOW_MS', 1000),
       timeoutMs: num('BERTH_CLUSTER_CHECK_TIMEOUT_MS', 5000),
     },
+    failoverStableSeconds: num('BERTH_FAILOVER_STABLE_SECONDS', 120),
     statsIntervalMs: num('BERTH_STATS_INTERVAL_MS', 10000),
     statsRetentionSeconds: num('BERTH_STATS_RETENTION_SECONDS', 7200),
     sessionTtlSeconds: num('BERTH_SESSION_TTL_SECONDS', 12 * 3600),

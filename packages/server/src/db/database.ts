@@ -21,6 +21,7 @@ import * as m0009 from './migrations/0009-quotas';
 import * as m0010 from './migrations/0010-registry-access';
 import * as m0012 from './migrations/0012-drain-confirmation';
 import * as m0013 from './migrations/0013-clusters';
+import * as m0014 from './migrations/0014-fleet';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -67,6 +68,7 @@ const migrations: Record<string, Migration> = {
   '0010-registry-access': m0010,
   '0012-drain-confirmation': m0012,
   '0013-clusters': m0013,
+  '0014-fleet': m0014,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

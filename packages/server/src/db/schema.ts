@@ -394,6 +394,8 @@ export interface ClustersTable {
   /** JSON ClusterCapacity, null until the first check. */
   capacity: string | null;
   last_checked_at: string | null;
+  /** When `state` last changed (migration 0014); null: not since the fleet controller came. */
+  state_since: string | null;
   created_at: string;
   updated_at: string;
   created_by: string;

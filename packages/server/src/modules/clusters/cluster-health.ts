@@ -126,6 +126,8 @@ export class ClusterHealthChecker {
       // An unreachable engine says nothing new about capacity: keep the last known.
       capacity: result.capacity ? JSON.stringify(result.capacity) : current.capacity,
       last_checked_at: now,
+      // failover waits out the grace from here; a return is trusted after the stability window
+      ...(current.state === result.state ? {} : { state_since: now }),
     });
     if (current.state === result.state) return;
     const message =

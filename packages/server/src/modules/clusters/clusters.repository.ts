@@ -10,7 +10,8 @@ export type EnvironmentRow = Selectable<EnvironmentsTable>;
 export type ClusterHealthColumns = Pick<
   ClusterRow,
   'state' | 'message' | 'latency_ms' | 'capacity' | 'last_checked_at'
->;
+> &
+  Partial<Pick<ClusterRow, 'state_since'>>;
 
 /** Container states that no longer occupy a cluster. */
 const goneStates = ['exited', 'removed'];

@@ -4,8 +4,11 @@ import { parseJson } from '../../util';
 import { ClustersRepository, envClusters } from '../clusters/clusters.repository';
 import type { CandidateCluster } from './division';
 
-/** A cluster as placement sees it: the division's view plus whether it exists at all. */
-export type ClusterInfo = CandidateCluster;
+/** A cluster as placement sees it: the division's view, plus since when its health state holds. */
+export type ClusterInfo = CandidateCluster & {
+  /** When the cluster's health state last changed (RFC 3339); null: unknown (taken as now). */
+  stateSince?: string | null;
+};
 
 /**
  * Where placement learns about clusters: the clusters an environment names, with their cordon,
@@ -54,6 +57,7 @@ export function clusterCatalog(db: Db): ClusterCatalog {
           draining: c.draining === 1,
           healthy: c.state !== 'unreachable',
           freeMemoryBytes: freeMemoryOf(c.capacity),
+          stateSince: c.state_since ?? c.updated_at,
         };
       });
     },
@@ -61,4 +65,10 @@ export function clusterCatalog(db: Db): ClusterCatalog {
       return (await repo.list()).map((c) => c.name);
     },
   };
+}
+
+/** The failover grace of an environment, seconds (environments.failover_grace_seconds). */
+export function failoverGrace(db: Db): (env: string) => Promise<number> {
+  const repo = new ClustersRepository(db);
+  return async (env) => (await repo.findEnv(env))?.failover_grace_seconds ?? 60;
 }

@@ -8,13 +8,6 @@ import {
 import type { ClusterCatalog, ClusterInfo } from './cluster-catalog';
 import { divide } from './division';
 
-/**
- * The clusters the controller runs replicas on today. Until the fleet controller lands, every
- * container runs on `local`; admission refuses a placement that would put replicas elsewhere,
- * so nothing is accepted that the controller then ignores.
- */
-export const servedClusters: readonly string[] = ['local'];
-
 /** The placement of a service that names none: everything on `local`. */
 export function defaultPlacement(): Placement {
   return { clusters: [{ name: 'local', weight: 1 }], division: 'weighted' };
@@ -45,11 +38,9 @@ export interface PlanRequest {
   seed?: string;
 }
 
-/** Why today's controller would not serve a placement; null when it would. */
-export type Refusal = { message: string; fields: FieldError[] } | null;
-
 /**
- * Placement decisions shared by admission, the preview and (later) the fleet controller: the
+ * Placement decisions shared by admission and the preview (the fleet controller divides with
+ * fleet-placement.ts): the
  * named clusters must exist and belong to the environment; the division itself is `divide`.
  */
 export class PlacementPlanner {
@@ -88,34 +79,16 @@ export class PlacementPlanner {
       );
   }
 
-  /** Whether the controller of today would run this placement (every replica on a served cluster). */
-  private refusal(placement: Placement, clusters: ClusterInfo[], field: string): Refusal {
-    const targets =
-      placement.clusters === 'all' ? clusters.map((c) => c.name) : placement.clusters.map((c) => c.name);
-    const elsewhere = targets.filter((n) => !servedClusters.includes(n));
-    if (elsewhere.length === 0) return null;
-    const names = elsewhere.map((n) => `"${n}"`).join(', ');
-    return {
-      message: `Multi-cluster placement is not yet served: ${field} would put replicas on ${names}, but until the fleet controller lands every replica runs on cluster "local". Name only "local" in ${field}.clusters, or leave ${field} out.`,
-      fields: [
-        {
-          path: field,
-          message: `multi-cluster placement is not yet served: replicas on ${names} would not run; name only "local"`,
-        },
-      ],
-    };
-  }
-
   /**
    * Admission of a service's placement (create, update, promote, rollback): the clusters must
-   * exist and belong to the environment, and today's controller must serve it (422 otherwise).
+   * exist and belong to the environment (422 otherwise). The fleet controller serves every
+   * registered cluster; one that cannot take replicas now (cordoned, unreachable, full) is shown
+   * in the division, not refused: it may take them later.
    */
   async admit(env: string, placement: Placement | undefined, field = 'spec.placement'): Promise<void> {
     if (!placement) return;
     const clusters = await this.envClusters(env);
     await this.checkNames(env, placement, field, clusters);
-    const refused = this.refusal(placement, clusters, field);
-    if (refused) throw new BerthError('UNPROCESSABLE', refused.message, { fields: refused.fields });
   }
 
   /** The division of `replicas` under a placement: what the preview shows and the controller does. */
@@ -137,7 +110,8 @@ export class PlacementPlanner {
       placement,
       replicas: req.replicas,
       unplaced: division.unplaced,
-      refused: this.refusal(placement, clusters, field)?.message ?? null,
+      // what admission would answer: checkNames above is all it checks
+      refused: null,
     };
   }
 }

@@ -6,7 +6,7 @@ import type { TaskRepository } from '../tasks/tasks.repository';
 import { ServicesRepository } from './services.repository';
 import { ServicesService } from './services.service';
 import { registerServiceRoutes } from './services.routes';
-import { ServiceController } from './controller/service-controller';
+import { ServiceController, type ReplicaPlacer } from './controller/service-controller';
 import type { DrainConfirmers } from './controller/rollout-drain';
 import { EndpointWatchers } from './endpoint-watchers';
 import type { ServicesModuleDeps } from './services-deps';
@@ -21,6 +21,8 @@ export interface ServicesPorts {
   drains: DrainConfirmers;
   /** The release canaries the gateways' routes ask for (the service controller runs them). */
   canaries: () => Promise<Map<string, Map<number, number>>>;
+  /** Where the controller puts replicas (the placement module's FleetPlacement); none: all local. */
+  placer?: ReplicaPlacer;
 }
 
 export interface ServicesModule {
@@ -41,13 +43,22 @@ export function createServicesModule(
 ): ServicesModule {
   const repo = new ServicesRepository(ctx.db);
   const engine = engines.local;
-  const { tasks, drains, canaries } = ports;
+  const { tasks, drains, canaries, placer } = ports;
   const secrets = SecretBox.fromDataDir(ctx.config.dataDir);
   const service = new ServicesService(ctx, repo, tasks, secrets, engine);
   // drains wait until every endpoint watch was written a list without the container
   const watchers = new EndpointWatchers();
   drains.join(watchers);
-  const controller = new ServiceController({ ctx, engines, repo, tasks, secrets, drains, canaries });
+  const controller = new ServiceController({
+    ctx,
+    engines,
+    repo,
+    tasks,
+    secrets,
+    drains,
+    canaries,
+    placer,
+  });
   service.signals.on('kick', (id: string) => controller.kick(id));
   const deps: ServicesModuleDeps = {
     ctx,

@@ -148,6 +148,7 @@ export class ContainerRunner {
           [labelKeys.env]: svc.env,
           [labelKeys.release]: String(release),
           [labelKeys.container]: name,
+          [labelKeys.cluster]: cluster,
           ...(canaryOf === undefined ? {} : { [labelKeys.canary]: 'true' }),
         },
         ports: spec.ports.map((p) => ({ containerPort: p.containerPort, hostIp: '127.0.0.1', hostPort: 0 })),

@@ -37,6 +37,36 @@ export interface ControllerDeps {
    * gateways module's port, canary-releases.ts). None by default.
    */
   canaries?: () => Promise<Map<string, Map<number, number>>>;
+  /**
+   * Where a service's replicas go, per cluster (the placement module's FleetPlacement, handed
+   * over by the composition root). None: every replica on the local cluster.
+   */
+  placer?: ReplicaPlacer;
+}
+
+/** The placement port of the fleet controller (placement/fleet-placement.ts implements it). */
+export interface ReplicaPlacer {
+  place(req: {
+    project: string;
+    env: string;
+    service: string;
+    placement: ReleaseSpec['placement'];
+    replicas: number;
+    memoryMiB: number | null;
+    current: Record<string, number>;
+    blind: ReadonlySet<string>;
+    pass: number;
+  }): Promise<{ targets: Record<string, number>; unplaced: number; failedOver: string[] }>;
+}
+
+/** An engine's observation of a container, with the cluster it was seen on. */
+type Seen = ContainerObservation & { cluster: string };
+
+/** What one pass knows of the fleet: per service what runs, and which clusters could not be listed. */
+interface PassView {
+  blind: ReadonlySet<string>;
+  /** Counts passes: the placer reads each environment's clusters once per pass. */
+  id: number;
 }
 
 const leavingStates = new Set(['draining', 'stopping']);
@@ -71,6 +101,11 @@ export class ServiceController {
   private readonly backoff = new CrashBackoff();
   private readonly tracker: RolloutTracker;
   private readonly gateways: GatewayConfirmation;
+  /** Per service: the clusters its last pass failed over (their drained rows are written off). */
+  private readonly failedOver = new Map<string, Set<string>>();
+  private passes = 0;
+  /** Clusters whose failed listing was logged (once per outage). */
+  private readonly blindLogged = new Set<string>();
 
   constructor(private readonly deps: ControllerDeps) {
     this.runner = new ContainerRunner(deps.ctx, deps.engines, deps.repo, deps.secrets);
@@ -137,11 +172,39 @@ export class ServiceController {
 
   /** One pass over every service; public so tests can drive the controller step by step. */
   async reconcileAll(): Promise<void> {
-    const { repo, ctx } = this.deps;
-    const engine = this.deps.engines.local;
+    const { repo, ctx, engines } = this.deps;
     this.observedAt = Date.now();
-    const observed = await engine.listContainers({ [labelKeys.instance]: ctx.config.instanceId });
-    const byService = new Map<string, ContainerObservation[]>();
+    // every cluster's containers; a cluster that does not answer is blind for this pass: its
+    // rows are left as they are (failover is placement's decision, after the grace period)
+    const observed: Seen[] = [];
+    const blind = new Set<string>();
+    await Promise.all(
+      (await engines.clusters()).map(async (cluster) => {
+        try {
+          const engine = await engines.get(cluster);
+          const list = await engine.listContainers({ [labelKeys.instance]: ctx.config.instanceId });
+          for (const o of list) {
+            // seen through another registration of the same engine: not this cluster's
+            // (containers from before the label are the local cluster's)
+            if ((o.labels[labelKeys.cluster] ?? engines.local.cluster) !== cluster) continue;
+            observed.push({ ...o, cluster });
+          }
+        } catch (err) {
+          blind.add(cluster);
+          if (!this.blindLogged.has(cluster))
+            ctx.log.warn(
+              { err, cluster },
+              `cluster ${cluster}: listing its containers failed; its containers are left as they are`,
+            );
+          this.blindLogged.add(cluster);
+          return;
+        }
+        this.blindLogged.delete(cluster);
+      }),
+    );
+    this.passes += 1;
+    const pass: PassView = { blind, id: this.passes };
+    const byService = new Map<string, Seen[]>();
     for (const o of observed) {
       const id = o.labels[labelKeys.service] ?? '';
       byService.set(id, [...(byService.get(id) ?? []), o]);
@@ -154,7 +217,7 @@ export class ServiceController {
       if (!svc) continue;
       const wanted = canaries.get(`${svc.project}/${svc.env}/${svc.name}`) ?? none;
       try {
-        targets.push(...(await this.reconcile(svc, byService.get(id) ?? [], wanted)));
+        targets.push(...(await this.reconcile(svc, byService.get(id) ?? [], wanted, pass)));
       } catch (err) {
         ctx.log.error({ err, service: `${svc.project}/${svc.env}/${svc.name}` }, 'reconcile failed');
       }
@@ -162,7 +225,8 @@ export class ServiceController {
     }
     // Containers of services that no longer exist: remove them.
     for (const leftovers of byService.values()) {
-      for (const o of leftovers) this.track(o.name, () => engine.removeContainer(o.id));
+      for (const o of leftovers)
+        this.track(o.name, async () => (await engines.get(o.cluster)).removeContainer(o.id));
     }
     this.prober.sync(targets);
     this.confirmSoon();
@@ -193,13 +257,14 @@ export class ServiceController {
 
   private async reconcile(
     svc: ServiceRow,
-    observed: ContainerObservation[],
+    observed: Seen[],
     canaries: Map<number, number>,
+    pass: PassView,
   ): Promise<ProbeTarget[]> {
     const { repo } = this.deps;
     const spec = await this.spec(svc, svc.release);
     if (!spec) return [];
-    await this.syncLedger(svc, observed);
+    await this.syncLedger(svc, observed, pass);
     const all = await repo.activeContainers(svc.id);
     // canary containers never count toward, nor get touched by, the service's own rollout
     const rows = all.filter((r) => !isCanary(r));
@@ -209,7 +274,15 @@ export class ServiceController {
       return [];
     }
 
-    const want = svc.stopped === 1 || svc.deleting === 1 ? 0 : svc.replicas;
+    const replicas = svc.stopped === 1 || svc.deleting === 1 ? 0 : svc.replicas;
+    const wanted = (r: ContainerRow) => r.release === svc.release && r.restart_nonce === svc.restart_nonce;
+    const live = rows.filter((r) => wanted(r) && !leavingStates.has(r.state) && r.in_rotation !== 0);
+    const where = await this.where(svc, spec, replicas, live, pass);
+    this.failedOver.set(svc.id, new Set(where.failedOver));
+    // a container of the wanted release counts as current only while its cluster wants it;
+    // the rest are replaced like an old release (new ones first, then they drain)
+    const seated = seatsOf(live, where.targets);
+    const want = Object.values(where.targets).reduce((n, v) => n + v, 0) + where.unplaced;
     const plan = planRollout({
       replicas: want,
       maxSurge: spec.rollout.maxSurge,
@@ -217,7 +290,7 @@ export class ServiceController {
       holdCreates: this.backoff.holding(svc.id),
       containers: rows.map((r) => ({
         name: r.name,
-        current: r.release === svc.release && r.restart_nonce === svc.restart_nonce,
+        current: seated.has(r.name) || (r.in_rotation === 0 && wanted(r)),
         ready: r.state === 'ready' && r.ready === 1,
         leaving: leavingStates.has(r.state),
         parked: r.in_rotation === 0,
@@ -226,21 +299,31 @@ export class ServiceController {
     });
     for (const name of plan.drain) {
       const row = rows.find((r) => r.name === name);
-      if (row) await this.drain(row, spec.rollout.drainSeconds, 'replaced or scaled in');
+      if (!row) continue;
+      const why = wanted(row) ? `moved off cluster ${row.cluster} by placement` : 'replaced or scaled in';
+      await this.drain(row, spec.rollout.drainSeconds, why);
     }
-    for (let i = 0; i < plan.create; i += 1) {
+    const slots = createSlots(
+      where.targets,
+      live.filter((r) => seated.has(r.name)),
+      plan.create,
+    );
+    slots.forEach((cluster, i) => {
       const key = `create:${svc.id}:${i}`;
       this.track(key, () =>
-        this.runner.create(svc, spec, this.backoff.failures(svc.id)).catch((err: unknown) => {
-          this.backoff.failed(svc.id);
-          throw err;
-        }),
+        this.runner
+          .create(svc, spec, this.backoff.failures(svc.id), undefined, cluster)
+          .catch((err: unknown) => {
+            this.backoff.failed(svc.id);
+            throw err;
+          }),
       );
-    }
+    });
     const leaving = rows.filter((r) => leavingStates.has(r.state)).length;
     await this.tracker.update(svc, spec, plan, leaving, this.backoff.failures(svc.id));
     const off = svc.stopped === 1 || svc.deleting === 1;
-    await this.reconcileCanaries(svc, spec, all.filter(isCanary), off ? none : canaries);
+    const primary = primaryCluster(where.targets) ?? this.deps.engines.local.cluster;
+    await this.reconcileCanaries(svc, spec, all.filter(isCanary), off ? none : canaries, primary);
 
     const targets: ProbeTarget[] = [];
     for (const r of all) {
@@ -260,6 +343,31 @@ export class ServiceController {
     return targets;
   }
 
+  /** Replicas wanted per cluster: the placer's division, or all on the local cluster. */
+  private async where(
+    svc: ServiceRow,
+    spec: ReleaseSpec,
+    replicas: number,
+    live: ContainerRow[],
+    pass: PassView,
+  ): Promise<{ targets: Record<string, number>; unplaced: number; failedOver: string[] }> {
+    const { placer, engines } = this.deps;
+    if (!placer) return { targets: { [engines.local.cluster]: replicas }, unplaced: 0, failedOver: [] };
+    const current: Record<string, number> = {};
+    for (const r of live) current[r.cluster] = (current[r.cluster] ?? 0) + 1;
+    return placer.place({
+      project: svc.project,
+      env: svc.env,
+      service: svc.name,
+      placement: spec.placement,
+      replicas,
+      memoryMiB: spec.resources.memoryMiB ?? null,
+      current,
+      blind: pass.blind,
+      pass: pass.id,
+    });
+  }
+
   /**
    * Keeps `replicas` containers of each wanted canary release and drains the rest. A canary ends
    * only after its route stopped sending it traffic, so draining loses no request.
@@ -269,6 +377,7 @@ export class ServiceController {
     spec: ReleaseSpec,
     rows: ContainerRow[],
     wanted: Map<number, number>,
+    cluster: string,
   ): Promise<void> {
     const live = rows.filter((r) => !leavingStates.has(r.state));
     const drainSeconds = spec.rollout.drainSeconds;
@@ -288,7 +397,7 @@ export class ServiceController {
       for (let i = mine.length; i < replicas; i += 1) {
         this.track(`create:${svc.id}:c${release}:${i}`, () =>
           this.runner
-            .create(svc, rs, this.backoff.failures(canaryKey(svc.id)), release)
+            .create(svc, rs, this.backoff.failures(canaryKey(svc.id)), release, cluster)
             .catch((err: unknown) => {
               this.backoff.failed(canaryKey(svc.id));
               throw err;
@@ -305,14 +414,29 @@ export class ServiceController {
   }
 
   /** Brings the ledger in line with what the engine says. */
-  private async syncLedger(svc: ServiceRow, observed: ContainerObservation[]): Promise<void> {
+  private async syncLedger(svc: ServiceRow, observed: Seen[], pass: PassView): Promise<void> {
     const { repo } = this.deps;
     const rows = await repo.activeContainers(svc.id);
     const byName = new Map(observed.map((o) => [o.name, o]));
     const creating = [...this.inflight.keys()].some((k) => k.startsWith(`create:${svc.id}:`));
+    const failedOver = this.failedOver.get(svc.id);
     for (const row of rows) {
       byName.delete(row.name);
       if (this.inflight.has(row.name)) continue;
+      if (pass.blind.has(row.cluster)) {
+        // Nothing is known of it. Once its cluster is failed over and its drain is through (its
+        // replacement runs elsewhere, the gateways confirmed), it is written off; if the cluster
+        // comes back, the container is removed there as one without a ledger entry.
+        const drained =
+          row.state === 'stopping' ||
+          (row.state === 'draining' && row.removed_from_gateways_at && (row.drain_until ?? '') <= nowIso());
+        if (failedOver?.has(row.cluster) && drained)
+          await this.runner.markGone(
+            row,
+            `written off: cluster ${row.cluster} is unreachable past its failover grace`,
+          );
+        continue;
+      }
       const o = observed.find((x) => x.name === row.name);
       if (row.state === 'creating') {
         if (creating) continue;
@@ -372,7 +496,7 @@ export class ServiceController {
         `container ${o.name} had no ledger entry and was removed`,
         { severity: 'warning' },
       );
-      this.track(o.name, () => this.deps.engines.local.removeContainer(o.id));
+      this.track(o.name, async () => (await this.deps.engines.get(o.cluster)).removeContainer(o.id));
     }
   }
 
@@ -535,4 +659,56 @@ export class ServiceController {
     } else return;
     this.kick();
   }
+}
+
+const readyFirstOldest = (a: ContainerRow, b: ContainerRow) =>
+  Number(b.state === 'ready' && b.ready === 1) - Number(a.state === 'ready' && a.ready === 1) ||
+  (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0);
+
+/**
+ * The containers that hold a seat: per cluster, up to its target, ready ones first, then the
+ * oldest (they have served longest). Containers beyond their cluster's target are moved.
+ */
+export function seatsOf(live: ContainerRow[], targets: Record<string, number>): Set<string> {
+  const seated = new Set<string>();
+  const byCluster = new Map<string, ContainerRow[]>();
+  for (const r of live) byCluster.set(r.cluster, [...(byCluster.get(r.cluster) ?? []), r]);
+  for (const [cluster, rs] of byCluster) {
+    for (const r of [...rs].sort(readyFirstOldest).slice(0, targets[cluster] ?? 0)) seated.add(r.name);
+  }
+  return seated;
+}
+
+/**
+ * Which cluster each of `count` new containers goes to: the one furthest below its target first
+ * (ties in the order of the targets), never above a target.
+ */
+export function createSlots(
+  targets: Record<string, number>,
+  seated: ContainerRow[],
+  count: number,
+): string[] {
+  const missing = new Map<string, number>();
+  for (const [cluster, n] of Object.entries(targets)) {
+    const have = seated.filter((r) => r.cluster === cluster).length;
+    if (n > have) missing.set(cluster, n - have);
+  }
+  const slots: string[] = [];
+  while (slots.length < count) {
+    let next: string | null = null;
+    for (const [cluster, n] of missing)
+      if (n > 0 && (next === null || n > (missing.get(next) ?? 0))) next = cluster;
+    if (next === null) break;
+    slots.push(next);
+    missing.set(next, (missing.get(next) ?? 0) - 1);
+  }
+  return slots;
+}
+
+/** The cluster that runs most of a service (canaries go there); null when none runs any. */
+function primaryCluster(targets: Record<string, number>): string | null {
+  let best: string | null = null;
+  for (const [cluster, n] of Object.entries(targets))
+    if (n > 0 && (best === null || n > (targets[best] ?? 0))) best = cluster;
+  return best;
 }

@@ -1,0 +1,120 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Placement } from '@berth/shared';
+import type { ClusterCatalog, ClusterInfo } from './cluster-catalog';
+import { FleetPlacement, type PlaceRequest } from './fleet-placement';
+
+const now = Date.parse('2026-12-06T01:00:00Z');
+const ago = (s: number) => new Date(now - s * 1000).toISOString();
+const ready = (name: string, sinceSeconds = 3600, extra: Partial<ClusterInfo> = {}): ClusterInfo => ({
+  name,
+  cordoned: false,
+  healthy: true,
+  freeMemoryBytes: 8 * 1024 ** 3,
+  stateSince: ago(sinceSeconds),
+  ...extra,
+});
+const down = (name: string, sinceSeconds: number): ClusterInfo => ({
+  ...ready(name),
+  healthy: false,
+  stateSince: ago(sinceSeconds),
+});
+const even: Placement = {
+  clusters: [
+    { name: 'a', weight: 1 },
+    { name: 'b', weight: 1 },
+  ],
+  division: 'weighted',
+};
+
+let pass = 0;
+async function place(clusters: ClusterInfo[], req: Partial<PlaceRequest>) {
+  const catalog: ClusterCatalog = {
+    forEnv: () => Promise.resolve(clusters),
+    names: () => Promise.resolve(clusters.map((c) => c.name)),
+  };
+  const fleet = new FleetPlacement(catalog, () => Promise.resolve(60), {
+    stableSeconds: 120,
+    now: () => now,
+  });
+  pass += 1;
+  return fleet.place({
+    project: 'p',
+    env: 'e',
+    service: 's',
+    placement: even,
+    replicas: 4,
+    memoryMiB: 64,
+    current: {},
+    blind: new Set(),
+    pass,
+    ...req,
+  });
+}
+
+describe('fleet placement: failover and restore', () => {
+  it('divides by the placement when every cluster is ready', async () => {
+    const r = await place([ready('a'), ready('b')], {});
+    assert.deepEqual(r.targets, { a: 2, b: 2 });
+    assert.deepEqual(r.failedOver, []);
+  });
+
+  it('keeps a dead cluster’s replicas during the grace period and gives it no new ones', async () => {
+    const r = await place([ready('a'), down('b', 30)], { current: { a: 2, b: 2 }, replicas: 6 });
+    assert.deepEqual(r.targets, { a: 4, b: 2 });
+    assert.deepEqual(r.failedOver, []);
+  });
+
+  it('moves them past the grace period', async () => {
+    const r = await place([ready('a'), down('b', 61)], { current: { a: 2, b: 2 } });
+    assert.deepEqual(r.targets, { a: 4, b: 0 });
+    assert.deepEqual(r.failedOver, ['b']);
+  });
+
+  it('never moves the last copy: with nowhere to go, the dead cluster keeps its replicas', async () => {
+    const r = await place([ready('a', 3600, { cordoned: true }), down('b', 600)], {
+      current: { a: 0, b: 4 },
+    });
+    assert.equal(r.targets.b, 4);
+    assert.equal(r.targets.a, 0);
+    assert.deepEqual(r.failedOver, []);
+  });
+
+  it('gives a recovered cluster its share back only after the stability window', async () => {
+    const early = await place([ready('a'), ready('b', 30)], { current: { a: 4 } });
+    assert.deepEqual(early.targets, { a: 4, b: 0 }, 'not yet: b is ready for 30 s of 120');
+    const late = await place([ready('a'), ready('b', 121)], { current: { a: 4 } });
+    assert.deepEqual(late.targets, { a: 2, b: 2 });
+  });
+
+  it('does not move capacity-divided replicas back (free memory changes all the time)', async () => {
+    const r = await place([ready('a'), ready('b', 3600)], {
+      current: { a: 4 },
+      placement: { clusters: even.clusters, division: 'capacity' },
+    });
+    assert.deepEqual(r.targets, { a: 4, b: 0 });
+  });
+
+  it('puts no new replica on a cluster whose engine did not answer this pass', async () => {
+    const r = await place([ready('a'), ready('b')], { current: { a: 1, b: 1 }, blind: new Set(['b']) });
+    assert.deepEqual(r.targets, { a: 3, b: 1 });
+  });
+
+  it('places nothing in an environment that does not exist', async () => {
+    const catalog: ClusterCatalog = { forEnv: () => Promise.resolve(null), names: () => Promise.resolve([]) };
+    const fleet = new FleetPlacement(catalog, () => Promise.resolve(60), { stableSeconds: 120 });
+    const r = await fleet.place({
+      project: 'p',
+      env: 'gone',
+      service: 's',
+      placement: undefined,
+      replicas: 2,
+      memoryMiB: null,
+      current: {},
+      blind: new Set(),
+      pass: 1,
+    });
+    assert.deepEqual(r.targets, {});
+    assert.equal(r.unplaced, 2);
+  });
+});

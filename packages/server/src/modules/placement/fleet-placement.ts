@@ -1,0 +1,137 @@
+import type { Placement } from '@berth/shared';
+import type { ClusterCatalog, ClusterInfo } from './cluster-catalog';
+import { divide, type DivisionResult } from './division';
+import { defaultPlacement } from './placement-plan';
+
+const mib = 1024 * 1024;
+
+/** What the controller asks for one service in one pass. */
+export interface PlaceRequest {
+  project: string;
+  env: string;
+  service: string;
+  placement: Placement | undefined;
+  replicas: number;
+  memoryMiB: number | null;
+  /** Live replicas of the wanted release per cluster now. */
+  current: Record<string, number>;
+  /** Clusters whose engine could not be listed in this pass: no new replicas there. */
+  blind: ReadonlySet<string>;
+  /** The controller's pass: the environment's clusters are read once per pass. */
+  pass: number;
+}
+
+/** The fleet controller's answer for one service. */
+export interface Placed {
+  /** Replicas wanted per cluster (clusters with none may be absent). */
+  targets: Record<string, number>;
+  /** Replicas no cluster can take now (all unhealthy, cordoned or full). */
+  unplaced: number;
+  /**
+   * Clusters unreachable for longer than the environment's failover grace: their replicas are
+   * placed elsewhere and their containers are written off once drained.
+   */
+  failedOver: string[];
+  /** Why: one line per cluster whose share differs from its weight, for events. */
+  notes: string[];
+}
+
+export interface FleetPlacementOptions {
+  /** A recovered cluster gets its share again after staying ready this long. */
+  stableSeconds: number;
+  now?: () => number;
+}
+
+/** Environment facts the failover needs: the grace period, seconds. */
+export type FailoverGrace = (env: string) => Promise<number>;
+
+/**
+ * Where the fleet controller wants a service's replicas (docs/fleet.md, "Fleet controller"):
+ * the placement's division over the environment's clusters, with failover and restore.
+ *
+ * - A cluster unreachable (health checker) or blind (its engine did not answer the pass) gets no
+ *   new replicas and keeps its own while the environment's grace period runs.
+ * - Past the grace it counts as draining: its replicas are divided over the others. Never the last
+ *   copy: when no other cluster can take them, they stay where they are.
+ * - When every cluster of the placement has been ready for the stability window, weighted and
+ *   duplicated divisions are divided afresh, so replicas moved away by a failover come back (a
+ *   zero-loss rollout moves them). Capacity divisions stay where they run: free memory changes
+ *   all the time and would move replicas for nothing.
+ */
+export class FleetPlacement {
+  private readonly now: () => number;
+  /** One catalog read per environment per pass (the controller passes many services). */
+  private readonly cache = new Map<string, { pass: number; clusters: ClusterInfo[] | null; grace: number }>();
+
+  constructor(
+    private readonly catalog: ClusterCatalog,
+    private readonly grace: FailoverGrace,
+    private readonly opts: FleetPlacementOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  private async env(env: string, pass: number): Promise<{ clusters: ClusterInfo[] | null; grace: number }> {
+    const hit = this.cache.get(env);
+    if (hit && hit.pass === pass) return hit;
+    const fresh = { pass, clusters: await this.catalog.forEnv(env), grace: await this.grace(env) };
+    this.cache.set(env, fresh);
+    return fresh;
+  }
+
+  async place(req: PlaceRequest): Promise<Placed> {
+    const { clusters, grace } = await this.env(req.env, req.pass);
+    const placement = req.placement ?? defaultPlacement();
+    if (!clusters) return { targets: {}, unplaced: req.replicas, failedOver: [], notes: [] };
+    const now = this.now();
+    const since = (c: ClusterInfo) => (c.stateSince ? Date.parse(c.stateSince) : now);
+    const failedOver: string[] = [];
+    const seen = clusters.map((c) => {
+      const healthy = c.healthy && !req.blind.has(c.name);
+      // down past the grace: its replicas go elsewhere
+      const failed = !c.healthy && now - since(c) >= grace * 1000;
+      if (failed) failedOver.push(c.name);
+      return { ...c, healthy, draining: c.draining === true || failed };
+    });
+    const named =
+      placement.clusters === 'all' ? seen.map((c) => c.name) : placement.clusters.map((c) => c.name);
+    const stable = named.every((n) => {
+      const c = seen.find((x) => x.name === n);
+      return (
+        c !== undefined &&
+        c.healthy &&
+        !c.cordoned &&
+        !c.draining &&
+        now - since(c) >= this.opts.stableSeconds * 1000
+      );
+    });
+    const run = (cs: ClusterInfo[]): DivisionResult =>
+      divide({
+        clusters: cs,
+        placement,
+        replicas: req.replicas,
+        memoryPerReplicaBytes: req.memoryMiB === null ? null : req.memoryMiB * mib,
+        current: req.current,
+        fresh: stable && placement.division !== 'capacity',
+        seed: `${req.project}/${req.env}/${req.service}`,
+      });
+    let result = run(seen);
+    let moved = failedOver;
+    if (result.unplaced > 0 && failedOver.length > 0) {
+      // never the last copy: nowhere else to go, so the failed clusters keep what they run
+      const keep = (c: ClusterInfo): ClusterInfo =>
+        failedOver.includes(c.name)
+          ? { ...c, draining: clusters.find((x) => x.name === c.name)?.draining }
+          : c;
+      result = run(seen.map(keep));
+      moved = [];
+    }
+    const targets: Record<string, number> = {};
+    const notes: string[] = [];
+    for (const i of result.items) {
+      targets[i.cluster] = i.replicas;
+      if (i.reason) notes.push(`${i.cluster}: ${i.reason}`);
+    }
+    return { targets, unplaced: result.unplaced, failedOver: moved, notes };
+  }
+}
