@@ -3,7 +3,8 @@
  * replicas are divided by its placement and run on those clusters' engines; a scale-up places only
  * the new ones; a cluster killed like a dead host is failed over after the environment's grace
  * (not before), its containers written off; when it comes back and stays ready for the stability
- * window, its share returns and the dead containers left on it are removed.
+ * window, its share returns and the dead containers left on it are removed; a drained cluster's
+ * replicas move away and come back when it is undrained.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -182,5 +183,30 @@ describe('fleet controller: placement, scale, failover and restore on two Podman
     }, `${b.name} holds only the 3 new containers`);
     const svc = await p.api.get<{ status: string; readyReplicas: number }>(`${base}/web`);
     assert.equal(svc.body.status, 'healthy');
+  });
+
+  it('moves replicas off a drained cluster and back when it is undrained', async () => {
+    assert.equal((await p.api.post(`/api/v1/clusters/${a.name}/drain`, {})).status, 200);
+    await eventually(
+      async () => {
+        const n = await perCluster();
+        return n[b.name] === 6 && !n[a.name] && (await containers()).length === 6;
+      },
+      `all 6 on ${b.name}`,
+      180_000,
+    );
+    assert.equal((await onEngine(a.name)).length, 0, `${a.name} runs nothing`);
+    const moved = (await p.api.get<{ items: Event[] }>(`${base}/web/events?type=Draining&limit=100`)).body
+      .items;
+    assert.ok(moved.some((e) => e.message.includes(`moved off cluster ${a.name} by placement`)));
+    assert.equal((await p.api.post(`/api/v1/clusters/${a.name}/undrain`, {})).status, 200);
+    await eventually(
+      async () => {
+        const n = await perCluster();
+        return n[a.name] === 3 && n[b.name] === 3 && (await containers()).length === 6;
+      },
+      'back to 3 and 3',
+      180_000,
+    );
   });
 });
