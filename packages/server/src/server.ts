@@ -95,6 +95,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
         // failover after the environment's grace and restore after the stability window
         placer: new FleetPlacement(clusterCatalog(db), failoverGrace(db), {
           stableSeconds: config.failoverStableSeconds,
+          rate: config.failoverRate,
         }),
       })
     : null;

@@ -56,6 +56,11 @@ export interface Config {
    * long (BERTH_FAILOVER_STABLE_SECONDS, default 120).
    */
   failoverStableSeconds: number;
+  /**
+   * Failover pace: services that start moving off a failed cluster per second
+   * (BERTH_FAILOVER_RATE, default 1) and at once (BERTH_FAILOVER_BURST, default 10).
+   */
+  failoverRate: { perSecond: number; burst: number };
   statsIntervalMs: number;
   /** How long stats samples are kept. */
   statsRetentionSeconds: number;
@@ -178,6 +183,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       timeoutMs: num('BERTH_CLUSTER_CHECK_TIMEOUT_MS', 5000),
     },
     failoverStableSeconds: num('BERTH_FAILOVER_STABLE_SECONDS', 120),
+    failoverRate: {
+      perSecond: num('BERTH_FAILOVER_RATE', 1),
+      burst: num('BERTH_FAILOVER_BURST', 10),
+    },
     statsIntervalMs: num('BERTH_STATS_INTERVAL_MS', 10000),
     statsRetentionSeconds: num('BERTH_STATS_RETENTION_SECONDS', 7200),
     sessionTtlSeconds: num('BERTH_SESSION_TTL_SECONDS', 12 * 3600),

@@ -100,6 +100,43 @@ describe('fleet placement: failover and restore', () => {
     assert.deepEqual(r.targets, { a: 3, b: 1 });
   });
 
+  it('moves services off a failed cluster at the failover rate, a burst first', async () => {
+    let t = now;
+    const catalog: ClusterCatalog = {
+      forEnv: () => Promise.resolve([ready('a'), down('b', 600)]),
+      names: () => Promise.resolve(['a', 'b']),
+    };
+    const fleet = new FleetPlacement(catalog, () => Promise.resolve(60), {
+      stableSeconds: 120,
+      rate: { perSecond: 0.5, burst: 2 },
+      now: () => t,
+    });
+    const ask = (service: string) =>
+      fleet.place({
+        project: 'p',
+        env: 'e',
+        service,
+        placement: even,
+        replicas: 2,
+        memoryMiB: null,
+        current: { a: 1, b: 1 },
+        blind: new Set(),
+        pass: (pass += 1),
+      });
+    const first = await Promise.all(['s1', 's2', 's3'].map(ask));
+    assert.deepEqual(
+      first.map((r) => r.targets.b),
+      [0, 0, 1],
+      'two move at once, the third keeps its replica on b for now',
+    );
+    assert.deepEqual(first[2]!.failedOver, []);
+    t += 1000;
+    assert.equal((await ask('s3')).targets.b, 1, 'half a token a second: not yet');
+    t += 1000;
+    assert.equal((await ask('s3')).targets.b, 0, 'two seconds later it moves');
+    assert.equal((await ask('s1')).targets.b, 0, 'one that moved keeps moving without a new token');
+  });
+
   it('places nothing in an environment that does not exist', async () => {
     const catalog: ClusterCatalog = { forEnv: () => Promise.resolve(null), names: () => Promise.resolve([]) };
     const fleet = new FleetPlacement(catalog, () => Promise.resolve(60), { stableSeconds: 120 });

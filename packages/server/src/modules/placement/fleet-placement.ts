@@ -39,6 +39,11 @@ export interface Placed {
 export interface FleetPlacementOptions {
   /** A recovered cluster gets its share again after staying ready this long. */
   stableSeconds: number;
+  /**
+   * Failover pace: services that start moving off a failed cluster, per second, with a burst.
+   * A dead cluster's services move a few at a time, so the survivors are not hit by all at once.
+   */
+  rate?: { perSecond: number; burst: number };
   now?: () => number;
 }
 
@@ -51,8 +56,9 @@ export type FailoverGrace = (env: string) => Promise<number>;
  *
  * - A cluster unreachable (health checker) or blind (its engine did not answer the pass) gets no
  *   new replicas and keeps its own while the environment's grace period runs.
- * - Past the grace it counts as draining: its replicas are divided over the others. Never the last
- *   copy: when no other cluster can take them, they stay where they are.
+ * - Past the grace it counts as draining: its replicas are divided over the others, a few services
+ *   at a time (the failover rate). Never the last copy: when no other cluster can take them, they
+ *   stay where they are.
  * - When every cluster of the placement has been ready for the stability window, weighted and
  *   duplicated divisions are divided afresh, so replicas moved away by a failover come back (a
  *   zero-loss rollout moves them). Capacity divisions stay where they run: free memory changes
@@ -63,12 +69,42 @@ export class FleetPlacement {
   /** One catalog read per environment per pass (the controller passes many services). */
   private readonly cache = new Map<string, { pass: number; clusters: ClusterInfo[] | null; grace: number }>();
 
+  /** Per failed cluster: the services allowed to move off it (cleared when it is healthy). */
+  private readonly moving = new Map<string, Set<string>>();
+  private tokens: number;
+  private refilledAt: number;
+
   constructor(
     private readonly catalog: ClusterCatalog,
     private readonly grace: FailoverGrace,
     private readonly opts: FleetPlacementOptions,
   ) {
     this.now = opts.now ?? Date.now;
+    this.tokens = opts.rate?.burst ?? Number.POSITIVE_INFINITY;
+    this.refilledAt = this.now();
+  }
+
+  /**
+   * Whether the service may start moving off the failed cluster now (a token of the failover
+   * rate); once allowed it keeps moving until the cluster is healthy again.
+   */
+  private mayMove(cluster: string, service: string): boolean {
+    const rate = this.opts.rate;
+    let allowed = this.moving.get(cluster);
+    if (allowed?.has(service)) return true;
+    if (rate) {
+      const now = this.now();
+      this.tokens = Math.min(rate.burst, this.tokens + ((now - this.refilledAt) / 1000) * rate.perSecond);
+      this.refilledAt = now;
+      if (this.tokens < 1) return false;
+      this.tokens -= 1;
+    }
+    if (!allowed) {
+      allowed = new Set();
+      this.moving.set(cluster, allowed);
+    }
+    allowed.add(service);
+    return true;
   }
 
   private async env(env: string, pass: number): Promise<{ clusters: ClusterInfo[] | null; grace: number }> {
@@ -86,10 +122,15 @@ export class FleetPlacement {
     const now = this.now();
     const since = (c: ClusterInfo) => (c.stateSince ? Date.parse(c.stateSince) : now);
     const failedOver: string[] = [];
+    const key = `${req.project}/${req.env}/${req.service}`;
     const seen = clusters.map((c) => {
       const healthy = c.healthy && !req.blind.has(c.name);
-      // down past the grace: its replicas go elsewhere
-      const failed = !c.healthy && now - since(c) >= grace * 1000;
+      if (c.healthy) this.moving.delete(c.name);
+      // down past the grace: its replicas go elsewhere, at the failover rate
+      const failed =
+        !c.healthy &&
+        now - since(c) >= grace * 1000 &&
+        ((req.current[c.name] ?? 0) === 0 || this.mayMove(c.name, key));
       if (failed) failedOver.push(c.name);
       return { ...c, healthy, draining: c.draining === true || failed };
     });
