@@ -4,21 +4,16 @@
  * the new ones; a cluster killed like a dead host is failed over after the environment's grace
  * (not before), its containers written off; when it comes back and stays ready for the stability
  * window, its share returns and the dead containers left on it are removed; a drained cluster's
- * replicas move away and come back when it is undrained.
+ * replicas move away and come back when it is undrained. The moves back and away lose no request
+ * through Nginx.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PodmanEngine } from '@berth/engine-podman';
 import { startCluster, stopCluster, type FleetCluster } from './helpers/clusters';
-import {
-  eventually,
-  makeProject,
-  removeInstanceContainers,
-  startPlatform,
-  waitTask,
-  webSpec,
-  type TestPlatform,
-} from './helpers/platform';
+import { startGatewayLoad, viaGateway } from './helpers/gateway-load';
+import { startGatewayPlatform, type GatewayPlatform } from './helpers/gateway-platform';
+import { eventually, makeProject, removeInstanceContainers, waitTask, webSpec } from './helpers/platform';
 
 interface Row {
   name: string;
@@ -34,9 +29,24 @@ interface Event {
 }
 
 const grace = 10;
+const host = 'web.fleet.test.localhost';
+
+/** Runs load through Nginx while `move` runs; every request must be answered. */
+async function noLossWhile(listen: string, move: () => Promise<void>): Promise<number> {
+  const load = startGatewayLoad(listen, host);
+  try {
+    await move();
+  } finally {
+    await load.stop();
+  }
+  const result = await load.stop();
+  assert.equal(result.failed, 0, `lost requests: ${result.errors.slice(0, 10).join('; ')}`);
+  assert.ok(result.ok > 100, `enough requests were sent (${result.ok})`);
+  return result.ok;
+}
 
 describe('fleet controller: placement, scale, failover and restore on two Podman clusters', () => {
-  let p: TestPlatform;
+  let p: GatewayPlatform;
   let base: string;
   let a: FleetCluster;
   let b: FleetCluster;
@@ -68,7 +78,7 @@ describe('fleet controller: placement, scale, failover and restore on two Podman
     b = await startCluster('c7');
     for (const c of [a, b])
       engines.set(c.name, new PodmanEngine({ socketPath: c.socketPath, cluster: c.name }));
-    p = await startPlatform({
+    p = await startGatewayPlatform({
       BERTH_CLUSTER_CHECK_SECONDS: '1',
       BERTH_CLUSTER_CHECK_TIMEOUT_MS: '3000',
       BERTH_FAILOVER_STABLE_SECONDS: '5',
@@ -166,16 +176,21 @@ describe('fleet controller: placement, scale, failover and restore on two Podman
   });
 
   it('gives the recovered cluster its share back after the stability window and clears what died there', async () => {
+    await eventually(async () => (await viaGateway(p.listen, host)).body === 'v1', 'served through Nginx');
     await startCluster(b.name);
-    await eventually(async () => (await clusterState(b.name)) === 'ready', `${b.name} ready again`);
-    await eventually(
-      async () => {
-        const n = await perCluster();
-        return n[a.name] === 3 && n[b.name] === 3 && (await containers()).length === 6;
-      },
-      'back to 3 and 3',
-      180_000,
-    );
+    // the move back is a rollout: not one request through the gateway is lost
+    const sent = await noLossWhile(p.listen, async () => {
+      await eventually(async () => (await clusterState(b.name)) === 'ready', `${b.name} ready again`);
+      await eventually(
+        async () => {
+          const n = await perCluster();
+          return n[a.name] === 3 && n[b.name] === 3 && (await containers()).length === 6;
+        },
+        'back to 3 and 3',
+        180_000,
+      );
+    });
+    console.log(`fleet restore: ${sent} requests through Nginx, 0 lost`);
     // the containers killed with the cluster are gone from its engine; the three new ones run
     await eventually(async () => {
       const all = await engines.get(b.name)!.listContainers({ 'berth.instance': p.instanceId });
@@ -186,15 +201,18 @@ describe('fleet controller: placement, scale, failover and restore on two Podman
   });
 
   it('moves replicas off a drained cluster and back when it is undrained', async () => {
-    assert.equal((await p.api.post(`/api/v1/clusters/${a.name}/drain`, {})).status, 200);
-    await eventually(
-      async () => {
-        const n = await perCluster();
-        return n[b.name] === 6 && !n[a.name] && (await containers()).length === 6;
-      },
-      `all 6 on ${b.name}`,
-      180_000,
-    );
+    const sent = await noLossWhile(p.listen, async () => {
+      assert.equal((await p.api.post(`/api/v1/clusters/${a.name}/drain`, {})).status, 200);
+      await eventually(
+        async () => {
+          const n = await perCluster();
+          return n[b.name] === 6 && !n[a.name] && (await containers()).length === 6;
+        },
+        `all 6 on ${b.name}`,
+        180_000,
+      );
+    });
+    console.log(`fleet drain: ${sent} requests through Nginx, 0 lost`);
     assert.equal((await onEngine(a.name)).length, 0, `${a.name} runs nothing`);
     const moved = (await p.api.get<{ items: Event[] }>(`${base}/web/events?type=Draining&limit=100`)).body
       .items;
