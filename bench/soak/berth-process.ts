@@ -16,6 +16,8 @@ export interface BerthProcessOptions {
   podmanSocket: string;
   adminPassword: string;
   logFile: string;
+  /** More settings (BERTH_…) for this server; they win over the soak's. */
+  env?: Record<string, string>;
 }
 
 /** Thrown by a check to stop `until` at once (the thing waited for can no longer happen). */
@@ -85,6 +87,7 @@ export class BerthProcess {
         BERTH_RECONCILE_INTERVAL_MS: '250',
         BERTH_STATS_INTERVAL_MS: '5000',
         BERTH_LOG_LEVEL: 'warn',
+        ...this.o.env,
       },
     });
     closeSync(fd);
