@@ -10,10 +10,19 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PodmanEngine } from '@berth/engine-podman';
-import { startCluster, stopCluster, type FleetCluster } from './helpers/clusters';
+import { readFileSync } from 'node:fs';
+import { sshCluster, startCluster, stopCluster, type FleetCluster } from './helpers/clusters';
 import { startGatewayLoad, viaGateway } from './helpers/gateway-load';
 import { startGatewayPlatform, type GatewayPlatform } from './helpers/gateway-platform';
-import { eventually, makeProject, removeInstanceContainers, waitTask, webSpec } from './helpers/platform';
+import {
+  eventually,
+  makeProject,
+  removeInstanceContainers,
+  startPlatform,
+  waitTask,
+  webSpec,
+  type TestPlatform,
+} from './helpers/platform';
 
 interface Row {
   name: string;
@@ -225,6 +234,88 @@ describe('fleet controller: placement, scale, failover and restore on two Podman
       },
       'back to 3 and 3',
       180_000,
+    );
+  });
+});
+
+describe('fleet controller over ssh://: a replica on a cluster reached through an ssh tunnel', () => {
+  let p: TestPlatform;
+  let base: string;
+  let remote: Awaited<ReturnType<typeof sshCluster>>;
+  let engine: PodmanEngine;
+
+  before(async () => {
+    remote = await sshCluster({ cluster: 'c4' });
+    // the cluster's own socket, as its host sees it (the test fleet lives on this machine)
+    engine = new PodmanEngine({ socketPath: remote.socketPath, cluster: remote.name });
+    p = await startPlatform({ BERTH_CLUSTER_CHECK_SECONDS: '1' });
+    const r = await p.api.post('/api/v1/clusters', {
+      name: 'remote',
+      kind: 'podman',
+      endpoint: remote.endpoint,
+      credentials: remote.credentials,
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const env = await p.api.call('PATCH', '/api/v1/envs/test', { clusters: ['local', 'remote'] });
+    assert.equal(env.status, 200, JSON.stringify(env.body));
+    base = await makeProject(p.api, 'far');
+  });
+  after(async () => {
+    await p?.close();
+    await removeInstanceContainers(engine, p.instanceId).catch(() => undefined);
+  });
+
+  it('runs it there, keeps it while new credentials fail, and serves it', async () => {
+    const r = await p.api.post<{ task: { id: string } }>(base, {
+      name: 'web',
+      spec: webSpec('far', 1, {
+        placement: { clusters: [{ name: 'remote', weight: 1 }], division: 'weighted' },
+      }),
+    });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    assert.equal((await waitTask(p.api, r.body.task.id)).state, 'succeeded');
+    const rows = (await p.api.get<{ items: Row[] }>(`${base}/web/containers`)).body.items;
+    assert.deepEqual(
+      rows.map((c) => [c.cluster, c.state]),
+      [['remote', 'ready']],
+    );
+    const there = await engine.listContainers({ 'berth.instance': p.instanceId });
+    assert.deepEqual(
+      there.map((o) => o.name),
+      [rows[0]!.name],
+      'the remote engine runs it',
+    );
+    assert.equal(
+      (await (await fetch(`http://${rows[0]!.endpoints['8080']}/index.html`)).text()).trim(),
+      'far',
+    );
+
+    // credentials that no longer match the host key: the connection is reopened with them and
+    // fails, the cluster is unreachable, and its container is left alone (nothing is known of it)
+    const otherKey = `[127.0.0.1]:${remote.ssh.port} ${readFileSync(`${remote.ssh.keyFile}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}`;
+    const bad = await p.api.call('PATCH', '/api/v1/clusters/remote', {
+      credentials: { privateKey: remote.credentials.privateKey, knownHosts: otherKey },
+    });
+    assert.equal(bad.status, 200, JSON.stringify(bad.body));
+    await eventually(
+      async () =>
+        (await p.api.get<{ state: string }>('/api/v1/clusters/remote')).body.state === 'unreachable',
+      'unreachable with the wrong host key',
+    );
+    const events = await p.api.get<{ items: { type: string }[] }>(`${base}/web/events?limit=100`);
+    assert.ok(!events.body.items.some((e) => e.type === 'Vanished'), 'not taken for gone');
+    assert.equal((await engine.listContainers({ 'berth.instance': p.instanceId })).length, 1);
+    const good = await p.api.call('PATCH', '/api/v1/clusters/remote', { credentials: remote.credentials });
+    assert.equal(good.status, 200, JSON.stringify(good.body));
+    await eventually(
+      async () => (await p.api.get<{ state: string }>('/api/v1/clusters/remote')).body.state === 'ready',
+      'ready again',
+    );
+    const after = (await p.api.get<{ items: Row[] }>(`${base}/web/containers`)).body.items;
+    assert.deepEqual(
+      after.map((c) => [c.name, c.state]),
+      [[rows[0]!.name, 'ready']],
+      'the same container serves on',
     );
   });
 });
