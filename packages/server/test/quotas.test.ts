@@ -158,6 +158,36 @@ for (const dialect of testDialects())
       assert.equal((await p.api.get(`${base}/web`)).body.release, 1);
     });
 
+    it('counts a duplicated placement once per cluster it runs on', async () => {
+      // a second cluster on the test's Podman, in the environment for this test only
+      const dc2 = await p.api.post('/api/v1/clusters', {
+        name: 'dc2',
+        kind: 'podman',
+        endpoint: `unix://${podmanSocket}`,
+      });
+      assert.equal(dc2.status, 201, JSON.stringify(dc2.body));
+      assert.equal(
+        (await p.api.call('PATCH', '/api/v1/envs/test', { clusters: ['local', 'dc2'] })).status,
+        200,
+      );
+      try {
+        // web runs 2 of 5; 2 replicas on each of 2 clusters are 4 more
+        const r = await dev.post(base, {
+          name: 'everywhere',
+          spec: webSpec('d', 2, { placement: { clusters: 'all', division: 'duplicated' } }),
+        });
+        assert.equal(r.status, 422, JSON.stringify(r.body));
+        assert.match(
+          (r.body.error as Obj).message as string,
+          /has 3 of 5 replicas left; this change needs 4/,
+        );
+        assert.equal((await p.api.get(`${base}/everywhere`)).status, 404, 'nothing created');
+      } finally {
+        assert.equal((await p.api.call('PATCH', '/api/v1/envs/test', { clusters: ['local'] })).status, 200);
+        assert.equal((await p.api.delete('/api/v1/clusters/dc2')).status, 204);
+      }
+    });
+
     it('lets only one of two concurrent scale-ups through when both do not fit', async () => {
       const r = await dev.post<{ task: Obj }>(base, { name: 'api', spec: webSpec('a', 1) });
       assert.equal(r.status, 202, JSON.stringify(r.body));

@@ -4,7 +4,8 @@
  *
  * Usage is the desired state, not what happens to run right now: Σ over the project's services
  * (every env; not deleting, not stopped) of replicas × per-container CPU/memory, plus the
- * replicas of their canaries. A container's CPU/memory is its spec's limit, else the project's
+ * replicas of their canaries; a `duplicated` placement runs its replicas on every cluster it names
+ * (or every cluster of its environment, for "all"), so it counts that many times. A container's CPU/memory is its spec's limit, else the project's
  * default, else the platform's (config `containers.quotaCpu` / `quotaMemoryMiB`).
  */
 import {
@@ -19,6 +20,7 @@ import type { AppContext } from '../../http/context';
 import type { ProjectQuotasTable } from '../../db/schema';
 import { nowIso, parseJson } from '../../util';
 import { wantedCanaries } from '../gateways/canary-releases';
+import { envClusters } from '../clusters/clusters.repository';
 
 /** What one service (or one canary) asks for. */
 export interface Demand {
@@ -114,6 +116,20 @@ export class Quotas {
     };
   }
 
+  /** How many times a spec's replicas run: the clusters of a duplicated placement, else once. */
+  async copies(spec: Pick<ReleaseSpec, 'placement'>, env: string | undefined): Promise<number> {
+    const p = spec.placement;
+    if (!p || p.division !== 'duplicated') return 1;
+    if (p.clusters !== 'all') return Math.max(1, p.clusters.length);
+    if (env === undefined) return 1;
+    const row = await this.ctx.db
+      .selectFrom('environments')
+      .select('clusters')
+      .where('name', '=', env)
+      .executeTakeFirst();
+    return row ? Math.max(1, envClusters(row).length) : 1;
+  }
+
   /**
    * Usage of the project; the main replicas of `exceptService` are left out (its canaries stay),
    * so admission can add what the service will ask for instead.
@@ -143,7 +159,7 @@ export class Quotas {
     const canaries = await wantedCanaries(this.ctx.db);
     for (const s of services) {
       const spec = parseJson<ReleaseSpec>(s.spec, {} as ReleaseSpec);
-      const main = this.demandOf(spec, s.replicas, defaults);
+      const main = this.demandOf(spec, s.replicas * (await this.copies(spec, s.env)), defaults);
       if (s.id === exceptService) add(excepted, main);
       else add(total, main);
       const wanted = canaries.get(`${project}/${s.env}/${s.name}`);
@@ -261,14 +277,15 @@ export class Quotas {
   async admit(
     project: string,
     serviceId: string | null,
-    spec: Pick<ReleaseSpec, 'resources'>,
+    spec: Pick<ReleaseSpec, 'resources' | 'placement'>,
     replicas: number,
     fields: QuotaFields = serviceFields,
+    env?: string,
   ): Promise<void> {
     const r = await this.row(project);
     if (!r || (r.cpu_millis === null && r.memory_mib === null && r.replicas === null)) return;
     const defaults = { cpu: cores(r.default_cpu_millis), memoryMiB: r.default_memory_mib };
-    const demand = this.demandOf(spec, replicas, defaults);
+    const demand = this.demandOf(spec, replicas * (await this.copies(spec, env)), defaults);
     const { total: others, excepted: before } = await this.usage(project, defaults, serviceId);
     this.check(project, r, demand, others, before, fields);
   }

@@ -245,7 +245,7 @@ export class ServicesService {
         'ALREADY_EXISTS',
       );
     }
-    await this.quotas.admit(project, null, releaseSpec, replicas);
+    await this.quotas.admit(project, null, releaseSpec, replicas, undefined, env);
     const id = newId();
     const now = nowIso();
     const task = await this.startTask(
@@ -332,7 +332,8 @@ export class ServicesService {
     ) {
       return { service: row, task: null };
     }
-    if (row.stopped === 0) await this.quotas.admit(p.project, row.id, releaseSpec, replicas);
+    if (row.stopped === 0)
+      await this.quotas.admit(p.project, row.id, releaseSpec, replicas, undefined, p.env);
     const number = changed ? (await this.repo.maxRelease(row.id)) + 1 : row.release;
     const task =
       changed || replicas !== row.replicas
@@ -414,7 +415,7 @@ export class ServicesService {
           await this.checkWorkload(actor, p.project, spec);
           await this.placement.admit(p.env, spec.placement);
         }
-        await this.quotas.admit(p.project, row.id, spec, next.replicas);
+        await this.quotas.admit(p.project, row.id, spec, next.replicas, undefined, p.env);
       }
     }
     const wanted = next.stopped === 1 ? 0 : next.replicas;
@@ -529,7 +530,8 @@ export class ServicesService {
   ) {
     const target = (await this.repo.findById(stale.id)) ?? stale;
     const { number, reason } = from;
-    if (target.stopped === 0) await this.quotas.admit(p.project, target.id, spec, target.replicas);
+    if (target.stopped === 0)
+      await this.quotas.admit(p.project, target.id, spec, target.replicas, undefined, target.env);
     const number2 = (await this.repo.maxRelease(target.id)) + 1;
     const task = await this.startTask(
       target,
