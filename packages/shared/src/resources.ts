@@ -232,6 +232,8 @@ export interface ServiceEvent {
   at: string;
   service: string;
   container: string | null;
+  /** The cluster of the container the event names (null when it names none). */
+  cluster: string | null;
   type: string;
   severity: 'normal' | 'warning';
   message: string;

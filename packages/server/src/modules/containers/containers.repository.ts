@@ -1,6 +1,6 @@
 import type { Selectable, Updateable } from 'kysely';
 import type { Db } from '../../db/database';
-import type { ContainersTable, StatsSamplesTable } from '../../db/schema';
+import type { ContainersTable, EventsTable, StatsSamplesTable } from '../../db/schema';
 import { activeStates, type ContainerRow } from '../services/services.repository';
 
 export type StatsRow = Selectable<StatsSamplesTable>;
@@ -40,10 +40,11 @@ export class ContainersStore {
   /** The ledger newest first; `since` keeps containers still alive at or after it. */
   ledgerPage(
     serviceId: string,
-    opts: { ip?: string; since?: string; until?: string; after?: Position; limit: number },
+    opts: { ip?: string; cluster?: string; since?: string; until?: string; after?: Position; limit: number },
   ): Promise<ContainerRow[]> {
     let q = this.db.selectFrom('containers').selectAll().where('service_id', '=', serviceId);
     if (opts.ip) q = q.where('ip', '=', opts.ip);
+    if (opts.cluster) q = q.where('cluster', '=', opts.cluster);
     const since = opts.since;
     if (since) q = q.where((eb) => eb.or([eb('stopped_at', 'is', null), eb('stopped_at', '>=', since)]));
     if (opts.until) q = q.where('created_at', '<=', opts.until);
@@ -61,6 +62,58 @@ export class ContainersStore {
       .orderBy('name', 'desc')
       .limit(opts.limit + 1)
       .execute();
+  }
+
+  /**
+   * Events of a service newest first (or, with `after`, oldest first after it), like
+   * ServicesRepository.events; `cluster` keeps the events that name a container of that cluster.
+   */
+  events(
+    serviceId: string,
+    opts: {
+      container?: string;
+      type?: string;
+      cluster?: string;
+      before?: string;
+      after?: string;
+      limit: number;
+    },
+  ): Promise<Array<Selectable<EventsTable>>> {
+    let q = this.db.selectFrom('events').selectAll().where('service_id', '=', serviceId);
+    if (opts.container) q = q.where('container', '=', opts.container);
+    if (opts.type) q = q.where('type', '=', opts.type);
+    const cluster = opts.cluster;
+    if (cluster) {
+      q = q.where('container', 'in', (eb) =>
+        eb
+          .selectFrom('containers')
+          .select('name')
+          .where('service_id', '=', serviceId)
+          .where('cluster', '=', cluster),
+      );
+    }
+    if (opts.before) q = q.where('id', '<', opts.before);
+    if (opts.after) return q.where('id', '>', opts.after).orderBy('id').limit(opts.limit).execute();
+    return q
+      .orderBy('id', 'desc')
+      .limit(opts.limit + 1)
+      .execute();
+  }
+
+  /** The cluster of each named container of a service (the ledger keeps every container ever). */
+  async clustersOf(serviceId: string, names: string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(names)];
+    const out = new Map<string, string>();
+    for (let i = 0; i < unique.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('containers')
+        .select(['name', 'cluster'])
+        .where('service_id', '=', serviceId)
+        .where('name', 'in', unique.slice(i, i + 500))
+        .execute();
+      for (const r of rows) out.set(r.name, r.cluster);
+    }
+    return out;
   }
 
   /**

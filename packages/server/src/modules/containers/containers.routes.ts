@@ -6,6 +6,7 @@ import { decodeCursor, pageOf, pageQuerySchema } from '../../http/pagination';
 import type { ContainersDeps } from './containers-deps';
 import { projectScope, serviceParams } from '../services/service-params';
 import { toContainer } from '../services/service-views';
+import { checkClusterFilter, clusterQuery, clusterQuerySchema } from './container-clusters';
 import { containerParams, serviceBase, timestampSchema } from './container-params';
 import { ContainersStore, parsePosition } from './containers.repository';
 import { ContainersService } from './containers.service';
@@ -42,9 +43,11 @@ export function registerContainerRoutes(
     tags: ['containers'],
     access: read,
     params: serviceParams,
-    async handler({ params }) {
+    query: clusterQuery,
+    async handler({ params, query }) {
       const service = await deps.service.resolve(params);
-      const { items, errors } = await containers.current(service);
+      const cluster = await checkClusterFilter(deps.engines, query.cluster);
+      const { items, errors } = await containers.current(service, cluster);
       return { items, nextCursor: null, ...(errors.length ? { errors } : {}) };
     },
   });
@@ -61,14 +64,17 @@ export function registerContainerRoutes(
       ip: z.union([z.ipv4(), z.ipv6()]).optional(),
       since: timestampSchema.optional(),
       until: timestampSchema.optional(),
+      cluster: clusterQuerySchema,
     }),
     async handler({ params, query }) {
       const service = await deps.service.resolve(params);
+      const cluster = await checkClusterFilter(deps.engines, query.cluster);
       const after = parsePosition(decodeCursor(query.cursor));
       if (after === null)
         throw new InvalidError('The cursor is not valid: pass nextCursor from the previous page unchanged.');
       const rows = await store.ledgerPage(service.id, {
         ip: query.ip,
+        cluster,
         since: query.since,
         until: query.until,
         after,

@@ -47,14 +47,42 @@ export class ContainersService {
     private readonly sampler: StatsSampler,
   ) {}
 
-  async current(service: ServiceRow): Promise<{ items: ContainerView[]; errors: ClusterError[] }> {
-    const rows = await this.deps.repo.activeContainers(service.id);
+  /**
+   * The current containers (of one cluster when `cluster` is given), each inspected on its own
+   * cluster's engine; a cluster that does not answer leaves its containers without `live` and is
+   * reported once in `errors`.
+   */
+  async current(
+    service: ServiceRow,
+    cluster?: string,
+  ): Promise<{ items: ContainerView[]; errors: ClusterError[] }> {
+    const rows = (await this.deps.repo.activeContainers(service.id)).filter(
+      (r) => cluster === undefined || r.cluster === cluster,
+    );
     const samples = new Map((await this.sampler.currentSamples()).map((s) => [s.sample.container, s.sample]));
     const errors: ClusterError[] = [];
-    const observed = await Promise.allSettled(
-      rows.map((r) =>
-        withTimeout(this.deps.engine.inspectContainer(r.engine_id ?? r.name), inspectTimeoutMs),
+    const clusters = [...new Set(rows.map((r) => r.cluster))];
+    const engines = new Map(
+      await Promise.all(
+        clusters.map(
+          async (name) =>
+            [
+              name,
+              await withTimeout(this.deps.engines.get(name), inspectTimeoutMs).then(
+                (engine) => ({ engine, error: null }),
+                (error: unknown) => ({ engine: null, error }),
+              ),
+            ] as const,
+        ),
       ),
+    );
+    const observed = await Promise.allSettled(
+      rows.map((r) => {
+        const got = engines.get(r.cluster);
+        if (!got?.engine)
+          return Promise.reject(got?.error instanceof Error ? got.error : new Error(String(got?.error)));
+        return withTimeout(got.engine.inspectContainer(r.engine_id ?? r.name), inspectTimeoutMs);
+      }),
     );
     const items = rows.map((row, i): ContainerView => {
       const result = observed[i];
@@ -74,12 +102,16 @@ export class ContainersService {
         },
       };
     });
-    const failed = observed.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
+    for (const name of clusters) {
+      const failed = observed.find(
+        (r, i): r is PromiseRejectedResult => r.status === 'rejected' && rows[i]!.cluster === name,
+      );
+      if (!failed) continue;
+      const reason: unknown = failed.reason;
       errors.push({
-        cluster: this.deps.engine.cluster,
+        cluster: name,
         code: 'CLUSTER_UNREACHABLE',
-        message: `The engine did not answer: ${failed.reason instanceof Error ? failed.reason.message : String(failed.reason)}`,
+        message: `Cluster '${name}' did not answer: ${reason instanceof Error ? reason.message : String(reason)}; its containers are listed from the ledger, without live state (GET /api/v1/clusters/${name}).`,
       });
     }
     return { items, errors };

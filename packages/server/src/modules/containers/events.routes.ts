@@ -1,11 +1,15 @@
+import type { Selectable } from 'kysely';
 import { z } from 'zod';
+import type { EventsTable } from '../../db/schema';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../http/pagination';
 import { handled, type RouteRegistry } from '../../http/route';
 import { openSse, wantsStream } from '../../http/sse';
 import type { ContainersDeps } from './containers-deps';
 import { projectScope, serviceParams } from '../services/service-params';
 import { toEvent } from '../services/service-views';
+import { checkClusterFilter, clusterQuerySchema } from './container-clusters';
 import { containerNameSchema, serviceBase } from './container-params';
+import { ContainersStore } from './containers.repository';
 
 const pollMs = 1000;
 const idPattern = /^[a-z0-9]{1,64}$/;
@@ -14,6 +18,7 @@ const beforeEveryId = '0';
 
 /** Persisted service events, newest first, or followed live over SSE. */
 export function registerEventRoutes(registry: RouteRegistry, deps: ContainersDeps): void {
+  const store = new ContainersStore(deps.ctx.db);
   registry.add({
     id: 'services.events',
     method: 'GET',
@@ -30,19 +35,32 @@ export function registerEventRoutes(registry: RouteRegistry, deps: ContainersDep
         .max(63)
         .regex(/^[A-Za-z][A-Za-z0-9]*$/, 'must be an event type such as Destroyed')
         .optional(),
+      cluster: clusterQuerySchema.meta({
+        description:
+          'Only events that name a container on this cluster (a registered cluster name); an unknown name is a 422 at `cluster`',
+      }),
       follow: z.stringbool().optional(),
     }),
     async handler({ params, query, req, reply }) {
       const service = await deps.service.resolve(params);
-      const filter = { container: query.container, type: query.type };
+      const cluster = await checkClusterFilter(deps.engines, query.cluster);
+      const filter = { container: query.container, type: query.type, cluster };
+      /** Events with the cluster of the container each names. */
+      const views = async (rows: Array<Selectable<EventsTable>>) => {
+        const names = rows.flatMap((r) => (r.container ? [r.container] : []));
+        const clusters = names.length ? await store.clustersOf(service.id, names) : new Map<string, string>();
+        return rows.map((r) =>
+          toEvent(r, service.name, r.container ? (clusters.get(r.container) ?? null) : null),
+        );
+      };
       if (!wantsStream(req, query.follow)) {
-        const rows = await deps.repo.events(service.id, {
+        const rows = await store.events(service.id, {
           ...filter,
           before: decodeCursor(query.cursor),
           limit: query.limit,
         });
         const page = pageOf(rows, query.limit, (r) => r.id);
-        return { items: page.items.map((r) => toEvent(r, service.name)), nextCursor: page.nextCursor };
+        return { items: await views(page.items), nextCursor: page.nextCursor };
       }
       // Ids are time-ordered, so "newer than the last one sent" is "id greater than it"; a
       // reconnecting EventSource sends Last-Event-ID and misses nothing.
@@ -50,19 +68,20 @@ export function registerEventRoutes(registry: RouteRegistry, deps: ContainersDep
       let last =
         typeof resumeFrom === 'string' && idPattern.test(resumeFrom)
           ? resumeFrom
-          : ((await deps.repo.events(service.id, { ...filter, limit: 1 }))[0]?.id ?? beforeEveryId);
+          : ((await store.events(service.id, { ...filter, limit: 1 }))[0]?.id ?? beforeEveryId);
       const sse = openSse(req, reply);
       let busy = false;
       const poll = setInterval(() => {
         if (busy) return;
         busy = true;
-        deps.repo
+        store
           .events(service.id, { ...filter, after: last, limit: 500 })
-          .then((rows) => {
-            for (const row of rows) {
-              sse.send('event', toEvent(row, service.name), row.id);
+          .then(async (rows) => {
+            const events = await views(rows);
+            rows.forEach((row, i) => {
+              sse.send('event', events[i], row.id);
               last = row.id;
-            }
+            });
           })
           .catch((err: unknown) => deps.ctx.log.warn({ err }, 'event follow: reading events failed'))
           .finally(() => (busy = false));

@@ -1,11 +1,18 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { InvalidError } from '@berth/shared';
+import { InvalidError, UnavailableError } from '@berth/shared';
 import type { ContainerEngine, LogLine } from '@berth/engine-api';
 import { toHttpError } from '../../http/errors';
 import { handled, type RouteRegistry } from '../../http/route';
 import { openSse, wantsStream, type SseStream } from '../../http/sse';
 import type { ContainersDeps } from './containers-deps';
+import {
+  checkClusterFilter,
+  clusterQuerySchema,
+  clusterUnavailable,
+  engineOf,
+  onCluster,
+} from './container-clusters';
 import { projectScope, serviceParams } from '../services/service-params';
 import type { ContainerRow } from '../services/services.repository';
 import {
@@ -26,6 +33,10 @@ import {
 } from './log-lines';
 
 const logQuery = z.object({
+  cluster: clusterQuerySchema.meta({
+    description:
+      'Service logs: only the containers on this cluster (a registered cluster name); an unknown name is a 422 at `cluster`',
+  }),
   tail: z.coerce.number().int().min(1).max(maxTail).optional(),
   since: sinceSchema.optional(),
   follow: z.stringbool().optional(),
@@ -36,6 +47,7 @@ type LogQuery = z.output<typeof logQuery>;
 const read = { permission: 'services:read' as const, scope: projectScope };
 /** How often a follow checks the ledger (container stopped) or looks for new containers. */
 const watchMs = 3000;
+const logsWhat = "its containers' logs are";
 
 /** Container and service logs: a tail, a download, or a follow over SSE. */
 export function registerLogRoutes(registry: RouteRegistry, deps: ContainersDeps): void {
@@ -53,12 +65,23 @@ export function registerLogRoutes(registry: RouteRegistry, deps: ContainersDeps)
       const service = await deps.service.resolve(params);
       const row = await deps.repo.findContainer(service.id, params.container);
       if (!row) throw containerNotFound(params.container, service.name, false);
-      const ref = await engineRef(deps.engine, row);
+      if (query.cluster !== undefined && query.cluster !== row.cluster) {
+        throw new InvalidError(
+          `Invalid query parameters. cluster: container '${row.name}' runs on cluster '${row.cluster}', not '${query.cluster}'; leave out cluster or pass cluster=${row.cluster}.`,
+          [{ path: 'cluster', message: `must be ${row.cluster}, the container's cluster` }],
+          'UNPROCESSABLE',
+        );
+      }
+      if (row.state === 'removed') throw containerGone(row.name);
+      const engine = await engineOf(deps.engines, row.cluster, logsWhat);
+      const ref = await onCluster(deps.engines, row.cluster, logsWhat, () => engineRef(engine, row));
       if (streamed(req, query)) {
-        followContainer(deps, row, ref, query, openSse(req, reply));
+        followContainer(deps, engine, row, ref, query, openSse(req, reply));
         return handled;
       }
-      const lines = await collectLines(deps.engine.logs(ref, options(query)));
+      const lines = await onCluster(deps.engines, row.cluster, logsWhat, () =>
+        collectLines(engine.logs(ref, options(query))),
+      );
       if (query.download)
         return { status: 200, body: formatLines(lines), headers: downloadHeaders(row.name) };
       return { items: lines, nextCursor: null };
@@ -76,13 +99,20 @@ export function registerLogRoutes(registry: RouteRegistry, deps: ContainersDeps)
     query: logQuery,
     async handler({ params, query, req, reply }) {
       const service = await deps.service.resolve(params);
+      const cluster = await checkClusterFilter(deps.engines, query.cluster);
       if (streamed(req, query)) {
-        followService(deps, service.id, query, openSse(req, reply));
+        followService(deps, service.id, cluster, query, openSse(req, reply));
         return handled;
       }
-      const rows = (await deps.repo.activeContainers(service.id)).filter((r) => r.engine_id);
+      const rows = (await deps.repo.activeContainers(service.id)).filter(
+        (r) => r.engine_id && (cluster === undefined || r.cluster === cluster),
+      );
       const results = await Promise.allSettled(
-        rows.map((r) => collectLines(deps.engine.logs(r.engine_id!, options(query)))),
+        rows.map((r) =>
+          onCluster(deps.engines, r.cluster, logsWhat, (engine) =>
+            collectLines(engine.logs(r.engine_id!, options(query))),
+          ),
+        ),
       );
       const tagged: TaggedLogLine[] = [];
       const errors: Array<{ cluster: string; container: string; code: string; message: string }> = [];
@@ -132,6 +162,7 @@ async function pump(
   lines: AsyncIterable<LogLine>,
   signal: AbortSignal,
   container?: string,
+  cluster?: string,
 ): Promise<void> {
   try {
     for await (const l of lines) {
@@ -144,12 +175,16 @@ async function pump(
       );
     }
   } catch (err) {
-    if (!signal.aborted && !sse.closed.aborted) sse.send('error', toHttpError(err).body);
+    if (signal.aborted || sse.closed.aborted) return;
+    const failure =
+      cluster && err instanceof UnavailableError ? clusterUnavailable(cluster, logsWhat, err) : err;
+    sse.send('error', { ...(container ? { container } : {}), ...toHttpError(failure).body });
   }
 }
 
 function followContainer(
   deps: ContainersDeps,
+  engine: ContainerEngine,
   row: ContainerRow,
   ref: string,
   query: LogQuery,
@@ -169,21 +204,39 @@ function followContainer(
       () => undefined,
     );
   }, watchMs);
-  void pump(sse, deps.engine.logs(ref, options(query, stop.signal)), stop.signal).finally(() => {
-    clearInterval(watch);
-    if (!sse.closed.aborted) sse.send('end', { reason: 'the container stopped' });
-    sse.end();
-  });
+  void pump(sse, engine.logs(ref, options(query, stop.signal)), stop.signal, undefined, row.cluster).finally(
+    () => {
+      clearInterval(watch);
+      if (!sse.closed.aborted) sse.send('end', { reason: 'the container stopped' });
+      sse.end();
+    },
+  );
 }
 
 /** Follows every current container, and picks up containers that appear during the follow. */
-function followService(deps: ContainersDeps, serviceId: string, query: LogQuery, sse: SseStream): void {
+function followService(
+  deps: ContainersDeps,
+  serviceId: string,
+  cluster: string | undefined,
+  query: LogQuery,
+  sse: SseStream,
+): void {
   const following = new Set<string>();
   const attach = async () => {
     for (const row of await deps.repo.activeContainers(serviceId)) {
       if (!row.engine_id || following.has(row.name)) continue;
+      if (cluster !== undefined && row.cluster !== cluster) continue;
+      let engine: ContainerEngine;
+      try {
+        engine = await engineOf(deps.engines, row.cluster, logsWhat);
+      } catch (err) {
+        // Tried again at the next look; the others keep streaming.
+        sse.send('error', { container: row.name, cluster: row.cluster, ...toHttpError(err).body });
+        continue;
+      }
       following.add(row.name);
-      void pump(sse, deps.engine.logs(row.engine_id, options(query, sse.closed)), sse.closed, row.name);
+      const lines = engine.logs(row.engine_id, options(query, sse.closed));
+      void pump(sse, lines, sse.closed, row.name, row.cluster);
     }
   };
   const poll = setInterval(

@@ -23,6 +23,9 @@ import type { ContainerRow, ServiceRow } from '../services/services.repository';
 import { storedSpec } from '../services/service-views';
 import { containerNotFound, containerParams, serviceBase } from './container-params';
 import { ContainersStore } from './containers.repository';
+import { onCluster } from './container-clusters';
+
+const shellWhat = 'shells into its containers are';
 import { ShellBridge } from './shell-bridge';
 import { ShellSessionsRepository } from './shell-sessions.repository';
 import {
@@ -110,14 +113,16 @@ export class ShellGateway {
       if (this.closing)
         throw new UnavailableError('The server is shutting down; open the shell again in a moment.');
 
-      const exec = await this.deps.engine.exec(row.engine_id ?? row.name, {
-        cmd: query.data.cmd,
-        user,
-        tty: query.data.tty,
-        cols: query.data.cols,
-        rows: query.data.rows,
-        env: query.data.tty ? { TERM: 'xterm-256color' } : undefined,
-      });
+      const exec = await onCluster(this.deps.engines, row.cluster, shellWhat, (engine) =>
+        engine.exec(row.engine_id ?? row.name, {
+          cmd: query.data.cmd,
+          user,
+          tty: query.data.tty,
+          cols: query.data.cols,
+          rows: query.data.rows,
+          env: query.data.tty ? { TERM: 'xterm-256color' } : undefined,
+        }),
+      );
       let sessionId: string;
       try {
         sessionId = await this.record(audit, actor, svc, row, user, query.data.cmd.join(' '));
@@ -155,7 +160,11 @@ export class ShellGateway {
     const release = await this.deps.repo.getRelease(svc.id, row.release);
     const configured = release ? storedSpec(release).user : undefined;
     if (configured !== undefined) return defaultShellUser(configured, null);
-    const image = await this.deps.engine.inspectImage(row.image).catch(() => null);
+    // The image as the container's cluster has it; the exec that follows reports an unreachable cluster.
+    const image = await this.deps.engines
+      .get(row.cluster)
+      .then((engine) => engine.inspectImage(row.image))
+      .catch(() => null);
     return defaultShellUser(undefined, image?.user ?? null);
   }
 

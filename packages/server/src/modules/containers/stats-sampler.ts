@@ -1,5 +1,6 @@
 import type { StatsSample } from '@berth/shared';
-import type { ContainerStats } from '@berth/engine-api';
+import { UnavailableError } from '@berth/shared';
+import type { ContainerEngine, ContainerStats } from '@berth/engine-api';
 import { nowIso } from '../../util';
 import type { ContainersDeps } from './containers-deps';
 import type { ContainerRow } from '../services/services.repository';
@@ -44,6 +45,8 @@ export class StatsSampler {
   private busy = false;
   private latest = new Map<string, LatestSample>();
   private lastPrune = 0;
+  /** Clusters skipped since their last good round, so an outage is logged once. */
+  private readonly unreachable = new Set<string>();
   private readonly store: ContainersStore;
 
   constructor(private readonly deps: ContainersDeps) {
@@ -95,7 +98,7 @@ export class StatsSampler {
       const rows = (await this.deps.repo.activeContainers()).filter(
         (r) => r.engine_id && sampledStates.has(r.state),
       );
-      const stats = rows.length ? await this.collect(rows.map((r) => r.engine_id!)) : [];
+      const stats = await this.collectByCluster(rows);
       const at = nowIso();
       const next = new Map<string, LatestSample>();
       const inserts: StatsRow[] = [];
@@ -137,13 +140,56 @@ export class StatsSampler {
     }
   }
 
-  /** One call for all containers; if that fails (one container just stopped), one call each. */
-  private async collect(ids: string[]): Promise<ContainerStats[]> {
+  /**
+   * Each cluster's containers through that cluster's engine, clusters in parallel. A cluster that
+   * cannot be reached is skipped for this round (logged once per outage); the others are sampled.
+   */
+  private async collectByCluster(rows: ContainerRow[]): Promise<ContainerStats[]> {
+    const byCluster = new Map<string, string[]>();
+    for (const r of rows) byCluster.set(r.cluster, [...(byCluster.get(r.cluster) ?? []), r.engine_id!]);
+    const results = await Promise.all(
+      [...byCluster].map(async ([cluster, ids]) => {
+        let engine: ContainerEngine;
+        try {
+          engine = await this.deps.engines.get(cluster);
+        } catch (err) {
+          this.skipped(cluster, err);
+          return [];
+        }
+        const stats = await this.collect(engine, ids);
+        if (stats === null) {
+          this.skipped(cluster, new Error('its engine answered no stats call'));
+          return [];
+        }
+        if (this.unreachable.delete(cluster))
+          this.deps.ctx.log.info({ cluster }, 'stats: cluster answers again; sampling its containers');
+        return stats;
+      }),
+    );
+    return results.flat();
+  }
+
+  private skipped(cluster: string, err: unknown): void {
+    if (this.unreachable.has(cluster)) return;
+    this.unreachable.add(cluster);
+    this.deps.ctx.log.warn(
+      { err, cluster },
+      `stats: cluster '${cluster}' is unreachable; its containers are not sampled until it answers`,
+    );
+  }
+
+  /**
+   * One call for all containers; if that fails (one container just stopped), one call each.
+   * Null when the engine answered none (the cluster is down).
+   */
+  private async collect(engine: ContainerEngine, ids: string[]): Promise<ContainerStats[] | null> {
     try {
-      return await this.deps.engine.stats(ids);
+      return await engine.stats(ids);
     } catch (err) {
+      if (err instanceof UnavailableError) return null;
       this.deps.ctx.log.debug({ err }, 'batched stats failed; sampling containers one by one');
-      const results = await Promise.allSettled(ids.map((id) => this.deps.engine.stats([id])));
+      const results = await Promise.allSettled(ids.map((id) => engine.stats([id])));
+      if (results.every((r) => r.status === 'rejected' && r.reason instanceof UnavailableError)) return null;
       return results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
     }
   }

@@ -87,12 +87,17 @@ export function toContainer(row: ContainerRow, serviceName: string): Container {
   };
 }
 
-export function toEvent(row: Selectable<EventsTable>, serviceName: string): ServiceEvent {
+export function toEvent(
+  row: Selectable<EventsTable>,
+  serviceName: string,
+  cluster: string | null = null,
+): ServiceEvent {
   return {
     id: row.id,
     at: row.at,
     service: serviceName,
     container: row.container,
+    cluster,
     type: row.type,
     severity: row.severity as ServiceEvent['severity'],
     message: row.message,
