@@ -96,6 +96,8 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
         placer: new FleetPlacement(clusterCatalog(db), failoverGrace(db), {
           stableSeconds: config.failoverStableSeconds,
           rate: config.failoverRate,
+          // failover and restore decisions go to the cluster's event log
+          record: (cluster, type, message) => new ClustersRepository(db).addNote(cluster, type, message),
         }),
       })
     : null;

@@ -1,3 +1,4 @@
+import { newId, nowIso } from '../../util';
 import type { Selectable } from 'kysely';
 import type { Db } from '../../db/database';
 import type { ClusterEventsTable, ClustersTable, EnvironmentsTable } from '../../db/schema';
@@ -63,6 +64,19 @@ export class ClustersRepository {
   }
 
   /** Adds an event and keeps the newest `keep` of the cluster (a flapping cluster must not grow the table). */
+  /** An event without a state change (a fleet decision such as FailoverStarted), at now. */
+  addNote(cluster: string, type: string, message: string): Promise<void> {
+    return this.addEvent({
+      id: newId(),
+      cluster,
+      at: nowIso(),
+      type,
+      from_state: null,
+      to_state: null,
+      message,
+    });
+  }
+
   async addEvent(row: ClusterEventRow, keep = 500): Promise<void> {
     await this.db.insertInto('cluster_events').values(row).execute();
     const oldestKept = await this.db

@@ -44,6 +44,11 @@ export interface FleetPlacementOptions {
    * A dead cluster's services move a few at a time, so the survivors are not hit by all at once.
    */
   rate?: { perSecond: number; burst: number };
+  /**
+   * Records a fleet decision on the cluster's event log: `FailoverStarted` when a cluster is first
+   * seen past its grace, `Restoring` when such a cluster has been ready for the stability window.
+   */
+  record?: (cluster: string, type: 'FailoverStarted' | 'Restoring', message: string) => Promise<void>;
   now?: () => number;
 }
 
@@ -69,6 +74,8 @@ export class FleetPlacement {
   /** One catalog read per environment per pass (the controller passes many services). */
   private readonly cache = new Map<string, { pass: number; clusters: ClusterInfo[] | null; grace: number }>();
 
+  /** Clusters whose failover was recorded, until their restore is. */
+  private readonly failed = new Set<string>();
   /** Per failed cluster: the services allowed to move off it (cleared when it is healthy). */
   private readonly moving = new Map<string, Set<string>>();
   private tokens: number;
@@ -115,6 +122,10 @@ export class FleetPlacement {
     return fresh;
   }
 
+  private note(cluster: string, type: 'FailoverStarted' | 'Restoring', message: string): void {
+    void this.opts.record?.(cluster, type, message).catch(() => undefined);
+  }
+
   async place(req: PlaceRequest): Promise<Placed> {
     const { clusters, grace } = await this.env(req.env, req.pass);
     const placement = req.placement ?? defaultPlacement();
@@ -132,6 +143,21 @@ export class FleetPlacement {
         now - since(c) >= grace * 1000 &&
         ((req.current[c.name] ?? 0) === 0 || this.mayMove(c.name, key));
       if (failed) failedOver.push(c.name);
+      if (!c.healthy && now - since(c) >= grace * 1000 && !this.failed.has(c.name)) {
+        this.failed.add(c.name);
+        this.note(
+          c.name,
+          'FailoverStarted',
+          `Cluster '${c.name}' has been unreachable for ${Math.round((now - since(c)) / 1000)} s, past environment ${req.env}'s failover grace (${grace} s): its replicas move to the other clusters.`,
+        );
+      } else if (c.healthy && this.failed.has(c.name) && now - since(c) >= this.opts.stableSeconds * 1000) {
+        this.failed.delete(c.name);
+        this.note(
+          c.name,
+          'Restoring',
+          `Cluster '${c.name}' has been ready for ${Math.round((now - since(c)) / 1000)} s (stability window ${this.opts.stableSeconds} s): the placements' division is restored, replicas move back.`,
+        );
+      }
       return { ...c, healthy, draining: c.draining === true || failed };
     });
     const named =

@@ -7,7 +7,17 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { clusterKeys, listClusterEvents, type ClusterEvent, type ClusterState } from './clusters-api';
 import { StateTag } from './ClusterTags';
 
-const known = new Set(['StateChanged', 'Cordoned', 'Uncordoned', 'Draining', 'Undrained']);
+const known = new Set([
+  'StateChanged',
+  'Cordoned',
+  'Uncordoned',
+  'Draining',
+  'Undrained',
+  'FailoverStarted',
+  'Restoring',
+]);
+/** Fleet decisions stand out: a failover in red, the move back in green. */
+const colors: Record<string, string> = { FailoverStarted: 'red', Restoring: 'green' };
 const states = new Set<string>(['ready', 'degraded', 'unreachable', 'unknown']);
 
 /** A cluster's state changes and admins' cordon/drain, newest first; the message is the server's. */
@@ -49,7 +59,9 @@ export function ClusterEvents({ name }: { name: string }) {
                   {state(e.fromState)} → {state(e.toState)}
                 </span>
               ) : known.has(e.type) ? (
-                <Tag>{t(`clusters.event.${e.type}` as MessageKey)}</Tag>
+                <Tag color={colors[e.type]} data-event-type={e.type}>
+                  {t(`clusters.event.${e.type}` as MessageKey)}
+                </Tag>
               ) : (
                 e.type
               ),

@@ -61,6 +61,8 @@ export const clustersEn = {
   'clusters.event.Uncordoned': 'Uncordoned',
   'clusters.event.Draining': 'Draining started',
   'clusters.event.Undrained': 'Draining stopped',
+  'clusters.event.FailoverStarted': 'Failover started',
+  'clusters.event.Restoring': 'Replicas moving back',
   'clusters.cordon': 'Cordon',
   'clusters.cordon.confirm':
     'Cordon {cluster}? Its containers keep running, but no new replicas are placed on it until you uncordon it.',
@@ -183,6 +185,8 @@ export const clustersZh: Record<keyof typeof clustersEn, string> = {
   'clusters.event.Uncordoned': '已解除封锁',
   'clusters.event.Draining': '开始排空',
   'clusters.event.Undrained': '停止排空',
+  'clusters.event.FailoverStarted': '开始故障转移',
+  'clusters.event.Restoring': '副本正在迁回',
   'clusters.cordon': '封锁',
   'clusters.cordon.confirm': '封锁 {cluster}？其上的容器继续运行，但在解除封锁前不再向它调度新副本。',
   'clusters.cordon.done': '{cluster} 已封锁：不再向它调度新副本。',
