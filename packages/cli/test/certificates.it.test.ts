@@ -1,60 +1,46 @@
 /** `berth certificates` and `berth routes create --tls-cert` against a real Berth. */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cliRunner } from './test-support';
-import { adminPassword, startPlatform, type TestPlatform } from '../../server/test/helpers/platform';
+import { platformCli } from './platform-support';
 import { makeCert, type TestCert } from '../../server/test/helpers/certificates';
 
 describe('berth certificates', () => {
-  let p: TestPlatform;
-  let env: Record<string, string>;
   let site: TestCert;
   let renewed: TestCert;
-  const dir = mkdtempSync(path.join(tmpdir(), 'berth-cli-certs-'));
-  const file = (name: string, text: string) => {
-    const f = path.join(dir, name);
-    writeFileSync(f, text);
-    return f;
-  };
-  const { berth, json } = cliRunner(() => env);
-
-  before(async () => {
-    [site, renewed] = await Promise.all([
-      makeCert(dir, 'site', ['www.web.example.test']),
-      makeCert(dir, 'renewed', ['www.web.example.test']),
-    ]);
-    p = await startPlatform({ BERTH_GATEWAY_LISTEN: 'off' });
-    env = { BERTH_CLI_CONFIG: path.join(dir, 'config.json'), HOME: dir };
-    const login = await berth(
-      ['login', p.url, '--username', 'admin', '--password-stdin'],
-      `${adminPassword}\n`,
-    );
-    assert.equal(login.code, 0, login.err);
-    assert.equal((await berth(['teams', 'create', 'shop'])).code, 0);
-    assert.equal((await berth(['projects', 'create', 'web', '--team', 'shop'])).code, 0);
-    assert.equal((await berth(['domains', 'add', 'web.example.test', '--project', 'web'])).code, 0);
-    assert.equal((await berth(['networks', 'add', '10.20.0.0/16', '--project', 'web'])).code, 0);
-  });
-  after(async () => {
-    await p?.close();
-    rmSync(dir, { recursive: true, force: true });
+  const { dir, berth, json, file } = platformCli({
+    dirPrefix: 'berth-cli-certs-',
+    server: { BERTH_GATEWAY_LISTEN: 'off' },
+    setup: 'project',
+    prepare: async (d) => {
+      [site, renewed] = await Promise.all([
+        makeCert(d, 'site', ['www.web.example.test']),
+        makeCert(d, 'renewed', ['www.web.example.test']),
+      ]);
+    },
   });
 
-  it('adds, lists and shows a certificate; never prints the key', async () => {
-    const add = await berth([
+  /** `berth certificates VERB NAME --cert CERT [--key KEY] -p web`. */
+  const withFiles = (verb: 'add' | 'renew', name: string, cert: string, key?: string) =>
+    berth([
       'certificates',
-      'add',
-      'site',
+      verb,
+      name,
       '--cert',
-      path.join(dir, 'site.crt'),
-      '--key',
-      path.join(dir, 'site.key'),
+      cert,
+      ...(key === undefined ? [] : ['--key', key]),
       '-p',
       'web',
     ]);
+  const inDir = (name: string) => path.join(dir, name);
+
+  before(async () => {
+    assert.equal((await berth(['domains', 'add', 'web.example.test', '--project', 'web'])).code, 0);
+    assert.equal((await berth(['networks', 'add', '10.20.0.0/16', '--project', 'web'])).code, 0);
+  });
+
+  it('adds, lists and shows a certificate; never prints the key', async () => {
+    const add = await withFiles('add', 'site', inDir('site.crt'), inDir('site.key'));
     assert.equal(add.code, 0, add.err);
     assert.match(add.out, /certificate web\/site added \(www\.web\.example\.test, expires/);
     const list = await berth(['certificates', 'list', '-p', 'web']);
@@ -66,41 +52,13 @@ describe('berth certificates', () => {
   });
 
   it('refuses a key of another certificate and missing files with clear messages', async () => {
-    const bad = await berth([
-      'certificates',
-      'add',
-      'bad',
-      '--cert',
-      path.join(dir, 'site.crt'),
-      '--key',
-      path.join(dir, 'renewed.key'),
-      '-p',
-      'web',
-    ]);
+    const bad = await withFiles('add', 'bad', inDir('site.crt'), inDir('renewed.key'));
     assert.equal(bad.code, 1);
     assert.match(bad.err, /key: does not match the certificate/);
-    const noKey = await berth([
-      'certificates',
-      'add',
-      'bad',
-      '--cert',
-      path.join(dir, 'site.crt'),
-      '-p',
-      'web',
-    ]);
+    const noKey = await withFiles('add', 'bad', inDir('site.crt'));
     assert.equal(noKey.code, 2);
     assert.match(noKey.err, /--cert FILE and --key FILE/);
-    const missing = await berth([
-      'certificates',
-      'add',
-      'bad',
-      '--cert',
-      '/nonexistent.crt',
-      '--key',
-      file('k', 'x'),
-      '-p',
-      'web',
-    ]);
+    const missing = await withFiles('add', 'bad', '/nonexistent.crt', file('k', 'x'));
     assert.equal(missing.code, 1);
     assert.match(missing.err, /cannot read the certificate file \/nonexistent\.crt/);
   });
@@ -134,17 +92,7 @@ describe('berth certificates', () => {
   });
 
   it('renews a certificate, then removes it once no route uses it', async () => {
-    const renew = await berth([
-      'certificates',
-      'renew',
-      'site',
-      '--cert',
-      path.join(dir, 'renewed.crt'),
-      '--key',
-      path.join(dir, 'renewed.key'),
-      '-p',
-      'web',
-    ]);
+    const renew = await withFiles('renew', 'site', inDir('renewed.crt'), inDir('renewed.key'));
     assert.equal(renew.code, 0, renew.err);
     assert.match(renew.out, /certificate web\/site renewed/);
     const c = await json<{ fingerprint: string; version: number }>([

@@ -1,42 +1,29 @@
 /**
  * The CLI end to end, as a new user would use it: against a real Berth on the real Podman engine.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { cliRunner } from './test-support';
-import {
-  adminPassword,
-  eventually,
-  startPlatform,
-  type TestPlatform,
-} from '../../server/test/helpers/platform';
+import { platformCli } from './platform-support';
+import { adminPassword, eventually } from '../../server/test/helpers/platform';
 
 type Obj = Record<string, unknown>;
 
 describe('berth CLI against a real platform', () => {
-  let p: TestPlatform;
-  let env: Record<string, string>;
-  const dir = mkdtempSync(path.join(tmpdir(), 'berth-cli-'));
-
-  const { berth, json } = cliRunner(() => env);
-
-  before(async () => {
-    p = await startPlatform();
-    env = { BERTH_CLI_CONFIG: path.join(dir, 'config.json'), HOME: dir };
-  });
-  after(async () => {
-    await p?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  // no login here: the first test logs in as a new user would
+  const cli = platformCli({ dirPrefix: 'berth-cli-', server: {}, setup: 'none' });
+  const { berth, json } = cli;
 
   it('logs in with a password and stores a token', async () => {
-    const bad = await berth(['login', p.url, '--username', 'admin', '--password-stdin'], 'wrong\n');
+    const bad = await berth(
+      ['login', cli.platform.url, '--username', 'admin', '--password-stdin'],
+      'wrong\n',
+    );
     assert.equal(bad.code, 1);
     assert.match(bad.err, /error: /);
-    const ok = await berth(['login', p.url, '--username', 'admin', '--password-stdin'], `${adminPassword}\n`);
+    const ok = await berth(
+      ['login', cli.platform.url, '--username', 'admin', '--password-stdin'],
+      `${adminPassword}\n`,
+    );
     assert.equal(ok.code, 0, ok.err);
     const me = await berth(['whoami']);
     assert.match(me.out, /admin/);
@@ -145,7 +132,9 @@ describe('berth CLI against a real platform', () => {
   it('takes a container out of rotation and destroys one', async () => {
     const [first, second] = (await json<{ items: Obj[] }>(['containers', 'hello', '-p', 'web'])).items;
     assert.equal((await berth(['rotation', 'hello', first!.name as string, 'off', '-p', 'web'])).code, 0);
-    const eps = await p.api.get<{ items: Obj[] }>('/api/v1/projects/web/envs/test/services/hello/endpoints');
+    const eps = await cli.platform.api.get<{ items: Obj[] }>(
+      '/api/v1/projects/web/envs/test/services/hello/endpoints',
+    );
     assert.ok(
       eps.body.items.every((e) => e.container !== first!.name),
       'out of rotation means no traffic',
@@ -175,7 +164,7 @@ describe('berth CLI against a real platform', () => {
     ]);
     assert.equal(argv.code, 4, argv.err);
     assert.equal(argv.out.trim(), 'a b $(id)', 'arguments arrive as an argv, never through a shell line');
-    const audit = await p.api.get<{ items: Obj[] }>('/api/v1/audit?action=containers.shell');
+    const audit = await cli.platform.api.get<{ items: Obj[] }>('/api/v1/audit?action=containers.shell');
     assert.ok(audit.body.items.length >= 2, 'every shell session is audited');
   });
 

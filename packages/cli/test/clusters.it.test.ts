@@ -1,41 +1,19 @@
 /** `berth clusters …` and `berth envs …` against a real Berth on real Podman. */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cliRunner } from './test-support';
-import {
-  adminPassword,
-  makeProject,
-  podmanSocket,
-  startPlatform,
-  waitTask,
-  webSpec,
-  type TestPlatform,
-} from '../../server/test/helpers/platform';
+import { platformCli } from './platform-support';
+import { makeProject, podmanSocket, waitTask, webSpec } from '../../server/test/helpers/platform';
 
 type Obj = Record<string, unknown>;
 
 describe('berth clusters and berth envs', () => {
-  let p: TestPlatform;
-  let env: Record<string, string>;
-  const dir = mkdtempSync(path.join(tmpdir(), 'berth-cli-clusters-'));
-  const { berth, json } = cliRunner(() => env);
-
-  before(async () => {
-    p = await startPlatform({ BERTH_GATEWAY_LISTEN: 'off', BERTH_CLUSTER_SLOW_MS: '20000' });
-    env = { BERTH_CLI_CONFIG: path.join(dir, 'config.json'), HOME: dir };
-    const login = await berth(
-      ['login', p.url, '--username', 'admin', '--password-stdin'],
-      `${adminPassword}\n`,
-    );
-    assert.equal(login.code, 0, login.err);
+  const cli = platformCli({
+    dirPrefix: 'berth-cli-clusters-',
+    server: { BERTH_GATEWAY_LISTEN: 'off', BERTH_CLUSTER_SLOW_MS: '20000' },
+    setup: 'admin',
   });
-  after(async () => {
-    await p?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { dir, berth, json } = cli;
 
   it('adds a cluster, checks it, filters by label, cordons and drains it', async () => {
     const add = await berth([
@@ -123,10 +101,13 @@ describe('berth clusters and berth envs', () => {
   });
 
   it('shows what is placed on a cluster: a running service on local', async () => {
-    const base = await makeProject(p.api, 'shop');
-    const created = await p.api.post<{ task: { id: string } }>(base, { name: 'web', spec: webSpec('v1', 2) });
+    const base = await makeProject(cli.platform.api, 'shop');
+    const created = await cli.platform.api.post<{ task: { id: string } }>(base, {
+      name: 'web',
+      spec: webSpec('v1', 2),
+    });
     assert.equal(created.status, 202, JSON.stringify(created.body));
-    assert.equal((await waitTask(p.api, created.body.task.id)).state, 'succeeded');
+    assert.equal((await waitTask(cli.platform.api, created.body.task.id)).state, 'succeeded');
     const local = await json<{ placed: Obj[] }>(['clusters', 'get', 'local']);
     assert.deepEqual(local.placed, [{ project: 'shop', env: 'test', service: 'web', containers: 2 }]);
     const text = await berth(['clusters', 'get', 'local']);

@@ -2,40 +2,25 @@
  * `berth gateways` and `berth routes` against a real Berth (no local Nginx: the gateway is
  * created through the CLI and validated with the real `nginx -t`).
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cliRunner } from './test-support';
-import { adminPassword, startPlatform, type TestPlatform } from '../../server/test/helpers/platform';
+import { platformCli } from './platform-support';
 
 type Obj = Record<string, unknown>;
 
 describe('berth gateways and routes', () => {
-  let p: TestPlatform;
-  let env: Record<string, string>;
-  const dir = mkdtempSync(path.join(tmpdir(), 'berth-cli-gw-'));
-
-  const { berth, json } = cliRunner(() => env);
+  const { dir, berth, json } = platformCli({
+    dirPrefix: 'berth-cli-gw-',
+    // the routes below render VM backends on 127.0.0.1 (no traffic): loopback needs the dev switch
+    server: { BERTH_GATEWAY_LISTEN: 'off', BERTH_GATEWAY_ALLOW_LOOPBACK_BACKENDS: '1' },
+    setup: 'project',
+  });
 
   before(async () => {
-    // the routes below render VM backends on 127.0.0.1 (no traffic): loopback needs the dev switch
-    p = await startPlatform({ BERTH_GATEWAY_LISTEN: 'off', BERTH_GATEWAY_ALLOW_LOOPBACK_BACKENDS: '1' });
-    env = { BERTH_CLI_CONFIG: path.join(dir, 'config.json'), HOME: dir };
-    const login = await berth(
-      ['login', p.url, '--username', 'admin', '--password-stdin'],
-      `${adminPassword}\n`,
-    );
-    assert.equal(login.code, 0, login.err);
-    assert.equal((await berth(['teams', 'create', 'shop'])).code, 0);
-    assert.equal((await berth(['projects', 'create', 'web', '--team', 'shop'])).code, 0);
     assert.equal((await berth(['domains', 'add', 'example.test', '--project', 'web'])).code, 0);
     assert.equal((await berth(['networks', 'add', '127.0.0.0/8', '--team', 'shop'])).code, 0);
-  });
-  after(async () => {
-    await p?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('creates a gateway and a node, and lists them', async () => {

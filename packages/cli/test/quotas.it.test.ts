@@ -1,34 +1,15 @@
 /** `berth quota get|set` and the restricted-workload spec flags against a real Berth. */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { cliRunner } from './test-support';
-import { adminPassword, startPlatform, type TestPlatform } from '../../server/test/helpers/platform';
+import { platformCli } from './platform-support';
 
 type Obj = Record<string, unknown>;
 
 describe('berth quota and restricted workload flags', () => {
-  let p: TestPlatform;
-  let env: Record<string, string>;
-  const dir = mkdtempSync(path.join(tmpdir(), 'berth-cli-quota-'));
-  const { berth, json } = cliRunner(() => env);
-
-  before(async () => {
-    p = await startPlatform({ BERTH_GATEWAY_LISTEN: 'off' });
-    env = { BERTH_CLI_CONFIG: path.join(dir, 'config.json'), HOME: dir };
-    const login = await berth(
-      ['login', p.url, '--username', 'admin', '--password-stdin'],
-      `${adminPassword}\n`,
-    );
-    assert.equal(login.code, 0, login.err);
-    assert.equal((await berth(['teams', 'create', 'shop'])).code, 0);
-    assert.equal((await berth(['projects', 'create', 'web', '--team', 'shop'])).code, 0);
-  });
-  after(async () => {
-    await p?.close();
-    rmSync(dir, { recursive: true, force: true });
+  const { berth, json } = platformCli({
+    dirPrefix: 'berth-cli-quota-',
+    server: { BERTH_GATEWAY_LISTEN: 'off' },
+    setup: 'project',
   });
 
   it('sets and shows a quota; flags not given keep their value', async () => {

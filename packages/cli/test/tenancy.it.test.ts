@@ -1,32 +1,13 @@
 /** `berth domains` and `berth networks` against a real Berth, and flagged routes in `berth routes list`. */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { cliRunner } from './test-support';
-import { adminPassword, startPlatform, type TestPlatform } from '../../server/test/helpers/platform';
+import { platformCli } from './platform-support';
 
 describe('berth domains and networks', () => {
-  let p: TestPlatform;
-  let env: Record<string, string>;
-  const dir = mkdtempSync(path.join(tmpdir(), 'berth-cli-tenancy-'));
-  const { berth, json } = cliRunner(() => env);
-
-  before(async () => {
-    p = await startPlatform({ BERTH_GATEWAY_LISTEN: 'off' });
-    env = { BERTH_CLI_CONFIG: path.join(dir, 'config.json'), HOME: dir };
-    const login = await berth(
-      ['login', p.url, '--username', 'admin', '--password-stdin'],
-      `${adminPassword}\n`,
-    );
-    assert.equal(login.code, 0, login.err);
-    assert.equal((await berth(['teams', 'create', 'shop'])).code, 0);
-    assert.equal((await berth(['projects', 'create', 'web', '--team', 'shop'])).code, 0);
-  });
-  after(async () => {
-    await p?.close();
-    rmSync(dir, { recursive: true, force: true });
+  const { berth, json } = platformCli({
+    dirPrefix: 'berth-cli-tenancy-',
+    server: { BERTH_GATEWAY_LISTEN: 'off' },
+    setup: 'project',
   });
 
   it('adds, lists and removes domain zones, with clear refusals', async () => {
