@@ -1,9 +1,29 @@
-import { rotationRequestSchema, type Container, type StatsSample } from '@berth/shared';
+import { clusterNameSchema, rotationRequestSchema, type Container, type StatsSample } from '@berth/shared';
 import { containerPath, servicePath } from '../api-client';
 import type { CommandContext, CommandDef } from '../context';
 import { validate } from '../errors';
 import { formatAge, formatBytes, formatTime, type Column } from '../output';
 import { limitOf, limitOption } from './common';
+
+/** `--cluster NAME`: only what runs (or ran) on that cluster (docs/fleet.md, "Containers across clusters"). */
+export const clusterOption = {
+  name: 'cluster',
+  kind: 'string' as const,
+  value: 'NAME',
+  description: 'only containers on this cluster (berth clusters list)',
+};
+
+/** The value of `--cluster`, checked as a cluster name (the API says whether it is registered). */
+export function clusterOf(ctx: CommandContext): string | undefined {
+  const value = ctx.args.string('cluster');
+  if (value === undefined) return undefined;
+  const parsed = clusterNameSchema.safeParse(value);
+  if (!parsed.success)
+    throw ctx.usageError(
+      `--cluster: "${value}" ${parsed.error.issues[0]?.message ?? 'is not a cluster name'}`,
+    );
+  return parsed.data;
+}
 
 const containerColumns: Column<Container>[] = [
   { header: 'NAME', value: (c) => c.name },
@@ -11,6 +31,7 @@ const containerColumns: Column<Container>[] = [
   { header: 'READY', value: (c) => (c.ready ? 'yes' : 'no') },
   { header: 'ROTATION', value: (c) => (c.inRotation ? 'in' : 'out') },
   { header: 'RELEASE', value: (c) => c.release, align: 'right' },
+  { header: 'CLUSTER', value: (c) => c.cluster },
   { header: 'IP', value: (c) => c.ip },
   { header: 'NODE', value: (c) => c.node },
   { header: 'RESTARTS', value: (c) => c.restarts, align: 'right' },
@@ -21,6 +42,7 @@ const historyColumns: Column<Container>[] = [
   { header: 'NAME', value: (c) => c.name },
   { header: 'STATE', value: (c) => c.state },
   { header: 'RELEASE', value: (c) => c.release, align: 'right' },
+  { header: 'CLUSTER', value: (c) => c.cluster },
   { header: 'IP', value: (c) => c.ip },
   { header: 'NODE', value: (c) => c.node },
   { header: 'CREATED', value: (c) => formatTime(c.createdAt) },
@@ -66,7 +88,11 @@ async function listContainers(ctx: CommandContext): Promise<number> {
     ctx.arg(0),
     history ? '/containers/history' : '/containers',
   );
-  const page = await client.list<Container>(path, {}, history ? (limitOf(ctx) ?? 50) : undefined);
+  const page = await client.list<Container>(
+    path,
+    { cluster: clusterOf(ctx) },
+    history ? (limitOf(ctx) ?? 50) : undefined,
+  );
   if (ctx.out.json) {
     ctx.out.printJson(page);
     return 0;
@@ -124,13 +150,14 @@ async function stats(ctx: CommandContext): Promise<number> {
 export const containerCommands: CommandDef[] = [
   {
     name: 'containers',
-    usage: 'NAME [--history [--limit N]]',
+    usage: 'NAME [--history [--limit N]] [--cluster NAME]',
     summary: 'list the containers of a service (or all it ever had)',
     positionals: { min: 1, max: 1 },
     scoped: true,
     options: [
       { name: 'history', kind: 'boolean', description: 'the container history, newest first' },
       limitOption,
+      clusterOption,
     ],
     run: listContainers,
   },

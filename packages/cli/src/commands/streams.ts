@@ -6,6 +6,7 @@ import { CliError, UsageError } from '../errors';
 import { formatTime, sanitize, type Column } from '../output';
 import type { SseEvent } from '../sse';
 import { limitOf, limitOption } from './common';
+import { clusterOf, clusterOption } from './containers';
 
 /** A log line as the API sends it; service-level reads name the container. */
 export interface ApiLogLine {
@@ -65,6 +66,7 @@ async function logs(ctx: CommandContext): Promise<number> {
   const query = {
     tail: tail === undefined ? undefined : parseInteger(tail, '--tail', 1, 10_000),
     since: since === undefined ? undefined : checkSince(since),
+    cluster: clusterOf(ctx),
   };
   const path = container
     ? containerPath(ctx.project(), ctx.env(), service, container, '/logs')
@@ -89,6 +91,7 @@ const eventColumns: Column<ServiceEvent>[] = [
   { header: 'SEVERITY', value: (e) => e.severity },
   { header: 'TYPE', value: (e) => e.type },
   { header: 'CONTAINER', value: (e) => e.container },
+  { header: 'CLUSTER', value: (e) => e.cluster },
   { header: 'MESSAGE', value: (e) => e.message },
 ];
 
@@ -100,7 +103,11 @@ export function formatEvent(e: ServiceEvent): string {
 async function events(ctx: CommandContext): Promise<number> {
   const client = await ctx.client();
   const path = servicePath(ctx.project(), ctx.env(), ctx.arg(0), '/events');
-  const filter = { container: ctx.args.string('container'), type: ctx.args.string('type') };
+  const filter = {
+    container: ctx.args.string('container'),
+    type: ctx.args.string('type'),
+    cluster: clusterOf(ctx),
+  };
   const follow = ctx.args.bool('follow');
   const page = await client.get<{ items: ServiceEvent[]; nextCursor: string | null }>(path, {
     ...filter,
@@ -181,7 +188,7 @@ const followOption = {
 export const streamCommands: CommandDef[] = [
   {
     name: 'logs',
-    usage: 'NAME [CONTAINER] [--tail N] [--since 10m] [-f] [--timestamps]',
+    usage: 'NAME [CONTAINER] [--tail N] [--since 10m] [-f] [--timestamps] [--cluster NAME]',
     summary: 'print the logs of a service (all its containers) or of one container',
     positionals: { min: 1, max: 2 },
     scoped: true,
@@ -195,12 +202,13 @@ export const streamCommands: CommandDef[] = [
       },
       { name: 'timestamps', short: 't', kind: 'boolean', description: 'print the time of each line' },
       followOption,
+      { ...clusterOption, description: 'service logs: only the containers on this cluster' },
     ],
     run: logs,
   },
   {
     name: 'events',
-    usage: 'NAME [-f] [--container C] [--type TYPE] [--limit N]',
+    usage: 'NAME [-f] [--container C] [--type TYPE] [--cluster NAME] [--limit N]',
     summary: 'print the events of a service and its containers',
     positionals: { min: 1, max: 1 },
     scoped: true,
@@ -209,6 +217,7 @@ export const streamCommands: CommandDef[] = [
       limitOption,
       { name: 'container', short: 'c', kind: 'string', value: 'C', description: 'events of one container' },
       { name: 'type', kind: 'string', value: 'TYPE', description: 'events of one type, e.g. Destroyed' },
+      { ...clusterOption, description: 'events of the containers on this cluster' },
     ],
     run: events,
   },
