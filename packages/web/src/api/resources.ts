@@ -67,7 +67,7 @@ export const listServiceTasks = (ref: ServiceRef) =>
   api<Page<Task>>(`${servicePath(ref)}/tasks`, { query: { limit: 10 } });
 
 export const listContainers = (ref: ServiceRef) => api<Page<Container>>(`${servicePath(ref)}/containers`);
-export const listHistory = (ref: ServiceRef, query: { ip?: string; cursor?: string }) =>
+export const listHistory = (ref: ServiceRef, query: { ip?: string; cluster?: string; cursor?: string }) =>
   api<Page<Container>>(`${servicePath(ref)}/containers/history`, { query: { ...query, limit: 50 } });
 export const destroyContainer = (ref: ServiceRef, container: string) =>
   api<Container>(`${containerPath(ref, container)}/destroy`, { method: 'POST', body: {} });

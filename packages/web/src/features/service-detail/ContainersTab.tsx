@@ -10,6 +10,7 @@ import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import { useMe } from '../auth/session';
 import { canExecRoot } from '../shell/shell-permissions';
+import { ClusterFilter } from './ClusterFilter';
 import { ContainerStateTag } from './ContainerStateTag';
 import { ContainerUsage } from './ContainerUsage';
 import { byContainer } from './stats-series';
@@ -25,6 +26,7 @@ export function ContainersTab({ serviceRef }: { serviceRef: ServiceRef }) {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [shellFor, setShellFor] = useState<string | null>(null);
+  const [cluster, setCluster] = useState<string | undefined>(undefined);
   const key = ['service', ...refKey(serviceRef), 'containers'];
   const containers = useQuery({
     queryKey: key,
@@ -53,6 +55,10 @@ export function ContainersTab({ serviceRef }: { serviceRef: ServiceRef }) {
     onError: (err) => void message.error(errorText(t, err)),
   });
 
+  const all = containers.data?.items ?? [];
+  const clusters = [...new Set(all.map((c) => c.cluster))];
+  const shown = cluster ? all.filter((c) => c.cluster === cluster) : all;
+
   if (containers.isError)
     return <ErrorState error={containers.error} onRetry={() => void containers.refetch()} />;
   const logsOf = (name: string) =>
@@ -61,12 +67,13 @@ export function ContainersTab({ serviceRef }: { serviceRef: ServiceRef }) {
     );
 
   return (
-    <>
+    <Space direction="vertical" style={{ width: '100%' }}>
+      <ClusterFilter clusters={clusters} value={cluster} onChange={setCluster} />
       <Table<Container>
         rowKey="name"
         size="small"
         loading={containers.isPending}
-        dataSource={containers.data?.items ?? []}
+        dataSource={shown}
         pagination={false}
         scroll={{ x: 1300 }}
         locale={{ emptyText: <Empty description={t('container.none')} /> }}
@@ -82,6 +89,11 @@ export function ContainersTab({ serviceRef }: { serviceRef: ServiceRef }) {
             render: (_, c) => <ContainerStateTag container={c} />,
           },
           { key: 'release', title: t('container.release'), render: (_, c) => `#${c.release}` },
+          {
+            key: 'cluster',
+            title: t('container.cluster'),
+            render: (_, c) => <span data-testid={`cluster-of-${c.name}`}>{c.cluster}</span>,
+          },
           { key: 'ip', title: t('container.ip'), render: (_, c) => c.ip ?? '' },
           {
             key: 'endpoints',
@@ -148,6 +160,6 @@ export function ContainersTab({ serviceRef }: { serviceRef: ServiceRef }) {
           />
         </Suspense>
       ) : null}
-    </>
+    </Space>
   );
 }

@@ -45,6 +45,7 @@ export function EventsTab({ serviceRef }: { serviceRef: ServiceRef }) {
           ),
         },
         { key: 'container', title: t('events.container'), render: (_, e) => e.container ?? '' },
+        { key: 'cluster', title: t('events.cluster'), width: 120, render: (_, e) => e.cluster ?? '' },
         {
           key: 'message',
           title: t('events.message'),

@@ -1,35 +1,49 @@
 import { useState } from 'react';
 import { Button, Input, Space, Table } from 'antd';
-import { useInfiniteQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import type { Container } from '@berth/shared';
 import { refKey, type ServiceRef } from '../../api/paths';
 import { listHistory } from '../../api/resources';
 import { ErrorState } from '../../components/ErrorState';
 import { formatDateTime } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
+import { listEnvsWithClusters } from '../clusters/clusters-api';
+import { ClusterFilter } from './ClusterFilter';
 import { ContainerStateTag } from './ContainerStateTag';
 
 /** The container ledger, newest first, filterable by IP, read page by page with the cursor. */
 export function HistoryTab({ serviceRef }: { serviceRef: ServiceRef }) {
   const { t, lang } = useI18n();
   const [ip, setIp] = useState('');
+  const [cluster, setCluster] = useState<string | undefined>(undefined);
   const history = useInfiniteQuery({
-    queryKey: ['service', ...refKey(serviceRef), 'history', ip],
-    queryFn: ({ pageParam }) => listHistory(serviceRef, { ip: ip || undefined, cursor: pageParam }),
+    queryKey: ['service', ...refKey(serviceRef), 'history', ip, cluster ?? ''],
+    queryFn: ({ pageParam }) => listHistory(serviceRef, { ip: ip || undefined, cluster, cursor: pageParam }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
+  const envs = useQuery({
+    queryKey: ['envs', 'clusters-of-history'],
+    queryFn: listEnvsWithClusters,
+    staleTime: 60_000,
+  });
   if (history.isError) return <ErrorState error={history.error} onRetry={() => void history.refetch()} />;
   const rows = history.data?.pages.flatMap((p) => p.items) ?? [];
+  // The clusters present: the environment's, and any a container of the ledger ran on.
+  const env = envs.data?.items.find((e) => e.name === serviceRef.env);
+  const clusters = [...new Set([...(env?.clusters ?? []), ...rows.map((c) => c.cluster)])];
   return (
     <Space direction="vertical" style={{ width: '100%' }}>
-      <Input.Search
-        allowClear
-        style={{ width: 260 }}
-        placeholder={t('history.filterIp')}
-        aria-label={t('history.filterIp')}
-        onSearch={(v) => setIp(v.trim())}
-      />
+      <Space wrap>
+        <Input.Search
+          allowClear
+          style={{ width: 260 }}
+          placeholder={t('history.filterIp')}
+          aria-label={t('history.filterIp')}
+          onSearch={(v) => setIp(v.trim())}
+        />
+        <ClusterFilter clusters={clusters} value={cluster} onChange={setCluster} />
+      </Space>
       <Table<Container>
         rowKey={(c) => `${c.name}|${c.createdAt}`}
         size="small"
@@ -45,6 +59,7 @@ export function HistoryTab({ serviceRef }: { serviceRef: ServiceRef }) {
             title: t('container.state'),
             render: (_, c) => <ContainerStateTag container={c} />,
           },
+          { key: 'cluster', title: t('container.cluster'), render: (_, c) => c.cluster },
           { key: 'ip', title: t('container.ip'), render: (_, c) => c.ip ?? '' },
           {
             key: 'created',
