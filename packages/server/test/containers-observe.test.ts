@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createUserWith, testDialects, type Caller, type Json } from './helpers/db';
 import { startFakePlatform, type FakePlatform } from './helpers/fake-engine';
+import { webWithLedger } from './helpers/container-ledger';
 import { metricsToken } from '../src/modules/containers/metrics';
 import type { ServiceRow } from '../src/modules/services/services.repository';
 
@@ -59,23 +60,7 @@ for (const dialect of testDialects()) {
 
     before(async () => {
       p = await startFakePlatform(dialect);
-      web = await p.createService('web');
-      await p.addContainer(web, 'web-a', { created_at: '2025-01-01T00:00:01.000Z' });
-      await p.addContainer(web, 'web-b', {
-        created_at: '2025-01-01T00:00:01.000Z',
-        state: 'running',
-        ready: 0,
-      });
-      await p.addContainer(web, 'web-old', {
-        created_at: '2025-01-01T00:00:00.000Z',
-        state: 'removed',
-        stopped_at: '2025-01-01T00:00:05.000Z',
-      });
-      await p.addContainer(web, 'web-exited', {
-        created_at: '2024-12-31T00:00:00.000Z',
-        state: 'exited',
-        stopped_at: '2024-12-31T01:00:00.000Z',
-      });
+      web = await webWithLedger(p);
       for (const type of ['Started', 'Ready', 'Draining'])
         await p.deps.repo.addEvent(web.id, type, `web ${type}`);
       viewer = await createUserWith(p.admin, 'vera', [
