@@ -9,6 +9,7 @@ import { formatDateTime, TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import { ServiceDomains } from '../routes/ServiceDomains';
 import { ServicePipelines } from '../pipelines/ServicePipelines';
+import { PlacementSummary } from '../services/PlacementSummary';
 import { useServiceAction } from './useServiceAction';
 
 /** Status, what the current release runs, and the releases with rollback and promote. */
@@ -51,6 +52,9 @@ export function OverviewTab({ service, serviceRef }: { service: Service; service
             {spec.resources.memoryMiB ? `${spec.resources.memoryMiB} MiB` : t('detail.unlimited')}
           </Descriptions.Item>
           <Descriptions.Item label={t('detail.readiness')}>{readiness}</Descriptions.Item>
+          <Descriptions.Item label={t('svc.placement.overview')} span="filled">
+            <PlacementSummary serviceRef={serviceRef} placement={spec.placement} />
+          </Descriptions.Item>
           <Descriptions.Item label={t('detail.updated')}>
             <span>
               <TimeText at={service.updatedAt} /> {t('common.by', { user: service.updatedBy })}

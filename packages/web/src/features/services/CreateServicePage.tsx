@@ -56,6 +56,7 @@ export function CreateServicePage() {
         submitting={busy}
         submitText={t('create.submit')}
         errors={errors}
+        placement={{ project, env }}
       />
     </>
   );

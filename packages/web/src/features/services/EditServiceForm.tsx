@@ -106,6 +106,11 @@ export function EditServiceForm({ service, serviceRef }: { service: Service; ser
         submitting={deploying}
         submitText={t('svc.edit.review')}
         errors={errors}
+        placement={{
+          project: serviceRef.project,
+          env: serviceRef.env,
+          service: { name: service.name, placement: base.spec.placement },
+        }}
       />
       {pending ? (
         <SpecDiffModal

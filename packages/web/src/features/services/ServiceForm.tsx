@@ -16,6 +16,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { EnvVarsField } from './EnvVarsField';
 import { PortsField } from './PortsField';
 import { ProbeFields } from './ProbeFields';
+import { PlacementEditor, type PlacementTarget } from './PlacementEditor';
 import { RolloutFields } from './RolloutFields';
 import type { ServiceFormValues } from './service-form';
 
@@ -35,8 +36,10 @@ export function ServiceForm(props: {
   submitText: string;
   errors: string[] | null;
   footer?: ReactNode;
+  /** Where the placement preview asks (the environment, or the service being edited). */
+  placement: PlacementTarget;
 }) {
-  const { form, mode, initialValues, onFinish, submitting, submitText, errors, footer } = props;
+  const { form, mode, initialValues, onFinish, submitting, submitText, errors, footer, placement } = props;
   const { t } = useI18n();
   const card = (title: string, body: ReactNode) => (
     <Card title={title} size="small" style={{ marginBottom: 16 }}>
@@ -153,6 +156,7 @@ export function ServiceForm(props: {
             <ProbeFields probe="liveness" />
           </>,
         )}
+        {card(t('svc.section.placement'), <PlacementEditor target={placement} />)}
         {card(t('svc.section.rollout'), <RolloutFields />)}
         <Space>
           <Button type="primary" htmlType="submit" loading={submitting} data-testid="form-submit">

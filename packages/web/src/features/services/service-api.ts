@@ -1,6 +1,14 @@
-import type { Page, ServiceSpecInput, StatsSample, Task } from '@berth/shared';
+import type {
+  Environment,
+  Page,
+  PlacementInput,
+  PlacementPreview,
+  ServiceSpecInput,
+  StatsSample,
+  Task,
+} from '@berth/shared';
 import { api } from '../../api/client';
-import { servicePath, type ServiceRef } from '../../api/paths';
+import { servicePath, servicesPath, type ServiceRef } from '../../api/paths';
 import type { ServiceWithTask } from '../../api/resources';
 
 /**
@@ -11,6 +19,9 @@ export const serviceApiRoutes = {
   updateService: 'PUT /api/v1/projects/{project}/envs/{env}/services/{service}',
   deleteService: 'DELETE /api/v1/projects/{project}/envs/{env}/services/{service}',
   stats: 'GET /api/v1/projects/{project}/envs/{env}/services/{service}/stats',
+  placementPreview: 'POST /api/v1/projects/{project}/envs/{env}/services/{service}/placement-preview',
+  newPlacementPreview: 'POST /api/v1/projects/{project}/envs/{env}/placement-preview',
+  env: 'GET /api/v1/envs/{name}',
 } as const;
 
 export interface UpdateServiceBody {
@@ -29,3 +40,26 @@ export const deleteService = (ref: ServiceRef) =>
 /** Samples of the service's containers, oldest first; `since` as `15m`, `1h`, … (at most 24 h). */
 export const listStats = (ref: ServiceRef, query: { since: string; container?: string }) =>
   api<Page<StatsSample>>(`${servicePath(ref)}/stats`, { query: { ...query, limit: 20000 } });
+
+/** Where the service's replicas would run; placement and replicas default to the service's own. */
+export const previewServicePlacement = (
+  ref: ServiceRef,
+  body: { placement?: PlacementInput; replicas?: number },
+  signal?: AbortSignal,
+) => api<PlacementPreview>(`${servicePath(ref)}/placement-preview`, { method: 'POST', body, signal });
+
+/** Where the replicas of a service not created yet would run (the create form). */
+export const previewNewPlacement = (
+  project: string,
+  env: string,
+  body: { placement?: PlacementInput; replicas: number; service?: string; memoryMiB?: number },
+  signal?: AbortSignal,
+) =>
+  api<PlacementPreview>(`${servicesPath(project, env).replace(/\/services$/, '')}/placement-preview`, {
+    method: 'POST',
+    body,
+    signal,
+  });
+
+/** One environment: the clusters its services may run on. */
+export const getEnv = (name: string) => api<Environment>(`/api/v1/envs/${encodeURIComponent(name)}`);

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ServiceSpecInput } from '@berth/shared';
-import { emptyServiceForm, fieldFor, fromSpec, splitLines, toCreateRequest, toSpec } from './service-form';
+import {
+  describePlacement,
+  emptyServiceForm,
+  fieldFor,
+  fromSpec,
+  splitLines,
+  toCreateRequest,
+  toSpec,
+} from './service-form';
 import { diffSpecs, secretNew, secretSet } from './spec-diff';
 
 const running: ServiceSpecInput & { replicas: number } = {
@@ -45,6 +53,17 @@ describe('service form', () => {
     assert.deepEqual(fieldFor('spec.liveness.command'), ['liveness', 'command']);
     assert.deepEqual(fieldFor('spec.liveness'), ['liveness', 'type']);
     assert.deepEqual(fieldFor('spec.rollout.maxSurge'), ['rollout', 'maxSurge']);
+    assert.deepEqual(fieldFor('spec.placement.clusters.1.weight'), ['placement', 'clusters', 1, 'weight']);
+    assert.deepEqual(fieldFor('spec.placement.clusters.0.name'), ['placement', 'clusters', 0, 'name']);
+    assert.deepEqual(fieldFor('spec.placement.clusters.0'), ['placement', 'clusters', 0, 'name']);
+    assert.deepEqual(fieldFor('spec.placement.clusters'), ['placement', 'clusters']);
+    assert.deepEqual(fieldFor('spec.placement.division'), ['placement', 'division']);
+    assert.deepEqual(fieldFor('spec.placement.minPerCluster'), ['placement', 'minPerCluster']);
+    assert.deepEqual(
+      fieldFor('spec.placement'),
+      ['placement', 'mode'],
+      'a refused placement shows at the choice',
+    );
     assert.equal(fieldFor('spec.labels.x'), null);
     assert.equal(fieldFor('version'), null);
   });
@@ -88,6 +107,88 @@ describe('service form', () => {
     assert.deepEqual(req.spec.readiness, { type: 'http', path: '/healthz', periodSeconds: 5 });
     assert.deepEqual(req.spec.liveness, { type: 'exec', command: ['cat', '/tmp/ok'] });
     assert.equal(req.spec.rollout?.maxUnavailable, 1);
+  });
+
+  it('sends the placement exactly as set, and none for the default', () => {
+    const base = { ...emptyServiceForm, name: 'web', image: 'localhost/app:1', replicas: 3 };
+    assert.equal('placement' in toCreateRequest(base).spec, false, 'the default is no placement');
+    const weighted = toCreateRequest({
+      ...base,
+      placement: {
+        mode: 'clusters',
+        clusters: [
+          { name: 'local', weight: 2 },
+          { name: 'c1', weight: null },
+        ],
+        division: 'weighted',
+        minPerCluster: null,
+      },
+    });
+    assert.deepEqual(weighted.spec.placement, {
+      clusters: [
+        { name: 'local', weight: 2 },
+        { name: 'c1', weight: 1 },
+      ],
+      division: 'weighted',
+    });
+    const all = toCreateRequest({
+      ...base,
+      placement: {
+        mode: 'all',
+        clusters: [{ name: 'x', weight: 5 }],
+        division: 'duplicated',
+        minPerCluster: 1,
+      },
+    });
+    assert.deepEqual(all.spec.placement, { clusters: 'all', division: 'duplicated', minPerCluster: 1 });
+  });
+
+  it('round-trips a placement, and choosing the default removes it', () => {
+    const placed = {
+      ...running,
+      placement: {
+        clusters: [
+          { name: 'local', weight: 2 },
+          { name: 'c1', weight: 1 },
+        ],
+        division: 'capacity' as const,
+        minPerCluster: 1,
+      },
+    };
+    const values = fromSpec('web', placed);
+    assert.equal(values.placement?.mode, 'clusters');
+    assert.deepEqual(values.placement?.clusters, placed.placement.clusters);
+    assert.deepEqual(diffSpecs(placed, toSpec(values, placed)), { changes: [], newRelease: false });
+    if (values.placement) values.placement.mode = 'default';
+    const cleared = toSpec(values, placed);
+    assert.equal('placement' in cleared, false);
+    assert.equal(diffSpecs(placed, cleared).newRelease, true, 'changing the placement is a release');
+    assert.equal(fromSpec('web', { ...running, placement: { clusters: 'all' } }).placement?.mode, 'all');
+  });
+
+  it('describes a placement in one line', () => {
+    const words = {
+      all: 'all clusters',
+      division: { weighted: 'weighted', capacity: 'by capacity', duplicated: 'duplicated' },
+      min: (n: number) => `at least ${n} each`,
+    };
+    assert.equal(
+      describePlacement(
+        {
+          clusters: [
+            { name: 'c1', weight: 2 },
+            { name: 'c2', weight: 1 },
+          ],
+          division: 'weighted',
+        },
+        words,
+      ),
+      'c1 ×2, c2 ×1 (weighted)',
+    );
+    assert.equal(
+      describePlacement({ clusters: 'all', division: 'duplicated', minPerCluster: 1 }, words),
+      'all clusters (duplicated, at least 1 each)',
+    );
   });
 
   it('round-trips a running spec through the form without changes', () => {

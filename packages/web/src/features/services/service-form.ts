@@ -1,4 +1,4 @@
-import type { Probe, ServiceSpecInput } from '@berth/shared';
+import type { DivisionKind, PlacementInput, Probe, ServiceSpecInput } from '@berth/shared';
 
 /** The kinds of health check the form offers; `none` leaves the check out of the spec. */
 export type ProbeKind = 'none' | 'http' | 'tcp' | 'exec';
@@ -32,6 +32,26 @@ export interface EnvFormValue {
   isSet?: boolean;
 }
 
+/**
+ * Where the replicas run, as the user set it: `default` leaves `spec.placement` out (the
+ * environment's default, `local`); `clusters` names clusters with weights; `all` is every cluster
+ * of the environment.
+ */
+export type PlacementMode = 'default' | 'clusters' | 'all';
+
+export interface PlacementFormValues {
+  mode: PlacementMode;
+  clusters: Array<{ name: string; weight: number | null }>;
+  division: DivisionKind;
+  minPerCluster?: number | null;
+}
+
+export const defaultPlacementForm: PlacementFormValues = {
+  mode: 'default',
+  clusters: [],
+  division: 'weighted',
+};
+
 /** The create / edit form's values, as the user typed them. */
 export interface ServiceFormValues {
   name: string;
@@ -52,6 +72,7 @@ export interface ServiceFormValues {
   readiness: ProbeFormValues;
   liveness: ProbeFormValues;
   rollout: RolloutFormValues;
+  placement?: PlacementFormValues;
 }
 
 /** A form field's path, as antd's Form names it. */
@@ -73,6 +94,7 @@ export const emptyServiceForm: Omit<ServiceFormValues, 'name' | 'image'> = {
   readiness: { type: 'none' },
   liveness: { type: 'none' },
   rollout: defaultRollout,
+  placement: defaultPlacementForm,
 };
 
 /** One argument per line; blank lines are dropped, everything else is kept verbatim. */
@@ -116,6 +138,45 @@ function fromProbe(p: Probe | undefined): ProbeFormValues {
 }
 
 /**
+ * The placement the user set, exactly: absent for the environment's default; otherwise the
+ * clusters (each with its weight) or "all", the division, and minPerCluster when given.
+ */
+export function toPlacement(p: PlacementFormValues | undefined): PlacementInput | undefined {
+  if (!p || p.mode === 'default') return undefined;
+  return {
+    clusters:
+      p.mode === 'all' ? 'all' : (p.clusters ?? []).map((c) => ({ name: c.name, weight: c.weight ?? 1 })),
+    division: p.division ?? 'weighted',
+    ...(p.minPerCluster != null ? { minPerCluster: p.minPerCluster } : {}),
+  };
+}
+
+/** The form's placement for a spec's (absent: the environment's default). */
+export function fromPlacement(p: PlacementInput | undefined): PlacementFormValues {
+  if (!p) return { ...defaultPlacementForm };
+  return {
+    mode: p.clusters === 'all' ? 'all' : 'clusters',
+    clusters: p.clusters === 'all' ? [] : p.clusters.map((c) => ({ name: c.name, weight: c.weight ?? 1 })),
+    division: p.division ?? 'weighted',
+    minPerCluster: p.minPerCluster ?? null,
+  };
+}
+
+/** "local ×2, c1 ×1 (weighted)"; "all clusters (duplicated)"; minPerCluster as "min 1". */
+export function describePlacement(
+  p: PlacementInput,
+  words: { all: string; division: Record<DivisionKind, string>; min: (n: number) => string },
+): string {
+  const where =
+    p.clusters === 'all' ? words.all : p.clusters.map((c) => `${c.name} ×${c.weight ?? 1}`).join(', ');
+  const how = [
+    words.division[p.division ?? 'weighted'],
+    ...(p.minPerCluster ? [words.min(p.minPerCluster)] : []),
+  ];
+  return `${where} (${how.join(', ')})`;
+}
+
+/**
  * Maps the form to the API's spec. Fields the form does not show (labels, runAsRoot, a probe's
  * successThreshold) are carried over from `base`, the spec being edited.
  */
@@ -154,6 +215,8 @@ export function toSpec(v: ServiceFormValues, base?: ServiceSpecInput): ServiceSp
     readiness: toProbe(v.readiness),
     liveness: toProbe(v.liveness),
     rollout: { ...v.rollout },
+    // Set only when the form has the section (the default placement is no placement at all).
+    ...(v.placement ? { placement: toPlacement(v.placement) } : {}),
   };
   for (const key of ['readiness', 'liveness'] as const) {
     const kept = base?.[key]?.successThreshold;
@@ -194,6 +257,7 @@ export function fromSpec(name: string, spec: ServiceSpecInput & { replicas?: num
     readiness: fromProbe(spec.readiness as Probe | undefined),
     liveness: fromProbe(spec.liveness as Probe | undefined),
     rollout: { ...defaultRollout, ...orUndefined(spec.rollout) },
+    placement: fromPlacement(spec.placement),
   };
 }
 
@@ -247,7 +311,28 @@ export function fieldFor(path: string): FieldPath | null {
     case 'env':
       if (!Number.isInteger(index)) return null;
       return ['env', index, third === 'value' ? 'value' : 'name'];
+    case 'placement':
+      return placementField(parts.slice(2));
     default:
       return null;
+  }
+}
+
+/**
+ * `spec.placement…` → the placement control: a cluster's name or weight row, the cluster choice,
+ * the division, the minimum; the placement as a whole (e.g. refused) at the mode choice.
+ */
+function placementField([first, second, third]: string[]): FieldPath {
+  const index = Number(second);
+  switch (first) {
+    case 'clusters':
+      if (second !== undefined && Number.isInteger(index))
+        return ['placement', 'clusters', index, third === 'weight' ? 'weight' : 'name'];
+      return ['placement', 'clusters'];
+    case 'division':
+    case 'minPerCluster':
+      return ['placement', first];
+    default:
+      return ['placement', 'mode'];
   }
 }
