@@ -101,14 +101,17 @@ for (const dialect of testDialects()) {
       );
     });
 
-    it('destroys a container: draining now, a Destroyed event naming the actor, a kick, 202', async () => {
+    it('destroys a container: out of rotation now, stopped after confirmation, a Destroyed event naming the actor, a kick, 202', async () => {
       p.kicks.length = 0;
       const res = await p.admin.post(`${base}/web/containers/web-b/destroy`);
       assert.equal(res.status, 202, JSON.stringify(res.body));
       assert.equal(res.body.name, 'web-b');
       assert.equal(res.body.state, 'draining');
+      // out of rotation now; stopped once every gateway node and endpoint watch confirmed it
       const row = await p.deps.repo.findContainer(web.id, 'web-b');
-      assert.ok(row?.drain_until && Date.parse(row.drain_until) <= Date.now());
+      assert.ok(row?.left_rotation_at, 'left rotation');
+      assert.equal(row.drain_seconds, 0, 'no drain period after the confirmation');
+      assert.equal(row.removed_from_gateways_at, null, 'waits for the confirmation');
       assert.deepEqual(p.kicks, [web.id]);
       const events = await viewer.get(`${base}/web/events?type=Destroyed`);
       assert.match(events.body.items[0].message, /web-b destroyed by admin/);

@@ -48,6 +48,20 @@ describe('rolling updates under load', () => {
         const task = await waitTask(p.api, up.body.task.id as string);
         assert.equal(task.state, 'succeeded', `update ${i}: ${JSON.stringify(task)}`);
       }
+      // destroys too: the container leaves the list first and stops once the watch has the list
+      // without it; its replacement starts meanwhile
+      type Listed = { items: { name: string; state: string }[] };
+      for (let i = 0; i < 2; i += 1) {
+        const list = await p.api.get<Listed>(`${base}/api/containers`);
+        const victim = list.body.items.find((c) => c.state === 'ready')!;
+        const d = await p.api.post(`${base}/api/containers/${victim.name}/destroy`, {});
+        assert.equal(d.status, 202, JSON.stringify(d.body));
+        await eventually(async () => {
+          const svc = await p.api.get<{ readyReplicas: number }>(`${base}/api`);
+          const now = (await p.api.get<Listed>(`${base}/api/containers`)).body.items;
+          return svc.body.readyReplicas === 3 && now.length === 3 && !now.some((c) => c.name === victim.name);
+        }, `${victim.name} replaced`);
+      }
       await new Promise((res) => setTimeout(res, 500));
     } finally {
       // a failed update must not leave the load running (the test process would never end)
@@ -73,7 +87,10 @@ describe('rolling updates under load', () => {
     const confirmed = await p.api.get<{ items: { message: string }[] }>(
       `${base}/api/events?type=RemovalConfirmed&limit=500`,
     );
-    assert.ok(confirmed.body.items.length >= 3 * updates, `a confirmation per replaced container`);
+    assert.ok(
+      confirmed.body.items.length >= 3 * updates + 2,
+      `a confirmation per replaced or destroyed container`,
+    );
     for (const e of confirmed.body.items)
       assert.match(
         e.message,
@@ -87,7 +104,7 @@ describe('rolling updates under load', () => {
       const h = await p.api.get<{ items: Obj[]; nextCursor: string | null }>(
         `${base}/api/containers/history?limit=500`,
       );
-      return h.body.items.length >= 3 * (updates + 1) ? h.body.items : null;
+      return h.body.items.length >= 3 * (updates + 1) + 2 ? h.body.items : null;
     }, 'a ledger entry for every container');
     assert.equal(
       history.filter((c) => c.stoppedAt === null).length,

@@ -132,12 +132,20 @@ export class ContainersService {
           `Container '${name}' is still being created; destroy it once it runs (a few seconds).`,
         );
       }
-      // A stopping container is already on its way out; moving it back to draining would undo progress.
+      // A stopping container is already on its way out; moving it back to draining would undo
+      // progress. A draining one keeps its drain. Otherwise it leaves rotation now and is stopped
+      // as soon as every gateway node and endpoint watch runs without it (no drain period): a
+      // destroy loses no request either.
       const moved =
         row.state === 'stopping' ||
+        row.state === 'draining' ||
         (await this.store.updateIfState(name, row.state, {
           state: 'draining',
-          drain_until: nowIso(),
+          left_rotation_at: nowIso(),
+          drain_seconds: 0,
+          drain_gates: '{}',
+          drain_until: null,
+          removed_from_gateways_at: null,
           exit_reason: `destroyed by ${actor.name}`,
         }));
       if (!moved) continue;
