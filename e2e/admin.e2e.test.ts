@@ -3,24 +3,17 @@
  * against a real Berth on Podman.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { adminApiRoutes } from '../packages/web/src/features/admin/admin-api.ts';
 import { adminEn, adminZh } from '../packages/web/src/features/admin/messages.ts';
 import { auditApiRoutes } from '../packages/web/src/features/audit/audit-api.ts';
 import { searchApiRoutes } from '../packages/web/src/features/search/search-api.ts';
-import {
-  adminPassword,
-  eventually,
-  makeProject,
-  startPlatform,
-  waitTask,
-  webSpec,
-  type TestPlatform,
-} from '../packages/server/test/helpers/platform.ts';
+import { adminPassword, eventually, type TestPlatform } from '../packages/server/test/helpers/platform.ts';
 import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 import { assertRoutesDocumented } from './helpers/openapi.ts';
+import { logIn, portalSession, seedWebService } from './helpers/session.ts';
 
 const marker = 'hello-from-the-recording';
 
@@ -69,30 +62,20 @@ void describe('admin, audit, search and token login (browser, real Podman)', { t
   let page: Page;
   let apiToken = '';
 
-  before(async () => {
-    platform = await startPlatform();
-    const base = await makeProject(platform.api, 'shop');
-    const created = await platform.api.post<{ task: { id: string } }>(base, {
-      name: 'web',
-      spec: webSpec('v1', 1),
-    });
-    assert.equal(created.status, 202, JSON.stringify(created.body));
-    assert.equal((await waitTask(platform.api, created.body.task.id)).state, 'succeeded');
-    const containers = await platform.api.get<{ items: Array<{ name: string; state: string }> }>(
-      `${base}/web/containers`,
-    );
-    const ready = containers.body.items.find((c) => c.state === 'ready');
-    assert.ok(ready, JSON.stringify(containers.body));
-    await runShell(platform, ready.name);
-    browser = await openBrowser();
-    page = browser.page;
-    page.setDefaultTimeout(30_000);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await platform?.close();
-  });
+  portalSession(
+    {
+      seed: async (platform) => {
+        const base = await seedWebService(platform.api, 'shop');
+        const containers = await platform.api.get<{ items: Array<{ name: string; state: string }> }>(
+          `${base}/web/containers`,
+        );
+        const ready = containers.body.items.find((c) => c.state === 'ready');
+        assert.ok(ready, JSON.stringify(containers.body));
+        await runShell(platform, ready.name);
+      },
+    },
+    (s) => ({ platform, browser, page } = s),
+  );
 
   void it('calls only API paths that the OpenAPI document lists', async () => {
     await assertRoutesDocumented(platform.api, [
@@ -103,11 +86,7 @@ void describe('admin, audit, search and token login (browser, real Podman)', { t
   });
 
   void it('creates a user, a team and a role binding', async () => {
-    await page.goto(`${platform.url}/login`);
-    await page.fill('#login-username', 'admin');
-    await page.fill('#login-password', adminPassword);
-    await page.locator('button[type="submit"]').click();
-    await page.waitForURL(/\/p\/shop\/test$/);
+    await logIn(page, platform.url, 'admin', adminPassword, { landed: /\/p\/shop\/test$/, button: 'submit' });
     await page.getByRole('link', { name: 'Admin' }).click();
     await page.waitForURL(/\/admin\/users$/);
 

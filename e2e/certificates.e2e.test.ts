@@ -10,26 +10,15 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { certificateApiRoutes } from '../packages/web/src/features/certificates/certificates-api.ts';
-import {
-  adminPassword,
-  makeProject,
-  startPlatform,
-  type TestPlatform,
-} from '../packages/server/test/helpers/platform.ts';
+import { adminPassword, type TestPlatform } from '../packages/server/test/helpers/platform.ts';
 import { makeCert, type TestCert } from '../packages/server/test/helpers/certificates.ts';
-import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 import { assertRoutesDocumented } from './helpers/openapi.ts';
+import { fieldError, logIn, portalSession } from './helpers/session.ts';
 
 const certsApi = '/api/v1/projects/shop/certificates';
 const routesApi = '/api/v1/projects/shop/envs/test/routes';
 const host = 'www.shop.example.test';
-
-/** The error antd shows under the form item that holds `selector`. */
-async function fieldError(page: Page, selector: string): Promise<string> {
-  const item = page.locator('.ant-form-item').filter({ has: page.locator(selector) });
-  await item.locator('.ant-form-item-explain-error').first().waitFor();
-  return item.locator('.ant-form-item-explain-error').first().innerText();
-}
 
 void describe('project certificates in the portal (browser)', { timeout: 300_000 }, () => {
   let platform: TestPlatform;
@@ -44,34 +33,33 @@ void describe('project certificates in the portal (browser)', { timeout: 300_000
       makeCert(dir, 'site', [host]),
       makeCert(dir, 'renewed', [host, `api.shop.example.test`]),
     ]);
-    platform = await startPlatform({ BERTH_GATEWAY_LISTEN: 'off' });
-    await makeProject(platform.api, 'shop');
-    const owner = { kind: 'project', name: 'shop' };
-    assert.equal(
-      (await platform.api.post('/api/v1/domains', { zone: 'shop.example.test', owner })).status,
-      201,
-    );
-    assert.equal((await platform.api.post('/api/v1/networks', { cidr: '10.20.0.0/16', owner })).status, 201);
-    browser = await openBrowser();
-    page = browser.page;
-    page.setDefaultTimeout(30_000);
   });
-  after(async () => {
-    await browser?.close();
-    await platform?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  portalSession(
+    {
+      server: { BERTH_GATEWAY_LISTEN: 'off' },
+      projects: ['shop'],
+      seed: async (platform) => {
+        const owner = { kind: 'project', name: 'shop' };
+        assert.equal(
+          (await platform.api.post('/api/v1/domains', { zone: 'shop.example.test', owner })).status,
+          201,
+        );
+        assert.equal(
+          (await platform.api.post('/api/v1/networks', { cidr: '10.20.0.0/16', owner })).status,
+          201,
+        );
+      },
+    },
+    (s) => ({ platform, browser, page } = s),
+  );
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   void it('calls only API paths that the OpenAPI document lists', async () => {
     await assertRoutesDocumented(platform.api, Object.values(certificateApiRoutes));
   });
 
   void it('uploads a certificate: a key of another certificate is refused at its field', async () => {
-    await page.goto(`${platform.url}/login`);
-    await page.fill('#login-username', 'admin');
-    await page.fill('#login-password', adminPassword);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(/\/p\//);
+    await logIn(page, platform.url, 'admin', adminPassword);
     await page.goto(`${platform.url}/p/shop/test/certificates`);
     await page.getByTestId('certificates-table').waitFor();
 

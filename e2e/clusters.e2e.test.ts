@@ -5,38 +5,16 @@
  * takes it away again; the page in Chinese; a developer reads clusters without endpoints or actions.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { clusterApiRoutes } from '../packages/web/src/features/clusters/clusters-api.ts';
 import { clustersEn, clustersZh } from '../packages/web/src/features/clusters/messages.ts';
-import {
-  adminPassword,
-  makeProject,
-  podmanSocket,
-  startPlatform,
-  waitTask,
-  webSpec,
-  type TestPlatform,
-} from '../packages/server/test/helpers/platform.ts';
+import { adminPassword, podmanSocket, type TestPlatform } from '../packages/server/test/helpers/platform.ts';
 import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 import { assertRoutesDocumented } from './helpers/openapi.ts';
+import { fieldError, logIn, portalSession, seedWebService } from './helpers/session.ts';
 
 const devPassword = 'dev-password-for-clusters';
-
-/** The error antd shows under the form item that holds `selector`. */
-async function fieldError(page: Page, selector: string): Promise<string> {
-  const item = page.locator('.ant-form-item').filter({ has: page.locator(selector) });
-  await item.locator('.ant-form-item-explain-error').first().waitFor();
-  return item.locator('.ant-form-item-explain-error').first().innerText();
-}
-
-async function login(page: Page, url: string, user: string, password: string): Promise<void> {
-  await page.goto(`${url}/login`);
-  await page.fill('#login-username', user);
-  await page.fill('#login-password', password);
-  await page.locator('button[type="submit"]').click();
-  await page.waitForURL(/\/p\//);
-}
 
 /** Adds a cluster through the form; labels as [key, value] rows. */
 async function fillCluster(page: Page, name: string, endpoint: string, labels: Array<[string, string]> = []) {
@@ -81,41 +59,32 @@ void describe('clusters page (browser, real Podman)', { timeout: 400_000 }, () =
   let browser: TestBrowser;
   let page: Page;
 
-  before(async () => {
-    platform = await startPlatform({ BERTH_GATEWAY_LISTEN: 'off' });
-    const base = await makeProject(platform.api, 'shop');
-    const created = await platform.api.post<{ task: { id: string } }>(base, {
-      name: 'web',
-      spec: webSpec('v1', 1),
-    });
-    assert.equal(created.status, 202, JSON.stringify(created.body));
-    assert.equal((await waitTask(platform.api, created.body.task.id)).state, 'succeeded');
-    assert.equal(
-      (await platform.api.post('/api/v1/users', { name: 'dev', password: devPassword })).status,
-      201,
-    );
-    const bound = await platform.api.post('/api/v1/bindings', {
-      user: 'dev',
-      role: 'developer',
-      scope: { kind: 'project', name: 'shop' },
-    });
-    assert.equal(bound.status, 201, JSON.stringify(bound.body));
-    browser = await openBrowser();
-    page = browser.page;
-    page.setDefaultTimeout(30_000);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await platform?.close();
-  });
+  portalSession(
+    {
+      server: { BERTH_GATEWAY_LISTEN: 'off' },
+      seed: async (platform) => {
+        await seedWebService(platform.api, 'shop');
+        assert.equal(
+          (await platform.api.post('/api/v1/users', { name: 'dev', password: devPassword })).status,
+          201,
+        );
+        const bound = await platform.api.post('/api/v1/bindings', {
+          user: 'dev',
+          role: 'developer',
+          scope: { kind: 'project', name: 'shop' },
+        });
+        assert.equal(bound.status, 201, JSON.stringify(bound.body));
+      },
+    },
+    (s) => ({ platform, browser, page } = s),
+  );
 
   void it('calls only API paths that the OpenAPI document lists', async () => {
     await assertRoutesDocumented(platform.api, Object.values(clusterApiRoutes));
   });
 
   void it('lists the built-in cluster with what is placed on it', async () => {
-    await login(page, platform.url, 'admin', adminPassword);
+    await logIn(page, platform.url, 'admin', adminPassword, { button: 'submit' });
     await page.getByRole('link', { name: 'Clusters' }).click();
     await page.waitForURL(/\/clusters$/);
     await page.getByTestId('cluster-link-local').waitFor();
@@ -347,7 +316,7 @@ void describe('clusters page (browser, real Podman)', { timeout: 400_000 }, () =
   void it('shows a developer the clusters without endpoints or actions', async () => {
     const dev = await openBrowser();
     try {
-      await login(dev.page, platform.url, 'dev', devPassword);
+      await logIn(dev.page, platform.url, 'dev', devPassword, { button: 'submit' });
       await dev.page.getByRole('link', { name: 'Clusters' }).click();
       await dev.page.getByTestId('cluster-link-dc2-a').waitFor();
       await dev.page.getByTestId('cluster-cordoned-dc2-a').waitFor();

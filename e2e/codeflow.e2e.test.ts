@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import {
@@ -26,7 +26,8 @@ import { TestRepo } from '../packages/server/test/helpers/codeflow-fixtures.ts';
 import { localHelpers } from '../packages/server/src/supervisor/helpers.ts';
 import { supervisedHelper, type HelperProcess } from '../packages/server/src/supervisor/helper-process.ts';
 import { freePort } from '../packages/server/test/helpers/net.ts';
-import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { logIn, portalSession } from './helpers/session.ts';
 
 const run = promisify(execFile);
 const project = 'pcf';
@@ -60,35 +61,39 @@ describe('codeflow in the portal (browser, real git, registry and builds)', { ti
     );
   }
 
-  before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'berth-cf-portal-'));
-    host = `127.0.0.1:${await freePort()}`;
-    platform = await startPlatform({ BERTH_REGISTRY_LISTEN: host });
-    localHelpers(platform.server.ctx.config, platform.server.app.log, {
-      registryListen: host,
-      tokenRealm: platform.url,
-    });
-    registry = supervisedHelper(platform.dataDir, 'registry')!;
-    await registry.start();
-    servicesBase = await makeProject(platform.api, project);
-    const svc = await platform.api.post<{ task: { id: string } }>(servicesBase, {
-      name: 'web',
-      spec: webSpec('v0', 1, { readiness: { type: 'http', path: '/', periodSeconds: 1 } }),
-    });
-    assert.equal(svc.status, 202, JSON.stringify(svc.body));
-    assert.equal((await waitTask(platform.api, svc.body.task.id)).state, 'succeeded');
-    repo = new TestRepo(dir);
-    await repo.init();
-    await repo.commitApp('hello from v1');
-    browser = await openBrowser();
-    page = browser.page;
-    page.setDefaultTimeout(30_000);
-  });
+  portalSession(
+    {
+      start: async () => {
+        dir = mkdtempSync(path.join(tmpdir(), 'berth-cf-portal-'));
+        host = `127.0.0.1:${await freePort()}`;
+        return startPlatform({ BERTH_REGISTRY_LISTEN: host });
+      },
+      seed: async (platform) => {
+        localHelpers(platform.server.ctx.config, platform.server.app.log, {
+          registryListen: host,
+          tokenRealm: platform.url,
+        });
+        registry = supervisedHelper(platform.dataDir, 'registry')!;
+        await registry.start();
+        servicesBase = await makeProject(platform.api, project);
+        const svc = await platform.api.post<{ task: { id: string } }>(servicesBase, {
+          name: 'web',
+          spec: webSpec('v0', 1, { readiness: { type: 'http', path: '/', periodSeconds: 1 } }),
+        });
+        assert.equal(svc.status, 202, JSON.stringify(svc.body));
+        assert.equal((await waitTask(platform.api, svc.body.task.id)).state, 'succeeded');
+        repo = new TestRepo(dir);
+        await repo.init();
+        await repo.commitApp('hello from v1');
+      },
+      teardown: async () => {
+        await registry?.stop();
+      },
+    },
+    (s) => ({ platform, browser, page } = s),
+  );
 
   after(async () => {
-    await browser?.close();
-    await registry?.stop();
-    await platform?.close();
     // The images this test built: the pushed ones and the pre-processing layers of its project.
     const { stdout } = await run('podman', [
       '--url',
@@ -106,11 +111,7 @@ describe('codeflow in the portal (browser, real git, registry and builds)', { ti
   });
 
   it('creates a pipeline in the portal: empty state, field errors from the API, Dockerfile, webhook', async () => {
-    await page.goto(`${platform.url}/login`);
-    await page.fill('#login-username', 'admin');
-    await page.fill('#login-password', adminPassword);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(/\/p\//);
+    await logIn(page, platform.url, 'admin', adminPassword);
     await page.goto(`${platform.url}/p/${project}/test`);
     await page.getByTestId('nav-pipelines').click();
     await page.waitForURL(new RegExp(`/p/${project}/test/pipelines$`));

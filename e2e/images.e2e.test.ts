@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import {
   adminPassword,
@@ -12,7 +12,8 @@ import { localHelpers } from '../packages/server/src/supervisor/helpers.ts';
 import { supervisedHelper, type HelperProcess } from '../packages/server/src/supervisor/helper-process.ts';
 import { pushImage } from '../packages/server/test/helpers/local-registry.ts';
 import { freePort } from '../packages/server/test/helpers/net.ts';
-import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { logIn, portalSession } from './helpers/session.ts';
 
 describe('images in the portal (browser, real registry)', { timeout: 300_000 }, () => {
   let platform: TestPlatform;
@@ -21,40 +22,37 @@ describe('images in the portal (browser, real registry)', { timeout: 300_000 }, 
   let registry: HelperProcess;
   let host: string;
 
-  before(async () => {
-    host = `127.0.0.1:${await freePort()}`;
-    platform = await startPlatform({ BERTH_REGISTRY_LISTEN: host });
-    localHelpers(platform.server.ctx.config, platform.server.app.log, {
-      registryListen: host,
-      tokenRealm: platform.url,
-    });
-    registry = supervisedHelper(platform.dataDir, 'registry')!;
-    await registry.start();
-    await makeProject(platform.api, 'shop');
-    await pushImage(testImage, host, 'shop/web:1');
-    await pushImage(testImage, host, 'shop/web:2');
-    const svc = await platform.api.post('/api/v1/projects/shop/envs/test/services', {
-      name: 'web',
-      spec: { image: `${host}/shop/web:1`, command: ['sleep', '3600'], replicas: 1 },
-    });
-    assert.equal(svc.status, 202);
-    browser = await openBrowser();
-    page = browser.page;
-    page.setDefaultTimeout(30_000);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await registry?.stop();
-    await platform?.close();
-  });
+  portalSession(
+    {
+      start: async () => {
+        host = `127.0.0.1:${await freePort()}`;
+        return startPlatform({ BERTH_REGISTRY_LISTEN: host });
+      },
+      seed: async (platform) => {
+        localHelpers(platform.server.ctx.config, platform.server.app.log, {
+          registryListen: host,
+          tokenRealm: platform.url,
+        });
+        registry = supervisedHelper(platform.dataDir, 'registry')!;
+        await registry.start();
+        await makeProject(platform.api, 'shop');
+        await pushImage(testImage, host, 'shop/web:1');
+        await pushImage(testImage, host, 'shop/web:2');
+        const svc = await platform.api.post('/api/v1/projects/shop/envs/test/services', {
+          name: 'web',
+          spec: { image: `${host}/shop/web:1`, command: ['sleep', '3600'], replicas: 1 },
+        });
+        assert.equal(svc.status, 202);
+      },
+      teardown: async () => {
+        await registry?.stop();
+      },
+    },
+    (s) => ({ platform, browser, page } = s),
+  );
 
   it('browses repositories and tags, and deletes a tag after a confirmation naming its sharing tags', async () => {
-    await page.goto(`${platform.url}/login`);
-    await page.fill('#login-username', 'admin');
-    await page.fill('#login-password', adminPassword);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(/\/p\//);
+    await logIn(page, platform.url, 'admin', adminPassword);
     // The header menu has an Images item (it may sit in the overflow menu on narrow screens).
     assert.ok((await page.locator('.app-header a[href="/images"]').count()) > 0);
     await page.goto(`${platform.url}/images`);
@@ -152,11 +150,7 @@ describe('images in the portal (browser, real registry)', { timeout: 300_000 }, 
     });
     // The browser, as the developer of another project, tries shop's image.
     await page.context().clearCookies();
-    await page.goto(`${platform.url}/login`);
-    await page.fill('#login-username', 'dev-other');
-    await page.fill('#login-password', 'pw-dev-other-secret');
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(/\/p\//);
+    await logIn(page, platform.url, 'dev-other', 'pw-dev-other-secret');
     await page.goto(`${platform.url}/p/other/test/new`);
     await page.fill('#svc-name', 'stolen');
     await page.fill('#svc-image', `${host}/shop/web:1`);
@@ -168,11 +162,7 @@ describe('images in the portal (browser, real registry)', { timeout: 300_000 }, 
     assert.deepEqual(list.body.items, [], 'nothing was created');
     // Back to the admin for the next test.
     await page.context().clearCookies();
-    await page.goto(`${platform.url}/login`);
-    await page.fill('#login-username', 'admin');
-    await page.fill('#login-password', adminPassword);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(/\/p\//);
+    await logIn(page, platform.url, 'admin', adminPassword);
   });
 
   it('shows the page in Chinese', async () => {

@@ -4,28 +4,20 @@
  * refused at the replicas field of the service form. In a real browser against a real Berth.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { quotaApiRoutes } from '../packages/web/src/features/quotas/quotas-api.ts';
 import {
   adminPassword,
-  makeProject,
-  startPlatform,
   waitTask,
   webSpec,
   type TestPlatform,
 } from '../packages/server/test/helpers/platform.ts';
-import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 import { assertRoutesDocumented } from './helpers/openapi.ts';
+import { fieldErrors, logIn, portalSession } from './helpers/session.ts';
 
 const servicesPath = '/api/v1/projects/shop/envs/test/services';
-
-/** The error antd shows under the form item that holds `selector`. */
-async function fieldError(page: Page, selector: string): Promise<string> {
-  const item = page.locator('.ant-form-item').filter({ has: page.locator(selector) });
-  await item.locator('.ant-form-item-explain-error').first().waitFor();
-  return (await item.locator('.ant-form-item-explain-error').allInnerTexts()).join('\n');
-}
 
 async function fillNumber(page: Page, selector: string, value: string): Promise<void> {
   await page.locator(selector).fill('');
@@ -37,16 +29,8 @@ void describe('project quotas in the portal (browser)', { timeout: 300_000 }, ()
   let browser: TestBrowser;
   let page: Page;
 
-  before(async () => {
-    platform = await startPlatform({ BERTH_GATEWAY_LISTEN: 'off' });
-    await makeProject(platform.api, 'shop');
-    browser = await openBrowser();
-    page = browser.page;
-    page.setDefaultTimeout(30_000);
-  });
-  after(async () => {
-    await browser?.close();
-    await platform?.close();
+  portalSession({ server: { BERTH_GATEWAY_LISTEN: 'off' }, projects: ['shop'] }, (s) => {
+    ({ platform, browser, page } = s);
   });
 
   void it('calls only API paths that the OpenAPI document lists', async () => {
@@ -54,11 +38,7 @@ void describe('project quotas in the portal (browser)', { timeout: 300_000 }, ()
   });
 
   void it('sets a quota from the admin projects tab; a default above the limit is refused at its field', async () => {
-    await page.goto(`${platform.url}/login`);
-    await page.fill('#login-username', 'admin');
-    await page.fill('#login-password', adminPassword);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(/\/p\//);
+    await logIn(page, platform.url, 'admin', adminPassword);
     await page.goto(`${platform.url}/admin/projects`);
     await page.getByTestId('open-quota-shop').click();
     await page.waitForURL(/\/p\/shop\/quota$/);
@@ -71,7 +51,7 @@ void describe('project quotas in the portal (browser)', { timeout: 300_000 }, ()
     await fillNumber(page, '#quota-default-cpu', '2');
     await fillNumber(page, '#quota-default-memory', '64');
     await page.getByTestId('quota-save').click();
-    assert.match(await fieldError(page, '#quota-default-cpu'), /must not be more than the CPU limit/);
+    assert.match(await fieldErrors(page, '#quota-default-cpu'), /must not be more than the CPU limit/);
     const unchanged = await platform.api.get<{ limits: { cpu: number | null } }>(
       '/api/v1/projects/shop/quota',
     );
@@ -114,7 +94,7 @@ void describe('project quotas in the portal (browser)', { timeout: 300_000 }, ()
     await page.getByTestId('spec-diff').waitFor();
     await page.getByTestId('diff-confirm').click();
     assert.match(
-      await fieldError(page, '#svc-replicas'),
+      await fieldErrors(page, '#svc-replicas'),
       /Project 'shop' has 3 of 3 replicas left; this change needs 5/,
     );
     const svc = await platform.api.get<{ replicas: number }>(`${servicesPath}/web`);

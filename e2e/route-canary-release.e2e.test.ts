@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { labelKeys } from '@berth/engine-api';
 import { viaGateway } from '../packages/server/test/helpers/gateway-load.ts';
@@ -15,7 +15,8 @@ import {
   waitTask,
   webSpec,
 } from '../packages/server/test/helpers/platform.ts';
-import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { logIn, portalSession } from './helpers/session.ts';
 
 const host = 'shop.rc-portal.test';
 const routesApi = '/api/v1/projects/rc/envs/test/routes';
@@ -35,40 +36,33 @@ describe('canary to a release in the portal (browser, real Podman and Nginx)', {
     return counts;
   };
 
-  before(async () => {
-    platform = await startGatewayPlatform();
-    const services = await makeProject(platform.api, 'rc');
-    await grantZone(platform.api, 'rc-portal.test', 'rc');
-    const created = await platform.api.post<{ task: { id: string } }>(services, {
-      name: 'web',
-      spec: webSpec('v1', 1),
-    });
-    assert.equal((await waitTask(platform.api, created.body.task.id)).state, 'succeeded');
-    const up = await platform.api.put<{ task: { id: string } }>(`${services}/web`, {
-      spec: webSpec('v2', 1),
-    });
-    assert.equal((await waitTask(platform.api, up.body.task.id)).state, 'succeeded');
-    const route = await platform.api.post(routesApi, {
-      name: 'shop',
-      spec: { host, backends: { service: { name: 'web' } } },
-    });
-    assert.equal(route.status, 201, JSON.stringify(route.body));
-    browser = await openBrowser();
-    page = browser.page;
-    page.setDefaultTimeout(30_000);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await platform?.close();
-  });
+  portalSession(
+    {
+      start: () => startGatewayPlatform(),
+      seed: async (platform) => {
+        const services = await makeProject(platform.api, 'rc');
+        await grantZone(platform.api, 'rc-portal.test', 'rc');
+        const created = await platform.api.post<{ task: { id: string } }>(services, {
+          name: 'web',
+          spec: webSpec('v1', 1),
+        });
+        assert.equal((await waitTask(platform.api, created.body.task.id)).state, 'succeeded');
+        const up = await platform.api.put<{ task: { id: string } }>(`${services}/web`, {
+          spec: webSpec('v2', 1),
+        });
+        assert.equal((await waitTask(platform.api, up.body.task.id)).state, 'succeeded');
+        const route = await platform.api.post(routesApi, {
+          name: 'shop',
+          spec: { host, backends: { service: { name: 'web' } } },
+        });
+        assert.equal(route.status, 201, JSON.stringify(route.body));
+      },
+    },
+    (s) => ({ platform, browser, page } = s),
+  );
 
   it('starts a 50% canary to release 1, then promotes it: the service rolls and the canary ends', async () => {
-    await page.goto(`${platform.url}/login`);
-    await page.fill('#login-username', 'admin');
-    await page.fill('#login-password', adminPassword);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(/\/p\/rc\/test$/);
+    await logIn(page, platform.url, 'admin', adminPassword, { landed: /\/p\/rc\/test$/ });
     await page.goto(`${platform.url}/p/rc/test/routes/shop`);
     const panel = page.getByTestId('canary-panel');
     await panel.getByText('Another release of web').click();

@@ -3,26 +3,15 @@
  * at its field, in a real browser against a real Berth.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { tenancyApiRoutes } from '../packages/web/src/features/tenancy/tenancy-api.ts';
-import {
-  adminPassword,
-  makeProject,
-  startPlatform,
-  type TestPlatform,
-} from '../packages/server/test/helpers/platform.ts';
-import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { adminPassword, type TestPlatform } from '../packages/server/test/helpers/platform.ts';
+import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 import { assertRoutesDocumented } from './helpers/openapi.ts';
+import { fieldError, logIn, portalSession } from './helpers/session.ts';
 
 const routesApi = '/api/v1/projects/shop/envs/test/routes';
-
-/** The error antd shows under the form item that holds `selector`. */
-async function fieldError(page: Page, selector: string): Promise<string> {
-  const item = page.locator('.ant-form-item').filter({ has: page.locator(selector) });
-  await item.locator('.ant-form-item-explain-error').first().waitFor();
-  return item.locator('.ant-form-item-explain-error').first().innerText();
-}
 
 async function pickOwner(page: Page, kind: 'Team' | 'Project', name: string): Promise<void> {
   await page.getByRole('radio', { name: kind }).check();
@@ -38,17 +27,8 @@ void describe('domains and allowed networks in the portal (browser)', { timeout:
   let browser: TestBrowser;
   let page: Page;
 
-  before(async () => {
-    platform = await startPlatform({ BERTH_GATEWAY_LISTEN: 'off' });
-    await makeProject(platform.api, 'shop');
-    await makeProject(platform.api, 'rival');
-    browser = await openBrowser();
-    page = browser.page;
-    page.setDefaultTimeout(30_000);
-  });
-  after(async () => {
-    await browser?.close();
-    await platform?.close();
+  portalSession({ server: { BERTH_GATEWAY_LISTEN: 'off' }, projects: ['shop', 'rival'] }, (s) => {
+    ({ platform, browser, page } = s);
   });
 
   void it('calls only API paths that the OpenAPI document lists', async () => {
@@ -56,11 +36,7 @@ void describe('domains and allowed networks in the portal (browser)', { timeout:
   });
 
   void it('assigns a zone: a zone under the automatic domain is refused at the field', async () => {
-    await page.goto(`${platform.url}/login`);
-    await page.fill('#login-username', 'admin');
-    await page.fill('#login-password', adminPassword);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(/\/p\//);
+    await logIn(page, platform.url, 'admin', adminPassword);
     await page.goto(`${platform.url}/admin/domains`);
     await page.getByTestId('domains-table').waitFor();
 

@@ -10,18 +10,11 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import {
-  adminPassword,
-  eventually,
-  makeProject,
-  startPlatform,
-  waitTask,
-  webSpec,
-  type TestPlatform,
-} from '../packages/server/test/helpers/platform.ts';
-import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { adminPassword, eventually, type TestPlatform } from '../packages/server/test/helpers/platform.ts';
+import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { portalSession, seedWebService } from './helpers/session.ts';
 
 const sizes = [
   [1366, 768],
@@ -120,25 +113,16 @@ describe('portal tour (every page, two languages, two sizes)', { timeout: 300_00
   const shots: string[] = [];
   const checked = new Set<string>();
 
-  before(async () => {
-    mkdirSync(shotsDir, { recursive: true });
-    platform = await startPlatform();
-    const base = await makeProject(platform.api, 'shop');
-    const created = await platform.api.post<{ task: { id: string } }>(base, {
-      name: 'web',
-      spec: webSpec('v1', 1),
-    });
-    assert.equal(created.status, 202, JSON.stringify(created.body));
-    browser = await openBrowser();
-    page = browser.page;
-    page.setDefaultTimeout(15_000);
-    assert.equal((await waitTask(platform.api, created.body.task.id)).state, 'succeeded');
-  });
-
-  after(async () => {
-    await browser?.close();
-    await platform?.close();
-  });
+  before(() => mkdirSync(shotsDir, { recursive: true }));
+  portalSession(
+    {
+      seed: async (platform) => {
+        await seedWebService(platform.api, 'shop');
+      },
+      pageTimeoutMs: 15_000,
+    },
+    (s) => ({ platform, browser, page } = s),
+  );
 
   /** Checks the page as it is now at both sizes, in `lang`, and saves the screenshots. */
   async function check(name: string, lang: string): Promise<void> {
