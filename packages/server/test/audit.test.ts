@@ -1,16 +1,8 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  Caller,
-  createTestDatabase,
-  createUserWith,
-  loginAs,
-  testConfig,
-  testDialects,
-  type Json,
-  type TestDatabase,
-} from './helpers/db';
-import { buildServer, type BerthServer } from '../src/server';
+import { Caller, createUserWith, testDialects, type Json } from './helpers/db';
+import { adminServer } from './helpers/admin-server';
+import type { BerthServer } from '../src/server';
 
 const adminPassword = 'admin-password-for-audit-tests';
 const secretPassword = 'very-secret-password-42';
@@ -18,7 +10,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const dialect of testDialects()) {
   void describe(`audit (${dialect})`, () => {
-    let db: TestDatabase;
     let server: BerthServer;
     let admin: Caller;
     let lead: Caller;
@@ -26,10 +17,9 @@ for (const dialect of testDialects()) {
     let windowStart: string;
     let windowEnd: string;
 
+    adminServer(dialect, adminPassword, (s) => ({ server, admin } = s));
+
     before(async () => {
-      db = await createTestDatabase(dialect);
-      server = await buildServer(testConfig(db, { BERTH_ADMIN_PASSWORD: adminPassword }));
-      admin = await loginAs(server.app, 'admin', adminPassword);
       await admin.post('/api/v1/teams', { name: 'shop' });
       await admin.post('/api/v1/projects', { name: 'web', team: 'shop' });
       await admin.post('/api/v1/projects', { name: 'web-api', team: 'shop' });
@@ -47,10 +37,6 @@ for (const dialect of testDialects()) {
       windowEnd = new Date().toISOString();
       await sleep(5);
       await admin.post('/api/v1/teams', { name: 'later' });
-    });
-    after(async () => {
-      await server?.close();
-      await db?.drop();
     });
 
     async function events(query: string): Promise<Json[]> {

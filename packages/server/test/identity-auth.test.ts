@@ -1,35 +1,19 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import {
-  Caller,
-  createTestDatabase,
-  createUserWith,
-  loginAs,
-  testConfig,
-  testDialects,
-  type TestDatabase,
-} from './helpers/db';
-import { buildServer, type BerthServer } from '../src/server';
+import { Caller, createUserWith, loginAs, testDialects } from './helpers/db';
+import { adminServer } from './helpers/admin-server';
+import type { BerthServer } from '../src/server';
 
 const adminPassword = 'admin-password-for-identity-tests';
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 for (const dialect of testDialects()) {
   void describe(`identity: authentication (${dialect})`, () => {
-    let db: TestDatabase;
     let server: BerthServer;
     let admin: Caller;
 
-    before(async () => {
-      db = await createTestDatabase(dialect);
-      server = await buildServer(testConfig(db, { BERTH_ADMIN_PASSWORD: adminPassword }));
-      admin = await loginAs(server.app, 'admin', adminPassword);
-    });
-    after(async () => {
-      await server?.close();
-      await db?.drop();
-    });
+    adminServer(dialect, adminPassword, (s) => ({ server, admin } = s));
 
     void it('login sets an HttpOnly SameSite=Lax cookie, returns Me with a CSRF token, and stores only a hash', async () => {
       const res = await new Caller(server.app, { ip: '10.1.0.1' }).post('/api/v1/auth/login', {

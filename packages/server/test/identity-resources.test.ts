@@ -1,32 +1,17 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  createTestDatabase,
-  loginAs,
-  testConfig,
-  testDialects,
-  type Caller,
-  type TestDatabase,
-} from './helpers/db';
-import { buildServer, type BerthServer } from '../src/server';
+import { testDialects, type Caller } from './helpers/db';
+import { adminServer } from './helpers/admin-server';
+import type { BerthServer } from '../src/server';
 
 const adminPassword = 'admin-password-for-resource-tests';
 
 for (const dialect of testDialects()) {
   void describe(`identity: users, teams, projects (${dialect})`, () => {
-    let db: TestDatabase;
     let server: BerthServer;
     let admin: Caller;
 
-    before(async () => {
-      db = await createTestDatabase(dialect);
-      server = await buildServer(testConfig(db, { BERTH_ADMIN_PASSWORD: adminPassword }));
-      admin = await loginAs(server.app, 'admin', adminPassword);
-    });
-    after(async () => {
-      await server?.close();
-      await db?.drop();
-    });
+    adminServer(dialect, adminPassword, (s) => ({ server, admin } = s));
 
     void it('creates return 201 with the object and its metadata; duplicates are 409 ALREADY_EXISTS', async () => {
       const team = await admin.post('/api/v1/teams', { name: 'payments', displayName: 'Payments' });

@@ -1,37 +1,18 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  Caller,
-  createTestDatabase,
-  createUserWith,
-  loginAs,
-  testConfig,
-  testDialects,
-  type TestDatabase,
-} from './helpers/db';
-import { buildServer, type BerthServer } from '../src/server';
+import { Caller, createUserWith, testDialects } from './helpers/db';
+import { adminServer } from './helpers/admin-server';
+import type { BerthServer } from '../src/server';
 
 const adminPassword = 'admin-password-for-token-login';
 
 for (const dialect of testDialects()) {
   void describe(`identity: token login (${dialect})`, () => {
-    let db: TestDatabase;
     let server: BerthServer;
     let admin: Caller;
 
-    before(async () => {
-      db = await createTestDatabase(dialect);
-      server = await buildServer(
-        testConfig(db, {
-          BERTH_ADMIN_PASSWORD: adminPassword,
-          BERTH_SESSION_TTL_SECONDS: String(2 * 86_400),
-        }),
-      );
-      admin = await loginAs(server.app, 'admin', adminPassword);
-    });
-    after(async () => {
-      await server?.close();
-      await db?.drop();
+    adminServer(dialect, adminPassword, (s) => ({ server, admin } = s), {
+      BERTH_SESSION_TTL_SECONDS: String(2 * 86_400),
     });
 
     void it('exchanges an API token for a cookie session that can write with its CSRF token', async () => {

@@ -1,15 +1,7 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  createTestDatabase,
-  loginAs,
-  testConfig,
-  testDialects,
-  type ApiResult,
-  type Caller,
-  type TestDatabase,
-} from './helpers/db';
-import { buildServer, type BerthServer } from '../src/server';
+import { testDialects, type ApiResult, type Caller } from './helpers/db';
+import { adminServer } from './helpers/admin-server';
 
 const adminPassword = 'admin-password-for-validation-tests';
 
@@ -22,19 +14,9 @@ function assertErrorShape(res: ApiResult, status: number, code: string): void {
 
 for (const dialect of testDialects()) {
   void describe(`identity: request validation (${dialect})`, () => {
-    let db: TestDatabase;
-    let server: BerthServer;
     let admin: Caller;
 
-    before(async () => {
-      db = await createTestDatabase(dialect);
-      server = await buildServer(testConfig(db, { BERTH_ADMIN_PASSWORD: adminPassword }));
-      admin = await loginAs(server.app, 'admin', adminPassword);
-    });
-    after(async () => {
-      await server?.close();
-      await db?.drop();
-    });
+    adminServer(dialect, adminPassword, (s) => ({ admin } = s));
 
     void it('bad JSON is 400 INVALID_REQUEST', async () => {
       assertErrorShape(await admin.call('POST', '/api/v1/teams', '{"name": "x",'), 400, 'INVALID_REQUEST');
