@@ -352,6 +352,16 @@ for (const dialect of testDialects()) {
       const one = (await dev.get<Json>(`${routesOf('a')}/shop`)).body;
       assert.equal(one.violations.length, 1);
     });
+
+    it('refuses a gateway rollback that would bring back a route the rules refuse today', async () => {
+      // shop's zone is gone (above); once shop is deleted, the version that had it cannot return
+      const had = (await p.api.get<{ appliedVersion: number }>('/api/v1/gateways/local')).body.appliedVersion;
+      await ok(dev.delete(`${routesOf('a')}/shop`), 204, 'delete shop');
+      const r = await p.api.post<Json>(`/api/v1/gateways/local/versions/${had}/rollback`, {});
+      assert.equal(r.status, 422, JSON.stringify(r.body));
+      assert.match(r.body.error.message, /route 'shop' of project 'a': No domain zone/);
+      assert.equal((await dev.get(`${routesOf('a')}/shop`)).status, 404, 'nothing came back');
+    });
   });
 }
 

@@ -470,6 +470,28 @@ export class GatewaysService {
       );
   }
 
+  /**
+   * A rollback must not bring back what the tenant rules refuse today (a host whose zone was
+   * taken away, a host another project claimed since, a fenced backend): every route it would
+   * add or change is checked like a new one. Routes it leaves as they are keep what they have.
+   */
+  private async admitRollback(n: number, current: RouteRow[], rows: RouteRow[]): Promise<void> {
+    if (!this.tenancy) return;
+    const now = new Map(current.map((r) => [r.id, r.spec]));
+    const changed = rows.filter((r) => now.get(r.id) !== r.spec);
+    if (changed.length === 0) return;
+    const found = await this.tenancy.violations(changed, () => Promise.resolve(rows));
+    const refused = changed.flatMap((r) =>
+      (found.get(r.id) ?? []).map((v) => `route '${r.name}' of project '${r.project}': ${v.message}`),
+    );
+    if (refused.length > 0)
+      throw new BerthError(
+        'UNPROCESSABLE',
+        `Version ${n} cannot be rolled back to: it would bring back what the tenant rules refuse today — ${refused.join('; ')}. Change or delete those routes in a new change instead.`,
+        { refused },
+      );
+  }
+
   /** Re-applies the routes of an older version; recorded as a new version. */
   async rollback(gw: GatewayRow, n: number, author: string, reason?: string): Promise<VersionRow | null> {
     const target = await this.repo.findVersion(gw.id, n);
@@ -481,7 +503,7 @@ export class GatewaysService {
       );
     const snapshot = JSON.parse(target.routes_snapshot) as RouteRow[];
     const previous = await this.repo.latestConfig(gw.id);
-    const v = await this.mutate(gw.env, author, reason ?? `rollback to version ${n}`, (current) => {
+    const v = await this.mutate(gw.env, author, reason ?? `rollback to version ${n}`, async (current) => {
       const versions = new Map(current.map((r) => [r.id, r.version]));
       const rows = snapshot.map((r) => ({
         ...r,
@@ -489,6 +511,7 @@ export class GatewaysService {
         updated_at: nowIso(),
         updated_by: author,
       }));
+      await this.admitRollback(n, current, rows);
       return { kind: 'replace', env: gw.env, rows };
     });
     if (previous && v) await this.repo.setVersionState(gw.id, previous.number, 'rolled-back');
