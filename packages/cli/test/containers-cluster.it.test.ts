@@ -110,6 +110,15 @@ describe('berth containers / events / logs --cluster', () => {
     assert.equal(logs.code, 0, logs.err);
     assert.match(logs.out, new RegExp(`^\\[${remoteName}\\] hello from `, 'm'));
     assert.ok(!logs.out.includes(`[${localName}]`), logs.out);
+
+    // stats of that cluster's container only, once the sampler has sampled it
+    let stats: { items: Obj[] } = { items: [] };
+    for (let i = 0; i < 100 && stats.items.length === 0; i++) {
+      stats = await json<{ items: Obj[] }>(['stats', 'xc', '-p', 'web', '--cluster', c.name]);
+      if (stats.items.length === 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(stats.items.length > 0, 'samples of the second cluster');
+    assert.ok(stats.items.every((s) => s.container === remoteName));
   });
 
   it('refuses an unknown cluster with the registered ones, and a malformed name before asking', async () => {

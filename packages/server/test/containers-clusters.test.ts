@@ -185,6 +185,7 @@ for (const dialect of testDialects()) {
         `${base}/web/containers/history?cluster=nope`,
         `${base}/web/events?cluster=nope`,
         `${base}/web/logs?cluster=nope`,
+        `${base}/web/stats?cluster=nope`,
       ]) {
         const r = await p.api.get<ErrorBody>(path);
         assert.equal(r.status, 422, `${path}: ${JSON.stringify(r.body)}`);
@@ -199,10 +200,10 @@ for (const dialect of testDialects()) {
       ).body;
       const params = Object.entries(doc.paths)
         .filter(([path]) =>
-          /\/services\/\{service\}\/(containers|containers\/history|events|logs)$/.test(path),
+          /\/services\/\{service\}\/(containers|containers\/history|events|logs|stats)$/.test(path),
         )
         .map(([path, item]) => [path, item.get?.parameters?.some((q) => q.name === 'cluster')]);
-      assert.equal(params.length, 4, JSON.stringify(params));
+      assert.equal(params.length, 5, JSON.stringify(params));
       assert.ok(
         params.every(([, has]) => has === true),
         JSON.stringify(params),
@@ -251,6 +252,10 @@ for (const dialect of testDialects()) {
         );
         return s.body.items.some((x) => x.memoryBytes > 0);
       }, `a stats sample of ${onRemote.name}`);
+      const byCluster = await p.api.get<Page<{ container: string }>>(`${base}/web/stats?cluster=${c.name}`);
+      assert.equal(byCluster.status, 200, JSON.stringify(byCluster.body));
+      assert.ok(byCluster.body.items.length > 0);
+      assert.ok(byCluster.body.items.every((x) => x.container === onRemote.name));
     });
 
     it('answers 503 UNAVAILABLE naming the cluster while it is down; the rest keeps working', async () => {

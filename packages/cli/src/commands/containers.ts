@@ -134,7 +134,11 @@ async function rotation(ctx: CommandContext): Promise<number> {
 }
 
 async function stats(ctx: CommandContext): Promise<number> {
-  const query = { since: ctx.args.string('since') ?? '5m', container: ctx.args.string('container') };
+  const query = {
+    since: ctx.args.string('since') ?? '5m',
+    container: ctx.args.string('container'),
+    cluster: clusterOf(ctx),
+  };
   const page = await (
     await ctx.client()
   ).get<{ items: StatsSample[]; nextCursor: string | null }>(
@@ -179,12 +183,13 @@ export const containerCommands: CommandDef[] = [
   },
   {
     name: 'stats',
-    usage: 'NAME [--container C] [--since 5m]',
+    usage: 'NAME [--container C] [--cluster NAME] [--since 5m]',
     summary: 'the latest resource use of each container (-o json: every sample)',
     positionals: { min: 1, max: 1 },
     scoped: true,
     options: [
       { name: 'container', short: 'c', kind: 'string', value: 'C', description: 'one container only' },
+      clusterOption,
       {
         name: 'since',
         kind: 'string',

@@ -148,7 +148,14 @@ export class ContainersStore {
   /** Samples of one service oldest first, in keyset pages on (at, container). */
   samples(
     serviceId: string,
-    opts: { container?: string; since: string; until?: string; after?: Position; limit: number },
+    opts: {
+      container?: string;
+      cluster?: string;
+      since: string;
+      until?: string;
+      after?: Position;
+      limit: number;
+    },
   ): Promise<StatsRow[]> {
     let q = this.db
       .selectFrom('stats_samples')
@@ -156,6 +163,16 @@ export class ContainersStore {
       .where('service_id', '=', serviceId)
       .where('at', '>=', opts.since);
     if (opts.container) q = q.where('container', '=', opts.container);
+    const cluster = opts.cluster;
+    if (cluster) {
+      q = q.where('container', 'in', (eb) =>
+        eb
+          .selectFrom('containers')
+          .select('name')
+          .where('service_id', '=', serviceId)
+          .where('cluster', '=', cluster),
+      );
+    }
     if (opts.until) q = q.where('at', '<=', opts.until);
     const after = opts.after;
     if (after) {

@@ -4,6 +4,7 @@ import { decodeCursor, pageOf } from '../../http/pagination';
 import type { RouteRegistry } from '../../http/route';
 import type { ContainersDeps } from './containers-deps';
 import { projectScope, serviceParams } from '../services/service-params';
+import { checkClusterFilter, clusterQuerySchema } from './container-clusters';
 import { containerNameSchema, serviceBase, sinceSchema, timestampSchema } from './container-params';
 import { parsePosition, type ContainersStore } from './containers.repository';
 import { toStatsSample } from './stats-sampler';
@@ -29,6 +30,10 @@ export function registerStatsRoutes(
     params: serviceParams,
     query: z.object({
       container: containerNameSchema.optional(),
+      cluster: clusterQuerySchema.meta({
+        description:
+          'Only samples of the containers on this cluster (a registered cluster name); an unknown name is a 422 at `cluster`',
+      }),
       since: sinceSchema.optional(),
       until: timestampSchema.optional(),
       // Charts want whole windows: an hour of 10 s samples of 10 containers is 3,600 rows.
@@ -37,6 +42,7 @@ export function registerStatsRoutes(
     }),
     async handler({ params, query }) {
       const service = await deps.service.resolve(params);
+      const cluster = await checkClusterFilter(deps.engines, query.cluster);
       const now = Date.now();
       const since = query.since ?? new Date(now - hourMs).toISOString();
       if (Date.parse(since) < now - maxWindowMs) {
@@ -50,6 +56,7 @@ export function registerStatsRoutes(
         throw new InvalidError('The cursor is not valid: pass nextCursor from the previous page unchanged.');
       const rows = await store.samples(service.id, {
         container: query.container,
+        cluster,
         since,
         until: query.until,
         after,
