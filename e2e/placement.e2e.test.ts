@@ -142,6 +142,7 @@ void describe('placement editor (browser, two real Podman clusters)', { timeout:
     await previewSays(page, 'local', 2);
     await previewSays(page, 'c1', 1);
     assert.equal(await page.getByTestId('placement-preview-unplaced').count(), 0);
+    await page.getByTestId('placement-editor').scrollIntoViewIfNeeded();
     await browser.screenshot('placement-create-en', 1366, 900);
   });
 
@@ -176,6 +177,7 @@ void describe('placement editor (browser, two real Podman clusters)', { timeout:
       [],
       'English placement strings in the Chinese form',
     );
+    await page.getByTestId('placement-editor').scrollIntoViewIfNeeded();
     await browser.screenshot('placement-create-zh', 1366, 900);
   });
 
@@ -251,6 +253,7 @@ void describe('placement editor (browser, two real Podman clusters)', { timeout:
     assert.ok(!alert.includes('spec.placement'), `the placement error is at its field, not above: ${alert}`);
     // the preview, asked for the same placement, says why it cannot divide it
     assert.match(await page.getByTestId('placement-preview-error').innerText(), /c1/);
+    await page.getByTestId('placement-editor').scrollIntoViewIfNeeded();
     await browser.screenshot('placement-edit-refused-en', 1366, 900);
     assert.deepEqual(
       unexpectedProblems(browser.problems, [

@@ -329,7 +329,13 @@ export function PlacementEditor({ target }: { target: PlacementTarget }) {
             />
           </Form.Item>
           {chosen.map((c, i) => (
-            <Space key={c.name} align="start" wrap data-testid={`placement-row-${c.name}`}>
+            <Space
+              key={c.name}
+              align="start"
+              wrap
+              style={{ display: 'flex' }}
+              data-testid={`placement-row-${c.name}`}
+            >
               <Form.Item name={['placement', 'clusters', i, 'name']} style={{ marginBottom: 8 }}>
                 <ClusterNameCell byName={byName} inEnv={inEnv(c.name)} />
               </Form.Item>

@@ -45,7 +45,7 @@ export function PlacementSummary({
       </span>
       {items.length ? (
         <Space size={[4, 4]} wrap data-testid="service-placement-clusters">
-          <span>{t('svc.placement.overview.perCluster')}:</span>
+          <span>{t('svc.placement.overview.perCluster')}</span>
           {items.map((i) => {
             const text =
               i.current === i.replicas
