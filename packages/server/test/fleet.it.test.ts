@@ -137,10 +137,10 @@ describe('fleet controller on three Podman clusters behind one gateway', () => {
     (await p.api.get<{ state: string }>(`/api/v1/clusters/${name}`)).body.state;
 
   before(async () => {
-    // clusters of their own: other fleet tests use c1…c5 and c8…c11
+    // clusters of their own: other fleet tests use c1…c5 and c8…c15
     a = await startCluster('c6');
     b = await startCluster('c7');
-    c = await startCluster('c12');
+    c = await startCluster('c16');
     for (const x of [a, b, c])
       engines.set(x.name, new PodmanEngine({ socketPath: x.socketPath, cluster: x.name }));
     p = await startGatewayPlatform({
