@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Duplex } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { apiRoutes } from '../packages/web/src/api/paths.ts';
 import { serviceApiRoutes } from '../packages/web/src/features/services/service-api.ts';
@@ -8,12 +8,12 @@ import {
   adminPassword,
   eventually,
   makeProject,
-  startPlatform,
   testImage,
   waitTask,
   type TestPlatform,
 } from '../packages/server/test/helpers/platform.ts';
-import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { portalSession } from './helpers/session.ts';
 import { assertRoutesDocumented } from './helpers/openapi.ts';
 
 /** busybox httpd: says hello on stdout (for the logs tab), then serves $VERSION. */
@@ -50,19 +50,15 @@ describe('portal (browser, real Podman)', { timeout: 600_000 }, () => {
   // The server side of every WebSocket the portal opens, so a test can cut one as a crash would.
   const upgraded: Duplex[] = [];
 
-  before(async () => {
-    platform = await startPlatform();
-    platform.server.app.server.on('upgrade', (_req, socket: Duplex) => upgraded.push(socket));
-    await makeProject(platform.api, 'shop');
-    browser = await openBrowser();
-    page = browser.page;
-    page.setDefaultTimeout(30_000);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await platform?.close();
-  });
+  portalSession(
+    {
+      seed: async (platform) => {
+        platform.server.app.server.on('upgrade', (_req, socket: Duplex) => upgraded.push(socket));
+        await makeProject(platform.api, 'shop');
+      },
+    },
+    (s) => ({ platform, browser, page } = s),
+  );
 
   it('calls only API paths that the OpenAPI document lists', async () => {
     await assertRoutesDocumented(platform.api, [
