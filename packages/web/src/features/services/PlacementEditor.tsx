@@ -30,7 +30,8 @@ const defaultPlacement: PlacementInput = { clusters: [{ name: 'local', weight: 1
 const debounceMs = 300;
 
 function useFleet(env: string) {
-  const envQuery = useQuery({ queryKey: [...clusterKeys.envs, env], queryFn: () => getEnv(env) });
+  // its own key: ['envs'] is the environment list (scope selector, clusters page)
+  const envQuery = useQuery({ queryKey: ['env', env], queryFn: () => getEnv(env) });
   const clusters = useQuery({ queryKey: clusterKeys.list(''), queryFn: () => listClusters() });
   const byName = useMemo(
     () => new Map((clusters.data?.items ?? []).map((c) => [c.name, c] as const)),

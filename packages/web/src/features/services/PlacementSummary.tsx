@@ -35,7 +35,9 @@ export function PlacementSummary({
   const division = useQuery({
     queryKey: ['service', ...refKey(serviceRef), 'placement'],
     queryFn: () => previewServicePlacement(serviceRef, {}),
-    refetchInterval: 5000,
+    // stops polling once it fails (a deleted service, an expired session) instead of repeating errors
+    refetchInterval: (q) => (q.state.status === 'error' ? false : 5000),
+    retry: false,
   });
   const items = (division.data?.items ?? []).filter((i) => i.replicas > 0 || i.current > 0);
   return (
