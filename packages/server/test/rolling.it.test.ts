@@ -77,6 +77,20 @@ describe('rolling updates under load', () => {
       console.log(
         `drains not confirmed: ${unconfirmed.body.items.map((e) => e.message).join(' | ') || 'none'}`,
       );
+      // what happened to the containers behind the failing addresses, in order
+      const failing = new Set(result.errors.map((e) => e.split(': ')[0]));
+      const history = await p.api.get<{ items: { name: string; endpoints: Record<string, string> }[] }>(
+        `${base}/api/containers/history?limit=500`,
+      );
+      for (const c of history.body.items) {
+        const at = Object.values(c.endpoints).find((a) => failing.has(a));
+        if (!at) continue;
+        const events = await p.api.get<{ items: { at: string; type: string; message: string }[] }>(
+          `${base}/api/events?container=${c.name}&limit=50`,
+        );
+        const story = [...events.body.items].reverse().map((e) => `${e.at} ${e.type}: ${e.message}`);
+        console.log(`container ${c.name} at ${at}: ${story.join(' | ')}`);
+      }
     }
     assert.equal(result.failed, 0, `lost requests: ${result.errors.slice(0, 10).join('; ')}`);
     assert.ok(result.ok > updates * 20, `enough requests were sent (${result.ok})`);
