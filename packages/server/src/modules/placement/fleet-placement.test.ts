@@ -47,6 +47,7 @@ async function place(clusters: ClusterInfo[], req: Partial<PlaceRequest>) {
     memoryMiB: 64,
     current: {},
     blind: new Set(),
+    listed: new Set(),
     pass,
     ...req,
   });
@@ -121,6 +122,7 @@ describe('fleet placement: failover and restore', () => {
         memoryMiB: null,
         current: { a: 1, b: 1 },
         blind: new Set(),
+        listed: new Set(),
         pass: (pass += 1),
       });
     const first = await Promise.all(['s1', 's2', 's3'].map(ask));
@@ -137,6 +139,22 @@ describe('fleet placement: failover and restore', () => {
     assert.equal((await ask('s1')).targets.b, 0, 'one that moved keeps moving without a new token');
   });
 
+  it('does not move replicas back to a cluster only listed again, before the checker finds it ready', async () => {
+    const r = await place([ready('a'), down('b', 600)], { current: { a: 4 }, listed: new Set(['a', 'b']) });
+    assert.deepEqual(r.targets, { a: 4, b: 0 });
+  });
+
+  it('trusts a cluster the controller just listed over a health check that timed out', async () => {
+    // the checker said unreachable long ago, but this pass listed b's containers: b answers
+    const r = await place([ready('a'), down('b', 600)], {
+      current: { a: 1, b: 1 },
+      replicas: 4,
+      listed: new Set(['a', 'b']),
+    });
+    assert.deepEqual(r.targets, { a: 2, b: 2 });
+    assert.deepEqual(r.failedOver, []);
+  });
+
   it('places nothing in an environment that does not exist', async () => {
     const catalog: ClusterCatalog = { forEnv: () => Promise.resolve(null), names: () => Promise.resolve([]) };
     const fleet = new FleetPlacement(catalog, () => Promise.resolve(60), { stableSeconds: 120 });
@@ -149,6 +167,7 @@ describe('fleet placement: failover and restore', () => {
       memoryMiB: null,
       current: {},
       blind: new Set(),
+      listed: new Set(),
       pass: 1,
     });
     assert.deepEqual(r.targets, {});

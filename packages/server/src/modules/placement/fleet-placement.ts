@@ -17,6 +17,11 @@ export interface PlaceRequest {
   current: Record<string, number>;
   /** Clusters whose engine could not be listed in this pass: no new replicas there. */
   blind: ReadonlySet<string>;
+  /**
+   * Clusters the controller listed in this pass: they answer, whatever the last health check
+   * said (a check that timed out on a busy host does not stop new replicas there).
+   */
+  listed: ReadonlySet<string>;
   /** The controller's pass: the environment's clusters are read once per pass. */
   pass: number;
 }
@@ -135,15 +140,19 @@ export class FleetPlacement {
     const failedOver: string[] = [];
     const key = `${req.project}/${req.env}/${req.service}`;
     const seen = clusters.map((c) => {
-      const healthy = c.healthy && !req.blind.has(c.name);
+      const answers = req.listed.has(c.name);
+      const healthy = answers || (c.healthy && !req.blind.has(c.name));
       if (c.healthy) this.moving.delete(c.name);
       // down past the grace: its replicas go elsewhere, at the failover rate
+      // (the grace counts from the health checker's state change; a pass that could not list a
+      // cluster the checker finds ready moves nothing)
+      const down = !answers && !c.healthy;
       const failed =
-        !c.healthy &&
+        down &&
         now - since(c) >= grace * 1000 &&
         ((req.current[c.name] ?? 0) === 0 || this.mayMove(c.name, key));
       if (failed) failedOver.push(c.name);
-      if (!c.healthy && now - since(c) >= grace * 1000 && !this.failed.has(c.name)) {
+      if (down && now - since(c) >= grace * 1000 && !this.failed.has(c.name)) {
         this.failed.add(c.name);
         this.note(
           c.name,
@@ -162,11 +171,14 @@ export class FleetPlacement {
     });
     const named =
       placement.clusters === 'all' ? seen.map((c) => c.name) : placement.clusters.map((c) => c.name);
+    // stable: ready by the health checker (not only listed by this pass) for the whole window
     const stable = named.every((n) => {
       const c = seen.find((x) => x.name === n);
+      const checked = clusters.find((x) => x.name === n);
       return (
         c !== undefined &&
         c.healthy &&
+        checked?.healthy === true &&
         !c.cordoned &&
         !c.draining &&
         now - since(c) >= this.opts.stableSeconds * 1000

@@ -55,6 +55,7 @@ export interface ReplicaPlacer {
     memoryMiB: number | null;
     current: Record<string, number>;
     blind: ReadonlySet<string>;
+    listed: ReadonlySet<string>;
     pass: number;
   }): Promise<{ targets: Record<string, number>; unplaced: number; failedOver: string[] }>;
 }
@@ -65,6 +66,8 @@ type Seen = ContainerObservation & { cluster: string };
 /** What one pass knows of the fleet: per service what runs, and which clusters could not be listed. */
 interface PassView {
   blind: ReadonlySet<string>;
+  /** Clusters whose containers this pass listed: they answer. */
+  listed: ReadonlySet<string>;
   /** Counts passes: the placer reads each environment's clusters once per pass. */
   id: number;
 }
@@ -178,6 +181,7 @@ export class ServiceController {
     // rows are left as they are (failover is placement's decision, after the grace period)
     const observed: Seen[] = [];
     const blind = new Set<string>();
+    const listed = new Set<string>();
     await Promise.all(
       (await engines.clusters()).map(async (cluster) => {
         try {
@@ -200,10 +204,11 @@ export class ServiceController {
           return;
         }
         this.blindLogged.delete(cluster);
+        listed.add(cluster);
       }),
     );
     this.passes += 1;
-    const pass: PassView = { blind, id: this.passes };
+    const pass: PassView = { blind, listed, id: this.passes };
     const byService = new Map<string, Seen[]>();
     for (const o of observed) {
       const id = o.labels[labelKeys.service] ?? '';
@@ -364,6 +369,7 @@ export class ServiceController {
       memoryMiB: spec.resources.memoryMiB ?? null,
       current,
       blind: pass.blind,
+      listed: pass.listed,
       pass: pass.id,
     });
   }
