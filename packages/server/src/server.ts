@@ -97,7 +97,12 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
           stableSeconds: config.failoverStableSeconds,
           rate: config.failoverRate,
           // failover and restore decisions go to the cluster's event log
-          record: (cluster, type, message) => new ClustersRepository(db).addNote(cluster, type, message),
+          record: (cluster, type, message) =>
+            new ClustersRepository(db)
+              .addNote(cluster, type, message)
+              .catch((err: unknown) =>
+                app.log.warn({ err, cluster, type }, 'recording a fleet decision failed'),
+              ),
         }),
       })
     : null;

@@ -287,7 +287,9 @@ describe('fleet controller on three Podman clusters behind one gateway', () => {
     const tookMs = Date.now() - killed;
     assert.ok(tookMs <= (grace + 30) * 1000, `all replicas ran elsewhere ${tookMs} ms after the death`);
     const dead = (
-      await p.api.get<{ items: { type: string; at: string }[] }>(`/api/v1/clusters/${b.name}/events`)
+      await p.api.get<{ items: { type: string; at: string }[] }>(
+        `/api/v1/clusters/${b.name}/events?limit=500`,
+      )
     ).body.items;
     const down = dead.find((e) => e.type === 'StateChanged');
     assert.ok(down, 'the state change is recorded');
@@ -317,8 +319,9 @@ describe('fleet controller on three Podman clusters behind one gateway', () => {
       await divided(5, 2, 2);
     });
     console.log(`fleet restore: ${sent} requests through Nginx, 0 lost`);
-    const log = (await p.api.get<{ items: { type: string }[] }>(`/api/v1/clusters/${b.name}/events`)).body
-      .items;
+    const log = (
+      await p.api.get<{ items: { type: string }[] }>(`/api/v1/clusters/${b.name}/events?limit=500`)
+    ).body.items;
     assert.ok(
       log.some((e) => e.type === 'Restoring'),
       'the move back is a cluster event',
@@ -426,6 +429,44 @@ describe('fleet controller over ssh://: a replica on a cluster reached through a
       after.map((c) => [c.name, c.state]),
       [[rows[0]!.name, 'ready']],
       'the same container serves on',
+    );
+  });
+});
+
+describe('fleet controller: a health check that times out does not stop placement', () => {
+  let p: TestPlatform;
+
+  before(async () => {
+    // one check at start, then none for an hour: the test sets what the last one "found"
+    p = await startPlatform({ BERTH_CLUSTER_CHECK_SECONDS: '3600' });
+  });
+  after(async () => {
+    await p?.close();
+  });
+
+  it('places replicas on a cluster the controller can list, whatever its last check said', async () => {
+    await eventually(
+      async () => (await p.api.get<{ state: string }>('/api/v1/clusters/local')).body.state === 'ready',
+      'the first check done',
+    );
+    // a ping that timed out on a busy host, long ago
+    await p.server.ctx.db
+      .updateTable('clusters')
+      .set({ state: 'unreachable', message: 'the ping timed out', state_since: new Date(0).toISOString() })
+      .where('name', '=', 'local')
+      .execute();
+    assert.equal((await p.api.get<{ state: string }>('/api/v1/clusters/local')).body.state, 'unreachable');
+    const base = await makeProject(p.api, 'busy');
+    const r = await p.api.post<{ task: { id: string } }>(base, { name: 'web', spec: webSpec('v1', 2) });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    assert.equal((await waitTask(p.api, r.body.task.id)).state, 'succeeded');
+    const rows = (await p.api.get<{ items: Row[] }>(`${base}/web/containers`)).body.items;
+    assert.deepEqual(
+      rows.map((c) => [c.cluster, c.state]),
+      [
+        ['local', 'ready'],
+        ['local', 'ready'],
+      ],
     );
   });
 });

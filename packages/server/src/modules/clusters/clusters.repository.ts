@@ -63,7 +63,6 @@ export class ClustersRepository {
     });
   }
 
-  /** Adds an event and keeps the newest `keep` of the cluster (a flapping cluster must not grow the table). */
   /** An event without a state change (a fleet decision such as FailoverStarted), at now. */
   addNote(cluster: string, type: string, message: string): Promise<void> {
     return this.addEvent({
@@ -77,6 +76,7 @@ export class ClustersRepository {
     });
   }
 
+  /** Adds an event and keeps the newest `keep` of the cluster (a flapping cluster must not grow the table). */
   async addEvent(row: ClusterEventRow, keep = 500): Promise<void> {
     await this.db.insertInto('cluster_events').values(row).execute();
     const oldestKept = await this.db
