@@ -27,6 +27,15 @@ export function parsePosition(key: string | undefined): Position | undefined | n
 export class ContainersStore {
   constructor(private readonly db: Db) {}
 
+  /** The names of a service's containers on one cluster: a subquery for `?cluster=` filters. */
+  private namesOn(serviceId: string, cluster: string) {
+    return this.db
+      .selectFrom('containers')
+      .select('name')
+      .where('service_id', '=', serviceId)
+      .where('cluster', '=', cluster);
+  }
+
   findActive(serviceId: string, name: string): Promise<ContainerRow | undefined> {
     return this.db
       .selectFrom('containers')
@@ -82,16 +91,7 @@ export class ContainersStore {
     let q = this.db.selectFrom('events').selectAll().where('service_id', '=', serviceId);
     if (opts.container) q = q.where('container', '=', opts.container);
     if (opts.type) q = q.where('type', '=', opts.type);
-    const cluster = opts.cluster;
-    if (cluster) {
-      q = q.where('container', 'in', (eb) =>
-        eb
-          .selectFrom('containers')
-          .select('name')
-          .where('service_id', '=', serviceId)
-          .where('cluster', '=', cluster),
-      );
-    }
+    if (opts.cluster) q = q.where('container', 'in', this.namesOn(serviceId, opts.cluster));
     if (opts.before) q = q.where('id', '<', opts.before);
     if (opts.after) return q.where('id', '>', opts.after).orderBy('id').limit(opts.limit).execute();
     return q
@@ -163,16 +163,7 @@ export class ContainersStore {
       .where('service_id', '=', serviceId)
       .where('at', '>=', opts.since);
     if (opts.container) q = q.where('container', '=', opts.container);
-    const cluster = opts.cluster;
-    if (cluster) {
-      q = q.where('container', 'in', (eb) =>
-        eb
-          .selectFrom('containers')
-          .select('name')
-          .where('service_id', '=', serviceId)
-          .where('cluster', '=', cluster),
-      );
-    }
+    if (opts.cluster) q = q.where('container', 'in', this.namesOn(serviceId, opts.cluster));
     if (opts.until) q = q.where('at', '<=', opts.until);
     const after = opts.after;
     if (after) {
