@@ -68,4 +68,41 @@ describe('service controller: a container created after the pass listed the engi
       reasons.join('\n'),
     );
   });
+
+  it('keeps a ready container that one list skipped; writes off one that is really gone', async () => {
+    const { engine, deps } = p;
+    // wait for the controller's tracked work of the test before (it kicks no loop: passes are driven)
+    const settle = async () => {
+      for (let i = 0; i < 3; i += 1) await controller.reconcileAll();
+      await new Promise((r) => setTimeout(r, 50));
+      await controller.reconcileAll();
+    };
+    await settle();
+    const [row] = (await deps.repo.activeContainers(svc.id)).filter((r) => r.state !== 'exited');
+    assert.ok(row, 'one container runs');
+    const realList = engine.listContainers.bind(engine);
+    let skip = true;
+    engine.listContainers = async (labels: Record<string, string>) => {
+      const all = await realList(labels);
+      if (!skip) return all;
+      skip = false;
+      return all.filter((o) => o.name !== row.name); // a busy engine left it out once
+    };
+    await settle();
+    const kept = await deps.repo.activeContainers(svc.id);
+    assert.deepEqual(
+      kept.map((r) => r.name),
+      [row.name],
+      `the skipped container is kept and nothing replaces it: ${JSON.stringify(kept)}`,
+    );
+    assert.ok(engine.containers.has(row.name));
+
+    // removed behind Berth's back: the list and the inspect agree, so it is written off
+    engine.containers.delete(row.name);
+    await settle();
+    const events = await p.admin.get('/api/v1/projects/web/envs/test/services/race/events');
+    const vanished = (events.body.items as Json[]).filter((e: Json) => e.type === 'Vanished');
+    assert.equal(vanished.length, 1, JSON.stringify(vanished));
+    assert.match(String(vanished[0].message), new RegExp(`${row.name}: removed outside Berth`));
+  });
 });

@@ -133,6 +133,12 @@ describe('fleet controller on three Podman clusters behind one gateway', () => {
     );
   const events = async (type: string) =>
     (await p.api.get<{ items: Event[] }>(`${base}/web/events?type=${type}&limit=100`)).body.items;
+  /** The service's latest events, oldest first, for failure messages. */
+  const story = async () =>
+    (await p.api.get<{ items: Event[] }>(`${base}/web/events?limit=40`)).body.items
+      .reverse()
+      .map((e) => `${e.at.slice(11, 23)} ${e.type}: ${e.message}`)
+      .join(' | ');
   const clusterState = async (name: string) =>
     (await p.api.get<{ state: string }>(`/api/v1/clusters/${name}`)).body.state;
 
@@ -200,7 +206,7 @@ describe('fleet controller on three Podman clusters behind one gateway', () => {
       assert.equal(
         there.length,
         n,
-        `${x.name} runs ${n}: ledger ${ledger.join(', ')}; engine ${all.map((o) => `${o.name}:${o.state}`).join(', ')}`,
+        `${x.name} runs ${n}: ledger ${ledger.join(', ')}; engine ${all.map((o) => `${o.name}:${o.state}`).join(', ')}; events ${await story()}`,
       );
       assert.ok(there.every((o) => o.labels['berth.cluster'] === x.name));
     }

@@ -446,7 +446,7 @@ export class ServiceController {
       const o = observed.find((x) => x.name === row.name);
       if (row.state === 'creating') {
         if (creating) continue;
-        if (!o) await this.runner.markGone(row, 'creation was interrupted');
+        if (!o) this.goneUnlessFound(row, 'creation was interrupted');
         else if (o.state === 'running') {
           await repo.updateContainer(row.name, {
             engine_id: o.id,
@@ -464,9 +464,11 @@ export class ServiceController {
         // A creation that finished after this pass listed the engine's containers is not gone:
         // the list is older than the row. The next pass decides.
         if ((this.createsSettledAt.get(svc.id) ?? 0) >= this.observedAt) continue;
-        await this.runner.markGone(row, 'removed outside Berth');
+        this.goneUnlessFound(row, 'removed outside Berth');
         continue;
       }
+      // a state Berth does not know is no reason to act: the next list tells
+      if (o.state === 'unknown') continue;
       if (o.state !== 'running' && !leavingStates.has(row.state)) {
         if (row.release === svc.release && row.restart_nonce === svc.restart_nonce)
           this.backoff.failed(svc.id);
@@ -504,6 +506,26 @@ export class ServiceController {
       );
       this.track(o.name, async () => (await this.deps.engines.get(o.cluster)).removeContainer(o.id));
     }
+  }
+
+  /**
+   * Writes a container off as gone once its engine confirms it: a list that missed it (a
+   * creation that raced the list, an engine busy enough to skip an entry) is not proof, an
+   * inspect that finds nothing is. Found after all: left to the next pass.
+   */
+  private goneUnlessFound(row: ContainerRow, reason: string): void {
+    this.track(row.name, async () => {
+      const engine = await this.deps.engines.get(row.cluster);
+      const found = await engine.inspectContainer(row.engine_id ?? row.name);
+      if (found) {
+        this.deps.ctx.log.warn(
+          { container: row.name, cluster: row.cluster, state: found.state },
+          'a container missing from its engine’s list is there on inspect; left to the next pass',
+        );
+        return;
+      }
+      await this.runner.markGone(row, reason);
+    });
   }
 
   /**
