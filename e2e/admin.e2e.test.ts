@@ -13,7 +13,7 @@ import { searchApiRoutes } from '../packages/web/src/features/search/search-api.
 import { adminPassword, eventually, type TestPlatform } from '../packages/server/test/helpers/platform.ts';
 import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 import { assertRoutesDocumented } from './helpers/openapi.ts';
-import { logIn, portalSession, seedWebService } from './helpers/session.ts';
+import { closeDrawer, logIn, portalSession, seedWebService } from './helpers/session.ts';
 
 const marker = 'hello-from-the-recording';
 
@@ -44,11 +44,6 @@ function localInput(page: Page, minutes: number): Promise<string> {
     const p = (n) => String(n).padStart(2, '0');
     return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes());
   })()`);
-}
-
-async function closeDrawer(page: Page): Promise<void> {
-  await page.locator('.ant-drawer-open .ant-drawer-close').click();
-  await page.locator('.ant-drawer-open').waitFor({ state: 'detached' });
 }
 
 async function submitModal(page: Page, testId: string): Promise<void> {

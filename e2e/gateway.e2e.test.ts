@@ -29,6 +29,7 @@ import {
   webSpec,
 } from '../packages/server/test/helpers/platform.ts';
 import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { closeDrawer } from './helpers/session.ts';
 
 const run = promisify(execFile);
 const host = 'shop.example.test';
@@ -328,8 +329,7 @@ describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 },
     await page.getByTestId('version-drawer').getByText('bring the canary back').waitFor();
     await page.getByRole('tab', { name: 'nginx.conf' }).click();
     assert.match(await page.locator('.config-file').first().innerText(), /split_clients/);
-    await page.getByTestId('version-drawer').locator('.ant-drawer-close').click();
-    await page.getByTestId('version-drawer').waitFor({ state: 'hidden' });
+    await closeDrawer(page, page.getByTestId('version-drawer'));
   });
 
   it('adds a node (its token shown once), sees it in sync, rolls a version out to it first, then to all', async () => {

@@ -13,7 +13,7 @@ import { supervisedHelper, type HelperProcess } from '../packages/server/src/sup
 import { pushImage } from '../packages/server/test/helpers/local-registry.ts';
 import { freePort } from '../packages/server/test/helpers/net.ts';
 import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
-import { logIn, portalSession } from './helpers/session.ts';
+import { closeDrawer, logIn, portalSession } from './helpers/session.ts';
 
 describe('images in the portal (browser, real registry)', { timeout: 300_000 }, () => {
   let platform: TestPlatform;
@@ -101,7 +101,7 @@ describe('images in the portal (browser, real registry)', { timeout: 300_000 }, 
       .getByText(/freed \d+ blobs, \d+ bytes/)
       .first()
       .waitFor();
-    await page.locator('.ant-drawer-close').click();
+    await closeDrawer(page);
     await page.goto(`${platform.url}/images/registries`);
     await page.getByTestId('test-registry-local').click();
     await page.getByText(/answered \/v2\/ with 200/).waitFor();

@@ -24,6 +24,7 @@ import { serviceApiRoutes } from '../packages/web/src/features/services/service-
 import { serviceEn, serviceZh } from '../packages/web/src/features/services/messages.ts';
 import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 import { assertRoutesDocumented } from './helpers/openapi.ts';
+import { closeDrawer } from './helpers/session.ts';
 
 const script = 'mkdir -p /tmp/www && echo placed > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www';
 
@@ -185,8 +186,7 @@ void describe('placement editor (browser, two real Podman clusters)', { timeout:
     await page.getByTestId('form-submit').click();
     await page.waitForURL(/\/p\/shop\/test\/s\/web\/overview$/);
     // the rollout's task drawer opens; close it to see the overview
-    await page.locator('.ant-drawer-close').click();
-    await page.locator('.ant-drawer-open').waitFor({ state: 'detached' });
+    await closeDrawer(page);
     const created = await platform.api.get<{ spec: { placement?: unknown } }>(`${base}/web`);
     assert.deepEqual(created.body.spec.placement, {
       clusters: [

@@ -13,7 +13,7 @@ import {
   type TestPlatform,
 } from '../packages/server/test/helpers/platform.ts';
 import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
-import { portalSession } from './helpers/session.ts';
+import { closeDrawer, portalSession } from './helpers/session.ts';
 import { assertRoutesDocumented } from './helpers/openapi.ts';
 
 /** busybox httpd: says hello on stdout (for the logs tab), then serves $VERSION. */
@@ -32,15 +32,6 @@ async function newestTaskState(page: Page): Promise<string> {
     250,
   );
   return (await card.getAttribute('data-task-state')) ?? '';
-}
-
-async function closeDrawer(page: Page): Promise<void> {
-  await page.locator('.ant-drawer-close').click();
-  await page
-    .locator('.ant-drawer-open')
-    .waitFor({ state: 'detached' })
-    .catch(() => undefined);
-  await page.locator('.ant-drawer-content-wrapper').waitFor({ state: 'hidden' });
 }
 
 describe('portal (browser, real Podman)', { timeout: 600_000 }, () => {

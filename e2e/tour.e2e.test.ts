@@ -14,7 +14,7 @@ import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { adminPassword, eventually, type TestPlatform } from '../packages/server/test/helpers/platform.ts';
 import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
-import { portalSession, seedWebService } from './helpers/session.ts';
+import { closeDrawer, portalSession, seedWebService } from './helpers/session.ts';
 
 const sizes = [
   [1366, 768],
@@ -209,7 +209,7 @@ describe('portal tour (every page, two languages, two sizes)', { timeout: 300_00
       await page.locator('.ant-drawer-open').waitFor();
       await settled(page);
       await check('tasks-drawer', lang);
-      await page.locator('.ant-drawer-close').click();
+      await closeDrawer(page);
       console.log(`tour ${lang}: ${visited.size + 2} pages, ${[...visited].join(' ')}`);
     });
   }

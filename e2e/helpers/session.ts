@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import {
   makeProject,
   startPlatform,
@@ -114,4 +114,21 @@ export async function seedWebService(api: TestApi, project: string): Promise<str
   assert.equal(created.status, 202, JSON.stringify(created.body));
   assert.equal((await waitTask(api, created.body.task.id)).state, 'succeeded');
   return base;
+}
+
+/**
+ * Closes an open drawer with its close button, as a person does. A toast ("Role granted.") can
+ * lie over that button, and antd keeps a toast open while the pointer rests on it: a click
+ * retried at the button's place would hold it there for ever. So the pointer moves away first
+ * and the toasts end (3 s) before the click.
+ */
+export async function closeDrawer(
+  page: Page,
+  drawer: Locator = page.locator('.ant-drawer-open'),
+): Promise<void> {
+  const height = page.viewportSize()?.height ?? 720;
+  await page.mouse.move(1, height - 2);
+  await page.waitForFunction("!document.querySelector('.ant-message-notice')", undefined, { timeout: 15_000 });
+  await drawer.locator('.ant-drawer-close').first().click();
+  await drawer.waitFor({ state: 'hidden' });
 }
