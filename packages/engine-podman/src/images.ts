@@ -52,10 +52,24 @@ export function registryAuthHeader(auth: RegistryAuth | undefined): Record<strin
   return { 'X-Registry-Auth': encoded };
 }
 
-/** Pulls `ref` (plain-HTTP registries allowed: Berth's registry is on loopback). */
+/**
+ * Whether an image reference names a registry on a loopback address (Berth's embedded registry
+ * on one host speaks plain HTTP there). Anything else is pulled with TLS as the host's
+ * registries.conf says: verified unless an admin marked that registry insecure.
+ */
+export function onLoopbackRegistry(ref: string): boolean {
+  const slash = ref.indexOf('/');
+  if (slash < 0) return false;
+  const first = ref.slice(0, slash);
+  if (!first.includes('.') && !first.includes(':') && first !== 'localhost') return false;
+  const host = first.startsWith('[') ? first.slice(1, first.indexOf(']')) : first.replace(/:\d+$/, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Pulls `ref`: plain HTTP only from loopback registries, TLS as registries.conf says elsewhere. */
 export async function pullImage(client: LibpodClient, ref: string, auth?: RegistryAuth): Promise<void> {
   const res = await client.open('POST', '/images/pull', {
-    query: { reference: ref, tlsVerify: false, quiet: true },
+    query: { reference: ref, tlsVerify: onLoopbackRegistry(ref) ? false : undefined, quiet: true },
     headers: registryAuthHeader(auth),
     // A pull takes as long as the image is big; podman reports progress, not a deadline.
     timeoutMs: 0,

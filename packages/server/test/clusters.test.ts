@@ -288,6 +288,65 @@ for (const dialect of testDialects())
       await ok(admin.get('/api/v1/clusters/dc2'), 404, 'nothing was created');
     });
 
+    it('takes a publish address and a registry address, refusing every interface and a scheme at the field', async () => {
+      for (const [publishAddress, why] of [
+        ['0.0.0.0', /not every interface/],
+        ['10.0.0', /IPv4 address/],
+        ['host.example.net', /not a name/],
+        ['239.1.2.3', /multicast/],
+      ] as const) {
+        const bad = await ok(
+          admin.post('/api/v1/clusters', { name: 'dc3', endpoint: `unix://${podmanSocket}`, publishAddress }),
+          400,
+          `publish address ${publishAddress}`,
+        );
+        assert.equal(bad.error.details.fields[0].path, 'publishAddress');
+        assert.match(bad.error.details.fields[0].message, why);
+      }
+      const scheme = await ok(
+        admin.post('/api/v1/clusters', {
+          name: 'dc3',
+          endpoint: `unix://${podmanSocket}`,
+          registry: 'https://registry.dc3.example.net',
+        }),
+        400,
+        'registry with a scheme',
+      );
+      assert.equal(scheme.error.details.fields[0].path, 'registry');
+      await ok(admin.get('/api/v1/clusters/dc3'), 404, 'nothing was created');
+
+      const made = await ok(
+        admin.post('/api/v1/clusters', {
+          name: 'dc3',
+          endpoint: `unix://${podmanSocket}`,
+          publishAddress: '10.0.3.12',
+          registry: 'registry.dc3.example.net:5000',
+        }),
+        201,
+        'create with addresses',
+      );
+      assert.equal(made.publishAddress, '10.0.3.12');
+      assert.equal(made.registry, 'registry.dc3.example.net:5000');
+      const local = await ok(admin.get('/api/v1/clusters/local'), 200, 'local');
+      assert.equal(local.publishAddress, '127.0.0.1', 'the built-in cluster publishes on loopback');
+      assert.equal(local.registry, null);
+      const cleared = await ok(
+        admin.patch('/api/v1/clusters/dc3', { registry: null, publishAddress: '10.0.3.13' }),
+        200,
+        'patch',
+      );
+      assert.equal(cleared.registry, null);
+      assert.equal(cleared.publishAddress, '10.0.3.13');
+      const refused = await ok(
+        admin.patch('/api/v1/clusters/dc3', { publishAddress: '0.0.0.0' }),
+        400,
+        'patch 0.0.0.0',
+      );
+      assert.equal(refused.error.details.fields[0].path, 'publishAddress');
+      assert.equal((await ok(admin.get('/api/v1/clusters/dc3'), 200, 'kept')).publishAddress, '10.0.3.13');
+      await ok(admin.delete('/api/v1/clusters/dc3'), 204, 'delete');
+    });
+
     it('keeps credentials sealed: admins see that they are set, nobody sees them', async () => {
       const key = `-----BEGIN OPENSSH PRIVATE KEY-----\nsecret-${randomBytes(8).toString('hex')}\n-----END OPENSSH PRIVATE KEY-----`;
       const patched = await ok(

@@ -61,6 +61,42 @@ export const clusterCredentialsSchema = z
   .strict();
 export type ClusterCredentials = z.output<typeof clusterCredentialsSchema>;
 
+/**
+ * Where a cluster's hosts publish container ports: an address of the host that the gateway nodes
+ * and Berth's prober reach (`127.0.0.1` when they share the host, as the built-in cluster does).
+ * Never every interface: a port published on 0.0.0.0 is reachable around the gateway. IPv4 only
+ * (endpoints are written `address:port`).
+ */
+export const defaultPublishAddress = '127.0.0.1';
+const ipv4 = z.ipv4();
+export const publishAddressSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(64, 'must be an IPv4 address, e.g. 10.0.3.12')
+  .refine(
+    (v) => ipv4.safeParse(v).success,
+    'must be the IPv4 address of the cluster host that the gateway nodes reach, e.g. 10.0.3.12 (not a name)',
+  )
+  .refine(
+    (v) => v !== '0.0.0.0',
+    'must be one address, not every interface: ports published on 0.0.0.0 are reachable around the gateway',
+  )
+  .refine((v) => !/^(22[4-9]|2[3-5]\d)\./.test(v), 'must not be a multicast or broadcast address');
+
+/**
+ * How a cluster reaches Berth's embedded registry, `host[:port]` (e.g. `registry.dc1.example.net`),
+ * when its hosts cannot use the registry's own listen address. Images of the embedded registry are
+ * pulled there under this name; TLS is verified unless the host is a loopback address.
+ */
+export const registryAddressSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(253, 'must be at most 253 characters')
+  .regex(
+    /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/,
+    'must be host[:port] without a scheme or path, lowercase, e.g. registry.dc1.example.net:5000',
+  );
+
 const endpointSchema = z.string().min(1, 'must not be empty').max(1000, 'must be at most 1000 characters');
 
 export const createClusterRequestSchema = z
@@ -70,6 +106,8 @@ export const createClusterRequestSchema = z
     endpoint: endpointSchema,
     credentials: clusterCredentialsSchema.optional(),
     labels: clusterLabelsSchema.optional(),
+    publishAddress: publishAddressSchema.optional(),
+    registry: registryAddressSchema.optional(),
   })
   .strict();
 export type CreateClusterRequest = z.output<typeof createClusterRequestSchema>;
@@ -80,6 +118,8 @@ export const patchClusterRequestSchema = z
     endpoint: endpointSchema.optional(),
     credentials: clusterCredentialsSchema.nullable().optional(),
     labels: z.record(z.string(), z.string().nullable()).nullable().optional(),
+    publishAddress: publishAddressSchema.optional(),
+    registry: registryAddressSchema.nullable().optional(),
     version: z.number().int().min(1).optional(),
   })
   .strict();
@@ -106,6 +146,10 @@ export interface Cluster {
   /** null for callers who are not platform admins. */
   endpoint: string | null;
   labels: Record<string, string>;
+  /** The host address container ports are published on (what the gateways reach). */
+  publishAddress: string;
+  /** How this cluster reaches the embedded registry; null: at the registry's own address. */
+  registry: string | null;
   cordoned: boolean;
   draining: boolean;
   state: ClusterState;

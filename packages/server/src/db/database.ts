@@ -22,6 +22,7 @@ import * as m0010 from './migrations/0010-registry-access';
 import * as m0012 from './migrations/0012-drain-confirmation';
 import * as m0013 from './migrations/0013-clusters';
 import * as m0014 from './migrations/0014-fleet';
+import * as m0015 from './migrations/0015-cluster-addresses';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -69,6 +70,7 @@ const migrations: Record<string, Migration> = {
   '0012-drain-confirmation': m0012,
   '0013-clusters': m0013,
   '0014-fleet': m0014,
+  '0015-cluster-addresses': m0015,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -396,6 +396,10 @@ export interface ClustersTable {
   last_checked_at: string | null;
   /** When `state` last changed (migration 0014); null: not since the fleet controller came. */
   state_since: string | null;
+  /** The host address container ports are published on (migration 0015). */
+  publish_address: string;
+  /** How the cluster reaches the embedded registry, host[:port]; null: its own listen address. */
+  registry_address: string | null;
   created_at: string;
   updated_at: string;
   created_by: string;

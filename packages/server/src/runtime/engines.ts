@@ -1,4 +1,15 @@
 import type { ContainerEngine } from '@berth/engine-api';
+import { defaultPublishAddress } from '@berth/shared';
+
+/** What a cluster's containers need to know about where they run (docs/fleet.md "Cluster addresses"). */
+export interface ClusterAddresses {
+  /** The host address container ports are published on: what gateways and the prober reach. */
+  publishAddress: string;
+  /** How the cluster reaches the embedded registry (host[:port]); null: its own listen address. */
+  registry: string | null;
+}
+
+export const sameHostAddresses: ClusterAddresses = { publishAddress: defaultPublishAddress, registry: null };
 
 /**
  * The engines of the fleet, one per cluster (docs/fleet.md, "Fleet controller"). Modules that act
@@ -16,6 +27,8 @@ export interface Engines {
   get(cluster: string): Promise<ContainerEngine>;
   /** The names of every registered cluster, `local` first. */
   clusters(): Promise<string[]>;
+  /** A cluster's addresses (the defaults for a cluster no longer registered). */
+  addresses(cluster: string): Promise<ClusterAddresses>;
   /** Closes every connection (tunnels); engines handed out before stop working. */
   close(): Promise<void>;
 }
@@ -31,6 +44,7 @@ export function singleEngine(engine: ContainerEngine): Engines {
             new Error(`No engine for cluster '${cluster}': this server runs on '${engine.cluster}' only.`),
           ),
     clusters: () => Promise.resolve([engine.cluster]),
+    addresses: () => Promise.resolve(sameHostAddresses),
     close: () => Promise.resolve(),
   };
 }

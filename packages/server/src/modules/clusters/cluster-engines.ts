@@ -2,7 +2,7 @@ import type { ContainerEngine } from '@berth/engine-api';
 import { PodmanEngine, openPodmanEndpoint, type PodmanEndpointConnection } from '@berth/engine-podman';
 import { NotFoundError, UnavailableError, type ClusterCredentials } from '@berth/shared';
 import type { SecretBox } from '../../crypto/secret-box';
-import type { Engines } from '../../runtime/engines';
+import { sameHostAddresses, type ClusterAddresses, type Engines } from '../../runtime/engines';
 import type { ClusterRow, ClustersRepository } from './clusters.repository';
 
 interface Open {
@@ -35,6 +35,12 @@ export class ClusterEngines implements Engines {
   async clusters(): Promise<string[]> {
     const names = (await this.repo.list()).map((c) => c.name).filter((n) => n !== this.local.cluster);
     return [this.local.cluster, ...names];
+  }
+
+  async addresses(cluster: string): Promise<ClusterAddresses> {
+    const row = await this.repo.find(cluster);
+    if (!row) return sameHostAddresses;
+    return { publishAddress: row.publish_address, registry: row.registry_address };
   }
 
   async get(cluster: string): Promise<ContainerEngine> {

@@ -41,6 +41,8 @@ export class ClustersRepository {
         endpoint: row.endpoint,
         credentials_sealed: row.credentials_sealed,
         labels: row.labels,
+        publish_address: row.publish_address,
+        registry_address: row.registry_address,
         cordoned: row.cordoned,
         draining: row.draining,
         updated_at: row.updated_at,

@@ -3,6 +3,7 @@ import {
   InvalidError,
   NotFoundError,
   clusterEndpointExamples,
+  defaultPublishAddress,
   localClusterName,
   type Cluster,
   type ClusterCapacity,
@@ -44,6 +45,8 @@ export function toCluster(row: ClusterRow, admin: boolean): Cluster {
     kind: row.kind,
     endpoint: admin ? row.endpoint : null,
     labels: parseJson<Record<string, string>>(row.labels, {}),
+    publishAddress: row.publish_address,
+    registry: row.registry_address,
     cordoned: row.cordoned === 1,
     draining: row.draining === 1,
     state: (states.has(row.state) ? row.state : 'unknown') as ClusterState,
@@ -131,6 +134,8 @@ export class ClustersService {
           endpoint: this.localEndpoint,
           credentials_sealed: null,
           labels: '{}',
+          publish_address: defaultPublishAddress,
+          registry_address: null,
           built_in: 1,
           cordoned: 0,
           draining: 0,
@@ -195,6 +200,8 @@ export class ClustersService {
       endpoint: body.endpoint,
       credentials_sealed: body.credentials ? this.secrets.seal(JSON.stringify(body.credentials)) : null,
       labels: JSON.stringify(body.labels ?? {}),
+      publish_address: body.publishAddress ?? defaultPublishAddress,
+      registry_address: body.registry ?? null,
       built_in: 0,
       cordoned: 0,
       draining: 0,
@@ -252,6 +259,9 @@ export class ClustersService {
       }
       next.labels = JSON.stringify(labels);
     }
+    // new containers publish there; the controller replaces the running ones, rolling
+    if (body.publishAddress !== undefined) next.publish_address = body.publishAddress;
+    if (body.registry !== undefined) next.registry_address = body.registry;
     if (!(await this.repo.replace(next, row.version))) throw stale(row.version);
     if (next.endpoint !== row.endpoint || next.credentials_sealed !== row.credentials_sealed)
       void this.checker.check(next).catch(() => undefined);

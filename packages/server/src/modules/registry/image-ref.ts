@@ -31,6 +31,22 @@ export function sameHost(a: string, b: string): boolean {
   return norm(a) === norm(b);
 }
 
+/**
+ * The name a cluster pulls an image by: an image of the embedded registry (at `registryListen`)
+ * under the cluster's own address of that registry; any other image as it is.
+ */
+export function imageRefOnCluster(
+  ref: string,
+  registryListen: string | null,
+  clusterRegistry: string | null,
+): string {
+  if (!clusterRegistry || !registryListen) return ref;
+  const trimmed = ref.trim();
+  const parsed = parseImageRef(trimmed);
+  if (!parsed || !sameHost(parsed.host, registryListen) || !trimmed.startsWith(`${parsed.host}/`)) return ref;
+  return `${clusterRegistry}${trimmed.slice(parsed.host.length)}`;
+}
+
 /** Repository names as the distribution spec allows them (lowercase path components). */
 export const repositoryPattern = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*){0,9}$/;
 export const tagPattern = /^[\w][\w.-]{0,127}$/;

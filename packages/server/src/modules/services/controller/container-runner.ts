@@ -12,6 +12,7 @@ import {
 } from '../services.repository';
 import { nowIso } from '../../../util';
 import { pullCredentialFor } from '../../registry/registry-tokens';
+import { imageRefOnCluster } from '../../registry/image-ref';
 import { ImageUsers } from '../image-users';
 import { Quotas } from '../../quotas/quotas';
 
@@ -33,13 +34,16 @@ export class ContainerRunner {
     this.quotas = new Quotas(ctx);
   }
 
-  /** The image on a cluster, pulled there when missing (each cluster pulls from the registry itself). */
-  async image(ref: string, engine: ContainerEngine = this.engines.local): Promise<ImageInfo> {
-    const key = `${engine.cluster}\n${ref}`;
+  /**
+   * The image on a cluster, pulled there when missing (each cluster pulls from the registry
+   * itself, images of the embedded registry at the cluster's address of it: `pullRef`).
+   */
+  async image(ref: string, engine: ContainerEngine = this.engines.local, pullRef = ref): Promise<ImageInfo> {
+    const key = `${engine.cluster}\n${pullRef}`;
     const hit = this.images.get(key);
     if (hit && Date.now() - hit.at < 60_000) return hit.info;
     // Images of the embedded registry are pulled with a short-lived credential for that repository.
-    const info = await engine.ensureImage(ref, { auth: pullCredentialFor(this.ctx.config, ref) });
+    const info = await engine.ensureImage(pullRef, { auth: pullCredentialFor(this.ctx.config, ref) });
     this.images.set(key, { info, at: Date.now() });
     return info;
   }
@@ -126,7 +130,9 @@ export class ContainerRunner {
     await this.repo.insertContainer(row);
     try {
       const engine = await this.engines.get(cluster);
-      const image = await this.image(spec.image, engine);
+      const where = await this.engines.addresses(cluster);
+      const imageRef = imageRefOnCluster(spec.image, this.ctx.config.registryListen, where.registry);
+      const image = await this.image(spec.image, engine, imageRef);
       const user = await this.runAs(spec, image, engine);
       const defaults = await this.quotas.defaults(svc.project);
       const env: Record<string, string> = {};
@@ -136,7 +142,7 @@ export class ContainerRunner {
       }
       const id = await engine.runContainer({
         name,
-        image: spec.image,
+        image: imageRef,
         command: spec.command,
         args: spec.args,
         env,
@@ -151,7 +157,12 @@ export class ContainerRunner {
           [labelKeys.cluster]: cluster,
           ...(canaryOf === undefined ? {} : { [labelKeys.canary]: 'true' }),
         },
-        ports: spec.ports.map((p) => ({ containerPort: p.containerPort, hostIp: '127.0.0.1', hostPort: 0 })),
+        // published on the address the gateways reach (loopback unless the cluster is elsewhere)
+        ports: spec.ports.map((p) => ({
+          containerPort: p.containerPort,
+          hostIp: where.publishAddress,
+          hostPort: 0,
+        })),
         cpu: spec.resources.cpu ?? defaults.cpu ?? undefined,
         memoryMiB: spec.resources.memoryMiB ?? defaults.memoryMiB ?? undefined,
         pidsLimit: spec.resources.pids ?? this.ctx.config.containers.pidsLimit,

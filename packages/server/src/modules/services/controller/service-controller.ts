@@ -70,6 +70,19 @@ interface PassView {
   listed: ReadonlySet<string>;
   /** Counts passes: the placer reads each environment's clusters once per pass. */
   id: number;
+  /** Per cluster: the address its containers publish on now (cluster addresses). */
+  published: ReadonlyMap<string, string>;
+}
+
+/**
+ * Whether a container publishes on its cluster's address: after an admin changed the address,
+ * the ones on the old one are replaced like an old release (new first, then they drain).
+ */
+function onPublishAddress(r: ContainerRow, published: ReadonlyMap<string, string>): boolean {
+  const address = published.get(r.cluster);
+  if (!address) return true;
+  const endpoints = Object.values(JSON.parse(r.endpoints) as Record<string, string>);
+  return endpoints.every((e) => e.startsWith(`${address}:`));
 }
 
 const leavingStates = new Set(['draining', 'stopping']);
@@ -182,9 +195,11 @@ export class ServiceController {
     const observed: Seen[] = [];
     const blind = new Set<string>();
     const listed = new Set<string>();
+    const published = new Map<string, string>();
     await Promise.all(
       (await engines.clusters()).map(async (cluster) => {
         try {
+          published.set(cluster, (await engines.addresses(cluster)).publishAddress);
           const engine = await engines.get(cluster);
           const list = await engine.listContainers({ [labelKeys.instance]: ctx.config.instanceId });
           for (const o of list) {
@@ -208,7 +223,7 @@ export class ServiceController {
       }),
     );
     this.passes += 1;
-    const pass: PassView = { blind, listed, id: this.passes };
+    const pass: PassView = { blind, listed, id: this.passes, published };
     const byService = new Map<string, Seen[]>();
     for (const o of observed) {
       const id = o.labels[labelKeys.service] ?? '';
@@ -284,9 +299,13 @@ export class ServiceController {
     const live = rows.filter((r) => wanted(r) && !leavingStates.has(r.state) && r.in_rotation !== 0);
     const where = await this.where(svc, spec, replicas, live, pass);
     this.failedOver.set(svc.id, new Set(where.failedOver));
-    // a container of the wanted release counts as current only while its cluster wants it;
-    // the rest are replaced like an old release (new ones first, then they drain)
-    const seated = seatsOf(live, where.targets);
+    // a container of the wanted release counts as current only while its cluster wants it and it
+    // publishes on its cluster's address; the rest are replaced like an old release (new ones
+    // first, then they drain)
+    const seated = seatsOf(
+      live.filter((r) => onPublishAddress(r, pass.published)),
+      where.targets,
+    );
     const want = Object.values(where.targets).reduce((n, v) => n + v, 0) + where.unplaced;
     const plan = planRollout({
       replicas: want,
