@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Alert, Descriptions, Space, Table, Tag, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
+import { defaultPublishAddress } from '@berth/shared';
 import { Link, useParams } from 'react-router-dom';
 import { ErrorState } from '../../components/ErrorState';
 import { PageSkeleton } from '../../components/PageSkeleton';
@@ -93,6 +94,20 @@ export function ClusterDetailPage() {
                 </span>
               </Descriptions.Item>
             ) : null}
+            <Descriptions.Item label={t('clusters.detail.publishAddress')}>
+              <Typography.Text code translate="no" data-testid="cluster-publish-address">
+                {c.publishAddress ?? defaultPublishAddress}
+              </Typography.Text>
+            </Descriptions.Item>
+            <Descriptions.Item label={t('clusters.detail.registry')}>
+              {c.registry ? (
+                <Typography.Text code translate="no" data-testid="cluster-registry">
+                  {c.registry}
+                </Typography.Text>
+              ) : (
+                <span data-testid="cluster-registry">{t('clusters.detail.registry.own')}</span>
+              )}
+            </Descriptions.Item>
             <Descriptions.Item label={t('clusters.col.latency')}>
               {c.latencyMs === null ? '—' : t('clusters.latency.value', { ms: c.latencyMs })}
             </Descriptions.Item>

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Alert, App, Button, Checkbox, Form, Input, Modal, Space, Typography } from 'antd';
 import { useQueryClient } from '@tanstack/react-query';
+import { defaultPublishAddress } from '@berth/shared';
 import { isApiError } from '../../api/errors';
 import { errorText } from '../../components/ErrorState';
 import { placeFieldErrors } from '../../components/form-errors';
@@ -16,8 +17,10 @@ import {
 } from './cluster-view';
 
 /**
- * Adds a cluster, or edits one's endpoint, credentials and labels (admins). Credentials are typed
- * in and never shown back; the API's field errors land on the fields, anything else above them.
+ * Adds a cluster, or edits one's endpoint, addresses, credentials and labels (admins). Credentials
+ * are typed in and never shown back; the API's field errors land on the fields, anything else above
+ * them. A blank publish address is the default (127.0.0.1), a blank registry address the registry's
+ * own address.
  */
 export function ClusterFormModal({
   cluster,
@@ -38,7 +41,15 @@ export function ClusterFormModal({
   // What the form was opened on: the patch is the difference from it, and it carries its version,
   // so an edit made meanwhile by someone else is refused instead of overwritten.
   const [opened] = useState(() =>
-    cluster ? { endpoint: cluster.endpoint, labels: cluster.labels, version: cluster.version } : null,
+    cluster
+      ? {
+          endpoint: cluster.endpoint,
+          labels: cluster.labels,
+          publishAddress: cluster.publishAddress,
+          registry: cluster.registry,
+          version: cluster.version,
+        }
+      : null,
   );
 
   const submit = async (v: ClusterFormValues) => {
@@ -105,8 +116,14 @@ export function ClusterFormModal({
         data-testid="cluster-form"
         initialValues={
           cluster
-            ? { name: cluster.name, endpoint: cluster.endpoint ?? '', labels: labelRows(cluster.labels) }
-            : { name: '', endpoint: '', labels: [] }
+            ? {
+                name: cluster.name,
+                endpoint: cluster.endpoint ?? '',
+                labels: labelRows(cluster.labels),
+                publishAddress: cluster.publishAddress ?? '',
+                registry: cluster.registry ?? '',
+              }
+            : { name: '', endpoint: '', labels: [], publishAddress: '', registry: '' }
         }
         onFinish={(v) => void submit(v)}
       >
@@ -129,6 +146,32 @@ export function ClusterFormModal({
             disabled={cluster?.builtIn}
             placeholder="ssh://berth@10.0.0.5/run/podman/podman.sock"
             autoComplete="off"
+          />
+        </Form.Item>
+        <Form.Item
+          name="publishAddress"
+          label={t('clusters.form.publishAddress')}
+          extra={t('clusters.form.publishAddress.help')}
+        >
+          <Input
+            id="cluster-publish-address"
+            placeholder={defaultPublishAddress}
+            autoComplete="off"
+            spellCheck={false}
+            translate="no"
+          />
+        </Form.Item>
+        <Form.Item
+          name="registry"
+          label={t('clusters.form.registry')}
+          extra={t('clusters.form.registry.help')}
+        >
+          <Input
+            id="cluster-registry"
+            placeholder="registry.dc1.example.net:5000"
+            autoComplete="off"
+            spellCheck={false}
+            translate="no"
           />
         </Form.Item>
         {cluster?.hasCredentials ? (

@@ -114,6 +114,75 @@ describe('clusters page view helpers', () => {
     );
   });
 
+  it('sends the publish and registry addresses of a new cluster only when typed', () => {
+    assert.deepEqual(
+      createBody({
+        name: 'dc3',
+        endpoint: 'unix:///run/p.sock',
+        publishAddress: ' 10.0.3.12 ',
+        registry: ' registry.dc3.example.net:5000 ',
+      }),
+      {
+        name: 'dc3',
+        kind: 'podman',
+        endpoint: 'unix:///run/p.sock',
+        publishAddress: '10.0.3.12',
+        registry: 'registry.dc3.example.net:5000',
+      },
+    );
+    const untyped = createBody({
+      name: 'dc3',
+      endpoint: 'unix:///run/p.sock',
+      publishAddress: ' ',
+      registry: '',
+    });
+    assert.equal('publishAddress' in untyped, false, 'the server picks the default');
+    assert.equal('registry' in untyped, false);
+  });
+
+  it('patches the addresses only when changed; a cleared registry is null, a cleared publish address the default', () => {
+    const before = {
+      endpoint: 'unix:///a.sock',
+      labels: {},
+      publishAddress: '10.0.3.12',
+      registry: 'registry.dc3.example.net',
+    };
+    const same = {
+      name: 'x',
+      endpoint: 'unix:///a.sock',
+      publishAddress: '10.0.3.12',
+      registry: 'registry.dc3.example.net',
+    };
+    assert.deepEqual(patchBody(before, same), {});
+    assert.deepEqual(
+      patchBody(before, { ...same, publishAddress: ' 10.0.3.13 ', registry: 'reg.dc3:5000' }),
+      {
+        publishAddress: '10.0.3.13',
+        registry: 'reg.dc3:5000',
+      },
+    );
+    assert.deepEqual(patchBody(before, { ...same, publishAddress: '', registry: ' ' }), {
+      publishAddress: '127.0.0.1',
+      registry: null,
+    });
+    // A cluster on the defaults, opened and saved untouched (or read from a server without the fields).
+    const defaults = { endpoint: 'unix:///a.sock', labels: {}, publishAddress: '127.0.0.1', registry: null };
+    assert.deepEqual(
+      patchBody(defaults, { name: 'x', endpoint: 'unix:///a.sock', publishAddress: '', registry: '' }),
+      {},
+    );
+    assert.deepEqual(
+      patchBody({ endpoint: 'unix:///a.sock', labels: {} }, { name: 'x', endpoint: 'unix:///a.sock' }),
+      {},
+    );
+    assert.deepEqual(
+      patchBody(defaults, { name: 'x', endpoint: 'unix:///a.sock', registry: '127.0.0.1:5000' }),
+      {
+        registry: '127.0.0.1:5000',
+      },
+    );
+  });
+
   it('puts each API field error on the field that shows it', () => {
     const rows = [
       { key: 'dc', value: 'x' },
@@ -121,6 +190,8 @@ describe('clusters page view helpers', () => {
     ];
     assert.equal(clusterFieldFor('endpoint', rows), 'endpoint');
     assert.equal(clusterFieldFor('name', rows), 'name');
+    assert.equal(clusterFieldFor('publishAddress', rows), 'publishAddress');
+    assert.equal(clusterFieldFor('registry', rows), 'registry');
     assert.equal(clusterFieldFor('credentials.knownHosts', rows), 'knownHosts');
     assert.equal(clusterFieldFor('credentials.privateKey', rows), 'privateKey');
     assert.equal(clusterFieldFor('credentials', rows), 'privateKey');

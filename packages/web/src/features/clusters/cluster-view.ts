@@ -1,3 +1,4 @@
+import { defaultPublishAddress } from '@berth/shared';
 import type { ClusterCapacity, ClusterPatch, CreateClusterInput } from './clusters-api';
 
 /** One editable label row of the form. */
@@ -14,6 +15,19 @@ export interface ClusterFormValues {
   knownHosts?: string;
   removeCredentials?: boolean;
   labels?: LabelRow[];
+  /** The host address container ports are published on; blank is the default (127.0.0.1). */
+  publishAddress?: string;
+  /** How the cluster reaches the embedded registry (host[:port]); blank is its own address. */
+  registry?: string;
+}
+
+/** What an edit starts from: the cluster as it was when the form opened. */
+export interface ClusterBefore {
+  endpoint: string | null;
+  labels: Record<string, string>;
+  /** Absent from a server that predates the field: the default. */
+  publishAddress?: string;
+  registry?: string | null;
 }
 
 /** "1.5 GiB", "512 MiB": binary units, as engines report memory. */
@@ -105,17 +119,18 @@ export function createBody(v: ClusterFormValues): CreateClusterInput {
     endpoint: v.endpoint.trim(),
     ...(credentials ? { credentials } : {}),
     ...(Object.keys(labels).length ? { labels } : {}),
+    ...(blank(v.publishAddress) ? {} : { publishAddress: v.publishAddress!.trim() }),
+    ...(blank(v.registry) ? {} : { registry: v.registry!.trim() }),
   };
 }
 
 /**
  * The merge patch from the cluster as it was to the form: only what changed; a removed label is
- * null; new credentials replace the old, "remove" sends null, neither leaves them alone.
+ * null; new credentials replace the old, "remove" sends null, neither leaves them alone. A cleared
+ * publish address is the default again (127.0.0.1); a cleared registry address is null (the
+ * registry's own address).
  */
-export function patchBody(
-  before: { endpoint: string | null; labels: Record<string, string> },
-  v: ClusterFormValues,
-): ClusterPatch {
+export function patchBody(before: ClusterBefore, v: ClusterFormValues): ClusterPatch {
   const patch: ClusterPatch = {};
   const endpoint = v.endpoint.trim();
   if (endpoint !== (before.endpoint ?? '')) patch.endpoint = endpoint;
@@ -127,11 +142,17 @@ export function patchBody(
   const credentials = credentialsOf(v);
   if (credentials) patch.credentials = credentials;
   else if (v.removeCredentials) patch.credentials = null;
+  const publishAddress = blank(v.publishAddress) ? defaultPublishAddress : v.publishAddress!.trim();
+  if (publishAddress !== (before.publishAddress ?? defaultPublishAddress))
+    patch.publishAddress = publishAddress;
+  const registry = blank(v.registry) ? null : v.registry!.trim();
+  if (registry !== (before.registry ?? null)) patch.registry = registry;
   return patch;
 }
 
 /**
- * The form field an API error path belongs to: `credentials.privateKey` → privateKey,
+ * The form field an API error path belongs to: `publishAddress`, `registry` → those fields,
+ * `credentials.privateKey` → privateKey,
  * `labels.dc` → the row holding `dc` (its key when the message is about the key, else its value);
  * null when no field shows it.
  */
@@ -141,7 +162,7 @@ export function clusterFieldFor(
   message = '',
 ): string | Array<string | number> | null {
   const [head, next] = path.split(/[.[\]]+/).filter(Boolean);
-  if (head === 'name' || head === 'endpoint') return head;
+  if (head === 'name' || head === 'endpoint' || head === 'publishAddress' || head === 'registry') return head;
   if (head === 'credentials') return next === 'knownHosts' ? 'knownHosts' : 'privateKey';
   if (head !== 'labels' || next === undefined) return null;
   // Keys may hold dots ("topology.example/zone"): the key is everything after "labels.".

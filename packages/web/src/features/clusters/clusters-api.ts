@@ -31,13 +31,22 @@ export interface CreateClusterInput {
   endpoint: string;
   credentials?: ClusterCredentials;
   labels?: Record<string, string>;
+  /** An IP address of the cluster's host (default 127.0.0.1); never 0.0.0.0 or ::. */
+  publishAddress?: string;
+  /** host[:port] the cluster pulls the embedded registry's images from. */
+  registry?: string;
 }
 
-/** A JSON merge patch: a label set to null is removed, credentials null are removed. */
+/**
+ * A JSON merge patch: a label set to null is removed, credentials null are removed, a registry
+ * null is the registry's own address again.
+ */
 export interface ClusterPatch {
   endpoint?: string;
   credentials?: ClusterCredentials | null;
   labels?: Record<string, string | null>;
+  publishAddress?: string;
+  registry?: string | null;
   version?: number;
 }
 

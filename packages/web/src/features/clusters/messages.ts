@@ -45,6 +45,9 @@ export const clustersEn = {
   'clusters.detail.memoryTotal': 'Memory (total)',
   'clusters.detail.envs': 'Environments naming it',
   'clusters.detail.envs.none': 'No environment names this cluster.',
+  'clusters.detail.publishAddress': 'Publish address',
+  'clusters.detail.registry': 'Registry address',
+  'clusters.detail.registry.own': "The registry's own address",
   'clusters.placed.title': 'Placed here',
   'clusters.placed.empty': 'No Berth containers run on this cluster.',
   'clusters.placed.project': 'Project',
@@ -93,6 +96,12 @@ export const clustersEn = {
   'clusters.form.endpoint.builtIn':
     'The built-in cluster is the Podman socket Berth was started with (BERTH_PODMAN_SOCKET); it is changed there.',
   'clusters.form.required': 'Required.',
+  'clusters.form.publishAddress': 'Publish address',
+  'clusters.form.publishAddress.help':
+    "An IPv4 address of the cluster's host: container ports are published there, and the gateways and Berth's health probes reach the containers there. Leave it empty for 127.0.0.1 (gateways on the same host); never 0.0.0.0.",
+  'clusters.form.registry': 'Registry address (optional)',
+  'clusters.form.registry.help':
+    "host[:port] where this cluster's hosts reach Berth's built-in registry, when they cannot use the registry's own address; images are pulled there under this name, with TLS verified unless the host is loopback. Leave it empty for the registry's own address.",
   'clusters.form.privateKey': 'SSH private key',
   'clusters.form.privateKey.help':
     'For ssh:// endpoints: the key Berth logs in with. It is stored sealed and never shown again.',
@@ -169,6 +178,9 @@ export const clustersZh: Record<keyof typeof clustersEn, string> = {
   'clusters.detail.memoryTotal': '内存（总量）',
   'clusters.detail.envs': '使用它的环境',
   'clusters.detail.envs.none': '没有环境使用该集群。',
+  'clusters.detail.publishAddress': '端口发布地址',
+  'clusters.detail.registry': '镜像仓库地址',
+  'clusters.detail.registry.own': '镜像仓库自身的地址',
   'clusters.placed.title': '部署在此集群的服务',
   'clusters.placed.empty': '该集群上没有 Berth 容器。',
   'clusters.placed.project': '项目',
@@ -215,6 +227,12 @@ export const clustersZh: Record<keyof typeof clustersEn, string> = {
   'clusters.form.endpoint.builtIn':
     '内置集群就是 Berth 启动时所用的 Podman 套接字（BERTH_PODMAN_SOCKET），需在那里修改。',
   'clusters.form.required': '必填。',
+  'clusters.form.publishAddress': '端口发布地址',
+  'clusters.form.publishAddress.help':
+    '集群主机的一个 IPv4 地址：容器端口发布在该地址上，网关和 Berth 的健康探测经此访问容器。留空即 127.0.0.1（网关与集群在同一主机）；不能是 0.0.0.0。',
+  'clusters.form.registry': '镜像仓库地址（可选）',
+  'clusters.form.registry.help':
+    '该集群的主机无法使用 Berth 内置镜像仓库自身的地址时，经此 host[:port] 访问它；镜像以此名称拉取，除回环地址外都校验 TLS。留空即使用镜像仓库自身的地址。',
   'clusters.form.privateKey': 'SSH 私钥',
   'clusters.form.privateKey.help': '用于 ssh:// 接入地址：Berth 登录所用的私钥。加密保存，之后不再显示。',
   'clusters.form.knownHosts': 'known_hosts',
