@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import {
   clusterNameSchema,
+  defaultPublishAddress,
   createClusterRequestSchema,
   patchClusterRequestSchema,
   patchEnvRequestSchema,
@@ -29,6 +30,21 @@ const credentialOptions: OptionSpec[] = [
     kind: 'string',
     value: 'FILE',
     description: "known_hosts lines with the host's key (ssh:// endpoints)",
+  },
+];
+const addressOptions: OptionSpec[] = [
+  {
+    name: 'publish-address',
+    kind: 'string',
+    value: 'IP',
+    description:
+      "the host's IPv4 address container ports are published on, where gateways reach them (default 127.0.0.1; never 0.0.0.0)",
+  },
+  {
+    name: 'registry',
+    kind: 'string',
+    value: 'HOST[:PORT]',
+    description: "where this cluster reaches Berth's registry when its own address does not work from there",
   },
 ];
 const labelOption: OptionSpec = {
@@ -71,6 +87,8 @@ function details(ctx: CommandContext, c: Cluster): void {
   ctx.out.line(`kind:         ${c.kind}`);
   if (c.endpoint !== null)
     ctx.out.line(`endpoint:     ${c.endpoint}${c.hasCredentials ? ' (credentials set)' : ''}`);
+  ctx.out.line(`publish:      ${c.publishAddress ?? defaultPublishAddress}`);
+  ctx.out.line(`registry:     ${c.registry ?? "- (the registry's own address)"}`);
   ctx.out.line(`state:        ${c.state}${c.message ? ` — ${c.message}` : ''}`);
   ctx.out.line(`latency:      ${c.latencyMs === null ? '-' : `${c.latencyMs} ms`}`);
   ctx.out.line(`checked:      ${c.lastCheckedAt ?? 'never'}`);
@@ -182,10 +200,11 @@ export const clusterCommands: CommandDef[] = [
   },
   {
     name: 'clusters add',
-    usage: 'NAME --endpoint URL [--ssh-key FILE --known-hosts FILE] [--label K=V]…',
+    usage:
+      'NAME --endpoint URL [--ssh-key FILE --known-hosts FILE] [--publish-address IP] [--registry HOST[:PORT]] [--label K=V]…',
     summary: 'register a cluster (platform admins); its first health check starts at once',
     positionals: { min: 1, max: 1 },
-    options: [endpointOption, ...credentialOptions, labelOption],
+    options: [endpointOption, ...credentialOptions, ...addressOptions, labelOption],
     async run(ctx) {
       const endpoint = ctx.args.string('endpoint');
       if (!endpoint) throw ctx.usageError('--endpoint URL is needed');
@@ -197,6 +216,8 @@ export const clusterCommands: CommandDef[] = [
           endpoint,
           credentials: await credentials(ctx),
           labels: labels(ctx, false),
+          publishAddress: ctx.args.string('publish-address'),
+          registry: ctx.args.string('registry'),
         },
         'cluster',
       );
@@ -206,13 +227,20 @@ export const clusterCommands: CommandDef[] = [
   },
   {
     name: 'clusters update',
-    usage: 'NAME [--endpoint URL] [--ssh-key FILE] [--known-hosts FILE] [--no-credentials] [--label K=V|K-]…',
-    summary: "change a cluster's endpoint, credentials or labels (platform admins)",
+    usage:
+      'NAME [--endpoint URL] [--ssh-key FILE] [--known-hosts FILE] [--no-credentials] [--publish-address IP] [--registry HOST[:PORT] | --no-registry] [--label K=V|K-]…',
+    summary: "change a cluster's endpoint, credentials, addresses or labels (platform admins)",
     positionals: { min: 1, max: 1 },
     options: [
       endpointOption,
       ...credentialOptions,
       { name: 'no-credentials', kind: 'boolean', description: 'remove the stored credentials' },
+      ...addressOptions,
+      {
+        name: 'no-registry',
+        kind: 'boolean',
+        description: "pull from the registry's own address again (forget --registry)",
+      },
       labelOption,
     ],
     async run(ctx) {
@@ -225,11 +253,18 @@ export const clusterCommands: CommandDef[] = [
         if (creds) throw ctx.usageError('--no-credentials cannot be combined with --ssh-key/--known-hosts');
         patch.credentials = null;
       } else if (creds) patch.credentials = creds;
+      const publishAddress = ctx.args.string('publish-address');
+      if (publishAddress !== undefined) patch.publishAddress = publishAddress;
+      const registry = ctx.args.string('registry');
+      if (ctx.args.bool('no-registry')) {
+        if (registry !== undefined) throw ctx.usageError('--no-registry cannot be combined with --registry');
+        patch.registry = null;
+      } else if (registry !== undefined) patch.registry = registry;
       const l = labels(ctx, true);
       if (Object.keys(l).length > 0) patch.labels = l;
       if (Object.keys(patch).length === 0)
         throw ctx.usageError(
-          'nothing to change: give --endpoint, --ssh-key, --known-hosts, --no-credentials or --label',
+          'nothing to change: give --endpoint, --ssh-key, --known-hosts, --no-credentials, --publish-address, --registry, --no-registry or --label',
         );
       const body = validate(patchClusterRequestSchema, patch, 'cluster');
       const c = (await (await ctx.client()).request<Cluster>('PATCH', one(name), { body })).body;
