@@ -24,6 +24,7 @@ import { createCodeflowModule } from './modules/codeflow/codeflow.module';
 import { registerSearchRoutes } from './modules/search/search.routes';
 import { registerQuotaRoutes } from './modules/quotas/quotas.routes';
 import { registerPlacementRoutes } from './modules/placement/placement.routes';
+import { PlacementMovesRepository } from './modules/placement/placement-moves.repository';
 import { clusterCatalog, failoverGrace } from './modules/placement/cluster-catalog';
 import { FleetPlacement } from './modules/placement/fleet-placement';
 import { createClustersModule } from './modules/clusters/clusters.module';
@@ -96,6 +97,8 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
         placer: new FleetPlacement(clusterCatalog(db), failoverGrace(db), {
           stableSeconds: config.failoverStableSeconds,
           rate: config.failoverRate,
+          // services on the move, for the fleet view
+          moves: new PlacementMovesRepository(db),
           // failover and restore decisions go to the cluster's event log
           record: (cluster, type, message) =>
             new ClustersRepository(db)

@@ -23,6 +23,7 @@ import {
   makeProject,
   removeInstanceContainers,
   startPlatform,
+  TestApi,
   waitTask,
   webSpec,
   type TestPlatform,
@@ -40,6 +41,13 @@ interface Event {
   type: string;
   message: string;
   at: string;
+}
+interface Move {
+  project: string;
+  service: string;
+  targets: Record<string, number>;
+  current: Record<string, number>;
+  failedOver: string[];
 }
 interface Preview {
   items: { cluster: string; replicas: number; current: number }[];
@@ -316,6 +324,27 @@ describe('fleet controller on three Podman clusters behind one gateway', () => {
           .length === 2,
       'two written off',
     );
+    // the fleet view lists the service as moved off the failed cluster while it stays down
+    const moves = (await p.api.get<{ items: Move[] }>('/api/v1/fleet/moves')).body.items;
+    const web = moves.find((m) => m.project === 'fleet' && m.service === 'web');
+    assert.ok(web, `the fleet view lists web: ${JSON.stringify(moves)}`);
+    assert.deepEqual(web.failedOver, [b.name]);
+    assert.deepEqual([web.targets[a.name], web.targets[b.name] ?? 0, web.targets[c.name]], [6, 0, 3]);
+    assert.equal(web.current[b.name] ?? 0, 0);
+    // a developer of another project sees none of it
+    await makeProject(p.api, 'fleet-other');
+    assert.equal(
+      (await p.api.post('/api/v1/users', { name: 'outsider', password: 'pw-outsider-1' })).status,
+      201,
+    );
+    const bound = await p.api.post('/api/v1/bindings', {
+      user: 'outsider',
+      role: 'developer',
+      scope: { kind: 'project', name: 'fleet-other' },
+    });
+    assert.equal(bound.status, 201, JSON.stringify(bound.body));
+    const outsider = await TestApi.login(p.url, 'outsider', 'pw-outsider-1');
+    assert.deepEqual((await outsider.get<{ items: Move[] }>('/api/v1/fleet/moves')).body.items, []);
   });
 
   it('restores the division by itself once the cluster is back and stable, losing nothing', async () => {
@@ -338,6 +367,10 @@ describe('fleet controller on three Podman clusters behind one gateway', () => {
       return all.length === 2 && all.every((o) => o.state === 'running');
     }, `${b.name} holds only the 2 new containers`);
     assert.equal((await p.api.get<{ status: string }>(`${base}/web`)).body.status, 'healthy');
+    await eventually(
+      async () => (await p.api.get<{ items: Move[] }>('/api/v1/fleet/moves')).body.items.length === 0,
+      'the fleet view is empty once the division is back',
+    );
   });
 
   it('moves replicas off a cordoned, drained cluster without losing a request, and back', async () => {

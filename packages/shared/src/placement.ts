@@ -107,3 +107,27 @@ export interface PlacementPreview {
    */
   refused: string | null;
 }
+
+/**
+ * A service whose replicas are not where the fleet controller wants them yet (`GET
+ * /api/v1/fleet/moves`): a cluster failed over, a placement change, a drain or a restore under
+ * way, or replicas no cluster can take.
+ */
+export interface PlacementMove {
+  project: string;
+  env: string;
+  service: string;
+  /** Replicas wanted per cluster now. */
+  targets: Record<string, number>;
+  /** Live replicas of the current release per cluster now. */
+  current: Record<string, number>;
+  /** Clusters unreachable past the environment's grace, whose replicas moved elsewhere. */
+  failedOver: string[];
+  /** Why a cluster gets fewer than its share (cordoned, draining, full, unreachable …). */
+  notes: string[];
+  /** Replicas no cluster can take now. */
+  unplaced: number;
+  /** When the service started moving. */
+  since: string;
+  updatedAt: string;
+}

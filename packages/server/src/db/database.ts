@@ -23,6 +23,7 @@ import * as m0012 from './migrations/0012-drain-confirmation';
 import * as m0013 from './migrations/0013-clusters';
 import * as m0014 from './migrations/0014-fleet';
 import * as m0015 from './migrations/0015-cluster-addresses';
+import * as m0016 from './migrations/0016-placement-moves';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -71,6 +72,7 @@ const migrations: Record<string, Migration> = {
   '0013-clusters': m0013,
   '0014-fleet': m0014,
   '0015-cluster-addresses': m0015,
+  '0016-placement-moves': m0016,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

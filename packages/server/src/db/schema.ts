@@ -377,6 +377,24 @@ export interface CertificatesTable {
   version: number;
 }
 
+/** Services whose replicas are moving between clusters (migration 0016); JSON columns. */
+export interface PlacementMovesTable {
+  project: string;
+  env: string;
+  service: string;
+  /** Replicas wanted per cluster. */
+  targets: string;
+  /** Live replicas of the current release per cluster. */
+  current: string;
+  /** Clusters failed over (unreachable past the grace). */
+  failed_over: string;
+  notes: string;
+  unplaced: number;
+  /** When the service started moving. */
+  since: string;
+  updated_at: string;
+}
+
 /** Clusters (migration 0013): where Berth runs containers; credentials sealed. */
 export interface ClustersTable {
   name: string;
@@ -447,5 +465,6 @@ export interface Database {
   registry_assignments: RegistryAssignmentsTable;
   registry_public_repositories: RegistryPublicRepositoriesTable;
   clusters: ClustersTable;
+  placement_moves: PlacementMovesTable;
   cluster_events: ClusterEventsTable;
 }

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Placement } from '@berth/shared';
 import type { ClusterCatalog, ClusterInfo } from './cluster-catalog';
-import { FleetPlacement, type PlaceRequest } from './fleet-placement';
+import { FleetPlacement, isMoving, type PlaceRequest } from './fleet-placement';
 
 const now = Date.parse('2026-12-06T01:00:00Z');
 const ago = (s: number) => new Date(now - s * 1000).toISOString();
@@ -172,5 +172,83 @@ describe('fleet placement: failover and restore', () => {
     });
     assert.deepEqual(r.targets, {});
     assert.equal(r.unplaced, 2);
+  });
+});
+
+describe('fleet placement: the fleet view of services on the move', () => {
+  it('writes a service while it moves, only when something changed, and removes it once settled', async () => {
+    const saved: Array<{ targets: string; current: string; failed_over: string }> = [];
+    const removed: string[] = [];
+    let clusters = [ready('a'), down('b', 61)];
+    const fleet = new FleetPlacement(
+      { forEnv: () => Promise.resolve(clusters), names: () => Promise.resolve(['a', 'b']) },
+      () => Promise.resolve(60),
+      {
+        stableSeconds: 120,
+        now: () => now,
+        moves: {
+          save: (row) => Promise.resolve(void saved.push(row)),
+          remove: (project, env, service) =>
+            Promise.resolve(void removed.push(`${project}/${env}/${service}`)),
+        },
+      },
+    );
+    let n = 1000;
+    const at = (current: Record<string, number>) =>
+      fleet.place({
+        project: 'p',
+        env: 'e',
+        service: 's',
+        placement: even,
+        replicas: 4,
+        memoryMiB: 64,
+        current,
+        blind: new Set(),
+        listed: new Set(['a']),
+        pass: (n += 1),
+      });
+    // b is dead past the grace: moving, with b failed over
+    await at({ a: 2, b: 2 });
+    await at({ a: 2, b: 2 }); // nothing changed: nothing written
+    assert.equal(saved.length, 1);
+    assert.deepEqual(JSON.parse(saved[0]!.failed_over), ['b']);
+    assert.deepEqual(JSON.parse(saved[0]!.targets), { a: 4, b: 0 });
+    assert.deepEqual(JSON.parse(saved[0]!.current), { a: 2, b: 2 });
+    await at({ a: 4, b: 0 }); // moved, but b is still failed over: still listed, counts updated
+    assert.equal(saved.length, 2);
+    assert.deepEqual(JSON.parse(saved[1]!.current), { a: 4, b: 0 });
+    assert.deepEqual(removed, []);
+    // b back and stable: the division returns; a runs more than its share, so it moves back
+    clusters = [ready('a'), ready('b', 600)];
+    await at({ a: 4, b: 0 });
+    assert.equal(saved.length, 3, 'restoring is a move: a runs two more than its share');
+    assert.deepEqual(JSON.parse(saved[2]!.targets), { a: 2, b: 2 });
+    assert.deepEqual(JSON.parse(saved[2]!.failed_over), []);
+    await at({ a: 4, b: 2 }); // replacements ready on b, a's extra not drained yet
+    assert.equal(saved.length, 4);
+    await at({ a: 2, b: 2 });
+    assert.deepEqual(removed, ['p/e/s'], 'settled: removed from the view');
+    await at({ a: 2, b: 2 });
+    assert.equal(removed.length, 1, 'removed once');
+  });
+});
+
+describe('fleet placement: what counts as a move', () => {
+  const placed = (
+    targets: Record<string, number>,
+    extra: { failedOver?: string[]; unplaced?: number } = {},
+  ) => ({
+    targets,
+    unplaced: extra.unplaced ?? 0,
+    failedOver: extra.failedOver ?? [],
+    notes: [],
+  });
+  it('a rolling update or scale-up on the same clusters is not; replicas beyond a share, a failover or unplaced ones are', () => {
+    assert.equal(isMoving(placed({ a: 3 }), { a: 1 }), false, 'rolling update: the new release grows');
+    assert.equal(isMoving(placed({ a: 2, b: 2 }), { a: 2, b: 1 }), false, 'scale-up');
+    assert.equal(isMoving(placed({ a: 2, b: 2 }), { a: 3, b: 1 }), true, 'a holds one more than its share');
+    assert.equal(isMoving(placed({ a: 4 }), { a: 4, b: 0 }), false);
+    assert.equal(isMoving(placed({ a: 4 }, { failedOver: ['b'] }), { a: 4 }), true, 'b failed over');
+    assert.equal(isMoving(placed({ a: 2 }, { unplaced: 2 }), { a: 2 }), true, 'no cluster takes two');
   });
 });

@@ -2,6 +2,7 @@ import type { Placement } from '@berth/shared';
 import type { ClusterCatalog, ClusterInfo } from './cluster-catalog';
 import { divide, type DivisionResult } from './division';
 import { defaultPlacement } from './placement-plan';
+import type { PlacementMoveRow } from './placement-moves.repository';
 
 const mib = 1024 * 1024;
 
@@ -54,7 +55,25 @@ export interface FleetPlacementOptions {
    * seen past its grace, `Restoring` when such a cluster has been ready for the stability window.
    */
   record?: (cluster: string, type: 'FailoverStarted' | 'Restoring', message: string) => Promise<void>;
+  /** Where services that are moving are written for the fleet view (`GET /api/v1/fleet/moves`). */
+  moves?: MovesLog;
   now?: () => number;
+}
+
+/** The fleet view's store of moving services (PlacementMovesRepository). */
+export interface MovesLog {
+  save(row: PlacementMoveRow): Promise<void>;
+  remove(project: string, env: string, service: string): Promise<void>;
+}
+
+/**
+ * Whether a service is moving: a cluster failed over, replicas no cluster can take, or a cluster
+ * running more of the current release than it should (they move: a placement change, a drain, a
+ * failover or a restore). A rolling update or a scale-up on the same clusters is not a move.
+ */
+export function isMoving(placed: Placed, current: Record<string, number>): boolean {
+  if (placed.failedOver.length > 0 || placed.unplaced > 0) return true;
+  return Object.entries(current).some(([cluster, n]) => n > (placed.targets[cluster] ?? 0));
 }
 
 /** Environment facts the failover needs: the grace period, seconds. */
@@ -83,6 +102,8 @@ export class FleetPlacement {
   private readonly failed = new Set<string>();
   /** Per failed cluster: the services allowed to move off it (cleared when it is healthy). */
   private readonly moving = new Map<string, Set<string>>();
+  /** Per service: what the fleet view has of it ('' = not moving), so only changes are written. */
+  private readonly logged = new Map<string, string>();
   private tokens: number;
   private refilledAt: number;
 
@@ -211,6 +232,39 @@ export class FleetPlacement {
       targets[i.cluster] = i.replicas;
       if (i.reason) notes.push(`${i.cluster}: ${i.reason}`);
     }
-    return { targets, unplaced: result.unplaced, failedOver: moved, notes };
+    const placed = { targets, unplaced: result.unplaced, failedOver: moved, notes };
+    this.log(req, placed);
+    return placed;
+  }
+
+  /** Writes the service to the fleet view while it moves, removes it once settled; only changes. */
+  private log(req: PlaceRequest, placed: Placed): void {
+    const moves = this.opts.moves;
+    if (!moves) return;
+    const key = `${req.project}/${req.env}/${req.service}`;
+    const moving = isMoving(placed, req.current);
+    const state = moving
+      ? JSON.stringify([placed.targets, req.current, placed.failedOver, placed.notes, placed.unplaced])
+      : '';
+    const before = this.logged.get(key);
+    if (before === state) return;
+    this.logged.set(key, state);
+    const now = new Date(this.now()).toISOString();
+    const write = moving
+      ? moves.save({
+          project: req.project,
+          env: req.env,
+          service: req.service,
+          targets: JSON.stringify(placed.targets),
+          current: JSON.stringify(req.current),
+          failed_over: JSON.stringify(placed.failedOver),
+          notes: JSON.stringify(placed.notes),
+          unplaced: placed.unplaced,
+          since: now,
+          updated_at: now,
+        })
+      : moves.remove(req.project, req.env, req.service);
+    // a failed write is tried again on the next pass
+    void write.catch(() => this.logged.delete(key));
   }
 }

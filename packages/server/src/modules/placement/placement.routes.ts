@@ -3,12 +3,15 @@ import {
   nameSchema,
   placementPreviewRequestSchema,
   servicePlacementPreviewRequestSchema,
+  type PlacementMove,
 } from '@berth/shared';
 import type { AppContext } from '../../http/context';
 import type { RouteRegistry } from '../../http/route';
 import type { ServicesRepository } from '../services/services.repository';
 import type { ClusterCatalog } from './cluster-catalog';
 import { PlacementPreviews } from './placement-preview';
+import { PlacementMovesRepository, type PlacementMoveRow } from './placement-moves.repository';
+import { parseJson } from '../../util';
 
 const envParams = z.object({ project: nameSchema, env: nameSchema }).strict();
 const serviceParams = envParams.extend({ service: nameSchema }).strict();
@@ -52,4 +55,35 @@ export function registerPlacementRoutes(
     response: { status: 200, description: 'Per cluster: replicas and the reason' },
     handler: ({ params, body }) => previews.forNew(params, body),
   });
+
+  const moves = new PlacementMovesRepository(ctx.db);
+  registry.add({
+    id: 'fleet.moves',
+    method: 'GET',
+    url: '/api/v1/fleet/moves',
+    summary:
+      'Services whose replicas are moving between clusters (failover, restore, drain, placement change), of the projects you may read',
+    tags: ['clusters'],
+    // filtered to the projects the caller may read, so every signed-in user may ask
+    access: 'authenticated',
+    response: { status: 200, description: '{ items: PlacementMove[] }, oldest move first (at most 1000)' },
+    handler: async ({ actor }) => ({
+      items: (await moves.list(await ctx.auth.visibleProjects(actor))).map(toMove),
+    }),
+  });
+}
+
+function toMove(r: PlacementMoveRow): PlacementMove {
+  return {
+    project: r.project,
+    env: r.env,
+    service: r.service,
+    targets: parseJson<Record<string, number>>(r.targets, {}),
+    current: parseJson<Record<string, number>>(r.current, {}),
+    failedOver: parseJson<string[]>(r.failed_over, []),
+    notes: parseJson<string[]>(r.notes, []),
+    unplaced: r.unplaced,
+    since: r.since,
+    updatedAt: r.updated_at,
+  };
 }
