@@ -46,11 +46,11 @@ describe('Prometheus text format', () => {
     const text = renderMetrics({
       services: [{ id: 's1', project: 'shop', env: 'test', name: 'we"b', desired: 3, ready: 2 }],
       samples: [
-        { serviceId: 's1', release: 4, sample },
-        { serviceId: 'gone', release: 1, sample: { ...sample, container: 'x' } },
+        { serviceId: 's1', release: 4, cluster: 'dc1-a', sample },
+        { serviceId: 'gone', release: 1, cluster: 'local', sample: { ...sample, container: 'x' } },
       ],
     });
-    const labels = 'project="shop",env="test",service="we\\"b",container="web-1",release="4"';
+    const labels = 'project="shop",env="test",service="we\\"b",container="web-1",release="4",cluster="dc1-a"';
     assert.match(text, /^# HELP berth_container_cpu_percent .+\n# TYPE berth_container_cpu_percent gauge\n/);
     for (const [name, type, value] of [
       ['berth_container_cpu_percent', 'gauge', '12.5'],

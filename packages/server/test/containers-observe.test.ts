@@ -229,7 +229,7 @@ for (const dialect of testDialects()) {
       const text = await metrics.text();
       assert.match(
         text,
-        /\nberth_container_cpu_percent\{project="web",env="test",service="web",container="web-a",release="1"\} 42.5\n/,
+        /\nberth_container_cpu_percent\{project="web",env="test",service="web",container="web-a",release="1",cluster="local"\} 42.5\n/,
       );
       assert.match(text, /\nberth_service_replicas_desired\{project="web",env="test",service="web"\} 2\n/);
       p.sampler.start();

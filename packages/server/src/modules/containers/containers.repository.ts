@@ -192,10 +192,10 @@ export class ContainersStore {
   }
 
   /** Active containers with the labels /metrics needs. */
-  activeWithService(): Promise<Array<Pick<ContainerRow, 'name' | 'service_id' | 'release'>>> {
+  activeWithService(): Promise<Array<Pick<ContainerRow, 'name' | 'service_id' | 'release' | 'cluster'>>> {
     return this.db
       .selectFrom('containers')
-      .select(['name', 'service_id', 'release'])
+      .select(['name', 'service_id', 'release', 'cluster'])
       .where('state', 'in', [...activeStates])
       .execute();
   }

@@ -79,6 +79,7 @@ export function metricFamilies(input: MetricsInput): MetricFamily[] {
       service: svc.name,
       container: l.sample.container,
       release: String(l.release),
+      cluster: l.cluster,
     };
     return [{ labels, sample: l.sample }];
   });

@@ -10,6 +10,8 @@ import { ContainersStore, type StatsRow } from './containers.repository';
 export interface LatestSample {
   serviceId: string;
   release: number;
+  /** The cluster the container runs on. */
+  cluster: string;
   sample: StatsSample;
 }
 
@@ -86,7 +88,9 @@ export class StatsSampler {
     const byName = new Map(active.map((c) => [c.name, c]));
     return rows.flatMap((row) => {
       const c = byName.get(row.container);
-      return c ? [{ serviceId: c.service_id, release: c.release, sample: toStatsSample(row) }] : [];
+      return c
+        ? [{ serviceId: c.service_id, release: c.release, cluster: c.cluster, sample: toStatsSample(row) }]
+        : [];
     });
   }
 
@@ -116,7 +120,7 @@ export class StatsSampler {
           blockReadBytes: bytes(s.blockReadBytes),
           blockWriteBytes: bytes(s.blockWriteBytes),
         };
-        next.set(row.name, { serviceId: row.service_id, release: row.release, sample });
+        next.set(row.name, { serviceId: row.service_id, release: row.release, cluster: row.cluster, sample });
         inserts.push({
           container: row.name,
           service_id: row.service_id,
