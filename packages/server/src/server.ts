@@ -123,11 +123,14 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
     drains,
   });
   createCertificatesModule(ctx, registry, gateways);
-  // every reconciler runs under the one leader lease (runtime/controller-host.ts)
+  const clusters = await createClustersModule(ctx, registry);
+  // every reconciler runs under the one leader lease (runtime/controller-host.ts), the clusters'
+  // health checker too: one process checks, so state changes and failover events are written once
   const reconcilers: Reconciler[] = [];
   if (services) reconcilers.push(services.controller);
   reconcilers.push(gateways.controller);
   if (containers) reconcilers.push(containers.sampler);
+  reconcilers.push(clusters.checker);
   const controllerHost = new ControllerHost(db, `${config.instanceId}:${process.pid}`, reconcilers, {
     log: app.log,
   });
@@ -135,7 +138,6 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   registerSearchRoutes(registry, ctx);
   registerQuotaRoutes(registry, ctx);
   if (services) registerPlacementRoutes(registry, ctx, services.deps.repo, clusterCatalog(db));
-  const clusters = await createClustersModule(ctx, registry);
   addOpenApiRoute(registry);
   registerWebRoutes(app, config.webDist ?? undefined);
 
@@ -149,7 +151,6 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
     async start() {
       await app.listen({ host: config.listenHost, port: config.listenPort });
       if (opts.controllers !== false) controllerHost.start();
-      if (opts.controllers !== false) clusters.checker.start();
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : config.listenPort;
       const host = config.listenHost.includes(':') ? `[${config.listenHost}]` : config.listenHost;
@@ -159,7 +160,6 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
       if (closed) return;
       closed = true;
       await controllerHost.stop();
-      await clusters.checker.stop();
       await engines?.close();
       await app.close();
       await closeDb();
