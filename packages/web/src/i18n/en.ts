@@ -9,6 +9,7 @@ import { imagesEn } from '../features/images/messages';
 import { pipelinesEn } from '../features/pipelines/messages';
 import { serviceEn } from '../features/services/messages';
 import { clustersEn } from '../features/clusters/messages';
+import { movesEn } from '../features/clusters/moves-messages';
 /**
  * The English dictionary; its keys are the portal's message ids. `{name}` marks a value filled
  * in by `t(key, { name })`. Terms follow docs/glossary.md.
@@ -258,6 +259,7 @@ export const en = {
   ...pipelinesEn,
   ...tasksEn,
   ...clustersEn,
+  ...movesEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

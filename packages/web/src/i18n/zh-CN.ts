@@ -9,6 +9,7 @@ import { imagesZh } from '../features/images/messages';
 import { pipelinesZh } from '../features/pipelines/messages';
 import { serviceZh } from '../features/services/messages';
 import { clustersZh } from '../features/clusters/messages';
+import { movesZh } from '../features/clusters/moves-messages';
 import type { MessageKey } from './en';
 
 /** 简体中文词典。键与英文词典完全相同（缺一个键就是类型错误）；术语见 glossary.md。 */
@@ -252,4 +253,5 @@ export const zhCN: Record<MessageKey, string> = {
   ...pipelinesZh,
   ...tasksZh,
   ...clustersZh,
+  ...movesZh,
 };

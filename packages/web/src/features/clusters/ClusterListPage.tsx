@@ -12,6 +12,7 @@ import { CapacityBar, ClusterFlags, ClusterLabels, ClusterStateTag } from './Clu
 import { clusterKeys, listClusters, type Cluster } from './clusters-api';
 import { normalizeLabelFilter } from './cluster-view';
 import { EnvClustersSection } from './EnvClustersSection';
+import { FleetMoves } from './FleetMoves';
 import { useClusterAction } from './useClusterAction';
 import './clusters.css';
 
@@ -32,7 +33,8 @@ function CheckNowButton({ name }: { name: string }) {
 
 /**
  * Every cluster with its state, latency, capacity and labels, filterable by label (`?label=dc=dc1`);
- * admins add clusters, check them now and see endpoints. Below: the environments' clusters.
+ * admins add clusters, check them now and see endpoints. Below: the moves in progress and the
+ * environments' clusters.
  */
 export function ClusterListPage() {
   const { t } = useI18n();
@@ -185,6 +187,7 @@ export function ClusterListPage() {
           ]}
         />
       ) : null}
+      <FleetMoves />
       <EnvClustersSection admin={admin} />
     </>
   );

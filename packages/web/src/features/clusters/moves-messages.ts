@@ -1,0 +1,42 @@
+/**
+ * Strings of the fleet view of moves in progress (FleetMoves on the clusters page). Spread into
+ * the portal's dictionaries (i18n/en.ts, i18n/zh-CN.ts); terms follow docs/glossary.md: replica
+ * 副本, cluster 集群, failover 故障迁移, environment 环境, service 服务.
+ */
+export const movesEn = {
+  'clusters.moves.title': 'Moves in progress',
+  'clusters.moves.intro':
+    'Services whose replicas are not yet where Berth places them: after a failover, a drain or a placement change, and while they move back to a recovered cluster. Updated every few seconds.',
+  'clusters.moves.empty': 'No replicas are moving.',
+  'clusters.moves.col.service': 'Service',
+  'clusters.moves.col.env': 'Environment',
+  'clusters.moves.col.clusters': 'Replicas per cluster (now → wanted)',
+  'clusters.moves.col.failedOver': 'Failed over',
+  'clusters.moves.col.unplaced': 'Unplaced',
+  'clusters.moves.col.notes': 'Notes',
+  'clusters.moves.col.since': 'Moving since',
+  'clusters.moves.failedOver.tip':
+    'Cluster {cluster} has been unreachable past the failover grace: its replicas run on the other clusters until it is back.',
+  'clusters.moves.cluster.tip': 'Cluster {cluster}: {current} replicas running now, {target} wanted.',
+  'clusters.moves.unplaced.value': '{count} fit on no cluster',
+  'clusters.moves.none': '—',
+} as const;
+
+export const movesZh: Record<keyof typeof movesEn, string> = {
+  'clusters.moves.title': '正在进行的迁移',
+  'clusters.moves.intro':
+    '副本尚未到达 Berth 所定位置的服务：故障迁移、排空或部署位置变更之后，以及副本迁回已恢复的集群期间。每隔几秒刷新。',
+  'clusters.moves.empty': '没有正在迁移的副本。',
+  'clusters.moves.col.service': '服务',
+  'clusters.moves.col.env': '环境',
+  'clusters.moves.col.clusters': '各集群副本（当前 → 目标）',
+  'clusters.moves.col.failedOver': '已故障迁移',
+  'clusters.moves.col.unplaced': '无法放置',
+  'clusters.moves.col.notes': '说明',
+  'clusters.moves.col.since': '开始迁移',
+  'clusters.moves.failedOver.tip':
+    '集群 {cluster} 不可达已超过故障迁移宽限期：在其恢复前，它的副本运行在其他集群上。',
+  'clusters.moves.cluster.tip': '集群 {cluster}：当前运行 {current} 个副本，目标 {target} 个。',
+  'clusters.moves.unplaced.value': '{count} 个副本无处可放',
+  'clusters.moves.none': '—',
+};
