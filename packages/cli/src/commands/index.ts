@@ -6,6 +6,7 @@ import { certificateCommands } from './certificates';
 import { clusterCommands } from './clusters';
 import { containerCommands } from './containers';
 import { execCommands } from './exec';
+import { fleetCommands } from './fleet';
 import { gatewayCommands } from './gateways';
 import { identityCommands } from './identity';
 import { imageCommands } from './images';
@@ -35,5 +36,6 @@ export const commands: readonly CommandDef[] = [
   ...certificateCommands,
   ...quotaCommands,
   ...clusterCommands,
+  ...fleetCommands,
   ...pipelineCommands,
 ];
