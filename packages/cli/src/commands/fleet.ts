@@ -10,7 +10,7 @@ export function movedReplicas(m: PlacementMove): string {
   return names.map((c) => `${c} ${m.current[c] ?? 0}→${m.targets[c] ?? 0}`).join(', ');
 }
 
-const columns: Column<PlacementMove>[] = [
+export const moveColumns: Column<PlacementMove>[] = [
   { header: 'SERVICE', value: (m) => `${m.project}/${m.service}` },
   { header: 'ENV', value: (m) => m.env },
   { header: 'REPLICAS (NOW→WANTED)', value: movedReplicas },
@@ -31,7 +31,7 @@ export const fleetCommands: CommandDef[] = [
     async run(ctx) {
       const moves = await (await ctx.client()).get<{ items: PlacementMove[] }>('/api/v1/fleet/moves');
       if (ctx.out.json) ctx.out.printJson(moves);
-      else ctx.out.table(moves.items, columns, 'No replicas are moving.');
+      else ctx.out.table(moves.items, moveColumns, 'No replicas are moving.');
       return 0;
     },
   },
