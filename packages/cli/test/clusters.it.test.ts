@@ -62,6 +62,71 @@ describe('berth clusters and berth envs', () => {
     assert.deepEqual((await json<Obj>(['clusters', 'get', 'dc1-a'])).labels, { zone: 'a' });
   });
 
+  it("sets a cluster's publish and registry addresses, shows them, refuses 0.0.0.0 and clears the registry", async () => {
+    const add = await berth([
+      'clusters',
+      'add',
+      'dc3',
+      '--endpoint',
+      `unix://${podmanSocket}`,
+      '--publish-address',
+      '127.0.0.2',
+      '--registry',
+      '127.0.0.1:5000',
+    ]);
+    assert.equal(add.code, 0, add.err);
+    const got = await berth(['clusters', 'get', 'dc3']);
+    assert.equal(got.code, 0, got.err);
+    assert.match(got.out, /^publish:\s+127\.0\.0\.2$/m);
+    assert.match(got.out, /^registry:\s+127\.0\.0\.1:5000$/m);
+    const stored = await json<Obj>(['clusters', 'get', 'dc3']);
+    assert.deepEqual([stored.publishAddress, stored.registry], ['127.0.0.2', '127.0.0.1:5000']);
+
+    // The built-in cluster is on the defaults, and `get` says what they mean.
+    const local = await berth(['clusters', 'get', 'local']);
+    assert.match(local.out, /^publish:\s+127\.0\.0\.1$/m);
+    assert.match(local.out, /^registry:\s+- \(the registry's own address\)$/m);
+
+    const everywhere = await berth(['clusters', 'update', 'dc3', '--publish-address', '0.0.0.0']);
+    assert.equal(everywhere.code, 1, everywhere.out);
+    assert.match(everywhere.err, /publishAddress: must be one address, not every interface/);
+    const named = await berth([
+      'clusters',
+      'add',
+      'dc4',
+      '--endpoint',
+      `unix://${podmanSocket}`,
+      '--registry',
+      'https://reg',
+    ]);
+    assert.equal(named.code, 1, named.out);
+    assert.match(named.err, /registry: must be host\[:port\] without a scheme/);
+    const both = await berth(['clusters', 'update', 'dc3', '--registry', '127.0.0.1:5001', '--no-registry']);
+    assert.equal(both.code, 2);
+    assert.match(both.err, /--no-registry cannot be combined with --registry/);
+    assert.equal(
+      (await json<Obj>(['clusters', 'get', 'dc3'])).publishAddress,
+      '127.0.0.2',
+      'a refused update changes nothing',
+    );
+
+    const upd = await berth(['clusters', 'update', 'dc3', '--publish-address', '127.0.0.3', '--no-registry']);
+    assert.equal(upd.code, 0, upd.err);
+    const after = await json<Obj>(['clusters', 'get', 'dc3']);
+    assert.deepEqual([after.publishAddress, after.registry], ['127.0.0.3', null]);
+    assert.match(
+      (await berth(['clusters', 'get', 'dc3'])).out,
+      /^registry:\s+- \(the registry's own address\)$/m,
+    );
+    assert.equal((await berth(['clusters', 'remove', 'dc3'])).code, 0);
+    const list = await json<{ items: Obj[] }>(['clusters', 'list']);
+    assert.equal(
+      list.items.find((c) => c.name === 'dc4'),
+      undefined,
+      'a refused add adds nothing',
+    );
+  });
+
   it('reports an unreachable cluster (exit 1) and refuses a bad endpoint with an example', async () => {
     const missing = path.join(dir, 'no-podman.sock');
     assert.equal((await berth(['clusters', 'add', 'ghost', '--endpoint', `unix://${missing}`])).code, 0);
