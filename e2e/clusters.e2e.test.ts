@@ -1,8 +1,9 @@
 /**
  * The clusters page in a real browser against a real Berth on Podman: an admin adds a cluster on
  * the test Podman socket and sees it ready with its capacity, sees a bad endpoint refused at the
- * field, cordons and drains it, gives an environment a cluster (whose delete is then refused) and
- * takes it away again; the page in Chinese; a developer reads clusters without endpoints or actions.
+ * field, adds one with publish and registry addresses (0.0.0.0 refused at the field), cordons and
+ * drains it, gives an environment a cluster (whose delete is then refused) and takes it away again;
+ * the page in Chinese; a developer reads clusters without endpoints or actions.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -16,11 +17,20 @@ import { fieldError, logIn, portalSession, seedWebService } from './helpers/sess
 
 const devPassword = 'dev-password-for-clusters';
 
-/** Adds a cluster through the form; labels as [key, value] rows. */
-async function fillCluster(page: Page, name: string, endpoint: string, labels: Array<[string, string]> = []) {
+/** Adds a cluster through the form; labels as [key, value] rows; addresses when given. */
+async function fillCluster(
+  page: Page,
+  name: string,
+  endpoint: string,
+  labels: Array<[string, string]> = [],
+  addresses: { publishAddress?: string; registry?: string } = {},
+) {
   await page.getByTestId('add-cluster').click();
   await page.fill('#cluster-name', name);
   await page.fill('#cluster-endpoint', endpoint);
+  if (addresses.publishAddress !== undefined)
+    await page.fill('#cluster-publish-address', addresses.publishAddress);
+  if (addresses.registry !== undefined) await page.fill('#cluster-registry', addresses.registry);
   for (const [i, [key, value]] of labels.entries()) {
     await page.getByTestId('cluster-add-label').click();
     await page.fill(`#cluster-label-key-${i}`, key);
@@ -151,6 +161,53 @@ void describe('clusters page (browser, real Podman)', { timeout: 400_000 }, () =
     await page.getByTestId('cluster-form').waitFor({ state: 'detached' });
     const names = (await platform.api.get<{ items: Array<{ name: string }> }>('/api/v1/clusters')).body.items;
     assert.deepEqual(names.map((c) => c.name).sort(), ['dc1-a', 'local']);
+  });
+
+  void it('adds a cluster with publish and registry addresses, shown on its page; 0.0.0.0 is refused at the field', async () => {
+    await page.goto(`${platform.url}/clusters`);
+    await fillCluster(page, 'dc1-b', `unix://${podmanSocket}`, [], {
+      publishAddress: '0.0.0.0',
+      registry: '127.0.0.1:5000',
+    });
+    assert.equal(await page.locator('#cluster-publish-address').getAttribute('placeholder'), '127.0.0.1');
+    assert.match(await fieldError(page, '#cluster-publish-address'), /not every interface/);
+    assert.equal(await page.getByTestId('cluster-form-error').count(), 0, 'no alert for a placed error');
+    const help = await page
+      .locator('.ant-form-item')
+      .filter({ has: page.locator('#cluster-publish-address') })
+      .innerText();
+    assert.match(help, /gateways .*reach the containers there/);
+    await page.fill('#cluster-publish-address', '127.0.0.2');
+    await page.getByTestId('cluster-form-ok').click();
+    await page.getByTestId('cluster-form').waitFor({ state: 'detached' });
+    const stored = (
+      await platform.api.get<{ publishAddress: string; registry: string | null }>('/api/v1/clusters/dc1-b')
+    ).body;
+    assert.deepEqual([stored.publishAddress, stored.registry], ['127.0.0.2', '127.0.0.1:5000']);
+
+    await page.getByTestId('cluster-link-dc1-b').click();
+    await page.waitForURL(/\/clusters\/dc1-b$/);
+    assert.equal(await page.getByTestId('cluster-publish-address').innerText(), '127.0.0.2');
+    assert.equal(await page.getByTestId('cluster-registry').innerText(), '127.0.0.1:5000');
+
+    // Editing: a cleared registry address is the registry's own address again.
+    await page.getByTestId('cluster-edit').click();
+    assert.equal(await page.locator('#cluster-publish-address').inputValue(), '127.0.0.2');
+    assert.equal(await page.locator('#cluster-registry').inputValue(), '127.0.0.1:5000');
+    await page.fill('#cluster-registry', '');
+    await page.getByTestId('cluster-form-ok').click();
+    await page.getByTestId('cluster-form').waitFor({ state: 'detached' });
+    await page.getByTestId('cluster-registry').getByText("The registry's own address").waitFor();
+    assert.equal(await page.getByTestId('cluster-publish-address').innerText(), '127.0.0.2');
+    assert.equal(
+      (await platform.api.get<{ registry: string | null }>('/api/v1/clusters/dc1-b')).body.registry,
+      null,
+    );
+    await page.getByTestId('cluster-delete').click();
+    await page.locator('.ant-popconfirm').getByRole('button', { name: 'Delete' }).click();
+    await page.waitForURL(/\/clusters$/);
+    await page.getByTestId('cluster-link-dc1-b').waitFor({ state: 'detached' });
+    assert.equal((await platform.api.get('/api/v1/clusters/dc1-b')).status, 404);
   });
 
   void it('cordons and drains a cluster, saying first what draining does', async () => {
@@ -306,11 +363,34 @@ void describe('clusters page (browser, real Podman)', { timeout: 400_000 }, () =
     const detail = (await page.locator('.app-content').innerText()).replace(/ /g, '');
     for (const word of ['解除封锁', '排空', '删除', '部署在此集群的服务', '事件'])
       assert.ok(detail.includes(word), word);
+    for (const word of ['端口发布地址', '镜像仓库地址', '镜像仓库自身的地址'])
+      assert.ok(detail.includes(word), word);
+    assert.equal(await page.getByTestId('cluster-publish-address').innerText(), '127.0.0.1');
     await page.getByTestId('cluster-drain').click();
     assert.match(await page.getByTestId('cluster-drain-text').innerText(), /不丢失请求/);
     await browser.screenshot('cluster-drain-zh', 1366, 768);
     await page.keyboard.press('Escape');
     await page.getByTestId('cluster-drain-text').waitFor({ state: 'hidden' });
+
+    // The address fields in Chinese; a refused 0.0.0.0 is shown at its field there too.
+    await page.getByTestId('cluster-edit').click();
+    const form = await page.getByTestId('cluster-form').innerText();
+    for (const word of ['端口发布地址', '网关和 Berth 的健康探测经此访问容器', '镜像仓库地址（可选）'])
+      assert.ok(form.includes(word), word);
+    await page.fill('#cluster-publish-address', '0.0.0.0');
+    await page.getByTestId('cluster-form-ok').click();
+    assert.match(await fieldError(page, '#cluster-publish-address'), /0\.0\.0\.0/);
+    assert.equal(await page.getByTestId('cluster-form-error').count(), 0, 'no alert for a placed error');
+    await browser.screenshot('cluster-form-address-zh', 1366, 768);
+    await page
+      .locator('.ant-modal')
+      .getByRole('button', { name: /取\s*消/ })
+      .click();
+    await page.getByTestId('cluster-form').waitFor({ state: 'detached' });
+    assert.equal(
+      (await platform.api.get<{ publishAddress: string }>('/api/v1/clusters/dc2-a')).body.publishAddress,
+      '127.0.0.1',
+    );
   });
 
   void it('shows a developer the clusters without endpoints or actions', async () => {
@@ -350,6 +430,8 @@ void describe('clusters page (browser, real Podman)', { timeout: 400_000 }, () =
       { urlEnds: '/api/v1/clusters/dc1-a', status: 422 },
       { urlEnds: '/api/v1/clusters/dc1-a', status: 400 },
       { urlEnds: '/api/v1/clusters/dc1-a', status: 409 },
+      { urlEnds: '/api/v1/clusters/dc2-a', status: 422 },
+      { urlEnds: '/api/v1/clusters/dc2-a', status: 400 },
       { urlEnds: '/api/v1/envs/prod', status: 400 },
       { urlEnds: '/api/v1/envs/prod', status: 422 },
     ]);
