@@ -128,7 +128,8 @@ export async function closeDrawer(
 ): Promise<void> {
   const height = page.viewportSize()?.height ?? 720;
   await page.mouse.move(1, height - 2);
-  await page.waitForFunction("!document.querySelector('.ant-message-notice')", undefined, { timeout: 15_000 });
+  // (a locator, not waitForFunction: the portal's CSP forbids evaluating strings)
+  await page.locator('.ant-message-notice').first().waitFor({ state: 'detached', timeout: 15_000 });
   await drawer.locator('.ant-drawer-close').first().click();
   await drawer.waitFor({ state: 'hidden' });
 }
