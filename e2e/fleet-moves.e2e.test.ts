@@ -225,7 +225,7 @@ void describe(
       assert.equal(await row.getByTestId(`move-failed-over-${name}`).innerText(), name);
       assert.equal(
         await row.getByTestId(`move-note-${name}`).innerText(),
-        `${name}: ${serviceZh['svc.placement.reason.draining']}`,
+        `${name}：${serviceZh['svc.placement.reason.draining']}`,
       );
       const head = await section.locator('.ant-table-thead').innerText();
       for (const key of [

@@ -140,7 +140,9 @@ export function FleetMoves() {
                           <span data-testid={`move-note-${n.cluster ?? ''}`}>
                             {n.cluster ? (
                               <>
-                                <span translate="no">{n.cluster}</span>: {reasonText(t, n.reason)}
+                                <span translate="no">{n.cluster}</span>
+                                {t('clusters.moves.colon')}
+                                {reasonText(t, n.reason)}
                               </>
                             ) : (
                               reasonText(t, n.reason)

@@ -20,6 +20,8 @@ export const movesEn = {
   'clusters.moves.cluster.tip': 'Cluster {cluster}: {current} replicas running now, {target} wanted.',
   'clusters.moves.unplaced.value': '{count} fit on no cluster',
   'clusters.moves.none': '—',
+  /** Between a cluster's name and its note. */
+  'clusters.moves.colon': ': ',
 } as const;
 
 export const movesZh: Record<keyof typeof movesEn, string> = {
@@ -39,4 +41,5 @@ export const movesZh: Record<keyof typeof movesEn, string> = {
   'clusters.moves.cluster.tip': '集群 {cluster}：当前运行 {current} 个副本，目标 {target} 个。',
   'clusters.moves.unplaced.value': '{count} 个副本无处可放',
   'clusters.moves.none': '—',
+  'clusters.moves.colon': '：',
 };
