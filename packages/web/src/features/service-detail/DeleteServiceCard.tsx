@@ -24,14 +24,15 @@ export function DeleteServiceCard({ serviceRef }: { serviceRef: ServiceRef }) {
     setBusy(true);
     try {
       const result = await deleteService(serviceRef);
-      // The page polls the service; it is going away, so stop asking before leaving the page.
+      // The page polls the service, which is going away: leave the page first (its polls end
+      // with it), then drop what was fetched, so nothing asks for the deleted service again.
+      void navigate(`/p/${serviceRef.project}/${serviceRef.env}`);
       const key = ['service', serviceRef.project, serviceRef.env, serviceRef.service];
       await queryClient.cancelQueries({ queryKey: key });
       queryClient.removeQueries({ queryKey: key });
       if (result.task) tasks.track(result.task);
       void message.success(t('svc.delete.started', { name }));
       void queryClient.invalidateQueries({ queryKey: ['services', serviceRef.project, serviceRef.env] });
-      void navigate(`/p/${serviceRef.project}/${serviceRef.env}`);
     } catch (err) {
       void message.error(errorText(t, err));
       setBusy(false);
