@@ -105,4 +105,41 @@ describe('service controller: a container created after the pass listed the engi
     assert.equal(vanished.length, 1, JSON.stringify(vanished));
     assert.match(String(vanished[0].message), new RegExp(`${row.name}: removed outside Berth`));
   });
+
+  it('keeps a ready container that a stale list saw before it started; reaps one that really exited', async () => {
+    const { engine, deps } = p;
+    const settle = async () => {
+      for (let i = 0; i < 3; i += 1) await controller.reconcileAll();
+      await new Promise((r) => setTimeout(r, 50));
+      await controller.reconcileAll();
+    };
+    await settle();
+    const [row] = (await deps.repo.activeContainers(svc.id)).filter((r) => r.state !== 'exited');
+    assert.ok(row, 'one container runs');
+    const realList = engine.listContainers.bind(engine);
+    let stale = true;
+    engine.listContainers = async (labels: Record<string, string>) => {
+      const all = await realList(labels);
+      if (!stale) return all;
+      stale = false;
+      // the list was taken between the container's create and its start
+      return all.map((o) => (o.name === row.name ? { ...o, state: 'created' as const, exitCode: null } : o));
+    };
+    await settle();
+    assert.deepEqual(
+      (await deps.repo.activeContainers(svc.id)).map((r) => r.name),
+      [row.name],
+      'the running container is kept, nothing replaces it',
+    );
+    assert.equal(engine.containers.get(row.name)?.state, 'running');
+
+    // it really exits: the list and a fresh inspect agree, so it is reaped (and replaced)
+    engine.exit(row.name, 3);
+    await settle();
+    const events = await p.admin.get('/api/v1/projects/web/envs/test/services/race/events');
+    const crashed = (events.body.items as Json[]).filter((e: Json) => e.type === 'Crashed');
+    assert.equal(crashed.length, 1, JSON.stringify(crashed));
+    assert.match(String(crashed[0].message), new RegExp(`${row.name} exited: Error \\(exit 3\\)`));
+    assert.ok(!engine.containers.has(row.name), 'the exited container is removed');
+  });
 });

@@ -489,12 +489,7 @@ export class ServiceController {
       // a state Berth does not know is no reason to act: the next list tells
       if (o.state === 'unknown') continue;
       if (o.state !== 'running' && !leavingStates.has(row.state)) {
-        if (row.release === svc.release && row.restart_nonce === svc.restart_nonce)
-          this.backoff.failed(svc.id);
-        else if (isCanary(row)) this.backoff.failed(canaryKey(svc.id));
-        this.track(row.name, async () => {
-          await this.runner.reapExited(row, o);
-        });
+        this.reapUnlessRunning(svc, row, o);
         continue;
       }
       if (row.state === 'unhealthy') {
@@ -544,6 +539,27 @@ export class ServiceController {
         return;
       }
       await this.runner.markGone(row, reason);
+    });
+  }
+
+  /**
+   * Reaps a container the pass's list saw not running, once a fresh inspect agrees. The list may
+   * be older than the container's start: on a busy machine a pass listed a new container while it
+   * was still `created`, its creation then started it and it became ready, and the stale list had
+   * it force-removed as if it had died (a ready container gone without a drain: requests lost).
+   */
+  private reapUnlessRunning(svc: ServiceRow, row: ContainerRow, listed: Seen): void {
+    this.track(row.name, async () => {
+      const engine = await this.deps.engines.get(row.cluster);
+      const now = await engine.inspectContainer(row.engine_id ?? listed.id);
+      if (now?.state === 'running') return;
+      if (!now) {
+        await this.runner.markGone(row, 'removed outside Berth');
+        return;
+      }
+      if (row.release === svc.release && row.restart_nonce === svc.restart_nonce) this.backoff.failed(svc.id);
+      else if (isCanary(row)) this.backoff.failed(canaryKey(svc.id));
+      await this.runner.reapExited(row, now);
     });
   }
 
