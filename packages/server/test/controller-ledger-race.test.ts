@@ -21,6 +21,25 @@ describe('service controller: a container created after the pass listed the engi
     svc = await p.createService('race', { replicas: 1 });
     controller = new ServiceController(p.deps);
   });
+  /** Passes until the controller's container operations are through (nothing runs its loop). */
+  const settle = async () => {
+    for (let i = 0; i < 4; i += 1) {
+      await controller.reconcileAll();
+      await controller.idle();
+    }
+  };
+  /** The engine's next list, and only that one, goes through `change`. */
+  const listOnce = (change: (all: ContainerObservation[]) => ContainerObservation[]) => {
+    const real = p.engine.listContainers.bind(p.engine);
+    let pending = true;
+    p.engine.listContainers = async (labels: Record<string, string>) => {
+      const all = await real(labels);
+      if (!pending) return all;
+      pending = false;
+      return change(all);
+    };
+  };
+
   after(async () => {
     await controller?.stop();
     await p?.close();
@@ -56,6 +75,9 @@ describe('service controller: a container created after the pass listed the engi
     await controller.reconcileAll(); // plans the creation; it waits for the next list
     await controller.reconcileAll(); // lists (empty), the creation finishes, then the ledger is read
     await controller.reconcileAll(); // now the list has it
+    // the engine as it was, for the tests below
+    engine.runContainer = realRun;
+    engine.listContainers = realList;
 
     const rows = await deps.repo.activeContainers(svc.id);
     assert.equal(rows.length, 1, JSON.stringify(rows));
@@ -71,23 +93,11 @@ describe('service controller: a container created after the pass listed the engi
 
   it('keeps a ready container that one list skipped; writes off one that is really gone', async () => {
     const { engine, deps } = p;
-    // wait for the controller's tracked work of the test before (it kicks no loop: passes are driven)
-    const settle = async () => {
-      for (let i = 0; i < 3; i += 1) await controller.reconcileAll();
-      await new Promise((r) => setTimeout(r, 50));
-      await controller.reconcileAll();
-    };
     await settle();
     const [row] = (await deps.repo.activeContainers(svc.id)).filter((r) => r.state !== 'exited');
     assert.ok(row, 'one container runs');
-    const realList = engine.listContainers.bind(engine);
-    let skip = true;
-    engine.listContainers = async (labels: Record<string, string>) => {
-      const all = await realList(labels);
-      if (!skip) return all;
-      skip = false;
-      return all.filter((o) => o.name !== row.name); // a busy engine left it out once
-    };
+    // a busy engine left it out of one list
+    listOnce((all) => all.filter((o) => o.name !== row.name));
     await settle();
     const kept = await deps.repo.activeContainers(svc.id);
     assert.deepEqual(
@@ -108,23 +118,13 @@ describe('service controller: a container created after the pass listed the engi
 
   it('keeps a ready container that a stale list saw before it started; reaps one that really exited', async () => {
     const { engine, deps } = p;
-    const settle = async () => {
-      for (let i = 0; i < 3; i += 1) await controller.reconcileAll();
-      await new Promise((r) => setTimeout(r, 50));
-      await controller.reconcileAll();
-    };
     await settle();
     const [row] = (await deps.repo.activeContainers(svc.id)).filter((r) => r.state !== 'exited');
     assert.ok(row, 'one container runs');
-    const realList = engine.listContainers.bind(engine);
-    let stale = true;
-    engine.listContainers = async (labels: Record<string, string>) => {
-      const all = await realList(labels);
-      if (!stale) return all;
-      stale = false;
-      // the list was taken between the container's create and its start
-      return all.map((o) => (o.name === row.name ? { ...o, state: 'created' as const, exitCode: null } : o));
-    };
+    // the list was taken between the container's create and its start
+    listOnce((all) =>
+      all.map((o) => (o.name === row.name ? { ...o, state: 'created' as const, exitCode: null } : o)),
+    );
     await settle();
     assert.deepEqual(
       (await deps.repo.activeContainers(svc.id)).map((r) => r.name),

@@ -252,6 +252,11 @@ export class ServiceController {
     this.confirmSoon();
   }
 
+  /** Resolves once every container operation started so far has ended (tests drive passes). */
+  async idle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
+  }
+
   private track(name: string, op: () => Promise<void>): void {
     if (this.inflight.has(name)) return;
     const p = op()
