@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clusterNameSchema } from './clusters';
 import { nameSchema } from './names';
 
 /**
@@ -131,3 +132,23 @@ export interface PlacementMove {
   since: string;
   updatedAt: string;
 }
+
+/**
+ * The filters of `GET /api/v1/fleet/moves`, each optional and all of them together narrowing the
+ * list: a project, an environment, and a cluster (a service is listed for a cluster named among
+ * its targets, its current replicas or its failed-over clusters). A project the caller may not
+ * read lists nothing, like one that does not exist.
+ */
+export const fleetMovesQuerySchema = z
+  .object({
+    project: nameSchema
+      .optional()
+      .meta({ description: 'Only services of this project (one you may not read lists nothing)' }),
+    env: nameSchema.optional().meta({ description: 'Only services of this environment, e.g. production' }),
+    cluster: clusterNameSchema.optional().meta({
+      description:
+        'Only services with replicas wanted, running or failed over on this cluster (a registered cluster name; an unknown one is a 422 at `cluster` listing the registered clusters)',
+    }),
+  })
+  .strict();
+export type FleetMovesQuery = z.infer<typeof fleetMovesQuerySchema>;

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import {
+  InvalidError,
+  fleetMovesQuerySchema,
   nameSchema,
   placementPreviewRequestSchema,
   servicePlacementPreviewRequestSchema,
@@ -62,15 +64,35 @@ export function registerPlacementRoutes(
     method: 'GET',
     url: '/api/v1/fleet/moves',
     summary:
-      'Services whose replicas are moving between clusters (failover, restore, drain, placement change), of the projects you may read',
+      'Services whose replicas are moving between clusters (failover, restore, drain, placement change), of the projects you may read; narrowed by project, env and cluster',
     tags: ['clusters'],
-    // filtered to the projects the caller may read, so every signed-in user may ask
+    // filtered to the projects the caller may read, so every signed-in user may ask; a `project`
+    // outside them lists nothing (as the audit list does), never saying whether it exists
     access: 'authenticated',
+    query: fleetMovesQuerySchema,
     response: { status: 200, description: '{ items: PlacementMove[] }, oldest move first (at most 1000)' },
-    handler: async ({ actor }) => ({
-      items: (await moves.list(await ctx.auth.visibleProjects(actor))).map(toMove),
-    }),
+    handler: async ({ actor, query }) => {
+      await checkCluster(catalog, query.cluster);
+      const rows = await moves.list(await ctx.auth.visibleProjects(actor), query);
+      return { items: rows.map(toMove) };
+    },
   });
+}
+
+/**
+ * A `?cluster=` filter must name a registered cluster (every signed-in user may list them): an
+ * unknown name is a 422 field error at `cluster` listing them, as the container lists answer.
+ */
+async function checkCluster(catalog: ClusterCatalog, cluster: string | undefined): Promise<void> {
+  if (cluster === undefined) return;
+  const known = await catalog.names();
+  if (known.includes(cluster)) return;
+  const list = known.join(', ');
+  throw new InvalidError(
+    `Invalid query parameters. cluster: no cluster '${cluster}' is registered; the registered clusters are ${list} (GET /api/v1/clusters).`,
+    [{ path: 'cluster', message: `must be a registered cluster: ${list}` }],
+    'UNPROCESSABLE',
+  );
 }
 
 function toMove(r: PlacementMoveRow): PlacementMove {
