@@ -143,6 +143,28 @@ export interface ImageInfo {
   sizeBytes: number;
 }
 
+/** One image in an engine's local storage, as `listImages` reports it. */
+export interface StoredImage {
+  id: string;
+  /** The names it is tagged with (`host/repo:tag`); empty for a dangling image. */
+  names: string[];
+  /** Its repo digests (`host/repo@sha256:…`). */
+  digests: string[];
+  /** Containers created from it, in any state, Berth's or not, as the engine counts them. */
+  containers: number;
+  sizeBytes: number;
+  /** RFC 3339. */
+  createdAt: string;
+}
+
+/**
+ * What `removeImage` did: `removed` (gone from storage), `untagged` (this name is gone, the image
+ * stays under its other names), `missing` (there was no such image), `in-use` (the engine refused:
+ * a container uses it; nothing changed). Only `removed` frees space. A refusal is an answer, not
+ * an error: removal never forces.
+ */
+export type ImageRemoval = 'removed' | 'untagged' | 'missing' | 'in-use';
+
 export interface LogLine {
   stream: 'stdout' | 'stderr';
   /** RFC 3339 timestamp as the engine recorded it. */
@@ -269,8 +291,14 @@ export interface ContainerEngine {
     destination: string,
     opts?: { tlsVerify?: boolean; auth?: RegistryAuth },
   ): Promise<void>;
-  /** Optional: removes a local image; a missing or still used image is not an error (it stays). */
-  removeImage?(ref: string): Promise<void>;
+  /**
+   * Optional: removes a local image by name (or, for an image without names, by id), never
+   * forcing: a missing image is `missing`, one a container uses is refused (`in-use`, it stays);
+   * removing one of several names only untags it (`untagged`). Other failures throw EngineError.
+   */
+  removeImage?(ref: string): Promise<ImageRemoval>;
+  /** Optional: every image in the engine's local storage (the final images, not their layers). */
+  listImages?(): Promise<StoredImage[]>;
   /** Optional: waits until the container exits; returns its exit code (null if unknown). */
   waitContainer?(idOrName: string, signal?: AbortSignal): Promise<number | null>;
   /**

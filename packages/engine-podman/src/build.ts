@@ -70,14 +70,6 @@ export async function pushImage(
   }
 }
 
-/**
- * Removes a local image (by name or id). A missing image, or one a container still uses (409),
- * is left alone without error: removal never takes a running container down.
- */
-export async function removeImage(client: LibpodClient, ref: string): Promise<void> {
-  await client.request('DELETE', `/images/${encodeURIComponent(ref)}`, { accept: [404, 409] });
-}
-
 /** Waits for the container to stop; its exit code (null when podman gives none). */
 export async function waitContainer(
   client: LibpodClient,

@@ -1,11 +1,11 @@
 /**
- * Image inspect and pull. libpod answers a failed pull with 200 and an `{"error": ...}` line in
+ * Image inspect, pull, list and removal. libpod answers a failed pull with 200 and an `{"error": ...}` line in
  * its progress stream, so the stream is read to the end and checked.
  */
-import type { ImageInfo, RegistryAuth } from '@berth/engine-api';
+import type { ImageInfo, ImageRemoval, RegistryAuth, StoredImage } from '@berth/engine-api';
 import { EngineError } from '@berth/shared';
 import { type LibpodClient, readNdjson } from './libpod-client';
-import type { LibpodImage, LibpodPullLine } from './libpod-types';
+import type { LibpodImage, LibpodImageRemoval, LibpodListImage, LibpodPullLine } from './libpod-types';
 
 /**
  * The image's digest: the repo digest matching the image's own manifest digest (what container
@@ -102,4 +102,41 @@ export async function ensureImage(
   if (!info)
     throw new EngineError(`Podman pulled image ${ref} but cannot find it afterwards.`, { image: ref });
   return info;
+}
+
+/**
+ * Every final image of the local storage (`GET /images/json`, intermediate layers left out). No
+ * `reference` filter: libpod matches it as a path glob whose `*` stops at "/", so "every
+ * repository of registry host:port" cannot be asked for; callers filter the names themselves.
+ */
+export async function listImages(client: LibpodClient): Promise<StoredImage[]> {
+  const list = await client.json<LibpodListImage[]>('GET', '/images/json');
+  return (list ?? []).map((image) => ({
+    id: image.Id,
+    names: image.RepoTags ?? [],
+    digests: image.RepoDigests ?? [],
+    containers: image.Containers ?? 0,
+    sizeBytes: image.Size ?? 0,
+    createdAt: new Date((image.Created ?? 0) * 1000).toISOString(),
+  }));
+}
+
+/**
+ * Removes a local image by name, or by id when it has no name, never forcing
+ * (docs/runtime-notes.md "Removing images"): 404 is `missing`; 409 (a container of any state
+ * uses it) is `in-use` and changes nothing; a name of an image that has others is only untagged
+ * (podman does so even while a container uses the image). By id, an image with several names is
+ * refused with a 500 ("please force removal"): that throws, like any other failure.
+ */
+export async function removeImage(client: LibpodClient, ref: string): Promise<ImageRemoval> {
+  const res = await client.request('DELETE', `/images/${encodeURIComponent(ref)}`, { accept: [404, 409] });
+  if (res.status === 404) return 'missing';
+  if (res.status === 409) return 'in-use';
+  let body: LibpodImageRemoval = {};
+  try {
+    body = JSON.parse(res.body.toString('utf8')) as LibpodImageRemoval;
+  } catch {
+    // an answer without a report: podman said 200, so the name is gone at least
+  }
+  return (body.Deleted ?? []).length > 0 ? 'removed' : 'untagged';
 }

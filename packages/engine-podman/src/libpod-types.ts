@@ -74,6 +74,24 @@ export interface LibpodImage {
   Config?: { ExposedPorts?: Record<string, unknown> | null; User?: string };
 }
 
+/** One entry of `GET /images/json` (a dangling image has RepoTags null). */
+export interface LibpodListImage {
+  Id: string;
+  RepoTags: string[] | null;
+  RepoDigests: string[] | null;
+  /** Containers of any state created from it, Berth's or not. */
+  Containers: number;
+  Size: number;
+  /** Unix seconds. */
+  Created: number;
+}
+
+/** The answer of `DELETE /images/{name}` (200): what was untagged and what was deleted. */
+export interface LibpodImageRemoval {
+  Untagged?: string[] | null;
+  Deleted?: string[] | null;
+}
+
 /** One sample of `GET /containers/stats?stream=false`. */
 export interface LibpodStats {
   ContainerID: string;

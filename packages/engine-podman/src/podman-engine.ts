@@ -15,19 +15,21 @@ import type {
   ExecResult,
   ExecSession,
   ImageInfo,
+  ImageRemoval,
   RegistryAuth,
   LogLine,
   LogOptions,
+  StoredImage,
 } from '@berth/engine-api';
 import { BerthError, EngineError } from '@berth/shared';
-import { buildImage, pushImage, removeImage, waitContainer } from './build';
+import { buildImage, pushImage, waitContainer } from './build';
 import { buildConfined } from './confined-build';
 import { toSpecGenerator } from './container-spec';
 import { streamEvents } from './events';
 import { runExec } from './exec-run';
 import { openExecSession } from './exec-session';
 import { readImageFile } from './image-files';
-import { ensureImage, inspectImage } from './images';
+import { ensureImage, inspectImage, listImages, removeImage } from './images';
 import { LibpodClient } from './libpod-client';
 import type { LibpodInspectContainer, LibpodListContainer } from './libpod-types';
 import { parseLogStream } from './log-stream';
@@ -208,8 +210,12 @@ export class PodmanEngine implements ContainerEngine {
     return pushImage(this.client, image, destination, opts?.tlsVerify ?? true, opts?.auth);
   }
 
-  removeImage(ref: string): Promise<void> {
+  removeImage(ref: string): Promise<ImageRemoval> {
     return removeImage(this.client, ref);
+  }
+
+  listImages(): Promise<StoredImage[]> {
+    return listImages(this.client);
   }
 
   waitContainer(idOrName: string, signal?: AbortSignal): Promise<number | null> {

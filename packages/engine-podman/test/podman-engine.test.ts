@@ -16,17 +16,47 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runEngineContract } from '@berth/engine-api/testing';
 import { EngineError, UnavailableError } from '@berth/shared';
-import { PodmanEngine } from '../src/index';
+import { LibpodClient, PodmanEngine } from '../src/index';
 
 const socketPath = process.env.BERTH_TEST_PODMAN_SOCKET ?? '/tmp/berth-dev/podman.sock';
 const image = 'localhost/berth-busybox:1';
 const run = promisify(execFile);
 const prefix = `berth-podman-${randomBytes(3).toString('hex')}`;
 
+/**
+ * The contract's image cases need an image of their own and a second name for it: a commit of a
+ * container of the test image with a label of its own (a new image id), and libpod's tag.
+ */
+function imageFixtures(client: LibpodClient) {
+  return {
+    async make(name: string) {
+      const created = await client.json<{ Id: string }>('POST', '/containers/create', {
+        body: { image, command: ['true'], name: `${prefix}-commit-${randomBytes(3).toString('hex')}` },
+      });
+      const [repo, tag] = [name.slice(0, name.lastIndexOf(':')), name.slice(name.lastIndexOf(':') + 1)];
+      try {
+        await client.request('POST', '/commit', {
+          query: { container: created!.Id, repo, tag, changes: `LABEL berth.contract=${name}` },
+        });
+      } finally {
+        await client.request('DELETE', `/containers/${created!.Id}`, {
+          query: { force: true },
+          accept: [404],
+        });
+      }
+    },
+    async tag(source: string, name: string) {
+      const [repo, tag] = [name.slice(0, name.lastIndexOf(':')), name.slice(name.lastIndexOf(':') + 1)];
+      await client.request('POST', `/images/${encodeURIComponent(source)}/tag`, { query: { repo, tag } });
+    },
+  };
+}
+
 runEngineContract('podman', async () => ({
   engine: new PodmanEngine({ socketPath, cluster: 'test' }),
   image,
   unreachable: new PodmanEngine({ socketPath: path.join(os.tmpdir(), `${prefix}-nothing.sock`) }),
+  images: imageFixtures(new LibpodClient(socketPath)),
   cleanup: async () => undefined,
 }));
 

@@ -14,5 +14,9 @@ runEngineContract('fake', async () => {
   await engine.ensureImage(image);
   const unreachable = new FakeEngine();
   unreachable.down = true;
-  return { engine, image, unreachable, runsProcesses: false, cleanup: () => Promise.resolve() };
+  const images = {
+    make: async (name: string) => void (await engine.ensureImage(name)),
+    tag: async (source: string, name: string) => engine.tag(source, name),
+  };
+  return { engine, image, unreachable, runsProcesses: false, images, cleanup: () => Promise.resolve() };
 });

@@ -33,6 +33,15 @@ export interface EngineContractSetup {
    * errors) still holds it.
    */
   runsProcesses?: boolean;
+  /**
+   * Makes a new image of its own (not another name of an existing one) under `name`, and gives an
+   * image a further name: the engine interface has neither, and the image removal cases need both.
+   * Without them those cases are skipped.
+   */
+  images?: {
+    make(name: string): Promise<void>;
+    tag(source: string, name: string): Promise<void>;
+  };
   cleanup(): Promise<void>;
 }
 
@@ -427,6 +436,50 @@ export function runEngineContract(name: string, makeEngine: () => Promise<Engine
         return true;
       });
       assert.equal(await engine.inspectContainer(c.name), null);
+    });
+
+    void it('lists images with their names and containers, and removes them without forcing', async (t) => {
+      const images = setup.images;
+      if (!images || !engine.listImages || !engine.removeImage)
+        return t.skip('the engine lists or removes no images, or the package cannot make one');
+      const first = `localhost/${prefix}-image:1`;
+      const second = `localhost/${prefix}-image:2`;
+      const entry = async () =>
+        (await engine.listImages!()).find((i) => i.names.includes(first) || i.names.includes(second));
+      try {
+        await images.make(first);
+        await images.tag(first, second);
+        const listed = await entry();
+        assert.ok(listed, `${first} is listed`);
+        assert.deepEqual([...listed.names].sort(), [first, second]);
+        assert.equal(listed.containers, 0);
+        assert.ok(listed.id.length > 0 && listed.sizeBytes > 0);
+        assert.ok(!Number.isNaN(Date.parse(listed.createdAt)), listed.createdAt);
+        const base = (await engine.listImages()).find((i) => i.names.includes(setup.image));
+        assert.ok(base, `the contract's image ${setup.image} is listed under its name`);
+
+        const c = spec('image-user', { image: first });
+        await engine.runContainer(c);
+        assert.equal((await entry())?.containers, 1, 'the container is counted');
+        // one of two names goes, even while a container uses the image: it is only untagged
+        assert.equal(await engine.removeImage(second), 'untagged');
+        assert.deepEqual((await entry())?.names, [first]);
+        // the last name of an image a container uses: refused, not forced, not an error
+        assert.equal(await engine.removeImage(first), 'in-use');
+        await engine.stopContainer(c.name, 5);
+        assert.equal(await engine.removeImage(first), 'in-use', 'an exited container still uses it');
+        assert.ok(await engine.inspectImage(first), 'a refused image stays');
+        assert.equal((await engine.inspectContainer(c.name))?.state, 'exited', 'its container is untouched');
+
+        await engine.removeContainer(c.name);
+        assert.equal(await engine.removeImage(first), 'removed');
+        assert.equal(await engine.inspectImage(first), null);
+        assert.equal(await entry(), undefined, 'gone from the list');
+        assert.equal(await engine.removeImage(first), 'missing');
+      } finally {
+        await engine.removeContainer(`${prefix}-image-user`).catch(() => undefined);
+        for (const name of [second, first]) await engine.removeImage(name).catch(() => undefined);
+      }
     });
 
     void it('reports an unreachable engine as UnavailableError', async (t) => {

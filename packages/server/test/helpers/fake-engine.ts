@@ -13,9 +13,11 @@ import type {
   ExecResult,
   ExecSession,
   ImageInfo,
+  ImageRemoval,
   LogLine,
   LogOptions,
   ObservedState,
+  StoredImage,
 } from '@berth/engine-api';
 import type { FastifyInstance } from 'fastify';
 import { EngineError, UnavailableError } from '@berth/shared';
@@ -37,6 +39,8 @@ import {
 import { registerServiceRoutes } from '../../src/modules/services/services.routes';
 import { ServicesService } from '../../src/modules/services/services.service';
 import { TaskRepository } from '../../src/modules/tasks/tasks.repository';
+import { Quotas } from '../../src/modules/quotas/quotas';
+import { wantedCanaries } from '../../src/modules/gateways/canary-releases';
 import { singleEngine } from '../../src/runtime/engines';
 import { createTestDatabase, loginAs, testConfig, type Caller, type TestDialect } from './db';
 
@@ -52,6 +56,8 @@ export interface FakeContainer {
   /** Published ports: container port → "hostIp:hostPort" (runContainer fills it from the spec). */
   ports?: Record<string, string>;
   ip?: string | null;
+  /** The id of the image it was created from (it keeps using it when that name is untagged). */
+  imageId?: string;
   startedAt?: string;
   finishedAt?: string | null;
   exitCode?: number | null;
@@ -132,8 +138,9 @@ const zeroStats = {
 /** ContainerEngine in memory, for tests of code that sits on top of an engine. */
 export class FakeEngine implements ContainerEngine {
   readonly kind = 'fake';
-  readonly cluster = 'local';
+  readonly cluster: string;
   readonly containers = new Map<string, FakeContainer>();
+  /** Local images by name; names of one image share its ImageInfo (same id). */
   readonly images = new Map<string, ImageInfo>();
   readonly execs: FakeExec[] = [];
   /** When set, stats() of more than one container throws (as Podman does when one of them stopped). */
@@ -145,6 +152,10 @@ export class FakeEngine implements ContainerEngine {
   private readonly lifecycle = new EventEmitter();
   private seq = 0;
   private nextHostPort = 40_000;
+
+  constructor(cluster = 'local') {
+    this.cluster = cluster;
+  }
 
   add(c: Partial<FakeContainer> & { name: string }): FakeContainer {
     const container: FakeContainer = {
@@ -213,6 +224,67 @@ export class FakeEngine implements ContainerEngine {
     return info;
   }
 
+  /** Gives the image `source` the further name `name` (as `podman tag`). */
+  tag(source: string, name: string): void {
+    const info = this.images.get(source);
+    if (!info) throw new EngineError(`image ${source} is not present in the fake engine`);
+    this.images.set(name, info);
+  }
+
+  /** The names of the image with this id. */
+  private namesOf(id: string): string[] {
+    return [...this.images].filter(([, info]) => info.id === id).map(([name]) => name);
+  }
+
+  /** Containers (any state) created from the image with this id. */
+  private usersOf(id: string): number {
+    const names = this.namesOf(id);
+    return [...this.containers.values()].filter((c) =>
+      c.imageId ? c.imageId === id : names.includes(c.image),
+    ).length;
+  }
+
+  async listImages(): Promise<StoredImage[]> {
+    if (this.down) throw new UnavailableError('fake engine unreachable');
+    const byId = new Map<string, ImageInfo>();
+    for (const info of this.images.values()) byId.set(info.id, info);
+    return [...byId.values()].map((info) => {
+      const names = this.namesOf(info.id);
+      return {
+        id: info.id,
+        names,
+        digests: names.map((n) => `${n.replace(/:[\w][\w.-]*$/, '')}@${info.digest}`),
+        containers: this.usersOf(info.id),
+        sizeBytes: info.sizeBytes,
+        createdAt: '2025-01-01T00:00:00.000Z',
+      };
+    });
+  }
+
+  /**
+   * As Podman answers (docs/runtime-notes.md "Removing images"): one of several names is untagged
+   * even while a container uses the image; the last name, or the id, of an image a container of any
+   * state uses is refused; by id, an image with several names is an error.
+   */
+  async removeImage(ref: string): Promise<ImageRemoval> {
+    if (this.down) throw new UnavailableError('fake engine unreachable');
+    const byName = this.images.get(ref);
+    const id = byName?.id ?? [...this.images.values()].find((i) => i.id === ref)?.id;
+    if (id === undefined) return 'missing';
+    const names = this.namesOf(id);
+    if (byName && names.length > 1) {
+      this.images.delete(ref);
+      return 'untagged';
+    }
+    if (!byName && names.length > 1)
+      throw new EngineError(
+        `unable to delete image ${ref} by ID with more than one tag: please force removal`,
+      );
+    if (this.usersOf(id) > 0) return 'in-use';
+    for (const name of names) this.images.delete(name);
+    return 'removed';
+  }
+
   /** Runs a container of an image it has (ensureImage pulls any); refuses others as Podman does. */
   async runContainer(spec: ContainerCreateSpec): Promise<string> {
     if (this.down) throw new UnavailableError('fake engine unreachable');
@@ -226,6 +298,7 @@ export class FakeEngine implements ContainerEngine {
     const c = this.add({
       name: spec.name,
       image: spec.image,
+      imageId: this.images.get(spec.image)?.id,
       labels: spec.labels,
       ports,
       ip: `10.88.0.${(this.seq % 250) + 2}`,
@@ -418,7 +491,14 @@ export async function startFakePlatform(dialect: TestDialect = 'sqlite'): Promis
   const repo = new ServicesRepository(opened.db);
   const tasks = new TaskRepository(opened.db);
   const secrets = SecretBox.fromDataDir(config.dataDir);
-  const service = new ServicesService(ctx, repo, tasks, secrets, engine);
+  const service = new ServicesService(
+    ctx,
+    repo,
+    tasks,
+    secrets,
+    engine,
+    new Quotas(ctx, () => wantedCanaries(opened.db)),
+  );
   const kicks: string[] = [];
   const deps: ServicesModuleDeps = {
     ctx,
