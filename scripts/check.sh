@@ -14,4 +14,21 @@ if ! cycles=$(npx dpdm --no-warning --no-tree --exit-code circular:1 'packages/*
   echo "$cycles" | sed -n '/Circular Dependencies/,$p'; exit 1
 fi
 echo "no cycles"
+# Table owners: a module reads another module's tables only through the port it is handed
+# (docs/adr/0006-runtime-composition.md). Checked for the pairs that were untangled so far.
+echo "== table owners"
+owners_ok=1
+reads() { # <dir> <table regex>: the lines of <dir> that query those tables
+  grep -rnE "(selectFrom|updateTable|insertInto|deleteFrom|innerJoin|leftJoin)\('($2)'" "$1" --include='*.ts' || true
+}
+for rule in \
+  "packages/server/src/modules/gateways|services|releases|containers|events|the services module's GatewayServices port" \
+  "packages/server/src/modules/services|gateways|gateway_routes|gateway_versions|gateway_nodes|the gateways module's ports (canaries, drains)" \
+  "packages/server/src/modules/quotas|gateways|gateway_routes|the CanaryDemand port"; do
+  dir=${rule%%|*}; rest=${rule#*|}; tables=${rest%|*}; port=${rest##*|}
+  found=$(reads "$dir" "$tables")
+  if [ -n "$found" ]; then echo "$found"; echo "  -> $dir must not query ($tables); use $port"; owners_ok=0; fi
+done
+[ "$owners_ok" = 1 ] || exit 1
+echo "each module queries its own tables"
 echo "check: ok"

@@ -23,10 +23,13 @@ import { createCertificatesModule } from './modules/certificates/certificates.mo
 import { createCodeflowModule } from './modules/codeflow/codeflow.module';
 import { registerSearchRoutes } from './modules/search/search.routes';
 import { registerQuotaRoutes } from './modules/quotas/quotas.routes';
+import { Quotas } from './modules/quotas/quotas';
+import { ServicesRepository } from './modules/services/services.repository';
 import { registerPlacementRoutes } from './modules/placement/placement.routes';
 import { PlacementMovesRepository } from './modules/placement/placement-moves.repository';
 import { clusterCatalog, failoverGrace } from './modules/placement/cluster-catalog';
 import { FleetPlacement } from './modules/placement/fleet-placement';
+import { createImageCleanup } from './modules/placement/image-cleanup';
 import { createClustersModule } from './modules/clusters/clusters.module';
 import { ClusterEngines } from './modules/clusters/cluster-engines';
 import { ClustersRepository } from './modules/clusters/clusters.repository';
@@ -86,9 +89,12 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   const engines =
     opts.engine &&
     new ClusterEngines(opts.engine, new ClustersRepository(db), SecretBox.fromDataDir(config.dataDir));
+  // quota admission; the release canaries it counts are the gateways' routes' (canary-releases.ts)
+  const quotas = new Quotas(ctx, () => wantedCanaries(db));
   const services = engines
     ? createServicesModule(ctx, engines, {
         tasks: tasks.repo,
+        quotas,
         drains,
         // the canaries the gateways' routes ask for (the routes are the gateways module's)
         canaries: () => wantedCanaries(db),
@@ -121,6 +127,9 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
     tenancy,
     rollService: services && ((p, release, actor) => services.deps.service.rollback(p, release, actor)),
     drains,
+    // what the gateways route to: the serving containers of every cluster (the services' ledger)
+    services: services?.deps.repo ?? new ServicesRepository(db),
+    quotas,
   });
   createCertificatesModule(ctx, registry, gateways);
   const clusters = await createClustersModule(ctx, registry);
@@ -131,12 +140,14 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   reconcilers.push(gateways.controller);
   if (containers) reconcilers.push(containers.sampler);
   reconcilers.push(clusters.checker);
+  // images no service placed on a cluster needs any more leave it after a grace (docs/fleet.md)
+  if (engines) reconcilers.push(createImageCleanup(ctx, engines));
   const controllerHost = new ControllerHost(db, `${config.instanceId}:${process.pid}`, reconcilers, {
     log: app.log,
   });
   await createRegistryModule(ctx, registry);
   registerSearchRoutes(registry, ctx);
-  registerQuotaRoutes(registry, ctx);
+  registerQuotaRoutes(registry, quotas);
   if (services) registerPlacementRoutes(registry, ctx, services.deps.repo, clusterCatalog(db));
   addOpenApiRoute(registry);
   registerWebRoutes(app, config.webDist ?? undefined);

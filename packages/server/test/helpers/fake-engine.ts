@@ -249,11 +249,14 @@ export class FakeEngine implements ContainerEngine {
     const byId = new Map<string, ImageInfo>();
     for (const info of this.images.values()) byId.set(info.id, info);
     return [...byId.values()].map((info) => {
-      const names = this.namesOf(info.id);
+      const all = this.namesOf(info.id);
+      // pulled by digest: a repo digest, not a name (as Podman lists it)
+      const names = all.filter((n) => !n.includes('@'));
+      const digests = all.filter((n) => n.includes('@'));
       return {
         id: info.id,
         names,
-        digests: names.map((n) => `${n.replace(/:[\w][\w.-]*$/, '')}@${info.digest}`),
+        digests: [...digests, ...names.map((n) => `${n.replace(/:[\w][\w.-]*$/, '')}@${info.digest}`)],
         containers: this.usersOf(info.id),
         sizeBytes: info.sizeBytes,
         createdAt: '2025-01-01T00:00:00.000Z',

@@ -13,13 +13,13 @@ import { GatewayNodes } from './gateway-nodes';
 import { GatewayNodesConfirmation } from './gateway-nodes-confirmation';
 import { onEndpointsMayChange } from '../services/endpoint-signal';
 import { GatewayNodesRepository } from './gateway-nodes.repository';
-import { GatewaysRepository, readEnvServices } from './gateways.repository';
+import { GatewaysRepository } from './gateways.repository';
 import { registerRouteRoutes } from './gateways.routes';
 import { RouteCertificateUsage } from './route-certificate-usage';
-import { GatewaysService, type GatewaysServicePorts } from './gateways.service';
+import { GatewaysService, type GatewayServices, type GatewaysServicePorts } from './gateways.service';
 import type { DrainConfirmers } from '../services/controller/rollout-drain';
 import type { TenancyService } from '../tenancy/tenancy.service';
-import { Quotas } from '../quotas/quotas';
+import type { Quotas } from '../quotas/quotas';
 import { gatewayDir, localGatewayName } from './local-nginx';
 
 /** The ports the gateways module is handed at construction (server.ts). */
@@ -30,6 +30,10 @@ export interface GatewaysPorts {
   rollService: GatewaysServicePorts['rollService'];
   /** Who confirms drains: the gateways' nodes join it. */
   drains: DrainConfirmers;
+  /** The services and their serving endpoints (the services module's repository). */
+  services: GatewayServices;
+  /** Quota admission of a release canary's replicas (the quotas module). */
+  quotas: Pick<Quotas, 'admitCanary'>;
 }
 
 export interface GatewaysModule {
@@ -82,7 +86,7 @@ async function ensureLocalGateway(
   const routes = await repo.routesOfEnv(gw.env);
   await applier.ensureInitial(
     gw,
-    planGateway(gw, routes, await readEnvServices(ctx.db, gw.env), svc.planOptions),
+    planGateway(gw, routes, await svc.services.servingEndpoints(gw.env), svc.planOptions),
   );
 }
 
@@ -101,9 +105,8 @@ export async function createGatewaysModule(
   const repo = new GatewaysRepository(ctx.db);
   const applier = new GatewayApplier(repo, dir, ctx.log);
   const store = new GatewayNodesRepository(ctx.db);
-  const quotas = new Quotas(ctx);
+  const { quotas } = ports;
   const service = new GatewaysService(
-    ctx.db,
     repo,
     applier,
     { certDir: path.join(dir, 'certs'), workerProcesses: 2 },
@@ -112,6 +115,7 @@ export async function createGatewaysModule(
       rollService: ports.rollService,
       admitCanary: (project, svc, release, replicas) => quotas.admitCanary(project, svc, release, replicas),
       tenancy: ports.tenancy,
+      services: ports.services,
     },
   );
   await ensureLocalGateway(ctx, repo, applier, service);

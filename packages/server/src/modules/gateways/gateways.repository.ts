@@ -1,7 +1,6 @@
 import type { Selectable } from 'kysely';
 import { ConflictError } from '@berth/shared';
 import type { Db } from '../../db/database';
-import { canaryNonce } from '../services/services.repository';
 import type { GatewayRoutesTable, GatewaysTable, GatewayVersionsTable } from '../../db/schema';
 
 export type GatewayRow = Selectable<GatewaysTable>;
@@ -198,6 +197,15 @@ export class GatewaysRepository {
       .executeTakeFirst();
   }
 
+  /** Routes whose canary promotion is under way (`canary.promoting` set). */
+  promotingRoutes(): Promise<RouteRow[]> {
+    return this.db
+      .selectFrom('gateway_routes')
+      .selectAll()
+      .where('canary', 'like', '%"promoting"%')
+      .execute();
+  }
+
   async setVersionState(gatewayId: string, n: number, state: string): Promise<void> {
     await this.db
       .updateTable('gateway_versions')
@@ -208,48 +216,14 @@ export class GatewaysRepository {
   }
 }
 
-/** The services of an env and their containers, as the gateway planner needs them. */
+/**
+ * The services of an env and their serving containers, as the gateway planner needs them (the
+ * services module's `ServicesRepository.servingEndpoints` answers it; see `GatewayServices`).
+ */
 export interface EnvServices {
   services: { id: string; project: string; name: string }[];
   /** Serving endpoints per service id: container port → published address. */
   endpoints: Map<string, Record<string, string>[]>;
   /** Serving endpoints of canary containers per `<service id>:<release>`. */
   canaryEndpoints?: Map<string, Record<string, string>[]>;
-}
-
-/** Reads the services of an env and the endpoints of their serving containers in two queries. */
-export async function readEnvServices(db: Db, env: string): Promise<EnvServices> {
-  const services = await db
-    .selectFrom('services')
-    .select(['id', 'project', 'name'])
-    .where('env', '=', env)
-    .where('deleting', '=', 0)
-    .orderBy('id')
-    .execute();
-  const rows = await db
-    .selectFrom('containers')
-    .innerJoin('services', 'services.id', 'containers.service_id')
-    .select([
-      'containers.service_id',
-      'containers.endpoints',
-      'containers.release',
-      'containers.restart_nonce',
-    ])
-    .where('services.env', '=', env)
-    // the same rule as isServing(): ready, in rotation, not draining
-    .where('containers.state', '=', 'ready')
-    .where('containers.ready', '=', 1)
-    .where('containers.in_rotation', '=', 1)
-    .orderBy('containers.name')
-    .execute();
-  const endpoints = new Map<string, Record<string, string>[]>();
-  const canaryEndpoints = new Map<string, Record<string, string>[]>();
-  for (const r of rows) {
-    const canary = r.restart_nonce === canaryNonce;
-    const [map, key] = canary ? [canaryEndpoints, `${r.service_id}:${r.release}`] : [endpoints, r.service_id];
-    const list = map.get(key) ?? [];
-    list.push(JSON.parse(r.endpoints) as Record<string, string>);
-    map.set(key, list);
-  }
-  return { services, endpoints, canaryEndpoints };
 }

@@ -9,20 +9,19 @@ import {
   type RouteSpec,
   type RouteViolation,
 } from '@berth/shared';
-import type { Db } from '../../db/database';
 import type { Actor } from '../../http/context';
 import { newId, nowIso } from '../../util';
 import type { TenancyService } from '../tenancy/tenancy.service';
 import type { GatewayApplier } from './gateway-applier';
 import { planGateway, type PlanOptions } from './gateway-planner';
 import { certKey, certificateRefs, checkRouteTls, type CertificateStore } from './route-certificates';
-import {
-  readEnvServices,
-  type GatewayRow,
-  type GatewaysRepository,
-  type RouteChange,
-  type RouteRow,
-  type VersionRow,
+import type {
+  EnvServices,
+  GatewayRow,
+  GatewaysRepository,
+  RouteChange,
+  RouteRow,
+  VersionRow,
 } from './gateways.repository';
 
 export function toRoute(row: RouteRow, violations: RouteViolation[] = []): Route {
@@ -84,8 +83,36 @@ export interface RouteKey {
  * Route edits, canaries and rollbacks. Each one is planned against the env's current routes,
  * validated by Nginx and committed together with its gateway version inside the gateway's queue.
  */
+/**
+ * What the gateways read of the services module: the serving endpoints they route to, and the
+ * services and releases that routes and canaries name. The services module's repository
+ * implements it; the composition root hands it over (server.ts).
+ */
+export interface GatewayServices {
+  servingEndpoints(env: string): Promise<EnvServices>;
+  findByPath(
+    project: string,
+    env: string,
+    name: string,
+  ): Promise<
+    | {
+        id: string;
+        name: string;
+        release: number;
+        stable_release: number | null;
+        rollout_task: string | null;
+        status: string;
+        deleting: number;
+      }
+    | undefined
+  >;
+  getRelease(serviceId: string, number: number): Promise<{ number: number } | undefined>;
+}
+
 /** The ports the gateways service is handed at construction (gateways.module.ts, server.ts). */
 export interface GatewaysServicePorts {
+  /** The services and their serving endpoints (the services module's repository). */
+  services: GatewayServices;
   /** Reads a gateway's admin snippets (the gateway settings store). */
   snippetsOf?: (gatewayId: string) => Promise<PlanOptions['snippets']>;
   /** Rolls a service to one of its releases (the services module's rollback); null without an engine. */
@@ -110,14 +137,16 @@ export class GatewaysService {
   /** The per-project certificate store (the certificates module); routes name its certificates. */
   certificates: CertificateStore | null = null;
   readonly tenancy: TenancyService | null;
+  /** The services and their serving endpoints (a port of the services module). */
+  readonly services: GatewayServices;
 
   constructor(
-    private readonly db: Db,
     private readonly repo: GatewaysRepository,
     private readonly applier: GatewayApplier,
     readonly planOptions: PlanOptions,
-    ports: GatewaysServicePorts = {},
+    ports: GatewaysServicePorts,
   ) {
+    this.services = ports.services;
     this.snippetsOf = ports.snippetsOf ?? (() => Promise.resolve(undefined));
     this.rollService = ports.rollService ?? null;
     this.admitCanary = ports.admitCanary ?? null;
@@ -172,7 +201,7 @@ export class GatewaysService {
   ): Promise<VersionRow | null> {
     const snippets = snippetsOverride ?? (await this.snippetsOf(gw.id));
     const certificates = await this.routeCertificates(routes, req.change?.kind === 'replace');
-    const plan = planGateway(gw, routes, await readEnvServices(this.db, gw.env), {
+    const plan = planGateway(gw, routes, await this.services.servingEndpoints(gw.env), {
       ...this.planOptions,
       snippets,
       certificates,
@@ -355,23 +384,13 @@ export class GatewaysService {
    * completed (no task, release marked stable). Called by the gateway controller on every pass.
    */
   async finishPromotions(): Promise<void> {
-    const rows = await this.db
-      .selectFrom('gateway_routes')
-      .selectAll()
-      .where('canary', 'like', '%"promoting"%')
-      .execute();
+    const rows = await this.repo.promotingRoutes();
     for (const row of rows) {
       const canary = JSON.parse(row.canary!) as Canary;
       const release = canaryRelease(canary);
       const name = (JSON.parse(row.spec) as RouteSpec).backends.service?.name;
       if (!canary.promoting || release === null || !name) continue;
-      const svc = await this.db
-        .selectFrom('services')
-        .select(['release', 'stable_release', 'rollout_task', 'status'])
-        .where('project', '=', row.project)
-        .where('env', '=', row.env)
-        .where('name', '=', name)
-        .executeTakeFirst();
+      const svc = await this.services.findByPath(row.project, row.env, name);
       const done =
         !svc ||
         (svc.release === release &&
@@ -406,12 +425,7 @@ export class GatewaysService {
       return;
     }
     const service = await this.serviceOf(k, spec);
-    const found = await this.db
-      .selectFrom('releases')
-      .select('number')
-      .where('service_id', '=', service.id)
-      .where('number', '=', release)
-      .executeTakeFirst();
+    const found = await this.services.getRelease(service.id, release);
     if (!found)
       throw new BerthError(
         'UNPROCESSABLE',
@@ -439,14 +453,8 @@ export class GatewaysService {
         'UNPROCESSABLE',
         'A canary to a release needs a route whose backend is a service; set backends.service, or use to.service.',
       );
-    const svc = await this.db
-      .selectFrom('services')
-      .select(['id', 'name', 'release'])
-      .where('project', '=', k.project)
-      .where('env', '=', k.env)
-      .where('name', '=', name)
-      .where('deleting', '=', 0)
-      .executeTakeFirst();
+    const found = await this.services.findByPath(k.project, k.env, name);
+    const svc = found && found.deleting === 0 ? found : undefined;
     if (!svc)
       throw new BerthError(
         'UNPROCESSABLE',
@@ -456,13 +464,7 @@ export class GatewaysService {
   }
 
   private async checkService(k: Omit<RouteKey, 'route'>, service: string): Promise<void> {
-    const found = await this.db
-      .selectFrom('services')
-      .select('id')
-      .where('project', '=', k.project)
-      .where('env', '=', k.env)
-      .where('name', '=', service)
-      .executeTakeFirst();
+    const found = await this.services.findByPath(k.project, k.env, service);
     if (!found)
       throw new BerthError(
         'UNPROCESSABLE',

@@ -1,6 +1,6 @@
 import { NotFoundError, type Placement, type PlacementPreview } from '@berth/shared';
 import type { AppContext } from '../../http/context';
-import { Quotas } from '../quotas/quotas';
+import { quotaDefaults } from '../quotas/quotas';
 import type { ServicesRepository } from '../services/services.repository';
 import { storedSpec } from '../services/service-views';
 import type { ClusterCatalog } from './cluster-catalog';
@@ -14,7 +14,6 @@ const MiB = 1024 * 1024;
 /** What-if answers: where a service's replicas would run under a placement and a replica count. */
 export class PlacementPreviews {
   private readonly planner: PlacementPlanner;
-  private readonly quotas: Quotas;
 
   constructor(
     private readonly ctx: AppContext,
@@ -22,14 +21,13 @@ export class PlacementPreviews {
     private readonly services: ServicesRepository,
   ) {
     this.planner = new PlacementPlanner(catalog);
-    this.quotas = new Quotas(ctx);
   }
 
   /** Memory each replica asks for: the spec's, else the project's default, else the platform's. */
   private async memoryBytes(project: string, memoryMiB: number | undefined): Promise<number> {
     const mib =
       memoryMiB ??
-      (await this.quotas.defaults(project)).memoryMiB ??
+      (await quotaDefaults(this.ctx.db, project)).memoryMiB ??
       this.ctx.config.containers.quotaMemoryMiB;
     return mib * MiB;
   }

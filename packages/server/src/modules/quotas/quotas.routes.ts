@@ -1,15 +1,12 @@
 import { z } from 'zod';
 import { nameSchema, quotaRequestSchema } from '@berth/shared';
-import type { AppContext } from '../../http/context';
 import type { RouteRegistry } from '../../http/route';
-import { Quotas } from './quotas';
+import type { Quotas } from './quotas';
 
 const params = z.object({ project: nameSchema }).strict();
 
 /** GET/PUT /api/v1/projects/{project}/quota. */
-export function registerQuotaRoutes(registry: RouteRegistry, ctx: AppContext): void {
-  const quotas = new Quotas(ctx);
-
+export function registerQuotaRoutes(registry: RouteRegistry, quotas: Quotas): void {
   registry.add({
     id: 'quotas.get',
     method: 'GET',

@@ -17,9 +17,9 @@ import {
   type ReleaseSpec,
 } from '@berth/shared';
 import type { AppContext } from '../../http/context';
+import type { Db } from '../../db/database';
 import type { ProjectQuotasTable } from '../../db/schema';
 import { nowIso, parseJson } from '../../util';
-import { wantedCanaries } from '../gateways/canary-releases';
 import { envClusters } from '../clusters/clusters.repository';
 
 /** What one service (or one canary) asks for. */
@@ -85,21 +85,41 @@ export function num(n: number): string {
 
 const plural = (n: number, one: string, many: string) => `${num(n)} ${n === 1 ? one : many}`;
 
+function quotaRow(db: Db, project: string): Promise<ProjectQuotasTable | undefined> {
+  return db.selectFrom('project_quotas').selectAll().where('project', '=', project).executeTakeFirst();
+}
+
+/**
+ * The project's per-container defaults (null = none): what ContainerRunner applies and the
+ * placement preview assumes for a spec without limits.
+ */
+export async function quotaDefaults(
+  db: Db,
+  project: string,
+): Promise<{ cpu: number | null; memoryMiB: number | null }> {
+  const r = await quotaRow(db, project);
+  return { cpu: cores(r?.default_cpu_millis ?? null), memoryMiB: r?.default_memory_mib ?? null };
+}
+
+/**
+ * The release canaries the routes ask for, `project/env/service` → release → containers: a port
+ * of the gateways module (their routes hold the canaries), bound by the composition root.
+ */
+export type CanaryDemand = () => Promise<Map<string, Map<number, number>>>;
+
 export class Quotas {
-  constructor(private readonly ctx: AppContext) {}
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly canaries: CanaryDemand,
+  ) {}
 
   private row(project: string): Promise<ProjectQuotasTable | undefined> {
-    return this.ctx.db
-      .selectFrom('project_quotas')
-      .selectAll()
-      .where('project', '=', project)
-      .executeTakeFirst();
+    return quotaRow(this.ctx.db, project);
   }
 
-  /** The project's per-container defaults (null = none): what ContainerRunner applies. */
-  async defaults(project: string): Promise<{ cpu: number | null; memoryMiB: number | null }> {
-    const r = await this.row(project);
-    return { cpu: cores(r?.default_cpu_millis ?? null), memoryMiB: r?.default_memory_mib ?? null };
+  /** The project's per-container defaults (null = none). */
+  defaults(project: string): Promise<{ cpu: number | null; memoryMiB: number | null }> {
+    return quotaDefaults(this.ctx.db, project);
   }
 
   /** Per-container amounts usage counts for a spec: its limit, the project's default, the platform's. */
@@ -156,7 +176,7 @@ export class Quotas {
       u.cpu += d.replicas * d.cpuEach;
       u.memoryMiB += d.replicas * d.memoryMiBEach;
     };
-    const canaries = await wantedCanaries(this.ctx.db);
+    const canaries = await this.canaries();
     for (const s of services) {
       const spec = parseJson<ReleaseSpec>(s.spec, {} as ReleaseSpec);
       const main = this.demandOf(spec, s.replicas * (await this.copies(spec, s.env)), defaults);
@@ -311,8 +331,7 @@ export class Quotas {
     if (!row) return;
     const defaults = { cpu: cores(r.default_cpu_millis), memoryMiB: r.default_memory_mib };
     const spec = parseJson<ReleaseSpec>(row.spec, {} as ReleaseSpec);
-    const current =
-      (await wantedCanaries(this.ctx.db)).get(`${project}/${svc.env}/${svc.name}`)?.get(release) ?? 0;
+    const current = (await this.canaries()).get(`${project}/${svc.env}/${svc.name}`)?.get(release) ?? 0;
     const was = this.demandOf(spec, current, defaults);
     const before = { replicas: current, cpu: current * was.cpuEach, memoryMiB: current * was.memoryMiBEach };
     const { total } = await this.usage(project, defaults);

@@ -3,6 +3,7 @@ import type { RouteRegistry } from '../../http/route';
 import type { Engines } from '../../runtime/engines';
 import { SecretBox } from '../../crypto/secret-box';
 import type { TaskRepository } from '../tasks/tasks.repository';
+import type { Quotas } from '../quotas/quotas';
 import { ServicesRepository } from './services.repository';
 import { ServicesService } from './services.service';
 import { registerServiceRoutes } from './services.routes';
@@ -21,6 +22,8 @@ export interface ServicesPorts {
   drains: DrainConfirmers;
   /** The release canaries the gateways' routes ask for (the service controller runs them). */
   canaries: () => Promise<Map<string, Map<number, number>>>;
+  /** Admission of services' demands against their project's quota (the quotas module). */
+  quotas: Quotas;
   /** Where the controller puts replicas (the placement module's FleetPlacement); none: all local. */
   placer?: ReplicaPlacer;
 }
@@ -43,9 +46,9 @@ export function createServicesModule(
 ): ServicesModule {
   const repo = new ServicesRepository(ctx.db);
   const engine = engines.local;
-  const { tasks, drains, canaries, placer } = ports;
+  const { tasks, drains, canaries, placer, quotas } = ports;
   const secrets = SecretBox.fromDataDir(ctx.config.dataDir);
-  const service = new ServicesService(ctx, repo, tasks, secrets, engine);
+  const service = new ServicesService(ctx, repo, tasks, secrets, engine, quotas);
   // drains wait until every endpoint watch was written a list without the container
   const watchers = new EndpointWatchers();
   drains.join(watchers);

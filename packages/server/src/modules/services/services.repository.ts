@@ -171,6 +171,54 @@ export class ServicesRepository {
 
   // ---- container ledger ----------------------------------------------------------------------
 
+  /**
+   * The live services of an env and the endpoints of their serving containers (ready, in
+   * rotation, not draining; the rule of `isServing`), in two queries: what the gateways route to.
+   * Endpoints are per service id (container port → published address); canary containers'
+   * separately per `<service id>:<release>`. Every cluster's containers are listed, so a
+   * cluster's share of the traffic is its share of the serving replicas.
+   */
+  async servingEndpoints(env: string): Promise<{
+    services: { id: string; project: string; name: string }[];
+    endpoints: Map<string, Record<string, string>[]>;
+    canaryEndpoints: Map<string, Record<string, string>[]>;
+  }> {
+    const services = await this.db
+      .selectFrom('services')
+      .select(['id', 'project', 'name'])
+      .where('env', '=', env)
+      .where('deleting', '=', 0)
+      .orderBy('id')
+      .execute();
+    const rows = await this.db
+      .selectFrom('containers')
+      .innerJoin('services', 'services.id', 'containers.service_id')
+      .select([
+        'containers.service_id',
+        'containers.endpoints',
+        'containers.release',
+        'containers.restart_nonce',
+      ])
+      .where('services.env', '=', env)
+      .where('containers.state', '=', 'ready')
+      .where('containers.ready', '=', 1)
+      .where('containers.in_rotation', '=', 1)
+      .orderBy('containers.name')
+      .execute();
+    const endpoints = new Map<string, Record<string, string>[]>();
+    const canaryEndpoints = new Map<string, Record<string, string>[]>();
+    for (const r of rows) {
+      const canary = r.restart_nonce === canaryNonce;
+      const [map, key] = canary
+        ? [canaryEndpoints, `${r.service_id}:${r.release}`]
+        : [endpoints, r.service_id];
+      const list = map.get(key) ?? [];
+      list.push(JSON.parse(r.endpoints) as Record<string, string>);
+      map.set(key, list);
+    }
+    return { services, endpoints, canaryEndpoints };
+  }
+
   activeContainers(serviceId?: string): Promise<ContainerRow[]> {
     let q = this.db
       .selectFrom('containers')

@@ -17,7 +17,7 @@ import type { TaskRepository } from '../tasks/tasks.repository';
 import { RegistryAccess } from '../registry/registry-access';
 import { storedSpec } from './service-views';
 import { ImageUsers } from './image-users';
-import { Quotas, withProjectLock } from '../quotas/quotas';
+import { withProjectLock, type Quotas } from '../quotas/quotas';
 import { PlacementPlanner } from '../placement/placement-plan';
 import { clusterCatalog } from '../placement/cluster-catalog';
 import type { ReleaseRow, ServiceRow, ServicesRepository } from './services.repository';
@@ -39,7 +39,6 @@ export function pathOf(row: Pick<ServiceRow, 'project' | 'env' | 'name'>): strin
 export class ServicesService {
   /** Emits 'kick' (serviceId) when desired state changed. */
   readonly signals = new EventEmitter();
-  private readonly quotas: Quotas;
   private readonly users: ImageUsers;
   private readonly placement: PlacementPlanner;
 
@@ -49,8 +48,9 @@ export class ServicesService {
     private readonly tasks: TaskRepository,
     private readonly secrets: SecretBox,
     private readonly engine: ContainerEngine,
+    /** Admission against the project's quota (the quotas module). */
+    private readonly quotas: Quotas,
   ) {
-    this.quotas = new Quotas(ctx);
     this.users = new ImageUsers(engine);
     this.placement = new PlacementPlanner(clusterCatalog(ctx.db));
   }

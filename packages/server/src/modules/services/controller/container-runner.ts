@@ -14,7 +14,7 @@ import { nowIso } from '../../../util';
 import { pullCredentialFor } from '../../registry/registry-tokens';
 import { imageRefOnCluster } from '../../registry/image-ref';
 import { ImageUsers } from '../image-users';
-import { Quotas } from '../../quotas/quotas';
+import { quotaDefaults } from '../../quotas/quotas';
 
 const nobody = '65534:65534';
 
@@ -23,16 +23,13 @@ export class ContainerRunner {
   /** Per cluster and reference: the image pulled there lately. */
   private readonly images = new Map<string, { info: ImageInfo; at: number }>();
   private readonly users = new Map<string, ImageUsers>();
-  private readonly quotas: Quotas;
 
   constructor(
     private readonly ctx: AppContext,
     private readonly engines: Engines,
     private readonly repo: ServicesRepository,
     private readonly secrets: SecretBox,
-  ) {
-    this.quotas = new Quotas(ctx);
-  }
+  ) {}
 
   /**
    * The image on a cluster, pulled there when missing (each cluster pulls from the registry
@@ -134,7 +131,7 @@ export class ContainerRunner {
       const imageRef = imageRefOnCluster(spec.image, this.ctx.config.registryListen, where.registry);
       const image = await this.image(spec.image, engine, imageRef);
       const user = await this.runAs(spec, image, engine);
-      const defaults = await this.quotas.defaults(svc.project);
+      const defaults = await quotaDefaults(this.ctx.db, svc.project);
       const env: Record<string, string> = {};
       for (const e of spec.env) {
         if (e.value === null || e.value === undefined) continue;
