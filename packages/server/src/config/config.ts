@@ -61,6 +61,12 @@ export interface Config {
    * (BERTH_FAILOVER_RATE, default 1) and at once (BERTH_FAILOVER_BURST, default 10).
    */
   failoverRate: { perSecond: number; burst: number };
+  /**
+   * Images of Berth's registry that no service placed on a cluster needs and no container there
+   * uses are removed from it after `graceSeconds` (BERTH_IMAGE_CLEANUP_GRACE_SECONDS, 600), looked
+   * for every `intervalSeconds` (BERTH_IMAGE_CLEANUP_INTERVAL_SECONDS, 60); docs/fleet.md.
+   */
+  imageCleanup: { graceSeconds: number; intervalSeconds: number };
   statsIntervalMs: number;
   /** How long stats samples are kept. */
   statsRetentionSeconds: number;
@@ -186,6 +192,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     failoverRate: {
       perSecond: num('BERTH_FAILOVER_RATE', 1),
       burst: num('BERTH_FAILOVER_BURST', 10),
+    },
+    imageCleanup: {
+      graceSeconds: num('BERTH_IMAGE_CLEANUP_GRACE_SECONDS', 600),
+      intervalSeconds: num('BERTH_IMAGE_CLEANUP_INTERVAL_SECONDS', 60),
     },
     statsIntervalMs: num('BERTH_STATS_INTERVAL_MS', 10000),
     statsRetentionSeconds: num('BERTH_STATS_RETENTION_SECONDS', 7200),

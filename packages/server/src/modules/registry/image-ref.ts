@@ -25,10 +25,14 @@ export function parseImageRef(ref: string): ImageRef | null {
   return { host, repository, tag: m[2] ?? (m[3] ? null : 'latest'), digest: m[3] ?? null };
 }
 
+/** A registry host in one form for comparisons: localhost[:port] is 127.0.0.1[:port]. */
+export function canonicalHost(host: string): string {
+  return host.replace(/^localhost(?=:|$)/, '127.0.0.1');
+}
+
 /** Loopback aliases name the same registry: 127.0.0.1:5000 and localhost:5000. */
 export function sameHost(a: string, b: string): boolean {
-  const norm = (h: string) => h.replace(/^localhost(?=:|$)/, '127.0.0.1');
-  return norm(a) === norm(b);
+  return canonicalHost(a) === canonicalHost(b);
 }
 
 /**

@@ -1,0 +1,67 @@
+/**
+ * What the image cleanup (image-cleanup.ts) reads from the store: which images each cluster needs
+ * for the services placed on it, and which images the container ledger says are in use there.
+ * Read only; one query per table, no per-service round trips.
+ */
+import type { Placement } from '@berth/shared';
+import type { Db } from '../../db/database';
+import { parseJson } from '../../util';
+import { envClusters } from '../clusters/clusters.repository';
+import { defaultPlacement } from './placement-plan';
+
+/** An image as a service or the ledger names it (before the cluster's registry address is applied). */
+export interface ImageOnCluster {
+  cluster: string;
+  image: string;
+  /** The digest the ledger recorded for a container (sha256:…), when known. */
+  digest?: string | null;
+}
+
+export interface ImageNeeds {
+  /**
+   * The current and the stable release's image of every service not being deleted, on every
+   * cluster its placement names (all the environment's clusters for "all", `local` without a
+   * placement), so a rollback or a scale-up there needs no pull.
+   */
+  needed: ImageOnCluster[];
+  /** The image of every ledger container that may still exist (any state but `removed`). */
+  used: ImageOnCluster[];
+}
+
+/** The clusters a placement names; the environment's for "all". */
+export function placedClusters(placement: Placement | undefined, envNames: string[]): string[] {
+  const p = placement ?? defaultPlacement();
+  return p.clusters === 'all' ? envNames : p.clusters.map((c) => c.name);
+}
+
+/** Reads what every cluster needs and uses, from services, releases, environments and the ledger. */
+export async function readImageNeeds(db: Db): Promise<ImageNeeds> {
+  const [releases, envs, ledger] = await Promise.all([
+    db
+      .selectFrom('services as s')
+      .innerJoin('releases as r', 'r.service_id', 's.id')
+      .select(['s.env', 'r.spec'])
+      .where('s.deleting', '=', 0)
+      .where((eb) =>
+        eb.or([eb('r.number', '=', eb.ref('s.release')), eb('r.number', '=', eb.ref('s.stable_release'))]),
+      )
+      .execute(),
+    db.selectFrom('environments').select(['name', 'clusters']).execute(),
+    db
+      .selectFrom('containers')
+      .select(['cluster', 'image', 'image_digest'])
+      .where('state', '!=', 'removed')
+      .groupBy(['cluster', 'image', 'image_digest'])
+      .execute(),
+  ]);
+  const envNames = new Map(envs.map((e) => [e.name, envClusters(e)]));
+  const needed: ImageOnCluster[] = [];
+  for (const row of releases) {
+    const spec = parseJson<{ image?: string; placement?: Placement }>(row.spec, {});
+    if (!spec.image) continue;
+    for (const cluster of placedClusters(spec.placement, envNames.get(row.env) ?? []))
+      needed.push({ cluster, image: spec.image });
+  }
+  const used = ledger.map((r) => ({ cluster: r.cluster, image: r.image, digest: r.image_digest }));
+  return { needed, used };
+}
