@@ -11,14 +11,12 @@ import { PodmanEngine } from '@berth/engine-podman';
 import { startCluster, type FleetCluster } from '../packages/server/test/helpers/clusters.ts';
 import {
   adminPassword,
-  makeProject,
   removeInstanceContainers,
-  waitTask,
-  webSpec,
   type TestPlatform,
 } from '../packages/server/test/helpers/platform.ts';
 import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 import { logIn, portalSession } from './helpers/session.ts';
+import { placeWebOnTwoClusters } from './helpers/two-clusters.ts';
 
 /** A cluster of its own (server tests use c1…c12, the CLI's c13). */
 const clusterName = 'c14';
@@ -52,33 +50,8 @@ void describe('containers across clusters (browser, real Podman)', { timeout: 40
       server: { BERTH_GATEWAY_LISTEN: 'off' },
       seed: async (p) => {
         c = await startCluster(clusterName);
-        const r = await p.api.post('/api/v1/clusters', {
-          name: c.name,
-          kind: 'podman',
-          endpoint: c.endpoint,
-        });
-        assert.equal(r.status, 201, JSON.stringify(r.body));
-        const env = await p.api.call('PATCH', '/api/v1/envs/test', { clusters: ['local', c.name] });
-        assert.equal(env.status, 200, JSON.stringify(env.body));
-        const base = await makeProject(p.api, 'xcp');
-        const placement = {
-          clusters: [
-            { name: 'local', weight: 1 },
-            { name: c.name, weight: 1 },
-          ],
-          division: 'weighted',
-        };
-        const created = await p.api.post<{ task: { id: string } }>(base, {
-          name: 'web',
-          spec: webSpec('v1', 2, { placement }),
-        });
-        assert.equal(created.status, 202, JSON.stringify(created.body));
-        assert.equal((await waitTask(p.api, created.body.task.id)).state, 'succeeded');
-        const list = await p.api.get<{ items: Array<{ name: string; cluster: string }> }>(
-          `${base}/web/containers`,
-        );
-        for (const item of list.body.items) names[item.cluster] = item.name;
-        assert.deepEqual(Object.keys(names).sort(), [c.name, 'local'].sort());
+        const { containers } = await placeWebOnTwoClusters(p.api, c, { project: 'xcp' });
+        for (const item of containers) names[item.cluster] = item.name;
       },
     },
     (s) => ({ platform, browser, page } = s),
