@@ -4,7 +4,8 @@
  * clusters page says that nothing moves; the cluster is killed as a dead host would be, and past
  * the environment's failover grace (10 s) the open page shows the service moving by itself — the
  * cluster failed over in red, its replicas per cluster now → wanted, the placer's note — and links
- * to the service; the dead cluster's page shows the FailoverStarted event. The same in Chinese.
+ * to the service; the filters narrow it (the dead cluster keeps it, a project where nothing moves
+ * empties it); the dead cluster's page shows the FailoverStarted event. The same in Chinese.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -15,10 +16,7 @@ import { startCluster, stopCluster, type FleetCluster } from '../packages/server
 import {
   adminPassword,
   eventually,
-  makeProject,
   removeInstanceContainers,
-  waitTask,
-  webSpec,
   type TestApi,
   type TestPlatform,
 } from '../packages/server/test/helpers/platform.ts';
@@ -30,6 +28,7 @@ import { serviceEn, serviceZh } from '../packages/web/src/features/services/mess
 import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 import { assertRoutesDocumented } from './helpers/openapi.ts';
 import { logIn, portalSession } from './helpers/session.ts';
+import { placeWebOnTwoClusters } from './helpers/two-clusters.ts';
 
 /**
  * A cluster of its own: this test kills it (server tests use c1…c12, c15, c16; the CLI's c13;
@@ -37,12 +36,44 @@ import { logIn, portalSession } from './helpers/session.ts';
  */
 const clusterName = 'c18';
 const project = 'moves';
+/** A project where nothing moves: filtering by it empties the list. */
+const quietProject = 'quiet';
 const rowId = `move-${project}/test/web`;
 
 async function listMoves(api: TestApi): Promise<PlacementMove[]> {
   const r = await api.get<{ items: PlacementMove[] }>('/api/v1/fleet/moves');
   assert.equal(r.status, 200, JSON.stringify(r.body));
   return r.body.items;
+}
+
+/**
+ * Picks `option` in the fleet view's filter `testId` (an antd Select) and waits for the list it
+ * asks the API for, whose URL carries `query` (e.g. `cluster=c18`).
+ */
+async function pickFilter(page: Page, testId: string, option: string | RegExp, query: string): Promise<void> {
+  const answered = page.waitForResponse(
+    (r) => r.url().includes('/api/v1/fleet/moves?') && r.url().includes(query),
+  );
+  await page.getByTestId(testId).click();
+  await page
+    .locator('.ant-select-dropdown:visible .ant-select-item-option')
+    .filter({ hasText: typeof option === 'string' ? new RegExp(`^${option}$`) : option })
+    .click();
+  assert.equal((await answered).status(), 200);
+}
+
+/** Clears the filter `testId`: the list is asked for without it. */
+async function clearFilter(page: Page, testId: string): Promise<void> {
+  await page.getByTestId(testId).hover();
+  await page.locator(`[data-testid="${testId}"] .ant-select-clear`).click();
+}
+
+/** The fleet view's English strings (placeholders dropped) that show in `text`. */
+function englishIn(text: string): string[] {
+  return Object.entries(movesEn)
+    .filter(([key, en]) => movesZh[key as keyof typeof movesZh] !== en && en.length > 3)
+    .map(([, en]) => en.replace(/\{[a-z]+\}/g, '').trim())
+    .filter((en) => text.includes(en));
 }
 
 async function switchLanguage(page: Page, label: 'English' | '中文'): Promise<void> {
@@ -63,42 +94,10 @@ void describe(
     portalSession(
       {
         server: { BERTH_GATEWAY_LISTEN: 'off', BERTH_CLUSTER_CHECK_SECONDS: '1' },
+        projects: [quietProject],
         seed: async (p) => {
           c = await startCluster(clusterName);
-          const added = await p.api.post('/api/v1/clusters', {
-            name: c.name,
-            kind: 'podman',
-            endpoint: c.endpoint,
-          });
-          assert.equal(added.status, 201, JSON.stringify(added.body));
-          const env = await p.api.call('PATCH', '/api/v1/envs/test', {
-            clusters: ['local', c.name],
-            failover: { graceSeconds: 10 },
-          });
-          assert.equal(env.status, 200, JSON.stringify(env.body));
-          await eventually(
-            async () =>
-              (await p.api.get<{ state: string }>(`/api/v1/clusters/${c!.name}`)).body.state === 'ready',
-            `cluster ${c.name} ready`,
-          );
-          const base = await makeProject(p.api, project);
-          const placement = {
-            clusters: [
-              { name: 'local', weight: 1 },
-              { name: c.name, weight: 1 },
-            ],
-            division: 'weighted',
-          };
-          const created = await p.api.post<{ task: { id: string } }>(base, {
-            name: 'web',
-            spec: webSpec('v1', 2, { placement }),
-          });
-          assert.equal(created.status, 202, JSON.stringify(created.body));
-          assert.equal((await waitTask(p.api, created.body.task.id)).state, 'succeeded');
-          const list = await p.api.get<{ items: Array<{ cluster: string; ready: boolean }> }>(
-            `${base}/web/containers`,
-          );
-          assert.deepEqual(list.body.items.map((i) => i.cluster).sort(), [c.name, 'local'].sort());
+          await placeWebOnTwoClusters(p.api, c, { project, graceSeconds: 10, ready: true });
         },
       },
       (s) => ({ platform, browser, page } = s),
@@ -181,6 +180,22 @@ void describe(
       await page.getByTestId('fleet-moves').scrollIntoViewIfNeeded();
       await browser.screenshot('fleet-moves-en', 1366, 768);
 
+      // the filters narrow the list through the API: web is listed for the cluster it failed over
+      // from, not for a project where nothing moves; cleared, it is back
+      const section = page.getByTestId('fleet-moves');
+      await pickFilter(page, 'moves-filter-cluster', name, `cluster=${name}`);
+      await row.getByTestId(`move-failed-over-${name}`).waitFor();
+      await pickFilter(page, 'moves-filter-project', quietProject, `project=${quietProject}`);
+      await row.waitFor({ state: 'detached' });
+      await section.getByText(movesEn['clusters.moves.emptyFiltered']).waitFor();
+      assert.equal(await section.locator('.ant-table-tbody tr.ant-table-row').count(), 0);
+      await section.scrollIntoViewIfNeeded();
+      await browser.screenshot('fleet-moves-filtered-en', 1366, 768);
+      await clearFilter(page, 'moves-filter-project');
+      await row.getByTestId(`move-failed-over-${name}`).waitFor();
+      await clearFilter(page, 'moves-filter-cluster');
+      await row.waitFor();
+
       // the service's name leads to its page
       await row.getByTestId('move-service').click();
       await page.waitForURL(new RegExp(`/p/${project}/test/s/web/overview$`));
@@ -238,15 +253,30 @@ void describe(
         'clusters.moves.col.since',
       ] as const)
         assert.ok(head.includes(movesZh[key]), `${movesZh[key]} in ${head}`);
-      const all = await section.innerText();
-      const english = Object.entries(movesEn)
-        .filter(([key, en]) => movesZh[key as keyof typeof movesZh] !== en && en.length > 3)
-        .map(([, en]) => en.replace(/\{[a-z]+\}/g, '').trim())
-        .filter((en) => all.includes(en));
-      assert.deepEqual(english, [], 'English strings in the Chinese fleet view');
+      assert.deepEqual(englishIn(await section.innerText()), [], 'English strings in the Chinese fleet view');
       assert.ok(/现在|秒|分钟/.test(await row.innerText()), 'a relative time in Chinese');
       await section.scrollIntoViewIfNeeded();
       await browser.screenshot('fleet-moves-zh', 1366, 768);
+
+      // the filters in Chinese: their placeholders, the environment by its translated name
+      assert.equal(
+        await page.getByTestId('moves-filter-project').innerText(),
+        movesZh['clusters.moves.filter.project'],
+      );
+      assert.equal(
+        await page.getByTestId('moves-filter-cluster').innerText(),
+        movesZh['clusters.moves.filter.cluster'],
+      );
+      await pickFilter(page, 'moves-filter-env', /\(test\)$/, 'env=test');
+      await row.getByTestId(`move-failed-over-${name}`).waitFor();
+      assert.match(await page.getByTestId('moves-filter-env').innerText(), /^\S+ \(test\)$/);
+      assert.ok(!(await page.getByTestId('moves-filter-env').innerText()).startsWith('Test'));
+      await pickFilter(page, 'moves-filter-project', quietProject, `project=${quietProject}`);
+      await section.getByText(movesZh['clusters.moves.emptyFiltered']).waitFor();
+      assert.deepEqual(englishIn(await section.innerText()), [], 'English strings in the filtered view');
+      await browser.screenshot('fleet-moves-filtered-zh', 1366, 768);
+      await clearFilter(page, 'moves-filter-project');
+      await row.waitFor();
       await switchLanguage(page, 'English');
       assert.deepEqual(unexpectedProblems(browser.problems, [{ urlEnds: '/api/v1/me', status: 401 }]), []);
     });

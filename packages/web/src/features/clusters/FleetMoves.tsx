@@ -1,42 +1,113 @@
-import { Empty, Space, Table, Tag, Tooltip, Typography } from 'antd';
+import { Empty, Select, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
-import type { HTMLAttributes } from 'react';
+import { useState, type HTMLAttributes } from 'react';
 import { Link } from 'react-router-dom';
 import { api } from '../../api/client';
+import { listProjects } from '../../api/resources';
 import { ErrorState } from '../../components/ErrorState';
 import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import { reasonText } from '../services/PlacementEditor';
+import { clusterKeys, listClusters, listEnvsWithClusters } from './clusters-api';
+import { envLabel } from './EnvClustersSection';
 import {
+  clustersOfMoves,
+  filterNames,
   moveClusters,
   moveKey,
   moveServicePath,
   moveText,
+  movesQuery,
   parseNote,
+  type MovesFilter,
   type PlacementMove,
 } from './moves-view';
 
 export const movesKey = ['clusters', 'moves'] as const;
 
-export const listMoves = () => api<{ items: PlacementMove[] }>('/api/v1/fleet/moves');
+export const listMoves = (filter: MovesFilter = {}) =>
+  api<{ items: PlacementMove[] }>('/api/v1/fleet/moves', { query: movesQuery(filter) });
 
 /**
  * The fleet view: services whose replicas are moving between clusters (a failover, a drain, a
  * placement change, the move back), polled every few seconds; each with its replicas per cluster
- * now → wanted, the failed-over clusters in red, the unplaced ones and the placer's notes.
+ * now → wanted, the failed-over clusters in red, the unplaced ones and the placer's notes. Selects
+ * narrow it by project, environment and cluster through the API's filters (docs/fleet.md).
  */
 export function FleetMoves() {
   const { t } = useI18n();
+  const [filter, setFilter] = useState<MovesFilter>({});
+  const filtered = Object.keys(movesQuery(filter)).length > 0;
   const moves = useQuery({
-    queryKey: movesKey,
-    queryFn: listMoves,
+    queryKey: [...movesKey, movesQuery(filter)],
+    queryFn: () => listMoves(filter),
     // live while the page is open; stops after an error (an expired session) until Try again
     refetchInterval: (q) => (q.state.status === 'error' ? false : 3000),
   });
+  // the options: the projects the caller may read, the environments, the registered clusters
+  const projects = useQuery({ queryKey: ['projects', null], queryFn: () => listProjects(undefined) });
+  const envs = useQuery({ queryKey: clusterKeys.envs, queryFn: listEnvsWithClusters });
+  const clusters = useQuery({ queryKey: clusterKeys.list(''), queryFn: () => listClusters('') });
+  const listed = moves.data?.items ?? [];
+  const envNames = filterNames(
+    (envs.data?.items ?? []).map((e) => e.name),
+    listed.map((m) => m.env),
+    filter.env,
+  );
+  const envOf = new Map((envs.data?.items ?? []).map((e) => [e.name, e]));
+  const set = (patch: MovesFilter) => setFilter((f) => ({ ...f, ...patch }));
   return (
     <section className="cluster-section" data-testid="fleet-moves">
       <Typography.Title level={5}>{t('clusters.moves.title')}</Typography.Title>
       <Typography.Paragraph type="secondary">{t('clusters.moves.intro')}</Typography.Paragraph>
+      <div className="cluster-toolbar" data-testid="fleet-moves-filters">
+        <Select<string>
+          allowClear
+          showSearch
+          optionFilterProp="value"
+          style={{ width: 200 }}
+          placeholder={t('clusters.moves.filter.project')}
+          aria-label={t('clusters.moves.filter.projectLabel')}
+          value={filter.project}
+          onChange={(v) => set({ project: v || undefined })}
+          options={filterNames(
+            (projects.data?.items ?? []).map((p) => p.name),
+            listed.map((m) => m.project),
+            filter.project,
+          ).map((name) => ({ value: name, label: <span translate="no">{name}</span> }))}
+          data-testid="moves-filter-project"
+        />
+        <Select<string>
+          allowClear
+          style={{ width: 200 }}
+          placeholder={t('clusters.moves.filter.env')}
+          aria-label={t('clusters.moves.filter.envLabel')}
+          value={filter.env}
+          onChange={(v) => set({ env: v || undefined })}
+          options={envNames.map((name) => {
+            const e = envOf.get(name);
+            return { value: name, label: e ? envLabel(t, e) : name };
+          })}
+          data-testid="moves-filter-env"
+        />
+        <Select<string>
+          allowClear
+          showSearch
+          optionFilterProp="value"
+          style={{ width: 200 }}
+          placeholder={t('clusters.moves.filter.cluster')}
+          aria-label={t('clusters.moves.filter.clusterLabel')}
+          value={filter.cluster}
+          onChange={(v) => set({ cluster: v || undefined })}
+          options={filterNames(
+            (clusters.data?.items ?? []).map((c) => c.name),
+            clustersOfMoves(listed),
+            filter.cluster,
+            'local',
+          ).map((name) => ({ value: name, label: <span translate="no">{name}</span> }))}
+          data-testid="moves-filter-cluster"
+        />
+      </div>
       {moves.isError ? (
         <ErrorState error={moves.error} onRetry={() => void moves.refetch()} />
       ) : (
@@ -44,13 +115,18 @@ export function FleetMoves() {
           rowKey={moveKey}
           size="small"
           loading={moves.isPending}
-          dataSource={moves.data?.items ?? []}
+          dataSource={listed}
           pagination={false}
           scroll={{ x: 900 }}
           data-testid="fleet-moves-table"
           onRow={(m) => ({ 'data-testid': `move-${moveKey(m)}` }) as HTMLAttributes<HTMLElement>}
           locale={{
-            emptyText: <Empty description={t('clusters.moves.empty')} data-testid="fleet-moves-empty" />,
+            emptyText: (
+              <Empty
+                description={t(filtered ? 'clusters.moves.emptyFiltered' : 'clusters.moves.empty')}
+                data-testid="fleet-moves-empty"
+              />
+            ),
           }}
           columns={[
             {

@@ -2,11 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { movesEn, movesZh } from './moves-messages';
 import {
+  clustersOfMoves,
+  filterNames,
   moveClusters,
   moveKey,
   moveServicePath,
   moveText,
   movesApiRoutes,
+  movesQuery,
   parseNote,
   type PlacementMove,
 } from './moves-view';
@@ -75,6 +78,31 @@ describe('fleet view helpers', () => {
     assert.equal(moveKey(failover), 'shop/test/web');
     assert.notEqual(moveKey(failover), moveKey({ ...failover, project: 'shop2' }));
     assert.deepEqual(Object.values(movesApiRoutes), ['GET /api/v1/fleet/moves']);
+  });
+
+  it('asks the API only for the filters set', () => {
+    assert.deepEqual(movesQuery({}), {});
+    assert.deepEqual(movesQuery({ project: 'shop', env: undefined, cluster: '' }), { project: 'shop' });
+    assert.deepEqual(movesQuery({ cluster: 'c7', env: 'prod', project: 'shop' }), {
+      project: 'shop',
+      env: 'prod',
+      cluster: 'c7',
+    });
+  });
+
+  it('offers each known or listed name once, the selected one always, `local` first', () => {
+    assert.deepEqual(filterNames(['c7', 'local', 'b'], ['c7', 'gone'], undefined, 'local'), [
+      'local',
+      'b',
+      'c7',
+      'gone',
+    ]);
+    // a selection the lists do not know (a project's moves all settled) stays selectable
+    assert.deepEqual(filterNames([], [], 'shop'), ['shop']);
+    assert.deepEqual(
+      clustersOfMoves([failover, { ...failover, targets: { c9: 1 }, current: {}, failedOver: [] }]),
+      ['local', 'c7', 'c9'],
+    );
   });
 
   it('has every string in both languages, with the same placeholders', () => {

@@ -58,3 +58,40 @@ export function moveServicePath(m: Pick<PlacementMove, 'project' | 'env' | 'serv
 export function moveKey(m: Pick<PlacementMove, 'project' | 'env' | 'service'>): string {
   return `${m.project}/${m.env}/${m.service}`;
 }
+
+/** The filters of the fleet view: each narrows the list the API returns; absent, no narrowing. */
+export interface MovesFilter {
+  project?: string | undefined;
+  env?: string | undefined;
+  cluster?: string | undefined;
+}
+
+/** The query of `GET /api/v1/fleet/moves` for a filter: only the filters set, in a fixed order. */
+export function movesQuery(filter: MovesFilter): Record<string, string> {
+  const query: Record<string, string> = {};
+  for (const key of ['project', 'env', 'cluster'] as const) {
+    const value = filter[key];
+    if (value) query[key] = value;
+  }
+  return query;
+}
+
+/**
+ * The options of a filter select: the names known (from the project, environment or cluster
+ * lists) and those of the moves listed, plus the selected one, each once, in order; `first`
+ * (e.g. `local`) leads.
+ */
+export function filterNames(
+  known: readonly string[],
+  listed: readonly string[],
+  selected?: string,
+  first?: string,
+): string[] {
+  const names = [...new Set([...known, ...listed, ...(selected ? [selected] : [])])];
+  return names.sort((a, b) => (a === first ? -1 : b === first ? 1 : a.localeCompare(b)));
+}
+
+/** Every cluster a move names: wanted, running or failed over (what the cluster filter matches). */
+export function clustersOfMoves(moves: readonly PlacementMove[]): string[] {
+  return [...new Set(moves.flatMap((m) => moveClusters(m).map((c) => c.cluster)))];
+}
