@@ -1,6 +1,6 @@
 import { Empty, Select, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
-import { useState, type HTMLAttributes } from 'react';
+import { useState, type HTMLAttributes, type ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import { api } from '../../api/client';
 import { listProjects } from '../../api/resources';
@@ -61,51 +61,35 @@ export function FleetMoves() {
       <Typography.Title level={5}>{t('clusters.moves.title')}</Typography.Title>
       <Typography.Paragraph type="secondary">{t('clusters.moves.intro')}</Typography.Paragraph>
       <div className="cluster-toolbar" data-testid="fleet-moves-filters">
-        <Select<string>
-          allowClear
-          showSearch
-          optionFilterProp="value"
-          style={{ width: 200 }}
-          placeholder={t('clusters.moves.filter.project')}
-          aria-label={t('clusters.moves.filter.projectLabel')}
-          value={filter.project}
-          onChange={(v) => set({ project: v || undefined })}
+        <FilterSelect
+          which="project"
+          filter={filter}
+          onChange={set}
           options={filterNames(
             (projects.data?.items ?? []).map((p) => p.name),
             listed.map((m) => m.project),
             filter.project,
           ).map((name) => ({ value: name, label: <span translate="no">{name}</span> }))}
-          data-testid="moves-filter-project"
         />
-        <Select<string>
-          allowClear
-          style={{ width: 200 }}
-          placeholder={t('clusters.moves.filter.env')}
-          aria-label={t('clusters.moves.filter.envLabel')}
-          value={filter.env}
-          onChange={(v) => set({ env: v || undefined })}
+        <FilterSelect
+          which="env"
+          filter={filter}
+          onChange={set}
           options={envNames.map((name) => {
             const e = envOf.get(name);
             return { value: name, label: e ? envLabel(t, e) : name };
           })}
-          data-testid="moves-filter-env"
         />
-        <Select<string>
-          allowClear
-          showSearch
-          optionFilterProp="value"
-          style={{ width: 200 }}
-          placeholder={t('clusters.moves.filter.cluster')}
-          aria-label={t('clusters.moves.filter.clusterLabel')}
-          value={filter.cluster}
-          onChange={(v) => set({ cluster: v || undefined })}
+        <FilterSelect
+          which="cluster"
+          filter={filter}
+          onChange={set}
           options={filterNames(
             (clusters.data?.items ?? []).map((c) => c.name),
             clustersOfMoves(listed),
             filter.cluster,
             'local',
           ).map((name) => ({ value: name, label: <span translate="no">{name}</span> }))}
-          data-testid="moves-filter-cluster"
         />
       </div>
       {moves.isError ? (
@@ -239,5 +223,37 @@ export function FleetMoves() {
         />
       )}
     </section>
+  );
+}
+
+/**
+ * One filter of the fleet view: a clearable select, "All …" when empty, typed into to search by
+ * name (`moves-filter-project`, `-env`, `-cluster` for the tests).
+ */
+function FilterSelect({
+  which,
+  filter,
+  onChange,
+  options,
+}: {
+  which: keyof MovesFilter;
+  filter: MovesFilter;
+  onChange: (patch: MovesFilter) => void;
+  options: { value: string; label: ReactNode }[];
+}) {
+  const { t } = useI18n();
+  return (
+    <Select<string>
+      allowClear
+      showSearch
+      optionFilterProp="value"
+      style={{ width: 200 }}
+      placeholder={t(`clusters.moves.filter.${which}`)}
+      aria-label={t(`clusters.moves.filter.${which}Label`)}
+      value={filter[which]}
+      onChange={(v) => onChange({ [which]: v || undefined })}
+      options={options}
+      data-testid={`moves-filter-${which}`}
+    />
   );
 }
