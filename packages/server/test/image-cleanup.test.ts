@@ -2,8 +2,8 @@
  * The image clean-up's policy (modules/placement/image-cleanup.ts) on fake engines, and what it
  * reads from the store (image-needs.ts) on SQLite and PostgreSQL:
  * - kept: what a placed service needs (current or stable release, under the cluster's registry
- *   address), what a ledger container of any state uses, what a container outside the ledger
- *   uses, images of other registries (also when one of their names is Berth's), and everything
+ *   address), what a container the ledger holds as still existing uses (not its history: an
+ *   `exited` row's container is gone), what a container outside the ledger uses, images of other registries (also when one of their names is Berth's), and everything
  *   on `local`;
  * - removed: Berth's registry's images nobody needs, only once unneeded for the whole grace (the
  *   clock restarts when the image is needed again meanwhile), one cluster event per batch;
@@ -124,13 +124,13 @@ void describe('image clean-up policy (fake engines)', () => {
     const f = fleet([clusterRow('local'), clusterRow('c1')]);
     const needed = `${registry}/shop/web:2`;
     const stable = `${registry}/shop/web:1`;
-    const ledgerExited = `${registry}/shop/api:7`;
+    const ledgerDraining = `${registry}/shop/api:7`;
     const outsider = `${registry}/shop/tool:1`;
     const unneeded = `${registry}/shop/old:3`;
     const alias = `localhost:5000/shop/gone:1`;
     const foreign = 'docker.io/library/redis:7';
     const mixed = `${registry}/shop/mixed:1`;
-    await f.pull('c1', needed, stable, ledgerExited, outsider, unneeded, alias, foreign, mixed);
+    await f.pull('c1', needed, stable, ledgerDraining, outsider, unneeded, alias, foreign, mixed);
     f.engines.get('c1')!.tag(mixed, 'quay.io/other/mixed:1');
     // a container outside Berth's ledger (an admin's) uses `outsider`
     f.engines.get('c1')!.add({ name: 'admins-own', image: outsider, state: 'exited' });
@@ -141,7 +141,7 @@ void describe('image clean-up policy (fake engines)', () => {
         { cluster: 'c1', image: stable },
         { cluster: 'local', image: needed },
       ],
-      used: [{ cluster: 'c1', image: ledgerExited, digest: null }],
+      used: [{ cluster: 'c1', image: ledgerDraining, digest: null }],
     };
 
     const first = await f.pass();
@@ -155,7 +155,7 @@ void describe('image clean-up policy (fake engines)', () => {
     assert.deepEqual(due[0]!.removed.sort(), [alias, unneeded].sort());
     assert.deepEqual(
       await f.names('c1'),
-      [foreign, ledgerExited, outsider, mixed, stable, needed, 'quay.io/other/mixed:1'].sort(),
+      [foreign, ledgerDraining, outsider, mixed, stable, needed, 'quay.io/other/mixed:1'].sort(),
     );
     assert.deepEqual(await f.names('local'), [unneeded], 'local is spared');
     assert.equal(f.notes.length, 1, 'one event per batch');
@@ -319,14 +319,12 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await p.addContainer(a, 'a-old', {
         cluster: 'c3',
         image: `${registry}/web/a:0`,
-        state: 'exited',
+        state: 'draining',
         image_digest: 'sha256:' + 'b'.repeat(64),
       });
-      await p.addContainer(a, 'a-history', {
-        cluster: 'c3',
-        image: `${registry}/web/a:-1`,
-        state: 'removed',
-      });
+      // history: the runner removed these containers from their cluster before writing the state
+      for (const state of ['exited', 'removed'])
+        await p.addContainer(a, `a-${state}`, { cluster: 'c3', image: `${registry}/web/a:${state}`, state });
 
       const needs = await readImageNeeds(p.ctx.db);
       const needed = needs.needed.map((n) => `${n.cluster} ${n.image}`).sort();
@@ -342,7 +340,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(
         needs.used.map((u) => `${u.cluster} ${u.image} ${u.digest}`),
         [`c3 ${registry}/web/a:0 sha256:${'b'.repeat(64)}`],
-        'a removed container (history) uses nothing',
+        'an exited or removed container (history) uses nothing',
       );
     });
   });

@@ -7,6 +7,7 @@ import type { Placement } from '@berth/shared';
 import type { Db } from '../../db/database';
 import { parseJson } from '../../util';
 import { envClusters } from '../clusters/clusters.repository';
+import { activeStates } from '../services/services.repository';
 import { defaultPlacement } from './placement-plan';
 
 /** An image as a service or the ledger names it (before the cluster's registry address is applied). */
@@ -24,7 +25,10 @@ export interface ImageNeeds {
    * placement), so a rollback or a scale-up there needs no pull.
    */
   needed: ImageOnCluster[];
-  /** The image of every ledger container that may still exist (any state but `removed`). */
+  /**
+   * The image of every ledger container that may still exist on its cluster (the active states;
+   * an `exited` row is history: the runner removes the container before it writes that state).
+   */
   used: ImageOnCluster[];
 }
 
@@ -50,7 +54,7 @@ export async function readImageNeeds(db: Db): Promise<ImageNeeds> {
     db
       .selectFrom('containers')
       .select(['cluster', 'image', 'image_digest'])
-      .where('state', '!=', 'removed')
+      .where('state', 'in', [...activeStates])
       .groupBy(['cluster', 'image', 'image_digest'])
       .execute(),
   ]);
