@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: shutting down`);
+    for (const h of helpers) h.retire();
     await server.close();
     for (const h of helpers.reverse()) await h.stop();
     process.exit(0);

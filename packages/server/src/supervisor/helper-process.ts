@@ -73,6 +73,14 @@ export class HelperProcess {
     child.on('error', (err) => this.log.error({ err }, `${this.spec.name} could not start`));
   }
 
+  /**
+   * Berth is shutting down: an exit from now on is final, not restarted. (Ctrl-C signals the whole
+   * process group, so the helpers exit by themselves while the server is still closing.)
+   */
+  retire(): void {
+    this.stopping = true;
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     await this.terminate();
