@@ -3,7 +3,8 @@
  * services of Berth's embedded registry run on c19; one is moved to `local`. Past the grace
  * (5 s here, checked every second) its image leaves c19's storage, and not sooner; the other
  * service's image (its container runs) and images of other registries stay; c19's event log says
- * what was removed. `local`, where the moved service now runs, is never cleaned.
+ * what was removed. `local`, where the moved service now runs, is never cleaned. Then the other
+ * service is deleted: its image leaves c19 too.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -178,5 +179,26 @@ describe('image clean-up: an image leaves a cluster its service left (real Podma
 
     // local, where web runs now, is never cleaned: its image is there
     assert.ok(await p.engine.inspectImage(webRef), 'web’s image on local');
+  });
+
+  it('removes a deleted service’s image from c19 once its container is gone and the grace has run', async () => {
+    const r = await p.api.delete<{ task?: { id: string } }>(`${base}/keep`);
+    assert.ok(r.status === 202 || r.status === 204, `${r.status} ${JSON.stringify(r.body)}`);
+    if (r.body?.task) await waitTask(p.api, r.body.task.id);
+    await eventually(
+      async () => (await engine.inspectImage(keepRef)) === null,
+      'keep’s image to leave c19',
+      120_000,
+      200,
+    );
+    const left = (await engine.listImages()).flatMap((i) => i.names);
+    assert.ok(left.includes(foreign) && left.includes(testImage), JSON.stringify(left));
+    const events = await p.api.get<{ items: ClusterEvent[] }>(`/api/v1/clusters/${c.name}/events`);
+    const removed = events.body.items.filter((e) => e.type === 'ImagesRemoved').map((e) => e.message);
+    assert.equal(removed.length, 2, JSON.stringify(removed));
+    assert.ok(
+      removed.some((m) => m.includes(keepRef)),
+      JSON.stringify(removed),
+    );
   });
 });
