@@ -65,7 +65,7 @@ async function fakeShell(
 test('exec pipes stdin to the first ready container, prints the output and exits with the remote code', async (t) => {
   const shell = await fakeShell(t);
   const io = testIo({ BERTH_URL: shell.url, BERTH_TOKEN: 'tok' }, 'echo hi\n');
-  const code = await run(['exec', 'web', '-p', 'shop', '--user', 'root', '--', 'sh'], io);
+  const code = await run(['exec', 'web', '-p', 'shop', '-i', '--user', 'root', '--', 'sh'], io);
   assert.equal(code, 5, io.stderr.text);
   assert.equal(io.stdout.text, 'echo hi\n');
   assert.equal(shell.seen.length, 1);
@@ -76,6 +76,19 @@ test('exec pipes stdin to the first ready container, prints the output and exits
   assert.equal(url.searchParams.get('tty'), 'false');
   assert.equal(url.searchParams.has('cols'), false, 'no terminal size without -t');
   assert.equal(shell.seen[0]!.auth, 'Bearer tok');
+});
+
+test('a command gets a piped stdin only with -i; the default shell reads it without', async (t) => {
+  const shell = await fakeShell(t);
+  // the fake echoes what it is sent: nothing comes back when stdin stays home
+  const command = testIo({ BERTH_URL: shell.url, BERTH_TOKEN: 'tok' }, 'x\n');
+  assert.equal(await run(['exec', 'web', '-p', 'shop', '--', 'id'], command), 5, command.stderr.text);
+  assert.equal(command.stdout.text, '', 'stdin is not sent to a command without -i');
+  const script = testIo({ BERTH_URL: shell.url, BERTH_TOKEN: 'tok' }, 'id\n');
+  assert.equal(await run(['exec', 'web', '-p', 'shop'], script), 5, script.stderr.text);
+  assert.equal(script.stdout.text, 'id\n', 'a piped script goes to the default shell');
+  const url = new URL(shell.seen[1]!.url, 'http://x');
+  assert.deepEqual(url.searchParams.getAll('cmd'), ['/bin/sh']);
 });
 
 test('a refused shell prints the API error', async (t) => {

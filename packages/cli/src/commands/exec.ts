@@ -39,7 +39,10 @@ async function exec(ctx: CommandContext): Promise<number> {
     tty: tty ? 'true' : 'false',
     ...size,
   });
-  const forwardStdin = ctx.args.bool('interactive') || !ctx.io.stdin.isTTY;
+  // Like docker and kubectl, a command gets stdin only with -i; the default shell also reads a
+  // piped script. (Podman 4.3 can drop the whole output of a command that exits without reading
+  // the stdin it was sent: docs/runtime-notes.md, "Known errors".)
+  const forwardStdin = ctx.args.bool('interactive') || (rest.length === 0 && !ctx.io.stdin.isTTY);
   return runShell(ctx.io, url, client.authHeaders(), { tty, forwardStdin });
 }
 
@@ -58,7 +61,7 @@ export const execCommands: CommandDef[] = [
         name: 'interactive',
         short: 'i',
         kind: 'boolean',
-        description: 'send stdin (always when stdin is not a terminal)',
+        description: 'send stdin to the command (the default shell reads a piped stdin without it)',
       },
       {
         name: 'tty',
