@@ -1,46 +1,12 @@
-import type { Placement } from '@berth/shared';
 import type { ClusterCatalog, ClusterInfo } from './cluster-catalog';
 import { divide, type DivisionResult } from './division';
 import { defaultPlacement } from './placement-plan';
 import type { PlacementMoveRow } from './placement-moves.repository';
+import type { PlaceRequest, Placed, ReplicaPlacer } from '../services/controller/replica-placer';
 
 const mib = 1024 * 1024;
 
-/** What the controller asks for one service in one pass. */
-export interface PlaceRequest {
-  project: string;
-  env: string;
-  service: string;
-  placement: Placement | undefined;
-  replicas: number;
-  memoryMiB: number | null;
-  /** Live replicas of the wanted release per cluster now. */
-  current: Record<string, number>;
-  /** Clusters whose engine could not be listed in this pass: no new replicas there. */
-  blind: ReadonlySet<string>;
-  /**
-   * Clusters the controller listed in this pass: they answer, whatever the last health check
-   * said (a check that timed out on a busy host does not stop new replicas there).
-   */
-  listed: ReadonlySet<string>;
-  /** The controller's pass: the environment's clusters are read once per pass. */
-  pass: number;
-}
-
-/** The fleet controller's answer for one service. */
-export interface Placed {
-  /** Replicas wanted per cluster (clusters with none may be absent). */
-  targets: Record<string, number>;
-  /** Replicas no cluster can take now (all unhealthy, cordoned or full). */
-  unplaced: number;
-  /**
-   * Clusters unreachable for longer than the environment's failover grace: their replicas are
-   * placed elsewhere and their containers are written off once drained.
-   */
-  failedOver: string[];
-  /** Why: one line per cluster whose share differs from its weight, for events. */
-  notes: string[];
-}
+export type { PlaceRequest, Placed } from '../services/controller/replica-placer';
 
 export interface FleetPlacementOptions {
   /** A recovered cluster gets its share again after staying ready this long. */
@@ -93,7 +59,7 @@ export type FailoverGrace = (env: string) => Promise<number>;
  *   zero-loss rollout moves them). Capacity divisions stay where they run: free memory changes
  *   all the time and would move replicas for nothing.
  */
-export class FleetPlacement {
+export class FleetPlacement implements ReplicaPlacer {
   private readonly now: () => number;
   /** One catalog read per environment per pass (the controller passes many services). */
   private readonly cache = new Map<string, { pass: number; clusters: ClusterInfo[] | null; grace: number }>();

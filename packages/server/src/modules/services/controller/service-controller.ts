@@ -19,6 +19,9 @@ import { planRollout } from './rollout-planner';
 import { RolloutTracker } from './rollout-tracker';
 import { decideDrain, noGateways, type GatewayConfirmation, type GatewayView } from './rollout-drain';
 import { endpointsMayChange } from '../endpoint-signal';
+import type { ReplicaPlacer } from './replica-placer';
+
+export type { ReplicaPlacer } from './replica-placer';
 
 export interface ControllerDeps {
   ctx: AppContext;
@@ -42,22 +45,6 @@ export interface ControllerDeps {
    * over by the composition root). None: every replica on the local cluster.
    */
   placer?: ReplicaPlacer;
-}
-
-/** The placement port of the fleet controller (placement/fleet-placement.ts implements it). */
-export interface ReplicaPlacer {
-  place(req: {
-    project: string;
-    env: string;
-    service: string;
-    placement: ReleaseSpec['placement'];
-    replicas: number;
-    memoryMiB: number | null;
-    current: Record<string, number>;
-    blind: ReadonlySet<string>;
-    listed: ReadonlySet<string>;
-    pass: number;
-  }): Promise<{ targets: Record<string, number>; unplaced: number; failedOver: string[] }>;
 }
 
 /** An engine's observation of a container, with the cluster it was seen on. */
