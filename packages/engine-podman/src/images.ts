@@ -1,6 +1,6 @@
 /**
- * Image inspect, pull, list and removal. libpod answers a failed pull with 200 and an `{"error": ...}` line in
- * its progress stream, so the stream is read to the end and checked.
+ * Image inspect, pull, list and removal. libpod answers a failed pull with 200 and an
+ * `{"error": ...}` line in its progress stream, so the stream is read to the end and checked.
  */
 import type { ImageInfo, ImageRemoval, RegistryAuth, StoredImage } from '@berth/engine-api';
 import { EngineError } from '@berth/shared';

@@ -249,14 +249,15 @@ export class FakeEngine implements ContainerEngine {
     const byId = new Map<string, ImageInfo>();
     for (const info of this.images.values()) byId.set(info.id, info);
     return [...byId.values()].map((info) => {
-      const all = this.namesOf(info.id);
-      // pulled by digest: a repo digest, not a name (as Podman lists it)
-      const names = all.filter((n) => !n.includes('@'));
-      const digests = all.filter((n) => n.includes('@'));
+      // as Podman lists them: a name pulled by digest (host/repo@sha256:…) is a name too, and a
+      // repo digest; a tag name gives its repository's digest
+      const names = this.namesOf(info.id);
+      const tagged = names.filter((n) => !n.includes('@'));
+      const digests = names.filter((n) => n.includes('@'));
       return {
         id: info.id,
         names,
-        digests: [...digests, ...names.map((n) => `${n.replace(/:[\w][\w.-]*$/, '')}@${info.digest}`)],
+        digests: [...digests, ...tagged.map((n) => `${n.replace(/:[\w][\w.-]*$/, '')}@${info.digest}`)],
         containers: this.usersOf(info.id),
         sizeBytes: info.sizeBytes,
         createdAt: '2025-01-01T00:00:00.000Z',
