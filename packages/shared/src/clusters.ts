@@ -133,6 +133,20 @@ export interface ClusterCapacity {
   used: { cpus: number; memoryBytes: number; containers: number };
 }
 
+/**
+ * The last check of a cluster's registry address: whether the cluster's Podman reaches Berth's
+ * embedded registry under the name the cluster uses for it (its `registry`, or the registry's own
+ * address). `ok` null: not judged (the embedded registry did not answer Berth itself).
+ */
+export interface ClusterRegistryCheck {
+  ok: boolean | null;
+  /** The address checked, host[:port]. */
+  registry: string;
+  /** What was found; on a failure, what failed and how to fix it. */
+  message: string;
+  checkedAt: string;
+}
+
 export interface ClusterPlacement {
   project: string;
   env: string;
@@ -157,6 +171,8 @@ export interface Cluster {
   latencyMs: number | null;
   lastCheckedAt: string | null;
   capacity: ClusterCapacity | null;
+  /** The last registry check; null before one ran or with the embedded registry off. */
+  registryCheck: ClusterRegistryCheck | null;
   /** Platform admins only; false for others. */
   hasCredentials: boolean;
   builtIn: boolean;
@@ -166,6 +182,11 @@ export interface Cluster {
   updatedAt: string;
   createdBy: string;
   version: number;
+  /**
+   * Answers of create and update only: what was accepted but is probably wrong (a loopback
+   * publish address on a cluster of another host).
+   */
+  warnings?: string[];
 }
 
 /** A state change seen by the health checker, or an admin's cordon/drain. */

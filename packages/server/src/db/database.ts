@@ -24,6 +24,7 @@ import * as m0013 from './migrations/0013-clusters';
 import * as m0014 from './migrations/0014-fleet';
 import * as m0015 from './migrations/0015-cluster-addresses';
 import * as m0016 from './migrations/0016-placement-moves';
+import * as m0017 from './migrations/0017-cluster-registry-check';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -73,6 +74,7 @@ const migrations: Record<string, Migration> = {
   '0014-fleet': m0014,
   '0015-cluster-addresses': m0015,
   '0016-placement-moves': m0016,
+  '0017-cluster-registry-check': m0017,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -418,6 +418,8 @@ export interface ClustersTable {
   publish_address: string;
   /** How the cluster reaches the embedded registry, host[:port]; null: its own listen address. */
   registry_address: string | null;
+  /** JSON ClusterRegistryCheck, the last check of that address (migration 0017); null: none. */
+  registry_check: string | null;
   created_at: string;
   updated_at: string;
   created_by: string;

@@ -1,9 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { ClusterCredentials } from '@berth/shared';
+import { LibpodClient } from '@berth/engine-podman';
+import type { ClusterCredentials, ClusterRegistryCheck } from '@berth/shared';
 import type { SecretBox } from '../../crypto/secret-box';
 import { newId, nowIso } from '../../util';
 import type { ClusterRow, ClustersRepository } from './clusters.repository';
 import { probePodman, type EndpointOpener, type ProbeOptions, type ProbeResult } from './cluster-probe';
+import { checkRegistryReach, registryAnswers } from './cluster-registry-check';
 
 export interface HealthCheckerOptions extends ProbeOptions {
   /** Interval between rounds. */
@@ -13,6 +15,31 @@ export interface HealthCheckerOptions extends ProbeOptions {
    * statistics); default 6 rounds. A cluster that is not ready, and a check asked for, read it always.
    */
   capacityEveryMs?: number;
+  /**
+   * The embedded registry's listen address (null: off). With it, the capacity round also asks the
+   * cluster's Podman to reach the registry under the cluster's name for it (registry check).
+   */
+  registryListen?: string | null;
+}
+
+/** The registry check's effect on a check's result: a failed one degrades a reachable cluster. */
+function withRegistry(result: ProbeResult, check: ClusterRegistryCheck | null): ProbeResult {
+  if (!check || check.ok !== false || result.state === 'unreachable') return result;
+  const why = `Registry check failed: ${check.message}`;
+  return {
+    ...result,
+    state: 'degraded',
+    message: result.state === 'degraded' && result.message ? `${result.message} ${why}` : why,
+  };
+}
+
+function parseCheck(text: string | null | undefined): ClusterRegistryCheck | null {
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as ClusterRegistryCheck;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -25,7 +52,8 @@ export class ClusterHealthChecker {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private round: Promise<void> | null = null;
-  private readonly inFlight = new Map<string, Promise<ProbeResult>>();
+  /** The running check of each cluster and what it checks (endpoint, credentials, registry). */
+  private readonly inFlight = new Map<string, { key: string; done: Promise<ProbeResult> }>();
   /** When each cluster's capacity was last read (this process). */
   private readonly capacityReadAt = new Map<string, number>();
 
@@ -48,7 +76,7 @@ export class ClusterHealthChecker {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.round;
-    await Promise.allSettled([...this.inFlight.values()]);
+    await Promise.allSettled([...this.inFlight.values()].map((f) => f.done));
   }
 
   private schedule(delayMs: number): void {
@@ -82,15 +110,64 @@ export class ClusterHealthChecker {
    * `readCapacity` false only the ping runs (the last capacity stays).
    */
   check(row: ClusterRow, readCapacity = true): Promise<ProbeResult> {
+    const key = `${row.endpoint}\n${row.credentials_sealed ?? ''}\n${row.registry_address ?? ''}`;
     const running = this.inFlight.get(row.name);
-    if (running) return running;
-    const p = this.checkNow(row, readCapacity).finally(() => this.inFlight.delete(row.name));
-    this.inFlight.set(row.name, p);
-    return p;
+    if (running) {
+      if (running.key === key) return running.done;
+      // the cluster changed (an admin's update) while an older check ran: check it again after
+      return running.done.catch(() => undefined).then(() => this.check(row, readCapacity));
+    }
+    const done = this.checkNow(row, readCapacity).finally(() => {
+      if (this.inFlight.get(row.name)?.done === done) this.inFlight.delete(row.name);
+    });
+    this.inFlight.set(row.name, { key, done });
+    return done;
+  }
+
+  /** The registry address the cluster pulls Berth's images by; null: the registry is off. */
+  private registryOf(row: ClusterRow): string | null {
+    const listen = this.opts.registryListen ?? null;
+    return listen ? (row.registry_address ?? listen) : null;
+  }
+
+  /**
+   * Asks the cluster's Podman to reach the registry (see cluster-registry-check.ts). Not judged
+   * (ok null) while the embedded registry does not answer Berth itself: the address cannot be told
+   * wrong then, and the registry's own outage is not the cluster's.
+   */
+  private async checkRegistry(row: ClusterRow, socketPath: string): Promise<ClusterRegistryCheck | null> {
+    const listen = this.opts.registryListen ?? null;
+    const registry = this.registryOf(row);
+    if (!listen || !registry) return null;
+    const checkedAt = nowIso();
+    if (!(await registryAnswers(listen, this.opts.timeoutMs)))
+      return {
+        ok: null,
+        registry,
+        message: `Not checked: Berth's embedded registry does not answer at ${listen} (is its helper running?).`,
+        checkedAt,
+      };
+    const client = new LibpodClient(socketPath, this.opts.timeoutMs * 6);
+    const reach = await checkRegistryReach(client, registry, this.opts.timeoutMs * 6);
+    if (reach.ok) return { ok: true, registry, message: reach.message, checkedAt };
+    const own =
+      row.registry_address === null
+        ? ` (the registry's own address: the cluster has no registry address)`
+        : '';
+    return {
+      ok: false,
+      registry,
+      message:
+        `${reach.message} Images of Berth's registry cannot be pulled on cluster '${row.name}' as ${registry}${own}. ` +
+        `Set the address its hosts reach the registry at: berth clusters update ${row.name} --registry host:port.`,
+      checkedAt,
+    };
   }
 
   private async checkNow(row: ClusterRow, readCapacity: boolean): Promise<ProbeResult> {
     let result: ProbeResult;
+    /** undefined: not checked this time (the last check holds). */
+    let registryCheck: ClusterRegistryCheck | null | undefined;
     try {
       const creds = row.credentials_sealed
         ? (JSON.parse(this.secrets.open(row.credentials_sealed)) as ClusterCredentials)
@@ -99,6 +176,9 @@ export class ClusterHealthChecker {
       try {
         result = await probePodman(socket.socketPath, this.opts, readCapacity);
         if (readCapacity && result.capacity) this.capacityReadAt.set(row.name, Date.now());
+        if (readCapacity && result.state !== 'unreachable')
+          registryCheck = await this.checkRegistry(row, socket.socketPath);
+        else if (!this.registryOf(row)) registryCheck = null;
       } finally {
         await socket.close().catch(() => undefined);
       }
@@ -110,16 +190,28 @@ export class ClusterHealthChecker {
         capacity: null,
       };
     }
-    await this.record(row, result);
-    return result;
+    return this.record(row, result, registryCheck);
   }
 
-  private async record(row: ClusterRow, result: ProbeResult): Promise<void> {
+  private async record(
+    row: ClusterRow,
+    probed: ProbeResult,
+    registryCheck: ClusterRegistryCheck | null | undefined,
+  ): Promise<ProbeResult> {
     const now = nowIso();
     // The row may have been deleted while the check ran; setHealth then updates nothing.
     const current = await this.repo.find(row.name);
-    if (!current) return;
+    if (!current) return probed;
+    const last = parseCheck(current.registry_check);
+    // between registry checks the last one holds, as long as it was of the address in use
+    const registry = this.registryOf(row);
+    const effective =
+      registryCheck !== undefined ? registryCheck : last && last.registry === registry ? last : null;
+    const result = withRegistry(probed, effective);
     await this.repo.setHealth(row.name, {
+      ...(registryCheck !== undefined
+        ? { registry_check: registryCheck ? JSON.stringify(registryCheck) : null }
+        : {}),
       state: result.state,
       message: result.message,
       latency_ms: result.latencyMs,
@@ -129,7 +221,19 @@ export class ClusterHealthChecker {
       // failover waits out the grace from here; a return is trusted after the stability window
       ...(current.state === result.state ? {} : { state_since: now }),
     });
-    if (current.state === result.state) return;
+    if (registryCheck && registryCheck.ok !== null && registryCheck.ok !== (last?.ok ?? true))
+      await this.repo.addEvent({
+        id: newId(),
+        cluster: row.name,
+        at: now,
+        type: registryCheck.ok ? 'RegistryReachable' : 'RegistryUnreachable',
+        from_state: null,
+        to_state: null,
+        message: registryCheck.ok
+          ? `Cluster '${row.name}' reaches Berth's registry as ${registryCheck.registry} again.`
+          : `Cluster '${row.name}' cannot reach Berth's registry as ${registryCheck.registry}: ${registryCheck.message}`,
+      });
+    if (current.state === result.state) return result;
     const message =
       result.state === 'ready'
         ? `Cluster '${row.name}' is ready (${result.latencyMs ?? '?'} ms).`
@@ -145,5 +249,6 @@ export class ClusterHealthChecker {
       to_state: result.state,
       message,
     });
+    return result;
   }
 }

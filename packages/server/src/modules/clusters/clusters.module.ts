@@ -33,6 +33,7 @@ export async function createClustersModule(
       slowMs: ctx.config.clusterCheck.slowMs,
       timeoutMs: ctx.config.clusterCheck.timeoutMs,
       instanceId: ctx.config.instanceId,
+      registryListen: ctx.config.registryListen,
     },
   );
   const service = new ClustersService(repo, secrets, checker, `unix://${ctx.config.podmanSocket}`);

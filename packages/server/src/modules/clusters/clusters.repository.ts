@@ -3,7 +3,10 @@ import type { Selectable } from 'kysely';
 import type { Db } from '../../db/database';
 import type { ClusterEventsTable, ClustersTable, EnvironmentsTable } from '../../db/schema';
 
-export type ClusterRow = Selectable<ClustersTable>;
+/** A cluster row; `registry_check` is written by the health checker only (absent: null). */
+export type ClusterRow = Omit<Selectable<ClustersTable>, 'registry_check'> & {
+  registry_check?: string | null;
+};
 export type ClusterEventRow = Selectable<ClusterEventsTable>;
 export type EnvironmentRow = Selectable<EnvironmentsTable>;
 
@@ -12,7 +15,7 @@ export type ClusterHealthColumns = Pick<
   ClusterRow,
   'state' | 'message' | 'latency_ms' | 'capacity' | 'last_checked_at'
 > &
-  Partial<Pick<ClusterRow, 'state_since'>>;
+  Partial<Pick<ClusterRow, 'state_since' | 'registry_check'>>;
 
 /** Container states that no longer occupy a cluster. */
 const goneStates = ['exited', 'removed'];

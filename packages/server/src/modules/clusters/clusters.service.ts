@@ -8,6 +8,7 @@ import {
   type Cluster,
   type ClusterCapacity,
   type ClusterEvent,
+  type ClusterRegistryCheck,
   type ClusterState,
   type CreateClusterRequest,
   type Environment,
@@ -54,6 +55,7 @@ export function toCluster(row: ClusterRow, admin: boolean): Cluster {
     latencyMs: row.latency_ms,
     lastCheckedAt: row.last_checked_at,
     capacity: parseJson<ClusterCapacity | null>(row.capacity, null),
+    registryCheck: parseJson<ClusterRegistryCheck | null>(row.registry_check ?? null, null),
     hasCredentials: admin && row.credentials_sealed !== null,
     builtIn: row.built_in === 1,
     createdAt: row.created_at,
@@ -105,6 +107,32 @@ function matches(labels: Record<string, string>, selectors: string[]): boolean {
     if (i < 0) return s in labels;
     return labels[s.slice(0, i)] === s.slice(i + 1);
   });
+}
+
+/** A loopback address: 127.0.0.0/8, ::1, localhost. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * What a saved cluster probably has wrong without being invalid: an `ssh://` cluster on another
+ * host that publishes on a loopback address, where no gateway node nor Berth's prober reaches its
+ * containers. Allowed (the test fleet's ssh:// cluster is this host), so a warning, not a refusal.
+ */
+export function clusterWarnings(c: Pick<Cluster, 'name' | 'endpoint' | 'publishAddress'>): string[] {
+  if (!c.endpoint?.startsWith('ssh://')) return [];
+  let host: string;
+  try {
+    const parsed = parsePodmanEndpoint(c.endpoint);
+    if (parsed.kind !== 'ssh') return [];
+    host = parsed.host;
+  } catch {
+    return [];
+  }
+  if (isLoopback(host) || !isLoopback(c.publishAddress)) return [];
+  return [
+    `Cluster '${c.name}' is on host ${host} but publishes container ports on ${c.publishAddress}, a loopback address of that host: the gateways and Berth's prober cannot reach its containers there. Set the host's address that they reach: berth clusters update ${c.name} --publish-address IP.`,
+  ];
 }
 
 export type ClusterFlag = 'cordon' | 'uncordon' | 'drain' | 'undrain';
@@ -202,6 +230,7 @@ export class ClustersService {
       labels: JSON.stringify(body.labels ?? {}),
       publish_address: body.publishAddress ?? defaultPublishAddress,
       registry_address: body.registry ?? null,
+      registry_check: null,
       built_in: 0,
       cordoned: 0,
       draining: 0,
@@ -224,7 +253,8 @@ export class ClustersService {
     }
     // The first check runs in the background; the answer shows state "unknown" until it ends.
     void this.checker.check(row).catch(() => undefined);
-    return toCluster(row, true);
+    const made = toCluster(row, true);
+    return { ...made, warnings: clusterWarnings(made) };
   }
 
   async patch(name: string, body: PatchClusterRequest): Promise<Cluster> {
@@ -263,9 +293,15 @@ export class ClustersService {
     if (body.publishAddress !== undefined) next.publish_address = body.publishAddress;
     if (body.registry !== undefined) next.registry_address = body.registry;
     if (!(await this.repo.replace(next, row.version))) throw stale(row.version);
-    if (next.endpoint !== row.endpoint || next.credentials_sealed !== row.credentials_sealed)
+    // a new way in, or a new registry address: check at once (the registry check included)
+    if (
+      next.endpoint !== row.endpoint ||
+      next.credentials_sealed !== row.credentials_sealed ||
+      next.registry_address !== row.registry_address
+    )
       void this.checker.check(next).catch(() => undefined);
-    return toCluster(next, true);
+    const changed = toCluster(next, true);
+    return { ...changed, warnings: clusterWarnings(changed) };
   }
 
   async remove(name: string): Promise<void> {
