@@ -12,11 +12,12 @@ import { eventually } from '../../server/test/helpers/platform';
 import { platformCli } from './platform-support';
 
 describe('berth fleet moves', () => {
-  const { berth, json } = platformCli({
+  const cli = platformCli({
     dirPrefix: 'berth-cli-fleet-',
     server: { BERTH_GATEWAY_LISTEN: 'off' },
     setup: 'project',
   });
+  const { berth, json } = cli;
   const moves = () => json<{ items: PlacementMove[] }>(['fleet', 'moves']);
 
   it('says that nothing moves, as text and as JSON', async () => {
@@ -50,21 +51,7 @@ describe('berth fleet moves', () => {
   it('lists a service whose replica no cluster can take, until it runs', async () => {
     assert.equal((await berth(['clusters', 'cordon', 'local'])).code, 0);
     try {
-      const created = await berth([
-        'services',
-        'create',
-        'hello',
-        '-p',
-        'web',
-        '--no-wait',
-        '--image',
-        'localhost/berth-busybox:1',
-        '--replicas',
-        '1',
-        '--command',
-        'sleep 3600',
-      ]);
-      assert.equal(created.code, 0, created.err);
+      await cli.createSleeper('hello', 1);
       const listed = await eventually(
         async () => (await moves()).items.find((m) => m.project === 'web' && m.service === 'hello'),
         'hello listed as moving',

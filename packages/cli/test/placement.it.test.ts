@@ -11,11 +11,12 @@ interface Preview {
 }
 
 describe('berth services placement-preview', () => {
-  const { dir, berth, json, file } = platformCli({
+  const cli = platformCli({
     dirPrefix: 'berth-cli-placement-',
     server: { BERTH_GATEWAY_LISTEN: 'off' },
     setup: 'project',
   });
+  const { dir, berth, json, file } = cli;
   /** `berth services placement-preview hello -p web …`, as text or as its `-o json` answer. */
   const preview = (...args: string[]) =>
     berth(['services', 'placement-preview', 'hello', '-p', 'web', ...args]);
@@ -23,21 +24,7 @@ describe('berth services placement-preview', () => {
     json<Preview>(['services', 'placement-preview', 'hello', '-p', 'web', ...args]);
 
   before(async () => {
-    const created = await berth([
-      'services',
-      'create',
-      'hello',
-      '-p',
-      'web',
-      '--no-wait',
-      '--image',
-      'localhost/berth-busybox:1',
-      '--replicas',
-      '1',
-      '--command',
-      'sleep 3600',
-    ]);
-    assert.equal(created.code, 0, created.err);
+    await cli.createSleeper('hello', 1);
   });
 
   it('shows the division per cluster with the service’s own placement, or a what-if count', async () => {

@@ -34,6 +34,11 @@ export interface PlatformCli {
   json: <T = Record<string, unknown>>(args: string[]) => Promise<T>;
   /** Writes `text` to `name` in the temporary directory and returns its path. */
   file: (name: string, text: string) => string;
+  /**
+   * `berth services create NAME -p web --no-wait` of the sample busybox image sleeping, with
+   * `replicas` and any further flags; asserts it was accepted.
+   */
+  createSleeper: (name: string, replicas: number, ...flags: string[]) => Promise<void>;
 }
 
 /**
@@ -77,6 +82,15 @@ export function platformCli(opts: PlatformCliOptions): PlatformCli {
       const f = path.join(dir, name);
       writeFileSync(f, text);
       return f;
+    },
+    async createSleeper(name, replicas, ...flags) {
+      const created = await berth([
+        ...['services', 'create', name, '-p', 'web', '--no-wait'],
+        ...['--image', 'localhost/berth-busybox:1', '--replicas', String(replicas)],
+        ...flags,
+        ...['--command=sleep', '--args=3600'],
+      ]);
+      assert.equal(created.code, 0, created.err);
     },
   };
 }

@@ -6,11 +6,12 @@ import { platformCli } from './platform-support';
 type Obj = Record<string, unknown>;
 
 describe('berth quota and restricted workload flags', () => {
-  const { berth, json } = platformCli({
+  const cli = platformCli({
     dirPrefix: 'berth-cli-quota-',
     server: { BERTH_GATEWAY_LISTEN: 'off' },
     setup: 'project',
   });
+  const { berth, json } = cli;
 
   it('sets and shows a quota; flags not given keep their value', async () => {
     const empty = await berth(['quota', 'get', '-p', 'web']);
@@ -44,26 +45,7 @@ describe('berth quota and restricted workload flags', () => {
   });
 
   it('creates a service with --cap, --read-only-rootfs and --pids, and reports a scale over the quota', async () => {
-    const r = await berth([
-      'services',
-      'create',
-      'hello',
-      '-p',
-      'web',
-      '--no-wait',
-      '--image',
-      'localhost/berth-busybox:1',
-      '--replicas',
-      '2',
-      '--cap',
-      'NET_BIND_SERVICE',
-      '--read-only-rootfs',
-      '--pids',
-      '200',
-      '--command=sleep',
-      '--args=3600',
-    ]);
-    assert.equal(r.code, 0, r.err);
+    await cli.createSleeper('hello', 2, '--cap', 'NET_BIND_SERVICE', '--read-only-rootfs', '--pids', '200');
     const svc = await json<{ spec: Obj }>(['services', 'get', 'hello', '-p', 'web']);
     assert.deepEqual(svc.spec.capabilities, ['NET_BIND_SERVICE']);
     assert.equal(svc.spec.readOnlyRootFilesystem, true);
