@@ -11,7 +11,7 @@ import { isPlatformAdmin } from '../admin/admin-access';
 import { useMe } from '../auth/session';
 import { ClusterActions } from './ClusterActions';
 import { ClusterEvents } from './ClusterEvents';
-import { CapacityBar, ClusterFlags, ClusterLabels, ClusterStateTag } from './ClusterTags';
+import { CapacityBar, ClusterFlags, ClusterLabels, ClusterStateTag, RegistryCheckView } from './ClusterTags';
 import { clusterKeys, getCluster, listEnvsWithClusters, type ClusterPlacement } from './clusters-api';
 import { formatBytes } from './cluster-view';
 import { envLabel } from './EnvClustersSection';
@@ -107,6 +107,9 @@ export function ClusterDetailPage() {
               ) : (
                 <span data-testid="cluster-registry">{t('clusters.detail.registry.own')}</span>
               )}
+            </Descriptions.Item>
+            <Descriptions.Item label={t('clusters.detail.registryCheck')}>
+              <RegistryCheckView check={c.registryCheck ?? null} />
             </Descriptions.Item>
             <Descriptions.Item label={t('clusters.col.latency')}>
               {c.latencyMs === null ? '—' : t('clusters.latency.value', { ms: c.latencyMs })}

@@ -32,7 +32,7 @@ export function ClusterFormModal({
   onSaved?: (c: Cluster) => void;
 }) {
   const { t } = useI18n();
-  const { message } = App.useApp();
+  const { message, notification } = App.useApp();
   const queryClient = useQueryClient();
   const [form] = Form.useForm<ClusterFormValues>();
   const [busy, setBusy] = useState(false);
@@ -73,6 +73,14 @@ export function ClusterFormModal({
         saved = await createCluster(createBody(v));
         void message.success(t('clusters.form.added', { cluster: saved.name }));
       }
+      // accepted but probably wrong (a loopback publish address on another host): stays until closed
+      for (const warning of saved.warnings ?? [])
+        notification.warning({
+          title: t('clusters.form.warning', { cluster: saved.name }),
+          description: <span translate="no">{warning}</span>,
+          duration: 0,
+          props: { 'data-testid': 'cluster-save-warning' },
+        });
       await queryClient.invalidateQueries({ queryKey: clusterKeys.all });
       onSaved?.(saved);
       onClose();

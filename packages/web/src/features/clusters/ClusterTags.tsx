@@ -1,7 +1,46 @@
-import { Progress, Space, Tag, Tooltip } from 'antd';
+import { Progress, Space, Tag, Tooltip, Typography } from 'antd';
+import type { ClusterRegistryCheck } from '@berth/shared';
+import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import type { Cluster, ClusterCapacity, ClusterState } from './clusters-api';
-import { capacityBars, labelPairs } from './cluster-view';
+import { capacityBars, labelPairs, registryCheckShown } from './cluster-view';
+
+const registryCheckColors = { ok: 'success', failed: 'error', skipped: 'default', none: 'default' } as const;
+
+/**
+ * The last registry check: whether the cluster's Podman reached Berth's registry under the
+ * cluster's address for it, when, and what it said (on a failure, what failed and the fix).
+ */
+export function RegistryCheckView({ check }: { check: ClusterRegistryCheck | null }) {
+  const { t } = useI18n();
+  const shown = registryCheckShown(check);
+  if (!check)
+    return (
+      <span data-testid="cluster-registry-check" data-check="none">
+        {t('clusters.registryCheck.none')}
+      </span>
+    );
+  return (
+    <Space direction="vertical" size={2} data-testid="cluster-registry-check" data-check={shown}>
+      <Space size={4} wrap>
+        <Tag color={registryCheckColors[shown]}>{t(`clusters.registryCheck.${shown}`)}</Tag>
+        <Typography.Text type="secondary">
+          {t('clusters.registryCheck.as', { registry: check.registry })}
+        </Typography.Text>
+        <TimeText at={check.checkedAt} />
+      </Space>
+      {shown === 'ok' ? null : (
+        <Typography.Text
+          type={shown === 'failed' ? 'danger' : 'secondary'}
+          translate="no"
+          data-testid="cluster-registry-check-message"
+        >
+          {check.message}
+        </Typography.Text>
+      )}
+    </Space>
+  );
+}
 
 const stateColors: Record<ClusterState, string> = {
   ready: 'success',

@@ -9,6 +9,7 @@ import {
   labelPairs,
   normalizeLabelFilter,
   patchBody,
+  registryCheckShown,
 } from './cluster-view';
 
 const gib = 1024 ** 3;
@@ -214,6 +215,31 @@ describe('clusters page view helpers', () => {
       assert.ok(zh, key);
       const vars = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
       assert.deepEqual(vars(zh), vars(en), key);
+    }
+  });
+
+  it('shows the registry check as reachable, unreachable, not judged, or none, in both languages', () => {
+    const at = '2026-12-06T08:00:00.000Z';
+    assert.equal(registryCheckShown(null), 'none');
+    assert.equal(registryCheckShown({ ok: true, registry: 'r:5000', message: 'm', checkedAt: at }), 'ok');
+    assert.equal(
+      registryCheckShown({ ok: false, registry: 'r:5000', message: 'm', checkedAt: at }),
+      'failed',
+    );
+    assert.equal(
+      registryCheckShown({ ok: null, registry: 'r:5000', message: 'm', checkedAt: at }),
+      'skipped',
+    );
+    for (const key of [
+      'clusters.registryCheck.ok',
+      'clusters.registryCheck.failed',
+      'clusters.registryCheck.skipped',
+      'clusters.registryCheck.none',
+      'clusters.event.RegistryUnreachable',
+      'clusters.event.RegistryReachable',
+      'clusters.form.warning',
+    ] as const) {
+      assert.ok(clustersEn[key] && clustersZh[key] && clustersEn[key] !== clustersZh[key], key);
     }
   });
 });

@@ -1,5 +1,16 @@
 import { defaultPublishAddress } from '@berth/shared';
+import type { ClusterRegistryCheck } from '@berth/shared';
 import type { ClusterCapacity, ClusterPatch, CreateClusterInput } from './clusters-api';
+
+/** How the cluster page shows the last registry check: reachable, unreachable, not judged, none. */
+export type RegistryCheckShown = 'ok' | 'failed' | 'skipped' | 'none';
+
+export function registryCheckShown(check: ClusterRegistryCheck | null | undefined): RegistryCheckShown {
+  if (!check) return 'none';
+  if (check.ok === true) return 'ok';
+  if (check.ok === false) return 'failed';
+  return 'skipped';
+}
 
 /** One editable label row of the form. */
 export interface LabelRow {
