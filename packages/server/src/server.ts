@@ -141,7 +141,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   if (containers) reconcilers.push(containers.sampler);
   reconcilers.push(clusters.checker);
   // images no service placed on a cluster needs any more leave it after a grace (docs/fleet.md)
-  if (engines) reconcilers.push(createImageCleanup(ctx, engines));
+  if (engines && services) reconcilers.push(createImageCleanup(ctx, engines, services.deps.repo));
   const controllerHost = new ControllerHost(db, `${config.instanceId}:${process.pid}`, reconcilers, {
     log: app.log,
   });

@@ -18,6 +18,7 @@ import type { ClusterRow } from '../src/modules/clusters/clusters.repository';
 import { ClustersRepository } from '../src/modules/clusters/clusters.repository';
 import { ImageCleanup, imageKeys } from '../src/modules/placement/image-cleanup';
 import { readImageNeeds, type ImageNeeds } from '../src/modules/placement/image-needs';
+import { ServicesRepository } from '../src/modules/services/services.repository';
 import type { Engines } from '../src/runtime/engines';
 import { FakeEngine, startFakePlatform, type FakePlatform } from './helpers/fake-engine';
 
@@ -326,7 +327,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       for (const state of ['exited', 'removed'])
         await p.addContainer(a, `a-${state}`, { cluster: 'c3', image: `${registry}/web/a:${state}`, state });
 
-      const needs = await readImageNeeds(p.ctx.db);
+      const needs = await readImageNeeds(p.ctx.db, new ServicesRepository(p.ctx.db));
       const needed = needs.needed.map((n) => `${n.cluster} ${n.image}`).sort();
       assert.deepEqual(needed, [
         `c1 ${registry}/web/a:1`,

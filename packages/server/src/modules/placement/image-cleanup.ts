@@ -289,13 +289,17 @@ export class ImageCleanup implements Reconciler {
  * The clean-up of this server: every registered cluster but `local` and any cluster on the same
  * Podman socket as `local` (codeflow builds there and keeps its build images by its own rule).
  */
-export function createImageCleanup(ctx: AppContext, engines: Engines): ImageCleanup {
+export function createImageCleanup(
+  ctx: AppContext,
+  engines: Engines,
+  services: Parameters<typeof readImageNeeds>[1],
+): ImageCleanup {
   const localEndpoint = `unix://${ctx.config.podmanSocket}`;
   return new ImageCleanup(
     {
       engines,
       clusters: new ClustersRepository(ctx.db),
-      needs: () => readImageNeeds(ctx.db),
+      needs: () => readImageNeeds(ctx.db, services),
       log: ctx.log,
     },
     {

@@ -7,7 +7,7 @@ import type { Placement } from '@berth/shared';
 import type { Db } from '../../db/database';
 import { parseJson } from '../../util';
 import { envClusters } from '../clusters/clusters.repository';
-import { activeStates } from '../services/services.repository';
+import type { ServicesRepository } from '../services/services.repository';
 import { defaultPlacement } from './placement-plan';
 
 /** An image as a service or the ledger names it (before the cluster's registry address is applied). */
@@ -38,25 +38,18 @@ export function placedClusters(placement: Placement | undefined, envNames: strin
   return p.clusters === 'all' ? envNames : p.clusters.map((c) => c.name);
 }
 
-/** Reads what every cluster needs and uses, from services, releases, environments and the ledger. */
-export async function readImageNeeds(db: Db): Promise<ImageNeeds> {
+/**
+ * Reads what every cluster needs and uses: the services' releases and the container ledger
+ * through the services' repository, the environments' clusters from the store.
+ */
+export async function readImageNeeds(
+  db: Db,
+  services: Pick<ServicesRepository, 'releaseSpecsInUse' | 'imagesOfActiveContainers'>,
+): Promise<ImageNeeds> {
   const [releases, envs, ledger] = await Promise.all([
-    db
-      .selectFrom('services as s')
-      .innerJoin('releases as r', 'r.service_id', 's.id')
-      .select(['s.env', 'r.spec'])
-      .where('s.deleting', '=', 0)
-      .where((eb) =>
-        eb.or([eb('r.number', '=', eb.ref('s.release')), eb('r.number', '=', eb.ref('s.stable_release'))]),
-      )
-      .execute(),
+    services.releaseSpecsInUse(),
     db.selectFrom('environments').select(['name', 'clusters']).execute(),
-    db
-      .selectFrom('containers')
-      .select(['cluster', 'image', 'image_digest'])
-      .where('state', 'in', [...activeStates])
-      .groupBy(['cluster', 'image', 'image_digest'])
-      .execute(),
+    services.imagesOfActiveContainers(),
   ]);
   const envNames = new Map(envs.map((e) => [e.name, envClusters(e)]));
   const needed: ImageOnCluster[] = [];

@@ -169,7 +169,36 @@ export class ServicesRepository {
       .execute();
   }
 
+  /**
+   * The spec of the current and the stable release of every live service, with its env: what
+   * each service may run next (a rollback or a scale-up), for the image clean-up.
+   */
+  releaseSpecsInUse(): Promise<{ env: string; spec: string }[]> {
+    return this.db
+      .selectFrom('services as s')
+      .innerJoin('releases as r', 'r.service_id', 's.id')
+      .select(['s.env', 'r.spec'])
+      .where('s.deleting', '=', 0)
+      .where((eb) =>
+        eb.or([eb('r.number', '=', eb.ref('s.release')), eb('r.number', '=', eb.ref('s.stable_release'))]),
+      )
+      .execute();
+  }
+
   // ---- container ledger ----------------------------------------------------------------------
+
+  /**
+   * The images of ledger containers that may still exist on their cluster (the active states; an
+   * `exited` row is history: the runner removed the container before it wrote that state).
+   */
+  imagesOfActiveContainers(): Promise<{ cluster: string; image: string; image_digest: string | null }[]> {
+    return this.db
+      .selectFrom('containers')
+      .select(['cluster', 'image', 'image_digest'])
+      .where('state', 'in', [...activeStates])
+      .groupBy(['cluster', 'image', 'image_digest'])
+      .execute();
+  }
 
   /**
    * The live services of an env and the endpoints of their serving containers (ready, in
