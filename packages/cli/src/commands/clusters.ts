@@ -7,6 +7,7 @@ import {
   patchEnvRequestSchema,
   type Cluster,
   type ClusterCredentials,
+  type ClusterRegistryCheck,
   type Environment,
 } from '@berth/shared';
 import { parseInteger, type OptionSpec } from '../args';
@@ -90,6 +91,7 @@ function details(ctx: CommandContext, c: Cluster): void {
   ctx.out.line(`publish:      ${c.publishAddress ?? defaultPublishAddress}`);
   ctx.out.line(`registry:     ${c.registry ?? "- (the registry's own address)"}`);
   ctx.out.line(`state:        ${c.state}${c.message ? ` — ${c.message}` : ''}`);
+  ctx.out.line(`registry check: ${registryCheckText(c.registryCheck ?? null)}`);
   ctx.out.line(`latency:      ${c.latencyMs === null ? '-' : `${c.latencyMs} ms`}`);
   ctx.out.line(`checked:      ${c.lastCheckedAt ?? 'never'}`);
   ctx.out.line(`cordoned:     ${c.cordoned ? 'yes (no new replicas)' : 'no'}`);
@@ -112,7 +114,18 @@ function details(ctx: CommandContext, c: Cluster): void {
   }
 }
 
+/** "ok (localhost:5000, 2026-…)", "FAILED (…) — what failed and the fix", "not checked …". */
+function registryCheckText(check: ClusterRegistryCheck | null): string {
+  if (!check) return '- (not checked: the embedded registry is off, or no check ran yet)';
+  const where = `${check.registry}, ${check.checkedAt}`;
+  if (check.ok === true) return `ok (${where})`;
+  if (check.ok === false) return `FAILED (${where}) — ${check.message}`;
+  return `not checked (${where}) — ${check.message}`;
+}
+
 function show(ctx: CommandContext, c: Cluster, sentence?: string): number {
+  // accepted but probably wrong (a loopback publish address on another host): on stderr
+  for (const w of c.warnings ?? []) ctx.out.warn(w);
   if (ctx.out.json) ctx.out.printJson(c);
   else if (sentence) ctx.out.line(sentence);
   else details(ctx, c);
