@@ -32,11 +32,12 @@ function podmanReason(body: Buffer): string {
   } catch {
     // not JSON: the text as it is
   }
-  return text
+  const reason = text
     .replace(/^\s*\d+ errors? occurred:\s*/, '')
     .replace(/^\*\s*/, '')
     .replace(/\s+/g, ' ')
     .trim();
+  return /[.!?]$/.test(reason) ? reason : `${reason}.`;
 }
 
 /** The registry or its token server refused an anonymous caller: it answered. */
