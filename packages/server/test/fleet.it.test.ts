@@ -9,7 +9,8 @@
  *   and within grace + 30 s; the requests lost meanwhile are counted; its containers are written
  *   off; when it comes back and stays ready for the stability window, the division returns by
  *   itself with zero lost requests and the dead containers left there are removed;
- * - cordon + drain moves a cluster's replicas away with zero lost requests; undrain brings them back.
+ * - cordon + drain moves a cluster's replicas away with zero lost requests; undrain brings them back;
+ * - a changed placement (2:1:1 → 1:0:2) is a rolling move to the previewed 3/0/6 with zero lost requests.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -387,6 +388,36 @@ describe('fleet controller on three Podman clusters behind one gateway', () => {
     for (const action of ['undrain', 'uncordon'])
       assert.equal((await p.api.post(`/api/v1/clusters/${c.name}/${action}`, {})).status, 200);
     await divided(5, 2, 2);
+  });
+
+  it('changes the placement as a rolling move, where the preview said, losing nothing', async () => {
+    const moved = {
+      clusters: [
+        { name: a.name, weight: 1 },
+        { name: c.name, weight: 2 },
+      ],
+      division: 'weighted',
+    };
+    const preview = await p.api.post<Preview>(`${base}/web/placement-preview`, { placement: moved });
+    assert.equal(preview.status, 200, JSON.stringify(preview.body));
+    const wanted = preview.body.items.filter((i) => i.replicas > 0).map((i) => [i.cluster, i.replicas]);
+    assert.deepEqual(wanted, [
+      [a.name, 3],
+      [c.name, 6],
+    ]);
+    const sent = await noLossWhile(p.listen, async () => {
+      const cur = await p.api.get<{ version: number }>(`${base}/web`);
+      const r = await p.api.put<{ task: { id: string } }>(`${base}/web`, {
+        spec: { ...spec('v3', 's2', 9), placement: moved },
+        version: cur.body.version,
+      });
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      assert.equal((await waitTask(p.api, r.body.task.id)).state, 'succeeded', await story());
+      await divided(3, 0, 6);
+    });
+    console.log(`fleet placement change: ${sent} requests through Nginx, 0 lost`);
+    assert.equal((await onEngine(b.name)).length, 0, `${b.name}, no longer placed, runs nothing`);
+    await eventually(async () => (await viaGateway(p.listen, host)).body === 'v3', 'v3 served through Nginx');
   });
 });
 
