@@ -3,14 +3,26 @@
  * the test Podman socket and sees it ready with its capacity, sees a bad endpoint refused at the
  * field, adds one with publish and registry addresses (0.0.0.0 refused at the field), cordons and
  * drains it, gives an environment a cluster (whose delete is then refused) and takes it away again;
+ * the registry check on a cluster's page (Berth's registry runs, with token auth: a registry
+ * address where nothing listens fails with the fix, the registry's own address is reachable);
  * the page in Chinese; a developer reads clusters without endpoints or actions.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { clusterApiRoutes } from '../packages/web/src/features/clusters/clusters-api.ts';
 import { clustersEn, clustersZh } from '../packages/web/src/features/clusters/messages.ts';
-import { adminPassword, podmanSocket, type TestPlatform } from '../packages/server/test/helpers/platform.ts';
+import { startAuthRegistry, type TestRegistry } from '../packages/server/test/helpers/local-registry.ts';
+import { freePort } from '../packages/server/test/helpers/net.ts';
+import {
+  adminPassword,
+  podmanSocket,
+  startPlatform,
+  type TestPlatform,
+} from '../packages/server/test/helpers/platform.ts';
 import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 import { assertRoutesDocumented } from './helpers/openapi.ts';
 import { fieldError, logIn, portalSession, seedWebService } from './helpers/session.ts';
@@ -68,11 +80,23 @@ void describe('clusters page (browser, real Podman)', { timeout: 400_000 }, () =
   let platform: TestPlatform;
   let browser: TestBrowser;
   let page: Page;
+  // Berth's embedded registry runs (token auth), so the clusters' registry checks are judged
+  let registry: TestRegistry | undefined;
+  const registryDir = mkdtempSync(path.join(tmpdir(), 'berth-e2e-clusters-registry-'));
 
   portalSession(
     {
-      server: { BERTH_GATEWAY_LISTEN: 'off' },
+      start: async () =>
+        startPlatform({
+          BERTH_GATEWAY_LISTEN: 'off',
+          BERTH_REGISTRY_LISTEN: `127.0.0.1:${await freePort()}`,
+        }),
+      teardown: async () => {
+        await registry?.stop();
+        rmSync(registryDir, { recursive: true, force: true });
+      },
       seed: async (platform) => {
+        registry = await startAuthRegistry(platform, registryDir);
         await seedWebService(platform.api, 'shop');
         assert.equal(
           (await platform.api.post('/api/v1/users', { name: 'dev', password: devPassword })).status,
@@ -164,10 +188,12 @@ void describe('clusters page (browser, real Podman)', { timeout: 400_000 }, () =
   });
 
   void it('adds a cluster with publish and registry addresses, shown on its page; 0.0.0.0 is refused at the field', async () => {
+    // a registry address where nothing listens: the registry check fails
+    const nowhere = `127.0.0.1:${await freePort()}`;
     await page.goto(`${platform.url}/clusters`);
     await fillCluster(page, 'dc1-b', `unix://${podmanSocket}`, [], {
       publishAddress: '0.0.0.0',
-      registry: '127.0.0.1:5000',
+      registry: nowhere,
     });
     assert.equal(await page.locator('#cluster-publish-address').getAttribute('placeholder'), '127.0.0.1');
     assert.match(await fieldError(page, '#cluster-publish-address'), /not every interface/);
@@ -183,22 +209,41 @@ void describe('clusters page (browser, real Podman)', { timeout: 400_000 }, () =
     const stored = (
       await platform.api.get<{ publishAddress: string; registry: string | null }>('/api/v1/clusters/dc1-b')
     ).body;
-    assert.deepEqual([stored.publishAddress, stored.registry], ['127.0.0.2', '127.0.0.1:5000']);
+    assert.deepEqual([stored.publishAddress, stored.registry], ['127.0.0.2', nowhere]);
 
     await page.getByTestId('cluster-link-dc1-b').click();
     await page.waitForURL(/\/clusters\/dc1-b$/);
     assert.equal(await page.getByTestId('cluster-publish-address').innerText(), '127.0.0.2');
-    assert.equal(await page.getByTestId('cluster-registry').innerText(), '127.0.0.1:5000');
+    assert.equal(await page.getByTestId('cluster-registry').innerText(), nowhere);
+    // the cluster's Podman cannot reach the registry there: degraded, with what failed and the fix
+    const failed = page.locator('[data-testid="cluster-registry-check"][data-check="failed"]');
+    await failed.waitFor();
+    assert.match(
+      await failed.innerText(),
+      new RegExp(`Unreachable[\\s\\S]*as ${nowhere.replace(/\./g, '\\.')}`),
+    );
+    // the message is the cluster's (above the details), not repeated in the check's cell
+    const why = await page.getByTestId('cluster-message').innerText();
+    assert.match(why, /Registry check failed: .*connection refused/);
+    assert.equal(await page.getByTestId('cluster-registry-check-message').count(), 0);
+    assert.ok(why.includes('berth clusters update dc1-b --registry host:port'), why);
+    await page.locator('[data-testid="cluster-state-dc1-b"][data-state="degraded"]').waitFor();
+    await page.getByTestId('cluster-events').getByText('Registry unreachable').waitFor();
+    await browser.screenshot('cluster-registry-check-failed-en', 1366, 768);
 
     // Editing: a cleared registry address is the registry's own address again.
     await page.getByTestId('cluster-edit').click();
     assert.equal(await page.locator('#cluster-publish-address').inputValue(), '127.0.0.2');
-    assert.equal(await page.locator('#cluster-registry').inputValue(), '127.0.0.1:5000');
+    assert.equal(await page.locator('#cluster-registry').inputValue(), nowhere);
     await page.fill('#cluster-registry', '');
     await page.getByTestId('cluster-form-ok').click();
     await page.getByTestId('cluster-form').waitFor({ state: 'detached' });
     await page.getByTestId('cluster-registry').getByText("The registry's own address").waitFor();
     assert.equal(await page.getByTestId('cluster-publish-address').innerText(), '127.0.0.2');
+    // checked again at once on the change (the page refreshes every 10 s): reachable, ready
+    await page.locator('[data-testid="cluster-registry-check"][data-check="ok"]').waitFor();
+    await page.locator('[data-testid="cluster-state-dc1-b"][data-state="ready"]').waitFor();
+    await page.getByTestId('cluster-events').getByText('Registry reachable again').waitFor();
     assert.equal(
       (await platform.api.get<{ registry: string | null }>('/api/v1/clusters/dc1-b')).body.registry,
       null,
@@ -363,8 +408,12 @@ void describe('clusters page (browser, real Podman)', { timeout: 400_000 }, () =
     const detail = (await page.locator('.app-content').innerText()).replace(/ /g, '');
     for (const word of ['解除封锁', '排空', '删除', '部署在此集群的服务', '事件'])
       assert.ok(detail.includes(word), word);
-    for (const word of ['端口发布地址', '镜像仓库地址', '镜像仓库自身的地址'])
+    for (const word of ['端口发布地址', '镜像仓库地址', '镜像仓库自身的地址', '镜像仓库检查'])
       assert.ok(detail.includes(word), word);
+    await page
+      .locator('[data-testid="cluster-registry-check"][data-check="ok"]')
+      .getByText('可访问')
+      .waitFor();
     assert.equal(await page.getByTestId('cluster-publish-address').innerText(), '127.0.0.1');
     await page.getByTestId('cluster-drain').click();
     assert.match(await page.getByTestId('cluster-drain-text').innerText(), /不丢失请求/);

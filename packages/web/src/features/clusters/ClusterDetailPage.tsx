@@ -109,7 +109,7 @@ export function ClusterDetailPage() {
               )}
             </Descriptions.Item>
             <Descriptions.Item label={t('clusters.detail.registryCheck')}>
-              <RegistryCheckView check={c.registryCheck ?? null} />
+              <RegistryCheckView check={c.registryCheck ?? null} shownAbove={c.message} />
             </Descriptions.Item>
             <Descriptions.Item label={t('clusters.col.latency')}>
               {c.latencyMs === null ? '—' : t('clusters.latency.value', { ms: c.latencyMs })}

@@ -15,9 +15,16 @@ const known = new Set([
   'Undrained',
   'FailoverStarted',
   'Restoring',
+  'RegistryUnreachable',
+  'RegistryReachable',
 ]);
-/** Fleet decisions stand out: a failover in red, the move back in green. */
-const colors: Record<string, string> = { FailoverStarted: 'red', Restoring: 'green' };
+/** Fleet decisions stand out: a failover in red, the move back in green; the registry check's too. */
+const colors: Record<string, string> = {
+  FailoverStarted: 'red',
+  Restoring: 'green',
+  RegistryUnreachable: 'orange',
+  RegistryReachable: 'green',
+};
 const states = new Set<string>(['ready', 'degraded', 'unreachable', 'unknown']);
 
 /** A cluster's state changes and admins' cordon/drain, newest first; the message is the server's. */

@@ -11,7 +11,14 @@ const registryCheckColors = { ok: 'success', failed: 'error', skipped: 'default'
  * The last registry check: whether the cluster's Podman reached Berth's registry under the
  * cluster's address for it, when, and what it said (on a failure, what failed and the fix).
  */
-export function RegistryCheckView({ check }: { check: ClusterRegistryCheck | null }) {
+export function RegistryCheckView({
+  check,
+  shownAbove,
+}: {
+  check: ClusterRegistryCheck | null;
+  /** The cluster's message, shown above the details: a failure's text is not repeated here. */
+  shownAbove?: string | null;
+}) {
   const { t } = useI18n();
   const shown = registryCheckShown(check);
   if (!check)
@@ -29,7 +36,7 @@ export function RegistryCheckView({ check }: { check: ClusterRegistryCheck | nul
         </Typography.Text>
         <TimeText at={check.checkedAt} />
       </Space>
-      {shown === 'ok' ? null : (
+      {shown === 'ok' || shownAbove?.includes(check.message) ? null : (
         <Typography.Text
           type={shown === 'failed' ? 'danger' : 'secondary'}
           translate="no"
