@@ -7,6 +7,7 @@
  * - a port where nothing listens: degraded, the message says what failed and how to fix it, one
  *   RegistryUnreachable event however many checks follow;
  * - back to the right address: ready again, one RegistryReachable event;
+ * - over ssh:// (c20 through the loopback sshd): the check runs through the tunnel, ok;
  * - the embedded registry down (it does not answer Berth either): not judged, the cluster stays ready.
  */
 import { after, before, describe, it } from 'node:test';
@@ -15,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Cluster, ClusterEvent } from '@berth/shared';
-import { startCluster, type FleetCluster } from './helpers/clusters';
+import { sshCluster, startCluster, type FleetCluster } from './helpers/clusters';
 import { startAuthRegistry, type TestRegistry } from './helpers/local-registry';
 import { freePort } from './helpers/net';
 import { eventually, startPlatform, type TestPlatform } from './helpers/platform';
@@ -124,6 +125,23 @@ describe('cluster health: the registry check from the cluster’s side (real Pod
     assert.equal(ready.message, null);
     assert.equal((await events('RegistryReachable')).length, 1);
     assert.equal((await events('RegistryUnreachable')).length, 1);
+  });
+
+  it('checks through an ssh:// tunnel the same way (c20 over the loopback sshd)', async () => {
+    const remote = await sshCluster({ cluster: c.name });
+    const r = await p.api.post<Cluster>('/api/v1/clusters', {
+      name: 'c20-ssh',
+      endpoint: remote.endpoint,
+      credentials: remote.credentials,
+      registry: `localhost:${port}`,
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.deepEqual(r.body.warnings, [], 'an ssh:// cluster on this host may publish on loopback');
+    const got = await p.api.post<Cluster>('/api/v1/clusters/c20-ssh/check');
+    assert.equal(got.status, 200, JSON.stringify(got.body));
+    assert.equal(got.body.state, 'ready', got.body.message ?? '');
+    assert.equal(got.body.registryCheck?.ok, true, got.body.registryCheck?.message);
+    assert.equal((await p.api.delete('/api/v1/clusters/c20-ssh')).status, 204);
   });
 
   it('the embedded registry itself down: not judged, the cluster stays ready', async () => {
