@@ -17,6 +17,8 @@ const known = new Set([
   'Restoring',
   'RegistryUnreachable',
   'RegistryReachable',
+  'ImagesRemoved',
+  'ImagesKept',
 ]);
 /** Fleet decisions stand out: a failover in red, the move back in green; the registry check's too. */
 const colors: Record<string, string> = {

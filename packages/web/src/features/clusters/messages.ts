@@ -74,6 +74,8 @@ export const clustersEn = {
   'clusters.event.Restoring': 'Replicas moving back',
   'clusters.event.RegistryUnreachable': 'Registry unreachable',
   'clusters.event.RegistryReachable': 'Registry reachable again',
+  'clusters.event.ImagesRemoved': 'Unused images removed',
+  'clusters.event.ImagesKept': 'Unused images kept (in use)',
   'clusters.cordon': 'Cordon',
   'clusters.cordon.confirm':
     'Cordon {cluster}? Its containers keep running, but no new replicas are placed on it until you uncordon it.',
@@ -216,6 +218,8 @@ export const clustersZh: Record<keyof typeof clustersEn, string> = {
   'clusters.event.Restoring': '副本正在迁回',
   'clusters.event.RegistryUnreachable': '无法访问镜像仓库',
   'clusters.event.RegistryReachable': '镜像仓库恢复可访问',
+  'clusters.event.ImagesRemoved': '已清理不再需要的镜像',
+  'clusters.event.ImagesKept': '保留不再需要的镜像（仍在使用）',
   'clusters.cordon': '封锁',
   'clusters.cordon.confirm': '封锁 {cluster}？其上的容器继续运行，但在解除封锁前不再向它调度新副本。',
   'clusters.cordon.done': '{cluster} 已封锁：不再向它调度新副本。',
