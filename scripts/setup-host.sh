@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=(podman runc catatonit docker-registry nginx-light git ca-certificates curl busybox-static)
+# The Lua module (pulls libnginx-mod-http-ndk, lua-resty-core, lua-resty-lrucache, LuaJIT) and
+# cjson for gateways whose endpoints are pushed without reloads (docs/gateway.md; runtime-notes §7).
+want+=(libnginx-mod-http-lua lua-cjson)
 # openssh-server: the tests of ssh:// clusters run their own sshd on loopback (scripts/test-sshd.sh);
 # the system sshd and its config are not used.
 if [ "${1:-}" = "--test" ]; then want+=(postgresql chromium fonts-noto-cjk openssh-server); fi

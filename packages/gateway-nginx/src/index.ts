@@ -10,3 +10,21 @@ export {
   type ValidationResult,
 } from './nginx-node';
 export { lineDiff } from './line-diff';
+export {
+  renderDynamicUpstreams,
+  endpointSetOf,
+  endpointsLua,
+  controlSocketPath,
+  luaModuleLines,
+  endpointsFile,
+  controlDir,
+  type DynamicUpstreamsOptions,
+  type EndpointSet,
+} from './dynamic-upstreams';
+export {
+  EndpointsClient,
+  prepareNodeDirs,
+  writeEndpointsFile,
+  removeStaleSocket,
+  type ControlAnswer,
+} from './endpoints-control';

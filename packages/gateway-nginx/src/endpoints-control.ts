@@ -1,0 +1,140 @@
+import http from 'node:http';
+import { chmod, chown, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { controlDir, endpointsFile, type EndpointSet } from './dynamic-upstreams';
+
+/*
+ * The agent's side of the endpoints interface (docs/gateway.md, "Endpoints without reload"):
+ * preparing a node's endpoints directory, seeding the endpoints file of a node that has never
+ * started, and a client for the control socket.
+ */
+
+/** An answer of the control server: the status and the decoded JSON body. */
+export interface ControlAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+async function idOf(file: string, name: string): Promise<number | null> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    if (f[0] === name && f[2] !== undefined) return Number(f[2]);
+  }
+  return null;
+}
+
+/**
+ * Creates the node's two directories for the endpoints interface (call before starting Nginx):
+ * - PREFIX/control (0700, the caller's): holds the control socket. Nginx creates unix sockets
+ *   with mode 0666, so this directory is what keeps everyone but the agent's user out.
+ * - PREFIX/endpoints (0700): the workers write the endpoints file there. When Nginx is started
+ *   as root its workers run as nobody:nogroup (Debian's build default; the configuration has
+ *   no `user` directive), so the directory is given to them; otherwise the workers are the
+ *   caller's user already.
+ */
+export async function prepareNodeDirs(prefix: string): Promise<void> {
+  const control = path.join(prefix, controlDir);
+  await mkdir(control, { recursive: true, mode: 0o700 });
+  await chmod(control, 0o700);
+  const dir = path.join(prefix, path.dirname(endpointsFile));
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+  if (process.getuid?.() === 0) {
+    // The workers reach PREFIX/endpoints only through a prefix others may traverse.
+    if (((await stat(prefix)).mode & 0o001) === 0)
+      throw new Error(
+        `${prefix} must be searchable by others (chmod o+x): Nginx's workers run as nobody and write ${endpointsFile} in it`,
+      );
+    const uid = await idOf('/etc/passwd', 'nobody');
+    const gid = (await idOf('/etc/group', 'nogroup')) ?? (await idOf('/etc/group', 'nobody'));
+    if (uid !== null && gid !== null) await chown(dir, uid, gid);
+  }
+}
+
+/**
+ * Writes the endpoints file of a node before its Nginx first starts (write, then rename), so it
+ * serves that set from its first request. A running node gets sets through `put` instead.
+ */
+export async function writeEndpointsFile(prefix: string, set: EndpointSet): Promise<void> {
+  const file = path.join(prefix, endpointsFile);
+  await writeFile(`${file}.next`, JSON.stringify(set));
+  await rename(`${file}.next`, file);
+}
+
+/**
+ * Removes a control socket that no Nginx listens on (left by a master that was killed; a master
+ * that stops normally removes it), which would otherwise fail the next start with
+ * "bind() ... (98: Address already in use)". Call it only while the node's Nginx is stopped.
+ */
+export async function removeStaleSocket(socket: string): Promise<boolean> {
+  const alive = await new Promise<boolean>((resolve) => {
+    const c = net.connect(socket);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+  if (alive) return false;
+  return unlink(socket).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** A client of one node's control socket. */
+export class EndpointsClient {
+  constructor(
+    readonly socket: string,
+    readonly timeoutMs = 10_000,
+  ) {}
+
+  private request(method: 'GET' | 'PUT', body?: string): Promise<ControlAnswer> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          socketPath: this.socket,
+          path: '/endpoints',
+          method,
+          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          timeout: this.timeoutMs,
+          agent: false,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              parsed = { error: text.trim() };
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed as Record<string, unknown> });
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () =>
+        req.destroy(new Error(`no answer from ${this.socket} in ${this.timeoutMs} ms`)),
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /** The applied set (version 0 and no pools when nothing was pushed or loaded). */
+  async get(): Promise<EndpointSet> {
+    const a = await this.request('GET');
+    if (a.status !== 200) throw new Error(`GET /endpoints answered ${a.status}: ${JSON.stringify(a.body)}`);
+    return a.body as unknown as EndpointSet;
+  }
+
+  /** Pushes a whole set; 200 applied, 400 invalid (nothing changed), 409 older than the applied one. */
+  put(set: EndpointSet | string): Promise<ControlAnswer> {
+    return this.request('PUT', typeof set === 'string' ? set : JSON.stringify(set));
+  }
+}
