@@ -28,7 +28,7 @@
  *
  * Knobs: `--quick` or BENCH_GW_QUICK=1 (sizes 100,1000, 3 samples, 2 rounds); BENCH_GW_SIZES
  * (default 100,1000,10000), BENCH_GW_API_MAX (largest size created through the API, default
- * 100: 900 more creates take 10+ minutes here), BENCH_GW_SAMPLES (5), BENCH_GW_ENDPOINT_ROUNDS (3), BENCH_GW_AGENTS (2),
+ * 100: 900 more creates take 10+ minutes here), BENCH_GW_SAMPLES (5; 3 at 10,000 unless set), BENCH_GW_ENDPOINT_ROUNDS (3), BENCH_GW_AGENTS (2),
  * BENCH_GW_NAIVE=0 skips the naive layout.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -92,6 +92,11 @@ interface Trace {
   installEnd?: number;
   reloadStart?: number;
   reloadEnd?: number;
+  /** CPU ms of the processes this one waited for (`nginx -t`) from applyStart to validated. */
+  validateCpu?: number;
+  /** CPU ms the local Nginx master spent between HUP and its new workers (its parse). */
+  reloadCpu?: number;
+  cpu0?: number;
   end?: number;
   version: number | null;
   kind: string | null;
@@ -103,17 +108,39 @@ let open: Trace | null = null;
 /** The last plan and files applied, to time `nginx -t` alone on the same input. */
 let lastPlan: GatewayPlan | null = null;
 
-type Stamp = Exclude<keyof Trace, 'author' | 'start' | 'version' | 'kind' | 'failed'>;
+type Stamp = Exclude<
+  keyof Trace,
+  'author' | 'start' | 'version' | 'kind' | 'failed' | 'validateCpu' | 'reloadCpu' | 'cpu0'
+>;
+
+/** CPU ms of a process from /proc/PID/stat: its own, and that of its children it waited for. */
+function cpuOf(pid: number | 'self'): { own: number; children: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    const tick = 1000 / 100; // USER_HZ
+    return { own: (f[11]! + f[12]!) * tick, children: (f[13]! + f[14]!) * tick };
+  } catch {
+    return { own: NaN, children: NaN };
+  }
+}
 
 /** Replaces a prototype method by hook(args, call the original). */
-function around(proto: object, name: string, hook: (args: unknown[], call: () => unknown) => unknown): void {
+function around(
+  proto: object,
+  name: string,
+  hook: (args: unknown[], call: () => unknown, self: unknown) => unknown,
+): void {
   const orig = Object.getOwnPropertyDescriptor(proto, name)?.value as (...a: unknown[]) => unknown;
   if (typeof orig !== 'function') throw new Error(`no method ${name} to time`);
   Object.defineProperty(proto, name, {
     configurable: true,
     writable: true,
     value(this: unknown, ...args: unknown[]) {
-      return hook(args, () => orig.apply(this, args));
+      return hook(args, () => orig.apply(this, args), this);
     },
   });
 }
@@ -152,14 +179,35 @@ function instrument(): void {
     }
   });
   around(GatewayApplier.prototype, 'apply', (args, call) => {
-    if (open) open.applyStart = wall();
+    if (open) {
+      open.applyStart = wall();
+      open.cpu0 = cpuOf('self').children;
+    }
     lastPlan = args[1] as GatewayPlan;
     return call();
   });
-  span(GatewaysRepository.prototype, 'nextVersionNumber', 'validated');
+  around(GatewaysRepository.prototype, 'nextVersionNumber', (_args, call) => {
+    if (open) {
+      open.validated = wall();
+      open.validateCpu = cpuOf('self').children - (open.cpu0 ?? NaN);
+    }
+    return call();
+  });
   span(GatewaysRepository.prototype, 'commit', 'commitStart', 'commitEnd');
   span(LocalNginxNode.prototype, 'install', 'installStart', 'installEnd');
-  span(LocalNginxNode.prototype, 'reload', 'reloadStart', 'reloadEnd');
+  around(LocalNginxNode.prototype, 'reload', async (_args, call, self) => {
+    const t = open;
+    if (!t) return call();
+    t.reloadStart = wall();
+    const pid = await (self as LocalNginxNode).pid();
+    const before = pid ? cpuOf(pid).own : NaN;
+    try {
+      return await call();
+    } finally {
+      t.reloadEnd = wall();
+      if (pid) t.reloadCpu = cpuOf(pid).own - before;
+    }
+  });
 }
 
 interface Parts {
@@ -170,6 +218,8 @@ interface Parts {
   install: number;
   reload: number;
   total: number;
+  validateCpu: number;
+  reloadCpu: number;
 }
 function parts(t: Trace, from: number): Parts {
   const d = (a?: number, b?: number) => (a !== undefined && b !== undefined ? b - a : NaN);
@@ -181,14 +231,26 @@ function parts(t: Trace, from: number): Parts {
     install: d(t.installStart, t.installEnd),
     reload: d(t.reloadStart, t.reloadEnd),
     total: d(from, t.end),
+    validateCpu: t.validateCpu ?? NaN,
+    reloadCpu: t.reloadCpu ?? NaN,
   };
 }
 function medianParts(ps: Parts[]): Parts {
-  const k = ['queue', 'plan', 'validate', 'commit', 'install', 'reload', 'total'] as const;
+  const k = [
+    'queue',
+    'plan',
+    'validate',
+    'commit',
+    'install',
+    'reload',
+    'total',
+    'validateCpu',
+    'reloadCpu',
+  ] as const;
   return Object.fromEntries(k.map((x) => [x, median(ps.map((p) => p[x]))])) as unknown as Parts;
 }
 const showParts = (p: Parts) =>
-  `queue/kick ${ms(p.queue)}, plan ${ms(p.plan)}, render+nginx -t+diff ${ms(p.validate)}, version commit ${ms(p.commit)}, install ${ms(p.install)}, HUP→new workers ${ms(p.reload)}`;
+  `queue/kick ${ms(p.queue)}, plan ${ms(p.plan)}, render+nginx -t+diff ${ms(p.validate)} (nginx -t CPU ${ms(p.validateCpu)}), version commit ${ms(p.commit)}, install ${ms(p.install)}, HUP→new workers ${ms(p.reload)} (master CPU ${ms(p.reloadCpu)})`;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -494,7 +556,11 @@ async function main(): Promise<void> {
       const allMs: number[] = [];
       const perNode: number[][] = listens.map(() => []);
       const ps: Parts[] = [];
-      for (let s = 0; s < samples; s += 1) {
+      /** From the apply's end to the API's answer (reading the route back, its tenancy flags). */
+      const answer: number[] = [];
+      // at 10,000 routes one sample takes 10+ s on a busy 2-core machine
+      const nSamples = process.env.BENCH_GW_SAMPLES || n < 10_000 ? samples : Math.min(samples, 3);
+      for (let s = 0; s < nSamples; s += 1) {
         await inSync();
         await sleep(300);
         probe += 1;
@@ -511,7 +577,10 @@ async function main(): Promise<void> {
         allMs.push(Math.max(...at));
         at.forEach((x, k) => perNode[k]!.push(x));
         const tr = traces.find((x) => x.start >= t0 && x.author === 'admin');
-        if (tr) ps.push(parts(tr, t0));
+        if (tr) {
+          ps.push(parts(tr, t0));
+          answer.push(apiDone - (tr.end! - t0));
+        }
       }
       applyMedians.set(n, median(apiMs));
       const prev = [...applyMedians.entries()].at(-2);
@@ -521,6 +590,15 @@ async function main(): Promise<void> {
       // idle controller passes (nothing changed) at this size
       const idle = traces.filter((x) => x.author === 'system' && x.version === null && x.end).slice(-10);
       const idleMs = median(idle.map((x) => x.end! - x.start));
+      // what one route create stores: the full files and a snapshot of every route of the env
+      const last = await p.server.ctx.db
+        .selectFrom('gateway_versions')
+        .select(['main_text', 'upstreams_text', 'routes_snapshot'])
+        .where('kind', '=', 'config')
+        .orderBy('number', 'desc')
+        .executeTakeFirstOrThrow();
+      const kib = (x: string | null) => ((x?.length ?? 0) / 1024).toFixed(0);
+      const stored = `main ${kib(last.main_text)} KiB + endpoints ${kib(last.upstreams_text)} KiB + routes snapshot ${kib(last.routes_snapshot)} KiB`;
 
       let naive = '';
       if (withNaive) {
@@ -534,8 +612,9 @@ async function main(): Promise<void> {
           `${n} routes (${have + probe} with probes)`,
           `  bulk: ${bulk}`,
           `  one route via API: median ${ms(median(apiMs))}, p90 ${ms(p90(apiMs))}; served by all ${listens.length} nodes: median ${ms(median(allMs))}, p90 ${ms(p90(allMs))} (${nodeNames.map((x, k) => `${x} ${ms(median(perNode[k]!))}`).join(', ')})`,
-          `  API apply parts (median): ${showParts(medianParts(ps))}`,
+          `  API apply parts (median): ${showParts(medianParts(ps))}; then the answer ${ms(median(answer))}`,
           `  idle controller pass (nothing changed): median ${ms(idleMs)} every 500 ms`,
+          `  one route create stores a config version of ${stored}`,
           naive ? `  ${naive}` : '',
           `  memory: ${mem}`,
         ]
@@ -610,17 +689,22 @@ async function main(): Promise<void> {
     }
     // `nginx -t` alone on the same input, to split render from validation
     let alone = NaN;
+    let aloneCpu = NaN;
     if (lastPlan) {
       const { renderMainConfig, renderUpstreams } = await import('@berth/gateway-nginx');
       const scratch = mkdtempSync(path.join(os.tmpdir(), 'berth-gw-t-'));
       const files = { main: renderMainConfig(lastPlan.gateway), upstreams: renderUpstreams(lastPlan.pools) };
       const tt: number[] = [];
+      const cpu: number[] = [];
       for (let k = 0; k < 3; k += 1) {
         const s = performance.now();
+        const c = cpuOf('self').children;
         await validateConfig(nginxBin, scratch, files);
         tt.push(performance.now() - s);
+        cpu.push(cpuOf('self').children - c);
       }
       alone = median(tt);
+      aloneCpu = median(cpu);
       rmSync(scratch, { recursive: true, force: true });
     }
     const total = have + probe;
@@ -637,7 +721,9 @@ async function main(): Promise<void> {
       `  out of rotation, applied on all nodes (records: local apply end, agents' log): median ${ms(outM)} (${outAll.map(ms).join(', ')}); ${nodeNames.map((x, k) => `${x} ${ms(median(outPerNode[k]!))}`).join(', ')}`,
     );
     console.log(`    local apply parts (median): ${showParts(medianParts(outParts))}`);
-    console.log(`  nginx -t alone on the same configuration: ${ms(alone)}`);
+    console.log(
+      `  nginx -t alone on the same configuration: ${ms(alone)} (CPU ${ms(aloneCpu)}; the rest is waiting for a core)`,
+    );
     console.log(`summary at ${largest.n} routes (issue 12 targets):`);
     console.log(
       `  full apply through the API: ${ms(largest.apply)} (served by all nodes ${ms(largest.allNodes)}) — target ≤ ${ms(targetApplyMs)}: ${(largest.apply / targetApplyMs).toFixed(2)}× the target; issue's library number ${ms(issueFullApplyMs)}${naiveAt.n === largest.n ? `; naive layout ${ms(naiveAt.total)}` : ''}`,
