@@ -62,6 +62,11 @@ local function show(v)
   return s
 end
 
+-- The path of an endpoint in the body, for a message (built only then).
+local function at(name, i)
+  return "pools." .. name .. "[" .. (i - 1) .. "]"
+end
+
 local function is_integer(v, min, max)
   return type(v) == "number" and v == math.floor(v) and v >= min and v <= max
 end
@@ -112,28 +117,27 @@ local function validate(doc, skip_unknown)
     end
     local seen, eps = {}, {}
     for i, e in ipairs(list) do
-      local at = "pools." .. name .. "[" .. (i - 1) .. "]"
       if type(e) ~= "table" then
-        return nil, at .. " must be an object {address, weight}"
+        return nil, at(name, i) .. " must be an object {address, weight}"
       end
       for k in pairs(e) do
         if k ~= "address" and k ~= "weight" then
-          return nil, at .. ": unknown field \"" .. show(k) .. "\" (an endpoint has address and weight)"
+          return nil, at(name, i) .. ": unknown field \"" .. show(k) .. "\" (an endpoint has address and weight)"
         end
       end
       local address = parse_address(e.address)
       if not address then
-        return nil, at .. ".address must be IPV4:PORT (port 1-65535), got " .. show(cjson.encode(e.address))
+        return nil, at(name, i) .. ".address must be IPV4:PORT (port 1-65535), got " .. show(cjson.encode(e.address))
       end
       local weight = e.weight
       if weight == nil then
         weight = 1
       end
       if not is_integer(weight, 0, 1000) then
-        return nil, at .. ".weight must be an integer from 0 (drained) to 1000, got " .. show(cjson.encode(e.weight))
+        return nil, at(name, i) .. ".weight must be an integer from 0 (drained) to 1000, got " .. show(cjson.encode(e.weight))
       end
       if seen[address] then
-        return nil, at .. ".address " .. address .. " appears twice in the pool"
+        return nil, at(name, i) .. ".address " .. address .. " appears twice in the pool"
       end
       seen[address] = true
       eps[#eps + 1] = { address = address, weight = weight }
@@ -161,18 +165,35 @@ local function encode(set)
     names[#names + 1] = name
   end
   table.sort(names)
-  local parts, compact = {}, {}
+  -- One buffer of pieces for the JSON and one per pool for the compact text: no string is
+  -- built per endpoint (10,000 endpoints are 10,000 fewer allocations).
+  local js, n = { '{"version":', string.format("%.0f", set.version), ',"pools":{' }, 3
+  local compact = {}
   for i, name in ipairs(names) do
-    local eps, cs = {}, {}
+    js[n + 1] = i > 1 and ',"' or '"'
+    js[n + 2] = name
+    js[n + 3] = '":['
+    n = n + 3
+    local cs, m = {}, 0
     for j, e in ipairs(set.pools[name]) do
-      eps[j] = '{"address":"' .. e.address .. '","weight":' .. e.weight .. "}"
-      cs[j] = e.address .. " " .. e.weight
+      js[n + 1] = j > 1 and ',{"address":"' or '{"address":"'
+      js[n + 2] = e.address
+      js[n + 3] = '","weight":'
+      js[n + 4] = e.weight
+      js[n + 5] = "}"
+      n = n + 5
+      cs[m + 1] = j > 1 and "," or ""
+      cs[m + 2] = e.address
+      cs[m + 3] = " "
+      cs[m + 4] = e.weight
+      m = m + 4
     end
-    parts[i] = '"' .. name .. '":[' .. table.concat(eps, ",") .. "]"
-    compact[name] = table.concat(cs, ",")
+    js[n + 1] = "]"
+    n = n + 1
+    compact[name] = table.concat(cs)
   end
-  local json = '{"version":' .. string.format("%.0f", set.version) .. ',"pools":{' .. table.concat(parts, ",") .. "}}"
-  return json, compact
+  js[n + 1] = "}}"
+  return table.concat(js), compact
 end
 
 -- Writes a set's keys under its version (not yet current). Returns true, or nil and the error
@@ -293,14 +314,23 @@ local function load_file()
   flip(set.version, current)
 end
 
+-- init_by_lua: the configuration's pools ("NAME MAX_FAILS FAIL_TIMEOUT" each), in batches
+-- (each returned by a function of its own, which keeps LuaJIT's constants per function low).
+function M.declare(batch)
+  for _, line in ipairs(batch()) do
+    local name, mf, ft = line:match("^([%w_]+) (%d+) (%d+)$")
+    if not pools[name] then
+      pool_count = pool_count + 1
+    end
+    pools[name] = { max_fails = tonumber(mf), fail_timeout = tonumber(ft) }
+  end
+end
+
+-- init_by_lua, after every declare: loads the endpoints file.
 function M.init(opts)
   dict = ngx.shared[opts.dict]
   tries_limit = opts.tries
   file_path = ngx.config.prefix() .. opts.file
-  for name, mf, ft in opts.pools:gmatch("([%w_]+) (%d+) (%d+)") do
-    pools[name] = { max_fails = tonumber(mf), fail_timeout = tonumber(ft) }
-    pool_count = pool_count + 1
-  end
   load_file()
 end
 

@@ -52,25 +52,19 @@ export function endpointsLua(): string {
 }
 
 /**
- * Lines as Lua long strings of at most ~3 KiB each: Nginx reads a configuration token into a
- * 4 KiB buffer, and ngx_lua's block lexer fails on a longer string ("Lua code block missing the
- * closing long bracket").
+ * The pool declarations as `M.declare(function() return {...} end)` calls of at most 500 short
+ * strings, each list in a function of its own. ngx_lua's block lexer looks for a long string's closing bracket only
+ * in the 4 KiB configuration buffer ("Lua code block missing the closing long bracket", depending
+ * on where the string starts), so no token here is long; and no function gets more constants
+ * than LuaJIT allows, however many pools there are.
  */
-function longStrings(lines: string[]): string[] {
+function declarations(lines: string[]): string[] {
   const out: string[] = [];
-  let chunk: string[] = [];
-  let size = 0;
-  const flush = () => {
-    if (chunk.length) out.push(`[[\n${chunk.join('\n')}\n]],`);
-    chunk = [];
-    size = 0;
-  };
-  for (const l of lines) {
-    if (size + l.length + 1 > 3000) flush();
-    chunk.push(l);
-    size += l.length + 1;
+  for (let i = 0; i < lines.length; i += 500) {
+    out.push('M.declare(function() return {');
+    for (const l of lines.slice(i, i + 500)) out.push(`"${l}",`);
+    out.push('} end)');
   }
-  flush();
   return out;
 }
 
@@ -99,9 +93,8 @@ export function renderDynamicUpstreams(pools: readonly RenderPool[], o: DynamicU
     endpointsLua(),
     'end)()',
     'package.loaded.berth_endpoints = M',
-    `M.init({ dict = "berth_endpoints", file = "${endpointsFile}", tries = ${tries}, pools = table.concat({`,
-    ...longStrings(declared),
-    '}) })',
+    ...declarations(declared),
+    `M.init({ dict = "berth_endpoints", file = "${endpointsFile}", tries = ${tries} })`,
     '}',
   ];
   // One chunk per pool name: the name is a validated identifier, so it is safe inside the string.

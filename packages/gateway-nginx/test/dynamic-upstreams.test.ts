@@ -211,7 +211,7 @@ describe('dynamic upstreams: rendering', () => {
       text,
       /upstream svc_a \{ server 0\.0\.0\.1; balancer_by_lua_block \{ package\.loaded\.berth_endpoints\.balance\("svc_a"\) \} \}/,
     );
-    assert.match(text, /^svc_a 3 10$/m);
+    assert.match(text, /^"svc_a 3 10",$/m);
     assert.match(text, /listen unix:\/run\/berth\/node1\/control\/endpoints\.sock;/);
     assert.ok(!text.includes('8081'), 'endpoints are pushed, not rendered');
     assert.ok(text.indexOf('upstream svc_a') < text.indexOf('upstream svc_b'), 'pools are sorted');
@@ -558,7 +558,7 @@ describe('dynamic upstreams: timing at 10,000 endpoints in 1,000 pools', () => {
       console.log(
         `# endpoints without reload: ${(body.length / 1024).toFixed(0)} KiB set, 10,000 endpoints in 1,000 pools: ` +
           `push answered in ${tPush.toFixed(1)} ms; first request on the new set at ${tFirst.toFixed(1)} ms ` +
-          `(includes one decode per worker); second worker/request at ${tSecond.toFixed(1)} ms`,
+          `(a worker re-reads only the pool it balances); another pool at ${tSecond.toFixed(1)} ms`,
       );
     } finally {
       await node.cleanup();
