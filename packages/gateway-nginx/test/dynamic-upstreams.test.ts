@@ -91,14 +91,9 @@ class Node {
     this.client = new EndpointsClient(controlSocketPath(prefix));
   }
 
-  static async create(routes: RenderRoute[], pools: RenderPool[], workers = 2): Promise<Node> {
-    const prefix = mkdtempSync(path.join(tmpdir(), 'gw-dyn-'));
-    chmodSync(prefix, 0o755); // the workers (nobody when the tests run as root) traverse it
-    const node = new Node(prefix, await freePort());
-    await ensurePrefix(prefix);
-    await prepareNodeDirs(prefix);
+  static mainText(port: number, routes: RenderRoute[], workers: number): string {
     const main = renderMainConfig({
-      listen: `127.0.0.1:${node.port}`,
+      listen: `127.0.0.1:${port}`,
       tlsListen: null,
       certDir: '/nonexistent/certs',
       workerProcesses: workers,
@@ -107,12 +102,40 @@ class Node {
     })
       // notice: so that a reload ("signal 1 (SIGHUP) received", "reconfiguring") would be logged.
       .replace('error_log logs/error.log warn;', 'error_log logs/error.log notice;');
-    writeFileSync(path.join(prefix, 'conf', 'nginx.conf'), [...luaModuleLines, main].join('\n'));
+    return [...luaModuleLines, main].join('\n');
+  }
+
+  static async create(routes: RenderRoute[], pools: RenderPool[], workers = 2): Promise<Node> {
+    const prefix = mkdtempSync(path.join(tmpdir(), 'gw-dyn-'));
+    chmodSync(prefix, 0o755); // the workers (nobody when the tests run as root) traverse it
+    const node = new Node(prefix, await freePort());
+    await ensurePrefix(prefix);
+    await prepareNodeDirs(prefix);
+    writeFileSync(path.join(prefix, 'conf', 'nginx.conf'), Node.mainText(node.port, routes, workers));
     writeFileSync(
       path.join(prefix, 'conf', 'upstreams.conf'),
       renderDynamicUpstreams(pools, { controlSocket: controlSocketPath(prefix) }),
     );
     return node;
+  }
+
+  /** Rewrites both files for other routes and pools (the control socket stays). */
+  async rewrite(routes: RenderRoute[], pools: RenderPool[]): Promise<void> {
+    writeFileSync(path.join(this.prefix, 'conf', 'nginx.conf'), Node.mainText(this.port, routes, 2));
+    writeFileSync(
+      path.join(this.prefix, 'conf', 'upstreams.conf'),
+      renderDynamicUpstreams(pools, { controlSocket: controlSocketPath(this.prefix) }),
+    );
+  }
+
+  async waitForNewWorkers(before: string[]): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const now = await this.workers();
+      if (now.length > 0 && now.every((w) => !before.includes(w))) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('no new workers after HUP');
   }
 
   async start(): Promise<void> {
@@ -512,6 +535,44 @@ describe('dynamic upstreams: pushing endpoints into a running Nginx', () => {
       await Promise.all(loops);
       await Promise.all(backends.map((b) => b.close().catch(() => undefined)));
     }
+  });
+
+  it('keeps the pushed endpoints through a reload that adds a pool; the new pool waits for its push', async () => {
+    const hostC = 'c.x.test.localhost';
+    await push({ svc_a: [{ address: b1.address, weight: 1 }], svc_b: [{ address: b2.address, weight: 1 }] });
+    const pushed = await node.client.get();
+    await node.rewrite(
+      [route(hostA, 'svc_a'), route(hostB, 'svc_b'), route(hostC, 'svc_c')],
+      [pool('svc_a'), pool('svc_b'), pool('svc_c')],
+    );
+    const before = await node.workers();
+    process.kill(node.masterPid(), 'SIGHUP');
+    await node.waitForNewWorkers(before);
+    assert.deepEqual(await node.client.get(), pushed);
+    assert.deepEqual(await node.request(hostA), { status: 200, body: 'b1' });
+    assert.deepEqual(await node.request(hostB), { status: 200, body: 'b2' });
+    assert.equal((await node.request(hostC)).status, 502);
+    await push({
+      svc_a: [{ address: b1.address, weight: 1 }],
+      svc_b: [{ address: b2.address, weight: 1 }],
+      svc_c: [{ address: b3.address, weight: 1 }],
+    });
+    assert.deepEqual(await node.request(hostC), { status: 200, body: 'b3' });
+  });
+
+  it('starts with the endpoints file even when it names a pool the configuration no longer has', async () => {
+    await node.rewrite([route(hostA, 'svc_a')], [pool('svc_a')]);
+    await node.stop();
+    await node.start();
+    assert.deepEqual(await node.request(hostA), { status: 200, body: 'b1' });
+    assert.deepEqual(await node.client.get(), {
+      version,
+      pools: { svc_a: [{ address: b1.address, weight: 1 }] },
+    });
+    assert.match(
+      node.errorLog(),
+      /the endpoints file names pool svc_b, which this configuration does not have/,
+    );
   });
 
   it('removes a stale control socket only when no Nginx listens on it', async () => {
