@@ -59,6 +59,7 @@ async function setEnvClusters(page: Page, env: string, clusters: string[]): Prom
   // Clear the selection, then pick each cluster from the open dropdown.
   while ((await form.locator('.ant-select-selection-item-remove').count()) > 0)
     await form.locator('.ant-select-selection-item-remove').first().click();
+  const chips = form.locator('.ant-select-selection-item');
   for (const c of clusters) {
     await page.locator('#env-clusters').click();
     await page.locator('#env-clusters').fill(c);
@@ -66,10 +67,19 @@ async function setEnvClusters(page: Page, env: string, clusters: string[]): Prom
       .locator('.ant-select-dropdown:visible .ant-select-item-option')
       .filter({ hasText: new RegExp(`^${c}$`) })
       .click();
+    // the pick is in the selection before the next one (a click on a busy page may toggle late)
+    await chips.filter({ hasText: new RegExp(`^${c}$`) }).waitFor();
   }
   await page.keyboard.press('Escape');
+  assert.deepEqual(await chips.allInnerTexts(), clusters, 'the selection is the clusters asked for');
   await page.getByTestId('env-clusters-form-ok').click();
-  await form.waitFor({ state: 'detached' });
+  await form.waitFor({ state: 'detached' }).catch(async (err: Error) => {
+    // say why the dialog stayed: a field error or the server's refusal
+    const shown = await page
+      .locator('.ant-modal .ant-form-item-explain-error, .ant-modal .ant-alert')
+      .allInnerTexts();
+    throw new Error(`${err.message}; the dialog shows: ${shown.join(' | ') || '(nothing)'}`);
+  });
   await page
     .getByTestId(`env-clusters-${env}`)
     .filter({ hasText: clusters.join('') })
