@@ -407,10 +407,28 @@ local function pick(candidates)
   return best
 end
 
--- balancer_by_lua: picks an endpoint of the pool; on a retry (proxy_next_upstream), notes the
--- failure of the last one and picks another one not tried yet.
+-- The pool of a request in the "balancer" layout: a location's own pool, else the host's.
+local function request_pool()
+  local p = ngx.var.berth_route_pool
+  if p == nil or p == "" then
+    p = ngx.var.berth_pool
+  end
+  return p
+end
+
+-- balancer_by_lua: picks an endpoint of the pool (given by the "pool-upstreams" layout, read
+-- from the request in the "balancer" one); on a retry (proxy_next_upstream), notes the failure
+-- of the last one and picks another one not tried yet.
 function M.balance(pool)
   local ctx = ngx.ctx
+  if pool == nil then
+    pool = ctx.berth_pool or request_pool()
+    if not pools[pool] then
+      ngx.log(ngx.ERR, "berth: no pool ", tostring(pool), " in this configuration")
+      return ngx.exit(NGX_BUSY)
+    end
+    ctx.berth_pool = pool
+  end
   local tried = ctx.berth_tried
   if tried then
     local _, code = ngx_balancer.get_last_failure()

@@ -1,14 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { identifier, integer } from './nginx-syntax';
-import { RenderError, type PoolServer, type RenderPool } from './render-model';
+import { renderMainConfig } from './main-renderer';
+import { RenderError, type PoolServer, type RenderGateway, type RenderPool } from './render-model';
 
 /*
  * Endpoints without reload (docs/gateway.md, "Endpoints without reload"): an alternative to
- * renderUpstreams whose text holds the pools but not their endpoints. Each pool is an upstream
- * whose balancer_by_lua picks an endpoint from a shared dict; the local agent pushes endpoint sets
- * to a control server on a unix socket, so an endpoint change needs neither `nginx -t` nor a reload.
- * The main configuration is unchanged (it still says `proxy_pass http://$berth_pool`), except
- * that it must start with luaModuleLines. Pure, apart from reading the Lua source once.
+ * renderUpstreams whose text holds the pools but not their endpoints. A balancer_by_lua picks an
+ * endpoint from a shared dict; the local agent pushes endpoint sets to a control server on a unix
+ * socket, so an endpoint change needs neither `nginx -t` nor a reload. Two layouts:
+ * - "balancer" (the default, ingress-nginx's): one `upstream berth_balancer` for every pool; the
+ *   balancer takes the pool from $berth_route_pool / $berth_pool. The main configuration's
+ *   `proxy_pass http://$berth_pool;` lines become `proxy_pass http://berth_balancer;`
+ *   (dynamicMainConfig). No upstream per pool is parsed: `nginx -t` of 10,000 routes drops from
+ *   seconds to a fraction of a second (runtime-notes §7).
+ * - "pool-upstreams": one upstream per pool, each with its own balancer_by_lua_block; the main
+ *   configuration is the same text as today, only prefixed with luaModuleLines.
+ * Pure, apart from reading the Lua source once.
  */
 
 /** Debian 12's module files (libnginx-mod-http-ndk, libnginx-mod-http-lua); NDK loads first. */
@@ -28,7 +35,14 @@ export function controlSocketPath(prefix: string): string {
   return `${prefix.replace(/\/+$/, '')}/${controlDir}/endpoints.sock`;
 }
 
+/** The one upstream of the "balancer" layout. */
+export const balancerUpstream = 'berth_balancer';
+
+export type DynamicLayout = 'balancer' | 'pool-upstreams';
+
 export interface DynamicUpstreamsOptions {
+  /** Default "balancer" (see the top of this file). */
+  layout?: DynamicLayout | undefined;
   /** Absolute path of the control socket (controlSocketPath(prefix)). */
   controlSocket: string;
   /** Size of the shared dict holding the applied set (MiB, default 64: ~2 copies of 100,000 endpoints). */
@@ -72,8 +86,9 @@ const socketRe = /^\/[A-Za-z0-9._/-]{1,100}\.sock$/;
 
 /**
  * Renders the endpoints file for the Lua balancer: a shared dict, the module (inlined into
- * init_by_lua_block, so the code is checked by `nginx -t` with the configuration), one upstream
- * per pool and the control server. Endpoints in `pools` are not rendered: they are pushed.
+ * init_by_lua_block, so the code is checked by `nginx -t` with the configuration), the pools it
+ * knows, the upstream(s) of the layout and the control server. Endpoints in `pools` are not
+ * rendered: they are pushed.
  */
 export function renderDynamicUpstreams(pools: readonly RenderPool[], o: DynamicUpstreamsOptions): string {
   if (!socketRe.test(o.controlSocket) || o.controlSocket.includes('..'))
@@ -97,11 +112,20 @@ export function renderDynamicUpstreams(pools: readonly RenderPool[], o: DynamicU
     `M.init({ dict = "berth_endpoints", file = "${endpointsFile}", tries = ${tries} })`,
     '}',
   ];
-  // One chunk per pool name: the name is a validated identifier, so it is safe inside the string.
-  for (const p of sorted) {
+  // server 0.0.0.1 is a placeholder Nginx requires and never contacts: the balancer sets the
+  // peer or ends the attempt with 502.
+  if ((o.layout ?? 'balancer') === 'balancer') {
     out.push(
-      `upstream ${p.name} { server 0.0.0.1; balancer_by_lua_block { package.loaded.berth_endpoints.balance("${p.name}") } }`,
+      `upstream ${balancerUpstream} { server 0.0.0.1; balancer_by_lua_block { package.loaded.berth_endpoints.balance() } }`,
     );
+  } else {
+    // One chunk per pool: the name is a validated identifier, so it is safe inside the string.
+    for (const p of sorted) {
+      if (p.name === balancerUpstream) throw new RenderError(`pool name ${p.name} is reserved`, 'pool.name');
+      out.push(
+        `upstream ${p.name} { server 0.0.0.1; balancer_by_lua_block { package.loaded.berth_endpoints.balance("${p.name}") } }`,
+      );
+    }
   }
   out.push(
     'server {',
@@ -116,6 +140,24 @@ export function renderDynamicUpstreams(pools: readonly RenderPool[], o: DynamicU
     '',
   );
   return out.join('\n');
+}
+
+const poolProxyPass = /proxy_pass http:\/\/\$(berth_pool|berth_route_pool);/g;
+
+/**
+ * The main configuration for dynamic upstreams: luaModuleLines (load_module must come before
+ * http{}), then renderMainConfig's text; in the "balancer" layout every `proxy_pass` to a pool
+ * variable goes to the one balancer upstream instead (the pool stays in the variable, where the
+ * balancer reads it). Everything else is renderMainConfig's, line for line.
+ */
+export function dynamicMainConfig(g: RenderGateway, layout: DynamicLayout = 'balancer'): string {
+  let main = renderMainConfig(g);
+  if (layout === 'balancer') {
+    main = main.replace(poolProxyPass, `proxy_pass http://${balancerUpstream};`);
+    if (/proxy_pass http:\/\/\$/.test(main))
+      throw new RenderError('a proxy_pass to a variable the balancer does not read', 'routes');
+  }
+  return [...luaModuleLines, main].join('\n');
 }
 
 /** The endpoint set of rendered pools under a version (what the agent pushes). */

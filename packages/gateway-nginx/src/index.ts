@@ -12,6 +12,9 @@ export {
 export { lineDiff } from './line-diff';
 export {
   renderDynamicUpstreams,
+  dynamicMainConfig,
+  balancerUpstream,
+  type DynamicLayout,
   endpointSetOf,
   endpointsLua,
   controlSocketPath,
