@@ -112,18 +112,19 @@ export function renderDynamicUpstreams(pools: readonly RenderPool[], o: DynamicU
     `M.init({ dict = "berth_endpoints", file = "${endpointsFile}", tries = ${tries} })`,
     '}',
   ];
-  // server 0.0.0.1 is a placeholder Nginx requires and never contacts: the balancer sets the
-  // peer or ends the attempt with 502.
+  // The placeholder server an upstream needs; the balancer sets the peer or ends the attempt
+  // with 502, and even if it did neither, a `down` server on loopback is never contacted (not
+  // ingress-nginx's 0.0.0.1, which some networks route; runtime-notes §7).
   if ((o.layout ?? 'balancer') === 'balancer') {
     out.push(
-      `upstream ${balancerUpstream} { server 0.0.0.1; balancer_by_lua_block { package.loaded.berth_endpoints.balance() } }`,
+      `upstream ${balancerUpstream} { server 127.0.0.1:9 down; balancer_by_lua_block { package.loaded.berth_endpoints.balance() } }`,
     );
   } else {
     // One chunk per pool: the name is a validated identifier, so it is safe inside the string.
     for (const p of sorted) {
       if (p.name === balancerUpstream) throw new RenderError(`pool name ${p.name} is reserved`, 'pool.name');
       out.push(
-        `upstream ${p.name} { server 0.0.0.1; balancer_by_lua_block { package.loaded.berth_endpoints.balance("${p.name}") } }`,
+        `upstream ${p.name} { server 127.0.0.1:9 down; balancer_by_lua_block { package.loaded.berth_endpoints.balance("${p.name}") } }`,
       );
     }
   }

@@ -235,7 +235,7 @@ describe('dynamic upstreams: rendering', () => {
     assert.match(text, /lua_shared_dict berth_endpoints 64m;/);
     assert.match(
       text,
-      /^upstream berth_balancer \{ server 0\.0\.0\.1; balancer_by_lua_block \{ package\.loaded\.berth_endpoints\.balance\(\) \} \}$/m,
+      /^upstream berth_balancer \{ server 127\.0\.0\.1:9 down; balancer_by_lua_block \{ package\.loaded\.berth_endpoints\.balance\(\) \} \}$/m,
     );
     assert.equal(text.match(/^upstream /gm)?.length, 1, 'no upstream per pool');
     assert.match(text, /^"svc_a 3 10",\n"svc_b 1 5",$/m);
@@ -276,7 +276,7 @@ describe('dynamic upstreams: rendering', () => {
       const perPool = renderDynamicUpstreams(pools, { controlSocket, layout: 'pool-upstreams' });
       assert.match(
         perPool,
-        /^upstream svc_a \{ server 0\.0\.0\.1; balancer_by_lua_block \{ package\.loaded\.berth_endpoints\.balance\("svc_a"\) \} \}$/m,
+        /^upstream svc_a \{ server 127\.0\.0\.1:9 down; balancer_by_lua_block \{ package\.loaded\.berth_endpoints\.balance\("svc_a"\) \} \}$/m,
       );
       assert.equal(perPool.match(/^upstream /gm)?.length, 2);
       const perPoolMain = dynamicMainConfig(gatewayOf('127.0.0.1:18182', routes), 'pool-upstreams');
