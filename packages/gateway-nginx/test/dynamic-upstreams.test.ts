@@ -9,6 +9,8 @@ import path from 'node:path';
 import {
   EndpointsClient,
   dynamicMainConfig,
+  endpointSetOf,
+  writeEndpointsFile,
   controlSocketPath,
   defaultRouteOptions,
   endpointsFile,
@@ -621,6 +623,55 @@ for (const layout of ['balancer', 'pool-upstreams'] as const)
       assert.equal(await removeStaleSocket(controlSocketPath(node.prefix)), false);
     });
   });
+
+describe('dynamic upstreams: the agent side', () => {
+  it('removes a control socket nothing listens on (left by a killed master)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gw-dyn-s-'));
+    try {
+      const socket = path.join(dir, 'endpoints.sock');
+      // A unix socket file whose listener is gone, as after kill -9 of the master.
+      const child = spawn(
+        process.execPath,
+        ['-e', 'require("net").createServer().listen(process.argv[1], () => console.log("up"))', socket],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      await new Promise((resolve) => child.stdout?.once('data', resolve));
+      assert.equal(await removeStaleSocket(socket), false, 'a listener is there');
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+      assert.ok(statSync(socket).isSocket());
+      assert.equal(await removeStaleSocket(socket), true);
+      assert.throws(() => statSync(socket), /ENOENT/);
+      assert.equal(await removeStaleSocket(socket), false, 'nothing to remove');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('seeds the endpoints file of a node that never ran with the set of rendered pools', async () => {
+    const prefix = mkdtempSync(path.join(tmpdir(), 'gw-dyn-w-'));
+    try {
+      if (process.getuid?.() === 0) {
+        // mkdtemp makes 0700: the workers (nobody) could not reach PREFIX/endpoints.
+        await assert.rejects(prepareNodeDirs(prefix), /must be searchable by others/);
+      }
+      chmodSync(prefix, 0o755);
+      await prepareNodeDirs(prefix);
+      assert.equal(statSync(path.join(prefix, 'control')).mode & 0o777, 0o700);
+      const set = endpointSetOf(7, [
+        { ...pool('svc_a'), servers: [{ address: '127.0.0.1:8081', weight: 2 }] },
+      ]);
+      await writeEndpointsFile(prefix, set);
+      assert.deepEqual(JSON.parse(readFileSync(path.join(prefix, endpointsFile), 'utf8')), {
+        version: 7,
+        pools: { svc_a: [{ address: '127.0.0.1:8081', weight: 2 }] },
+      });
+    } finally {
+      rmSync(prefix, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('dynamic upstreams: timing at 10,000 endpoints in 1,000 pools', () => {
   it('prints push → first request on the new set', async () => {
