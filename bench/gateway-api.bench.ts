@@ -96,6 +96,8 @@ interface Trace {
   validateCpu?: number;
   /** CPU ms the local Nginx master spent between HUP and its new workers (its parse). */
   reloadCpu?: number;
+  /** CPU ms of this process (Berth, and the bench's few requests) from start to end. */
+  ownCpu?: number;
   cpu0?: number;
   end?: number;
   version: number | null;
@@ -110,7 +112,7 @@ let lastPlan: GatewayPlan | null = null;
 
 type Stamp = Exclude<
   keyof Trace,
-  'author' | 'start' | 'version' | 'kind' | 'failed' | 'validateCpu' | 'reloadCpu' | 'cpu0'
+  'author' | 'start' | 'version' | 'kind' | 'failed' | 'validateCpu' | 'reloadCpu' | 'ownCpu' | 'cpu0'
 >;
 
 /** CPU ms of a process from /proc/PID/stat: its own, and that of its children it waited for. */
@@ -164,6 +166,7 @@ function instrument(): void {
     const t: Trace = { author: req.author, start: wall(), version: null, kind: null };
     open = t;
     traces.push(t);
+    const own0 = cpuOf('self').own;
     if (traces.length > 5000) traces.splice(0, 1000);
     try {
       const v = (await call()) as { number: number; kind: string } | null;
@@ -175,6 +178,7 @@ function instrument(): void {
       throw err;
     } finally {
       t.end = wall();
+      t.ownCpu = cpuOf('self').own - own0;
       open = null;
     }
   });
@@ -220,6 +224,7 @@ interface Parts {
   total: number;
   validateCpu: number;
   reloadCpu: number;
+  ownCpu: number;
 }
 function parts(t: Trace, from: number): Parts {
   const d = (a?: number, b?: number) => (a !== undefined && b !== undefined ? b - a : NaN);
@@ -233,6 +238,7 @@ function parts(t: Trace, from: number): Parts {
     total: d(from, t.end),
     validateCpu: t.validateCpu ?? NaN,
     reloadCpu: t.reloadCpu ?? NaN,
+    ownCpu: t.ownCpu ?? NaN,
   };
 }
 function medianParts(ps: Parts[]): Parts {
@@ -246,11 +252,12 @@ function medianParts(ps: Parts[]): Parts {
     'total',
     'validateCpu',
     'reloadCpu',
+    'ownCpu',
   ] as const;
   return Object.fromEntries(k.map((x) => [x, median(ps.map((p) => p[x]))])) as unknown as Parts;
 }
 const showParts = (p: Parts) =>
-  `queue/kick ${ms(p.queue)}, plan ${ms(p.plan)}, render+nginx -t+diff ${ms(p.validate)} (nginx -t CPU ${ms(p.validateCpu)}), version commit ${ms(p.commit)}, install ${ms(p.install)}, HUP→new workers ${ms(p.reload)} (master CPU ${ms(p.reloadCpu)})`;
+  `queue/kick ${ms(p.queue)}, plan ${ms(p.plan)}, render+nginx -t+diff ${ms(p.validate)} (nginx -t CPU ${ms(p.validateCpu)}), version commit ${ms(p.commit)}, install ${ms(p.install)}, HUP→new workers ${ms(p.reload)} (master CPU ${ms(p.reloadCpu)}); Berth's own CPU over the apply ${ms(p.ownCpu)}`;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -590,6 +597,7 @@ async function main(): Promise<void> {
       // idle controller passes (nothing changed) at this size
       const idle = traces.filter((x) => x.author === 'system' && x.version === null && x.end).slice(-10);
       const idleMs = median(idle.map((x) => x.end! - x.start));
+      const idleCpu = median(idle.map((x) => x.ownCpu ?? NaN));
       // what one route create stores: the full files and a snapshot of every route of the env
       const last = await p.server.ctx.db
         .selectFrom('gateway_versions')
@@ -613,7 +621,7 @@ async function main(): Promise<void> {
           `  bulk: ${bulk}`,
           `  one route via API: median ${ms(median(apiMs))}, p90 ${ms(p90(apiMs))}; served by all ${listens.length} nodes: median ${ms(median(allMs))}, p90 ${ms(p90(allMs))} (${nodeNames.map((x, k) => `${x} ${ms(median(perNode[k]!))}`).join(', ')})`,
           `  API apply parts (median): ${showParts(medianParts(ps))}; then the answer ${ms(median(answer))}`,
-          `  idle controller pass (nothing changed): median ${ms(idleMs)} every 500 ms`,
+          `  idle controller pass (nothing changed): median ${ms(idleMs)} (Berth CPU ${ms(idleCpu)}), then a 500 ms wait`,
           `  one route create stores a config version of ${stored}`,
           naive ? `  ${naive}` : '',
           `  memory: ${mem}`,
