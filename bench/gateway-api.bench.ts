@@ -732,7 +732,9 @@ async function main(): Promise<void> {
     console.log(
       `  nginx -t alone on the same configuration: ${ms(alone)} (CPU ${ms(aloneCpu)}; the rest is waiting for a core)`,
     );
-    console.log(`summary at ${largest.n} routes (issue 12 targets):`);
+    console.log(
+      `summary at ${largest.n} routes (issue 12's targets${largest.n < 10_000 ? ' are for 10,000 routes' : ''}):`,
+    );
     console.log(
       `  full apply through the API: ${ms(largest.apply)} (served by all nodes ${ms(largest.allNodes)}) — target ≤ ${ms(targetApplyMs)}: ${(largest.apply / targetApplyMs).toFixed(2)}× the target; issue's library number ${ms(issueFullApplyMs)}${naiveAt.n === largest.n ? `; naive layout ${ms(naiveAt.total)}` : ''}`,
     );

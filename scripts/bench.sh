@@ -9,7 +9,8 @@ bash scripts/podman-service.sh "$BERTH_TEST_PODMAN_SOCKET"
 bash scripts/test-images.sh
 BERTH_TEST_PG_URL="$(bash scripts/pg-test.sh | tail -n 1)"
 export BERTH_TEST_PG_URL
+# Arguments go to every bench (`npm run bench -- --quick`: the gateway API bench's small run).
 for b in bench/*.bench.ts; do
   echo "== $b"
-  node --import tsx "$b"
+  node --import tsx "$b" "$@"
 done
