@@ -32,4 +32,5 @@ for rule in \
 done
 [ "$owners_ok" = 1 ] || exit 1
 echo "each module queries its own tables"
+echo "== first-row queries"; node scripts/check-first-row.mjs
 echo "check: ok"

@@ -33,6 +33,7 @@ export class GatewaysRepository {
       .selectAll()
       .where('env', '=', env)
       .orderBy('name')
+      .limit(1)
       .executeTakeFirst();
   }
 
@@ -181,6 +182,7 @@ export class GatewaysRepository {
       .where('kind', '=', 'config')
       .where('state', '=', 'applied')
       .orderBy('number', 'desc')
+      .limit(1)
       .executeTakeFirst();
   }
 
@@ -194,6 +196,7 @@ export class GatewaysRepository {
       .where('state', '!=', 'failed')
       .where('number', '<=', n)
       .orderBy('number', 'desc')
+      .limit(1)
       .executeTakeFirst();
   }
 

@@ -53,6 +53,7 @@ export class RegistriesRepository {
       .where('host', '=', host)
       .orderBy('kind')
       .orderBy('name')
+      .limit(1)
       .executeTakeFirst();
     return row ?? null;
   }
