@@ -23,7 +23,11 @@ import {
 } from './helpers/db';
 import { eventually, podmanSocket, testImage } from './helpers/platform';
 import { probePodman } from '../src/modules/clusters/cluster-probe';
-import { ClustersRepository } from '../src/modules/clusters/clusters.repository';
+import { ClustersRepository, type ClusterRow } from '../src/modules/clusters/clusters.repository';
+import { ClusterHealthChecker } from '../src/modules/clusters/cluster-health';
+import type { EndpointOpener } from '../src/modules/clusters/cluster-probe';
+import type { SecretBox } from '../src/crypto/secret-box';
+import type { FastifyBaseLogger } from 'fastify';
 
 const adminPassword = 'admin-password-for-cluster-tests';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -502,6 +506,8 @@ describe('clusters: the health probe calls a slow or half-broken engine degraded
   let socket: string;
   let pingDelayMs = 0;
   let infoStatus = 200;
+  /** Berth's containers the fake engine lists (each with 64 MiB). */
+  let listed: string[] = [];
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'berth-probe-'));
@@ -519,7 +525,10 @@ describe('clusters: the health probe calls a slow or half-broken engine degraded
         );
       } else if (req.url?.includes('/containers/json')) {
         res.setHeader('content-type', 'application/json');
-        res.end('[]');
+        res.end(JSON.stringify(listed.map((Id) => ({ Id }))));
+      } else if (/\/containers\/[^/]+\/json/.test(req.url ?? '')) {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ HostConfig: { Memory: 64 * 2 ** 20 } }));
       } else {
         res.statusCode = 404;
         res.end();
@@ -573,6 +582,63 @@ describe('clusters: the health probe calls a slow or half-broken engine degraded
     assert.equal(r.state, 'degraded');
     assert.match(r.message ?? '', /info failed: storage is locked/);
     assert.equal(r.capacity, null);
+  });
+
+  it('"Check now" reads the cluster after the ask, not through a check that began before it', async () => {
+    pingDelayMs = 0;
+    infoStatus = 200;
+    listed = [];
+    const row = {
+      name: 'c',
+      endpoint: `unix://${socket}`,
+      credentials_sealed: null,
+      registry_address: null,
+      state: 'ready',
+      registry_check: null,
+      capacity: null,
+    } as unknown as ClusterRow;
+    const repo = {
+      find: () => Promise.resolve(row),
+      setHealth: () => Promise.resolve(),
+      addEvent: () => Promise.resolve(),
+    } as unknown as ClustersRepository;
+    // the round's check has read the engine and is closing its connection when the admin asks
+    let closing!: () => void;
+    const readDone = new Promise<void>((r) => (closing = r));
+    let letClose!: () => void;
+    const closeGate = new Promise<void>((r) => (letClose = r));
+    let opened = 0;
+    const open: EndpointOpener = () => {
+      const first = ++opened === 1;
+      return Promise.resolve({
+        socketPath: socket,
+        close: () => {
+          if (!first) return Promise.resolve();
+          closing();
+          return closeGate;
+        },
+      });
+    };
+    const log = { info: () => undefined, warn: () => undefined } as unknown as FastifyBaseLogger;
+    const checker = new ClusterHealthChecker(repo, {} as SecretBox, open, log, {
+      ...opts,
+      intervalMs: 60_000,
+    });
+    const round = checker.check(row);
+    await readDone;
+    listed = ['started-after-the-round-read'];
+    const asked = checker.check(row, true, true);
+    letClose();
+    assert.equal((await round).capacity?.used.containers, 0, 'the round read the engine before');
+    const now = await asked;
+    assert.equal(
+      now.capacity?.used.containers,
+      1,
+      'the asked check sees the container started before the ask',
+    );
+    assert.equal(now.capacity?.used.memoryBytes, 64 * 2 ** 20);
+    assert.equal(opened, 2, 'a check of its own');
+    listed = [];
   });
 
   it('no answer to the ping within the bound: unreachable, saying so', async () => {

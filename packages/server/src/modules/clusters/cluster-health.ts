@@ -106,13 +106,16 @@ export class ClusterHealthChecker {
   }
 
   /**
-   * Checks one cluster now (joins a check already running) and stores the result; with
-   * `readCapacity` false only the ping runs (the last capacity stays).
+   * Checks one cluster now and stores the result; with `readCapacity` false only the ping runs (the
+   * last capacity stays). A round joins a check already running; a `fresh` one (an admin's "Check
+   * now") lets it finish and then checks again, since it began before the ask and may have read
+   * the cluster before what the admin wants to see (a container just started).
    */
-  check(row: ClusterRow, readCapacity = true): Promise<ProbeResult> {
+  check(row: ClusterRow, readCapacity = true, fresh = false): Promise<ProbeResult> {
     const key = `${row.endpoint}\n${row.credentials_sealed ?? ''}\n${row.registry_address ?? ''}`;
     const running = this.inFlight.get(row.name);
     if (running) {
+      if (fresh) return running.done.catch(() => undefined).then(() => this.check(row, readCapacity));
       if (running.key === key) return running.done;
       // the cluster changed (an admin's update) while an older check ran: check it again after
       return running.done.catch(() => undefined).then(() => this.check(row, readCapacity));

@@ -375,7 +375,7 @@ export class ClustersService {
   async check(name: string, admin: boolean): Promise<Cluster> {
     const row = await this.repo.find(name);
     if (!row) throw notFound(name);
-    await this.checker.check(row);
+    await this.checker.check(row, true, true);
     return this.get(name, admin);
   }
 
