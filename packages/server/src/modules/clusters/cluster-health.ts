@@ -115,9 +115,9 @@ export class ClusterHealthChecker {
     const key = `${row.endpoint}\n${row.credentials_sealed ?? ''}\n${row.registry_address ?? ''}`;
     const running = this.inFlight.get(row.name);
     if (running) {
-      if (fresh) return running.done.catch(() => undefined).then(() => this.check(row, readCapacity));
-      if (running.key === key) return running.done;
-      // the cluster changed (an admin's update) while an older check ran: check it again after
+      if (!fresh && running.key === key) return running.done;
+      // asked for now, or the cluster changed (an admin's update) while an older check ran: check
+      // again after it
       return running.done.catch(() => undefined).then(() => this.check(row, readCapacity));
     }
     const done = this.checkNow(row, readCapacity).finally(() => {
