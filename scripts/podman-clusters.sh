@@ -140,6 +140,7 @@ CONF
 }
 CONF
   rm -f "$sock"
+  bash scripts/sweep-dead-containers.sh "$d"
   # conmon writes files (e.g. "oom") into its working directory: keep that in the cluster's dir.
   (
     cd "$d"

@@ -120,8 +120,18 @@ export async function startPlatform(
   });
   const engine = new PodmanEngine({ socketPath: podmanSocket, cluster: 'local' });
   const server = await buildServer(config, { engine });
-  const url = await server.start();
-  const api = await TestApi.login(url, 'admin', adminPassword);
+  let url: string;
+  let api: TestApi;
+  try {
+    url = await server.start();
+    api = await TestApi.login(url, 'admin', adminPassword);
+  } catch (err) {
+    // a server left open keeps the file's process alive after its tests failed
+    await server.close().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+    await pgDb?.drop().catch(() => undefined);
+    throw err;
+  }
   return {
     server,
     url,
