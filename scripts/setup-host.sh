@@ -8,9 +8,15 @@ want=(podman runc catatonit docker-registry nginx-light git ca-certificates curl
 # The Lua module (pulls libnginx-mod-http-ndk, lua-resty-core, lua-resty-lrucache, LuaJIT) and
 # cjson for gateways whose endpoints are pushed without reloads (docs/gateway.md; runtime-notes §7).
 want+=(libnginx-mod-http-lua lua-cjson)
+# The stream module for TCP/UDP entry points (stream.conf, loaded by absolute path; docs/gateway.md,
+# "TCP and UDP entry points; virtual IP").
+want+=(libnginx-mod-stream)
 # openssh-server: the tests of ssh:// clusters run their own sshd on loopback (scripts/test-sshd.sh);
 # the system sshd and its config are not used.
 if [ "${1:-}" = "--test" ]; then want+=(postgresql chromium fonts-noto-cjk openssh-server); fi
+# keepalived: the tests validate generated VRRP configurations with `keepalived -t` only (never
+# started; its systemd unit does not start without /etc/keepalived/keepalived.conf).
+if [ "${1:-}" = "--test" ]; then want+=(keepalived); fi
 
 missing=()
 for p in "${want[@]}"; do

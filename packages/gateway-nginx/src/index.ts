@@ -31,3 +31,4 @@ export {
   removeStaleSocket,
   type ControlAnswer,
 } from './endpoints-control';
+export * from './stream-renderer';

@@ -1,0 +1,469 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  RenderError,
+  renderStream,
+  streamFileName,
+  streamMainLines,
+  type RenderStream,
+  type StreamEntryPoint,
+} from '../src/index';
+
+/*
+ * TCP and UDP entry points against a real Nginx (Debian's stream module) on loopback: echo
+ * servers reached through the rendered proxy, weights, a refusing server skipped, `nginx -t` on
+ * every variant, and values that could change the configuration's structure refused at render.
+ */
+
+const nginxBin = '/usr/sbin/nginx';
+
+function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', reject);
+    s.bind(0, '127.0.0.1', () => {
+      const port = s.address().port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A TCP server that answers the first chunk with `NAME:chunk` and closes. */
+async function tcpEcho(name: string): Promise<{ address: string; close: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.once('data', (d) => s.end(`${name}:${d.toString()}`));
+    s.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const a = server.address();
+  const port = typeof a === 'object' && a ? a.port : 0;
+  return {
+    address: `127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A UDP server that answers each datagram with `NAME:datagram`. */
+async function udpEcho(name: string): Promise<{ address: string; close: () => Promise<void> }> {
+  const s = dgram.createSocket('udp4');
+  s.on('message', (msg, rinfo) => s.send(`${name}:${msg.toString()}`, rinfo.port, rinfo.address));
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${s.address().port}`,
+    close: () => new Promise<void>((resolve) => s.close(() => resolve())),
+  };
+}
+
+/** One TCP exchange through the proxy: the whole answer until the server closes. */
+function tcpAsk(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const s = net.connect(port, '127.0.0.1', () => s.write(text));
+    s.setTimeout(10_000, () => s.destroy(new Error('tcp exchange timed out')));
+    s.on('data', (d) => chunks.push(d));
+    s.on('end', () => resolve(Buffer.concat(chunks).toString()));
+    s.on('error', reject);
+  });
+}
+
+/** One datagram through the proxy from a fresh client port; the first answer. */
+function udpAsk(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket('udp4');
+    const timer = setTimeout(() => {
+      s.close();
+      reject(new Error('no UDP answer within 5 s'));
+    }, 5_000);
+    s.once('message', (msg) => {
+      clearTimeout(timer);
+      s.close();
+      resolve(msg.toString());
+    });
+    s.send(text, port, '127.0.0.1');
+  });
+}
+
+/** The smallest main configuration around a stream file: the lines main-renderer will need. */
+function mainConfig(): string {
+  return [
+    'daemon off;',
+    'worker_processes 1;',
+    'pid logs/nginx.pid;',
+    'error_log logs/error.log info;',
+    streamMainLines.loadModule,
+    'events { worker_connections 256; }',
+    streamMainLines.include,
+    '',
+  ].join('\n');
+}
+
+function newPrefix(): string {
+  const prefix = mkdtempSync(path.join(tmpdir(), 'gw-stream-'));
+  chmodSync(prefix, 0o755);
+  mkdirSync(path.join(prefix, 'conf'));
+  mkdirSync(path.join(prefix, 'logs'));
+  return prefix;
+}
+
+function writeFiles(prefix: string, stream: string): string {
+  const conf = path.join(prefix, 'conf', 'nginx.conf');
+  writeFileSync(path.join(prefix, 'conf', streamFileName), stream);
+  writeFileSync(conf, mainConfig());
+  return conf;
+}
+
+/** `nginx -t` of a stream file in a scratch prefix. */
+function nginxTest(stream: string): Promise<{ code: number; stderr: string }> {
+  const prefix = newPrefix();
+  const conf = writeFiles(prefix, stream);
+  return new Promise((resolve) => {
+    execFile(nginxBin, ['-t', '-p', `${prefix}/`, '-c', conf], (err, _out, stderr) => {
+      rmSync(prefix, { recursive: true, force: true });
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr });
+    });
+  });
+}
+
+const entry = (over: Partial<StreamEntryPoint> = {}): StreamEntryPoint => ({
+  name: 'berth_tcp_a',
+  listen: '127.0.0.1:16379',
+  protocol: 'tcp',
+  servers: [{ address: '127.0.0.1:6379', weight: 1 }],
+  maxFails: 1,
+  failTimeoutSeconds: 10,
+  ...over,
+});
+
+describe('stream entry points through a real Nginx', () => {
+  let prefix = '';
+  let proc: ChildProcess | null = null;
+  const closers: (() => Promise<void>)[] = [];
+  const ports = { weighted: 0, refused: 0, udp: 0, udpWeighted: 0 };
+
+  before(async () => {
+    const a = await tcpEcho('a');
+    const b = await tcpEcho('b');
+    const live = await tcpEcho('live');
+    const u1 = await udpEcho('u1');
+    const u2 = await udpEcho('u2');
+    closers.push(a.close, b.close, live.close, u1.close, u2.close);
+    const refusing = `127.0.0.1:${await freeTcpPort()}`; // nothing listens there
+    ports.weighted = await freeTcpPort();
+    ports.refused = await freeTcpPort();
+    ports.udp = await freeUdpPort();
+    ports.udpWeighted = await freeUdpPort();
+    const model: RenderStream = {
+      entryPoints: [
+        entry({
+          name: 'weighted',
+          listen: `127.0.0.1:${ports.weighted}`,
+          servers: [
+            { address: a.address, weight: 3 },
+            { address: b.address, weight: 1 },
+          ],
+        }),
+        entry({
+          name: 'refused_first',
+          listen: `127.0.0.1:${ports.refused}`,
+          servers: [
+            { address: refusing, weight: 1 },
+            { address: live.address, weight: 1 },
+          ],
+          maxFails: 1,
+          failTimeoutSeconds: 60,
+          connectTimeoutSeconds: 2,
+        }),
+        entry({
+          name: 'udp_one',
+          listen: `127.0.0.1:${ports.udp}`,
+          protocol: 'udp',
+          servers: [{ address: u1.address, weight: 1 }],
+          udpResponses: 1,
+          timeoutSeconds: 5,
+        }),
+        entry({
+          name: 'udp_two',
+          listen: `127.0.0.1:${ports.udpWeighted}`,
+          protocol: 'udp',
+          servers: [
+            { address: u1.address, weight: 1 },
+            { address: u2.address, weight: 1 },
+          ],
+          udpResponses: 1,
+          timeoutSeconds: 5,
+        }),
+      ],
+    };
+    const text = renderStream(model);
+    const t = await nginxTest(text);
+    assert.equal(t.code, 0, t.stderr);
+    prefix = newPrefix();
+    const conf = writeFiles(prefix, text);
+    proc = spawn(nginxBin, ['-p', `${prefix}/`, '-c', conf], { stdio: 'ignore' });
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const up = await new Promise<boolean>((resolve) => {
+        const s = net.connect(ports.weighted, '127.0.0.1', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on('error', () => resolve(false));
+      });
+      if (up) break;
+      assert.ok(proc.exitCode === null, `nginx exited: ${readLog()}`);
+      assert.ok(Date.now() < deadline, 'nginx did not listen within 15 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
+  function readLog(): string {
+    try {
+      return readFileSync(path.join(prefix, 'logs', 'error.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  after(async () => {
+    if (proc && proc.exitCode === null) {
+      const exited = new Promise((resolve) => proc?.once('exit', resolve));
+      proc.kill('SIGTERM');
+      await exited;
+    }
+    for (const c of closers) await c();
+    if (prefix) rmSync(prefix, { recursive: true, force: true });
+  });
+
+  it('carries a TCP exchange to a server and splits connections 3:1 as weighted', async () => {
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 40; i++) {
+      const answer = await tcpAsk(ports.weighted, `hello ${i}`);
+      const [who, said] = answer.split(':');
+      assert.equal(said, `hello ${i}`);
+      counts[who ?? ''] = (counts[who ?? ''] ?? 0) + 1;
+    }
+    // One worker: Nginx's smooth weighted round robin gives exactly the configured shares.
+    assert.deepEqual(counts, { a: 30, b: 10 });
+  });
+
+  it('skips a server that refuses connections and answers from the next one', async () => {
+    for (let i = 0; i < 10; i++) assert.equal(await tcpAsk(ports.refused, `q${i}`), `live:q${i}`);
+    assert.match(readLog(), /connect\(\) failed \(111: Connection refused\) while connecting to upstream/);
+  });
+
+  it('carries UDP datagrams to a server and back', async () => {
+    for (let i = 0; i < 5; i++) assert.equal(await udpAsk(ports.udp, `ping ${i}`), `u1:ping ${i}`);
+  });
+
+  it('splits UDP sessions across a pool', async () => {
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 10; i++) {
+      const who = (await udpAsk(ports.udpWeighted, 'x')).split(':')[0] ?? '';
+      counts[who] = (counts[who] ?? 0) + 1;
+    }
+    assert.deepEqual(counts, { u1: 5, u2: 5 });
+  });
+});
+
+describe('stream rendering', () => {
+  const variants: Record<string, RenderStream> = {
+    'no entry points': { entryPoints: [] },
+    'a TCP entry point with defaults': { entryPoints: [entry()] },
+    'every TCP option': {
+      entryPoints: [
+        entry({
+          listen: '0.0.0.0:6380',
+          connectTimeoutSeconds: 600,
+          timeoutSeconds: 86400,
+          nextUpstreamTries: 100,
+          maxFails: 0,
+          failTimeoutSeconds: 3600,
+          servers: [
+            { address: '10.0.0.1:1', weight: 1000 },
+            { address: '10.0.0.2:65535', weight: 0 },
+          ],
+        }),
+      ],
+    },
+    'an empty pool': { entryPoints: [entry({ servers: [] })] },
+    'UDP with one answer per datagram, with none, and unset': {
+      entryPoints: [
+        entry({ name: 'dns', listen: '127.0.0.1:5353', protocol: 'udp', udpResponses: 1 }),
+        entry({ name: 'syslog', listen: '127.0.0.1:5514', protocol: 'udp', udpResponses: 0 }),
+        entry({ name: 'game', listen: '127.0.0.1:27015', protocol: 'udp', timeoutSeconds: 120 }),
+      ],
+    },
+    'TCP and UDP on one port, and a wildcard beside an address': {
+      entryPoints: [
+        entry({ name: 'tcp_53', listen: '127.0.0.1:53' }),
+        entry({ name: 'udp_53', listen: '127.0.0.1:53', protocol: 'udp' }),
+        entry({ name: 'any_53', listen: '0.0.0.0:53' }),
+      ],
+    },
+  };
+
+  for (const [what, model] of Object.entries(variants)) {
+    it(`nginx -t accepts the rendered file: ${what}`, async () => {
+      const r = await nginxTest(renderStream(model));
+      assert.equal(r.code, 0, r.stderr);
+    });
+  }
+
+  it('renders pools, listeners and timeouts as configured, in a stable order', () => {
+    const text = renderStream({
+      entryPoints: [
+        entry({ name: 'z_udp', listen: '127.0.0.1:5353', protocol: 'udp', udpResponses: 1 }),
+        entry({
+          servers: [
+            { address: '127.0.0.1:7001', weight: 2 },
+            { address: '127.0.0.1:7002', weight: 0 },
+          ],
+        }),
+      ],
+    });
+    assert.ok(text.indexOf('upstream berth_tcp_a') < text.indexOf('upstream z_udp'));
+    assert.match(text, /server 127\.0\.0\.1:7001 weight=2 max_fails=1 fail_timeout=10s;/);
+    assert.match(text, /server 127\.0\.0\.1:7002 down;/);
+    assert.match(text, /listen 127\.0\.0\.1:5353 udp;\n {4}proxy_pass z_udp;\n {4}proxy_timeout 30s;/);
+    assert.match(text, /proxy_responses 1;/);
+    assert.match(
+      text,
+      /listen 127\.0\.0\.1:16379;\n {4}proxy_pass berth_tcp_a;\n {4}proxy_connect_timeout 5s;/,
+    );
+    assert.equal(renderStream({ entryPoints: [entry()] }), renderStream({ entryPoints: [entry()] }));
+  });
+
+  const structural = [
+    'a;b',
+    'a\nb',
+    'a\r\nb',
+    'a}',
+    'a{',
+    'x } server { listen 80; }',
+    '$remote_addr',
+    '"a"',
+    "a' ",
+    '',
+    ' ',
+    '127.0.0.1:80; include /etc/passwd',
+    '127.0.0.1:80\nproxy_pass evil',
+    '127.0.0.1:80 udp',
+    '127.0.0.1:80 backup',
+  ];
+
+  const refusals: [string, (v: string) => RenderStream, string][] = [
+    ['name', (v) => ({ entryPoints: [entry({ name: v })] }), 'entryPoints[0].name'],
+    ['listen', (v) => ({ entryPoints: [entry({ listen: v })] }), 'entryPoints[0].listen'],
+    [
+      'server address',
+      (v) => ({ entryPoints: [entry({ servers: [{ address: v, weight: 1 }] })] }),
+      'entryPoints[0].servers[0].address',
+    ],
+  ];
+
+  for (const [what, model, field] of refusals) {
+    it(`refuses newlines, semicolons, braces and quotes in a ${what} at render time`, () => {
+      for (const v of structural) {
+        assert.throws(
+          () => renderStream(model(v)),
+          (err: unknown) => err instanceof RenderError && err.field === field,
+          `${what} ${JSON.stringify(v)} was not refused on ${field}`,
+        );
+      }
+    });
+  }
+
+  it('refuses addresses that are not IPV4:PORT and numbers out of range, naming the field', () => {
+    const cases: [RenderStream, string, RegExp][] = [
+      [{ entryPoints: [entry({ listen: '127.0.0.1:0' })] }, 'entryPoints[0].listen', /port 1-65535/],
+      [{ entryPoints: [entry({ listen: '127.0.0.1:65536' })] }, 'entryPoints[0].listen', /IPV4:PORT/],
+      [{ entryPoints: [entry({ listen: '256.0.0.1:80' })] }, 'entryPoints[0].listen', /IPV4:PORT/],
+      [{ entryPoints: [entry({ listen: 'redis.local:80' })] }, 'entryPoints[0].listen', /IPV4:PORT/],
+      [{ entryPoints: [entry({ listen: '[::1]:80' })] }, 'entryPoints[0].listen', /IPV4:PORT/],
+      [
+        { entryPoints: [entry({ servers: [{ address: '127.0.0.1:80', weight: 1001 }] })] },
+        'entryPoints[0].servers[0].weight',
+        /from 0 to 1000/,
+      ],
+      [
+        { entryPoints: [entry({ servers: [{ address: '127.0.0.1:80', weight: 1.5 }] })] },
+        'entryPoints[0].servers[0].weight',
+        /integer/,
+      ],
+      [
+        {
+          entryPoints: [entry({ servers: [{ address: '127.0.0.1:80', weight: '1;' as unknown as number }] })],
+        },
+        'entryPoints[0].servers[0].weight',
+        /integer/,
+      ],
+      [{ entryPoints: [entry({ maxFails: -1 })] }, 'entryPoints[0].maxFails', /from 0 to 100/],
+      [{ entryPoints: [entry({ failTimeoutSeconds: 0 })] }, 'entryPoints[0].failTimeoutSeconds', /from 1/],
+      [{ entryPoints: [entry({ timeoutSeconds: Number.NaN })] }, 'entryPoints[0].timeoutSeconds', /integer/],
+      [
+        { entryPoints: [entry({ nextUpstreamTries: 0 })] },
+        'entryPoints[0].nextUpstreamTries',
+        /from 1 to 100/,
+      ],
+      [{ entryPoints: [entry({ udpResponses: 1 })] }, 'entryPoints[0].udpResponses', /UDP entry points only/],
+      [
+        { entryPoints: [entry({ protocol: 'udp', connectTimeoutSeconds: 5 })] },
+        'entryPoints[0].connectTimeoutSeconds',
+        /TCP entry points only/,
+      ],
+      [{ entryPoints: [entry({ protocol: 'sctp' as 'tcp' })] }, 'entryPoints[0].protocol', /"tcp" or "udp"/],
+      [
+        {
+          entryPoints: [
+            entry({
+              servers: [
+                { address: '127.0.0.1:80', weight: 1 },
+                { address: '127.0.0.1:80', weight: 2 },
+              ],
+            }),
+          ],
+        },
+        'entryPoints[0].servers[1].address',
+        /listed twice/,
+      ],
+      [{ entryPoints: [entry(), entry()] }, 'entryPoints[1].name', /used twice/],
+      [
+        { entryPoints: [entry(), entry({ name: 'other' })] },
+        'entryPoints[1].listen',
+        /already used by entryPoints\[0\]/,
+      ],
+    ];
+    for (const [model, field, message] of cases) {
+      assert.throws(
+        () => renderStream(model),
+        (err: unknown) => err instanceof RenderError && err.field === field && message.test(err.message),
+        `expected a RenderError on ${field} matching ${String(message)}`,
+      );
+    }
+  });
+});
