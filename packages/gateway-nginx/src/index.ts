@@ -32,3 +32,4 @@ export {
   type ControlAnswer,
 } from './endpoints-control';
 export * from './stream-renderer';
+export * from './keepalived';
