@@ -2,11 +2,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
+  LocalNginxNode,
   RenderError,
   renderStream,
   streamFileName,
@@ -46,13 +47,20 @@ function freeUdpPort(): Promise<number> {
   });
 }
 
-/** A TCP server that answers the first chunk with `NAME:chunk` and closes. */
-async function tcpEcho(name: string): Promise<{ address: string; close: () => Promise<void> }> {
+/**
+ * A TCP server that answers the first chunk with a line `NAME:chunk` and closes; `persistent`:
+ * answers every chunk and keeps the connection.
+ */
+async function tcpEcho(
+  name: string,
+  persistent = false,
+): Promise<{ address: string; close: () => Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
-    s.once('data', (d) => s.end(`${name}:${d.toString()}`));
+    if (persistent) s.on('data', (d) => s.write(`${name}:${d.toString()}\n`));
+    else s.once('data', (d) => s.end(`${name}:${d.toString()}\n`));
     s.on('error', () => {});
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -79,16 +87,53 @@ async function udpEcho(name: string): Promise<{ address: string; close: () => Pr
   };
 }
 
-/** One TCP exchange through the proxy: the whole answer until the server closes. */
+/** One TCP exchange through the proxy on a new connection: the answer's first line. */
 function tcpAsk(port: number, text: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let got = '';
     const s = net.connect(port, '127.0.0.1', () => s.write(text));
     s.setTimeout(10_000, () => s.destroy(new Error('tcp exchange timed out')));
-    s.on('data', (d) => chunks.push(d));
-    s.on('end', () => resolve(Buffer.concat(chunks).toString()));
+    s.on('data', (d) => {
+      got += d.toString();
+      if (got.includes('\n')) {
+        s.destroy();
+        resolve(got.slice(0, got.indexOf('\n')));
+      }
+    });
+    s.on('end', () => reject(new Error(`connection closed after ${JSON.stringify(got)}`)));
     s.on('error', reject);
   });
+}
+
+/** A connection kept open: ask() sends a chunk and returns the answer's line. */
+async function tcpHold(port: number): Promise<{ ask: (text: string) => Promise<string>; close: () => void }> {
+  const s = net.connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    s.once('connect', resolve);
+    s.once('error', reject);
+  });
+  let buf = '';
+  const waiting: ((line: string) => void)[] = [];
+  s.on('data', (d) => {
+    buf += d.toString();
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      waiting.shift()?.(line);
+    }
+  });
+  return {
+    ask: (text) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no answer on the held connection')), 10_000);
+        waiting.push((line) => {
+          clearTimeout(timer);
+          resolve(line);
+        });
+        s.write(text);
+      }),
+    close: () => s.destroy(),
+  };
 }
 
 /** One datagram through the proxy from a fresh client port; the first answer. */
@@ -149,6 +194,68 @@ function nginxTest(stream: string): Promise<{ code: number; stderr: string }> {
   });
 }
 
+/** A running Nginx with a rendered stream file, in the foreground of a scratch prefix. */
+interface RunningNginx {
+  prefix: string;
+  proc: ChildProcess;
+  log(): string;
+  /** Installs a new stream file and reloads (HUP; waits for the new workers). */
+  reload(stream: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function startNginx(stream: string, probePort: number): Promise<RunningNginx> {
+  const t = await nginxTest(stream);
+  assert.equal(t.code, 0, t.stderr);
+  const prefix = newPrefix();
+  const conf = writeFiles(prefix, stream);
+  const proc = spawn(nginxBin, ['-p', `${prefix}/`, '-c', conf], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  const log = () => {
+    try {
+      return readFileSync(path.join(prefix, 'logs', 'error.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(probePort, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (up) break;
+    assert.ok(proc.exitCode === null, `nginx exited: ${log()}`);
+    assert.ok(Date.now() < deadline, 'nginx did not listen within 15 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    prefix,
+    proc,
+    log,
+    async reload(next: string) {
+      const v = await nginxTest(next);
+      assert.equal(v.code, 0, v.stderr);
+      writeFileSync(path.join(prefix, 'conf', `${streamFileName}.next`), next);
+      renameSync(
+        path.join(prefix, 'conf', `${streamFileName}.next`),
+        path.join(prefix, 'conf', streamFileName),
+      );
+      assert.equal(await new LocalNginxNode(prefix, nginxBin).reload(), 'reloaded');
+    },
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(prefix, { recursive: true, force: true });
+    },
+  };
+}
+
 const entry = (over: Partial<StreamEntryPoint> = {}): StreamEntryPoint => ({
   name: 'berth_tcp_a',
   listen: '127.0.0.1:16379',
@@ -160,8 +267,7 @@ const entry = (over: Partial<StreamEntryPoint> = {}): StreamEntryPoint => ({
 });
 
 describe('stream entry points through a real Nginx', () => {
-  let prefix = '';
-  let proc: ChildProcess | null = null;
+  let nginx: RunningNginx | null = null;
   const closers: (() => Promise<void>)[] = [];
   const ports = { weighted: 0, refused: 0, udp: 0, udpWeighted: 0 };
 
@@ -219,44 +325,14 @@ describe('stream entry points through a real Nginx', () => {
         }),
       ],
     };
-    const text = renderStream(model);
-    const t = await nginxTest(text);
-    assert.equal(t.code, 0, t.stderr);
-    prefix = newPrefix();
-    const conf = writeFiles(prefix, text);
-    proc = spawn(nginxBin, ['-p', `${prefix}/`, '-c', conf], { stdio: 'ignore' });
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const up = await new Promise<boolean>((resolve) => {
-        const s = net.connect(ports.weighted, '127.0.0.1', () => {
-          s.destroy();
-          resolve(true);
-        });
-        s.on('error', () => resolve(false));
-      });
-      if (up) break;
-      assert.ok(proc.exitCode === null, `nginx exited: ${readLog()}`);
-      assert.ok(Date.now() < deadline, 'nginx did not listen within 15 s');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    nginx = await startNginx(renderStream(model), ports.weighted);
   });
 
-  function readLog(): string {
-    try {
-      return readFileSync(path.join(prefix, 'logs', 'error.log'), 'utf8');
-    } catch {
-      return '';
-    }
-  }
+  const readLog = () => nginx?.log() ?? '';
 
   after(async () => {
-    if (proc && proc.exitCode === null) {
-      const exited = new Promise((resolve) => proc?.once('exit', resolve));
-      proc.kill('SIGTERM');
-      await exited;
-    }
+    await nginx?.stop();
     for (const c of closers) await c();
-    if (prefix) rmSync(prefix, { recursive: true, force: true });
   });
 
   it('carries a TCP exchange to a server and splits connections 3:1 as weighted', async () => {
@@ -287,6 +363,54 @@ describe('stream entry points through a real Nginx', () => {
       counts[who] = (counts[who] ?? 0) + 1;
     }
     assert.deepEqual(counts, { u1: 5, u2: 5 });
+  });
+});
+
+describe('a TCP entry point across a rollout (new servers, reload)', () => {
+  it('keeps an open connection on the old server, sends new ones to the new server, and refuses none meanwhile', async () => {
+    const before = await tcpEcho('old', true);
+    const next = await tcpEcho('new', true);
+    const port = await freeTcpPort();
+    const model = (server: string): RenderStream => ({
+      entryPoints: [
+        entry({ name: 'svc', listen: `127.0.0.1:${port}`, servers: [{ address: server, weight: 1 }] }),
+      ],
+    });
+    const nginx = await startNginx(renderStream(model(before.address)), port);
+    try {
+      const held = await tcpHold(port);
+      assert.equal(await held.ask('1'), 'old:1');
+      // New connections, one after another, while the configuration changes under them.
+      let stop = false;
+      const seen: string[] = [];
+      const loop = (async () => {
+        for (let i = 0; !stop && i < 20_000; i++)
+          seen.push((await tcpAsk(port, `n${i}`)).split(':')[0] ?? '');
+      })();
+      while (seen.length < 20) await new Promise((r) => setTimeout(r, 5));
+      await nginx.reload(renderStream(model(next.address)));
+      const deadline = Date.now() + 10_000;
+      while (seen.at(-1) !== 'new') {
+        assert.ok(Date.now() < deadline, 'new connections did not reach the new server within 10 s');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const at = seen.length;
+      while (seen.length < at + 20) await new Promise((r) => setTimeout(r, 5));
+      stop = true;
+      await loop; // rejects if any connection was refused or cut
+      assert.ok(
+        seen.slice(at).every((w) => w === 'new'),
+        'after the switch every new connection reaches the new server',
+      );
+      assert.ok(seen.includes('old'), 'connections before the reload reached the old server');
+      // The old worker keeps serving the connection it holds until it closes.
+      assert.equal(await held.ask('2'), 'old:2');
+      held.close();
+    } finally {
+      await nginx.stop();
+      await before.close();
+      await next.close();
+    }
   });
 });
 
