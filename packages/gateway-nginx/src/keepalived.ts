@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RenderError } from './render-model';
@@ -445,6 +445,47 @@ let notifySource: string | null = null;
 export function vrrpNotifyScript(): string {
   notifySource ??= readFileSync(new URL('../keepalived/berth-vrrp-notify', import.meta.url), 'utf8');
   return notifySource;
+}
+
+/**
+ * Why keepalived (script security on, scripts run as root) would refuse to run a script, or null:
+ * the file and every directory above it must be owned by root, not writable by a group other than
+ * root's, and not writable by others (a sticky directory such as /tmp excepted). keepalived -t
+ * checks this for vrrp_script but not for notify scripts, which it would silently skip at run
+ * time; the agent checks the notify script with this after installing it.
+ */
+export async function scriptSecurityProblem(file: string): Promise<string | null> {
+  const abs = path.resolve(file);
+  const parts = abs.split('/').filter(Boolean);
+  const chain = [
+    abs,
+    ...parts.slice(0, -1).map((_p, i) => `/${parts.slice(0, parts.length - 1 - i).join('/')}`),
+    '/',
+  ];
+  for (const p of chain) {
+    const st = await stat(p).catch(() => null);
+    if (!st) return `${p} does not exist`;
+    const dir = st.isDirectory();
+    if (p === abs && (!st.isFile() || (st.mode & 0o100) === 0)) return `${p} is not an executable file`;
+    if (st.uid !== 0)
+      return `${p} is owned by uid ${st.uid}, not root: that user could change what keepalived runs as root`;
+    if (st.gid !== 0 && st.mode & 0o020) return `${p} is writable by group ${st.gid}`;
+    if (st.mode & 0o002 && !(dir && st.mode & 0o1000)) return `${p} is writable by everyone`;
+  }
+  return null;
+}
+
+/**
+ * Installs the notify script at `dest` (mode 0755, replaced atomically) and checks that keepalived
+ * will run it; throws with the reason otherwise.
+ */
+export async function installVrrpNotifyScript(dest: string): Promise<void> {
+  const tmp = `${dest}.next`;
+  await writeFile(tmp, vrrpNotifyScript(), { mode: 0o755 });
+  await chmod(tmp, 0o755);
+  await rename(tmp, dest);
+  const problem = await scriptSecurityProblem(dest);
+  if (problem) throw new Error(`keepalived would not run the notify script ${dest}: ${problem}`);
 }
 
 /** A node's VRRP state as the notify script wrote it; holdsVip when MASTER. */

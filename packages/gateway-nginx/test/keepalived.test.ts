@@ -3,19 +3,23 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import {
   chmodSync,
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   RenderError,
+  installVrrpNotifyScript,
   nginxCheckArgv,
+  scriptSecurityProblem,
   parseVrrpState,
   readVrrpState,
   renderKeepalived,
@@ -591,6 +595,42 @@ describe('the scripts a node file runs', () => {
     const shipped = new URL('../keepalived/berth-vrrp-notify', import.meta.url).pathname;
     assert.equal((await run([shipped, state, 'INSTANCE', 'berth_gw', 'BACKUP', '120'])).code, 0);
     assert.equal((await readVrrpState(state))?.holdsVip, false);
+  });
+
+  it('installs the notify script where keepalived will run it, and names what would stop it', async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('needs root: keepalived runs the scripts as root');
+    const safe = mkdtempSync(path.join(tmpdir(), 'gw-vrrp-safe-'));
+    try {
+      const dest = path.join(safe, 'berth-vrrp-notify');
+      await installVrrpNotifyScript(dest);
+      assert.equal(statSync(dest).mode & 0o777, 0o755);
+      assert.equal(await scriptSecurityProblem(dest), null);
+      // keepalived judges the same path the same way when it is the check script (-t checks those).
+      const asCheck = renderKeepalived(node()).replace(/script "[^"]*"/, `script "${dest}"`);
+      assert.ok(asCheck.includes(`script "${dest}"`));
+      const good = await validateKeepalived(asCheck, strict);
+      assert.ok(good.ok, good.ok ? '' : good.message);
+
+      chmodSync(safe, 0o777);
+      assert.match((await scriptSecurityProblem(dest)) ?? '', /gw-vrrp-safe-\w+ is writable by everyone/);
+      await assert.rejects(
+        installVrrpNotifyScript(dest),
+        /keepalived would not run the notify script .* is writable by everyone/,
+      );
+      const open = await validateKeepalived(asCheck, strict);
+      assert.ok(!open.ok && /due to insecure/.test(open.message), 'keepalived -t agrees');
+      chmodSync(safe, 0o1777);
+      assert.equal(await scriptSecurityProblem(dest), null, 'a sticky directory is safe, as for keepalived');
+
+      chmodSync(safe, 0o700);
+      chownSync(dest, 65534, 65534);
+      assert.match((await scriptSecurityProblem(dest)) ?? '', /owned by uid 65534, not root/);
+      const owned = await validateKeepalived(asCheck, strict);
+      assert.ok(!owned.ok && /due to insecure/.test(owned.message), 'keepalived -t agrees');
+      assert.match((await scriptSecurityProblem(path.join(safe, 'missing'))) ?? '', /does not exist/);
+    } finally {
+      rmSync(safe, { recursive: true, force: true });
+    }
   });
 
   it('reads only what the notify script writes', () => {
