@@ -13,7 +13,7 @@ import type { Selectable } from 'kysely';
 import type { EventsTable } from '../../db/schema';
 
 /** A release spec as stored: secret env values are sealed strings. */
-export function storedSpec(release: ReleaseRow): ReleaseSpec {
+export function storedSpec(release: Pick<ReleaseRow, 'spec'>): ReleaseSpec {
   return parseJson<ReleaseSpec>(release.spec, {} as ReleaseSpec);
 }
 
@@ -27,7 +27,7 @@ export function publicSpec(spec: ReleaseSpec): ReleaseSpec {
   };
 }
 
-export function toService(row: ServiceRow, release: ReleaseRow | undefined): Service {
+export function toService(row: ServiceRow, release: Pick<ReleaseRow, 'spec'> | undefined): Service {
   const spec = release ? publicSpec(storedSpec(release)) : ({} as ReleaseSpec);
   return {
     name: row.name,

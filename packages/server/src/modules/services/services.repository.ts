@@ -6,6 +6,8 @@ import { newId, nowIso } from '../../util';
 export type ServiceRow = Selectable<ServicesTable>;
 export type ReleaseRow = Selectable<ReleasesTable>;
 export type ContainerRow = Selectable<ContainersTable>;
+/** A service row of the list, with its current release's spec (null if the release is missing). */
+export type ServiceListRow = ServiceRow & { release_spec: string | null };
 
 /**
  * Marks canary containers in the ledger (their `restart_nonce`): their restart generation is never
@@ -50,21 +52,33 @@ export class ServicesRepository {
       .then((rows) => rows.map((r) => r.id));
   }
 
+  /**
+   * One page of an environment's services in name order, each with the spec of its current
+   * release, in one query: the (project, env, name) key orders and bounds the scan, and each
+   * row joins its one release by primary key. Services being deleted are left out here, so a
+   * page is full when more exist. `q` matches anywhere in the name (LIKE, wildcards dropped).
+   */
   async list(
     project: string,
     env: string,
     opts: { q?: string; status?: string; after?: string; limit: number },
-  ): Promise<ServiceRow[]> {
+  ): Promise<ServiceListRow[]> {
     let query = this.db
-      .selectFrom('services')
-      .selectAll()
-      .where('project', '=', project)
-      .where('env', '=', env)
-      .orderBy('name')
+      .selectFrom('services as s')
+      .leftJoin('releases as r', (join) =>
+        join.onRef('r.service_id', '=', 's.id').onRef('r.number', '=', 's.release'),
+      )
+      .selectAll('s')
+      .select('r.spec as release_spec')
+      .where('s.project', '=', project)
+      .where('s.env', '=', env)
+      .where('s.deleting', '=', 0)
+      .orderBy('s.name')
       .limit(opts.limit + 1);
-    if (opts.q) query = query.where('name', 'like', `%${opts.q.replace(/[%_\\]/g, '')}%`);
-    if (opts.status) query = query.where('status', '=', opts.status);
-    if (opts.after) query = query.where('name', '>', opts.after);
+    const q = opts.q?.replace(/[%_\\]/g, '');
+    if (q) query = query.where('s.name', 'like', `%${q}%`);
+    if (opts.status) query = query.where('s.status', '=', opts.status);
+    if (opts.after) query = query.where('s.name', '>', opts.after);
     return query.execute();
   }
 

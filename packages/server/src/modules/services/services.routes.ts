@@ -52,16 +52,10 @@ export function registerServiceRoutes(registry: RouteRegistry, deps: ServicesMod
         limit: query.limit,
       });
       const page = pageOf(rows, query.limit, (r) => r.name);
-      const releases = await deps.ctx.db
-        .selectFrom('releases')
-        .selectAll()
-        .where('service_id', 'in', page.items.length ? page.items.map((r) => r.id) : [''])
-        .execute();
-      const byKey = new Map(releases.map((r) => [`${r.service_id}:${r.number}`, r]));
       return {
-        items: page.items
-          .filter((r) => r.deleting === 0)
-          .map((r) => toService(r, byKey.get(`${r.id}:${r.release}`))),
+        items: page.items.map((r) =>
+          toService(r, r.release_spec === null ? undefined : { spec: r.release_spec }),
+        ),
         nextCursor: page.nextCursor,
       };
     },
