@@ -27,6 +27,14 @@ export const streamMainLines = {
   include: `include ${streamFileName};`,
 } as const;
 
+/**
+ * A main configuration (renderMainConfig or dynamicMainConfig output) with the stream lines: the
+ * load_module first, the include last. What the applier can use until main-renderer has them.
+ */
+export function withStream(main: string): string {
+  return [streamMainLines.loadModule, main.trimEnd(), streamMainLines.include, ''].join('\n');
+}
+
 export type StreamProtocol = 'tcp' | 'udp';
 
 /** One server of an entry point's pool. */

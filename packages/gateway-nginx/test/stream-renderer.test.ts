@@ -3,13 +3,25 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   LocalNginxNode,
   RenderError,
+  controlSocketPath,
+  defaultRouteOptions,
+  dynamicMainConfig,
+  prepareNodeDirs,
+  renderDynamicUpstreams,
+  renderMainConfig,
   renderStream,
+  renderUpstreams,
+  upstreamsFileName,
+  withStream,
+  type RenderGateway,
+  type RenderRoute,
   streamFileName,
   streamMainLines,
   type RenderStream,
@@ -172,20 +184,29 @@ function newPrefix(): string {
   chmodSync(prefix, 0o755);
   mkdirSync(path.join(prefix, 'conf'));
   mkdirSync(path.join(prefix, 'logs'));
+  mkdirSync(path.join(prefix, 'tmp'));
   return prefix;
 }
 
-function writeFiles(prefix: string, stream: string): string {
+/** Other files of the prefix: the main configuration (default mainConfig()) and conf/ files. */
+interface OtherFiles {
+  main?: string;
+  conf?: Record<string, string>;
+}
+
+function writeFiles(prefix: string, stream: string, other: OtherFiles = {}): string {
   const conf = path.join(prefix, 'conf', 'nginx.conf');
   writeFileSync(path.join(prefix, 'conf', streamFileName), stream);
-  writeFileSync(conf, mainConfig());
+  for (const [name, text] of Object.entries(other.conf ?? {}))
+    writeFileSync(path.join(prefix, 'conf', name), text);
+  writeFileSync(conf, other.main ?? mainConfig());
   return conf;
 }
 
 /** `nginx -t` of a stream file in a scratch prefix. */
-function nginxTest(stream: string): Promise<{ code: number; stderr: string }> {
+function nginxTest(stream: string, other: OtherFiles = {}): Promise<{ code: number; stderr: string }> {
   const prefix = newPrefix();
-  const conf = writeFiles(prefix, stream);
+  const conf = writeFiles(prefix, stream, other);
   return new Promise((resolve) => {
     execFile(nginxBin, ['-t', '-p', `${prefix}/`, '-c', conf], (err, _out, stderr) => {
       rmSync(prefix, { recursive: true, force: true });
@@ -204,11 +225,11 @@ interface RunningNginx {
   stop(): Promise<void>;
 }
 
-async function startNginx(stream: string, probePort: number): Promise<RunningNginx> {
-  const t = await nginxTest(stream);
+async function startNginx(stream: string, probePort: number, other: OtherFiles = {}): Promise<RunningNginx> {
+  const t = await nginxTest(stream, other);
   assert.equal(t.code, 0, t.stderr);
   const prefix = newPrefix();
-  const conf = writeFiles(prefix, stream);
+  const conf = writeFiles(prefix, stream, other);
   const proc = spawn(nginxBin, ['-p', `${prefix}/`, '-c', conf], { stdio: 'ignore' });
   const exited = new Promise((resolve) => proc.once('exit', resolve));
   const log = () => {
@@ -410,6 +431,93 @@ describe('a TCP entry point across a rollout (new servers, reload)', () => {
       await nginx.stop();
       await before.close();
       await next.close();
+    }
+  });
+});
+
+describe('a whole gateway: HTTP routes and entry points in one Nginx', () => {
+  const route = (host: string, pool: string): RenderRoute => ({
+    host,
+    pool,
+    canary: null,
+    options: defaultRouteOptions(),
+  });
+  const gatewayOf = (listen: string): RenderGateway => ({
+    listen,
+    tlsListen: null,
+    certDir: '/nonexistent/certs',
+    workerProcesses: 1,
+    foreground: true,
+    routes: [route('web.shop.test.localhost', 'svc_web')],
+  });
+
+  it('serves a route and a TCP entry point from the main configuration with the stream lines', async () => {
+    const web = http.createServer((_req, res) => res.end('web'));
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    const wa = web.address();
+    const webAddress = `127.0.0.1:${typeof wa === 'object' && wa ? wa.port : 0}`;
+    const echo = await tcpEcho('tcp');
+    const httpPort = await freeTcpPort();
+    const tcpPort = await freeTcpPort();
+    const main = withStream(renderMainConfig(gatewayOf(`127.0.0.1:${httpPort}`)));
+    assert.equal(main.split('\n')[0], streamMainLines.loadModule);
+    assert.equal(main.trimEnd().split('\n').at(-1), streamMainLines.include);
+    const upstreams = renderUpstreams([
+      { name: 'svc_web', servers: [{ address: webAddress, weight: 1 }], maxFails: 1, failTimeoutSeconds: 5 },
+    ]);
+    const stream = renderStream({
+      entryPoints: [
+        entry({
+          name: 'berth_tcp_1',
+          listen: `127.0.0.1:${tcpPort}`,
+          servers: [{ address: echo.address, weight: 1 }],
+        }),
+      ],
+    });
+    const nginx = await startNginx(stream, tcpPort, { main, conf: { [upstreamsFileName]: upstreams } });
+    try {
+      assert.equal(await tcpAsk(tcpPort, 'hi'), 'tcp:hi');
+      const body = await new Promise<string>((resolve, reject) => {
+        http
+          .get(
+            { host: '127.0.0.1', port: httpPort, path: '/', headers: { host: 'web.shop.test.localhost' } },
+            (res) => {
+              let b = '';
+              res.on('data', (d: Buffer) => (b += d.toString()));
+              res.on('end', () => resolve(b));
+            },
+          )
+          .on('error', reject);
+      });
+      assert.equal(body, 'web');
+    } finally {
+      await nginx.stop();
+      await echo.close();
+      await new Promise<void>((resolve) => web.close(() => resolve()));
+    }
+  });
+
+  it('nginx -t accepts the stream lines beside the Lua module lines of endpoints without reload', async () => {
+    const prefix = newPrefix();
+    try {
+      await prepareNodeDirs(prefix);
+      const main = withStream(dynamicMainConfig(gatewayOf('127.0.0.1:18181')));
+      const upstreams = renderDynamicUpstreams(
+        [{ name: 'svc_web', servers: [], maxFails: 1, failTimeoutSeconds: 5 }],
+        { controlSocket: controlSocketPath(prefix) },
+      );
+      const conf = writeFiles(prefix, renderStream({ entryPoints: [entry()] }), {
+        main,
+        conf: { [upstreamsFileName]: upstreams },
+      });
+      const r = await new Promise<{ code: number; stderr: string }>((resolve) =>
+        execFile(nginxBin, ['-t', '-p', `${prefix}/`, '-c', conf], (err, _o, stderr) =>
+          resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr }),
+        ),
+      );
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      rmSync(prefix, { recursive: true, force: true });
     }
   });
 });
