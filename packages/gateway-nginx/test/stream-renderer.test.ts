@@ -403,22 +403,36 @@ describe('a TCP entry point across a rollout (new servers, reload)', () => {
       assert.equal(await held.ask('1'), 'old:1');
       // New connections, one after another, while the configuration changes under them.
       let stop = false;
+      const failed: { error: Error | null } = { error: null };
       const seen: string[] = [];
       const loop = (async () => {
         for (let i = 0; !stop && i < 20_000; i++)
           seen.push((await tcpAsk(port, `n${i}`)).split(':')[0] ?? '');
-      })();
-      while (seen.length < 20) await new Promise((r) => setTimeout(r, 5));
+      })().catch((err: unknown) => {
+        failed.error = err instanceof Error ? err : new Error(String(err));
+      });
+      /** Waits for a condition of the loop; fails at once when a connection failed. */
+      const until = async (done: () => boolean, what: string) => {
+        const deadline = Date.now() + 10_000;
+        while (!done()) {
+          if (failed.error)
+            assert.fail(`a new connection failed after ${seen.length}: ${failed.error.message}`);
+          assert.ok(Date.now() < deadline, `${what} within 10 s`);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      };
+      await until(() => seen.length >= 20, '20 connections before the reload');
       await nginx.reload(renderStream(model(next.address)));
-      const deadline = Date.now() + 10_000;
-      while (seen.at(-1) !== 'new') {
-        assert.ok(Date.now() < deadline, 'new connections did not reach the new server within 10 s');
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      await until(() => seen.at(-1) === 'new', 'new connections reached the new server');
       const at = seen.length;
-      while (seen.length < at + 20) await new Promise((r) => setTimeout(r, 5));
+      await until(() => seen.length >= at + 20, '20 more connections');
       stop = true;
-      await loop; // rejects if any connection was refused or cut
+      await loop;
+      assert.equal(
+        failed.error,
+        null,
+        `no new connection was refused or cut: ${failed.error?.message ?? ''}`,
+      );
       assert.ok(
         seen.slice(at).every((w) => w === 'new'),
         'after the switch every new connection reaches the new server',
