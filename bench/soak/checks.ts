@@ -3,10 +3,10 @@
  * nothing is left behind in Podman or in the gateway's rendered upstreams.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { TestApi } from '../../packages/server/test/helpers/platform';
+import { EndpointsClient, controlSocketPath } from '@berth/gateway-nginx';
 
 const run = promisify(execFile);
 type Obj = Record<string, unknown>;
@@ -134,13 +134,13 @@ export class Checker {
     return found;
   }
 
-  /** The `server` addresses of the local gateway's installed upstreams file (not the `down` stub). */
+  /** The endpoints the local gateway's running Nginx balances over (asked over its control socket). */
   async upstreamServers(): Promise<string[]> {
-    const file = path.join(this.o.dataDir, 'gateway', 'local', 'conf', 'upstreams.conf');
-    const text = await readFile(file, 'utf8').catch(() => '');
-    const out: string[] = [];
-    for (const m of text.matchAll(/server ([^\s;]+)([^;]*);/g))
-      if (!(m[1] === '127.0.0.1:9' && /\bdown\b/.test(m[2]!))) out.push(m[1]!);
-    return out;
+    const prefix = path.join(this.o.dataDir, 'gateway', 'local');
+    const set = await new EndpointsClient(controlSocketPath(prefix)).get().catch(() => null);
+    return Object.values(set?.pools ?? {})
+      .flat()
+      .filter((e) => e.weight > 0)
+      .map((e) => e.address);
   }
 }

@@ -21,6 +21,7 @@ local pool_count = 0
 local tries_limit = 3
 local max_endpoints = 100000
 local file_path -- the endpoints file: PREFIX/endpoints/current.json
+local write_on_push = true -- false: the agent writes the file before it pushes (write-ahead)
 
 -- Worker-local state.
 local wcache = {} -- pool -> { version, text, eps = { { host, port, weight, key, cw } } }
@@ -211,12 +212,12 @@ local function store(set, json, compact)
     written[#written + 1] = k
     return true
   end
+  -- Every pool of the set gets a key, an empty one too: a pool without a key is one the set
+  -- does not have (see endpoints()).
   for name, text in pairs(compact) do
-    if text ~= "" then
-      local ok, err = put_key(vkey("p/", set.version, name), text)
-      if not ok then
-        return nil, err
-      end
+    local ok, err = put_key(vkey("p/", set.version, name), text)
+    if not ok then
+      return nil, err
     end
   end
   local ok, err = put_key(vkey("set/", set.version), json)
@@ -331,6 +332,7 @@ function M.init(opts)
   dict = ngx.shared[opts.dict]
   tries_limit = opts.tries
   file_path = ngx.config.prefix() .. opts.file
+  write_on_push = opts.write ~= false
   load_file()
 end
 
@@ -350,7 +352,18 @@ local function endpoints(pool)
       text = dict:get(vkey("p/", v, pool))
     end
   end
-  text = text or ""
+  if text == nil then
+    -- The set does not have this pool: a newer configuration dropped it, and this worker still
+    -- runs the older one (a reload's old workers, until they stop accepting connections; the
+    -- master loaded the newer set as it read the new configuration). Keep balancing over the
+    -- endpoints this worker last had, which zero loss by confirmation keeps alive until every
+    -- node runs without them.
+    if c then
+      c.version = v
+      return c.eps
+    end
+    text = ""
+  end
   if c and c.text == text then
     c.version = v
     return c.eps
@@ -536,7 +549,10 @@ local function put(body)
     end
     -- Written before the version becomes current and is acknowledged: whatever a node answered
     -- 200 for, it loads again after a restart.
-    local wok, werr = write_file(file_path, json)
+    local wok, werr = true, nil
+    if write_on_push then
+      wok, werr = write_file(file_path, json)
+    end
     if not wok then
       drop(set.version, written)
       return 500, cjson.encode({ error = "could not write the endpoints file: " .. tostring(werr) })

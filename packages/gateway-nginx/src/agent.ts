@@ -4,6 +4,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { GatewayAgentConfig } from '@berth/shared';
 import { LocalNginxNode, ensurePrefix, validateConfig } from './nginx-node';
+import { controlSocketPath, withControlSocket } from './dynamic-upstreams';
+import {
+  deliverEndpoints,
+  prepareNodeDirs,
+  removeStaleSocket,
+  writeEndpointsFile,
+} from './endpoints-control';
 
 export const agentVersion = '0.1.0';
 
@@ -170,38 +177,53 @@ export class GatewayAgent {
     if (!r.ok) throw new Error(`config poll answered ${r.status}: ${await r.text()}`);
     const cfg = (await r.json()) as GatewayAgentConfig;
     const main = adaptConfig(cfg, this.o);
+    // the control socket of the dynamic file lives in this node's prefix
+    const upstreams = withControlSocket(cfg.files['upstreams.conf'], controlSocketPath(this.node.prefix));
     await writeCertificates(cfg, this.o);
-    const upstreams = cfg.files['upstreams.conf'];
-    const check = await validateConfig(this.node.nginxBin, `${this.node.prefix}.scratch`, {
-      main,
-      upstreams,
-    });
-    if (!check.ok) {
-      this.failed = { version: cfg.version, revision: cfg.revision };
-      this.lastError = check.message;
-      this.log(
-        `version ${cfg.version} refused by nginx -t; keeping version ${this.applied.version}: ${check.message}`,
-      );
-      await this.report('failed', cfg.version, check.message);
-      return 'failed';
+    const installed = await this.node.readInstalled();
+    const reload =
+      this.applied.version === null || installed.main !== main || installed.upstreams !== upstreams;
+    if (reload) {
+      const check = await validateConfig(this.node.nginxBin, `${this.node.prefix}.scratch`, {
+        main,
+        upstreams,
+      });
+      if (!check.ok) return this.fail(cfg, check.message, 'refused by nginx -t');
     }
     if (this.o.applyDelayMs) await sleep(this.o.applyDelayMs);
-    await this.node.install({ main, upstreams });
-    await this.reload();
+    if (reload) {
+      await this.node.install({ main, upstreams });
+      await prepareNodeDirs(this.node.prefix, false);
+      // the master loads a newer endpoints file as it reads the new configuration
+      if (cfg.endpoints) await writeEndpointsFile(this.node.prefix, cfg.endpoints);
+      await this.reload();
+    }
+    if (cfg.endpoints) {
+      const d = await deliverEndpoints(this.node.prefix, cfg.endpoints, (await this.node.pid()) !== null);
+      if (!d.ok) return this.fail(cfg, d.message, 'endpoints not applied');
+    }
     this.applied = { version: cfg.version, revision: cfg.revision };
     this.failed = null;
     this.lastError = null;
     await this.saveState();
-    this.log(`applied version ${cfg.version} (revision ${cfg.revision})`);
+    this.log(`applied version ${cfg.version} (revision ${cfg.revision}${reload ? '' : ', endpoints only'})`);
     await this.report('applied', cfg.version, null);
     return 'applied';
+  }
+
+  private async fail(cfg: GatewayAgentConfig, message: string, what: string): Promise<'failed'> {
+    this.failed = { version: cfg.version, revision: cfg.revision };
+    this.lastError = message;
+    this.log(`version ${cfg.version} ${what}; keeping version ${this.applied.version}: ${message}`);
+    await this.report('failed', cfg.version, message);
+    return 'failed';
   }
 
   private async reload(): Promise<void> {
     if (this.o.manageNginx) {
       if (!this.nginx) {
         // reads the installed files as it starts
-        this.startNginx();
+        await this.startNginx();
         await this.masterPid();
         return;
       }
@@ -225,9 +247,13 @@ export class GatewayAgent {
     return null;
   }
 
-  private startNginx(): void {
+  private async startNginx(): Promise<void> {
     // A stop during an apply must not be followed by a new Nginx (it would keep the agent alive).
     if (!this.running) return;
+    // a master killed hard leaves its control socket behind, and binding it would fail
+    await prepareNodeDirs(this.node.prefix, false);
+    await removeStaleSocket(controlSocketPath(this.node.prefix));
+    if (!this.running || this.nginx) return;
     const child = spawn(this.node.nginxBin, this.node.argv(), { stdio: ['ignore', 'ignore', 'pipe'] });
     this.nginx = child;
     child.stderr?.on('data', (b: Buffer) => this.log(`nginx: ${b.toString().trim()}`));
@@ -236,7 +262,7 @@ export class GatewayAgent {
       if (!this.running) return;
       this.log(`nginx exited (${code ?? signal}); restarting in 1 s`);
       setTimeout(() => {
-        if (this.running && !this.nginx) this.startNginx();
+        if (this.running && !this.nginx) void this.startNginx();
       }, 1000);
     });
   }
@@ -259,7 +285,7 @@ export class GatewayAgent {
     this.running = true;
     await ensurePrefix(this.node.prefix);
     await this.loadState();
-    if (this.o.manageNginx && this.applied.version !== null) this.startNginx();
+    if (this.o.manageNginx && this.applied.version !== null) await this.startNginx();
     let failures = 0;
     while (this.running) {
       try {

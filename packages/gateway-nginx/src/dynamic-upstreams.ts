@@ -35,6 +35,16 @@ export function controlSocketPath(prefix: string): string {
   return `${prefix.replace(/\/+$/, '')}/${controlDir}/endpoints.sock`;
 }
 
+const controlListenRe = /^(\s*listen unix:)\S+(;)$/m;
+
+/**
+ * The dynamic file with its control server listening on `socket` instead: a node's own prefix
+ * (the agent), or a scratch prefix for `nginx -t`. A file without a control server is returned as is.
+ */
+export function withControlSocket(text: string, socket: string): string {
+  return text.replace(controlListenRe, `$1${socket}$2`);
+}
+
 /** The one upstream of the "balancer" layout. */
 export const balancerUpstream = 'berth_balancer';
 
@@ -49,6 +59,13 @@ export interface DynamicUpstreamsOptions {
   sharedDictMiB?: number | undefined;
   /** Attempts per request across endpoints, as `proxy_next_upstream_tries` (default 3). */
   tries?: number | undefined;
+  /**
+   * Who writes the endpoints file: "nginx" (default; a push writes it before it answers 200, so
+   * the workers need write access to PREFIX/endpoints) or "agent" (the agent writes it before it
+   * pushes, write-ahead: what Berth and its agents use, so the workers, `nobody` under a root
+   * master, need no access to the prefix at all).
+   */
+  fileWriter?: 'nginx' | 'agent' | undefined;
 }
 
 /** What the agent pushes: the whole endpoint set of every pool, under one version. */
@@ -109,7 +126,7 @@ export function renderDynamicUpstreams(pools: readonly RenderPool[], o: DynamicU
     'end)()',
     'package.loaded.berth_endpoints = M',
     ...declarations(declared),
-    `M.init({ dict = "berth_endpoints", file = "${endpointsFile}", tries = ${tries} })`,
+    `M.init({ dict = "berth_endpoints", file = "${endpointsFile}", tries = ${tries}${o.fileWriter === 'agent' ? ', write = false' : ''} })`,
     '}',
   ];
   // The placeholder server an upstream needs; the balancer sets the peer or ends the attempt
@@ -159,6 +176,22 @@ export function dynamicMainConfig(g: RenderGateway, layout: DynamicLayout = 'bal
       throw new RenderError('a proxy_pass to a variable the balancer does not read', 'routes');
   }
   return [...luaModuleLines, main].join('\n');
+}
+
+/**
+ * The endpoints of rendered pools as sorted lines (`POOL ADDRESS weight=W`, a pool without any as
+ * `POOL -`): what a change is detected and diffed on, and what a version shows.
+ */
+export function endpointsText(pools: readonly RenderPool[]): string {
+  const lines: string[] = [];
+  for (const p of [...pools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (p.servers.length === 0) lines.push(`${p.name} -`);
+    const servers = [...p.servers].sort((a, b) =>
+      a.address < b.address ? -1 : a.address > b.address ? 1 : 0,
+    );
+    for (const srv of servers) lines.push(`${p.name} ${srv.address} weight=${srv.weight}`);
+  }
+  return lines.join('\n');
 }
 
 /** The endpoint set of rendered pools under a version (what the agent pushes). */

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { chmod, chown, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { controlDir, endpointsFile, type EndpointSet } from './dynamic-upstreams';
+import { controlDir, controlSocketPath, endpointsFile, type EndpointSet } from './dynamic-upstreams';
 
 /*
  * The agent's side of the endpoints interface (docs/gateway.md, "Endpoints without reload"):
@@ -34,14 +34,18 @@ async function idOf(file: string, name: string): Promise<number | null> {
  *   no `user` directive), so the directory is given to them; otherwise the workers are the
  *   caller's user already.
  */
-export async function prepareNodeDirs(prefix: string): Promise<void> {
+export async function prepareNodeDirs(
+  prefix: string,
+  /** false when the agent writes the endpoints file (fileWriter "agent"): the workers need no access. */
+  workersWrite = true,
+): Promise<void> {
   const control = path.join(prefix, controlDir);
   await mkdir(control, { recursive: true, mode: 0o700 });
   await chmod(control, 0o700);
   const dir = path.join(prefix, path.dirname(endpointsFile));
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
-  if (process.getuid?.() === 0) {
+  if (workersWrite && process.getuid?.() === 0) {
     // The workers reach PREFIX/endpoints only through a prefix others may traverse.
     if (((await stat(prefix)).mode & 0o001) === 0)
       throw new Error(
@@ -59,6 +63,7 @@ export async function prepareNodeDirs(prefix: string): Promise<void> {
  */
 export async function writeEndpointsFile(prefix: string, set: EndpointSet): Promise<void> {
   const file = path.join(prefix, endpointsFile);
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   await writeFile(`${file}.next`, JSON.stringify(set));
   await rename(`${file}.next`, file);
 }
@@ -137,4 +142,40 @@ export class EndpointsClient {
   put(set: EndpointSet | string): Promise<ControlAnswer> {
     return this.request('PUT', typeof set === 'string' ? set : JSON.stringify(set));
   }
+}
+
+/** What delivering a set to a node came to. */
+export type Delivery = { ok: true; version: number; pushed: boolean } | { ok: false; message: string };
+
+/**
+ * Delivers an endpoint set to a node whose configuration declares its pools (install and reload a
+ * new configuration first): writes the endpoints file (write-ahead, so a restart serves it), then,
+ * when the master runs, pushes it over the control socket. A node already running a newer version
+ * counts as delivered (`version` is then the newer one). Nothing here reloads Nginx.
+ */
+export async function deliverEndpoints(
+  prefix: string,
+  set: EndpointSet,
+  running: boolean,
+  timeoutMs = 10_000,
+): Promise<Delivery> {
+  await writeEndpointsFile(prefix, set);
+  if (!running) return { ok: true, version: set.version, pushed: false };
+  let a: ControlAnswer;
+  try {
+    a = await new EndpointsClient(controlSocketPath(prefix), timeoutMs).put(set);
+  } catch (err) {
+    return {
+      ok: false,
+      message: `the endpoints push failed: ${err instanceof Error ? err.message : String(err)}`,
+    };
+  }
+  const applied = typeof a.body.version === 'number' ? a.body.version : null;
+  if (a.status === 200) return { ok: true, version: set.version, pushed: true };
+  if (a.status === 409 && applied !== null && applied > set.version)
+    return { ok: true, version: applied, pushed: true };
+  return {
+    ok: false,
+    message: `Nginx refused endpoints version ${set.version} (${a.status}): ${typeof a.body.error === 'string' ? a.body.error : JSON.stringify(a.body)}`,
+  };
 }

@@ -16,11 +16,13 @@ export {
   balancerUpstream,
   type DynamicLayout,
   endpointSetOf,
+  endpointsText,
   endpointsLua,
   controlSocketPath,
   luaModuleLines,
   endpointsFile,
   controlDir,
+  withControlSocket,
   type DynamicUpstreamsOptions,
   type EndpointSet,
 } from './dynamic-upstreams';
@@ -29,7 +31,9 @@ export {
   prepareNodeDirs,
   writeEndpointsFile,
   removeStaleSocket,
+  deliverEndpoints,
   type ControlAnswer,
+  type Delivery,
 } from './endpoints-control';
 export * from './stream-renderer';
 export * from './keepalived';

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { upstreamsFileName } from './main-renderer';
+import { controlDir, controlSocketPath, withControlSocket } from './dynamic-upstreams';
 
 /** The result of `nginx -t`: ok, or Nginx's own message. */
 export type ValidationResult = { ok: true } | { ok: false; message: string };
@@ -48,7 +49,12 @@ export async function validateConfig(
 ): Promise<ValidationResult> {
   await ensurePrefix(scratch);
   const conf = path.join(scratch, 'conf', 'nginx.conf');
-  await writeFile(path.join(scratch, 'conf', upstreamsFileName), cfg.upstreams);
+  // `nginx -t` binds the control socket of a dynamic file: give it one in the scratch prefix
+  await mkdir(path.join(scratch, controlDir), { recursive: true, mode: 0o700 });
+  await writeFile(
+    path.join(scratch, 'conf', upstreamsFileName),
+    withControlSocket(cfg.upstreams, controlSocketPath(scratch)),
+  );
   await writeFile(conf, cfg.main);
   const r = await run(nginxBin, ['-t', '-q', '-p', `${scratch}/`, '-c', conf]);
   if (r.code === 0) return { ok: true };
@@ -91,6 +97,14 @@ export class LocalNginxNode {
   /** The installed endpoints file, or null. */
   readUpstreams(): Promise<string | null> {
     return readFile(path.join(this.prefix, 'conf', upstreamsFileName), 'utf8').catch(() => null);
+  }
+
+  /** The installed main and endpoints files (null when missing). */
+  async readInstalled(): Promise<{ main: string | null; upstreams: string | null }> {
+    return {
+      main: await readFile(this.confFile, 'utf8').catch(() => null),
+      upstreams: await this.readUpstreams(),
+    };
   }
 
   /** Whether the main file exists. */

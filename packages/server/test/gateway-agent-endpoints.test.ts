@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { EndpointsClient, controlSocketPath } from '@berth/gateway-nginx';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -29,13 +30,18 @@ describe('gateway agent follows the containers', () => {
   let node: AgentNode | undefined;
   let base: string;
 
-  /** The number of live servers in the node's installed endpoints file. */
-  const servers = () =>
-    (
-      readFileSync(path.join(node!.prefix, 'conf', 'upstreams.conf'), 'utf8').match(
-        /server 127\.0\.0\.1:\d+ weight/g,
-      ) ?? []
-    ).length;
+  /** The endpoints the node's running Nginx balances over (asked over its control socket). */
+  const servers = async () => {
+    const set = await new EndpointsClient(controlSocketPath(node!.prefix)).get();
+    return Object.values(set.pools)
+      .flat()
+      .filter((e) => e.weight > 0).length;
+  };
+  /** The node's Nginx worker pids: a reload replaces them. */
+  const workers = () => {
+    const pid = readFileSync(path.join(node!.prefix, 'logs', 'nginx.pid'), 'utf8').trim();
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  };
   const scale = async (replicas: number) => {
     const r = await p.api.post<{ task: Obj }>(`${base}/web/scale`, { replicas });
     assert.equal(r.status, 202, JSON.stringify(r.body));
@@ -74,10 +80,13 @@ describe('gateway agent follows the containers', () => {
     });
     assert.equal(c.status, 201, JSON.stringify(c.body));
     await eventually(async () => (await viaGateway(node!.listen, host)).body === 'v1', 'the node serves v1');
-    assert.equal(servers(), 1);
+    assert.equal(await servers(), 1);
 
+    // endpoints are pushed into the running Nginx: no reload, the same workers serve
+    const before = workers();
     await scale(3);
-    await eventually(async () => servers() === 3, 'three servers on the node');
+    await eventually(async () => (await servers()) === 3, 'three servers on the node');
+    assert.equal(workers(), before, 'scaling did not reload the node');
 
     // hold the node at the current configuration, then change the route: the node keeps its
     // main file (no X-Rev) but still gets the endpoints of a scale-in
@@ -93,7 +102,7 @@ describe('gateway agent follows the containers', () => {
     });
     assert.equal(u.status, 200, JSON.stringify(u.body));
     await scale(2);
-    await eventually(async () => servers() === 2, 'two servers on the held node');
+    await eventually(async () => (await servers()) === 2, 'two servers on the held node');
     const res = await viaGateway(node.listen, host);
     assert.equal(res.body, 'v1');
     assert.equal(res.headers['x-rev'], undefined, 'the held node runs the older main file');

@@ -534,6 +534,11 @@ export interface GatewayAgentConfig {
   /** Changes whenever the files change (endpoint changes of a held node keep its version). */
   revision: number;
   files: { 'nginx.conf': string; 'upstreams.conf': string };
+  /**
+   * The gateway's endpoint set at `revision` (every pool of upstreams.conf with its endpoints):
+   * the agent pushes it into the running Nginx, without a reload when the files did not change.
+   */
+  endpoints?: GatewayEndpointSet;
   /** As rendered; the agent substitutes its own listeners and certificate directory. */
   listen: string;
   tlsListen: string | null;
@@ -543,6 +548,12 @@ export interface GatewayAgentConfig {
    * the agent writes them under its own certificate directory, keys with mode 0600, before `nginx -t`.
    */
   certificates?: GatewayAgentCertificate[];
+}
+
+/** What a node's Nginx balances over: pool → endpoints, under a version (gateway-nginx's EndpointSet). */
+export interface GatewayEndpointSet {
+  version: number;
+  pools: Record<string, Array<{ address: string; weight: number }>>;
 }
 
 /** One certificate an agent node needs: PEM chain and private key, delivered over the node's token. */

@@ -14,6 +14,8 @@ export interface HelperSpec {
   env?: NodeJS.ProcessEnv;
   /** Resolves true when the helper answers. */
   ready(): Promise<boolean>;
+  /** Runs right before each start (the previous process, if any, has exited). */
+  beforeSpawn?: () => void;
 }
 
 /**
@@ -50,6 +52,7 @@ export class HelperProcess {
   }
 
   private spawn(): void {
+    this.spec.beforeSpawn?.();
     const fd = openSync(this.spec.logFile, 'a');
     const child = spawn(this.spec.command, this.spec.args, {
       stdio: ['ignore', fd, fd],

@@ -1,16 +1,24 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { BerthError, InvalidError } from '@berth/shared';
 import {
   LocalNginxNode,
   RenderError,
+  controlSocketPath,
+  deliverEndpoints,
+  dynamicMainConfig,
+  endpointSetOf,
+  endpointsText,
   lineDiff,
-  renderMainConfig,
-  renderUpstreams,
+  prepareNodeDirs,
+  renderDynamicUpstreams,
   validateConfig,
+  writeEndpointsFile,
+  type EndpointSet,
+  type RenderPool,
 } from '@berth/gateway-nginx';
 import { nowIso } from '../../util';
-import { stampRevision, stampedRevision, unstamp } from '../services/controller/rollout-drain';
 import type { GatewayPlan } from './gateway-planner';
 import type {
   GatewayRow,
@@ -32,9 +40,50 @@ export interface ApplyRequest {
   force?: boolean;
 }
 
+/**
+ * The gateway's current endpoint set (`<gatewayDir>/<gateway>/conf/endpoints.json`, its version
+ * is the version number that produced it): what agents are given and what the drain
+ * confirmation reads. Written after the configuration it belongs to is installed.
+ */
+export function currentSetFile(gatewayDir: string, gateway: string): string {
+  return path.join(gatewayDir, gateway, 'conf', 'endpoints.json');
+}
+
+/** The gateway's current endpoint set, or null before the first one. */
+export async function readCurrentSet(gatewayDir: string, gateway: string): Promise<EndpointSet | null> {
+  const text = await readFile(currentSetFile(gatewayDir, gateway), 'utf8').catch(() => null);
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as EndpointSet;
+  } catch {
+    return null;
+  }
+}
+
+async function writeCurrentSet(gatewayDir: string, gateway: string, set: EndpointSet): Promise<void> {
+  const file = currentSetFile(gatewayDir, gateway);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(`${file}.next`, JSON.stringify(set));
+  await rename(`${file}.next`, file);
+}
+
+/** endpointsText of a stored set. */
+function setText(set: EndpointSet): string {
+  const pools: RenderPool[] = Object.entries(set.pools).map(([name, servers]) => ({
+    name,
+    servers,
+    maxFails: 0,
+    failTimeoutSeconds: 0,
+  }));
+  return endpointsText(pools);
+}
+
 interface Applied {
   main: string | null;
+  /** The dynamic file (pool declarations, balancer, control server) as installed. */
   upstreams: string | null;
+  /** endpointsText of the set last delivered. */
+  endpoints: string | null;
   /** JSON of the last rendered RenderGateway, so an unchanged one is not rendered again. */
   signature: string | null;
   failedSignature: string | null;
@@ -80,22 +129,37 @@ export class GatewayApplier {
     let s = this.applied.get(gw.id);
     if (!s) {
       const last = await this.repo.latestConfig(gw.id);
-      s = { main: last?.main_text ?? null, upstreams: null, signature: null, failedSignature: null };
+      s = {
+        main: last?.main_text ?? null,
+        upstreams: null,
+        endpoints: null,
+        signature: null,
+        failedSignature: null,
+      };
       const node = this.node(gw);
       const installed = await node.readUpstreams();
-      if (last && installed !== null) s.upstreams = unstamp(installed);
-      // A Berth killed between installing and signalling left the master on older files: HUP it
-      // once, so the local node runs what the installed file's stamp says.
-      if ((await node.pid()) !== null) await node.reload();
-      this.localRevisions.set(gw.id, stampedRevision(installed));
+      if (last && installed !== null) s.upstreams = installed;
+      const current = await readCurrentSet(this.gatewayDir, gw.name);
+      if (last && current) s.endpoints = setText(current);
+      // A Berth killed between installing and delivering left the master on older files or
+      // endpoints: HUP it once (its start code loads the newer endpoints file) and push the set.
+      let revision: number | null = null;
+      if (current) {
+        await prepareNodeDirs(node.prefix, false);
+        if ((await node.pid()) !== null) await node.reload();
+        const d = await deliverEndpoints(node.prefix, current, (await node.pid()) !== null);
+        if (d.ok) revision = d.version;
+        else this.log.warn({ gateway: gw.name }, d.message);
+      }
+      this.localRevisions.set(gw.id, revision);
       this.applied.set(gw.id, s);
     }
     return s;
   }
 
   /**
-   * The revision the local Nginx of a gateway runs: the stamp of the endpoints file it was last
-   * signalled with; null before this process has loaded or applied the gateway.
+   * The revision the local Nginx of a gateway runs: the version of the endpoint set it last
+   * acknowledged (or loads at its start); null before this process has loaded or applied the gateway.
    */
   localRevision(gatewayId: string): number | null {
     return this.localRevisions.get(gatewayId) ?? null;
@@ -113,30 +177,42 @@ export class GatewayApplier {
    */
   async apply(gw: GatewayRow, plan: GatewayPlan, req: ApplyRequest): Promise<VersionRow | null> {
     const s = await this.state(gw);
+    const node = this.node(gw);
     const signature = JSON.stringify(plan.gateway);
     let main: string;
     let upstreams: string;
     try {
-      main = signature === s.signature && s.main !== null ? s.main : renderMainConfig(plan.gateway);
-      upstreams = renderUpstreams(plan.pools);
+      main = signature === s.signature && s.main !== null ? s.main : dynamicMainConfig(plan.gateway);
+      upstreams = this.renderPools(node, plan.pools);
     } catch (err) {
       if (err instanceof RenderError)
         throw new InvalidError(err.message, [{ path: err.field, message: err.message }]);
       throw err;
     }
-    const mainChanged = main !== s.main;
+    const endpoints = endpointsText(plan.pools);
+    const configChanged = main !== s.main || upstreams !== s.upstreams;
     const byUser = req.change !== null || req.force === true;
-    if (!byUser && !mainChanged && upstreams === s.upstreams) return null;
+    if (!byUser && !configChanged && endpoints === s.endpoints) return null;
     if (!byUser && signature === s.failedSignature && upstreams === s.upstreams) return null;
-    const check = await validateConfig(this.nginxBin, path.join(this.gatewayDir, `${gw.name}.scratch`), {
-      main,
-      upstreams,
-    });
-    const kind = byUser || mainChanged || s.upstreams === null ? 'config' : 'endpoints';
+    // Routes, TLS and pools go through nginx -t and a reload; endpoints alone are pushed.
+    const kind = byUser || configChanged || s.endpoints === null ? 'config' : 'endpoints';
+    const check =
+      kind === 'config'
+        ? await validateConfig(this.nginxBin, path.join(this.gatewayDir, `${gw.name}.scratch`), {
+            main,
+            upstreams,
+          })
+        : ({ ok: true } as const);
     const diff =
       kind === 'config'
-        ? [lineDiff(s.main ?? '', main), lineDiff(s.upstreams ?? '', upstreams)].filter(Boolean).join('\n')
-        : lineDiff(s.upstreams ?? '', upstreams);
+        ? [
+            lineDiff(s.main ?? '', main),
+            lineDiff(s.upstreams ?? '', upstreams),
+            lineDiff(s.endpoints ?? '', endpoints),
+          ]
+            .filter(Boolean)
+            .join('\n')
+        : lineDiff(s.endpoints ?? '', endpoints);
     const row: VersionRow = {
       gateway_id: gw.id,
       number: await this.repo.nextVersionNumber(gw.id),
@@ -165,25 +241,56 @@ export class GatewayApplier {
       );
     }
     await this.repo.commit(req.change, row, true);
-    const node = this.node(gw);
-    // the stamp tells agents and the drain confirmation which revision the file holds
-    await node.install({ main: mainChanged ? main : null, upstreams: stampRevision(upstreams, row.number) });
-    const reloaded = await node.reload();
-    if (reloaded === 'timeout')
-      this.log.warn({ gateway: gw.name }, 'gateway nginx started no new worker after HUP');
-    Object.assign(s, { main, upstreams, signature, failedSignature: null });
-    this.localRevisions.set(gw.id, row.number);
+    const set = endpointSetOf(row.number, plan.pools);
+    // The files first, then the set that names their pools (agents read the set, then the files).
+    if (kind === 'config') await node.install({ main: main !== s.main ? main : null, upstreams });
+    await writeCurrentSet(this.gatewayDir, gw.name, set);
+    Object.assign(s, { main, upstreams, endpoints, signature, failedSignature: null });
+    await this.deliverLocal(gw, node, set, kind === 'config');
     this.onApplied(gw.id);
     return row;
   }
 
-  /** Writes the initial files of a node that has none, so that Nginx can start. */
+  /** The dynamic file of a gateway's pools, its control socket in the local node's prefix. */
+  private renderPools(node: LocalNginxNode, pools: readonly RenderPool[]): string {
+    return renderDynamicUpstreams(pools, {
+      controlSocket: controlSocketPath(node.prefix),
+      fileWriter: 'agent',
+    });
+  }
+
+  /**
+   * Brings the local Nginx to a set: after a new configuration, the endpoints file first and a
+   * reload (the master loads the newer file as it reads the configuration), then the push, which
+   * an endpoints-only change needs alone. The local revision moves only once Nginx acknowledged.
+   */
+  private async deliverLocal(gw: GatewayRow, node: LocalNginxNode, set: EndpointSet, reload: boolean) {
+    if (reload) {
+      await prepareNodeDirs(node.prefix, false);
+      await writeEndpointsFile(node.prefix, set);
+      const reloaded = await node.reload();
+      if (reloaded === 'timeout')
+        this.log.warn({ gateway: gw.name }, 'gateway nginx started no new worker after HUP');
+    }
+    const d = await deliverEndpoints(node.prefix, set, (await node.pid()) !== null);
+    if (d.ok) this.localRevisions.set(gw.id, d.version);
+    else this.log.warn({ gateway: gw.name, version: set.version }, d.message);
+  }
+
+  /**
+   * Writes the initial files of a node that has none (so that Nginx can start) and the
+   * directories of its endpoints interface (Nginx binds the control socket as it starts).
+   */
   async ensureInitial(gw: GatewayRow, plan: GatewayPlan): Promise<void> {
     const node = this.node(gw);
+    await prepareNodeDirs(node.prefix, false);
     if (await node.hasConfig()) return;
+    const set = endpointSetOf(gw.applied_version, plan.pools);
     await node.install({
-      main: renderMainConfig(plan.gateway),
-      upstreams: stampRevision(renderUpstreams(plan.pools), gw.applied_version),
+      main: dynamicMainConfig(plan.gateway),
+      upstreams: this.renderPools(node, plan.pools),
     });
+    await writeEndpointsFile(node.prefix, set);
+    await writeCurrentSet(this.gatewayDir, gw.name, set);
   }
 }

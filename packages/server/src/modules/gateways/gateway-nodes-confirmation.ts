@@ -1,21 +1,13 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { upstreamsFileName } from '@berth/gateway-nginx';
-import {
-  stampedRevision,
-  upstreamAddresses,
-  type GatewayConfirmation,
-  type GatewayView,
-} from '../services/controller/rollout-drain';
+import type { GatewayConfirmation, GatewayView } from '../services/controller/rollout-drain';
 import type { GatewaysRepository } from './gateways.repository';
 import type { GatewayNodesRepository } from './gateway-nodes.repository';
-import type { GatewayApplier } from './gateway-applier';
+import { readCurrentSet, type GatewayApplier } from './gateway-applier';
 
 /**
- * What the drain confirmation needs from the gateways: per gateway of an env, the revision of
- * the installed endpoints file (its stamp) and the servers it lists, and what each node runs —
- * the local Nginx (the revision the applier last signalled it with) and every agent node (the
- * revision it last reported as applied; offline once its lease ran out).
+ * What the drain confirmation needs from the gateways: per gateway of an env, the version of its
+ * current endpoint set and the endpoints it lists (weight 0 is drained, not listed), and what each
+ * node runs — the local Nginx (the set it last acknowledged) and every agent node (the revision it
+ * last reported as applied; offline once its lease ran out).
  */
 export class GatewayNodesConfirmation implements GatewayConfirmation {
   private readonly listeners = new Set<() => void>();
@@ -43,8 +35,7 @@ export class GatewayNodesConfirmation implements GatewayConfirmation {
     const now = Date.now();
     for (const gw of await this.repo.listGateways()) {
       if (gw.env !== env) continue;
-      const file = path.join(this.gatewayDir, gw.name, 'conf', upstreamsFileName);
-      const text = await readFile(file, 'utf8').catch(() => null);
+      const set = await readCurrentSet(this.gatewayDir, gw.name);
       const nodes: GatewayView['nodes'] = [];
       if (this.localGateway === gw.name)
         nodes.push({ name: 'local', appliedRevision: this.applier.localRevision(gw.id), online: true });
@@ -57,8 +48,12 @@ export class GatewayNodesConfirmation implements GatewayConfirmation {
       out.push({
         id: gw.id,
         name: gw.name,
-        installedRevision: stampedRevision(text),
-        installedAddresses: upstreamAddresses(text ?? ''),
+        installedRevision: set?.version ?? null,
+        installedAddresses: new Set(
+          Object.values(set?.pools ?? {}).flatMap((eps) =>
+            eps.filter((e) => e.weight > 0).map((e) => e.address),
+          ),
+        ),
         nodes,
       });
     }

@@ -12,7 +12,7 @@ import {
 } from '@berth/shared';
 import { upstreamsFileName } from '@berth/gateway-nginx';
 import { newId, nowIso, sleep } from '../../util';
-import { stampedRevision } from '../services/controller/rollout-drain';
+import { readCurrentSet } from './gateway-applier';
 import type { GatewayRow, GatewaysRepository } from './gateways.repository';
 import type { GatewayNodeRow, GatewayNodesRepository, GatewaySettings } from './gateway-nodes.repository';
 import { certificateFilesOf, type CertificateStore } from './route-certificates';
@@ -285,15 +285,24 @@ export class GatewayNodes {
 
   private async files(gw: GatewayRow, n: GatewayNodeRow, want: Wanted): Promise<GatewayAgentConfig> {
     const conf = path.join(this.gatewayDir, gw.name, 'conf');
-    // The store commits a version just before the applier installs its file: wait (briefly) for
-    // the file, and report the revision the file really holds (its stamp), never a newer one,
-    // so that a node's applied revision can confirm a container's removal (rollout-drain.ts).
-    let upstreams = await readFile(path.join(conf, upstreamsFileName), 'utf8');
-    for (let i = 0; i < 100 && (stampedRevision(upstreams) ?? want.revision) < want.revision; i += 1) {
-      await sleep(20);
-      upstreams = await readFile(path.join(conf, upstreamsFileName), 'utf8');
+    const readUpstreams = () => readFile(path.join(conf, upstreamsFileName), 'utf8');
+    // The applier installs a version's files, then writes its endpoint set: wait (briefly) for the
+    // set of the wanted revision, and hand out a set with the files it belongs to (read the file
+    // again after the set: an apply in between means reading both again).
+    let upstreams = '';
+    let set = null;
+    for (let i = 0; i < 100; i += 1) {
+      upstreams = await readUpstreams();
+      set = await readCurrentSet(this.gatewayDir, gw.name);
+      if ((set?.version ?? 0) < want.revision && i < 99) {
+        await sleep(20);
+        continue;
+      }
+      if ((await readUpstreams()) === upstreams) break;
     }
-    const revision = Math.min(want.revision, stampedRevision(upstreams) ?? want.revision);
+    if (!set) throw new BerthError('UNPROCESSABLE', `Gateway '${gw.name}' has no endpoint set yet.`);
+    // the revision the set really holds, so a node's applied revision can confirm a removal
+    const revision = set.version;
     let main: string;
     if (want.pinnedConfig === null) main = await readFile(path.join(conf, 'nginx.conf'), 'utf8');
     else {
@@ -311,6 +320,7 @@ export class GatewayNodes {
       version: want.version,
       revision,
       files: { 'nginx.conf': main, 'upstreams.conf': upstreams },
+      endpoints: set,
       listen: gw.listen,
       tlsListen: gw.tls_listen,
       certDir,

@@ -1,8 +1,8 @@
 import net from 'node:net';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
-import { LocalNginxNode } from '@berth/gateway-nginx';
+import { LocalNginxNode, controlSocketPath } from '@berth/gateway-nginx';
 import type { Config } from '../../config/config';
 import { HelperProcess, type HelperSpec } from '../../supervisor/helper-process';
 
@@ -68,6 +68,9 @@ export function localNginxHelper(config: Readonly<Config>, log: FastifyBaseLogge
       logFile: path.join(logs, 'gateway-nginx.log'),
       cwd: node.prefix,
       ready: () => answers(listen),
+      // Not answering: no master of ours runs, so a control socket left by a killed one is stale
+      // (binding it would fail the start).
+      beforeSpawn: () => rmSync(controlSocketPath(node.prefix), { force: true }),
     },
     log,
     node,

@@ -4,7 +4,7 @@
  * node serving its environment applied a configuration without it (or a bound was hit), so zero
  * loss never depends on a timer being long enough for the slowest node.
  *
- * Per gateway, the gate is the first revision whose installed endpoints file no longer lists the
+ * Per gateway, the gate is the first revision whose endpoint set no longer lists the
  * container (remembered in the store, so later endpoint changes do not move it); a node confirms
  * once the revision it reports as applied is at least the gate.
  */
@@ -22,9 +22,9 @@ export interface GatewayNodeView {
 export interface GatewayView {
   id: string;
   name: string;
-  /** The revision of the endpoints file installed now (the newest one), or null. */
+  /** The version of the gateway's current endpoint set (the newest one), or null. */
   installedRevision: number | null;
-  /** Upstream server addresses (IPV4:PORT) in that file. */
+  /** The endpoints (IPV4:PORT) that set balances over (weight above 0). */
   installedAddresses: ReadonlySet<string>;
   nodes: GatewayNodeView[];
 }
@@ -77,29 +77,6 @@ export function decideDrain(
   let outcome: DrainDecision['outcome'] = 'confirmed';
   if (pending.length > 0) outcome = now - Date.parse(c.leftAt) >= timeoutMs ? 'timeout' : 'waiting';
   return { gates, gatesChanged, outcome, pending };
-}
-
-/** The upstream server addresses of an endpoints file (`server A:P …;`, `down` ones excluded). */
-export function upstreamAddresses(text: string): Set<string> {
-  const out = new Set<string>();
-  for (const m of text.matchAll(/server (\S+?) (?!down)[^;]*;/g)) if (m[1]) out.add(m[1]);
-  return out;
-}
-
-/** The revision stamped on an endpoints file by the applier (`# berth-revision N`), or null. */
-export function stampedRevision(text: string | null): number | null {
-  const m = text ? /^# berth-revision (\d+)$/m.exec(text) : null;
-  return m?.[1] ? Number(m[1]) : null;
-}
-
-/** Puts the revision stamp first in an endpoints file (replacing an older one). */
-export function stampRevision(text: string, revision: number): string {
-  return `# berth-revision ${revision}\n${unstamp(text)}`;
-}
-
-/** The endpoints file without its revision stamp, as the renderer wrote it. */
-export function unstamp(text: string): string {
-  return text.replace(/^# berth-revision \d+\n/, '');
 }
 
 /**
