@@ -99,7 +99,10 @@ export class GatewayApplier {
   private readonly applied = new Map<string, Applied>();
   /** Per gateway: the revision the local Nginx runs (installed and HUP sent), once known. */
   private readonly localRevisions = new Map<string, number | null>();
-  /** Called after a version was installed (wakes the agents' long polls). */
+  /**
+   * Called when a version is published (wakes the agents' long polls) and again once the local
+   * node runs it (the drain confirmation listens).
+   */
   onApplied: (gatewayId: string) => void = () => undefined;
 
   constructor(
@@ -246,6 +249,9 @@ export class GatewayApplier {
     if (kind === 'config') await node.install({ main: main !== s.main ? main : null, upstreams });
     await writeCurrentSet(this.gatewayDir, gw.name, set);
     Object.assign(s, { main, upstreams, endpoints, signature, failedSignature: null });
+    // The agents fetch the version while the local node reloads or takes the push: the nodes
+    // apply side by side, not one after another.
+    this.onApplied(gw.id);
     await this.deliverLocal(gw, node, set, kind === 'config');
     this.onApplied(gw.id);
     return row;

@@ -5,9 +5,14 @@ import type { GatewaysService } from './gateways.service';
 import type { GatewayApplier } from './gateway-applier';
 
 /**
- * Level-triggered: every pass (about every 500 ms, or at once when kicked) recomputes what each
- * gateway should serve from the store — routes, services of its env, serving containers — and
- * applies it only when the rendered text differs from what the node runs. Runs on the leader.
+ * Level-triggered: every pass (at once when kicked, else on a timer) recomputes what each gateway
+ * should serve from the store — routes, services of its env, serving containers — and applies it
+ * only when the rendered text differs from what the node runs. Runs on the leader.
+ *
+ * Changes arrive as kicks (the service controller signals every endpoint change; route writes
+ * apply themselves), so the timer is a safety net: 500 ms after a pass that applied something,
+ * doubling after each pass that found nothing up to 5 s (an idle pass plans every route: about
+ * 200 ms of CPU at 10,000 routes).
  */
 export class GatewayController {
   private running = false;
@@ -22,6 +27,7 @@ export class GatewayController {
     private readonly applier: GatewayApplier,
     private readonly log: FastifyBaseLogger,
     private readonly intervalMs = 500,
+    private readonly maxIntervalMs = 5000,
   ) {}
 
   start(): void {
@@ -43,8 +49,9 @@ export class GatewayController {
     this.wake?.();
   }
 
-  /** One pass over every gateway. */
-  async pass(): Promise<void> {
+  /** One pass over every gateway; returns how many applied a new version. */
+  async pass(): Promise<number> {
+    let applied = 0;
     await this.service
       .finishPromotions()
       .catch((err: unknown) => this.log.warn({ err }, 'finishing canary promotions failed'));
@@ -60,22 +67,35 @@ export class GatewayController {
             routesAfter: routes,
           });
         })
+        .then((row) => {
+          if (row) applied += 1;
+        })
         .catch((err: unknown) => this.log.warn({ err, gateway: gw.name }, 'gateway apply failed'));
     }
+    return applied;
   }
 
   private async run(): Promise<void> {
+    let idle = this.intervalMs;
     while (this.running) {
       this.kicked = false;
-      await this.pass().catch((err: unknown) => this.log.error({ err }, 'gateway controller pass failed'));
+      const applied = await this.pass().catch((err: unknown) => {
+        this.log.error({ err }, 'gateway controller pass failed');
+        return 1;
+      });
       if (!this.running) break;
+      idle = applied > 0 ? this.intervalMs : Math.min(this.maxIntervalMs, idle * 2);
       // Kicks come in bursts during rollouts: at most one pass per 20 ms on their account.
       await sleep(20);
-      if (this.kicked) continue;
+      if (this.kicked) {
+        idle = this.intervalMs;
+        continue;
+      }
       await new Promise<void>((resolve) => {
         this.wake = resolve;
-        void sleep(this.intervalMs).then(resolve);
+        void sleep(idle).then(resolve);
       });
+      if (this.kicked) idle = this.intervalMs;
       this.wake = null;
     }
   }

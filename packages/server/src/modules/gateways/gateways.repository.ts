@@ -58,6 +58,23 @@ export class GatewaysRepository {
     return this.db.selectFrom('gateway_routes').selectAll().where('env', '=', env).orderBy('id').execute();
   }
 
+  /** The env's routes for any of these hosts (the unique (env, host, path) index answers it). */
+  async routesOfEnvForHosts(env: string, hosts: readonly string[]): Promise<RouteRow[]> {
+    const out: RouteRow[] = [];
+    for (let i = 0; i < hosts.length; i += 500) {
+      const chunk = hosts.slice(i, i + 500);
+      out.push(
+        ...(await this.db
+          .selectFrom('gateway_routes')
+          .selectAll()
+          .where('env', '=', env)
+          .where('host', 'in', chunk)
+          .execute()),
+      );
+    }
+    return out;
+  }
+
   findRoute(project: string, env: string, name: string): Promise<RouteRow | undefined> {
     return this.db
       .selectFrom('gateway_routes')

@@ -163,10 +163,18 @@ export class GatewaysService {
     return row;
   }
 
-  /** Routes as the API returns them, each with the tenancy rules it breaks today. */
+  /**
+   * Routes as the API returns them, each with the tenancy rules it breaks today. Only routes of
+   * the same hosts can claim a host first, so only those are read (not every route of the env:
+   * 529 ms at 10,000 routes for the answer to one create).
+   */
   async present(rows: RouteRow[]): Promise<Route[]> {
+    const hosts = new Map<string, Set<string>>();
+    for (const r of rows) hosts.set(r.env, (hosts.get(r.env) ?? new Set()).add(r.host));
     const found = this.tenancy
-      ? await this.tenancy.violations(rows, (env) => this.repo.routesOfEnv(env))
+      ? await this.tenancy.violations(rows, (env) =>
+          this.repo.routesOfEnvForHosts(env, [...(hosts.get(env) ?? [])]),
+        )
       : new Map<string, RouteViolation[]>();
     return rows.map((r) => toRoute(r, found.get(r.id)));
   }
