@@ -14,7 +14,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { clusterApiRoutes } from '../packages/web/src/features/clusters/clusters-api.ts';
-import { clustersEn, clustersZh } from '../packages/web/src/features/clusters/messages.ts';
+import { clustersEn } from '../packages/web/src/features/clusters/messages.ts';
+import { clustersZh } from '../packages/web/src/features/clusters/messages.zh.ts';
 import { startAuthRegistry, type TestRegistry } from '../packages/server/test/helpers/local-registry.ts';
 import { freePort } from '../packages/server/test/helpers/net.ts';
 import {

@@ -21,10 +21,13 @@ import {
   type TestPlatform,
 } from '../packages/server/test/helpers/platform.ts';
 import { clusterApiRoutes } from '../packages/web/src/features/clusters/clusters-api.ts';
-import { clustersEn, clustersZh } from '../packages/web/src/features/clusters/messages.ts';
-import { movesEn, movesZh } from '../packages/web/src/features/clusters/moves-messages.ts';
+import { clustersEn } from '../packages/web/src/features/clusters/messages.ts';
+import { clustersZh } from '../packages/web/src/features/clusters/messages.zh.ts';
+import { movesEn } from '../packages/web/src/features/clusters/moves-messages.ts';
+import { movesZh } from '../packages/web/src/features/clusters/moves-messages.zh.ts';
 import { movesApiRoutes } from '../packages/web/src/features/clusters/moves-view.ts';
-import { serviceEn, serviceZh } from '../packages/web/src/features/services/messages.ts';
+import { serviceEn } from '../packages/web/src/features/services/messages.ts';
+import { serviceZh } from '../packages/web/src/features/services/messages.zh.ts';
 import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 import { assertRoutesDocumented } from './helpers/openapi.ts';
 import { logIn, portalSession } from './helpers/session.ts';

@@ -21,7 +21,8 @@ import {
   type TestPlatform,
 } from '../packages/server/test/helpers/platform.ts';
 import { serviceApiRoutes } from '../packages/web/src/features/services/service-api.ts';
-import { serviceEn, serviceZh } from '../packages/web/src/features/services/messages.ts';
+import { serviceEn } from '../packages/web/src/features/services/messages.ts';
+import { serviceZh } from '../packages/web/src/features/services/messages.zh.ts';
 import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 import { assertRoutesDocumented } from './helpers/openapi.ts';
 import { closeDrawer } from './helpers/session.ts';

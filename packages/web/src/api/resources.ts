@@ -11,7 +11,7 @@ import type {
   Task,
   Team,
 } from '@berth/shared';
-import { api } from './client';
+import { api, type RequestOptions } from './client';
 import { containerPath, servicePath, servicesPath, type ServiceRef } from './paths';
 
 /** Typed calls of the endpoints the portal uses; one function per endpoint. */
@@ -45,8 +45,12 @@ export interface ServiceQuery {
   cursor?: string;
   limit?: number;
 }
-export const listServices = (project: string, env: string, query: ServiceQuery) =>
-  api<Page<Service>>(servicesPath(project, env), { query: { ...query } });
+export const listServices = (
+  project: string,
+  env: string,
+  query: ServiceQuery,
+  opts: Pick<RequestOptions, 'signal' | 'noSessionRedirect'> = {},
+) => api<Page<Service>>(servicesPath(project, env), { ...opts, query: { ...query } });
 export const createService = (
   project: string,
   env: string,

@@ -3,12 +3,12 @@ import { useQueryClient } from '@tanstack/react-query';
 import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { setSessionExpiredHandler } from '../api/client';
 import { PageSkeleton } from '../components/PageSkeleton';
-import { LoginPage } from '../features/auth/LoginPage';
 import { AppLayout } from './AppLayout';
 import { HomeRedirect } from './HomeRedirect';
-import { NotFoundPage } from './NotFoundPage';
 
 // Each feature is its own chunk, so the login page and the list load without the rest.
+const LoginPage = lazy(() => import('../features/auth/LoginPage').then((m) => ({ default: m.LoginPage })));
+const NotFoundPage = lazy(() => import('./NotFoundPage').then((m) => ({ default: m.NotFoundPage })));
 const ServiceListPage = lazy(() =>
   import('../features/services/ServiceListPage').then((m) => ({ default: m.ServiceListPage })),
 );

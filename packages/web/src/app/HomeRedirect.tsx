@@ -1,4 +1,4 @@
-import { Result } from 'antd';
+import { Empty } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { Navigate } from 'react-router-dom';
 import { listProjects } from '../api/resources';
@@ -17,6 +17,6 @@ export function HomeRedirect() {
   const last = lastScope();
   if (last && names.includes(last.project)) return <Navigate to={`/p/${last.project}/${last.env}`} replace />;
   const first = names[0];
-  if (!first) return <Result status="info" title={t('nav.noProjects')} />;
+  if (!first) return <Empty style={{ marginTop: 64 }} description={t('nav.noProjects')} />;
   return <Navigate to={`/p/${first}/test`} replace />;
 }

@@ -1,4 +1,4 @@
-import { Alert, Button, Result } from 'antd';
+import { Alert, Button } from 'antd';
 import { isApiError } from '../api/errors';
 import type { MessageKey } from '../i18n/en';
 import { useI18n, type Translate } from '../i18n/I18nProvider';
@@ -22,18 +22,38 @@ export function errorText(t: Translate, err: unknown): string {
   return detail ? `${t(errorAdvice(err))} ${detail}` : t(errorAdvice(err));
 }
 
-/** A full-width error for a page or a tab that could not load. */
+/** antd's warning icon (ExclamationCircleFilled), inline: the portal's first load has no Result. */
+function WarningIcon() {
+  return (
+    <svg viewBox="64 64 896 896" width="72" height="72" fill="#faad14" aria-hidden="true" focusable="false">
+      <path d="M512 64C264.6 64 64 264.6 64 512s200.6 448 448 448 448-200.6 448-448S759.4 64 512 64zm-32 232c0-4.4 3.6-8 8-8h48c4.4 0 8 3.6 8 8v272c0 4.4-3.6 8-8 8h-48c-4.4 0-8-3.6-8-8V296zm32 440a48.01 48.01 0 010-96 48.01 48.01 0 010 96z" />
+    </svg>
+  );
+}
+
+/**
+ * A full-width error for a page or a tab that could not load, laid out as antd's Result
+ * (status "warning") without its illustrations, which would weigh on every page's first load.
+ */
 export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
   const { t } = useI18n();
   const detail = isApiError(error) && error.status !== 0 ? error.message : null;
   return (
-    <Result
-      status="warning"
-      title={t(errorAdvice(error))}
-      // The server's own words (English): data, not interface text, so marked translate="no".
-      subTitle={detail ? <span translate="no">{detail}</span> : null}
-      extra={onRetry ? <Button onClick={onRetry}>{t('common.retry')}</Button> : null}
-    />
+    <div className="error-state" role="alert">
+      <WarningIcon />
+      <div className="error-state-title">{t(errorAdvice(error))}</div>
+      {/* The server's own words (English): data, not interface text, so marked translate="no". */}
+      {detail ? (
+        <div className="error-state-detail" translate="no">
+          {detail}
+        </div>
+      ) : null}
+      {onRetry ? (
+        <div className="error-state-extra">
+          <Button onClick={onRetry}>{t('common.retry')}</Button>
+        </div>
+      ) : null}
+    </div>
   );
 }
 

@@ -1,10 +1,13 @@
-import { Card, Skeleton } from 'antd';
+import { Skeleton } from 'antd';
 
-/** The placeholder while a page's first data loads, shaped like a header and a table. */
+/**
+ * The placeholder while a page's first data loads, shaped like a header and a table, in a box
+ * drawn like antd's Card (the Card itself would bring Tabs into every page's first load).
+ */
 export function PageSkeleton() {
   return (
-    <Card>
+    <div className="page-skeleton">
       <Skeleton active title paragraph={{ rows: 6 }} />
-    </Card>
+    </div>
   );
 }

@@ -1,19 +1,42 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import type { Locale } from 'antd/es/locale';
+import enUS from 'antd/locale/en_US';
 import { en, type MessageKey } from './en';
-import { zhCN } from './zh-CN';
 
 export const languages = ['en', 'zh-CN'] as const;
 export type Language = (typeof languages)[number];
 
-const dictionaries: Record<Language, Record<MessageKey, string>> = { en, 'zh-CN': zhCN };
+interface Dictionary {
+  messages: Record<MessageKey, string>;
+  /** antd's own strings (pagination, empty states, pickers) in the same language. */
+  antd: Locale;
+}
+
+/**
+ * English is in every page's first load; Chinese (its dictionary and antd's) is a chunk of its
+ * own, loaded by main.tsx before the first render when the portal opens in Chinese, or when the
+ * user switches.
+ */
+const loaded: Partial<Record<Language, Dictionary>> = { en: { messages: en, antd: enUS } };
+const loaders: Record<Language, () => Promise<Dictionary>> = {
+  en: () => Promise.resolve({ messages: en, antd: enUS }),
+  'zh-CN': () => import('./zh-CN').then((m) => ({ messages: m.zhCN, antd: m.antdZhCN })),
+};
+
+/** Loads a language's dictionaries once; later calls return at once. */
+export async function loadLanguage(lang: Language): Promise<void> {
+  loaded[lang] ??= await loaders[lang]();
+}
 const storageKey = 'berth.lang';
 
 export type Translate = (key: MessageKey, vars?: Record<string, string | number>) => string;
 
 interface I18nValue {
   lang: Language;
+  /** Switches once the language's dictionaries are loaded. */
   setLang: (lang: Language) => void;
   t: Translate;
+  antdLocale: Locale;
 }
 
 const I18nContext = createContext<I18nValue | null>(null);
@@ -31,17 +54,26 @@ export function format(template: string, vars?: Record<string, string | number>)
 }
 
 export function I18nProvider({ children }: { children: ReactNode }) {
-  const [lang, setLangState] = useState<Language>(initialLanguage);
+  // A language not loaded yet (main.tsx loads the initial one first) shows English meanwhile.
+  const [lang, setLangState] = useState<Language>(() => {
+    const initial = initialLanguage();
+    return loaded[initial] ? initial : 'en';
+  });
   useEffect(() => {
     document.documentElement.lang = lang;
   }, [lang]);
   const setLang = useCallback((next: Language) => {
     localStorage.setItem(storageKey, next);
-    setLangState(next);
+    void loadLanguage(next).then(() => setLangState(next));
   }, []);
   const value = useMemo<I18nValue>(() => {
-    const dict = dictionaries[lang];
-    return { lang, setLang, t: (key, vars) => format(dict[key], vars) };
+    const dict = loaded[lang] ?? loaded.en!;
+    return {
+      lang,
+      setLang,
+      t: (key, vars) => format(dict.messages[key], vars),
+      antdLocale: dict.antd,
+    };
   }, [lang, setLang]);
   return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
 }

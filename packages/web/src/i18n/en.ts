@@ -75,6 +75,9 @@ export const en = {
   'services.empty.hint':
     'A service runs your image as one or more replicas. Create the first one with the button above: give it a name and an image, such as registry:5000/team/app:1.0.',
   'services.emptyFilter': 'No services match this filter.',
+  'services.count.more': '{count} shown, more below',
+  'services.count.all': 'All {count} shown',
+  'services.count.scroll': 'Scroll for more',
   'create.title': 'Create service',
   'create.section.basics': 'Basics',
   'create.section.runtime': 'Command and environment',

@@ -1,16 +1,18 @@
-import { routeCanaryZh } from '../features/routes/messages';
-import { tasksZh } from '../features/tasks/messages';
-import { adminZh } from '../features/admin/messages';
-import { tenancyZh } from '../features/tenancy/messages';
-import { certificatesZh } from '../features/certificates/messages';
-import { quotaZh } from '../features/quotas/messages';
-import { gatewayZh } from '../features/gateways/messages';
-import { imagesZh } from '../features/images/messages';
-import { pipelinesZh } from '../features/pipelines/messages';
-import { serviceZh } from '../features/services/messages';
-import { clustersZh } from '../features/clusters/messages';
-import { movesZh } from '../features/clusters/moves-messages';
+import { routeCanaryZh } from '../features/routes/messages.zh';
+import { tasksZh } from '../features/tasks/messages.zh';
+import { adminZh } from '../features/admin/messages.zh';
+import { tenancyZh } from '../features/tenancy/messages.zh';
+import { certificatesZh } from '../features/certificates/messages.zh';
+import { quotaZh } from '../features/quotas/messages.zh';
+import { gatewayZh } from '../features/gateways/messages.zh';
+import { imagesZh } from '../features/images/messages.zh';
+import { pipelinesZh } from '../features/pipelines/messages.zh';
+import { serviceZh } from '../features/services/messages.zh';
+import { clustersZh } from '../features/clusters/messages.zh';
+import { movesZh } from '../features/clusters/moves-messages.zh';
 import type { MessageKey } from './en';
+
+export { default as antdZhCN } from 'antd/locale/zh_CN';
 
 /** 简体中文词典。键与英文词典完全相同（缺一个键就是类型错误）；术语见 glossary.md。 */
 export const zhCN: Record<MessageKey, string> = {
@@ -73,6 +75,9 @@ export const zhCN: Record<MessageKey, string> = {
   'services.empty.hint':
     '服务以一个或多个副本运行你的镜像。点击上方按钮创建第一个服务：填写名称和镜像，例如 registry:5000/team/app:1.0。',
   'services.emptyFilter': '没有符合筛选条件的服务。',
+  'services.count.more': '已显示 {count} 个，向下滚动加载更多',
+  'services.count.all': '共 {count} 个，已全部显示',
+  'services.count.scroll': '向下滚动加载更多',
   'create.title': '创建服务',
   'create.section.basics': '基本信息',
   'create.section.runtime': '启动命令与环境变量',

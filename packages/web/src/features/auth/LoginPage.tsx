@@ -9,7 +9,7 @@ import { tokenLogin } from './auth-api';
 import { errorText } from '../../components/ErrorState';
 import { useI18n } from '../../i18n/I18nProvider';
 import { LanguageSwitch } from './LanguageSwitch';
-import { meKey } from './session';
+import { meKey, rememberSession } from './session';
 
 interface LoginForm {
   username: string;
@@ -43,6 +43,7 @@ export function LoginPage() {
           : await login(values.username, values.password);
       setCsrfToken(me.csrfToken);
       queryClient.setQueryData(meKey, me);
+      rememberSession(true);
       const next = params.get('next');
       // Only same-site paths: `next` comes from the URL and must not send the user elsewhere.
       void navigate(next?.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });

@@ -5,6 +5,7 @@ import type { Me } from '@berth/shared';
 import { setCsrfToken } from '../../api/client';
 import { logout } from '../../api/resources';
 import { useI18n } from '../../i18n/I18nProvider';
+import { rememberSession } from './session';
 
 /** The signed-in user's name; the menu switches the language, opens the API tokens and logs out. */
 export function UserMenu({ me }: { me: Me }) {
@@ -17,6 +18,7 @@ export function UserMenu({ me }: { me: Me }) {
       await logout();
     } finally {
       setCsrfToken(null);
+      rememberSession(false);
       queryClient.clear();
       void navigate('/login', { replace: true });
     }

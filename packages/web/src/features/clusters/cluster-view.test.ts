@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { clustersEn, clustersZh } from './messages';
+import { clustersEn } from './messages';
+import { clustersZh } from './messages.zh';
 import {
   capacityBars,
   clusterFieldFor,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { movesEn, movesZh } from './moves-messages';
+import { movesEn } from './moves-messages';
+import { movesZh } from './moves-messages.zh';
 import {
   clustersOfMoves,
   filterNames,

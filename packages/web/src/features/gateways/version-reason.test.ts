@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Translate } from '../../i18n/I18nProvider';
-import { gatewayZh } from './messages';
+import { gatewayZh } from './messages.zh';
 import { snippetFieldFor, fromRows } from './snippet-rows';
 import { authorText, reasonText } from './version-reason';
 

@@ -1,41 +1,50 @@
-import { useState } from 'react';
-import { Button, Empty, Input, Select, Space, Table, Typography } from 'antd';
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useCallback, useMemo, useState } from 'react';
+import { Button, Empty, Input, Select, Space, Typography } from 'antd';
+import { keepPreviousData, useInfiniteQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router-dom';
 import type { ServiceStatus } from '@berth/shared';
-import { listServices } from '../../api/resources';
 import { ErrorState } from '../../components/ErrorState';
 import { PageSkeleton } from '../../components/PageSkeleton';
+import { VirtualTable } from '../../components/VirtualTable';
 import { useI18n } from '../../i18n/I18nProvider';
 import { ScopeSelector } from '../nav/ScopeSelector';
 import { RoutesLink } from '../routes/RoutesLink';
 import { QuotaLink } from '../quotas/QuotaLink';
 import { useServiceColumns } from './serviceColumns';
+import { nextPageSize, serviceListQuery } from './service-list-query';
 
 const statuses: ServiceStatus[] = ['healthy', 'progressing', 'degraded', 'stopped', 'failed'];
-const pageSize = 50;
 
 /**
- * The services of one project and environment, paged with the API's cursor (so 10,000 services
- * cost one page), filtered on the server by name and status, sortable within the page.
+ * Refresh every 5 s while the user looks at the top of the list; once more than a few pages are
+ * loaded, every 30 s (a refresh re-reads every loaded page, one after the other).
+ */
+const refreshEvery = (pages: number) => (pages * nextPageSize > 1_500 ? 30_000 : 5_000);
+
+/**
+ * The services of one project and environment, in name order, filtered on the server by name
+ * and status. One scrolling list however many there are: the first 50 come at once, the rest
+ * page by page (the API's cursor) as the user scrolls near the end, and only the rows in view
+ * are in the DOM. The first page usually arrives before this page renders: main.tsx starts the
+ * query at boot, beside the session check.
  */
 export function ServiceListPage() {
   const { project = '', env = '' } = useParams();
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const [q, setQ] = useState('');
   const [status, setStatus] = useState<string | undefined>();
-  // The cursors of the pages before the current one; [] is the first page.
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1];
   const columns = useServiceColumns(project, env);
 
-  const list = useQuery({
-    queryKey: ['services', project, env, q, status, cursor],
-    queryFn: () => listServices(project, env, { q: q || undefined, status, cursor, limit: pageSize }),
+  const list = useInfiniteQuery({
+    ...serviceListQuery(project, env, { q, status }),
     placeholderData: keepPreviousData,
-    refetchInterval: 5000,
+    refetchInterval: (query) => refreshEvery(query.state.data?.pages.length ?? 0),
   });
-  const resetPaging = () => setCursors([]);
+  const rows = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = list;
+  const loadMore = useCallback(() => {
+    if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
   const filtered = Boolean(q || status);
 
   return (
@@ -61,10 +70,7 @@ export function ServiceListPage() {
           placeholder={t('services.filter.name')}
           aria-label={t('services.filter.name')}
           style={{ width: 260 }}
-          onSearch={(v) => {
-            setQ(v.trim());
-            resetPaging();
-          }}
+          onSearch={(v) => setQ(v.trim())}
         />
         <Select
           allowClear
@@ -73,57 +79,51 @@ export function ServiceListPage() {
           aria-label={t('services.filter.status')}
           value={status}
           options={statuses.map((s) => ({ value: s, label: t(`status.${s}`) }))}
-          onChange={(v: string | undefined) => {
-            setStatus(v);
-            resetPaging();
-          }}
+          onChange={(v: string | undefined) => setStatus(v)}
         />
+        {list.data && rows.length > 0 ? (
+          <Typography.Text type="secondary" data-testid="services-count">
+            {t(hasNextPage ? 'services.count.more' : 'services.count.all', {
+              count: rows.length.toLocaleString(lang),
+            })}
+          </Typography.Text>
+        ) : null}
       </Space>
       {list.isPending ? <PageSkeleton /> : null}
-      {list.isError ? <ErrorState error={list.error} onRetry={() => void list.refetch()} /> : null}
-      {list.data ? (
-        <>
-          <Table
-            rowKey="name"
-            size="middle"
-            columns={columns}
-            dataSource={list.data.items}
-            pagination={false}
-            loading={list.isFetching && list.isPlaceholderData}
-            scroll={{ x: 960 }}
-            locale={{
-              emptyText: filtered ? (
-                <Empty description={t('services.emptyFilter')} />
-              ) : (
-                <Empty
-                  data-testid="services-empty"
-                  description={
-                    <>
-                      <Typography.Paragraph strong>
-                        {t('services.empty.title', { project, env })}
-                      </Typography.Paragraph>
-                      <Typography.Paragraph type="secondary">{t('services.empty.hint')}</Typography.Paragraph>
-                    </>
-                  }
-                />
-              ),
-            }}
+      {list.isError && !list.data ? (
+        <ErrorState error={list.error} onRetry={() => void list.refetch()} />
+      ) : null}
+      {list.data && rows.length === 0 ? (
+        filtered ? (
+          <Empty description={t('services.emptyFilter')} />
+        ) : (
+          <Empty
+            data-testid="services-empty"
+            description={
+              <>
+                <Typography.Paragraph strong>
+                  {t('services.empty.title', { project, env })}
+                </Typography.Paragraph>
+                <Typography.Paragraph type="secondary">{t('services.empty.hint')}</Typography.Paragraph>
+              </>
+            }
           />
-          <Space style={{ marginTop: 12, display: 'flex', justifyContent: 'flex-end' }}>
-            <Button disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
-              {t('common.previous')}
-            </Button>
-            <Button
-              disabled={!list.data.nextCursor}
-              onClick={() => {
-                const next = list.data.nextCursor;
-                if (next) setCursors((c) => [...c, next]);
-              }}
-            >
-              {t('common.next')}
-            </Button>
-          </Space>
-        </>
+        )
+      ) : null}
+      {list.data && rows.length > 0 ? (
+        <VirtualTable
+          // A new filter starts again at the top.
+          key={`${q}\n${status ?? ''}`}
+          rows={rows}
+          columns={columns}
+          rowKey={(s) => s.name}
+          label={t('services.title')}
+          testId="services-table"
+          totalRows={hasNextPage ? -1 : rows.length + 1}
+          onNearEnd={loadMore}
+          style={{ opacity: list.isPlaceholderData ? 0.6 : 1 }}
+          footer={isFetchingNextPage ? t('common.loading') : hasNextPage ? t('services.count.scroll') : null}
+        />
       ) : null}
     </>
   );

@@ -1,8 +1,19 @@
-import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
-import { Drawer, Empty } from 'antd';
+import {
+  createContext,
+  lazy,
+  Suspense,
+  useCallback,
+  useContext,
+  useMemo,
+  useRef,
+  useState,
+  type ReactNode,
+} from 'react';
 import type { Task } from '@berth/shared';
-import { useI18n } from '../../i18n/I18nProvider';
-import { TaskCard } from './TaskCard';
+
+// The drawer and its cards (Drawer, Collapse, Progress, the log stream) are their own chunk:
+// a page loads them only once a task is tracked or the drawer is opened.
+const TaskDrawer = lazy(() => import('./TaskDrawer').then((m) => ({ default: m.TaskDrawer })));
 
 interface TaskCenterValue {
   /** Shows a task in the drawer and opens it. */
@@ -30,7 +41,6 @@ function loadIds(): string[] {
  * sessionStorage, for reloads), so a task keeps its place when the user navigates away and back.
  */
 export function TaskCenterProvider({ children }: { children: ReactNode }) {
-  const { t } = useI18n();
   const [ids, setIds] = useState<string[]>(loadIds);
   const [visible, setVisible] = useState(false);
   const [finished, setFinished] = useState<ReadonlySet<string>>(new Set());
@@ -49,24 +59,25 @@ export function TaskCenterProvider({ children }: { children: ReactNode }) {
     [],
   );
   const running = ids.filter((id) => !finished.has(id)).length;
+  // Once needed, the drawer stays (so it closes with its animation when the last card goes).
+  const needed = useRef(false);
+  if (visible || ids.length > 0) needed.current = true;
   const value = useMemo(() => ({ track, open: () => setVisible(true), running }), [track, running]);
 
   return (
     <TaskCenterContext.Provider value={value}>
       {children}
-      <Drawer
-        title={t('tasks.title')}
-        open={visible}
-        onClose={() => setVisible(false)}
-        size={520}
-        forceRender
-        data-testid="task-drawer"
-      >
-        {ids.length === 0 ? <Empty description={t('tasks.empty')} /> : null}
-        {ids.map((id) => (
-          <TaskCard key={id} id={id} onDismiss={dismiss} onFinished={onFinished} />
-        ))}
-      </Drawer>
+      {needed.current ? (
+        <Suspense fallback={null}>
+          <TaskDrawer
+            ids={ids}
+            open={visible}
+            onClose={() => setVisible(false)}
+            onDismiss={dismiss}
+            onFinished={onFinished}
+          />
+        </Suspense>
+      ) : null}
     </TaskCenterContext.Provider>
   );
 }

@@ -1,0 +1,30 @@
+import { meQuery, sessionLikely } from '../features/auth/session';
+import { serviceListPath, serviceListQuery } from '../features/services/service-list-query';
+import { queryClient } from './query-client';
+
+/**
+ * Starts what the first page will ask for before anything renders: the session check, and on
+ * the service list its first page and its code. Without this the requests run one after the
+ * other (scripts → /me → the page's chunk → the list), each waiting for the one before.
+ * Imported first by main.tsx, so it runs before React and antd initialise.
+ *
+ * The list is asked for beside the session check when the last check in this browser found a
+ * session, else once this check finds one: a signed-out visitor's bookmark must not cost a 401
+ * (a console error, and an audited denial) for a list the page would never have asked for.
+ */
+export function startBoot(pathname: string): void {
+  if (pathname === '/login' || pathname.startsWith('/login/')) {
+    void import('../features/auth/LoginPage');
+    return;
+  }
+  const me = queryClient.fetchQuery(meQuery).catch(() => null);
+  const list = serviceListPath(pathname);
+  if (!list) return;
+  void import('../features/services/ServiceListPage');
+  const prefetch = () =>
+    queryClient.prefetchInfiniteQuery(serviceListQuery(list.project, list.env, {}, { quiet: true }));
+  if (sessionLikely()) void prefetch();
+  else void me.then((user) => (user ? prefetch() : undefined));
+}
+
+startBoot(window.location.pathname);
