@@ -212,8 +212,14 @@ local function store(set, json, compact)
     written[#written + 1] = k
     return true
   end
-  -- Every pool of the set gets a key, an empty one too: a pool without a key is one the set
-  -- does not have (see endpoints()).
+  -- Every pool this configuration declares gets a key, an empty one too (a declared pool absent
+  -- from the set has no endpoints): a pool without a key is one a newer configuration dropped
+  -- (see endpoints()).
+  for name in pairs(pools) do
+    if compact[name] == nil then
+      compact[name] = ""
+    end
+  end
   for name, text in pairs(compact) do
     local ok, err = put_key(vkey("p/", set.version, name), text)
     if not ok then

@@ -36,12 +36,19 @@ export interface AgentOptions {
    * node, for testing that Berth stops a container only after every node confirmed its removal.
    */
   applyDelayMs?: number | undefined;
+  /**
+   * Rewrites the rendered `worker_processes` line (the gateway's setting) for this node: small
+   * nodes, e.g. many on one host, run one worker each.
+   */
+  workerProcesses?: number | undefined;
   log?: (line: string) => void;
 }
 
 interface AppliedState {
   version: number | null;
   revision: number | null;
+  /** The config version whose files are installed (Berth then sends endpoint changes without files). */
+  config?: number | null;
 }
 
 const stateFile = 'berth-agent.json';
@@ -54,9 +61,11 @@ const dirRe = /^\/[A-Za-z0-9._/-]{0,900}$/;
  */
 export function adaptConfig(cfg: GatewayAgentConfig, o: AgentOptions): string {
   const certDir = o.certDir ?? path.join(o.prefix, 'certs');
-  return cfg.files['nginx.conf']
+  return (cfg.files?.['nginx.conf'] ?? '')
     .split('\n')
     .map((line) => {
+      if (o.workerProcesses !== undefined && /^worker_processes \S+;$/.test(line))
+        return `worker_processes ${o.workerProcesses};`;
       const l = /^(\s*listen )(\S+)((?: default_server)?(?: ssl)?;)$/.exec(line);
       if (l) {
         if (l[2] === cfg.listen && o.nginxListen) return `${l[1]}${o.nginxListen}${l[3]}`;
@@ -131,6 +140,11 @@ export class GatewayAgent {
       throw new Error('--cert-dir must be an absolute path of letters, digits and . _ - /');
     if (!/^https?:\/\//.test(o.server)) throw new Error('--server must be an http(s) URL of Berth');
     if (!o.token) throw new Error('--token (or BERTH_AGENT_TOKEN) is required');
+    if (
+      o.workerProcesses !== undefined &&
+      (!Number.isInteger(o.workerProcesses) || o.workerProcesses < 1 || o.workerProcesses > 64)
+    )
+      throw new Error('--worker-processes must be a whole number from 1 to 64');
     this.node = new LocalNginxNode(path.resolve(o.prefix), o.nginxBin ?? '/usr/sbin/nginx');
     this.log = o.log ?? ((line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
   }
@@ -172,17 +186,23 @@ export class GatewayAgent {
     const q = new URLSearchParams({ wait: String(this.wait) });
     if (have.version !== null) q.set('after', String(have.version));
     if (have.revision !== null) q.set('revision', String(have.revision));
+    if (this.applied.config != null) q.set('config', String(this.applied.config));
     const r = await this.request('GET', `/api/v1/gateway-agent/config?${q.toString()}`);
     if (r.status === 204) return 'unchanged';
     if (!r.ok) throw new Error(`config poll answered ${r.status}: ${await r.text()}`);
     const cfg = (await r.json()) as GatewayAgentConfig;
-    const main = adaptConfig(cfg, this.o);
-    // the control socket of the dynamic file lives in this node's prefix
-    const upstreams = withControlSocket(cfg.files['upstreams.conf'], controlSocketPath(this.node.prefix));
-    await writeCertificates(cfg, this.o);
-    const installed = await this.node.readInstalled();
-    const reload =
-      this.applied.version === null || installed.main !== main || installed.upstreams !== upstreams;
+    // No files: the installed ones are still the wanted config version (an endpoint change).
+    let main = '';
+    let upstreams = '';
+    let reload = false;
+    if (cfg.files) {
+      main = adaptConfig(cfg, this.o);
+      // the control socket of the dynamic file lives in this node's prefix
+      upstreams = withControlSocket(cfg.files['upstreams.conf'], controlSocketPath(this.node.prefix));
+      await writeCertificates(cfg, this.o);
+      const installed = await this.node.readInstalled();
+      reload = this.applied.version === null || installed.main !== main || installed.upstreams !== upstreams;
+    }
     if (reload) {
       const check = await validateConfig(this.node.nginxBin, `${this.node.prefix}.scratch`, {
         main,
@@ -202,7 +222,11 @@ export class GatewayAgent {
       const d = await deliverEndpoints(this.node.prefix, cfg.endpoints, (await this.node.pid()) !== null);
       if (!d.ok) return this.fail(cfg, d.message, 'endpoints not applied');
     }
-    this.applied = { version: cfg.version, revision: cfg.revision };
+    this.applied = {
+      version: cfg.version,
+      revision: cfg.revision,
+      config: cfg.files ? (cfg.configVersion ?? null) : this.applied.config,
+    };
     this.failed = null;
     this.lastError = null;
     await this.saveState();
@@ -271,7 +295,7 @@ export class GatewayAgent {
     const text = await readFile(path.join(this.node.prefix, stateFile), 'utf8').catch(() => null);
     if (!text || !(await this.node.hasConfig())) return;
     const s = JSON.parse(text) as AppliedState;
-    this.applied = { version: s.version ?? null, revision: s.revision ?? null };
+    this.applied = { version: s.version ?? null, revision: s.revision ?? null, config: s.config ?? null };
   }
 
   private async saveState(): Promise<void> {
@@ -326,17 +350,85 @@ export class GatewayAgent {
 }
 
 const usage = `usage: berth-gateway-agent --server URL --token TOKEN --prefix DIR [options]
+       berth-gateway-agent --server URL --nodes-file FILE [options]
   --server URL            Berth's URL (env BERTH_SERVER)
   --token TOKEN           node token from \`berth gateways node-add\` (env BERTH_AGENT_TOKEN)
   --prefix DIR            the Nginx prefix to manage (conf/, logs/, tmp/)
   --nginx-listen H:P      this node's HTTP listener (default: the gateway's)
   --nginx-tls-listen H:P  this node's TLS listener (default: the gateway's)
   --cert-dir DIR          certificates the routes name (default PREFIX/certs)
+  --nodes-file FILE       run several nodes in this process: a JSON list of
+                          {"name", "token", "prefix", "nginxListen"?, "nginxTlsListen"?, "certDir"?}
+                          (instead of --token, --prefix, --nginx-listen, --nginx-tls-listen, --cert-dir)
   --nginx PATH            the nginx binary (default /usr/sbin/nginx)
   --manage-nginx          start and supervise Nginx instead of signalling its master
+  --worker-processes N    run N Nginx workers per node, 1-64 (default: the gateway's setting)
   --wait SECONDS          long-poll wait, 1-60 (default 30)
   --apply-delay-ms MS     wait before installing each configuration (testing a slow node)
 `;
+
+/** One entry of --nodes-file: a node of this process (the flags that are not per node are shared). */
+export interface AgentNodeEntry {
+  name: string;
+  token: string;
+  prefix: string;
+  nginxListen?: string;
+  nginxTlsListen?: string;
+  certDir?: string;
+}
+
+const nodeKeys = new Set(['name', 'token', 'prefix', 'nginxListen', 'nginxTlsListen', 'certDir']);
+
+/**
+ * Parses and checks a --nodes-file text: a JSON list of 1-500 nodes with distinct names,
+ * prefixes and listeners. Errors name the entry and the field.
+ */
+export function parseNodesFile(text: string, file = 'the nodes file'): AgentNodeEntry[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file} is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!Array.isArray(data) || data.length < 1 || data.length > 500)
+    throw new Error(`${file} must be a JSON list of 1 to 500 nodes`);
+  const seen = new Map<string, string>();
+  const unique = (what: string, value: string | undefined, where: string) => {
+    if (value === undefined) return;
+    const prev = seen.get(`${what}\0${value}`);
+    if (prev) throw new Error(`${where}: ${what} ${value} is also used by ${prev}`);
+    seen.set(`${what}\0${value}`, where);
+  };
+  return data.map((raw: unknown, i) => {
+    const where = `${file} entry ${i}`;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      throw new Error(`${where} must be an object with name, token and prefix`);
+    const e = raw as Record<string, unknown>;
+    for (const k of Object.keys(e))
+      if (!nodeKeys.has(k)) throw new Error(`${where}: unknown field ${JSON.stringify(k).slice(0, 60)}`);
+    for (const k of nodeKeys) {
+      const v = e[k];
+      if (v !== undefined && (typeof v !== 'string' || v === ''))
+        throw new Error(`${where}: ${k} must be a non-empty string`);
+    }
+    const name = e.name as string | undefined;
+    if (!name || !labelRe.test(name)) throw new Error(`${where}: name must be a label such as edge-1`);
+    if (!e.token) throw new Error(`${where} (${name}): token is required`);
+    const prefix = e.prefix as string | undefined;
+    if (!prefix || !path.isAbsolute(prefix))
+      throw new Error(`${where} (${name}): prefix must be an absolute path`);
+    const node: AgentNodeEntry = { name, token: e.token as string, prefix: path.resolve(prefix) };
+    for (const k of ['nginxListen', 'nginxTlsListen', 'certDir'] as const) {
+      const v = e[k] as string | undefined;
+      if (v !== undefined) node[k] = v;
+    }
+    unique('name', node.name, where);
+    unique('prefix', node.prefix, where);
+    unique('listener', node.nginxListen, where);
+    unique('listener', node.nginxTlsListen, where);
+    return node;
+  });
+}
 
 /** The command line; returns the exit code. Stops on SIGTERM/SIGINT. */
 export async function runAgentCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -351,8 +443,10 @@ export async function runAgentCli(argv: string[], env: NodeJS.ProcessEnv): Promi
         'nginx-listen': { type: 'string' },
         'nginx-tls-listen': { type: 'string' },
         'cert-dir': { type: 'string' },
+        'nodes-file': { type: 'string' },
         nginx: { type: 'string' },
         'manage-nginx': { type: 'boolean' },
+        'worker-processes': { type: 'string' },
         wait: { type: 'string' },
         'apply-delay-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -368,10 +462,26 @@ export async function runAgentCli(argv: string[], env: NodeJS.ProcessEnv): Promi
     return 0;
   }
   const server = a.server ?? env.BERTH_SERVER;
-  const token = a.token ?? env.BERTH_AGENT_TOKEN;
-  if (!server || !token || !a.prefix) {
-    process.stderr.write(`--server, --token and --prefix are required\n${usage}`);
-    return 2;
+  const nodesFile = a['nodes-file'];
+  if (nodesFile !== undefined) {
+    const perNode = ['token', 'prefix', 'nginx-listen', 'nginx-tls-listen', 'cert-dir'] as const;
+    const both = perNode.filter((k) => a[k] !== undefined);
+    if (both.length > 0) {
+      process.stderr.write(
+        `--nodes-file sets ${both.map((k) => `--${k}`).join(', ')} per node: give them in the file, not as flags\n`,
+      );
+      return 2;
+    }
+    if (!server) {
+      process.stderr.write(`--server is required\n${usage}`);
+      return 2;
+    }
+  } else {
+    const token = a.token ?? env.BERTH_AGENT_TOKEN;
+    if (!server || !token || !a.prefix) {
+      process.stderr.write(`--server, --token and --prefix are required (or --nodes-file)\n${usage}`);
+      return 2;
+    }
   }
   const wait = a.wait === undefined ? 30 : Number(a.wait);
   if (!Number.isInteger(wait) || wait < 1 || wait > 60) {
@@ -383,27 +493,58 @@ export async function runAgentCli(argv: string[], env: NodeJS.ProcessEnv): Promi
     process.stderr.write('--apply-delay-ms must be a whole number of milliseconds from 0 to 600000\n');
     return 2;
   }
-  let agent: GatewayAgent;
+  const workers = a['worker-processes'] === undefined ? undefined : Number(a['worker-processes']);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 64)) {
+    process.stderr.write('--worker-processes must be a whole number from 1 to 64\n');
+    return 2;
+  }
+  const shared = {
+    server,
+    nginxBin: a.nginx,
+    manageNginx: a['manage-nginx'] ?? false,
+    waitSeconds: wait,
+    applyDelayMs: delay,
+    workerProcesses: workers,
+  };
+  const agents: GatewayAgent[] = [];
   try {
-    agent = new GatewayAgent({
-      server,
-      token,
-      prefix: a.prefix,
-      nginxListen: a['nginx-listen'],
-      nginxTlsListen: a['nginx-tls-listen'],
-      certDir: a['cert-dir'],
-      nginxBin: a.nginx,
-      manageNginx: a['manage-nginx'] ?? false,
-      waitSeconds: wait,
-      applyDelayMs: delay,
-    });
+    if (nodesFile === undefined) {
+      agents.push(
+        new GatewayAgent({
+          ...shared,
+          token: (a.token ?? env.BERTH_AGENT_TOKEN)!,
+          prefix: a.prefix!,
+          nginxListen: a['nginx-listen'],
+          nginxTlsListen: a['nginx-tls-listen'],
+          certDir: a['cert-dir'],
+        }),
+      );
+    } else {
+      const text = await readFile(nodesFile, 'utf8').catch((err: Error) => {
+        throw new Error(`--nodes-file ${nodesFile}: ${err.message}`);
+      });
+      for (const n of parseNodesFile(text, nodesFile)) {
+        try {
+          agents.push(
+            new GatewayAgent({
+              ...shared,
+              ...n,
+              // every line names its node: the nodes share this process's stderr
+              log: (line) => process.stderr.write(`${new Date().toISOString()} [${n.name}] ${line}\n`),
+            }),
+          );
+        } catch (err) {
+          throw new Error(`${nodesFile} node ${n.name}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    }
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
-  const stop = () => void agent.stop();
+  const stop = () => void Promise.all(agents.map((g) => g.stop()));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  await agent.run();
+  await Promise.all(agents.map((g) => g.run()));
   return 0;
 }

@@ -183,15 +183,17 @@ export function dynamicMainConfig(g: RenderGateway, layout: DynamicLayout = 'bal
  * `POOL -`): what a change is detected and diffed on, and what a version shows.
  */
 export function endpointsText(pools: readonly RenderPool[]): string {
-  const lines: string[] = [];
-  for (const p of [...pools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    if (p.servers.length === 0) lines.push(`${p.name} -`);
-    const servers = [...p.servers].sort((a, b) =>
-      a.address < b.address ? -1 : a.address > b.address ? 1 : 0,
-    );
-    for (const srv of servers) lines.push(`${p.name} ${srv.address} weight=${srv.weight}`);
+  const blocks: string[] = [];
+  for (const p of pools) {
+    if (p.servers.length === 0) {
+      blocks.push(`${p.name} -`);
+      continue;
+    }
+    // Array.prototype.sort without a comparator compares UTF-16 code units: plain and fast
+    const lines = p.servers.map((srv) => `${p.name} ${srv.address} weight=${srv.weight}`).sort();
+    blocks.push(lines.join('\n'));
   }
-  return lines.join('\n');
+  return blocks.sort().join('\n');
 }
 
 /** The endpoint set of rendered pools under a version (what the agent pushes). */

@@ -533,7 +533,13 @@ export interface GatewayAgentConfig {
   version: number;
   /** Changes whenever the files change (endpoint changes of a held node keep its version). */
   revision: number;
-  files: { 'nginx.conf': string; 'upstreams.conf': string };
+  /** The config version `files` are (the newest config version at or before the set). */
+  configVersion?: number | null;
+  /**
+   * The files, or null when the node said (`config=`) it has this config version's files already:
+   * an endpoint change then carries only `endpoints`.
+   */
+  files: { 'nginx.conf': string; 'upstreams.conf': string } | null;
   /**
    * The gateway's endpoint set at `revision` (every pool of upstreams.conf with its endpoints):
    * the agent pushes it into the running Nginx, without a reload when the files did not change.

@@ -338,11 +338,19 @@ export function registerGatewayAdminRoutes(registry: RouteRegistry, d: GatewayAd
       .object({
         after: z.coerce.number().int().min(0).optional(),
         revision: z.coerce.number().int().min(0).optional(),
+        /** The config version whose files the node has: unchanged files are not sent again. */
+        config: z.coerce.number().int().min(0).optional(),
         wait: z.coerce.number().int().min(0).max(60).default(30),
       })
       .strict(),
     async handler({ query, req }) {
-      const cfg = await d.nodes.poll(req.headers.authorization, query.after, query.revision, query.wait);
+      const cfg = await d.nodes.poll(
+        req.headers.authorization,
+        query.after,
+        query.revision,
+        query.wait,
+        query.config,
+      );
       return cfg ?? { status: 204 };
     },
   });

@@ -78,8 +78,8 @@ export class GatewayNodes {
     const target =
       node.pinned_version ??
       (s.rolloutMode === 'staged' ? (s.releasedVersion ?? gw.applied_version) : gw.applied_version);
-    const latest = await this.repo.latestConfig(gw.id);
-    if (!latest || target >= latest.number)
+    const latest = await this.repo.configNumberAtOrBefore(gw.id, null);
+    if (latest === null || target >= latest)
       return { version: gw.applied_version, pinnedConfig: null, revision: gw.applied_version };
     return { version: target, pinnedConfig: target, revision: gw.applied_version };
   }
@@ -252,13 +252,16 @@ export class GatewayNodes {
 
   /**
    * The long poll: answers the node's wanted files as soon as they differ from what it runs
-   * (`after` version, `revision`), or null after `wait` seconds.
+   * (`after` version, `revision`), or null after `wait` seconds. A node that says which config
+   * version's files it has (`config`) gets no files when those are still the wanted ones: an
+   * endpoint change is then only its endpoint set.
    */
   async poll(
     header: string | undefined,
     after: number | undefined,
     revision: number | undefined,
     waitSeconds: number,
+    config?: number,
   ): Promise<GatewayAgentConfig | null> {
     const { node } = await this.authenticate(header);
     await this.seen(node, waitSeconds);
@@ -272,7 +275,7 @@ export class GatewayNodes {
         (revision !== undefined && want.revision !== revision)
       ) {
         await this.seen(n, waitSeconds);
-        return this.files(gw, n, want);
+        return this.files(gw, n, want, config);
       }
       const left = deadline - Date.now();
       if (left <= 0) break;
@@ -283,28 +286,53 @@ export class GatewayNodes {
     return null;
   }
 
-  private async files(gw: GatewayRow, n: GatewayNodeRow, want: Wanted): Promise<GatewayAgentConfig> {
+  private async files(
+    gw: GatewayRow,
+    n: GatewayNodeRow,
+    want: Wanted,
+    haveConfig: number | undefined,
+  ): Promise<GatewayAgentConfig> {
     const conf = path.join(this.gatewayDir, gw.name, 'conf');
     const readUpstreams = () => readFile(path.join(conf, upstreamsFileName), 'utf8');
     // The applier installs a version's files, then writes its endpoint set: wait (briefly) for the
     // set of the wanted revision, and hand out a set with the files it belongs to (read the file
     // again after the set: an apply in between means reading both again).
+    const readMain = () => readFile(path.join(conf, 'nginx.conf'), 'utf8');
     let upstreams = '';
+    let current = '';
     let set = null;
     for (let i = 0; i < 100; i += 1) {
       upstreams = await readUpstreams();
+      current = await readMain();
       set = await readCurrentSet(this.gatewayDir, gw.name);
       if ((set?.version ?? 0) < want.revision && i < 99) {
         await sleep(20);
         continue;
       }
-      if ((await readUpstreams()) === upstreams) break;
+      if ((await readUpstreams()) === upstreams && (await readMain()) === current) break;
     }
     if (!set) throw new BerthError('UNPROCESSABLE', `Gateway '${gw.name}' has no endpoint set yet.`);
     // the revision the set really holds, so a node's applied revision can confirm a removal
     const revision = set.version;
+    // the config version these files are: the newest at or before the set (installed before it)
+    const configVersion = await this.repo.configNumberAtOrBefore(gw.id, want.pinnedConfig ?? set.version);
+    const certDir = path.join(this.gatewayDir, 'certs');
+    if (haveConfig !== undefined && configVersion !== null && haveConfig === configVersion)
+      return {
+        gateway: gw.name,
+        node: n.name,
+        version: want.version,
+        revision,
+        configVersion,
+        files: null,
+        endpoints: set,
+        listen: gw.listen,
+        tlsListen: gw.tls_listen,
+        certDir,
+        certificates: [],
+      };
     let main: string;
-    if (want.pinnedConfig === null) main = await readFile(path.join(conf, 'nginx.conf'), 'utf8');
+    if (want.pinnedConfig === null) main = current;
     else {
       // an endpoints version ran with the main file of the config version before it
       const v = await this.repo.configAtOrBefore(gw.id, want.pinnedConfig);
@@ -312,13 +340,13 @@ export class GatewayNodes {
         throw new BerthError('UNPROCESSABLE', `Version ${want.pinnedConfig} has no stored configuration.`);
       main = v.main_text;
     }
-    const certDir = path.join(this.gatewayDir, 'certs');
     const named = certificateFilesOf(main, certDir);
     return {
       gateway: gw.name,
       node: n.name,
       version: want.version,
       revision,
+      configVersion,
       files: { 'nginx.conf': main, 'upstreams.conf': upstreams },
       endpoints: set,
       listen: gw.listen,

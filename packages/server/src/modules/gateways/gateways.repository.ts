@@ -204,6 +204,22 @@ export class GatewaysRepository {
   }
 
   /** The newest applied config version numbered n or lower: the main file version n ran with. */
+  /**
+   * The number of the newest applied config version at or before `n` (any when n is null), without
+   * its texts (a config version holds megabytes at 10,000 routes; agents ask on every poll).
+   */
+  async configNumberAtOrBefore(gatewayId: string, n: number | null): Promise<number | null> {
+    let q = this.db
+      .selectFrom('gateway_versions')
+      .select('number')
+      .where('gateway_id', '=', gatewayId)
+      .where('kind', '=', 'config')
+      .where('state', '!=', 'failed');
+    if (n !== null) q = q.where('number', '<=', n);
+    const row = await q.orderBy('number', 'desc').limit(1).executeTakeFirst();
+    return row?.number ?? null;
+  }
+
   configAtOrBefore(gatewayId: string, n: number): Promise<VersionRow | undefined> {
     return this.db
       .selectFrom('gateway_versions')
