@@ -20,12 +20,13 @@ import {
 } from '@berth/gateway-nginx';
 import { nowIso } from '../../util';
 import type { GatewayPlan } from './gateway-planner';
-import type {
-  GatewayRow,
-  GatewaysRepository,
-  RouteChange,
-  RouteRow,
-  VersionRow,
+import {
+  encodeRoutesSnapshot,
+  type GatewayRow,
+  type GatewaysRepository,
+  type RouteChange,
+  type RouteRow,
+  type VersionRow,
 } from './gateways.repository';
 
 /** Who applies and why; a user change also carries the route change to commit with it. */
@@ -227,7 +228,7 @@ export class GatewayApplier {
       error: check.ok ? null : check.message,
       main_text: kind === 'config' ? main : null,
       upstreams_text: kind === 'config' ? upstreams : null,
-      routes_snapshot: kind === 'config' ? JSON.stringify(req.routesAfter) : null,
+      routes_snapshot: kind === 'config' ? encodeRoutesSnapshot(req.routesAfter) : null,
       diff,
     };
     if (!check.ok) {

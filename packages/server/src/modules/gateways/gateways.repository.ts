@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Selectable } from 'kysely';
 import { ConflictError } from '@berth/shared';
 import type { Db } from '../../db/database';
@@ -16,6 +17,22 @@ export type RouteChange =
   | { kind: 'replace'; env: string; rows: RouteRow[] };
 
 /** Store access for gateways, routes and gateway versions. */
+/**
+ * A config version's routes snapshot as stored: gzip in base64 behind `gz:` (5.4 MiB of JSON at
+ * 10,000 routes would be stored with every route change; repeated keys and values compress well).
+ * Older rows hold the plain JSON, which decodeRoutesSnapshot reads too.
+ */
+export function encodeRoutesSnapshot(rows: readonly RouteRow[]): string {
+  return `gz:${gzipSync(JSON.stringify(rows)).toString('base64')}`;
+}
+
+export function decodeRoutesSnapshot(text: string): RouteRow[] {
+  const json = text.startsWith('gz:')
+    ? gunzipSync(Buffer.from(text.slice(3), 'base64')).toString('utf8')
+    : text;
+  return JSON.parse(json) as RouteRow[];
+}
+
 export class GatewaysRepository {
   constructor(private readonly db: Db) {}
 

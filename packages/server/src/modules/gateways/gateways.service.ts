@@ -15,13 +15,14 @@ import type { TenancyService } from '../tenancy/tenancy.service';
 import type { GatewayApplier } from './gateway-applier';
 import { planGateway, type PlanOptions } from './gateway-planner';
 import { certKey, certificateRefs, checkRouteTls, type CertificateStore } from './route-certificates';
-import type {
-  EnvServices,
-  GatewayRow,
-  GatewaysRepository,
-  RouteChange,
-  RouteRow,
-  VersionRow,
+import {
+  decodeRoutesSnapshot,
+  type EnvServices,
+  type GatewayRow,
+  type GatewaysRepository,
+  type RouteChange,
+  type RouteRow,
+  type VersionRow,
 } from './gateways.repository';
 
 export function toRoute(row: RouteRow, violations: RouteViolation[] = []): Route {
@@ -511,7 +512,7 @@ export class GatewaysService {
         'UNPROCESSABLE',
         `Version ${n} is not an applied configuration; roll back to a config version.`,
       );
-    const snapshot = JSON.parse(target.routes_snapshot) as RouteRow[];
+    const snapshot = decodeRoutesSnapshot(target.routes_snapshot);
     const previous = await this.repo.latestConfig(gw.id);
     const v = await this.mutate(gw.env, author, reason ?? `rollback to version ${n}`, async (current) => {
       const versions = new Map(current.map((r) => [r.id, r.version]));
