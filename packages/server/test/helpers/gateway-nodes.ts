@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './net';
@@ -114,5 +114,141 @@ export async function startAgentNode(
       clearTimeout(timer);
     },
     stopNginx,
+  };
+}
+
+/** One node of an agent group: its prefix and loopback listeners. */
+export interface GroupNode {
+  name: string;
+  prefix: string;
+  listen: string;
+  tlsListen: string;
+  certDir: string;
+}
+
+/** One berth-gateway-agent process running several nodes (`--nodes-file`), each with its own Nginx. */
+export interface AgentGroup {
+  nodes: GroupNode[];
+  proc: ChildProcess;
+  output: () => string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** The pids of the Nginx masters of the group's nodes that still run. */
+  masters(): number[];
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Ports handed to group nodes in this test process: the OS may hand out a port again once freed. */
+const groupPorts = new Set<number>();
+async function groupPort(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (!groupPorts.has(port)) {
+      groupPorts.add(port);
+      return port;
+    }
+  }
+}
+
+/**
+ * Starts one agent process for `nodes` (name, token, optional shared certDir) on free loopback
+ * ports, one Nginx worker per node unless told otherwise.
+ */
+export async function startAgentGroup(
+  label: string,
+  root: string,
+  server: string,
+  nodes: { name: string; token: string; certDir?: string }[],
+  o: { waitSeconds?: number; workerProcesses?: number } = {},
+): Promise<AgentGroup> {
+  const entries: GroupNode[] = [];
+  for (const n of nodes) {
+    const certDir = n.certDir ?? path.join(root, `${n.name}-certs`);
+    mkdirSync(certDir, { recursive: true });
+    entries.push({
+      name: n.name,
+      prefix: path.join(root, n.name),
+      listen: `127.0.0.1:${await groupPort()}`,
+      tlsListen: `127.0.0.1:${await groupPort()}`,
+      certDir,
+    });
+  }
+  const file = path.join(root, `${label}.nodes.json`);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      entries.map((e, i) => ({
+        name: e.name,
+        token: nodes[i]!.token,
+        prefix: e.prefix,
+        nginxListen: e.listen,
+        nginxTlsListen: e.tlsListen,
+        certDir: e.certDir,
+      })),
+    ),
+    { mode: 0o600 },
+  );
+  const proc = spawn(
+    process.execPath,
+    [
+      agentBin,
+      '--server',
+      server,
+      '--nodes-file',
+      file,
+      '--manage-nginx',
+      '--worker-processes',
+      String(o.workerProcesses ?? 1),
+      '--wait',
+      String(o.waitSeconds ?? 20),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  const keep = (b: Buffer) => {
+    out += b.toString();
+    if (out.length > 1_000_000) out = out.slice(-500_000);
+  };
+  proc.stdout?.on('data', keep);
+  proc.stderr?.on('data', keep);
+  const masters = () =>
+    entries.flatMap((e) => {
+      try {
+        const pid = Number(readFileSync(path.join(e.prefix, 'logs', 'nginx.pid'), 'utf8').trim());
+        return pid > 0 && alive(pid) ? [pid] : [];
+      } catch {
+        return [];
+      }
+    });
+  return {
+    nodes: entries,
+    proc,
+    output: () => out,
+    masters,
+    async kill(signal = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill(signal);
+        const timer = setTimeout(() => {
+          process.stderr.write(`agent group ${label} ignored ${signal}; killing it\n${out.slice(-2000)}\n`);
+          proc.kill('SIGKILL');
+        }, 20_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      // Masters left behind (an agent killed hard): QUIT, then KILL after 5 s.
+      const left = masters();
+      for (const pid of left) process.kill(pid, 'SIGQUIT');
+      const until = Date.now() + 5000;
+      while (Date.now() < until && left.some(alive)) await new Promise((r) => setTimeout(r, 50));
+      for (const pid of left.filter(alive)) process.kill(pid, 'SIGKILL');
+    },
   };
 }
