@@ -1,5 +1,5 @@
 // First: starts the first page's requests while the rest of the scripts initialise.
-import './app/boot';
+import { bootCode } from './app/boot';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App';
@@ -7,14 +7,13 @@ import { initialLanguage, loadLanguage } from './i18n/I18nProvider';
 import './app/app.css';
 
 const root = document.getElementById('root');
-// Chinese loads its dictionaries first (beside the requests boot started); English has them.
+// Chinese loads its dictionaries first, and the first page its code (beside the requests boot
+// started); English has its dictionaries in the entry.
 if (root)
-  void loadLanguage(initialLanguage())
-    .catch(() => undefined)
-    .then(() =>
-      createRoot(root).render(
-        <StrictMode>
-          <App />
-        </StrictMode>,
-      ),
-    );
+  void Promise.all([loadLanguage(initialLanguage()).catch(() => undefined), bootCode]).then(() =>
+    createRoot(root).render(
+      <StrictMode>
+        <App />
+      </StrictMode>,
+    ),
+  );

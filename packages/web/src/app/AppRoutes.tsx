@@ -3,15 +3,19 @@ import { useQueryClient } from '@tanstack/react-query';
 import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { setSessionExpiredHandler } from '../api/client';
 import { PageSkeleton } from '../components/PageSkeleton';
+import { loadedServiceListPage, loadServiceListPage } from '../features/services/service-list-query';
 import { AppLayout } from './AppLayout';
 import { HomeRedirect } from './HomeRedirect';
 
 // Each feature is its own chunk, so the login page and the list load without the rest.
 const LoginPage = lazy(() => import('../features/auth/LoginPage').then((m) => ({ default: m.LoginPage })));
 const NotFoundPage = lazy(() => import('./NotFoundPage').then((m) => ({ default: m.NotFoundPage })));
-const ServiceListPage = lazy(() =>
-  import('../features/services/ServiceListPage').then((m) => ({ default: m.ServiceListPage })),
-);
+const LazyServiceListPage = lazy(() => loadServiceListPage().then((m) => ({ default: m.ServiceListPage })));
+/** The list renders at once when the boot code loaded its chunk (see loadedServiceListPage). */
+function ServiceListPage() {
+  const loaded = loadedServiceListPage();
+  return loaded ? <loaded.ServiceListPage /> : <LazyServiceListPage />;
+}
 const CreateServicePage = lazy(() =>
   import('../features/services/CreateServicePage').then((m) => ({ default: m.CreateServicePage })),
 );

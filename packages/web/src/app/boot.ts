@@ -1,5 +1,9 @@
 import { meQuery, sessionLikely } from '../features/auth/session';
-import { serviceListPath, serviceListQuery } from '../features/services/service-list-query';
+import {
+  loadServiceListPage,
+  serviceListPath,
+  serviceListQuery,
+} from '../features/services/service-list-query';
 import { queryClient } from './query-client';
 
 /**
@@ -12,19 +16,24 @@ import { queryClient } from './query-client';
  * session, else once this check finds one: a signed-out visitor's bookmark must not cost a 401
  * (a console error, and an audited denial) for a list the page would never have asked for.
  */
-export function startBoot(pathname: string): void {
+export function startBoot(pathname: string): Promise<unknown> {
   if (pathname === '/login' || pathname.startsWith('/login/')) {
     void import('../features/auth/LoginPage');
-    return;
+    return Promise.resolve();
   }
   const me = queryClient.fetchQuery(meQuery).catch(() => null);
   const list = serviceListPath(pathname);
-  if (!list) return;
-  void import('../features/services/ServiceListPage');
+  if (!list) return Promise.resolve();
+  const code = loadServiceListPage();
   const prefetch = () =>
     queryClient.prefetchInfiniteQuery(serviceListQuery(list.project, list.env, {}, { quiet: true }));
   if (sessionLikely()) void prefetch();
   else void me.then((user) => (user ? prefetch() : undefined));
+  return code;
 }
 
-startBoot(window.location.pathname);
+/**
+ * Settles once the first page's code is loaded: main.tsx renders after it (a few ms after the
+ * entry ran, if at all), so the page renders at once instead of suspending.
+ */
+export const bootCode: Promise<unknown> = startBoot(window.location.pathname).catch(() => undefined);

@@ -7,6 +7,29 @@ const units: Array<[Intl.RelativeTimeFormatUnit, number]> = [
   ['second', 1000],
 ];
 
+const cache = new Map<string, { relative: Intl.RelativeTimeFormat; exact: Intl.DateTimeFormat }>();
+
+/** Intl formatters are costly to build (a list renders dozens of times a second while scrolling). */
+function formatters(lang: string) {
+  let f = cache.get(lang);
+  if (!f) {
+    f = {
+      relative: new Intl.RelativeTimeFormat(lang, { numeric: 'auto' }),
+      // What Date#toLocaleString(lang) shows.
+      exact: new Intl.DateTimeFormat(lang, {
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+      }),
+    };
+    cache.set(lang, f);
+  }
+  return f;
+}
+
 /**
  * "3 minutes ago" in the user's language, with the exact local time on hover (a native title:
  * lists render one per row, and an antd Tooltip each would cost the 10,000-service list time).
@@ -17,9 +40,9 @@ export function TimeText({ at }: { at: string | null | undefined }) {
   const when = new Date(at);
   const diff = when.getTime() - Date.now();
   const [unit, ms] = units.find(([, size]) => Math.abs(diff) >= size) ?? ['second', 1000];
-  const relative = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' }).format(Math.round(diff / ms), unit);
+  const relative = formatters(lang).relative.format(Math.round(diff / ms), unit);
   return (
-    <time dateTime={at} title={when.toLocaleString(lang)}>
+    <time dateTime={at} title={formatters(lang).exact.format(when)}>
       {relative}
     </time>
   );

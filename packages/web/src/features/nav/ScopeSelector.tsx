@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { Select, Space, Typography } from 'antd';
+import { Select, Space } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { useNavigate } from 'react-router-dom';
 import { listEnvs, listProjects, listTeams } from '../../api/resources';
@@ -32,7 +32,7 @@ export function ScopeSelector({ project, env }: { project: string; env: string }
   return (
     <Space wrap size="middle" className="scope-bar">
       <Space>
-        <Typography.Text type="secondary">{t('nav.team')}</Typography.Text>
+        <span className="text-secondary">{t('nav.team')}</span>
         <Select
           style={{ minWidth: 160 }}
           loading={teams.isPending}
@@ -46,7 +46,7 @@ export function ScopeSelector({ project, env }: { project: string; env: string }
         />
       </Space>
       <Space>
-        <Typography.Text type="secondary">{t('nav.project')}</Typography.Text>
+        <span className="text-secondary">{t('nav.project')}</span>
         <Select
           style={{ minWidth: 180 }}
           loading={all.isPending}
@@ -58,7 +58,7 @@ export function ScopeSelector({ project, env }: { project: string; env: string }
         />
       </Space>
       <Space>
-        <Typography.Text type="secondary">{t('nav.env')}</Typography.Text>
+        <span className="text-secondary">{t('nav.env')}</span>
         <Select
           style={{ minWidth: 140 }}
           loading={envs.isPending}

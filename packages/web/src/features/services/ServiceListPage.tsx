@@ -1,5 +1,5 @@
 import { useCallback, useMemo, useState } from 'react';
-import { Button, Empty, Input, Select, Space, Typography } from 'antd';
+import { Button, Empty, Input, Select, Space } from 'antd';
 import { keepPreviousData, useInfiniteQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router-dom';
 import type { ServiceStatus } from '@berth/shared';
@@ -51,9 +51,8 @@ export function ServiceListPage() {
     <>
       <ScopeSelector project={project} env={env} />
       <div className="page-head">
-        <Typography.Title level={4} style={{ margin: 0 }}>
-          {t('services.title')}
-        </Typography.Title>
+        {/* Plain elements, not Typography: its styles and tooltip cost the first render time. */}
+        <h4 className="page-title">{t('services.title')}</h4>
         <Space>
           <RoutesLink project={project} env={env} />
           <QuotaLink project={project} env={env} />
@@ -82,11 +81,11 @@ export function ServiceListPage() {
           onChange={(v: string | undefined) => setStatus(v)}
         />
         {list.data && rows.length > 0 ? (
-          <Typography.Text type="secondary" data-testid="services-count">
+          <span className="text-secondary" data-testid="services-count">
             {t(hasNextPage ? 'services.count.more' : 'services.count.all', {
               count: rows.length.toLocaleString(lang),
             })}
-          </Typography.Text>
+          </span>
         ) : null}
       </Space>
       {list.isPending ? <PageSkeleton /> : null}
@@ -101,10 +100,10 @@ export function ServiceListPage() {
             data-testid="services-empty"
             description={
               <>
-                <Typography.Paragraph strong>
-                  {t('services.empty.title', { project, env })}
-                </Typography.Paragraph>
-                <Typography.Paragraph type="secondary">{t('services.empty.hint')}</Typography.Paragraph>
+                <p>
+                  <strong>{t('services.empty.title', { project, env })}</strong>
+                </p>
+                <p className="text-secondary">{t('services.empty.hint')}</p>
               </>
             }
           />
