@@ -159,6 +159,9 @@ export async function deliverEndpoints(
   running: boolean,
   timeoutMs = 10_000,
 ): Promise<Delivery> {
+  // Version 0 is a gateway that never applied anything: no endpoints to deliver (Nginx takes
+  // positive versions only).
+  if (set.version === 0) return { ok: true, version: 0, pushed: false };
   await writeEndpointsFile(prefix, set);
   if (!running) return { ok: true, version: set.version, pushed: false };
   let a: ControlAnswer;

@@ -297,7 +297,7 @@ export class GatewayApplier {
       main: dynamicMainConfig(plan.gateway),
       upstreams: this.renderPools(node, plan.pools),
     });
-    await writeEndpointsFile(node.prefix, set);
+    if (set.version > 0) await writeEndpointsFile(node.prefix, set);
     await writeCurrentSet(this.gatewayDir, gw.name, set);
   }
 }
