@@ -67,7 +67,7 @@ describe(`a gateway of ${count} nodes`, () => {
         );
       },
       what,
-      90_000,
+      180_000,
       250,
     ).catch((err: Error) => {
       const off = last.filter((n) => n.state !== 'in-sync').slice(0, 5);
