@@ -12,3 +12,4 @@ export * from './registry';
 export * from './codeflow';
 export * from './search';
 export * from './clusters';
+export * from './entry-points';
