@@ -437,6 +437,35 @@ export interface ClusterEventsTable {
   message: string;
 }
 
+/** Ports of an env assigned to a project for TCP/UDP entry points (migration 0019). */
+export interface EntryPortsTable {
+  env: string;
+  protocol: string;
+  port: number;
+  project: string;
+  created_by: string;
+  created_at: string;
+}
+
+/** A TCP/UDP entry point: an assigned port → a service port (migration 0019). */
+export interface EntryPointsTable {
+  env: string;
+  protocol: string;
+  port: number;
+  project: string;
+  service_name: string;
+  service_port: number;
+  max_fails: number;
+  fail_timeout_seconds: number;
+  connect_timeout_seconds: number | null;
+  timeout_seconds: number | null;
+  udp_responses: number | null;
+  version: number;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -469,4 +498,6 @@ export interface Database {
   clusters: ClustersTable;
   placement_moves: PlacementMovesTable;
   cluster_events: ClusterEventsTable;
+  entry_ports: EntryPortsTable;
+  entry_points: EntryPointsTable;
 }

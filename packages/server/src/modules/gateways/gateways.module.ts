@@ -15,6 +15,8 @@ import { onEndpointsMayChange } from '../services/endpoint-signal';
 import { GatewayNodesRepository } from './gateway-nodes.repository';
 import { GatewaysRepository } from './gateways.repository';
 import { registerRouteRoutes } from './gateways.routes';
+import { EntryPointsRepository } from './entry-points.repository';
+import { registerEntryPointRoutes } from './entry-points.routes';
 import { RouteCertificateUsage } from './route-certificate-usage';
 import { GatewaysService, type GatewayServices, type GatewaysServicePorts } from './gateways.service';
 import type { DrainConfirmers } from '../services/controller/rollout-drain';
@@ -136,6 +138,7 @@ export async function createGatewaysModule(
   // drains wait until every gateway node runs without the container (rollout-drain.ts)
   ports.drains.join(confirmation);
   registerRouteRoutes(registry, repo, service);
+  registerEntryPointRoutes(registry, ctx.db, new EntryPointsRepository(ctx.db));
   registerGatewayRoutes(registry, repo, service, store, (actor) =>
     ctx.auth.authorize(actor, 'platform:admin', { kind: 'platform' }),
   );
