@@ -3,7 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { setSessionExpiredHandler } from '../api/client';
 import { PageSkeleton } from '../components/PageSkeleton';
-import { loadedServiceListPage, loadServiceListPage } from '../features/services/service-list-query';
+import { loadedServiceListPage, loadServiceListPage } from '../features/services/list-page-loader';
 import { AppLayout } from './AppLayout';
 import { HomeRedirect } from './HomeRedirect';
 

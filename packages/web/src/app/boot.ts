@@ -1,9 +1,6 @@
 import { meQuery, sessionLikely } from '../features/auth/session';
-import {
-  loadServiceListPage,
-  serviceListPath,
-  serviceListQuery,
-} from '../features/services/service-list-query';
+import { loadServiceListPage } from '../features/services/list-page-loader';
+import { serviceListPath, serviceListQuery } from '../features/services/service-list-query';
 import { queryClient } from './query-client';
 
 /**
