@@ -5,6 +5,7 @@ import { authCommands } from './auth';
 import { certificateCommands } from './certificates';
 import { clusterCommands } from './clusters';
 import { containerCommands } from './containers';
+import { entryPointCommands } from './entry-points';
 import { execCommands } from './exec';
 import { fleetCommands } from './fleet';
 import { gatewayCommands } from './gateways';
@@ -32,6 +33,7 @@ export const commands: readonly CommandDef[] = [
   ...auditCommands,
   ...imageCommands,
   ...gatewayCommands,
+  ...entryPointCommands,
   ...tenancyCommands,
   ...certificateCommands,
   ...quotaCommands,
