@@ -15,6 +15,7 @@ import {
 } from '@berth/shared';
 import type { Db } from '../../db/database';
 import type { RouteRegistry } from '../../http/route';
+import type { GatewayServices } from './gateways.service';
 import { nowIso } from '../../util';
 import { envParams, projectScope } from '../services/service-params';
 import {
@@ -50,7 +51,12 @@ function listenerPort(listen: string | null): number | null {
   return m ? Number(m[1]) : null;
 }
 
-export function registerEntryPointRoutes(registry: RouteRegistry, db: Db, repo: EntryPointsRepository): void {
+export function registerEntryPointRoutes(
+  registry: RouteRegistry,
+  db: Db,
+  repo: EntryPointsRepository,
+  services: GatewayServices,
+): void {
   const envExists = async (env: string) => {
     const row = await db.selectFrom('environments').select('name').where('name', '=', env).executeTakeFirst();
     if (!row) throw new NotFoundError('NOT_FOUND', `Environment '${env}' does not exist.`);
@@ -224,25 +230,14 @@ export function registerEntryPointRoutes(registry: RouteRegistry, db: Db, repo: 
 
   /** Checks the service is the project's and `servicePort` one of its container ports. */
   const checkService = async (project: string, env: string, name: string, port: number) => {
-    const svc = await db
-      .selectFrom('services')
-      .select(['id', 'release'])
-      .where('project', '=', project)
-      .where('env', '=', env)
-      .where('name', '=', name)
-      .where('deleting', '=', 0)
-      .executeTakeFirst();
+    const found = await services.findByPath(project, env, name);
+    const svc = found && found.deleting === 0 ? found : undefined;
     if (!svc)
       throw new InvalidError(
         `Service '${name}' does not exist in project '${project}', environment '${env}'.`,
         [{ path: 'serviceName', message: `no service '${name}' in this project and environment` }],
       );
-    const rel = await db
-      .selectFrom('releases')
-      .select('spec')
-      .where('service_id', '=', svc.id)
-      .where('number', '=', svc.release)
-      .executeTakeFirst();
+    const rel = await services.getRelease(svc.id, svc.release);
     const ports = rel ? ((JSON.parse(rel.spec) as { ports?: { containerPort: number }[] }).ports ?? []) : [];
     if (!ports.some((p) => p.containerPort === port))
       throw new InvalidError(

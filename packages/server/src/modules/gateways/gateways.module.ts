@@ -138,7 +138,7 @@ export async function createGatewaysModule(
   // drains wait until every gateway node runs without the container (rollout-drain.ts)
   ports.drains.join(confirmation);
   registerRouteRoutes(registry, repo, service);
-  registerEntryPointRoutes(registry, ctx.db, new EntryPointsRepository(ctx.db));
+  registerEntryPointRoutes(registry, ctx.db, new EntryPointsRepository(ctx.db), ports.services);
   registerGatewayRoutes(registry, repo, service, store, (actor) =>
     ctx.auth.authorize(actor, 'platform:admin', { kind: 'platform' }),
   );

@@ -107,7 +107,7 @@ export interface GatewayServices {
       }
     | undefined
   >;
-  getRelease(serviceId: string, number: number): Promise<{ number: number } | undefined>;
+  getRelease(serviceId: string, number: number): Promise<{ number: number; spec: string } | undefined>;
 }
 
 /** The ports the gateways service is handed at construction (gateways.module.ts, server.ts). */
