@@ -317,20 +317,19 @@ export class GatewayNodes {
     // the config version these files are: the newest at or before the set (installed before it)
     const configVersion = await this.repo.configNumberAtOrBefore(gw.id, want.pinnedConfig ?? set.version);
     const certDir = path.join(this.gatewayDir, 'certs');
+    const answer = {
+      gateway: gw.name,
+      node: n.name,
+      version: want.version,
+      revision,
+      configVersion,
+      endpoints: set,
+      listen: gw.listen,
+      tlsListen: gw.tls_listen,
+      certDir,
+    };
     if (haveConfig !== undefined && configVersion !== null && haveConfig === configVersion)
-      return {
-        gateway: gw.name,
-        node: n.name,
-        version: want.version,
-        revision,
-        configVersion,
-        files: null,
-        endpoints: set,
-        listen: gw.listen,
-        tlsListen: gw.tls_listen,
-        certDir,
-        certificates: [],
-      };
+      return { ...answer, files: null, certificates: [] };
     let main: string;
     if (want.pinnedConfig === null) main = current;
     else {
@@ -342,16 +341,8 @@ export class GatewayNodes {
     }
     const named = certificateFilesOf(main, certDir);
     return {
-      gateway: gw.name,
-      node: n.name,
-      version: want.version,
-      revision,
-      configVersion,
+      ...answer,
       files: { 'nginx.conf': main, 'upstreams.conf': upstreams },
-      endpoints: set,
-      listen: gw.listen,
-      tlsListen: gw.tls_listen,
-      certDir,
       certificates:
         this.certificates && named.length > 0 ? await this.certificates.bundle(certDir, named) : [],
     };
