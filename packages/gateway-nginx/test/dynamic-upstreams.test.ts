@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -27,6 +26,7 @@ import {
   type RenderPool,
   type RenderRoute,
 } from '../src/index';
+import { freePort } from '../../server/test/helpers/net';
 
 /*
  * The Nginx side of endpoints without reload, against a real Nginx with Debian's Lua module on
@@ -36,18 +36,6 @@ import {
  */
 
 const nginxBin = '/usr/sbin/nginx';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A small HTTP backend that answers its name. */
 interface Backend {

@@ -27,6 +27,7 @@ import {
   type RenderStream,
   type StreamEntryPoint,
 } from '../src/index';
+import { freePort as freeTcpPort } from '../../server/test/helpers/net';
 
 /*
  * TCP and UDP entry points against a real Nginx (Debian's stream module) on loopback: echo
@@ -35,18 +36,6 @@ import {
  */
 
 const nginxBin = '/usr/sbin/nginx';
-
-function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function freeUdpPort(): Promise<number> {
   return new Promise((resolve, reject) => {
