@@ -215,8 +215,7 @@ export class GatewayAgent {
       await this.node.install({ main, upstreams });
       await prepareNodeDirs(this.node.prefix, false);
       // the master loads a newer endpoints file as it reads the new configuration
-      if (cfg.endpoints && cfg.endpoints.version > 0)
-        await writeEndpointsFile(this.node.prefix, cfg.endpoints);
+      if (cfg.endpoints) await writeEndpointsFile(this.node.prefix, cfg.endpoints);
       await this.reload();
     }
     if (cfg.endpoints) {

@@ -62,6 +62,8 @@ export async function prepareNodeDirs(
  * serves that set from its first request. A running node gets sets through `put` instead.
  */
 export async function writeEndpointsFile(prefix: string, set: EndpointSet): Promise<void> {
+  // Version 0 is a gateway that never applied anything: no endpoints (Nginx takes positive versions).
+  if (set.version === 0) return;
   const file = path.join(prefix, endpointsFile);
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   await writeFile(`${file}.next`, JSON.stringify(set));
@@ -159,8 +161,7 @@ export async function deliverEndpoints(
   running: boolean,
   timeoutMs = 10_000,
 ): Promise<Delivery> {
-  // Version 0 is a gateway that never applied anything: no endpoints to deliver (Nginx takes
-  // positive versions only).
+  // version 0: nothing to deliver (writeEndpointsFile)
   if (set.version === 0) return { ok: true, version: 0, pushed: false };
   await writeEndpointsFile(prefix, set);
   if (!running) return { ok: true, version: set.version, pushed: false };

@@ -147,15 +147,8 @@ export class GatewayApplier {
       if (last && current) s.endpoints = setText(current);
       // A Berth killed between installing and delivering left the master on older files or
       // endpoints: HUP it once (its start code loads the newer endpoints file) and push the set.
-      let revision: number | null = null;
-      if (current) {
-        await prepareNodeDirs(node.prefix, false);
-        if ((await node.pid()) !== null) await node.reload();
-        const d = await deliverEndpoints(node.prefix, current, (await node.pid()) !== null);
-        if (d.ok) revision = d.version;
-        else this.log.warn({ gateway: gw.name }, d.message);
-      }
-      this.localRevisions.set(gw.id, revision);
+      this.localRevisions.set(gw.id, null);
+      if (current) await this.deliverLocal(gw, node, current, true);
       this.applied.set(gw.id, s);
     }
     return s;
@@ -297,7 +290,7 @@ export class GatewayApplier {
       main: dynamicMainConfig(plan.gateway),
       upstreams: this.renderPools(node, plan.pools),
     });
-    if (set.version > 0) await writeEndpointsFile(node.prefix, set);
+    await writeEndpointsFile(node.prefix, set);
     await writeCurrentSet(this.gatewayDir, gw.name, set);
   }
 }
