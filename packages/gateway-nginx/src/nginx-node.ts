@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { upstreamsFileName } from './main-renderer';
+import { streamFileName } from './stream-renderer';
 import { controlDir, controlSocketPath, withControlSocket } from './dynamic-upstreams';
 
 /** The result of `nginx -t`: ok, or Nginx's own message. */
@@ -11,6 +12,8 @@ export type ValidationResult = { ok: true } | { ok: false; message: string };
 export interface RenderedConfig {
   main: string;
   upstreams: string;
+  /** stream.conf (TCP/UDP entry points), when the main file includes it. */
+  stream?: string | null | undefined;
 }
 
 const subdirs = ['conf', 'logs', 'tmp'];
@@ -55,6 +58,7 @@ export async function validateConfig(
     path.join(scratch, 'conf', upstreamsFileName),
     withControlSocket(cfg.upstreams, controlSocketPath(scratch)),
   );
+  if (cfg.stream) await writeFile(path.join(scratch, 'conf', streamFileName), cfg.stream);
   await writeFile(conf, cfg.main);
   const r = await run(nginxBin, ['-t', '-q', '-p', `${scratch}/`, '-c', conf]);
   if (r.code === 0) return { ok: true };
@@ -83,7 +87,7 @@ export class LocalNginxNode {
   }
 
   /** Writes the files; `main: null` keeps the main file (an endpoint-only change). */
-  async install(cfg: { main: string | null; upstreams: string }): Promise<void> {
+  async install(cfg: { main: string | null; upstreams: string; stream?: string | null }): Promise<void> {
     await ensurePrefix(this.prefix);
     const write = async (file: string, text: string) => {
       const tmp = `${file}.next`;
@@ -91,6 +95,7 @@ export class LocalNginxNode {
       await rename(tmp, file);
     };
     await write(path.join(this.prefix, 'conf', upstreamsFileName), cfg.upstreams);
+    if (cfg.stream) await write(path.join(this.prefix, 'conf', streamFileName), cfg.stream);
     if (cfg.main !== null) await write(this.confFile, cfg.main);
   }
 
@@ -105,6 +110,11 @@ export class LocalNginxNode {
       main: await readFile(this.confFile, 'utf8').catch(() => null),
       upstreams: await this.readUpstreams(),
     };
+  }
+
+  /** The installed stream.conf, or null. */
+  readStream(): Promise<string | null> {
+    return readFile(path.join(this.prefix, 'conf', streamFileName), 'utf8').catch(() => null);
   }
 
   /** Whether the main file exists. */

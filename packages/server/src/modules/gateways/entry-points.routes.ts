@@ -56,6 +56,8 @@ export function registerEntryPointRoutes(
   db: Db,
   repo: EntryPointsRepository,
   services: GatewayServices,
+  /** An env's entry points changed: its gateways render them (WIP: the controller's next pass). */
+  onChange: (env: string) => void = () => undefined,
 ): void {
   const envExists = async (env: string) => {
     const row = await db.selectFrom('environments').select('name').where('name', '=', env).executeTakeFirst();
@@ -354,6 +356,7 @@ export function registerEntryPointRoutes(
           );
         throw err;
       }
+      onChange(params.env);
       return { status: 201, body: toEntryPointView(row) };
     },
   });
@@ -395,6 +398,7 @@ export function registerEntryPointRoutes(
         await checkService(params.project, params.env, next.service_name, next.service_port);
       if (!(await repo.update(next, cur.version)))
         throw conflict((await repo.entryPoint(params.env, params.protocol, params.port))?.version);
+      onChange(params.env);
       return toEntryPointView(next);
     },
   });
@@ -414,6 +418,7 @@ export function registerEntryPointRoutes(
       if (query.version !== undefined && query.version !== cur.version) throw conflict(cur.version);
       if (!(await repo.remove(params.env, params.protocol, params.port, query.version ?? cur.version)))
         throw conflict((await repo.entryPoint(params.env, params.protocol, params.port))?.version);
+      onChange(params.env);
       return { status: 204 };
     },
   });

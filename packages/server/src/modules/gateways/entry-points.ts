@@ -33,7 +33,12 @@ export function entryPointName(protocol: EntryPointProtocol, port: number): stri
  * serving container publishing that port. A service is looked up in the entry point's own
  * project only.
  */
-export function planEntryPoints(entryPoints: PlannedEntryPoint[], env: EnvServices): RenderStream {
+export function planEntryPoints(
+  entryPoints: PlannedEntryPoint[],
+  env: EnvServices,
+  /** The address the gateway listens on (its HTTP listener's host): 127.0.0.1 for the local gateway. */
+  listenHost = '0.0.0.0',
+): RenderStream {
   const byName = new Map(env.services.map((s) => [`${s.project}/${s.name}`, s]));
   const out: StreamEntryPoint[] = entryPoints.map((e) => {
     const svc = byName.get(`${e.project}/${e.serviceName}`);
@@ -46,7 +51,7 @@ export function planEntryPoints(entryPoints: PlannedEntryPoint[], env: EnvServic
     const udp = e.protocol === 'udp';
     return {
       name: entryPointName(e.protocol, e.port),
-      listen: `0.0.0.0:${e.port}`,
+      listen: `${listenHost}:${e.port}`,
       protocol: e.protocol,
       servers,
       maxFails: e.maxFails,

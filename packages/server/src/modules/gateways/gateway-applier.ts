@@ -13,6 +13,10 @@ import {
   lineDiff,
   prepareNodeDirs,
   renderDynamicUpstreams,
+  renderStream,
+  streamFileName,
+  streamMainLines,
+  withStream,
   validateConfig,
   writeEndpointsFile,
   type EndpointSet,
@@ -85,6 +89,8 @@ interface Applied {
   upstreams: string | null;
   /** endpointsText of the set last delivered. */
   endpoints: string | null;
+  /** stream.conf as installed (TCP/UDP entry points), or null when the main file has none. */
+  stream: string | null;
   /** JSON of the last rendered RenderGateway, so an unchanged one is not rendered again. */
   signature: string | null;
   failedSignature: string | null;
@@ -137,12 +143,15 @@ export class GatewayApplier {
         main: last?.main_text ?? null,
         upstreams: null,
         endpoints: null,
+        stream: null,
         signature: null,
         failedSignature: null,
       };
       const node = this.node(gw);
       const installed = await node.readUpstreams();
       if (last && installed !== null) s.upstreams = installed;
+      if (last?.main_text?.includes(streamMainLines.include))
+        s.stream = await readFile(path.join(node.prefix, 'conf', streamFileName), 'utf8').catch(() => null);
       const current = await readCurrentSet(this.gatewayDir, gw.name);
       if (last && current) s.endpoints = setText(current);
       // A Berth killed between installing and delivering left the master on older files or
@@ -175,11 +184,20 @@ export class GatewayApplier {
   async apply(gw: GatewayRow, plan: GatewayPlan, req: ApplyRequest): Promise<VersionRow | null> {
     const s = await this.state(gw);
     const node = this.node(gw);
-    const signature = JSON.stringify(plan.gateway);
     let main: string;
     let upstreams: string;
+    let stream: string | null;
+    let signature: string;
     try {
-      main = signature === s.signature && s.main !== null ? s.main : dynamicMainConfig(plan.gateway);
+      // TCP/UDP entry points: a stream.conf the main file includes (endpoints in it: a reload)
+      stream = plan.stream && plan.stream.entryPoints.length > 0 ? renderStream(plan.stream) : null;
+      signature = JSON.stringify([plan.gateway, stream !== null]);
+      main =
+        signature === s.signature && s.main !== null
+          ? s.main
+          : stream !== null
+            ? withStream(dynamicMainConfig(plan.gateway))
+            : dynamicMainConfig(plan.gateway);
       upstreams = this.renderPools(node, plan.pools);
     } catch (err) {
       if (err instanceof RenderError)
@@ -187,7 +205,7 @@ export class GatewayApplier {
       throw err;
     }
     const endpoints = endpointsText(plan.pools);
-    const configChanged = main !== s.main || upstreams !== s.upstreams;
+    const configChanged = main !== s.main || upstreams !== s.upstreams || stream !== s.stream;
     const byUser = req.change !== null || req.force === true;
     if (!byUser && !configChanged && endpoints === s.endpoints) return null;
     if (!byUser && signature === s.failedSignature && upstreams === s.upstreams) return null;
@@ -198,6 +216,7 @@ export class GatewayApplier {
         ? await validateConfig(this.nginxBin, path.join(this.gatewayDir, `${gw.name}.scratch`), {
             main,
             upstreams,
+            stream,
           })
         : ({ ok: true } as const);
     const diff =
@@ -205,6 +224,7 @@ export class GatewayApplier {
         ? [
             lineDiff(s.main ?? '', main),
             lineDiff(s.upstreams ?? '', upstreams),
+            lineDiff(s.stream ?? '', stream ?? ''),
             lineDiff(s.endpoints ?? '', endpoints),
           ]
             .filter(Boolean)
@@ -220,7 +240,8 @@ export class GatewayApplier {
       state: check.ok ? 'applied' : 'failed',
       error: check.ok ? null : check.message,
       main_text: kind === 'config' ? main : null,
-      upstreams_text: kind === 'config' ? upstreams : null,
+      upstreams_text:
+        kind === 'config' ? (stream ? `${upstreams}\n# ${streamFileName}\n${stream}` : upstreams) : null,
       routes_snapshot: kind === 'config' ? encodeRoutesSnapshot(req.routesAfter) : null,
       diff,
     };
@@ -240,9 +261,9 @@ export class GatewayApplier {
     await this.repo.commit(req.change, row, true);
     const set = endpointSetOf(row.number, plan.pools);
     // The files first, then the set that names their pools (agents read the set, then the files).
-    if (kind === 'config') await node.install({ main: main !== s.main ? main : null, upstreams });
+    if (kind === 'config') await node.install({ main: main !== s.main ? main : null, upstreams, stream });
     await writeCurrentSet(this.gatewayDir, gw.name, set);
-    Object.assign(s, { main, upstreams, endpoints, signature, failedSignature: null });
+    Object.assign(s, { main, upstreams, endpoints, stream, signature, failedSignature: null });
     // The agents fetch the version while the local node reloads or takes the push: the nodes
     // apply side by side, not one after another.
     this.onApplied(gw.id);

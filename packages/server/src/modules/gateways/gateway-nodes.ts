@@ -10,7 +10,7 @@ import {
   type GatewayNode,
   type GatewayNodeState,
 } from '@berth/shared';
-import { upstreamsFileName } from '@berth/gateway-nginx';
+import { streamFileName, streamMainLines, upstreamsFileName } from '@berth/gateway-nginx';
 import { newId, nowIso, sleep } from '../../util';
 import { readCurrentSet } from './gateway-applier';
 import type { GatewayRow, GatewaysRepository } from './gateways.repository';
@@ -342,7 +342,13 @@ export class GatewayNodes {
     const named = certificateFilesOf(main, certDir);
     return {
       ...answer,
-      files: { 'nginx.conf': main, 'upstreams.conf': upstreams },
+      files: {
+        'nginx.conf': main,
+        'upstreams.conf': upstreams,
+        ...(main.includes(streamMainLines.include)
+          ? { 'stream.conf': await readFile(path.join(conf, streamFileName), 'utf8') }
+          : {}),
+      },
       certificates:
         this.certificates && named.length > 0 ? await this.certificates.bundle(certDir, named) : [],
     };

@@ -1,5 +1,5 @@
 import { canaryRelease, type Canary, type RouteSpec } from '@berth/shared';
-import type { RenderGateway, RenderPool, RenderRoute, RenderTls } from '@berth/gateway-nginx';
+import type { RenderGateway, RenderPool, RenderRoute, RenderStream, RenderTls } from '@berth/gateway-nginx';
 import { defaultRouteOptions } from '@berth/gateway-nginx';
 import type { EnvServices, GatewayRow, RouteRow } from './gateways.repository';
 
@@ -7,6 +7,8 @@ import type { EnvServices, GatewayRow, RouteRow } from './gateways.repository';
 export interface GatewayPlan {
   gateway: RenderGateway;
   pools: RenderPool[];
+  /** The env's TCP/UDP entry points (planEntryPoints); none renders no stream.conf. */
+  stream?: RenderStream;
 }
 
 export interface PlanOptions {

@@ -15,7 +15,7 @@ import { onEndpointsMayChange } from '../services/endpoint-signal';
 import { GatewayNodesRepository } from './gateway-nodes.repository';
 import { GatewaysRepository } from './gateways.repository';
 import { registerRouteRoutes } from './gateways.routes';
-import { EntryPointsRepository } from './entry-points.repository';
+import { EntryPointsRepository, toPlanned } from './entry-points.repository';
 import { registerEntryPointRoutes } from './entry-points.routes';
 import { RouteCertificateUsage } from './route-certificate-usage';
 import { GatewaysService, type GatewayServices, type GatewaysServicePorts } from './gateways.service';
@@ -105,6 +105,7 @@ export async function createGatewaysModule(
   const dir = gatewayDir(ctx.config);
   mkdirSync(path.join(dir, 'certs'), { recursive: true });
   const repo = new GatewaysRepository(ctx.db);
+  const entryPoints = new EntryPointsRepository(ctx.db);
   const applier = new GatewayApplier(repo, dir, ctx.log);
   const store = new GatewayNodesRepository(ctx.db);
   const { quotas } = ports;
@@ -118,6 +119,7 @@ export async function createGatewaysModule(
       admitCanary: (project, svc, release, replicas) => quotas.admitCanary(project, svc, release, replicas),
       tenancy: ports.tenancy,
       services: ports.services,
+      entryPoints: { ofEnv: async (env) => (await entryPoints.entryPointsOfEnv(env)).map(toPlanned) },
     },
   );
   await ensureLocalGateway(ctx, repo, applier, service);
@@ -138,7 +140,9 @@ export async function createGatewaysModule(
   // drains wait until every gateway node runs without the container (rollout-drain.ts)
   ports.drains.join(confirmation);
   registerRouteRoutes(registry, repo, service);
-  registerEntryPointRoutes(registry, ctx.db, new EntryPointsRepository(ctx.db), ports.services);
+  // the controller is built below; an entry point change asks it for a pass
+  let kick: () => void = () => undefined;
+  registerEntryPointRoutes(registry, ctx.db, entryPoints, ports.services, () => kick());
   registerGatewayRoutes(registry, repo, service, store, (actor) =>
     ctx.auth.authorize(actor, 'platform:admin', { kind: 'platform' }),
   );
@@ -155,6 +159,7 @@ export async function createGatewaysModule(
     toGateway: async (g) => toGateway(g, await store.settings(g.id)),
   });
   const controller = new GatewayController(repo, service, applier, ctx.log);
+  kick = () => controller.kick();
   // the service controller says when serving containers may have changed (endpoint-signal.ts)
   const unsubscribe = onEndpointsMayChange(ctx.db, () => controller.kick());
   // the controller host stops the controller; the module only ends its subscription

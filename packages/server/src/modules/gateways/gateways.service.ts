@@ -14,6 +14,7 @@ import { newId, nowIso } from '../../util';
 import type { TenancyService } from '../tenancy/tenancy.service';
 import type { GatewayApplier } from './gateway-applier';
 import { planGateway, type PlanOptions } from './gateway-planner';
+import { planEntryPoints, type PlannedEntryPoint } from './entry-points';
 import { certKey, certificateRefs, checkRouteTls, type CertificateStore } from './route-certificates';
 import {
   decodeRoutesSnapshot,
@@ -114,6 +115,8 @@ export interface GatewayServices {
 export interface GatewaysServicePorts {
   /** The services and their serving endpoints (the services module's repository). */
   services: GatewayServices;
+  /** An env's TCP/UDP entry points (rendered into stream.conf). */
+  entryPoints?: { ofEnv(env: string): Promise<PlannedEntryPoint[]> };
   /** Reads a gateway's admin snippets (the gateway settings store). */
   snippetsOf?: (gatewayId: string) => Promise<PlanOptions['snippets']>;
   /** Rolls a service to one of its releases (the services module's rollback); null without an engine. */
@@ -138,6 +141,7 @@ export class GatewaysService {
   /** The per-project certificate store (the certificates module); routes name its certificates. */
   certificates: CertificateStore | null = null;
   readonly tenancy: TenancyService | null;
+  private readonly entryPoints: GatewaysServicePorts['entryPoints'] | null;
   /** The services and their serving endpoints (a port of the services module). */
   readonly services: GatewayServices;
 
@@ -152,6 +156,7 @@ export class GatewaysService {
     this.rollService = ports.rollService ?? null;
     this.admitCanary = ports.admitCanary ?? null;
     this.tenancy = ports.tenancy ?? null;
+    this.entryPoints = ports.entryPoints ?? null;
   }
 
   async route(k: RouteKey): Promise<RouteRow> {
@@ -210,11 +215,11 @@ export class GatewaysService {
   ): Promise<VersionRow | null> {
     const snippets = snippetsOverride ?? (await this.snippetsOf(gw.id));
     const certificates = await this.routeCertificates(routes, req.change?.kind === 'replace');
-    const plan = planGateway(gw, routes, await this.services.servingEndpoints(gw.env), {
-      ...this.planOptions,
-      snippets,
-      certificates,
-    });
+    const env = await this.services.servingEndpoints(gw.env);
+    const plan = planGateway(gw, routes, env, { ...this.planOptions, snippets, certificates });
+    const entryPoints = (await this.entryPoints?.ofEnv(gw.env)) ?? [];
+    if (entryPoints.length > 0)
+      plan.stream = planEntryPoints(entryPoints, env, gw.listen.slice(0, gw.listen.lastIndexOf(':')));
     return this.applier.apply(gw, plan, req);
   }
 
