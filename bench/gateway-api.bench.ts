@@ -472,7 +472,7 @@ async function servedAt(listen: string, host: string, body: string | null, t0: n
 function agentAppliedAt(a: AgentNode, revision: number, t0: number): number | null {
   for (const m of a
     .output()
-    .matchAll(/^(\S+) applied version \d+ \(revision (\d+)(?:, endpoints only)?\)$/gm)) {
+    .matchAll(/^(\S+) applied version \d+ \(revision (\d+)(?:, endpoints only[^)]*)?\)$/gm)) {
     const at = Date.parse(m[1]!);
     if (Number(m[2]) >= revision && at >= t0 - 1) return at;
   }

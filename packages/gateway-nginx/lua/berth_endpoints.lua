@@ -2,11 +2,17 @@
 -- "Endpoints without reload"). The renderer (src/dynamic-upstreams.ts) inlines this file into
 -- init_by_lua_block, so the code is part of the configuration version that nginx -t checked.
 --
--- Shared dict keys, all but "version" and "lock" under the version they belong to:
---   "version"        the applied version (flipped last: one write makes a whole set current)
---   "p/<v>/<pool>"   a pool's endpoints, "ADDRESS WEIGHT,..." (absent: no endpoints)
---   "set/<v>"        the canonical JSON of the whole set (GET /endpoints, the endpoints file)
---   "lock"           held while a push is applied
+-- Shared dict keys:
+--   "version"    the applied version (written last: a push is acknowledged only after it)
+--   "p/<pool>"   a pool's current endpoints, "ADDRESS WEIGHT,..." ("" no endpoints; absent: a
+--                pool that no configuration since the last whole set declares)
+--   "names"      the pools of the last whole set, one per line (to drop the keys of pools a newer
+--                configuration no longer has)
+--   "lock"       held while a push is applied
+-- Two pushes: PUT /endpoints carries the whole set; PATCH /endpoints carries only the pools that
+-- changed since the version the node runs ({"version": N, "base": B, "pools": {...}}: set N is set
+-- B with those pools replaced), so an endpoint change costs the node the pools it touches, not
+-- every pool of the configuration.
 -- A worker reads "version" per request and re-reads only the pool it balances when that moved,
 -- so a push costs each request one shared-dict read, and a pool whose endpoints did not change
 -- keeps its round-robin state.
@@ -75,7 +81,7 @@ end
 -- Validates a decoded body completely. Returns { version, pools = { name = { {address, weight} } } }
 -- or nil and a message that says what is wrong and where. `skip_unknown` (the endpoints file at
 -- start) leaves out pools the configuration no longer has instead of refusing the whole set.
-local function validate(doc, skip_unknown)
+local function validate(doc, skip_unknown, delta)
   if type(doc) ~= "table" then
     return nil, "the body must be a JSON object {\"version\": N, \"pools\": {\"pool\": [{\"address\": \"IPV4:PORT\", \"weight\": N}]}}"
   end
@@ -83,12 +89,17 @@ local function validate(doc, skip_unknown)
     if type(k) ~= "string" then
       return nil, "the body must be a JSON object {\"version\": N, \"pools\": {...}}, not an array"
     end
-    if k ~= "version" and k ~= "pools" then
-      return nil, "unknown field \"" .. show(k) .. "\": the body has only version and pools"
+    if k ~= "version" and k ~= "pools" and not (delta and k == "base") then
+      return nil, "unknown field \"" .. show(k) .. "\": the body has only version, "
+        .. (delta and "base and pools" or "pools (base is PATCH's)")
     end
   end
   if not is_integer(doc.version, 1, MAX_VERSION) then
     return nil, "version must be a positive integer, got " .. show(cjson.encode(doc.version))
+  end
+  if delta and not (is_integer(doc.base, 1, MAX_VERSION) and doc.base < doc.version) then
+    return nil, "base must be the version the changes apply to (a positive integer below version "
+      .. string.format("%.0f", doc.version) .. "), got " .. show(cjson.encode(doc.base))
   end
   if type(doc.pools) ~= "table" then
     return nil, "pools must be an object of pool name to a list of endpoints"
@@ -150,108 +161,103 @@ local function validate(doc, skip_unknown)
     out[name] = eps
     ::continue::
   end
-  return { version = doc.version, pools = out, endpoints = total }
+  return { version = doc.version, base = doc.base, pools = out, endpoints = total }
 end
 
-local function vkey(prefix, v, pool)
-  return prefix .. string.format("%.0f", v) .. (pool and "/" .. pool or "")
-end
-
--- The canonical JSON of a validated set (pools sorted by name, endpoints in the pushed order)
--- and each pool's compact text. Every value is validated (identifiers, addresses, integers), so
--- plain concatenation is safe.
-local function encode(set)
-  local names = {}
-  for name in pairs(set.pools) do
-    names[#names + 1] = name
-  end
-  table.sort(names)
-  -- One buffer of pieces for the JSON and one per pool for the compact text: no string is
-  -- built per endpoint (10,000 endpoints are 10,000 fewer allocations).
-  local js, n = { '{"version":', string.format("%.0f", set.version), ',"pools":{' }, 3
+-- Each pool's compact text ("ADDRESS WEIGHT,..." in the pushed order). Every value is validated
+-- (addresses, integers), so plain concatenation is safe.
+local function compact_of(set)
   local compact = {}
-  for i, name in ipairs(names) do
-    js[n + 1] = i > 1 and ',"' or '"'
-    js[n + 2] = name
-    js[n + 3] = '":['
-    n = n + 3
+  for name, list in pairs(set.pools) do
     local cs, m = {}, 0
-    for j, e in ipairs(set.pools[name]) do
-      js[n + 1] = j > 1 and ',{"address":"' or '{"address":"'
-      js[n + 2] = e.address
-      js[n + 3] = '","weight":'
-      js[n + 4] = e.weight
-      js[n + 5] = "}"
-      n = n + 5
+    for j, e in ipairs(list) do
       cs[m + 1] = j > 1 and "," or ""
       cs[m + 2] = e.address
       cs[m + 3] = " "
       cs[m + 4] = e.weight
       m = m + 4
     end
-    js[n + 1] = "]"
-    n = n + 1
     compact[name] = table.concat(cs)
   end
-  js[n + 1] = "}}"
-  return table.concat(js), compact
+  return compact
 end
 
--- Writes a set's keys under its version (not yet current). Returns true, or nil and the error
--- after removing what it wrote.
-local function store(set, json, compact)
-  local written = {}
-  local function put_key(k, v)
-    local ok, err = dict:set(k, v)
+-- The canonical JSON of the current set (declared pools sorted by name, endpoints in the pushed
+-- order; a declared pool without endpoints as []): GET /endpoints and the endpoints file. Built
+-- from the pools' keys when asked, so a push does not pay for it. One buffer of pieces: no string
+-- is built per endpoint.
+local function current_json(version)
+  local names = {}
+  for name in pairs(pools) do
+    names[#names + 1] = name
+  end
+  table.sort(names)
+  local js, n = { '{"version":', string.format("%.0f", version), ',"pools":{' }, 3
+  for i, name in ipairs(names) do
+    js[n + 1] = i > 1 and ',"' or '"'
+    js[n + 2] = name
+    js[n + 3] = '":['
+    n = n + 3
+    local j = 0
+    for address, weight in (dict:get("p/" .. name) or ""):gmatch("([%d.]+:%d+) (%d+)") do
+      js[n + 1] = j > 0 and ',{"address":"' or '{"address":"'
+      js[n + 2] = address
+      js[n + 3] = '","weight":'
+      js[n + 4] = weight
+      js[n + 5] = "}"
+      n = n + 5
+      j = j + 1
+    end
+    js[n + 1] = "]"
+    n = n + 1
+  end
+  js[n + 1] = "}}"
+  return table.concat(js)
+end
+
+-- Writes pools' texts in place (not yet acknowledged: "version" moves after). With `whole`, every
+-- declared pool gets a key (a declared pool absent from the set has none: "") and the keys of
+-- pools the last whole set had and this configuration does not are dropped (a reload's old
+-- workers then keep the endpoints they have; see endpoints()). safe_set: a full dict refuses
+-- instead of evicting another pool's key. Returns true, or nil and the error after putting back
+-- what it changed.
+local function store(compact, whole)
+  if whole then
+    for name in pairs(pools) do
+      if compact[name] == nil then
+        compact[name] = ""
+      end
+    end
+  end
+  local previous = {}
+  for name, text in pairs(compact) do
+    local key = "p/" .. name
+    previous[key] = dict:get(key) or false
+    local ok, err = dict:safe_set(key, text)
     if not ok then
-      for _, w in ipairs(written) do
-        dict:delete(w)
+      for k, old in pairs(previous) do
+        if old then
+          dict:set(k, old)
+        else
+          dict:delete(k)
+        end
       end
       return nil, err
     end
-    written[#written + 1] = k
-    return true
   end
-  -- Every pool this configuration declares gets a key, an empty one too (a declared pool absent
-  -- from the set has no endpoints): a pool without a key is one a newer configuration dropped
-  -- (see endpoints()).
-  for name in pairs(pools) do
-    if compact[name] == nil then
-      compact[name] = ""
+  if whole then
+    for name in (dict:get("names") or ""):gmatch("[^\n]+") do
+      if not pools[name] then
+        dict:delete("p/" .. name)
+      end
     end
-  end
-  for name, text in pairs(compact) do
-    local ok, err = put_key(vkey("p/", set.version, name), text)
-    if not ok then
-      return nil, err
+    local names = {}
+    for name in pairs(pools) do
+      names[#names + 1] = name
     end
+    dict:safe_set("names", table.concat(names, "\n"))
   end
-  local ok, err = put_key(vkey("set/", set.version), json)
-  if not ok then
-    return nil, err
-  end
-  return written
-end
-
-local function drop(version, written)
-  if written then
-    for _, k in ipairs(written) do
-      dict:delete(k)
-    end
-    return
-  end
-  for name in pairs(pools) do
-    dict:delete(vkey("p/", version, name))
-  end
-  dict:delete(vkey("set/", version))
-end
-
--- Makes a stored set current and removes the previous one's keys.
-local function flip(version, previous)
-  dict:set("version", version)
-  if previous > 0 and previous ~= version then
-    drop(previous)
-  end
+  return true
 end
 
 local function read_file(path)
@@ -312,13 +318,12 @@ local function load_file()
   if set.version <= current then
     return
   end
-  local json, compact = encode(set)
-  local ok, serr = store(set, json, compact)
+  local ok, serr = store(compact_of(set), true)
   if not ok then
     ngx.log(ngx.ERR, "berth: the endpoints file does not fit the shared dict: ", serr)
     return
   end
-  flip(set.version, current)
+  dict:set("version", set.version)
 end
 
 -- init_by_lua: the configuration's pools ("NAME MAX_FAILS FAIL_TIMEOUT" each), in batches
@@ -349,17 +354,9 @@ local function endpoints(pool)
   if c and c.version == v then
     return c.eps
   end
-  local text = dict:get(vkey("p/", v, pool))
+  local text = dict:get("p/" .. pool)
   if text == nil then
-    -- A push may have made a newer version current and dropped this one's keys in between.
-    local now = dict:get("version") or 0
-    if now ~= v then
-      v = now
-      text = dict:get(vkey("p/", v, pool))
-    end
-  end
-  if text == nil then
-    -- The set does not have this pool: a newer configuration dropped it, and this worker still
+    -- No key for this pool: a newer configuration dropped it, and this worker still
     -- runs the older one (a reload's old workers, until they stop accepting connections; the
     -- master loaded the newer set as it read the new configuration). Keep balancing over the
     -- endpoints this worker last had, which zero loss by confirmation keeps alive until every
@@ -517,59 +514,88 @@ local function lock()
   return false
 end
 
-local function put(body)
+-- True when every pool of `compact` (and, for a whole set, every declared pool) already has
+-- that text: the same version pushed again.
+local function same_as_stored(compact, whole)
+  if whole then
+    for name in pairs(pools) do
+      if (dict:get("p/" .. name) or "") ~= (compact[name] or "") then
+        return false
+      end
+    end
+  end
+  for name, text in pairs(compact) do
+    if (dict:get("p/" .. name) or "") ~= text then
+      return false
+    end
+  end
+  return true
+end
+
+-- Applies a validated set under the lock: a whole set (PUT) or the changed pools against its
+-- base (PATCH). Returns the status and the JSON answer.
+local function apply(set, whole)
+  local current = dict:get("version") or 0
+  if set.version < current then
+    return 409, cjson.encode({
+      error = "version " .. set.version .. " is older than the applied version " .. current,
+      version = current,
+    })
+  end
+  local compact = compact_of(set)
+  if set.version == current then
+    if same_as_stored(compact, whole) then
+      return 200, cjson.encode({ version = current, unchanged = true })
+    end
+    return 409, cjson.encode({
+      error = "version " .. current .. " is already applied with other endpoints; push a newer version",
+      version = current,
+    })
+  end
+  if not whole and set.base ~= current then
+    return 409, cjson.encode({
+      error = "base " .. string.format("%.0f", set.base) .. " is not the applied version " .. current
+        .. "; send the whole set (PUT /endpoints)",
+      version = current,
+      base = false,
+    })
+  end
+  -- Written before the version moves and is acknowledged: whatever a node answered 200 for, it
+  -- loads again after a restart (the agent writes the file itself first: fileWriter "agent").
+  local ok, serr = store(compact, whole)
+  if not ok then
+    return 507, cjson.encode({
+      error = "the endpoints do not fit the shared dict (" .. tostring(serr) .. "); raise its size",
+    })
+  end
+  if write_on_push then
+    local wok, werr = write_file(file_path, current_json(set.version))
+    if not wok then
+      -- the texts stay (the next push overwrites them); the version does not move
+      return 500, cjson.encode({ error = "could not write the endpoints file: " .. tostring(werr) })
+    end
+  end
+  dict:set("version", set.version)
+  local pool_n = 0
+  for _ in pairs(set.pools) do
+    pool_n = pool_n + 1
+  end
+  return 200, cjson.encode({ version = set.version, pools = pool_n, endpoints = set.endpoints })
+end
+
+local function push(body, whole)
   local doc, derr = cjson.decode(body)
   if doc == nil then
     return refuse(400, "the body is not valid JSON: " .. tostring(derr))
   end
-  local set, msg = validate(doc)
+  local set, msg = validate(doc, false, not whole)
   if not set then
     return refuse(400, msg)
   end
-  local json, compact = encode(set)
   if not lock() then
     return refuse(503, "another push holds the endpoints lock; retry")
   end
-  local ok, status, out = pcall(function()
-    local current = dict:get("version") or 0
-    if set.version < current then
-      return 409, cjson.encode({
-        error = "version " .. set.version .. " is older than the applied version " .. current,
-        version = current,
-      })
-    end
-    if set.version == current then
-      if dict:get(vkey("set/", current)) == json then
-        return 200, cjson.encode({ version = current, unchanged = true })
-      end
-      return 409, cjson.encode({
-        error = "version " .. current .. " is already applied with other endpoints; push a newer version",
-        version = current,
-      })
-    end
-    local written, serr = store(set, json, compact)
-    if not written then
-      return 507, cjson.encode({
-        error = "the endpoints do not fit the shared dict (" .. tostring(serr) .. "); raise its size",
-      })
-    end
-    -- Written before the version becomes current and is acknowledged: whatever a node answered
-    -- 200 for, it loads again after a restart.
-    local wok, werr = true, nil
-    if write_on_push then
-      wok, werr = write_file(file_path, json)
-    end
-    if not wok then
-      drop(set.version, written)
-      return 500, cjson.encode({ error = "could not write the endpoints file: " .. tostring(werr) })
-    end
-    flip(set.version, current)
-    local pool_n = 0
-    for _ in pairs(set.pools) do
-      pool_n = pool_n + 1
-    end
-    return 200, cjson.encode({ version = set.version, pools = pool_n, endpoints = set.endpoints })
-  end)
+  local ok, status, out = pcall(apply, set, whole)
   dict:delete("lock")
   if not ok then
     ngx.log(ngx.ERR, "berth: applying endpoints failed: ", status)
@@ -578,7 +604,7 @@ local function put(body)
   return reply(status, out)
 end
 
--- content_by_lua of the control server (unix socket only): PUT and GET /endpoints.
+-- content_by_lua of the control server (unix socket only): GET, PUT and PATCH /endpoints.
 function M.control()
   if (ngx.var.server_addr or ""):sub(1, 5) ~= "unix:" then
     return refuse(403, "the endpoints interface answers on its unix socket only")
@@ -586,15 +612,17 @@ function M.control()
   local method = ngx.req.get_method()
   if method == "GET" then
     local v = dict:get("version") or 0
-    local text = dict:get(vkey("set/", v))
-    if text == nil and v > 0 then
-      text = dict:get(vkey("set/", dict:get("version")))
+    if v == 0 then
+      return reply(200, '{"version":0,"pools":{}}')
     end
-    return reply(200, text or '{"version":0,"pools":{}}')
+    if ngx.var.arg_pools == "0" then
+      return reply(200, '{"version":' .. string.format("%.0f", v) .. "}")
+    end
+    return reply(200, current_json(v))
   end
-  if method ~= "PUT" then
-    ngx.header["Allow"] = "GET, PUT"
-    return refuse(405, "use GET or PUT on /endpoints")
+  if method ~= "PUT" and method ~= "PATCH" then
+    ngx.header["Allow"] = "GET, PUT, PATCH"
+    return refuse(405, "use GET, PUT or PATCH on /endpoints")
   end
   ngx.req.read_body()
   local body = ngx.req.get_body_data()
@@ -603,9 +631,10 @@ function M.control()
     body = f and read_file(f)
   end
   if not body or body == "" then
-    return refuse(400, "the body is empty; send {\"version\": N, \"pools\": {...}}")
+    return refuse(400, method == "PUT" and "the body is empty; send {\"version\": N, \"pools\": {...}}"
+      or "the body is empty; send {\"version\": N, \"base\": B, \"pools\": {...}}")
   end
-  return put(body)
+  return push(body, method == "PUT")
 end
 
 return M

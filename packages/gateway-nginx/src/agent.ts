@@ -4,7 +4,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { GatewayAgentConfig } from '@berth/shared';
 import { LocalNginxNode, ensurePrefix, validateConfig } from './nginx-node';
-import { controlSocketPath, withControlSocket } from './dynamic-upstreams';
+import {
+  applyDelta,
+  controlSocketPath,
+  endpointsFile,
+  withControlSocket,
+  type EndpointSet,
+} from './dynamic-upstreams';
 import {
   deliverEndpoints,
   prepareNodeDirs,
@@ -125,6 +131,8 @@ export class GatewayAgent {
   private readonly node: LocalNginxNode;
   private readonly log: (line: string) => void;
   private applied: AppliedState = { version: null, revision: null };
+  /** The endpoint set the node runs (what a delta from Berth applies to), once known. */
+  private set: EndpointSet | null = null;
   /** The last version that failed here: not retried until Berth wants something else. */
   private failed: AppliedState | null = null;
   private lastError: string | null = null;
@@ -187,10 +195,23 @@ export class GatewayAgent {
     if (have.version !== null) q.set('after', String(have.version));
     if (have.revision !== null) q.set('revision', String(have.revision));
     if (this.applied.config != null) q.set('config', String(this.applied.config));
+    // the set the node holds: a newer one of the same files comes as the pools that changed
+    if (this.set && this.set.version === this.applied.revision) q.set('base', String(this.set.version));
     const r = await this.request('GET', `/api/v1/gateway-agent/config?${q.toString()}`);
     if (r.status === 204) return 'unchanged';
     if (!r.ok) throw new Error(`config poll answered ${r.status}: ${await r.text()}`);
     const cfg = (await r.json()) as GatewayAgentConfig;
+    // the set to run: whole, or the node's set with the changed pools of a delta
+    let set: EndpointSet | null = cfg.endpoints ?? null;
+    const delta = !set && cfg.endpointsDelta ? cfg.endpointsDelta : null;
+    if (delta) {
+      if (this.set?.version !== delta.base) {
+        // not the set the delta starts from: the next poll (without base) gets the whole set
+        this.set = null;
+        return 'unchanged';
+      }
+      set = applyDelta(this.set, delta);
+    }
     // No files: the installed ones are still the wanted config version (an endpoint change).
     let main = '';
     let upstreams = '';
@@ -224,12 +245,14 @@ export class GatewayAgent {
       await this.node.install({ main, upstreams, stream });
       await prepareNodeDirs(this.node.prefix, false);
       // the master loads a newer endpoints file as it reads the new configuration
-      if (cfg.endpoints) await writeEndpointsFile(this.node.prefix, cfg.endpoints);
+      if (set) await writeEndpointsFile(this.node.prefix, set);
       await this.reload();
     }
-    if (cfg.endpoints) {
-      const d = await deliverEndpoints(this.node.prefix, cfg.endpoints, (await this.node.pid()) !== null);
+    if (set) {
+      const running = (await this.node.pid()) !== null;
+      const d = await deliverEndpoints(this.node.prefix, set, running, 10_000, reload ? null : delta);
       if (!d.ok) return this.fail(cfg, d.message, 'endpoints not applied');
+      this.set = set;
     }
     this.applied = {
       version: cfg.version,
@@ -239,7 +262,12 @@ export class GatewayAgent {
     this.failed = null;
     this.lastError = null;
     await this.saveState();
-    this.log(`applied version ${cfg.version} (revision ${cfg.revision}${reload ? '' : ', endpoints only'})`);
+    const how = reload
+      ? ''
+      : delta
+        ? `, endpoints only: ${Object.keys(delta.pools).length} changed pools`
+        : ', endpoints only';
+    this.log(`applied version ${cfg.version} (revision ${cfg.revision}${how})`);
     await this.report('applied', cfg.version, null);
     return 'applied';
   }
@@ -305,6 +333,11 @@ export class GatewayAgent {
     if (!text || !(await this.node.hasConfig())) return;
     const s = JSON.parse(text) as AppliedState;
     this.applied = { version: s.version ?? null, revision: s.revision ?? null, config: s.config ?? null };
+    // the endpoints file is the set of the applied revision (written before it was pushed)
+    const set = await readFile(path.join(this.node.prefix, endpointsFile), 'utf8')
+      .then((t) => JSON.parse(t) as EndpointSet)
+      .catch(() => null);
+    if (set && set.version === this.applied.revision) this.set = set;
   }
 
   private async saveState(): Promise<void> {

@@ -74,6 +74,57 @@ export interface EndpointSet {
   pools: Record<string, PoolServer[]>;
 }
 
+/**
+ * The pools whose endpoints changed between two sets: set `version` is set `base` with these
+ * pools replaced (a pool listed with no endpoints has none). Pushed with PATCH /endpoints.
+ */
+export interface EndpointDelta {
+  version: number;
+  base: number;
+  pools: Record<string, PoolServer[]>;
+}
+
+function samePool(a: readonly PoolServer[] | undefined, b: readonly PoolServer[]): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < b.length; i += 1)
+    if (a[i]!.address !== b[i]!.address || a[i]!.weight !== b[i]!.weight) return false;
+  return true;
+}
+
+/**
+ * The delta from `base` to `next`, or null when the pools differ (a pool added or dropped: only a
+ * configuration version does that, and a whole set goes with it).
+ */
+export function endpointDelta(base: EndpointSet, next: EndpointSet): EndpointDelta | null {
+  const pools: Record<string, PoolServer[]> = {};
+  let n = 0;
+  for (const name in next.pools) {
+    const servers = next.pools[name]!;
+    if (!(name in base.pools)) return null;
+    n += 1;
+    if (!samePool(base.pools[name], servers)) pools[name] = servers;
+  }
+  for (const name in base.pools) if (!(name in next.pools)) return null;
+  return n === Object.keys(base.pools).length ? { version: next.version, base: base.version, pools } : null;
+}
+
+/** Folds deltas (in order) into one from the first one's base to the last one's version. */
+export function mergeDeltas(deltas: readonly EndpointDelta[]): EndpointDelta | null {
+  if (deltas.length === 0) return null;
+  const out: EndpointDelta = { version: deltas[0]!.version, base: deltas[0]!.base, pools: {} };
+  for (const d of deltas) {
+    if (d.base !== out.version && d !== deltas[0]) return null;
+    Object.assign(out.pools, d.pools);
+    out.version = d.version;
+  }
+  return out;
+}
+
+/** A set with a delta applied (a new object; the base's pool arrays are shared, not copied). */
+export function applyDelta(base: EndpointSet, delta: EndpointDelta): EndpointSet {
+  return { version: delta.version, pools: { ...base.pools, ...delta.pools } };
+}
+
 let luaSource: string | null = null;
 
 /** The Lua module that runs inside Nginx (lua/berth_endpoints.lua in this package). */

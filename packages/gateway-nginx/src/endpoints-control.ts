@@ -2,7 +2,13 @@ import http from 'node:http';
 import { chmod, chown, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { controlDir, controlSocketPath, endpointsFile, type EndpointSet } from './dynamic-upstreams';
+import {
+  controlDir,
+  controlSocketPath,
+  endpointsFile,
+  type EndpointDelta,
+  type EndpointSet,
+} from './dynamic-upstreams';
 
 /*
  * The agent's side of the endpoints interface (docs/gateway.md, "Endpoints without reload"):
@@ -98,12 +104,12 @@ export class EndpointsClient {
     readonly timeoutMs = 10_000,
   ) {}
 
-  private request(method: 'GET' | 'PUT', body?: string): Promise<ControlAnswer> {
+  private request(method: 'GET' | 'PUT' | 'PATCH', body?: string, query = ''): Promise<ControlAnswer> {
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
           socketPath: this.socket,
-          path: '/endpoints',
+          path: `/endpoints${query}`,
           method,
           headers: body === undefined ? {} : { 'content-type': 'application/json' },
           timeout: this.timeoutMs,
@@ -140,9 +146,25 @@ export class EndpointsClient {
     return a.body as unknown as EndpointSet;
   }
 
+  /** The applied version alone (no pools: cheap at any size). */
+  async version(): Promise<number> {
+    const a = await this.request('GET', undefined, '?pools=0');
+    if (a.status !== 200 || typeof a.body.version !== 'number')
+      throw new Error(`GET /endpoints?pools=0 answered ${a.status}: ${JSON.stringify(a.body)}`);
+    return a.body.version;
+  }
+
   /** Pushes a whole set; 200 applied, 400 invalid (nothing changed), 409 older than the applied one. */
   put(set: EndpointSet | string): Promise<ControlAnswer> {
     return this.request('PUT', typeof set === 'string' ? set : JSON.stringify(set));
+  }
+
+  /**
+   * Pushes the pools that changed since `delta.base`; 200 applied, 400 invalid, 409 older than the
+   * applied version or (`base: false` in the answer) the node does not run `base`: push the whole set.
+   */
+  patch(delta: EndpointDelta): Promise<ControlAnswer> {
+    return this.request('PATCH', JSON.stringify(delta));
   }
 }
 
@@ -152,22 +174,29 @@ export type Delivery = { ok: true; version: number; pushed: boolean } | { ok: fa
 /**
  * Delivers an endpoint set to a node whose configuration declares its pools (install and reload a
  * new configuration first): writes the endpoints file (write-ahead, so a restart serves it), then,
- * when the master runs, pushes it over the control socket. A node already running a newer version
- * counts as delivered (`version` is then the newer one). Nothing here reloads Nginx.
+ * when the master runs, pushes it over the control socket — only the changed pools when `delta`
+ * (from the node's version to `set`) is given, the whole set when there is none or the node runs
+ * another version than the delta's base. A node already running a newer version counts as
+ * delivered (`version` is then the newer one). Nothing here reloads Nginx.
  */
 export async function deliverEndpoints(
   prefix: string,
   set: EndpointSet,
   running: boolean,
   timeoutMs = 10_000,
+  delta: EndpointDelta | null = null,
 ): Promise<Delivery> {
   // version 0: nothing to deliver (writeEndpointsFile)
   if (set.version === 0) return { ok: true, version: 0, pushed: false };
   await writeEndpointsFile(prefix, set);
   if (!running) return { ok: true, version: set.version, pushed: false };
+  const client = new EndpointsClient(controlSocketPath(prefix), timeoutMs);
   let a: ControlAnswer;
   try {
-    a = await new EndpointsClient(controlSocketPath(prefix), timeoutMs).put(set);
+    a = delta && delta.version === set.version ? await client.patch(delta) : await client.put(set);
+    // the node does not run the delta's base (restarted from an older file, pushed by another
+    // writer): the whole set
+    if (a.status === 409 && a.body.base === false) a = await client.put(set);
   } catch (err) {
     return {
       ok: false,

@@ -25,6 +25,10 @@ export {
   withControlSocket,
   type DynamicUpstreamsOptions,
   type EndpointSet,
+  type EndpointDelta,
+  endpointDelta,
+  mergeDeltas,
+  applyDelta,
 } from './dynamic-upstreams';
 export {
   EndpointsClient,

@@ -429,6 +429,50 @@ for (const layout of ['balancer', 'pool-upstreams'] as const)
       assert.deepEqual(await node.client.get(), before);
     });
 
+    it('PATCH replaces only the pools it names, against the version the node runs', async () => {
+      const start = await node.client.get();
+      await push({
+        svc_a: [{ address: b1.address, weight: 1 }],
+        svc_b: [{ address: b2.address, weight: 1 }],
+      });
+      const base = version;
+      const master0 = node.masterPid();
+      const r = await node.client.patch({
+        version: base + 1,
+        base,
+        pools: { svc_a: [{ address: b3.address, weight: 1 }] },
+      });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.deepEqual(r.body, { version: base + 1, pools: 1, endpoints: 1 });
+      version = base + 1;
+      assert.deepEqual([...(await node.counts(hostA, 6))], [['b3', 6]]);
+      // the pool the delta did not name keeps its endpoints
+      assert.deepEqual(await node.request(hostB), { status: 200, body: 'b2' });
+      assert.equal(await node.client.version(), version);
+      assert.equal(node.masterPid(), master0);
+      // the node runs another version than the base: nothing changes, and the answer says so
+      const stale = await node.client.patch({
+        version: version + 1,
+        base: version - 1,
+        pools: { svc_a: [{ address: b1.address, weight: 1 }] },
+      });
+      assert.equal(stale.status, 409);
+      assert.equal(stale.body.base, false);
+      assert.match(
+        String(stale.body.error),
+        new RegExp(`base ${version - 1} is not the applied version ${version}; send the whole set`),
+      );
+      const unknown = await node.client.patch({ version: version + 1, base: version, pools: { svc_zz: [] } });
+      assert.equal(unknown.status, 400);
+      assert.match(String(unknown.body.error), /pools\.svc_zz: unknown pool/);
+      const noBase = await node.client.put({ version: version + 1, base: version, pools: {} } as never);
+      assert.equal(noBase.status, 400);
+      assert.match(String(noBase.body.error), /unknown field "base"/);
+      assert.equal(await node.client.version(), version);
+      assert.deepEqual([...(await node.counts(hostA, 3))], [['b3', 3]]);
+      await push(start.pools); // the later tests start from the set before this one
+    });
+
     it('refuses invalid bodies with a message that says what is wrong, and changes nothing', async () => {
       const before = await node.client.get();
       const file = node.endpointsFileText();
@@ -577,7 +621,8 @@ for (const layout of ['balancer', 'pool-upstreams'] as const)
       const before = await node.workers();
       process.kill(node.masterPid(), 'SIGHUP');
       await node.waitForNewWorkers(before);
-      assert.deepEqual(await node.client.get(), pushed);
+      // the same version; the new configuration's pool is listed, without endpoints until pushed
+      assert.deepEqual(await node.client.get(), { ...pushed, pools: { ...pushed.pools, svc_c: [] } });
       assert.deepEqual(await node.request(hostA), { status: 200, body: 'b1' });
       assert.deepEqual(await node.request(hostB), { status: 200, body: 'b2' });
       assert.equal((await node.request(hostC)).status, 502);

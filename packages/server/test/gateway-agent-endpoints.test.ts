@@ -87,6 +87,8 @@ describe('gateway agent follows the containers', () => {
     await scale(3);
     await eventually(async () => (await servers()) === 3, 'three servers on the node');
     assert.equal(workers(), before, 'scaling did not reload the node');
+    // Berth sent the node only the pool that changed, not the whole set (PATCH, not PUT)
+    assert.match(node.output(), /applied version \d+ \(revision \d+, endpoints only: 1 changed pools\)/);
 
     // hold the node at the current configuration, then change the route: the node keeps its
     // main file (no X-Rev) but still gets the endpoints of a scale-in

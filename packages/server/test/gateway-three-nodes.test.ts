@@ -105,7 +105,7 @@ describe('rolling updates through a gateway of three nodes, one of them slow', (
     const applied = [
       ...agents[1]!
         .output()
-        .matchAll(/^(\S+) applied version \d+ \(revision (\d+)(?:, endpoints only)?\)$/gm),
+        .matchAll(/^(\S+) applied version \d+ \(revision (\d+)(?:, endpoints only[^)]*)?\)$/gm),
     ].map((m) => ({ at: Date.parse(m[1]!), revision: Number(m[2]) }));
     assert.ok(applied.length > updates, `the slow node applied revisions (${applied.length})`);
     for (const c of confirmed) {

@@ -545,6 +545,12 @@ export interface GatewayAgentConfig {
    * the agent pushes it into the running Nginx, without a reload when the files did not change.
    */
   endpoints?: GatewayEndpointSet;
+  /**
+   * Instead of `endpoints`, when the node said (`base=`) which set it holds and the files stay:
+   * the pools that changed from that set to the one at `revision` (set `version` = set `base`
+   * with `pools` replaced). The agent applies it to its set and pushes only those pools.
+   */
+  endpointsDelta?: GatewayEndpointDelta;
   /** As rendered; the agent substitutes its own listeners and certificate directory. */
   listen: string;
   tlsListen: string | null;
@@ -554,6 +560,13 @@ export interface GatewayAgentConfig {
    * the agent writes them under its own certificate directory, keys with mode 0600, before `nginx -t`.
    */
   certificates?: GatewayAgentCertificate[];
+}
+
+/** The pools that changed between two endpoint sets (gateway-nginx's EndpointDelta). */
+export interface GatewayEndpointDelta {
+  version: number;
+  base: number;
+  pools: Record<string, Array<{ address: string; weight: number }>>;
 }
 
 /** What a node's Nginx balances over: pool → endpoints, under a version (gateway-nginx's EndpointSet). */

@@ -340,6 +340,8 @@ export function registerGatewayAdminRoutes(registry: RouteRegistry, d: GatewayAd
         revision: z.coerce.number().int().min(0).optional(),
         /** The config version whose files the node has: unchanged files are not sent again. */
         config: z.coerce.number().int().min(0).optional(),
+        /** The endpoint set the node holds: a newer set of the same files comes as a delta from it. */
+        base: z.coerce.number().int().min(1).optional(),
         wait: z.coerce.number().int().min(0).max(60).default(30),
       })
       .strict(),
@@ -350,6 +352,7 @@ export function registerGatewayAdminRoutes(registry: RouteRegistry, d: GatewayAd
         query.revision,
         query.wait,
         query.config,
+        query.base,
       );
       return cfg ?? { status: 204 };
     },

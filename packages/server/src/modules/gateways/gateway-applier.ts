@@ -8,8 +8,10 @@ import {
   controlSocketPath,
   deliverEndpoints,
   dynamicMainConfig,
+  endpointDelta,
   endpointSetOf,
   endpointsText,
+  mergeDeltas,
   lineDiff,
   prepareNodeDirs,
   renderDynamicUpstreams,
@@ -19,6 +21,7 @@ import {
   withStream,
   validateConfig,
   writeEndpointsFile,
+  type EndpointDelta,
   type EndpointSet,
   type RenderPool,
 } from '@berth/gateway-nginx';
@@ -72,23 +75,25 @@ async function writeCurrentSet(gatewayDir: string, gateway: string, set: Endpoin
   await rename(`${file}.next`, file);
 }
 
-/** endpointsText of a stored set. */
-function setText(set: EndpointSet): string {
-  const pools: RenderPool[] = Object.entries(set.pools).map(([name, servers]) => ({
-    name,
-    servers,
-    maxFails: 0,
-    failTimeoutSeconds: 0,
-  }));
+/** endpointsText of a set's pools (all of them, or those named). */
+function setText(set: EndpointSet, names: Iterable<string> = Object.keys(set.pools)): string {
+  const pools: RenderPool[] = [];
+  for (const name of names)
+    pools.push({ name, servers: set.pools[name] ?? [], maxFails: 0, failTimeoutSeconds: 0 });
   return endpointsText(pools);
 }
+
+/** How many endpoint deltas a gateway keeps, so a node a few versions behind gets a delta too. */
+const deltaHistory = 64;
 
 interface Applied {
   main: string | null;
   /** The dynamic file (pool declarations, balancer, control server) as installed. */
   upstreams: string | null;
-  /** endpointsText of the set last delivered. */
-  endpoints: string | null;
+  /** The set last published (its version is the version that produced it). */
+  set: EndpointSet | null;
+  /** The last endpoint-only versions' deltas, oldest first (a config version starts over). */
+  deltas: EndpointDelta[];
   /** stream.conf as installed (TCP/UDP entry points), or null when the main file has none. */
   stream: string | null;
   /** JSON of the last rendered RenderGateway, so an unchanged one is not rendered again. */
@@ -142,7 +147,8 @@ export class GatewayApplier {
       s = {
         main: last?.main_text ?? null,
         upstreams: null,
-        endpoints: null,
+        set: null,
+        deltas: [],
         stream: null,
         signature: null,
         failedSignature: null,
@@ -153,7 +159,7 @@ export class GatewayApplier {
       if (last?.main_text?.includes(streamMainLines.include))
         s.stream = await readFile(path.join(node.prefix, 'conf', streamFileName), 'utf8').catch(() => null);
       const current = await readCurrentSet(this.gatewayDir, gw.name);
-      if (last && current) s.endpoints = setText(current);
+      if (last && current) s.set = current;
       // A Berth killed between installing and delivering left the master on older files or
       // endpoints: HUP it once (its start code loads the newer endpoints file) and push the set.
       this.localRevisions.set(gw.id, null);
@@ -169,6 +175,22 @@ export class GatewayApplier {
    */
   localRevision(gatewayId: string): number | null {
     return this.localRevisions.get(gatewayId) ?? null;
+  }
+
+  /** The gateway's current endpoint set, when this process has applied or loaded it. */
+  currentSet(gatewayId: string): EndpointSet | null {
+    return this.applied.get(gatewayId)?.set ?? null;
+  }
+
+  /**
+   * The delta from set `base` to the current set, when this process published every version in
+   * between (endpoint-only versions since the last config version), else null: a whole set then.
+   */
+  deltaSince(gatewayId: string, base: number): EndpointDelta | null {
+    const s = this.applied.get(gatewayId);
+    if (!s?.set || base >= s.set.version) return null;
+    const i = s.deltas.findIndex((d) => d.base === base);
+    return i < 0 ? null : mergeDeltas(s.deltas.slice(i));
   }
 
   /** Loads the gateway's applied state (and local revision) if this process has not yet. */
@@ -204,13 +226,17 @@ export class GatewayApplier {
         throw new InvalidError(err.message, [{ path: err.field, message: err.message }]);
       throw err;
     }
-    const endpoints = endpointsText(plan.pools);
+    // the new set (numbered below) and, against the published one, the pools that changed
+    const next = endpointSetOf(0, plan.pools);
+    const delta = s.set ? endpointDelta(s.set, next) : null;
+    const endpointsChanged = delta === null || Object.keys(delta.pools).length > 0;
     const configChanged = main !== s.main || upstreams !== s.upstreams || stream !== s.stream;
     const byUser = req.change !== null || req.force === true;
-    if (!byUser && !configChanged && endpoints === s.endpoints) return null;
+    if (!byUser && !configChanged && !endpointsChanged) return null;
     if (!byUser && signature === s.failedSignature && upstreams === s.upstreams) return null;
-    // Routes, TLS and pools go through nginx -t and a reload; endpoints alone are pushed.
-    const kind = byUser || configChanged || s.endpoints === null ? 'config' : 'endpoints';
+    // Routes, TLS and pools go through nginx -t and a reload; endpoints alone are pushed (only
+    // the pools that changed).
+    const kind = byUser || configChanged || delta === null ? 'config' : 'endpoints';
     const check =
       kind === 'config'
         ? await validateConfig(this.nginxBin, path.join(this.gatewayDir, `${gw.name}.scratch`), {
@@ -225,11 +251,11 @@ export class GatewayApplier {
             lineDiff(s.main ?? '', main),
             lineDiff(s.upstreams ?? '', upstreams),
             lineDiff(s.stream ?? '', stream ?? ''),
-            lineDiff(s.endpoints ?? '', endpoints),
+            lineDiff(s.set ? setText(s.set) : '', endpointsText(plan.pools)),
           ]
             .filter(Boolean)
             .join('\n')
-        : lineDiff(s.endpoints ?? '', endpoints);
+        : lineDiff(setText(s.set!, Object.keys(delta!.pools)), setText(next, Object.keys(delta!.pools)));
     const row: VersionRow = {
       gateway_id: gw.id,
       number: await this.repo.nextVersionNumber(gw.id),
@@ -259,11 +285,14 @@ export class GatewayApplier {
       );
     }
     await this.repo.commit(req.change, row, true);
-    const set = endpointSetOf(row.number, plan.pools);
+    const set: EndpointSet = { version: row.number, pools: next.pools };
+    const published: EndpointDelta | null =
+      kind === 'endpoints' ? { version: row.number, base: s.set!.version, pools: delta!.pools } : null;
     // The files first, then the set that names their pools (agents read the set, then the files).
     if (kind === 'config') await node.install({ main: main !== s.main ? main : null, upstreams, stream });
     await writeCurrentSet(this.gatewayDir, gw.name, set);
-    Object.assign(s, { main, upstreams, endpoints, stream, signature, failedSignature: null });
+    const deltas = published ? [...s.deltas.slice(1 - deltaHistory), published] : [];
+    Object.assign(s, { main, upstreams, set, deltas, stream, signature, failedSignature: null });
     // The agents fetch the version while the local node reloads or takes the push: the nodes
     // apply side by side, not one after another.
     this.onApplied(gw.id);
@@ -293,7 +322,10 @@ export class GatewayApplier {
       if (reloaded === 'timeout')
         this.log.warn({ gateway: gw.name }, 'gateway nginx started no new worker after HUP');
     }
-    const d = await deliverEndpoints(node.prefix, set, (await node.pid()) !== null);
+    // only the changed pools when the local Nginx runs a version this process published since
+    const running = this.localRevisions.get(gw.id) ?? null;
+    const delta = !reload && running !== null ? this.deltaSince(gw.id, running) : null;
+    const d = await deliverEndpoints(node.prefix, set, (await node.pid()) !== null, 10_000, delta);
     if (d.ok) this.localRevisions.set(gw.id, d.version);
     else this.log.warn({ gateway: gw.name, version: set.version }, d.message);
   }

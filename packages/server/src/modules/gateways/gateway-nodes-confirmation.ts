@@ -1,7 +1,21 @@
+import type { EndpointSet } from '@berth/gateway-nginx';
 import type { GatewayConfirmation, GatewayView } from '../services/controller/rollout-drain';
 import type { GatewaysRepository } from './gateways.repository';
 import type { GatewayNodesRepository } from './gateway-nodes.repository';
 import { readCurrentSet, type GatewayApplier } from './gateway-applier';
+
+const addresses = new WeakMap<EndpointSet, Set<string>>();
+
+/** The addresses a set balances over (weight 0 is drained, not listed); once per set. */
+function addressesOf(set: EndpointSet): Set<string> {
+  let out = addresses.get(set);
+  if (!out) {
+    out = new Set();
+    for (const name in set.pools) for (const e of set.pools[name]!) if (e.weight > 0) out.add(e.address);
+    addresses.set(set, out);
+  }
+  return out;
+}
 
 /**
  * What the drain confirmation needs from the gateways: per gateway of an env, the version of its
@@ -35,7 +49,8 @@ export class GatewayNodesConfirmation implements GatewayConfirmation {
     const now = Date.now();
     for (const gw of await this.repo.listGateways()) {
       if (gw.env !== env) continue;
-      const set = await readCurrentSet(this.gatewayDir, gw.name);
+      // the set in memory when this process published it (no 300 KiB file read per check)
+      const set = this.applier.currentSet(gw.id) ?? (await readCurrentSet(this.gatewayDir, gw.name));
       const nodes: GatewayView['nodes'] = [];
       if (this.localGateway === gw.name)
         nodes.push({ name: 'local', appliedRevision: this.applier.localRevision(gw.id), online: true });
@@ -49,11 +64,7 @@ export class GatewayNodesConfirmation implements GatewayConfirmation {
         id: gw.id,
         name: gw.name,
         installedRevision: set?.version ?? null,
-        installedAddresses: new Set(
-          Object.values(set?.pools ?? {}).flatMap((eps) =>
-            eps.filter((e) => e.weight > 0).map((e) => e.address),
-          ),
-        ),
+        installedAddresses: set ? addressesOf(set) : new Set(),
         nodes,
       });
     }

@@ -10,7 +10,13 @@ import {
   type GatewayNode,
   type GatewayNodeState,
 } from '@berth/shared';
-import { streamFileName, streamMainLines, upstreamsFileName } from '@berth/gateway-nginx';
+import {
+  streamFileName,
+  streamMainLines,
+  upstreamsFileName,
+  type EndpointDelta,
+  type EndpointSet,
+} from '@berth/gateway-nginx';
 import { newId, nowIso, sleep } from '../../util';
 import { readCurrentSet } from './gateway-applier';
 import type { GatewayRow, GatewaysRepository } from './gateways.repository';
@@ -41,6 +47,14 @@ export class GatewayNodes {
   onReport: (gatewayId: string) => void = () => undefined;
   /** The per-project certificate store: agents get the certificates their main file names. */
   certificates: CertificateStore | null = null;
+  /**
+   * The endpoint sets this process publishes (the applier): the current set without reading its
+   * file, and deltas for nodes that run an earlier set of the same configuration.
+   */
+  sets: {
+    currentSet(gatewayId: string): EndpointSet | null;
+    deltaSince(gatewayId: string, base: number): EndpointDelta | null;
+  } | null = null;
 
   constructor(
     private readonly repo: GatewaysRepository,
@@ -262,6 +276,8 @@ export class GatewayNodes {
     revision: number | undefined,
     waitSeconds: number,
     config?: number,
+    /** The set the node holds and takes a delta against (its endpoints file's version). */
+    base?: number,
   ): Promise<GatewayAgentConfig | null> {
     const { node } = await this.authenticate(header);
     await this.seen(node, waitSeconds);
@@ -275,7 +291,7 @@ export class GatewayNodes {
         (revision !== undefined && want.revision !== revision)
       ) {
         await this.seen(n, waitSeconds);
-        return this.files(gw, n, want, config);
+        return this.files(gw, n, want, config, base);
       }
       const left = deadline - Date.now();
       if (left <= 0) break;
@@ -291,7 +307,12 @@ export class GatewayNodes {
     n: GatewayNodeRow,
     want: Wanted,
     haveConfig: number | undefined,
+    base: number | undefined,
   ): Promise<GatewayAgentConfig> {
+    // The node has this config version's files: the set alone (only its changed pools when the
+    // node holds an earlier set this process published the deltas from).
+    const quick = haveConfig !== undefined ? await this.setOnly(gw, n, want, haveConfig, base) : null;
+    if (quick) return quick;
     const conf = path.join(this.gatewayDir, gw.name, 'conf');
     const readUpstreams = () => readFile(path.join(conf, upstreamsFileName), 'utf8');
     // The applier installs a version's files, then writes its endpoint set: wait (briefly) for the
@@ -351,6 +372,45 @@ export class GatewayNodes {
       },
       certificates:
         this.certificates && named.length > 0 ? await this.certificates.bundle(certDir, named) : [],
+    };
+  }
+
+  /**
+   * The answer without files, when the node's files are those of the config version of the wanted
+   * set: the current set in this process's memory, as a delta from `base` when there is one.
+   * Null when files must go too (or this process does not hold the set: files() reads them).
+   */
+  private async setOnly(
+    gw: GatewayRow,
+    n: GatewayNodeRow,
+    want: Wanted,
+    haveConfig: number,
+    base: number | undefined,
+  ): Promise<GatewayAgentConfig | null> {
+    if (want.pinnedConfig !== null && want.pinnedConfig !== haveConfig) return null;
+    if (!this.sets) return null;
+    // the applier publishes the set right after committing its version: wait for it briefly
+    let set = this.sets.currentSet(gw.id);
+    for (let i = 0; i < 100 && set !== null && set.version < want.revision; i += 1) {
+      await sleep(20);
+      set = this.sets.currentSet(gw.id);
+    }
+    if (!set || set.version < want.revision) return null;
+    const configVersion = await this.repo.configNumberAtOrBefore(gw.id, want.pinnedConfig ?? set.version);
+    if (configVersion !== haveConfig) return null;
+    const delta = base !== undefined ? (this.sets?.deltaSince(gw.id, base) ?? null) : null;
+    return {
+      gateway: gw.name,
+      node: n.name,
+      version: want.version,
+      revision: set.version,
+      configVersion,
+      ...(delta && delta.version === set.version ? { endpointsDelta: delta } : { endpoints: set }),
+      listen: gw.listen,
+      tlsListen: gw.tls_listen,
+      certDir: path.join(this.gatewayDir, 'certs'),
+      files: null,
+      certificates: [],
     };
   }
 

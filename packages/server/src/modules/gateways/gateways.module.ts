@@ -125,6 +125,7 @@ export async function createGatewaysModule(
   await ensureLocalGateway(ctx, repo, applier, service);
   const listen = ctx.config.gatewayListen;
   const nodes = new GatewayNodes(repo, store, dir, listen ? { gateway: localGatewayName, listen } : null);
+  nodes.sets = applier;
   const confirmation = new GatewayNodesConfirmation(
     repo,
     store,
