@@ -172,28 +172,32 @@ function span(proto: object, name: string, start: Stamp, end?: Stamp): void {
 }
 
 function instrument(): void {
-  around(GatewaysService.prototype, 'applyWith', async (args, call) => {
-    const req = args[2] as { author: string };
-    const gateway = (args[0] as { name: string }).name;
-    const t: Trace = { author: req.author, gateway, start: wall(), version: null, kind: null };
-    open = t;
-    traces.push(t);
-    const own0 = cpuOf('self').own;
-    if (traces.length > 5000) traces.splice(0, 1000);
-    try {
-      const v = (await call()) as { number: number; kind: string } | null;
-      t.version = v?.number ?? null;
-      t.kind = v?.kind ?? null;
-      return v;
-    } catch (err) {
-      t.failed = true;
-      throw err;
-    } finally {
-      t.end = wall();
-      t.ownCpu = cpuOf('self').own - own0;
-      open = null;
-    }
-  });
+  // a whole plan (applyWith) or the quick endpoint pass (applyEndpointChange; undefined: it fell
+  // back to a whole plan, whose own trace follows)
+  for (const method of ['applyWith', 'applyEndpointChange'] as const)
+    around(GatewaysService.prototype, method, async (args, call) => {
+      const req = (method === 'applyWith' ? args[2] : args[1]) as { author: string };
+      const gateway = (args[0] as { name: string }).name;
+      const t: Trace = { author: req.author, gateway, start: wall(), version: null, kind: null };
+      open = t;
+      traces.push(t);
+      const own0 = cpuOf('self').own;
+      if (traces.length > 5000) traces.splice(0, 1000);
+      try {
+        const v = (await call()) as { number: number; kind: string } | null | undefined;
+        if (v === undefined) traces.splice(traces.indexOf(t), 1);
+        t.version = v?.number ?? null;
+        t.kind = v?.kind ?? null;
+        return v;
+      } catch (err) {
+        t.failed = true;
+        throw err;
+      } finally {
+        t.end = wall();
+        t.ownCpu = cpuOf('self').own - own0;
+        open = null;
+      }
+    });
   around(GatewayApplier.prototype, 'apply', (args, call) => {
     if (open) {
       open.applyStart = wall();

@@ -85,6 +85,7 @@ export interface EndpointDelta {
 }
 
 function samePool(a: readonly PoolServer[] | undefined, b: readonly PoolServer[]): boolean {
+  if (a === b) return true;
   if (a === undefined || a.length !== b.length) return false;
   for (let i = 0; i < b.length; i += 1)
     if (a[i]!.address !== b[i]!.address || a[i]!.weight !== b[i]!.weight) return false;
@@ -118,6 +119,26 @@ export function mergeDeltas(deltas: readonly EndpointDelta[]): EndpointDelta | n
     out.version = d.version;
   }
   return out;
+}
+
+const poolJson = new WeakMap<readonly PoolServer[], string>();
+
+/**
+ * JSON.stringify(set), with each pool's JSON cached per array: sets that share their unchanged
+ * pools' arrays (applyDelta, the applier's sets) cost only the changed pools and the join.
+ */
+export function setJson(set: EndpointSet): string {
+  const parts: string[] = [];
+  for (const name in set.pools) {
+    const servers = set.pools[name]!;
+    let json = poolJson.get(servers);
+    if (json === undefined) {
+      json = JSON.stringify(servers);
+      poolJson.set(servers, json);
+    }
+    parts.push(`${JSON.stringify(name)}:${json}`);
+  }
+  return `{"version":${JSON.stringify(set.version)},"pools":{${parts.join(',')}}}`;
 }
 
 /** A set with a delta applied (a new object; the base's pool arrays are shared, not copied). */

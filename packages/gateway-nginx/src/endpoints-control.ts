@@ -6,6 +6,7 @@ import {
   controlDir,
   controlSocketPath,
   endpointsFile,
+  setJson,
   type EndpointDelta,
   type EndpointSet,
 } from './dynamic-upstreams';
@@ -72,7 +73,7 @@ export async function writeEndpointsFile(prefix: string, set: EndpointSet): Prom
   if (set.version === 0) return;
   const file = path.join(prefix, endpointsFile);
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  await writeFile(`${file}.next`, JSON.stringify(set));
+  await writeFile(`${file}.next`, setJson(set));
   await rename(`${file}.next`, file);
 }
 
@@ -193,7 +194,7 @@ export async function deliverEndpoints(
   const client = new EndpointsClient(controlSocketPath(prefix), timeoutMs);
   let a: ControlAnswer;
   try {
-    a = delta && delta.version === set.version ? await client.patch(delta) : await client.put(set);
+    a = delta && delta.version === set.version ? await client.patch(delta) : await client.put(setJson(set));
     // the node does not run the delta's base (restarted from an older file, pushed by another
     // writer): the whole set
     if (a.status === 409 && a.body.base === false) a = await client.put(set);

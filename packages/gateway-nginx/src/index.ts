@@ -29,6 +29,7 @@ export {
   endpointDelta,
   mergeDeltas,
   applyDelta,
+  setJson,
 } from './dynamic-upstreams';
 export {
   EndpointsClient,

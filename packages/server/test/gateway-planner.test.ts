@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { planGateway, serviceHost } from '../src/modules/gateways/gateway-planner';
+import { patchPlanEndpoints, planGateway, serviceHost } from '../src/modules/gateways/gateway-planner';
 import type { EnvServices, GatewayRow, RouteRow } from '../src/modules/gateways/gateways.repository';
 
 const gw: GatewayRow = {
@@ -137,5 +137,62 @@ describe('gateway planner', () => {
     );
     const starting = planGateway(gw, [route('r1', spec, canary)], env, opts);
     assert.equal(starting.gateway.routes.find((x) => x.host === 'shop.example.test')!.canary, null);
+  });
+
+  it('patches the pools of services whose endpoints changed exactly as a whole plan would, and refuses when a service feeds more', () => {
+    const routes = [
+      route('r1', {
+        host: 'a.example.test',
+        backends: { service: { name: 'next', port: 9090 }, servers: [] },
+      }),
+      route('r2', {
+        host: 'b.example.test',
+        backends: { service: { name: 'web', port: 8080 }, servers: [] },
+      }),
+    ];
+    const before = planGateway(gw, routes, env, opts);
+    const after: EnvServices = {
+      ...env,
+      endpoints: new Map([
+        ['aaa', [{ '8080': '127.0.0.1:30001' }]],
+        ['bbb', [{ '8080': '127.0.0.1:30005', '9090': '127.0.0.1:30006' }, { '9090': '127.0.0.1:30007' }]],
+      ]),
+    };
+    const patched = patchPlanEndpoints(before, after, new Set(['aaa', 'bbb']))!;
+    const whole = planGateway(gw, routes, after, opts);
+    const byName = (ps: typeof whole.pools) => Object.fromEntries(ps.map((p) => [p.name, p]));
+    assert.deepEqual(byName(patched.pools), byName(whole.pools));
+    assert.equal(patched.gateway, before.gateway, 'the same gateway object: nothing to render');
+    // a service without changes keeps its pool objects
+    const onlyWeb = patchPlanEndpoints(before, after, new Set(['aaa']))!;
+    assert.equal(
+      onlyWeb.pools.find((p) => p.name === 'svc_bbb_p9090'),
+      before.pools.find((p) => p.name === 'svc_bbb_p9090'),
+    );
+    // a route's own pool (VM servers) or a canary mixes a service into more than its pools
+    const mixed = planGateway(
+      gw,
+      [
+        route('r3', {
+          host: 'c.example.test',
+          backends: {
+            service: { name: 'next', port: 9090 },
+            servers: [{ address: '10.0.0.5:80', weight: 5 }],
+          },
+        }),
+        route(
+          'r4',
+          { host: 'd.example.test', backends: { service: { name: 'web' }, servers: [] } },
+          {
+            percent: 10,
+            to: { service: 'next' },
+          },
+        ),
+      ],
+      env,
+      opts,
+    );
+    assert.equal(patchPlanEndpoints(mixed, after, new Set(['bbb'])), null);
+    assert.equal(patchPlanEndpoints(mixed, after, new Set(['aaa'])), null);
   });
 });

@@ -16,6 +16,7 @@ import {
   prepareNodeDirs,
   renderDynamicUpstreams,
   renderStream,
+  setJson,
   streamFileName,
   streamMainLines,
   withStream,
@@ -23,6 +24,8 @@ import {
   writeEndpointsFile,
   type EndpointDelta,
   type EndpointSet,
+  type PoolServer,
+  type RenderGateway,
   type RenderPool,
 } from '@berth/gateway-nginx';
 import { nowIso } from '../../util';
@@ -71,7 +74,7 @@ export async function readCurrentSet(gatewayDir: string, gateway: string): Promi
 async function writeCurrentSet(gatewayDir: string, gateway: string, set: EndpointSet): Promise<void> {
   const file = currentSetFile(gatewayDir, gateway);
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(`${file}.next`, JSON.stringify(set));
+  await writeFile(`${file}.next`, setJson(set));
   await rename(`${file}.next`, file);
 }
 
@@ -81,6 +84,46 @@ function setText(set: EndpointSet, names: Iterable<string> = Object.keys(set.poo
   for (const name of names)
     pools.push({ name, servers: set.pools[name] ?? [], maxFails: 0, failTimeoutSeconds: 0 });
   return endpointsText(pools);
+}
+
+/** Whether two pool lists declare the same pools (names and health): the same dynamic file. */
+function samePoolShapes(a: readonly RenderPool[], b: readonly RenderPool[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (
+      x !== y &&
+      (x.name !== y.name || x.maxFails !== y.maxFails || x.failTimeoutSeconds !== y.failTimeoutSeconds)
+    )
+      return false;
+  }
+  return true;
+}
+
+function sameServers(a: readonly PoolServer[], b: readonly PoolServer[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1)
+    if (a[i]!.address !== b[i]!.address || a[i]!.weight !== b[i]!.weight) return false;
+  return true;
+}
+
+/**
+ * The endpoint set of a plan's pools (version 0 until numbered). A pool whose servers did not
+ * change keeps the published set's array (the same object), so comparing the sets and writing
+ * their JSON (setJson caches it per array) cost only the pools that changed.
+ */
+function setOfPools(pools: readonly RenderPool[], s: Applied): EndpointSet {
+  const before = s.set?.pools;
+  const set: EndpointSet = { version: 0, pools: {} };
+  for (const p of pools) {
+    const old = before?.[p.name];
+    set.pools[p.name] =
+      old && sameServers(old, p.servers)
+        ? old
+        : p.servers.map((x) => ({ address: x.address, weight: x.weight }));
+  }
+  return set;
 }
 
 /** How many endpoint deltas a gateway keeps, so a node a few versions behind gets a delta too. */
@@ -98,6 +141,10 @@ interface Applied {
   stream: string | null;
   /** JSON of the last rendered RenderGateway, so an unchanged one is not rendered again. */
   signature: string | null;
+  /** The last applied plan's gateway and pools: a plan that reuses them (an endpoint change of a
+   * few services, patchPlanEndpoints) is recognized without stringifying or rendering them. */
+  gatewayRef: RenderGateway | null;
+  pools: readonly RenderPool[];
   failedSignature: string | null;
 }
 
@@ -151,6 +198,8 @@ export class GatewayApplier {
         deltas: [],
         stream: null,
         signature: null,
+        gatewayRef: null,
+        pools: [],
         failedSignature: null,
       };
       const node = this.node(gw);
@@ -213,21 +262,27 @@ export class GatewayApplier {
     try {
       // TCP/UDP entry points: a stream.conf the main file includes (endpoints in it: a reload)
       stream = plan.stream && plan.stream.entryPoints.length > 0 ? renderStream(plan.stream) : null;
-      signature = JSON.stringify([plan.gateway, stream !== null]);
+      signature =
+        plan.gateway === s.gatewayRef && s.signature !== null && (stream !== null) === (s.stream !== null)
+          ? s.signature
+          : JSON.stringify([plan.gateway, stream !== null]);
       main =
         signature === s.signature && s.main !== null
           ? s.main
           : stream !== null
             ? withStream(dynamicMainConfig(plan.gateway))
             : dynamicMainConfig(plan.gateway);
-      upstreams = this.renderPools(node, plan.pools);
+      upstreams =
+        s.upstreams !== null && samePoolShapes(plan.pools, s.pools)
+          ? s.upstreams
+          : this.renderPools(node, plan.pools);
     } catch (err) {
       if (err instanceof RenderError)
         throw new InvalidError(err.message, [{ path: err.field, message: err.message }]);
       throw err;
     }
     // the new set (numbered below) and, against the published one, the pools that changed
-    const next = endpointSetOf(0, plan.pools);
+    const next = setOfPools(plan.pools, s);
     const delta = s.set ? endpointDelta(s.set, next) : null;
     const endpointsChanged = delta === null || Object.keys(delta.pools).length > 0;
     const configChanged = main !== s.main || upstreams !== s.upstreams || stream !== s.stream;
@@ -293,6 +348,8 @@ export class GatewayApplier {
     await writeCurrentSet(this.gatewayDir, gw.name, set);
     const deltas = published ? [...s.deltas.slice(1 - deltaHistory), published] : [];
     Object.assign(s, { main, upstreams, set, deltas, stream, signature, failedSignature: null });
+    s.gatewayRef = plan.gateway;
+    s.pools = plan.pools;
     // The agents fetch the version while the local node reloads or takes the push: the nodes
     // apply side by side, not one after another.
     this.onApplied(gw.id);

@@ -13,6 +13,12 @@ import type { GatewayApplier } from './gateway-applier';
  * apply themselves), so the timer is a safety net: 500 ms after a pass that applied something,
  * doubling after each pass that found nothing up to 5 s (an idle pass plans every route: about
  * 200 ms of CPU at 10,000 routes).
+ *
+ * A kick that only says "serving containers may have changed" runs a quick pass: each gateway
+ * recomputes only the pools of the services whose endpoints changed (applyEndpointChange: no
+ * routes read, nothing rendered) and falls back to a whole plan when that cannot tell. Whole
+ * passes still run on the timer and at least every `fullEveryMs` under a stream of kicks, so a change no kick announced (a route written
+ * by another instance) is never missed for longer.
  */
 export class GatewayController {
   private running = false;
@@ -20,6 +26,9 @@ export class GatewayController {
   private wake: (() => void) | null = null;
   /** A kick arrived during a pass: run the next one right after it. */
   private kicked = false;
+  /** A kick that needs a whole pass (anything but an endpoint change) arrived. */
+  private fullWanted = true;
+  private lastFull = 0;
 
   constructor(
     private readonly repo: GatewaysRepository,
@@ -28,6 +37,8 @@ export class GatewayController {
     private readonly log: FastifyBaseLogger,
     private readonly intervalMs = 500,
     private readonly maxIntervalMs = 5000,
+    /** Under a stream of endpoint kicks, a whole pass at least this often (timer passes are whole). */
+    private readonly fullEveryMs = 10_000,
   ) {}
 
   start(): void {
@@ -43,29 +54,34 @@ export class GatewayController {
     this.loop = null;
   }
 
-  /** Asks for a pass now (a rollout step, a container leaving rotation). */
-  kick(): void {
+  /**
+   * Asks for a pass now. `endpoints`: only serving containers may have changed (a rollout step,
+   * a container leaving rotation), which a quick pass handles; anything else wants a whole pass.
+   */
+  kick(what: 'endpoints' | 'all' = 'all'): void {
+    if (what === 'all') this.fullWanted = true;
     this.kicked = true;
     this.wake?.();
   }
 
   /** One pass over every gateway; returns how many applied a new version. */
-  async pass(): Promise<number> {
+  async pass(quick = false): Promise<number> {
     let applied = 0;
-    await this.service
-      .finishPromotions()
-      .catch((err: unknown) => this.log.warn({ err }, 'finishing canary promotions failed'));
+    if (!quick)
+      await this.service
+        .finishPromotions()
+        .catch((err: unknown) => this.log.warn({ err }, 'finishing canary promotions failed'));
+    const req = { author: 'system', reason: 'services changed', change: null };
     for (const gw of await this.repo.listGateways()) {
       await this.applier
         .enqueue(gw.id, async () => {
-          const routes = await this.repo.routesOfEnv(gw.env);
           const fresh = (await this.repo.findGateway(gw.name)) ?? gw;
-          return this.service.applyWith(fresh, routes, {
-            author: 'system',
-            reason: 'services changed',
-            change: null,
-            routesAfter: routes,
-          });
+          if (quick) {
+            const row = await this.service.applyEndpointChange(fresh, req);
+            if (row !== undefined) return row;
+          }
+          const routes = await this.repo.routesOfEnv(gw.env);
+          return this.service.applyWith(fresh, routes, { ...req, routesAfter: routes });
         })
         .then((row) => {
           if (row) applied += 1;
@@ -78,8 +94,13 @@ export class GatewayController {
   private async run(): Promise<void> {
     let idle = this.intervalMs;
     while (this.running) {
+      const quick = this.kicked && !this.fullWanted && Date.now() - this.lastFull < this.fullEveryMs;
       this.kicked = false;
-      const applied = await this.pass().catch((err: unknown) => {
+      if (!quick) {
+        this.fullWanted = false;
+        this.lastFull = Date.now();
+      }
+      const applied = await this.pass(quick).catch((err: unknown) => {
         this.log.error({ err }, 'gateway controller pass failed');
         return 1;
       });

@@ -9,6 +9,48 @@ export interface GatewayPlan {
   pools: RenderPool[];
   /** The env's TCP/UDP entry points (planEntryPoints); none renders no stream.conf. */
   stream?: RenderStream;
+  /**
+   * For an endpoint change of a few services (patchPlanEndpoints): the pools made of one service's
+   * own containers (pool → service and port), and the services whose containers feed anything
+   * else too (a route's own pool with VM servers or health rules, a canary), which only a whole
+   * plan handles.
+   */
+  sources?: {
+    servicePools: Map<string, { serviceId: string; port: number | undefined }>;
+    mixed: Set<string>;
+  };
+}
+
+/** A service pool's servers: each serving container's address of `port` (or its first port). */
+function poolServers(
+  list: readonly Record<string, string>[] | undefined,
+  port: number | undefined,
+): RenderPool['servers'] {
+  return (list ?? [])
+    .map((eps) => (port ? eps[String(port)] : Object.values(eps)[0]))
+    .filter((a): a is string => typeof a === 'string')
+    .map((address) => ({ address, weight: 1 }));
+}
+
+/**
+ * A plan with the pools of `changed` services recomputed from `env` and everything else kept
+ * (the same gateway object and the same pool objects, which the applier recognizes without
+ * rendering), or null when a changed service feeds more than its own pools (see `sources`).
+ */
+export function patchPlanEndpoints(
+  plan: GatewayPlan,
+  env: EnvServices,
+  changed: Set<string>,
+): GatewayPlan | null {
+  const src = plan.sources;
+  if (!src) return null;
+  for (const id of changed) if (src.mixed.has(id)) return null;
+  const pools = plan.pools.map((p) => {
+    const from = src.servicePools.get(p.name);
+    if (!from || !changed.has(from.serviceId)) return p;
+    return { ...p, servers: poolServers(env.endpoints.get(from.serviceId), from.port) };
+  });
+  return { ...plan, pools };
 }
 
 export interface PlanOptions {
@@ -52,6 +94,8 @@ export function planGateway(
 ): GatewayPlan {
   const pools = new Map<string, RenderPool>();
   const byName = new Map(env.services.map((s) => [`${s.project}/${s.name}`, s]));
+  const servicePools = new Map<string, { serviceId: string; port: number | undefined }>();
+  const mixed = new Set<string>();
 
   /** The pool of a service's own containers, or (with `release`) of its canary containers. */
   const servicePool = (
@@ -67,10 +111,8 @@ export function planGateway(
     const source = release
       ? env.canaryEndpoints?.get(`${serviceId}:${release}`)
       : env.endpoints.get(serviceId ?? '');
-    const servers = (serviceId ? (source ?? []) : [])
-      .map((eps) => (port ? eps[String(port)] : Object.values(eps)[0]))
-      .filter((a): a is string => typeof a === 'string')
-      .map((address) => ({ address, weight: 1 }));
+    const servers = serviceId ? poolServers(source, port) : [];
+    if (serviceId && !release) servicePools.set(name, { serviceId, port });
     const pool = { name, servers, ...defaultHealth };
     pools.set(name, pool);
     return pool;
@@ -104,6 +146,11 @@ export function planGateway(
     const options = { ...rest, ...renderTls(row.project, tls, opts.certificates) };
     explicit.add(`${host}${options.pathPrefix}`);
     const svc = backends.service ? byName.get(`${row.project}/${backends.service.name}`) : undefined;
+    if (svc && (canary || backends.servers.length > 0 || spec.health)) mixed.add(svc.id);
+    if (canary && 'service' in canary.to) {
+      const target = byName.get(`${row.project}/${canary.to.service}`);
+      if (target) mixed.add(target.id);
+    }
     let pool: RenderPool;
     if (backends.servers.length === 0 && !spec.health) pool = servicePool(svc?.id, backends.service?.port);
     else {
@@ -141,5 +188,6 @@ export function planGateway(
         : {}),
     },
     pools: [...pools.values()],
+    sources: { servicePools, mixed },
   };
 }

@@ -162,7 +162,7 @@ export async function createGatewaysModule(
   const controller = new GatewayController(repo, service, applier, ctx.log);
   kick = () => controller.kick();
   // the service controller says when serving containers may have changed (endpoint-signal.ts)
-  const unsubscribe = onEndpointsMayChange(ctx.db, () => controller.kick());
+  const unsubscribe = onEndpointsMayChange(ctx.db, () => controller.kick('endpoints'));
   // the controller host stops the controller; the module only ends its subscription
   app.addHook('onClose', () => {
     unsubscribe();

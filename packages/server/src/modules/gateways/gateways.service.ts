@@ -13,7 +13,7 @@ import type { Actor } from '../../http/context';
 import { newId, nowIso } from '../../util';
 import type { TenancyService } from '../tenancy/tenancy.service';
 import type { GatewayApplier } from './gateway-applier';
-import { planGateway, type PlanOptions } from './gateway-planner';
+import { patchPlanEndpoints, planGateway, type GatewayPlan, type PlanOptions } from './gateway-planner';
 import { planEntryPoints, type PlannedEntryPoint } from './entry-points';
 import { certKey, certificateRefs, checkRouteTls, type CertificateStore } from './route-certificates';
 import {
@@ -134,6 +134,58 @@ export interface GatewaysServicePorts {
   tenancy?: TenancyService | null;
 }
 
+/** What a gateway's plan depends on besides routes and services (changes need a whole plan). */
+function planKey(gw: GatewayRow): string {
+  return JSON.stringify([gw.env, gw.listen, gw.tls_listen, gw.domain_suffix]);
+}
+
+function sameServices(a: EnvServices, b: EnvServices): boolean {
+  if (a.services.length !== b.services.length) return false;
+  for (let i = 0; i < a.services.length; i += 1) {
+    const x = a.services[i]!;
+    const y = b.services[i]!;
+    if (x.id !== y.id || x.name !== y.name || x.project !== y.project) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether two endpoint maps are equal; with `changed`, compares them all and collects the keys
+ * (service ids) that differ instead of stopping at the first.
+ */
+function sameEndpoints(
+  a: EnvServices['endpoints'] | undefined,
+  b: EnvServices['endpoints'] | undefined,
+  changed: Set<string> | null,
+): boolean {
+  const x = a ?? new Map<string, Record<string, string>[]>();
+  const y = b ?? new Map<string, Record<string, string>[]>();
+  const same = (l: Record<string, string>[] | undefined, r: Record<string, string>[] | undefined) => {
+    if (!l || !r || l.length !== r.length) return false;
+    for (let i = 0; i < l.length; i += 1) {
+      const p = l[i]!;
+      const q = r[i]!;
+      for (const k in p) if (p[k] !== q[k]) return false;
+      for (const k in q) if (!(k in p)) return false;
+    }
+    return true;
+  };
+  let equal = true;
+  for (const [id, list] of y)
+    if (!same(x.get(id), list)) {
+      if (!changed) return false;
+      equal = false;
+      changed.add(id);
+    }
+  for (const id of x.keys())
+    if (!y.has(id)) {
+      if (!changed) return false;
+      equal = false;
+      changed.add(id);
+    }
+  return equal;
+}
+
 export class GatewaysService {
   readonly snippetsOf: (gatewayId: string) => Promise<PlanOptions['snippets']>;
   readonly rollService: NonNullable<GatewaysServicePorts['rollService']> | null;
@@ -144,6 +196,11 @@ export class GatewaysService {
   private readonly entryPoints: GatewaysServicePorts['entryPoints'] | null;
   /** The services and their serving endpoints (a port of the services module). */
   readonly services: GatewayServices;
+  /** Per gateway: its last applied whole plan and what it was made of (applyEndpointChange). */
+  private readonly lastPlans = new Map<
+    string,
+    { key: string; routes: RouteRow[]; env: EnvServices; plan: GatewayPlan }
+  >();
 
   constructor(
     private readonly repo: GatewaysRepository,
@@ -220,7 +277,35 @@ export class GatewaysService {
     const entryPoints = (await this.entryPoints?.ofEnv(gw.env)) ?? [];
     if (entryPoints.length > 0)
       plan.stream = planEntryPoints(entryPoints, env, gw.listen.slice(0, gw.listen.lastIndexOf(':')));
-    return this.applier.apply(gw, plan, req);
+    const row = await this.applier.apply(gw, plan, req);
+    this.lastPlans.set(gw.id, { key: planKey(gw), routes, env, plan });
+    return row;
+  }
+
+  /**
+   * An endpoint change without planning the routes again: reads the env's serving endpoints,
+   * recomputes the pools of the services whose endpoints changed since the last whole plan and
+   * applies that plan (an endpoints version; the applier renders nothing). Returns undefined
+   * when only a whole pass can tell (no plan yet, the gateway or the env's services changed,
+   * a canary, a route's own pool or TCP/UDP entry points involved): call applyWith then.
+   */
+  async applyEndpointChange(
+    gw: GatewayRow,
+    req: Omit<Parameters<GatewayApplier['apply']>[2], 'routesAfter'>,
+  ): Promise<VersionRow | null | undefined> {
+    const last = this.lastPlans.get(gw.id);
+    if (!last || last.key !== planKey(gw) || last.plan.stream) return undefined;
+    const env = await this.services.servingEndpoints(gw.env);
+    if (!sameServices(last.env, env) || !sameEndpoints(last.env.canaryEndpoints, env.canaryEndpoints, null))
+      return undefined;
+    const changed = new Set<string>();
+    sameEndpoints(last.env.endpoints, env.endpoints, changed);
+    if (changed.size === 0) return null;
+    const plan = patchPlanEndpoints(last.plan, env, changed);
+    if (!plan) return undefined;
+    const row = await this.applier.apply(gw, plan, { ...req, routesAfter: last.routes });
+    this.lastPlans.set(gw.id, { ...last, env, plan });
+    return row;
   }
 
   /**
