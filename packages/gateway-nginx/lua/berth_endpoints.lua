@@ -304,6 +304,12 @@ local function load_file()
     return
   end
   local doc, err = cjson.decode(text)
+  local current = dict:get("version") or 0
+  -- a reload: the dict survived and already holds this version (or a newer one); validating 10,000
+  -- pools again would only slow the master's reload
+  if type(doc) == "table" and type(doc.version) == "number" and doc.version <= current then
+    return
+  end
   local set, msg
   if doc then
     set, msg = validate(doc, true)
@@ -312,10 +318,6 @@ local function load_file()
   end
   if not set then
     ngx.log(ngx.ERR, "berth: ignoring the endpoints file ", file_path, ": ", msg)
-    return
-  end
-  local current = dict:get("version") or 0
-  if set.version <= current then
     return
   end
   local ok, serr = store(compact_of(set), true)
