@@ -13,6 +13,7 @@ import { adminMenuItems, isAdminPage } from '../features/admin/nav';
 import { certificateMenuItems, isCertificatePage } from '../features/certificates/nav';
 import { GlobalSearch } from '../features/search/GlobalSearch';
 import { clusterMenuItems, isClusterPage } from '../features/clusters/nav';
+import { AfterFirstPaint } from '../components/AfterFirstPaint';
 
 function TasksButton() {
   const { t } = useI18n();
@@ -52,28 +53,33 @@ export function AppLayout() {
       <Layout style={{ minHeight: '100vh' }}>
         <Layout.Header className="app-header">
           <span className="app-brand">{t('app.name')}</span>
-          <Menu
-            theme="dark"
-            mode="horizontal"
-            disabledOverflow
-            selectedKeys={[section]}
-            items={[
-              { key: 'services', label: <Link to={servicesHref}>{t('nav.services')}</Link> },
-              ...gatewayMenuItems(me.data, scope, t),
-              ...pipelineMenuItems(location.pathname, scope, t),
-              ...certificateMenuItems(location.pathname, scope, t),
-              { key: 'images', label: <Link to="/images">{t('nav.images')}</Link> },
-              ...clusterMenuItems(t),
-              ...(canAudit(me.data)
-                ? [{ key: 'audit', label: <Link to="/audit">{t('nav.audit')}</Link> }]
-                : []),
-              ...adminMenuItems(me.data, t),
-            ]}
-          />
+          {/* The header's antd parts come one frame after the page (see AfterFirstPaint). */}
+          <AfterFirstPaint>
+            <Menu
+              theme="dark"
+              mode="horizontal"
+              disabledOverflow
+              selectedKeys={[section]}
+              items={[
+                { key: 'services', label: <Link to={servicesHref}>{t('nav.services')}</Link> },
+                ...gatewayMenuItems(me.data, scope, t),
+                ...pipelineMenuItems(location.pathname, scope, t),
+                ...certificateMenuItems(location.pathname, scope, t),
+                { key: 'images', label: <Link to="/images">{t('nav.images')}</Link> },
+                ...clusterMenuItems(t),
+                ...(canAudit(me.data)
+                  ? [{ key: 'audit', label: <Link to="/audit">{t('nav.audit')}</Link> }]
+                  : []),
+                ...adminMenuItems(me.data, t),
+              ]}
+            />
+          </AfterFirstPaint>
           <span className="app-header-spacer" />
-          <GlobalSearch />
-          <TasksButton />
-          <UserMenu me={me.data} />
+          <AfterFirstPaint>
+            <GlobalSearch />
+            <TasksButton />
+            <UserMenu me={me.data} />
+          </AfterFirstPaint>
         </Layout.Header>
         <Layout.Content className="app-content">
           <Outlet />

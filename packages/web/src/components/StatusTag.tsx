@@ -1,6 +1,7 @@
 import { Tag } from 'antd';
 import type { ServiceStatus, TaskState } from '@berth/shared';
 import { useI18n } from '../i18n/I18nProvider';
+import './status-chip.css';
 
 const serviceColors: Record<ServiceStatus, string> = {
   healthy: 'success',
@@ -16,6 +17,19 @@ export function StatusTag({ status }: { status: ServiceStatus }) {
     <Tag color={serviceColors[status]} data-status={status}>
       {t(`status.${status}`)}
     </Tag>
+  );
+}
+
+/**
+ * The same look as StatusTag in plain elements (status-chip.css), for the rows of long lists: a
+ * Tag makes antd build its styles during the list's first render.
+ */
+export function StatusChip({ status }: { status: ServiceStatus }) {
+  const { t } = useI18n();
+  return (
+    <span className={`status-chip status-chip-${serviceColors[status]}`} data-status={status}>
+      {t(`status.${status}`)}
+    </span>
   );
 }
 

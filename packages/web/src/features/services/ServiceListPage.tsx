@@ -6,6 +6,7 @@ import type { ServiceStatus } from '@berth/shared';
 import { ErrorState } from '../../components/ErrorState';
 import { PageSkeleton } from '../../components/PageSkeleton';
 import { VirtualTable } from '../../components/VirtualTable';
+import { AfterFirstPaint } from '../../components/AfterFirstPaint';
 import { useI18n } from '../../i18n/I18nProvider';
 import { ScopeSelector } from '../nav/ScopeSelector';
 import { RoutesLink } from '../routes/RoutesLink';
@@ -49,19 +50,27 @@ export function ServiceListPage() {
 
   return (
     <>
-      <ScopeSelector project={project} env={env} />
+      {/*
+        The rows and the name filter come first on a cold load; the selects and buttons around
+        them one frame later, in boxes of their size meanwhile (see AfterFirstPaint).
+      */}
+      <AfterFirstPaint fallback={<div className="scope-bar" style={{ height: 32 }} />}>
+        <ScopeSelector project={project} env={env} />
+      </AfterFirstPaint>
       <div className="page-head">
         {/* Plain elements, not Typography: its styles and tooltip cost the first render time. */}
         <h4 className="page-title">{t('services.title')}</h4>
-        <Space>
-          <RoutesLink project={project} env={env} />
-          <QuotaLink project={project} env={env} />
-          <Link to={`/p/${project}/${env}/new`}>
-            <Button type="primary" data-testid="create-service">
-              {t('services.create')}
-            </Button>
-          </Link>
-        </Space>
+        <AfterFirstPaint fallback={<span style={{ height: 32 }} />}>
+          <Space>
+            <RoutesLink project={project} env={env} />
+            <QuotaLink project={project} env={env} />
+            <Link to={`/p/${project}/${env}/new`}>
+              <Button type="primary" data-testid="create-service">
+                {t('services.create')}
+              </Button>
+            </Link>
+          </Space>
+        </AfterFirstPaint>
       </div>
       <Space wrap style={{ marginBottom: 12 }}>
         <Input.Search
@@ -71,15 +80,17 @@ export function ServiceListPage() {
           style={{ width: 260 }}
           onSearch={(v) => setQ(v.trim())}
         />
-        <Select
-          allowClear
-          style={{ width: 180 }}
-          placeholder={t('services.filter.status')}
-          aria-label={t('services.filter.status')}
-          value={status}
-          options={statuses.map((s) => ({ value: s, label: t(`status.${s}`) }))}
-          onChange={(v: string | undefined) => setStatus(v)}
-        />
+        <AfterFirstPaint fallback={<span style={{ display: 'inline-block', width: 180, height: 32 }} />}>
+          <Select
+            allowClear
+            style={{ width: 180 }}
+            placeholder={t('services.filter.status')}
+            aria-label={t('services.filter.status')}
+            value={status}
+            options={statuses.map((s) => ({ value: s, label: t(`status.${s}`) }))}
+            onChange={(v: string | undefined) => setStatus(v)}
+          />
+        </AfterFirstPaint>
         {list.data && rows.length > 0 ? (
           <span className="text-secondary" data-testid="services-count">
             {t(hasNextPage ? 'services.count.more' : 'services.count.all', {

@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import { Link } from 'react-router-dom';
 import type { Service } from '@berth/shared';
 import type { VirtualColumn } from '../../components/VirtualTable';
-import { StatusTag } from '../../components/StatusTag';
+import { StatusChip } from '../../components/StatusTag';
 import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 
@@ -42,7 +42,7 @@ export function useServiceColumns(project: string, env: string): Array<VirtualCo
         key: 'status',
         title: t('services.col.status'),
         width: 120,
-        render: (s) => <StatusTag status={s.status} />,
+        render: (s) => <StatusChip status={s.status} />,
       },
       {
         key: 'replicas',
