@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { GatewayAgentConfig } from '@berth/shared';
 import { LocalNginxNode, ensurePrefix, validateConfig } from './nginx-node';
+import { adaptStreamListen } from './stream-renderer';
 import {
   applyDelta,
   controlSocketPath,
@@ -216,7 +217,7 @@ export class GatewayAgent {
     let main = '';
     let upstreams = '';
     let reload = false;
-    // TCP/UDP entry points (WIP: their listen lines are not adapted to the node yet)
+    // TCP/UDP entry points: listening on this node's host, on the entry points' own ports
     let stream: string | null = null;
     if (cfg.files) {
       main = adaptConfig(cfg, this.o);
@@ -224,7 +225,9 @@ export class GatewayAgent {
       upstreams = withControlSocket(cfg.files['upstreams.conf'], controlSocketPath(this.node.prefix));
       await writeCertificates(cfg, this.o);
       const installed = await this.node.readInstalled();
-      stream = cfg.files['stream.conf'] ?? null;
+      const hostOf = (l: string | undefined) => l?.slice(0, l.lastIndexOf(':'));
+      const rendered = cfg.files['stream.conf'];
+      stream = rendered ? adaptStreamListen(rendered, hostOf(cfg.listen)!, hostOf(this.o.nginxListen)) : null;
       const installedStream = stream === null ? null : await this.node.readStream();
       reload =
         this.applied.version === null ||

@@ -177,3 +177,19 @@ export function renderStream(model: RenderStream): string {
   out.push('}', '');
   return out.join('\n');
 }
+
+/**
+ * stream.conf adapted to one node (the agent, like adaptConfig for the main file): every
+ * rendered `listen HOST:PORT[ udp];` whose HOST is the gateway's listen host moves to the node's
+ * host, keeping the entry point's port. Other lines are kept as they are.
+ */
+export function adaptStreamListen(stream: string, gatewayHost: string, nodeHost: string | undefined): string {
+  if (!nodeHost || nodeHost === gatewayHost) return stream;
+  return stream
+    .split('\n')
+    .map((line) => {
+      const l = /^(\s*listen )([^\s:]+)(:\d{1,5}(?: udp)?;)$/.exec(line);
+      return l && l[2] === gatewayHost ? `${l[1]}${nodeHost}${l[3]}` : line;
+    })
+    .join('\n');
+}

@@ -55,12 +55,14 @@ export async function startAgentNode(
   waitSeconds = 2,
   /** Makes the node slow on purpose: it waits this long before installing each configuration. */
   applyDelayMs = 0,
+  /** The host of the node's listeners (a loopback name such as `localhost` shows the agent's rewrite). */
+  listenHost = '127.0.0.1',
 ): Promise<AgentNode> {
   const prefix = path.join(root, name);
   const certDir = path.join(root, `${name}-certs`);
   mkdirSync(certDir, { recursive: true });
-  const listen = `127.0.0.1:${await freePort()}`;
-  const tlsListen = `127.0.0.1:${await freePort()}`;
+  const listen = `${listenHost}:${await freePort()}`;
+  const tlsListen = `${listenHost}:${await freePort()}`;
   const proc = spawn(
     process.execPath,
     [
