@@ -197,7 +197,8 @@ export class GatewayAgent {
     if (have.revision !== null) q.set('revision', String(have.revision));
     if (this.applied.config != null) q.set('config', String(this.applied.config));
     // the set the node holds: a newer one of the same files comes as the pools that changed
-    if (this.set && this.set.version === this.applied.revision) q.set('base', String(this.set.version));
+    if (this.set && this.set.version > 0 && this.set.version === this.applied.revision)
+      q.set('base', String(this.set.version));
     const r = await this.request('GET', `/api/v1/gateway-agent/config?${q.toString()}`);
     if (r.status === 204) return 'unchanged';
     if (!r.ok) throw new Error(`config poll answered ${r.status}: ${await r.text()}`);
