@@ -77,7 +77,11 @@ export function AppLayout() {
           <span className="app-header-spacer" />
           <AfterFirstPaint>
             <GlobalSearch />
+          </AfterFirstPaint>
+          <AfterFirstPaint>
             <TasksButton />
+          </AfterFirstPaint>
+          <AfterFirstPaint>
             <UserMenu me={me.data} />
           </AfterFirstPaint>
         </Layout.Header>
