@@ -466,6 +466,14 @@ export interface EntryPointsTable {
   updated_at: string;
 }
 
+/** The entry points a gateway configuration version was planned with (migration 0021). */
+export interface GatewayEntryPointSnapshotsTable {
+  gateway_id: string;
+  number: number;
+  /** JSON: PlannedEntryPoint[]. */
+  entry_points: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -500,4 +508,5 @@ export interface Database {
   cluster_events: ClusterEventsTable;
   entry_ports: EntryPortsTable;
   entry_points: EntryPointsTable;
+  gateway_entry_point_snapshots: GatewayEntryPointSnapshotsTable;
 }

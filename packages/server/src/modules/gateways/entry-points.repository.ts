@@ -1,7 +1,13 @@
-import type { EntryPointProtocol, EntryPointView, PortAssignmentView } from '@berth/shared';
+import {
+  BerthError,
+  type EntryPointProtocol,
+  type EntryPointView,
+  type PortAssignmentView,
+} from '@berth/shared';
 import type { Db } from '../../db/database';
 import type { EntryPointsTable, EntryPortsTable } from '../../db/schema';
-import type { PlannedEntryPoint } from './entry-points';
+import { nowIso } from '../../util';
+import type { EntryPointsPort, PlannedEntryPoint } from './entry-points';
 
 export type EntryPortRow = EntryPortsTable;
 export type EntryPointRow = EntryPointsTable;
@@ -108,6 +114,83 @@ export class EntryPointsRepository {
     const r = await q.executeTakeFirst();
     return Number(r.numDeletedRows) === 1;
   }
+
+  /** Records the entry points a gateway configuration version was planned with (migration 0021). */
+  async saveSnapshot(gatewayId: string, number: number, list: PlannedEntryPoint[]): Promise<void> {
+    await this.db
+      .insertInto('gateway_entry_point_snapshots')
+      .values({ gateway_id: gatewayId, number, entry_points: JSON.stringify(list) })
+      .execute();
+  }
+
+  async snapshot(gatewayId: string, number: number): Promise<PlannedEntryPoint[] | null> {
+    const row = await this.db
+      .selectFrom('gateway_entry_point_snapshots')
+      .select('entry_points')
+      .where('gateway_id', '=', gatewayId)
+      .where('number', '=', number)
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.entry_points) as PlannedEntryPoint[]) : null;
+  }
+
+  /** Replaces every entry point of an env in one transaction. */
+  async replaceOfEnv(env: string, rows: EntryPointRow[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('entry_points').where('env', '=', env).execute();
+      for (let i = 0; i < rows.length; i += 200)
+        await trx
+          .insertInto('entry_points')
+          .values(rows.slice(i, i + 200))
+          .execute();
+    });
+  }
+}
+
+/** The gateways service's port onto this repository (gateways.module.ts). */
+export function entryPointsPort(repo: EntryPointsRepository): EntryPointsPort {
+  return {
+    ofEnv: async (env) => (await repo.entryPointsOfEnv(env)).map(toPlanned),
+    saveSnapshot: (gatewayId, number, list) => repo.saveSnapshot(gatewayId, number, list),
+    snapshot: (gatewayId, number) => repo.snapshot(gatewayId, number),
+    async restore(env, list, author, version) {
+      const current = await repo.entryPointsOfEnv(env);
+      const ports = new Map((await repo.portsOfEnv(env)).map((p) => [`${p.protocol}/${p.port}`, p.project]));
+      const refused = list
+        .filter((e) => ports.get(`${e.protocol}/${e.port}`) !== e.project)
+        .map((e) => `${e.protocol}/${e.port} of project '${e.project}'`);
+      if (refused.length > 0)
+        throw new BerthError(
+          'UNPROCESSABLE',
+          `Version ${version} cannot be rolled back to: its entry points ${refused.join(', ')} are on ports no longer assigned to their project. Assign the ports again (berth entry-ports) or roll back to another version.`,
+          { refused },
+        );
+      const now = nowIso();
+      const byKey = new Map(current.map((r) => [`${r.protocol}/${r.port}`, r]));
+      const rows: EntryPointRow[] = list.map((e) => {
+        const cur = byKey.get(`${e.protocol}/${e.port}`);
+        return {
+          env,
+          protocol: e.protocol,
+          port: e.port,
+          project: e.project,
+          service_name: e.serviceName,
+          service_port: e.servicePort,
+          max_fails: e.maxFails,
+          fail_timeout_seconds: e.failTimeoutSeconds,
+          connect_timeout_seconds: e.connectTimeoutSeconds,
+          timeout_seconds: e.timeoutSeconds,
+          udp_responses: e.udpResponses,
+          // a client holding the current version sees that it changed
+          version: (cur?.version ?? 0) + 1,
+          created_by: cur?.created_by ?? author,
+          created_at: cur?.created_at ?? now,
+          updated_at: now,
+        };
+      });
+      await repo.replaceOfEnv(env, rows);
+      return () => repo.replaceOfEnv(env, current);
+    },
+  };
 }
 
 export function toPortView(r: EntryPortRow, inUse: boolean): PortAssignmentView {

@@ -21,6 +21,29 @@ export interface PlannedEntryPoint {
   udpResponses: number | null;
 }
 
+/**
+ * What the gateways service is handed for entry points (gateways.module.ts): the env's entry
+ * points to plan, and the snapshots that make them versioned like routes — every configuration
+ * version records the entry points it was planned with, and a rollback restores them.
+ */
+export interface EntryPointsPort {
+  ofEnv(env: string): Promise<PlannedEntryPoint[]>;
+  /** Records the entry points a configuration version was planned with. */
+  saveSnapshot?(gatewayId: string, version: number, list: PlannedEntryPoint[]): Promise<void>;
+  /** The entry points of a version, or null when it recorded none (older than snapshots). */
+  snapshot?(gatewayId: string, version: number): Promise<PlannedEntryPoint[] | null>;
+  /**
+   * Replaces the env's entry points with `list` (a rollback), refusing (422) when a port is no
+   * longer assigned to its project; returns what undoes it (the apply failed).
+   */
+  restore?(
+    env: string,
+    list: PlannedEntryPoint[],
+    author: string,
+    version: number,
+  ): Promise<() => Promise<void>>;
+}
+
 /** The upstream name of an entry point: `berth_tcp_6379`, `berth_udp_53`. */
 export function entryPointName(protocol: EntryPointProtocol, port: number): string {
   return `berth_${protocol}_${port}`;

@@ -15,7 +15,7 @@ import { onEndpointsMayChange } from '../services/endpoint-signal';
 import { GatewayNodesRepository } from './gateway-nodes.repository';
 import { GatewaysRepository } from './gateways.repository';
 import { registerRouteRoutes } from './gateways.routes';
-import { EntryPointsRepository, toPlanned } from './entry-points.repository';
+import { EntryPointsRepository, entryPointsPort } from './entry-points.repository';
 import { registerEntryPointRoutes } from './entry-points.routes';
 import { RouteCertificateUsage } from './route-certificate-usage';
 import { GatewaysService, type GatewayServices, type GatewaysServicePorts } from './gateways.service';
@@ -119,7 +119,7 @@ export async function createGatewaysModule(
       admitCanary: (project, svc, release, replicas) => quotas.admitCanary(project, svc, release, replicas),
       tenancy: ports.tenancy,
       services: ports.services,
-      entryPoints: { ofEnv: async (env) => (await entryPoints.entryPointsOfEnv(env)).map(toPlanned) },
+      entryPoints: entryPointsPort(entryPoints),
     },
   );
   await ensureLocalGateway(ctx, repo, applier, service);

@@ -14,7 +14,7 @@ import { newId, nowIso } from '../../util';
 import type { TenancyService } from '../tenancy/tenancy.service';
 import type { GatewayApplier } from './gateway-applier';
 import { patchPlanEndpoints, planGateway, type GatewayPlan, type PlanOptions } from './gateway-planner';
-import { planEntryPoints, type PlannedEntryPoint } from './entry-points';
+import { planEntryPoints, type EntryPointsPort } from './entry-points';
 import { certKey, certificateRefs, checkRouteTls, type CertificateStore } from './route-certificates';
 import {
   decodeRoutesSnapshot,
@@ -115,8 +115,8 @@ export interface GatewayServices {
 export interface GatewaysServicePorts {
   /** The services and their serving endpoints (the services module's repository). */
   services: GatewayServices;
-  /** An env's TCP/UDP entry points (rendered into stream.conf). */
-  entryPoints?: { ofEnv(env: string): Promise<PlannedEntryPoint[]> };
+  /** An env's TCP/UDP entry points (rendered into stream.conf) and their version snapshots. */
+  entryPoints?: EntryPointsPort;
   /** Reads a gateway's admin snippets (the gateway settings store). */
   snippetsOf?: (gatewayId: string) => Promise<PlanOptions['snippets']>;
   /** Rolls a service to one of its releases (the services module's rollback); null without an engine. */
@@ -278,6 +278,9 @@ export class GatewaysService {
     if (entryPoints.length > 0)
       plan.stream = planEntryPoints(entryPoints, env, gw.listen.slice(0, gw.listen.lastIndexOf(':')));
     const row = await this.applier.apply(gw, plan, req);
+    // every configuration version records the entry points it was planned with (rollbacks)
+    if (row?.kind === 'config' && row.state === 'applied' && this.entryPoints?.saveSnapshot)
+      await this.entryPoints.saveSnapshot(gw.id, row.number, entryPoints);
     this.lastPlans.set(gw.id, { key: planKey(gw), routes, env, plan });
     return row;
   }
@@ -593,7 +596,11 @@ export class GatewaysService {
       );
   }
 
-  /** Re-applies the routes of an older version; recorded as a new version. */
+  /**
+   * Re-applies the routes of an older version, and the TCP/UDP entry points it was planned with
+   * when it recorded them (migration 0021); recorded as a new version. The entry points are
+   * written before the apply (the plan reads them) and put back when it fails.
+   */
   async rollback(gw: GatewayRow, n: number, author: string, reason?: string): Promise<VersionRow | null> {
     const target = await this.repo.findVersion(gw.id, n);
     if (!target) throw new NotFoundError('NOT_FOUND', `Gateway '${gw.name}' has no version ${n}.`);
@@ -603,7 +610,9 @@ export class GatewaysService {
         `Version ${n} is not an applied configuration; roll back to a config version.`,
       );
     const snapshot = decodeRoutesSnapshot(target.routes_snapshot);
+    const entryPoints = (await this.entryPoints?.snapshot?.(gw.id, n)) ?? null;
     const previous = await this.repo.latestConfig(gw.id);
+    let undo: (() => Promise<void>) | null = null;
     const v = await this.mutate(gw.env, author, reason ?? `rollback to version ${n}`, async (current) => {
       const versions = new Map(current.map((r) => [r.id, r.version]));
       const rows = snapshot.map((r) => ({
@@ -613,7 +622,12 @@ export class GatewaysService {
         updated_by: author,
       }));
       await this.admitRollback(n, current, rows);
+      if (entryPoints && this.entryPoints?.restore)
+        undo = await this.entryPoints.restore(gw.env, entryPoints, author, n);
       return { kind: 'replace', env: gw.env, rows };
+    }).catch(async (err: unknown) => {
+      await undo?.();
+      throw err;
     });
     if (previous && v) await this.repo.setVersionState(gw.id, previous.number, 'rolled-back');
     return v;
