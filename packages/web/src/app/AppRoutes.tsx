@@ -70,6 +70,12 @@ const ClusterListPage = lazy(() =>
 const ClusterDetailPage = lazy(() =>
   import('../features/clusters/ClusterDetailPage').then((m) => ({ default: m.ClusterDetailPage })),
 );
+const EntryPointsPage = lazy(() =>
+  import('../features/entry-points/EntryPointsPage').then((m) => ({ default: m.EntryPointsPage })),
+);
+const EntryPortsPage = lazy(() =>
+  import('../features/entry-points/EntryPortsPage').then((m) => ({ default: m.EntryPortsPage })),
+);
 const ShellRecordingPage = lazy(() =>
   import('../features/audit/ShellRecordingPage').then((m) => ({ default: m.ShellRecordingPage })),
 );
@@ -109,6 +115,9 @@ export function AppRoutes() {
             <Route path="p/:project/:env/routes/new" element={<RouteFormPage />} />
             <Route path="p/:project/:env/routes/:route" element={<RouteDetailPage />} />
             <Route path="p/:project/:env/routes/:route/edit" element={<RouteFormPage />} />
+            <Route path="p/:project/:env/entry-points" element={<EntryPointsPage />} />
+            <Route path="entry-ports" element={<EntryPortsPage />} />
+            <Route path="entry-ports/:env" element={<EntryPortsPage />} />
             <Route path="gateways" element={<GatewayListPage />} />
             <Route path="gateways/:gateway" element={<Navigate to="versions" replace />} />
             <Route path="gateways/:gateway/:tab" element={<GatewayDetailPage />} />

@@ -10,6 +10,7 @@ import { pipelinesEn } from '../features/pipelines/messages';
 import { serviceEn } from '../features/services/messages';
 import { clustersEn } from '../features/clusters/messages';
 import { movesEn } from '../features/clusters/moves-messages';
+import { entryPointsEn } from '../features/entry-points/messages';
 /**
  * The English dictionary; its keys are the portal's message ids. `{name}` marks a value filled
  * in by `t(key, { name })`. Terms follow docs/glossary.md.
@@ -263,6 +264,7 @@ export const en = {
   ...tasksEn,
   ...clustersEn,
   ...movesEn,
+  ...entryPointsEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -10,6 +10,7 @@ import { pipelinesZh } from '../features/pipelines/messages.zh';
 import { serviceZh } from '../features/services/messages.zh';
 import { clustersZh } from '../features/clusters/messages.zh';
 import { movesZh } from '../features/clusters/moves-messages.zh';
+import { entryPointsZh } from '../features/entry-points/messages.zh';
 import type { MessageKey } from './en';
 
 export { default as antdZhCN } from 'antd/locale/zh_CN';
@@ -259,4 +260,5 @@ export const zhCN: Record<MessageKey, string> = {
   ...tasksZh,
   ...clustersZh,
   ...movesZh,
+  ...entryPointsZh,
 };

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Button, Empty, Table, Typography } from 'antd';
+import { Button, Empty, Space, Table, Typography } from 'antd';
 import { useQueries, useQuery } from '@tanstack/react-query';
 import type { Gateway } from '@berth/shared';
 import { Link } from 'react-router-dom';
@@ -39,9 +39,14 @@ export function GatewayListPage() {
           {t('gateways.title')}
         </Typography.Title>
         {admin ? (
-          <Button type="primary" onClick={() => setCreating(true)} data-testid="create-gateway">
-            {t('gateways.create')}
-          </Button>
+          <Space>
+            <Link to="/entry-ports" data-testid="open-entry-ports">
+              <Button>{t('entryPorts.open')}</Button>
+            </Link>
+            <Button type="primary" onClick={() => setCreating(true)} data-testid="create-gateway">
+              {t('gateways.create')}
+            </Button>
+          </Space>
         ) : null}
       </div>
       <CreateGatewayModal open={creating} onClose={() => setCreating(false)} />

@@ -9,8 +9,9 @@ export function isPlatformAdmin(me: Me): boolean {
 }
 
 /** The header menu's section for a path of the gateway pages, or null for other pages. */
-export function gatewaySection(pathname: string): 'routes' | 'gateways' | null {
-  if (pathname.startsWith('/gateways')) return 'gateways';
+export function gatewaySection(pathname: string): 'routes' | 'entry-points' | 'gateways' | null {
+  if (pathname.startsWith('/gateways') || pathname.startsWith('/entry-ports')) return 'gateways';
+  if (/^\/p\/[^/]+\/[^/]+\/entry-points(\/|$)/.test(pathname)) return 'entry-points';
   return /^\/p\/[^/]+\/[^/]+\/routes(\/|$)/.test(pathname) ? 'routes' : null;
 }
 
@@ -29,6 +30,10 @@ export function gatewayMenuItems(me: Me, last: Scope | null, t: Translate) {
           {
             key: 'routes',
             label: <Link to={`/p/${scope.project}/${scope.env}/routes`}>{t('nav.routes')}</Link>,
+          },
+          {
+            key: 'entry-points',
+            label: <Link to={`/p/${scope.project}/${scope.env}/entry-points`}>{t('nav.entryPoints')}</Link>,
           },
         ]
       : []),
