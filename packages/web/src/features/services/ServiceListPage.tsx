@@ -1,5 +1,5 @@
 import { useCallback, useMemo, useState } from 'react';
-import { Button, Empty, Input, Select, Space } from 'antd';
+import { Button, Empty, Select, Space } from 'antd';
 import { keepPreviousData, useInfiniteQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router-dom';
 import type { ServiceStatus } from '@berth/shared';
@@ -7,6 +7,7 @@ import { ErrorState } from '../../components/ErrorState';
 import { PageSkeleton } from '../../components/PageSkeleton';
 import { VirtualTable } from '../../components/VirtualTable';
 import { AfterFirstPaint } from '../../components/AfterFirstPaint';
+import { SearchInput } from '../../components/SearchInput';
 import { useI18n } from '../../i18n/I18nProvider';
 import { ScopeSelector } from '../nav/ScopeSelector';
 import { RoutesLink } from '../routes/RoutesLink';
@@ -73,12 +74,11 @@ export function ServiceListPage() {
         </AfterFirstPaint>
       </div>
       <Space wrap style={{ marginBottom: 12 }}>
-        <Input.Search
-          allowClear
+        <SearchInput
           placeholder={t('services.filter.name')}
-          aria-label={t('services.filter.name')}
-          style={{ width: 260 }}
-          onSearch={(v) => setQ(v.trim())}
+          label={t('services.filter.name')}
+          buttonLabel={t('common.search')}
+          onSearch={setQ}
         />
         <AfterFirstPaint fallback={<span style={{ display: 'inline-block', width: 180, height: 32 }} />}>
           <Select
