@@ -153,7 +153,7 @@ describe('gateway planner', () => {
     const before = planGateway(gw, routes, env, opts);
     const after: EnvServices = {
       ...env,
-      endpoints: new Map([
+      endpoints: new Map<string, Record<string, string>[]>([
         ['aaa', [{ '8080': '127.0.0.1:30001' }]],
         ['bbb', [{ '8080': '127.0.0.1:30005', '9090': '127.0.0.1:30006' }, { '9090': '127.0.0.1:30007' }]],
       ]),

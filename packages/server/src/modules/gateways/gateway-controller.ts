@@ -14,11 +14,12 @@ import type { GatewayApplier } from './gateway-applier';
  * doubling after each pass that found nothing up to 5 s (an idle pass plans every route: about
  * 200 ms of CPU at 10,000 routes).
  *
- * A kick that only says "serving containers may have changed" runs a quick pass: each gateway
- * recomputes only the pools of the services whose endpoints changed (applyEndpointChange: no
- * routes read, nothing rendered) and falls back to a whole plan when that cannot tell. Whole
- * passes still run on the timer and at least every `fullEveryMs` under a stream of kicks, so a change no kick announced (a route written
- * by another instance) is never missed for longer.
+ * Most passes are quick: each gateway recomputes only the pools of the services whose serving
+ * endpoints differ from its last whole plan (applyEndpointChange: no routes read, nothing
+ * rendered) and falls back to a whole plan when that cannot tell. A kick that needs more than
+ * endpoints (`kick('all')`), and any pass `fullEveryMs` after the last whole one, plans every
+ * route, so a change no kick announced (a route written through another instance) is missed for
+ * at most that long.
  */
 export class GatewayController {
   private running = false;
@@ -37,8 +38,8 @@ export class GatewayController {
     private readonly log: FastifyBaseLogger,
     private readonly intervalMs = 500,
     private readonly maxIntervalMs = 5000,
-    /** Under a stream of endpoint kicks, a whole pass at least this often (timer passes are whole). */
-    private readonly fullEveryMs = 10_000,
+    /** A whole pass at least this often (the others are quick). */
+    private readonly fullEveryMs = 5000,
   ) {}
 
   start(): void {
@@ -67,10 +68,9 @@ export class GatewayController {
   /** One pass over every gateway; returns how many applied a new version. */
   async pass(quick = false): Promise<number> {
     let applied = 0;
-    if (!quick)
-      await this.service
-        .finishPromotions()
-        .catch((err: unknown) => this.log.warn({ err }, 'finishing canary promotions failed'));
+    await this.service
+      .finishPromotions()
+      .catch((err: unknown) => this.log.warn({ err }, 'finishing canary promotions failed'));
     const req = { author: 'system', reason: 'services changed', change: null };
     for (const gw of await this.repo.listGateways()) {
       await this.applier
@@ -94,7 +94,7 @@ export class GatewayController {
   private async run(): Promise<void> {
     let idle = this.intervalMs;
     while (this.running) {
-      const quick = this.kicked && !this.fullWanted && Date.now() - this.lastFull < this.fullEveryMs;
+      const quick = !this.fullWanted && Date.now() - this.lastFull < this.fullEveryMs;
       this.kicked = false;
       if (!quick) {
         this.fullWanted = false;
