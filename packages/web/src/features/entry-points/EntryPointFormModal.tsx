@@ -1,4 +1,4 @@
-import { useRef } from 'react';
+import { useRef, useState } from 'react';
 import { Form, InputNumber, Radio, Select, Space, Tag, Typography } from 'antd';
 import { useQueryClient } from '@tanstack/react-query';
 import type { EntryPointProtocol, EntryPointView, PortAssignmentView, Service } from '@berth/shared';
@@ -59,6 +59,9 @@ export function EntryPointFormModal({
   const { t } = useI18n();
   const queryClient = useQueryClient();
   const saved = useRef<EntryPointView | null>(null);
+  // the values the dialog opened with: an edit sends only what the user changed, so a retry after
+  // a 409 keeps the other writer's changes to the fields the user did not touch
+  const [opened] = useState(() => initialValues(existing));
 
   const submit = async (v: EntryPointFormValues): Promise<void> => {
     const settings = {
@@ -72,8 +75,11 @@ export function EntryPointFormModal({
         : { udpResponses: v.udpResponses ?? null }),
     };
     try {
+      const changed = Object.fromEntries(
+        Object.entries(settings).filter(([k, val]) => opened[k as keyof EntryPointFormValues] !== val),
+      );
       saved.current = existing
-        ? await updateEntryPoint(existing, { ...settings, version: existing.version })
+        ? await updateEntryPoint(existing, { ...changed, version: existing.version })
         : await createEntryPoint(project, env, { ...settings, protocol: v.protocol, port: v.port ?? 0 });
     } catch (err) {
       // a concurrent change: read the list again so the next try sends the current version
@@ -92,7 +98,7 @@ export function EntryPointFormModal({
       }
       okText={existing ? t('entryPoints.form.save') : t('entryPoints.create')}
       testId="entry-point-form"
-      initialValues={initialValues(existing)}
+      initialValues={opened}
       onSubmit={submit}
       onDone={() => {
         if (saved.current) onDone(saved.current);
