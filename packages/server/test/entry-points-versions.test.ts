@@ -20,6 +20,7 @@ interface Version {
   kind: string;
   state: string;
   reason: string;
+  author: string;
   diff?: string;
   endpoints?: string;
 }
@@ -99,6 +100,8 @@ for (const dialect of testDialects())
       });
       assert.equal(c.status, 201, JSON.stringify(c.body));
       const first = await versionWith('proxy_timeout 100s;', 'the version with the entry point');
+      assert.equal(first.reason, `create entry point tcp/${port}`);
+      assert.equal(first.author, 'admin');
       assert.match(first.diff ?? '', new RegExp(`\\+ +listen ${host.replace(/\./g, '\\.')}:${port};`));
       await eventually(async () => (await rawGet(host, port).catch(() => '')) === 'a1', 'alpha over TCP');
 
@@ -111,6 +114,7 @@ for (const dialect of testDialects())
       assert.equal(u.status, 200, JSON.stringify(u.body));
       const second = await versionWith('proxy_timeout 200s;', 'the version with the change');
       assert.ok(second.number > first.number);
+      assert.equal(second.reason, `update entry point tcp/${port}`);
       assert.match(second.diff ?? '', /- +proxy_timeout 100s;/);
       assert.match(second.diff ?? '', /\+ +proxy_timeout 200s;/);
       await eventually(async () => (await rawGet(host, port).catch(() => '')) === 'b1', 'beta over TCP');

@@ -56,9 +56,22 @@ export function registerEntryPointRoutes(
   db: Db,
   repo: EntryPointsRepository,
   services: GatewayServices,
-  /** An env's entry points changed: its gateways render them (WIP: the controller's next pass). */
-  onChange: (env: string) => void = () => undefined,
+  /**
+   * An env's entry points changed: its gateway renders them into a configuration version by the
+   * author (validated, recorded, installed; throws when Nginx refuses it, and the change is then
+   * put back).
+   */
+  onChange: (env: string, author: string, reason: string) => Promise<unknown> = () => Promise.resolve(),
 ): void {
+  /** Applies a stored change through the gateway; on failure undoes it and rethrows. */
+  const apply = async (env: string, author: string, reason: string, undo: () => Promise<unknown>) => {
+    try {
+      await onChange(env, author, reason);
+    } catch (err) {
+      await undo();
+      throw err;
+    }
+  };
   const envExists = async (env: string) => {
     const row = await db.selectFrom('environments').select('name').where('name', '=', env).executeTakeFirst();
     if (!row) throw new NotFoundError('NOT_FOUND', `Environment '${env}' does not exist.`);
@@ -356,7 +369,9 @@ export function registerEntryPointRoutes(
           );
         throw err;
       }
-      onChange(params.env);
+      await apply(params.env, actor.name, `create entry point ${row.protocol}/${row.port}`, () =>
+        repo.remove(row.env, row.protocol, row.port, row.version),
+      );
       return { status: 201, body: toEntryPointView(row) };
     },
   });
@@ -371,7 +386,7 @@ export function registerEntryPointRoutes(
     params: entryParams,
     body: updateEntryPointSchema,
     target: { kind: 'entry-point' },
-    async handler({ params, body }) {
+    async handler({ params, body, actor }) {
       const cur = await own(params);
       if (body.version !== cur.version) throw conflict(cur.version);
       const udp = cur.protocol === 'udp';
@@ -398,7 +413,9 @@ export function registerEntryPointRoutes(
         await checkService(params.project, params.env, next.service_name, next.service_port);
       if (!(await repo.update(next, cur.version)))
         throw conflict((await repo.entryPoint(params.env, params.protocol, params.port))?.version);
-      onChange(params.env);
+      await apply(params.env, actor.name, `update entry point ${cur.protocol}/${cur.port}`, () =>
+        repo.update(cur, next.version),
+      );
       return toEntryPointView(next);
     },
   });
@@ -413,12 +430,14 @@ export function registerEntryPointRoutes(
     params: entryParams,
     query: deleteQuery,
     target: { kind: 'entry-point' },
-    async handler({ params, query }) {
+    async handler({ params, query, actor }) {
       const cur = await own(params);
       if (query.version !== undefined && query.version !== cur.version) throw conflict(cur.version);
       if (!(await repo.remove(params.env, params.protocol, params.port, query.version ?? cur.version)))
         throw conflict((await repo.entryPoint(params.env, params.protocol, params.port))?.version);
-      onChange(params.env);
+      await apply(params.env, actor.name, `delete entry point ${cur.protocol}/${cur.port}`, () =>
+        repo.insert(cur),
+      );
       return { status: 204 };
     },
   });

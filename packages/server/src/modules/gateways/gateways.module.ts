@@ -9,6 +9,7 @@ import { GatewayController } from './gateway-controller';
 import { planGateway } from './gateway-planner';
 import { registerGatewayRoutes, toGateway } from './gateway-versions.routes';
 import { registerGatewayAdminRoutes } from './gateway-admin.routes';
+import { registerGatewayVipRoutes } from './gateway-vip.routes';
 import { GatewayNodes } from './gateway-nodes';
 import { GatewayNodesConfirmation } from './gateway-nodes-confirmation';
 import { onEndpointsMayChange } from '../services/endpoint-signal';
@@ -141,9 +142,10 @@ export async function createGatewaysModule(
   // drains wait until every gateway node runs without the container (rollout-drain.ts)
   ports.drains.join(confirmation);
   registerRouteRoutes(registry, repo, service);
-  // the controller is built below; an entry point change asks it for a pass
-  let kick: () => void = () => undefined;
-  registerEntryPointRoutes(registry, ctx.db, entryPoints, ports.services, () => kick());
+  // an entry point change is applied at once, as a version by its author
+  registerEntryPointRoutes(registry, ctx.db, entryPoints, ports.services, (env, author, reason) =>
+    service.applyEntryPoints(env, author, reason),
+  );
   registerGatewayRoutes(registry, repo, service, store, (actor) =>
     ctx.auth.authorize(actor, 'platform:admin', { kind: 'platform' }),
   );
@@ -159,8 +161,8 @@ export async function createGatewaysModule(
     localGateway: listen ? localGatewayName : null,
     toGateway: async (g) => toGateway(g, await store.settings(g.id)),
   });
+  registerGatewayVipRoutes(registry, { db: ctx.db, repo, svc: service, applier, nodes });
   const controller = new GatewayController(repo, service, applier, ctx.log);
-  kick = () => controller.kick();
   // the service controller says when serving containers may have changed (endpoint-signal.ts)
   const unsubscribe = onEndpointsMayChange(ctx.db, () => controller.kick('endpoints'));
   // the controller host stops the controller; the module only ends its subscription

@@ -263,6 +263,27 @@ export class GatewaysService {
     return gw ? this.applier.enqueue(gw.id, run) : run();
   }
 
+  /**
+   * The env's entry points changed (stored by the caller): applies its gateway now, as a version
+   * by the author (like a route change: validated, recorded even when the text is the same,
+   * installed); throws the applier's error when Nginx refuses it. Null without a gateway.
+   */
+  async applyEntryPoints(env: string, author: string, reason: string): Promise<VersionRow | null> {
+    const gw = await this.repo.gatewayForEnv(env);
+    if (!gw) return null;
+    return this.applier.enqueue(gw.id, async () => {
+      const fresh = (await this.repo.findGateway(gw.name)) ?? gw;
+      const routes = await this.repo.routesOfEnv(env);
+      return this.applyWith(fresh, routes, {
+        author,
+        reason,
+        change: null,
+        routesAfter: routes,
+        force: true,
+      });
+    });
+  }
+
   /** Plans the gateway with the given routes and applies it (inside the gateway's queue). */
   async applyWith(
     gw: GatewayRow,
