@@ -148,23 +148,25 @@ function EntryPointFields({
         </Form.Item>
       </Space>
       {existing ? null : (
-        <div style={{ marginTop: -12, marginBottom: 16 }} data-testid="entry-point-free-ports">
-          <Typography.Text type="secondary">{t('entryPoints.form.port.help')} </Typography.Text>
+        <div style={{ marginBottom: 16 }} data-testid="entry-point-free-ports">
           {free.length === 0 ? (
             <Typography.Text type="secondary">
               {t('entryPoints.form.port.noneFree', { protocol: protocol.toUpperCase() })}
             </Typography.Text>
           ) : (
-            free.map((p) => (
-              <Tag.CheckableTag
-                key={p.port}
-                checked={port === p.port}
-                onChange={() => form.setFieldsValue({ port: p.port })}
-                data-testid={`pick-port-${p.port}`}
-              >
-                {p.port}
-              </Tag.CheckableTag>
-            ))
+            <>
+              <Typography.Text type="secondary">{t('entryPoints.form.port.help')} </Typography.Text>
+              {free.map((p) => (
+                <Tag.CheckableTag
+                  key={p.port}
+                  checked={port === p.port}
+                  onChange={() => form.setFieldsValue({ port: p.port })}
+                  data-testid={`pick-port-${p.port}`}
+                >
+                  {p.port}
+                </Tag.CheckableTag>
+              ))}
+            </>
           )}
         </div>
       )}
