@@ -228,6 +228,26 @@ void describe('TCP/UDP entry points in the portal (browser)', { timeout: 400_000
     }
   });
 
+  void it('deletes the entry point (with its version), then the admin releases the port', async () => {
+    await page.goto(`${platform.url}/p/shop/test/entry-points`);
+    await page.getByTestId(`delete-entry-point-tcp/${port}`).click();
+    await page.locator('.ant-popconfirm').getByRole('button', { name: 'Delete' }).click();
+    await page.getByTestId('entry-points-empty').waitFor();
+    assert.equal((await platform.api.get<{ items: unknown[] }>(shopPoints)).body.items.length, 0);
+
+    await page.goto(`${platform.url}/entry-ports/test`);
+    const row = page
+      .getByTestId('entry-ports-table')
+      .locator('tr')
+      .filter({ hasText: String(port) });
+    await row.filter({ hasText: 'free' }).waitFor();
+    await page.getByTestId(`release-entry-port-tcp/${port}`).click();
+    await page.locator('.ant-popconfirm').getByRole('button', { name: 'Release' }).click();
+    await row.waitFor({ state: 'detached' });
+    const left = await platform.api.get<{ items: unknown[] }>('/api/v1/envs/test/entry-ports');
+    assert.equal(left.body.items.length, 0);
+  });
+
   void it('logged no unexpected console errors', () => {
     const problems = unexpectedProblems(browser.problems, [
       { urlEnds: '/api/v1/me', status: 401 },
