@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { GatewayAgentConfig } from '@berth/shared';
 import { LocalNginxNode, ensurePrefix, validateConfig } from './nginx-node';
 import { adaptStreamListen } from './stream-renderer';
+import { AgentKeepalived, vrrpReportPath, type AgentKeepalivedOptions } from './agent-keepalived';
 import {
   applyDelta,
   controlSocketPath,
@@ -48,6 +49,8 @@ export interface AgentOptions {
    * nodes, e.g. many on one host, run one worker each.
    */
   workerProcesses?: number | undefined;
+  /** The node's keepalived (the gateway's virtual IP, agent-keepalived.ts); off when absent. */
+  keepalived?: Omit<AgentKeepalivedOptions, 'nginxPidFile'> | undefined;
   log?: (line: string) => void;
 }
 
@@ -137,6 +140,7 @@ export class GatewayAgent {
   /** The last version that failed here: not retried until Berth wants something else. */
   private failed: AppliedState | null = null;
   private lastError: string | null = null;
+  private readonly vip: AgentKeepalived | null;
 
   constructor(private readonly o: AgentOptions) {
     for (const [k, v] of [
@@ -156,6 +160,9 @@ export class GatewayAgent {
       throw new Error('--worker-processes must be a whole number from 1 to 64');
     this.node = new LocalNginxNode(path.resolve(o.prefix), o.nginxBin ?? '/usr/sbin/nginx');
     this.log = o.log ?? ((line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
+    this.vip = o.keepalived
+      ? new AgentKeepalived({ ...o.keepalived, nginxPidFile: this.node.pidFile }, this.log)
+      : null;
   }
 
   private get wait(): number {
@@ -244,6 +251,8 @@ export class GatewayAgent {
       });
       if (!check.ok) return this.fail(cfg, check.message, 'refused by nginx -t');
     }
+    const vip = this.vip && cfg.files ? await this.vip.prepare(cfg.files['keepalived.conf']) : null;
+    if (vip && !vip.ok) return this.fail(cfg, vip.message, 'refused by keepalived -t');
     if (this.o.applyDelayMs) await sleep(this.o.applyDelayMs);
     if (reload) {
       await this.node.install({ main, upstreams, stream });
@@ -252,6 +261,7 @@ export class GatewayAgent {
       if (set) await writeEndpointsFile(this.node.prefix, set);
       await this.reload();
     }
+    if (vip) await this.vip?.install();
     if (set) {
       const running = (await this.node.pid()) !== null;
       const d = await deliverEndpoints(this.node.prefix, set, running, 10_000, reload ? null : delta);
@@ -356,6 +366,7 @@ export class GatewayAgent {
     await ensurePrefix(this.node.prefix);
     await this.loadState();
     if (this.o.manageNginx && this.applied.version !== null) await this.startNginx();
+    this.vip?.watch((body) => this.request('POST', vrrpReportPath, body));
     let failures = 0;
     while (this.running) {
       try {
@@ -375,6 +386,7 @@ export class GatewayAgent {
   /** Stops polling and, with manageNginx, stops Nginx gracefully (QUIT). */
   async stop(): Promise<void> {
     this.running = false;
+    this.vip?.unwatch();
     this.abort.abort();
     await this.stopNginx();
   }
@@ -411,6 +423,10 @@ const usage = `usage: berth-gateway-agent --server URL --token TOKEN --prefix DI
   --worker-processes N    run N Nginx workers per node, 1-64 (default: the gateway's setting)
   --wait SECONDS          long-poll wait, 1-60 (default 30)
   --apply-delay-ms MS     wait before installing each configuration (testing a slow node)
+  --keepalived-conf FILE  install the gateway's virtual IP configuration there (checked with
+                          keepalived -t); --keepalived-pid-file FILE: SIGHUP keepalived after it;
+                          --keepalived-notify-script FILE, --keepalived-state-file FILE: where the
+                          VRRP notify script and its state file go (single node only)
 `;
 
 /** One entry of --nodes-file: a node of this process (the flags that are not per node are shared). */
@@ -495,6 +511,10 @@ export async function runAgentCli(argv: string[], env: NodeJS.ProcessEnv): Promi
         'worker-processes': { type: 'string' },
         wait: { type: 'string' },
         'apply-delay-ms': { type: 'string' },
+        'keepalived-conf': { type: 'string' },
+        'keepalived-pid-file': { type: 'string' },
+        'keepalived-notify-script': { type: 'string' },
+        'keepalived-state-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -563,6 +583,14 @@ export async function runAgentCli(argv: string[], env: NodeJS.ProcessEnv): Promi
           nginxListen: a['nginx-listen'],
           nginxTlsListen: a['nginx-tls-listen'],
           certDir: a['cert-dir'],
+          keepalived: a['keepalived-conf']
+            ? {
+                confFile: a['keepalived-conf'],
+                pidFile: a['keepalived-pid-file'],
+                notifyScript: a['keepalived-notify-script'],
+                stateFile: a['keepalived-state-file'],
+              }
+            : undefined,
         }),
       );
     } else {

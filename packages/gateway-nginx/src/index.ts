@@ -42,3 +42,4 @@ export {
 } from './endpoints-control';
 export * from './stream-renderer';
 export * from './keepalived';
+export * from './agent-keepalived';

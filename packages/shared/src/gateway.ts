@@ -539,7 +539,13 @@ export interface GatewayAgentConfig {
    * The files, or null when the node said (`config=`) it has this config version's files already:
    * an endpoint change then carries only `endpoints`.
    */
-  files: { 'nginx.conf': string; 'upstreams.conf': string; 'stream.conf'?: string } | null;
+  files: {
+    'nginx.conf': string;
+    'upstreams.conf': string;
+    'stream.conf'?: string;
+    /** This node's keepalived.conf when the gateway has a virtual IP (docs/gateway.md). */
+    'keepalived.conf'?: string;
+  } | null;
   /**
    * The gateway's endpoint set at `revision` (every pool of upstreams.conf with its endpoints):
    * the agent pushes it into the running Nginx, without a reload when the files did not change.

@@ -6,6 +6,7 @@ export * from './placement';
 export * from './quota';
 export * from './resources';
 export * from './gateway';
+export * from './gateway-vip';
 export * from './tenancy';
 export * from './certificates';
 export * from './registry';

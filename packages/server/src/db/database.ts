@@ -26,6 +26,7 @@ import * as m0015 from './migrations/0015-cluster-addresses';
 import * as m0016 from './migrations/0016-placement-moves';
 import * as m0017 from './migrations/0017-cluster-registry-check';
 import * as m0019 from './migrations/0019-entry-points';
+import * as m0020 from './migrations/0020-gateway-vip';
 import * as m0021 from './migrations/0021-entry-point-snapshots';
 
 export type Db = Kysely<Database>;
@@ -78,6 +79,7 @@ const migrations: Record<string, Migration> = {
   '0016-placement-moves': m0016,
   '0017-cluster-registry-check': m0017,
   '0019-entry-points': m0019,
+  '0020-gateway-vip': m0020,
   '0021-entry-point-snapshots': m0021,
 };
 

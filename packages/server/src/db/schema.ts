@@ -466,6 +466,26 @@ export interface EntryPointsTable {
   updated_at: string;
 }
 
+/** The virtual IP of a gateway (migration 0020): JSON GatewayVipRequest without its version. */
+export interface GatewayVipsTable {
+  gateway_id: string;
+  settings: string;
+  version: number;
+  updated_at: string;
+  updated_by: string;
+}
+
+/** The VRRP state a gateway node's agent last reported (migration 0020). */
+export interface GatewayVrrpStatesTable {
+  node_id: string;
+  gateway_id: string;
+  instance: string;
+  state: string;
+  priority: number;
+  at: string;
+  reported_at: string;
+}
+
 /** The entry points a gateway configuration version was planned with (migration 0021). */
 export interface GatewayEntryPointSnapshotsTable {
   gateway_id: string;
@@ -509,4 +529,6 @@ export interface Database {
   entry_ports: EntryPortsTable;
   entry_points: EntryPointsTable;
   gateway_entry_point_snapshots: GatewayEntryPointSnapshotsTable;
+  gateway_vips: GatewayVipsTable;
+  gateway_vrrp_states: GatewayVrrpStatesTable;
 }

@@ -45,6 +45,8 @@ export class GatewayNodes {
   private readonly waiters = new Map<string, Set<() => void>>();
   /** Called after an agent reported (the drain confirmation listens). */
   onReport: (gatewayId: string) => void = () => undefined;
+  /** The gateway's virtual IP: a node's keepalived.conf goes with its files (gateway-vip.ts). */
+  vip: { fileFor(gatewayId: string, gateway: string, node: string): Promise<string | null> } | null = null;
   /** The per-project certificate store: agents get the certificates their main file names. */
   certificates: CertificateStore | null = null;
   /**
@@ -369,6 +371,7 @@ export class GatewayNodes {
         ...(main.includes(streamMainLines.include)
           ? { 'stream.conf': await readFile(path.join(conf, streamFileName), 'utf8') }
           : {}),
+        ...(await this.vip?.fileFor(gw.id, gw.name, n.name).then((k) => (k ? { 'keepalived.conf': k } : {}))),
       },
       certificates:
         this.certificates && named.length > 0 ? await this.certificates.bundle(certDir, named) : [],

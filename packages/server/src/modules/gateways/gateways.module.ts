@@ -9,6 +9,7 @@ import { GatewayController } from './gateway-controller';
 import { planGateway } from './gateway-planner';
 import { registerGatewayRoutes, toGateway } from './gateway-versions.routes';
 import { registerGatewayAdminRoutes } from './gateway-admin.routes';
+import { registerGatewayVipRoutes } from './gateway-vip.routes';
 import { GatewayNodes } from './gateway-nodes';
 import { GatewayNodesConfirmation } from './gateway-nodes-confirmation';
 import { onEndpointsMayChange } from '../services/endpoint-signal';
@@ -160,6 +161,7 @@ export async function createGatewaysModule(
     localGateway: listen ? localGatewayName : null,
     toGateway: async (g) => toGateway(g, await store.settings(g.id)),
   });
+  registerGatewayVipRoutes(registry, { db: ctx.db, repo, svc: service, applier, nodes });
   const controller = new GatewayController(repo, service, applier, ctx.log);
   // the service controller says when serving containers may have changed (endpoint-signal.ts)
   const unsubscribe = onEndpointsMayChange(ctx.db, () => controller.kick('endpoints'));
