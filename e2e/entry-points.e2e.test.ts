@@ -126,7 +126,8 @@ void describe('TCP/UDP entry points in the portal (browser)', { timeout: 400_000
       const p = dev.page;
       p.setDefaultTimeout(30_000);
       await logIn(p, platform.url, 'dev', devPassword);
-      await p.getByRole('link', { name: 'Entry points' }).click();
+      await p.getByRole('link', { name: 'Routes' }).click();
+      await p.getByTestId('open-entry-points').click();
       await p.waitForURL(/\/p\/shop\/test\/entry-points$/);
       await p.getByTestId('entry-points-empty').waitFor();
       await p.getByTestId(`entry-port-tcp/${port}`).waitFor();

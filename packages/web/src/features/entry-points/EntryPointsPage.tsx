@@ -71,6 +71,9 @@ export function EntryPointsPage() {
       <div className="page-head">
         <Space align="center">
           <Link to={`/p/${project}/${env}`}>{t('entryPoints.toServices')}</Link>
+          <Link to={`/p/${project}/${env}/routes`} data-testid="entry-points-to-routes">
+            {t('nav.routes')}
+          </Link>
           <Typography.Title level={4} style={{ margin: 0 }}>
             {t('entryPoints.title')}
           </Typography.Title>

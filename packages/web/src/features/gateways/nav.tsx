@@ -9,10 +9,10 @@ export function isPlatformAdmin(me: Me): boolean {
 }
 
 /** The header menu's section for a path of the gateway pages, or null for other pages. */
-export function gatewaySection(pathname: string): 'routes' | 'entry-points' | 'gateways' | null {
+export function gatewaySection(pathname: string): 'routes' | 'gateways' | null {
   if (pathname.startsWith('/gateways') || pathname.startsWith('/entry-ports')) return 'gateways';
-  if (/^\/p\/[^/]+\/[^/]+\/entry-points(\/|$)/.test(pathname)) return 'entry-points';
-  return /^\/p\/[^/]+\/[^/]+\/routes(\/|$)/.test(pathname) ? 'routes' : null;
+  // a project's TCP/UDP entry points are reached from its routes page (the header has no room)
+  return /^\/p\/[^/]+\/[^/]+\/(routes|entry-points)(\/|$)/.test(pathname) ? 'routes' : null;
 }
 
 /** The project/env of the current page, else the last one the user looked at. */
@@ -30,10 +30,6 @@ export function gatewayMenuItems(me: Me, last: Scope | null, t: Translate) {
           {
             key: 'routes',
             label: <Link to={`/p/${scope.project}/${scope.env}/routes`}>{t('nav.routes')}</Link>,
-          },
-          {
-            key: 'entry-points',
-            label: <Link to={`/p/${scope.project}/${scope.env}/entry-points`}>{t('nav.entryPoints')}</Link>,
           },
         ]
       : []),

@@ -34,9 +34,17 @@ export function RouteListPage() {
             {t('routes.title')}
           </Typography.Title>
         </Space>
-        <Button type="primary" data-testid="create-route" onClick={() => void navigate(`${base}/new`)}>
-          {t('routes.create')}
-        </Button>
+        <Space>
+          <Button
+            data-testid="open-entry-points"
+            onClick={() => void navigate(`/p/${project}/${env}/entry-points`)}
+          >
+            {t('nav.entryPoints')}
+          </Button>
+          <Button type="primary" data-testid="create-route" onClick={() => void navigate(`${base}/new`)}>
+            {t('routes.create')}
+          </Button>
+        </Space>
       </div>
       {routes.isPending ? <PageSkeleton /> : null}
       {routes.isError ? <ErrorState error={routes.error} onRetry={() => void routes.refetch()} /> : null}
