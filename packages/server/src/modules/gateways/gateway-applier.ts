@@ -126,6 +126,10 @@ function setOfPools(pools: readonly RenderPool[], s: Applied): EndpointSet {
   return set;
 }
 
+const noAddresses: ReadonlySet<string> = new Set();
+/** The last stream.conf parsed by streamAddresses (one per process is enough: it rarely changes). */
+const streamAddressCache = new Map<string, Set<string>>();
+
 /** How many endpoint deltas a gateway keeps, so a node a few versions behind gets a delta too. */
 const deltaHistory = 64;
 
@@ -224,6 +228,25 @@ export class GatewayApplier {
    */
   localRevision(gatewayId: string): number | null {
     return this.localRevisions.get(gatewayId) ?? null;
+  }
+
+  /**
+   * The servers the gateway's installed stream.conf sends new TCP/UDP connections to (`down` ones
+   * are drained, not listed): a container is still reachable through an entry point until a
+   * version without it is installed, even when no HTTP pool names it.
+   */
+  streamAddresses(gatewayId: string): ReadonlySet<string> {
+    const text = this.applied.get(gatewayId)?.stream ?? null;
+    if (text === null) return noAddresses;
+    let out = streamAddressCache.get(text);
+    if (!out) {
+      out = new Set();
+      for (const m of text.matchAll(/^\s*server (\d{1,3}(?:\.\d{1,3}){3}:\d{1,5}) (?!down;)/gm))
+        out.add(m[1]!);
+      streamAddressCache.clear();
+      streamAddressCache.set(text, out);
+    }
+    return out;
   }
 
   /** The gateway's current endpoint set, when this process has applied or loaded it. */

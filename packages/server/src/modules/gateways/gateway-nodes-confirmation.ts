@@ -17,6 +17,12 @@ function addressesOf(set: EndpointSet): Set<string> {
   return out;
 }
 
+/** HTTP pools' addresses plus the TCP/UDP entry points' (a new set only when there are some). */
+function withStream(http: Set<string>, stream: ReadonlySet<string>): Set<string> {
+  if (stream.size === 0) return http;
+  return new Set([...http, ...stream]);
+}
+
 /**
  * What the drain confirmation needs from the gateways: per gateway of an env, the version of its
  * current endpoint set and the endpoints it lists (weight 0 is drained, not listed), and what each
@@ -64,7 +70,10 @@ export class GatewayNodesConfirmation implements GatewayConfirmation {
         id: gw.id,
         name: gw.name,
         installedRevision: set?.version ?? null,
-        installedAddresses: set ? addressesOf(set) : new Set(),
+        installedAddresses: withStream(
+          set ? addressesOf(set) : new Set(),
+          this.applier.streamAddresses(gw.id),
+        ),
         nodes,
       });
     }
