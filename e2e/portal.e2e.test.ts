@@ -360,6 +360,8 @@ describe('portal (browser, real Podman)', { timeout: 600_000 }, () => {
       { urlEnds: '/api/v1/me', status: 401 },
       { urlEnds: servicesPath, status: 400 },
       { urlEnds: `${servicesPath}/web`, status: 409 },
+      // a poll of the deleted service's page that was in flight when the deletion finished
+      { urlUnder: `${servicesPath}/scratch`, status: 404 },
       { urlEnds: '/containers/history', status: 401 },
       // the history tab asks for the environments' clusters (its cluster filter) in the same click
       { urlEnds: '/api/v1/envs', status: 401 },

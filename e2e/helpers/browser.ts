@@ -78,15 +78,20 @@ export async function openBrowser(): Promise<TestBrowser> {
  */
 export function unexpectedProblems(
   problems: ConsoleProblem[],
-  expected: Array<{ urlEnds: string; status: number }>,
+  /** `urlEnds`: the path ends so; `urlUnder`: the path is that one or below it. */
+  expected: Array<({ urlEnds: string } | { urlUnder: string }) & { status: number }>,
 ): ConsoleProblem[] {
-  return problems.filter(
-    (p) =>
+  return problems.filter((p) => {
+    const url = p.url.split('?')[0]!;
+    return (
       !p.text.includes('net::ERR_NETWORK_CHANGED') &&
       !expected.some(
         (e) =>
-          p.url.split('?')[0]!.endsWith(e.urlEnds) &&
+          ('urlEnds' in e
+            ? url.endsWith(e.urlEnds)
+            : url.endsWith(e.urlUnder) || url.includes(`${e.urlUnder}/`)) &&
           p.text.includes(`Failed to load resource: the server responded with a status of ${e.status}`),
-      ),
-  );
+      )
+    );
+  });
 }
