@@ -9,6 +9,7 @@ import { entryPointCommands } from './entry-points';
 import { execCommands } from './exec';
 import { fleetCommands } from './fleet';
 import { gatewayCommands } from './gateways';
+import { gatewayVipCommands } from './gateway-vip';
 import { identityCommands } from './identity';
 import { imageCommands } from './images';
 import { pipelineCommands } from './pipelines';
@@ -33,6 +34,7 @@ export const commands: readonly CommandDef[] = [
   ...auditCommands,
   ...imageCommands,
   ...gatewayCommands,
+  ...gatewayVipCommands,
   ...entryPointCommands,
   ...tenancyCommands,
   ...certificateCommands,
