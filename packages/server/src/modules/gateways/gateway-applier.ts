@@ -367,8 +367,13 @@ export class GatewayApplier {
     const published: EndpointDelta | null =
       kind === 'endpoints' ? { version: row.number, base: s.set!.version, pools: delta!.pools } : null;
     // The files first, then the set that names their pools (agents read the set, then the files).
-    if (kind === 'config') await node.install({ main: main !== s.main ? main : null, upstreams, stream });
-    await writeCurrentSet(this.gatewayDir, gw.name, set);
+    // An endpoints version has no files, and agents and the drain confirmation of this process
+    // read the set from memory: its file (for a restart and other instances) is written after
+    // the local push, off the path of the change.
+    if (kind === 'config') {
+      await node.install({ main: main !== s.main ? main : null, upstreams, stream });
+      await writeCurrentSet(this.gatewayDir, gw.name, set);
+    }
     const deltas = published ? [...s.deltas.slice(1 - deltaHistory), published] : [];
     Object.assign(s, { main, upstreams, set, deltas, stream, signature, failedSignature: null });
     s.gatewayRef = plan.gateway;
@@ -378,6 +383,7 @@ export class GatewayApplier {
     this.onApplied(gw.id);
     await this.deliverLocal(gw, node, set, kind === 'config');
     this.onApplied(gw.id);
+    if (kind === 'endpoints') await writeCurrentSet(this.gatewayDir, gw.name, set);
     return row;
   }
 

@@ -327,7 +327,8 @@ export class GatewayNodes {
     for (let i = 0; i < 100; i += 1) {
       upstreams = await readUpstreams();
       current = await readMain();
-      set = await readCurrentSet(this.gatewayDir, gw.name);
+      // this process's published set (never ahead of the installed files), else the file
+      set = this.sets?.currentSet(gw.id) ?? (await readCurrentSet(this.gatewayDir, gw.name));
       if ((set?.version ?? 0) < want.revision && i < 99) {
         await sleep(20);
         continue;
