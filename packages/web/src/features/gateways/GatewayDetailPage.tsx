@@ -7,10 +7,11 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { DiffTab } from './DiffTab';
 import { NodesTab } from './NodesTab';
 import { SnippetsTab } from './SnippetsTab';
+import { VipTab } from './VipTab';
 import { gatewayKey, getGateway } from './gateways-api';
 import { VersionsTab } from './VersionsTab';
 
-const tabs = ['versions', 'diff', 'nodes', 'snippets'] as const;
+const tabs = ['versions', 'diff', 'nodes', 'snippets', 'vip'] as const;
 type TabKey = (typeof tabs)[number];
 
 /** One gateway; each tab is a URL (`/gateways/local/diff?a=3&b=7`) so it can be shared. */
@@ -35,6 +36,8 @@ export function GatewayDetailPage() {
         return <NodesTab gateway={gw.data} />;
       case 'snippets':
         return <SnippetsTab key={gw.data.version} gateway={gw.data} />;
+      case 'vip':
+        return <VipTab gateway={gw.data} />;
     }
   };
   return (
