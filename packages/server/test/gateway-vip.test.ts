@@ -121,6 +121,8 @@ for (const dialect of testDialects())
     after(async () => {
       for (const a of agents) await a.agent.stop();
       await Promise.all(agents.map((a) => a.done.catch(() => undefined)));
+      // the agents ran in this process: their keep-alive sockets would hold the server's close
+      p?.server.app.server.closeAllConnections();
       await p?.close();
       rmSync(root, { recursive: true, force: true });
     });
