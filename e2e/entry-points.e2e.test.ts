@@ -7,12 +7,11 @@
  * the API's refusal of shop's port at the port field.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { EntryPointView, PortAssignmentView } from '@berth/shared';
 import { entryPointApiRoutes } from '../packages/web/src/features/entry-points/entry-points-api.ts';
-import { freePort } from '../packages/server/test/helpers/net.ts';
+import { freePort, rawHttpGet } from '../packages/server/test/helpers/net.ts';
 import {
   startGatewayPlatform,
   type GatewayPlatform,
@@ -25,20 +24,6 @@ import { fieldError, logIn, portalSession, seedWebService } from './helpers/sess
 const devPassword = 'dev-password-for-tests';
 const shopPoints = '/api/v1/projects/shop/envs/test/entry-points';
 const rivalPoints = '/api/v1/projects/rival/envs/test/entry-points';
-
-/** Sends a raw HTTP request over TCP to host:port and returns the body's first line. */
-function rawGet(address: string): Promise<string> {
-  const i = address.lastIndexOf(':');
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host: address.slice(0, i), port: Number(address.slice(i + 1)) });
-    let data = '';
-    s.setTimeout(5000, () => s.destroy(new Error('timeout')));
-    s.on('connect', () => s.write('GET /index.html HTTP/1.0\r\n\r\n'));
-    s.on('data', (b: Buffer) => (data += b.toString()));
-    s.on('end', () => resolve(data.split('\r\n\r\n')[1]?.trim() ?? ''));
-    s.on('error', reject);
-  });
-}
 
 async function addDeveloper(platform: GatewayPlatform, user: string, project: string): Promise<void> {
   const u = await platform.api.post('/api/v1/users', { name: user, password: devPassword });
@@ -147,7 +132,7 @@ void describe('TCP/UDP entry points in the portal (browser)', { timeout: 400_000
       assert.match(await row.innerText(), new RegExp(`TCP[\\s\\S]*${port}[\\s\\S]*web:8080[\\s\\S]*Healthy`));
       await p.getByTestId(`entry-port-tcp/${port}`).filter({ hasText: 'in use' }).waitFor();
       // the address the page shows serves the service over TCP
-      await eventually(async () => (await rawGet(address).catch(() => '')) === 'v1', 'v1 over TCP');
+      await eventually(async () => (await rawHttpGet(host, port).catch(() => '')) === 'v1', 'v1 over TCP');
       await dev.screenshot('entry-points-en', 1366, 768);
 
       // an edit whose entry point changed meanwhile is refused (409) in the dialog; the retry works

@@ -5,7 +5,6 @@
  * listeners are on `localhost`, serves the entry point alone.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,22 +13,9 @@ import { adaptStreamListen } from '@berth/gateway-nginx';
 import { eventually, makeProject, waitTask, webSpec } from './helpers/platform';
 import { startGatewayPlatform, type GatewayPlatform } from './helpers/gateway-platform';
 import { startAgentNode, type AgentNode } from './helpers/gateway-nodes';
-import { freePort } from './helpers/net';
+import { freePort, rawHttpGet } from './helpers/net';
 
 type Obj = Record<string, unknown>;
-
-/** A raw HTTP request over TCP; the body's first line. */
-function rawGet(host: string, port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host, port });
-    let data = '';
-    s.setTimeout(5000, () => s.destroy(new Error('timeout')));
-    s.on('connect', () => s.write('GET /index.html HTTP/1.0\r\n\r\n'));
-    s.on('data', (b: Buffer) => (data += b.toString()));
-    s.on('end', () => resolve(data.split('\r\n\r\n')[1]?.trim() ?? ''));
-    s.on('error', reject);
-  });
-}
 
 describe('adaptStreamListen', () => {
   const stream = [
@@ -116,7 +102,7 @@ describe('a TCP entry point served by an agent node', () => {
       "the gateway's own file is rendered as is",
     );
     await eventually(
-      async () => (await rawGet('127.0.0.1', port).catch(() => '')) === 'v1',
+      async () => (await rawHttpGet('127.0.0.1', port).catch(() => '')) === 'v1',
       'v1 over TCP through the agent',
     );
 
@@ -125,7 +111,7 @@ describe('a TCP entry point served by an agent node', () => {
     assert.equal(up.status, 202, JSON.stringify(up.body));
     assert.equal((await waitTask(p.api, up.body.task.id as string)).state, 'succeeded');
     await eventually(
-      async () => (await rawGet('127.0.0.1', port).catch(() => '')) === 'v2',
+      async () => (await rawHttpGet('127.0.0.1', port).catch(() => '')) === 'v2',
       'v2 over TCP through the agent',
     );
   });

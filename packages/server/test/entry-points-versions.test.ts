@@ -5,14 +5,13 @@
  * the API shows and the stream.conf the gateway serves.
  */
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, makeProject, waitTask, webSpec } from './helpers/platform';
 import { startGatewayPlatform, type GatewayPlatform } from './helpers/gateway-platform';
 import { testDialects } from './helpers/db';
-import { freePort } from './helpers/net';
+import { freePort, rawHttpGet } from './helpers/net';
 
 type Obj = Record<string, unknown>;
 interface Version {
@@ -29,19 +28,6 @@ interface EntryPoint {
   servicePort: number;
   timeoutSeconds: number | null;
   version: number;
-}
-
-/** A raw HTTP request over TCP; the body's first line. */
-function rawGet(host: string, port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host, port });
-    let data = '';
-    s.setTimeout(5000, () => s.destroy(new Error('timeout')));
-    s.on('connect', () => s.write('GET /index.html HTTP/1.0\r\n\r\n'));
-    s.on('data', (b: Buffer) => (data += b.toString()));
-    s.on('end', () => resolve(data.split('\r\n\r\n')[1]?.trim() ?? ''));
-    s.on('error', reject);
-  });
 }
 
 for (const dialect of testDialects())
@@ -103,7 +89,7 @@ for (const dialect of testDialects())
       assert.equal(first.reason, `create entry point tcp/${port}`);
       assert.equal(first.author, 'admin');
       assert.match(first.diff ?? '', new RegExp(`\\+ +listen ${host.replace(/\./g, '\\.')}:${port};`));
-      await eventually(async () => (await rawGet(host, port).catch(() => '')) === 'a1', 'alpha over TCP');
+      await eventually(async () => (await rawHttpGet(host, port).catch(() => '')) === 'a1', 'alpha over TCP');
 
       // the change: another service and another idle timeout
       const u = await p.api.put<EntryPoint>(`${epUrl}/tcp/${port}`, {
@@ -117,7 +103,7 @@ for (const dialect of testDialects())
       assert.equal(second.reason, `update entry point tcp/${port}`);
       assert.match(second.diff ?? '', /- +proxy_timeout 100s;/);
       assert.match(second.diff ?? '', /\+ +proxy_timeout 200s;/);
-      await eventually(async () => (await rawGet(host, port).catch(() => '')) === 'b1', 'beta over TCP');
+      await eventually(async () => (await rawHttpGet(host, port).catch(() => '')) === 'b1', 'beta over TCP');
 
       // roll back to the first version: the entry point is alpha with 100 s again
       const rb = await p.api.post<{ gatewayVersion: Version }>(
@@ -134,7 +120,7 @@ for (const dialect of testDialects())
       assert.match(served(), /proxy_timeout 100s;/);
       const rolled = await version(rb.body.gatewayVersion.number);
       assert.match(rolled.diff ?? '', /\+ +proxy_timeout 100s;/);
-      assert.equal(await rawGet(host, port), 'a1', 'alpha answers again');
+      assert.equal(await rawHttpGet(host, port), 'a1', 'alpha answers again');
 
       // rolling back to a version from before the entry point existed removes it
       const before = (await versions()).find((v) => v.state === 'applied' && v.number < first.number);
@@ -144,7 +130,7 @@ for (const dialect of testDialects())
       assert.equal((await p.api.get(`${epUrl}/tcp/${port}`)).status, 404);
       await eventually(
         async () =>
-          await rawGet(host, port)
+          await rawHttpGet(host, port)
             .then(() => false)
             .catch(() => true),
         'the port is closed',

@@ -12,3 +12,19 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * A raw HTTP/1.0 GET of /index.html over TCP to `host:port` (a TCP entry point in front of an HTTP
+ * service); the body, trimmed.
+ */
+export function rawHttpGet(host: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host, port });
+    let data = '';
+    s.setTimeout(5000, () => s.destroy(new Error('timeout')));
+    s.on('connect', () => s.write('GET /index.html HTTP/1.0\r\n\r\n'));
+    s.on('data', (b: Buffer) => (data += b.toString()));
+    s.on('end', () => resolve(data.split('\r\n\r\n')[1]?.trim() ?? ''));
+    s.on('error', reject);
+  });
+}
