@@ -53,8 +53,9 @@ describe('images in the portal (browser, real registry)', { timeout: 300_000 }, 
 
   it('browses repositories and tags, and deletes a tag after a confirmation naming its sharing tags', async () => {
     await logIn(page, platform.url, 'admin', adminPassword);
-    // The header menu has an Images item (it may sit in the overflow menu on narrow screens).
-    assert.ok((await page.locator('.app-header a[href="/images"]').count()) > 0);
+    // The header menu has an Images item (it may sit in the overflow menu on narrow screens). On a
+    // cold load the header's menu comes one frame after the first paint (AfterFirstPaint).
+    await page.locator('.app-header a[href="/images"]').first().waitFor({ state: 'attached' });
     await page.goto(`${platform.url}/images`);
     await page.waitForURL(/\/images$/);
     await page.getByTestId('repo-link-shop/web').click();
