@@ -275,8 +275,13 @@ describe('fleet controller on three Podman clusters behind one gateway', () => {
   it('recreates a container removed behind its back on the same cluster', async () => {
     const victim = (await containers()).find((x) => x.cluster === b.name)!;
     await engines.get(b.name)!.removeContainer(victim.id!);
+    // `rm -f` kills, then removes: a pass that lists the container in between sees it exited
+    // (Crashed, "Killed") and reaps it; one after sees it gone (Vanished). Either way it is replaced.
     await eventually(
-      async () => (await events('Vanished')).some((e) => e.message.includes(victim.name)),
+      async () =>
+        [...(await events('Vanished')), ...(await events('Crashed'))].some((e) =>
+          e.message.includes(victim.name),
+        ),
       'the removal noticed',
     );
     await divided(5, 2, 2);
