@@ -11,9 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { adaptStreamListen } from '@berth/gateway-nginx';
 import { eventually, makeProject, waitTask, webSpec } from './helpers/platform';
-import { startGatewayPlatform, type GatewayPlatform } from './helpers/gateway-platform';
+import { startGatewayPlatform, tcpEntryPoint, type GatewayPlatform } from './helpers/gateway-platform';
 import { startAgentNode, type AgentNode } from './helpers/gateway-nodes';
-import { freePort, rawHttpGet } from './helpers/net';
+import { rawHttpGet } from './helpers/net';
 
 type Obj = Record<string, unknown>;
 
@@ -74,20 +74,7 @@ describe('a TCP entry point served by an agent node', () => {
     assert.equal(n.status, 201, JSON.stringify(n.body));
     agent = await startAgentNode('edge', root, p.url, n.body.token, 2, 0, 'localhost');
 
-    const port = await freePort();
-    const a = await p.api.post('/api/v1/envs/test/entry-ports', {
-      project: 'tcpagent',
-      protocol: 'tcp',
-      port,
-    });
-    assert.equal(a.status, 201, JSON.stringify(a.body));
-    const c = await p.api.post('/api/v1/projects/tcpagent/envs/test/entry-points', {
-      protocol: 'tcp',
-      port,
-      serviceName: 'web',
-      servicePort: 8080,
-    });
-    assert.equal(c.status, 201, JSON.stringify(c.body));
+    const port = await tcpEntryPoint(p.api, 'tcpagent', 'web', 8080);
 
     const streamFile = path.join(agent.prefix, 'conf', 'stream.conf');
     const installed = await eventually(async () => {

@@ -6,8 +6,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, makeProject, waitTask, webSpec } from './helpers/platform';
-import { startGatewayPlatform, type GatewayPlatform } from './helpers/gateway-platform';
-import { freePort, rawHttpGet } from './helpers/net';
+import { startGatewayPlatform, tcpEntryPoint, type GatewayPlatform } from './helpers/gateway-platform';
+import { rawHttpGet } from './helpers/net';
 
 type Obj = Record<string, unknown>;
 
@@ -26,16 +26,7 @@ describe('TCP entry points through the local gateway', () => {
   });
 
   it('a TCP connection to the assigned port reaches the service', async () => {
-    const port = await freePort();
-    const a = await p.api.post('/api/v1/envs/test/entry-ports', { project: 'tcp', protocol: 'tcp', port });
-    assert.equal(a.status, 201, JSON.stringify(a.body));
-    const c = await p.api.post(`/api/v1/projects/tcp/envs/test/entry-points`, {
-      protocol: 'tcp',
-      port,
-      serviceName: 'web',
-      servicePort: 8080,
-    });
-    assert.equal(c.status, 201, JSON.stringify(c.body));
+    const port = await tcpEntryPoint(p.api, 'tcp', 'web', 8080);
     const host = p.listen.slice(0, p.listen.lastIndexOf(':'));
     await eventually(async () => (await rawHttpGet(host, port).catch(() => '')) === 'v1', 'v1 over TCP');
   });

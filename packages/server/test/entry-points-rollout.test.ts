@@ -9,8 +9,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, makeProject, testImage, waitTask, webSpec } from './helpers/platform';
-import { startGatewayPlatform, type GatewayPlatform } from './helpers/gateway-platform';
-import { freePort } from './helpers/net';
+import { startGatewayPlatform, tcpEntryPoint, type GatewayPlatform } from './helpers/gateway-platform';
 
 type Obj = Record<string, unknown>;
 type Event = { at: string; type: string; message: string; container: string | null };
@@ -104,20 +103,7 @@ describe('a TCP entry point through rolling updates', () => {
   });
 
   it(`drops no new connection over ${updates} rolling updates`, async () => {
-    const port = await freePort();
-    const a = await p.api.post('/api/v1/envs/test/entry-ports', {
-      project: 'tcproll',
-      protocol: 'tcp',
-      port,
-    });
-    assert.equal(a.status, 201, JSON.stringify(a.body));
-    const c = await p.api.post('/api/v1/projects/tcproll/envs/test/entry-points', {
-      protocol: 'tcp',
-      port,
-      serviceName: 'echo',
-      servicePort: 9000,
-    });
-    assert.equal(c.status, 201, JSON.stringify(c.body));
+    const port = await tcpEntryPoint(p.api, 'tcproll', 'echo', 9000);
     const host = p.listen.slice(0, p.listen.lastIndexOf(':'));
     await eventually(
       async () => (await echo(host, port, 'hello').catch(() => '')) === 'v0 hello\n',

@@ -37,3 +37,26 @@ export async function startGatewayPlatform(
     },
   };
 }
+
+/**
+ * A TCP entry point of `project` in env test: a platform admin assigns a free port to the project,
+ * and the project maps it to a service's container port. Returns the port.
+ */
+export async function tcpEntryPoint(
+  api: TestPlatform['api'],
+  project: string,
+  serviceName: string,
+  servicePort: number,
+): Promise<number> {
+  const port = await freePort();
+  const a = await api.post('/api/v1/envs/test/entry-ports', { project, protocol: 'tcp', port });
+  if (a.status !== 201) throw new Error(`assigning port ${port}: ${a.status} ${JSON.stringify(a.body)}`);
+  const c = await api.post(`/api/v1/projects/${project}/envs/test/entry-points`, {
+    protocol: 'tcp',
+    port,
+    serviceName,
+    servicePort,
+  });
+  if (c.status !== 201) throw new Error(`creating the entry point: ${c.status} ${JSON.stringify(c.body)}`);
+  return port;
+}
