@@ -84,7 +84,8 @@ export interface EndpointDelta {
   pools: Record<string, PoolServer[]>;
 }
 
-function samePool(a: readonly PoolServer[] | undefined, b: readonly PoolServer[]): boolean {
+/** Whether two pools list the same servers, in the same order, with the same weights. */
+export function samePool(a: readonly PoolServer[] | undefined, b: readonly PoolServer[]): boolean {
   if (a === b) return true;
   if (a === undefined || a.length !== b.length) return false;
   for (let i = 0; i < b.length; i += 1)

@@ -30,6 +30,7 @@ export {
   mergeDeltas,
   applyDelta,
   setJson,
+  samePool,
 } from './dynamic-upstreams';
 export {
   EndpointsClient,

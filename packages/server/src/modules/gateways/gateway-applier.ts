@@ -16,6 +16,7 @@ import {
   prepareNodeDirs,
   renderDynamicUpstreams,
   renderStream,
+  samePool,
   setJson,
   streamFileName,
   streamMainLines,
@@ -24,7 +25,6 @@ import {
   writeEndpointsFile,
   type EndpointDelta,
   type EndpointSet,
-  type PoolServer,
   type RenderGateway,
   type RenderPool,
 } from '@berth/gateway-nginx';
@@ -101,13 +101,6 @@ function samePoolShapes(a: readonly RenderPool[], b: readonly RenderPool[]): boo
   return true;
 }
 
-function sameServers(a: readonly PoolServer[], b: readonly PoolServer[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i += 1)
-    if (a[i]!.address !== b[i]!.address || a[i]!.weight !== b[i]!.weight) return false;
-  return true;
-}
-
 /**
  * The endpoint set of a plan's pools (version 0 until numbered). A pool whose servers did not
  * change keeps the published set's array (the same object), so comparing the sets and writing
@@ -119,7 +112,7 @@ function setOfPools(pools: readonly RenderPool[], s: Applied): EndpointSet {
   for (const p of pools) {
     const old = before?.[p.name];
     set.pools[p.name] =
-      old && sameServers(old, p.servers)
+      old && samePool(old, p.servers)
         ? old
         : p.servers.map((x) => ({ address: x.address, weight: x.weight }));
   }
