@@ -68,6 +68,53 @@ export interface ContainerCreateSpec {
   noNewPrivileges?: boolean;
   /** Mounts the root filesystem read-only; the engine then gives the container a writable tmpfs /tmp. */
   readOnlyRootfs?: boolean;
+  /** Engine volumes mounted into the container (config files, volumes: docs/configs.md, docs/volumes.md). */
+  volumes?: VolumeMount[];
+  /**
+   * Join this container's network and PID namespaces (debug containers): the new container sees
+   * its processes and answers on its addresses. `ports` and `network` must then be empty.
+   */
+  shareNamespacesOf?: string;
+}
+
+/** An engine volume mounted into a container. */
+export interface VolumeMount {
+  /** The volume's name in the engine. */
+  name: string;
+  destination: string;
+  readOnly?: boolean;
+}
+
+/** What Berth asks for when it creates an engine volume. */
+export interface VolumeCreateSpec {
+  name: string;
+  labels: Record<string, string>;
+  /** Engine driver options (Podman's local driver: type, device, o), e.g. for NFS. */
+  options?: Record<string, string>;
+}
+
+export interface VolumeInfo {
+  name: string;
+  labels: Record<string, string>;
+  /** Where the engine keeps it on its host ('' when not local). */
+  mountpoint: string;
+  options: Record<string, string>;
+  createdAt: string;
+}
+
+/** What `removeVolume` did; a volume a container uses is refused (`in-use`), never forced. */
+export type VolumeRemoval = 'removed' | 'missing' | 'in-use';
+
+/** One entry of a path inside a container, as the archive API reports it. */
+export interface PathStat {
+  name: string;
+  size: number;
+  /** Unix mode bits including the file type (S_IFDIR, ...). */
+  mode: number;
+  /** RFC 3339. */
+  mtime: string;
+  /** Symlink target; '' when not a link. */
+  linkTarget: string;
 }
 
 /** A host directory bound into a container. */
@@ -307,6 +354,29 @@ export interface ContainerEngine {
    * The image must be present locally (ensureImage first).
    */
   readImageFile?(image: string, path: string): Promise<Buffer | null>;
+
+  /** Optional: sends a signal (e.g. "SIGHUP") to the container's main process. */
+  signalContainer?(idOrName: string, signal: string): Promise<void>;
+
+  /** Optional volume support (docs/volumes.md). Creating an existing volume is not an error. */
+  createVolume?(spec: VolumeCreateSpec): Promise<VolumeInfo>;
+  inspectVolume?(name: string): Promise<VolumeInfo | null>;
+  /** Volumes whose labels include every given label. */
+  listVolumes?(labels: Record<string, string>): Promise<VolumeInfo[]>;
+  removeVolume?(name: string): Promise<VolumeRemoval>;
+  /** The volume's content as a tar stream. */
+  exportVolume?(name: string): Promise<NodeJS.ReadableStream>;
+  /** Replaces (adds to) the volume's content from a tar stream. */
+  importVolume?(name: string, tar: NodeJS.ReadableStream): Promise<void>;
+
+  /**
+   * Optional archive access to a container's files, without exec (file logs, docs/file-logs.md):
+   * the stat of a path (null when it does not exist), a tar stream of a path (a file or a
+   * directory), and extracting a tar stream into a directory of a container.
+   */
+  statPath?(idOrName: string, path: string): Promise<PathStat | null>;
+  getArchive?(idOrName: string, path: string, signal?: AbortSignal): Promise<NodeJS.ReadableStream>;
+  putArchive?(idOrName: string, dir: string, tar: NodeJS.ReadableStream): Promise<void>;
 }
 
 /** Exit code 137 with a memory limit is how cgroup v1 shows an OOM kill (runtime-notes §1). */

@@ -149,6 +149,55 @@ const labelKey = z
   .max(63)
   .regex(/^[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$/, 'must be a label key: letters, digits, "-", "_", "."');
 
+/** A path inside a container where something is mounted. */
+export const mountPathSchema = z
+  .string()
+  .startsWith('/', 'must be an absolute path such as "/etc/app"')
+  .max(1024)
+  .refine((p) => !p.split('/').some((seg) => seg === '..' || seg === '.'), 'must not contain "." or ".." segments')
+  .refine((p) => p !== '/' && !/^\/(proc|sys|dev)(\/|$)/.test(p), 'must not be "/", /proc, /sys or /dev');
+
+/** How a mounted config reaches running containers when it changes (docs/configs.md). */
+export const configRefreshPolicies = ['rolling-restart', 'signal', 'none'] as const;
+export type ConfigRefreshPolicy = (typeof configRefreshPolicies)[number];
+/** Signals a `signal` refresh may send. */
+export const refreshSignals = ['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGTERM'] as const;
+
+/**
+ * One entry of `spec.mounts`: either a config (`{config, path, version?, refresh?, signal?}`,
+ * read-only files) or a volume (`{volume, path, readOnly?}`).
+ */
+export const mountSchema = z
+  .object({
+    /** Name of a config of the service's project. */
+    config: nameSchema.optional(),
+    /** Name of a volume of the service's environment. */
+    volume: nameSchema.optional(),
+    path: mountPathSchema,
+    /** Config only: pin a version; absent = the config's current version when the release is made. */
+    version: z.number().int().min(1).optional(),
+    /** Config only: what a change of the config does to running containers. */
+    refresh: z.enum(configRefreshPolicies).optional(),
+    /** Config only, with refresh "signal": the signal sent after the files are updated. */
+    signal: z.enum(refreshSignals).optional(),
+    /** Volume only: mount it read-only. */
+    readOnly: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if ((m.config === undefined) === (m.volume === undefined))
+      ctx.addIssue({ code: 'custom', path: ['config'], message: 'give exactly one of "config" or "volume"' });
+    if (m.volume !== undefined)
+      for (const key of ['version', 'refresh', 'signal'] as const)
+        if (m[key] !== undefined)
+          ctx.addIssue({ code: 'custom', path: [key], message: 'is only allowed on a config mount' });
+    if (m.config !== undefined && m.readOnly !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['readOnly'], message: 'config mounts are always read-only' });
+    if (m.signal !== undefined && m.refresh !== 'signal')
+      ctx.addIssue({ code: 'custom', path: ['signal'], message: 'is only allowed with refresh "signal"' });
+  });
+export type Mount = z.output<typeof mountSchema>;
+
 const releaseSpecFields = {
   image: imageRefSchema,
   command: z.array(z.string().max(4096)).max(64).optional(),
@@ -181,6 +230,8 @@ const releaseSpecFields = {
   readOnlyRootFilesystem: z.boolean().optional(),
   /** Where the replicas run; absent = the default placement (docs/fleet.md, "Placement"). */
   placement: placementSchema.optional(),
+  /** Configs and volumes mounted into every container (docs/configs.md, docs/volumes.md). */
+  mounts: z.array(mountSchema).max(32).optional(),
 };
 
 type ReleaseSpecShape = z.output<z.ZodObject<typeof releaseSpecFields>>;
@@ -209,6 +260,14 @@ function checkReleaseSpec(s: ReleaseSpecShape, ctx: z.RefinementCtx): void {
     if (caps.has(c))
       ctx.addIssue({ code: 'custom', path: ['capabilities', i], message: `duplicate capability "${c}"` });
     caps.add(c);
+  });
+  const paths = new Map<string, number>();
+  s.mounts?.forEach((m, i) => {
+    const at = m.path.replace(/\/+$/, '');
+    const j = paths.get(at);
+    if (j !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['mounts', i, 'path'], message: `is already used by mount ${j}` });
+    else paths.set(at, i);
   });
   for (const key of ['liveness', 'readiness'] as const) {
     const probe = s[key];
