@@ -28,6 +28,8 @@ export interface SpecGenerator {
     pids?: { limit: number };
   };
   mounts?: { Type: 'bind' | 'tmpfs'; Source: string; Destination: string; Options: string[] }[];
+  /** Named engine volumes (configs, volumes): `ro` for read-only mounts. */
+  volumes?: { Name: string; Dest: string; Options: string[] }[];
   cap_drop?: string[];
   cap_add?: string[];
   no_new_privileges?: boolean;
@@ -102,6 +104,12 @@ export function toSpecGenerator(spec: ContainerCreateSpec, defaultNetwork?: stri
   if (mounts.length) gen.mounts = mounts;
 
   const network = spec.network ?? defaultNetwork;
+  if (spec.volumes?.length)
+    gen.volumes = spec.volumes.map((v) => ({
+      Name: v.name,
+      Dest: v.destination,
+      Options: v.readOnly ? ['ro'] : [],
+    }));
   if (network) {
     gen.netns = { nsmode: 'bridge' };
     gen.Networks = { [network]: {} };

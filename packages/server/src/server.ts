@@ -34,6 +34,7 @@ import { createClustersModule } from './modules/clusters/clusters.module';
 import { ClusterEngines } from './modules/clusters/cluster-engines';
 import { ClustersRepository } from './modules/clusters/clusters.repository';
 import { SecretBox } from './crypto/secret-box';
+import type { MountSource } from './modules/services/services-deps';
 
 export interface BerthServer {
   app: FastifyInstance;
@@ -91,11 +92,14 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
     new ClusterEngines(opts.engine, new ClustersRepository(db), SecretBox.fromDataDir(config.dataDir));
   // quota admission; the release canaries it counts are the gateways' routes' (canary-releases.ts)
   const quotas = new Quotas(ctx, () => wantedCanaries(db));
+  // the kinds of spec.mounts (configs, volumes): each module adds its source below
+  const mountSources: MountSource[] = [];
   const services = engines
     ? createServicesModule(ctx, engines, {
         tasks: tasks.repo,
         quotas,
         drains,
+        mounts: mountSources,
         // the canaries the gateways' routes ask for (the routes are the gateways module's)
         canaries: () => wantedCanaries(db),
         // where replicas go: the placement's division over the environment's clusters, with

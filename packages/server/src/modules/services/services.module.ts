@@ -10,7 +10,7 @@ import { registerServiceRoutes } from './services.routes';
 import { ServiceController, type ReplicaPlacer } from './controller/service-controller';
 import type { DrainConfirmers } from './controller/rollout-drain';
 import { EndpointWatchers } from './endpoint-watchers';
-import type { ServicesModuleDeps } from './services-deps';
+import type { MountSource, ServicesModuleDeps } from './services-deps';
 
 export type { ServicesModuleDeps } from './services-deps';
 
@@ -26,6 +26,12 @@ export interface ServicesPorts {
   quotas: Quotas;
   /** Where the controller puts replicas (the placement module's FleetPlacement); none: all local. */
   placer?: ReplicaPlacer;
+  /**
+   * The kinds of `spec.mounts` (configs, volumes): admission checks, release pins and the engine
+   * volumes of a new container. Read at each use, so the composition root may add a source after
+   * construction (a source that needs the services module itself).
+   */
+  mounts?: MountSource[];
 }
 
 export interface ServicesModule {
@@ -47,8 +53,9 @@ export function createServicesModule(
   const repo = new ServicesRepository(ctx.db);
   const engine = engines.local;
   const { tasks, drains, canaries, placer, quotas } = ports;
+  const mounts = ports.mounts ?? [];
   const secrets = SecretBox.fromDataDir(ctx.config.dataDir);
-  const service = new ServicesService(ctx, repo, tasks, secrets, engine, quotas);
+  const service = new ServicesService(ctx, repo, tasks, secrets, engine, quotas, mounts);
   // drains wait until every endpoint watch was written a list without the container
   const watchers = new EndpointWatchers();
   drains.join(watchers);
@@ -61,6 +68,7 @@ export function createServicesModule(
     drains,
     canaries,
     placer,
+    mounts,
   });
   service.signals.on('kick', (id: string) => controller.kick(id));
   const deps: ServicesModuleDeps = {

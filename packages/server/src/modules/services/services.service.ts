@@ -21,6 +21,7 @@ import { withProjectLock, type Quotas } from '../quotas/quotas';
 import { PlacementPlanner } from '../placement/placement-plan';
 import { clusterCatalog } from '../placement/cluster-catalog';
 import type { ReleaseRow, ServiceRow, ServicesRepository } from './services.repository';
+import type { MountSource } from './services-deps';
 
 export interface ServicePath {
   project: string;
@@ -50,6 +51,8 @@ export class ServicesService {
     private readonly engine: ContainerEngine,
     /** Admission against the project's quota (the quotas module). */
     private readonly quotas: Quotas,
+    /** The kinds of `spec.mounts` (configs, volumes): checked on every admission, pinned per release. */
+    private readonly mounts: MountSource[] = [],
   ) {
     this.users = new ImageUsers(engine);
     this.placement = new PlacementPlanner(clusterCatalog(ctx.db));
@@ -139,6 +142,23 @@ export class ServicesService {
     return rootUser && !spec.runAsRoot ? { ...spec, runAsRoot: true } : spec;
   }
 
+  /** Every mount source checks its kind of `spec.mounts` (400/404 at `spec.mounts.N.…`). */
+  private async checkMounts(project: string, env: string, spec: ReleaseSpec): Promise<void> {
+    if (!spec.mounts?.length) return;
+    for (const source of this.mounts) await source.check(project, env, spec.mounts);
+  }
+
+  /** A new release records what its mounts run (configs: the version), once it is written. */
+  private async pinMounts(
+    row: Pick<ServiceRow, 'id' | 'project' | 'env' | 'name'>,
+    release: number,
+    spec: ReleaseSpec,
+  ): Promise<void> {
+    if (!spec.mounts?.length) return;
+    const target = { project: row.project, env: row.env, serviceId: row.id, service: row.name, release };
+    for (const source of this.mounts) await source.pin?.(target, spec.mounts);
+  }
+
   /** Images that only exist locally must exist now; registry images are pulled by the controller. */
   private async checkImage(actor: Actor, project: string, image: string): Promise<void> {
     // Admission: the project's own repositories, assigned registries, public repositories (403 otherwise).
@@ -225,6 +245,7 @@ export class ServicesService {
     const { replicas, ...requested } = input.spec;
     const releaseSpec = await this.checkWorkload(actor, project, requested);
     await this.checkImage(actor, project, releaseSpec.image);
+    await this.checkMounts(project, env, releaseSpec);
     return withProjectLock(project, () =>
       this.createAdmitted(project, env, input, replicas, releaseSpec, actor),
     );
@@ -295,6 +316,7 @@ export class ServicesService {
       }
       throw err;
     }
+    await this.pinMounts(row, 1, releaseSpec);
     await this.repo.addEvent(id, 'ReleaseCreated', `release 1 created by ${actor.name}`);
     this.kick(id);
     return { service: row, task };
@@ -310,6 +332,7 @@ export class ServicesService {
     await this.placement.admit(p.env, requested.placement);
     const releaseSpec = await this.checkWorkload(actor, p.project, requested);
     await this.checkImage(actor, p.project, releaseSpec.image);
+    await this.checkMounts(p.project, p.env, releaseSpec);
     return withProjectLock(p.project, () => this.updateAdmitted(p, input, replicas, releaseSpec, actor));
   }
 
@@ -370,6 +393,7 @@ export class ServicesService {
         'VERSION_CONFLICT',
       );
     }
+    if (changed) await this.pinMounts(row, number, sealed);
     if (changed)
       await this.repo.addEvent(
         row.id,
@@ -379,6 +403,46 @@ export class ServicesService {
     await this.supersede(row, task);
     this.kick(row.id);
     return { service: (await this.repo.findById(row.id))!, task };
+  }
+
+  /**
+   * A new release with the running release's spec, rolled out like any other (a config a mount
+   * follows has a new version: docs/configs.md). Returns its number; null when the service is
+   * gone or being deleted.
+   */
+  async renew(serviceId: string, reason: string, actor: string): Promise<number | null> {
+    const stale = await this.repo.findById(serviceId);
+    if (!stale || stale.deleting === 1) return null;
+    return withProjectLock(stale.project, async () => {
+      const row = await this.repo.findById(serviceId);
+      const current = row && row.deleting === 0 ? await this.repo.getRelease(row.id, row.release) : null;
+      if (!row || !current) return null;
+      const spec = storedSpec(current);
+      const number = (await this.repo.maxRelease(row.id)) + 1;
+      const task = await this.startTask(
+        row,
+        'deploy',
+        actor,
+        row.replicas,
+        `rolling to release ${number}: ${reason}`,
+      );
+      await this.repo.updateService(
+        row.id,
+        {
+          release: number,
+          updated_by: actor,
+          rollout_task: task.id,
+          rollout_started_at: nowIso(),
+          status: 'progressing',
+        },
+        { release: this.releaseRow(row.id, number, spec, reason, actor) },
+      );
+      await this.supersede(row, task);
+      await this.pinMounts(row, number, spec);
+      await this.repo.addEvent(row.id, 'ReleaseCreated', `release ${number} created by ${actor}: ${reason}`);
+      this.kick(row.id);
+      return number;
+    });
   }
 
   /** A new operation replaces the previous rollout's task. */
@@ -413,6 +477,7 @@ export class ServicesService {
         const spec = storedSpec(release);
         if (kind === 'rollback') {
           await this.checkWorkload(actor, p.project, spec);
+          await this.checkMounts(p.project, p.env, spec);
           await this.placement.admit(p.env, spec.placement);
         }
         await this.quotas.admit(p.project, row.id, spec, next.replicas, undefined, p.env);
@@ -517,6 +582,7 @@ export class ServicesService {
       );
     }
     await this.checkWorkload(actor, p.project, spec);
+    await this.checkMounts(p.project, input.toEnv, spec);
     await this.placement.admit(input.toEnv, spec.placement);
     return withProjectLock(p.project, () => this.promoteAdmitted(p, target, spec, { number, reason }, actor));
   }
@@ -552,6 +618,7 @@ export class ServicesService {
       { release: this.releaseRow(target.id, number2, spec, reason, actor.name) },
     );
     await this.supersede(target, task);
+    await this.pinMounts(target, number2, spec);
     await this.repo.addEvent(target.id, 'ReleaseCreated', `release ${number2} ${reason} by ${actor.name}`);
     this.kick(target.id);
     return { service: (await this.repo.findById(target.id))!, task };

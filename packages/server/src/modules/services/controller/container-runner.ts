@@ -15,6 +15,7 @@ import { pullCredentialFor } from '../../registry/registry-tokens';
 import { imageRefOnCluster } from '../../registry/image-ref';
 import { ImageUsers } from '../image-users';
 import { quotaDefaults } from '../../quotas/quotas';
+import type { MountSource } from '../services-deps';
 
 const nobody = '65534:65534';
 
@@ -29,6 +30,8 @@ export class ContainerRunner {
     private readonly engines: Engines,
     private readonly repo: ServicesRepository,
     private readonly secrets: SecretBox,
+    /** The kinds of `spec.mounts` (configs, volumes); each resolves its own kind. */
+    private readonly mounts: MountSource[] = [],
   ) {}
 
   /**
@@ -137,6 +140,18 @@ export class ContainerRunner {
         if (e.value === null || e.value === undefined) continue;
         env[e.name] = e.secret ? this.secrets.open(e.value) : e.value;
       }
+      // configs and volumes, made ready on this cluster's engine by their sources
+      const target = {
+        project: svc.project,
+        env: svc.env,
+        serviceId: svc.id,
+        service: svc.name,
+        cluster,
+        release,
+      };
+      const volumes = [];
+      for (const source of spec.mounts?.length ? this.mounts : [])
+        volumes.push(...(await source.resolve(target, spec.mounts!, engine)));
       const id = await engine.runContainer({
         name,
         image: imageRef,
@@ -169,6 +184,7 @@ export class ContainerRunner {
         capabilities: spec.capabilities ?? [],
         noNewPrivileges: true,
         readOnlyRootfs: spec.readOnlyRootFilesystem === true,
+        ...(volumes.length ? { volumes } : {}),
       });
       const obs = await engine.inspectContainer(id);
       await this.repo.updateContainerIf(name, ['creating'], {

@@ -20,6 +20,7 @@ import { RolloutTracker } from './rollout-tracker';
 import { decideDrain, noGateways, type GatewayConfirmation, type GatewayView } from './rollout-drain';
 import { endpointsMayChange } from '../endpoint-signal';
 import type { ReplicaPlacer } from './replica-placer';
+import type { MountSource } from '../services-deps';
 
 export type { ReplicaPlacer } from './replica-placer';
 
@@ -45,6 +46,8 @@ export interface ControllerDeps {
    * over by the composition root). None: every replica on the local cluster.
    */
   placer?: ReplicaPlacer;
+  /** The kinds of `spec.mounts` (services-deps.ts): what a new container gets mounted. */
+  mounts?: MountSource[];
 }
 
 /** An engine's observation of a container, with the cluster it was seen on. */
@@ -111,7 +114,7 @@ export class ServiceController {
   private readonly blindLogged = new Set<string>();
 
   constructor(private readonly deps: ControllerDeps) {
-    this.runner = new ContainerRunner(deps.ctx, deps.engines, deps.repo, deps.secrets);
+    this.runner = new ContainerRunner(deps.ctx, deps.engines, deps.repo, deps.secrets, deps.mounts);
     this.prober = new Prober(
       deps.engines,
       (name, outcome, detail) => void this.onProbe(name, outcome, detail),
