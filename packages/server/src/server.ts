@@ -34,6 +34,7 @@ import { createClustersModule } from './modules/clusters/clusters.module';
 import { ClusterEngines } from './modules/clusters/cluster-engines';
 import { ClustersRepository } from './modules/clusters/clusters.repository';
 import { SecretBox } from './crypto/secret-box';
+import { createCronJobsModule } from './modules/cronjobs/cronjobs.module';
 import type { MountSource } from './modules/services/services-deps';
 
 export interface BerthServer {
@@ -146,6 +147,9 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   reconcilers.push(clusters.checker);
   // images no service placed on a cluster needs any more leave it after a grace (docs/fleet.md)
   if (engines && services) reconcilers.push(createImageCleanup(ctx, engines, services.deps.repo));
+  // cron jobs: the API, and the scheduler under the same lease (docs/cronjobs.md)
+  if (engines && services)
+    reconcilers.push(createCronJobsModule(ctx, registry, engines, services, quotas).scheduler);
   const controllerHost = new ControllerHost(db, `${config.instanceId}:${process.pid}`, reconcilers, {
     log: app.log,
   });

@@ -14,3 +14,4 @@ export * from './codeflow';
 export * from './search';
 export * from './clusters';
 export * from './entry-points';
+export * from './cronjobs';

@@ -28,6 +28,7 @@ import * as m0017 from './migrations/0017-cluster-registry-check';
 import * as m0019 from './migrations/0019-entry-points';
 import * as m0020 from './migrations/0020-gateway-vip';
 import * as m0021 from './migrations/0021-entry-point-snapshots';
+import * as m0024 from './migrations/0024-cronjobs';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -81,6 +82,7 @@ const migrations: Record<string, Migration> = {
   '0019-entry-points': m0019,
   '0020-gateway-vip': m0020,
   '0021-entry-point-snapshots': m0021,
+  '0024-cronjobs': m0024,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -531,4 +531,67 @@ export interface Database {
   gateway_entry_point_snapshots: GatewayEntryPointSnapshotsTable;
   gateway_vips: GatewayVipsTable;
   gateway_vrrp_states: GatewayVrrpStatesTable;
+  cronjobs: CronJobsTable;
+  cronjob_runs: CronJobRunsTable;
+  cronjob_attempts: CronJobAttemptsTable;
+  cronjob_events: CronJobEventsTable;
+}
+
+/** A cron job (migration 0024, docs/cronjobs.md); spec is JSON with sealed secrets. */
+export interface CronJobsTable {
+  id: string;
+  project: string;
+  env: string;
+  name: string;
+  display_name: string;
+  spec: string;
+  /** The latest scheduled time recorded (a run row or a skip/miss written for it). */
+  last_scheduled_at: string | null;
+  deleting: Generated<number>;
+  created_at: string;
+  updated_at: string;
+  created_by: string;
+  updated_by: string;
+  version: number;
+}
+
+export interface CronJobRunsTable {
+  id: string;
+  cronjob_id: string;
+  trigger: string;
+  /** Unique per job: a scheduled time is recorded once. Null for runs started by hand. */
+  scheduled_at: string | null;
+  state: string;
+  message: string | null;
+  cluster: string;
+  created_at: string;
+  created_by: string;
+  started_at: string | null;
+  finished_at: string | null;
+  next_attempt_at: string | null;
+}
+
+export interface CronJobAttemptsTable {
+  run_id: string;
+  number: number;
+  container: string;
+  engine_id: string | null;
+  cluster: string;
+  state: string;
+  exit_code: number | null;
+  exit_reason: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  log_bytes: number | null;
+}
+
+export interface CronJobEventsTable {
+  id: string;
+  cronjob_id: string;
+  run_id: string | null;
+  type: string;
+  message: string;
+  severity: string;
+  at: string;
 }

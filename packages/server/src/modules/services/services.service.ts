@@ -97,7 +97,11 @@ export class ServicesService {
    * runAsRoot, which is what ContainerRunner checks again before it starts a container.
    * A name is resolved when the image is in the local store; otherwise the runner resolves it.
    */
-  private async checkWorkload(actor: Actor, project: string, spec: ReleaseSpec): Promise<ReleaseSpec> {
+  async checkWorkload<S extends Pick<ReleaseSpec, 'user' | 'image' | 'runAsRoot' | 'capabilities'>>(
+    actor: Actor,
+    project: string,
+    spec: S,
+  ): Promise<S> {
     const scope = { kind: 'project' as const, project };
     let rootUser = false;
     let why = '';
@@ -160,7 +164,7 @@ export class ServicesService {
   }
 
   /** Images that only exist locally must exist now; registry images are pulled by the controller. */
-  private async checkImage(actor: Actor, project: string, image: string): Promise<void> {
+  async checkImage(actor: Actor, project: string, image: string): Promise<void> {
     // Admission: the project's own repositories, assigned registries, public repositories (403 otherwise).
     await new RegistryAccess(this.ctx).admit(actor, project, image);
     if (!image.startsWith('localhost/')) return;

@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { exitReason, labelKeys, type ContainerEngine, type ImageInfo } from '@berth/engine-api';
+import {
+  exitReason,
+  labelKeys,
+  type ContainerCreateSpec,
+  type ContainerEngine,
+  type ImageInfo,
+} from '@berth/engine-api';
 import type { Engines } from '../../../runtime/engines';
 import { ForbiddenError, type ReleaseSpec } from '@berth/shared';
 import type { AppContext } from '../../../http/context';
@@ -18,6 +24,30 @@ import { quotaDefaults } from '../../quotas/quotas';
 import type { MountSource } from '../services-deps';
 
 const nobody = '65534:65534';
+
+/**
+ * The limits and restrictions of every workload container (service replicas, cron runs): the
+ * spec's CPU and memory, else the project's defaults; its process limit, else the platform's; and
+ * restricted by default — no capability outside the allowlist, no setuid gains, optionally a
+ * read-only root filesystem.
+ */
+export function restrictedLimits(
+  spec: Pick<ReleaseSpec, 'resources' | 'capabilities' | 'readOnlyRootFilesystem'>,
+  defaults: { cpu: number | null; memoryMiB: number | null },
+  pidsLimit: number,
+): Pick<
+  ContainerCreateSpec,
+  'cpu' | 'memoryMiB' | 'pidsLimit' | 'capabilities' | 'noNewPrivileges' | 'readOnlyRootfs'
+> {
+  return {
+    cpu: spec.resources.cpu ?? defaults.cpu ?? undefined,
+    memoryMiB: spec.resources.memoryMiB ?? defaults.memoryMiB ?? undefined,
+    pidsLimit: spec.resources.pids ?? pidsLimit,
+    capabilities: spec.capabilities ?? [],
+    noNewPrivileges: true,
+    readOnlyRootfs: spec.readOnlyRootFilesystem === true,
+  };
+}
 
 /** Creates, stops and retires containers, keeping the ledger first and the engine second. */
 export class ContainerRunner {
@@ -64,7 +94,7 @@ export class ContainerRunner {
    * release admitted before these checks existed still does not run as root.
    */
   async runAs(
-    spec: ReleaseSpec,
+    spec: Pick<ReleaseSpec, 'user' | 'runAsRoot'>,
     image: ImageInfo,
     engine: ContainerEngine = this.engines.local,
   ): Promise<string | undefined> {
@@ -175,15 +205,9 @@ export class ContainerRunner {
           hostIp: where.publishAddress,
           hostPort: 0,
         })),
-        cpu: spec.resources.cpu ?? defaults.cpu ?? undefined,
-        memoryMiB: spec.resources.memoryMiB ?? defaults.memoryMiB ?? undefined,
-        pidsLimit: spec.resources.pids ?? this.ctx.config.containers.pidsLimit,
+        ...restrictedLimits(spec, defaults, this.ctx.config.containers.pidsLimit),
         user,
         workingDir: spec.workingDir,
-        // Restricted by default: no capability outside the service's allowlist, no setuid gains.
-        capabilities: spec.capabilities ?? [],
-        noNewPrivileges: true,
-        readOnlyRootfs: spec.readOnlyRootFilesystem === true,
         ...(volumes.length ? { volumes } : {}),
       });
       const obs = await engine.inspectContainer(id);
