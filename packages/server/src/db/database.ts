@@ -29,6 +29,7 @@ import * as m0019 from './migrations/0019-entry-points';
 import * as m0020 from './migrations/0020-gateway-vip';
 import * as m0021 from './migrations/0021-entry-point-snapshots';
 import * as m0024 from './migrations/0024-cronjobs';
+import * as m0026 from './migrations/0026-debug-sessions';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -83,6 +84,7 @@ const migrations: Record<string, Migration> = {
   '0020-gateway-vip': m0020,
   '0021-entry-point-snapshots': m0021,
   '0024-cronjobs': m0024,
+  '0026-debug-sessions': m0026,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

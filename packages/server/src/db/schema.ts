@@ -231,6 +231,29 @@ export interface ShellSessionsTable {
   recording: string;
 }
 
+/** A debug container and its one shell (docs/debug.md). */
+export interface DebugSessionsTable {
+  id: string;
+  service_id: string;
+  /** The target container's name (its ledger row). */
+  target: string;
+  /** The debug container's name in the engine. */
+  name: string;
+  cluster: string;
+  engine_id: string | null;
+  image: string;
+  user: string;
+  actor: string;
+  created_at: string;
+  expires_at: string;
+  attached_at: string | null;
+  /** The shell_sessions row of its shell, once one was opened. */
+  shell_session: string | null;
+  ended_at: string | null;
+  /** shell-exited, expired, stopped, target-gone or failed. */
+  end_reason: string | null;
+}
+
 export interface LeasesTable {
   name: string;
   holder: string;
@@ -512,6 +535,7 @@ export interface Database {
   tasks: TasksTable;
   task_logs: TaskLogsTable;
   shell_sessions: ShellSessionsTable;
+  debug_sessions: DebugSessionsTable;
   leases: LeasesTable;
   idempotency_keys: IdempotencyKeysTable;
   gateways: GatewaysTable;

@@ -1,0 +1,301 @@
+/**
+ * Cron jobs on the real Podman (docs/cronjobs.md): runs on time, run now with logs kept after the
+ * container is gone, restricted containers, retries with back-off, the active deadline, forbid,
+ * suspend, bad input and another project's developer.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CronJobView, CronRunView, CronEventView } from '@berth/shared';
+import {
+  eventually,
+  makeProject,
+  startPlatform,
+  TestApi,
+  testImage,
+  type TestPlatform,
+} from './helpers/platform';
+
+type Obj = Record<string, unknown>;
+
+describe('cron jobs', () => {
+  let p: TestPlatform;
+  let outsider: TestApi;
+  let viewer: TestApi;
+  let dev: TestApi;
+  const base = '/api/v1/projects/alpha/envs/test/cronjobs';
+
+  async function user(name: string, role: string, project: string): Promise<TestApi> {
+    assert.equal((await p.api.post('/api/v1/users', { name, password: `${name}-password` })).status, 201);
+    const b = await p.api.post('/api/v1/bindings', {
+      user: name,
+      role,
+      scope: { kind: 'project', name: project },
+    });
+    assert.equal(b.status, 201, JSON.stringify(b.body));
+    return TestApi.login(p.url, name, `${name}-password`);
+  }
+
+  async function create(name: string, spec: Obj): Promise<CronJobView> {
+    const r = await p.api.post<CronJobView>(base, { name, spec: { image: testImage, ...spec } });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return r.body;
+  }
+
+  async function runs(name: string): Promise<CronRunView[]> {
+    const r = await p.api.get<{ items: CronRunView[] }>(`${base}/${name}/runs`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return r.body.items;
+  }
+
+  async function events(name: string): Promise<CronEventView[]> {
+    return (await p.api.get<{ items: CronEventView[] }>(`${base}/${name}/events`)).body.items;
+  }
+
+  async function runNow(name: string): Promise<CronRunView> {
+    const r = await p.api.post<CronRunView>(`${base}/${name}/run`);
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    return r.body;
+  }
+
+  async function finished(name: string, id: string, timeoutMs = 60_000): Promise<CronRunView> {
+    return eventually(
+      async () => {
+        const run = (await runs(name)).find((r) => r.id === id);
+        return run && ['succeeded', 'failed'].includes(run.state) ? run : null;
+      },
+      `run ${id} of ${name} finished`,
+      timeoutMs,
+    );
+  }
+
+  before(async () => {
+    p = await startPlatform();
+    await makeProject(p.api, 'alpha');
+    await makeProject(p.api, 'beta');
+    dev = await user('dave', 'developer', 'alpha');
+    viewer = await user('vera', 'viewer', 'alpha');
+    outsider = await user('olga', 'developer', 'beta');
+  });
+  after(async () => {
+    if (!p) return;
+    await p.server.close();
+    const left = await p.engine.listContainers({ 'berth.cron-instance': p.instanceId });
+    await Promise.all(left.map((c) => p.engine.removeContainer(c.id)));
+    await p.close();
+  });
+
+  it('starts each scheduled run within 2 s of its time (a seconds field: every 3 s)', async () => {
+    await create('tick', { schedule: '*/3 * * * * *', command: ['sh', '-c', 'echo tick'] });
+    const done = await eventually(
+      async () => {
+        const list = (await runs('tick')).filter((r) => r.trigger === 'schedule' && r.attempts[0]?.startedAt);
+        return list.length >= 2 ? list : null;
+      },
+      'two scheduled runs of tick',
+      30_000,
+    );
+    assert.equal((await p.api.post(`${base}/tick/suspend`)).status, 200);
+    const times = done.map((r) => Date.parse(r.scheduledAt!));
+    for (const r of done) {
+      const late = Date.parse(r.attempts[0]!.startedAt!) - Date.parse(r.scheduledAt!);
+      assert.ok(late >= 0 && late <= 2000, `run scheduled at ${r.scheduledAt} started ${late} ms late`);
+      assert.equal(new Date(r.scheduledAt!).getUTCSeconds() % 3, 0);
+    }
+    // every scheduled time once
+    assert.equal(new Set(times).size, times.length);
+    const job = (await p.api.get<CronJobView>(`${base}/tick`)).body;
+    assert.equal(job.suspended, true);
+    assert.equal(job.nextRunAt, null);
+  });
+
+  it('run now: a restricted container (not root, no capabilities, no-new-privileges, pids limit), logs kept after it is removed', async () => {
+    await create('report', {
+      schedule: '@yearly',
+      suspend: true,
+      command: [
+        'sh',
+        '-c',
+        'echo "uid=$(id -u) token=$TOKEN"; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status; cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/pids/pids.max 2>/dev/null; echo oops >&2',
+      ],
+      env: [
+        { name: 'TOKEN', value: 's3cret', secret: true },
+        { name: 'PLAIN', value: 'x' },
+      ],
+      resources: { pids: 64 },
+    });
+    // the secret is sealed: never returned
+    const got = (await p.api.get<CronJobView>(`${base}/report`)).body;
+    assert.deepEqual(got.spec.env[0], { name: 'TOKEN', value: null, secret: true, isSet: true });
+    const run = await runNow('report');
+    assert.equal(run.trigger, 'manual');
+    const done = await finished('report', run.id);
+    assert.equal(done.state, 'succeeded', JSON.stringify(done));
+    assert.equal(done.attempts.length, 1);
+    assert.equal(done.attempts[0]!.exitCode, 0);
+    assert.equal(done.attempts[0]!.exitReason, 'Completed');
+    assert.ok(done.durationSeconds !== null);
+    // the container is gone from Podman; its output is still there
+    assert.equal(await p.engine.inspectContainer(done.attempts[0]!.container), null);
+    const logs = await p.api.get<{ lines: { stream: string; text: string }[]; live: boolean }>(
+      `${base}/report/runs/${run.id}/logs`,
+    );
+    assert.equal(logs.status, 200);
+    assert.equal(logs.body.live, false);
+    const text = logs.body.lines.map((l) => l.text).join('\n');
+    assert.match(text, /uid=65534 token=s3cret/);
+    assert.match(text, /CapEff:\s+0000000000000000/);
+    assert.match(text, /NoNewPrivs:\s+1/);
+    assert.match(text, /^64$/m);
+    assert.ok(logs.body.lines.some((l) => l.stream === 'stderr' && l.text === 'oops'));
+    const plain = await p.api.get<string>(`${base}/report/runs/${run.id}/logs?format=text`);
+    assert.match(plain.body, /uid=65534/);
+    const detail = await p.api.get<{ events: CronEventView[] }>(`${base}/report/runs/${run.id}`);
+    assert.ok(detail.body.events.some((e) => e.type === 'Started'));
+    assert.ok(detail.body.events.some((e) => e.type === 'Succeeded'));
+  });
+
+  it('a failing job retries with doubling back-off and records every attempt; the active deadline stops a run', async () => {
+    await create('flaky', {
+      schedule: '@yearly',
+      suspend: true,
+      command: ['sh', '-c', 'echo failing; exit 3'],
+      retries: 2,
+      backoffSeconds: 1,
+    });
+    const run = await runNow('flaky');
+    const done = await finished('flaky', run.id);
+    assert.equal(done.state, 'failed');
+    assert.equal(done.attempts.length, 3);
+    for (const a of done.attempts) {
+      assert.equal(a.exitCode, 3);
+      assert.equal(a.exitReason, 'Error (exit 3)');
+    }
+    const gap = (i: number) =>
+      Date.parse(done.attempts[i]!.startedAt!) - Date.parse(done.attempts[i - 1]!.finishedAt!);
+    assert.ok(gap(1) >= 900, `first back-off ${gap(1)} ms`);
+    assert.ok(gap(2) >= 1900, `second back-off ${gap(2)} ms`);
+    const evs = await events('flaky');
+    assert.equal(evs.filter((e) => e.type === 'BackOff').length, 2);
+    assert.ok(evs.some((e) => e.type === 'Failed' && /after 3 attempts/.test(e.message)));
+    const logs2 = await p.api.get<{ attempt: number; lines: { text: string }[] }>(
+      `${base}/flaky/runs/${run.id}/logs?attempt=2`,
+    );
+    assert.equal(logs2.body.attempt, 2);
+    assert.deepEqual(
+      logs2.body.lines.map((l) => l.text),
+      ['failing'],
+    );
+
+    await create('slow', {
+      schedule: '@yearly',
+      suspend: true,
+      command: ['sleep', '60'],
+      activeDeadlineSeconds: 2,
+      retries: 3,
+    });
+    const slow = await finished('slow', (await runNow('slow')).id, 30_000);
+    assert.equal(slow.state, 'failed');
+    assert.equal(slow.attempts.length, 1, 'no retry after the deadline');
+    assert.match(slow.attempts[0]!.exitReason!, /^DeadlineExceeded/);
+    assert.ok((await events('slow')).some((e) => e.type === 'DeadlineExceeded'));
+  });
+
+  it('forbid skips a due run while one is still going (an event says so); suspend stops the schedule', async () => {
+    await create('long', {
+      schedule: '* * * * * *',
+      concurrencyPolicy: 'forbid',
+      command: ['sleep', '3'],
+      successfulRunsHistoryLimit: 20,
+      failedRunsHistoryLimit: 20,
+    });
+    await eventually(
+      async () => ((await runs('long')).some((r) => r.state === 'skipped') ? true : null),
+      'a skipped run of long',
+      30_000,
+    );
+    const suspended = await p.api.post<CronJobView>(`${base}/long/suspend`);
+    assert.equal(suspended.status, 200);
+    const since = Date.now();
+    const list = await runs('long');
+    const skipped = list.filter((r) => r.state === 'skipped');
+    assert.match(skipped[0]!.message!, /still going \(concurrency policy forbid\)/);
+    assert.ok((await events('long')).some((e) => e.type === 'Skipped'));
+    // never two at once: every run that started ran alone
+    const started = list.filter((r) => r.startedAt).sort((a, b) => a.startedAt!.localeCompare(b.startedAt!));
+    for (let i = 1; i < started.length; i++) {
+      const prevEnd = started[i - 1]!.finishedAt;
+      assert.ok(prevEnd && prevEnd <= started[i]!.startedAt!, 'runs overlapped under forbid');
+    }
+    // suspended: a run asked for by hand still runs; once it finished (passes went by), no
+    // scheduled run was recorded after the suspension
+    const manual = await runNow('long');
+    await finished('long', manual.id);
+    const later = (await runs('long')).filter((r) => r.scheduledAt && Date.parse(r.scheduledAt) > since);
+    assert.deepEqual(later, []);
+  });
+
+  it('bad input changes nothing: a wrong schedule, a time zone, root for a developer', async () => {
+    const bad = await dev.post<Obj>(base, {
+      name: 'bad',
+      spec: { schedule: '61 * * * *', image: testImage },
+    });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.body), /spec\.schedule/);
+    assert.match(JSON.stringify(bad.body), /minute: 61 is out of range 0-59/);
+    const tz = await dev.post<Obj>(base, {
+      name: 'bad',
+      spec: { schedule: '@daily', timeZone: 'Nowhere/City', image: testImage },
+    });
+    assert.equal(tz.status, 400);
+    const root = await dev.post<Obj>(base, {
+      name: 'bad',
+      spec: { schedule: '@daily', image: testImage, user: '0' },
+    });
+    assert.equal(root.status, 403);
+    assert.match(JSON.stringify(root.body), /services:exec-root/);
+    assert.equal((await p.api.get(`${base}/bad`)).status, 404);
+    // a developer of the project may create one
+    const ok = await dev.post<CronJobView>(base, {
+      name: 'devjob',
+      spec: { schedule: '0 3 * * *', timeZone: 'Europe/Berlin', image: testImage },
+    });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    assert.ok(ok.body.nextRunAt);
+    assert.equal(
+      new Date(ok.body.nextRunAt).getUTCHours() === 1 || new Date(ok.body.nextRunAt).getUTCHours() === 2,
+      true,
+    );
+  });
+
+  it('another project cannot list, run or read runs (404); a viewer cannot run (403)', async () => {
+    const run = (await runs('report'))[0]!;
+    for (const [m, path] of [
+      ['GET', base],
+      ['GET', `${base}/report`],
+      ['POST', `${base}/report/run`],
+      ['GET', `${base}/report/runs`],
+      ['GET', `${base}/report/runs/${run.id}`],
+      ['GET', `${base}/report/runs/${run.id}/logs`],
+      ['DELETE', `${base}/report`],
+    ] as const) {
+      const r = await outsider.call(m, path, m === 'POST' ? {} : undefined);
+      assert.equal(r.status, 404, `${m} ${path}: ${r.status}`);
+    }
+    assert.equal((await viewer.get(`${base}/report/runs`)).status, 200);
+    assert.equal((await viewer.post(`${base}/report/run`)).status, 403);
+    assert.equal((await viewer.post(`${base}/report/suspend`)).status, 403);
+    assert.equal((await runs('report')).length, 1, 'nothing was started');
+    const audit = await p.api.get<{ items: Obj[] }>('/api/v1/audit?result=denied&limit=50');
+    assert.ok(audit.body.items.some((e) => e.action === 'cronjobs.run' && e.actor === 'olga'));
+  });
+
+  it('delete stops and removes the job with its runs', async () => {
+    assert.equal((await p.api.delete(`${base}/report`)).status, 204);
+    await eventually(
+      async () => ((await p.api.get(`${base}/report`)).status === 404 ? true : null),
+      'report gone',
+    );
+    const list = await p.api.get<{ items: CronJobView[] }>(base);
+    assert.ok(!list.body.items.some((j) => j.name === 'report'));
+  });
+});
