@@ -11,6 +11,9 @@ want+=(libnginx-mod-http-lua lua-cjson)
 # The stream module for TCP/UDP entry points (stream.conf, loaded by absolute path; docs/gateway.md,
 # "TCP and UDP entry points; virtual IP").
 want+=(libnginx-mod-stream)
+# The tools of the debug containers' toolbox image, copied from the host with their libraries
+# (docs/debug.md; packages/server/src/modules/containers/debug-toolbox.ts).
+want+=(iproute2 procps bind9-dnsutils tcpdump strace lsof)
 # openssh-server: the tests of ssh:// clusters run their own sshd on loopback (scripts/test-sshd.sh);
 # the system sshd and its config are not used.
 if [ "${1:-}" = "--test" ]; then want+=(postgresql chromium fonts-noto-cjk openssh-server); fi

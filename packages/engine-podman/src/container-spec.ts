@@ -35,7 +35,9 @@ export interface SpecGenerator {
   no_new_privileges?: boolean;
   /** `podman run --read-only`; podman 4.3 then reports HostConfig.ReadonlyRootfs true. */
   read_only_filesystem?: boolean;
-  netns?: { nsmode: 'bridge' };
+  netns?: { nsmode: 'bridge' } | { nsmode: 'container'; value: string };
+  /** Another container's PID namespace (debug containers). */
+  pidns?: { nsmode: 'container'; value: string };
   Networks?: Record<string, Record<string, never>>;
 }
 
@@ -102,14 +104,23 @@ export function toSpecGenerator(spec: ContainerCreateSpec, defaultNetwork?: stri
       });
   }
   if (mounts.length) gen.mounts = mounts;
-
-  const network = spec.network ?? defaultNetwork;
   if (spec.volumes?.length)
     gen.volumes = spec.volumes.map((v) => ({
       Name: v.name,
       Dest: v.destination,
       Options: v.readOnly ? ['ro'] : [],
     }));
+
+  if (spec.shareNamespacesOf) {
+    // Debug containers: the target's processes and addresses; no init (the PID namespace is
+    // the target's, which has its own PID 1), no network or ports of its own.
+    gen.netns = { nsmode: 'container', value: spec.shareNamespacesOf };
+    gen.pidns = { nsmode: 'container', value: spec.shareNamespacesOf };
+    gen.init = false;
+    gen.portmappings = [];
+    return gen;
+  }
+  const network = spec.network ?? defaultNetwork;
   if (network) {
     gen.netns = { nsmode: 'bridge' };
     gen.Networks = { [network]: {} };

@@ -129,7 +129,9 @@ export class PodmanEngine implements ContainerEngine {
 
   async removeContainer(idOrName: string): Promise<void> {
     await this.client.request('DELETE', `/containers/${encodeURIComponent(idOrName)}`, {
-      query: { force: true, timeout: 0 },
+      // depend: containers sharing its namespaces (debug containers) go with it; without it
+      // podman refuses with "has dependent containers which must be removed before it".
+      query: { force: true, timeout: 0, depend: true },
       accept: [404],
     });
     this.cache.forget(idOrName);

@@ -144,6 +144,8 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   if (services) reconcilers.push(services.controller);
   reconcilers.push(gateways.controller);
   if (containers) reconcilers.push(containers.sampler);
+  // debug containers past their time-to-live or without a session (docs/debug.md)
+  if (containers) reconcilers.push(containers.debug);
   reconcilers.push(clusters.checker);
   // images no service placed on a cluster needs any more leave it after a grace (docs/fleet.md)
   if (engines && services) reconcilers.push(createImageCleanup(ctx, engines, services.deps.repo));

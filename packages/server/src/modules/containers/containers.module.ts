@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { RouteRegistry } from '../../http/route';
 import type { ContainersDeps } from './containers-deps';
 import { registerContainerRoutes } from './containers.routes';
+import { DebugContainers } from './debug';
 import { StatsSampler } from './stats-sampler';
 
 /**
@@ -12,13 +13,17 @@ import { StatsSampler } from './stats-sampler';
 export interface ContainersModule {
   /** Samples every active container's stats while this process leads (the controller host runs it). */
   sampler: StatsSampler;
+  /** Debug containers; its sweeper is a reconciler the controller host runs (docs/debug.md). */
+  debug: DebugContainers;
   registerRoutes(registry: RouteRegistry, app: FastifyInstance): void;
 }
 
 export function createContainersModule(deps: ContainersDeps): ContainersModule {
   const sampler = new StatsSampler(deps);
+  const debug = new DebugContainers(deps);
   return {
     sampler,
-    registerRoutes: (registry, app) => registerContainerRoutes(registry, app, deps, sampler),
+    debug,
+    registerRoutes: (registry, app) => registerContainerRoutes(registry, app, deps, sampler, debug),
   };
 }

@@ -11,6 +11,8 @@ import { containerParams, serviceBase, timestampSchema } from './container-param
 import { ContainersStore, parsePosition } from './containers.repository';
 import { ContainersService } from './containers.service';
 import { registerEventRoutes } from './events.routes';
+import { DebugContainers } from './debug';
+import { registerDebugRoutes } from './debug.routes';
 import { registerLogRoutes } from './logs.routes';
 import { registerMetricsRoute } from './metrics';
 import { attachShellGateway } from './shell-gateway';
@@ -31,6 +33,7 @@ export function registerContainerRoutes(
   app: FastifyInstance,
   deps: ContainersDeps,
   sampler: StatsSampler,
+  debug: DebugContainers = new DebugContainers(deps),
 ): void {
   const store = new ContainersStore(deps.ctx.db);
   const containers = new ContainersService(deps, store, sampler);
@@ -124,5 +127,6 @@ export function registerContainerRoutes(
   registerStatsRoutes(registry, deps, store);
   registerMetricsRoute(registry, deps, sampler);
   registerShellSessionRoutes(registry, deps.ctx);
-  attachShellGateway(registry, app, deps);
+  registerDebugRoutes(registry, deps, debug);
+  attachShellGateway(registry, app, deps, debug);
 }

@@ -25,12 +25,15 @@ export const nobodyUser = '65534:65534';
 export const rootUser = '0:0';
 
 const shellPath =
-  /^\/api\/v1\/projects\/([^/]+)\/envs\/([^/]+)\/services\/([^/]+)\/containers\/([^/]+)\/shell\/?$/;
+  /^\/api\/v1\/projects\/([^/]+)\/envs\/([^/]+)\/services\/([^/]+)\/containers\/([^/]+)(?:\/debug\/([^/]+))?\/shell\/?$/;
 
-/** The raw parts of a shell URL, or null when the URL is not a shell URL. */
+/**
+ * The raw parts of a shell URL, or null when the URL is not a shell URL. `debug` is the debug
+ * session id of a debug container's shell (…/containers/:container/debug/:id/shell, debug.ts).
+ */
 export function matchShellUrl(
   url: string | undefined,
-): { params: Record<string, string>; query: Record<string, string | string[]> } | null {
+): { params: Record<string, string>; query: Record<string, string | string[]>; debug?: string } | null {
   if (!url) return null;
   let parsed: URL;
   try {
@@ -49,6 +52,7 @@ export function matchShellUrl(
   };
   return {
     params: { project: decode(m[1]!), env: decode(m[2]!), service: decode(m[3]!), container: decode(m[4]!) },
+    ...(m[5] === undefined ? {} : { debug: decode(m[5]) }),
     query: {
       ...Object.fromEntries(parsed.searchParams),
       ...(parsed.searchParams.has('cmd') ? { cmd: parsed.searchParams.getAll('cmd') } : {}),

@@ -24,6 +24,7 @@ import { storedSpec } from '../services/service-views';
 import { containerNotFound, containerParams, serviceBase } from './container-params';
 import { ContainersStore } from './containers.repository';
 import { onCluster } from './container-clusters';
+import type { DebugAttach, DebugContainers } from './debug';
 
 const shellWhat = 'shells into its containers are';
 import { ShellBridge } from './shell-bridge';
@@ -37,6 +38,7 @@ import {
   rejectUpgrade,
   rootUser,
   shellQuerySchema,
+  type ShellQuery,
 } from './shell-access';
 
 /**
@@ -55,7 +57,11 @@ export class ShellGateway {
   private readonly sessions: ShellSessionsRepository;
   private closing = false;
 
-  constructor(private readonly deps: ContainersDeps) {
+  constructor(
+    private readonly deps: ContainersDeps,
+    /** Debug containers' shells (…/containers/:container/debug/:id/shell, debug.ts). */
+    private readonly debug?: DebugContainers,
+  ) {
     this.store = new ContainersStore(deps.ctx.db);
     this.sessions = new ShellSessionsRepository(deps.ctx.db);
   }
@@ -74,11 +80,16 @@ export class ShellGateway {
       return;
     }
     const { project, env, service, container } = match.params;
+    const debugId = match.debug;
     const audit: AuditInput = {
       actor: 'anonymous',
-      action: 'containers.shell',
+      action: debugId === undefined ? 'containers.shell' : 'containers.debug.shell',
       targetKind: 'container',
-      target: `${project}/${env}/${service}/${container}`.slice(0, 300),
+      target:
+        `${project}/${env}/${service}/${container}${debugId === undefined ? '' : `/debug/${debugId}`}`.slice(
+          0,
+          300,
+        ),
       project: project && nameSchema.safeParse(project).success ? project : null,
       request: redact(match.query) as Record<string, unknown>,
       result: 'failure',
@@ -107,6 +118,17 @@ export class ShellGateway {
       if (query.data.user === 'root') await this.require(actor, 'services:exec-root', params.data.project);
 
       const svc = await this.deps.service.resolve(params.data);
+      if (debugId !== undefined) {
+        await this.openDebug(req, socket, head, {
+          audit,
+          actor,
+          svc,
+          container: params.data.container,
+          debugId,
+          query: query.data,
+        });
+        return;
+      }
       const row = await this.store.findActive(svc.id, params.data.container);
       if (!row) throw containerNotFound(params.data.container, svc.name);
       const user = query.data.user === 'root' ? rootUser : await this.defaultUser(svc, row);
@@ -125,7 +147,7 @@ export class ShellGateway {
       );
       let sessionId: string;
       try {
-        sessionId = await this.record(audit, actor, svc, row, user, query.data.cmd.join(' '));
+        sessionId = await this.record(audit, actor, svc, row.name, user, query.data.cmd.join(' '));
       } catch (err) {
         exec.close();
         throw err;
@@ -134,6 +156,62 @@ export class ShellGateway {
     } catch (err) {
       await this.reject(socket, audit, err);
     }
+  }
+
+  /**
+   * The one shell of a debug container: as the user the container was started for (root was
+   * authorized then), only for its creator; the container is removed when the shell ends.
+   */
+  private async openDebug(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    o: {
+      audit: AuditInput;
+      actor: Actor;
+      svc: ServiceRow;
+      container: string;
+      debugId: string;
+      query: ShellQuery;
+    },
+  ): Promise<void> {
+    if (!this.debug) throw new UnavailableError('Debug containers are not available on this server.');
+    if (o.query.user !== undefined)
+      throw new InvalidError(
+        "A debug container's user is chosen when it is started (POST …/debug with user); leave out user here.",
+      );
+    if (this.closing)
+      throw new UnavailableError('The server is shutting down; open the shell again in a moment.');
+    const attach: DebugAttach = await this.debug.attach(o.svc, o.container, o.debugId, o.actor);
+    const { row } = attach;
+    let sessionId: string;
+    let exec: ExecSession;
+    try {
+      exec = await onCluster(this.deps.engines, row.cluster, shellWhat, (engine) =>
+        engine.exec(row.engine_id ?? row.name, {
+          cmd: o.query.cmd,
+          user: row.user,
+          tty: o.query.tty,
+          cols: o.query.cols,
+          rows: o.query.rows,
+          env: o.query.tty ? { TERM: 'xterm-256color' } : undefined,
+        }),
+      );
+    } catch (err) {
+      await attach.done();
+      throw err;
+    }
+    try {
+      sessionId = await this.record(o.audit, o.actor, o.svc, row.name, row.user, o.query.cmd.join(' '));
+      await this.debug.store.setShellSession(row.id, sessionId);
+    } catch (err) {
+      exec.close();
+      await attach.done();
+      throw err;
+    }
+    this.open(req, socket, head, exec, sessionId, () =>
+      attach.done().catch((err: unknown) => this.deps.ctx.log.warn({ err }, 'ending a debug session failed')),
+    );
   }
 
   /** Ends every open session (server shutdown). */
@@ -173,14 +251,14 @@ export class ShellGateway {
     audit: AuditInput,
     actor: Actor,
     svc: ServiceRow,
-    row: ContainerRow,
+    container: string,
     user: string,
     cmd: string,
   ): Promise<string> {
     const id = newId();
     await this.deps.ctx.audit.record({
       ...audit,
-      request: { container: row.name, user, cmd, session: id },
+      request: { container, user, cmd, session: id },
       result: 'success',
       statusCode: 101,
       message: `shell as ${user}`,
@@ -189,7 +267,7 @@ export class ShellGateway {
       id,
       actor: actor.name,
       service_id: svc.id,
-      container: row.name,
+      container,
       user,
       started_at: nowIso(),
       ended_at: null,
@@ -205,6 +283,8 @@ export class ShellGateway {
     head: Buffer,
     exec: ExecSession,
     sessionId: string,
+    /** Called once the session is over (debug containers are removed then). */
+    onEnd?: () => Promise<void>,
   ): void {
     const log = this.deps.ctx.log;
     // ws drops a socket the client already closed, and refuses once closed, without calling
@@ -215,6 +295,7 @@ export class ShellGateway {
       void this.sessions
         .finish(sessionId, nowIso(), null)
         .catch((err: unknown) => log.warn({ err }, 'closing a shell session record failed'));
+      void onEnd?.();
       if (!gone) {
         rejectUpgrade(
           socket,
@@ -227,7 +308,10 @@ export class ShellGateway {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const bridge = new ShellBridge(ws, exec, sessionId, { sessions: this.sessions, log });
       this.bridges.add(bridge);
-      void bridge.done.then(() => this.bridges.delete(bridge));
+      void bridge.done.then(() => {
+        this.bridges.delete(bridge);
+        return onEnd?.();
+      });
       bridge.start();
     });
   }
@@ -256,8 +340,9 @@ export function attachShellGateway(
   registry: RouteRegistry,
   app: FastifyInstance,
   deps: ContainersDeps,
+  debug?: DebugContainers,
 ): ShellGateway {
-  const gateway = new ShellGateway(deps);
+  const gateway = new ShellGateway(deps, debug);
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     gateway.onUpgrade(req, socket, head).catch((err: unknown) => {
       deps.ctx.log.error({ err }, 'shell upgrade failed');
