@@ -2,15 +2,19 @@
 # Builds the images the test suites run, without any registry (runtime-notes §4):
 #   localhost/berth-busybox:1  static busybox on scratch, users root/nobody/app, /www/index.html
 #   localhost/berth-node:20    the host's node binary and its shared libraries on the busybox tree
+#   localhost/berth-noshell:1  distroless-style: the host's node binary and its shared libraries,
+#                              /etc/passwd and /tmp, and nothing else (no shell, no tar, no busybox);
+#                              file-logs tests read its files through the archive API (docs/file-logs.md)
 # Idempotent: an image that `podman image exists` already has is left alone.
 set -euo pipefail
 
 busybox_image=localhost/berth-busybox:1
 node_image=localhost/berth-node:20
+noshell_image=localhost/berth-noshell:1
 
 have() { podman image exists "$1"; }
-if have "$busybox_image" && have "$node_image"; then
-  echo "test-images: $busybox_image and $node_image already exist"
+if have "$busybox_image" && have "$node_image" && have "$noshell_image"; then
+  echo "test-images: $busybox_image, $node_image and $noshell_image already exist"
   exit 0
 fi
 
@@ -82,4 +86,23 @@ else
     podman import -q --change 'ENV PATH=/usr/bin:/bin' --change 'WORKDIR /app' \
       --change 'CMD ["node","/app/server.js"]' - "$node_image" >/dev/null
   echo "test-images: built $node_image"
+fi
+
+if have "$noshell_image"; then
+  echo "test-images: $noshell_image already exists"
+else
+  ns="$work/noshellroot"
+  mkdir -p "$ns"/{usr/bin,tmp,app,etc}
+  cp "$bb/etc/passwd" "$bb/etc/group" "$ns/etc/"
+  cp /usr/bin/node "$ns/usr/bin/node"
+  for lib in $(ldd /usr/bin/node | grep -oE '/[^ ]+'); do
+    mkdir -p "$ns$(dirname "$lib")"
+    cp -L "$lib" "$ns$lib"
+  done
+  chmod 1777 "$ns/tmp"
+  chown 1000:1000 "$ns/app"
+  tar -C "$ns" --numeric-owner -c . |
+    podman import -q --change 'ENV PATH=/usr/bin' --change 'WORKDIR /app' --change 'USER 1000' \
+      --change 'CMD ["node","-e","setInterval(()=>{},1e9)"]' - "$noshell_image" >/dev/null
+  echo "test-images: built $noshell_image"
 fi

@@ -19,12 +19,14 @@ import type {
   RegistryAuth,
   LogLine,
   LogOptions,
+  PathStat,
   StoredImage,
 } from '@berth/engine-api';
 import { BerthError, EngineError } from '@berth/shared';
 import { buildImage, pushImage, waitContainer } from './build';
 import { buildConfined } from './confined-build';
 import { toSpecGenerator } from './container-spec';
+import { getArchive, putArchive, statPath } from './archive';
 import { streamEvents } from './events';
 import { runExec } from './exec-run';
 import { openExecSession } from './exec-session';
@@ -230,6 +232,19 @@ export class PodmanEngine implements ContainerEngine {
     } catch (err) {
       throw withContext(err, `Podman could not read ${file} from image ${image}`);
     }
+  }
+
+  /** File access through the archive API, no exec (archive.ts, docs/file-logs.md). */
+  statPath(idOrName: string, path: string): Promise<PathStat | null> {
+    return statPath(this.client, idOrName, path);
+  }
+
+  getArchive(idOrName: string, path: string, signal?: AbortSignal): Promise<NodeJS.ReadableStream> {
+    return getArchive(this.client, idOrName, path, signal);
+  }
+
+  putArchive(idOrName: string, dir: string, tar: NodeJS.ReadableStream): Promise<void> {
+    return putArchive(this.client, idOrName, dir, tar);
   }
 }
 

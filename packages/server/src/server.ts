@@ -143,7 +143,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   const reconcilers: Reconciler[] = [];
   if (services) reconcilers.push(services.controller);
   reconcilers.push(gateways.controller);
-  if (containers) reconcilers.push(containers.sampler);
+  if (containers) reconcilers.push(containers.sampler, containers.collector);
   // debug containers past their time-to-live or without a session (docs/debug.md)
   if (containers) reconcilers.push(containers.debug);
   reconcilers.push(clusters.checker);

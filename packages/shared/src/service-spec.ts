@@ -198,6 +198,31 @@ export const mountSchema = z
   });
 export type Mount = z.output<typeof mountSchema>;
 
+/**
+ * `spec.logFiles`: files inside the containers (globs: `*` and `?` within a path segment, `**` any
+ * number of segments) that Berth copies continuously to the host, rotated at `maxFileMiB` and kept
+ * as `maxFiles` files per container file (docs/file-logs.md).
+ */
+export const logFilesSchema = z
+  .object({
+    paths: z
+      .array(
+        z
+          .string()
+          .min(2)
+          .max(1024)
+          .startsWith('/', 'must be an absolute path (start with "/")')
+          .refine((p) => !p.includes('\0'), 'must not contain a NUL byte')
+          .refine((p) => !p.split('/').includes('..'), 'must not contain ".." segments'),
+      )
+      .min(1)
+      .max(16),
+    maxFileMiB: z.number().int().min(1).max(1024).default(10),
+    maxFiles: z.number().int().min(1).max(100).default(5),
+  })
+  .strict();
+export type LogFilesSpec = z.output<typeof logFilesSchema>;
+
 const releaseSpecFields = {
   image: imageRefSchema,
   command: z.array(z.string().max(4096)).max(64).optional(),
@@ -232,6 +257,8 @@ const releaseSpecFields = {
   placement: placementSchema.optional(),
   /** Configs and volumes mounted into every container (docs/configs.md, docs/volumes.md). */
   mounts: z.array(mountSchema).max(32).optional(),
+  /** Log files Berth collects from the containers to the host (docs/file-logs.md). */
+  logFiles: logFilesSchema.optional(),
 };
 
 type ReleaseSpecShape = z.output<z.ZodObject<typeof releaseSpecFields>>;

@@ -18,7 +18,13 @@ export interface ContainersDeps {
   /** The container ledger: rows, their events and the releases they run. */
   repo: Pick<
     ServicesRepository,
-    'activeContainers' | 'findContainer' | 'updateContainer' | 'addEvent' | 'events' | 'getRelease'
+    | 'activeContainers'
+    | 'findContainer'
+    | 'updateContainer'
+    | 'addEvent'
+    | 'events'
+    | 'getRelease'
+    | 'findById'
   >;
   /** The service a path names, for the caller's project (NotFound otherwise). */
   service: Pick<ServicesService, 'resolve'>;

@@ -3,6 +3,7 @@ import type { RouteRegistry } from '../../http/route';
 import type { ContainersDeps } from './containers-deps';
 import { registerContainerRoutes } from './containers.routes';
 import { DebugContainers } from './debug';
+import { LogCollector } from './log-collector';
 import { StatsSampler } from './stats-sampler';
 
 /**
@@ -13,6 +14,8 @@ import { StatsSampler } from './stats-sampler';
 export interface ContainersModule {
   /** Samples every active container's stats while this process leads (the controller host runs it). */
   sampler: StatsSampler;
+  /** Copies the log files of spec.logFiles to the host while this process leads (docs/file-logs.md). */
+  collector: LogCollector;
   /** Debug containers; its sweeper is a reconciler the controller host runs (docs/debug.md). */
   debug: DebugContainers;
   registerRoutes(registry: RouteRegistry, app: FastifyInstance): void;
@@ -23,6 +26,7 @@ export function createContainersModule(deps: ContainersDeps): ContainersModule {
   const debug = new DebugContainers(deps);
   return {
     sampler,
+    collector: new LogCollector(deps, deps.repo),
     debug,
     registerRoutes: (registry, app) => registerContainerRoutes(registry, app, deps, sampler, debug),
   };

@@ -13,6 +13,8 @@ import { ContainersService } from './containers.service';
 import { registerEventRoutes } from './events.routes';
 import { DebugContainers } from './debug';
 import { registerDebugRoutes } from './debug.routes';
+import { registerCollectedLogRoutes } from './collected-logs.routes';
+import { registerFileRoutes } from './files.routes';
 import { registerLogRoutes } from './logs.routes';
 import { registerMetricsRoute } from './metrics';
 import { attachShellGateway } from './shell-gateway';
@@ -123,6 +125,8 @@ export function registerContainerRoutes(
   });
 
   registerLogRoutes(registry, deps);
+  registerFileRoutes(registry, deps);
+  registerCollectedLogRoutes(registry, deps);
   registerEventRoutes(registry, deps);
   registerStatsRoutes(registry, deps, store);
   registerMetricsRoute(registry, deps, sampler);
