@@ -366,8 +366,13 @@ export interface ContainerEngine {
   removeVolume?(name: string): Promise<VolumeRemoval>;
   /** The volume's content as a tar stream. */
   exportVolume?(name: string): Promise<NodeJS.ReadableStream>;
-  /** Replaces (adds to) the volume's content from a tar stream. */
-  importVolume?(name: string, tar: NodeJS.ReadableStream): Promise<void>;
+  /**
+   * Replaces (adds to) the volume's content from a tar stream. `image`: an image in the engine's
+   * store an engine may use for a helper container (Podman 4.3 has no import endpoint).
+   */
+  importVolume?(name: string, tar: NodeJS.ReadableStream, image?: string): Promise<void>;
+  /** Bytes stored in each volume of the engine's host, by volume name. */
+  volumeUsage?(): Promise<Record<string, number>>;
 
   /**
    * Optional archive access to a container's files, without exec (file logs, docs/file-logs.md):

@@ -21,6 +21,9 @@ import type {
   LogOptions,
   PathStat,
   StoredImage,
+  VolumeCreateSpec,
+  VolumeInfo,
+  VolumeRemoval,
 } from '@berth/engine-api';
 import { BerthError, EngineError } from '@berth/shared';
 import { buildImage, pushImage, waitContainer } from './build';
@@ -38,6 +41,7 @@ import { parseLogStream } from './log-stream';
 import { ObservationCache } from './observation-cache';
 import { observationFromInspect } from './observation';
 import { StatsSampler } from './stats';
+import * as volumes from './volumes';
 
 /** Options of a PodmanEngine. */
 export interface PodmanEngineOptions {
@@ -224,6 +228,43 @@ export class PodmanEngine implements ContainerEngine {
 
   waitContainer(idOrName: string, signal?: AbortSignal): Promise<number | null> {
     return waitContainer(this.client, idOrName, signal);
+  }
+
+  /** Sends a signal (e.g. SIGHUP) to the container's main process; catatonit passes it on. */
+  signalContainer(idOrName: string, signal: string): Promise<void> {
+    return volumes.signalContainer(this.client, idOrName, signal);
+  }
+
+  /** Volumes (volumes.ts); import and export go through a helper container (no libpod endpoint in 4.3). */
+  createVolume(spec: VolumeCreateSpec): Promise<VolumeInfo> {
+    return volumes.createVolume(this.client, spec);
+  }
+
+  inspectVolume(name: string): Promise<VolumeInfo | null> {
+    return volumes.inspectVolume(this.client, name);
+  }
+
+  listVolumes(labels: Record<string, string>): Promise<VolumeInfo[]> {
+    return volumes.listVolumes(this.client, labels);
+  }
+
+  removeVolume(name: string): Promise<VolumeRemoval> {
+    return volumes.removeVolume(this.client, name);
+  }
+
+  /** `image`: the helper container's image (any local image, never run; default the first one). */
+  importVolume(name: string, tar: NodeJS.ReadableStream, image?: string): Promise<void> {
+    return volumes.importVolume(this.client, name, tar, image);
+  }
+
+  /** A tar stream of the volume's content, read through a running helper that mounts it (volumes.ts). */
+  exportVolume(name: string): Promise<NodeJS.ReadableStream> {
+    return volumes.exportVolume(this.client, name);
+  }
+
+  /** Bytes stored in each volume of this host, by name (`GET /system/df`). */
+  volumeUsage(): Promise<Record<string, number>> {
+    return volumes.volumeUsage(this.client);
   }
 
   async readImageFile(image: string, file: string): Promise<Buffer | null> {

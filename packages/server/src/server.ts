@@ -34,6 +34,7 @@ import { createClustersModule } from './modules/clusters/clusters.module';
 import { ClusterEngines } from './modules/clusters/cluster-engines';
 import { ClustersRepository } from './modules/clusters/clusters.repository';
 import { SecretBox } from './crypto/secret-box';
+import { createVolumesModule } from './modules/volumes/volumes.module';
 import { createCronJobsModule } from './modules/cronjobs/cronjobs.module';
 import type { MountSource } from './modules/services/services-deps';
 
@@ -127,6 +128,8 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
     containers.registerRoutes(registry, app);
     createCodeflowModule(ctx, services, registry, app);
   }
+  // volumes (docs/volumes.md): their API, and the volume kind of spec.mounts
+  if (engines) mountSources.push(createVolumesModule(ctx, registry, app, engines).mounts);
   const tenancy = createTenancyModule(ctx, registry, app);
   const gateways = await createGatewaysModule(ctx, registry, app, {
     tenancy,

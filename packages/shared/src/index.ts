@@ -15,3 +15,4 @@ export * from './search';
 export * from './clusters';
 export * from './entry-points';
 export * from './cronjobs';
+export * from './volumes';

@@ -517,6 +517,36 @@ export interface GatewayEntryPointSnapshotsTable {
   entry_points: string;
 }
 
+/** A volume class (migration 0023, docs/volumes.md); mount_options is a JSON array. */
+export interface VolumeClassesTable {
+  name: string;
+  kind: string;
+  description: string;
+  server: string | null;
+  path: string | null;
+  mount_options: string;
+  max_size_mib: number;
+  created_at: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+/** A volume of a project's environment (migration 0023); cluster is null for shared classes. */
+export interface VolumesTable {
+  id: string;
+  project: string;
+  env: string;
+  name: string;
+  class: string;
+  size_mib: number;
+  size_enforced: number;
+  size_note: string | null;
+  cluster: string | null;
+  engine_name: string;
+  created_at: string;
+  created_by: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -555,6 +585,8 @@ export interface Database {
   gateway_entry_point_snapshots: GatewayEntryPointSnapshotsTable;
   gateway_vips: GatewayVipsTable;
   gateway_vrrp_states: GatewayVrrpStatesTable;
+  volume_classes: VolumeClassesTable;
+  volumes: VolumesTable;
   cronjobs: CronJobsTable;
   cronjob_runs: CronJobRunsTable;
   cronjob_attempts: CronJobAttemptsTable;

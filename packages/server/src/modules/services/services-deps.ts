@@ -1,5 +1,5 @@
 import type { ContainerEngine, VolumeMount } from '@berth/engine-api';
-import type { Mount } from '@berth/shared';
+import type { Mount, ReleaseSpec } from '@berth/shared';
 import type { SecretBox } from '../../crypto/secret-box';
 import type { Engines } from '../../runtime/engines';
 import type { AppContext } from '../../http/context';
@@ -44,7 +44,8 @@ export interface MountTarget {
  */
 export interface MountSource {
   /** Throws a 400/404 naming `spec.mounts.N.<field>` when a mount of this kind cannot be used in that project and env. */
-  check(project: string, env: string, mounts: Mount[]): Promise<void>;
+  /** `spec`: the whole release spec, for checks that need more than the mounts (volumes: the placement). */
+  check(project: string, env: string, mounts: Mount[], spec?: ReleaseSpec): Promise<void>;
   /** Optional: records what the new release runs (configs: the version of each config mount). */
   pin?(target: Omit<MountTarget, 'cluster'>, mounts: Mount[]): Promise<void>;
   /** The engine volumes to mount into a new container on `engine` (made ready there first). */

@@ -149,7 +149,7 @@ export class ServicesService {
   /** Every mount source checks its kind of `spec.mounts` (400/404 at `spec.mounts.N.…`). */
   private async checkMounts(project: string, env: string, spec: ReleaseSpec): Promise<void> {
     if (!spec.mounts?.length) return;
-    for (const source of this.mounts) await source.check(project, env, spec.mounts);
+    for (const source of this.mounts) await source.check(project, env, spec.mounts, spec);
   }
 
   /** A new release records what its mounts run (configs: the version), once it is written. */
