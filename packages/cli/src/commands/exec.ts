@@ -5,7 +5,7 @@ import { CliError } from '../errors';
 import { runShell } from '../shell-session';
 
 /** The first ready container of a service (the default target of `exec`). */
-async function firstReadyContainer(
+export async function firstReadyContainer(
   client: ApiClient,
   project: string,
   env: string,

@@ -5,6 +5,7 @@ import { authCommands } from './auth';
 import { certificateCommands } from './certificates';
 import { clusterCommands } from './clusters';
 import { containerCommands } from './containers';
+import { debugCommands } from './debug';
 import { entryPointCommands } from './entry-points';
 import { execCommands } from './exec';
 import { fleetCommands } from './fleet';
@@ -29,6 +30,7 @@ export const commands: readonly CommandDef[] = [
   ...containerCommands,
   ...streamCommands,
   ...execCommands,
+  ...debugCommands,
   ...taskCommands,
   ...identityCommands,
   ...auditCommands,
