@@ -16,7 +16,7 @@ import {
   waitTask,
   type TestPlatform,
 } from './helpers/platform';
-import { digests, exportVolume, importVolume, readTar } from './helpers/volumes';
+import { digests, exportVolume, importVolume, readTar, volumeAppSpec } from './helpers/volumes';
 
 type Obj = Record<string, unknown>;
 const envBase = (project: string) => `/api/v1/projects/${project}/envs/test`;
@@ -185,28 +185,7 @@ describe('volume data: services, rolling updates, restarts, export and import (s
   const vols = `${envBase(project)}/volumes`;
   const services = `${envBase(project)}/services`;
 
-  /** Appends "<version> <hostname>" to /data/log at each start, keeps a random blob, serves /data. */
-  const appSpec = (version: string, extra: Obj = {}) => ({
-    image: testImage,
-    command: [
-      'sh',
-      '-c',
-      'echo "$VERSION $HOSTNAME" >> /data/log && mkdir -p /data/sub && { [ -f /data/sub/blob ] || head -c 1048576 /dev/urandom > /data/sub/blob; } && exec httpd -f -p 8080 -h /data',
-    ],
-    env: [{ name: 'VERSION', value: version }],
-    ports: [{ containerPort: 8080 }],
-    readiness: { type: 'http', path: '/log', periodSeconds: 1 },
-    rollout: {
-      maxSurge: 1,
-      maxUnavailable: 0,
-      drainSeconds: 0,
-      stopGraceSeconds: 5,
-      progressDeadlineSeconds: 300,
-    },
-    replicas: 1,
-    mounts: [{ volume: 'data', path: '/data' }],
-    ...extra,
-  });
+  const appSpec = (version: string) => volumeAppSpec(version);
 
   const files = async (name: string) => readTar(await exportVolume(p.api, `${vols}/${name}`));
   const logLines = async () =>

@@ -1,6 +1,6 @@
 /** Reading volume exports in tests: a small tar reader and per-file digests. */
 import { createHash } from 'node:crypto';
-import type { TestApi } from './platform';
+import { testImage, type TestApi } from './platform';
 
 export interface TarFile {
   type: string;
@@ -84,4 +84,32 @@ export function digests(files: Map<string, TarFile>): Record<string, string> {
   for (const [name, f] of [...files].sort(([a], [b]) => a.localeCompare(b)))
     if (f.type === '0') out[name] = f.sha256;
   return out;
+}
+
+/**
+ * A service that appends "<version> <hostname>" to /data/log at each start, writes a random
+ * 1 MiB /data/sub/blob once, and serves /data (ready when /log is served).
+ */
+export function volumeAppSpec(version: string, volume = 'data', extra: Record<string, unknown> = {}) {
+  return {
+    image: testImage,
+    command: [
+      'sh',
+      '-c',
+      'echo "$VERSION $HOSTNAME" >> /data/log && mkdir -p /data/sub && { [ -f /data/sub/blob ] || head -c 1048576 /dev/urandom > /data/sub/blob; } && exec httpd -f -p 8080 -h /data',
+    ],
+    env: [{ name: 'VERSION', value: version }],
+    ports: [{ containerPort: 8080 }],
+    readiness: { type: 'http', path: '/log', periodSeconds: 1 },
+    rollout: {
+      maxSurge: 1,
+      maxUnavailable: 0,
+      drainSeconds: 0,
+      stopGraceSeconds: 5,
+      progressDeadlineSeconds: 300,
+    },
+    replicas: 1,
+    mounts: [{ volume, path: '/data' }],
+    ...extra,
+  };
 }
