@@ -5,6 +5,7 @@ import { authCommands } from './auth';
 import { certificateCommands } from './certificates';
 import { clusterCommands } from './clusters';
 import { containerCommands } from './containers';
+import { cronJobCommands } from './cronjobs';
 import { debugCommands } from './debug';
 import { entryPointCommands } from './entry-points';
 import { execCommands } from './exec';
@@ -41,6 +42,7 @@ export const commands: readonly CommandDef[] = [
   ...tenancyCommands,
   ...certificateCommands,
   ...quotaCommands,
+  ...cronJobCommands,
   ...clusterCommands,
   ...fleetCommands,
   ...pipelineCommands,
