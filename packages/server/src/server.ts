@@ -37,6 +37,7 @@ import { SecretBox } from './crypto/secret-box';
 import { createVolumesModule } from './modules/volumes/volumes.module';
 import { createCronJobsModule } from './modules/cronjobs/cronjobs.module';
 import type { MountSource } from './modules/services/services-deps';
+import { createConfigsModule } from './modules/configs/configs.module';
 
 export interface BerthServer {
   app: FastifyInstance;
@@ -130,6 +131,16 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   }
   // volumes (docs/volumes.md): their API, and the volume kind of spec.mounts
   if (engines) mountSources.push(createVolumesModule(ctx, registry, app, engines).mounts);
+  // config files (docs/configs.md): their API, the config kind of spec.mounts, and a new
+  // version's refresh of the services that mount it (a new release: the services module's renew)
+  const configs = createConfigsModule(
+    ctx,
+    registry,
+    engines && services
+      ? { engines, renew: (id, reason, actor) => services.deps.service.renew(id, reason, actor) }
+      : null,
+  );
+  if (configs.mounts) mountSources.push(configs.mounts);
   const tenancy = createTenancyModule(ctx, registry, app);
   const gateways = await createGatewaysModule(ctx, registry, app, {
     tenancy,
@@ -150,6 +161,8 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   // debug containers past their time-to-live or without a session (docs/debug.md)
   if (containers) reconcilers.push(containers.debug);
   reconcilers.push(clusters.checker);
+  // config volumes no current release needs leave the clusters (docs/configs.md)
+  if (configs.collector) reconcilers.push(configs.collector);
   // images no service placed on a cluster needs any more leave it after a grace (docs/fleet.md)
   if (engines && services) reconcilers.push(createImageCleanup(ctx, engines, services.deps.repo));
   // cron jobs: the API, and the scheduler under the same lease (docs/cronjobs.md)

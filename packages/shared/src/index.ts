@@ -14,5 +14,6 @@ export * from './codeflow';
 export * from './search';
 export * from './clusters';
 export * from './entry-points';
+export * from './configs';
 export * from './cronjobs';
 export * from './volumes';

@@ -28,6 +28,7 @@ import * as m0017 from './migrations/0017-cluster-registry-check';
 import * as m0019 from './migrations/0019-entry-points';
 import * as m0020 from './migrations/0020-gateway-vip';
 import * as m0021 from './migrations/0021-entry-point-snapshots';
+import * as m0022 from './migrations/0022-configs';
 import * as m0023 from './migrations/0023-volumes';
 import * as m0024 from './migrations/0024-cronjobs';
 import * as m0026 from './migrations/0026-debug-sessions';
@@ -84,6 +85,7 @@ const migrations: Record<string, Migration> = {
   '0019-entry-points': m0019,
   '0020-gateway-vip': m0020,
   '0021-entry-point-snapshots': m0021,
+  '0022-configs': m0022,
   '0023-volumes': m0023,
   '0024-cronjobs': m0024,
   '0026-debug-sessions': m0026,

@@ -575,6 +575,9 @@ export interface Database {
   allowed_networks: AllowedNetworksTable;
   certificates: CertificatesTable;
   project_quotas: ProjectQuotasTable;
+  configs: ConfigsTable;
+  config_versions: ConfigVersionsTable;
+  config_pins: ConfigPinsTable;
   registry_assignments: RegistryAssignmentsTable;
   registry_public_repositories: RegistryPublicRepositoriesTable;
   clusters: ClustersTable;
@@ -591,6 +594,39 @@ export interface Database {
   cronjob_runs: CronJobRunsTable;
   cronjob_attempts: CronJobAttemptsTable;
   cronjob_events: CronJobEventsTable;
+}
+
+/** A config of a project (migration 0022, docs/configs.md); `version` is the current one. */
+export interface ConfigsTable {
+  id: string;
+  project: string;
+  name: string;
+  description: string;
+  version: number;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+/** One version of a config: its files as JSON (path → content). */
+export interface ConfigVersionsTable {
+  config_id: string;
+  number: number;
+  files: string;
+  reason: string;
+  rolled_back_from: number | null;
+  created_at: string;
+  created_by: string;
+}
+
+/** The config version a config mount (by path) of a service release runs. */
+export interface ConfigPinsTable {
+  service_id: string;
+  release: number;
+  path: string;
+  config_id: string;
+  version: number;
 }
 
 /** A cron job (migration 0024, docs/cronjobs.md); spec is JSON with sealed secrets. */

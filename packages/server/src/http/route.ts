@@ -55,6 +55,8 @@ export interface RouteDef<PS extends z.ZodType, QS extends z.ZodType, BS extends
   params?: PS;
   query?: QS;
   body?: BS;
+  /** Bytes a request body may have, when more than the server's 1 MiB (config files: JSON-escaped text). */
+  bodyLimit?: number;
   /** Documented success status and body schema. */
   response?: { status: number; description: string; schema?: z.ZodType; contentType?: string };
   /** Audit target of mutating routes; defaults to the path parameters joined with "/". */
@@ -109,6 +111,7 @@ export class RouteRegistry {
     this.app.route({
       method: def.method,
       url: def.url,
+      ...(def.bodyLimit ? { bodyLimit: def.bodyLimit } : {}),
       handler: (req, reply) => this.run(def as AnyRouteDef, req, reply),
     });
   }

@@ -411,10 +411,14 @@ export class ServicesService {
 
   /**
    * A new release with the running release's spec, rolled out like any other (a config a mount
-   * follows has a new version: docs/configs.md). Returns its number; null when the service is
-   * gone or being deleted.
+   * follows has a new version: docs/configs.md). Returns its number and the rollout's task; null
+   * when the service is gone or being deleted.
    */
-  async renew(serviceId: string, reason: string, actor: string): Promise<number | null> {
+  async renew(
+    serviceId: string,
+    reason: string,
+    actor: string,
+  ): Promise<{ release: number; task: string } | null> {
     const stale = await this.repo.findById(serviceId);
     if (!stale || stale.deleting === 1) return null;
     return withProjectLock(stale.project, async () => {
@@ -445,7 +449,7 @@ export class ServicesService {
       await this.pinMounts(row, number, spec);
       await this.repo.addEvent(row.id, 'ReleaseCreated', `release ${number} created by ${actor}: ${reason}`);
       this.kick(row.id);
-      return number;
+      return { release: number, task: task.id };
     });
   }
 
