@@ -35,7 +35,7 @@ import { ClusterEngines } from './modules/clusters/cluster-engines';
 import { ClustersRepository } from './modules/clusters/clusters.repository';
 import { SecretBox } from './crypto/secret-box';
 import { createVolumesModule } from './modules/volumes/volumes.module';
-import { createCronJobsModule } from './modules/cronjobs/cronjobs.module';
+import { createCronJobsModule, cronMountsFrom } from './modules/cronjobs/cronjobs.module';
 import type { MountSource } from './modules/services/services-deps';
 import { createConfigsModule } from './modules/configs/configs.module';
 
@@ -167,7 +167,9 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   if (engines && services) reconcilers.push(createImageCleanup(ctx, engines, services.deps.repo));
   // cron jobs: the API, and the scheduler under the same lease (docs/cronjobs.md)
   if (engines && services)
-    reconcilers.push(createCronJobsModule(ctx, registry, engines, services, quotas).scheduler);
+    reconcilers.push(
+      createCronJobsModule(ctx, registry, engines, services, quotas, cronMountsFrom(mountSources)).scheduler,
+    );
   const controllerHost = new ControllerHost(db, `${config.instanceId}:${process.pid}`, reconcilers, {
     log: app.log,
   });

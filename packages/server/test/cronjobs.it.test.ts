@@ -234,6 +234,49 @@ describe('cron jobs', () => {
     assert.deepEqual(later, []);
   });
 
+  it('mounts a volume like a service: a second run sees what the first wrote', async () => {
+    assert.equal((await p.api.put('/api/v1/volume-classes/fast', { kind: 'local' })).status, 200);
+    const vol = await p.api.post('/api/v1/projects/alpha/envs/test/volumes', {
+      name: 'crondata',
+      class: 'fast',
+      sizeMiB: 16,
+    });
+    assert.equal(vol.status, 201, JSON.stringify(vol.body));
+    // a volume of another env (or none) is refused at the field
+    const missing = await p.api.post<Obj>(base, {
+      name: 'nomount',
+      spec: { schedule: '@daily', image: testImage, mounts: [{ volume: 'nope', path: '/data' }] },
+    });
+    assert.equal(missing.status, 400, JSON.stringify(missing.body));
+    assert.match(JSON.stringify(missing.body), /spec\.mounts\.0\.volume/);
+    await create('writer', {
+      schedule: '@yearly',
+      suspend: true,
+      runAsRoot: true,
+      command: ['sh', '-c', 'echo run >> /data/log; wc -l < /data/log'],
+      mounts: [{ volume: 'crondata', path: '/data' }],
+    });
+    for (const expected of ['1', '2']) {
+      const run = await finished('writer', (await runNow('writer')).id);
+      assert.equal(run.state, 'succeeded', JSON.stringify(run));
+      const logs = await p.api.get<{ lines: { text: string }[] }>(`${base}/writer/runs/${run.id}/logs`);
+      assert.deepEqual(
+        logs.body.lines.map((l) => l.text.trim()),
+        [expected],
+      );
+    }
+    assert.equal((await p.api.delete(`${base}/writer`)).status, 204);
+    await eventually(
+      async () => ((await p.api.get(`${base}/writer`)).status === 404 ? true : null),
+      'writer gone',
+    );
+    await eventually(
+      async () =>
+        (await p.api.delete('/api/v1/projects/alpha/envs/test/volumes/crondata')).status < 300 ? true : null,
+      'volume crondata deleted',
+    );
+  });
+
   it('bad input changes nothing: a wrong schedule, a time zone, root for a developer', async () => {
     const bad = await dev.post<Obj>(base, {
       name: 'bad',

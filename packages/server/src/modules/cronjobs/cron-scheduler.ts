@@ -419,7 +419,7 @@ export class CronScheduler implements Reconciler {
         if (e.value === null || e.value === undefined) continue;
         env[e.name] = e.secret ? this.deps.secrets.open(e.value) : e.value;
       }
-      const volumes = await this.deps.mounts.resolve(job, run.cluster, spec, engine);
+      const volumes = await this.deps.mounts.resolve(job, run, spec, engine);
       const id = await engine.runContainer({
         name: container,
         image: imageRef,

@@ -1,43 +1,58 @@
 import type { ContainerEngine, VolumeMount } from '@berth/engine-api';
-import { BerthError, type CronJobSpec, type Mount } from '@berth/shared';
+import type { CronJobSpec, Mount, ReleaseSpec } from '@berth/shared';
 import type { AppContext } from '../../http/context';
 import type { RouteRegistry } from '../../http/route';
 import type { Engines } from '../../runtime/engines';
 import type { Quotas } from '../quotas/quotas';
 import type { ServicesModule } from '../services/services.module';
+import type { MountSource } from '../services/services-deps';
 import { ContainerRunner } from '../services/controller/container-runner';
 import { CronLogs } from './cron-logs';
 import { CronScheduler } from './cron-scheduler';
-import { CronJobsRepository, type CronJobRow } from './cronjobs.repository';
+import { CronJobsRepository, type CronJobRow, type CronRunRow } from './cronjobs.repository';
 import { registerCronJobRoutes } from './cronjobs.routes';
 import { CronJobsService } from './cronjobs.service';
 
 /** How a cron job's `spec.mounts` are checked and mounted (the services' mount sources). */
 export interface CronMounts {
-  check(project: string, env: string, mounts: Mount[]): Promise<void>;
+  /** `cluster`: where the job's runs go (a local volume must live there). */
+  check(project: string, env: string, mounts: Mount[], cluster: string): Promise<void>;
   resolve(
     job: CronJobRow,
-    cluster: string,
+    run: CronRunRow,
     spec: CronJobSpec,
     engine: ContainerEngine,
   ): Promise<VolumeMount[]>;
 }
 
-/** No mount source: a cron job that asks for mounts is refused (422 at spec.mounts). */
-export const noCronMounts: CronMounts = {
-  check() {
-    return Promise.reject(
-      new BerthError(
-        'UNPROCESSABLE',
-        'Cron jobs cannot mount configs or volumes on this server yet; remove spec.mounts.',
-        {
-          fields: [{ path: 'spec.mounts', message: 'not supported on cron jobs yet' }],
-        },
-      ),
-    );
-  },
-  resolve: () => Promise.resolve([]),
-};
+/**
+ * The services' mount sources (configs, volumes) for cron jobs: checked like a service placed on
+ * the job's cluster; a run mounts what a release would, pinned per run (the config's current
+ * version when the run starts, or the mount's `version`; retries of a run keep it).
+ */
+export function cronMountsFrom(sources: readonly MountSource[]): CronMounts {
+  return {
+    async check(project, env, mounts, cluster) {
+      const placed = { placement: { clusters: [{ name: cluster, weight: 1 }], division: 'weighted' } };
+      for (const source of sources) await source.check(project, env, mounts, placed as ReleaseSpec);
+    },
+    async resolve(job, run, spec, engine) {
+      if (!spec.mounts?.length) return [];
+      const target = {
+        project: job.project,
+        env: job.env,
+        serviceId: `cronjob:${job.id}`,
+        service: job.name,
+        cluster: run.cluster,
+        // one pin per run: the run's creation second
+        release: Math.floor(Date.parse(run.created_at) / 1000),
+      };
+      const out: VolumeMount[] = [];
+      for (const source of sources) out.push(...(await source.resolve(target, spec.mounts, engine)));
+      return out;
+    },
+  };
+}
 
 export interface CronJobsModule {
   scheduler: CronScheduler;
@@ -51,7 +66,7 @@ export function createCronJobsModule(
   engines: Engines,
   services: ServicesModule,
   quotas: Quotas,
-  mounts: CronMounts = noCronMounts,
+  mounts: CronMounts,
 ): CronJobsModule {
   const repo = new CronJobsRepository(ctx.db);
   const logs = new CronLogs(ctx.config.dataDir);

@@ -82,7 +82,19 @@ export class CronJobsService {
   private async admit(actor: Actor, project: string, env: string, spec: CronJobSpec): Promise<CronJobSpec> {
     const checked = await this.services.checkWorkload(actor, project, spec);
     await this.services.checkImage(actor, project, spec.image);
-    if (spec.mounts?.length) await this.mounts.check(project, env, spec.mounts);
+    if (spec.mounts?.length) {
+      const envRow = await this.ctx.db
+        .selectFrom('environments')
+        .select('clusters')
+        .where('name', '=', env)
+        .executeTakeFirst();
+      await this.mounts.check(
+        project,
+        env,
+        spec.mounts,
+        cronCluster(envRow?.clusters ?? null, this.engines.local.cluster),
+      );
+    }
     await this.quotas.admit(
       project,
       null,
