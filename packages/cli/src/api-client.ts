@@ -145,6 +145,29 @@ export class ApiClient {
     }
   }
 
+  /**
+   * GET of a file (not JSON): the response, whose body the caller streams to a file or stdout.
+   * No timeout once the headers arrived (a large download takes its time).
+   */
+  async download(path: string, query?: Query): Promise<Response> {
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new DOMException('timeout', 'TimeoutError')),
+      this.timeoutMs,
+    );
+    try {
+      const res = await this.send('GET', path, {
+        query,
+        headers: { Accept: '*/*' },
+        signal: controller.signal,
+      });
+      if (!res.ok) throw errorFromResponse(res.status, res.statusText, await res.text());
+      return res;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** The ws:// or wss:// URL of a WebSocket endpoint. */
   webSocketUrl(path: string, query?: Query): string {
     return this.url(path, query).replace(/^http/, 'ws');

@@ -9,6 +9,7 @@ import { cronJobCommands } from './cronjobs';
 import { debugCommands } from './debug';
 import { entryPointCommands } from './entry-points';
 import { execCommands } from './exec';
+import { fileCommands } from './files';
 import { fleetCommands } from './fleet';
 import { gatewayCommands } from './gateways';
 import { gatewayVipCommands } from './gateway-vip';
@@ -29,6 +30,7 @@ export const commands: readonly CommandDef[] = [
   ...placementCommands,
   ...actionCommands,
   ...containerCommands,
+  ...fileCommands,
   ...streamCommands,
   ...execCommands,
   ...debugCommands,
