@@ -122,24 +122,41 @@ export function mergeDeltas(deltas: readonly EndpointDelta[]): EndpointDelta | n
   return out;
 }
 
-const poolJson = new WeakMap<readonly PoolServer[], string>();
+/** Each pool array's `"name":[...]` entry (the name kept to check: empty arrays may be shared). */
+const poolEntry = new WeakMap<readonly PoolServer[], { name: string; entry: string }>();
+/** A set's JSON and bytes, so the writers of one set (the node's file, Berth's copy) build it once. */
+const setText = new WeakMap<EndpointSet, { version: number; json: string; bytes?: Buffer }>();
 
 /**
- * JSON.stringify(set), with each pool's JSON cached per array: sets that share their unchanged
- * pools' arrays (applyDelta, the applier's sets) cost only the changed pools and the join.
+ * JSON.stringify(set), with each pool's entry cached per array and the result per set object:
+ * sets that share their unchanged pools' arrays (applyDelta, the applier's sets) cost only the
+ * changed pools and one concatenation. A set is not changed after it is built (a new version is a
+ * new object); its version is checked anyway.
  */
 export function setJson(set: EndpointSet): string {
-  const parts: string[] = [];
+  const memo = setText.get(set);
+  if (memo !== undefined && memo.version === set.version) return memo.json;
+  let body = '';
   for (const name in set.pools) {
     const servers = set.pools[name]!;
-    let json = poolJson.get(servers);
-    if (json === undefined) {
-      json = JSON.stringify(servers);
-      poolJson.set(servers, json);
+    let c = poolEntry.get(servers);
+    if (c === undefined || c.name !== name) {
+      c = { name, entry: `${JSON.stringify(name)}:${JSON.stringify(servers)}` };
+      poolEntry.set(servers, c);
     }
-    parts.push(`${JSON.stringify(name)}:${json}`);
+    body += body === '' ? c.entry : `,${c.entry}`;
   }
-  return `{"version":${JSON.stringify(set.version)},"pools":{${parts.join(',')}}}`;
+  const json = `{"version":${JSON.stringify(set.version)},"pools":{${body}}}`;
+  setText.set(set, { version: set.version, json });
+  return json;
+}
+
+/** setJson as UTF-8 bytes, converted once per set. */
+export function setBytes(set: EndpointSet): Buffer {
+  const json = setJson(set);
+  const memo = setText.get(set)!;
+  memo.bytes ??= Buffer.from(json);
+  return memo.bytes;
 }
 
 /** A set with a delta applied (a new object; the base's pool arrays are shared, not copied). */

@@ -6,6 +6,7 @@ import {
   controlDir,
   controlSocketPath,
   endpointsFile,
+  setBytes,
   setJson,
   type EndpointDelta,
   type EndpointSet,
@@ -73,7 +74,7 @@ export async function writeEndpointsFile(prefix: string, set: EndpointSet): Prom
   if (set.version === 0) return;
   const file = path.join(prefix, endpointsFile);
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  await writeFile(`${file}.next`, setJson(set));
+  await writeFile(`${file}.next`, setBytes(set));
   await rename(`${file}.next`, file);
 }
 

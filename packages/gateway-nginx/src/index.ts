@@ -29,6 +29,7 @@ export {
   endpointDelta,
   mergeDeltas,
   applyDelta,
+  setBytes,
   setJson,
   samePool,
 } from './dynamic-upstreams';

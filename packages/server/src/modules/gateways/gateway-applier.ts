@@ -17,7 +17,7 @@ import {
   renderDynamicUpstreams,
   renderStream,
   samePool,
-  setJson,
+  setBytes,
   streamFileName,
   streamMainLines,
   withStream,
@@ -74,7 +74,7 @@ export async function readCurrentSet(gatewayDir: string, gateway: string): Promi
 async function writeCurrentSet(gatewayDir: string, gateway: string, set: EndpointSet): Promise<void> {
   const file = currentSetFile(gatewayDir, gateway);
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(`${file}.next`, setJson(set));
+  await writeFile(`${file}.next`, setBytes(set));
   await rename(`${file}.next`, file);
 }
 
@@ -104,15 +104,18 @@ function samePoolShapes(a: readonly RenderPool[], b: readonly RenderPool[]): boo
 /**
  * The endpoint set of a plan's pools (version 0 until numbered). A pool whose servers did not
  * change keeps the published set's array (the same object), so comparing the sets and writing
- * their JSON (setJson caches it per array) cost only the pools that changed.
+ * their JSON (setJson caches it per array) cost only the pools that changed. A plan that reuses
+ * the last applied plan's pool objects (patchPlanEndpoints) is not compared there at all.
  */
 function setOfPools(pools: readonly RenderPool[], s: Applied): EndpointSet {
   const before = s.set?.pools;
+  const last = s.pools.length === pools.length ? s.pools : null;
   const set: EndpointSet = { version: 0, pools: {} };
-  for (const p of pools) {
+  for (let i = 0; i < pools.length; i += 1) {
+    const p = pools[i]!;
     const old = before?.[p.name];
     set.pools[p.name] =
-      old && samePool(old, p.servers)
+      old && (last?.[i] === p || samePool(old, p.servers))
         ? old
         : p.servers.map((x) => ({ address: x.address, weight: x.weight }));
   }
