@@ -22,6 +22,7 @@ import { serviceCommands } from './services';
 import { streamCommands } from './streams';
 import { taskCommands } from './tasks';
 import { tenancyCommands } from './tenancy';
+import { volumeCommands } from './volumes';
 
 /** Every command of the CLI, in the order `berth --help` lists them. */
 export const commands: readonly CommandDef[] = [
@@ -44,6 +45,7 @@ export const commands: readonly CommandDef[] = [
   ...tenancyCommands,
   ...certificateCommands,
   ...quotaCommands,
+  ...volumeCommands,
   ...cronJobCommands,
   ...clusterCommands,
   ...fleetCommands,
