@@ -48,6 +48,10 @@ function header(g: RenderGateway): string[] {
     ...(g.foreground ? ['daemon off;'] : []),
     `worker_processes ${integer(g.workerProcesses, 'workerProcesses')};`,
     'pid logs/nginx.pid;',
+    // After a reload, an old worker waits for its open connections (WebSockets, TCP entry
+    // points) at most this long, so long sessions do not keep old workers for ever (ingress-nginx
+    // uses the same 240 s).
+    'worker_shutdown_timeout 240s;',
     'error_log logs/error.log warn;',
     'events { worker_connections 4096; }',
     'http {',

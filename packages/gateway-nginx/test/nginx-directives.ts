@@ -48,6 +48,7 @@ export function directiveNames(text: string): string[] {
 export const rendererDirectives = new Set([
   'daemon',
   'worker_processes',
+  'worker_shutdown_timeout',
   'pid',
   'error_log',
   'events',
