@@ -6,6 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CronJobView, CronRunView, CronEventView } from '@berth/shared';
+import { buildServer, type BerthServer } from '../src/server';
 import {
   eventually,
   makeProject,
@@ -22,6 +23,7 @@ describe('cron jobs', () => {
   let outsider: TestApi;
   let viewer: TestApi;
   let dev: TestApi;
+  let restarted: BerthServer | null = null;
   const base = '/api/v1/projects/alpha/envs/test/cronjobs';
 
   async function user(name: string, role: string, project: string): Promise<TestApi> {
@@ -79,6 +81,7 @@ describe('cron jobs', () => {
   after(async () => {
     if (!p) return;
     await p.server.close();
+    await restarted?.close();
     const left = await p.engine.listContainers({ 'berth.cron-instance': p.instanceId });
     await Promise.all(left.map((c) => p.engine.removeContainer(c.id)));
     await p.close();
@@ -340,5 +343,59 @@ describe('cron jobs', () => {
     );
     const list = await p.api.get<{ items: CronJobView[] }>(base);
     assert.ok(!list.body.items.some((j) => j.name === 'report'));
+  });
+
+  it('a run missed while Berth was down starts once at recovery inside its starting deadline, not at all outside it', async () => {
+    await create('catchup', { schedule: '*/2 * * * * *', command: ['true'], startingDeadlineSeconds: 60 });
+    await create('strict', { schedule: '*/2 * * * * *', command: ['true'], startingDeadlineSeconds: 1 });
+    const config = p.server.ctx.config;
+    await p.server.close();
+    const downAt = Date.now();
+    // down across at least two scheduled times of both jobs
+    await eventually(async () => Date.now() - downAt > 4500, 'two scheduled times passed', 10_000, 100);
+    const again = await buildServer({ ...config, listenPort: 0 }, { engine: p.engine });
+    restarted = again;
+    const api = new TestApi(await again.start(), p.api.token);
+    const recovered = await eventually(
+      async () => {
+        const items = (await api.get<{ items: CronRunView[] }>(`${base}/catchup/runs`)).body.items;
+        return items.find((r) => r.trigger === 'recovery');
+      },
+      'the recovery run of catchup',
+      30_000,
+    );
+    // only the latest missed time runs; the earlier ones are reported
+    assert.ok(Date.parse(recovered.scheduledAt!) >= downAt);
+    const ev = (await api.get<{ items: CronEventView[] }>(`${base}/catchup/events`)).body.items;
+    assert.ok(
+      ev.some(
+        (e) =>
+          e.type === 'Missed' && /missed while Berth was not running; only the latest, scheduled at/.test(e.message),
+      ),
+      JSON.stringify(ev),
+    );
+    assert.ok(ev.some((e) => e.type === 'Recovered'));
+    const recoveries = (await api.get<{ items: CronRunView[] }>(`${base}/catchup/runs`)).body.items.filter(
+      (r) => r.trigger === 'recovery',
+    );
+    assert.equal(recoveries.length, 1);
+    // strict: its due time was past the 1 s starting deadline at recovery, so nothing from the down time ran
+    const strictEv = (await api.get<{ items: CronEventView[] }>(`${base}/strict/events`)).body.items;
+    assert.ok(
+      strictEv.some((e) => e.type === 'Missed' && /starting deadline/.test(e.message)),
+      JSON.stringify(strictEv),
+    );
+    const strictRuns = (await api.get<{ items: CronRunView[] }>(`${base}/strict/runs`)).body.items;
+    assert.ok(!strictRuns.some((r) => r.trigger === 'recovery'));
+    assert.ok(
+      !strictRuns.some(
+        (r) =>
+          r.scheduledAt &&
+          Date.parse(r.scheduledAt) > downAt + 1000 &&
+          Date.parse(r.scheduledAt) < downAt + 4000,
+      ),
+    );
+    for (const name of ['catchup', 'strict'])
+      assert.equal((await api.post(`${base}/${name}/suspend`)).status, 200);
   });
 });

@@ -156,9 +156,11 @@ export class CronScheduler implements Reconciler {
           job.id,
           null,
           'Missed',
-          d.missed.count === 1
-            ? `the run scheduled at ${iso(d.missed.first)} was missed${down}${d.run === null && spec.startingDeadlineSeconds ? ` (past its starting deadline of ${spec.startingDeadlineSeconds} s)` : ''}`
-            : `${d.missed.count} scheduled runs from ${iso(d.missed.first)} to ${iso(d.missed.last)} were missed${down}; ${d.run === null ? 'none is started (past the starting deadline)' : 'only the latest is started'}`,
+          `${d.missed.count === 1 ? `the run scheduled at ${iso(d.missed.first)} was` : `${d.missed.count} scheduled runs from ${iso(d.missed.first)} to ${iso(d.missed.last)} were`} missed${down}; ${
+            d.run === null
+              ? `none is started (past the starting deadline of ${spec.startingDeadlineSeconds} s)`
+              : `only the latest, scheduled at ${iso(d.run)}, is started`
+          }`,
           'warning',
         );
       }
