@@ -4,6 +4,7 @@ import { auditCommands } from './audit';
 import { authCommands } from './auth';
 import { certificateCommands } from './certificates';
 import { clusterCommands } from './clusters';
+import { configCommands } from './configs';
 import { containerCommands } from './containers';
 import { cronJobCommands } from './cronjobs';
 import { debugCommands } from './debug';
@@ -45,6 +46,7 @@ export const commands: readonly CommandDef[] = [
   ...tenancyCommands,
   ...certificateCommands,
   ...quotaCommands,
+  ...configCommands,
   ...volumeCommands,
   ...cronJobCommands,
   ...clusterCommands,
