@@ -11,6 +11,7 @@ import { gatewayMenuItems, gatewaySection } from '../features/gateways/nav';
 import { isPipelinePage, pipelineMenuItems } from '../features/pipelines/nav';
 import { adminMenuItems, isAdminPage } from '../features/admin/nav';
 import { certificateMenuItems, isCertificatePage } from '../features/certificates/nav';
+import { isVolumePage, volumeMenuItems } from '../features/volumes/nav';
 import { GlobalSearch } from '../features/search/GlobalSearch';
 import { clusterMenuItems, isClusterPage } from '../features/clusters/nav';
 import { AfterFirstPaint } from '../components/AfterFirstPaint';
@@ -45,6 +46,7 @@ export function AppLayout() {
     (location.pathname.startsWith('/images') ? 'images' : null) ??
     (isPipelinePage(location.pathname) ? 'pipelines' : null) ??
     (isCertificatePage(location.pathname) ? 'certificates' : null) ??
+    (isVolumePage(location.pathname) ? 'volumes' : null) ??
     (isAdminPage(location.pathname) ? 'admin' : null) ??
     (isClusterPage(location.pathname) ? 'clusters' : null) ??
     (location.pathname.startsWith('/audit') ? 'audit' : 'services');
@@ -65,6 +67,7 @@ export function AppLayout() {
                 ...gatewayMenuItems(me.data, scope, t),
                 ...pipelineMenuItems(location.pathname, scope, t),
                 ...certificateMenuItems(location.pathname, scope, t),
+                ...volumeMenuItems(location.pathname, scope, t),
                 { key: 'images', label: <Link to="/images">{t('nav.images')}</Link> },
                 ...clusterMenuItems(t),
                 ...(canAudit(me.data)

@@ -63,6 +63,9 @@ const QuotaPage = lazy(() => import('../features/quotas/QuotaPage').then((m) => 
 const CertificatesPage = lazy(() =>
   import('../features/certificates/CertificatesPage').then((m) => ({ default: m.CertificatesPage })),
 );
+const VolumesPage = lazy(() =>
+  import('../features/volumes/VolumesPage').then((m) => ({ default: m.VolumesPage })),
+);
 const AdminPage = lazy(() => import('../features/admin/AdminPage').then((m) => ({ default: m.AdminPage })));
 const ClusterListPage = lazy(() =>
   import('../features/clusters/ClusterListPage').then((m) => ({ default: m.ClusterListPage })),
@@ -131,6 +134,7 @@ export function AppRoutes() {
             <Route path="p/:project/:env/builds/:build" element={<BuildDetailPage />} />
             <Route path="p/:project/quota" element={<QuotaPage />} />
             <Route path="p/:project/:env/certificates" element={<CertificatesPage />} />
+            <Route path="p/:project/:env/volumes" element={<VolumesPage />} />
             <Route path="admin" element={<AdminPage />} />
             <Route path="admin/:tab" element={<AdminPage />} />
             <Route path="audit/sessions/:id" element={<ShellRecordingPage />} />

@@ -11,6 +11,7 @@ import { serviceEn } from '../features/services/messages';
 import { clustersEn } from '../features/clusters/messages';
 import { movesEn } from '../features/clusters/moves-messages';
 import { entryPointsEn } from '../features/entry-points/messages';
+import { volumeEn } from '../features/volumes/messages';
 /**
  * The English dictionary; its keys are the portal's message ids. `{name}` marks a value filled
  * in by `t(key, { name })`. Terms follow docs/glossary.md.
@@ -265,6 +266,7 @@ export const en = {
   ...clustersEn,
   ...movesEn,
   ...entryPointsEn,
+  ...volumeEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -1,5 +1,5 @@
 import { lazy, Suspense, useMemo, useState } from 'react';
-import { App, Button, Empty, Popconfirm, Space, Table, Tag, Typography } from 'antd';
+import { App, Button, Empty, Popconfirm, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router-dom';
 import type { Container } from '@berth/shared';
@@ -18,6 +18,9 @@ import { useServiceStats } from './useServiceStats';
 
 // xterm.js is only needed once someone opens a shell; keep it out of the page's chunk.
 const ShellModal = lazy(() => import('../shell/ShellModal').then((m) => ({ default: m.ShellModal })));
+const DebugShellModal = lazy(() =>
+  import('../debug/DebugShellModal').then((m) => ({ default: m.DebugShellModal })),
+);
 
 /** The current containers, polled; actions act on one container and refresh the list. */
 export function ContainersTab({ serviceRef }: { serviceRef: ServiceRef }) {
@@ -26,6 +29,7 @@ export function ContainersTab({ serviceRef }: { serviceRef: ServiceRef }) {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [shellFor, setShellFor] = useState<string | null>(null);
+  const [debugFor, setDebugFor] = useState<string | null>(null);
   const [cluster, setCluster] = useState<string | undefined>(undefined);
   const key = ['service', ...refKey(serviceRef), 'containers'];
   const containers = useQuery({
@@ -124,6 +128,11 @@ export function ContainersTab({ serviceRef }: { serviceRef: ServiceRef }) {
                 <Button size="small" onClick={() => setShellFor(c.name)} data-testid={`shell-${c.name}`}>
                   {t('container.shell')}
                 </Button>
+                <Tooltip title={t('debug.button.help')}>
+                  <Button size="small" onClick={() => setDebugFor(c.name)} data-testid={`debug-${c.name}`}>
+                    {t('debug.button')}
+                  </Button>
+                </Tooltip>
                 <Button size="small" onClick={() => logsOf(c.name)}>
                   {t('container.logs')}
                 </Button>
@@ -157,6 +166,16 @@ export function ContainersTab({ serviceRef }: { serviceRef: ServiceRef }) {
             user={service.data?.spec.user}
             canRoot={canExecRoot(me.data, serviceRef.project, team)}
             onClose={() => setShellFor(null)}
+          />
+        </Suspense>
+      ) : null}
+      {debugFor ? (
+        <Suspense fallback={null}>
+          <DebugShellModal
+            serviceRef={serviceRef}
+            container={debugFor}
+            canRoot={canExecRoot(me.data, serviceRef.project, team)}
+            onClose={() => setDebugFor(null)}
           />
         </Suspense>
       ) : null}

@@ -32,6 +32,12 @@ export function ShellModal(props: {
   /** The user holds services:exec-root on the project: offer "run as root". */
   canRoot: boolean;
   onClose: () => void;
+  /**
+   * Prepares the session and answers the URL to connect to, with the banner to show (debug
+   * containers: start one, then open its shell; features/debug). Default: the container's shell.
+   */
+  connect?: (cols: number, rows: number, asRoot: boolean) => Promise<{ url: string; banner: string }>;
+  title?: string;
 }) {
   const { container, user, canRoot, onClose } = props;
   // Primitive deps: the parent passes a new ref object on every render, which must not reconnect.
@@ -46,6 +52,9 @@ export function ShellModal(props: {
   // Bumped by Reconnect: a new terminal and a new session.
   const [attempt, setAttempt] = useState(0);
   const term = useRef<Terminal | null>(null);
+  // A ref: the parent passes a new function on every render, which must not reconnect.
+  const connectRef = useRef(props.connect);
+  connectRef.current = props.connect;
   const runsAs = asRoot ? t('shell.root') : (user ?? t('shell.defaultUser'));
   // The texts are read inside the effect, which must not reconnect when the language changes.
   const texts = useRef({ banner: '', ended: (code: number) => String(code), lost: '' });
@@ -79,62 +88,86 @@ export function ShellModal(props: {
     xterm.loadAddon(fit);
     xterm.open(el);
     fit.fit();
-    xterm.writeln(`\x1b[36m${texts.current.banner}\x1b[0m`);
     xterm.attachCustomKeyEventHandler((e) => {
       if (!isCopyKey(e)) return true;
       e.preventDefault();
       copy();
       return false;
     });
-    const url = shellUrl({ project, env, service }, container, xterm.cols, xterm.rows);
-    const ws = new WebSocket(asRoot ? `${url}&user=root` : url);
-    ws.binaryType = 'arraybuffer';
     const encoder = new TextEncoder();
     let exited = false;
     let opened = false;
-
-    ws.onopen = () => {
-      opened = true;
-      setPhase('open');
-      xterm.focus();
-    };
-    ws.onmessage = (e: MessageEvent<ArrayBuffer | string>) => {
-      if (typeof e.data !== 'string') {
-        xterm.write(new Uint8Array(e.data));
-        return;
-      }
-      try {
-        const msg = JSON.parse(e.data) as { type?: string; code?: number | null };
-        // No exit code: the server ended the session without the process exiting (shutdown).
-        if (msg.type === 'exit' && typeof msg.code === 'number') {
-          exited = true;
-          setExitCode(msg.code);
-          setPhase('ended');
-          xterm.writeln(`\r\n\x1b[33m${texts.current.ended(msg.code)}\x1b[0m`);
+    let disposed = false;
+    let ws: WebSocket | null = null;
+    const attach = (url: string, banner: string) => {
+      xterm.writeln(`\x1b[36m${banner}\x1b[0m`);
+      ws = new WebSocket(url);
+      ws.binaryType = 'arraybuffer';
+      ws.onopen = () => {
+        opened = true;
+        setPhase('open');
+        xterm.focus();
+      };
+      ws.onmessage = (e: MessageEvent<ArrayBuffer | string>) => {
+        if (typeof e.data !== 'string') {
+          xterm.write(new Uint8Array(e.data));
+          return;
         }
-      } catch {
-        xterm.write(e.data);
-      }
+        try {
+          const msg = JSON.parse(e.data) as { type?: string; code?: number | null };
+          // No exit code: the server ended the session without the process exiting (shutdown).
+          if (msg.type === 'exit' && typeof msg.code === 'number') {
+            exited = true;
+            setExitCode(msg.code);
+            setPhase('ended');
+            xterm.writeln(`\r\n\x1b[33m${texts.current.ended(msg.code)}\x1b[0m`);
+          }
+        } catch {
+          xterm.write(e.data);
+        }
+      };
+      ws.onclose = () => {
+        if (exited) return;
+        if (opened) xterm.writeln(`\r\n\x1b[31m${texts.current.lost}\x1b[0m`);
+        setPhase(opened ? 'lost' : 'failed');
+      };
     };
-    ws.onclose = () => {
-      if (exited) return;
-      if (opened) xterm.writeln(`\r\n\x1b[31m${texts.current.lost}\x1b[0m`);
-      setPhase(opened ? 'lost' : 'failed');
-    };
+    const connect = connectRef.current;
+    if (connect) {
+      connect(xterm.cols, xterm.rows, asRoot).then(
+        ({ url, banner }) => {
+          if (!disposed) return attach(url, banner);
+          // closed while it was prepared: open and close its session, which ends it at once
+          const late = new WebSocket(url);
+          late.onopen = () => late.close();
+        },
+        (err: unknown) => {
+          if (disposed) return;
+          xterm.writeln(`\x1b[31m${err instanceof Error ? err.message : String(err)}\x1b[0m`);
+          setPhase('failed');
+        },
+      );
+    } else {
+      const url = shellUrl({ project, env, service }, container, xterm.cols, xterm.rows);
+      attach(asRoot ? `${url}&user=root` : url, texts.current.banner);
+    }
     const input = xterm.onData((data) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(encoder.encode(data));
+      if (ws?.readyState === WebSocket.OPEN) ws.send(encoder.encode(data));
     });
     const resize = xterm.onResize(({ cols, rows }) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'resize', cols, rows }));
+      if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'resize', cols, rows }));
     });
     const observer = new ResizeObserver(() => fit.fit());
     observer.observe(el);
     return () => {
       observer.disconnect();
+      disposed = true;
       input.dispose();
       resize.dispose();
-      ws.onclose = null;
-      ws.close();
+      if (ws) {
+        ws.onclose = null;
+        ws.close();
+      }
       xterm.dispose();
       term.current = null;
     };
@@ -155,7 +188,7 @@ export function ShellModal(props: {
   return (
     <Modal
       open
-      title={t('shell.title', { name: container })}
+      title={props.title ?? t('shell.title', { name: container })}
       onCancel={onClose}
       footer={null}
       width="80vw"

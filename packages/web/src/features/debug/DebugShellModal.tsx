@@ -1,0 +1,55 @@
+import type { ServiceRef } from '../../api/paths';
+import { errorText } from '../../components/ErrorState';
+import { useI18n } from '../../i18n/I18nProvider';
+import { ShellModal } from '../shell/ShellModal';
+import { startDebug, type DebugSession } from './debug-api';
+
+/** The WebSocket URL of a debug session's one shell, on the page's own origin. */
+export function debugShellUrl(session: DebugSession, cols: number, rows: number): string {
+  const proto = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${proto}//${window.location.host}${session.shellPath}?cols=${cols}&rows=${rows}`;
+}
+
+/**
+ * The "Debug" window: starts a debug container beside `container` (a new one for each connect:
+ * Reconnect and the root switch start another) and opens its one shell in the web shell's
+ * terminal. The server removes the container when the shell ends or the window closes.
+ */
+export function DebugShellModal(props: {
+  serviceRef: ServiceRef;
+  container: string;
+  canRoot: boolean;
+  onClose: () => void;
+}) {
+  const { t } = useI18n();
+  const { serviceRef, container } = props;
+  const connect = async (cols: number, rows: number, asRoot: boolean) => {
+    let session;
+    try {
+      session = await startDebug(serviceRef, container, asRoot);
+    } catch (err) {
+      throw new Error(t('debug.startFailed', { error: errorText(t, err) }));
+    }
+    return {
+      url: debugShellUrl(session, cols, rows),
+      banner: t('debug.connected', {
+        debug: session.container,
+        image: session.image,
+        name: container,
+        user: session.user,
+        expires: new Date(session.expiresAt).toLocaleTimeString(),
+      }),
+    };
+  };
+  return (
+    <ShellModal
+      serviceRef={serviceRef}
+      container={container}
+      user={t('debug.defaultUser')}
+      canRoot={props.canRoot}
+      onClose={props.onClose}
+      connect={connect}
+      title={t('debug.title', { name: container })}
+    />
+  );
+}

@@ -1,0 +1,27 @@
+/**
+ * Strings of the debug containers (the "Debug" button of the containers tab and its shell
+ * window). Spread into the dictionaries in i18n/en.ts and i18n/zh-CN.ts.
+ */
+export const debugEn = {
+  'debug.button': 'Debug',
+  'debug.button.help':
+    "A shell in a tool container that shares this container's processes and network (curl, dig, ip, ss, tcpdump, strace, ps), for images without a shell. Removed when the shell ends.",
+  'debug.title': 'Debug container beside {name}',
+  'debug.starting': 'Starting a debug container (the first one on a cluster builds the toolbox image)…',
+  'debug.connected':
+    'Debug container {debug} ({image}) beside {name}, as {user}. ps shows its processes, 127.0.0.1 reaches its ports, /proc/<pid>/root its files. Removed when this shell ends, at the latest {expires}.',
+  'debug.startFailed': 'The debug container could not be started: {error}',
+  'debug.defaultUser': "the container's own user",
+} as const;
+
+export const debugZh: Record<keyof typeof debugEn, string> = {
+  'debug.button': '调试',
+  'debug.button.help':
+    '在一个与该容器共享进程和网络的工具容器中打开终端（curl、dig、ip、ss、tcpdump、strace、ps），用于没有 shell 的镜像。终端结束时自动删除。',
+  'debug.title': '{name} 的调试容器',
+  'debug.starting': '正在启动调试容器（每个集群第一次使用时会构建工具镜像）…',
+  'debug.connected':
+    '调试容器 {debug}（{image}）位于 {name} 旁，以 {user} 运行。ps 可看到其进程，127.0.0.1 可访问其端口，/proc/<pid>/root 可查看其文件。终端结束时删除，最迟于 {expires}。',
+  'debug.startFailed': '无法启动调试容器：{error}',
+  'debug.defaultUser': '容器自身的用户',
+};
