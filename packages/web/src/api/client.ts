@@ -11,6 +11,11 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
+/** The session's CSRF token, for writes that do not go through api() (file uploads). */
+export function currentCsrfToken(): string | null {
+  return csrfToken;
+}
+
 /** Registered by the app shell, which knows how to navigate to the login page. */
 export function setSessionExpiredHandler(handler: (() => void) | null): void {
   onSessionExpired = handler;

@@ -1,0 +1,27 @@
+import { Link } from 'react-router-dom';
+import type { Translate } from '../../i18n/I18nProvider';
+import type { Scope } from '../nav/last-scope';
+
+const volumePages = /^\/p\/[^/]+\/[^/]+\/volumes(\/|$)/;
+
+/** True on an environment's Volumes page (the header menu's "Volumes" section). */
+export function isVolumePage(pathname: string): boolean {
+  return volumePages.test(pathname);
+}
+
+/** "Volumes" of the project and env of the current page, else of the last one; none without a scope. */
+export function volumeMenuItems(pathname: string, last: Scope | null, t: Translate) {
+  const m = /^\/p\/([^/]+)\/([^/]+)/.exec(pathname);
+  const scope = m ? { project: m[1]!, env: m[2]! } : last;
+  if (!scope) return [];
+  return [
+    {
+      key: 'volumes',
+      label: (
+        <Link to={`/p/${scope.project}/${scope.env}/volumes`} data-testid="nav-volumes">
+          {t('nav.volumes')}
+        </Link>
+      ),
+    },
+  ];
+}
