@@ -60,6 +60,12 @@ const BuildDetailPage = lazy(() =>
 );
 
 const QuotaPage = lazy(() => import('../features/quotas/QuotaPage').then((m) => ({ default: m.QuotaPage })));
+const ConfigsPage = lazy(() =>
+  import('../features/configs/ConfigsPage').then((m) => ({ default: m.ConfigsPage })),
+);
+const ConfigDetailPage = lazy(() =>
+  import('../features/configs/ConfigDetailPage').then((m) => ({ default: m.ConfigDetailPage })),
+);
 const CertificatesPage = lazy(() =>
   import('../features/certificates/CertificatesPage').then((m) => ({ default: m.CertificatesPage })),
 );
@@ -133,6 +139,9 @@ export function AppRoutes() {
             <Route path="p/:project/:env/pipelines/:pipeline/edit" element={<PipelineFormPage />} />
             <Route path="p/:project/:env/builds/:build" element={<BuildDetailPage />} />
             <Route path="p/:project/quota" element={<QuotaPage />} />
+            <Route path="p/:project/:env/configs" element={<ConfigsPage />} />
+            <Route path="p/:project/:env/configs/:config" element={<ConfigDetailPage />} />
+            <Route path="p/:project/:env/configs/:config/:tab" element={<ConfigDetailPage />} />
             <Route path="p/:project/:env/certificates" element={<CertificatesPage />} />
             <Route path="p/:project/:env/volumes" element={<VolumesPage />} />
             <Route path="admin" element={<AdminPage />} />

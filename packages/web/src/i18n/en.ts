@@ -11,6 +11,7 @@ import { serviceEn } from '../features/services/messages';
 import { clustersEn } from '../features/clusters/messages';
 import { movesEn } from '../features/clusters/moves-messages';
 import { entryPointsEn } from '../features/entry-points/messages';
+import { configEn } from '../features/configs/messages';
 import { volumeEn } from '../features/volumes/messages';
 /**
  * The English dictionary; its keys are the portal's message ids. `{name}` marks a value filled
@@ -266,6 +267,7 @@ export const en = {
   ...clustersEn,
   ...movesEn,
   ...entryPointsEn,
+  ...configEn,
   ...volumeEn,
 } as const;
 
