@@ -11,7 +11,6 @@ import { gatewayMenuItems, gatewaySection } from '../features/gateways/nav';
 import { isPipelinePage, pipelineMenuItems } from '../features/pipelines/nav';
 import { adminMenuItems, isAdminPage } from '../features/admin/nav';
 import { certificateMenuItems, isCertificatePage } from '../features/certificates/nav';
-import { configMenuItems, isConfigPage } from '../features/configs/nav';
 import { isVolumePage, volumeMenuItems } from '../features/volumes/nav';
 import { GlobalSearch } from '../features/search/GlobalSearch';
 import { clusterMenuItems, isClusterPage } from '../features/clusters/nav';
@@ -47,7 +46,6 @@ export function AppLayout() {
     (location.pathname.startsWith('/images') ? 'images' : null) ??
     (isPipelinePage(location.pathname) ? 'pipelines' : null) ??
     (isCertificatePage(location.pathname) ? 'certificates' : null) ??
-    (isConfigPage(location.pathname) ? 'configs' : null) ??
     (isVolumePage(location.pathname) ? 'volumes' : null) ??
     (isAdminPage(location.pathname) ? 'admin' : null) ??
     (isClusterPage(location.pathname) ? 'clusters' : null) ??
@@ -69,7 +67,6 @@ export function AppLayout() {
                 ...gatewayMenuItems(me.data, scope, t),
                 ...pipelineMenuItems(location.pathname, scope, t),
                 ...certificateMenuItems(location.pathname, scope, t),
-                ...configMenuItems(location.pathname, scope, t),
                 ...volumeMenuItems(location.pathname, scope, t),
                 { key: 'images', label: <Link to="/images">{t('nav.images')}</Link> },
                 ...clusterMenuItems(t),

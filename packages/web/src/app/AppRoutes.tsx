@@ -22,6 +22,9 @@ const CreateServicePage = lazy(() =>
 const ServiceDetailPage = lazy(() =>
   import('../features/service-detail/ServiceDetailPage').then((m) => ({ default: m.ServiceDetailPage })),
 );
+const ContainerFilesPage = lazy(() =>
+  import('../features/files/ContainerFilesPage').then((m) => ({ default: m.ContainerFilesPage })),
+);
 const AuditPage = lazy(() => import('../features/audit/AuditPage').then((m) => ({ default: m.AuditPage })));
 const RouteListPage = lazy(() =>
   import('../features/routes/RouteListPage').then((m) => ({ default: m.RouteListPage })),
@@ -119,6 +122,10 @@ export function AppRoutes() {
             <Route path="p/:project/:env/new" element={<CreateServicePage />} />
             <Route path="p/:project/:env/s/:service" element={<Navigate to="overview" replace />} />
             <Route path="p/:project/:env/s/:service/:tab" element={<ServiceDetailPage />} />
+            <Route
+              path="p/:project/:env/s/:service/containers/:container/files"
+              element={<ContainerFilesPage />}
+            />
             <Route path="audit" element={<AuditPage />} />
             <Route path="p/:project/:env/routes" element={<RouteListPage />} />
             <Route path="p/:project/:env/routes/new" element={<RouteFormPage />} />

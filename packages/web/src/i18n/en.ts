@@ -11,6 +11,7 @@ import { serviceEn } from '../features/services/messages';
 import { clustersEn } from '../features/clusters/messages';
 import { movesEn } from '../features/clusters/moves-messages';
 import { entryPointsEn } from '../features/entry-points/messages';
+import { filesEn } from '../features/files/messages';
 import { configEn } from '../features/configs/messages';
 import { volumeEn } from '../features/volumes/messages';
 /**
@@ -267,6 +268,7 @@ export const en = {
   ...clustersEn,
   ...movesEn,
   ...entryPointsEn,
+  ...filesEn,
   ...configEn,
   ...volumeEn,
 } as const;

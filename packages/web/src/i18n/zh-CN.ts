@@ -11,6 +11,7 @@ import { serviceZh } from '../features/services/messages.zh';
 import { clustersZh } from '../features/clusters/messages.zh';
 import { movesZh } from '../features/clusters/moves-messages.zh';
 import { entryPointsZh } from '../features/entry-points/messages.zh';
+import { filesZh } from '../features/files/messages';
 import { configZh } from '../features/configs/messages.zh';
 import { volumeZh } from '../features/volumes/messages.zh';
 import type { MessageKey } from './en';
@@ -263,6 +264,7 @@ export const zhCN: Record<MessageKey, string> = {
   ...clustersZh,
   ...movesZh,
   ...entryPointsZh,
+  ...filesZh,
   ...configZh,
   ...volumeZh,
 };

@@ -65,6 +65,8 @@ export function ContainersTab({ serviceRef }: { serviceRef: ServiceRef }) {
 
   if (containers.isError)
     return <ErrorState error={containers.error} onRetry={() => void containers.refetch()} />;
+  const filesOf = (name: string) =>
+    `/p/${serviceRef.project}/${serviceRef.env}/s/${serviceRef.service}/containers/${encodeURIComponent(name)}/files`;
   const logsOf = (name: string) =>
     void navigate(
       `/p/${serviceRef.project}/${serviceRef.env}/s/${serviceRef.service}/logs?container=${encodeURIComponent(name)}`,
@@ -135,6 +137,14 @@ export function ContainersTab({ serviceRef }: { serviceRef: ServiceRef }) {
                 </Tooltip>
                 <Button size="small" onClick={() => logsOf(c.name)}>
                   {t('container.logs')}
+                </Button>
+                <Button
+                  size="small"
+                  title={t('files.button.help')}
+                  onClick={() => void navigate(filesOf(c.name))}
+                  data-testid={`files-${c.name}`}
+                >
+                  {t('files.button')}
                 </Button>
                 <Button
                   size="small"

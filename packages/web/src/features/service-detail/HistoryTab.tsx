@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Button, Input, Space, Table } from 'antd';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { Link } from 'react-router-dom';
 import type { Container } from '@berth/shared';
 import { refKey, type ServiceRef } from '../../api/paths';
 import { listHistory } from '../../api/resources';
@@ -76,6 +77,18 @@ export function HistoryTab({ serviceRef }: { serviceRef: ServiceRef }) {
             title: t('container.exit'),
             render: (_, c) =>
               c.exitCode === null ? '' : `${c.exitCode}${c.exitReason ? ` (${c.exitReason})` : ''}`,
+          },
+          {
+            key: 'collected',
+            title: '',
+            render: (_, c) => (
+              <Link
+                to={`/p/${serviceRef.project}/${serviceRef.env}/s/${serviceRef.service}/containers/${encodeURIComponent(c.name)}/files?tab=collected`}
+                data-testid={`collected-${c.name}`}
+              >
+                {t('files.collectedLink')}
+              </Link>
+            ),
           },
         ]}
       />
