@@ -218,6 +218,18 @@ for (const dialect of testDialects()) {
       const row = await dev.get<Obj>(`${debugBase}/${d.id as string}`);
       assert.ok(['expired', 'stopped'].includes(row.body.endReason as string), JSON.stringify(row.body));
 
+      // a shell lost with the process that held it (a crash): its heartbeat stops, and the
+      // sweeper ends it long before its TTL
+      const lost = (await start(dev)).body;
+      const old = new Date(Date.now() - 10 * 60_000).toISOString();
+      await p.server.ctx.db
+        .updateTable('debug_sessions')
+        .set({ attached_at: old, seen_at: old })
+        .where('id', '=', lost.id as string)
+        .execute();
+      await gone(lost.container as string);
+      assert.equal((await dev.get<Obj>(`${debugBase}/${lost.id as string}`)).body.endReason, 'shell-lost');
+
       // a leftover of a session Berth does not know (its row lost, e.g. across a restart)
       const stray = `${target}-debug-stray`;
       await p.engine.runContainer({

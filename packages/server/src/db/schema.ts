@@ -247,10 +247,12 @@ export interface DebugSessionsTable {
   created_at: string;
   expires_at: string;
   attached_at: string | null;
+  /** Last heartbeat of the process holding its shell. */
+  seen_at: string | null;
   /** The shell_sessions row of its shell, once one was opened. */
   shell_session: string | null;
   ended_at: string | null;
-  /** shell-exited, expired, stopped, target-gone or failed. */
+  /** shell-exited, shell-lost, never-attached, expired, stopped, target-gone or failed. */
   end_reason: string | null;
 }
 

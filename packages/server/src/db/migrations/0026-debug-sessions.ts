@@ -5,6 +5,8 @@ import type { Kysely } from 'kysely';
  * and PID namespaces, one shell into it, removed when that shell ends or when `expires_at`
  * passes. A row outlives its container (ended_at, end_reason) so the record of who debugged
  * what stays; the reconciler removes containers whose row ended, expired or is missing.
+ * `seen_at`: the server process holding the shell says every 30 s that it still does, so a shell
+ * lost with its process (a crash, a restart) ends its container soon, not at its TTL.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -21,6 +23,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('expires_at', 'text', (c) => c.notNull())
     .addColumn('attached_at', 'text')
+    .addColumn('seen_at', 'text')
     .addColumn('shell_session', 'text')
     .addColumn('ended_at', 'text')
     .addColumn('end_reason', 'text')

@@ -43,12 +43,23 @@ export class DebugSessionsRepository {
   async attach(id: string, at: string): Promise<boolean> {
     const res = await this.db
       .updateTable('debug_sessions')
-      .set({ attached_at: at })
+      .set({ attached_at: at, seen_at: at })
       .where('id', '=', id)
       .where('attached_at', 'is', null)
       .where('ended_at', 'is', null)
       .executeTakeFirst();
     return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** The holder's heartbeat for the shells it holds. */
+  async seen(ids: string[], at: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .updateTable('debug_sessions')
+      .set({ seen_at: at })
+      .where('id', 'in', ids)
+      .where('ended_at', 'is', null)
+      .execute();
   }
 
   async setShellSession(id: string, shellSession: string): Promise<void> {

@@ -30,6 +30,11 @@ import { defaultShellUser, nobodyUser, rootUser } from './shell-access';
 export const debugLabels = { instance: 'berth.debug', session: 'berth.debug.session' } as const;
 
 export const debugTtl = { min: 5, max: 8 * 3600, default: 3600 };
+/** A shell whose holder has not said so for this long is lost (the holder says so every 30 s). */
+const heartbeatMs = 30_000;
+const lostAfterMs = 3 * heartbeatMs;
+/** A debug container nobody opened the shell of within this long is removed. */
+const unattachedMs = 5 * 60_000;
 const what = 'debug containers are';
 /** States in which a target has processes to debug. */
 const runningStates = new Set(['running', 'ready', 'unhealthy', 'draining']);
@@ -115,6 +120,9 @@ export class DebugContainers {
   private readonly toolbox: Toolbox;
   private timer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
+  /** The shells this process holds, and the heartbeat that says so while there are any. */
+  private readonly held = new Set<string>();
+  private heartbeat: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: ContainersDeps) {
     this.store = new DebugSessionsRepository(deps.ctx.db);
@@ -148,6 +156,7 @@ export class DebugContainers {
       created_at: new Date(now).toISOString(),
       expires_at: new Date(now + req.ttlSeconds * 1000).toISOString(),
       attached_at: null,
+      seen_at: null,
       shell_session: null,
       ended_at: null,
       end_reason: null,
@@ -212,7 +221,33 @@ export class DebugContainers {
       throw new ConflictError(
         `Debug container '${row.name}' already has its shell (one shell per debug container); start another with POST …/containers/${target}/debug.`,
       );
-    return { row, done: () => this.end(row, 'shell-exited') };
+    this.hold(id);
+    return {
+      row,
+      done: () => {
+        this.release(id);
+        return this.end(row, 'shell-exited');
+      },
+    };
+  }
+
+  private hold(id: string): void {
+    this.held.add(id);
+    if (this.heartbeat) return;
+    this.heartbeat = setInterval(() => {
+      this.store
+        .seen([...this.held], nowIso())
+        .catch((err: unknown) => this.deps.ctx.log.warn({ err }, 'debug shell heartbeat failed'));
+    }, heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  private release(id: string): void {
+    this.held.delete(id);
+    if (this.held.size === 0 && this.heartbeat) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = null;
+    }
   }
 
   /** Ends a session: removes its container (gone already is fine) and records why. */
@@ -235,6 +270,10 @@ export class DebugContainers {
     const now = Date.now();
     for (const row of await this.store.open()) {
       if (Date.parse(row.expires_at) <= now) await this.end(row, 'expired');
+      else if (row.attached_at && now - Date.parse(row.seen_at ?? row.attached_at) > lostAfterMs)
+        await this.end(row, 'shell-lost');
+      else if (!row.attached_at && now - Date.parse(row.created_at) > unattachedMs)
+        await this.end(row, 'never-attached');
     }
     const open = new Map((await this.store.open()).map((r) => [r.id, r]));
     const seen = new Set<string>();
