@@ -12,6 +12,7 @@ import { isPipelinePage, pipelineMenuItems } from '../features/pipelines/nav';
 import { adminMenuItems, isAdminPage } from '../features/admin/nav';
 import { certificateMenuItems, isCertificatePage } from '../features/certificates/nav';
 import { isVolumePage, volumeMenuItems } from '../features/volumes/nav';
+import { cronJobMenuItems, isCronJobPage } from '../features/cronjobs/nav';
 import { GlobalSearch } from '../features/search/GlobalSearch';
 import { clusterMenuItems, isClusterPage } from '../features/clusters/nav';
 import { AfterFirstPaint } from '../components/AfterFirstPaint';
@@ -47,6 +48,7 @@ export function AppLayout() {
     (isPipelinePage(location.pathname) ? 'pipelines' : null) ??
     (isCertificatePage(location.pathname) ? 'certificates' : null) ??
     (isVolumePage(location.pathname) ? 'volumes' : null) ??
+    (isCronJobPage(location.pathname) ? 'cronjobs' : null) ??
     (isAdminPage(location.pathname) ? 'admin' : null) ??
     (isClusterPage(location.pathname) ? 'clusters' : null) ??
     (location.pathname.startsWith('/audit') ? 'audit' : 'services');
@@ -68,6 +70,7 @@ export function AppLayout() {
                 ...pipelineMenuItems(location.pathname, scope, t),
                 ...certificateMenuItems(location.pathname, scope, t),
                 ...volumeMenuItems(location.pathname, scope, t),
+                ...cronJobMenuItems(location.pathname, scope, t),
                 { key: 'images', label: <Link to="/images">{t('nav.images')}</Link> },
                 ...clusterMenuItems(t),
                 ...(canAudit(me.data)
