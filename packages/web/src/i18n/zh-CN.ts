@@ -14,7 +14,6 @@ import { entryPointsZh } from '../features/entry-points/messages.zh';
 import { filesZh } from '../features/files/messages';
 import { configZh } from '../features/configs/messages.zh';
 import { volumeZh } from '../features/volumes/messages.zh';
-import { cronJobsZh } from '../features/cronjobs/messages.zh';
 import type { MessageKey } from './en';
 
 export { default as antdZhCN } from 'antd/locale/zh_CN';
@@ -268,5 +267,4 @@ export const zhCN: Record<MessageKey, string> = {
   ...filesZh,
   ...configZh,
   ...volumeZh,
-  ...cronJobsZh,
 };

@@ -1,0 +1,27 @@
+import { Link } from 'react-router-dom';
+import type { Translate } from '../../i18n/I18nProvider';
+import type { Scope } from '../nav/last-scope';
+
+const configPages = /^\/p\/[^/]+\/[^/]+\/configs(\/|$)/;
+
+/** True on a project's Configs pages (the header menu's "Configs" section). */
+export function isConfigPage(pathname: string): boolean {
+  return configPages.test(pathname);
+}
+
+/** "Configs" of the project (and env) of the current page, else of the last one; none without a scope. */
+export function configMenuItems(pathname: string, last: Scope | null, t: Translate) {
+  const m = /^\/p\/([^/]+)\/([^/]+)/.exec(pathname);
+  const scope = m && m[2] !== 'quota' ? { project: m[1]!, env: m[2]! } : last;
+  if (!scope) return [];
+  return [
+    {
+      key: 'configs',
+      label: (
+        <Link to={`/p/${scope.project}/${scope.env}/configs`} data-testid="nav-configs">
+          {t('nav.configs')}
+        </Link>
+      ),
+    },
+  ];
+}
