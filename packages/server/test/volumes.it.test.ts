@@ -163,6 +163,9 @@ for (const dialect of testDialects())
 
     it('counts volumes against the project quota (volumesGiB)', async () => {
       assert.equal((await p.api.put('/api/v1/projects/vola/quota', { volumesGiB: 1 })).status, 200);
+      const q = await p.api.get<{ usage: Obj; remaining: Obj }>('/api/v1/projects/vola/quota');
+      assert.equal(q.body.usage.volumesGiB, 0.063, 'the 64 MiB volume "data"');
+      assert.equal(q.body.remaining.volumesGiB, 0.937);
       const over = await p.api.post(vols, { name: 'huge', class: 'fast', sizeMiB: 1000 });
       assert.equal(over.status, 422);
       assert.equal(((over.body as Obj).error as Obj).code, 'QUOTA_EXCEEDED');

@@ -17,7 +17,7 @@ export const quotaRequestSchema = z
     cpu: cores.nullable().optional(),
     memoryMiB: mib.nullable().optional(),
     replicas: z.number().int().min(0).max(100000).nullable().optional(),
-    /** Total size of the project's volumes (volumes do not exist yet: usage is always 0). */
+    /** Total size of the project's volumes (their sizeMiB, in every env; docs/volumes.md). */
     volumesGiB: z.number().int().min(0).max(1048576).nullable().optional(),
     defaults: z
       .object({

@@ -214,11 +214,17 @@ export class Quotas {
       replicas: r?.replicas ?? null,
       volumesGiB: r?.volumes_gib ?? null,
     };
+    // volumes: the sizes they were created with (docs/volumes.md), in GiB
+    const volumes = await this.ctx.db
+      .selectFrom('volumes')
+      .select((eb) => eb.fn.sum<number>('size_mib').as('mib'))
+      .where('project', '=', project)
+      .executeTakeFirst();
     const usage = {
       cpu: Math.round(total.cpu * 1000) / 1000,
       memoryMiB: total.memoryMiB,
       replicas: total.replicas,
-      volumesGiB: 0,
+      volumesGiB: Math.round((Number(volumes?.mib ?? 0) / 1024) * 1000) / 1000,
     };
     const left = (limit: number | null, used: number) =>
       limit === null ? null : Math.max(0, Math.round((limit - used) * 1000) / 1000);

@@ -8,7 +8,7 @@ export const quotaEn = {
   'quota.title': 'Quota of project {project}',
   'quota.back': 'Services',
   'quota.help':
-    'Usage counts every service that is not stopped, in every environment: replicas × the CPU and memory each container may use (its own limit, else the project default, else the platform default), plus canaries. Volumes do not exist yet, so their usage is 0.',
+    'Usage counts every service that is not stopped, in every environment: replicas × the CPU and memory each container may use (its own limit, else the project default, else the platform default), plus canaries. Volumes count the size they were created with.',
   'quota.cpu': 'CPU',
   'quota.memory': 'Memory',
   'quota.replicas': 'Replicas',

@@ -9,7 +9,7 @@ export const quotaZh: Record<keyof typeof quotaEn, string> = {
   'quota.title': '项目 {project} 的配额',
   'quota.back': '服务',
   'quota.help':
-    '用量统计所有未停止的服务（所有环境）：副本数 × 每个容器可用的 CPU 和内存（容器自身的限制，否则为项目默认值，否则为平台默认值），再加上灰度副本。卷尚不存在，因此卷用量为 0。',
+    '用量统计所有未停止的服务（所有环境）：副本数 × 每个容器可用的 CPU 和内存（容器自身的限制，否则为项目默认值，否则为平台默认值），再加上灰度副本。存储卷按创建时的大小计入。',
   'quota.cpu': 'CPU',
   'quota.memory': '内存',
   'quota.replicas': '副本',
