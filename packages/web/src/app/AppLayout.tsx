@@ -13,6 +13,7 @@ import { adminMenuItems, isAdminPage } from '../features/admin/nav';
 import { certificateMenuItems, isCertificatePage } from '../features/certificates/nav';
 import { configMenuItems, isConfigPage } from '../features/configs/nav';
 import { isVolumePage, volumeMenuItems } from '../features/volumes/nav';
+import { cronJobMenuItems, isCronJobPage } from '../features/cronjobs/nav';
 import { GlobalSearch } from '../features/search/GlobalSearch';
 import { clusterMenuItems, isClusterPage } from '../features/clusters/nav';
 import { AfterFirstPaint } from '../components/AfterFirstPaint';
@@ -49,6 +50,7 @@ export function AppLayout() {
     (isCertificatePage(location.pathname) ? 'certificates' : null) ??
     (isConfigPage(location.pathname) ? 'configs' : null) ??
     (isVolumePage(location.pathname) ? 'volumes' : null) ??
+    (isCronJobPage(location.pathname) ? 'cronjobs' : null) ??
     (isAdminPage(location.pathname) ? 'admin' : null) ??
     (isClusterPage(location.pathname) ? 'clusters' : null) ??
     (location.pathname.startsWith('/audit') ? 'audit' : 'services');
@@ -71,6 +73,7 @@ export function AppLayout() {
                 ...certificateMenuItems(location.pathname, scope, t),
                 ...configMenuItems(location.pathname, scope, t),
                 ...volumeMenuItems(location.pathname, scope, t),
+                ...cronJobMenuItems(location.pathname, scope, t),
                 { key: 'images', label: <Link to="/images">{t('nav.images')}</Link> },
                 ...clusterMenuItems(t),
                 ...(canAudit(me.data)

@@ -75,6 +75,12 @@ const CertificatesPage = lazy(() =>
 const VolumesPage = lazy(() =>
   import('../features/volumes/VolumesPage').then((m) => ({ default: m.VolumesPage })),
 );
+const CronJobsPage = lazy(() =>
+  import('../features/cronjobs/CronJobsPage').then((m) => ({ default: m.CronJobsPage })),
+);
+const CronJobDetailPage = lazy(() =>
+  import('../features/cronjobs/CronJobDetailPage').then((m) => ({ default: m.CronJobDetailPage })),
+);
 const AdminPage = lazy(() => import('../features/admin/AdminPage').then((m) => ({ default: m.AdminPage })));
 const ClusterListPage = lazy(() =>
   import('../features/clusters/ClusterListPage').then((m) => ({ default: m.ClusterListPage })),
@@ -151,6 +157,8 @@ export function AppRoutes() {
             <Route path="p/:project/:env/configs/:config/:tab" element={<ConfigDetailPage />} />
             <Route path="p/:project/:env/certificates" element={<CertificatesPage />} />
             <Route path="p/:project/:env/volumes" element={<VolumesPage />} />
+            <Route path="p/:project/:env/cronjobs" element={<CronJobsPage />} />
+            <Route path="p/:project/:env/cronjobs/:cronjob" element={<CronJobDetailPage />} />
             <Route path="admin" element={<AdminPage />} />
             <Route path="admin/:tab" element={<AdminPage />} />
             <Route path="audit/sessions/:id" element={<ShellRecordingPage />} />

@@ -14,6 +14,7 @@ import { entryPointsEn } from '../features/entry-points/messages';
 import { filesEn } from '../features/files/messages';
 import { configEn } from '../features/configs/messages';
 import { volumeEn } from '../features/volumes/messages';
+import { cronJobsEn } from '../features/cronjobs/messages';
 /**
  * The English dictionary; its keys are the portal's message ids. `{name}` marks a value filled
  * in by `t(key, { name })`. Terms follow docs/glossary.md.
@@ -271,6 +272,7 @@ export const en = {
   ...filesEn,
   ...configEn,
   ...volumeEn,
+  ...cronJobsEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -14,6 +14,7 @@ import { entryPointsZh } from '../features/entry-points/messages.zh';
 import { filesZh } from '../features/files/messages';
 import { configZh } from '../features/configs/messages.zh';
 import { volumeZh } from '../features/volumes/messages.zh';
+import { cronJobsZh } from '../features/cronjobs/messages.zh';
 import type { MessageKey } from './en';
 
 export { default as antdZhCN } from 'antd/locale/zh_CN';
@@ -267,4 +268,5 @@ export const zhCN: Record<MessageKey, string> = {
   ...filesZh,
   ...configZh,
   ...volumeZh,
+  ...cronJobsZh,
 };
