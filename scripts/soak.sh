@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run soak`: the kill -9 soak (not part of `npm test`). Starts the test Podman API service
 # and test images like `npm test`, then runs bench/soak/soak.ts with the given arguments,
-# e.g. `npm run soak -- --trials 20`. See docs/architecture.md, "Soak".
+# e.g. `npm run soak -- --trials 20`. See docs/architecture.md, "Soak"; `npm run soak -- cron` runs the
+# cron job timing soak (docs/cronjobs.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-host.sh --test
@@ -10,4 +11,9 @@ mkdir -p "$BERTH_TEST_DIR"
 export BERTH_TEST_PODMAN_SOCKET="${BERTH_TEST_PODMAN_SOCKET:-$BERTH_TEST_DIR/podman.sock}"
 bash scripts/podman-service.sh "$BERTH_TEST_PODMAN_SOCKET"
 bash scripts/test-images.sh
+# `npm run soak -- cron [--minutes N]`: the cron job timing soak instead (bench/soak/cron.soak.ts)
+if [ "${1:-}" = cron ]; then
+  shift
+  exec node --import tsx bench/soak/cron.soak.ts "$@"
+fi
 exec node --import tsx bench/soak/soak.ts "$@"
