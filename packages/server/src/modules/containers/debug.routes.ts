@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ForbiddenError, InvalidError } from '@berth/shared';
+import { ForbiddenError } from '@berth/shared';
 import type { RouteRegistry } from '../../http/route';
 import type { ContainersDeps } from './containers-deps';
 import { projectScope } from '../services/service-params';
@@ -21,7 +21,7 @@ export const debugRequestSchema = z
   })
   .strict();
 
-const debugParams = containerParams.extend({ debug: z.string().min(1).max(64) }).strict();
+export const debugParams = containerParams.extend({ debug: z.string().min(1).max(64) }).strict();
 
 /** Debug containers beside a service's container (debug.ts, docs/debug.md). */
 export function registerDebugRoutes(
@@ -110,25 +110,6 @@ export function registerDebugRoutes(
       const row = await debug.get(service, params.container, params.debug);
       if (!row.ended_at) await debug.end(row, 'stopped');
       return { status: 204 };
-    },
-  });
-
-  registry.add({
-    id: 'containers.debug.shell',
-    method: 'GET',
-    url: `${base}/:debug/shell`,
-    summary:
-      "The debug container's one shell: open as a WebSocket, the same protocol as the web shell (…/containers/:container/shell). Only the session's creator may open it; the container is removed when it ends.",
-    tags: ['containers'],
-    access: exec,
-    params: debugParams,
-    response: { status: 101, description: 'Switching Protocols (WebSocket)' },
-    handler() {
-      return Promise.reject(
-        new InvalidError(
-          'Open this URL as a WebSocket (Upgrade: websocket); a plain GET cannot start a shell.',
-        ),
-      );
     },
   });
 }

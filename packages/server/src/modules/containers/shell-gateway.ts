@@ -25,6 +25,7 @@ import { containerNotFound, containerParams, serviceBase } from './container-par
 import { ContainersStore } from './containers.repository';
 import { onCluster } from './container-clusters';
 import type { DebugAttach, DebugContainers } from './debug';
+import { debugParams } from './debug.routes';
 
 const shellWhat = 'shells into its containers are';
 import { ShellBridge } from './shell-bridge';
@@ -332,6 +333,13 @@ export class ShellGateway {
   }
 }
 
+/** A plain GET of a shell URL explains itself. */
+function notAWebSocket(): Promise<never> {
+  return Promise.reject(
+    new InvalidError('Open this URL as a WebSocket (Upgrade: websocket); a plain GET cannot start a shell.'),
+  );
+}
+
 /**
  * Routes WebSocket upgrades of the HTTP server to the shell gateway, documents the shell URL
  * in the API (a plain GET there explains itself), and ends open sessions when the server closes.
@@ -362,13 +370,21 @@ export function attachShellGateway(
     params: containerParams,
     query: shellQuerySchema,
     response: { status: 101, description: 'Switching Protocols (WebSocket)' },
-    handler() {
-      return Promise.reject(
-        new InvalidError(
-          'Open this URL as a WebSocket (Upgrade: websocket); a plain GET cannot start a shell.',
-        ),
-      );
-    },
+    handler: notAWebSocket,
   });
+  if (debug)
+    registry.add({
+      id: 'containers.debug.shell',
+      method: 'GET',
+      url: `${serviceBase}/containers/:container/debug/:debug/shell`,
+      summary:
+        "A debug container's one shell: open as a WebSocket, the same protocol as the web shell (…/containers/:container/shell). Only the session's creator may open it; the container is removed when it ends.",
+      tags: ['containers'],
+      access: { permission: 'services:exec', scope: projectScope },
+      params: debugParams,
+      query: shellQuerySchema,
+      response: { status: 101, description: 'Switching Protocols (WebSocket)' },
+      handler: notAWebSocket,
+    });
   return gateway;
 }
