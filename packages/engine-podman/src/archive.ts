@@ -5,7 +5,7 @@
  *   `X-Docker-Container-Path-Stat` header (base64 JSON), 404 when the path does not exist;
  * - `GET` streams a tar of the path (a file, or a directory with everything under it);
  * - `PUT` extracts a tar into a directory.
- * Checked on Podman 4.3.1 (runtime-notes §2 "Archive").
+ * Checked on Podman 4.3.1 (runtime-notes §16).
  */
 import type { PathStat } from '@berth/engine-api';
 import { EngineError } from '@berth/shared';
