@@ -289,8 +289,38 @@ for (const dialect of testDialects())
       );
     });
 
+    it('a rollback brings back the VIP settings its version was applied with', async () => {
+      const versions = async () =>
+        (
+          await p.api.get<{ items: Array<{ number: number; kind: string }> }>(
+            '/api/v1/gateways/edge/versions',
+          )
+        ).body.items;
+      const withOld = Math.max(...(await versions()).filter((v) => v.kind === 'config').map((v) => v.number));
+      const moved = await p.api.put<VipView>(
+        '/api/v1/gateways/edge/vip',
+        settings({ version: 3, address: '192.0.2.101/24' }),
+      );
+      assert.equal(moved.status, 200, JSON.stringify(moved.body));
+      const has = (address: string) => async () =>
+        agents.every((a) => readFileSync(a.conf, 'utf8').includes(` ${address} dev `));
+      await eventually(has('192.0.2.101/24'), 'both nodes hold the new address', 20_000);
+      const back = await p.api.post<{ number: number }>(
+        `/api/v1/gateways/edge/versions/${withOld}/rollback`,
+        {
+          reason: 'the new address was wrong',
+        },
+      );
+      assert.equal(back.status, 200, JSON.stringify(back.body));
+      const v = await vip();
+      assert.equal(v.settings?.address, '192.0.2.100/24', 'the settings of that version');
+      assert.equal(v.version, 5, 'restoring is a new VIP version');
+      assert.equal(v.settings?.authPassSet, true, 'with its password');
+      await eventually(has('192.0.2.100/24'), 'both nodes hold the old address again', 20_000);
+    });
+
     it('removes the VIP: the agents install a keepalived.conf without it', async () => {
-      const gone = await p.api.delete('/api/v1/gateways/edge/vip?version=3');
+      const gone = await p.api.delete('/api/v1/gateways/edge/vip?version=5');
       assert.equal(gone.status, 204, JSON.stringify(gone.body));
       for (const a of agents)
         await eventually(

@@ -32,6 +32,7 @@ import * as m0022 from './migrations/0022-configs';
 import * as m0023 from './migrations/0023-volumes';
 import * as m0024 from './migrations/0024-cronjobs';
 import * as m0026 from './migrations/0026-debug-sessions';
+import * as m0027 from './migrations/0027-gateway-vip-snapshots';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -89,6 +90,7 @@ const migrations: Record<string, Migration> = {
   '0023-volumes': m0023,
   '0024-cronjobs': m0024,
   '0026-debug-sessions': m0026,
+  '0027-gateway-vip-snapshots': m0027,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -519,6 +519,14 @@ export interface GatewayEntryPointSnapshotsTable {
   entry_points: string;
 }
 
+/** The VIP settings a gateway configuration version was applied with (migration 0027). */
+export interface GatewayVipSnapshotsTable {
+  gateway_id: string;
+  number: number;
+  /** gateway_vips.settings then; null: no VIP. */
+  settings: string | null;
+}
+
 /** A volume class (migration 0023, docs/volumes.md); mount_options is a JSON array. */
 export interface VolumeClassesTable {
   name: string;
@@ -588,6 +596,7 @@ export interface Database {
   entry_ports: EntryPortsTable;
   entry_points: EntryPointsTable;
   gateway_entry_point_snapshots: GatewayEntryPointSnapshotsTable;
+  gateway_vip_snapshots: GatewayVipSnapshotsTable;
   gateway_vips: GatewayVipsTable;
   gateway_vrrp_states: GatewayVrrpStatesTable;
   volume_classes: VolumeClassesTable;

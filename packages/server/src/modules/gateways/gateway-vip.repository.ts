@@ -40,6 +40,25 @@ export class GatewayVipRepository {
     return Number(r.numDeletedRows) === 1;
   }
 
+  /** Records the settings a configuration version was applied with (null: no VIP; migration 0027). */
+  async saveSnapshot(gatewayId: string, number: number, settings: string | null): Promise<void> {
+    await this.db
+      .insertInto('gateway_vip_snapshots')
+      .values({ gateway_id: gatewayId, number, settings })
+      .onConflict((oc) => oc.columns(['gateway_id', 'number']).doUpdateSet({ settings }))
+      .execute();
+  }
+
+  /** The settings of a version; undefined when it recorded none (older than snapshots). */
+  async snapshot(gatewayId: string, number: number): Promise<{ settings: string | null } | undefined> {
+    return this.db
+      .selectFrom('gateway_vip_snapshots')
+      .select('settings')
+      .where('gateway_id', '=', gatewayId)
+      .where('number', '=', number)
+      .executeTakeFirst();
+  }
+
   states(gatewayId: string): Promise<GatewayVrrpStatesTable[]> {
     return this.db
       .selectFrom('gateway_vrrp_states')

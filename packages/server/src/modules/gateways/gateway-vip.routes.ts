@@ -35,6 +35,7 @@ export interface GatewayVipDeps {
 export function registerGatewayVipRoutes(registry: RouteRegistry, d: GatewayVipDeps): GatewayVips {
   const vips = new GatewayVips(new GatewayVipRepository(d.db), d.nodes);
   d.nodes.vip = vips;
+  d.svc.vipSnapshots = vips;
   const gateway = async (name: string) => {
     const g = await d.repo.findGateway(name);
     if (!g) throw new NotFoundError('NOT_FOUND', `Gateway '${name}' does not exist.`);

@@ -235,6 +235,59 @@ export class GatewayVips {
       );
   }
 
+  /** Records the current settings as those of configuration version `number` (rollbacks). */
+  async save(gatewayId: string, number: number): Promise<void> {
+    const row = await this.store.find(gatewayId);
+    await this.store.saveSnapshot(gatewayId, number, row?.settings ?? null);
+  }
+
+  /**
+   * Makes version `number`'s settings the current ones, checked like new settings (a node that is
+   * gone since refuses the rollback, 422); returns how to undo that, or null when the version
+   * recorded none or they are the current ones. Each write is a new VIP version.
+   */
+  async restore(gw: GatewayRow, number: number, author: string): Promise<(() => Promise<void>) | null> {
+    const snap = await this.store.snapshot(gw.id, number);
+    if (snap === undefined) return null;
+    const before = await this.store.find(gw.id);
+    if ((before?.settings ?? null) === snap.settings) return null;
+    if (snap.settings !== null) {
+      try {
+        await this.check(gw, JSON.parse(snap.settings) as Stored);
+      } catch (err) {
+        if (!(err instanceof BerthError)) throw err;
+        const fields = (err.details as { fields?: { message: string }[] } | undefined)?.fields ?? [];
+        throw new BerthError(
+          'UNPROCESSABLE',
+          `Version ${number}'s virtual IP settings cannot be restored: ${[err.message, ...fields.map((f) => f.message)].join(' ')} Change the virtual IP first, or roll back to another version.`,
+        );
+      }
+    }
+    const write = async (settings: string | null) => {
+      const now = await this.store.find(gw.id);
+      if (settings === null) {
+        await this.store.remove(gw.id, undefined);
+        return;
+      }
+      const have = now?.version ?? 0;
+      const row = {
+        gateway_id: gw.id,
+        settings,
+        version: have + 1,
+        updated_at: nowIso(),
+        updated_by: author,
+      };
+      if (!(await this.store.save(row, have)))
+        throw new ConflictError(
+          `The virtual IP of gateway '${gw.name}' changed during the rollback; try again.`,
+          undefined,
+          'VERSION_CONFLICT',
+        );
+    };
+    await write(snap.settings);
+    return () => write(before?.settings ?? null);
+  }
+
   /** A node's rendered keepalived.conf, or null when the gateway has no VIP or the node takes no part. */
   async fileFor(gatewayId: string, gatewayName: string, node: string): Promise<string | null> {
     const current = await this.stored(gatewayId);

@@ -134,6 +134,20 @@ export interface GatewaysServicePorts {
   tenancy?: TenancyService | null;
 }
 
+/**
+ * The VIP settings each configuration version was applied with (gateway-vip.ts, migration 0027),
+ * so a rollback brings them back with the routes and entry points.
+ */
+export interface VipSnapshots {
+  /** Records the gateway's current VIP settings as those of version `number`. */
+  save(gatewayId: string, number: number): Promise<void>;
+  /**
+   * Stores version `number`'s settings as the current ones (checked like new settings); returns
+   * how to undo that, or null when the version recorded none or they are the current ones.
+   */
+  restore(gw: GatewayRow, number: number, author: string): Promise<(() => Promise<void>) | null>;
+}
+
 /** What a gateway's plan depends on besides routes and services (changes need a whole plan). */
 function planKey(gw: GatewayRow): string {
   return JSON.stringify([gw.env, gw.listen, gw.tls_listen, gw.domain_suffix]);
@@ -192,6 +206,8 @@ export class GatewaysService {
   readonly admitCanary: NonNullable<GatewaysServicePorts['admitCanary']> | null;
   /** The per-project certificate store (the certificates module); routes name its certificates. */
   certificates: CertificateStore | null = null;
+  /** The gateways' VIP settings per version (set by the VIP routes, which own that store). */
+  vipSnapshots: VipSnapshots | null = null;
   readonly tenancy: TenancyService | null;
   private readonly entryPoints: GatewaysServicePorts['entryPoints'] | null;
   /** The services and their serving endpoints (a port of the services module). */
@@ -300,8 +316,10 @@ export class GatewaysService {
       plan.stream = planEntryPoints(entryPoints, env, gw.listen.slice(0, gw.listen.lastIndexOf(':')));
     const row = await this.applier.apply(gw, plan, req);
     // every configuration version records the entry points it was planned with (rollbacks)
-    if (row?.kind === 'config' && row.state === 'applied' && this.entryPoints?.saveSnapshot)
-      await this.entryPoints.saveSnapshot(gw.id, row.number, entryPoints);
+    if (row?.kind === 'config' && row.state === 'applied') {
+      if (this.entryPoints?.saveSnapshot) await this.entryPoints.saveSnapshot(gw.id, row.number, entryPoints);
+      await this.vipSnapshots?.save(gw.id, row.number);
+    }
     this.lastPlans.set(gw.id, { key: planKey(gw), routes, env, plan });
     return row;
   }
@@ -618,9 +636,10 @@ export class GatewaysService {
   }
 
   /**
-   * Re-applies the routes of an older version, and the TCP/UDP entry points it was planned with
-   * when it recorded them (migration 0021); recorded as a new version. The entry points are
-   * written before the apply (the plan reads them) and put back when it fails.
+   * Re-applies the routes of an older version, and the TCP/UDP entry points and VIP settings it
+   * was applied with when it recorded them (migrations 0021, 0027); recorded as a new version.
+   * Entry points and VIP are written before the apply (the plan and the agents' files read them)
+   * and put back when it fails.
    */
   async rollback(gw: GatewayRow, n: number, author: string, reason?: string): Promise<VersionRow | null> {
     const target = await this.repo.findVersion(gw.id, n);
@@ -643,8 +662,18 @@ export class GatewaysService {
         updated_by: author,
       }));
       await this.admitRollback(n, current, rows);
-      if (entryPoints && this.entryPoints?.restore)
-        undo = await this.entryPoints.restore(gw.env, entryPoints, author, n);
+      const undoVip = await this.vipSnapshots?.restore(gw, n, author);
+      const undoEntryPoints =
+        entryPoints && this.entryPoints?.restore
+          ? await this.entryPoints.restore(gw.env, entryPoints, author, n).catch(async (err: unknown) => {
+              await undoVip?.();
+              throw err;
+            })
+          : null;
+      undo = async () => {
+        await undoEntryPoints?.();
+        await undoVip?.();
+      };
       return { kind: 'replace', env: gw.env, rows };
     }).catch(async (err: unknown) => {
       await undo?.();
