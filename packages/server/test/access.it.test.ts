@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import {
   makeProject,
   startPlatform,
-  TestApi,
+  userWithRole,
+  type TestApi,
   waitTask,
   webSpec,
   type TestPlatform,
@@ -19,17 +20,6 @@ describe('access to services, idempotency, and two instances side by side', () =
   let viewer: TestApi;
   let dev: TestApi;
 
-  async function user(name: string, role: string, project: string): Promise<TestApi> {
-    assert.equal((await p.api.post('/api/v1/users', { name, password: `${name}-password` })).status, 201);
-    const b = await p.api.post('/api/v1/bindings', {
-      user: name,
-      role,
-      scope: { kind: 'project', name: project },
-    });
-    assert.equal(b.status, 201, JSON.stringify(b.body));
-    return TestApi.login(p.url, name, `${name}-password`);
-  }
-
   before(async () => {
     [p, other] = await Promise.all([startPlatform(), startPlatform()]);
     baseA = await makeProject(p.api, 'alpha');
@@ -37,8 +27,8 @@ describe('access to services, idempotency, and two instances side by side', () =
     const a = await p.api.post<{ task: Obj }>(baseA, { name: 'web', spec: webSpec('a', 1) });
     const b = await p.api.post<{ task: Obj }>(baseB, { name: 'web', spec: webSpec('b', 1) });
     await Promise.all([waitTask(p.api, a.body.task.id as string), waitTask(p.api, b.body.task.id as string)]);
-    viewer = await user('vera', 'viewer', 'alpha');
-    dev = await user('dave', 'developer', 'alpha');
+    viewer = await userWithRole(p, 'vera', 'viewer', 'alpha');
+    dev = await userWithRole(p, 'dave', 'developer', 'alpha');
   });
   after(async () => {
     await Promise.all([p?.close(), other?.close()]);

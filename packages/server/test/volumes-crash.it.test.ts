@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PodmanEngine } from '@berth/engine-podman';
+import { BerthProcess } from '../../../bench/soak/berth-process';
 import { freePort } from './helpers/net';
 import {
   adminPassword,
@@ -27,43 +27,14 @@ describe("a volume's data survives kill -9 of Berth (a real server process)", ()
   const engine = new PodmanEngine({ socketPath: podmanSocket });
   const vols = '/api/v1/projects/volcrash/envs/test/volumes';
   const services = '/api/v1/projects/volcrash/envs/test/services';
-  let port = 0;
-  let child: ChildProcess | null = null;
+  let server: BerthProcess;
   let api: TestApi;
 
-  async function startServer(): Promise<void> {
-    const log = openSync(path.join(dataDir, 'server.log'), 'a');
-    child = spawn(process.execPath, ['--import', 'tsx', 'packages/server/src/main.ts'], {
-      cwd: root,
-      stdio: ['ignore', log, log],
-      env: {
-        ...process.env,
-        BERTH_DATA_DIR: dataDir,
-        BERTH_LISTEN: `127.0.0.1:${port}`,
-        BERTH_PODMAN_SOCKET: podmanSocket,
-        BERTH_INSTANCE_ID: instanceId,
-        BERTH_ADMIN_PASSWORD: adminPassword,
-        BERTH_RECONCILE_INTERVAL_MS: '250',
-        BERTH_LOG_LEVEL: 'warn',
-        BERTH_GATEWAY_LISTEN: 'off',
-      },
-    });
-    await eventually(
-      async () => (await fetch(`http://127.0.0.1:${port}/api/health`)).ok,
-      'server health',
-      60_000,
-      100,
-    );
-    api = await TestApi.login(`http://127.0.0.1:${port}`, 'admin', adminPassword);
-  }
-
-  function kill9(): Promise<void> {
-    const c = child!;
-    child = null;
-    return new Promise((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGKILL');
-    });
+  /** kill -9 of the server process, then the same server started again on the same data. */
+  async function crashAndRestart(): Promise<void> {
+    await server.kill9();
+    await server.start();
+    api = await TestApi.login(server.url, 'admin', adminPassword);
   }
 
   const files = async () => readTar(await exportVolume(api, `${vols}/data`));
@@ -73,11 +44,22 @@ describe("a volume's data survives kill -9 of Berth (a real server process)", ()
     );
 
   before(async () => {
-    port = await freePort();
-    await startServer();
+    server = new BerthProcess({
+      root,
+      dataDir,
+      apiPort: await freePort(),
+      gatewayListen: 'off',
+      registryListen: 'off',
+      instanceId,
+      podmanSocket,
+      adminPassword,
+      logFile: path.join(dataDir, 'server.log'),
+    });
+    await server.start();
+    api = await TestApi.login(server.url, 'admin', adminPassword);
   });
   after(async () => {
-    if (child) await kill9();
+    await server?.kill9().catch(() => undefined);
     await removeInstanceContainers(engine, instanceId);
     for (const v of await engine.listVolumes({ 'berth.instance': instanceId }).catch(() => []))
       await engine.removeVolume(v.name).catch(() => undefined);
@@ -98,8 +80,7 @@ describe("a volume's data survives kill -9 of Berth (a real server process)", ()
     // kill -9 right after a rolling update was accepted, then start Berth again
     const upd = await api.put<{ task: Obj }>(`${services}/app`, { spec: volumeAppSpec('v2') });
     assert.equal(upd.status, 202, JSON.stringify(upd.body));
-    await kill9();
-    await startServer();
+    await crashAndRestart();
     const again = await api.get<Obj>(`${vols}/data`);
     assert.equal(again.status, 200);
     assert.equal(again.body.engineName, made.body.engineName, 'the same engine volume');
@@ -110,8 +91,7 @@ describe("a volume's data survives kill -9 of Berth (a real server process)", ()
     assert.equal((await files()).get('sub/blob')!.sha256, blob, 'the blob v1 wrote');
 
     // a kill -9 while nothing happens, then a rolling restart: still the same data
-    await kill9();
-    await startServer();
+    await crashAndRestart();
     const restart = await api.post<{ task: Obj }>(`${services}/app/restart`, {});
     assert.equal(restart.status, 202, JSON.stringify(restart.body));
     assert.equal((await waitTask(api, restart.body.task.id as string)).state, 'succeeded');

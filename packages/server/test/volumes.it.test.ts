@@ -12,7 +12,8 @@ import {
   podmanSocket,
   startPlatform,
   testImage,
-  TestApi,
+  userWithRole,
+  type TestApi,
   waitTask,
   type TestPlatform,
 } from './helpers/platform';
@@ -20,17 +21,6 @@ import { digests, exportVolume, importVolume, readTar, volumeAppSpec } from './h
 
 type Obj = Record<string, unknown>;
 const envBase = (project: string) => `/api/v1/projects/${project}/envs/test`;
-
-async function user(p: TestPlatform, name: string, role: string, project: string): Promise<TestApi> {
-  assert.equal((await p.api.post('/api/v1/users', { name, password: `${name}-password` })).status, 201);
-  const b = await p.api.post('/api/v1/bindings', {
-    user: name,
-    role,
-    scope: { kind: 'project', name: project },
-  });
-  assert.equal(b.status, 201, JSON.stringify(b.body));
-  return TestApi.login(p.url, name, `${name}-password`);
-}
 
 const fieldPaths = (body: unknown) =>
   (((body as Obj).error as Obj).details as { fields?: { path: string }[] } | undefined)?.fields?.map(
@@ -49,8 +39,8 @@ for (const dialect of testDialects())
       p = await startPlatform({}, { dialect });
       await makeProject(p.api, 'vola');
       await makeProject(p.api, 'volb');
-      devB = await user(p, 'bob', 'developer', 'volb');
-      viewerA = await user(p, 'vic', 'viewer', 'vola');
+      devB = await userWithRole(p, 'bob', 'developer', 'volb');
+      viewerA = await userWithRole(p, 'vic', 'viewer', 'vola');
     });
     after(async () => {
       for (const v of (await p.engine.listVolumes({ 'berth.instance': p.instanceId }).catch(() => [])) ?? [])

@@ -200,6 +200,24 @@ export function webSpec(version: string, replicas = 3, extra: Record<string, unk
   };
 }
 
+/** Creates user `name` (password `<name>-password`) with `role` on `project`, logged in. */
+export async function userWithRole(
+  p: Pick<TestPlatform, 'api' | 'url'>,
+  name: string,
+  role: string,
+  project: string,
+): Promise<TestApi> {
+  const u = await p.api.post('/api/v1/users', { name, password: `${name}-password` });
+  if (u.status !== 201) throw new Error(`user ${name}: ${u.status} ${JSON.stringify(u.body)}`);
+  const b = await p.api.post('/api/v1/bindings', {
+    user: name,
+    role,
+    scope: { kind: 'project', name: project },
+  });
+  if (b.status !== 201) throw new Error(`binding of ${name}: ${b.status} ${JSON.stringify(b.body)}`);
+  return TestApi.login(p.url, name, `${name}-password`);
+}
+
 /** Creates a team and project as admin; returns the services base path for env test. */
 export async function makeProject(api: TestApi, project: string, team = `team-${project}`): Promise<string> {
   const t = await api.post('/api/v1/teams', { name: team });
