@@ -3,6 +3,8 @@ import { displayNameSchema, nameSchema } from './names';
 import {
   capabilityNames,
   capabilitySchema,
+  checkEnvVars,
+  checkMountPaths,
   envVarSchema,
   imageRefSchema,
   mountSchema,
@@ -391,25 +393,8 @@ export const cronJobSpecSchema = z
   })
   .strict()
   .superRefine((s, ctx) => {
-    const names = new Set<string>();
-    s.env.forEach((e, i) => {
-      if (names.has(e.name))
-        ctx.addIssue({ code: 'custom', path: ['env', i, 'name'], message: `duplicate variable "${e.name}"` });
-      names.add(e.name);
-      if (!e.secret && (e.value === null || e.value === undefined))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['env', i, 'value'],
-          message: 'is required for a non-secret variable',
-        });
-    });
-    const paths = new Set<string>();
-    s.mounts?.forEach((m, i) => {
-      const at = m.path.replace(/\/+$/, '');
-      if (paths.has(at))
-        ctx.addIssue({ code: 'custom', path: ['mounts', i, 'path'], message: 'is already used' });
-      paths.add(at);
-    });
+    checkEnvVars(s.env, ctx);
+    checkMountPaths(s.mounts, ctx);
   });
 export type CronJobSpec = z.output<typeof cronJobSpecSchema>;
 export type CronJobSpecInput = z.input<typeof cronJobSpecSchema>;

@@ -263,9 +263,10 @@ const releaseSpecFields = {
 
 type ReleaseSpecShape = z.output<z.ZodObject<typeof releaseSpecFields>>;
 
-function checkReleaseSpec(s: ReleaseSpecShape, ctx: z.RefinementCtx): void {
+/** Variable names are unique and a non-secret variable has a value (issues at `env.N.…`). */
+export function checkEnvVars(env: readonly EnvVar[], ctx: z.RefinementCtx): void {
   const names = new Set<string>();
-  s.env.forEach((e, i) => {
+  env.forEach((e, i) => {
     if (names.has(e.name))
       ctx.addIssue({ code: 'custom', path: ['env', i, 'name'], message: `duplicate variable "${e.name}"` });
     names.add(e.name);
@@ -276,6 +277,22 @@ function checkReleaseSpec(s: ReleaseSpecShape, ctx: z.RefinementCtx): void {
         message: 'is required for a non-secret variable',
       });
   });
+}
+
+/** No two mounts at one path (issues at `mounts.N.path`). */
+export function checkMountPaths(mounts: readonly Mount[] | undefined, ctx: z.RefinementCtx): void {
+  const paths = new Map<string, number>();
+  mounts?.forEach((m, i) => {
+    const at = m.path.replace(/\/+$/, '');
+    const j = paths.get(at);
+    if (j !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['mounts', i, 'path'], message: `is already used by mount ${j}` });
+    else paths.set(at, i);
+  });
+}
+
+function checkReleaseSpec(s: ReleaseSpecShape, ctx: z.RefinementCtx): void {
+  checkEnvVars(s.env, ctx);
   const ports = new Set<number>();
   s.ports.forEach((p, i) => {
     if (ports.has(p.containerPort))
@@ -288,14 +305,7 @@ function checkReleaseSpec(s: ReleaseSpecShape, ctx: z.RefinementCtx): void {
       ctx.addIssue({ code: 'custom', path: ['capabilities', i], message: `duplicate capability "${c}"` });
     caps.add(c);
   });
-  const paths = new Map<string, number>();
-  s.mounts?.forEach((m, i) => {
-    const at = m.path.replace(/\/+$/, '');
-    const j = paths.get(at);
-    if (j !== undefined)
-      ctx.addIssue({ code: 'custom', path: ['mounts', i, 'path'], message: `is already used by mount ${j}` });
-    else paths.set(at, i);
-  });
+  checkMountPaths(s.mounts, ctx);
   for (const key of ['liveness', 'readiness'] as const) {
     const probe = s[key];
     if (probe && probe.type !== 'exec' && !probe.port && s.ports.length === 0)

@@ -16,7 +16,7 @@ import type { Actor, AppContext } from '../../http/context';
 import type { SecretBox } from '../../crypto/secret-box';
 import type { Engines } from '../../runtime/engines';
 import type { Quotas } from '../quotas/quotas';
-import type { ServicesService } from '../services/services.service';
+import { sealEnv, type ServicesService } from '../services/services.service';
 import { newId, nowIso, parseJson } from '../../util';
 import type { CronLogs } from './cron-logs';
 import { cronCluster } from './cron-scheduler';
@@ -106,17 +106,8 @@ export class CronJobsService {
     return checked;
   }
 
-  /** Seals secret values; a secret sent with value null keeps its stored value. */
   private seal(spec: CronJobSpec, previous: CronJobSpec | null): CronJobSpec {
-    const env = spec.env.map((e) => {
-      if (!e.secret) return { name: e.name, value: e.value ?? '', secret: false };
-      if (e.value === null || e.value === undefined) {
-        const old = previous?.env.find((p) => p.name === e.name && p.secret);
-        return { name: e.name, value: old?.value ?? null, secret: true };
-      }
-      return { name: e.name, value: this.secrets.seal(e.value), secret: true };
-    });
-    return { ...spec, env };
+    return { ...spec, env: sealEnv(spec.env, previous?.env, this.secrets) };
   }
 
   async create(

@@ -5,6 +5,7 @@ import {
   ForbiddenError,
   NotFoundError,
   userRootForm,
+  type EnvVar,
   type ReleaseSpec,
   type ServiceSpec,
   type Task,
@@ -27,6 +28,25 @@ export interface ServicePath {
   project: string;
   env: string;
   service: string;
+}
+
+/**
+ * Seals the values of secret variables (AES-GCM, crypto/secret-box.ts); a secret sent with value
+ * null keeps the sealed value it had in `previous`. Services and cron jobs store env this way.
+ */
+export function sealEnv(
+  env: readonly EnvVar[],
+  previous: readonly EnvVar[] | undefined,
+  secrets: SecretBox,
+): EnvVar[] {
+  return env.map((e) => {
+    if (!e.secret) return { name: e.name, value: e.value ?? '', secret: false };
+    if (e.value === null || e.value === undefined) {
+      const old = previous?.find((p) => p.name === e.name && p.secret);
+      return { name: e.name, value: old?.value ?? null, secret: true };
+    }
+    return { name: e.name, value: secrets.seal(e.value), secret: true };
+  });
 }
 
 export function pathOf(row: Pick<ServiceRow, 'project' | 'env' | 'name'>): string {
@@ -182,15 +202,7 @@ export class ServicesService {
 
   /** Seals secret values; a secret sent with value null keeps the value it had in `previous`. */
   private sealSpec(spec: ReleaseSpec, previous: ReleaseSpec | null): ReleaseSpec {
-    const env = spec.env.map((e) => {
-      if (!e.secret) return { name: e.name, value: e.value ?? '', secret: false };
-      if (e.value === null || e.value === undefined) {
-        const old = previous?.env.find((p) => p.name === e.name && p.secret);
-        return { name: e.name, value: old?.value ?? null, secret: true };
-      }
-      return { name: e.name, value: this.secrets.seal(e.value), secret: true };
-    });
-    return { ...spec, env };
+    return { ...spec, env: sealEnv(spec.env, previous?.env, this.secrets) };
   }
 
   openSecret(sealed: string): string {
