@@ -63,7 +63,7 @@ export function collectedDir(
 }
 
 /** Appends to a host file, rotating it to `.1`, `.2`, … when it would pass `maxBytes`. */
-class RotatingWriter {
+export class RotatingWriter {
   private fd: FileHandle | null = null;
   private size = 0;
 
