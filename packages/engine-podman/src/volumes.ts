@@ -71,7 +71,11 @@ export async function listVolumes(
   const list = await client.json<LibpodVolume[]>('GET', '/volumes/json', {
     query: { filters: JSON.stringify(label.length ? { label } : {}) },
   });
-  return (list ?? []).map(toInfo);
+  // Podman 4.3 ORs several label filters of volumes (checked on the test socket): keep only the
+  // volumes that carry every label, as the engine-api contract says.
+  return (list ?? [])
+    .filter((v) => Object.entries(labels).every(([k, val]) => v.Labels?.[k] === val))
+    .map(toInfo);
 }
 
 /** Never forced: a volume some container (even a stopped one) uses is refused with `in-use`. */

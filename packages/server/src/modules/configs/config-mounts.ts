@@ -59,6 +59,8 @@ export class ConfigMounts implements MountSource {
     private readonly configs: ConfigsService,
     private readonly engines: Engines,
     private readonly renew: Renew,
+    /** A volume younger than this is never collected (a container being created may need it). */
+    private readonly minAgeMs = 60_000,
   ) {}
 
   /** 400 at `spec.mounts.N.config` (or `.version`) when the config (version) is not the project's. */
@@ -348,7 +350,13 @@ export class ConfigMounts implements MountSource {
         .listVolumes({ [labelKeys.instance]: this.ctx.config.instanceId, [configLabels.volume]: 'true' })
         .catch(() => []);
       for (const v of volumes) {
-        if (needed.has(v.name) || Date.now() - Date.parse(v.createdAt) < 60_000) continue;
+        // only this instance's config volumes, whatever the engine's label filter did
+        if (
+          v.labels[labelKeys.instance] !== this.ctx.config.instanceId ||
+          v.labels[configLabels.volume] !== 'true'
+        )
+          continue;
+        if (needed.has(v.name) || Date.now() - Date.parse(v.createdAt) < this.minAgeMs) continue;
         if ((await engine.removeVolume(v.name).catch(() => 'in-use')) === 'removed') {
           removed += 1;
           for (const k of this.ready)
