@@ -11,11 +11,6 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
-/** The session's CSRF token, for writes that do not go through api() (file uploads). */
-export function currentCsrfToken(): string | null {
-  return csrfToken;
-}
-
 /** Registered by the app shell, which knows how to navigate to the login page. */
 export function setSessionExpiredHandler(handler: (() => void) | null): void {
   onSessionExpired = handler;
@@ -24,6 +19,8 @@ export function setSessionExpiredHandler(handler: (() => void) | null): void {
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
+  /** A body sent as it is (a file upload) instead of JSON. */
+  raw?: { body: Blob; contentType: string };
   query?: Record<string, string | number | boolean | undefined | null>;
   /** Set for the login call, whose 401 means wrong credentials, not an expired session. */
   noSessionRedirect?: boolean;
@@ -42,7 +39,8 @@ export function withQuery(path: string, query: RequestOptions['query']): string 
 export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
   const method = opts.method ?? 'GET';
   const headers: Record<string, string> = { Accept: 'application/json' };
-  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (opts.raw) headers['Content-Type'] = opts.raw.contentType;
+  else if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let res: Response;
   try {
@@ -50,7 +48,7 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
       method,
       headers,
       credentials: 'same-origin',
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      body: opts.raw ? opts.raw.body : opts.body === undefined ? undefined : JSON.stringify(opts.body),
       signal: opts.signal,
     });
   } catch (err) {

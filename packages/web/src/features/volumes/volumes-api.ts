@@ -1,6 +1,5 @@
 import type { CreateVolumeRequest, Volume, VolumeClass, VolumeClassRequest } from '@berth/shared';
-import { api, currentCsrfToken } from '../../api/client';
-import { ApiError, errorFromBody } from '../../api/errors';
+import { api } from '../../api/client';
 
 /** The volume API paths the portal calls (checked against /api/openapi.json by the e2e test). */
 export const volumeApiRoutes = {
@@ -35,28 +34,8 @@ export const putClass = (name: string, body: VolumeClassRequest) =>
   api<VolumeClass>(`/api/v1/volume-classes/${encodeURIComponent(name)}`, { method: 'PUT', body });
 
 /** Uploads a tar archive into a volume (the body is the file as it is). */
-export async function importVolume(project: string, env: string, name: string, file: Blob): Promise<void> {
-  const headers: Record<string, string> = { 'Content-Type': 'application/x-tar', Accept: 'application/json' };
-  const csrf = currentCsrfToken();
-  if (csrf) headers['X-CSRF-Token'] = csrf;
-  let res: Response;
-  try {
-    res = await fetch(`${volumeUrl(project, env, name)}/import`, {
-      method: 'POST',
-      headers,
-      credentials: 'same-origin',
-      body: file,
-    });
-  } catch (err) {
-    throw new ApiError(0, 'NETWORK_ERROR', err instanceof Error ? err.message : String(err));
-  }
-  if (res.ok) return;
-  const text = await res.text();
-  let body: unknown = null;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    body = null;
-  }
-  throw errorFromBody(res.status, body);
-}
+export const importVolume = (project: string, env: string, name: string, file: Blob) =>
+  api<void>(`${volumeUrl(project, env, name)}/import`, {
+    method: 'POST',
+    raw: { body: file, contentType: 'application/x-tar' },
+  });
