@@ -18,6 +18,9 @@ import {
   type TestPlatform,
 } from './helpers/platform';
 import { startLoad } from './helpers/load';
+import { ConfigMounts } from '../src/modules/configs/config-mounts';
+import { ConfigsService } from '../src/modules/configs/configs.service';
+import { singleEngine } from '../src/runtime/engines';
 
 type Obj = Record<string, unknown>;
 const configs = '/api/v1/projects/cfg/configs';
@@ -245,6 +248,9 @@ describe('config files', () => {
     }
     assert.deepEqual(await served('web'), ['site-v2', 'site-v2', 'site-v2']);
     assert.deepEqual(await served('web', '/conf/a.txt'), ['a2', 'a2', 'a2']);
+    // one engine volume per config version, labelled; the running release's is never collected
+    const v2 = await p.engine.listVolumes({ 'berth.instance': p.instanceId, 'berth.config-version': '2' });
+    assert.equal(v2.length, 1, JSON.stringify(v2));
     const rel = await p.api.get<{ items: Obj[] }>(`${base}/web/releases`);
     assert.equal(rel.body.items.find((x) => x.number === 2)?.reason, 'config site version 2');
 
@@ -284,6 +290,17 @@ describe('config files', () => {
     );
     assert.equal((await dev.delete(`${configs}/site`)).status, 204);
     assert.equal((await dev.get(`${configs}/site`)).status, 404);
+    // its volumes leave the engine in the clean-up pass (the platform's own pass runs every minute)
+    const labels = { 'berth.instance': p.instanceId, 'berth.config-volume': 'true' };
+    const collector = new ConfigMounts(
+      p.server.ctx,
+      new ConfigsService(p.server.ctx),
+      singleEngine(p.engine),
+      () => Promise.resolve(null),
+      0,
+    );
+    await collector.collect();
+    assert.deepEqual(await p.engine.listVolumes(labels), []);
   });
 
   it('signal refresh: the files change in place and the app reloads on SIGHUP, its container not restarted', async () => {
