@@ -8,7 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { BerthError, InvalidError, NotFoundError, UnavailableError } from '@berth/shared';
 import type { ContainerEngine, PathStat } from '@berth/engine-api';
-import { readTar, type TarEntryType } from './tar-reader';
+import { readTar, type TarEntryType, type TarHeader } from './tar-reader';
 
 /** The limits of one read (docs/file-logs.md "Limits"). */
 export const fileLimits = {
@@ -128,6 +128,29 @@ export async function statFollowed(
   return { stat: target, resolved: stat.linkTarget };
 }
 
+/**
+ * The entries under `dir` with their path relative to it. The archive's first entry is the
+ * directory itself ("app", or "" for "/": Podman names the rest "/bin/…" then) and is left out.
+ */
+async function* treeEntries(
+  archive: Archive,
+  ref: string,
+  dir: string,
+  signal?: AbortSignal,
+): AsyncGenerator<{ rel: string; header: TarHeader }> {
+  const tar = await archive.getArchive(ref, dir, signal);
+  let top: string | undefined;
+  for await (const { header } of readTar(tar as AsyncIterable<Buffer>)) {
+    const name = header.name.replace(/^\/+/, '');
+    if (top === undefined) {
+      top = name;
+      continue;
+    }
+    const rel = top === '' ? name : name.startsWith(`${top}/`) ? name.slice(top.length + 1) : null;
+    if (rel) yield { rel, header };
+  }
+}
+
 /** The entries directly inside `dir` (sorted: directories first, then by name). */
 export async function listDirectory(
   archive: Archive,
@@ -135,19 +158,10 @@ export async function listDirectory(
   dir: string,
   signal?: AbortSignal,
 ): Promise<{ items: FileInfo[]; truncated: boolean }> {
-  const tar = await archive.getArchive(ref, dir, signal);
   const items: FileInfo[] = [];
   let truncated = false;
-  let top: string | undefined;
-  for await (const { header } of readTar(tar as AsyncIterable<Buffer>)) {
-    const name = header.name.replace(/^\/+/, '');
-    // The first entry is the directory itself ("app", or "" for "/"); the rest are under it.
-    if (top === undefined) {
-      top = name;
-      continue;
-    }
-    const rel = top === '' ? name : name.startsWith(`${top}/`) ? name.slice(top.length + 1) : null;
-    if (!rel || rel.includes('/')) continue;
+  for await (const { rel, header } of treeEntries(archive, ref, dir, signal)) {
+    if (rel.includes('/')) continue;
     if (items.length >= fileLimits.listEntries) {
       truncated = true;
       break;
@@ -471,17 +485,9 @@ export async function walkFiles(
   max: number,
   signal?: AbortSignal,
 ): Promise<string[]> {
-  const tar = await archive.getArchive(ref, dir, signal);
   const out: string[] = [];
-  let top: string | undefined;
-  for await (const { header } of readTar(tar as AsyncIterable<Buffer>)) {
-    const name = header.name.replace(/^\/+/, '');
-    if (top === undefined) {
-      top = name;
-      continue;
-    }
-    const rel = top === '' ? name : name.startsWith(`${top}/`) ? name.slice(top.length + 1) : null;
-    if (!rel || header.type !== 'file') continue;
+  for await (const { rel, header } of treeEntries(archive, ref, dir, signal)) {
+    if (header.type !== 'file') continue;
     out.push(dir === '/' ? `/${rel}` : `${dir}/${rel}`);
     if (out.length >= max) break;
   }
