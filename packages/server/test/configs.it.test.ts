@@ -68,11 +68,11 @@ describe('config files', () => {
   let dev: TestApi;
   let outsider: TestApi;
 
-  async function user(name: string, project: string): Promise<TestApi> {
+  async function user(name: string, project: string, role = 'developer'): Promise<TestApi> {
     assert.equal((await p.api.post('/api/v1/users', { name, password: `${name}-password` })).status, 201);
     const b = await p.api.post('/api/v1/bindings', {
       user: name,
-      role: 'developer',
+      role,
       scope: { kind: 'project', name: project },
     });
     assert.equal(b.status, 201, JSON.stringify(b.body));
@@ -202,6 +202,12 @@ describe('config files', () => {
     assert.equal(svc.status, 400, JSON.stringify(svc.body));
     assert.equal(svc.body.error.details.fields[0]!.path, 'spec.mounts.0.config');
     assert.equal((await dev.get<Obj>(`${configs}/app`)).body.version, 3);
+    // a viewer of the project reads it but cannot change, roll back or delete it (403)
+    const viewer = await user('vera', 'cfg', 'viewer');
+    assert.equal((await viewer.get(`${configs}/app`)).status, 200);
+    assert.equal((await viewer.put(`${configs}/app`, { files: { x: 'y' } })).status, 403);
+    assert.equal((await viewer.post(`${configs}/app/rollback`, { version: 1 })).status, 403);
+    assert.equal((await viewer.delete(`${configs}/app`)).status, 403);
     // a version that does not exist is refused too
     const v = await dev.post<{ error: { details: { fields: { path: string }[] } } }>(base, {
       name: 'v9',
