@@ -267,6 +267,24 @@ for (const dialect of testDialects()) {
       await gone(d.container as string);
     });
 
+    it('goes with its target: destroying the container removes its debug container', async () => {
+      const d = (await start(dev)).body;
+      const destroyed = await dev.post(`${base}/app/containers/${target}/destroy`, {});
+      assert.equal(destroyed.status, 202, JSON.stringify(destroyed.body));
+      await gone(d.container as string);
+      await eventually(async () => {
+        const b = (await dev.get<Obj>(`${debugBase}/${d.id as string}`)).body;
+        return b.endReason === 'target-gone';
+      }, 'the session ended as target-gone');
+      // the controller replaces the target; later tests debug the new one
+      const list = await eventually(async () => {
+        const r = await p.api.get<{ items: Obj[] }>(`${base}/app/containers`);
+        return r.body.items.find((c) => c.state === 'ready' && c.name !== target) ? r.body.items : null;
+      }, 'the replacement ready');
+      target = list.find((c) => c.state === 'ready')!.name as string;
+      debugBase = `${base}/app/containers/${target}/debug`;
+    });
+
     it('tenancy, permissions and bad input', async () => {
       const hidden = await start(outsider);
       assert.equal(hidden.status, 404, JSON.stringify(hidden.body));

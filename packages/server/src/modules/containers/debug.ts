@@ -298,14 +298,20 @@ export class DebugContainers {
         await engine.removeContainer(o.id).catch(() => undefined);
         if (row) {
           seen.add(id);
-          await this.store.end(id, nowIso(), 'stopped');
+          // its process ends with the target's PID namespace, or at its TTL (`sleep`)
+          const target = await this.containers.findActive(row.service_id, row.target);
+          const alive = target && runningStates.has(target.state) && target.state !== 'draining';
+          await this.store.end(id, nowIso(), alive ? 'stopped' : 'target-gone');
         }
       }
     }
-    // open sessions without a container: removed with their target, or never started
+    // open sessions without a container: removed with their target (its engine id was stored
+    // before the listing began, so the listing would show it), or never started (no engine id
+    // yet: maybe being created now, so only after a minute)
     for (const row of open.values()) {
-      if (seen.has(row.id) || now - Date.parse(row.created_at) < 60_000) continue;
-      await this.store.end(row.id, nowIso(), row.engine_id ? 'target-gone' : 'failed');
+      if (seen.has(row.id)) continue;
+      if (row.engine_id) await this.store.end(row.id, nowIso(), 'target-gone');
+      else if (now - Date.parse(row.created_at) > 60_000) await this.store.end(row.id, nowIso(), 'failed');
     }
   }
 
