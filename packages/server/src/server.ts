@@ -158,6 +158,9 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   if (services) reconcilers.push(services.controller);
   reconcilers.push(gateways.controller);
   if (containers) reconcilers.push(containers.sampler, containers.collector);
+  // the collector copies a container's log files one last time before the runner removes it
+  if (services && containers)
+    services.controller.runner.beforeRemove = (row) => containers.collector.finalCopy(row);
   // debug containers past their time-to-live or without a session (docs/debug.md)
   if (containers) reconcilers.push(containers.debug);
   reconcilers.push(clusters.checker);

@@ -20,7 +20,7 @@ const noshellImage = 'localhost/berth-noshell:1';
  * The app of the distroless-style image (node only: no shell, no tar). It writes line 0 and a
  * binary file, waits for /tmp/ctl/go (dropped in through the archive API), appends lines 1–200,
  * waits for /tmp/ctl/rotate, renames app.log to app.log.1 (rotation) and appends 201–400 to a new
- * app.log. The triggers make the test independent of timing.
+ * app.log; on SIGTERM it writes "bye". The triggers make the test independent of timing.
  */
 const app = `
 const fs = require('fs');
@@ -36,6 +36,7 @@ when('/tmp/ctl/go', () => burst(1, 200, () => when('/tmp/ctl/rotate', () => {
   fs.renameSync(log, log + '.1');
   burst(201, 400, () => undefined);
 })));
+process.on('SIGTERM', () => { fs.appendFileSync(log, 'bye\\n'); process.exit(0); });
 setInterval(() => {}, 1e9);
 `;
 
@@ -300,6 +301,11 @@ describe('file logs: a container’s files through the archive API, and log coll
       return row?.state === 'exited' && !(await p.engine.inspectContainer(container));
     }, 'the container removed from the engine');
     assert.ok(existsSync(hostFile), 'the copy stays on the host');
+    // the line the app wrote while it stopped came in with the last copy before the removal
+    assert.ok(
+      readFileSync(hostFile, 'utf8').endsWith(`${lineText(400)}\nbye\n`),
+      'the last copy before removal',
+    );
     const listed = await viewer.get<{ items: Obj[] }>(`${svc}/containers/${container}/collected-logs`);
     assert.equal(listed.status, 200, JSON.stringify(listed.body));
     const item = listed.body.items.find((i) => i.file === 'tmp/logs/app.log')!;

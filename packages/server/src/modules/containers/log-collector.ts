@@ -124,6 +124,8 @@ export class LogCollector {
   private readonly containers = new Map<string, Collected>();
   private readonly intervalMs: number;
   private readonly rescanMs: number;
+  /** One collection at a time per container (the round and a last copy must not interleave). */
+  private readonly locks = new Map<string, Promise<void>>();
 
   constructor(
     private readonly deps: ContainersDeps,
@@ -175,7 +177,7 @@ export class LogCollector {
       if (!spec) continue;
       seen.add(row.name);
       try {
-        await this.collectContainer(service, row, spec);
+        await this.serial(row.name, () => this.collectContainer(service, row, spec));
       } catch (err) {
         this.deps.ctx.log.debug({ err, container: row.name }, 'log collection of a container failed');
       }
@@ -183,7 +185,48 @@ export class LogCollector {
     for (const name of this.containers.keys()) if (!seen.has(name)) this.containers.delete(name);
   }
 
-  private async collectContainer(service: ServiceRow, row: ContainerRow, spec: LogFilesSpec): Promise<void> {
+  /**
+   * One last copy of a container's files after it stopped and before the engine removes it (the
+   * container runner's hook), with the globs expanded again; gives up after `finalMs`.
+   */
+  async finalCopy(row: ContainerRow, finalMs = 5000): Promise<void> {
+    if (!row.engine_id) return;
+    const release = await this.deps.repo.getRelease(row.service_id, row.release);
+    const spec = release ? storedSpec(release).logFiles : undefined;
+    if (!spec) return;
+    const service = await this.services.findById(row.service_id);
+    if (!service) return;
+    let timer: NodeJS.Timeout | undefined;
+    const work = this.serial(row.name, () => this.collectContainer(service, row, spec, true));
+    try {
+      await Promise.race([
+        work,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, finalMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      this.containers.delete(row.name);
+    }
+  }
+
+  private serial(name: string, fn: () => Promise<void>): Promise<void> {
+    const next = (this.locks.get(name) ?? Promise.resolve()).then(fn);
+    const settled = next.catch(() => undefined);
+    this.locks.set(name, settled);
+    void settled.then(() => {
+      if (this.locks.get(name) === settled) this.locks.delete(name);
+    });
+    return next;
+  }
+
+  private async collectContainer(
+    service: ServiceRow,
+    row: ContainerRow,
+    spec: LogFilesSpec,
+    rescan = false,
+  ): Promise<void> {
     let engine: ContainerEngine;
     try {
       engine = await this.deps.engines.get(row.cluster);
@@ -212,7 +255,7 @@ export class LogCollector {
       c.saved = saved;
       c.stateLoaded = true;
     }
-    if (Date.now() - c.lastScan >= this.rescanMs) {
+    if (rescan || Date.now() - c.lastScan >= this.rescanMs) {
       c.matched = await this.expand(archive, ref, spec.paths);
       c.lastScan = Date.now();
     }

@@ -247,6 +247,18 @@ export class ContainerRunner {
     }
   }
 
+  /**
+   * Called once a container stopped and before the engine removes it, e.g. the log collector's
+   * last copy (docs/file-logs.md); it bounds its own time, and its failure never stops a removal.
+   */
+  beforeRemove: ((row: ContainerRow) => Promise<void>) | null = null;
+
+  private async lastLook(row: ContainerRow): Promise<void> {
+    await this.beforeRemove?.(row).catch((err: unknown) =>
+      this.ctx.log.debug({ err, container: row.name }, 'the hook before a removal failed'),
+    );
+  }
+
   /** Stops (SIGTERM, then SIGKILL after the grace period), records the exit and removes. */
   async retire(row: ContainerRow, graceSeconds: number, reason: string): Promise<void> {
     await this.repo.updateContainer(row.name, { state: 'stopping', ready: 0 });
@@ -254,6 +266,7 @@ export class ContainerRunner {
     const engine = await this.engines.get(row.cluster);
     await engine.stopContainer(ref, graceSeconds);
     const obs = await engine.inspectContainer(ref);
+    await this.lastLook(row);
     await engine.removeContainer(ref);
     await this.repo.updateContainer(row.name, {
       state: 'exited',
@@ -278,6 +291,7 @@ export class ContainerRunner {
     },
   ): Promise<string> {
     const reason = exitReason(obs);
+    await this.lastLook(row);
     await (await this.engines.get(row.cluster)).removeContainer(row.engine_id ?? row.name);
     await this.repo.updateContainer(row.name, {
       state: 'exited',

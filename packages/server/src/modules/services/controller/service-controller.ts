@@ -103,7 +103,8 @@ export class ServiceController {
   private readonly createsSettledAt = new Map<string, number>();
   private readonly specs = new Map<string, ReleaseSpec>();
   private readonly prober: Prober;
-  private readonly runner: ContainerRunner;
+  /** Creates, retires and reaps containers; server.ts hands it the log collector's last copy. */
+  readonly runner: ContainerRunner;
   private readonly backoff = new CrashBackoff();
   private readonly tracker: RolloutTracker;
   private readonly gateways: GatewayConfirmation;
