@@ -14,6 +14,7 @@ import { entryPointsEn } from '../features/entry-points/messages';
 import { filesEn } from '../features/files/messages';
 import { configEn } from '../features/configs/messages';
 import { volumeEn } from '../features/volumes/messages';
+import { debugEn } from '../features/debug/messages';
 import { cronJobsEn } from '../features/cronjobs/messages';
 /**
  * The English dictionary; its keys are the portal's message ids. `{name}` marks a value filled
@@ -273,6 +274,7 @@ export const en = {
   ...configEn,
   ...volumeEn,
   ...cronJobsEn,
+  ...debugEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

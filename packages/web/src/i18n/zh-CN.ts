@@ -15,6 +15,7 @@ import { filesZh } from '../features/files/messages';
 import { configZh } from '../features/configs/messages.zh';
 import { volumeZh } from '../features/volumes/messages.zh';
 import { cronJobsZh } from '../features/cronjobs/messages.zh';
+import { debugZh } from '../features/debug/messages';
 import type { MessageKey } from './en';
 
 export { default as antdZhCN } from 'antd/locale/zh_CN';
@@ -269,4 +270,5 @@ export const zhCN: Record<MessageKey, string> = {
   ...configZh,
   ...volumeZh,
   ...cronJobsZh,
+  ...debugZh,
 };
