@@ -304,6 +304,24 @@ describe('volume data: services, rolling updates, restarts, export and import (s
     assert.ok(users.users.length >= 2);
     const v = await p.api.get<{ usedBy: Obj[] }>(`${vols}/data`);
     assert.equal(v.body.usedBy[0]!.name, 'app');
+
+    // a cron job's spec mounts it too (suspended: it never runs here)
+    const cronjobs = `${envBase(project)}/cronjobs`;
+    const job = await p.api.post(cronjobs, {
+      name: 'nightly',
+      spec: {
+        image: testImage,
+        command: ['true'],
+        schedule: '0 3 * * *',
+        suspend: true,
+        mounts: [{ volume: 'data', path: '/data', readOnly: true }],
+      },
+    });
+    assert.equal(job.status, 201, JSON.stringify(job.body));
+    const both = await p.api.delete(`${vols}/data`);
+    assert.equal(both.status, 409);
+    assert.match(message(both.body), /service 'app'.*cron job 'nightly'/);
+    assert.equal((await p.api.delete(`${cronjobs}/nightly`)).status, 204);
   });
 
   it('exports a volume and imports it into a new one byte for byte', async () => {

@@ -113,9 +113,9 @@ export const createVolumeRequestSchema = z
   .strict();
 export type CreateVolumeRequest = z.output<typeof createVolumeRequestSchema>;
 
-/** Who mounts a volume: a service's current spec, or a container that exists. */
+/** Who mounts a volume: a service's current spec, a cron job's spec, or a container that exists. */
 export interface VolumeUser {
-  kind: 'service' | 'container';
+  kind: 'service' | 'cronjob' | 'container';
   name: string;
   /** The service a container belongs to. */
   service?: string;

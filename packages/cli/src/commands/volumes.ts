@@ -34,8 +34,10 @@ const volumeColumns: Column<Volume>[] = [
 ];
 
 function mountedBy(v: Volume): string {
-  const services = v.usedBy.filter((u) => u.kind === 'service').map((u) => u.name);
-  return services.length ? services.join(', ') : '-';
+  const users = v.usedBy
+    .filter((u) => u.kind !== 'container')
+    .map((u) => (u.kind === 'cronjob' ? `cron job ${u.name}` : u.name));
+  return users.length ? users.join(', ') : '-';
 }
 
 const base = (ctx: CommandContext) =>
@@ -212,9 +214,7 @@ export const volumeCommands: CommandDef[] = [
           ['engine volume', v.engineName],
           [
             'mounted by',
-            v.usedBy
-              .map((u) => (u.kind === 'service' ? `service ${u.name}` : `container ${u.name}`))
-              .join(', ') || '-',
+            v.usedBy.map((u) => `${u.kind === 'cronjob' ? 'cron job' : u.kind} ${u.name}`).join(', ') || '-',
           ],
           ['created', `${formatTime(v.createdAt)} by ${v.createdBy}`],
         ]),

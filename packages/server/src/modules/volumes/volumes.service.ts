@@ -238,8 +238,18 @@ export class VolumesService {
       .where('releases.spec', 'like', '%"volume"%')
       .orderBy('containers.name')
       .execute();
+    const cronjobs = await this.db
+      .selectFrom('cronjobs')
+      .select(['name', 'spec'])
+      .where('project', '=', row.project)
+      .where('env', '=', row.env)
+      .where('deleting', '=', 0)
+      .where('spec', 'like', '%"volume"%')
+      .orderBy('name')
+      .execute();
     return [
       ...services.filter((s) => mounts(s.spec)).map((s) => ({ kind: 'service' as const, name: s.name })),
+      ...cronjobs.filter((j) => mounts(j.spec)).map((j) => ({ kind: 'cronjob' as const, name: j.name })),
       ...containers
         .filter((c) => mounts(c.spec))
         .map((c) => ({ kind: 'container' as const, name: c.name, service: c.service })),
@@ -532,7 +542,7 @@ export class VolumesService {
         const result = await engine.removeVolume!(row.engine_name);
         if (result === 'in-use')
           throw new ConflictError(
-            `Volume '${row.name}' is still mounted by a container on cluster '${c}' that is not one of the services' (a cron job run, a debug container, or one being removed); try again once it is gone.`,
+            `Volume '${row.name}' is still mounted by a container on cluster '${c}' that is not one of the services' (a cron job's run, a debug container, or one being removed); try again once it is gone.`,
             { users: [] },
           );
       }
@@ -601,9 +611,9 @@ function engineMessage(err: unknown): string {
 }
 
 export function inUse(name: string, users: VolumeUser[]): ConflictError {
-  const names = users.map((u) => (u.kind === 'service' ? `service '${u.name}'` : `container '${u.name}'`));
+  const names = users.map((u) => `${u.kind === 'cronjob' ? 'cron job' : u.kind} '${u.name}'`);
   return new ConflictError(
-    `Volume '${name}' is mounted by ${names.join(', ')}; remove the mount from those services' specs (and wait for their containers to go) before deleting it.`,
+    `Volume '${name}' is mounted by ${names.join(', ')}; remove the mount from those services' and cron jobs' specs (and wait for their containers to go) before deleting it.`,
     { users },
   );
 }

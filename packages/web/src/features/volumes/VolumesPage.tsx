@@ -245,15 +245,19 @@ export function VolumesPage() {
           {
             title: t('vol.col.usedBy'),
             render: (_v, v) => {
-              const services = v.usedBy.filter((u) => u.kind === 'service');
-              return services.length === 0 ? (
+              const users = v.usedBy.filter((u) => u.kind !== 'container');
+              return users.length === 0 ? (
                 <Typography.Text type="secondary">{t('vol.unused')}</Typography.Text>
               ) : (
-                services.map((u) => (
-                  <Tag key={u.name}>
-                    <Link to={`/p/${project}/${env}/s/${u.name}`}>{u.name}</Link>
-                  </Tag>
-                ))
+                users.map((u) =>
+                  u.kind === 'service' ? (
+                    <Tag key={`s/${u.name}`}>
+                      <Link to={`/p/${project}/${env}/s/${u.name}`}>{u.name}</Link>
+                    </Tag>
+                  ) : (
+                    <Tag key={`c/${u.name}`}>{t('vol.cronjob', { name: u.name })}</Tag>
+                  ),
+                )
               );
             },
           },

@@ -21,6 +21,7 @@ export const volumeEn = {
   'vol.usage.unknown': 'not known',
   'vol.shared': 'any (shared)',
   'vol.unused': 'not mounted',
+  'vol.cronjob': 'cron job {name}',
   'vol.export': 'Export',
   'vol.import': 'Import',
   'vol.imported': 'Imported into {name}.',

@@ -20,6 +20,7 @@ export const volumeZh: Record<keyof typeof volumeEn, string> = {
   'vol.usage.unknown': '未知',
   'vol.shared': '任意（共享）',
   'vol.unused': '未挂载',
+  'vol.cronjob': '定时任务 {name}',
   'vol.export': '导出',
   'vol.import': '导入',
   'vol.imported': '已导入到 {name}。',
