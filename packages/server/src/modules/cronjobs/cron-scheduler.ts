@@ -41,6 +41,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const poll = 2000;
 const idleWake = 30_000;
 const stopGraceSeconds = 5;
+const sweepEvery = 60_000;
 
 /**
  * The cron scheduler: a reconciler of the controller host, so it runs on the leader only. Every
@@ -56,6 +57,7 @@ export class CronScheduler implements Reconciler {
   private again = false;
   private stopped = true;
   private startedAt = 0;
+  private sweptAt = 0;
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly waits = new Map<string, AbortController>();
   private readonly clock: () => number;
@@ -118,6 +120,11 @@ export class CronScheduler implements Reconciler {
   async pass(): Promise<number> {
     const { repo } = this.deps;
     let wake = this.clock() + idleWake;
+    if (this.clock() - this.sweptAt >= sweepEvery) {
+      this.sweptAt = this.clock();
+      // in the background: removing a container may take its stop timeout; runs are not held up
+      this.track('sweep', () => this.sweep());
+    }
     for (const job of await repo.all()) {
       try {
         wake = Math.min(wake, await this.reconcile(job));
@@ -130,6 +137,27 @@ export class CronScheduler implements Reconciler {
       }
     }
     return wake;
+  }
+
+  /**
+   * Removes run containers of this instance that no unfinished attempt names (left by a crash
+   * after their run was pruned or their job deleted). An attempt's row is written before its
+   * container and marked ended only after the container is removed, so a live one is never hit.
+   */
+  private async sweep(): Promise<void> {
+    const { engines, repo, ctx } = this.deps;
+    for (const cluster of await engines.clusters()) {
+      const engine = await engines.get(cluster).catch(() => null);
+      if (!engine) continue;
+      const found = await engine.listContainers({ [cronLabels.instance]: ctx.config.instanceId });
+      if (found.length === 0) continue;
+      const live = await repo.liveContainers();
+      for (const c of found)
+        if (!live.has(c.name) && !this.inflight.has(c.labels[cronLabels.run] ?? '')) {
+          await engine.removeContainer(c.id);
+          ctx.log.info({ container: c.name, cluster }, 'removed a cron run container no attempt names');
+        }
+    }
   }
 
   private async reconcile(job: CronJobRow): Promise<number> {

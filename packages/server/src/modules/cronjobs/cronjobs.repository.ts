@@ -148,6 +148,16 @@ export class CronJobsRepository {
       .execute();
   }
 
+  /** The containers of attempts not yet ended (every job): what the sweep must leave alone. */
+  async liveContainers(): Promise<Set<string>> {
+    const rows = await this.db
+      .selectFrom('cronjob_attempts')
+      .select('container')
+      .where('state', '!=', 'exited')
+      .execute();
+    return new Set(rows.map((r) => r.container));
+  }
+
   async insertAttempt(a: CronAttemptRow): Promise<void> {
     await this.db.insertInto('cronjob_attempts').values(a).execute();
   }
