@@ -27,6 +27,8 @@ export interface SpecFlags {
   capabilities?: string[];
   readOnlyRootfs?: boolean;
   pids?: number;
+  /** spec.logFiles.paths (replaces the list); [] stops collecting (docs/file-logs.md). */
+  logFiles?: string[];
 }
 
 /** Options that set parts of a service spec. */
@@ -99,6 +101,12 @@ export const specOptions: OptionSpec[] = [
   },
   { name: 'pids', kind: 'string', value: 'N', description: 'most processes a container may run (16-32768)' },
   {
+    name: 'log-file',
+    kind: 'list',
+    value: 'GLOB',
+    description: 'a log file inside the containers that Berth collects to the host (repeat; "none" stops)',
+  },
+  {
     name: 'file',
     short: 'f',
     kind: 'string',
@@ -141,6 +149,7 @@ export function readSpecFlags(args: ParsedArgs): SpecFlags {
   if (args.has('read-only-rootfs')) flags.readOnlyRootfs = args.bool('read-only-rootfs');
   const pids = args.string('pids');
   if (pids !== undefined) flags.pids = parseInteger(pids, '--pids', 16, 32768);
+  if (args.has('log-file')) flags.logFiles = args.list('log-file').filter((g) => g.toLowerCase() !== 'none');
   return flags;
 }
 
@@ -221,6 +230,8 @@ export function applySpecFlags(base: SpecDraft, flags: SpecFlags): SpecDraft {
   }
   if (flags.capabilities) spec.capabilities = flags.capabilities as SpecDraft['capabilities'];
   if (flags.readOnlyRootfs !== undefined) spec.readOnlyRootFilesystem = flags.readOnlyRootfs;
+  if (flags.logFiles?.length) spec.logFiles = { ...base.logFiles, paths: flags.logFiles };
+  else if (flags.logFiles) delete spec.logFiles;
   if (flags.maxSurge !== undefined || flags.maxUnavailable !== undefined) {
     spec.rollout = {
       ...base.rollout,
