@@ -126,6 +126,8 @@ export class LogCollector {
   private readonly rescanMs: number;
   /** One collection at a time per container (the round and a last copy must not interleave). */
   private readonly locks = new Map<string, Promise<void>>();
+  /** spec.logFiles of each release seen (null: none). */
+  private readonly specs = new Map<string, LogFilesSpec | null>();
 
   constructor(
     private readonly deps: ContainersDeps,
@@ -172,8 +174,7 @@ export class LogCollector {
         services.set(row.service_id, await this.services.findById(row.service_id));
       const service = services.get(row.service_id);
       if (!service) continue;
-      const release = await this.deps.repo.getRelease(row.service_id, row.release);
-      const spec = release ? storedSpec(release).logFiles : undefined;
+      const spec = await this.logFilesOf(row);
       if (!spec) continue;
       seen.add(row.name);
       try {
@@ -191,8 +192,7 @@ export class LogCollector {
    */
   async finalCopy(row: ContainerRow, finalMs = 5000): Promise<void> {
     if (!row.engine_id) return;
-    const release = await this.deps.repo.getRelease(row.service_id, row.release);
-    const spec = release ? storedSpec(release).logFiles : undefined;
+    const spec = await this.logFilesOf(row);
     if (!spec) return;
     const service = await this.services.findById(row.service_id);
     if (!service) return;
@@ -209,6 +209,18 @@ export class LogCollector {
       clearTimeout(timer);
       this.containers.delete(row.name);
     }
+  }
+
+  /** A release's spec.logFiles; releases never change, so each is read from the store once. */
+  private async logFilesOf(row: ContainerRow): Promise<LogFilesSpec | undefined> {
+    const key = `${row.service_id}#${row.release}`;
+    if (!this.specs.has(key)) {
+      const release = await this.deps.repo.getRelease(row.service_id, row.release);
+      if (!release) return undefined;
+      if (this.specs.size >= 10_000) this.specs.clear();
+      this.specs.set(key, storedSpec(release).logFiles ?? null);
+    }
+    return this.specs.get(key) ?? undefined;
   }
 
   private serial(name: string, fn: () => Promise<void>): Promise<void> {
