@@ -15,11 +15,10 @@ import {
   makeProject,
   type TestPlatform,
 } from '../packages/server/test/helpers/platform.ts';
+import { startNoshellServer } from '../packages/server/test/helpers/noshell.ts';
 import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 import { assertRoutesDocumented } from './helpers/openapi.ts';
 import { logIn, portalSession } from './helpers/session.ts';
-
-const server = "require('http').createServer((q,r)=>r.end('hi from the target\\n')).listen(8080)";
 
 void describe('debug containers in the portal (browser)', { timeout: 300_000 }, () => {
   let platform: TestPlatform;
@@ -31,25 +30,7 @@ void describe('debug containers in the portal (browser)', { timeout: 300_000 }, 
     {
       server: { BERTH_GATEWAY_LISTEN: 'off' },
       seed: async (p) => {
-        const base = await makeProject(p.api, 'shop');
-        const created = await p.api.post(base, {
-          name: 'app',
-          spec: {
-            image: 'localhost/berth-noshell:1',
-            command: ['node', '-e', server],
-            ports: [{ containerPort: 8080 }],
-            readiness: { type: 'tcp', periodSeconds: 1 },
-            replicas: 1,
-          },
-        });
-        assert.equal(created.status, 202, JSON.stringify(created.body));
-        const items = await eventually(async () => {
-          const r = await p.api.get<{ items: Array<{ name: string; state: string }> }>(
-            `${base}/app/containers`,
-          );
-          return r.body.items.some((c) => c.state === 'ready') ? r.body.items : null;
-        }, 'the target ready');
-        target = items[0]!.name;
+        target = await startNoshellServer(p.api, await makeProject(p.api, 'shop'));
       },
     },
     (s) => ({ platform, browser, page } = s),

@@ -6,9 +6,8 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { platformCli } from './platform-support';
+import { startNoshellServer } from '../../server/test/helpers/noshell';
 import { eventually } from '../../server/test/helpers/platform';
-
-const server = "require('http').createServer((q,r)=>r.end('hi from the target\\n')).listen(8080)";
 
 describe('berth containers debug (real Podman)', () => {
   const cli = platformCli({
@@ -19,22 +18,7 @@ describe('berth containers debug (real Podman)', () => {
   const { berth } = cli;
 
   before(async () => {
-    const base = '/api/v1/projects/web/envs/test/services';
-    const r = await cli.platform.api.post(base, {
-      name: 'app',
-      spec: {
-        image: 'localhost/berth-noshell:1',
-        command: ['node', '-e', server],
-        ports: [{ containerPort: 8080 }],
-        readiness: { type: 'tcp', periodSeconds: 1 },
-        replicas: 1,
-      },
-    });
-    assert.equal(r.status, 202, JSON.stringify(r.body));
-    await eventually(async () => {
-      const c = await cli.platform.api.get<{ items: Array<{ ready: boolean }> }>(`${base}/app/containers`);
-      return c.body.items.some((i) => i.ready);
-    }, 'the target ready');
+    await startNoshellServer(cli.platform.api, '/api/v1/projects/web/envs/test/services');
   });
 
   it('pipes a script into the debug shell of the first ready container and exits with its status', async () => {

@@ -12,12 +12,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import { testDialects } from './helpers/db';
+import { noshellImage, startNoshellServer } from './helpers/noshell';
 import { eventually, makeProject, startPlatform, TestApi, type TestPlatform } from './helpers/platform';
 
 type Obj = Record<string, unknown>;
-const noshellImage = 'localhost/berth-noshell:1';
-/** The target: node serving one line on 8080, in an image without a shell or tools. */
-const server = "require('http').createServer((q,r)=>r.end('hi from the target\\n')).listen(8080)";
 
 interface ShellRun {
   status: number;
@@ -113,22 +111,7 @@ for (const dialect of testDialects()) {
       lead = await user('tina', 'team-admin', { kind: 'team', name: 'team-alpha' });
       viewer = await user('vera', 'viewer', { kind: 'project', name: 'alpha' });
       outsider = await user('olga', 'developer', { kind: 'project', name: 'beta' });
-      const created = await p.api.post(base, {
-        name: 'app',
-        spec: {
-          image: noshellImage,
-          command: ['node', '-e', server],
-          ports: [{ containerPort: 8080 }],
-          readiness: { type: 'tcp', periodSeconds: 1 },
-          replicas: 1,
-        },
-      });
-      assert.equal(created.status, 202, JSON.stringify(created.body));
-      const list = await eventually(async () => {
-        const r = await p.api.get<{ items: Obj[] }>(`${base}/app/containers`);
-        return r.body.items.find((c) => c.state === 'ready') ? r.body.items : null;
-      }, 'the target ready');
-      target = list[0]!.name as string;
+      target = await startNoshellServer(p.api, base);
       debugBase = `${base}/app/containers/${target}/debug`;
     });
     after(async () => {
