@@ -319,9 +319,9 @@ export class ConfigMounts implements MountSource {
   }
 
   /**
-   * Removes the config volumes no service's current release needs (older than a minute, so a
-   * container being created still finds its volume); the engine refuses a volume a container
-   * uses, and that one is tried again on a later pass.
+   * Removes the config volumes no service's current release and no release with a container in
+   * the ledger needs (older than a minute, so a container being created still finds its volume);
+   * the engine refuses a volume a container uses, and that one is tried again on a later pass.
    */
   async collect(): Promise<number> {
     const needed = new Set<string>();
@@ -338,7 +338,25 @@ export class ConfigMounts implements MountSource {
       .whereRef('services.release', '=', 'config_pins.release')
       .where('services.deleting', '=', 0)
       .execute();
-    for (const p of pins) {
+    // and every release that still has a container in the ledger (a canary, one being created or
+    // drained): its next container must find its volume
+    const withContainers = await this.ctx.db
+      .selectFrom('config_pins')
+      .innerJoin('containers', (j) =>
+        j
+          .onRef('containers.service_id', '=', 'config_pins.service_id')
+          .onRef('containers.release', '=', 'config_pins.release'),
+      )
+      .select([
+        'config_pins.config_id',
+        'config_pins.version',
+        'config_pins.service_id',
+        'config_pins.release',
+        'config_pins.path',
+      ])
+      .where('containers.state', 'not in', ['exited', 'removed'])
+      .execute();
+    for (const p of [...pins, ...withContainers]) {
       needed.add(versionVolumeName(p.config_id, p.version));
       needed.add(liveVolumeName(p.service_id, p.release, p.path));
     }
