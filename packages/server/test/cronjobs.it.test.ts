@@ -281,6 +281,58 @@ describe('cron jobs', () => {
     );
   });
 
+  it('replace stops the running run when the next one is due; an edit with a stale version is refused', async () => {
+    await create('swap', {
+      schedule: '*/2 * * * * *',
+      concurrencyPolicy: 'replace',
+      command: ['sleep', '60'],
+      failedRunsHistoryLimit: 10,
+    });
+    const replaced = await eventually(
+      async () =>
+        (await runs('swap')).find(
+          (r) => r.state === 'failed' && /Replaced: replaced by/.test(r.message ?? ''),
+        ),
+      'a replaced run of swap',
+      30_000,
+    );
+    assert.match(replaced.attempts[0]!.exitReason!, /^Replaced: replaced by the run scheduled at/);
+    assert.ok((await events('swap')).some((e) => e.type === 'Replaced'));
+    // the replaced run ended before the run that replaced it was scheduled again
+    const all = await runs('swap');
+    const by = Date.parse(/scheduled at (\S+) /.exec(replaced.message!)![1]!);
+    assert.ok(Date.parse(replaced.finishedAt!) >= by);
+    assert.ok(all.filter((r) => r.state === 'running').length <= 2);
+    const job = (await p.api.get<CronJobView>(`${base}/swap`)).body;
+    const stale = await p.api.put<Obj>(`${base}/swap`, {
+      spec: { ...job.spec, suspend: true },
+      version: job.version - 1 || 99,
+    });
+    assert.equal(stale.status, 409);
+    assert.equal((stale.body.error as Obj).code, 'VERSION_CONFLICT');
+    const ok = await p.api.put<CronJobView>(`${base}/swap`, {
+      spec: { ...job.spec, suspend: true },
+      version: job.version,
+    });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.body.suspended, true);
+    assert.equal(ok.body.version, job.version + 1);
+    assert.equal((await p.api.delete(`${base}/swap`)).status, 204);
+  });
+
+  it("one run must fit what is left of the project's quota", async () => {
+    assert.equal((await p.api.put('/api/v1/projects/alpha/quota', { cpu: 1, memoryMiB: 512 })).status, 200);
+    const big = await dev.post<Obj>(base, {
+      name: 'big',
+      spec: { schedule: '@daily', image: testImage, resources: { cpu: 2 } },
+    });
+    assert.equal(big.status, 422, JSON.stringify(big.body));
+    assert.equal((big.body.error as Obj).code, 'QUOTA_EXCEEDED');
+    assert.match(JSON.stringify(big.body), /spec\.resources\.cpu/);
+    assert.equal((await p.api.get(`${base}/big`)).status, 404);
+    assert.equal((await p.api.put('/api/v1/projects/alpha/quota', {})).status, 200);
+  });
+
   it('bad input changes nothing: a wrong schedule, a time zone, root for a developer', async () => {
     const bad = await dev.post<Obj>(base, {
       name: 'bad',

@@ -246,12 +246,15 @@ export class CronScheduler implements Reconciler {
         `the run scheduled at ${iso(at)} is started late, at recovery (${Math.round((now - at) / 1000)} s late)`,
       );
     if (active.length > 0 && spec.concurrencyPolicy === 'replace')
+      // in the background: a stop may take its grace period, and other jobs' runs must not wait
       for (const old of active)
-        await this.stopRun(
-          job,
-          old,
-          'Replaced',
-          `replaced by the run scheduled at ${iso(at)} (concurrency policy replace)`,
+        this.track(`stop:${old.id}`, () =>
+          this.stopRun(
+            job,
+            old,
+            'Replaced',
+            `replaced by the run scheduled at ${iso(at)} (concurrency policy replace)`,
+          ),
         );
     await this.drive(job, spec, base);
   }
@@ -269,7 +272,7 @@ export class CronScheduler implements Reconciler {
   private async drive(job: CronJobRow, spec: CronJobSpec, run: CronRunRow): Promise<number> {
     const { repo } = this.deps;
     const now = this.clock();
-    if (this.inflight.has(run.id)) return now + poll;
+    if (this.inflight.has(run.id) || this.inflight.has(`stop:${run.id}`)) return now + poll;
     const attempts = await repo.attempts([run.id]);
     const last = attempts[attempts.length - 1];
     const deadline =
