@@ -190,7 +190,7 @@ export class LogCollector {
    * One last copy of a container's files after it stopped and before the engine removes it (the
    * container runner's hook), with the globs expanded again; gives up after `finalMs`.
    */
-  async finalCopy(row: ContainerRow, finalMs = 5000): Promise<void> {
+  async finalCopy(row: ContainerRow, finalMs = 10_000): Promise<void> {
     if (!row.engine_id) return;
     const spec = await this.logFilesOf(row);
     if (!spec) return;
