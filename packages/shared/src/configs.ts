@@ -13,7 +13,9 @@ export const configLimits = {
   fileBytes: 256 * 1024,
   /** Bytes (UTF-8) of all the files of one version. */
   totalBytes: 1024 * 1024,
-  pathLength: 200,
+  /** A tar header holds it under `..v<N>/` (ustar: 155 + 100) and a top-level link to it (100). */
+  pathLength: 140,
+  segmentLength: 90,
   pathDepth: 8,
 } as const;
 
@@ -29,6 +31,10 @@ export const configFilePathSchema = z
   .min(1)
   .max(configLimits.pathLength)
   .refine((p) => !p.startsWith('/'), 'must be a relative path such as "app.conf" (no leading "/")')
+  .refine(
+    (p) => p.split('/').every((seg) => seg.length <= configLimits.segmentLength),
+    `must have names of at most ${configLimits.segmentLength} characters between the "/"`,
+  )
   .refine(
     (p) => p.split('/').length <= configLimits.pathDepth,
     `must be at most ${configLimits.pathDepth} directories deep`,
