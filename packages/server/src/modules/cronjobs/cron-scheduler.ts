@@ -235,6 +235,8 @@ export class CronScheduler implements Reconciler {
           `the run scheduled at ${iso(at)} was ${message}`,
           'warning',
         );
+      // skipped runs count against the failed history limit too
+      await this.prune(job, spec);
       return;
     }
     if (!(await repo.recordScheduled(job, base, iso(upTo)))) return;
