@@ -2,7 +2,7 @@
  * Containers across clusters (issue 11) on real Podman: a service placed over `local` and a
  * second cluster of the test fleet shows each container's cluster in its list, history and events,
  * filters them with ?cluster=, refuses an unknown cluster at field `cluster`, and reads logs,
- * shells and stats of a container through its own cluster's engine. When that cluster dies, its
+ * shells, files and stats of a container through its own cluster's engine. When that cluster dies, its
  * containers' logs and shells answer 503 UNAVAILABLE naming it, while the local container keeps
  * being listed live and sampled.
  */
@@ -244,6 +244,12 @@ for (const dialect of testDialects()) {
       ]);
       assert.equal(out.status, 101, JSON.stringify(out.body));
       assert.equal(out.output.trim(), marker);
+      // and what the files API reads through that cluster's archive API (docs/file-logs.md)
+      const file = await p.api.get<{ text: string }>(
+        `${base}/web/containers/${onRemote.name}/files/content?path=/tmp/where`,
+      );
+      assert.equal(file.status, 200, JSON.stringify(file.body));
+      assert.equal(file.body.text.trim(), marker);
 
       // the sampler samples the second cluster's container through its engine
       await eventually(async () => {
