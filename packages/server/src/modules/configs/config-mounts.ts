@@ -311,7 +311,11 @@ export class ConfigMounts implements MountSource {
       await this.resolve(target, mounts, engine);
       const sigs = [...new Set(mounts.map((m) => m.signal ?? 'SIGHUP'))];
       for (const c of containers.filter((x) => x.cluster === cluster)) {
-        for (const sig of sigs) await engine.signalContainer?.(c.engine_id ?? c.name, sig);
+        if (!engine.signalContainer)
+          throw new InvalidError(
+            `cluster ${cluster}'s engine cannot signal containers; use refresh "rolling-restart".`,
+          );
+        for (const sig of sigs) await engine.signalContainer(c.engine_id ?? c.name, sig);
         signalled += 1;
       }
     }
