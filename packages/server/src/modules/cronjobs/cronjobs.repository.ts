@@ -64,6 +64,14 @@ export class CronJobsRepository {
     return Number(res.numUpdatedRows) === 1;
   }
 
+  async markDeleting(id: string, actor: string): Promise<void> {
+    await this.db
+      .updateTable('cronjobs')
+      .set({ deleting: 1, updated_by: actor, updated_at: nowIso() })
+      .where('id', '=', id)
+      .execute();
+  }
+
   async setRecordedUpTo(id: string, at: string): Promise<void> {
     await this.db.updateTable('cronjobs').set({ last_scheduled_at: at }).where('id', '=', id).execute();
   }

@@ -223,7 +223,8 @@ export class CronJobsService {
   /** DELETE: the scheduler stops its runs and removes it (the answer is at once). */
   async remove(path: CronJobPath, actor: Actor): Promise<void> {
     const row = await this.resolve(path);
-    await this.repo.update(row.id, row.version, { deleting: 1, updated_by: actor.name });
+    // whatever version it has now: a delete does not race an edit into a no-op
+    await this.repo.markDeleting(row.id, actor.name);
     this.kick();
   }
 
