@@ -5,7 +5,7 @@
  * real Berth.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { configApiRoutes } from '../packages/web/src/features/configs/configs-api.ts';
 import { adminPassword, waitTask, type TestPlatform } from '../packages/server/test/helpers/platform.ts';
@@ -22,6 +22,13 @@ void describe('config files in the portal (browser)', { timeout: 300_000 }, () =
 
   portalSession({ server: { BERTH_GATEWAY_LISTEN: 'off' }, projects: ['shop'] }, (s) => {
     ({ platform, browser, page } = s);
+  });
+  // the config volumes of this platform, once it removed its containers
+  after(async () => {
+    for (const v of await platform.engine
+      .listVolumes({ 'berth.instance': platform.instanceId })
+      .catch(() => []))
+      await platform.engine.removeVolume(v.name).catch(() => undefined);
   });
 
   void it('calls only API paths that the OpenAPI document lists', async () => {

@@ -1,5 +1,5 @@
 /** `berth configs …` against a real Berth: create from files, edit, versions, diff, rollback, usage, delete. */
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +15,12 @@ describe('berth configs', () => {
     setup: 'project',
   });
   const { berth, json } = cli;
+  // the config volumes of this platform (the platform removes only its containers)
+  after(async () => {
+    const { engine, instanceId } = cli.platform;
+    for (const v of await engine.listVolumes({ 'berth.instance': instanceId }).catch(() => []))
+      await engine.removeVolume(v.name).catch(() => undefined);
+  });
 
   it('creates from files and a directory, edits, lists versions and diffs, rolls back, shows usage, refuses delete while mounted', async () => {
     const dir = path.join(cli.dir, 'site');
