@@ -333,6 +333,34 @@ describe('cron jobs', () => {
     assert.equal((await p.api.put('/api/v1/projects/alpha/quota', {})).status, 200);
   });
 
+  it('mounts a config like a service: each run reads the version current when it starts', async () => {
+    const made = await p.api.post('/api/v1/projects/alpha/configs', {
+      name: 'report',
+      files: { 'app.conf': 'v1\n' },
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    await create('reader', {
+      schedule: '@yearly',
+      suspend: true,
+      command: ['cat', '/etc/app/app.conf'],
+      mounts: [{ config: 'report', path: '/etc/app' }],
+    });
+    const output = async () => {
+      const run = await finished('reader', (await runNow('reader')).id);
+      assert.equal(run.state, 'succeeded', JSON.stringify(run));
+      return (
+        await p.api.get<{ lines: { text: string }[] }>(`${base}/reader/runs/${run.id}/logs`)
+      ).body.lines.map((l) => l.text);
+    };
+    assert.deepEqual(await output(), ['v1']);
+    const changed = await p.api.put('/api/v1/projects/alpha/configs/report', {
+      files: { 'app.conf': 'v2\n' },
+    });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    assert.deepEqual(await output(), ['v2']);
+    assert.equal((await p.api.delete(`${base}/reader`)).status, 204);
+  });
+
   it('bad input changes nothing: a wrong schedule, a time zone, root for a developer', async () => {
     const bad = await dev.post<Obj>(base, {
       name: 'bad',
