@@ -60,6 +60,20 @@ void describe('debug containers in the portal (browser)', { timeout: 300_000 }, 
     assert.match(await terminalText(), /^1$/m, 'ps sees the node process');
     assert.equal((await debugContainers()).length, 1);
     await browser.screenshot('debug-en', 1366, 768);
+    // another image replaces the debug container; one the cluster does not have is refused
+    await page.getByPlaceholder('Image (default: the toolbox)').fill('localhost/berth-nope:1');
+    await page.getByPlaceholder('Image (default: the toolbox)').press('Enter');
+    await page.locator('[data-testid="shell"][data-phase="failed"]').waitFor();
+    assert.match(
+      await terminalText(),
+      /could not be started:[\s\S]*'localhost\/berth-nope:1' is not in the local/,
+    );
+    await eventually(
+      async () => (await debugContainers()).length === 0,
+      'the toolbox one removed',
+      30_000,
+      100,
+    );
     await page.locator('.ant-modal-close').click();
     await eventually(
       async () => (await debugContainers()).length === 0,
@@ -94,7 +108,11 @@ void describe('debug containers in the portal (browser)', { timeout: 300_000 }, 
   });
 
   void it('logged no unexpected console errors', () => {
-    const problems = unexpectedProblems(browser.problems, [{ urlEnds: '/api/v1/me', status: 401 }]);
+    const problems = unexpectedProblems(browser.problems, [
+      { urlEnds: '/api/v1/me', status: 401 },
+      // the image the cluster does not have
+      { urlEnds: '/debug', status: 422 },
+    ]);
     assert.deepEqual(problems, []);
   });
 });

@@ -19,10 +19,15 @@ export interface DebugSession {
   shellPath: string;
 }
 
-/** Starts a debug container beside `container` (the toolbox image, the target's user unless root). */
-export function startDebug(ref: ServiceRef, container: string, root: boolean): Promise<DebugSession> {
+/** Starts a debug container beside `container` (the toolbox unless `image`; the target's user unless root). */
+export function startDebug(
+  ref: ServiceRef,
+  container: string,
+  root: boolean,
+  image?: string,
+): Promise<DebugSession> {
   return api<DebugSession>(`${containerPath(ref, container)}/debug`, {
     method: 'POST',
-    body: root ? { user: 'root' } : {},
+    body: { ...(root ? { user: 'root' } : {}), ...(image ? { image } : {}) },
   });
 }

@@ -12,6 +12,10 @@ export const debugEn = {
     'Debug container {debug} ({image}) beside {name}, as {user}. ps shows its processes, 127.0.0.1 reaches its ports, /proc/<pid>/root its files. Removed when this shell ends, at the latest {expires}.',
   'debug.startFailed': 'The debug container could not be started: {error}',
   'debug.defaultUser': "the container's own user",
+  'debug.image.placeholder': 'Image (default: the toolbox)',
+  'debug.image.start': 'Start',
+  'debug.image.help':
+    "Another image for the debug container (it needs sleep and /bin/sh), admitted like a service's image. Start replaces the current debug container.",
 } as const;
 
 export const debugZh: Record<keyof typeof debugEn, string> = {
@@ -24,4 +28,8 @@ export const debugZh: Record<keyof typeof debugEn, string> = {
     '调试容器 {debug}（{image}）位于 {name} 旁，以 {user} 运行。ps 可看到其进程，127.0.0.1 可访问其端口，/proc/<pid>/root 可查看其文件。终端结束时删除，最迟于 {expires}。',
   'debug.startFailed': '无法启动调试容器：{error}',
   'debug.defaultUser': '容器自身的用户',
+  'debug.image.placeholder': '镜像（默认：工具箱）',
+  'debug.image.start': '启动',
+  'debug.image.help':
+    '调试容器使用的其他镜像（需要 sleep 和 /bin/sh），与服务镜像同样受准入检查。启动会替换当前的调试容器。',
 };

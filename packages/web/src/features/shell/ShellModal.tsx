@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { Alert, App, Button, Modal, Space, Switch, Tag, Tooltip, Typography } from 'antd';
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
@@ -38,10 +38,15 @@ export function ShellModal(props: {
    */
   connect?: (cols: number, rows: number, asRoot: boolean) => Promise<{ url: string; banner: string }>;
   title?: string;
+  /** More controls at the start of the toolbar (the debug window's image field). */
+  extra?: ReactNode;
+  /** A change starts a new session, as Reconnect does (the debug window's image). */
+  generation?: string;
 }) {
   const { container, user, canRoot, onClose } = props;
   // Primitive deps: the parent passes a new ref object on every render, which must not reconnect.
   const { project, env, service } = props.serviceRef;
+  const generation = props.generation;
   const { t } = useI18n();
   const { message } = App.useApp();
   // A state, not a ref: the Modal mounts its body after this component, and the effect must rerun then.
@@ -172,7 +177,7 @@ export function ShellModal(props: {
       term.current = null;
     };
     // copy only reads the terminal ref, so it is not a dependency: no reconnect for it.
-  }, [el, project, env, service, container, asRoot, attempt]);
+  }, [el, project, env, service, container, asRoot, attempt, generation]);
 
   const reconnect = (
     <Button
@@ -196,6 +201,7 @@ export function ShellModal(props: {
     >
       <Space wrap style={{ marginBottom: 8, width: '100%', justifyContent: 'space-between' }}>
         <Space wrap>
+          {props.extra}
           <Typography.Text type="secondary">{t('shell.runsAs')}</Typography.Text>
           <Tag color={asRoot ? 'red' : 'blue'} data-testid="shell-user">
             {runsAs}
