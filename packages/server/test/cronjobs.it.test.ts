@@ -86,6 +86,9 @@ describe('cron jobs', () => {
     const left = await p.engine.listContainers({ 'berth.cron-instance': p.instanceId });
     await Promise.all(left.map((c) => p.engine.removeContainer(c.id)));
     await p.close();
+    // the config's and volume's engine volumes of this instance
+    for (const v of await p.engine.listVolumes({ 'berth.instance': p.instanceId }).catch(() => []))
+      await p.engine.removeVolume(v.name).catch(() => undefined);
   });
 
   it('starts each scheduled run within 2 s of its time (a seconds field: every 3 s)', async () => {
