@@ -36,7 +36,7 @@ import { ClustersRepository } from './modules/clusters/clusters.repository';
 import { SecretBox } from './crypto/secret-box';
 import { createVolumesModule } from './modules/volumes/volumes.module';
 import { createCronJobsModule, cronMountsFrom } from './modules/cronjobs/cronjobs.module';
-import type { MountSource } from './modules/services/services-deps';
+import type { MountSource } from './modules/services/mount-source';
 import { createConfigsModule } from './modules/configs/configs.module';
 
 export interface BerthServer {

@@ -154,7 +154,10 @@ export const mountPathSchema = z
   .string()
   .startsWith('/', 'must be an absolute path such as "/etc/app"')
   .max(1024)
-  .refine((p) => !p.split('/').some((seg) => seg === '..' || seg === '.'), 'must not contain "." or ".." segments')
+  .refine(
+    (p) => !p.split('/').some((seg) => seg === '..' || seg === '.'),
+    'must not contain "." or ".." segments',
+  )
   .refine((p) => p !== '/' && !/^\/(proc|sys|dev)(\/|$)/.test(p), 'must not be "/", /proc, /sys or /dev');
 
 /** How a mounted config reaches running containers when it changes (docs/configs.md). */

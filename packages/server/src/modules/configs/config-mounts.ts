@@ -17,7 +17,7 @@ import { InvalidError, type Mount } from '@berth/shared';
 import type { AppContext } from '../../http/context';
 import type { Engines } from '../../runtime/engines';
 import type { Reconciler } from '../../runtime/controller-host';
-import type { MountSource, MountTarget } from '../services/services-deps';
+import type { MountSource, MountTarget } from '../services/mount-source';
 import { ServicesRepository } from '../services/services.repository';
 import type { ConfigRow, ConfigsService, RefreshOutcome } from './configs.service';
 import { configArchive, servedVersion } from './config-tar';

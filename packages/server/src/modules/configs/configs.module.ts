@@ -2,7 +2,7 @@ import type { AppContext } from '../../http/context';
 import type { RouteRegistry } from '../../http/route';
 import type { Reconciler } from '../../runtime/controller-host';
 import type { Engines } from '../../runtime/engines';
-import type { MountSource } from '../services/services-deps';
+import type { MountSource } from '../services/mount-source';
 import { ConfigMounts, type Renew } from './config-mounts';
 import { registerConfigRoutes } from './configs.routes';
 import { ConfigsService } from './configs.service';

@@ -12,7 +12,7 @@ import { newId, parseJson } from '../../util';
 import { backoffMs, dueDecision } from './cron-decision';
 import type { CronLogs } from './cron-logs';
 import type { CronAttemptRow, CronJobRow, CronJobsRepository, CronRunRow } from './cronjobs.repository';
-import type { CronMounts } from './cronjobs.module';
+import type { CronMounts } from './cron-mounts';
 
 /** Labels of cron run containers (not `berth.instance`: the service controller owns those). */
 export const cronLabels = {

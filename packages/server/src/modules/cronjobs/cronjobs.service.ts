@@ -27,7 +27,7 @@ import {
   type CronJobsRepository,
   type CronRunRow,
 } from './cronjobs.repository';
-import type { CronMounts } from './cronjobs.module';
+import type { CronMounts } from './cron-mounts';
 
 export interface CronJobPath {
   project: string;

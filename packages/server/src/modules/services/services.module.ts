@@ -10,7 +10,8 @@ import { registerServiceRoutes } from './services.routes';
 import { ServiceController, type ReplicaPlacer } from './controller/service-controller';
 import type { DrainConfirmers } from './controller/rollout-drain';
 import { EndpointWatchers } from './endpoint-watchers';
-import type { MountSource, ServicesModuleDeps } from './services-deps';
+import type { MountSource } from './mount-source';
+import type { ServicesModuleDeps } from './services-deps';
 
 export type { ServicesModuleDeps } from './services-deps';
 

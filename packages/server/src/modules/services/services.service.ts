@@ -22,7 +22,7 @@ import { withProjectLock, type Quotas } from '../quotas/quotas';
 import { PlacementPlanner } from '../placement/placement-plan';
 import { clusterCatalog } from '../placement/cluster-catalog';
 import type { ReleaseRow, ServiceRow, ServicesRepository } from './services.repository';
-import type { MountSource } from './services-deps';
+import type { MountSource } from './mount-source';
 
 export interface ServicePath {
   project: string;

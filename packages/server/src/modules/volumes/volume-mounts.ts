@@ -5,7 +5,7 @@
 import type { ContainerEngine, VolumeMount } from '@berth/engine-api';
 import { InvalidError, type FieldError, type Mount, type ReleaseSpec } from '@berth/shared';
 import type { AppContext } from '../../http/context';
-import type { MountSource, MountTarget } from '../services/services-deps';
+import type { MountSource, MountTarget } from '../services/mount-source';
 import { defaultPlacement } from '../placement/placement-plan';
 import { envClusters } from '../clusters/clusters.repository';
 import type { VolumesService } from './volumes.service';

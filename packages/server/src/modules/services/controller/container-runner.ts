@@ -21,7 +21,7 @@ import { pullCredentialFor } from '../../registry/registry-tokens';
 import { imageRefOnCluster } from '../../registry/image-ref';
 import { ImageUsers } from '../image-users';
 import { quotaDefaults } from '../../quotas/quotas';
-import type { MountSource } from '../services-deps';
+import type { MountSource } from '../mount-source';
 
 const nobody = '65534:65534';
 

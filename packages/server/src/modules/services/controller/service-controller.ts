@@ -20,7 +20,7 @@ import { RolloutTracker } from './rollout-tracker';
 import { decideDrain, noGateways, type GatewayConfirmation, type GatewayView } from './rollout-drain';
 import { endpointsMayChange } from '../endpoint-signal';
 import type { ReplicaPlacer } from './replica-placer';
-import type { MountSource } from '../services-deps';
+import type { MountSource } from '../mount-source';
 
 export type { ReplicaPlacer } from './replica-placer';
 
