@@ -21,7 +21,8 @@
  * timed from the records — the local push's 200 from Nginx and each agent's "applied …
  * (revision R)" line, written after its own push's 200 — since a node serves the new set from
  * the request after that 200. Going back in is also timed as a client sees it: the container
- * answers with its own hostname, and a poller sends 3 requests per node every 10 ms until the
+ * answers with its own hostname, and a poller in its own process (bench/helpers/served-poller.ts)
+ * sends 3 requests per node every 10 ms until the
  * hostname comes back (with round robin per Nginx worker, one request alone may need several
  * rounds to reach one backend of three, which is the poller's delay, not the node's).
  *
@@ -464,34 +465,66 @@ function get(address: string): Promise<string> {
 }
 
 /** Polls a node until a request for host answers 200 with body (any body when null); ms from t0. */
-/** Requests a poller sends at once per node when it looks for one container of three. */
-const seenProbes = 3;
-
-/**
- * When `listen` first serves `host` (answered by `body` when given), from t0: `probes` requests
- * at once every 10 ms, the first that matches counts.
- */
-async function servedAt(
-  listen: string,
-  host: string,
-  body: string | null,
-  t0: number,
-  probes = 1,
-): Promise<number> {
+/** When `listen` first serves `host` (answered by `body` when given), from t0. */
+async function servedAt(listen: string, host: string, body: string | null, t0: number): Promise<number> {
   const deadline = Date.now() + 120_000;
-  const one = () =>
-    viaGateway(listen, host).then(
-      (r) => (r.status === 200 && (body === null || r.body === body) ? wall() - t0 : null),
-      // a connection refused during the reload is a miss like any other
-      () => null,
-    );
   while (Date.now() < deadline) {
-    const hits = (await Promise.all(Array.from({ length: probes }, one))).filter((x) => x !== null);
-    if (hits.length) return Math.min(...hits);
+    try {
+      const r = await viaGateway(listen, host);
+      if (r.status === 200 && (body === null || r.body === body)) return wall() - t0;
+    } catch {
+      // a connection refused during the reload is a miss like any other
+    }
     // a tighter loop steals the CPU the nodes' `nginx -t` and reload need (2 cores)
     await sleep(10);
   }
   throw new Error(`${host} not served${body ? ` by ${body}` : ''} at ${listen} within 120 s`);
+}
+
+/**
+ * bench/helpers/served-poller.ts in its own process, polling every node until it serves `host`
+ * answered by `body` (its requests must not share the event loop of the Berth being measured);
+ * resolves once it polls. `done` gives each node's first match (wall ms).
+ */
+async function startPoller(
+  host: string,
+  body: string,
+  listens: string[],
+): Promise<{ done: Promise<Map<string, number>> }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(import.meta.dirname, 'helpers', 'served-poller.ts'),
+      host,
+      body,
+      ...listens,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const done = new Promise<Map<string, number>>((resolve, reject) =>
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`the poller failed (${code}): ${err}`));
+      const seen = new Map<string, number>();
+      for (const line of out.split('\n').slice(1)) {
+        const [l, at] = line.split(' ');
+        if (l && at) seen.set(l, Number(at));
+      }
+      resolve(seen);
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.startsWith('ready\n')) resolve();
+    });
+    done.catch(reject);
+  });
+  return { done };
 }
 
 /** The wall time an agent logged "applied version V (revision R)" with R ≥ revision, after t0. */
@@ -744,10 +777,12 @@ async function main(): Promise<void> {
       await inSync();
       await sleep(500);
       // back into rotation: until every node serves the container again
+      const poller = await startPoller(epHost, cHost, listens);
       t0 = wall();
       const back = await rotation(true);
       if (back.status !== 200) throw new Error(JSON.stringify(back.body));
-      const at = await Promise.all(listens.map((l) => servedAt(l, epHost, cHost, t0, seenProbes)));
+      const seen = await poller.done;
+      const at = listens.map((l) => seen.get(l)! - t0);
       at.forEach((x, k) => seenPerNode[k]!.push(x));
       seenAll.push(Math.max(...at));
       const trIn = await applyAfter(t0);
@@ -797,7 +832,7 @@ async function main(): Promise<void> {
     );
     console.log(`    local apply parts (median): ${showParts(medianParts(inParts))}`);
     console.log(
-      `  back into rotation, seen through every node by a poller (${seenProbes} requests every 10 ms per node; the container is one of 3, balanced round robin per worker): median ${ms(median(seenAll))} (${seenAll.map(ms).join(', ')}); ${perNode(seenPerNode)}`,
+      `  back into rotation, seen through every node by a poller in its own process (3 requests every 10 ms per node; the container is one of 3, balanced round robin per worker): median ${ms(median(seenAll))} (${seenAll.map(ms).join(', ')}); ${perNode(seenPerNode)}`,
     );
     console.log(
       `  nginx -t alone on the same configuration: ${ms(alone)} (CPU ${ms(aloneCpu)}; the rest is waiting for a core)`,
