@@ -361,7 +361,19 @@ describe('cron jobs', () => {
     });
     assert.equal(changed.status, 200, JSON.stringify(changed.body));
     assert.deepEqual(await output(), ['v2']);
+    // the job is one of the config's users: its deletion is refused naming the job
+    const usage = await p.api.get<{ cronJobs: { name: string; path: string }[] }>(
+      '/api/v1/projects/alpha/configs/report/usage',
+    );
+    assert.deepEqual(usage.body.cronJobs, [{ env: 'test', name: 'reader', path: '/etc/app' }]);
+    const refused = await p.api.delete<{ error: { code: string; message: string } }>(
+      '/api/v1/projects/alpha/configs/report',
+    );
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.match(refused.body.error.message, /cron job test\/reader/);
     assert.equal((await p.api.delete(`${base}/reader`)).status, 204);
+    const gone = await p.api.delete('/api/v1/projects/alpha/configs/report');
+    assert.equal(gone.status, 204, JSON.stringify(gone.body));
   });
 
   it('bad input changes nothing: a wrong schedule, a time zone, root for a developer', async () => {

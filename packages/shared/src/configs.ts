@@ -188,4 +188,6 @@ export interface ConfigUsage {
   config: string;
   version: number;
   uses: ConfigUse[];
+  /** Cron jobs whose spec mounts it (each run mounts the version current when it starts). */
+  cronJobs: { env: string; name: string; path: string }[];
 }

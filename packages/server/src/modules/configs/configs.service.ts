@@ -405,26 +405,43 @@ export class ConfigsService {
         });
       }
     }
-    return { config: name, version: row.version, uses };
+    const jobs = await this.db
+      .selectFrom('cronjobs')
+      .select(['env', 'name', 'spec'])
+      .where('project', '=', project)
+      .where('deleting', '=', 0)
+      .where('spec', 'like', `%"config":"${name}"%`)
+      .orderBy('env')
+      .orderBy('name')
+      .execute();
+    const cronJobs = jobs.flatMap((j) =>
+      configMountsOf((JSON.parse(j.spec) as { mounts?: Mount[] }).mounts, name).map(({ mount }) => ({
+        env: j.env,
+        name: j.name,
+        path: mount.path,
+      })),
+    );
+    return { config: name, version: row.version, uses, cronJobs };
   }
 
-  /** Refused (409, naming every user) while any service release mounts it. */
+  /** Refused (409, naming every user) while any service release or cron job mounts it. */
   async remove(project: string, name: string): Promise<void> {
     const row = await this.resolve(project, name);
-    const { uses } = await this.usage(project, name);
-    if (uses.length) {
+    const { uses, cronJobs } = await this.usage(project, name);
+    if (uses.length || cronJobs.length) {
       const byService = new Map<string, number[]>();
       for (const u of uses) {
         const key = `${u.env}/${u.service}`;
         byService.set(key, [...(byService.get(key) ?? []), u.release]);
       }
-      const who = [...byService]
-        .map(([s, rel]) => `${s} (release ${[...new Set(rel)].join(', ')})`)
-        .join('; ');
+      const who = [
+        ...[...byService].map(([s, rel]) => `${s} (release ${[...new Set(rel)].join(', ')})`),
+        ...[...new Set(cronJobs.map((j) => `cron job ${j.env}/${j.name}`))],
+      ].join('; ');
       throw new BerthError(
         'CONFIG_IN_USE',
-        `Config '${name}' is mounted by ${who}; remove the mount from those services (or delete them) first — a retained release counts, since a rollback would mount it again.`,
-        { uses },
+        `Config '${name}' is mounted by ${who}; remove the mount from those services and cron jobs (or delete them) first — a retained release counts, since a rollback would mount it again.`,
+        { uses, cronJobs },
       );
     }
     await this.db.transaction().execute(async (trx) => {
