@@ -122,41 +122,45 @@ export function mergeDeltas(deltas: readonly EndpointDelta[]): EndpointDelta | n
   return out;
 }
 
-/** Each pool array's `"name":[...]` entry (the name kept to check: empty arrays may be shared). */
-const poolEntry = new WeakMap<readonly PoolServer[], { name: string; entry: string }>();
-/** A set's JSON and bytes, so the writers of one set (the node's file, Berth's copy) build it once. */
-const setText = new WeakMap<EndpointSet, { version: number; json: string; bytes?: Buffer }>();
+/** Each pool array's `"name":[...]` entry as UTF-8 (the name kept to check: empty arrays may be shared). */
+const poolEntry = new WeakMap<readonly PoolServer[], { name: string; entry: Buffer }>();
+/** A set's bytes and text, so the writers of one set (the node's file, Berth's copy) build them once. */
+const setText = new WeakMap<EndpointSet, { version: number; bytes: Buffer; json?: string }>();
+const comma = Buffer.from(',');
+const close = Buffer.from('}}');
 
 /**
- * JSON.stringify(set), with each pool's entry cached per array and the result per set object:
- * sets that share their unchanged pools' arrays (applyDelta, the applier's sets) cost only the
- * changed pools and one concatenation. A set is not changed after it is built (a new version is a
- * new object); its version is checked anyway.
+ * JSON.stringify(set) as UTF-8 bytes, with each pool's entry cached per array and the result per
+ * set object: sets that share their unchanged pools' arrays (applyDelta, the applier's sets) cost
+ * only the changed pools and one copy of the bytes (no string of the whole set is built). A set is
+ * not changed after it is built (a new version is a new object); its version is checked anyway.
  */
-export function setJson(set: EndpointSet): string {
+export function setBytes(set: EndpointSet): Buffer {
   const memo = setText.get(set);
-  if (memo !== undefined && memo.version === set.version) return memo.json;
-  let body = '';
+  if (memo !== undefined && memo.version === set.version) return memo.bytes;
+  const parts: Buffer[] = [Buffer.from(`{"version":${JSON.stringify(set.version)},"pools":{`)];
   for (const name in set.pools) {
     const servers = set.pools[name]!;
     let c = poolEntry.get(servers);
     if (c === undefined || c.name !== name) {
-      c = { name, entry: `${JSON.stringify(name)}:${JSON.stringify(servers)}` };
+      c = { name, entry: Buffer.from(`${JSON.stringify(name)}:${JSON.stringify(servers)}`) };
       poolEntry.set(servers, c);
     }
-    body += body === '' ? c.entry : `,${c.entry}`;
+    if (parts.length > 1) parts.push(comma);
+    parts.push(c.entry);
   }
-  const json = `{"version":${JSON.stringify(set.version)},"pools":{${body}}}`;
-  setText.set(set, { version: set.version, json });
-  return json;
+  parts.push(close);
+  const bytes = Buffer.concat(parts);
+  setText.set(set, { version: set.version, bytes });
+  return bytes;
 }
 
-/** setJson as UTF-8 bytes, converted once per set. */
-export function setBytes(set: EndpointSet): Buffer {
-  const json = setJson(set);
+/** setBytes as text (what JSON.stringify(set) answers), decoded once per set. */
+export function setJson(set: EndpointSet): string {
+  const bytes = setBytes(set);
   const memo = setText.get(set)!;
-  memo.bytes ??= Buffer.from(json);
-  return memo.bytes;
+  memo.json ??= bytes.toString('utf8');
+  return memo.json;
 }
 
 /** A set with a delta applied (a new object; the base's pool arrays are shared, not copied). */

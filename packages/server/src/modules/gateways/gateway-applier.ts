@@ -25,6 +25,7 @@ import {
   writeEndpointsFile,
   type EndpointDelta,
   type EndpointSet,
+  type PoolServer,
   type RenderGateway,
   type RenderPool,
 } from '@berth/gateway-nginx';
@@ -102,24 +103,41 @@ function samePoolShapes(a: readonly RenderPool[], b: readonly RenderPool[]): boo
 }
 
 /**
- * The endpoint set of a plan's pools (version 0 until numbered). A pool whose servers did not
- * change keeps the published set's array (the same object), so comparing the sets and writing
- * their JSON (setJson caches it per array) cost only the pools that changed. A plan that reuses
- * the last applied plan's pool objects (patchPlanEndpoints) is not compared there at all.
+ * The endpoint set of a plan's pools (version 0 until numbered) and its delta from the published
+ * set (null when the pools themselves differ). A pool whose servers did not change keeps the
+ * published set's array (the same object), so comparing the sets and writing their JSON (setBytes
+ * caches it per array) cost only the pools that changed. A plan with the published pools in the
+ * same order (patchPlanEndpoints reuses the unchanged pool objects) compares only the pools that
+ * are new objects, and copies the published set's pools once.
  */
-function setOfPools(pools: readonly RenderPool[], s: Applied): EndpointSet {
+function nextSet(
+  pools: readonly RenderPool[],
+  s: Applied,
+): { next: EndpointSet; delta: EndpointDelta | null } {
   const before = s.set?.pools;
   const last = s.pools.length === pools.length ? s.pools : null;
-  const set: EndpointSet = { version: 0, pools: {} };
-  for (let i = 0; i < pools.length; i += 1) {
-    const p = pools[i]!;
+  if (s.set && before && last && pools.every((p, i) => p === last[i] || p.name === last[i]!.name)) {
+    const changed: Record<string, PoolServer[]> = {};
+    let n = 0;
+    for (let i = 0; i < pools.length; i += 1) {
+      const p = pools[i]!;
+      if (p !== last[i] && !samePool(before[p.name], p.servers)) {
+        changed[p.name] = p.servers.map((x) => ({ address: x.address, weight: x.weight }));
+        n += 1;
+      }
+    }
+    const next: EndpointSet = { version: 0, pools: n === 0 ? before : { ...before, ...changed } };
+    return { next, delta: { version: 0, base: s.set.version, pools: changed } };
+  }
+  const next: EndpointSet = { version: 0, pools: {} };
+  for (const p of pools) {
     const old = before?.[p.name];
-    set.pools[p.name] =
-      old && (last?.[i] === p || samePool(old, p.servers))
+    next.pools[p.name] =
+      old && samePool(old, p.servers)
         ? old
         : p.servers.map((x) => ({ address: x.address, weight: x.weight }));
   }
-  return set;
+  return { next, delta: s.set ? endpointDelta(s.set, next) : null };
 }
 
 const noAddresses: ReadonlySet<string> = new Set();
@@ -301,8 +319,7 @@ export class GatewayApplier {
       throw err;
     }
     // the new set (numbered below) and, against the published one, the pools that changed
-    const next = setOfPools(plan.pools, s);
-    const delta = s.set ? endpointDelta(s.set, next) : null;
+    const { next, delta } = nextSet(plan.pools, s);
     const endpointsChanged = delta === null || Object.keys(delta.pools).length > 0;
     const configChanged = main !== s.main || upstreams !== s.upstreams || stream !== s.stream;
     const byUser = req.change !== null || req.force === true;
