@@ -38,6 +38,8 @@ void describe('config files in the portal (browser)', { timeout: 300_000 }, () =
   void it('creates a config from the menu, edits it (the mounting service rolls), shows the diff, rolls back', async () => {
     await logIn(page, platform.url, 'admin', adminPassword);
     await page.goto(`${platform.url}/p/shop/test`);
+    // the env's resources (certificates, configs, volumes, cron jobs) share one header submenu
+    await page.getByTestId('nav-resources').hover();
     await page.getByTestId('nav-configs').click();
     await page.waitForURL(/\/p\/shop\/test\/configs$/);
     await page.getByTestId('add-config').click();

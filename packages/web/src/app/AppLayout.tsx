@@ -1,4 +1,5 @@
 import { Badge, Button, Layout, Menu } from 'antd';
+import type { ReactNode } from 'react';
 import { Link, Navigate, Outlet, useLocation } from 'react-router-dom';
 import { ErrorState } from '../components/ErrorState';
 import { PageSkeleton } from '../components/PageSkeleton';
@@ -54,6 +55,17 @@ export function AppLayout() {
     (isAdminPage(location.pathname) ? 'admin' : null) ??
     (isClusterPage(location.pathname) ? 'clusters' : null) ??
     (location.pathname.startsWith('/audit') ? 'audit' : 'services');
+  /** An env's certificates, configs, volumes and cron jobs in one submenu, so the header fits 1366 px. */
+  const resourceMenu = (children: { key: string; label: ReactNode }[]) =>
+    children.length === 0
+      ? []
+      : [
+          {
+            key: 'resources',
+            label: <span data-testid="nav-resources">{t('nav.resources')}</span>,
+            children,
+          },
+        ];
   return (
     <TaskCenterProvider>
       <Layout style={{ minHeight: '100vh' }}>
@@ -70,10 +82,12 @@ export function AppLayout() {
                 { key: 'services', label: <Link to={servicesHref}>{t('nav.services')}</Link> },
                 ...gatewayMenuItems(me.data, scope, t),
                 ...pipelineMenuItems(location.pathname, scope, t),
-                ...certificateMenuItems(location.pathname, scope, t),
-                ...configMenuItems(location.pathname, scope, t),
-                ...volumeMenuItems(location.pathname, scope, t),
-                ...cronJobMenuItems(location.pathname, scope, t),
+                ...resourceMenu([
+                  ...certificateMenuItems(location.pathname, scope, t),
+                  ...configMenuItems(location.pathname, scope, t),
+                  ...volumeMenuItems(location.pathname, scope, t),
+                  ...cronJobMenuItems(location.pathname, scope, t),
+                ]),
                 { key: 'images', label: <Link to="/images">{t('nav.images')}</Link> },
                 ...clusterMenuItems(t),
                 ...(canAudit(me.data)

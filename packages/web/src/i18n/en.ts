@@ -54,6 +54,7 @@ export const en = {
   'user.logout': 'Log out',
   'nav.services': 'Services',
   'nav.audit': 'Audit',
+  'nav.resources': 'Resources',
   'nav.tasks': 'Tasks',
   'nav.team': 'Team',
   'nav.project': 'Project',

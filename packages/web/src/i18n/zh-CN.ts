@@ -55,6 +55,7 @@ export const zhCN: Record<MessageKey, string> = {
   'user.logout': '退出登录',
   'nav.services': '服务',
   'nav.audit': '审计',
+  'nav.resources': '资源',
   'nav.tasks': '任务',
   'nav.team': '团队',
   'nav.project': '项目',

@@ -4,6 +4,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import type { ConfigSummary } from '@berth/shared';
 import { ErrorState } from '../../components/ErrorState';
+import { WithCode } from '../../components/WithCode';
 import { formatBytes } from '../../components/chart-math';
 import { useI18n } from '../../i18n/I18nProvider';
 import { FormModal } from '../admin/FormModal';
@@ -32,7 +33,17 @@ export function ConfigsPage() {
       <Typography.Title level={3}>
         {t('cfg.title')} · {project}
       </Typography.Title>
-      <Alert type="info" showIcon title={t('cfg.help', { project })} style={{ marginBottom: 12 }} />
+      <Alert
+        type="info"
+        showIcon
+        title={
+          <WithCode
+            text={t('cfg.help', { project })}
+            code={'"mounts": [{"config": NAME, "path": "/etc/app"}]'}
+          />
+        }
+        style={{ marginBottom: 12 }}
+      />
       <Space style={{ marginBottom: 12 }}>
         <Button type="primary" onClick={() => setAdding(true)} data-testid="add-config">
           {t('cfg.add')}

@@ -6,7 +6,7 @@ export const configEn = {
   'nav.configs': 'Configs',
   'cfg.title': 'Configs',
   'cfg.help':
-    'Named sets of text files of project {project}. Every change is a numbered version; services mount a config read-only with "mounts": [{"config": NAME, "path": "/etc/app"}]. A change rolls the services that mount it (or updates their files in place and signals them, with refresh "signal"). A config cannot be deleted while a service release mounts it.',
+    'Named sets of text files of project {project}. Every change is a numbered version; services mount a config read-only with {code}. A change rolls the services that mount it (or, with refresh "signal", updates their files in place and signals them). A config cannot be deleted while a service release mounts it.',
   'cfg.add': 'Create config',
   'cfg.empty': 'No configs in this project',
   'cfg.col.name': 'Name',

@@ -5,7 +5,7 @@ export const configZh: Record<keyof typeof configEn, string> = {
   'nav.configs': '配置文件',
   'cfg.title': '配置文件',
   'cfg.help':
-    '项目 {project} 的命名文本文件集合。每次修改都生成一个带编号的版本；服务用 "mounts": [{"config": 名称, "path": "/etc/app"}] 以只读方式挂载。修改后，挂载它的服务会滚动更新（refresh 为 "signal" 时就地更新文件并发送信号）。配置被服务的版本挂载时不能删除。',
+    '项目 {project} 的命名文本文件集合。每次修改都生成一个带编号的版本；服务用 {code} 以只读方式挂载。修改后，挂载它的服务会滚动更新（刷新方式为“信号”时就地更新文件并发送信号）。配置被服务的版本挂载时不能删除。',
   'cfg.add': '创建配置',
   'cfg.empty': '此项目中没有配置',
   'cfg.col.name': '名称',

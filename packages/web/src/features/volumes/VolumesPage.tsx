@@ -19,6 +19,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router-dom';
 import { volumeClassKinds, type Volume, type VolumeClass, type VolumeClassKind } from '@berth/shared';
 import { ErrorState, errorText } from '../../components/ErrorState';
+import { WithCode } from '../../components/WithCode';
 import { formatBytes } from '../../components/chart-math';
 import { useI18n } from '../../i18n/I18nProvider';
 import { FormModal } from '../admin/FormModal';
@@ -191,7 +192,12 @@ export function VolumesPage() {
       <Typography.Title level={3}>
         {t('vol.title')} · {project} / {env}
       </Typography.Title>
-      <Alert type="info" showIcon title={t('vol.help')} style={{ marginBottom: 12 }} />
+      <Alert
+        type="info"
+        showIcon
+        title={<WithCode text={t('vol.help')} code={'"mounts": [{"volume": NAME, "path": "/data"}]'} />}
+        style={{ marginBottom: 12 }}
+      />
       <Space style={{ marginBottom: 12 }}>
         <Button type="primary" onClick={() => setAdding(true)} data-testid="add-volume">
           {t('vol.add')}

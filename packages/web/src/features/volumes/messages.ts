@@ -6,7 +6,7 @@ export const volumeEn = {
   'nav.volumes': 'Volumes',
   'vol.title': 'Volumes',
   'vol.help':
-    'Data that outlives containers. Mount a volume into a service with "mounts": [{"volume": NAME, "path": "/data"}]. A local volume lives on one cluster and ties its services to it; an nfs or cephfs volume goes wherever the service runs. A volume cannot be deleted while a service or container mounts it.',
+    'Data that outlives containers. Mount a volume into a service with {code}. A local volume lives on one cluster and ties its services to it; an nfs or cephfs volume goes wherever the service runs. A volume cannot be deleted while a service or container mounts it.',
   'vol.add': 'Create volume',
   'vol.empty': 'No volumes in this environment',
   'vol.col.name': 'Name',
