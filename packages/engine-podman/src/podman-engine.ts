@@ -116,6 +116,13 @@ export class PodmanEngine implements ContainerEngine {
     try {
       await this.client.request('POST', `/containers/${id}/start`, { timeoutMs: 120_000 });
     } catch (err) {
+      // A process that exits at once can be gone before podman 4.3 reads its cgroup after the
+      // start ("read /proc/N/cgroup: no such process", runtime-notes): it did run. A container
+      // that shows a start time is started; its exit code and logs are there to read.
+      if (/read \/proc\/\d+\/cgroup: no such process/.test(String(err))) {
+        const obs = await this.inspectContainer(id).catch(() => null);
+        if (obs?.startedAt && !obs.startedAt.startsWith('0001') && obs.state !== 'created') return id;
+      }
       // A container that never started is of no use; leave nothing behind.
       await this.removeContainer(id).catch(() => undefined);
       throw withContext(err, `Podman could not start container ${spec.name} (image ${spec.image})`);
