@@ -16,7 +16,7 @@ import type { Actor, AppContext } from '../../http/context';
 import type { SecretBox } from '../../crypto/secret-box';
 import type { Engines } from '../../runtime/engines';
 import type { Quotas } from '../quotas/quotas';
-import { sealEnv, type ServicesService } from '../services/services.service';
+import { requireEnvironment, sealEnv, type ServicesService } from '../services/services.service';
 import { newId, nowIso, parseJson } from '../../util';
 import type { CronLogs } from './cron-logs';
 import { cronCluster } from './cron-scheduler';
@@ -63,21 +63,6 @@ export class CronJobsService {
     return row;
   }
 
-  private async checkEnv(env: string): Promise<void> {
-    const e = await this.ctx.db
-      .selectFrom('environments')
-      .select('name')
-      .where('name', '=', env)
-      .executeTakeFirst();
-    if (!e) {
-      const envs = await this.ctx.db.selectFrom('environments').select('name').execute();
-      throw new NotFoundError(
-        'ENV_NOT_FOUND',
-        `Environment '${env}' does not exist; use one of: ${envs.map((x) => x.name).join(', ')}.`,
-      );
-    }
-  }
-
   /** Root, capabilities, image access, mounts and the project's quota (one run's container). */
   private async admit(actor: Actor, project: string, env: string, spec: CronJobSpec): Promise<CronJobSpec> {
     const checked = await this.services.checkWorkload(actor, project, spec);
@@ -116,7 +101,7 @@ export class CronJobsService {
     input: { name: string; displayName?: string; spec: CronJobSpec },
     actor: Actor,
   ): Promise<CronJobView> {
-    await this.checkEnv(env);
+    await requireEnvironment(this.ctx.db, env);
     const spec = await this.admit(actor, project, env, input.spec);
     const existing = await this.repo.findByPath(project, env, input.name);
     if (existing)
@@ -257,7 +242,7 @@ export class CronJobsService {
   }
 
   async list(project: string, env: string): Promise<CronJobView[]> {
-    await this.checkEnv(env);
+    await requireEnvironment(this.ctx.db, env);
     return Promise.all((await this.repo.list(project, env)).map((r) => this.view(r)));
   }
 

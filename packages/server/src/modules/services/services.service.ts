@@ -1,3 +1,4 @@
+import type { Db } from '../../db/database';
 import { EventEmitter } from 'node:events';
 import {
   BerthError,
@@ -57,6 +58,17 @@ export function pathOf(row: Pick<ServiceRow, 'project' | 'env' | 'name'>): strin
  * The service operations. Each writes desired state and a task, then kicks the controller;
  * none drives the engine step by step inside the request (DESIGN §2).
  */
+/** Throws ENV_NOT_FOUND, naming the environments there are, when `env` does not exist. */
+export async function requireEnvironment(db: Db, env: string): Promise<void> {
+  const e = await db.selectFrom('environments').select('name').where('name', '=', env).executeTakeFirst();
+  if (e) return;
+  const envs = await db.selectFrom('environments').select('name').execute();
+  throw new NotFoundError(
+    'ENV_NOT_FOUND',
+    `Environment '${env}' does not exist; use one of: ${envs.map((x) => x.name).join(', ')}.`,
+  );
+}
+
 export class ServicesService {
   /** Emits 'kick' (serviceId) when desired state changed. */
   readonly signals = new EventEmitter();
@@ -96,18 +108,7 @@ export class ServicesService {
       .where('name', '=', project)
       .executeTakeFirst();
     if (!proj) throw new NotFoundError('PROJECT_NOT_FOUND', `Project '${project}' does not exist.`);
-    const e = await this.ctx.db
-      .selectFrom('environments')
-      .select('name')
-      .where('name', '=', env)
-      .executeTakeFirst();
-    if (!e) {
-      const envs = await this.ctx.db.selectFrom('environments').select('name').execute();
-      throw new NotFoundError(
-        'ENV_NOT_FOUND',
-        `Environment '${env}' does not exist; use one of: ${envs.map((x) => x.name).join(', ')}.`,
-      );
-    }
+    await requireEnvironment(this.ctx.db, env);
   }
 
   /**
