@@ -16,6 +16,7 @@ import {
 import type { Db } from '../../db/database';
 import type { RouteRegistry } from '../../http/route';
 import type { GatewayServices } from './gateways.service';
+import type { EntryPointChange } from './entry-points';
 import { nowIso } from '../../util';
 import { envParams, projectScope } from '../services/service-params';
 import {
@@ -57,21 +58,19 @@ export function registerEntryPointRoutes(
   repo: EntryPointsRepository,
   services: GatewayServices,
   /**
-   * An env's entry points changed: its gateway renders them into a configuration version by the
-   * author (validated, recorded, installed; throws when Nginx refuses it, and the change is then
-   * put back).
+   * An env's entry points change: inside its gateway's apply queue the change is stored, then
+   * rendered into a configuration version by the author (validated, recorded, installed); when
+   * Nginx refuses it the change is undone there and the error thrown. Stored and applied in one
+   * turn of the queue, so no system apply in between can take the change into its own version.
    */
-  onChange: (env: string, author: string, reason: string) => Promise<unknown> = () => Promise.resolve(),
+  onChange: (env: string, author: string, reason: string, change: EntryPointChange) => Promise<unknown> = (
+    _env,
+    _author,
+    _reason,
+    change,
+  ) => change.store(),
 ): void {
-  /** Applies a stored change through the gateway; on failure undoes it and rethrows. */
-  const apply = async (env: string, author: string, reason: string, undo: () => Promise<unknown>) => {
-    try {
-      await onChange(env, author, reason);
-    } catch (err) {
-      await undo();
-      throw err;
-    }
-  };
+  const apply = onChange;
   const envExists = async (env: string) => {
     const row = await db.selectFrom('environments').select('name').where('name', '=', env).executeTakeFirst();
     if (!row) throw new NotFoundError('NOT_FOUND', `Environment '${env}' does not exist.`);
@@ -358,20 +357,22 @@ export function registerEntryPointRoutes(
         created_at: now,
         updated_at: now,
       };
-      try {
-        await repo.insert(row);
-      } catch (err) {
-        if (await repo.entryPoint(params.env, body.protocol, body.port))
-          throw new ConflictError(
-            `Port ${body.port}/${body.protocol} already has an entry point.`,
-            undefined,
-            'ALREADY_EXISTS',
-          );
-        throw err;
-      }
-      await apply(params.env, actor.name, `create entry point ${row.protocol}/${row.port}`, () =>
-        repo.remove(row.env, row.protocol, row.port, row.version),
-      );
+      await apply(params.env, actor.name, `create entry point ${row.protocol}/${row.port}`, {
+        store: async () => {
+          try {
+            await repo.insert(row);
+          } catch (err) {
+            if (await repo.entryPoint(params.env, body.protocol, body.port))
+              throw new ConflictError(
+                `Port ${body.port}/${body.protocol} already has an entry point.`,
+                undefined,
+                'ALREADY_EXISTS',
+              );
+            throw err;
+          }
+        },
+        undo: () => repo.remove(row.env, row.protocol, row.port, row.version),
+      });
       return { status: 201, body: toEntryPointView(row) };
     },
   });
@@ -411,11 +412,13 @@ export function registerEntryPointRoutes(
       };
       if (next.service_name !== cur.service_name || next.service_port !== cur.service_port)
         await checkService(params.project, params.env, next.service_name, next.service_port);
-      if (!(await repo.update(next, cur.version)))
-        throw conflict((await repo.entryPoint(params.env, params.protocol, params.port))?.version);
-      await apply(params.env, actor.name, `update entry point ${cur.protocol}/${cur.port}`, () =>
-        repo.update(cur, next.version),
-      );
+      await apply(params.env, actor.name, `update entry point ${cur.protocol}/${cur.port}`, {
+        store: async () => {
+          if (!(await repo.update(next, cur.version)))
+            throw conflict((await repo.entryPoint(params.env, params.protocol, params.port))?.version);
+        },
+        undo: () => repo.update(cur, next.version),
+      });
       return toEntryPointView(next);
     },
   });
@@ -433,11 +436,13 @@ export function registerEntryPointRoutes(
     async handler({ params, query, actor }) {
       const cur = await own(params);
       if (query.version !== undefined && query.version !== cur.version) throw conflict(cur.version);
-      if (!(await repo.remove(params.env, params.protocol, params.port, query.version ?? cur.version)))
-        throw conflict((await repo.entryPoint(params.env, params.protocol, params.port))?.version);
-      await apply(params.env, actor.name, `delete entry point ${cur.protocol}/${cur.port}`, () =>
-        repo.insert(cur),
-      );
+      await apply(params.env, actor.name, `delete entry point ${cur.protocol}/${cur.port}`, {
+        store: async () => {
+          if (!(await repo.remove(params.env, params.protocol, params.port, query.version ?? cur.version)))
+            throw conflict((await repo.entryPoint(params.env, params.protocol, params.port))?.version);
+        },
+        undo: () => repo.insert(cur),
+      });
       return { status: 204 };
     },
   });

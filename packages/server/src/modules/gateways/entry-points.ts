@@ -44,6 +44,12 @@ export interface EntryPointsPort {
   ): Promise<() => Promise<void>>;
 }
 
+/** A change to an env's entry points: stored, and undone when Nginx refuses the result. */
+export interface EntryPointChange {
+  store(): Promise<unknown>;
+  undo(): Promise<unknown>;
+}
+
 /** The upstream name of an entry point: `berth_tcp_6379`, `berth_udp_53`. */
 export function entryPointName(protocol: EntryPointProtocol, port: number): string {
   return `berth_${protocol}_${port}`;

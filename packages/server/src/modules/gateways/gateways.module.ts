@@ -143,8 +143,8 @@ export async function createGatewaysModule(
   ports.drains.join(confirmation);
   registerRouteRoutes(registry, repo, service);
   // an entry point change is applied at once, as a version by its author
-  registerEntryPointRoutes(registry, ctx.db, entryPoints, ports.services, (env, author, reason) =>
-    service.applyEntryPoints(env, author, reason),
+  registerEntryPointRoutes(registry, ctx.db, entryPoints, ports.services, (env, author, reason, change) =>
+    service.applyEntryPoints(env, author, reason, change),
   );
   registerGatewayRoutes(registry, repo, service, store, (actor) =>
     ctx.auth.authorize(actor, 'platform:admin', { kind: 'platform' }),

@@ -14,7 +14,7 @@ import { newId, nowIso } from '../../util';
 import type { TenancyService } from '../tenancy/tenancy.service';
 import type { GatewayApplier } from './gateway-applier';
 import { patchPlanEndpoints, planGateway, type GatewayPlan, type PlanOptions } from './gateway-planner';
-import { planEntryPoints, type EntryPointsPort } from './entry-points';
+import { planEntryPoints, type EntryPointChange, type EntryPointsPort } from './entry-points';
 import { certKey, certificateRefs, checkRouteTls, type CertificateStore } from './route-certificates';
 import {
   decodeRoutesSnapshot,
@@ -280,23 +280,39 @@ export class GatewaysService {
   }
 
   /**
-   * The env's entry points changed (stored by the caller): applies its gateway now, as a version
+   * Stores a change to the env's entry points and applies its gateway, in one turn of the
+   * gateway's queue (no system apply in between takes the change into its own version): a version
    * by the author (like a route change: validated, recorded even when the text is the same,
-   * installed); throws the applier's error when Nginx refuses it. Null without a gateway.
+   * installed). When Nginx refuses it the change is undone and the applier's error thrown.
+   * Without a gateway the change is only stored.
    */
-  async applyEntryPoints(env: string, author: string, reason: string): Promise<VersionRow | null> {
+  async applyEntryPoints(
+    env: string,
+    author: string,
+    reason: string,
+    change: EntryPointChange,
+  ): Promise<VersionRow | null> {
     const gw = await this.repo.gatewayForEnv(env);
-    if (!gw) return null;
+    if (!gw) {
+      await change.store();
+      return null;
+    }
     return this.applier.enqueue(gw.id, async () => {
-      const fresh = (await this.repo.findGateway(gw.name)) ?? gw;
-      const routes = await this.repo.routesOfEnv(env);
-      return this.applyWith(fresh, routes, {
-        author,
-        reason,
-        change: null,
-        routesAfter: routes,
-        force: true,
-      });
+      await change.store();
+      try {
+        const fresh = (await this.repo.findGateway(gw.name)) ?? gw;
+        const routes = await this.repo.routesOfEnv(env);
+        return await this.applyWith(fresh, routes, {
+          author,
+          reason,
+          change: null,
+          routesAfter: routes,
+          force: true,
+        });
+      } catch (err) {
+        await change.undo();
+        throw err;
+      }
     });
   }
 
