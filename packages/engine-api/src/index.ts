@@ -395,3 +395,4 @@ export function exitReason(
   if (obs.exitCode === null) return 'Unknown';
   return `Error (exit ${obs.exitCode})`;
 }
+export * from './workload';

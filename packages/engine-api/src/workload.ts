@@ -1,0 +1,174 @@
+/**
+ * Workload engines (issue 14, docs/kubernetes.md, ADR 0007): engines that run a whole service
+ * themselves — Kubernetes rolls a Deployment out — instead of being handed one container at a
+ * time. Berth gives such an engine the desired state of a service on one cluster (a WorkloadSpec,
+ * Berth's own types, already resolved: secrets opened, the user numeric, config files read) and
+ * follows what the engine reports; it never creates or removes the replicas itself there.
+ *
+ * An engine that implements `WorkloadEngine` still implements the container methods of
+ * `ContainerEngine` for what is one container by nature: listing, inspecting, logs, exec, stats,
+ * events and destroying one replica (a pod on Kubernetes).
+ */
+
+/** How a probe of a workload is declared (the spec's liveness/readiness, defaults applied). */
+export interface WorkloadProbe {
+  type: 'http' | 'tcp' | 'exec';
+  path?: string;
+  port?: number;
+  command?: string[];
+  initialDelaySeconds: number;
+  periodSeconds: number;
+  timeoutSeconds: number;
+  successThreshold: number;
+  failureThreshold: number;
+}
+
+/** A config mounted into the replicas: one ConfigMap per config version. */
+export interface WorkloadConfigMount {
+  /** The config's name in its project. */
+  config: string;
+  version: number;
+  /** Absolute directory the files appear in. */
+  path: string;
+  /** File name → content (UTF-8 text or base64 for binary, see `binary`). */
+  files: Record<string, string>;
+  /** Names of `files` whose content is base64 (binary files). */
+  binary?: string[];
+}
+
+/** A volume mounted into the replicas: one PersistentVolumeClaim per volume. */
+export interface WorkloadVolumeMount {
+  volume: string;
+  path: string;
+  readOnly: boolean;
+  sizeMiB: number;
+  /** The cluster's storage class; undefined = the cluster's default class. */
+  storageClass?: string;
+  /** ReadWriteOnce for local-like classes, ReadWriteMany for shared ones (NFS, CephFS). */
+  accessMode: 'ReadWriteOnce' | 'ReadWriteMany';
+}
+
+/** Identifies one service's workload on one cluster. */
+export interface WorkloadRef {
+  project: string;
+  env: string;
+  /** The service's name (object names) and id (the ownership label). */
+  service: string;
+  serviceId: string;
+}
+
+/** The namespace of one project's environment on a cluster, with the walls around it. */
+export interface NamespaceSpec {
+  project: string;
+  env: string;
+  /** The Berth instance that owns it (ownership label). */
+  instance: string;
+  cluster: string;
+  /** The project's quota; null members are unlimited (docs/quotas). */
+  quota: { cpu: number | null; memoryMiB: number | null; replicas: number | null; volumesGiB: number | null };
+  /** Per-container defaults for specs that set no limit (a LimitRange). */
+  defaults: { cpu: number | null; memoryMiB: number | null };
+  /**
+   * Where images are pulled from with a credential: one image pull secret in the namespace.
+   * Undefined: no pull secret (public images only).
+   */
+  pullSecret?: { registry: string; username: string; password: string };
+}
+
+/** The desired state of one service on one cluster. */
+export interface WorkloadSpec extends WorkloadRef {
+  instance: string;
+  cluster: string;
+  /** The release the replicas run (label `berth.release`), and its spec's image as the cluster pulls it. */
+  release: number;
+  /** Incremented by "restart": changes the pod template so Kubernetes replaces every replica. */
+  restartNonce: number;
+  replicas: number;
+  image: string;
+  command?: string[];
+  args?: string[];
+  /** Plain environment variables. */
+  variables: Record<string, string>;
+  /** Secret environment variables (opened): they go into a Secret the containers read them from. */
+  secretVariables: Record<string, string>;
+  ports: { name?: string; containerPort: number }[];
+  /** Limits; requests equal limits (Guaranteed when both are set). */
+  cpu?: number;
+  memoryMiB?: number;
+  pidsLimit?: number;
+  liveness?: WorkloadProbe;
+  readiness?: WorkloadProbe;
+  rollout: {
+    maxSurge: number;
+    maxUnavailable: number;
+    progressDeadlineSeconds: number;
+    /** A preStop wait, so gateways stop sending before the process gets SIGTERM. */
+    drainSeconds: number;
+    stopGraceSeconds: number;
+  };
+  /** The user's labels (spec.labels), on the pods. */
+  labels: Record<string, string>;
+  workingDir?: string;
+  /** Numeric uid/gid to run as; undefined = the image's user (non-root enforced unless `runAsRoot`). */
+  runAsUser?: number;
+  runAsGroup?: number;
+  /** The service holds the tenant-isolation permissions to run as root. */
+  runAsRoot: boolean;
+  /** Capabilities added back after dropping all (names without CAP_). */
+  capabilities: string[];
+  readOnlyRootFilesystem: boolean;
+  configs: WorkloadConfigMount[];
+  volumes: WorkloadVolumeMount[];
+}
+
+/** What the engine reports of a workload's rollout (a Deployment's status). */
+export interface WorkloadStatus {
+  /** The release the workload's template runs now. */
+  release: number | null;
+  restartNonce: number | null;
+  /** Desired replicas. */
+  replicas: number;
+  /** Replicas of the current template. */
+  updated: number;
+  ready: number;
+  available: number;
+  /** The engine has seen the latest change (observedGeneration ≥ generation). */
+  observed: boolean;
+  /** The rollout ran past its progress deadline (Progressing=False, ProgressDeadlineExceeded). */
+  stalled: boolean;
+  /** The engine's own words about the rollout, when something is wrong. */
+  message: string | null;
+}
+
+/** A Kubernetes object as plain JSON (apiVersion, kind, metadata, ...). */
+export type KubeObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+} & Record<string, unknown>;
+
+export interface WorkloadEngine {
+  /**
+   * Exactly the objects `applyNamespace` and `applyWorkload` apply for this service on this
+   * cluster, in apply order (what `GET …/services/{s}/manifests` shows).
+   */
+  manifests(ns: NamespaceSpec, w: WorkloadSpec): KubeObject[];
+  /** Applies the namespace and its walls (NetworkPolicy, ResourceQuota, LimitRange, pull secret). */
+  applyNamespace(ns: NamespaceSpec): Promise<void>;
+  /** Applies the workload's objects (server-side apply) and deletes the ones no longer wanted. */
+  applyWorkload(w: WorkloadSpec): Promise<void>;
+  /** The rollout status; null when the workload does not exist there. */
+  workloadStatus(ref: WorkloadRef): Promise<WorkloadStatus | null>;
+  /** Deletes every object of the workload (a destroyed service, or a cluster it left). */
+  deleteWorkload(ref: WorkloadRef): Promise<void>;
+  /**
+   * Takes one replica out of rotation (or back): it stays running, but the engine's Service and
+   * Berth's gateways no longer send it requests.
+   */
+  setInRotation(idOrName: string, inRotation: boolean): Promise<void>;
+}
+
+/** Whether an engine runs whole workloads. */
+export function isWorkloadEngine<T extends object>(engine: T): engine is T & WorkloadEngine {
+  return typeof (engine as Partial<WorkloadEngine>).applyWorkload === 'function';
+}

@@ -1,0 +1,50 @@
+/**
+ * Names of the Kubernetes objects Berth owns. Berth names are DNS labels (≤ 63, may start with a
+ * digit, may contain "--"), so "project-env" alone is ambiguous (a-b/c and a/b-c) and a Service
+ * name must start with a letter (DNS-1035): every name that joins or transforms Berth names ends in
+ * a short hash of what it stands for, and lookups go by labels, never by parsing names.
+ */
+import { createHash } from 'node:crypto';
+
+const hash = (s: string, n = 8) => createHash('sha256').update(s).digest('hex').slice(0, n);
+
+/** `<prefix>-<hash>` within 63 characters; the prefix cut at a character that keeps it a label. */
+function bounded(prefix: string, key: string): string {
+  const h = hash(key);
+  const room = 63 - h.length - 1;
+  const head = prefix.slice(0, room).replace(/-+$/, '');
+  return `${head}-${h}`;
+}
+
+/** The namespace of a project's environment: `<project>-<env>-<hash>`. */
+export function namespaceName(project: string, env: string): string {
+  return bounded(`${project}-${env}`, `${project}/${env}`);
+}
+
+/** The Deployment (and its pods' prefix) of a service: its Berth name (unique in the namespace). */
+export function deploymentName(service: string): string {
+  return service;
+}
+
+/** The Service object of a service: DNS-1035 (starts with a letter), `s-<name>-<hash>` when needed. */
+export function serviceObjectName(service: string): string {
+  return /^[a-z]/.test(service) && service.length <= 63 ? service : bounded(`s-${service}`, service);
+}
+
+/** The Secret holding a service's secret variables. */
+export function envSecretName(service: string): string {
+  return bounded(`${service}-env`, `${service}/env`);
+}
+
+/** The ConfigMap of one version of a config. */
+export function configMapName(config: string, version: number): string {
+  return bounded(`cfg-${config}-v${version}`, `${config}/${version}`);
+}
+
+/** The PersistentVolumeClaim of a volume of the environment. */
+export function claimName(volume: string): string {
+  return bounded(`vol-${volume}`, volume);
+}
+
+/** The image pull secret of a namespace. */
+export const pullSecretName = 'berth-pull';
