@@ -178,6 +178,13 @@ export interface ContainerObservation {
   /** True when the engine knows the kernel OOM-killed it (never on cgroup v1 Podman; see exit 137). */
   oomKilled: boolean;
   memoryLimitBytes: number | null;
+  /**
+   * Workload engines only (Kubernetes): the engine's own readiness of the replica (the pod's Ready
+   * condition, from its readiness probe). Undefined on engines where Berth probes readiness itself.
+   */
+  ready?: boolean;
+  /** Workload engines only: the engine is stopping the replica (a pod with a deletionTimestamp). */
+  terminating?: boolean;
 }
 
 export interface ImageInfo {
