@@ -73,6 +73,13 @@ export interface NamespaceSpec {
    * Undefined: no pull secret (public images only).
    */
   pullSecret?: { registry: string; username: string; password: string };
+  /**
+   * Pod Security admission level the namespace enforces: `restricted`, or `baseline` when a
+   * service there holds the tenant-isolation permissions (root, capabilities). Default restricted.
+   */
+  podSecurity?: 'restricted' | 'baseline';
+  /** Addresses of gateway nodes outside the cluster that the NetworkPolicy lets in (CIDRs). */
+  gatewayCidrs?: string[];
 }
 
 /** The desired state of one service on one cluster. */
@@ -119,6 +126,13 @@ export interface WorkloadSpec extends WorkloadRef {
   readOnlyRootFilesystem: boolean;
   configs: WorkloadConfigMount[];
   volumes: WorkloadVolumeMount[];
+  /** The namespace has the image pull secret (NamespaceSpec.pullSecret): the pods use it. */
+  pullSecret?: boolean;
+  /**
+   * How gateways reach the replicas: pod IPs (gateway nodes in the cluster network; a ClusterIP
+   * Service) or NodePorts (a NodePort Service). Default pod-ip.
+   */
+  exposure?: 'pod-ip' | 'node-port';
 }
 
 /** What the engine reports of a workload's rollout (a Deployment's status). */
