@@ -9,6 +9,7 @@
  * `ContainerEngine` for what is one container by nature: listing, inspecting, logs, exec, stats,
  * events and destroying one replica (a pod on Kubernetes).
  */
+import type { ClusterCapacity } from '@berth/shared';
 
 /** How a probe of a workload is declared (the spec's liveness/readiness, defaults applied). */
 export interface WorkloadProbe {
@@ -158,7 +159,12 @@ export interface WorkloadStatus {
 export type KubeObject = {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
 } & Record<string, unknown>;
 
 export interface WorkloadEngine {
@@ -180,6 +186,29 @@ export interface WorkloadEngine {
    * Berth's gateways no longer send it requests.
    */
   setInRotation(idOrName: string, inRotation: boolean): Promise<void>;
+  /**
+   * Optional: the cluster's events about the workload's objects (Kubernetes core Events of its
+   * Deployment, ReplicaSets, pods and Service) for the events tab — first those the cluster still
+   * keeps, oldest first, then each new one, until the signal aborts.
+   */
+  objectEvents?(ref: WorkloadRef, signal: AbortSignal): AsyncIterable<WorkloadObjectEvent>;
+  /**
+   * Optional: the cluster's capacity (Kubernetes: the schedulable nodes' allocatable resources,
+   * what other pods request, and Berth's own pods), as the clusters page shows it.
+   */
+  capacity?(): Promise<ClusterCapacity>;
+}
+
+/** One event of the cluster about a workload's object (`objectEvents`). */
+export interface WorkloadObjectEvent {
+  /** RFC 3339: when it last happened. */
+  at: string;
+  type: 'Normal' | 'Warning';
+  /** The cluster's short reason, e.g. "Scheduled", "BackOff", "ScalingReplicaSet". */
+  reason: string;
+  message: string;
+  /** `Kind/name` of the object it is about, e.g. "Pod/web-7d9c-abcde". */
+  object: string;
 }
 
 /** Whether an engine runs whole workloads. */
