@@ -16,6 +16,7 @@ import { configEn } from '../features/configs/messages';
 import { volumeEn } from '../features/volumes/messages';
 import { debugEn } from '../features/debug/messages';
 import { cronJobsEn } from '../features/cronjobs/messages';
+import { manifestsEn } from '../features/manifests/messages';
 /**
  * The English dictionary; its keys are the portal's message ids. `{name}` marks a value filled
  * in by `t(key, { name })`. Terms follow docs/glossary.md.
@@ -276,6 +277,7 @@ export const en = {
   ...volumeEn,
   ...cronJobsEn,
   ...debugEn,
+  ...manifestsEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -16,6 +16,7 @@ import { configZh } from '../features/configs/messages.zh';
 import { volumeZh } from '../features/volumes/messages.zh';
 import { cronJobsZh } from '../features/cronjobs/messages.zh';
 import { debugZh } from '../features/debug/messages';
+import { manifestsZh } from '../features/manifests/messages.zh';
 import type { MessageKey } from './en';
 
 export { default as antdZhCN } from 'antd/locale/zh_CN';
@@ -272,4 +273,5 @@ export const zhCN: Record<MessageKey, string> = {
   ...volumeZh,
   ...cronJobsZh,
   ...debugZh,
+  ...manifestsZh,
 };

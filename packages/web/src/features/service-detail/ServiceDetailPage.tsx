@@ -20,6 +20,10 @@ import { ServiceAuditTab } from './ServiceAuditTab';
 
 // The edit form is the largest part of the page and only needed when someone edits.
 const SettingsTab = lazy(() => import('./SettingsTab').then((m) => ({ default: m.SettingsTab })));
+// Only services on Kubernetes clusters have manifests to read: loaded when the tab is opened.
+const ManifestsTab = lazy(() =>
+  import('../manifests/ManifestsTab').then((m) => ({ default: m.ManifestsTab })),
+);
 
 const tabs = [
   'overview',
@@ -30,6 +34,7 @@ const tabs = [
   'metrics',
   'scale',
   'audit',
+  'manifests',
   'settings',
 ] as const;
 type TabKey = (typeof tabs)[number];
@@ -75,6 +80,12 @@ export function ServiceDetailPage() {
         return <ScaleTab service={service.data} serviceRef={ref} />;
       case 'audit':
         return <ServiceAuditTab serviceRef={ref} />;
+      case 'manifests':
+        return (
+          <Suspense fallback={<PageSkeleton />}>
+            <ManifestsTab serviceRef={ref} />
+          </Suspense>
+        );
       case 'settings':
         return (
           <Suspense fallback={<PageSkeleton />}>
