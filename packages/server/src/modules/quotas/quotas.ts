@@ -102,6 +102,34 @@ export async function quotaDefaults(
 }
 
 /**
+ * The project's limits and per-container defaults (null = unlimited / none): what a Kubernetes
+ * namespace's ResourceQuota and LimitRange are made from (docs/kubernetes.md).
+ */
+export async function quotaLimits(
+  db: Db,
+  project: string,
+): Promise<{
+  limits: {
+    cpu: number | null;
+    memoryMiB: number | null;
+    replicas: number | null;
+    volumesGiB: number | null;
+  };
+  defaults: { cpu: number | null; memoryMiB: number | null };
+}> {
+  const r = await quotaRow(db, project);
+  return {
+    limits: {
+      cpu: cores(r?.cpu_millis ?? null),
+      memoryMiB: r?.memory_mib ?? null,
+      replicas: r?.replicas ?? null,
+      volumesGiB: r?.volumes_gib ?? null,
+    },
+    defaults: { cpu: cores(r?.default_cpu_millis ?? null), memoryMiB: r?.default_memory_mib ?? null },
+  };
+}
+
+/**
  * The release canaries the routes ask for, `project/env/service` → release → containers: a port
  * of the gateways module (their routes hold the canaries), bound by the composition root.
  */

@@ -21,6 +21,8 @@ import { decideDrain, noGateways, type GatewayConfirmation, type GatewayView } f
 import { endpointsMayChange } from '../endpoint-signal';
 import type { ReplicaPlacer } from './replica-placer';
 import type { MountSource } from '../mount-source';
+import { WorkloadSpecs } from '../workload-specs';
+import { WorkloadRollouts } from './workload-rollouts';
 
 export type { ReplicaPlacer } from './replica-placer';
 
@@ -62,6 +64,11 @@ interface PassView {
   id: number;
   /** Per cluster: the address its containers publish on now (cluster addresses). */
   published: ReadonlyMap<string, string>;
+  /**
+   * Clusters whose engines roll whole services out themselves (Kubernetes, ADR 0007): Berth
+   * applies a workload there and mirrors its pods instead of creating containers.
+   */
+  workload: ReadonlySet<string>;
 }
 
 /**
@@ -106,6 +113,8 @@ export class ServiceController {
   /** Creates, retires and reaps containers; server.ts hands it the log collector's last copy. */
   readonly runner: ContainerRunner;
   private readonly backoff = new CrashBackoff();
+  /** Services on workload clusters: applied as Deployments, their pods mirrored (ADR 0007). */
+  private readonly workloads: WorkloadRollouts;
   private readonly tracker: RolloutTracker;
   private readonly gateways: GatewayConfirmation;
   /** Per service: the clusters its last pass failed over (their drained rows are written off). */
@@ -121,6 +130,12 @@ export class ServiceController {
       (name, outcome, detail) => void this.onProbe(name, outcome, detail),
     );
     this.tracker = new RolloutTracker(deps.repo, deps.tasks);
+    this.workloads = new WorkloadRollouts(
+      deps.ctx,
+      deps.engines,
+      deps.repo,
+      new WorkloadSpecs(deps.ctx, deps.engines, deps.secrets),
+    );
     // drains wait until every confirmer runs without the container; a change (a node's report,
     // a watch written) wakes the confirmation round
     this.gateways = deps.drains ?? noGateways;
@@ -214,7 +229,8 @@ export class ServiceController {
       }),
     );
     this.passes += 1;
-    const pass: PassView = { blind, listed, id: this.passes, published };
+    const workload = await this.workloads.workloadClusters(listed);
+    const pass: PassView = { blind, listed, id: this.passes, published, workload };
     const byService = new Map<string, Seen[]>();
     for (const o of observed) {
       const id = o.labels[labelKeys.service] ?? '';
@@ -236,7 +252,8 @@ export class ServiceController {
     }
     // Containers of services that no longer exist: remove them.
     for (const leftovers of byService.values()) {
-      for (const o of leftovers)
+      // (pods of a deleted service's Deployment go with it: deleteWorkload, never one by one)
+      for (const o of leftovers.filter((x) => !workload.has(x.cluster)))
         this.track(o.name, async () => (await engines.get(o.cluster)).removeContainer(o.id));
     }
     this.prober.sync(targets);
@@ -280,10 +297,26 @@ export class ServiceController {
     const { repo } = this.deps;
     const spec = await this.spec(svc, svc.release);
     if (!spec) return [];
-    await this.syncLedger(svc, observed, pass);
+    const onWorkload = (c: { cluster: string }) => pass.workload.has(c.cluster);
+    await this.syncLedger(
+      svc,
+      observed.filter((o) => !onWorkload(o)),
+      pass,
+    );
+    if (pass.workload.size > 0)
+      await this.workloads.mirror(
+        svc,
+        observed.filter(onWorkload),
+        await repo.activeContainers(svc.id),
+        pass.workload,
+        pass.blind,
+      );
     const all = await repo.activeContainers(svc.id);
     // canary containers never count toward, nor get touched by, the service's own rollout
-    const rows = all.filter((r) => !isCanary(r));
+    const everyRow = all.filter((r) => !isCanary(r));
+    // containers Berth runs itself; pods of workload clusters are Kubernetes' (workload-rollouts.ts)
+    const rows = everyRow.filter((r) => !onWorkload(r));
+    const pods = everyRow.filter(onWorkload);
 
     if (svc.deleting === 1 && all.length === 0 && observed.length === 0 && this.inflightFor(svc) === 0) {
       await this.tracker.deleted(svc);
@@ -293,16 +326,23 @@ export class ServiceController {
     const replicas = svc.stopped === 1 || svc.deleting === 1 ? 0 : svc.replicas;
     const wanted = (r: ContainerRow) => r.release === svc.release && r.restart_nonce === svc.restart_nonce;
     const live = rows.filter((r) => wanted(r) && !leavingStates.has(r.state) && r.in_rotation !== 0);
-    const where = await this.where(svc, spec, replicas, live, pass);
+    const podsLive = pods.filter(
+      (r) => wanted(r) && r.state !== 'stopping' && r.state !== 'exited' && r.in_rotation !== 0,
+    );
+    const where = await this.where(svc, spec, replicas, [...live, ...podsLive], pass);
     this.failedOver.set(svc.id, new Set(where.failedOver));
+    const ownTargets: Record<string, number> = {};
+    const workloadTargets: Record<string, number> = {};
+    for (const [cluster, n] of Object.entries(where.targets))
+      (pass.workload.has(cluster) ? workloadTargets : ownTargets)[cluster] = n;
     // a container of the wanted release counts as current only while its cluster wants it and it
     // publishes on its cluster's address; the rest are replaced like an old release (new ones
     // first, then they drain)
     const seated = seatsOf(
       live.filter((r) => onPublishAddress(r, pass.published)),
-      where.targets,
+      ownTargets,
     );
-    const want = Object.values(where.targets).reduce((n, v) => n + v, 0) + where.unplaced;
+    const want = Object.values(ownTargets).reduce((n, v) => n + v, 0) + where.unplaced;
     const plan = planRollout({
       replicas: want,
       maxSurge: spec.rollout.maxSurge,
@@ -324,7 +364,7 @@ export class ServiceController {
       await this.drain(row, spec.rollout.drainSeconds, why);
     }
     const slots = createSlots(
-      where.targets,
+      ownTargets,
       live.filter((r) => seated.has(r.name)),
       plan.create,
     );
@@ -339,15 +379,32 @@ export class ServiceController {
           }),
       );
     });
-    const leaving = rows.filter((r) => leavingStates.has(r.state)).length;
-    await this.tracker.update(svc, spec, plan, leaving, this.backoff.failures(svc.id));
+    // the workload clusters' share: applied when it changed, followed through the mirrored pods
+    const errors = await this.workloads.apply(svc, spec, workloadTargets, pass.workload);
+    const wp = await this.workloads.progress(svc, pods, workloadTargets, pass.workload, errors);
+    const leaving = rows.filter((r) => leavingStates.has(r.state)).length + wp.leaving;
+    await this.tracker.update(
+      svc,
+      spec,
+      {
+        ...plan,
+        readyCurrent: plan.readyCurrent + wp.readyCurrent,
+        liveCurrent: plan.liveCurrent + wp.liveCurrent,
+        liveOld: plan.liveOld + wp.liveOld,
+        complete: plan.complete && wp.complete,
+      },
+      leaving,
+      this.backoff.failures(svc.id),
+    );
     const off = svc.stopped === 1 || svc.deleting === 1;
-    const primary = primaryCluster(where.targets) ?? this.deps.engines.local.cluster;
+    // canaries run where Berth runs containers itself (not yet as a Deployment on Kubernetes)
+    const primary = primaryCluster(ownTargets) ?? this.deps.engines.local.cluster;
     await this.reconcileCanaries(svc, spec, all.filter(isCanary), off ? none : canaries, primary);
 
     const targets: ProbeTarget[] = [];
     for (const r of all) {
-      if (!r.engine_id || !['running', 'ready'].includes(r.state)) continue;
+      // Kubernetes probes its pods itself; their readiness is the pod's Ready condition
+      if (!r.engine_id || !['running', 'ready'].includes(r.state) || onWorkload(r)) continue;
       const rs = await this.spec(svc, r.release);
       if (!rs) continue;
       targets.push({
@@ -437,7 +494,7 @@ export class ServiceController {
   /** Brings the ledger in line with what the engine says. */
   private async syncLedger(svc: ServiceRow, observed: Seen[], pass: PassView): Promise<void> {
     const { repo } = this.deps;
-    const rows = await repo.activeContainers(svc.id);
+    const rows = (await repo.activeContainers(svc.id)).filter((r) => !pass.workload.has(r.cluster));
     const byName = new Map(observed.map((o) => [o.name, o]));
     const creating = [...this.inflight.keys()].some((k) => k.startsWith(`create:${svc.id}:`));
     const failedOver = this.failedOver.get(svc.id);

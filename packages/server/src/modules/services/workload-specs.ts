@@ -1,0 +1,191 @@
+/**
+ * What Berth hands a workload engine (Kubernetes, ADR 0007) for one service on one cluster: the
+ * release spec resolved the way ContainerRunner resolves it for Podman — the image as the cluster
+ * pulls it, secrets opened, the project's defaults, the restrictions of tenant isolation — plus
+ * the namespace it lives in with its walls (quota, limit defaults, pod security, pull secret).
+ */
+import type { NamespaceSpec, WorkloadSpec } from '@berth/engine-api';
+import { InvalidError, type ReleaseSpec } from '@berth/shared';
+import type { AppContext } from '../../http/context';
+import type { SecretBox } from '../../crypto/secret-box';
+import type { Engines } from '../../runtime/engines';
+import { imageRefOnCluster, parseImageRef, sameHost } from '../registry/image-ref';
+import { tokensOfConfig } from '../registry/registry-tokens';
+import { quotaLimits } from '../quotas/quotas';
+import type { ServiceRow } from './services.repository';
+import { storedSpec } from './service-views';
+
+/** How long the namespace's pull credential for the embedded registry lives (re-applied daily). */
+export const pullSecretTtlSeconds = 7 * 24 * 3600;
+
+/** The workload and its namespace, as the engine is given them. */
+export interface ResolvedWorkload {
+  namespace: NamespaceSpec;
+  workload: WorkloadSpec;
+}
+
+/** uid[:gid] numbers, or null when spec.user is a name. */
+function numericUser(user: string): { uid: number; gid?: number } | null {
+  const m = /^(\d+)(?::(\d+))?$/.exec(user);
+  if (!m) return null;
+  return { uid: Number(m[1]), ...(m[2] !== undefined ? { gid: Number(m[2]) } : {}) };
+}
+
+export class WorkloadSpecs {
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly engines: Engines,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  /**
+   * Resolves `spec` (the service's release `release`) for `cluster` with `replicas` replicas.
+   * Throws InvalidError naming the field when the spec cannot run on Kubernetes as it is.
+   */
+  async resolve(
+    svc: ServiceRow,
+    spec: ReleaseSpec,
+    cluster: string,
+    replicas: number,
+    release = svc.release,
+  ): Promise<ResolvedWorkload> {
+    const where = await this.engines.addresses(cluster);
+    const image = imageRefOnCluster(spec.image, this.ctx.config.registryListen, where.registry);
+    let runAsUser: number | undefined;
+    let runAsGroup: number | undefined;
+    if (spec.user) {
+      const n = numericUser(spec.user);
+      if (!n)
+        throw new InvalidError(
+          `spec.user "${spec.user}" is a user name; Kubernetes runs a pod as a number and cannot look a name up in the image. Set a uid such as "1000" (or "1000:1000").`,
+          [{ path: 'spec.user', message: 'must be a numeric uid[:gid] on a Kubernetes cluster' }],
+        );
+      if (n.uid === 0 && !spec.runAsRoot)
+        throw new InvalidError('spec.user is root (uid 0) and the release does not allow root (runAsRoot).', [
+          { path: 'spec.user', message: 'runs as root' },
+        ]);
+      runAsUser = n.uid;
+      runAsGroup = n.gid;
+    }
+    if (spec.mounts?.length)
+      throw new InvalidError(
+        'Config and volume mounts do not run on Kubernetes clusters yet; place this service on a Podman cluster or remove spec.mounts.',
+        [{ path: 'spec.mounts', message: 'not supported on Kubernetes clusters yet' }],
+      );
+    const variables: Record<string, string> = {};
+    const secretVariables: Record<string, string> = {};
+    for (const e of spec.env) {
+      if (e.value === null || e.value === undefined) continue;
+      if (e.secret) secretVariables[e.name] = this.secrets.open(e.value);
+      else variables[e.name] = e.value;
+    }
+    const { limits, defaults } = await quotaLimits(this.ctx.db, svc.project);
+    const pullSecret = await this.pullSecret(svc, image);
+    const namespace: NamespaceSpec = {
+      project: svc.project,
+      env: svc.env,
+      instance: this.ctx.config.instanceId,
+      cluster,
+      quota: limits,
+      defaults,
+      ...(pullSecret ? { pullSecret } : {}),
+      podSecurity: (await this.privilegedInEnv(svc)) ? 'baseline' : 'restricted',
+    };
+    const probe = (p: ReleaseSpec['liveness']) =>
+      p && {
+        type: p.type,
+        ...(p.path !== undefined ? { path: p.path } : {}),
+        ...(p.port !== undefined ? { port: p.port } : {}),
+        ...(p.command !== undefined ? { command: p.command } : {}),
+        initialDelaySeconds: p.initialDelaySeconds,
+        periodSeconds: p.periodSeconds,
+        timeoutSeconds: p.timeoutSeconds,
+        successThreshold: p.successThreshold,
+        failureThreshold: p.failureThreshold,
+      };
+    const liveness = probe(spec.liveness);
+    const readiness = probe(spec.readiness);
+    const workload: WorkloadSpec = {
+      project: svc.project,
+      env: svc.env,
+      service: svc.name,
+      serviceId: svc.id,
+      instance: this.ctx.config.instanceId,
+      cluster,
+      release,
+      restartNonce: svc.restart_nonce,
+      replicas,
+      image,
+      ...(spec.command ? { command: spec.command } : {}),
+      ...(spec.args ? { args: spec.args } : {}),
+      variables,
+      secretVariables,
+      ports: spec.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), containerPort: p.containerPort })),
+      cpu: spec.resources.cpu ?? defaults.cpu ?? undefined,
+      memoryMiB: spec.resources.memoryMiB ?? defaults.memoryMiB ?? undefined,
+      pidsLimit: spec.resources.pids ?? this.ctx.config.containers.pidsLimit,
+      ...(liveness ? { liveness } : {}),
+      ...(readiness ? { readiness } : {}),
+      rollout: { ...spec.rollout },
+      labels: spec.labels,
+      ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
+      ...(runAsUser !== undefined ? { runAsUser } : {}),
+      ...(runAsGroup !== undefined ? { runAsGroup } : {}),
+      runAsRoot: spec.runAsRoot,
+      capabilities: spec.capabilities ?? [],
+      readOnlyRootFilesystem: spec.readOnlyRootFilesystem === true,
+      configs: [],
+      volumes: [],
+      ...(pullSecret ? { pullSecret: true } : {}),
+    };
+    return { namespace, workload };
+  }
+
+  /**
+   * A pull credential for the embedded registry when the image is there: pull access to the
+   * repositories of the env's services, for a week (re-applied with every apply of the namespace).
+   */
+  private async pullSecret(svc: ServiceRow, image: string): Promise<NamespaceSpec['pullSecret']> {
+    const cfg = this.ctx.config;
+    const tokens = tokensOfConfig(cfg);
+    // `image` is the reference as the cluster pulls it: its host is the registry's name there
+    const asPulled = parseImageRef(image);
+    if (!tokens || !asPulled || !cfg.registryListen) return undefined;
+    const repositories = new Set<string>();
+    for (const s of await this.servicesOfEnv(svc)) {
+      const ref = parseImageRef(s.image);
+      if (ref && sameHost(ref.host, cfg.registryListen)) repositories.add(ref.repository);
+    }
+    if (!repositories.has(asPulled.repository)) return undefined;
+    const credential = tokens.credential(
+      `berth-namespace:${svc.project}/${svc.env}`,
+      [...repositories].sort().map((name) => ({ type: 'repository' as const, name, actions: ['pull'] })),
+      pullSecretTtlSeconds,
+    );
+    return { registry: asPulled.host, ...credential };
+  }
+
+  /** The current specs' images of the env's services of the project. */
+  private async servicesOfEnv(svc: ServiceRow): Promise<{ image: string; spec: ReleaseSpec }[]> {
+    const rows = await this.ctx.db
+      .selectFrom('services')
+      .innerJoin('releases', (j) =>
+        j.onRef('releases.service_id', '=', 'services.id').onRef('releases.number', '=', 'services.release'),
+      )
+      .selectAll('releases')
+      .where('services.project', '=', svc.project)
+      .where('services.env', '=', svc.env)
+      .execute();
+    return rows.map((r) => {
+      const spec = storedSpec(r);
+      return { image: spec.image, spec };
+    });
+  }
+
+  /** A service of the env runs as root or keeps capabilities: its namespace enforces baseline. */
+  private async privilegedInEnv(svc: ServiceRow): Promise<boolean> {
+    return (await this.servicesOfEnv(svc)).some(
+      ({ spec }) => spec.runAsRoot || (spec.capabilities?.length ?? 0) > 0,
+    );
+  }
+}
