@@ -1,5 +1,5 @@
 import { ConflictError, type Container } from '@berth/shared';
-import type { ObservedState } from '@berth/engine-api';
+import { isWorkloadEngine, type ObservedState } from '@berth/engine-api';
 import type { Actor } from '../../http/context';
 import { nowIso } from '../../util';
 import type { ContainersDeps } from './containers-deps';
@@ -125,6 +125,26 @@ export class ContainersService {
     for (let attempt = 0; attempt < 3; attempt++) {
       const row = await this.store.findActive(service.id, name);
       if (!row) throw containerNotFound(name, service.name);
+      const engine = await this.deps.engines.get(row.cluster);
+      if (isWorkloadEngine(engine)) {
+        // A pod (ADR 0007): it leaves the gateways now, Kubernetes stops it (its preStop waits
+        // drainSeconds) and its ReplicaSet starts a replacement.
+        if (row.state !== 'stopping')
+          await this.store.updateIfState(name, row.state, {
+            state: 'stopping',
+            ready: 0,
+            exit_reason: `destroyed by ${actor.name}`,
+          });
+        await engine.removeContainer(row.engine_id ?? name);
+        await this.deps.repo.addEvent(
+          service.id,
+          'Destroyed',
+          `pod ${name} on ${row.cluster} deleted by ${actor.name}; Kubernetes replaces it`,
+          { container: name },
+        );
+        this.deps.kick(service.id);
+        return this.view(service, name, row);
+      }
       if (row.state === 'creating') {
         // The runner moves a creating container to running when the engine answers, which would
         // undo the destroy; it is short-lived, so ask to come back.
@@ -173,6 +193,9 @@ export class ContainersService {
     const row = await this.store.findActive(service.id, name);
     if (!row) throw containerNotFound(name, service.name);
     if ((row.in_rotation === 1) === inRotation) return toContainer(row, service.name);
+    // a pod is relabelled: its Service's selector and Berth's gateways leave it out (ADR 0007)
+    const engine = await this.deps.engines.get(row.cluster);
+    if (isWorkloadEngine(engine)) await engine.setInRotation(row.engine_id ?? name, inRotation);
     await this.deps.repo.updateContainer(name, { in_rotation: inRotation ? 1 : 0 });
     await this.deps.repo.addEvent(
       service.id,

@@ -186,6 +186,8 @@ export class WorkloadRollouts {
         continue;
       }
       const patch = this.rowPatch(pod);
+      // a pod Berth asked Kubernetes to delete stays on its way out even before the watch says so
+      if (row.state === 'stopping') Object.assign(patch, { state: 'stopping', ready: 0 });
       if (
         patch.state !== row.state ||
         patch.ready !== row.ready ||
