@@ -1,0 +1,8 @@
+/**
+ * Test support of @berth/engine-kubernetes: a test Kubernetes API server for the real client
+ * (docs/kubernetes-testing.md). Not imported by the engine itself.
+ */
+export { startFakeApiServer, type FakeApiServer, type FakeApiServerOptions } from './fake-apiserver';
+export { defaultPodBackend, type PodBackend, type PodInfo } from './pod-runtime';
+export { defaultExecHandler, ExecStartError, type ExecContext, type ExecHandler } from './exec';
+export type { ReadinessPolicy } from './controllers';
