@@ -1,0 +1,14 @@
+/** The Kubernetes objects Berth applies, as plain JSON (docs/kubernetes-objects.md). */
+export { kubeKeys, managedByBerth, ownershipLabels, ownershipSelector, type Ownership } from './common';
+export { namespaceObjects, namespaceObjectNames, namespaceLabels } from './namespace';
+export {
+  appContainerName,
+  configFileKey,
+  ianaPortName,
+  podTemplate,
+  userLabels,
+  workloadLabels,
+  workloadSelector,
+} from './pod';
+export { revisionHistoryLimit, servicePortNames, workloadObjects } from './workload';
+export { manifestsYaml } from './yaml';
