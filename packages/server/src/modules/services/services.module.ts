@@ -7,6 +7,7 @@ import type { Quotas } from '../quotas/quotas';
 import { ServicesRepository } from './services.repository';
 import { ServicesService } from './services.service';
 import { registerServiceRoutes } from './services.routes';
+import { registerManifestRoutes } from './manifests.routes';
 import { ServiceController, type ReplicaPlacer } from './controller/service-controller';
 import type { DrainConfirmers } from './controller/rollout-drain';
 import { EndpointWatchers } from './endpoint-watchers';
@@ -86,6 +87,9 @@ export function createServicesModule(
   return {
     deps,
     controller,
-    registerRoutes: (registry) => registerServiceRoutes(registry, deps),
+    registerRoutes: (registry) => {
+      registerServiceRoutes(registry, deps);
+      registerManifestRoutes(registry, deps);
+    },
   };
 }
