@@ -1,2 +1,5 @@
 /** @berth/engine-kubernetes: the only package that imports @kubernetes/client-node (docs/kubernetes.md). */
 export * from './names';
+export * from './kubeconfig-check';
+export * from './install';
+export * from './manifests/index';

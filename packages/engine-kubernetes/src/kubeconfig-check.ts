@@ -123,7 +123,8 @@ export function checkKubeconfig(text: string, field = 'credentials.kubeconfig'):
     fail(`is refused by the Kubernetes client: ${err instanceof Error ? err.message : String(err)}`);
   }
   const warnings: string[] = [];
-  if (cluster['insecure-skip-tls-verify'] === true)
+  // (client-node wants it for plain http, which is only accepted on loopback: nobody in between)
+  if (cluster['insecure-skip-tls-verify'] === true && server.startsWith('https:'))
     warnings.push(
       `The kubeconfig's cluster "${String(clusterName)}" turns TLS verification off (insecure-skip-tls-verify): anyone between Berth and ${server} can read its token. Give "certificate-authority-data" instead.`,
     );

@@ -262,13 +262,14 @@ for (const dialect of testDialects())
       const kind = await ok(
         admin.post('/api/v1/clusters', {
           name: 'dc2',
-          kind: 'kubernetes',
+          kind: 'nomad',
           endpoint: `unix://${podmanSocket}`,
         }),
         400,
         'bad kind',
       );
       assert.equal(kind.error.details.fields[0].path, 'kind');
+      assert.match(kind.error.details.fields[0].message, /"podman".*"kubernetes"/);
       const taken = await ok(
         admin.post('/api/v1/clusters', { name: 'dc1-a', kind: 'podman', endpoint: `unix://${podmanSocket}` }),
         409,

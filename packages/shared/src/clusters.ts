@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cidrSchema } from './gateway';
 import { dnsLabelPattern } from './names';
 
 /*
@@ -19,10 +20,44 @@ export const clusterNameSchema = z
     'must be a DNS label: lowercase letters, digits and "-", starting and ending with a letter or digit',
   );
 
-export const clusterKinds = ['podman'] as const;
+/**
+ * What a cluster is: `podman` (one Podman engine, reached at its libpod API socket) or
+ * `kubernetes` (a Kubernetes API server; Kubernetes runs the replicas, docs/kubernetes-install.md).
+ */
+export const clusterKinds = ['podman', 'kubernetes'] as const;
+export type ClusterKind = (typeof clusterKinds)[number];
 export const clusterKindSchema = z.enum(clusterKinds, {
-  message: 'must be "podman" (the only kind so far)',
+  message:
+    'must be "podman" (a Podman API socket: unix:// or ssh://) or "kubernetes" (a Kubernetes API server: https://host:6443 or in-cluster)',
 });
+
+/**
+ * The endpoint of a kubernetes cluster that Berth runs inside of: it uses the pod's service
+ * account (token and CA mounted by Kubernetes) and the API server Kubernetes names in its
+ * environment, so no kubeconfig is stored.
+ */
+export const inClusterEndpoint = 'in-cluster';
+
+/**
+ * How Berth's gateways reach the pods of a kubernetes cluster. `pod-ip`: the pods' own addresses
+ * (the gateway nodes are in the cluster network: nodes of the cluster, or routed to its pod CIDR);
+ * `node-port`: the nodes' InternalIP and the Service's NodePort (gateways outside the cluster
+ * network). Kubernetes only.
+ */
+export const clusterExposures = ['pod-ip', 'node-port'] as const;
+export type ClusterExposure = (typeof clusterExposures)[number];
+export const clusterExposureSchema = z.enum(clusterExposures, {
+  message:
+    'must be "pod-ip" (the gateway nodes are in the cluster network) or "node-port" (they are not: they reach pods through the nodes\' NodePorts)',
+});
+/** Without an admin's word, gateways are assumed outside the cluster network: NodePorts always route. */
+export const defaultClusterExposure: ClusterExposure = 'node-port';
+
+/**
+ * Addresses Berth's gateway nodes send from when they are outside the cluster network (or use
+ * hostNetwork): the namespaces' default-deny NetworkPolicy lets them in. Kubernetes only.
+ */
+export const gatewayCidrsSchema = z.array(cidrSchema).max(32, 'at most 32 CIDRs');
 
 export const clusterStates = ['ready', 'degraded', 'unreachable', 'unknown'] as const;
 export type ClusterState = (typeof clusterStates)[number];
@@ -36,6 +71,31 @@ export const clusterEndpointExamples = [
   'ssh://berth@dc1-a.example.net:22/run/podman/podman.sock',
 ] as const;
 
+/** Example endpoints of kubernetes clusters, shown in errors. */
+export const kubernetesEndpointExamples = ['https://k8s.dc1.example.net:6443', inClusterEndpoint] as const;
+
+/** Why a kubernetes endpoint is refused, or null: `in-cluster`, `https://host[:port]`, or http on loopback. */
+export function kubernetesEndpointProblem(endpoint: string): string | null {
+  if (endpoint === inClusterEndpoint) return null;
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return 'must be the API server URL (https://host:6443) or "in-cluster"';
+  }
+  if (url.username || url.password) return 'must not carry credentials: put them in the kubeconfig';
+  if (url.search || url.hash) return 'must not have a query or fragment';
+  if (url.pathname !== '/' && url.pathname !== '')
+    return 'must be the API server URL without a path (https://host:6443)';
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const loopback = host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  if (url.protocol === 'http:' && !loopback)
+    return 'must use https (plain http only on a loopback address, e.g. `kubectl proxy` at http://127.0.0.1:8001)';
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    return 'must be an https:// URL of the API server, or "in-cluster"';
+  return null;
+}
+
 const labelKeyPattern = /^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/;
 export const clusterLabelsSchema = z
   .record(
@@ -44,7 +104,10 @@ export const clusterLabelsSchema = z
   )
   .refine((r) => Object.keys(r).length <= 32, 'at most 32 labels');
 
-/** Credentials to reach an ssh endpoint; write-only (responses say only `hasCredentials`). */
+/**
+ * Credentials to reach a cluster: ssh keys for a podman ssh:// endpoint, a kubeconfig for a
+ * kubernetes one. Write-only (responses say only `hasCredentials`), sealed at rest.
+ */
 export const clusterCredentialsSchema = z
   .object({
     privateKey: z
@@ -57,9 +120,93 @@ export const clusterCredentialsSchema = z
       .min(1, 'must not be empty: a known_hosts line for the host')
       .max(65536, 'must be at most 64 KiB')
       .optional(),
+    /**
+     * A kubeconfig (YAML) of a kubernetes cluster: its current context's cluster and user, with
+     * inline certificates and a token or client certificate. Checked deeply by the server.
+     */
+    kubeconfig: z
+      .string()
+      .min(1, 'must not be empty: paste the kubeconfig (YAML)')
+      .max(65536, 'must be at most 64 KiB')
+      .optional(),
   })
   .strict();
 export type ClusterCredentials = z.output<typeof clusterCredentialsSchema>;
+
+/** A field of a cluster request that does not fit its kind. */
+export interface ClusterFieldProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * What a cluster's settings say that its kind refuses — one rule set for create (the request
+ * schema) and update (the server, on the cluster as it would be after the change): a kubeconfig
+ * only for kubernetes, ssh keys only for podman, a kubernetes cluster needs a kubeconfig unless
+ * it is `in-cluster` (and takes none then), exposure and gateway CIDRs only for kubernetes, a
+ * publish address only for podman. `credentials` are the ones the cluster would hold; the other
+ * optional fields are what the request sets (undefined: not set).
+ */
+export function clusterKindProblems(
+  kind: ClusterKind,
+  c: {
+    endpoint: string;
+    credentials?: ClusterCredentials | null;
+    exposure?: unknown;
+    gatewayCidrs?: unknown;
+    publishAddress?: unknown;
+  },
+): ClusterFieldProblem[] {
+  const out: ClusterFieldProblem[] = [];
+  const creds = c.credentials ?? undefined;
+  if (kind === 'podman') {
+    if (creds?.kubeconfig !== undefined)
+      out.push({
+        path: ['credentials', 'kubeconfig'],
+        message:
+          'only for kind "kubernetes": a podman cluster takes ssh credentials (privateKey, knownHosts)',
+      });
+    if (c.exposure !== undefined && c.exposure !== null)
+      out.push({
+        path: ['exposure'],
+        message: 'only for kind "kubernetes": a podman cluster publishes ports on its publishAddress',
+      });
+    if (c.gatewayCidrs !== undefined && c.gatewayCidrs !== null)
+      out.push({
+        path: ['gatewayCidrs'],
+        message: 'only for kind "kubernetes" (its namespaces\' NetworkPolicies let these addresses in)',
+      });
+    return out;
+  }
+  for (const key of ['privateKey', 'knownHosts'] as const)
+    if (creds?.[key] !== undefined)
+      out.push({
+        path: ['credentials', key],
+        message: 'only for podman clusters over ssh://: a kubernetes cluster takes credentials.kubeconfig',
+      });
+  if (c.publishAddress !== undefined)
+    out.push({
+      path: ['publishAddress'],
+      message: "only for podman clusters: gateways reach a kubernetes cluster's pods as its exposure says",
+    });
+  const problem = kubernetesEndpointProblem(c.endpoint);
+  if (problem)
+    out.push({ path: ['endpoint'], message: `${problem} (e.g. ${kubernetesEndpointExamples.join(' or ')})` });
+  const inCluster = c.endpoint === inClusterEndpoint;
+  if (inCluster && creds?.kubeconfig !== undefined)
+    out.push({
+      path: ['credentials', 'kubeconfig'],
+      message:
+        'is not used with endpoint "in-cluster" (Berth uses its pod\'s service account): leave it out, or give the API server\'s URL',
+    });
+  if (!inCluster && !problem && creds?.kubeconfig === undefined)
+    out.push({
+      path: ['credentials', 'kubeconfig'],
+      message:
+        'is needed for a kubernetes cluster reached at a URL (or use endpoint "in-cluster" when Berth runs inside it)',
+    });
+  return out;
+}
 
 /**
  * Where a cluster's hosts publish container ports: an address of the host that the gateway nodes
@@ -108,8 +255,16 @@ export const createClusterRequestSchema = z
     labels: clusterLabelsSchema.optional(),
     publishAddress: publishAddressSchema.optional(),
     registry: registryAddressSchema.optional(),
+    /** Kubernetes only; default node-port. */
+    exposure: clusterExposureSchema.optional(),
+    /** Kubernetes only. */
+    gatewayCidrs: gatewayCidrsSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    for (const p of clusterKindProblems(c.kind, c))
+      ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+  });
 export type CreateClusterRequest = z.output<typeof createClusterRequestSchema>;
 
 /** JSON merge patch: absent keeps, null clears (credentials, labels). */
@@ -120,6 +275,10 @@ export const patchClusterRequestSchema = z
     labels: z.record(z.string(), z.string().nullable()).nullable().optional(),
     publishAddress: publishAddressSchema.optional(),
     registry: registryAddressSchema.nullable().optional(),
+    /** Kubernetes only. */
+    exposure: clusterExposureSchema.optional(),
+    /** Kubernetes only; null clears. */
+    gatewayCidrs: gatewayCidrsSchema.nullable().optional(),
     version: z.number().int().min(1).optional(),
   })
   .strict();
@@ -164,6 +323,15 @@ export interface Cluster {
   publishAddress: string;
   /** How this cluster reaches the embedded registry; null: at the registry's own address. */
   registry: string | null;
+  /** Kubernetes: how the gateways reach its pods; null for podman clusters. */
+  exposure: ClusterExposure | null;
+  /** Kubernetes: gateway addresses its namespaces let in; empty for podman clusters. */
+  gatewayCidrs: string[];
+  /**
+   * The engine's version as the last check read it (Kubernetes: the API server's gitVersion);
+   * null before a check read it.
+   */
+  engineVersion: string | null;
   cordoned: boolean;
   draining: boolean;
   state: ClusterState;

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import {
+  clusterExposures,
+  clusterKinds,
   clusterNameSchema,
   defaultPublishAddress,
   createClusterRequestSchema,
@@ -22,8 +24,38 @@ const endpointOption: OptionSpec = {
   name: 'endpoint',
   kind: 'string',
   value: 'URL',
-  description: 'unix:///run/podman/podman.sock or ssh://user@host[:port]/run/podman/podman.sock',
+  description:
+    "podman: unix:///run/podman/podman.sock or ssh://user@host[:port]/run/podman/podman.sock; kubernetes: https://host:6443 (the kubeconfig's API server) or in-cluster",
 };
+const kindOption: OptionSpec = {
+  name: 'kind',
+  kind: 'string',
+  value: clusterKinds.join('|'),
+  description: 'what the cluster is: a Podman engine (default) or a Kubernetes API server',
+};
+const kubernetesOptions: OptionSpec[] = [
+  {
+    name: 'kubeconfig',
+    kind: 'string',
+    value: 'FILE',
+    description:
+      "kubernetes: a kubeconfig whose current context is Berth's user (token or client certificate inline; sealed, never shown again)",
+  },
+  {
+    name: 'exposure',
+    kind: 'string',
+    value: clusterExposures.join('|'),
+    description:
+      'kubernetes: how gateways reach pods — pod-ip when gateway nodes are in the cluster network, node-port otherwise (default)',
+  },
+  {
+    name: 'gateway-cidr',
+    kind: 'list',
+    value: 'CIDR',
+    description:
+      "kubernetes: an address range of Berth's gateway nodes that its namespaces let in (repeatable)",
+  },
+];
 const credentialOptions: OptionSpec[] = [
   { name: 'ssh-key', kind: 'string', value: 'FILE', description: 'the ssh private key (ssh:// endpoints)' },
   {
@@ -85,10 +117,15 @@ const columns: Column<Cluster>[] = [
 
 function details(ctx: CommandContext, c: Cluster): void {
   ctx.out.line(`name:         ${c.name}${c.builtIn ? ' (built-in)' : ''}`);
-  ctx.out.line(`kind:         ${c.kind}`);
+  ctx.out.line(`kind:         ${c.kind}${c.engineVersion ? ` (${c.engineVersion})` : ''}`);
   if (c.endpoint !== null)
     ctx.out.line(`endpoint:     ${c.endpoint}${c.hasCredentials ? ' (credentials set)' : ''}`);
-  ctx.out.line(`publish:      ${c.publishAddress ?? defaultPublishAddress}`);
+  if (c.kind === 'kubernetes') {
+    ctx.out.line(
+      `exposure:     ${c.exposure ?? '-'}${c.exposure === 'pod-ip' ? ' (gateways reach pod IPs)' : ' (gateways reach NodePorts)'}`,
+    );
+    ctx.out.line(`gateway CIDRs: ${(c.gatewayCidrs ?? []).join(', ') || '-'}`);
+  } else ctx.out.line(`publish:      ${c.publishAddress ?? defaultPublishAddress}`);
   ctx.out.line(`registry:     ${c.registry ?? "- (the registry's own address)"}`);
   ctx.out.line(`state:        ${c.state}${c.message ? ` — ${c.message}` : ''}`);
   ctx.out.line(`registry check: ${registryCheckText(c.registryCheck ?? null)}`);
@@ -140,14 +177,16 @@ async function readText(file: string, what: string): Promise<string> {
   }
 }
 
-/** --ssh-key FILE / --known-hosts FILE, or undefined when neither is given. */
+/** --ssh-key FILE / --known-hosts FILE / --kubeconfig FILE, or undefined when none is given. */
 async function credentials(ctx: CommandContext): Promise<ClusterCredentials | undefined> {
   const key = ctx.args.string('ssh-key');
   const known = ctx.args.string('known-hosts');
-  if (key === undefined && known === undefined) return undefined;
+  const kubeconfig = ctx.args.string('kubeconfig');
+  if (key === undefined && known === undefined && kubeconfig === undefined) return undefined;
   return {
     ...(key === undefined ? {} : { privateKey: await readText(key, 'ssh key') }),
     ...(known === undefined ? {} : { knownHosts: await readText(known, 'known hosts') }),
+    ...(kubeconfig === undefined ? {} : { kubeconfig: await readText(kubeconfig, 'kubeconfig') }),
   };
 }
 
@@ -185,6 +224,46 @@ function flagCommand(
   };
 }
 
+/** `clusters add` (also `clusters create`): registers a podman or kubernetes cluster. */
+const addCommand: CommandDef = {
+  name: 'clusters add',
+  usage:
+    'NAME --endpoint URL [--kind podman|kubernetes] [--ssh-key FILE --known-hosts FILE] [--kubeconfig FILE] [--exposure pod-ip|node-port] [--gateway-cidr CIDR]… [--publish-address IP] [--registry HOST[:PORT]] [--label K=V]…',
+  summary:
+    'register a cluster (platform admins): a Podman engine or a Kubernetes API server; its first health check starts at once',
+  positionals: { min: 1, max: 1 },
+  options: [
+    endpointOption,
+    kindOption,
+    ...credentialOptions,
+    ...kubernetesOptions,
+    ...addressOptions,
+    labelOption,
+  ],
+  async run(ctx) {
+    const endpoint = ctx.args.string('endpoint');
+    if (!endpoint) throw ctx.usageError('--endpoint URL is needed');
+    const cidrs = ctx.args.list('gateway-cidr');
+    const body = validate(
+      createClusterRequestSchema,
+      {
+        name: ctx.arg(0),
+        kind: ctx.args.string('kind') ?? 'podman',
+        endpoint,
+        credentials: await credentials(ctx),
+        labels: labels(ctx, false),
+        publishAddress: ctx.args.string('publish-address'),
+        registry: ctx.args.string('registry'),
+        exposure: ctx.args.string('exposure'),
+        gatewayCidrs: cidrs.length > 0 ? cidrs : undefined,
+      },
+      'cluster',
+    );
+    const c = await (await ctx.client()).post<Cluster>(base, body);
+    return show(ctx, c, `cluster ${c.name} added; check its state with: berth clusters get ${c.name}`);
+  },
+};
+
 /** clusters …: the registry of clusters (platform admins change it; everybody reads it). */
 export const clusterCommands: CommandDef[] = [
   {
@@ -211,43 +290,24 @@ export const clusterCommands: CommandDef[] = [
       return show(ctx, await (await ctx.client()).get<Cluster>(one(nameArg(ctx))));
     },
   },
+  addCommand,
   {
-    name: 'clusters add',
-    usage:
-      'NAME --endpoint URL [--ssh-key FILE --known-hosts FILE] [--publish-address IP] [--registry HOST[:PORT]] [--label K=V]…',
-    summary: 'register a cluster (platform admins); its first health check starts at once',
-    positionals: { min: 1, max: 1 },
-    options: [endpointOption, ...credentialOptions, ...addressOptions, labelOption],
-    async run(ctx) {
-      const endpoint = ctx.args.string('endpoint');
-      if (!endpoint) throw ctx.usageError('--endpoint URL is needed');
-      const body = validate(
-        createClusterRequestSchema,
-        {
-          name: ctx.arg(0),
-          kind: 'podman',
-          endpoint,
-          credentials: await credentials(ctx),
-          labels: labels(ctx, false),
-          publishAddress: ctx.args.string('publish-address'),
-          registry: ctx.args.string('registry'),
-        },
-        'cluster',
-      );
-      const c = await (await ctx.client()).post<Cluster>(base, body);
-      return show(ctx, c, `cluster ${c.name} added; check its state with: berth clusters get ${c.name}`);
-    },
+    ...addCommand,
+    name: 'clusters create',
+    summary: 'the same as `clusters add`: register a cluster (platform admins)',
   },
   {
     name: 'clusters update',
     usage:
-      'NAME [--endpoint URL] [--ssh-key FILE] [--known-hosts FILE] [--no-credentials] [--publish-address IP] [--registry HOST[:PORT] | --no-registry] [--label K=V|K-]…',
-    summary: "change a cluster's endpoint, credentials, addresses or labels (platform admins)",
+      'NAME [--endpoint URL] [--ssh-key FILE] [--known-hosts FILE] [--kubeconfig FILE] [--no-credentials] [--exposure pod-ip|node-port] [--gateway-cidr CIDR]… [--no-gateway-cidrs] [--publish-address IP] [--registry HOST[:PORT] | --no-registry] [--label K=V|K-]…',
+    summary: "change a cluster's endpoint, credentials, exposure, addresses or labels (platform admins)",
     positionals: { min: 1, max: 1 },
     options: [
       endpointOption,
       ...credentialOptions,
       { name: 'no-credentials', kind: 'boolean', description: 'remove the stored credentials' },
+      ...kubernetesOptions,
+      { name: 'no-gateway-cidrs', kind: 'boolean', description: 'kubernetes: forget the gateway CIDRs' },
       ...addressOptions,
       {
         name: 'no-registry',
@@ -263,7 +323,10 @@ export const clusterCommands: CommandDef[] = [
       const endpoint = ctx.args.string('endpoint');
       if (endpoint !== undefined) patch.endpoint = endpoint;
       if (ctx.args.bool('no-credentials')) {
-        if (creds) throw ctx.usageError('--no-credentials cannot be combined with --ssh-key/--known-hosts');
+        if (creds)
+          throw ctx.usageError(
+            '--no-credentials cannot be combined with --ssh-key/--known-hosts/--kubeconfig',
+          );
         patch.credentials = null;
       } else if (creds) patch.credentials = creds;
       const publishAddress = ctx.args.string('publish-address');
@@ -273,11 +336,19 @@ export const clusterCommands: CommandDef[] = [
         if (registry !== undefined) throw ctx.usageError('--no-registry cannot be combined with --registry');
         patch.registry = null;
       } else if (registry !== undefined) patch.registry = registry;
+      const exposure = ctx.args.string('exposure');
+      if (exposure !== undefined) patch.exposure = exposure;
+      const cidrs = ctx.args.list('gateway-cidr');
+      if (ctx.args.bool('no-gateway-cidrs')) {
+        if (cidrs.length > 0)
+          throw ctx.usageError('--no-gateway-cidrs cannot be combined with --gateway-cidr');
+        patch.gatewayCidrs = null;
+      } else if (cidrs.length > 0) patch.gatewayCidrs = cidrs;
       const l = labels(ctx, true);
       if (Object.keys(l).length > 0) patch.labels = l;
       if (Object.keys(patch).length === 0)
         throw ctx.usageError(
-          'nothing to change: give --endpoint, --ssh-key, --known-hosts, --no-credentials, --publish-address, --registry, --no-registry or --label',
+          'nothing to change: give --endpoint, --ssh-key, --known-hosts, --kubeconfig, --no-credentials, --exposure, --gateway-cidr, --no-gateway-cidrs, --publish-address, --registry, --no-registry or --label',
         );
       const body = validate(patchClusterRequestSchema, patch, 'cluster');
       const c = (await (await ctx.client()).request<Cluster>('PATCH', one(name), { body })).body;

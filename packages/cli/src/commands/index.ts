@@ -16,6 +16,7 @@ import { gatewayCommands } from './gateways';
 import { gatewayVipCommands } from './gateway-vip';
 import { identityCommands } from './identity';
 import { imageCommands } from './images';
+import { installCommands } from './install';
 import { pipelineCommands } from './pipelines';
 import { placementCommands } from './placement';
 import { quotaCommands } from './quotas';
@@ -52,4 +53,5 @@ export const commands: readonly CommandDef[] = [
   ...clusterCommands,
   ...fleetCommands,
   ...pipelineCommands,
+  ...installCommands,
 ];

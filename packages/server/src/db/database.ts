@@ -33,6 +33,7 @@ import * as m0023 from './migrations/0023-volumes';
 import * as m0024 from './migrations/0024-cronjobs';
 import * as m0026 from './migrations/0026-debug-sessions';
 import * as m0027 from './migrations/0027-gateway-vip-snapshots';
+import * as m0028 from './migrations/0028-kubernetes-clusters';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -91,6 +92,7 @@ const migrations: Record<string, Migration> = {
   '0024-cronjobs': m0024,
   '0026-debug-sessions': m0026,
   '0027-gateway-vip-snapshots': m0027,
+  '0028-kubernetes-clusters': m0028,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

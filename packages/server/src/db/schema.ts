@@ -445,6 +445,12 @@ export interface ClustersTable {
   registry_address: string | null;
   /** JSON ClusterRegistryCheck, the last check of that address (migration 0017); null: none. */
   registry_check: string | null;
+  /** Kubernetes: `pod-ip` or `node-port`, how gateways reach its pods (migration 0028); null: podman. */
+  exposure: string | null;
+  /** Kubernetes: JSON array of gateway CIDRs its NetworkPolicies let in (migration 0028); null: none. */
+  gateway_cidrs: string | null;
+  /** The engine version the last check read (migration 0028); null: not read yet. */
+  engine_version: string | null;
   created_at: string;
   updated_at: string;
   created_by: string;

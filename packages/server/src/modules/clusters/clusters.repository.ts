@@ -3,9 +3,18 @@ import type { Selectable } from 'kysely';
 import type { Db } from '../../db/database';
 import type { ClusterEventsTable, ClustersTable, EnvironmentsTable } from '../../db/schema';
 
-/** A cluster row; `registry_check` is written by the health checker only (absent: null). */
-export type ClusterRow = Omit<Selectable<ClustersTable>, 'registry_check'> & {
+/**
+ * A cluster row; `registry_check` and `engine_version` are written by the health checker only,
+ * `exposure` and `gateway_cidrs` concern kubernetes clusters only (absent: null).
+ */
+export type ClusterRow = Omit<
+  Selectable<ClustersTable>,
+  'registry_check' | 'exposure' | 'gateway_cidrs' | 'engine_version'
+> & {
   registry_check?: string | null;
+  exposure?: string | null;
+  gateway_cidrs?: string | null;
+  engine_version?: string | null;
 };
 export type ClusterEventRow = Selectable<ClusterEventsTable>;
 export type EnvironmentRow = Selectable<EnvironmentsTable>;
@@ -15,7 +24,7 @@ export type ClusterHealthColumns = Pick<
   ClusterRow,
   'state' | 'message' | 'latency_ms' | 'capacity' | 'last_checked_at'
 > &
-  Partial<Pick<ClusterRow, 'state_since' | 'registry_check'>>;
+  Partial<Pick<ClusterRow, 'state_since' | 'registry_check' | 'engine_version'>>;
 
 /** Container states that no longer occupy a cluster. */
 const goneStates = ['exited', 'removed'];
@@ -46,6 +55,8 @@ export class ClustersRepository {
         labels: row.labels,
         publish_address: row.publish_address,
         registry_address: row.registry_address,
+        exposure: row.exposure ?? null,
+        gateway_cidrs: row.gateway_cidrs ?? null,
         cordoned: row.cordoned,
         draining: row.draining,
         updated_at: row.updated_at,

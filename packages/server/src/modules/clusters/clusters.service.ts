@@ -3,10 +3,16 @@ import {
   InvalidError,
   NotFoundError,
   clusterEndpointExamples,
+  clusterKindProblems,
+  defaultClusterExposure,
   defaultPublishAddress,
+  inClusterEndpoint,
   localClusterName,
   type Cluster,
   type ClusterCapacity,
+  type ClusterCredentials,
+  type ClusterExposure,
+  type ClusterFieldProblem,
   type ClusterEvent,
   type ClusterRegistryCheck,
   type ClusterState,
@@ -16,6 +22,7 @@ import {
   type PatchEnvRequest,
 } from '@berth/shared';
 import { parsePodmanEndpoint } from '@berth/engine-podman';
+import { checkKubeconfig } from '@berth/engine-kubernetes';
 import type { SecretBox } from '../../crypto/secret-box';
 import { newId, nowIso } from '../../util';
 import { isUniqueViolation } from '../identity/store-errors';
@@ -48,6 +55,10 @@ export function toCluster(row: ClusterRow, admin: boolean): Cluster {
     labels: parseJson<Record<string, string>>(row.labels, {}),
     publishAddress: row.publish_address,
     registry: row.registry_address,
+    exposure:
+      row.kind === 'kubernetes' ? ((row.exposure ?? defaultClusterExposure) as ClusterExposure) : null,
+    gatewayCidrs: parseJson<string[]>(row.gateway_cidrs ?? null, []),
+    engineVersion: row.engine_version ?? null,
     cordoned: row.cordoned === 1,
     draining: row.draining === 1,
     state: (states.has(row.state) ? row.state : 'unknown') as ClusterState,
@@ -99,6 +110,16 @@ const endpointField = (message: string) =>
     [{ path: 'endpoint', message: `${message} (e.g. ${clusterEndpointExamples.join(' or ')})` }],
     'UNPROCESSABLE',
   );
+
+/** Settings that do not fit the cluster's kind: 400 naming each field (nothing is stored). */
+function kindRefused(problems: ClusterFieldProblem[]): InvalidError {
+  const fields = problems.map((p) => ({ path: p.path.join('.'), message: p.message }));
+  const first = fields[0];
+  return new InvalidError(
+    `Invalid cluster. ${first ? `${first.path}: ${first.message}` : ''}${fields.length > 1 ? ` (and ${fields.length - 1} more)` : ''}`,
+    fields,
+  );
+}
 
 /** Whether a label selector (`k=v` or `k`) matches a cluster's labels. */
 function matches(labels: Record<string, string>, selectors: string[]): boolean {
@@ -212,6 +233,34 @@ export class ClustersService {
     }
   }
 
+  /**
+   * A kubernetes cluster's kubeconfig, checked deeply (engine-kubernetes' checkKubeconfig: what
+   * Berth would connect with, nothing that runs a command or reads a file of Berth's host), and its
+   * endpoint, which must be the API server of the kubeconfig's current context: what validates is
+   * what connects. Returns the warnings (TLS verification off). 400 naming the field otherwise.
+   */
+  private checkKubernetes(endpoint: string, credentials: ClusterCredentials | null | undefined): string[] {
+    const problems = clusterKindProblems('kubernetes', { endpoint, credentials });
+    if (problems.length > 0) throw kindRefused(problems);
+    if (endpoint === inClusterEndpoint || !credentials?.kubeconfig) return [];
+    const summary = checkKubeconfig(credentials.kubeconfig, 'credentials.kubeconfig');
+    if (summary.server !== endpoint.replace(/\/$/, ''))
+      throw kindRefused([
+        {
+          path: ['endpoint'],
+          message: `must be the API server of the kubeconfig's current context "${summary.context}", ${summary.server} (or change the kubeconfig's current-context)`,
+        },
+      ]);
+    return summary.warnings;
+  }
+
+  /** The credentials a cluster holds (opened), or null. */
+  private storedCredentials(row: ClusterRow): ClusterCredentials | null {
+    return row.credentials_sealed
+      ? (JSON.parse(this.secrets.open(row.credentials_sealed)) as ClusterCredentials)
+      : null;
+  }
+
   async create(body: CreateClusterRequest, author: string): Promise<Cluster> {
     const exists = () =>
       new ConflictError(
@@ -220,7 +269,11 @@ export class ClustersService {
         'ALREADY_EXISTS',
       );
     if (await this.repo.find(body.name)) throw exists();
-    this.checkEndpoint(body.endpoint);
+    const kubernetes = body.kind === 'kubernetes';
+    const problems = clusterKindProblems(body.kind, body);
+    if (problems.length > 0) throw kindRefused(problems);
+    const kubeWarnings = kubernetes ? this.checkKubernetes(body.endpoint, body.credentials) : [];
+    if (!kubernetes) this.checkEndpoint(body.endpoint);
     const now = nowIso();
     const row: ClusterRow = {
       name: body.name,
@@ -231,6 +284,9 @@ export class ClustersService {
       publish_address: body.publishAddress ?? defaultPublishAddress,
       registry_address: body.registry ?? null,
       registry_check: null,
+      exposure: kubernetes ? (body.exposure ?? defaultClusterExposure) : null,
+      gateway_cidrs: kubernetes && body.gatewayCidrs ? JSON.stringify(body.gatewayCidrs) : null,
+      engine_version: null,
       built_in: 0,
       cordoned: 0,
       draining: 0,
@@ -254,7 +310,7 @@ export class ClustersService {
     // The first check runs in the background; the answer shows state "unknown" until it ends.
     void this.checker.check(row).catch(() => undefined);
     const made = toCluster(row, true);
-    return { ...made, warnings: clusterWarnings(made) };
+    return { ...made, warnings: [...clusterWarnings(made), ...kubeWarnings] };
   }
 
   async patch(name: string, body: PatchClusterRequest): Promise<Cluster> {
@@ -262,6 +318,25 @@ export class ClustersService {
     if (!row) throw notFound(name);
     if (body.version !== undefined && body.version !== row.version) throw stale(row.version);
     const next: ClusterRow = { ...row, updated_at: nowIso(), version: row.version + 1 };
+    // the cluster as it would be, judged by the rules of its kind (the kind never changes)
+    const kubernetes = row.kind === 'kubernetes';
+    const endpoint = body.endpoint ?? row.endpoint;
+    const credentials = body.credentials === undefined ? this.storedCredentials(row) : body.credentials;
+    const problems = clusterKindProblems(kubernetes ? 'kubernetes' : 'podman', {
+      endpoint,
+      credentials,
+      exposure: body.exposure,
+      gatewayCidrs: body.gatewayCidrs,
+      publishAddress: body.publishAddress,
+    });
+    if (problems.length > 0) throw kindRefused(problems);
+    const kubeWarnings =
+      kubernetes && (body.endpoint !== undefined || body.credentials !== undefined)
+        ? this.checkKubernetes(endpoint, credentials)
+        : [];
+    if (body.exposure !== undefined) next.exposure = body.exposure;
+    if (body.gatewayCidrs !== undefined)
+      next.gateway_cidrs = body.gatewayCidrs === null ? null : JSON.stringify(body.gatewayCidrs);
     if (body.endpoint !== undefined && body.endpoint !== row.endpoint) {
       if (row.built_in === 1)
         throw new InvalidError(
@@ -274,7 +349,7 @@ export class ClustersService {
           ],
           'UNPROCESSABLE',
         );
-      this.checkEndpoint(body.endpoint);
+      if (!kubernetes) this.checkEndpoint(body.endpoint);
       next.endpoint = body.endpoint;
     }
     if (body.credentials === null) next.credentials_sealed = null;
@@ -301,7 +376,7 @@ export class ClustersService {
     )
       void this.checker.check(next).catch(() => undefined);
     const changed = toCluster(next, true);
-    return { ...changed, warnings: clusterWarnings(changed) };
+    return { ...changed, warnings: [...clusterWarnings(changed), ...kubeWarnings] };
   }
 
   async remove(name: string): Promise<void> {
