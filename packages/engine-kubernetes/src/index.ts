@@ -3,3 +3,4 @@ export * from './names';
 export * from './kubeconfig-check';
 export * from './install';
 export * from './manifests/index';
+export * from './kubernetes-engine';

@@ -1,0 +1,214 @@
+/**
+ * Server-side apply and the garbage collection after it.
+ *
+ * Apply: `PATCH` with `application/apply-patch+yaml` (JSON is YAML), field manager `berth`.
+ * Berth's store is the desired state, so Berth's values win over hand edits (`force`). The apply is
+ * first tried without force: a 409 then names the other managers and fields Berth is about to take
+ * over (a `kubectl edit` or `kubectl scale` of a Berth object), which the workload's status reports;
+ * the forced apply follows at once. Objects without conflicts cost one request.
+ *
+ * Garbage collection: after a workload's apply, the objects of the service (label `berth.service`)
+ * that are no longer wanted are deleted — Secrets, ConfigMaps, Services, Deployments. Exceptions:
+ * - a ConfigMap still mounted by a ReplicaSet that has pods, or by a live pod (a rollout in
+ *   progress: the old pods keep reading it until they are gone; the next apply collects it);
+ * - PersistentVolumeClaims are NEVER collected: they hold data, and a volume belongs to the
+ *   environment, not to one service; only deleting the volume in Berth deletes its claim;
+ * - canary Deployments (label `berth.canary`) belong to the route that asked for them.
+ */
+import type { KubeObject } from '@berth/engine-api';
+import { labelKeys } from '@berth/engine-api';
+import type { KubeClient } from './client';
+import { statusOf } from './errors';
+import type { KubeList, ManagedFieldsEntry, ObjectMeta, ReplicaSet } from './kube-types';
+import { collectionPath, objectPath, pathOfObject, resourceOf, type ResourceInfo } from './resources';
+
+/** Berth's field manager. */
+export const fieldManager = 'berth';
+
+/** Applies one object; returns the conflicts its forced apply overrode ("manager: field"). */
+export async function applyObject(client: KubeClient, obj: KubeObject): Promise<string[]> {
+  const { info, path } = pathOfObject(obj);
+  const ctx = {
+    verb: 'patch',
+    resource: info.rbac,
+    namespace: obj.metadata.namespace,
+    name: obj.metadata.name,
+  };
+  const send = (force: boolean) =>
+    client.json<KubeObject>('PATCH', path, {
+      query: { fieldManager, force },
+      body: obj,
+      contentType: 'application/apply-patch+yaml',
+      ctx,
+    });
+  try {
+    await send(false);
+    return [];
+  } catch (err) {
+    if (statusOf(err) !== 409) throw err;
+    const details = (err as { details?: { causes?: unknown } }).details;
+    const causes = (Array.isArray(details?.causes) ? details.causes : []) as {
+      message?: string;
+      field?: string;
+    }[];
+    await send(true);
+    const found = causes.map((c) => c.message ?? c.field ?? '').filter(Boolean);
+    return found.length ? found : [`another field manager on ${obj.kind} ${obj.metadata.name}`];
+  }
+}
+
+/** Deletes one object; a missing one is fine. */
+export async function deleteObject(
+  client: KubeClient,
+  info: ResourceInfo,
+  name: string,
+  namespace: string | undefined,
+  opts: { gracePeriodSeconds?: number } = {},
+): Promise<void> {
+  await client.json('DELETE', objectPath(info, name, namespace), {
+    query: { propagationPolicy: 'Background', gracePeriodSeconds: opts.gracePeriodSeconds },
+    allow: [404],
+    ctx: { verb: 'delete', resource: info.rbac, namespace, name },
+  });
+}
+
+/** Objects of a kind in a namespace matching a label selector. */
+export async function listObjects<T extends { metadata: ObjectMeta }>(
+  client: KubeClient,
+  info: ResourceInfo,
+  namespace: string,
+  labelSelector: string,
+): Promise<T[]> {
+  const list = await client.json<KubeList<T>>('GET', collectionPath(info, namespace), {
+    query: { labelSelector },
+    // The namespace itself may be gone (a project deleted by hand): nothing to collect.
+    allow: [404],
+    ctx: { verb: 'list', resource: info.rbac, namespace },
+  });
+  return list?.items ?? [];
+}
+
+/** The kinds a workload's garbage collection looks at (PVCs are never collected). */
+const collected: [string, string][] = [
+  ['v1', 'Secret'],
+  ['v1', 'ConfigMap'],
+  ['v1', 'Service'],
+  ['apps/v1', 'Deployment'],
+];
+
+/**
+ * Deletes the service's objects that `wanted` no longer has (see the top comment for what is
+ * kept). `mountedByLivePods`: ConfigMap names the engine's pod cache sees mounted.
+ */
+export async function collectWorkloadGarbage(
+  client: KubeClient,
+  namespace: string,
+  /** The service's ownership selector (instance, cluster, service id). */
+  owner: string,
+  wanted: KubeObject[],
+  mountedByLivePods: Set<string>,
+): Promise<string[]> {
+  const selector = `${owner},!${labelKeys.canary}`;
+  const keep = new Set(wanted.map((o) => `${o.kind}/${o.metadata.name}`));
+  const deleted: string[] = [];
+  let inUse: Set<string> | null = null;
+  for (const [apiVersion, kind] of collected) {
+    const info = resourceOf(apiVersion, kind);
+    const existing = await listObjects<{ metadata: ObjectMeta }>(client, info, namespace, selector);
+    for (const o of existing) {
+      if (keep.has(`${kind}/${o.metadata.name}`)) continue;
+      if (kind === 'ConfigMap') {
+        inUse ??= await configMapsInUse(client, namespace, owner, mountedByLivePods);
+        if (inUse.has(o.metadata.name)) continue;
+      }
+      await deleteObject(client, info, o.metadata.name, namespace);
+      deleted.push(`${kind}/${o.metadata.name}`);
+    }
+  }
+  return deleted;
+}
+
+/** ConfigMaps mounted by the service's ReplicaSets that still have pods, and by live pods. */
+async function configMapsInUse(
+  client: KubeClient,
+  namespace: string,
+  owner: string,
+  mountedByLivePods: Set<string>,
+): Promise<Set<string>> {
+  const used = new Set(mountedByLivePods);
+  // ReplicaSets carry their pod template's labels, ownership included (the Deployment copies them).
+  const rss = await listObjects<ReplicaSet>(client, resourceOf('apps/v1', 'ReplicaSet'), namespace, owner);
+  for (const rs of rss) {
+    if ((rs.status?.replicas ?? 0) === 0 && (rs.spec?.replicas ?? 0) === 0) continue;
+    for (const v of rs.spec?.template?.spec?.volumes ?? []) if (v.configMap?.name) used.add(v.configMap.name);
+  }
+  return used;
+}
+
+/**
+ * Deletes the namespace's own objects (quota, limit range, pull secret, network policy: labelled
+ * with the instance, without `berth.service`) that `wanted` no longer has — a quota whose
+ * dimensions all became unlimited, a pull secret removed.
+ */
+export async function collectNamespaceGarbage(
+  client: KubeClient,
+  namespace: string,
+  /** The namespace's ownership selector (instance, cluster). */
+  owner: string,
+  wanted: KubeObject[],
+): Promise<string[]> {
+  const selector = `${owner},!${labelKeys.service}`;
+  const keep = new Set(wanted.map((o) => `${o.kind}/${o.metadata.name}`));
+  const deleted: string[] = [];
+  const kindsHere: [string, string][] = [
+    ['v1', 'ResourceQuota'],
+    ['v1', 'LimitRange'],
+    ['v1', 'Secret'],
+    ['networking.k8s.io/v1', 'NetworkPolicy'],
+  ];
+  for (const [apiVersion, kind] of kindsHere) {
+    const info = resourceOf(apiVersion, kind);
+    for (const o of await listObjects<{ metadata: ObjectMeta }>(client, info, namespace, selector)) {
+      if (keep.has(`${kind}/${o.metadata.name}`)) continue;
+      await deleteObject(client, info, o.metadata.name, namespace);
+      deleted.push(`${kind}/${o.metadata.name}`);
+    }
+  }
+  return deleted;
+}
+
+/**
+ * Fields of `berth`'s apply that other managers also own (same value, shared ownership), from an
+ * object's managedFields: "kubectl-edit: .spec.replicas". The status subresource is left out
+ * (controllers write it, Berth never applies it).
+ */
+export function sharedFields(managed: ManagedFieldsEntry[] | undefined): string[] {
+  const entries = (managed ?? []).filter((e) => !e.subresource);
+  const mine = entries.find((e) => e.manager === fieldManager && e.operation === 'Apply');
+  if (!mine?.fieldsV1) return [];
+  const own = new Set(leaves(mine.fieldsV1));
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e === mine || !e.fieldsV1) continue;
+    const overlap = leaves(e.fieldsV1).filter((p) => own.has(p));
+    if (overlap.length) {
+      const shown = overlap.slice(0, 5).join(', ') + (overlap.length > 5 ? `, … (${overlap.length})` : '');
+      out.push(`${e.manager ?? 'unknown'}: ${shown}`);
+    }
+  }
+  return out;
+}
+
+/** Leaf paths of a fieldsV1 set (`f:spec` → `.spec`, `k:{…}` kept as is). */
+function leaves(set: Record<string, unknown>, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(set)) {
+    if (k === '.') continue;
+    const seg = k.startsWith('f:') ? `.${k.slice(2)}` : `[${k}]`;
+    const child = v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+    const keys = Object.keys(child).filter((c) => c !== '.');
+    if (keys.length === 0) out.push(prefix + seg);
+    else out.push(...leaves(child, prefix + seg));
+  }
+  return out;
+}

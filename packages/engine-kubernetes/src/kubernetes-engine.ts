@@ -1,0 +1,440 @@
+/**
+ * The Kubernetes engine: Berth's ContainerEngine and WorkloadEngine on one cluster (ADR 0007).
+ * Kubernetes rolls whole services out (one Deployment per service, applied with server-side
+ * apply); Berth follows through one pod watch and reaches single replicas — logs, exec, stats,
+ * events, destroy, rotation — as pods.
+ *
+ * The pod watch: one per engine, over the whole cluster, filtered by `berth.instance=<id>` (one
+ * connection however many namespaces Berth has; it needs `list`/`watch` on pods cluster-wide,
+ * which docs/kubernetes.md lists among Berth's RBAC rules). Pods labelled with another
+ * `berth.cluster` than this engine's are ignored, so two Berth clusters on one API server (two
+ * namespaces-as-clusters in tests) each see their own.
+ */
+import type {
+  ContainerCreateSpec,
+  ContainerEngine,
+  ContainerObservation,
+  ContainerStats,
+  EngineEvent,
+  EngineHealth,
+  ExecOptions,
+  ExecResult,
+  ExecSession,
+  ImageInfo,
+  KubeObject,
+  LogLine,
+  LogOptions,
+  NamespaceSpec,
+  WorkloadEngine,
+  WorkloadObjectEvent,
+  WorkloadRef,
+  WorkloadSpec,
+  WorkloadStatus,
+} from '@berth/engine-api';
+import { labelKeys } from '@berth/engine-api';
+import { EngineError, NotFoundError, type ClusterCapacity } from '@berth/shared';
+import {
+  applyObject,
+  collectNamespaceGarbage,
+  collectWorkloadGarbage,
+  deleteObject,
+  fieldManager,
+  listObjects,
+} from './apply';
+import { KubeClient } from './client';
+import { clusterCapacity, clusterHealth, listAll } from './cluster-info';
+import { openExec, runExec } from './exec';
+import type { Deployment, Node, Pod, Service } from './kube-types';
+import { ListWatch } from './list-watch';
+import { podLogs } from './logs';
+import { kubeKeys, namespaceObjects, ownershipSelector, workloadObjects } from './manifests/index';
+import { deploymentName, namespaceName, serviceObjectName } from './names';
+import { workloadEvents } from './object-events';
+import {
+  observationOf,
+  podTransitions,
+  type Exposure,
+  type ExposureFacts,
+  type PodAddress,
+} from './observation';
+import { objectPath, resourceOf } from './resources';
+import { podStats } from './stats';
+import { workloadStatusOf } from './workload-status';
+
+/** Options of a KubernetesEngine. */
+export interface KubernetesEngineOptions {
+  /** The cluster's name in Berth. */
+  cluster: string;
+  /** This Berth's instance id: the pod watch's label filter and the ownership label it applies. */
+  instanceId: string;
+  /** A kubeconfig (YAML text, its current context is used). */
+  kubeconfig?: string;
+  /** Use the pod's service account (Berth running in the cluster). */
+  inCluster?: boolean;
+  /** How gateways reach replicas (docs/kubernetes.md); default pod-ip. */
+  exposure?: Exposure;
+  /** Test hook: the address of a pod's port (the test API server's loopback servers). */
+  podAddress?: PodAddress;
+  /** Called with failures of the background watch (logging); it retries by itself. */
+  onWatchError?: (err: unknown) => void;
+}
+
+/** Node IPs and NodePorts are read again after this long (node-port exposure only). */
+const exposureFactsTtlMs = 5_000;
+
+/** ContainerEngine + WorkloadEngine over one Kubernetes API server. */
+export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
+  readonly kind = 'kubernetes';
+  readonly cluster: string;
+  readonly instanceId: string;
+  private readonly client: KubeClient;
+  private readonly exposure: Exposure;
+  private readonly podAddress: PodAddress | undefined;
+  private readonly pods: ListWatch<Pod>;
+  private readonly listeners = new Set<(prev: Pod | undefined, next: Pod | undefined) => void>();
+  private facts: { at: number; facts: Promise<ExposureFacts> } | null = null;
+  /** The last apply's conflicts per workload (`ns/service`), for its status message. */
+  private readonly applyNotes = new Map<string, string[]>();
+
+  constructor(opts: KubernetesEngineOptions) {
+    this.cluster = opts.cluster;
+    this.instanceId = opts.instanceId;
+    this.client = new KubeClient({
+      cluster: opts.cluster,
+      kubeconfig: opts.kubeconfig,
+      inCluster: opts.inCluster,
+    });
+    this.exposure = opts.exposure ?? 'pod-ip';
+    this.podAddress = opts.podAddress;
+    this.pods = new ListWatch<Pod>(this.client, {
+      path: '/api/v1/pods',
+      labelSelector: `${labelKeys.instance}=${opts.instanceId},${labelKeys.cluster}=${opts.cluster}`,
+      ctx: { resource: 'pods' },
+      onChange: (prev, next) => {
+        for (const l of this.listeners) l(prev, next);
+      },
+      onError: opts.onWatchError,
+    });
+  }
+
+  /** Stops the pod watch. */
+  async close(): Promise<void> {
+    await this.pods.close();
+  }
+
+  /** Diagnostics and tests: how many times the pod watch listed (1 + relists after 410 Gone). */
+  get podLists(): number {
+    return this.pods.lists;
+  }
+
+  // ---- cluster ------------------------------------------------------------------------------
+
+  health(): Promise<EngineHealth> {
+    return clusterHealth(this.client);
+  }
+
+  capacity(): Promise<ClusterCapacity> {
+    return clusterCapacity(this.client, this.instanceId);
+  }
+
+  // ---- images: Kubernetes pulls images itself -------------------------------------------------
+
+  /** Kubernetes has no image store Berth can read: unknown (null). */
+  async inspectImage(_ref: string): Promise<ImageInfo | null> {
+    return null;
+  }
+
+  /**
+   * The kubelet pulls when a pod starts (the pod's waiting reason says ErrImagePull if it
+   * cannot), so there is nothing to pull here: a synthetic ImageInfo naming the reference, with
+   * its digest when the reference pins one; user '' (unknown), no ports, size 0.
+   */
+  async ensureImage(ref: string): Promise<ImageInfo> {
+    const digest = /@(sha256:[0-9a-f]{64})$/.exec(ref)?.[1] ?? '';
+    return { id: ref, digest, user: '', exposedPorts: [], sizeBytes: 0 };
+  }
+
+  /** One-off containers (cron jobs, builds) are not run on Kubernetes clusters yet. */
+  async runContainer(spec: ContainerCreateSpec): Promise<string> {
+    throw new EngineError(
+      `Running a single container (${spec.name}) is not supported on kubernetes clusters: services run as Deployments there; run one-off containers (cron jobs, builds) on a Podman cluster.`,
+      { cluster: this.cluster },
+    );
+  }
+
+  // ---- workloads ----------------------------------------------------------------------------
+
+  manifests(ns: NamespaceSpec, w: WorkloadSpec): KubeObject[] {
+    return [...namespaceObjects(ns), ...workloadObjects(w)];
+  }
+
+  async applyNamespace(ns: NamespaceSpec): Promise<void> {
+    const objects = namespaceObjects(ns);
+    for (const o of objects) await applyObject(this.client, o);
+    await collectNamespaceGarbage(
+      this.client,
+      namespaceName(ns.project, ns.env),
+      ownershipSelector({ instance: ns.instance, cluster: ns.cluster }),
+      objects,
+    );
+  }
+
+  async applyWorkload(w: WorkloadSpec): Promise<void> {
+    const objects = workloadObjects(w);
+    const notes: string[] = [];
+    for (const o of objects) notes.push(...(await applyObject(this.client, o)));
+    const namespace = namespaceName(w.project, w.env);
+    this.applyNotes.set(`${namespace}/${w.service}`, notes);
+    await collectWorkloadGarbage(
+      this.client,
+      namespace,
+      ownershipSelector({ instance: w.instance, cluster: w.cluster, serviceId: w.serviceId }),
+      objects,
+      this.mountedConfigMaps(namespace, w.serviceId),
+    );
+  }
+
+  async workloadStatus(ref: WorkloadRef): Promise<WorkloadStatus | null> {
+    const namespace = namespaceName(ref.project, ref.env);
+    const info = resourceOf('apps/v1', 'Deployment');
+    const name = deploymentName(ref.service);
+    const d = await this.client.json<Deployment>('GET', objectPath(info, name, namespace), {
+      allow: [404],
+      ctx: { verb: 'get', resource: info.rbac, namespace, name },
+    });
+    if (!d) return null;
+    const pods = this.pods
+      .list()
+      .filter(
+        (p) => p.metadata.namespace === namespace && p.metadata.labels?.[labelKeys.service] === ref.serviceId,
+      );
+    return workloadStatusOf(d, pods, this.applyNotes.get(`${namespace}/${ref.service}`) ?? []);
+  }
+
+  /**
+   * Deletes the service's Deployment (its ReplicaSets and pods go with it), Service, Secrets and
+   * ConfigMaps — canaries included. PersistentVolumeClaims stay: they are the environment's
+   * volumes, deleted only with the volume.
+   */
+  async deleteWorkload(ref: WorkloadRef): Promise<void> {
+    const namespace = namespaceName(ref.project, ref.env);
+    const selector = `${labelKeys.instance}=${this.instanceId},${labelKeys.cluster}=${this.cluster},${labelKeys.service}=${ref.serviceId}`;
+    for (const [apiVersion, kind] of [
+      ['apps/v1', 'Deployment'],
+      ['v1', 'Service'],
+      ['v1', 'Secret'],
+      ['v1', 'ConfigMap'],
+    ] as const) {
+      const info = resourceOf(apiVersion, kind);
+      for (const o of await listObjects(this.client, info, namespace, selector)) {
+        await deleteObject(this.client, info, o.metadata.name, namespace);
+      }
+    }
+    // Named objects whose labels were edited away by hand still go.
+    await deleteObject(
+      this.client,
+      resourceOf('apps/v1', 'Deployment'),
+      deploymentName(ref.service),
+      namespace,
+    );
+    this.applyNotes.delete(`${namespace}/${ref.service}`);
+  }
+
+  /** Relabels the pod `berth.rotation=in|out` (merge patch): the Service's selector wants `in`. */
+  async setInRotation(idOrName: string, inRotation: boolean): Promise<void> {
+    const pod = await this.requirePod(idOrName);
+    const namespace = pod.metadata.namespace ?? 'default';
+    await this.client.json('PATCH', objectPath(resourceOf('v1', 'Pod'), pod.metadata.name, namespace), {
+      query: { fieldManager },
+      body: { metadata: { labels: { [kubeKeys.rotation]: inRotation ? 'in' : 'out' } } },
+      contentType: 'application/merge-patch+json',
+      ctx: { verb: 'patch', resource: 'pods', namespace, name: pod.metadata.name },
+    });
+  }
+
+  /** The cluster's events about the workload's objects (object-events.ts). */
+  objectEvents(ref: WorkloadRef, signal: AbortSignal): AsyncIterable<WorkloadObjectEvent> {
+    return workloadEvents(
+      this.client,
+      namespaceName(ref.project, ref.env),
+      deploymentName(ref.service),
+      serviceObjectName(ref.service),
+      signal,
+    );
+  }
+
+  // ---- replicas (pods) ----------------------------------------------------------------------
+
+  /** Deletes the pod with `graceSeconds`; Kubernetes runs preStop and SIGTERM/SIGKILL. Missing: fine. */
+  async stopContainer(idOrName: string, graceSeconds: number): Promise<void> {
+    const pod = await this.findPod(idOrName);
+    if (!pod) return;
+    await deleteObject(this.client, resourceOf('v1', 'Pod'), pod.metadata.name, pod.metadata.namespace, {
+      gracePeriodSeconds: Math.max(0, Math.ceil(graceSeconds)),
+    });
+  }
+
+  /**
+   * Deletes the pod with its own grace period (destroying one replica: the ReplicaSet replaces
+   * it). Never a force deletion (grace 0 removes only the API object while the kubelet may still
+   * run the process). Missing: fine.
+   */
+  async removeContainer(idOrName: string): Promise<void> {
+    const pod = await this.findPod(idOrName);
+    if (!pod) return;
+    await deleteObject(this.client, resourceOf('v1', 'Pod'), pod.metadata.name, pod.metadata.namespace);
+  }
+
+  async listContainers(labels: Record<string, string>): Promise<ContainerObservation[]> {
+    await this.pods.ready();
+    const pods = this.pods.list().filter((p) => this.mine(p) && matches(p.metadata.labels ?? {}, labels));
+    const facts = await this.exposureFacts();
+    return pods.map((p) => observationOf(p, this.exposure, facts, this.podAddress));
+  }
+
+  async inspectContainer(idOrName: string): Promise<ContainerObservation | null> {
+    const pod = await this.findPod(idOrName);
+    if (!pod) return null;
+    return observationOf(pod, this.exposure, await this.exposureFacts(), this.podAddress);
+  }
+
+  async *logs(idOrName: string, opts: LogOptions): AsyncIterable<LogLine> {
+    const pod = await this.requirePod(idOrName);
+    yield* podLogs(this.client, pod.metadata.namespace ?? 'default', pod.metadata.name, opts);
+  }
+
+  async exec(idOrName: string, opts: ExecOptions): Promise<ExecSession> {
+    return openExec(this.client, await this.requirePod(idOrName), opts);
+  }
+
+  async execRun(
+    idOrName: string,
+    cmd: string[],
+    opts: { timeoutMs: number; user?: string },
+  ): Promise<ExecResult> {
+    return runExec(this.client, await this.requirePod(idOrName), cmd, opts);
+  }
+
+  async stats(idsOrNames: string[]): Promise<ContainerStats[]> {
+    await this.pods.ready();
+    const pods = idsOrNames
+      .map((n) => this.lookup(n))
+      .filter((p): p is Pod => p !== undefined && p.status?.phase === 'Running');
+    if (!pods.length) return [];
+    return podStats(this.client, pods);
+  }
+
+  /**
+   * Container events from pod transitions seen by the pod watch from now on: create, start,
+   * died (with the exit code), oom, remove (observation.ts).
+   */
+  async *events(labels: Record<string, string>, signal: AbortSignal): AsyncIterable<EngineEvent> {
+    if (signal.aborted) return;
+    await this.pods.ready();
+    const queue: EngineEvent[] = [];
+    let wake: (() => void) | null = null;
+    const listener = (prev: Pod | undefined, next: Pod | undefined) => {
+      const pod = next ?? prev!;
+      if (!this.mine(pod)) return;
+      for (const e of podTransitions(prev, next)) if (matches(e.labels, labels)) queue.push(e);
+      wake?.();
+    };
+    const stop = () => wake?.();
+    this.listeners.add(listener);
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      while (!signal.aborted) {
+        const e = queue.shift();
+        if (e) {
+          yield e;
+          continue;
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+      }
+    } finally {
+      this.listeners.delete(listener);
+      signal.removeEventListener('abort', stop);
+    }
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  /** Pods of this Berth cluster (see the top comment on `berth.cluster`). */
+  private mine(p: Pod): boolean {
+    const c = p.metadata.labels?.[labelKeys.cluster];
+    return c === undefined || c === this.cluster;
+  }
+
+  /** A pod of the cache by uid or name (names are unique per namespace; Deployment pods' names are cluster-unique in practice). */
+  private lookup(idOrName: string): Pod | undefined {
+    let byName: Pod | undefined;
+    for (const p of this.pods.list()) {
+      if (!this.mine(p)) continue;
+      if (p.metadata.uid === idOrName) return p;
+      if (p.metadata.name === idOrName) byName ??= p;
+    }
+    return byName;
+  }
+
+  private async findPod(idOrName: string): Promise<Pod | undefined> {
+    await this.pods.ready();
+    return this.lookup(idOrName);
+  }
+
+  private async requirePod(idOrName: string): Promise<Pod> {
+    const pod = await this.findPod(idOrName);
+    if (!pod) {
+      throw new NotFoundError(
+        'CONTAINER_NOT_FOUND',
+        `Kubernetes cluster ${this.cluster} has no pod ${idOrName} of this Berth (it may have been replaced; list the containers again).`,
+      );
+    }
+    return pod;
+  }
+
+  /** ConfigMaps the live pods of a service mount (kept by the garbage collection). */
+  private mountedConfigMaps(namespace: string, serviceId: string): Set<string> {
+    const out = new Set<string>();
+    for (const p of this.pods.list()) {
+      if (p.metadata.namespace !== namespace || p.metadata.labels?.[labelKeys.service] !== serviceId)
+        continue;
+      for (const v of p.spec?.volumes ?? []) if (v.configMap?.name) out.add(v.configMap.name);
+    }
+    return out;
+  }
+
+  /** Node InternalIPs and the Services' NodePorts, cached briefly (node-port exposure only). */
+  private exposureFacts(): Promise<ExposureFacts | null> {
+    if (this.exposure !== 'node-port') return Promise.resolve(null);
+    if (this.facts && Date.now() - this.facts.at < exposureFactsTtlMs) return this.facts.facts;
+    const facts = (async (): Promise<ExposureFacts> => {
+      const nodes = await listAll<Node>(this.client, '/api/v1/nodes', 'nodes');
+      const services = await listAll<Service>(this.client, '/api/v1/services', 'services', {
+        labelSelector: `${labelKeys.instance}=${this.instanceId}`,
+      });
+      const nodeIps = new Map<string, string>();
+      for (const n of nodes) {
+        const ip = n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+        if (ip) nodeIps.set(n.metadata.name, ip);
+      }
+      const servicePorts = new Map<string, NonNullable<NonNullable<Service['spec']>['ports']>>();
+      for (const s of services) {
+        const id = s.metadata.labels?.[labelKeys.service];
+        if (id && s.spec?.ports && !s.metadata.labels?.[labelKeys.canary])
+          servicePorts.set(`${s.metadata.namespace}/${id}`, s.spec.ports);
+      }
+      return { nodeIps, servicePorts };
+    })();
+    this.facts = { at: Date.now(), facts };
+    facts.catch(() => {
+      if (this.facts?.facts === facts) this.facts = null;
+    });
+    return facts;
+  }
+}
+
+function matches(have: Record<string, string>, want: Record<string, string>): boolean {
+  for (const [k, v] of Object.entries(want)) if (have[k] !== v) return false;
+  return true;
+}
