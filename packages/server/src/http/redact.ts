@@ -1,4 +1,5 @@
-const secretKeys = /pass(word)?|secret|token|credential|private.?key|authorization/i;
+// a kubeconfig holds a token or a client key (cluster credentials, docs/kubernetes-install.md)
+const secretKeys = /pass(word)?|secret|token|credential|private.?key|authorization|kubeconfig/i;
 
 /**
  * A copy of a request body fit for the audit log: secret-looking keys and the values of
