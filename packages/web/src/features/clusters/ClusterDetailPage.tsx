@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Alert, Descriptions, Space, Table, Tag, Typography } from 'antd';
+import { Alert, Descriptions, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { defaultPublishAddress } from '@berth/shared';
 import { Link, useParams } from 'react-router-dom';
@@ -11,9 +11,16 @@ import { isPlatformAdmin } from '../admin/admin-access';
 import { useMe } from '../auth/session';
 import { ClusterActions } from './ClusterActions';
 import { ClusterEvents } from './ClusterEvents';
-import { CapacityBar, ClusterFlags, ClusterLabels, ClusterStateTag, RegistryCheckView } from './ClusterTags';
+import {
+  CapacityBar,
+  ClusterFlags,
+  ClusterKindTag,
+  ClusterLabels,
+  ClusterStateTag,
+  RegistryCheckView,
+} from './ClusterTags';
 import { clusterKeys, getCluster, listEnvsWithClusters, type ClusterPlacement } from './clusters-api';
-import { formatBytes } from './cluster-view';
+import { formatBytes, isInCluster } from './cluster-view';
 import { envLabel } from './EnvClustersSection';
 import './clusters.css';
 
@@ -33,6 +40,7 @@ export function ClusterDetailPage() {
   const naming = (envs.data?.items ?? []).filter((e) => e.clusters.includes(name));
   const c = cluster.data;
   const placed = c?.placed ?? [];
+  const kube = c?.kind === 'kubernetes';
   return (
     <>
       <div className="page-head">
@@ -79,7 +87,14 @@ export function ClusterDetailPage() {
             data-testid="cluster-details"
             style={{ marginBottom: 16 }}
           >
-            <Descriptions.Item label={t('clusters.detail.kind')}>{c.kind}</Descriptions.Item>
+            <Descriptions.Item label={t('clusters.detail.kind')}>
+              <ClusterKindTag cluster={c} />
+            </Descriptions.Item>
+            <Descriptions.Item label={t('clusters.detail.version')}>
+              <span translate="no" data-testid="cluster-version">
+                {c.engineVersion ?? '—'}
+              </span>
+            </Descriptions.Item>
             {admin ? (
               <Descriptions.Item label={t('clusters.col.endpoint')}>
                 <Typography.Text code translate="no" data-testid="cluster-endpoint">
@@ -88,26 +103,56 @@ export function ClusterDetailPage() {
               </Descriptions.Item>
             ) : null}
             {admin ? (
-              <Descriptions.Item label={t('clusters.detail.credentials')}>
+              <Descriptions.Item
+                label={t(kube ? 'clusters.detail.kubeconfig' : 'clusters.detail.credentials')}
+              >
                 <span data-testid="cluster-credentials">
-                  {c.hasCredentials ? t('clusters.credentials.set') : t('clusters.credentials.none')}
+                  {kube && isInCluster(c.endpoint)
+                    ? t('clusters.credentials.inCluster')
+                    : c.hasCredentials
+                      ? t(kube ? 'clusters.credentials.kubeconfigSet' : 'clusters.credentials.set')
+                      : t('clusters.credentials.none')}
                 </span>
               </Descriptions.Item>
             ) : null}
-            <Descriptions.Item label={t('clusters.detail.publishAddress')}>
-              <Typography.Text code translate="no" data-testid="cluster-publish-address">
-                {c.publishAddress ?? defaultPublishAddress}
-              </Typography.Text>
-            </Descriptions.Item>
-            <Descriptions.Item label={t('clusters.detail.registry')}>
-              {c.registry ? (
-                <Typography.Text code translate="no" data-testid="cluster-registry">
-                  {c.registry}
+            {kube ? (
+              <Descriptions.Item label={t('clusters.detail.exposure')}>
+                <span data-testid="cluster-exposure" data-exposure={c.exposure ?? ''}>
+                  {c.exposure ? (
+                    <Tooltip title={t(`clusters.form.exposure.${c.exposure}.help`)}>
+                      {t(`clusters.form.exposure.${c.exposure}`)}
+                    </Tooltip>
+                  ) : (
+                    '—'
+                  )}
+                </span>
+              </Descriptions.Item>
+            ) : null}
+            {kube ? (
+              <Descriptions.Item label={t('clusters.detail.gatewayCidrs')}>
+                <span data-testid="cluster-gateway-cidrs" translate="no">
+                  {c.gatewayCidrs?.length ? c.gatewayCidrs.join(', ') : '—'}
+                </span>
+              </Descriptions.Item>
+            ) : null}
+            {kube ? null : (
+              <Descriptions.Item label={t('clusters.detail.publishAddress')}>
+                <Typography.Text code translate="no" data-testid="cluster-publish-address">
+                  {c.publishAddress ?? defaultPublishAddress}
                 </Typography.Text>
-              ) : (
-                <span data-testid="cluster-registry">{t('clusters.detail.registry.own')}</span>
-              )}
-            </Descriptions.Item>
+              </Descriptions.Item>
+            )}
+            {kube ? null : (
+              <Descriptions.Item label={t('clusters.detail.registry')}>
+                {c.registry ? (
+                  <Typography.Text code translate="no" data-testid="cluster-registry">
+                    {c.registry}
+                  </Typography.Text>
+                ) : (
+                  <span data-testid="cluster-registry">{t('clusters.detail.registry.own')}</span>
+                )}
+              </Descriptions.Item>
+            )}
             <Descriptions.Item label={t('clusters.detail.registryCheck')}>
               <RegistryCheckView check={c.registryCheck ?? null} shownAbove={c.message} />
             </Descriptions.Item>

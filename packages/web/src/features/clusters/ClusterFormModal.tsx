@@ -1,7 +1,7 @@
 import { useState } from 'react';
-import { Alert, App, Button, Checkbox, Form, Input, Modal, Space, Typography } from 'antd';
+import { Alert, App, Button, Checkbox, Form, Input, Modal, Radio, Space, Typography } from 'antd';
 import { useQueryClient } from '@tanstack/react-query';
-import { defaultPublishAddress } from '@berth/shared';
+import { defaultClusterExposure, defaultPublishAddress } from '@berth/shared';
 import { isApiError } from '../../api/errors';
 import { errorText } from '../../components/ErrorState';
 import { placeFieldErrors } from '../../components/form-errors';
@@ -10,17 +10,21 @@ import { clusterKeys, createCluster, updateCluster, type Cluster } from './clust
 import {
   clusterFieldFor,
   createBody,
+  formKind,
+  isInCluster,
   labelRows,
   patchBody,
   type ClusterFormValues,
   type LabelRow,
 } from './cluster-view';
+import { KubernetesFields } from './KubernetesFields';
 
 /**
- * Adds a cluster, or edits one's endpoint, addresses, credentials and labels (admins). Credentials
- * are typed in and never shown back; the API's field errors land on the fields, anything else above
- * them. A blank publish address is the default (127.0.0.1), a blank registry address the registry's
- * own address.
+ * Adds a cluster, or edits one's endpoint, addresses, credentials and labels (admins). The kind
+ * (Podman or Kubernetes) is chosen when adding and fixed after; each kind shows only its own
+ * fields. Credentials are typed in and never shown back; the API's field errors land on the
+ * fields, anything else above them. A blank publish address is the default (127.0.0.1), a blank
+ * registry address the registry's own address.
  */
 export function ClusterFormModal({
   cluster,
@@ -38,15 +42,23 @@ export function ClusterFormModal({
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const editing = cluster !== undefined;
+  const kind = formKind({
+    kind: Form.useWatch('kind', form) ?? (cluster?.kind as ClusterFormValues['kind']),
+  });
+  const podman = kind === 'podman';
   // What the form was opened on: the patch is the difference from it, and it carries its version,
   // so an edit made meanwhile by someone else is refused instead of overwritten.
   const [opened] = useState(() =>
     cluster
       ? {
+          kind: formKind({ kind: cluster.kind as ClusterFormValues['kind'] }),
           endpoint: cluster.endpoint,
           labels: cluster.labels,
           publishAddress: cluster.publishAddress,
           registry: cluster.registry,
+          exposure: cluster.exposure,
+          gatewayCidrs: cluster.gatewayCidrs,
+          hasCredentials: cluster.hasCredentials,
           version: cluster.version,
         }
       : null,
@@ -88,7 +100,10 @@ export function ClusterFormModal({
       const rows = form.getFieldValue('labels') as LabelRow[] | undefined;
       const messageAt = (path: string) =>
         isApiError(err) ? (err.fields.find((f) => f.path === path)?.message ?? '') : '';
-      const unplaced = placeFieldErrors(form, err, (path) => clusterFieldFor(path, rows, messageAt(path)));
+      const shown = { kind, inCluster: form.getFieldValue('inCluster') === true };
+      const unplaced = placeFieldErrors(form, err, (path) =>
+        clusterFieldFor(path, rows, messageAt(path), shown),
+      );
       if (isApiError(err) && err.fields.length > 0) setProblem(unplaced.length ? unplaced.join('; ') : null);
       else setProblem(errorText(t, err));
     } finally {
@@ -126,12 +141,25 @@ export function ClusterFormModal({
           cluster
             ? {
                 name: cluster.name,
-                endpoint: cluster.endpoint ?? '',
+                kind: formKind({ kind: cluster.kind as ClusterFormValues['kind'] }),
+                endpoint: isInCluster(cluster.endpoint) ? '' : (cluster.endpoint ?? ''),
+                inCluster: isInCluster(cluster.endpoint),
+                exposure: cluster.exposure ?? defaultClusterExposure,
+                gatewayCidrs: (cluster.gatewayCidrs ?? []).join('\n'),
                 labels: labelRows(cluster.labels),
                 publishAddress: cluster.publishAddress ?? '',
                 registry: cluster.registry ?? '',
               }
-            : { name: '', endpoint: '', labels: [], publishAddress: '', registry: '' }
+            : {
+                name: '',
+                kind: 'podman',
+                endpoint: '',
+                inCluster: false,
+                exposure: defaultClusterExposure,
+                labels: [],
+                publishAddress: '',
+                registry: '',
+              }
         }
         onFinish={(v) => void submit(v)}
       >
@@ -143,91 +171,110 @@ export function ClusterFormModal({
         >
           <Input id="cluster-name" disabled={editing} placeholder="dc1-a" autoComplete="off" />
         </Form.Item>
-        <Form.Item
-          name="endpoint"
-          label={t('clusters.col.endpoint')}
-          extra={t(cluster?.builtIn ? 'clusters.form.endpoint.builtIn' : 'clusters.form.endpoint.help')}
-          rules={[{ required: true, whitespace: true, message: t('clusters.form.required') }]}
-        >
-          <Input
-            id="cluster-endpoint"
-            disabled={cluster?.builtIn}
-            placeholder="ssh://berth@10.0.0.5/run/podman/podman.sock"
-            autoComplete="off"
-          />
+        <Form.Item name="kind" label={t('clusters.form.kind')} extra={t('clusters.form.kind.help')}>
+          <Radio.Group id="cluster-kind" disabled={editing} optionType="button">
+            <Radio.Button value="podman" data-testid="cluster-kind-podman">
+              {t('clusters.kind.podman')}
+            </Radio.Button>
+            <Radio.Button value="kubernetes" data-testid="cluster-kind-kubernetes">
+              {t('clusters.kind.kubernetes')}
+            </Radio.Button>
+          </Radio.Group>
         </Form.Item>
-        <Form.Item
-          name="publishAddress"
-          label={t('clusters.form.publishAddress')}
-          extra={t('clusters.form.publishAddress.help')}
-        >
-          <Input
-            id="cluster-publish-address"
-            placeholder={defaultPublishAddress}
-            autoComplete="off"
-            spellCheck={false}
-            translate="no"
-          />
-        </Form.Item>
-        <Form.Item
-          name="registry"
-          label={t('clusters.form.registry')}
-          extra={t('clusters.form.registry.help')}
-        >
-          <Input
-            id="cluster-registry"
-            placeholder="registry.dc1.example.net:5000"
-            autoComplete="off"
-            spellCheck={false}
-            translate="no"
-          />
-        </Form.Item>
-        {cluster?.hasCredentials ? (
-          <Alert
-            type="info"
-            showIcon
-            title={t('clusters.form.credentialsSet')}
-            style={{ marginBottom: 12 }}
-            data-testid="cluster-credentials-set"
-          />
-        ) : null}
-        <Form.Item
-          name="privateKey"
-          label={t('clusters.form.privateKey')}
-          extra={t('clusters.form.privateKey.help')}
-        >
-          <Input.TextArea
-            id="cluster-private-key"
-            rows={3}
-            spellCheck={false}
-            autoComplete="off"
-            placeholder="-----BEGIN OPENSSH PRIVATE KEY-----"
-            className="cluster-secret"
-          />
-        </Form.Item>
-        <Form.Item
-          name="knownHosts"
-          label={t('clusters.form.knownHosts')}
-          extra={t('clusters.form.knownHosts.help')}
-        >
-          <Input.TextArea
-            id="cluster-known-hosts"
-            rows={2}
-            spellCheck={false}
-            autoComplete="off"
-            placeholder="[10.0.0.5]:22 ssh-ed25519 AAAA…"
-            className="cluster-secret"
-          />
-        </Form.Item>
-        {cluster?.hasCredentials ? (
-          <Form.Item name="removeCredentials" valuePropName="checked">
-            <Checkbox id="cluster-remove-credentials">{t('clusters.form.removeCredentials')}</Checkbox>
-          </Form.Item>
-        ) : null}
+        {podman ? <PodmanFields cluster={cluster} /> : <KubernetesFields form={form} cluster={cluster} />}
         <LabelsField />
         <button type="submit" hidden aria-hidden tabIndex={-1} />
       </Form>
     </Modal>
+  );
+}
+
+/**
+ * The Podman-only fields: the socket or ssh endpoint, the publish and registry addresses, the ssh
+ * key and known_hosts (typed in, never shown back; "set" when stored, with a box to remove them).
+ */
+function PodmanFields({ cluster }: { cluster?: Cluster }) {
+  const { t } = useI18n();
+  return (
+    <>
+      <Form.Item
+        name="endpoint"
+        label={t('clusters.col.endpoint')}
+        extra={t(cluster?.builtIn ? 'clusters.form.endpoint.builtIn' : 'clusters.form.endpoint.help')}
+        rules={[{ required: true, whitespace: true, message: t('clusters.form.required') }]}
+      >
+        <Input
+          id="cluster-endpoint"
+          disabled={cluster?.builtIn}
+          placeholder="ssh://berth@10.0.0.5/run/podman/podman.sock"
+          autoComplete="off"
+        />
+      </Form.Item>
+      <Form.Item
+        name="publishAddress"
+        label={t('clusters.form.publishAddress')}
+        extra={t('clusters.form.publishAddress.help')}
+      >
+        <Input
+          id="cluster-publish-address"
+          placeholder={defaultPublishAddress}
+          autoComplete="off"
+          spellCheck={false}
+          translate="no"
+        />
+      </Form.Item>
+      <Form.Item name="registry" label={t('clusters.form.registry')} extra={t('clusters.form.registry.help')}>
+        <Input
+          id="cluster-registry"
+          placeholder="registry.dc1.example.net:5000"
+          autoComplete="off"
+          spellCheck={false}
+          translate="no"
+        />
+      </Form.Item>
+      {cluster?.hasCredentials ? (
+        <Alert
+          type="info"
+          showIcon
+          title={t('clusters.form.credentialsSet')}
+          style={{ marginBottom: 12 }}
+          data-testid="cluster-credentials-set"
+        />
+      ) : null}
+      <Form.Item
+        name="privateKey"
+        label={t('clusters.form.privateKey')}
+        extra={t('clusters.form.privateKey.help')}
+      >
+        <Input.TextArea
+          id="cluster-private-key"
+          rows={3}
+          spellCheck={false}
+          autoComplete="off"
+          placeholder="-----BEGIN OPENSSH PRIVATE KEY-----"
+          className="cluster-secret"
+        />
+      </Form.Item>
+      <Form.Item
+        name="knownHosts"
+        label={t('clusters.form.knownHosts')}
+        extra={t('clusters.form.knownHosts.help')}
+      >
+        <Input.TextArea
+          id="cluster-known-hosts"
+          rows={2}
+          spellCheck={false}
+          autoComplete="off"
+          placeholder="[10.0.0.5]:22 ssh-ed25519 AAAA…"
+          className="cluster-secret"
+        />
+      </Form.Item>
+      {cluster?.hasCredentials ? (
+        <Form.Item name="removeCredentials" valuePropName="checked">
+          <Checkbox id="cluster-remove-credentials">{t('clusters.form.removeCredentials')}</Checkbox>
+        </Form.Item>
+      ) : null}
+    </>
   );
 }
 

@@ -8,7 +8,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { isPlatformAdmin } from '../admin/admin-access';
 import { useMe } from '../auth/session';
 import { ClusterFormModal } from './ClusterFormModal';
-import { CapacityBar, ClusterFlags, ClusterLabels, ClusterStateTag } from './ClusterTags';
+import { CapacityBar, ClusterFlags, ClusterKindTag, ClusterLabels, ClusterStateTag } from './ClusterTags';
 import { clusterKeys, listClusters, type Cluster } from './clusters-api';
 import { normalizeLabelFilter } from './cluster-view';
 import { EnvClustersSection } from './EnvClustersSection';
@@ -122,6 +122,9 @@ export function ClusterListPage() {
                   <Link to={`/clusters/${encodeURIComponent(c.name)}`} data-testid={`cluster-link-${c.name}`}>
                     {c.name}
                   </Link>
+                  <div>
+                    <ClusterKindTag cluster={c} />
+                  </div>
                   {admin && c.endpoint ? (
                     <Typography.Paragraph
                       type="secondary"
@@ -142,6 +145,18 @@ export function ClusterListPage() {
                 <>
                   <ClusterStateTag cluster={c} />
                   <ClusterFlags cluster={c} />
+                  {c.message && c.state !== 'ready' ? (
+                    // what to fix, readable without hovering (a refused kubeconfig, a missing RBAC right)
+                    <Typography.Paragraph
+                      type="secondary"
+                      ellipsis={{ rows: 2, tooltip: <span translate="no">{c.message}</span> }}
+                      style={{ margin: '4px 0 0', fontSize: 12, maxWidth: 260 }}
+                      translate="no"
+                      data-testid={`cluster-message-text-${c.name}`}
+                    >
+                      {c.message}
+                    </Typography.Paragraph>
+                  ) : null}
                 </>
               ),
             },

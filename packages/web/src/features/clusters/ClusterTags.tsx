@@ -152,3 +152,23 @@ export function CapacityBar({
     </div>
   );
 }
+
+/**
+ * The cluster's kind and, once a check read it, its engine's version ("Kubernetes v1.31.2",
+ * "Podman 4.3.1"): the two kinds behave differently (who runs the rollout, how pods are reached),
+ * so the list says which one a row is.
+ */
+export function ClusterKindTag({ cluster }: { cluster: Pick<Cluster, 'name' | 'kind' | 'engineVersion'> }) {
+  const { t } = useI18n();
+  const kind = cluster.kind === 'kubernetes' ? t('clusters.kind.kubernetes') : t('clusters.kind.podman');
+  return (
+    <Tag
+      color={cluster.kind === 'kubernetes' ? 'blue' : 'default'}
+      translate="no"
+      data-kind={cluster.kind}
+      data-testid={`cluster-kind-${cluster.name}`}
+    >
+      {cluster.engineVersion ? t('clusters.kind.version', { kind, version: cluster.engineVersion }) : kind}
+    </Tag>
+  );
+}

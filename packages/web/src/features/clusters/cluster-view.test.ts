@@ -207,7 +207,95 @@ describe('clusters page view helpers', () => {
     assert.deepEqual(clusterFieldFor('labels.topology.example/zone', dotted), ['labels', 0, 'key']);
     assert.deepEqual(clusterFieldFor('labels[0]', rows), ['labels', 0, 'key']);
     assert.equal(clusterFieldFor('labels.gone', rows), null);
-    assert.equal(clusterFieldFor('kind', rows), null);
+    assert.equal(clusterFieldFor('kind', rows), 'kind');
+    assert.equal(clusterFieldFor('exposure', rows), null, 'a Podman form has no exposure field');
+  });
+
+  it("puts a Kubernetes cluster's errors on its own fields, and fields it hides in the alert", () => {
+    const kube = { kind: 'kubernetes' as const };
+    assert.equal(clusterFieldFor('credentials.kubeconfig', [], '', kube), 'kubeconfig');
+    assert.equal(clusterFieldFor('credentials', [], '', kube), 'kubeconfig');
+    assert.equal(clusterFieldFor('exposure', [], '', kube), 'exposure');
+    assert.equal(clusterFieldFor('gatewayCidrs.1', [], '', kube), 'gatewayCidrs');
+    assert.equal(clusterFieldFor('endpoint', [], '', kube), 'endpoint');
+    // hidden for this kind (or in-cluster): no field would show them
+    assert.equal(clusterFieldFor('publishAddress', [], '', kube), null);
+    assert.equal(clusterFieldFor('credentials.privateKey', [], '', kube), null);
+    assert.equal(clusterFieldFor('endpoint', [], '', { ...kube, inCluster: true }), null);
+    assert.equal(clusterFieldFor('credentials.kubeconfig', [], '', { kind: 'podman' }), null);
+  });
+
+  it('sends a new Kubernetes cluster with its kubeconfig and exposure, and no Podman field', () => {
+    const typed = {
+      name: ' k8s-a ',
+      kind: 'kubernetes' as const,
+      endpoint: ' https://10.0.0.5:6443 ',
+      kubeconfig: 'apiVersion: v1\nkind: Config\n',
+      exposure: 'pod-ip' as const,
+      gatewayCidrs: '10.0.8.0/24\n 10.0.9.0/24, ',
+      // typed before the kind was switched: never sent for Kubernetes
+      privateKey: 'KEY',
+      publishAddress: '10.0.3.12',
+      registry: 'reg:5000',
+      labels: [{ key: 'dc', value: 'dc1' }],
+    };
+    assert.deepEqual(createBody(typed), {
+      name: 'k8s-a',
+      kind: 'kubernetes',
+      endpoint: 'https://10.0.0.5:6443',
+      credentials: { kubeconfig: 'apiVersion: v1\nkind: Config\n' },
+      labels: { dc: 'dc1' },
+      exposure: 'pod-ip',
+      gatewayCidrs: ['10.0.8.0/24', '10.0.9.0/24'],
+    });
+    // in-cluster: the literal endpoint and no kubeconfig, whatever the hidden fields hold
+    assert.deepEqual(createBody({ ...typed, inCluster: true, gatewayCidrs: '' }), {
+      name: 'k8s-a',
+      kind: 'kubernetes',
+      endpoint: 'in-cluster',
+      labels: { dc: 'dc1' },
+      exposure: 'pod-ip',
+    });
+    // and the Podman body never carries the Kubernetes fields
+    const podman = createBody({ ...typed, kind: 'podman', endpoint: 'unix:///p.sock' });
+    assert.equal('exposure' in podman || 'gatewayCidrs' in podman, false);
+    assert.deepEqual(podman.credentials, { privateKey: 'KEY' });
+  });
+
+  it('keeps a stored kubeconfig unless Replace is ticked, and patches exposure and CIDRs when changed', () => {
+    const before = {
+      kind: 'kubernetes' as const,
+      endpoint: 'https://10.0.0.5:6443',
+      labels: {},
+      exposure: 'node-port' as const,
+      gatewayCidrs: ['10.0.8.0/24'],
+      hasCredentials: true,
+    };
+    const same = {
+      name: 'k8s-a',
+      endpoint: 'https://10.0.0.5:6443',
+      exposure: 'node-port' as const,
+      gatewayCidrs: '10.0.8.0/24',
+    };
+    assert.deepEqual(patchBody(before, same), {});
+    assert.deepEqual(patchBody(before, { ...same, kubeconfig: 'NEW' }), {}, 'not replaced: kept');
+    assert.deepEqual(patchBody(before, { ...same, kubeconfig: 'NEW', replaceKubeconfig: true }), {
+      credentials: { kubeconfig: 'NEW' },
+    });
+    assert.deepEqual(patchBody(before, { ...same, exposure: 'pod-ip', gatewayCidrs: '' }), {
+      exposure: 'pod-ip',
+      gatewayCidrs: null,
+    });
+    // becoming in-cluster drops the stored kubeconfig (the service account is the credential)
+    assert.deepEqual(patchBody(before, { ...same, inCluster: true }), {
+      endpoint: 'in-cluster',
+      credentials: null,
+    });
+    // an in-cluster cluster given a URL needs a kubeconfig: the one typed is sent
+    assert.deepEqual(
+      patchBody({ ...before, endpoint: 'in-cluster', hasCredentials: false }, { ...same, kubeconfig: 'KC' }),
+      { endpoint: 'https://10.0.0.5:6443', credentials: { kubeconfig: 'KC' } },
+    );
   });
 
   it('has every string in both languages, with the same placeholders', () => {

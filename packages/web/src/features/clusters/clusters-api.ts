@@ -1,4 +1,4 @@
-import type { Cluster, ClusterEvent, Environment, Page } from '@berth/shared';
+import type { Cluster, ClusterEvent, ClusterExposure, ClusterKind, Environment, Page } from '@berth/shared';
 import { api } from '../../api/client';
 
 /** The cluster API paths the portal calls (checked against /api/openapi.json by the e2e test). */
@@ -19,22 +19,39 @@ export const clusterApiRoutes = {
 
 export type { Cluster, ClusterCapacity, ClusterEvent, ClusterPlacement, ClusterState } from '@berth/shared';
 
-/** What the form sends as credentials; write-only (responses say only `hasCredentials`). */
+/**
+ * What the form sends as credentials; write-only (responses say only `hasCredentials`). An ssh
+ * key and known_hosts for a Podman cluster, a kubeconfig (YAML) for a Kubernetes one.
+ */
 export interface ClusterCredentials {
   privateKey?: string;
   knownHosts?: string;
+  kubeconfig?: string;
 }
+
+/*
+ * The kinds (podman, kubernetes), how the gateways reach a Kubernetes cluster's pods (pod-ip:
+ * gateway nodes in the cluster network; node-port: outside it) and the in-cluster endpoint are
+ * the API's own (shared/clusters.ts).
+ */
+export { inClusterEndpoint } from '@berth/shared';
+export type { ClusterExposure, ClusterKind } from '@berth/shared';
 
 export interface CreateClusterInput {
   name: string;
-  kind: 'podman';
+  kind: ClusterKind;
+  /** Podman: unix:// or ssh://; Kubernetes: the API server's URL or `in-cluster`. */
   endpoint: string;
   credentials?: ClusterCredentials;
   labels?: Record<string, string>;
-  /** An IP address of the cluster's host (default 127.0.0.1); never 0.0.0.0 or ::. */
+  /** Podman: an IP address of the cluster's host (default 127.0.0.1); never 0.0.0.0 or ::. */
   publishAddress?: string;
-  /** host[:port] the cluster pulls the embedded registry's images from. */
+  /** Podman: host[:port] the cluster pulls the embedded registry's images from. */
   registry?: string;
+  /** Kubernetes only; the server's default when absent (NodePorts). */
+  exposure?: ClusterExposure;
+  /** Kubernetes only: the gateway nodes' source addresses the namespaces' NetworkPolicies let in. */
+  gatewayCidrs?: string[];
 }
 
 /**
@@ -47,6 +64,9 @@ export interface ClusterPatch {
   labels?: Record<string, string | null>;
   publishAddress?: string;
   registry?: string | null;
+  exposure?: ClusterExposure;
+  /** null clears. */
+  gatewayCidrs?: string[] | null;
   version?: number;
 }
 

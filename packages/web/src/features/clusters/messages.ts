@@ -7,7 +7,7 @@ export const clustersEn = {
   'nav.clusters': 'Clusters',
   'clusters.title': 'Clusters',
   'clusters.intro':
-    'The Podman hosts Berth runs containers on. Berth checks each one periodically; "local" is the built-in one.',
+    'The Podman hosts and Kubernetes clusters Berth runs containers on. Berth checks each one periodically; "local" is the built-in one.',
   'clusters.add': 'Add cluster',
   'clusters.filter': 'Filter by label, e.g. dc=dc1',
   'clusters.filter.invalid': 'Write a label as key=value, or a key alone.',
@@ -131,6 +131,40 @@ export const clustersEn = {
   'clusters.form.saved': 'Cluster {cluster} saved.',
   'clusters.form.warning': 'Cluster {cluster} was saved, but check this',
   'clusters.form.unchanged': 'Nothing changed.',
+  'clusters.kind.podman': 'Podman',
+  'clusters.kind.kubernetes': 'Kubernetes',
+  'clusters.kind.version': '{kind} {version}',
+  'clusters.detail.version': 'Version',
+  'clusters.detail.exposure': 'Gateways reach pods by',
+  'clusters.detail.kubeconfig': 'Kubeconfig',
+  'clusters.credentials.kubeconfigSet': 'Set (write-only)',
+  'clusters.credentials.inCluster': "Berth's service account (in-cluster)",
+  'clusters.form.kind': 'Kind',
+  'clusters.form.kind.help':
+    "Podman: hosts running a Podman service, reached over a socket or ssh. Kubernetes: a cluster whose API server Berth applies each service's objects to; Kubernetes runs the pods.",
+  'clusters.form.endpoint.kubernetes.help':
+    "The API server's URL, e.g. https://10.0.0.5:6443 (as in the kubeconfig).",
+  'clusters.form.inCluster':
+    'Berth runs inside this cluster (in-cluster: it uses its own service account, no kubeconfig)',
+  'clusters.form.kubeconfig': 'Kubeconfig',
+  'clusters.form.kubeconfig.help':
+    'The kubeconfig Berth signs in with (its current context is used; the user needs the rights listed in the install guide). It is stored sealed and never shown again.',
+  'clusters.form.kubeconfig.file': 'Read from a file',
+  'clusters.form.kubeconfig.fileRead': 'Read {file} ({size} bytes).',
+  'clusters.form.kubeconfig.required': 'Paste a kubeconfig or read it from a file, or tick in-cluster.',
+  'clusters.form.kubeconfig.set': 'A kubeconfig is set. It is never shown; tick Replace to give a new one.',
+  'clusters.form.kubeconfig.replace': 'Replace the kubeconfig',
+  'clusters.form.exposure': 'How the gateways reach the pods',
+  'clusters.form.exposure.pod-ip': 'Pod IPs',
+  'clusters.form.exposure.pod-ip.help':
+    'The gateway nodes are in the cluster network and send requests straight to the pods.',
+  'clusters.form.exposure.node-port': 'NodePorts',
+  'clusters.form.exposure.node-port.help':
+    "The gateway nodes are outside the cluster network: each service gets a NodePort, reached on the cluster's nodes.",
+  'clusters.form.gatewayCidrs': 'Gateway addresses (optional)',
+  'clusters.form.gatewayCidrs.help':
+    "CIDRs the gateway nodes send from when they are outside the cluster network, one a line: each namespace's default-deny network policy lets them in.",
+  'clusters.detail.gatewayCidrs': 'Gateway addresses',
   'clusters.envs.title': 'Environments',
   'clusters.envs.intro':
     'The clusters the services of each environment may run on, and how long a cluster may be unreachable or unhealthy before its replicas are placed elsewhere (failover).',

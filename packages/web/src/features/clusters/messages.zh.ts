@@ -7,7 +7,8 @@ import type { clustersEn } from './messages';
 export const clustersZh: Record<keyof typeof clustersEn, string> = {
   'nav.clusters': '集群',
   'clusters.title': '集群',
-  'clusters.intro': 'Berth 运行容器所用的 Podman 主机。Berth 定期检查每个集群；"local" 是内置集群。',
+  'clusters.intro':
+    'Berth 运行容器所用的 Podman 主机和 Kubernetes 集群。Berth 定期检查每个集群；"local" 是内置集群。',
   'clusters.add': '添加集群',
   'clusters.filter': '按标签筛选，例如 dc=dc1',
   'clusters.filter.invalid': '标签请写成 键=值，或只写键。',
@@ -128,6 +129,38 @@ export const clustersZh: Record<keyof typeof clustersEn, string> = {
   'clusters.form.saved': '集群 {cluster} 已保存。',
   'clusters.form.warning': '集群 {cluster} 已保存，但请检查以下问题',
   'clusters.form.unchanged': '没有修改。',
+  'clusters.kind.podman': 'Podman',
+  'clusters.kind.kubernetes': 'Kubernetes',
+  'clusters.kind.version': '{kind} {version}',
+  'clusters.detail.version': '版本',
+  'clusters.detail.exposure': '网关访问容器组的方式',
+  'clusters.detail.kubeconfig': '集群访问凭据（kubeconfig）',
+  'clusters.credentials.kubeconfigSet': '已设置（只写）',
+  'clusters.credentials.inCluster': 'Berth 自身的服务账号（集群内运行）',
+  'clusters.form.kind': '类型',
+  'clusters.form.kind.help':
+    'Podman：运行 Podman 服务的主机，经套接字或 SSH 访问。Kubernetes：Berth 把每个服务的资源对象提交给该集群的 API 服务器，由 Kubernetes 运行容器组。',
+  'clusters.form.endpoint.kubernetes.help':
+    'API 服务器的地址，例如 https://10.0.0.5:6443（与 kubeconfig 中一致）。',
+  'clusters.form.inCluster': 'Berth 运行在此集群内（集群内模式：使用自身的服务账号，无需 kubeconfig）',
+  'clusters.form.kubeconfig': '集群访问凭据（kubeconfig）',
+  'clusters.form.kubeconfig.help':
+    'Berth 登录集群所用的 kubeconfig（使用其当前上下文；该用户需要安装指南中列出的权限）。加密保存，之后不再显示。',
+  'clusters.form.kubeconfig.file': '从文件读取',
+  'clusters.form.kubeconfig.fileRead': '已读取 {file}（{size} 字节）。',
+  'clusters.form.kubeconfig.required': '请粘贴 kubeconfig 或从文件读取，或勾选集群内模式。',
+  'clusters.form.kubeconfig.set': '已设置 kubeconfig。它不会被显示；勾选"替换"可提供新的。',
+  'clusters.form.kubeconfig.replace': '替换 kubeconfig',
+  'clusters.form.exposure': '网关访问容器组的方式',
+  'clusters.form.exposure.pod-ip': '容器组 IP',
+  'clusters.form.exposure.pod-ip.help': '网关节点位于集群网络内，请求直接发往容器组。',
+  'clusters.form.exposure.node-port': '节点端口',
+  'clusters.form.exposure.node-port.help':
+    '网关节点位于集群网络之外：每个服务获得一个节点端口（NodePort），经集群节点访问。',
+  'clusters.form.gatewayCidrs': '网关地址（可选）',
+  'clusters.form.gatewayCidrs.help':
+    '网关节点位于集群网络之外时发出请求所用的网段（CIDR），每行一个：各命名空间的默认拒绝网络策略放行这些地址。',
+  'clusters.detail.gatewayCidrs': '网关地址',
   'clusters.envs.title': '环境',
   'clusters.envs.intro':
     '每个环境的服务可以运行在哪些集群上，以及集群不可达或不健康多久后，其副本被调度到其他集群（故障迁移）。',
