@@ -15,6 +15,7 @@ import {
   manifestsYaml,
   namespaceObjects,
   ownershipSelector,
+  podSecurityLevel,
   workloadObjects,
 } from '../src/manifests/index';
 import { namespaceName, serviceObjectName } from '../src/names';
@@ -417,6 +418,31 @@ describe('workload objects', () => {
     assert.equal((app(objs).securityContext as Obj).allowPrivilegeEscalation, false);
     assert.notDeepEqual(podSecurityProblems(pod, 'restricted'), []);
     assert.deepEqual(podSecurityProblems(pod, 'baseline'), []);
+  });
+
+  it('names the Pod Security level a service needs, which the checks confirm', () => {
+    const cases: [Partial<WorkloadSpec>, string][] = [
+      [{}, 'restricted'],
+      [{ capabilities: ['NET_BIND_SERVICE'] }, 'restricted'],
+      [{ capabilities: ['CHOWN'] }, 'baseline'],
+      [{ runAsRoot: true }, 'baseline'],
+      [{ capabilities: ['NET_RAW'] }, 'privileged'],
+    ];
+    for (const [over, level] of cases) {
+      const w = workload(over);
+      assert.equal(podSecurityLevel(w), level, JSON.stringify(over));
+      const pod = podSpec(workloadObjects(w));
+      assert.equal(
+        podSecurityProblems(pod, 'restricted').length === 0,
+        level === 'restricted',
+        `restricted ${JSON.stringify(over)}`,
+      );
+      assert.equal(
+        podSecurityProblems(pod, 'baseline').length === 0,
+        level !== 'privileged',
+        `baseline ${JSON.stringify(over)}`,
+      );
+    }
   });
 
   it('keeps the selector of release 1 for release 2 and a restart, and labels the template with both', () => {

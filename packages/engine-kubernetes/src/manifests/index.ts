@@ -5,6 +5,7 @@ export {
   appContainerName,
   configFileKey,
   ianaPortName,
+  podSecurityLevel,
   podTemplate,
   userLabels,
   workloadLabels,

@@ -90,6 +90,41 @@ export function configFileKey(file: string): string {
   return `${file.replaceAll('/', '_').slice(0, 200)}-${h}`;
 }
 
+/**
+ * Capabilities the Pod Security "baseline" level lets a container add (the Pod Security
+ * Standards); "restricted" allows NET_BIND_SERVICE only. Berth's list also has NET_RAW, which
+ * neither level allows.
+ */
+const baselineCapabilities = new Set([
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
+]);
+
+/**
+ * The lowest Pod Security level whose admission lets the service's pods in: `restricted` for a
+ * non-root service adding at most NET_BIND_SERVICE, `baseline` for root or baseline capabilities,
+ * `privileged` when it adds a capability even baseline refuses (NET_RAW) — Berth's namespaces
+ * never enforce that level, so such a spec cannot run on Kubernetes and should be refused.
+ */
+export function podSecurityLevel(
+  w: Pick<WorkloadSpec, 'runAsRoot' | 'capabilities'>,
+): 'restricted' | 'baseline' | 'privileged' {
+  const caps = w.capabilities.map((c) => c.toUpperCase().replace(/^CAP_/, ''));
+  if (caps.some((c) => !baselineCapabilities.has(c))) return 'privileged';
+  return w.runAsRoot || caps.some((c) => c !== 'NET_BIND_SERVICE') ? 'baseline' : 'restricted';
+}
+
 /** The pod template (metadata and spec) of a service's release. */
 export function podTemplate(w: WorkloadSpec): Record<string, unknown> {
   const annotations: Record<string, string> = {};
