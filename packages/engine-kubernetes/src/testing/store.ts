@@ -169,9 +169,14 @@ export class Store {
     this.watchers.add(w);
   }
 
-  /** Drops the whole history: every revision before now is compacted away. */
+  /**
+   * Drops the whole history, as an etcd compaction after one more write elsewhere (a cluster is
+   * never idle: leases renew): every resourceVersion a client holds is now older than the oldest
+   * one a watch can start from, so its next watch is 410 Expired and it must relist.
+   */
   compact(): void {
     this.history.length = 0;
+    this.revision++;
     this.compactedRv = this.revision;
   }
 }
