@@ -476,6 +476,21 @@ describe('workload objects', () => {
       ),
     ).metadata.annotations?.[kubeKeys.configChecksum];
     assert.ok(c1 && c2 && c1 !== c2);
+    const c3 = template(
+      workloadObjects(
+        workload({
+          configs: workloads.configs!.configs.map((c) => ({
+            ...c,
+            files: { ...c.files, 'app.conf': 'a=2\n' },
+          })),
+        }),
+      ),
+    ).metadata.annotations?.[kubeKeys.configChecksum];
+    assert.notEqual(
+      c3,
+      c1,
+      'a config created again with the same version but other files rolls the pods too',
+    );
   });
 
   it('the Service selects only pods in rotation, ClusterIP by default, NodePort when asked', () => {
@@ -640,7 +655,6 @@ describe('workload objects', () => {
     const maps = objs.filter((o) => o.kind === 'ConfigMap');
     assert.equal(maps.length, 2, 'one ConfigMap per config version, however often it is mounted');
     const app3 = maps[0]!;
-    assert.equal(app3.immutable, true);
     assert.deepEqual(app3.data, { 'app.conf': 'a=1\n', [configFileKey('conf.d/extra.conf')]: 'b=2\n' });
     assert.deepEqual(app3.binaryData, { 'logo.png': png });
     const volume = (podSpec(objs).volumes as Obj[]).find(

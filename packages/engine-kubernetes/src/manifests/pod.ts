@@ -131,8 +131,9 @@ export function podTemplate(w: WorkloadSpec): Record<string, unknown> {
   if (Object.keys(w.secretVariables).length > 0)
     annotations[kubeKeys.secretChecksum] = checksum(w.secretVariables, w.serviceId);
   if (w.configs.length > 0)
+    // The files too, not only the versions: a config created again reuses its version numbers.
     annotations[kubeKeys.configChecksum] = checksum(
-      w.configs.map((c) => [c.config, c.version]),
+      w.configs.map((c) => [c.config, c.version, c.files, c.binary ?? []]),
       w.serviceId,
     );
   return {

@@ -46,7 +46,11 @@ export function workloadObjects(w: WorkloadSpec): KubeObject[] {
   return out;
 }
 
-/** One immutable ConfigMap per config version (a new version is a new ConfigMap, never an edit). */
+/**
+ * One ConfigMap per config version (a new version is a new ConfigMap). Not marked `immutable`:
+ * a config deleted and created again starts over at version 1 under the same name, and an
+ * immutable ConfigMap left from the first one would refuse the new files and stall the service.
+ */
 function configMaps(w: WorkloadSpec, namespace: string): KubeObject[] {
   const out = new Map<string, KubeObject>();
   for (const c of w.configs) {
@@ -78,7 +82,6 @@ function configMaps(w: WorkloadSpec, namespace: string): KubeObject[] {
           [kubeKeys.configVersion]: String(c.version),
         },
       },
-      immutable: true,
       ...(Object.keys(data).length > 0 ? { data } : {}),
       ...(Object.keys(binaryData).length > 0 ? { binaryData } : {}),
     });
