@@ -91,7 +91,9 @@ function namespace(ns: NamespaceSpec, name: string): KubeObject {
  *
  * Gateway pods are recognised by `berth.io/gateway: "true"` on their namespace or on the pod.
  * A tenant cannot forge the pod label: Berth drops every `berth.*` key from a service's labels
- * (`userLabels`) and tenants have no API access to the cluster.
+ * (`userLabels`) and tenants have no API access to the cluster. A gateway on the host network
+ * (the install's DaemonSet) is usually seen as its node's address, which no selector matches:
+ * its nodes belong in `gatewayCidrs` (docs/kubernetes-objects.md).
  */
 function networkPolicy(ns: NamespaceSpec, metadata: KubeObject['metadata']): KubeObject {
   const gateway = { [kubeKeys.gateway]: 'true' };
