@@ -38,7 +38,8 @@ test('berth install manifests prints the install as YAML documents, each RBAC ru
   );
   assert.match(io.stdout.text, /^# Berth in a Kubernetes cluster/);
   assert.match(io.stdout.text, /# the web shell and exec health checks: pods\/exec/);
-  const deployment = docs.find((d) => d.kind === 'Deployment') as { metadata: Obj; spec: Obj };
+  const deployment = docs.find((d) => d.kind === 'Deployment');
+  assert.ok(deployment);
   assert.equal(deployment.metadata.namespace, 'platform');
 });
 

@@ -1,24 +1,73 @@
 import type { ContainerEngine } from '@berth/engine-api';
-import { PodmanEngine, openPodmanEndpoint, type PodmanEndpointConnection } from '@berth/engine-podman';
-import { NotFoundError, UnavailableError, type ClusterCredentials } from '@berth/shared';
+import { KubernetesEngine, type KubernetesEngineOptions } from '@berth/engine-kubernetes';
+import { PodmanEngine, openPodmanEndpoint } from '@berth/engine-podman';
+import {
+  NotFoundError,
+  UnavailableError,
+  defaultClusterExposure,
+  inClusterEndpoint,
+  type ClusterCredentials,
+  type ClusterExposure,
+} from '@berth/shared';
 import type { SecretBox } from '../../crypto/secret-box';
 import { sameHostAddresses, type ClusterAddresses, type Engines } from '../../runtime/engines';
 import type { ClusterRow, ClustersRepository } from './clusters.repository';
 
+/** An open engine's connection: an ssh tunnel or socket (podman), or the engine itself (kubernetes). */
+interface Connection {
+  alive(): boolean;
+  close(): Promise<void>;
+}
+
 interface Open {
-  /** What the connection was opened for: a change of endpoint or credentials opens a new one. */
+  /** What the connection was opened for: a change of endpoint, credentials or exposure opens a new one. */
   key: string;
   engine: ContainerEngine;
-  conn: PodmanEndpointConnection;
+  conn: Connection;
+}
+
+/** What ClusterEngines needs beyond the registry. */
+export interface ClusterEnginesOptions {
+  /** The Podman network new containers join (podman clusters). */
+  network?: string;
+  /**
+   * This Berth's instance id: a kubernetes engine watches the pods labelled with it. Required for
+   * kubernetes clusters (a get() of one without it is UnavailableError).
+   */
+  instanceId?: string;
+  /** Test hooks handed to every KubernetesEngine (podAddress for the test API server's pods). */
+  kubernetes?: Pick<KubernetesEngineOptions, 'podAddress' | 'onWatchError'>;
+}
+
+/** A kubernetes engine as a connection: alive until closed (client-node reconnects by itself). */
+function engineConnection(engine: KubernetesEngine): Connection {
+  return { alive: () => true, close: () => engine.close() };
+}
+
+/** The options a kubernetes cluster's engine is built with (the cluster check builds the same). */
+export function kubernetesEngineOptions(
+  row: Pick<ClusterRow, 'name' | 'endpoint' | 'exposure'>,
+  credentials: ClusterCredentials | undefined,
+  instanceId: string,
+): KubernetesEngineOptions {
+  const inCluster = row.endpoint === inClusterEndpoint;
+  return {
+    cluster: row.name,
+    instanceId,
+    ...(inCluster ? { inCluster: true } : { kubeconfig: credentials?.kubeconfig }),
+    exposure: (row.exposure ?? defaultClusterExposure) as ClusterExposure,
+  };
 }
 
 /** How long opening a cluster's connection may take before the caller hears it is unavailable. */
 const openTimeoutMs = 20_000;
 
 /**
- * The fleet's engines from the cluster registry: one PodmanEngine per cluster, on its unix socket
- * or on a long-lived ssh tunnel (engine-podman's openPodmanEndpoint). A tunnel that died is
- * reopened on the next get(); concurrent gets of one cluster share one opening.
+ * The fleet's engines from the cluster registry: one PodmanEngine per podman cluster, on its unix
+ * socket or on a long-lived ssh tunnel (engine-podman's openPodmanEndpoint), and one
+ * KubernetesEngine per kubernetes cluster (its kubeconfig, or the pod's service account for
+ * `in-cluster`). A tunnel that died is reopened on the next get(); a change of endpoint,
+ * credentials or exposure replaces the engine; concurrent gets of one cluster share one opening.
  */
 export class ClusterEngines implements Engines {
   private readonly open = new Map<string, Open>();
@@ -29,7 +78,7 @@ export class ClusterEngines implements Engines {
     readonly local: ContainerEngine,
     private readonly repo: ClustersRepository,
     private readonly secrets: SecretBox,
-    private readonly network?: string,
+    private readonly opts: ClusterEnginesOptions = {},
   ) {}
 
   async clusters(): Promise<string[]> {
@@ -48,7 +97,7 @@ export class ClusterEngines implements Engines {
     if (this.closed) throw new UnavailableError(`Berth is shutting down; cluster '${cluster}' is closed.`);
     const row = await this.repo.find(cluster);
     if (!row) throw new NotFoundError('CLUSTER_NOT_FOUND', `Cluster '${cluster}' is not registered.`);
-    const key = `${row.endpoint}\n${row.credentials_sealed ?? ''}`;
+    const key = `${row.kind}\n${row.endpoint}\n${row.credentials_sealed ?? ''}\n${row.exposure ?? ''}`;
     const have = this.open.get(cluster);
     if (have && have.key === key && have.conn.alive()) return have.engine;
     const running = this.opening.get(cluster);
@@ -66,6 +115,18 @@ export class ClusterEngines implements Engines {
     const creds = row.credentials_sealed
       ? (JSON.parse(this.secrets.open(row.credentials_sealed)) as ClusterCredentials)
       : undefined;
+    if (row.kind === 'kubernetes') {
+      if (!this.opts.instanceId)
+        throw new UnavailableError(
+          `Cluster '${row.name}' is a kubernetes cluster, but this Berth was built without its instance id (ClusterEngines' instanceId option).`,
+        );
+      const engine = new KubernetesEngine({
+        ...kubernetesEngineOptions(row, creds, this.opts.instanceId),
+        ...this.opts.kubernetes,
+      });
+      this.open.set(row.name, { key, engine, conn: engineConnection(engine) });
+      return engine;
+    }
     const conn = await openPodmanEndpoint(row.endpoint, creds, { timeoutMs: openTimeoutMs });
     if (this.closed) {
       await conn.close();
@@ -74,7 +135,7 @@ export class ClusterEngines implements Engines {
     const engine = new PodmanEngine({
       socketPath: conn.socketPath,
       cluster: row.name,
-      network: this.network,
+      network: this.opts.network,
     });
     this.open.set(row.name, { key, engine, conn });
     return engine;

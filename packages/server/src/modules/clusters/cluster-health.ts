@@ -1,10 +1,19 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { KubernetesEngine } from '@berth/engine-kubernetes';
 import { LibpodClient } from '@berth/engine-podman';
-import type { ClusterCredentials, ClusterRegistryCheck } from '@berth/shared';
+import { inClusterEndpoint, type ClusterCredentials, type ClusterRegistryCheck } from '@berth/shared';
 import type { SecretBox } from '../../crypto/secret-box';
 import { newId, nowIso } from '../../util';
 import type { ClusterRow, ClustersRepository } from './clusters.repository';
-import { probePodman, type EndpointOpener, type ProbeOptions, type ProbeResult } from './cluster-probe';
+import { kubernetesEngineOptions } from './cluster-engines';
+import {
+  probeKubernetes,
+  probePodman,
+  type EndpointOpener,
+  type KubernetesOpener,
+  type ProbeOptions,
+  type ProbeResult,
+} from './cluster-probe';
 import { checkRegistryReach, registryAnswers } from './cluster-registry-check';
 
 export interface HealthCheckerOptions extends ProbeOptions {
@@ -20,6 +29,26 @@ export interface HealthCheckerOptions extends ProbeOptions {
    * cluster's Podman to reach the registry under the cluster's name for it (registry check).
    */
   registryListen?: string | null;
+}
+
+/** The default opener of a kubernetes cluster's check: a KubernetesEngine of its own, closed after. */
+export function kubernetesOpener(instanceId: string): KubernetesOpener {
+  return (row, credentials) =>
+    new KubernetesEngine(kubernetesEngineOptions({ exposure: null, ...row }, credentials, instanceId));
+}
+
+/**
+ * The registry check of a kubernetes cluster: not run. The kubelets pull, through the namespace's
+ * image pull secret, from wherever the cluster's network reaches; asking one node would prove
+ * nothing about the others, and Berth has no Podman there to ask.
+ */
+function kubernetesRegistryNote(cluster: string, registry: string): ClusterRegistryCheck {
+  return {
+    ok: null,
+    registry,
+    message: `Not checked on kubernetes clusters: the cluster's nodes pull images themselves, with the namespace's image pull secret (berth-pull). If pods of '${cluster}' show ErrImagePull, set the address its nodes reach the registry at: berth clusters update ${cluster} --registry host:port.`,
+    checkedAt: nowIso(),
+  };
 }
 
 /** The registry check's effect on a check's result: a failed one degrades a reachable cluster. */
@@ -63,6 +92,8 @@ export class ClusterHealthChecker {
     private readonly open: EndpointOpener,
     private readonly log: FastifyBaseLogger,
     private readonly opts: HealthCheckerOptions,
+    /** How a kubernetes cluster's check gets its engine (tests give a stand-in). */
+    private readonly openKubernetes: KubernetesOpener = kubernetesOpener(opts.instanceId),
   ) {}
 
   start(): void {
@@ -175,15 +206,21 @@ export class ClusterHealthChecker {
       const creds = row.credentials_sealed
         ? (JSON.parse(this.secrets.open(row.credentials_sealed)) as ClusterCredentials)
         : undefined;
-      const socket = await this.open(row.endpoint, creds);
-      try {
-        result = await probePodman(socket.socketPath, this.opts, readCapacity);
-        if (readCapacity && result.capacity) this.capacityReadAt.set(row.name, Date.now());
-        if (readCapacity && result.state !== 'unreachable')
-          registryCheck = await this.checkRegistry(row, socket.socketPath);
-        else if (!this.registryOf(row)) registryCheck = null;
-      } finally {
-        await socket.close().catch(() => undefined);
+      if (row.kind === 'kubernetes') {
+        result = await this.checkKubernetes(row, creds, readCapacity);
+        const registry = this.registryOf(row);
+        registryCheck = registry ? kubernetesRegistryNote(row.name, registry) : null;
+      } else {
+        const socket = await this.open(row.endpoint, creds);
+        try {
+          result = await probePodman(socket.socketPath, this.opts, readCapacity);
+          if (readCapacity && result.capacity) this.capacityReadAt.set(row.name, Date.now());
+          if (readCapacity && result.state !== 'unreachable')
+            registryCheck = await this.checkRegistry(row, socket.socketPath);
+          else if (!this.registryOf(row)) registryCheck = null;
+        } finally {
+          await socket.close().catch(() => undefined);
+        }
       }
     } catch (err) {
       result = {
@@ -194,6 +231,28 @@ export class ClusterHealthChecker {
       };
     }
     return this.record(row, result, registryCheck);
+  }
+
+  /** A kubernetes cluster's check: through a KubernetesEngine's health() and capacity(). */
+  private async checkKubernetes(
+    row: ClusterRow,
+    creds: ClusterCredentials | undefined,
+    readCapacity: boolean,
+  ): Promise<ProbeResult> {
+    let result: ProbeResult;
+    const engine = this.openKubernetes(row, creds);
+    try {
+      result = await probeKubernetes(
+        engine,
+        { name: row.name, inCluster: row.endpoint === inClusterEndpoint },
+        this.opts,
+        readCapacity,
+      );
+    } finally {
+      await engine.close().catch(() => undefined);
+    }
+    if (readCapacity && result.capacity) this.capacityReadAt.set(row.name, Date.now());
+    return result;
   }
 
   private async record(
@@ -215,6 +274,7 @@ export class ClusterHealthChecker {
       ...(registryCheck !== undefined
         ? { registry_check: registryCheck ? JSON.stringify(registryCheck) : null }
         : {}),
+      ...(result.engineVersion !== undefined ? { engine_version: result.engineVersion } : {}),
       state: result.state,
       message: result.message,
       latency_ms: result.latencyMs,

@@ -1,5 +1,5 @@
 import { LibpodClient, openPodmanEndpoint } from '@berth/engine-podman';
-import { labelKeys } from '@berth/engine-api';
+import { labelKeys, type EngineHealth } from '@berth/engine-api';
 import { type ClusterCapacity, type ClusterCredentials, type ClusterState } from '@berth/shared';
 
 /** A connection to a cluster's Podman API: a unix socket path, closed when done. */
@@ -32,7 +32,22 @@ export interface ProbeResult {
   latencyMs: number | null;
   /** null when the engine did not answer (keep the last known). */
   capacity: ClusterCapacity | null;
+  /** The engine's version when the check read it (Kubernetes: the API server's gitVersion). */
+  engineVersion?: string;
 }
+
+/** What a kubernetes cluster's check asks of its engine (KubernetesEngine). */
+export interface KubernetesHealthSource {
+  health(): Promise<EngineHealth>;
+  capacity(): Promise<ClusterCapacity>;
+  close(): Promise<void>;
+}
+
+/** Builds the engine a kubernetes cluster's check asks (a fresh one per check, closed after it). */
+export type KubernetesOpener = (
+  row: { name: string; endpoint: string; exposure?: string | null },
+  credentials: ClusterCredentials | undefined,
+) => KubernetesHealthSource;
 
 interface LibpodInfo {
   host?: { cpus?: number; memTotal?: number; memFree?: number };
@@ -147,4 +162,87 @@ export async function probePodman(
       capacity,
     };
   return { state: 'ready', message: null, latencyMs, capacity };
+}
+
+/** The HTTP status of a Kubernetes error answer (engine-kubernetes puts it in the error's details). */
+function statusOf(err: unknown): number | null {
+  const details = (err as { details?: { status?: unknown } } | null)?.details;
+  return typeof details?.status === 'number' ? details.status : null;
+}
+
+/** Rejects after `ms` with a message saying what did not answer. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} gave no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * What an admin must fix when the API server refused Berth: 401 — the credentials (the
+ * kubeconfig's, or the pod's service account token in-cluster); 403 — an RBAC right, which the
+ * engine's message names (verb and resource).
+ */
+function refusal(err: unknown, cluster: string, inCluster: boolean): string | null {
+  const status = statusOf(err);
+  if (status === 401)
+    return inCluster
+      ? `The API server refused the credentials of Berth's pod (401 Unauthorized): its service account token is missing or invalid. Check that the pod mounts a service account token (automountServiceAccountToken) and that the account exists.`
+      : `The kubeconfig's credentials were refused by the API server (401 Unauthorized): its token or client certificate is wrong, expired or revoked. Give a working kubeconfig: berth clusters update ${cluster} --kubeconfig FILE.`;
+  if (status === 403)
+    return `${errorText(err)} Berth's rights are listed in docs/kubernetes-install.md ("RBAC"); \`berth install manifests\` prints them as a ClusterRole.`;
+  return null;
+}
+
+/**
+ * One health check of a kubernetes cluster through its engine: `health()` (/readyz, /version,
+ * node conditions; its round trip is the latency), then, when asked, `capacity()` (allocatable
+ * minus requests). The same states as a Podman check: no answer, a refused credential (401) or
+ * an error before /readyz answered is unreachable; a 403 (an RBAC right missing), a /readyz that
+ * is not ok, node problems, a failed capacity or a slow answer is degraded, with what to fix.
+ */
+export async function probeKubernetes(
+  engine: KubernetesHealthSource,
+  cluster: { name: string; inCluster: boolean },
+  opts: ProbeOptions,
+  readCapacity = true,
+): Promise<ProbeResult> {
+  const started = performance.now();
+  let health: EngineHealth;
+  try {
+    health = await within(engine.health(), opts.timeoutMs, 'The Kubernetes API server');
+  } catch (err) {
+    const why = refusal(err, cluster.name, cluster.inCluster);
+    if (statusOf(err) === 403) return { state: 'degraded', message: why, latencyMs: null, capacity: null };
+    return { state: 'unreachable', message: why ?? errorText(err), latencyMs: null, capacity: null };
+  }
+  const latencyMs = Math.max(0, Math.round(performance.now() - started));
+  const problems: string[] = [];
+  if (!health.ok || health.message)
+    problems.push(`Kubernetes answers, but ${health.message ?? 'reports it is not ready'}.`);
+  let capacity: ClusterCapacity | null = null;
+  // a reported problem is looked into (health() reports a refused node list in words only):
+  // capacity's error carries the status that tells a refused credential from the rest
+  if (readCapacity || health.message)
+    try {
+      capacity = await within(engine.capacity(), infoTimeoutMs(opts), 'Reading the nodes and pods');
+    } catch (err) {
+      const why = refusal(err, cluster.name, cluster.inCluster);
+      if (statusOf(err) === 401)
+        return { state: 'unreachable', message: why, latencyMs: null, capacity: null };
+      problems.push(`Kubernetes answers, but its capacity could not be read: ${why ?? errorText(err)}`);
+    }
+  const engineVersion = health.version;
+  if (problems.length > 0)
+    return { state: 'degraded', message: problems.join(' '), latencyMs, capacity, engineVersion };
+  if (latencyMs > opts.slowMs)
+    return {
+      state: 'degraded',
+      message: `Kubernetes answers slowly: its health took ${latencyMs} ms (more than ${opts.slowMs} ms).`,
+      latencyMs,
+      capacity,
+      engineVersion,
+    };
+  return { state: 'ready', message: null, latencyMs, capacity, engineVersion };
 }
