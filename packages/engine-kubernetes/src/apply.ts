@@ -8,9 +8,11 @@
  * the forced apply follows at once. Objects without conflicts cost one request.
  *
  * Garbage collection: after a workload's apply, the objects of the service (label `berth.service`)
- * that are no longer wanted are deleted — Secrets, ConfigMaps, Services, Deployments. Exceptions:
- * - a ConfigMap still mounted by a ReplicaSet that has pods, or by a live pod (a rollout in
- *   progress: the old pods keep reading it until they are gone; the next apply collects it);
+ * that are no longer wanted are deleted — Secrets, Services, Deployments — and the ConfigMaps of
+ * config versions the service stopped mounting (collectConfigMaps). Exceptions:
+ * - a ConfigMap another Deployment of the namespace mounts, or a ReplicaSet that still has pods, or
+ *   a live pod (a rollout in progress: the old pods keep reading it until they are gone; a later
+ *   apply collects it);
  * - PersistentVolumeClaims are NEVER collected: they hold data, and a volume belongs to the
  *   environment, not to one service; only deleting the volume in Berth deletes its claim;
  * - canary Deployments (label `berth.canary`) belong to the route that asked for them.
@@ -19,7 +21,7 @@ import type { KubeObject } from '@berth/engine-api';
 import { labelKeys } from '@berth/engine-api';
 import type { KubeClient } from './client';
 import { statusOf } from './errors';
-import type { KubeList, ManagedFieldsEntry, ObjectMeta, ReplicaSet } from './kube-types';
+import type { Deployment, KubeList, ManagedFieldsEntry, ObjectMeta, ReplicaSet } from './kube-types';
 import { collectionPath, objectPath, pathOfObject, resourceOf, type ResourceInfo } from './resources';
 
 /** Berth's field manager. */
@@ -52,7 +54,8 @@ export async function applyObject(client: KubeClient, obj: KubeObject): Promise<
       field?: string;
     }[];
     await send(true);
-    const found = causes.map((c) => c.message ?? c.field ?? '').filter(Boolean);
+    // The apiserver's cause: message `conflict with "kubectl-scale" using apps/v1`, field `.spec.replicas`.
+    const found = causes.map((c) => [c.message, c.field].filter(Boolean).join(': ')).filter(Boolean);
     return found.length ? found : [`another field manager on ${obj.kind} ${obj.metadata.name}`];
   }
 }
@@ -88,61 +91,130 @@ export async function listObjects<T extends { metadata: ObjectMeta }>(
   return list?.items ?? [];
 }
 
-/** The kinds a workload's garbage collection looks at (PVCs are never collected). */
+/** The kinds a workload's garbage collection looks at by the service's label. */
 const collected: [string, string][] = [
   ['v1', 'Secret'],
-  ['v1', 'ConfigMap'],
   ['v1', 'Service'],
   ['apps/v1', 'Deployment'],
 ];
 
+/** Who owns what in one namespace: the selectors of the garbage collection. */
+export interface Owners {
+  /** The namespace's objects of this Berth instance and cluster (`berth.instance`, `berth.cluster`). */
+  namespace: string;
+  /** The service's (the above plus `berth.service`). */
+  service: string;
+}
+
 /**
- * Deletes the service's objects that `wanted` no longer has (see the top comment for what is
- * kept). `mountedByLivePods`: ConfigMap names the engine's pod cache sees mounted.
+ * Deletes the service's objects that `wanted` no longer has, and the ConfigMaps it stopped
+ * mounting that nothing else mounts (see the top comment). `mountedByLivePods`: ConfigMap names
+ * the engine's pod cache sees mounted in the namespace. Returns `Kind/name` of what went.
  */
 export async function collectWorkloadGarbage(
   client: KubeClient,
   namespace: string,
-  /** The service's ownership selector (instance, cluster, service id). */
-  owner: string,
+  owners: Owners,
   wanted: KubeObject[],
   mountedByLivePods: Set<string>,
 ): Promise<string[]> {
-  const selector = `${owner},!${labelKeys.canary}`;
+  const selector = `${owners.service},!${labelKeys.canary}`;
   const keep = new Set(wanted.map((o) => `${o.kind}/${o.metadata.name}`));
   const deleted: string[] = [];
-  let inUse: Set<string> | null = null;
   for (const [apiVersion, kind] of collected) {
     const info = resourceOf(apiVersion, kind);
     const existing = await listObjects<{ metadata: ObjectMeta }>(client, info, namespace, selector);
     for (const o of existing) {
       if (keep.has(`${kind}/${o.metadata.name}`)) continue;
-      if (kind === 'ConfigMap') {
-        inUse ??= await configMapsInUse(client, namespace, owner, mountedByLivePods);
-        if (inUse.has(o.metadata.name)) continue;
-      }
       await deleteObject(client, info, o.metadata.name, namespace);
       deleted.push(`${kind}/${o.metadata.name}`);
     }
   }
+  const wantedMaps = new Set(wanted.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name));
+  deleted.push(...(await collectConfigMaps(client, namespace, owners, wantedMaps, mountedByLivePods)));
   return deleted;
 }
 
-/** ConfigMaps mounted by the service's ReplicaSets that still have pods, and by live pods. */
-async function configMapsInUse(
+function mountedBy(volumes: { configMap?: { name?: string } }[] | undefined, into: Set<string>): void {
+  for (const v of volumes ?? []) if (v.configMap?.name) into.add(v.configMap.name);
+}
+
+/**
+ * The ConfigMaps of config versions belong to the environment (two services mounting one version
+ * share one object), so they carry no service label. A service's ReplicaSets — the history of its
+ * templates, `revisionHistoryLimit` deep — say which ones it mounted; of those, the ones it no
+ * longer wants are deleted unless a Deployment template of the namespace, a ReplicaSet that still
+ * has pods, or a live pod mounts them. `except`: this service's own ReplicaSets are being deleted
+ * (deleteWorkload) and do not count as users.
+ */
+export async function collectConfigMaps(
   client: KubeClient,
   namespace: string,
-  owner: string,
+  owners: Owners,
+  wanted: Set<string>,
   mountedByLivePods: Set<string>,
-): Promise<Set<string>> {
-  const used = new Set(mountedByLivePods);
-  // ReplicaSets carry their pod template's labels, ownership included (the Deployment copies them).
-  const rss = await listObjects<ReplicaSet>(client, resourceOf('apps/v1', 'ReplicaSet'), namespace, owner);
-  for (const rs of rss) {
-    if ((rs.status?.replicas ?? 0) === 0 && (rs.spec?.replicas ?? 0) === 0) continue;
-    for (const v of rs.spec?.template?.spec?.volumes ?? []) if (v.configMap?.name) used.add(v.configMap.name);
+  opts: { serviceGoing?: boolean; candidates?: Set<string> } = {},
+): Promise<string[]> {
+  const rsInfo = resourceOf('apps/v1', 'ReplicaSet');
+  const candidates = new Set(opts.candidates ?? []);
+  if (!opts.candidates) {
+    // ReplicaSets carry their pod template's labels, ownership included (the Deployment copies them).
+    for (const rs of await listObjects<ReplicaSet>(client, rsInfo, namespace, owners.service)) {
+      mountedBy(rs.spec?.template?.spec?.volumes, candidates);
+    }
   }
-  return used;
+  for (const name of wanted) candidates.delete(name);
+  if (!candidates.size) return [];
+  const used = new Set(mountedByLivePods);
+  const deployments = await listObjects<Deployment>(
+    client,
+    resourceOf('apps/v1', 'Deployment'),
+    namespace,
+    owners.namespace,
+  );
+  for (const d of deployments) {
+    if (opts.serviceGoing && isOf(d.metadata, owners.service)) continue;
+    mountedBy(d.spec?.template?.spec?.volumes, used);
+  }
+  for (const rs of await listObjects<ReplicaSet>(client, rsInfo, namespace, owners.namespace)) {
+    if (opts.serviceGoing && isOf(rs.metadata, owners.service)) continue;
+    if ((rs.status?.replicas ?? 0) === 0 && (rs.spec?.replicas ?? 0) === 0) continue;
+    mountedBy(rs.spec?.template?.spec?.volumes, used);
+  }
+  const info = resourceOf('v1', 'ConfigMap');
+  const deleted: string[] = [];
+  for (const name of candidates) {
+    if (used.has(name)) continue;
+    await deleteObject(client, info, name, namespace);
+    deleted.push(`ConfigMap/${name}`);
+  }
+  return deleted;
+}
+
+/** The ConfigMaps a service's ReplicaSets mount (before deleteWorkload removes them). */
+export async function serviceConfigMaps(
+  client: KubeClient,
+  namespace: string,
+  owners: Owners,
+): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const rs of await listObjects<ReplicaSet>(
+    client,
+    resourceOf('apps/v1', 'ReplicaSet'),
+    namespace,
+    owners.service,
+  )) {
+    mountedBy(rs.spec?.template?.spec?.volumes, out);
+  }
+  return out;
+}
+
+/** Whether an object's labels match a simple `a=b,c=d` selector. */
+function isOf(meta: ObjectMeta, selector: string): boolean {
+  return selector.split(',').every((term) => {
+    const [k, v] = term.split('=');
+    return meta.labels?.[k!] === v;
+  });
 }
 
 /**

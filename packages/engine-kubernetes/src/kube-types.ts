@@ -112,7 +112,10 @@ export interface Deployment {
   metadata: ObjectMeta;
   spec?: {
     replicas?: number;
-    template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } };
+    template?: {
+      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+      spec?: { volumes?: { name: string; configMap?: { name?: string } }[] };
+    };
   };
   status?: {
     observedGeneration?: number;
@@ -131,7 +134,7 @@ export interface ReplicaSet {
     replicas?: number;
     template?: {
       spec?: {
-        volumes?: { name: string; configMap?: { name: string }; secret?: { secretName: string } }[];
+        volumes?: { name: string; configMap?: { name?: string }; secret?: { secretName: string } }[];
       };
     };
   };

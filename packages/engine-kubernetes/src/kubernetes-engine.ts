@@ -35,11 +35,14 @@ import { labelKeys } from '@berth/engine-api';
 import { EngineError, NotFoundError, type ClusterCapacity } from '@berth/shared';
 import {
   applyObject,
+  collectConfigMaps,
   collectNamespaceGarbage,
   collectWorkloadGarbage,
   deleteObject,
   fieldManager,
   listObjects,
+  serviceConfigMaps,
+  type Owners,
 } from './apply';
 import { KubeClient } from './client';
 import { clusterCapacity, clusterHealth, listAll } from './cluster-info';
@@ -188,9 +191,9 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
     await collectWorkloadGarbage(
       this.client,
       namespace,
-      ownershipSelector({ instance: w.instance, cluster: w.cluster, serviceId: w.serviceId }),
+      this.owners(w),
       objects,
-      this.mountedConfigMaps(namespace, w.serviceId),
+      this.mountedConfigMaps(namespace),
     );
   }
 
@@ -212,21 +215,22 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
   }
 
   /**
-   * Deletes the service's Deployment (its ReplicaSets and pods go with it), Service, Secrets and
-   * ConfigMaps — canaries included. PersistentVolumeClaims stay: they are the environment's
-   * volumes, deleted only with the volume.
+   * Deletes the service's Deployment (its ReplicaSets and pods go with it), Service and Secrets —
+   * canaries included — and the config versions' ConfigMaps it mounted that nothing else in the
+   * namespace mounts. PersistentVolumeClaims stay: they are the environment's volumes, deleted
+   * only with the volume.
    */
   async deleteWorkload(ref: WorkloadRef): Promise<void> {
     const namespace = namespaceName(ref.project, ref.env);
-    const selector = `${labelKeys.instance}=${this.instanceId},${labelKeys.cluster}=${this.cluster},${labelKeys.service}=${ref.serviceId}`;
+    const owners = this.owners(ref);
+    const maps = await serviceConfigMaps(this.client, namespace, owners);
     for (const [apiVersion, kind] of [
       ['apps/v1', 'Deployment'],
       ['v1', 'Service'],
       ['v1', 'Secret'],
-      ['v1', 'ConfigMap'],
     ] as const) {
       const info = resourceOf(apiVersion, kind);
-      for (const o of await listObjects(this.client, info, namespace, selector)) {
+      for (const o of await listObjects(this.client, info, namespace, owners.service)) {
         await deleteObject(this.client, info, o.metadata.name, namespace);
       }
     }
@@ -237,7 +241,17 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
       deploymentName(ref.service),
       namespace,
     );
+    await collectConfigMaps(this.client, namespace, owners, new Set(), new Set(), {
+      serviceGoing: true,
+      candidates: maps,
+    });
     this.applyNotes.delete(`${namespace}/${ref.service}`);
+  }
+
+  /** The garbage collection's selectors for a service of this engine. */
+  private owners(ref: Pick<WorkloadRef, 'serviceId'>): Owners {
+    const namespace = ownershipSelector({ instance: this.instanceId, cluster: this.cluster });
+    return { namespace, service: `${namespace},${labelKeys.service}=${ref.serviceId}` };
   }
 
   /** Relabels the pod `berth.rotation=in|out` (merge patch): the Service's selector wants `in`. */
@@ -393,12 +407,11 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
     return pod;
   }
 
-  /** ConfigMaps the live pods of a service mount (kept by the garbage collection). */
-  private mountedConfigMaps(namespace: string, serviceId: string): Set<string> {
+  /** ConfigMaps the live pods of a namespace mount (kept by the garbage collection). */
+  private mountedConfigMaps(namespace: string): Set<string> {
     const out = new Set<string>();
     for (const p of this.pods.list()) {
-      if (p.metadata.namespace !== namespace || p.metadata.labels?.[labelKeys.service] !== serviceId)
-        continue;
+      if (p.metadata.namespace !== namespace) continue;
       for (const v of p.spec?.volumes ?? []) if (v.configMap?.name) out.add(v.configMap.name);
     }
     return out;
