@@ -477,10 +477,10 @@ describe('the test API server: watch, bookmarks, 410 and dropped connections', (
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
       await c.core.deleteNamespacedConfigMap({ name: 'one', namespace: 'w' });
-      await waitFor(
-        'a bookmark after the deletion',
-        () => events.some((e) => e.type === 'BOOKMARK') && events.some((e) => e.type === 'DELETED'),
-      );
+      await waitFor('a bookmark after the deletion', () => {
+        const deleted = events.findIndex((e) => e.type === 'DELETED');
+        return deleted >= 0 && events.slice(deleted).some((e) => e.type === 'BOOKMARK');
+      });
       const changes = events.filter((e) => e.type !== 'BOOKMARK');
       assert.deepEqual(
         changes.map((e) => `${e.type} ${e.name}`),

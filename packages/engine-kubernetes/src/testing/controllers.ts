@@ -295,6 +295,7 @@ export class Simulation {
     const sumSpec = (list: Obj[]) => list.reduce((s, rs) => s + (num(rs, 'spec', 'replicas') ?? 0), 0);
     const sumStatus = (list: Obj[], f: string) => list.reduce((s, rs) => s + (num(rs, 'status', f) ?? 0), 0);
     let progressed = false;
+    let created = false;
 
     if (!newRS) {
       const labels = { ...strMap(template, 'metadata', 'labels'), 'pod-template-hash': hash };
@@ -352,6 +353,7 @@ export class Simulation {
       );
       rses = [...rses, newRS];
       progressed = true;
+      created = true;
       this.setRevision(d, revision);
     } else if (revisionOf(newRS) < maxRevision) {
       // A rollback to an older template: its ReplicaSet becomes the newest revision again.
@@ -459,6 +461,7 @@ export class Simulation {
       replicas,
       maxUnavailable,
       progressed,
+      created,
     );
   }
 
@@ -483,6 +486,7 @@ export class Simulation {
     replicas: number,
     maxUnavailable: number,
     scaled: boolean,
+    created: boolean,
   ): void {
     const fresh = this.store.get(DEPLOYMENTS, nsName(d), name(d));
     if (!fresh) return;
@@ -539,16 +543,25 @@ export class Simulation {
           true,
         );
       }
-    } else if (moved || !progressing || progressing.reason === 'NewReplicaSetAvailable') {
-      const created = !progressing || progressing.reason === 'NewReplicaSetAvailable';
+    } else if (created) {
       setCond(
         'Progressing',
         'True',
-        created ? 'NewReplicaSetCreated' : 'ReplicaSetUpdated',
-        created ? `Created new replica set "${name(newRS)}"` : `ReplicaSet "${name(newRS)}" is progressing.`,
+        'NewReplicaSetCreated',
+        `Created new replica set "${name(newRS)}"`,
+        true,
+      );
+    } else if (moved || !progressing) {
+      setCond(
+        'Progressing',
+        'True',
+        'ReplicaSetUpdated',
+        `ReplicaSet "${name(newRS)}" is progressing.`,
         true,
       );
     } else if (
+      // A complete rollout stays complete when a pod later turns unready (no deadline applies).
+      progressing.reason !== 'NewReplicaSetAvailable' &&
       progressing.status === 'True' &&
       this.clock() / 1000 - seconds(str(progressing, 'lastUpdateTime')) > deadline
     ) {
@@ -705,7 +718,15 @@ export class Simulation {
           !(isObj(n.spec) && n.spec.unschedulable === true),
       );
     const nowS = this.clock() / 1000;
-    for (const p of this.store.list(all(PODS))) {
+    const pods = this.store.list(all(PODS));
+    // A pod removed without passing through the kubelet (grace 0, its namespace) stops here.
+    const live = new Set(pods.map(uidOf));
+    for (const [uid, rtm] of this.pods) {
+      if (live.has(uid)) continue;
+      this.pods.delete(uid);
+      void rtm.stop();
+    }
+    for (const p of pods) {
       const uid = uidOf(p);
       const del = str(p, 'metadata', 'deletionTimestamp');
       if (del) {

@@ -483,7 +483,6 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
       },
     };
     watches.add(w);
-    req.on('close', () => w.end());
     res.on('close', () => w.end());
     try {
       store.watch(w, fromRv);
@@ -570,7 +569,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
       else write(format(l));
     };
     c.followers.add(follower);
-    req.on('close', () => c.followers.delete(follower));
+    res.on('close', () => c.followers.delete(follower));
   };
 
   // ---------- metrics ----------
@@ -952,13 +951,8 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
         num(pod, 'spec', 'securityContext', 'runAsUser') ??
         65534;
       const podSignal = rtm.stopped.signal;
-      const killed = new AbortController();
-      const instance = c.containerID;
-      const watchKill = setInterval(() => {
-        if (rtm.containers.get(container)?.containerID !== instance) killed.abort();
-      }, 50);
+      const instance = c.instance.signal;
       wss.handleUpgrade(req, socket, head, (ws) => {
-        ws.on('close', () => clearInterval(watchKill));
         serveExec(ws, {
           handler: execHandler,
           base: {
@@ -973,7 +967,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
           wantStdin: bool('stdin'),
           wantStdout: bool('stdout'),
           wantStderr: bool('stderr'),
-          podSignal: AbortSignal.any([podSignal, killed.signal]),
+          podSignal: AbortSignal.any([podSignal, instance]),
         });
       });
     } catch (e) {

@@ -53,6 +53,8 @@ export interface ContainerRuntime {
   followers: Set<(line: LogLine | null) => void>;
   /** metrics.k8s.io usage. */
   usage: { cpu: string; memory: string };
+  /** Aborted when this instance ends (exec sessions in it end). */
+  instance: AbortController;
 }
 
 /** One running pod. */
@@ -108,6 +110,7 @@ export class PodRuntime {
       previousLogs: [],
       followers: new Set(),
       usage: { cpu: '1m', memory: '8Mi' },
+      instance: new AbortController(),
     });
   }
 
@@ -134,7 +137,9 @@ export class PodRuntime {
     if (!c || c.state !== 'running') return;
     for (const f of c.followers) f(null);
     c.followers.clear();
+    c.instance.abort();
     if (restart) {
+      c.instance = new AbortController();
       c.last = {
         exitCode: exit.exitCode,
         reason: exit.reason,
