@@ -276,6 +276,23 @@ for (const dialect of testDialects())
       }
     });
 
+    it(
+      'an in-cluster cluster where Berth runs outside any pod is unreachable, saying so',
+      { skip: process.env.KUBERNETES_SERVICE_HOST ? 'these tests run in a Kubernetes pod' : false },
+      async () => {
+        await ok(
+          admin.post('/api/v1/clusters', { name: 'k8s-in', kind: 'kubernetes', endpoint: 'in-cluster' }),
+          201,
+          'create k8s-in',
+        );
+        const c = await check('k8s-in');
+        assert.equal(c.state, 'unreachable');
+        assert.match(c.message, /does not run in a Kubernetes pod/);
+        assert.equal(c.hasCredentials, false);
+        await ok(admin.delete('/api/v1/clusters/k8s-in'), 204, 'delete');
+      },
+    );
+
     it('refuses requests that mix up the kinds, naming the field, and stores nothing', async () => {
       const before = await names();
       const refused = async (body: Obj, field: string, message: RegExp) => {

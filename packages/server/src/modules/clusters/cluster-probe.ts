@@ -196,6 +196,17 @@ function refusal(err: unknown, cluster: string, inCluster: boolean): string | nu
 }
 
 /**
+ * Why an `in-cluster` cluster cannot be reached. Outside a pod the Kubernetes client builds the API
+ * server's URL from variables Kubernetes sets in pods only, and fails with a bare "Invalid URL".
+ */
+function inClusterFailure(err: unknown): string {
+  const text = errorText(err);
+  if (err instanceof TypeError && /invalid url/i.test(text))
+    return 'Berth does not run in a Kubernetes pod here: the API server address Kubernetes gives its pods (KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT) is missing. Endpoint "in-cluster" works only for a Berth running inside that cluster; register the cluster with its URL and a kubeconfig instead.';
+  return `${text} (endpoint "in-cluster": Berth uses its pod's service account token and the API server Kubernetes names in the pod's environment)`;
+}
+
+/**
  * One health check of a kubernetes cluster through its engine: `health()` (/readyz, /version,
  * node conditions; its round trip is the latency), then, when asked, `capacity()` (allocatable
  * minus requests). The same states as a Podman check: no answer, a refused credential (401) or
@@ -215,7 +226,12 @@ export async function probeKubernetes(
   } catch (err) {
     const why = refusal(err, cluster.name, cluster.inCluster);
     if (statusOf(err) === 403) return { state: 'degraded', message: why, latencyMs: null, capacity: null };
-    return { state: 'unreachable', message: why ?? errorText(err), latencyMs: null, capacity: null };
+    return {
+      state: 'unreachable',
+      message: why ?? (cluster.inCluster ? inClusterFailure(err) : errorText(err)),
+      latencyMs: null,
+      capacity: null,
+    };
   }
   const latencyMs = Math.max(0, Math.round(performance.now() - started));
   const problems: string[] = [];
