@@ -155,6 +155,31 @@ export function fieldPathText(p: PathKey): string {
   return out;
 }
 
+/** A manager as the apiserver names it in a conflict (fieldmanager/internal/conflict.go printManager). */
+function printManager(e: Entry): string {
+  const name =
+    JSON.stringify(e.manager) + (e.subresource ? ` with subresource ${JSON.stringify(e.subresource)}` : '');
+  return e.operation === 'Update' ? `${name} using ${e.apiVersion}` : name;
+}
+
+/** The conflict message of the apiserver (getConflictMessage): one line, or the fields grouped by manager. */
+function conflictMessage(conflicts: { entry: Entry; path: PathKey }[]): string {
+  if (conflicts.length === 1) {
+    const c = conflicts[0]!;
+    return `Apply failed with 1 conflict: conflict with ${printManager(c.entry)}: ${fieldPathText(c.path)}`;
+  }
+  const byManager = new Map<string, string[]>();
+  for (const c of conflicts) {
+    const m = printManager(c.entry);
+    byManager.set(m, [...(byManager.get(m) ?? []), fieldPathText(c.path)]);
+  }
+  const lines: string[] = [];
+  for (const m of [...byManager.keys()].sort()) {
+    lines.push(`conflicts with ${m}:`, ...byManager.get(m)!.map((p) => `- ${p}`));
+  }
+  return `Apply failed with ${conflicts.length} conflicts: ${lines.join('\n')}`;
+}
+
 /** Records an Update (create, replace, non-apply patch, status write) by `manager` in `next`'s managedFields. */
 export function recordUpdate(
   prev: Obj | undefined,
@@ -276,36 +301,26 @@ export function serverSideApply(
   const applied = fieldSet(config);
   const base = live ? clone(live) : {};
   const liveSet = live ? fieldSet(live) : new Map<PathKey, unknown>();
-  const conflicts: { manager: string; apiVersion: string; path: PathKey }[] = [];
+  const conflicts: { entry: Entry; path: PathKey }[] = [];
   for (const e of entries) {
     if (sameOwner(e, manager, 'Apply') || e.subresource) continue;
     for (const p of e.paths) {
       if (!applied.has(p) || !liveSet.has(p)) continue;
       if (deepEqual(liveSet.get(p), applied.get(p))) continue;
-      conflicts.push({ manager: e.manager, apiVersion: e.apiVersion, path: p });
+      conflicts.push({ entry: e, path: p });
     }
   }
   if (conflicts.length > 0 && !force) {
-    const first = conflicts[0]!;
-    const head =
-      conflicts.length === 1
-        ? `Apply failed with 1 conflict: conflict with "${first.manager}" using ${first.apiVersion}: ${fieldPathText(first.path)}`
-        : `Apply failed with ${conflicts.length} conflicts: ${conflicts
-            .map((c) => `conflict with "${c.manager}" using ${c.apiVersion}: ${fieldPathText(c.path)}`)
-            .join('; ')}`;
-    throw new ApiError(409, 'Conflict', head, {
+    throw new ApiError(409, 'Conflict', conflictMessage(conflicts), {
       name: isObj(config.metadata) ? text(config.metadata.name) : '',
       causes: conflicts.map((c) => ({
         reason: 'FieldManagerConflict',
-        message: `conflict with "${c.manager}" using ${c.apiVersion}`,
+        message: `conflict with ${printManager(c.entry)}`,
         field: fieldPathText(c.path),
       })),
     });
   }
-  for (const c of conflicts) {
-    const e = entries.find((x) => x.manager === c.manager && x.paths.has(c.path) && !x.subresource);
-    e?.paths.delete(c.path);
-  }
+  for (const c of conflicts) c.entry.paths.delete(c.path);
   let mine = entries.find((e) => sameOwner(e, manager, 'Apply'));
   const previously = mine ? [...mine.paths] : [];
   // Fields this manager stopped applying go when nobody else (and nothing it still applies) holds them.
