@@ -80,7 +80,7 @@ export function ManifestsTab({ serviceRef }: { serviceRef: ServiceRef }) {
                   {c.inEnv || envClusters === null ? null : (
                     <Typography.Text type="secondary" translate="yes">
                       {' '}
-                      ({t('manifests.cluster.otherEnv')})
+                      {t('manifests.cluster.otherEnv')}
                     </Typography.Text>
                   )}
                 </span>

@@ -8,7 +8,7 @@ export const manifestsEn = {
   'manifests.intro':
     "The Kubernetes objects Berth applies for this service's current release to a Kubernetes cluster, exactly as it sends them (server-side apply). Secret values are redacted.",
   'manifests.cluster': 'Kubernetes cluster',
-  'manifests.cluster.otherEnv': 'not a cluster of this environment',
+  'manifests.cluster.otherEnv': '(not a cluster of this environment)',
   'manifests.namespace': 'Namespace',
   'manifests.objects': 'Objects ({count})',
   'manifests.col.kind': 'Kind',

@@ -9,7 +9,7 @@ export const manifestsZh: Record<keyof typeof manifestsEn, string> = {
   'manifests.intro':
     'Berth 为此服务的当前版本提交给 Kubernetes 集群的资源对象，与它实际发送的内容完全一致（服务端应用）。密钥的值已隐去。',
   'manifests.cluster': 'Kubernetes 集群',
-  'manifests.cluster.otherEnv': '不是此环境的集群',
+  'manifests.cluster.otherEnv': '（不是此环境的集群）',
   'manifests.namespace': '命名空间',
   'manifests.objects': '资源对象（{count} 个）',
   'manifests.col.kind': '类型',

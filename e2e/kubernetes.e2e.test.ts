@@ -1,0 +1,294 @@
+/**
+ * Kubernetes clusters and a service's manifests in a real browser against a real Berth, with the
+ * test Kubernetes API server (`startFakeApiServer`, the only fake: no real API server runs here):
+ * the Manifests tab says when Berth applies objects while no Kubernetes cluster exists; an admin
+ * registers one through the form (the Podman-only fields hidden, the kubeconfig read through the
+ * file picker, an http:// endpoint refused at its field), sees it ready with the API server's
+ * version, the kubeconfig never shown back ("set", Replace), changes its exposure; the service's
+ * Manifests tab shows the Deployment and the Service Berth applies there, as the API answers
+ * them, copies and downloads the YAML; the pages fit 1366 px and read in Chinese.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { startFakeApiServer, type FakeApiServer } from '@berth/engine-kubernetes/testing';
+import { clusterApiRoutes } from '../packages/web/src/features/clusters/clusters-api.ts';
+import { clustersEn } from '../packages/web/src/features/clusters/messages.ts';
+import { manifestApiRoutes } from '../packages/web/src/features/manifests/manifests-api.ts';
+import { manifestsEn } from '../packages/web/src/features/manifests/messages.ts';
+import { adminPassword, startPlatform, type TestPlatform } from '../packages/server/test/helpers/platform.ts';
+import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { assertRoutesDocumented } from './helpers/openapi.ts';
+import { fieldError, logIn, portalSession, seedWebService } from './helpers/session.ts';
+
+interface ClusterBody {
+  kind: string;
+  state: string;
+  engineVersion: string | null;
+  exposure: string | null;
+  hasCredentials: boolean;
+}
+
+interface ManifestsBody {
+  cluster: string;
+  namespace: string;
+  yaml: string;
+  objects: Array<{ kind: string; metadata: { name: string } }>;
+}
+
+const manifestsUrl = '/p/shop/test/s/web/manifests';
+const manifestsApi = '/api/v1/projects/shop/envs/test/services/web/manifests';
+
+/**
+ * The text of every visible text node of the page's content outside code and server data (marked
+ * translate="no"), trimmed. A string, not a function: the tests are type-checked without the DOM library.
+ */
+const uiTexts = `(() => {
+  const out = [];
+  const root = document.querySelector('.app-content');
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!el || !node.textContent.trim() || el.closest('code, pre, [translate="no"]')) continue;
+    out.push(node.textContent.trim());
+  }
+  return out;
+})()`;
+
+/** How far the page scrolls sideways (0 when it fits the window). */
+const overflow = (page: Page) =>
+  page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+
+/** Chooses the kind in the open cluster form and fills the Kubernetes fields. */
+async function fillKubernetes(page: Page, name: string, endpoint: string, kubeconfigFile?: string) {
+  await page.getByTestId('add-cluster').click();
+  await page.fill('#cluster-name', name);
+  await page
+    .locator('label')
+    .filter({ has: page.getByTestId('cluster-kind-kubernetes') })
+    .click();
+  await page.locator('#cluster-kubeconfig').waitFor();
+  await page.fill('#cluster-endpoint', endpoint);
+  if (kubeconfigFile) {
+    await page.getByTestId('cluster-kubeconfig-file').setInputFiles(kubeconfigFile);
+    await page.getByTestId('cluster-kubeconfig-read').waitFor();
+  }
+}
+
+void describe('Kubernetes clusters and manifests (browser, test API server)', { timeout: 300_000 }, () => {
+  let platform: TestPlatform;
+  let browser: TestBrowser;
+  let page: Page;
+  let kube: FakeApiServer | undefined;
+  const dir = mkdtempSync(path.join(tmpdir(), 'berth-e2e-kubernetes-'));
+  const kubeconfigFile = path.join(dir, 'kubeconfig.yaml');
+  let kubeconfig = '';
+
+  portalSession(
+    {
+      start: () => startPlatform({ BERTH_GATEWAY_LISTEN: 'off' }),
+      seed: async (platform) => {
+        kube = await startFakeApiServer();
+        kubeconfig = kube.kubeconfig;
+        writeFileSync(kubeconfigFile, kubeconfig);
+        await seedWebService(platform.api, 'shop');
+      },
+      teardown: async () => {
+        await kube?.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    },
+    (s) => ({ platform, browser, page } = s),
+  );
+
+  void it('calls only API paths that the OpenAPI document lists', async () => {
+    await assertRoutesDocumented(platform.api, [
+      ...Object.values(clusterApiRoutes),
+      ...Object.values(manifestApiRoutes),
+    ]);
+  });
+
+  void it('says when Berth applies manifests while no Kubernetes cluster exists', async () => {
+    await logIn(page, platform.url, 'admin', adminPassword, { button: 'submit' });
+    await page.goto(`${platform.url}${manifestsUrl}`);
+    const empty = page.getByTestId('manifests-empty');
+    await empty.waitFor();
+    assert.match(
+      await empty.innerText(),
+      /Berth applies these objects when the service is placed on a Kubernetes cluster/,
+    );
+    // the admin is pointed at where clusters are added
+    await empty.getByRole('link', { name: manifestsEn['manifests.empty.admin'] }).waitFor();
+    assert.equal(await page.locator('.ant-tabs-tab-active').innerText(), 'Manifests');
+  });
+
+  void it('registers a Kubernetes cluster through the form; it is ready with its version', async () => {
+    await page.goto(`${platform.url}/clusters`);
+    await fillKubernetes(page, 'k8s-a', 'http://10.0.0.5:6443', kubeconfigFile);
+    // the Podman-only fields are not there for Kubernetes
+    for (const id of [
+      '#cluster-publish-address',
+      '#cluster-registry',
+      '#cluster-private-key',
+      '#cluster-known-hosts',
+    ])
+      assert.equal(await page.locator(id).count(), 0, `${id} is hidden for Kubernetes`);
+    assert.equal(await page.locator('#cluster-kubeconfig').inputValue(), kubeconfig, 'the file was read');
+    // each exposure explains itself in one line
+    const exposure = await page.locator('#cluster-exposure').innerText();
+    assert.match(exposure, /Pod IPs\s+The gateway nodes are in the cluster network/);
+    assert.match(exposure, /NodePorts\s+The gateway nodes are outside the cluster network/);
+    // http on a routable address is refused by the server, at the endpoint field; nothing stored
+    await page.getByTestId('cluster-form-ok').click();
+    assert.match(await fieldError(page, '#cluster-endpoint'), /https/);
+    assert.equal(await page.getByTestId('cluster-form-error').count(), 0, 'no alert for a placed error');
+    assert.equal((await platform.api.get('/api/v1/clusters/k8s-a')).status, 404);
+
+    await page.fill('#cluster-endpoint', kube!.url);
+    await page.getByTestId('cluster-exposure-pod-ip').click();
+    await page.getByTestId('cluster-form-ok').click();
+    await page.getByTestId('cluster-form').waitFor({ state: 'detached' });
+    await page.getByTestId('cluster-link-k8s-a').waitFor();
+
+    await page.getByTestId('cluster-check-k8s-a').click();
+    await page.locator('[data-testid="cluster-state-k8s-a"][data-state="ready"]').waitFor();
+    const stored = (await platform.api.get<ClusterBody>('/api/v1/clusters/k8s-a')).body;
+    assert.equal(stored.kind, 'kubernetes');
+    assert.equal(stored.exposure, 'pod-ip');
+    assert.match(stored.engineVersion ?? '', /^v\d+\.\d+/, 'the check read the API server version');
+    const tag = page.getByTestId('cluster-kind-k8s-a');
+    await tag.filter({ hasText: stored.engineVersion! }).waitFor();
+    assert.equal(await tag.innerText(), `Kubernetes ${stored.engineVersion}`);
+    assert.match(await page.getByTestId('cluster-kind-local').innerText(), /^Podman/);
+    assert.ok((await overflow(page)) <= 1, 'the clusters page fits 1366 px');
+  });
+
+  void it('never shows the kubeconfig again: "set", Replace, and the exposure edited', async () => {
+    const secret = kube!.token;
+    const raw = await platform.api.get<ClusterBody>('/api/v1/clusters/k8s-a');
+    assert.equal(raw.body.hasCredentials, true);
+    assert.ok(!JSON.stringify(raw.body).includes(secret), 'the API never returns the kubeconfig');
+
+    await page.getByTestId('cluster-link-k8s-a').click();
+    await page.waitForURL(/\/clusters\/k8s-a$/);
+    assert.equal(await page.getByTestId('cluster-credentials').innerText(), 'Set (write-only)');
+    assert.equal(await page.getByTestId('cluster-exposure').innerText(), 'Pod IPs');
+    assert.equal(await page.getByTestId('cluster-version').innerText(), raw.body.engineVersion);
+    assert.equal(await page.getByTestId('cluster-publish-address').count(), 0, 'no publish address');
+    assert.ok(!(await page.locator('.app-content').innerText()).includes(secret));
+
+    await page.getByTestId('cluster-edit').click();
+    await page.getByTestId('cluster-kubeconfig-set').waitFor();
+    assert.equal(await page.locator('#cluster-kubeconfig').count(), 0, 'no kubeconfig field until Replace');
+    assert.equal(await page.locator('#cluster-kind input[value="kubernetes"]').isChecked(), true);
+    assert.equal(await page.locator('#cluster-kind input[value="podman"]').isDisabled(), true);
+    await page.locator('#cluster-replace-kubeconfig').check();
+    assert.equal(await page.locator('#cluster-kubeconfig').inputValue(), '', 'Replace starts empty');
+    await page.locator('#cluster-replace-kubeconfig').uncheck();
+    await page.getByTestId('cluster-exposure-node-port').click();
+    await page.getByTestId('cluster-form-ok').click();
+    await page.getByTestId('cluster-form').waitFor({ state: 'detached' });
+    await page.locator('[data-testid="cluster-exposure"][data-exposure="node-port"]').waitFor();
+    const after = (await platform.api.get<ClusterBody>('/api/v1/clusters/k8s-a')).body;
+    assert.equal(after.exposure, 'node-port');
+    assert.equal(after.hasCredentials, true, 'the kubeconfig was kept');
+    // the edit left the credentials alone: the cluster still answers with them
+    assert.equal((await platform.api.post('/api/v1/clusters/k8s-a/check')).status, 200);
+    assert.equal((await platform.api.get<ClusterBody>('/api/v1/clusters/k8s-a')).body.state, 'ready');
+  });
+
+  void it("shows the service's manifests for the Kubernetes cluster, copies and downloads them", async () => {
+    await page.goto(`${platform.url}${manifestsUrl}`);
+    const objects = page.getByTestId('manifests-objects');
+    await objects.locator('tbody tr').first().waitFor();
+    assert.match(await page.getByTestId('manifests-cluster').innerText(), /k8s-a/);
+    const api = (await platform.api.get<ManifestsBody>(`${manifestsApi}?cluster=k8s-a`)).body;
+    assert.equal(await page.getByTestId('manifests-namespace').innerText(), api.namespace);
+    const rows = await objects.locator('tbody tr').allInnerTexts();
+    assert.equal(rows.length, api.objects.length);
+    assert.ok(
+      rows.some((r) => /^Deployment\s/.test(r)),
+      `a Deployment is listed: ${rows.join(' | ')}`,
+    );
+    assert.ok(
+      rows.some((r) => /^Service\s/.test(r)),
+      `a Service is listed: ${rows.join(' | ')}`,
+    );
+    const yaml = await page.getByTestId('manifests-yaml').innerText();
+    assert.equal(yaml.trimEnd(), api.yaml.trimEnd(), 'the YAML is what the API answers');
+    assert.match(yaml, /^kind: Deployment$/m);
+    assert.match(yaml, /^kind: Service$/m);
+    assert.match(await page.getByTestId('manifests').innerText(), /not a cluster of this environment/);
+    assert.ok((await overflow(page)) <= 1, 'the manifests tab fits 1366 px');
+    await browser.screenshot('kubernetes-manifests-en', 1366, 768);
+
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: platform.url });
+    await page.getByTestId('manifests-copy').click();
+    await page.getByText('The YAML is on the clipboard.').waitFor();
+    assert.equal(await page.evaluate<string>('navigator.clipboard.readText()'), api.yaml);
+
+    const download = page.waitForEvent('download');
+    await page.getByTestId('manifests-download').click();
+    const file = await download;
+    assert.equal(file.suggestedFilename(), 'shop-test-web.k8s-a.yaml');
+    assert.equal(readFileSync(await file.path(), 'utf8'), api.yaml);
+  });
+
+  void it('shows the manifests and the Kubernetes cluster in Chinese', async () => {
+    await page.locator('.user-menu').click();
+    await page.locator('.ant-dropdown-menu-item').filter({ hasText: '中文' }).click();
+    await page.goto(`${platform.url}${manifestsUrl}`);
+    await page.getByTestId('manifests-objects').locator('tbody tr').first().waitFor();
+    // antd spaces out two-character Chinese button labels (复 制); compare without spaces.
+    const body = (await page.locator('.app-content').innerText()).replace(/ /g, '');
+    for (const word of [
+      '资源清单',
+      'Kubernetes集群',
+      '命名空间',
+      '资源对象',
+      '复制',
+      '下载',
+      '不是此环境的集群',
+    ])
+      assert.ok(body.includes(word), word);
+    // the interface's own words: not the objects' kinds and names or the YAML (marked translate="no")
+    const ui = await page.evaluate<string[]>(uiTexts);
+    const english = Object.values(manifestsEn).filter((text) => /^[A-Z][a-z]+( [a-z]+)*$/.test(text));
+    const found = english.filter((text) => ui.includes(text));
+    assert.deepEqual(found, [], 'English UI strings on the Manifests tab');
+    assert.ok((await overflow(page)) <= 1, 'the Chinese manifests tab fits 1366 px');
+    await browser.screenshot('kubernetes-manifests-zh', 1366, 768);
+
+    await page.goto(`${platform.url}/clusters/k8s-a`);
+    await page.getByTestId('cluster-exposure').waitFor();
+    const detail = (await page.locator('.app-content').innerText()).replace(/ /g, '');
+    for (const word of ['版本', '网关访问容器组的方式', '节点端口', '已设置（只写）'])
+      assert.ok(detail.includes(word), word);
+    await page.getByTestId('cluster-edit').click();
+    const form = await page.getByTestId('cluster-form').innerText();
+    for (const word of ['类型', '集群内模式', '替换 kubeconfig', '容器组 IP', '节点端口', '网关地址（可选）'])
+      assert.ok(form.includes(word), word);
+    const englishForm = [
+      clustersEn['clusters.form.exposure'],
+      clustersEn['clusters.form.kind'],
+      clustersEn['clusters.form.kubeconfig.replace'],
+    ].filter((text) => form.includes(text));
+    assert.deepEqual(englishForm, [], 'English labels in the Chinese form');
+    assert.ok((await overflow(page)) <= 1, 'the Chinese cluster page fits 1366 px');
+    await browser.screenshot('kubernetes-cluster-form-zh', 1366, 768);
+    await page.keyboard.press('Escape');
+    await page.getByTestId('cluster-form').waitFor({ state: 'detached' });
+  });
+
+  void it('logged no unexpected console errors', () => {
+    const problems = unexpectedProblems(browser.problems, [
+      { urlEnds: '/api/v1/me', status: 401 },
+      // the http:// endpoint refused on purpose
+      { urlEnds: '/api/v1/clusters', status: 400 },
+    ]);
+    assert.deepEqual(problems, []);
+  });
+});
