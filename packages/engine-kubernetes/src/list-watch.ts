@@ -7,9 +7,10 @@
  * - 410 Gone (an ERROR event in the stream, or the HTTP status of the watch request) means the
  *   version is too old: list again, and hand on the differences between what was known and the
  *   new list as ADDED / MODIFIED / DELETED, so a change that happened in the gap is not lost;
- * - a watch that ends (the server's timeout, a dropped connection, an API server restart) is
- *   opened again from the last version, after a backoff that doubles from 250 ms to 30 s with
- *   jitter (half to all of it); the backoff resets once a watch delivered something.
+ * - a watch that ends (the server's timeout, a dropped connection, an API server restart, or a
+ *   silent connection past the server's timeout) is opened again from the last version, after a
+ *   backoff that doubles from 250 ms to 30 s with jitter (half to all of it); a watch that
+ *   delivered something reconnects at once and resets the backoff.
  */
 import { createInterface } from 'node:readline';
 import type { KubeClient } from './client';
@@ -195,6 +196,13 @@ export class ListWatch<T extends { metadata: ObjectMeta }> {
       ctx: { ...this.opts.ctx, verb: 'watch' },
     });
     let delivered = false;
+    // A connection that went silent without closing (a NAT or load balancer dropped it) would
+    // never end the watch: nothing at all — no event, no bookmark — for the server's own timeout
+    // plus a minute ends it here, and the loop opens a new one.
+    const idleMs = ((this.opts.watchTimeoutSeconds ?? 300) + 60) * 1000;
+    res.setTimeout(idleMs, () =>
+      res.destroy(new Error(`watch of ${this.opts.path} silent for ${idleMs} ms`)),
+    );
     const lines = createInterface({ input: res, crlfDelay: Infinity });
     try {
       for await (const line of lines) {

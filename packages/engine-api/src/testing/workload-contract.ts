@@ -210,23 +210,36 @@ export function runWorkloadContract(
     };
     const pods = async () => engine.listContainers(mine());
     /** Waits until the workload runs `release` with every replica ready and no other pod left. */
-    const rolledOut = (release: number, replicas: number) =>
-      waitFor(`release ${release} with ${replicas} ready replicas and nothing else`, async () => {
-        await setup.fake?.settle();
-        const st = await engine.workloadStatus(ref());
-        const list = (await pods()).filter((p) => !p.terminating);
-        const ok =
-          st?.observed &&
-          st.release === release &&
-          st.updated === replicas &&
-          st.ready === replicas &&
-          st.available === replicas &&
-          list.length === replicas &&
-          list.every(
-            (p) => p.labels[labelKeys.release] === String(release) && p.state === 'running' && p.ready,
-          );
-        return ok ? list : null;
-      });
+    const rolledOut = async (release: number, replicas: number) => {
+      let seen = '';
+      try {
+        return await waitFor(
+          `release ${release} with ${replicas} ready replicas and nothing else`,
+          async () => {
+            await setup.fake?.settle();
+            const st = await engine.workloadStatus(ref());
+            const list = (await pods()).filter((p) => !p.terminating);
+            seen = JSON.stringify({
+              status: st,
+              pods: list.map((p) => [p.name, p.labels[labelKeys.release], p.state, p.ready]),
+            });
+            const ok =
+              st?.observed &&
+              st.release === release &&
+              st.updated === replicas &&
+              st.ready === replicas &&
+              st.available === replicas &&
+              list.length === replicas &&
+              list.every(
+                (p) => p.labels[labelKeys.release] === String(release) && p.state === 'running' && p.ready,
+              );
+            return ok ? list : null;
+          },
+        );
+      } catch (err) {
+        throw new Error(`${err instanceof Error ? err.message : String(err)}; last seen: ${seen}`);
+      }
+    };
 
     before(async () => {
       setup = await makeSetup();
