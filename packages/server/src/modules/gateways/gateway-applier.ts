@@ -30,6 +30,7 @@ import {
   type RenderPool,
 } from '@berth/gateway-nginx';
 import { nowIso } from '../../util';
+import { deriveAddresses } from './endpoint-addresses';
 import type { GatewayPlan } from './gateway-planner';
 import {
   encodeRoutesSnapshot,
@@ -377,6 +378,9 @@ export class GatewayApplier {
     }
     await this.repo.commit(req.change, row, true);
     const set: EndpointSet = { version: row.number, pools: next.pools };
+    // the drain confirmation's address index of the new set, from the published one's by the
+    // pools that changed (not rebuilt from every endpoint on each change)
+    if (s.set && delta) deriveAddresses(s.set, set, Object.keys(delta.pools));
     const published: EndpointDelta | null =
       kind === 'endpoints' ? { version: row.number, base: s.set!.version, pools: delta!.pools } : null;
     // The files first, then the set that names their pools (agents read the set, then the files).

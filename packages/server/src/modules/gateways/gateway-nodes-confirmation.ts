@@ -1,27 +1,8 @@
-import type { EndpointSet } from '@berth/gateway-nginx';
 import type { GatewayConfirmation, GatewayView } from '../services/controller/rollout-drain';
 import type { GatewaysRepository } from './gateways.repository';
 import type { GatewayNodesRepository } from './gateway-nodes.repository';
 import { readCurrentSet, type GatewayApplier } from './gateway-applier';
-
-const addresses = new WeakMap<EndpointSet, Set<string>>();
-
-/** The addresses a set balances over (weight 0 is drained, not listed); once per set. */
-function addressesOf(set: EndpointSet): Set<string> {
-  let out = addresses.get(set);
-  if (!out) {
-    out = new Set();
-    for (const name in set.pools) for (const e of set.pools[name]!) if (e.weight > 0) out.add(e.address);
-    addresses.set(set, out);
-  }
-  return out;
-}
-
-/** HTTP pools' addresses plus the TCP/UDP entry points' (a new set only when there are some). */
-function withStream(http: Set<string>, stream: ReadonlySet<string>): Set<string> {
-  if (stream.size === 0) return http;
-  return new Set([...http, ...stream]);
-}
+import { addressesOf, unionOf } from './endpoint-addresses';
 
 /**
  * What the drain confirmation needs from the gateways: per gateway of an env, the version of its
@@ -70,10 +51,9 @@ export class GatewayNodesConfirmation implements GatewayConfirmation {
         id: gw.id,
         name: gw.name,
         installedRevision: set?.version ?? null,
-        installedAddresses: withStream(
-          set ? addressesOf(set) : new Set(),
-          this.applier.streamAddresses(gw.id),
-        ),
+        // the set's own index (derived from the previous set's by the applier): a view of this
+        // version even after a newer one is published
+        installedAddresses: unionOf(set ? addressesOf(set) : new Set(), this.applier.streamAddresses(gw.id)),
         nodes,
       });
     }
