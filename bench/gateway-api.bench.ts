@@ -758,6 +758,20 @@ async function main(): Promise<void> {
       await profiler.post('Profiler.enable');
       await profiler.post('Profiler.start');
     }
+    /**
+     * With a profile, each change's window in the profile's clock (µs, monotonic like
+     * process.hrtime): t0, the local push's 200 and the last agent's "applied" line, so the
+     * samples of each direction can be told apart (written beside the profile, `.marks.json`).
+     */
+    const clock = Number(process.hrtime.bigint() / 1000n) - wall() * 1000;
+    const marks: { dir: 'out' | 'in'; t0: number; local: number; all: number }[] = [];
+    const mark = (dir: 'out' | 'in', t0: number, nodes: number[]) =>
+      marks.push({
+        dir,
+        t0: t0 * 1000 + clock,
+        local: (t0 + nodes[0]!) * 1000 + clock,
+        all: (t0 + Math.max(...nodes)) * 1000 + clock,
+      });
     for (let r = 0; r < rounds; r += 1) {
       await inSync();
       await sleep(500);
@@ -769,6 +783,7 @@ async function main(): Promise<void> {
       const outNodes = await appliedOnAll(trOut, t0);
       outNodes.forEach((x, k) => outPerNode[k]!.push(x));
       outAll.push(Math.max(...outNodes));
+      mark('out', t0, outNodes);
       outParts.push(parts(trOut, t0));
       // sanity: the container no longer answers through any node
       for (const l of listens)
@@ -789,11 +804,13 @@ async function main(): Promise<void> {
       const inNodes = await appliedOnAll(trIn, t0);
       inNodes.forEach((x, k) => inPerNode[k]!.push(x));
       inAll.push(Math.max(...inNodes));
+      mark('in', t0, inNodes);
       inParts.push(parts(trIn, t0));
     }
     if (profiler) {
       const { profile } = await profiler.post('Profiler.stop');
       writeFileSync(process.env.BENCH_GW_PROFILE!, JSON.stringify(profile));
+      writeFileSync(`${process.env.BENCH_GW_PROFILE!}.marks.json`, JSON.stringify(marks));
       profiler.disconnect();
     }
     // `nginx -t` alone on the same input, to split render from validation
