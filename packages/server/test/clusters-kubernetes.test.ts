@@ -5,9 +5,14 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse, stringify } from 'yaml';
+import { isWorkloadEngine, type NamespaceSpec, type WorkloadSpec } from '@berth/engine-api';
+import { namespaceName } from '@berth/engine-kubernetes';
 import { PodmanEngine } from '@berth/engine-podman';
 import { startFakeApiServer, type FakeApiServer } from '@berth/engine-kubernetes/testing';
 import { buildServer, type BerthServer } from '../src/server';
+import { SecretBox } from '../src/crypto/secret-box';
+import { ClusterEngines } from '../src/modules/clusters/cluster-engines';
+import { ClustersRepository } from '../src/modules/clusters/clusters.repository';
 import {
   createTestDatabase,
   createUserWith,
@@ -43,6 +48,64 @@ function tokenFirst(kubeconfig: string): string {
   const { users, ...rest } = parse(kubeconfig) as Obj;
   return stringify({ users, ...rest });
 }
+
+/** GET of an object from the test API server with its token (null when 404). */
+function kubeGet(fake: FakeApiServer, path: string): Promise<Obj | null> {
+  const url = new URL(path, fake.url);
+  return new Promise((resolve, reject) => {
+    https
+      .get(url, { headers: { Authorization: `Bearer ${fake.token}` }, rejectUnauthorized: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve(
+            res.statusCode === 404 ? null : (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Obj),
+          ),
+        );
+      })
+      .on('error', reject);
+  });
+}
+
+const nsSpec = (cluster: string, instance: string): NamespaceSpec => ({
+  project: 'a',
+  env: 'test',
+  instance,
+  cluster,
+  quota: { cpu: null, memoryMiB: null, replicas: null, volumesGiB: null },
+  defaults: { cpu: null, memoryMiB: null },
+});
+
+const workload = (cluster: string, instance: string): WorkloadSpec => ({
+  project: 'a',
+  env: 'test',
+  service: 'web',
+  serviceId: 'svc-web',
+  instance,
+  cluster,
+  release: 1,
+  restartNonce: 0,
+  replicas: 1,
+  image: 'localhost/berth-busybox:1',
+  variables: {},
+  secretVariables: {},
+  ports: [{ containerPort: 8080 }],
+  memoryMiB: 64,
+  rollout: {
+    maxSurge: 1,
+    maxUnavailable: 0,
+    progressDeadlineSeconds: 600,
+    drainSeconds: 0,
+    stopGraceSeconds: 5,
+  },
+  labels: {},
+  runAsUser: 1000,
+  runAsRoot: false,
+  capabilities: [],
+  readOnlyRootFilesystem: false,
+  configs: [],
+  volumes: [],
+});
 
 /**
  * A front for the test API server that forbids listing nodes (403, as an API server whose RBAC
@@ -409,6 +472,63 @@ for (const dialect of testDialects())
         /must be the API server of the kubeconfig's current context "fake"/,
       );
       assert.deepEqual(await names(), before, 'nothing was stored');
+    });
+
+    it("gives the fleet a kubernetes engine that applies the cluster's exposure and gateway CIDRs, replaced when they change", async () => {
+      await ok(
+        admin.post('/api/v1/clusters', {
+          name: 'k8s-e',
+          kind: 'kubernetes',
+          endpoint: fake.url,
+          credentials: { kubeconfig: fake.kubeconfig },
+          gatewayCidrs: ['10.0.8.0/24'],
+        }),
+        201,
+        'create k8s-e',
+      );
+      const engines = new ClusterEngines(
+        engine,
+        new ClustersRepository(server.ctx.db),
+        SecretBox.fromDataDir(db.dataDir),
+        { instanceId },
+      );
+      try {
+        const k = await engines.get('k8s-e');
+        assert.equal(k.kind, 'kubernetes');
+        assert.equal(k.cluster, 'k8s-e');
+        assert.ok(isWorkloadEngine(k));
+        assert.equal(await engines.get('k8s-e'), k, 'one engine while nothing changes');
+        const objects = k.manifests(nsSpec('k8s-e', instanceId), workload('k8s-e', instanceId));
+        const svc = objects.find((o) => o.kind === 'Service') as unknown as { spec: Obj };
+        assert.equal(svc.spec.type, 'NodePort', 'the default exposure: NodePorts');
+        const policy = objects.find((o) => o.kind === 'NetworkPolicy') as unknown as {
+          spec: { ingress: { from: Obj[] }[] };
+        };
+        assert.ok(
+          policy.spec.ingress[0]!.from.some(
+            (f) => JSON.stringify(f) === JSON.stringify({ ipBlock: { cidr: '10.0.8.0/24' } }),
+          ),
+          JSON.stringify(policy.spec),
+        );
+        // applied on the test API server: the Service there is a NodePort
+        await k.applyNamespace(nsSpec('k8s-e', instanceId));
+        await k.applyWorkload(workload('k8s-e', instanceId));
+        const ns = namespaceName('a', 'test');
+        const applied = await kubeGet(fake, `/api/v1/namespaces/${ns}/services/web`);
+        assert.equal((applied?.spec as Obj | undefined)?.type, 'NodePort');
+        // an admin's change of exposure: a new engine, whose apply makes the Service a ClusterIP
+        await ok(admin.patch('/api/v1/clusters/k8s-e', { exposure: 'pod-ip' }), 200, 'exposure');
+        const k2 = await engines.get('k8s-e');
+        assert.notEqual(k2, k);
+        assert.ok(isWorkloadEngine(k2));
+        await k2.applyWorkload(workload('k8s-e', instanceId));
+        const reapplied = await kubeGet(fake, `/api/v1/namespaces/${ns}/services/web`);
+        assert.equal((reapplied?.spec as Obj | undefined)?.type, 'ClusterIP');
+        await k2.deleteWorkload({ project: 'a', env: 'test', service: 'web', serviceId: 'svc-web' });
+      } finally {
+        await engines.close();
+      }
+      await ok(admin.delete('/api/v1/clusters/k8s-e'), 204, 'delete');
     });
 
     it('changes exposure and gateway CIDRs of a kubernetes cluster, and refuses what its kind does not take', async () => {

@@ -1,4 +1,4 @@
-import type { ContainerEngine } from '@berth/engine-api';
+import type { ContainerEngine, KubeObject, NamespaceSpec, WorkloadSpec } from '@berth/engine-api';
 import { KubernetesEngine, type KubernetesEngineOptions } from '@berth/engine-kubernetes';
 import { PodmanEngine, openPodmanEndpoint } from '@berth/engine-podman';
 import {
@@ -37,6 +37,64 @@ export interface ClusterEnginesOptions {
   instanceId?: string;
   /** Test hooks handed to every KubernetesEngine (podAddress for the test API server's pods). */
   kubernetes?: Pick<KubernetesEngineOptions, 'podAddress' | 'onWatchError'>;
+}
+
+/** What the cluster registry knows of a kubernetes cluster's network (cluster settings, migration 0028). */
+export interface KubernetesClusterSettings {
+  exposure: ClusterExposure;
+  gatewayCidrs: string[];
+}
+
+/** The registry's settings of a kubernetes cluster row. */
+export function kubernetesSettings(
+  row: Pick<ClusterRow, 'exposure' | 'gateway_cidrs'>,
+): KubernetesClusterSettings {
+  let gatewayCidrs: string[] = [];
+  try {
+    const parsed: unknown = row.gateway_cidrs ? JSON.parse(row.gateway_cidrs) : [];
+    if (Array.isArray(parsed)) gatewayCidrs = parsed.filter((c): c is string => typeof c === 'string');
+  } catch {
+    // unreadable: none
+  }
+  return { exposure: (row.exposure ?? defaultClusterExposure) as ClusterExposure, gatewayCidrs };
+}
+
+/**
+ * A cluster's KubernetesEngine with the cluster's own settings filled into what it applies: the
+ * Service type of every workload follows the cluster's exposure (the engine reports NodePort
+ * addresses for node-port, so a ClusterIP Service there would leave the gateways without any), and
+ * every namespace's NetworkPolicy lets the cluster's gateway CIDRs in. A spec that says either
+ * itself keeps what it says.
+ */
+class RegisteredKubernetesEngine extends KubernetesEngine {
+  constructor(
+    opts: KubernetesEngineOptions,
+    private readonly settings: KubernetesClusterSettings,
+  ) {
+    super(opts);
+  }
+
+  private withCidrs(ns: NamespaceSpec): NamespaceSpec {
+    return ns.gatewayCidrs === undefined && this.settings.gatewayCidrs.length > 0
+      ? { ...ns, gatewayCidrs: this.settings.gatewayCidrs }
+      : ns;
+  }
+
+  private withExposure(w: WorkloadSpec): WorkloadSpec {
+    return w.exposure === undefined ? { ...w, exposure: this.settings.exposure } : w;
+  }
+
+  override manifests(ns: NamespaceSpec, w: WorkloadSpec): KubeObject[] {
+    return super.manifests(this.withCidrs(ns), this.withExposure(w));
+  }
+
+  override applyNamespace(ns: NamespaceSpec): Promise<void> {
+    return super.applyNamespace(this.withCidrs(ns));
+  }
+
+  override applyWorkload(w: WorkloadSpec): Promise<void> {
+    return super.applyWorkload(this.withExposure(w));
+  }
 }
 
 /** A kubernetes engine as a connection: alive until closed (client-node reconnects by itself). */
@@ -97,7 +155,7 @@ export class ClusterEngines implements Engines {
     if (this.closed) throw new UnavailableError(`Berth is shutting down; cluster '${cluster}' is closed.`);
     const row = await this.repo.find(cluster);
     if (!row) throw new NotFoundError('CLUSTER_NOT_FOUND', `Cluster '${cluster}' is not registered.`);
-    const key = `${row.kind}\n${row.endpoint}\n${row.credentials_sealed ?? ''}\n${row.exposure ?? ''}`;
+    const key = `${row.kind}\n${row.endpoint}\n${row.credentials_sealed ?? ''}\n${row.exposure ?? ''}\n${row.gateway_cidrs ?? ''}`;
     const have = this.open.get(cluster);
     if (have && have.key === key && have.conn.alive()) return have.engine;
     const running = this.opening.get(cluster);
@@ -120,10 +178,10 @@ export class ClusterEngines implements Engines {
         throw new UnavailableError(
           `Cluster '${row.name}' is a kubernetes cluster, but this Berth was built without its instance id (ClusterEngines' instanceId option).`,
         );
-      const engine = new KubernetesEngine({
-        ...kubernetesEngineOptions(row, creds, this.opts.instanceId),
-        ...this.opts.kubernetes,
-      });
+      const engine = new RegisteredKubernetesEngine(
+        { ...kubernetesEngineOptions(row, creds, this.opts.instanceId), ...this.opts.kubernetes },
+        kubernetesSettings(row),
+      );
       this.open.set(row.name, { key, engine, conn: engineConnection(engine) });
       return engine;
     }
