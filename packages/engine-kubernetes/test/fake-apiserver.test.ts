@@ -793,6 +793,156 @@ describe('the test API server: deployments, pods and their controllers', () => {
   });
 });
 
+describe('the test API server: status subresource, graceful deletion, propagation and maxUnavailable', () => {
+  let server: FakeApiServer;
+  let c: ReturnType<typeof clients>;
+  before(async () => {
+    server = await startFakeApiServer({ readiness: 'manual', holdTermination: true });
+    c = clients(server);
+    await c.core.createNamespace({ body: { metadata: { name: 'life' } } });
+  });
+  after(() => server.close());
+
+  const live = async (app: string) =>
+    (await c.core.listNamespacedPod({ namespace: 'life', labelSelector: `app=${app}` })).items.filter(
+      (p) => !p.metadata?.deletionTimestamp,
+    );
+
+  it('keeps status and spec apart: a spec write ignores status, a status write ignores spec', async () => {
+    const cm = await c.apps.createNamespacedDeployment({
+      namespace: 'life',
+      body: deployment('apart', 'life', { replicas: 0 }),
+    });
+    // Without a resourceVersion a PUT is unconditional (the controllers write status meanwhile).
+    const unversioned = (o: V1Deployment): V1Deployment => ({
+      ...o,
+      metadata: { ...o.metadata, resourceVersion: undefined },
+    });
+    const withStatus = { ...unversioned(cm), spec: { ...cm.spec!, replicas: 3 }, status: { replicas: 42 } };
+    const afterSpec = await c.apps.replaceNamespacedDeployment({
+      name: 'apart',
+      namespace: 'life',
+      body: withStatus,
+    });
+    assert.equal(afterSpec.spec?.replicas, 3);
+    assert.notEqual(afterSpec.status?.replicas, 42, 'status is not written through the main resource');
+    const afterStatus = await c.apps.replaceNamespacedDeploymentStatus({
+      name: 'apart',
+      namespace: 'life',
+      body: {
+        ...unversioned(afterSpec),
+        spec: { ...afterSpec.spec, replicas: 9 },
+        status: { ...afterSpec.status, observedGeneration: 99 },
+      },
+    });
+    assert.equal(afterStatus.spec?.replicas, 3, 'spec is not written through status');
+    assert.equal(afterStatus.status?.observedGeneration, 99);
+    await c.apps.deleteNamespacedDeployment({ name: 'apart', namespace: 'life' });
+  });
+
+  it('rolls out with maxSurge 0 and maxUnavailable 1: never more pods than replicas, never fewer than replicas - 1 ready', async () => {
+    const strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } };
+    await apply(c.objects, deployment('slim', 'life', { replicas: 3, strategy }));
+    await waitFor(
+      '3 running pods',
+      async () => (await live('slim')).filter((p) => p.status?.phase === 'Running').length === 3,
+    );
+    for (const p of await live('slim')) server.setPodReady('life', p.metadata!.name!, true);
+    await waitFor(
+      'available',
+      async () =>
+        (await c.apps.readNamespacedDeployment({ name: 'slim', namespace: 'life' })).status
+          ?.availableReplicas === 3,
+    );
+    await apply(c.objects, deployment('slim', 'life', { replicas: 3, strategy }, 'nginx:2'));
+    for (let steps = 0; ; steps++) {
+      assert.ok(steps < 30, 'the rollout ends');
+      await server.settle();
+      server.advanceClock(31); // terminating pods (grace 30s on the clock) go
+      await server.settle();
+      const pods = await live('slim');
+      const ready = pods.filter((p) =>
+        p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'),
+      );
+      assert.ok(pods.length <= 3, `at most replicas pods (${pods.length})`);
+      assert.ok(ready.length >= 2, `at least replicas - 1 ready (${ready.length})`);
+      const unready = pods.find((p) => p.status?.phase === 'Running' && !ready.includes(p));
+      if (unready) server.setPodReady('life', unready.metadata!.name!, true);
+      const d = await c.apps.readNamespacedDeployment({ name: 'slim', namespace: 'life' });
+      if (d.status?.updatedReplicas === 3 && d.status.availableReplicas === 3 && d.status.replicas === 3)
+        break;
+    }
+    const images = (await live('slim')).map((p) => p.spec?.containers[0]?.image);
+    assert.deepEqual(images, ['nginx:2', 'nginx:2', 'nginx:2']);
+  });
+
+  it('a deleted pod terminates for its grace period on the server clock, then goes', async () => {
+    await c.core.createNamespacedPod({
+      namespace: 'life',
+      body: {
+        metadata: { name: 'grace' },
+        spec: { terminationGracePeriodSeconds: 20, containers: [{ name: 'c', image: 'busybox:1' }] },
+      },
+    });
+    await waitFor(
+      'grace to run',
+      async () =>
+        (await c.core.readNamespacedPod({ name: 'grace', namespace: 'life' })).status?.phase === 'Running',
+    );
+    const terminating = await c.core.deleteNamespacedPod({ name: 'grace', namespace: 'life' });
+    assert.ok(terminating.metadata?.deletionTimestamp, 'deletionTimestamp set');
+    assert.equal(terminating.metadata?.deletionGracePeriodSeconds, 20);
+    server.advanceClock(10);
+    await server.settle();
+    assert.ok(
+      await c.core.readNamespacedPod({ name: 'grace', namespace: 'life' }),
+      'still terminating after 10s',
+    );
+    server.advanceClock(11);
+    await waitFor('the pod to go', async () => {
+      try {
+        await c.core.readNamespacedPod({ name: 'grace', namespace: 'life' });
+        return false;
+      } catch (e) {
+        return e instanceof ApiException && e.code === 404;
+      }
+    });
+    const events = await c.core.listNamespacedEvent({
+      namespace: 'life',
+      fieldSelector: 'involvedObject.name=grace',
+    });
+    assert.ok(events.items.some((e) => e.reason === 'Killing'));
+  });
+
+  it('Orphan propagation leaves the dependents without their owner reference; preconditions are checked', async () => {
+    await apply(c.objects, deployment('orphan', 'life', { replicas: 1 }));
+    const rs = await waitFor(
+      'a ReplicaSet',
+      async () =>
+        (await c.apps.listNamespacedReplicaSet({ namespace: 'life', labelSelector: 'app=orphan' })).items[0],
+    );
+    const d = await c.apps.readNamespacedDeployment({ name: 'orphan', namespace: 'life' });
+    await rejectsWith(
+      c.apps.deleteNamespacedDeployment({
+        name: 'orphan',
+        namespace: 'life',
+        body: { preconditions: { uid: 'not-the-uid' } },
+      }),
+      409,
+      'Conflict',
+    );
+    await c.apps.deleteNamespacedDeployment({
+      name: 'orphan',
+      namespace: 'life',
+      propagationPolicy: 'Orphan',
+      body: { preconditions: { uid: d.metadata!.uid! } },
+    });
+    const kept = await c.apps.readNamespacedReplicaSet({ name: rs.metadata!.name!, namespace: 'life' });
+    assert.equal(kept.metadata?.ownerReferences, undefined);
+    assert.equal((await live('orphan')).length, 1, 'its pod stays too');
+  });
+});
+
 describe('the test API server: pods/log, pods/exec and metrics', () => {
   let server: FakeApiServer;
   let c: ReturnType<typeof clients>;
@@ -967,6 +1117,34 @@ describe('the test API server: pods/log, pods/exec and metrics', () => {
     server.killContainer('x', pod, { exitCode: 137, reason: 'Error' });
     await waitFor('the sleep to end', () => status !== undefined);
     assert.equal(status!.details?.causes?.[0]?.message, '137');
+  });
+
+  it('runs an interactive shell on a tty: resize on channel 4, lines on stdin, its exit code on channel 3', async () => {
+    const ca = Buffer.from(c.kc.getCurrentCluster()!.caData!, 'base64');
+    const url = `${server.url.replace('https', 'wss')}/api/v1/namespaces/x/pods/${pod}/exec?command=sh&stdin=true&stdout=true&tty=true`;
+    const ws = new WebSocket(url, ['v5.channel.k8s.io', 'v4.channel.k8s.io'], {
+      ca,
+      headers: { authorization: `Bearer ${server.token}` },
+    });
+    let out = '';
+    let status: V1Status | undefined;
+    ws.on('message', (d: Buffer) => {
+      if (d[0] === 1) out += d.subarray(1).toString();
+      if (d[0] === 3) status = JSON.parse(d.subarray(1).toString());
+    });
+    await new Promise((resolve, reject) => ws.on('open', resolve).on('error', reject));
+    assert.equal(ws.protocol, 'v5.channel.k8s.io', 'the highest protocol offered');
+    const frame = (channel: number, text: string) =>
+      Buffer.concat([Buffer.from([channel]), Buffer.from(text)]);
+    ws.send(frame(4, JSON.stringify({ Width: 120, Height: 40 })));
+    ws.send(frame(0, 'stty size\n'));
+    await waitFor('the terminal size', () => out.includes('40 120'));
+    assert.ok(out.startsWith('$ '), 'a prompt on a tty');
+    ws.send(frame(0, 'exit 4\n'));
+    await waitFor('the shell to exit', () => status !== undefined);
+    assert.equal(status!.reason, 'NonZeroExitCode');
+    assert.equal(status!.details?.causes?.[0]?.message, '4');
+    await waitFor('the server to close the connection', () => ws.readyState === WebSocket.CLOSED);
   });
 
   it('serves metrics.k8s.io pods when enabled and 404 when not', async () => {
