@@ -31,7 +31,7 @@ import { clusterCatalog, failoverGrace } from './modules/placement/cluster-catal
 import { FleetPlacement } from './modules/placement/fleet-placement';
 import { createImageCleanup } from './modules/placement/image-cleanup';
 import { createClustersModule } from './modules/clusters/clusters.module';
-import { ClusterEngines } from './modules/clusters/cluster-engines';
+import { ClusterEngines, type ClusterEnginesOptions } from './modules/clusters/cluster-engines';
 import { ClustersRepository } from './modules/clusters/clusters.repository';
 import { SecretBox } from './crypto/secret-box';
 import { createVolumesModule } from './modules/volumes/volumes.module';
@@ -57,6 +57,8 @@ export interface BuildOptions {
   engine?: ContainerEngine;
   /** Run controllers (default true). Tests of the API alone may turn them off. */
   controllers?: boolean;
+  /** Test hooks of every Kubernetes cluster's engine (the test API server's pod addresses). */
+  kubernetes?: ClusterEnginesOptions['kubernetes'];
 }
 
 /** Composes the whole server from its configuration. Nothing starts until start(). */
@@ -92,7 +94,11 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   // every cluster's engine, from the cluster registry (local is the configured socket)
   const engines =
     opts.engine &&
-    new ClusterEngines(opts.engine, new ClustersRepository(db), SecretBox.fromDataDir(config.dataDir));
+    new ClusterEngines(opts.engine, new ClustersRepository(db), SecretBox.fromDataDir(config.dataDir), {
+      // a kubernetes engine watches the pods labelled with this instance
+      instanceId: config.instanceId,
+      ...(opts.kubernetes ? { kubernetes: opts.kubernetes } : {}),
+    });
   // quota admission; the release canaries it counts are the gateways' routes' (canary-releases.ts)
   const quotas = new Quotas(ctx, () => wantedCanaries(db));
   // the kinds of spec.mounts (configs, volumes): each module adds its source below

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PodmanEngine } from '@berth/engine-podman';
 import { loadConfig } from '../../src/config/config';
-import { buildServer, type BerthServer } from '../../src/server';
+import { buildServer, type BerthServer, type BuildOptions } from '../../src/server';
 import { createTestDatabase, type TestDialect } from './db';
 
 export const podmanSocket = process.env.BERTH_TEST_PODMAN_SOCKET ?? '/tmp/berth-test/podman.sock';
@@ -99,7 +99,7 @@ export interface TestPlatform {
  */
 export async function startPlatform(
   env: Record<string, string> = {},
-  opts: { dialect?: TestDialect } = {},
+  opts: { dialect?: TestDialect; build?: Omit<BuildOptions, 'engine'> } = {},
 ): Promise<TestPlatform> {
   const pgDb = opts.dialect === 'postgres' ? await createTestDatabase('postgres') : null;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'berth-it-'));
@@ -119,7 +119,7 @@ export async function startPlatform(
     ...env,
   });
   const engine = new PodmanEngine({ socketPath: podmanSocket, cluster: 'local' });
-  const server = await buildServer(config, { engine });
+  const server = await buildServer(config, { ...opts.build, engine });
   let url: string;
   let api: TestApi;
   try {
