@@ -200,6 +200,30 @@ void describe('Kubernetes clusters and manifests (browser, test API server)', { 
     assert.equal((await platform.api.get<ClusterBody>('/api/v1/clusters/k8s-a')).body.state, 'ready');
   });
 
+  void it('shows what to fix under the state of a cluster whose kubeconfig is refused', async () => {
+    const wrong = kubeconfig.split(kube!.token).join('not-the-token');
+    assert.notEqual(wrong, kubeconfig, 'the kubeconfig carries the token');
+    const created = await platform.api.post('/api/v1/clusters', {
+      name: 'k8s-bad',
+      kind: 'kubernetes',
+      endpoint: kube!.url,
+      credentials: { kubeconfig: wrong },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await page.goto(`${platform.url}/clusters`);
+    await page.getByTestId('cluster-check-k8s-bad').click();
+    await page.locator('[data-testid="cluster-state-k8s-bad"][data-state="unreachable"]').waitFor();
+    const shown = page.getByTestId('cluster-message-text-k8s-bad');
+    const message = (await platform.api.get<{ message: string }>('/api/v1/clusters/k8s-bad')).body.message;
+    assert.match(message, /refused/, 'the server says the credentials were refused');
+    await shown.waitFor();
+    // the row shows the server's words (two lines at most; the rest on hover)
+    const text = await shown.innerText();
+    assert.ok(message.startsWith(text.replace(/(…|\.\.\.)$/, '').slice(0, 30)), `${text} ≈ ${message}`);
+    assert.equal(await page.getByTestId('cluster-message-text-k8s-a').count(), 0, 'a ready cluster has none');
+    assert.equal((await platform.api.delete('/api/v1/clusters/k8s-bad')).status, 204);
+  });
+
   void it("shows the service's manifests for the Kubernetes cluster, copies and downloads them", async () => {
     await page.goto(`${platform.url}${manifestsUrl}`);
     const objects = page.getByTestId('manifests-objects');
