@@ -740,7 +740,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
     }
     const t = findResource(route.group, route.version, route.resource);
     if (!t) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-    if (t.namespaced !== Boolean(route.namespace) && route.name)
+    if ((t.namespaced !== Boolean(route.namespace) && route.name) || (!t.namespaced && route.namespace))
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     const namespace = route.namespace;
     const dryRun = q.getAll('dryRun').includes('All');

@@ -155,7 +155,9 @@ export function parseFieldSelector(sel: string | null | undefined, resource: str
 /** Whether an object satisfies the field selector (a missing field is the empty string). */
 export function matchFields(selector: FieldSelector, obj: Obj): boolean {
   return selector.every((r) => {
-    const v = getPath(obj, r.field.split('.'));
+    // An event's `source` field label is its source.component (the apiserver's conversion func).
+    const path = r.field === 'source' ? ['source', 'component'] : r.field.split('.');
+    const v = getPath(obj, path);
     const s = v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : text(v);
     return r.equal ? s === r.value : s !== r.value;
   });
