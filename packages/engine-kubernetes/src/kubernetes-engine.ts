@@ -64,6 +64,10 @@ import { objectPath, resourceOf } from './resources';
 import { podStats } from './stats';
 import { workloadStatusOf } from './workload-status';
 
+export { statsUnavailable } from './stats';
+export type { Exposure, PodAddress } from './observation';
+export type { Pod } from './kube-types';
+
 /** Options of a KubernetesEngine. */
 export interface KubernetesEngineOptions {
   /** The cluster's name in Berth. */

@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { labelKeys, type ContainerObservation } from '@berth/engine-api';
 import { runWorkloadContract } from '@berth/engine-api/testing/workload';
 import { EngineError, UnavailableError } from '@berth/shared';
+import { KubeClient } from '../src/client';
 import { KubernetesEngine } from '../src/kubernetes-engine';
 import { namespaceName } from '../src/names';
 import type { Pod } from '../src/kube-types';
@@ -91,12 +92,20 @@ runWorkloadContract(
       command: [
         'sh',
         '-c',
-        'echo log-line-1; echo log-line-2; echo log-line-3; (while true; do echo tick; sleep 1; done) & exec httpd -f -p 8080',
+        'echo log-line-1; echo log-line-2; echo log-line-3; mkdir -p /tmp/www && echo ok > /tmp/www/index.html; (while true; do echo tick; sleep 1; done) & exec httpd -f -p 8080 -h /tmp/www',
       ],
       port: 8080,
       reachable: process.env.BERTH_TEST_KUBE_REACHABLE === '1',
       metrics: process.env.BERTH_TEST_KUBE_METRICS === '1',
-      cleanup: () => engine.close(),
+      cleanup: async ({ project, env }) => {
+        await engine.close();
+        // The suite's namespace (and with it whatever a failed case left) goes too.
+        const client = new KubeClient({ cluster, kubeconfig: readFileSync(kubeconfigFile!, 'utf8') });
+        await client.json('DELETE', `/api/v1/namespaces/${namespaceName(project, env)}`, {
+          allow: [404],
+          ctx: { verb: 'delete', resource: 'namespaces' },
+        });
+      },
     };
   },
   kubeconfigFile ? {} : { skip: 'BERTH_TEST_KUBECONFIG is not set' },
