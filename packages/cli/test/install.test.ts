@@ -43,6 +43,12 @@ test('berth install manifests prints the install as YAML documents, each RBAC ru
   assert.equal(deployment.metadata.namespace, 'platform');
 });
 
+test('berth install manifests -o json prints one v1 List of the same objects', async () => {
+  const io = testIo({});
+  assert.equal(await run(['install', 'manifests', '-o', 'json'], io), 0, io.stderr.text);
+  assert.deepEqual(JSON.parse(io.stdout.text), { apiVersion: 'v1', kind: 'List', items: installManifests() });
+});
+
 test('berth install manifests refuses a bad option naming it, and prints nothing', async () => {
   for (const [args, message] of [
     [['--agent-nodes', 'edge'], /--agent-nodes "edge": write LABEL=VALUE/],

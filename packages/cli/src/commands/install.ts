@@ -20,7 +20,7 @@ export const installCommands: CommandDef[] = [
     usage:
       '[--namespace NS] [--image IMAGE] [--database-secret NAME] [--agent-nodes LABEL=VALUE] [--agent-listen IP:PORT] [--server-url URL] [--replicas N]',
     summary:
-      'print the Kubernetes manifests that run Berth in a cluster: server, least-rights RBAC, gateway agent DaemonSet (apply with kubectl apply -f -)',
+      'print the Kubernetes manifests that run Berth in a cluster: server, least-rights RBAC, gateway agent DaemonSet (YAML, or a v1 List with -o json; apply with kubectl apply -f -)',
     positionals: { min: 0, max: 0 },
     options: [
       {
@@ -63,24 +63,26 @@ export const installCommands: CommandDef[] = [
     ],
     async run(ctx) {
       // loaded here only: the Kubernetes client is heavy and no other command needs it
-      const { installManifestsYaml } = await import('@berth/engine-kubernetes');
+      const { installManifests, installManifestsYaml } = await import('@berth/engine-kubernetes');
       const replicas = ctx.args.string('replicas');
-      let text: string;
+      const opts = {
+        namespace: ctx.args.string('namespace'),
+        image: ctx.args.string('image'),
+        databaseSecret: ctx.args.string('database-secret'),
+        agentNodes: ctx.args.string('agent-nodes'),
+        agentListen: ctx.args.string('agent-listen'),
+        serverUrl: ctx.args.string('server-url'),
+        replicas: replicas === undefined ? undefined : parseInteger(replicas, '--replicas', 1, 10),
+      };
       try {
-        text = installManifestsYaml({
-          namespace: ctx.args.string('namespace'),
-          image: ctx.args.string('image'),
-          databaseSecret: ctx.args.string('database-secret'),
-          agentNodes: ctx.args.string('agent-nodes'),
-          agentListen: ctx.args.string('agent-listen'),
-          serverUrl: ctx.args.string('server-url'),
-          replicas: replicas === undefined ? undefined : parseInteger(replicas, '--replicas', 1, 10),
-        });
+        // -o json: one v1 List, which kubectl applies as well
+        if (ctx.out.json)
+          ctx.out.printJson({ apiVersion: 'v1', kind: 'List', items: installManifests(opts) });
+        else ctx.out.raw(installManifestsYaml(opts));
       } catch (err) {
         // installManifests names the option and what it must be
         throw ctx.usageError(err instanceof Error ? err.message : String(err));
       }
-      ctx.out.raw(text);
       return 0;
     },
   },
