@@ -191,6 +191,36 @@ describe('a service on a Kubernetes cluster (test API server)', () => {
     assert.ok(logs.length >= 1);
   });
 
+  it('rolls a release that never gets ready back to the stable one past its progress deadline', async () => {
+    // pods of release 3 never pass their readiness probe
+    fake.setReadinessPolicy((pod) => {
+      const labels = ((pod.metadata as Obj | undefined)?.labels ?? {}) as Record<string, string>;
+      return labels['berth.release'] !== '3';
+    });
+    try {
+      const bad = {
+        ...spec('broken', null),
+        replicas: 3,
+        rollout: { maxSurge: 1, maxUnavailable: 0, progressDeadlineSeconds: 5 },
+      };
+      const u = await p.api.put<{ task: Obj }>(`${base}/web`, { spec: bad });
+      assert.equal(u.status, 202, JSON.stringify(u.body));
+      const task = await waitTask(p.api, u.body.task.id as string);
+      assert.equal(task.state, 'failed');
+      assert.match(String(task.error), /rolled back to release 2/);
+      await eventually(async () => {
+        const d = (await deployment()) as { spec: { template: { metadata: { labels: Obj } } } };
+        return d.spec.template.metadata.labels['berth.release'] === '2';
+      }, 'the Deployment back on release 2');
+      const pods = await readyOf(2, 3);
+      assert.equal(pods.length, 3);
+      const svc = await p.api.get<{ release: number; status: string }>(`${base}/web`);
+      assert.equal(svc.body.release, 2);
+    } finally {
+      fake.setReadinessPolicy('immediate');
+    }
+  });
+
   it('deletes the service: its Deployment and Service are gone from the cluster', async () => {
     const del = await p.api.delete<{ task: Obj }>(`${base}/web`);
     assert.equal(del.status, 202, JSON.stringify(del.body));
