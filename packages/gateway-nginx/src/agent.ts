@@ -264,7 +264,8 @@ export class GatewayAgent {
     if (vip) await this.vip?.install();
     if (set) {
       const running = (await this.node.pid()) !== null;
-      const d = await deliverEndpoints(this.node.prefix, set, running, 10_000, reload ? null : delta);
+      // after a reload the file above is this set's already
+      const d = await deliverEndpoints(this.node.prefix, set, running, 10_000, reload ? null : delta, reload);
       if (!d.ok) return this.fail(cfg, d.message, 'endpoints not applied');
       this.set = set;
     }

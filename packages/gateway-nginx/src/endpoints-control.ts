@@ -187,10 +187,15 @@ export async function deliverEndpoints(
   running: boolean,
   timeoutMs = 10_000,
   delta: EndpointDelta | null = null,
+  /**
+   * The caller wrote this set's endpoints file already (before a reload, so that the master loads
+   * it): not written again — at 10,000 pools it is 1.4 MB.
+   */
+  written = false,
 ): Promise<Delivery> {
   // version 0: nothing to deliver (writeEndpointsFile)
   if (set.version === 0) return { ok: true, version: 0, pushed: false };
-  await writeEndpointsFile(prefix, set);
+  if (!written) await writeEndpointsFile(prefix, set);
   if (!running) return { ok: true, version: set.version, pushed: false };
   const client = new EndpointsClient(controlSocketPath(prefix), timeoutMs);
   let a: ControlAnswer;

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { BerthError, InvalidError } from '@berth/shared';
@@ -10,6 +10,7 @@ import {
   dynamicMainConfig,
   endpointDelta,
   endpointSetOf,
+  endpointsFile,
   endpointsText,
   mergeDeltas,
   lineDiff,
@@ -17,7 +18,6 @@ import {
   renderDynamicUpstreams,
   renderStream,
   samePool,
-  setBytes,
   streamFileName,
   streamMainLines,
   withStream,
@@ -54,30 +54,32 @@ export interface ApplyRequest {
 }
 
 /**
- * The gateway's current endpoint set (`<gatewayDir>/<gateway>/conf/endpoints.json`, its version
- * is the version number that produced it): what agents are given and what the drain
- * confirmation reads. Written after the configuration it belongs to is installed.
+ * The gateway's current endpoint set file, its version the version number that produced it: what
+ * agents are given and the drain confirmation reads when this process has not published the set
+ * itself (a restart, another instance). It is the local node's endpoints file
+ * (`<gatewayDir>/<gateway>/endpoints/current.json`), which the local Nginx loads as it starts and
+ * which is written ahead of every push anyway: one file, so a change at 10,000 pools writes its
+ * 1.4 MB once. Written after the configuration it belongs to is installed.
  */
 export function currentSetFile(gatewayDir: string, gateway: string): string {
-  return path.join(gatewayDir, gateway, 'conf', 'endpoints.json');
+  return path.join(gatewayDir, gateway, endpointsFile);
 }
+
+/** Where Berth before 2026-12-07 kept a copy of the set (read when the node's file is missing). */
+const legacySetFile = (gatewayDir: string, gateway: string) =>
+  path.join(gatewayDir, gateway, 'conf', 'endpoints.json');
 
 /** The gateway's current endpoint set, or null before the first one. */
 export async function readCurrentSet(gatewayDir: string, gateway: string): Promise<EndpointSet | null> {
-  const text = await readFile(currentSetFile(gatewayDir, gateway), 'utf8').catch(() => null);
+  const text =
+    (await readFile(currentSetFile(gatewayDir, gateway), 'utf8').catch(() => null)) ??
+    (await readFile(legacySetFile(gatewayDir, gateway), 'utf8').catch(() => null));
   if (text === null) return null;
   try {
     return JSON.parse(text) as EndpointSet;
   } catch {
     return null;
   }
-}
-
-async function writeCurrentSet(gatewayDir: string, gateway: string, set: EndpointSet): Promise<void> {
-  const file = currentSetFile(gatewayDir, gateway);
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(`${file}.next`, setBytes(set));
-  await rename(`${file}.next`, file);
 }
 
 /** endpointsText of a set's pools (all of them, or those named). */
@@ -230,8 +232,13 @@ export class GatewayApplier {
       if (last && current) s.set = current;
       // A Berth killed between installing and delivering left the master on older files or
       // endpoints: HUP it once (its start code loads the newer endpoints file) and push the set.
+      // (The file is where the set was read from, unless that was the legacy copy: written once.)
       this.localRevisions.set(gw.id, null);
-      if (current) await this.deliverLocal(gw, node, current, true);
+      if (current) {
+        await writeEndpointsFile(node.prefix, current);
+        await unlink(legacySetFile(this.gatewayDir, gw.name)).catch(() => undefined);
+        await this.deliverLocal(gw, node, current, true);
+      }
       this.applied.set(gw.id, s);
     }
     return s;
@@ -383,13 +390,12 @@ export class GatewayApplier {
     if (s.set && delta) deriveAddresses(s.set, set, Object.keys(delta.pools));
     const published: EndpointDelta | null =
       kind === 'endpoints' ? { version: row.number, base: s.set!.version, pools: delta!.pools } : null;
-    // The files first, then the set that names their pools (agents read the set, then the files).
-    // An endpoints version has no files, and agents and the drain confirmation of this process
-    // read the set from memory: its file (for a restart and other instances) is written after
-    // the local push, off the path of the change.
+    // The files first, then the set that names their pools (agents read the set, then the files):
+    // the local node's endpoints file, which is the gateway's current set file too. An endpoints
+    // version has no files; deliverLocal writes its set's file ahead of the push.
     if (kind === 'config') {
       await node.install({ main: main !== s.main ? main : null, upstreams, stream });
-      await writeCurrentSet(this.gatewayDir, gw.name, set);
+      await writeEndpointsFile(node.prefix, set);
     }
     const deltas = published ? [...s.deltas.slice(1 - deltaHistory), published] : [];
     Object.assign(s, { main, upstreams, set, deltas, stream, signature, failedSignature: null });
@@ -400,7 +406,6 @@ export class GatewayApplier {
     this.onApplied(gw.id);
     await this.deliverLocal(gw, node, set, kind === 'config');
     this.onApplied(gw.id);
-    if (kind === 'endpoints') await writeCurrentSet(this.gatewayDir, gw.name, set);
     return row;
   }
 
@@ -413,14 +418,14 @@ export class GatewayApplier {
   }
 
   /**
-   * Brings the local Nginx to a set: after a new configuration, the endpoints file first and a
-   * reload (the master loads the newer file as it reads the configuration), then the push, which
-   * an endpoints-only change needs alone. The local revision moves only once Nginx acknowledged.
+   * Brings the local Nginx to a set: after a new configuration (whose set's endpoints file is
+   * written already) a reload (the master loads the newer file as it reads the configuration),
+   * then the push, which an endpoints-only change needs alone, its file written ahead of it. The
+   * local revision moves only once Nginx acknowledged.
    */
   private async deliverLocal(gw: GatewayRow, node: LocalNginxNode, set: EndpointSet, reload: boolean) {
     if (reload) {
       await prepareNodeDirs(node.prefix, false);
-      await writeEndpointsFile(node.prefix, set);
       const reloaded = await node.reload();
       if (reloaded === 'timeout')
         this.log.warn({ gateway: gw.name }, 'gateway nginx started no new worker after HUP');
@@ -428,7 +433,7 @@ export class GatewayApplier {
     // only the changed pools when the local Nginx runs a version this process published since
     const running = this.localRevisions.get(gw.id) ?? null;
     const delta = !reload && running !== null ? this.deltaSince(gw.id, running) : null;
-    const d = await deliverEndpoints(node.prefix, set, (await node.pid()) !== null, 10_000, delta);
+    const d = await deliverEndpoints(node.prefix, set, (await node.pid()) !== null, 10_000, delta, reload);
     if (d.ok) this.localRevisions.set(gw.id, d.version);
     else this.log.warn({ gateway: gw.name, version: set.version }, d.message);
   }
@@ -447,6 +452,5 @@ export class GatewayApplier {
       upstreams: this.renderPools(node, plan.pools),
     });
     await writeEndpointsFile(node.prefix, set);
-    await writeCurrentSet(this.gatewayDir, gw.name, set);
   }
 }
