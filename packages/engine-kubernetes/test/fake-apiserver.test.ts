@@ -495,6 +495,39 @@ describe('the test API server: watch, bookmarks, 410 and dropped connections', (
     }
   });
 
+  it('a label change moves an object in or out of a selector: ADDED and DELETED; dryRun stores nothing', async () => {
+    const events: string[] = [];
+    const req = await new Watch(c.kc).watch(
+      '/api/v1/namespaces/w/configmaps',
+      { labelSelector: 'stage=live' },
+      (type, obj: KubernetesObject) => events.push(`${type} ${obj.metadata?.name}`),
+      () => {},
+    );
+    try {
+      await c.core.createNamespacedConfigMap({
+        namespace: 'w',
+        body: { metadata: { name: 'moving', labels: { stage: 'draft' } } },
+      });
+      const label = (stage: string) =>
+        c.core.patchNamespacedConfigMap(
+          { name: 'moving', namespace: 'w', body: { metadata: { labels: { stage } } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+      await label('live');
+      await label('draft');
+      await waitFor('in and out', () => events.length >= 2);
+      assert.deepEqual(events, ['ADDED moving', 'DELETED moving']);
+      await c.core.createNamespacedConfigMap({
+        namespace: 'w',
+        body: { metadata: { name: 'dry' } },
+        dryRun: 'All',
+      });
+      await rejectsWith(c.core.readNamespacedConfigMap({ name: 'dry', namespace: 'w' }), 404, 'NotFound');
+    } finally {
+      req.abort();
+    }
+  });
+
   it('an informer relists after 410 Gone (compaction while disconnected) and sees every later change', async () => {
     const listCalls = () =>
       server.requests.filter(
@@ -874,6 +907,31 @@ describe('the test API server: status subresource, graceful deletion, propagatio
     }
     const images = (await live('slim')).map((p) => p.spec?.containers[0]?.image);
     assert.deepEqual(images, ['nginx:2', 'nginx:2', 'nginx:2']);
+  });
+
+  it('a Recreate rollout takes every old pod down before the first new one starts', async () => {
+    await apply(c.objects, deployment('recreate', 'life', { replicas: 2, strategy: { type: 'Recreate' } }));
+    await waitFor(
+      '2 running pods',
+      async () => (await live('recreate')).filter((p) => p.status?.phase === 'Running').length === 2,
+    );
+    for (const p of await live('recreate')) server.setPodReady('life', p.metadata!.name!, true);
+    await apply(
+      c.objects,
+      deployment('recreate', 'life', { replicas: 2, strategy: { type: 'Recreate' } }, 'nginx:2'),
+    );
+    await server.settle();
+    const all = async () =>
+      (await c.core.listNamespacedPod({ namespace: 'life', labelSelector: 'app=recreate' })).items;
+    assert.ok(
+      (await all()).every((p) => p.spec?.containers[0]?.image !== 'nginx:2'),
+      'no new pod while old ones terminate',
+    );
+    server.advanceClock(31);
+    await waitFor('2 new pods', async () => {
+      const pods = await all();
+      return pods.length === 2 && pods.every((p) => p.spec?.containers[0]?.image === 'nginx:2');
+    });
   });
 
   it('a deleted pod terminates for its grace period on the server clock, then goes', async () => {
