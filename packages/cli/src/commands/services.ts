@@ -163,6 +163,28 @@ async function listReleases(ctx: CommandContext): Promise<number> {
 
 const one = { min: 1, max: 1 };
 
+/** What `GET …/services/{s}/manifests` answers (JSON form). */
+interface ServiceManifests {
+  cluster: string;
+  namespace: string;
+  yaml: string;
+  objects: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }[];
+}
+
+/** Prints the Kubernetes objects Berth applies for a service to a cluster: YAML, or JSON with -o json. */
+async function serviceManifests(ctx: CommandContext): Promise<number> {
+  const cluster = ctx.args.string('cluster');
+  if (!cluster) throw ctx.usageError('--cluster is required: the Kubernetes cluster to show them for');
+  const client = await ctx.client();
+  const m = await client.get<ServiceManifests>(
+    servicePath(ctx.project(), ctx.env(), ctx.arg(0), '/manifests'),
+    { cluster },
+  );
+  if (ctx.out.json) ctx.out.printJson(m);
+  else ctx.out.raw(m.yaml);
+  return 0;
+}
+
 /** services list|get|create|update|delete, releases */
 export const serviceCommands: CommandDef[] = [
   {
@@ -219,6 +241,23 @@ export const serviceCommands: CommandDef[] = [
     scoped: true,
     startsTask: true,
     run: deleteService,
+  },
+  {
+    name: 'services manifests',
+    usage: 'NAME --cluster CLUSTER',
+    summary:
+      'print the Kubernetes objects Berth applies for the service to a Kubernetes cluster (YAML; secret values redacted)',
+    positionals: one,
+    scoped: true,
+    options: [
+      {
+        name: 'cluster',
+        kind: 'string',
+        value: 'CLUSTER',
+        description: 'a cluster of kind kubernetes',
+      },
+    ],
+    run: serviceManifests,
   },
   {
     name: 'releases',
