@@ -226,6 +226,7 @@ export async function runExec(
     size[s] += b.length;
   };
   let result: { code: number | null; message: string | null } | null = null;
+  let ended: (() => void) | null = null;
   const onBinary = (ch: number, data: Buffer): boolean => {
     if (ch === channel.stdout) keep('stdout', data);
     else if (ch === channel.stderr) keep('stderr', data);
@@ -235,6 +236,10 @@ export async function runExec(
       } catch {
         result = { code: -1, message: data.toString('utf8') };
       }
+      // The Status is the last frame (output comes before it on the same socket): done, even
+      // if the server is slow to close.
+      ended?.();
+      return false;
     }
     return true;
   };
@@ -242,10 +247,12 @@ export async function runExec(
   const ws = await connect(client, namespace, name, execPath(namespace, name, cmd, false, false), onBinary);
   const timedOut = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(true), Math.max(0, deadline - Date.now()));
-    ws.on('close', () => {
+    ended = () => {
       clearTimeout(timer);
       resolve(false);
-    });
+    };
+    if (result) ended();
+    ws.on('close', ended);
   });
   const text = (s: 'stdout' | 'stderr') => Buffer.concat(out[s]).toString('utf8');
   if (timedOut) {
