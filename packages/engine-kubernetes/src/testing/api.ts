@@ -391,14 +391,15 @@ export class Api {
     const namespace = str(owner, 'metadata', 'namespace');
     const out: { rt: ResourceType; obj: Obj }[] = [];
     for (const rt of resourceTypes) {
-      const all = this.store.list({
+      const all = this.store.peek({
         rt,
         labels: [],
         fields: [],
         ...(namespace && rt.namespaced ? { namespace } : {}),
       });
       for (const o of all)
-        if (objs(o, 'metadata', 'ownerReferences').some((r) => r.uid === uid)) out.push({ rt, obj: o });
+        if (objs(o, 'metadata', 'ownerReferences').some((r) => r.uid === uid))
+          out.push({ rt, obj: clone(o) });
     }
     return out;
   }

@@ -15,7 +15,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ApiError } from './status';
-import { clone, isObj, num, objs, str, strMap, type Obj } from './json';
+import { clone, deepEqual, isObj, num, objs, str, strMap, type Obj } from './json';
 import type { Api } from './api';
 import { imageID, PodRuntime, type PodBackend } from './pod-runtime';
 import { findResource, resourceTypes, type ResourceType } from './resources';
@@ -208,14 +208,15 @@ export class Simulation {
   // ---- namespace and service account controllers ----
 
   private namespaces(): void {
-    for (const ns of this.store.list(all(NAMESPACES))) {
+    for (const ns of this.store.peek(all(NAMESPACES))) {
       const n = name(ns);
       if (str(ns, 'metadata', 'deletionTimestamp')) {
         for (const r of resourceTypes) {
           if (!r.namespaced) continue;
-          for (const o of this.store.list(all(r, n))) {
+          for (const o of this.store.peek(all(r, n))) {
             if (r === PODS) this.stopPod(o);
-            this.api.forceRemove(r, o);
+            // Everything in the namespace goes: no garbage collection to walk.
+            this.store.remove(r, o);
           }
         }
         this.api.forceRemove(NAMESPACES, ns);
@@ -235,7 +236,7 @@ export class Simulation {
   // ---- deployment controller ----
 
   private deployments(): void {
-    for (const d of this.store.list(all(DEPLOYMENTS))) {
+    for (const d of this.store.peek(all(DEPLOYMENTS))) {
       if (str(d, 'metadata', 'deletionTimestamp')) continue;
       this.syncDeployment(d);
     }
@@ -243,7 +244,7 @@ export class Simulation {
 
   private ownedReplicaSets(d: Obj): Obj[] {
     return this.store
-      .list(all(REPLICASETS, nsName(d)))
+      .peek(all(REPLICASETS, nsName(d)))
       .filter((rs) => controllerOf(rs)?.uid === uidOf(d) && !str(rs, 'metadata', 'deletionTimestamp'));
   }
 
@@ -378,7 +379,7 @@ export class Simulation {
       for (const rs of olds())
         if ((num(rs, 'spec', 'replicas') ?? 0) > 0) replaceIn(this.scaleReplicaSet(rs, 0, d));
       const oldPods = this.store
-        .list(all(PODS, nsName(d)))
+        .peek(all(PODS, nsName(d)))
         .filter((p) => olds().some((rs) => controllerOf(p)?.uid === uidOf(rs)));
       if (oldPods.length === 0 && (num(nrs, 'spec', 'replicas') ?? 0) !== replicas) {
         replaceIn(this.scaleReplicaSet(nrs, replicas, d));
@@ -593,6 +594,7 @@ export class Simulation {
     if (available === 0) delete status.availableReplicas;
     if (updated === 0) delete status.updatedReplicas;
     if (total === 0) delete status.replicas;
+    if (deepEqual(fresh.status, status)) return;
     this.api.replace(
       DEPLOYMENTS,
       nsName(fresh),
@@ -605,7 +607,7 @@ export class Simulation {
   // ---- replicaset controller ----
 
   private replicaSets(): void {
-    for (const rs of this.store.list(all(REPLICASETS))) {
+    for (const rs of this.store.peek(all(REPLICASETS))) {
       if (str(rs, 'metadata', 'deletionTimestamp')) continue;
       this.syncReplicaSet(rs);
     }
@@ -618,7 +620,7 @@ export class Simulation {
   private syncReplicaSet(rs: Obj): void {
     const selector = fromLabelSelectorObject(getSpec(rs).selector);
     const pods = this.store
-      .list(all(PODS, nsName(rs)))
+      .peek(all(PODS, nsName(rs)))
       .filter(
         (p) => controllerOf(p)?.uid === uidOf(rs) && matchLabels(selector, strMap(p, 'metadata', 'labels')),
       );
@@ -698,6 +700,7 @@ export class Simulation {
     };
     for (const k of ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas'])
       if (status[k] === 0) delete status[k];
+    if (deepEqual(rs.status, status)) return;
     this.api.replace(
       REPLICASETS,
       nsName(rs),
@@ -711,14 +714,14 @@ export class Simulation {
 
   private kubelet(): void {
     const nodes = this.store
-      .list(all(NODES))
+      .peek(all(NODES))
       .filter(
         (n) =>
           objs(n, 'status', 'conditions').some((c) => c.type === 'Ready' && c.status === 'True') &&
           !(isObj(n.spec) && n.spec.unschedulable === true),
       );
     const nowS = this.clock() / 1000;
-    const pods = this.store.list(all(PODS));
+    const pods = this.store.peek(all(PODS));
     // A pod removed without passing through the kubelet (grace 0, its namespace) stops here.
     const live = new Set(pods.map(uidOf));
     for (const [uid, rtm] of this.pods) {
@@ -915,13 +918,15 @@ export class Simulation {
       containerStatuses: statuses,
       qosClass: qosClass(specContainers),
     };
-    const fresh = clone(p);
-    fresh.status = status;
-    this.api.replace(PODS, nsName(p), name(p), fresh, {
-      manager: KUBELET,
-      subresource: 'status',
-      internal: true,
-    });
+    if (!deepEqual(prev, status)) {
+      const fresh = clone(p);
+      fresh.status = status;
+      this.api.replace(PODS, nsName(p), name(p), fresh, {
+        manager: KUBELET,
+        subresource: 'status',
+        internal: true,
+      });
+    }
     if (phase !== 'Running' && prev.phase === 'Running') void rtm.stop();
   }
 

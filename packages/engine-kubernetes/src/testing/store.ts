@@ -69,7 +69,7 @@ export class Store {
     return this.compactedRv;
   }
 
-  /** Subscribes to every committed change (after watchers got it). */
+  /** Subscribes to every committed change (after watchers got it; the object is the stored one: read only). */
   onChange(fn: (type: EventType, rt: ResourceType, obj: Obj) => void): void {
     this.listeners.push(fn);
   }
@@ -91,11 +91,18 @@ export class Store {
 
   /** Stored objects passing a filter (copies), sorted by namespace and name like etcd keys. */
   list(f: WatchFilter): Obj[] {
+    return this.peek(f).map((o) => clone(o));
+  }
+
+  /**
+   * The stored objects themselves, for the controller simulation's reads: never to be mutated
+   * (every write goes through `put`, which stores a new object), so a pass copies nothing.
+   */
+  peek(f: WatchFilter): readonly Obj[] {
     return [...this.table(f.rt).entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([, o]) => o)
-      .filter((o) => selects(f, o))
-      .map((o) => clone(o));
+      .filter((o) => selects(f, o));
   }
 
   /** Objects of a filter as they were at revision `rv` (the history undone back to it). */
@@ -151,7 +158,7 @@ export class Store {
       this.compactedRv = dropped.rv;
     }
     for (const w of this.watchers) if (w.rt === c.rt) deliver(w, c);
-    for (const fn of this.listeners) fn(c.type, c.rt, clone(c.obj));
+    for (const fn of this.listeners) fn(c.type, c.rt, c.obj);
   }
 
   /**
@@ -161,7 +168,7 @@ export class Store {
    */
   watch(w: Watcher, fromRv: number | undefined): void {
     if (fromRv === undefined) {
-      for (const o of this.list(w)) w.send('ADDED', o);
+      for (const o of this.peek(w)) w.send('ADDED', o);
     } else {
       if (fromRv < this.compactedRv) throw expired(fromRv, this.compactedRv);
       for (const c of this.history) if (c.rv > fromRv && c.rt === w.rt) deliver(w, c);
@@ -181,15 +188,15 @@ export class Store {
   }
 }
 
-/** Sends a change to a watcher as the watch cache does: label changes become ADDED/DELETED. */
+/** Sends a change to a watcher as the watch cache does: label changes become ADDED/DELETED (watchers serialize at once, never keep the object). */
 function deliver(w: Watcher, c: Change): void {
   const now = selects(w, c.obj);
   const before = c.prev !== undefined && selects(w, c.prev);
   if (c.type === 'ADDED') {
-    if (now) w.send('ADDED', clone(c.obj));
+    if (now) w.send('ADDED', c.obj);
   } else if (c.type === 'DELETED') {
-    if (before) w.send('DELETED', clone(c.obj));
-  } else if (now && before) w.send('MODIFIED', clone(c.obj));
-  else if (now) w.send('ADDED', clone(c.obj));
-  else if (before) w.send('DELETED', clone(c.obj));
+    if (before) w.send('DELETED', c.obj);
+  } else if (now && before) w.send('MODIFIED', c.obj);
+  else if (now) w.send('ADDED', c.obj);
+  else if (before) w.send('DELETED', c.obj);
 }
