@@ -27,6 +27,7 @@ local pool_count = 0
 local tries_limit = 3
 local max_endpoints = 100000
 local file_path -- the endpoints file: PREFIX/endpoints/current.json
+local journal_path -- its journal: deltas written ahead of their pushes since the file (or nil)
 local write_on_push = true -- false: the agent writes the file before it pushes (write-ahead)
 
 -- Worker-local state.
@@ -294,38 +295,67 @@ local function write_file(path, text)
   return true
 end
 
--- Loads the endpoints file into the shared dict when it is newer than what the dict holds.
--- Runs in the master (init_by_lua) before any worker exists: on a start the dict is empty, so
--- the first request of a restarted node already sees the last acknowledged set; on a reload
--- the dict survives and an older file is ignored.
+-- Loads the endpoints file into the shared dict when it is newer than what the dict holds, then
+-- the journal's deltas that follow it. Runs in the master (init_by_lua) before any worker exists:
+-- on a start the dict is empty, so the first request of a restarted node already sees the last
+-- acknowledged set; on a reload the dict survives and an older file or delta is ignored.
 local function load_file()
-  local text = read_file(file_path)
-  if not text then
-    return
-  end
-  local doc, err = cjson.decode(text)
   local current = dict:get("version") or 0
-  -- a reload: the dict survived and already holds this version (or a newer one); validating 10,000
-  -- pools again would only slow the master's reload
-  if type(doc) == "table" and type(doc.version) == "number" and doc.version <= current then
+  local text = read_file(file_path)
+  if text then
+    local doc, err = cjson.decode(text)
+    -- a reload: the dict survived and already holds this version (or a newer one); validating
+    -- 10,000 pools again would only slow the master's reload
+    if not (type(doc) == "table" and type(doc.version) == "number" and doc.version <= current) then
+      local set, msg
+      if doc then
+        set, msg = validate(doc, true)
+      else
+        msg = "not JSON: " .. tostring(err)
+      end
+      if not set then
+        -- the journal's deltas start from this file: none of them applies either
+        ngx.log(ngx.ERR, "berth: ignoring the endpoints file ", file_path, ": ", msg)
+        return
+      end
+      local ok, serr = store(compact_of(set), true)
+      if not ok then
+        ngx.log(ngx.ERR, "berth: the endpoints file does not fit the shared dict: ", serr)
+        return
+      end
+      current = set.version
+      dict:set("version", current)
+    end
+  end
+  local journal = journal_path and read_file(journal_path)
+  if not journal then
     return
   end
-  local set, msg
-  if doc then
-    set, msg = validate(doc, true)
-  else
-    msg = "not JSON: " .. tostring(err)
+  -- each line a delta from the version before it; versions the dict holds are skipped, and the
+  -- first line that does not follow (a torn last line, a gap) ends the journal
+  for line in journal:gmatch("[^\n]+") do
+    local doc = cjson.decode(line)
+    if type(doc) ~= "table" or type(doc.version) ~= "number" then
+      break
+    end
+    if doc.version > current then
+      if doc.base ~= current then
+        break
+      end
+      local set, msg = validate(doc, true, true)
+      if not set then
+        ngx.log(ngx.ERR, "berth: ignoring the endpoints journal ", journal_path, " from version ", current, ": ", msg)
+        break
+      end
+      local ok, serr = store(compact_of(set), false)
+      if not ok then
+        ngx.log(ngx.ERR, "berth: the endpoints journal does not fit the shared dict: ", serr)
+        break
+      end
+      current = set.version
+      dict:set("version", current)
+    end
   end
-  if not set then
-    ngx.log(ngx.ERR, "berth: ignoring the endpoints file ", file_path, ": ", msg)
-    return
-  end
-  local ok, serr = store(compact_of(set), true)
-  if not ok then
-    ngx.log(ngx.ERR, "berth: the endpoints file does not fit the shared dict: ", serr)
-    return
-  end
-  dict:set("version", set.version)
 end
 
 -- init_by_lua: the configuration's pools ("NAME MAX_FAILS FAIL_TIMEOUT" each), in batches
@@ -345,6 +375,7 @@ function M.init(opts)
   dict = ngx.shared[opts.dict]
   tries_limit = opts.tries
   file_path = ngx.config.prefix() .. opts.file
+  journal_path = opts.journal and ngx.config.prefix() .. opts.journal
   write_on_push = opts.write ~= false
   load_file()
 end
@@ -575,6 +606,10 @@ local function apply(set, whole)
     if not wok then
       -- the texts stay (the next push overwrites them); the version does not move
       return 500, cjson.encode({ error = "could not write the endpoints file: " .. tostring(werr) })
+    end
+    -- the whole set is newer than any delta an agent journaled before it
+    if journal_path then
+      os.remove(journal_path)
     end
   end
   dict:set("version", set.version)

@@ -6,16 +6,11 @@ import type { GatewayAgentConfig } from '@berth/shared';
 import { LocalNginxNode, ensurePrefix, validateConfig } from './nginx-node';
 import { adaptStreamListen } from './stream-renderer';
 import { AgentKeepalived, vrrpReportPath, type AgentKeepalivedOptions } from './agent-keepalived';
-import {
-  applyDelta,
-  controlSocketPath,
-  endpointsFile,
-  withControlSocket,
-  type EndpointSet,
-} from './dynamic-upstreams';
+import { applyDelta, controlSocketPath, withControlSocket, type EndpointSet } from './dynamic-upstreams';
 import {
   deliverEndpoints,
   prepareNodeDirs,
+  readEndpointsSet,
   removeStaleSocket,
   writeEndpointsFile,
 } from './endpoints-control';
@@ -348,10 +343,9 @@ export class GatewayAgent {
     if (!text || !(await this.node.hasConfig())) return;
     const s = JSON.parse(text) as AppliedState;
     this.applied = { version: s.version ?? null, revision: s.revision ?? null, config: s.config ?? null };
-    // the endpoints file is the set of the applied revision (written before it was pushed)
-    const set = await readFile(path.join(this.node.prefix, endpointsFile), 'utf8')
-      .then((t) => JSON.parse(t) as EndpointSet)
-      .catch(() => null);
+    // the endpoints file with its journal is the set of the applied revision (written before it
+    // was pushed)
+    const set = await readEndpointsSet(this.node.prefix);
     if (set && set.version === this.applied.revision) this.set = set;
   }
 

@@ -27,6 +27,15 @@ export const luaModuleLines: readonly string[] = [
 /** The endpoints file, relative to the Nginx prefix: the last acknowledged set, loaded at start. */
 export const endpointsFile = 'endpoints/current.json';
 
+/**
+ * The endpoints file's journal, relative to the prefix: endpoint-only changes written ahead of
+ * their pushes since the file was last written whole, one delta (JSON) per line, each from the
+ * version before it. Loaded after the file at start. A change at 10,000 pools then writes its
+ * pools, not the 1.4 MB set; the whole set is written again every 64 deltas and with every
+ * configuration.
+ */
+export const endpointsJournal = 'endpoints/current.deltas';
+
 /** Directory of the control socket, relative to the prefix (mode 0700: Nginx makes the socket 0666). */
 export const controlDir = 'control';
 
@@ -220,7 +229,7 @@ export function renderDynamicUpstreams(pools: readonly RenderPool[], o: DynamicU
     'end)()',
     'package.loaded.berth_endpoints = M',
     ...declarations(declared),
-    `M.init({ dict = "berth_endpoints", file = "${endpointsFile}", tries = ${tries}${o.fileWriter === 'agent' ? ', write = false' : ''} })`,
+    `M.init({ dict = "berth_endpoints", file = "${endpointsFile}", journal = "${endpointsJournal}", tries = ${tries}${o.fileWriter === 'agent' ? ', write = false' : ''} })`,
     '}',
   ];
   // The placeholder server an upstream needs; the balancer sets the peer or ends the attempt

@@ -1,11 +1,13 @@
 import http from 'node:http';
-import { chmod, chown, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, chown, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import {
+  applyDelta,
   controlDir,
   controlSocketPath,
   endpointsFile,
+  endpointsJournal,
   setBytes,
   setJson,
   type EndpointDelta,
@@ -65,17 +67,73 @@ export async function prepareNodeDirs(
   }
 }
 
+/** Per prefix, what this process last wrote there: the version its file and journal end at. */
+const written = new Map<string, { tip: number; lines: number }>();
+
+/** Deltas a journal takes before the next change writes the whole set again. */
+const journalMax = 64;
+
 /**
- * Writes the endpoints file of a node before its Nginx first starts (write, then rename), so it
- * serves that set from its first request. A running node gets sets through `put` instead.
+ * Writes the endpoints file of a node whole (write, then rename) and drops its journal, whose
+ * deltas the set includes: before its Nginx first starts, so it serves that set from its first
+ * request, and before a reload. A running node gets sets through `deliverEndpoints`.
  */
 export async function writeEndpointsFile(prefix: string, set: EndpointSet): Promise<void> {
   // Version 0 is a gateway that never applied anything: no endpoints (Nginx takes positive versions).
   if (set.version === 0) return;
   const file = path.join(prefix, endpointsFile);
+  written.delete(prefix);
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   await writeFile(`${file}.next`, setBytes(set));
   await rename(`${file}.next`, file);
+  // a journal left behind holds versions up to this one only: skipped by every reader
+  await unlink(path.join(prefix, endpointsJournal)).catch(() => undefined);
+  written.set(prefix, { tip: set.version, lines: 0 });
+}
+
+/**
+ * Writes a set ahead of its push: only its delta, appended to the journal, when the delta starts
+ * at the version this process last wrote there (and the journal is short); the whole file
+ * otherwise (a first write after a start, a gap, every 64 deltas).
+ */
+async function writeAhead(prefix: string, set: EndpointSet, delta: EndpointDelta | null): Promise<void> {
+  const w = written.get(prefix);
+  if (!delta || delta.version !== set.version || w?.tip !== delta.base || w.lines >= journalMax)
+    return writeEndpointsFile(prefix, set);
+  written.delete(prefix); // a failed or torn append: the next write is whole
+  await appendFile(path.join(prefix, endpointsJournal), `${JSON.stringify(delta)}\n`);
+  written.set(prefix, { tip: delta.version, lines: w.lines + 1 });
+}
+
+/**
+ * The set a node's files hold, as its Nginx loads it at start: the endpoints file, then each
+ * journal delta that follows from the version before it (versions the file holds are skipped; a
+ * torn line or a gap ends the journal). Null when there is no readable file.
+ */
+export async function readEndpointsSet(prefix: string): Promise<EndpointSet | null> {
+  const text = await readFile(path.join(prefix, endpointsFile), 'utf8').catch(() => null);
+  if (text === null) return null;
+  let set: EndpointSet;
+  try {
+    set = JSON.parse(text) as EndpointSet;
+  } catch {
+    return null;
+  }
+  const journal = await readFile(path.join(prefix, endpointsJournal), 'utf8').catch(() => '');
+  for (const line of journal.split('\n')) {
+    if (line === '') continue;
+    let d: EndpointDelta;
+    try {
+      d = JSON.parse(line) as EndpointDelta;
+    } catch {
+      break;
+    }
+    if (typeof d.version !== 'number') break;
+    if (d.version <= set.version) continue;
+    if (d.base !== set.version || typeof d.pools !== 'object' || d.pools === null) break;
+    set = applyDelta(set, d);
+  }
+  return set;
 }
 
 /**
@@ -175,7 +233,8 @@ export type Delivery = { ok: true; version: number; pushed: boolean } | { ok: fa
 
 /**
  * Delivers an endpoint set to a node whose configuration declares its pools (install and reload a
- * new configuration first): writes the endpoints file (write-ahead, so a restart serves it), then,
+ * new configuration first): writes it ahead (the delta appended to the journal when it follows
+ * the last write, else the whole endpoints file; so a restart serves it), then,
  * when the master runs, pushes it over the control socket — only the changed pools when `delta`
  * (from the node's version to `set`) is given, the whole set when there is none or the node runs
  * another version than the delta's base. A node already running a newer version counts as
@@ -191,11 +250,11 @@ export async function deliverEndpoints(
    * The caller wrote this set's endpoints file already (before a reload, so that the master loads
    * it): not written again — at 10,000 pools it is 1.4 MB.
    */
-  written = false,
+  fileWritten = false,
 ): Promise<Delivery> {
   // version 0: nothing to deliver (writeEndpointsFile)
   if (set.version === 0) return { ok: true, version: 0, pushed: false };
-  if (!written) await writeEndpointsFile(prefix, set);
+  if (!fileWritten) await writeAhead(prefix, set, delta);
   if (!running) return { ok: true, version: set.version, pushed: false };
   const client = new EndpointsClient(controlSocketPath(prefix), timeoutMs);
   let a: ControlAnswer;
