@@ -312,6 +312,61 @@ void describe('KubernetesEngine on the test API server', () => {
   });
 });
 
+for (const expiredWatchAs of ['event', 'status'] as const) {
+  void describe(`the pod watch across a compaction (410 Gone as ${expiredWatchAs === 'event' ? 'an ERROR event' : 'the HTTP status'})`, () => {
+    let fake: FakeApiServer;
+    let engine: KubernetesEngine;
+    before(async () => {
+      fake = await startFakeApiServer({ expiredWatchAs, bookmarkIntervalMs: 60_000 });
+      engine = new KubernetesEngine({
+        cluster: 'fake',
+        instanceId: 'it',
+        kubeconfig: fake.kubeconfig,
+        podAddress,
+      });
+      await engine.applyNamespace(nsSpec());
+    });
+    after(async () => {
+      await engine?.close();
+      await fake?.close();
+    });
+
+    it('a change made while the watch was down, behind a compaction, is relisted and its events handed on', async () => {
+      await engine.applyWorkload(spec('gap'));
+      const [p] = await waitFor('a running pod', async () => {
+        await fake.settle();
+        const list = await engine.listContainers({ [labelKeys.service]: 'id-gap' });
+        return list.length === 1 && list[0]!.ready && list;
+      });
+      const stop = new AbortController();
+      const events: EngineEvent[] = [];
+      void (async () => {
+        for await (const e of engine.events({ [labelKeys.service]: 'id-gap' }, stop.signal)) events.push(e);
+      })();
+      await sleep(10);
+      const lists = engine.podLists;
+      // In one turn: the watch is cut, the container dies unseen, the history is compacted past
+      // the engine's resourceVersion. Reconnecting from it must be 410, and the relist must tell.
+      fake.dropWatches();
+      fake.killContainer(ns, p!.name, { exitCode: 3, restart: false });
+      fake.compact();
+      try {
+        const obs = await waitFor('the death seen after the relist', async () => {
+          const o = await engine.inspectContainer(p!.id);
+          return o?.exitCode === 3 && o;
+        });
+        assert.equal(obs.exitCode, 3);
+        assert.ok(engine.podLists > lists, 'the engine listed again');
+        await waitFor('the died event from the relist', async () =>
+          events.some((e) => e.type === 'died' && e.exitCode === 3 && e.containerId === p!.id),
+        );
+      } finally {
+        stop.abort();
+      }
+    });
+  });
+}
+
 void describe('Kubernetes engine pure parts', () => {
   it('Status answers map to errors naming the RBAC verb, the fields, and never credentials', () => {
     const forbidden = kubeError(
