@@ -133,6 +133,7 @@ export class Store {
     (stored.metadata as Obj).resourceVersion = String(this.revision);
     const t = this.table(rt);
     const prev = t.get(keyOf(stored));
+    deepFreeze(stored);
     t.set(keyOf(stored), stored);
     this.record({ rv: this.revision, type, rt, obj: stored, prev });
     return clone(stored);
@@ -146,6 +147,7 @@ export class Store {
     this.revision++;
     const gone = clone(prev);
     (gone.metadata as Obj).resourceVersion = String(this.revision);
+    deepFreeze(gone);
     t.delete(keyOf(obj));
     this.record({ rv: this.revision, type: 'DELETED', rt, obj: gone, prev });
     return clone(gone);
@@ -186,6 +188,13 @@ export class Store {
     this.revision++;
     this.compactedRv = this.revision;
   }
+}
+
+/** Freezes a stored object, so a read that forgets to copy before changing it fails loudly. */
+function deepFreeze(v: unknown): void {
+  if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return;
+  Object.freeze(v);
+  for (const x of Object.values(v)) deepFreeze(x);
 }
 
 /** Sends a change to a watcher as the watch cache does: label changes become ADDED/DELETED (watchers serialize at once, never keep the object). */
