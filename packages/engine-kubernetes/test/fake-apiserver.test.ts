@@ -111,7 +111,11 @@ describe('the test API server: requests, auth and CRUD', () => {
     c = clients(server);
     await c.core.createNamespace({ body: { metadata: { name: 'crud' } } });
   });
-  after(() => server.close());
+  after(async () => {
+    const errors = [...server.errors];
+    await server.close();
+    assert.deepEqual(errors, [], 'the controller simulation failed nowhere');
+  });
 
   it('refuses a wrong bearer token with a 401 Status, and answers /readyz and /version', async () => {
     const kc = new KubeConfig();
@@ -335,7 +339,11 @@ describe('the test API server: server-side apply', () => {
     c = clients(server);
     await c.core.createNamespace({ body: { metadata: { name: 'ssa' } } });
   });
-  after(() => server.close());
+  after(async () => {
+    const errors = [...server.errors];
+    await server.close();
+    assert.deepEqual(errors, [], 'the controller simulation failed nowhere');
+  });
 
   it('creates when missing and records the manager in managedFields at leaf granularity', async () => {
     const d = (await apply(c.objects, deployment('web', 'ssa'))) as V1Deployment;
@@ -449,7 +457,11 @@ describe('the test API server: watch, bookmarks, 410 and dropped connections', (
     c = clients(server);
     await c.core.createNamespace({ body: { metadata: { name: 'w' } } });
   });
-  after(() => server.close());
+  after(async () => {
+    const errors = [...server.errors];
+    await server.close();
+    assert.deepEqual(errors, [], 'the controller simulation failed nowhere');
+  });
 
   it('streams ADDED, MODIFIED, DELETED and BOOKMARK events from a resourceVersion, filtered by labels', async () => {
     const list = await c.core.listNamespacedConfigMap({ namespace: 'w' });
@@ -636,7 +648,11 @@ describe('the test API server: deployments, pods and their controllers', () => {
     c = clients(server);
     await c.core.createNamespace({ body: { metadata: { name: 'roll' } } });
   });
-  after(() => server.close());
+  after(async () => {
+    const errors = [...server.errors];
+    await server.close();
+    assert.deepEqual(errors, [], 'the controller simulation failed nowhere');
+  });
 
   const podsOf = async (app: string) =>
     (await c.core.listNamespacedPod({ namespace: 'roll', labelSelector: `app=${app}` })).items.filter(
@@ -834,7 +850,11 @@ describe('the test API server: status subresource, graceful deletion, propagatio
     c = clients(server);
     await c.core.createNamespace({ body: { metadata: { name: 'life' } } });
   });
-  after(() => server.close());
+  after(async () => {
+    const errors = [...server.errors];
+    await server.close();
+    assert.deepEqual(errors, [], 'the controller simulation failed nowhere');
+  });
 
   const live = async (app: string) =>
     (await c.core.listNamespacedPod({ namespace: 'life', labelSelector: `app=${app}` })).items.filter(
@@ -1038,7 +1058,11 @@ describe('the test API server: pods/log, pods/exec and metrics', () => {
       async () => (await c.core.readNamespacedPod({ name: pod, namespace: 'x' })).status?.phase === 'Running',
     );
   });
-  after(() => server.close());
+  after(async () => {
+    const errors = [...server.errors];
+    await server.close();
+    assert.deepEqual(errors, [], 'the controller simulation failed nowhere');
+  });
 
   const collect = () => {
     const chunks: Buffer[] = [];
