@@ -64,6 +64,7 @@ runWorkloadContract('kubernetes (test API server)', async () => {
       compact: () => fake.compact(),
       expireWatches: () => fake.expireWatches(),
       podLists: () => engine.podLists,
+      diagnose: () => JSON.stringify(fake.errors.map((e) => e.message)),
     },
     cleanup: async () => {
       await engine.close();

@@ -54,6 +54,8 @@ export interface WorkloadContractSetup {
     expireWatches(): void;
     /** How many times the engine listed pods (1 + relists after 410). */
     podLists(): number;
+    /** What the test server knows went wrong (its controllers' failures), for a timeout's message. */
+    diagnose?(): string;
   };
   /**
    * Runs last; `namespace` names the project and environment whose namespace the suite made (the
@@ -245,7 +247,10 @@ export function runWorkloadContract(
           },
         );
       } catch (err) {
-        throw new Error(`${err instanceof Error ? err.message : String(err)}; last seen: ${seen}`);
+        const server = setup.fake?.diagnose?.();
+        throw new Error(
+          `${err instanceof Error ? err.message : String(err)}; last seen: ${seen}${server ? `; the test server: ${server}` : ''}`,
+        );
       }
     };
 
