@@ -53,12 +53,12 @@ describe('a service on a Kubernetes cluster (test API server)', () => {
   let base: string;
   const ns = namespaceName('kube', 'test');
 
-  /** An object as the API server holds it (null when it does not exist). */
-  const object = (path: string) =>
+  /** An object as the API server holds it (null when it does not exist); `method` DELETE deletes it. */
+  const object = (path: string, method = 'GET') =>
     new Promise<Obj | null>((resolve, reject) => {
-      const req = https.get(
+      const req = https.request(
         `${fake.url}${path}`,
-        { headers: { Authorization: `Bearer ${fake.token}` }, rejectUnauthorized: false },
+        { method, headers: { Authorization: `Bearer ${fake.token}` }, rejectUnauthorized: false },
         (res) => {
           let body = '';
           res.setEncoding('utf8');
@@ -67,6 +67,7 @@ describe('a service on a Kubernetes cluster (test API server)', () => {
         },
       );
       req.on('error', reject);
+      req.end();
     });
   const deployment = () => object(`/apis/apps/v1/namespaces/${ns}/deployments/web`);
   const containers = async () =>
@@ -219,6 +220,17 @@ describe('a service on a Kubernetes cluster (test API server)', () => {
     } finally {
       fake.setReadinessPolicy('immediate');
     }
+  });
+
+  it('applies the Deployment again when someone deletes it behind Berth’s back', async () => {
+    const uid = ((await deployment()) as { metadata: { uid: string } }).metadata.uid;
+    assert.ok(await object(`/apis/apps/v1/namespaces/${ns}/deployments/web`, 'DELETE'));
+    const back = await eventually(async () => {
+      const d = (await deployment()) as { metadata: { uid: string }; spec: { replicas: number } } | null;
+      return d && d.metadata.uid !== uid ? d : null;
+    }, 'the Deployment applied again');
+    assert.equal(back.spec.replicas, 3);
+    await readyOf(2, 3);
   });
 
   it('deletes the service: its Deployment and Service are gone from the cluster', async () => {

@@ -293,6 +293,16 @@ export class WorkloadRollouts {
           complete = false;
         }
         if (!status || !status.observed || status.release !== svc.release) complete = false;
+        // level-triggered: a Deployment deleted or changed behind Berth's back (kubectl delete,
+        // kubectl scale) is applied again on the next pass
+        if (
+          status === null ||
+          (status.observed &&
+            (status.replicas !== share ||
+              status.release !== svc.release ||
+              status.restartNonce !== svc.restart_nonce))
+        )
+          this.applied.delete(`${svc.id}\n${cluster}`);
       }
     }
     out.complete = complete;
