@@ -11,8 +11,8 @@
  * that are no longer wanted are deleted — Secrets, Services, Deployments — and the ConfigMaps of
  * config versions the service stopped mounting (collectConfigMaps). Exceptions:
  * - a ConfigMap another Deployment of the namespace mounts, or a ReplicaSet that still has pods, or
- *   a live pod (a rollout in progress: the old pods keep reading it until they are gone; a later
- *   apply collects it);
+ *   a live pod (a rollout in progress: the old pods keep reading it until they are gone; the
+ *   engine tries again each time a pod of the namespace goes, and the next apply does too);
  * - PersistentVolumeClaims are NEVER collected: they hold data, and a volume belongs to the
  *   environment, not to one service; only deleting the volume in Berth deletes its claim;
  * - canary Deployments (label `berth.canary`) belong to the route that asked for them.
@@ -117,7 +117,7 @@ export async function collectWorkloadGarbage(
   owners: Owners,
   wanted: KubeObject[],
   mountedByLivePods: Set<string>,
-): Promise<string[]> {
+): Promise<{ deleted: string[]; keptConfigMaps: string[] }> {
   const selector = `${owners.service},!${labelKeys.canary}`;
   const keep = new Set(wanted.map((o) => `${o.kind}/${o.metadata.name}`));
   const deleted: string[] = [];
@@ -131,8 +131,8 @@ export async function collectWorkloadGarbage(
     }
   }
   const wantedMaps = new Set(wanted.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name));
-  deleted.push(...(await collectConfigMaps(client, namespace, owners, wantedMaps, mountedByLivePods)));
-  return deleted;
+  const maps = await collectConfigMaps(client, namespace, owners, wantedMaps, mountedByLivePods);
+  return { deleted: [...deleted, ...maps.deleted], keptConfigMaps: maps.kept };
 }
 
 function mountedBy(volumes: { configMap?: { name?: string } }[] | undefined, into: Set<string>): void {
@@ -144,8 +144,9 @@ function mountedBy(volumes: { configMap?: { name?: string } }[] | undefined, int
  * share one object), so they carry no service label. A service's ReplicaSets — the history of its
  * templates, `revisionHistoryLimit` deep — say which ones it mounted; of those, the ones it no
  * longer wants are deleted unless a Deployment template of the namespace, a ReplicaSet that still
- * has pods, or a live pod mounts them. `except`: this service's own ReplicaSets are being deleted
- * (deleteWorkload) and do not count as users.
+ * has pods, or a live pod mounts them. `serviceGoing`: this service's own ReplicaSets are being
+ * deleted (deleteWorkload) and do not count as users. Returns what went and the candidates kept
+ * because something still mounts them (the engine tries those again when pods go).
  */
 export async function collectConfigMaps(
   client: KubeClient,
@@ -154,7 +155,7 @@ export async function collectConfigMaps(
   wanted: Set<string>,
   mountedByLivePods: Set<string>,
   opts: { serviceGoing?: boolean; candidates?: Set<string> } = {},
-): Promise<string[]> {
+): Promise<{ deleted: string[]; kept: string[] }> {
   const rsInfo = resourceOf('apps/v1', 'ReplicaSet');
   const candidates = new Set(opts.candidates ?? []);
   if (!opts.candidates) {
@@ -164,7 +165,17 @@ export async function collectConfigMaps(
     }
   }
   for (const name of wanted) candidates.delete(name);
-  if (!candidates.size) return [];
+  if (!candidates.size) return { deleted: [], kept: [] };
+  // Only the ones that still exist (the ReplicaSet history remembers versions long deleted).
+  const existing = await listObjects<{ metadata: ObjectMeta }>(
+    client,
+    resourceOf('v1', 'ConfigMap'),
+    namespace,
+    owners.namespace,
+  );
+  const present = new Set(existing.map((o) => o.metadata.name));
+  for (const name of candidates) if (!present.has(name)) candidates.delete(name);
+  if (!candidates.size) return { deleted: [], kept: [] };
   const used = new Set(mountedByLivePods);
   const deployments = await listObjects<Deployment>(
     client,
@@ -183,12 +194,16 @@ export async function collectConfigMaps(
   }
   const info = resourceOf('v1', 'ConfigMap');
   const deleted: string[] = [];
+  const kept: string[] = [];
   for (const name of candidates) {
-    if (used.has(name)) continue;
+    if (used.has(name)) {
+      kept.push(name);
+      continue;
+    }
     await deleteObject(client, info, name, namespace);
     deleted.push(`ConfigMap/${name}`);
   }
-  return deleted;
+  return { deleted, kept };
 }
 
 /** The ConfigMaps a service's ReplicaSets mount (before deleteWorkload removes them). */

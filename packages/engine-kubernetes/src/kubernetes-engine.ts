@@ -102,6 +102,16 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
   private facts: { at: number; facts: Promise<ExposureFacts> } | null = null;
   /** The last apply's conflicts per workload (`ns/service`), for its status message. */
   private readonly applyNotes = new Map<string, string[]>();
+  /**
+   * Workloads (`ns/service`) whose last apply kept old config versions' ConfigMaps because pods
+   * of a rollout still mounted them: collected again when a pod of the namespace goes.
+   */
+  private readonly pendingMaps = new Map<
+    string,
+    { namespace: string; owners: Owners; wanted: Set<string> }
+  >();
+  private readonly gcTimers = new Map<string, NodeJS.Timeout>();
+  private readonly onWatchError: ((err: unknown) => void) | undefined;
 
   constructor(opts: KubernetesEngineOptions) {
     this.cluster = opts.cluster;
@@ -113,20 +123,58 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
     });
     this.exposure = opts.exposure ?? 'pod-ip';
     this.podAddress = opts.podAddress;
+    this.onWatchError = opts.onWatchError;
     this.pods = new ListWatch<Pod>(this.client, {
       path: '/api/v1/pods',
       labelSelector: `${labelKeys.instance}=${opts.instanceId},${labelKeys.cluster}=${opts.cluster}`,
       ctx: { resource: 'pods' },
       onChange: (prev, next) => {
         for (const l of this.listeners) l(prev, next);
+        if (prev && !next && prev.metadata.namespace) this.collectLater(prev.metadata.namespace);
       },
       onError: opts.onWatchError,
     });
   }
 
-  /** Stops the pod watch. */
+  /** Stops the pod watch and the pending collections. */
   async close(): Promise<void> {
+    for (const t of this.gcTimers.values()) clearTimeout(t);
+    this.gcTimers.clear();
+    this.pendingMaps.clear();
     await this.pods.close();
+  }
+
+  /**
+   * A pod of `namespace` went: the ConfigMaps a rollout kept may be free now. One collection per
+   * namespace a second after the last pod went (a rollout removes pods in a burst).
+   */
+  private collectLater(namespace: string): void {
+    if (![...this.pendingMaps.values()].some((p) => p.namespace === namespace)) return;
+    clearTimeout(this.gcTimers.get(namespace));
+    const timer = setTimeout(() => {
+      this.gcTimers.delete(namespace);
+      void this.collectPending(namespace);
+    }, 1000);
+    timer.unref();
+    this.gcTimers.set(namespace, timer);
+  }
+
+  private async collectPending(namespace: string): Promise<void> {
+    for (const [key, p] of this.pendingMaps) {
+      if (p.namespace !== namespace) continue;
+      try {
+        const r = await collectConfigMaps(
+          this.client,
+          namespace,
+          p.owners,
+          p.wanted,
+          this.mountedConfigMaps(namespace),
+        );
+        if (!r.kept.length && this.pendingMaps.get(key) === p) this.pendingMaps.delete(key);
+      } catch (err) {
+        this.onWatchError?.(err);
+      }
+    }
   }
 
   /** Diagnostics and tests: how many times the pod watch listed (1 + relists after 410 Gone). */
@@ -192,13 +240,19 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
     for (const o of objects) notes.push(...(await applyObject(this.client, o)));
     const namespace = namespaceName(w.project, w.env);
     this.applyNotes.set(`${namespace}/${w.service}`, notes);
-    await collectWorkloadGarbage(
+    const owners = this.owners(w);
+    const gc = await collectWorkloadGarbage(
       this.client,
       namespace,
-      this.owners(w),
+      owners,
       objects,
       this.mountedConfigMaps(namespace),
     );
+    const key = `${namespace}/${w.service}`;
+    if (gc.keptConfigMaps.length) {
+      const wanted = new Set(objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name));
+      this.pendingMaps.set(key, { namespace, owners, wanted });
+    } else this.pendingMaps.delete(key);
   }
 
   async workloadStatus(ref: WorkloadRef): Promise<WorkloadStatus | null> {
@@ -250,6 +304,7 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
       candidates: maps,
     });
     this.applyNotes.delete(`${namespace}/${ref.service}`);
+    this.pendingMaps.delete(`${namespace}/${ref.service}`);
   }
 
   /** The garbage collection's selectors for a service of this engine. */
