@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { labelKeys, type EngineEvent, type NamespaceSpec, type WorkloadSpec } from '@berth/engine-api';
+import { EngineError } from '@berth/shared';
+import { sharedFields } from '../src/apply';
 import { KubeClient } from '../src/client';
 import { kubeError } from '../src/errors';
 import { checkExecUser, exitCodeOf, wrapCommand } from '../src/exec';
@@ -491,6 +493,47 @@ void describe('Kubernetes engine pure parts', () => {
     assert.deepEqual(
       podTransitions(restarted, undefined).map((e) => e.type),
       ['died', 'remove'],
+    );
+  });
+
+  it("managedFields: other managers owning fields of Berth's apply are named", () => {
+    const managed = [
+      {
+        manager: 'berth',
+        operation: 'Apply' as const,
+        fieldsV1: {
+          'f:spec': { 'f:replicas': {}, 'f:template': { 'f:metadata': { 'f:labels': { 'f:app': {} } } } },
+        },
+      },
+      { manager: 'kubectl-edit', operation: 'Update' as const, fieldsV1: { 'f:spec': { 'f:replicas': {} } } },
+      {
+        manager: 'other',
+        operation: 'Update' as const,
+        fieldsV1: { 'f:metadata': { 'f:annotations': { 'f:x': {} } } },
+      },
+      {
+        manager: 'kube-controller-manager',
+        operation: 'Update' as const,
+        subresource: 'status',
+        fieldsV1: { 'f:spec': { 'f:replicas': {} } },
+      },
+    ];
+    assert.deepEqual(sharedFields(managed), ['kubectl-edit: .spec.replicas']);
+    assert.deepEqual(sharedFields(undefined), []);
+  });
+
+  it('a broken kubeconfig is an EngineError that does not quote it', () => {
+    assert.throws(
+      () =>
+        new KubeClient({ cluster: 'c', kubeconfig: 'users:\n- name: u\n  user: {token: "sekret-token"\n' }),
+      (err: Error) =>
+        err instanceof EngineError &&
+        /kubeconfig cannot be read/.test(err.message) &&
+        !/sekret/.test(err.message),
+    );
+    assert.throws(
+      () => new KubeClient({ cluster: 'c', kubeconfig: 'apiVersion: v1\nkind: Config\n' }),
+      /no current context/,
     );
   });
 
