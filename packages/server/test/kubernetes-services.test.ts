@@ -10,15 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { namespaceName } from '@berth/engine-kubernetes';
 import { startFakeApiServer, type FakeApiServer } from '@berth/engine-kubernetes/testing';
-import {
-  eventually,
-  makeProject,
-  startPlatform,
-  testImage,
-  userWithRole,
-  waitTask,
-  type TestPlatform,
-} from './helpers/platform';
+import { eventually, makeProject, testImage, userWithRole, waitTask } from './helpers/platform';
+import { startGatewayPlatform, type GatewayPlatform } from './helpers/gateway-platform';
+import { viaGateway } from './helpers/gateway-load';
 
 type Obj = Record<string, unknown>;
 interface Container {
@@ -49,7 +43,7 @@ const spec = (greeting: string, token: string | null) => ({
 
 describe('a service on a Kubernetes cluster (test API server)', () => {
   let fake: FakeApiServer;
-  let p: TestPlatform;
+  let p: GatewayPlatform;
   let base: string;
   const ns = namespaceName('kube', 'test');
 
@@ -82,7 +76,9 @@ describe('a service on a Kubernetes cluster (test API server)', () => {
 
   before(async () => {
     fake = await startFakeApiServer({ bookmarkIntervalMs: 200 });
-    p = await startPlatform({ BERTH_CLUSTER_CHECK_SECONDS: '1' }, { build: { kubernetes: { podAddress } } });
+    p = await startGatewayPlatform({ BERTH_CLUSTER_CHECK_SECONDS: '1' }, 'sqlite', {
+      kubernetes: { podAddress },
+    });
     const c = await p.api.post('/api/v1/clusters', {
       name: 'k1',
       kind: 'kubernetes',
@@ -117,6 +113,14 @@ describe('a service on a Kubernetes cluster (test API server)', () => {
       const text = await (await fetch(`http://${e.address}/`)).text();
       assert.match(text, new RegExp(e.container));
     }
+    // and through the gateway's Nginx at the service's own host: both pods take requests
+    const answered = new Set<string>();
+    await eventually(async () => {
+      const res = await viaGateway(p.listen, 'web.kube.test.localhost').catch(() => null);
+      if (res?.status === 200) answered.add(res.body.trim());
+      return answered.size === 2 ? true : null;
+    }, 'both pods answer through the gateway');
+    assert.deepEqual([...answered].sort(), eps.body.items.map((e) => e.container).sort());
     const svc = await p.api.get<{ status: string; readyReplicas: number }>(`${base}/web`);
     assert.equal(svc.body.status, 'healthy');
     assert.equal(svc.body.readyReplicas, 2);

@@ -14,6 +14,7 @@ export interface GatewayPlatform extends TestPlatform {
 export async function startGatewayPlatform(
   env: Record<string, string> = {},
   dialect: TestDialect = 'sqlite',
+  build?: NonNullable<Parameters<typeof startPlatform>[1]>['build'],
 ): Promise<GatewayPlatform> {
   const listen = `127.0.0.1:${await freePort()}`;
   const p = await startPlatform(
@@ -22,7 +23,7 @@ export async function startGatewayPlatform(
       BERTH_GATEWAY_TLS_LISTEN: `127.0.0.1:${await freePort()}`,
       ...env,
     },
-    { dialect },
+    { dialect, ...(build ? { build } : {}) },
   );
   const nginx = localNginxHelper(p.server.ctx.config, p.server.app.log);
   if (!nginx) throw new Error('the gateway is off');
