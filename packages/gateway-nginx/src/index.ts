@@ -30,6 +30,7 @@ export {
   endpointDelta,
   mergeDeltas,
   applyDelta,
+  poolOf,
   setBytes,
   setJson,
   samePool,

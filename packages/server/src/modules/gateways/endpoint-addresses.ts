@@ -1,4 +1,4 @@
-import type { EndpointSet, PoolServer } from '@berth/gateway-nginx';
+import { poolOf, type EndpointSet, type PoolServer } from '@berth/gateway-nginx';
 
 /*
  * The addresses an endpoint set balances over, for the drain confirmation (docs/gateway.md, "Zero
@@ -49,10 +49,9 @@ export class AddressIndex implements ReadonlySet<string> {
   }
 
   /**
-   * The index of the set whose pools are this index's set's `before` pools with the pools named in
-   * `after` replaced by `after`'s (a pool missing from `before` is new; one given as [] lists
-   * nothing). `before` must be the pools this index was built from: every pool not named in
-   * `after` is assumed unchanged.
+   * The index of the set that is this index's set with the pools named in `after` replaced by
+   * `after`'s (one given as [] lists nothing). `before` holds those pools as this index's set has
+   * them (a pool missing from it is new); every pool not named in `after` is assumed unchanged.
    */
   patched(before: Pools, after: Pools): AddressIndex {
     const overlay = new Map(this.overlay);
@@ -121,9 +120,15 @@ export function addressesOf(set: EndpointSet): AddressIndex {
 export function deriveAddresses(prev: EndpointSet, next: EndpointSet, changed: Iterable<string>): void {
   const from = indexes.get(prev);
   if (!from || indexes.has(next)) return;
+  // one pool at a time (poolOf): neither set's record of every pool is built for this
+  const before: Record<string, readonly PoolServer[]> = {};
   const after: Record<string, readonly PoolServer[]> = {};
-  for (const name of changed) after[name] = next.pools[name] ?? [];
-  indexes.set(next, from.patched(prev.pools, after));
+  for (const name of changed) {
+    const was = poolOf(prev, name);
+    if (was) before[name] = was;
+    after[name] = poolOf(next, name) ?? [];
+  }
+  indexes.set(next, from.patched(before, after));
 }
 
 /**

@@ -8,12 +8,14 @@ import {
   controlSocketPath,
   deliverEndpoints,
   dynamicMainConfig,
+  applyDelta,
   endpointDelta,
   endpointSetOf,
   endpointsFile,
   endpointsText,
   mergeDeltas,
   lineDiff,
+  poolOf,
   prepareNodeDirs,
   readEndpointsSet,
   renderDynamicUpstreams,
@@ -88,7 +90,7 @@ export async function readCurrentSet(gatewayDir: string, gateway: string): Promi
 function setText(set: EndpointSet, names: Iterable<string> = Object.keys(set.pools)): string {
   const pools: RenderPool[] = [];
   for (const name of names)
-    pools.push({ name, servers: set.pools[name] ?? [], maxFails: 0, failTimeoutSeconds: 0 });
+    pools.push({ name, servers: poolOf(set, name) ?? [], maxFails: 0, failTimeoutSeconds: 0 });
   return endpointsText(pools);
 }
 
@@ -113,27 +115,26 @@ function samePoolShapes(a: readonly RenderPool[], b: readonly RenderPool[]): boo
  * published set's array (the same object), so comparing the sets and writing their JSON (setBytes
  * caches it per array) cost only the pools that changed. A plan with the published pools in the
  * same order (patchPlanEndpoints reuses the unchanged pool objects) compares only the pools that
- * are new objects, and copies the published set's pools once.
+ * are new objects, and the new set is the published one with those replaced (applyDelta: no copy
+ * of the 10,000-pool record).
  */
 function nextSet(
   pools: readonly RenderPool[],
   s: Applied,
 ): { next: EndpointSet; delta: EndpointDelta | null } {
-  const before = s.set?.pools;
+  const published = s.set;
   const last = s.pools.length === pools.length ? s.pools : null;
-  if (s.set && before && last && pools.every((p, i) => p === last[i] || p.name === last[i]!.name)) {
+  if (published && last && pools.every((p, i) => p === last[i] || p.name === last[i]!.name)) {
     const changed: Record<string, PoolServer[]> = {};
-    let n = 0;
     for (let i = 0; i < pools.length; i += 1) {
       const p = pools[i]!;
-      if (p !== last[i] && !samePool(before[p.name], p.servers)) {
+      if (p !== last[i] && !samePool(poolOf(published, p.name), p.servers))
         changed[p.name] = p.servers.map((x) => ({ address: x.address, weight: x.weight }));
-        n += 1;
-      }
     }
-    const next: EndpointSet = { version: 0, pools: n === 0 ? before : { ...before, ...changed } };
-    return { next, delta: { version: 0, base: s.set.version, pools: changed } };
+    const delta: EndpointDelta = { version: 0, base: published.version, pools: changed };
+    return { next: applyDelta(published, delta), delta };
   }
+  const before = published?.pools;
   const next: EndpointSet = { version: 0, pools: {} };
   for (const p of pools) {
     const old = before?.[p.name];
@@ -393,7 +394,11 @@ export class GatewayApplier {
       );
     }
     await this.repo.commit(req.change, row, true);
-    const set: EndpointSet = { version: row.number, pools: next.pools };
+    // the published set with the changed pools replaced (its record is not copied), or the new one
+    const set: EndpointSet =
+      s.set && delta
+        ? applyDelta(s.set, { version: row.number, base: s.set.version, pools: delta.pools })
+        : { version: row.number, pools: next.pools };
     // the drain confirmation's address index of the new set, from the published one's by the
     // pools that changed (not rebuilt from every endpoint on each change)
     if (s.set && delta) deriveAddresses(s.set, set, Object.keys(delta.pools));
