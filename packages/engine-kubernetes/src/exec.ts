@@ -145,7 +145,9 @@ export async function openExec(client: KubeClient, pod: Pod, opts: ExecOptions):
   const exit = new Promise<number | null>((resolve) => (resolveExit = resolve));
   let exited = false;
   const stream = new Duplex({
-    read() {},
+    read() {
+      ws?.resume();
+    },
     write(chunk: Buffer, _encoding, callback) {
       if (!ws || ws.readyState !== ws.OPEN) return callback();
       ws.send(frame(channel.stdin, chunk), (err?: Error) => callback(err ?? null));
@@ -162,9 +164,10 @@ export async function openExec(client: KubeClient, pod: Pod, opts: ExecOptions):
     },
   });
   const onBinary = (ch: number, data: Buffer): boolean => {
-    if (ch === channel.stdout) stream.push(data);
-    else if (ch === channel.stderr && opts.tty) stream.push(data);
-    else if (ch === channel.stderr) stderr.write(data);
+    // Backpressure as on Podman: stop reading the socket until the consumer asks for more.
+    if (ch === channel.stdout || (ch === channel.stderr && opts.tty)) {
+      if (!stream.push(data)) ws?.pause();
+    } else if (ch === channel.stderr) stderr.write(data);
     else if (ch === channel.status) {
       let status: KubeStatus = {};
       try {

@@ -248,6 +248,17 @@ void describe('KubernetesEngine on the test API server', () => {
     const r = await engine.execRun(p!.id, ['sleep', '30'], { timeoutMs: 300 });
     assert.deepEqual({ code: r.exitCode, err: r.stderr }, { code: -1, err: 'timed out' });
     assert.ok(Date.now() - started < 10_000);
+    // Much more output than a stream buffers, read slowly: the socket pauses, nothing is lost.
+    const big = Buffer.alloc(512 * 1024, 'x');
+    const s5 = await engine.exec(p!.id, { cmd: ['cat'], tty: false });
+    s5.stream.end(big);
+    let got = 0;
+    for await (const chunk of s5.stream) {
+      got += (chunk as Buffer).length;
+      if (got < 64 * 1024) await sleep(5);
+    }
+    assert.equal(got, big.length);
+    assert.equal(await s5.exitCode(), 0);
     fake.setExecProtocols(['v4.channel.k8s.io']);
     try {
       const s = await engine.exec(p!.id, { cmd: ['cat'], tty: false });
