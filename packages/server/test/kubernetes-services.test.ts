@@ -126,6 +126,19 @@ describe('a service on a Kubernetes cluster (test API server)', () => {
     assert.equal(svc.body.readyReplicas, 2);
   });
 
+  it('says that the cluster has no stats to sample (no metrics.k8s.io), rather than showing none', async () => {
+    const stats = await p.api.get<{ items: unknown[]; unavailable: { cluster: string; message: string }[] }>(
+      `${base}/web/stats?since=10m`,
+    );
+    assert.equal(stats.status, 200, JSON.stringify(stats.body));
+    assert.deepEqual(
+      stats.body.unavailable.map((u) => u.cluster),
+      ['k1'],
+    );
+    assert.match(stats.body.unavailable[0]!.message, /metrics\.k8s\.io.*metrics-server/);
+    assert.equal(stats.body.items.length, 0);
+  });
+
   it('shows the manifests it applies, secrets redacted, and only to the project', async () => {
     const m = await p.api.get<{ namespace: string; yaml: string; objects: { kind: string }[] }>(
       `${base}/web/manifests?cluster=k1`,

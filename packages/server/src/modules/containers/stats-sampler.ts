@@ -1,5 +1,5 @@
 import type { StatsSample } from '@berth/shared';
-import { UnavailableError } from '@berth/shared';
+import { BerthError, UnavailableError } from '@berth/shared';
 import type { ContainerEngine, ContainerStats } from '@berth/engine-api';
 import { nowIso } from '../../util';
 import type { ContainersDeps } from './containers-deps';
@@ -191,6 +191,8 @@ export class StatsSampler {
       return await engine.stats(ids);
     } catch (err) {
       if (err instanceof UnavailableError) return null;
+      // a Kubernetes cluster without metrics.k8s.io: nothing to sample there (the stats route says so)
+      if (err instanceof BerthError && err.details?.reason === 'STATS_UNAVAILABLE') return [];
       this.deps.ctx.log.debug({ err }, 'batched stats failed; sampling containers one by one');
       const results = await Promise.allSettled(ids.map((id) => engine.stats([id])));
       if (results.every((r) => r.status === 'rejected' && r.reason instanceof UnavailableError)) return null;

@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import { Card, Col, Row, Segmented, Space, Typography } from 'antd';
+import { Alert, Card, Col, Row, Segmented, Space, Typography } from 'antd';
 import type { ServiceRef } from '../../api/paths';
 import { formatBytes, formatPercent, formatRate } from '../../components/chart-math';
 import { ErrorState } from '../../components/ErrorState';
@@ -61,6 +61,16 @@ export function MetricsTab({ serviceRef }: { serviceRef: ServiceRef }) {
         />
         <Typography.Text type="secondary">{t('metrics.note')}</Typography.Text>
       </Space>
+      {stats.data?.unavailable?.map((u) => (
+        <Alert
+          key={u.cluster}
+          type="info"
+          showIcon
+          data-testid="metrics-unavailable"
+          message={t('metrics.unavailable', { cluster: u.cluster })}
+          description={u.message}
+        />
+      ))}
       <Row gutter={[16, 16]}>
         {chart('cpu', t('metrics.cpu'), formatPercent)}
         {chart('memory', t('metrics.memory'), formatBytes)}

@@ -126,6 +126,7 @@ export const serviceEn = {
   'metrics.tx': 'sent',
   'metrics.read': 'read',
   'metrics.write': 'written',
+  'metrics.unavailable': 'No stats for the containers on cluster {cluster}',
   'metrics.empty': 'No samples in this time range. Samples appear while containers run.',
   'shell.connected': 'Connected to {name} as {user}.',
   'shell.runsAs': 'Runs as',

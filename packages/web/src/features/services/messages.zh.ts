@@ -126,6 +126,7 @@ export const serviceZh: Record<keyof typeof serviceEn, string> = {
   'metrics.tx': '发送',
   'metrics.read': '读取',
   'metrics.write': '写入',
+  'metrics.unavailable': '集群 {cluster} 上的容器没有统计数据',
   'metrics.empty': '该时间范围内没有采样。容器运行时会产生采样。',
   'shell.connected': '已连接到 {name}，运行用户：{user}。',
   'shell.runsAs': '运行用户',

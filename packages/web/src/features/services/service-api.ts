@@ -38,8 +38,11 @@ export const deleteService = (ref: ServiceRef) =>
   api<{ task: Task | null }>(servicePath(ref), { method: 'DELETE' });
 
 /** Samples of the service's containers, oldest first; `since` as `15m`, `1h`, … (at most 24 h). */
+/** Stats samples, and the clusters of the service's containers that have none to give, with why. */
+export type StatsPage = Page<StatsSample> & { unavailable?: { cluster: string; message: string }[] };
+
 export const listStats = (ref: ServiceRef, query: { since: string; container?: string }) =>
-  api<Page<StatsSample>>(`${servicePath(ref)}/stats`, { query: { ...query, limit: 20000 } });
+  api<StatsPage>(`${servicePath(ref)}/stats`, { query: { ...query, limit: 20000 } });
 
 /** Where the service's replicas would run; placement and replicas default to the service's own. */
 export const previewServicePlacement = (
