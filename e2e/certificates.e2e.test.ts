@@ -119,6 +119,10 @@ void describe('project certificates in the portal (browser)', { timeout: 300_000
       .getByText(/used by route 'www'/)
       .waitFor();
     assert.equal((await platform.api.get(`${certsApi}/site`)).status, 200);
+    // the toast closes by itself; the next click (the user menu, top right) must not land on it —
+    // a toast under the pointer stays open while hovered (the CI run of 2026-12-06 hung there)
+    const toasts = page.locator('.ant-message-notice');
+    while ((await toasts.count()) > 0) await toasts.first().waitFor({ state: 'detached', timeout: 20_000 });
   });
 
   void it('shows the certificates page in Chinese', async () => {
