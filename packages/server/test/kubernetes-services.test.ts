@@ -250,6 +250,23 @@ describe('a service on a Kubernetes cluster (test API server)', () => {
     await readyOf(2, 3);
   });
 
+  it('refuses at admission what Kubernetes cannot run: a user name, mounts (400 at the field, nothing created)', async () => {
+    const named = await p.api.post<{ error: { message: string; details: { fields: { path: string }[] } } }>(
+      base,
+      { name: 'named', spec: { ...spec('x', 'y'), user: 'app' } },
+    );
+    assert.equal(named.status, 400, JSON.stringify(named.body));
+    assert.equal(named.body.error.details.fields[0]!.path, 'spec.user');
+    assert.match(named.body.error.message, /Kubernetes cluster k1.*uid such as "1000"/);
+    const mounted = await p.api.post<{ error: { details: { fields: { path: string }[] } } }>(base, {
+      name: 'mounted',
+      spec: { ...spec('x', 'y'), mounts: [{ volume: 'data', path: '/data' }] },
+    });
+    assert.equal(mounted.status, 400, JSON.stringify(mounted.body));
+    assert.equal(mounted.body.error.details.fields[0]!.path, 'spec.mounts');
+    for (const name of ['named', 'mounted']) assert.equal((await p.api.get(`${base}/${name}`)).status, 404);
+  });
+
   it('deletes the service: its Deployment and Service are gone from the cluster', async () => {
     const del = await p.api.delete<{ task: Obj }>(`${base}/web`);
     assert.equal(del.status, 202, JSON.stringify(del.body));

@@ -8,6 +8,8 @@ import type { CandidateCluster } from './division';
 export type ClusterInfo = CandidateCluster & {
   /** When the cluster's health state last changed (RFC 3339); null: unknown (taken as now). */
   stateSince?: string | null;
+  /** podman or kubernetes (admission checks what a spec needs to run on Kubernetes). */
+  kind?: string;
 };
 
 /**
@@ -58,6 +60,7 @@ export function clusterCatalog(db: Db): ClusterCatalog {
           healthy: c.state !== 'unreachable',
           freeMemoryBytes: freeMemoryOf(c.capacity),
           stateSince: c.state_since ?? c.updated_at,
+          kind: c.kind,
         };
       });
     },

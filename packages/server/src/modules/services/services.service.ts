@@ -22,6 +22,7 @@ import { ImageUsers } from './image-users';
 import { withProjectLock, type Quotas } from '../quotas/quotas';
 import { PlacementPlanner } from '../placement/placement-plan';
 import { clusterCatalog } from '../placement/cluster-catalog';
+import { checkRunsOnKubernetes } from './workload-specs';
 import type { ReleaseRow, ServiceRow, ServicesRepository } from './services.repository';
 import type { MountSource } from './mount-source';
 
@@ -169,8 +170,31 @@ export class ServicesService {
 
   /** Every mount source checks its kind of `spec.mounts` (400/404 at `spec.mounts.N.…`). */
   private async checkMounts(project: string, env: string, spec: ReleaseSpec): Promise<void> {
+    await this.checkKubernetes(env, spec);
     if (!spec.mounts?.length) return;
     for (const source of this.mounts) await source.check(project, env, spec.mounts, spec);
+  }
+
+  /**
+   * A spec whose placement can reach a Kubernetes cluster of the env must be one Kubernetes can
+   * run (workload-specs.ts): refused here with 400 at the field, not found out later by the
+   * controller's apply.
+   */
+  private async checkKubernetes(env: string, spec: ReleaseSpec): Promise<void> {
+    if (!spec.mounts?.length && !spec.user) return;
+    const clusters = (await clusterCatalog(this.ctx.db).forEnv(env)) ?? [];
+    const p = spec.placement;
+    const reachable =
+      p === undefined
+        ? ['local']
+        : p.clusters === 'all'
+          ? clusters.map((c) => c.name)
+          : p.clusters.map((c) => c.name);
+    const kube = clusters
+      .filter((c) => c.kind === 'kubernetes' && reachable.includes(c.name))
+      .map((c) => c.name);
+    if (kube.length > 0)
+      checkRunsOnKubernetes(spec, `Kubernetes cluster${kube.length > 1 ? 's' : ''} ${kube.join(', ')}`);
   }
 
   /** A new release records what its mounts run (configs: the version), once it is written. */

@@ -31,6 +31,34 @@ function numericUser(user: string): { uid: number; gid?: number } | null {
   return { uid: Number(m[1]), ...(m[2] !== undefined ? { gid: Number(m[2]) } : {}) };
 }
 
+/**
+ * What a release spec needs to run on a Kubernetes cluster, checked at admission (when its
+ * placement can reach one) and again when it is applied: a numeric user (Kubernetes cannot look a
+ * name up in the image) and no mounts (not built on Kubernetes yet). Throws InvalidError at the field.
+ */
+export function checkRunsOnKubernetes(
+  spec: Pick<ReleaseSpec, 'user' | 'runAsRoot' | 'mounts'>,
+  clusters = 'a Kubernetes cluster',
+): { runAsUser?: number; runAsGroup?: number } {
+  if (spec.mounts?.length)
+    throw new InvalidError(
+      `Config and volume mounts do not run on Kubernetes clusters yet, and this service can be placed on ${clusters}; place it on Podman clusters only, or remove spec.mounts.`,
+      [{ path: 'spec.mounts', message: 'not supported on Kubernetes clusters yet' }],
+    );
+  if (!spec.user) return {};
+  const n = numericUser(spec.user);
+  if (!n)
+    throw new InvalidError(
+      `spec.user "${spec.user}" is a user name, and this service can be placed on ${clusters}: Kubernetes runs a pod as a number and cannot look a name up in the image. Set a uid such as "1000" (or "1000:1000").`,
+      [{ path: 'spec.user', message: 'must be a numeric uid[:gid] on a Kubernetes cluster' }],
+    );
+  if (n.uid === 0 && !spec.runAsRoot)
+    throw new InvalidError('spec.user is root (uid 0) and the release does not allow root (runAsRoot).', [
+      { path: 'spec.user', message: 'runs as root' },
+    ]);
+  return { runAsUser: n.uid, ...(n.gid !== undefined ? { runAsGroup: n.gid } : {}) };
+}
+
 export class WorkloadSpecs {
   constructor(
     private readonly ctx: AppContext,
@@ -51,27 +79,7 @@ export class WorkloadSpecs {
   ): Promise<ResolvedWorkload> {
     const where = await this.engines.addresses(cluster);
     const image = imageRefOnCluster(spec.image, this.ctx.config.registryListen, where.registry);
-    let runAsUser: number | undefined;
-    let runAsGroup: number | undefined;
-    if (spec.user) {
-      const n = numericUser(spec.user);
-      if (!n)
-        throw new InvalidError(
-          `spec.user "${spec.user}" is a user name; Kubernetes runs a pod as a number and cannot look a name up in the image. Set a uid such as "1000" (or "1000:1000").`,
-          [{ path: 'spec.user', message: 'must be a numeric uid[:gid] on a Kubernetes cluster' }],
-        );
-      if (n.uid === 0 && !spec.runAsRoot)
-        throw new InvalidError('spec.user is root (uid 0) and the release does not allow root (runAsRoot).', [
-          { path: 'spec.user', message: 'runs as root' },
-        ]);
-      runAsUser = n.uid;
-      runAsGroup = n.gid;
-    }
-    if (spec.mounts?.length)
-      throw new InvalidError(
-        'Config and volume mounts do not run on Kubernetes clusters yet; place this service on a Podman cluster or remove spec.mounts.',
-        [{ path: 'spec.mounts', message: 'not supported on Kubernetes clusters yet' }],
-      );
+    const { runAsUser, runAsGroup } = checkRunsOnKubernetes(spec);
     const variables: Record<string, string> = {};
     const secretVariables: Record<string, string> = {};
     for (const e of spec.env) {
