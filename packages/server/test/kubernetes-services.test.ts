@@ -6,6 +6,7 @@
  * deletion. The API server is the test one (docs/kubernetes-testing.md: none can run here).
  */
 import https from 'node:https';
+import { WebSocket } from 'ws';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { namespaceName } from '@berth/engine-kubernetes';
@@ -207,6 +208,36 @@ describe('a service on a Kubernetes cluster (test API server)', () => {
       return l.body.items?.some((x) => x.text.includes('a line the pod wrote')) ? l.body.items : null;
     }, 'the pod’s log line');
     assert.ok(logs.length >= 1);
+  });
+
+  it('opens a web shell in a pod over pods/exec, recorded as a shell session', async () => {
+    const [pod] = await readyOf(2, 3);
+    const url =
+      `${p.url.replace('http', 'ws')}${base}/web/containers/${pod!.name}/shell` +
+      `?cmd=echo&cmd=hello-from-the-pod&tty=false`;
+    const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${p.api.token}` } });
+    let output = '';
+    let exit: unknown = null;
+    ws.on('message', (data: Buffer, binary) => {
+      if (binary) output += data.toString();
+      else {
+        const m = JSON.parse(data.toString()) as { type: string; code?: number };
+        if (m.type === 'exit') exit = m.code;
+      }
+    });
+    const closed = await new Promise<number>((resolve, reject) => {
+      ws.once('close', resolve);
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`shell answered ${res.statusCode}`)));
+    });
+    assert.ok(closed > 0);
+    assert.match(output, /hello-from-the-pod/);
+    assert.equal(exit, 0);
+    const sessions = await p.api.get<{ items: { container: string }[] }>('/api/v1/shell-sessions');
+    assert.ok(
+      sessions.body.items.some((s) => s.container === pod!.name),
+      'the session is recorded',
+    );
   });
 
   it('rolls a release that never gets ready back to the stable one past its progress deadline', async () => {
