@@ -88,7 +88,9 @@ export class WorkloadSpecs {
       else variables[e.name] = e.value;
     }
     const { limits, defaults } = await quotaLimits(this.ctx.db, svc.project);
-    const pullSecret = await this.pullSecret(svc, image);
+    // the env's services' current specs: the pull secret's repositories and the pod security level
+    const envSpecs = await this.specsOfEnv(svc);
+    const pullSecret = this.pullSecret(svc, image, envSpecs);
     const namespace: NamespaceSpec = {
       project: svc.project,
       env: svc.env,
@@ -97,7 +99,10 @@ export class WorkloadSpecs {
       quota: limits,
       defaults,
       ...(pullSecret ? { pullSecret } : {}),
-      podSecurity: (await this.privilegedInEnv(svc)) ? 'baseline' : 'restricted',
+      // a service of the env may run as root or keep capabilities: the namespace enforces baseline
+      podSecurity: envSpecs.some((e) => e.runAsRoot || (e.capabilities?.length ?? 0) > 0)
+        ? 'baseline'
+        : 'restricted',
     };
     const probe = (p: ReleaseSpec['liveness']) =>
       p && {
@@ -153,14 +158,14 @@ export class WorkloadSpecs {
    * A pull credential for the embedded registry when the image is there: pull access to the
    * repositories of the env's services, for a week (re-applied with every apply of the namespace).
    */
-  private async pullSecret(svc: ServiceRow, image: string): Promise<NamespaceSpec['pullSecret']> {
+  private pullSecret(svc: ServiceRow, image: string, envSpecs: ReleaseSpec[]): NamespaceSpec['pullSecret'] {
     const cfg = this.ctx.config;
     const tokens = tokensOfConfig(cfg);
     // `image` is the reference as the cluster pulls it: its host is the registry's name there
     const asPulled = parseImageRef(image);
     if (!tokens || !asPulled || !cfg.registryListen) return undefined;
     const repositories = new Set<string>();
-    for (const s of await this.servicesOfEnv(svc)) {
+    for (const s of envSpecs) {
       const ref = parseImageRef(s.image);
       if (ref && sameHost(ref.host, cfg.registryListen)) repositories.add(ref.repository);
     }
@@ -173,8 +178,8 @@ export class WorkloadSpecs {
     return { registry: asPulled.host, ...credential };
   }
 
-  /** The current specs' images of the env's services of the project. */
-  private async servicesOfEnv(svc: ServiceRow): Promise<{ image: string; spec: ReleaseSpec }[]> {
+  /** The current release specs of the env's services of the project. */
+  private async specsOfEnv(svc: ServiceRow): Promise<ReleaseSpec[]> {
     const rows = await this.ctx.db
       .selectFrom('services')
       .innerJoin('releases', (j) =>
@@ -184,16 +189,6 @@ export class WorkloadSpecs {
       .where('services.project', '=', svc.project)
       .where('services.env', '=', svc.env)
       .execute();
-    return rows.map((r) => {
-      const spec = storedSpec(r);
-      return { image: spec.image, spec };
-    });
-  }
-
-  /** A service of the env runs as root or keeps capabilities: its namespace enforces baseline. */
-  private async privilegedInEnv(svc: ServiceRow): Promise<boolean> {
-    return (await this.servicesOfEnv(svc)).some(
-      ({ spec }) => spec.runAsRoot || (spec.capabilities?.length ?? 0) > 0,
-    );
+    return rows.map(storedSpec);
   }
 }
