@@ -19,7 +19,7 @@ import { KubernetesEngine } from '../src/kubernetes-engine';
 import { parseLogLine, sinceTime } from '../src/logs';
 import { configMapName, claimName, deploymentName, namespaceName } from '../src/names';
 import { podTransitions } from '../src/observation';
-import { startFakeApiServer, type FakeApiServer } from '../src/testing/index';
+import { startFakeApiServer, testNamespace, testWorkload, type FakeApiServer } from '../src/testing/index';
 
 const podAddress = (pod: Pod, port: number): string | null => {
   const host = pod.metadata.annotations?.[`fake.berth.dev/port-${port}`];
@@ -49,51 +49,10 @@ const project = 'shop';
 const env = 'prod';
 const ns = namespaceName(project, env);
 
-function nsSpec(over: Partial<NamespaceSpec> = {}): NamespaceSpec {
-  return {
-    project,
-    env,
-    instance: 'it',
-    cluster: 'fake',
-    quota: { cpu: null, memoryMiB: null, replicas: null, volumesGiB: null },
-    defaults: { cpu: null, memoryMiB: null },
-    ...over,
-  };
-}
-
-function spec(service: string, over: Partial<WorkloadSpec> = {}): WorkloadSpec {
-  return {
-    project,
-    env,
-    service,
-    serviceId: `id-${service}`,
-    instance: 'it',
-    cluster: 'fake',
-    release: 1,
-    restartNonce: 0,
-    replicas: 1,
-    image: 'localhost/berth-busybox:1',
-    variables: {},
-    secretVariables: {},
-    ports: [{ containerPort: 8080 }],
-    memoryMiB: 64,
-    rollout: {
-      maxSurge: 1,
-      maxUnavailable: 0,
-      progressDeadlineSeconds: 600,
-      drainSeconds: 0,
-      stopGraceSeconds: 5,
-    },
-    labels: {},
-    runAsUser: 1000,
-    runAsRoot: false,
-    capabilities: [],
-    readOnlyRootFilesystem: false,
-    configs: [],
-    volumes: [],
-    ...over,
-  };
-}
+const owner = { project, env, instance: 'it', cluster: 'fake' };
+const nsSpec = (over: Partial<NamespaceSpec> = {}) => testNamespace(owner, over);
+const spec = (service: string, over: Partial<WorkloadSpec> = {}) =>
+  testWorkload({ ...owner, service, serviceId: `id-${service}` }, over);
 
 void describe('KubernetesEngine on the test API server', () => {
   let fake: FakeApiServer;

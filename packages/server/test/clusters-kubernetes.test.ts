@@ -5,10 +5,15 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse, stringify } from 'yaml';
-import { isWorkloadEngine, type NamespaceSpec, type WorkloadSpec } from '@berth/engine-api';
+import { isWorkloadEngine } from '@berth/engine-api';
 import { namespaceName } from '@berth/engine-kubernetes';
 import { PodmanEngine } from '@berth/engine-podman';
-import { startFakeApiServer, type FakeApiServer } from '@berth/engine-kubernetes/testing';
+import {
+  startFakeApiServer,
+  testNamespace,
+  testWorkload,
+  type FakeApiServer,
+} from '@berth/engine-kubernetes/testing';
 import { buildServer, type BerthServer } from '../src/server';
 import { SecretBox } from '../src/crypto/secret-box';
 import { ClusterEngines } from '../src/modules/clusters/cluster-engines';
@@ -67,45 +72,10 @@ function kubeGet(fake: FakeApiServer, path: string): Promise<Obj | null> {
   });
 }
 
-const nsSpec = (cluster: string, instance: string): NamespaceSpec => ({
-  project: 'a',
-  env: 'test',
-  instance,
-  cluster,
-  quota: { cpu: null, memoryMiB: null, replicas: null, volumesGiB: null },
-  defaults: { cpu: null, memoryMiB: null },
-});
-
-const workload = (cluster: string, instance: string): WorkloadSpec => ({
-  project: 'a',
-  env: 'test',
-  service: 'web',
-  serviceId: 'svc-web',
-  instance,
-  cluster,
-  release: 1,
-  restartNonce: 0,
-  replicas: 1,
-  image: 'localhost/berth-busybox:1',
-  variables: {},
-  secretVariables: {},
-  ports: [{ containerPort: 8080 }],
-  memoryMiB: 64,
-  rollout: {
-    maxSurge: 1,
-    maxUnavailable: 0,
-    progressDeadlineSeconds: 600,
-    drainSeconds: 0,
-    stopGraceSeconds: 5,
-  },
-  labels: {},
-  runAsUser: 1000,
-  runAsRoot: false,
-  capabilities: [],
-  readOnlyRootFilesystem: false,
-  configs: [],
-  volumes: [],
-});
+const nsSpec = (cluster: string, instance: string) =>
+  testNamespace({ project: 'a', env: 'test', instance, cluster });
+const workload = (cluster: string, instance: string) =>
+  testWorkload({ project: 'a', env: 'test', instance, cluster, service: 'web', serviceId: 'svc-web' });
 
 /**
  * A front for the test API server that forbids listing nodes (403, as an API server whose RBAC

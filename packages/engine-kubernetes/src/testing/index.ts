@@ -6,3 +6,4 @@ export { startFakeApiServer, type FakeApiServer, type FakeApiServerOptions } fro
 export { defaultPodBackend, type PodBackend, type PodInfo } from './pod-runtime';
 export { defaultExecHandler, ExecStartError, type ExecContext, type ExecHandler } from './exec';
 export type { ReadinessPolicy } from './controllers';
+export { testNamespace, testWorkload, type TestOwner } from './fixtures';
