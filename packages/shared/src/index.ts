@@ -17,3 +17,4 @@ export * from './entry-points';
 export * from './configs';
 export * from './cronjobs';
 export * from './volumes';
+export * from './autoscale';
