@@ -51,6 +51,65 @@ export const vrrpReportPath = '/api/v1/gateway-agent/vrrp';
 
 const pathRe = /^(\/[A-Za-z0-9._-]+)+$/;
 
+/** Why `v` cannot be one of the agent's keepalived paths, or null when it can. */
+export function keepalivedPathProblem(v: string): string | null {
+  if (!pathRe.test(v) || v.split('/').some((part) => part === '.' || part === '..'))
+    return 'must be an absolute path of letters, digits and . _ - / (no . or .. parts)';
+  return null;
+}
+
+/**
+ * The keepalived fields of a `--nodes-file` entry: the per-node form of the `--keepalived-*`
+ * flags of a single-node agent.
+ */
+export const nodeKeepalivedFields = {
+  keepalivedConf: 'confFile',
+  keepalivedPidFile: 'pidFile',
+  keepalivedNotifyScript: 'notifyScript',
+  keepalivedStateFile: 'stateFile',
+} as const;
+
+/** A node's keepalived as a nodes file gives it (every path set: the state file has a per-node default). */
+export type NodeKeepalivedOptions = Omit<AgentKeepalivedOptions, 'nginxPidFile' | 'bin'> & {
+  stateFile: string;
+};
+
+/**
+ * Reads the keepalived fields of one nodes file entry (already known to be strings, if present).
+ * None: the node has no keepalived. The others need `keepalivedConf`. Without
+ * `keepalivedStateFile` the state file is `berth-vrrp-state.NAME.json` beside the configuration,
+ * so nodes whose configurations share a directory do not share a state file. Errors name the
+ * entry and the field.
+ */
+export function nodeKeepalived(
+  e: Record<string, unknown>,
+  name: string,
+  where: string,
+): NodeKeepalivedOptions | undefined {
+  const given = (Object.keys(nodeKeepalivedFields) as (keyof typeof nodeKeepalivedFields)[]).filter(
+    (k) => e[k] !== undefined,
+  );
+  if (given.length === 0) return undefined;
+  for (const k of given) {
+    const problem = keepalivedPathProblem(e[k] as string);
+    if (problem) throw new Error(`${where} (${name}): ${k} ${problem}`);
+  }
+  const confFile = e.keepalivedConf as string | undefined;
+  if (confFile === undefined)
+    throw new Error(
+      `${where} (${name}): ${given.join(', ')} without keepalivedConf: give keepalivedConf (where this node's keepalived reads its configuration) or leave them out`,
+    );
+  const o: NodeKeepalivedOptions = {
+    confFile,
+    stateFile:
+      (e.keepalivedStateFile as string | undefined) ??
+      path.join(path.dirname(confFile), `berth-vrrp-state.${name}.json`),
+  };
+  if (e.keepalivedPidFile !== undefined) o.pidFile = e.keepalivedPidFile as string;
+  if (e.keepalivedNotifyScript !== undefined) o.notifyScript = e.keepalivedNotifyScript as string;
+  return o;
+}
+
 /** What the agent does with a configuration's keepalived.conf, step by step. */
 export class AgentKeepalived {
   private pending: string | null = null;
@@ -72,8 +131,8 @@ export class AgentKeepalived {
       ['--keepalived-pid-file', o.pidFile],
       ['nginx pid file', o.nginxPidFile],
     ] as const) {
-      if (v !== undefined && (!pathRe.test(v) || v.split('/').includes('..')))
-        throw new Error(`${k} must be an absolute path of letters, digits and . _ - /`);
+      const problem = v === undefined ? null : keepalivedPathProblem(v);
+      if (problem) throw new Error(`${k} ${problem}`);
     }
   }
 

@@ -5,7 +5,14 @@ import { parseArgs } from 'node:util';
 import type { GatewayAgentConfig } from '@berth/shared';
 import { LocalNginxNode, ensurePrefix, validateConfig } from './nginx-node';
 import { adaptStreamListen } from './stream-renderer';
-import { AgentKeepalived, vrrpReportPath, type AgentKeepalivedOptions } from './agent-keepalived';
+import {
+  AgentKeepalived,
+  nodeKeepalived,
+  nodeKeepalivedFields,
+  vrrpReportPath,
+  type AgentKeepalivedOptions,
+  type NodeKeepalivedOptions,
+} from './agent-keepalived';
 import { applyDelta, controlSocketPath, withControlSocket, type EndpointSet } from './dynamic-upstreams';
 import {
   deliverEndpoints,
@@ -411,8 +418,10 @@ const usage = `usage: berth-gateway-agent --server URL --token TOKEN --prefix DI
   --nginx-tls-listen H:P  this node's TLS listener (default: the gateway's)
   --cert-dir DIR          certificates the routes name (default PREFIX/certs)
   --nodes-file FILE       run several nodes in this process: a JSON list of
-                          {"name", "token", "prefix", "nginxListen"?, "nginxTlsListen"?, "certDir"?}
-                          (instead of --token, --prefix, --nginx-listen, --nginx-tls-listen, --cert-dir)
+                          {"name", "token", "prefix", "nginxListen"?, "nginxTlsListen"?, "certDir"?,
+                          "keepalivedConf"?, "keepalivedPidFile"?, "keepalivedNotifyScript"?,
+                          "keepalivedStateFile"?} (instead of the per-node flags: --token, --prefix,
+                          --nginx-listen, --nginx-tls-listen, --cert-dir, --keepalived-*)
   --nginx PATH            the nginx binary (default /usr/sbin/nginx)
   --manage-nginx          start and supervise Nginx instead of signalling its master
   --worker-processes N    run N Nginx workers per node, 1-64 (default: the gateway's setting)
@@ -421,7 +430,7 @@ const usage = `usage: berth-gateway-agent --server URL --token TOKEN --prefix DI
   --keepalived-conf FILE  install the gateway's virtual IP configuration there (checked with
                           keepalived -t); --keepalived-pid-file FILE: SIGHUP keepalived after it;
                           --keepalived-notify-script FILE, --keepalived-state-file FILE: where the
-                          VRRP notify script and its state file go (single node only)
+                          VRRP notify script and its state file go
 `;
 
 /** One entry of --nodes-file: a node of this process (the flags that are not per node are shared). */
@@ -432,13 +441,23 @@ export interface AgentNodeEntry {
   nginxListen?: string;
   nginxTlsListen?: string;
   certDir?: string;
+  /** The node's keepalived (the file's keepalived* fields). */
+  keepalived?: NodeKeepalivedOptions;
 }
 
-const nodeKeys = new Set(['name', 'token', 'prefix', 'nginxListen', 'nginxTlsListen', 'certDir']);
+const nodeKeys = new Set([
+  'name',
+  'token',
+  'prefix',
+  'nginxListen',
+  'nginxTlsListen',
+  'certDir',
+  ...Object.keys(nodeKeepalivedFields),
+]);
 
 /**
  * Parses and checks a --nodes-file text: a JSON list of 1-500 nodes with distinct names,
- * prefixes and listeners. Errors name the entry and the field.
+ * prefixes, listeners and keepalived files. Errors name the entry and the field.
  */
 export function parseNodesFile(text: string, file = 'the nodes file'): AgentNodeEntry[] {
   let data: unknown;
@@ -483,6 +502,13 @@ export function parseNodesFile(text: string, file = 'the nodes file'): AgentNode
     unique('prefix', node.prefix, where);
     unique('listener', node.nginxListen, where);
     unique('listener', node.nginxTlsListen, where);
+    const vip = nodeKeepalived(e, name, where);
+    if (vip) {
+      node.keepalived = vip;
+      unique('keepalived file', vip.confFile, where);
+      unique('keepalived file', vip.stateFile, where);
+      unique('keepalived file', vip.pidFile, where);
+    }
     return node;
   });
 }
@@ -525,7 +551,17 @@ export async function runAgentCli(argv: string[], env: NodeJS.ProcessEnv): Promi
   const server = a.server ?? env.BERTH_SERVER;
   const nodesFile = a['nodes-file'];
   if (nodesFile !== undefined) {
-    const perNode = ['token', 'prefix', 'nginx-listen', 'nginx-tls-listen', 'cert-dir'] as const;
+    const perNode = [
+      'token',
+      'prefix',
+      'nginx-listen',
+      'nginx-tls-listen',
+      'cert-dir',
+      'keepalived-conf',
+      'keepalived-pid-file',
+      'keepalived-notify-script',
+      'keepalived-state-file',
+    ] as const;
     const both = perNode.filter((k) => a[k] !== undefined);
     if (both.length > 0) {
       process.stderr.write(
@@ -541,6 +577,15 @@ export async function runAgentCli(argv: string[], env: NodeJS.ProcessEnv): Promi
     const token = a.token ?? env.BERTH_AGENT_TOKEN;
     if (!server || !token || !a.prefix) {
       process.stderr.write(`--server, --token and --prefix are required (or --nodes-file)\n${usage}`);
+      return 2;
+    }
+    const vipFlags = (['keepalived-pid-file', 'keepalived-notify-script', 'keepalived-state-file'] as const)
+      .filter((k) => a[k] !== undefined)
+      .map((k) => `--${k}`);
+    if (vipFlags.length > 0 && a['keepalived-conf'] === undefined) {
+      process.stderr.write(
+        `${vipFlags.join(', ')} without --keepalived-conf: give --keepalived-conf FILE too\n`,
+      );
       return 2;
     }
   }

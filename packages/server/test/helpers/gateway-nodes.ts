@@ -167,7 +167,8 @@ export async function startAgentGroup(
   label: string,
   root: string,
   server: string,
-  nodes: { name: string; token: string; certDir?: string }[],
+  /** `fields`: more fields of the node's entry (e.g. keepalivedConf). */
+  nodes: { name: string; token: string; certDir?: string; fields?: Record<string, string> }[],
   o: { waitSeconds?: number; workerProcesses?: number } = {},
 ): Promise<AgentGroup> {
   const entries: GroupNode[] = [];
@@ -193,6 +194,7 @@ export async function startAgentGroup(
         nginxListen: e.listen,
         nginxTlsListen: e.tlsListen,
         certDir: e.certDir,
+        ...nodes[i]!.fields,
       })),
     ),
     { mode: 0o600 },
