@@ -389,7 +389,9 @@ export const gatewayCommands: CommandDef[] = [
       });
       return show(ctx, r, () =>
         ctx.out.line(
-          `node ${r.node.name} added. Its token (shown once):\n${r.token}\nrun: berth-gateway-agent --server URL --token ${r.token} --prefix DIR --manage-nginx`,
+          `node ${r.node.name} added. Its token (shown once):\n${r.token}\n` +
+            `set up its host (Nginx; keepalived if it carries the virtual IP): scripts/setup-gateway-node.sh [--keepalived ${r.node.name}]\n` +
+            `run: berth-gateway-agent --server URL --token ${r.token} --prefix DIR --manage-nginx`,
         ),
       );
     },
