@@ -14,6 +14,9 @@ want+=(libnginx-mod-stream)
 # The tools of the debug containers' toolbox image, copied from the host with their libraries
 # (docs/debug.md; packages/server/src/modules/containers/debug-toolbox.ts).
 want+=(iproute2 procps bind9-dnsutils tcpdump strace lsof)
+# Prometheus, Alertmanager and the blackbox exporter (promtool, amtool with them), supervised by
+# `npm start` with their configs in the data dir (docs/monitoring.md).
+want+=(prometheus prometheus-alertmanager prometheus-blackbox-exporter)
 # openssh-server: the tests of ssh:// clusters run their own sshd on loopback (scripts/test-sshd.sh);
 # the system sshd and its config are not used.
 if [ "${1:-}" = "--test" ]; then want+=(postgresql chromium fonts-noto-cjk openssh-server); fi

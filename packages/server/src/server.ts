@@ -38,11 +38,14 @@ import { createVolumesModule } from './modules/volumes/volumes.module';
 import { createCronJobsModule, cronMountsFrom } from './modules/cronjobs/cronjobs.module';
 import type { MountSource } from './modules/services/mount-source';
 import { createConfigsModule } from './modules/configs/configs.module';
+import { monitoringFromConfig, type MonitoringModule } from './modules/monitoring/monitoring.module';
 
 export interface BerthServer {
   app: FastifyInstance;
   ctx: AppContext;
   services: ServicesModule | null;
+  /** Prometheus and Alertmanager (docs/monitoring.md); null when BERTH_MONITORING=off. */
+  monitoring: MonitoringModule | null;
   /** Every route registered, as the OpenAPI document lists them. */
   routes: readonly AnyRouteDef[];
   /** The generated admin password on first start (printed once), else null. */
@@ -59,6 +62,8 @@ export interface BuildOptions {
   controllers?: boolean;
   /** Test hooks of every Kubernetes cluster's engine (the test API server's pod addresses). */
   kubernetes?: ClusterEnginesOptions['kubernetes'];
+  /** Prometheus and Alertmanager; not given: from the configuration (embedded or external URLs, null when off). */
+  monitoring?: MonitoringModule | null;
 }
 
 /** Composes the whole server from its configuration. Nothing starts until start(). */
@@ -81,6 +86,8 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
     audit: audit.sink,
   };
   const bootstrap = await identity.bootstrap();
+  // Prometheus and Alertmanager, for the alert rules, alerts and autoscaling modules (null: off)
+  const monitoring = opts.monitoring !== undefined ? opts.monitoring : monitoringFromConfig(config);
 
   const registry = new RouteRegistry(app, ctx);
   registerMetaRoutes(registry, ctx);
@@ -194,6 +201,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
     app,
     ctx,
     services,
+    monitoring,
     routes: registry.routes,
     generatedAdminPassword: bootstrap.generatedAdminPassword,
     async start() {

@@ -79,6 +79,33 @@ export interface Config {
    * once into `$dataDir/metrics.token`.
    */
   metricsToken: string | null;
+  /**
+   * Prometheus, Alertmanager and the blackbox exporter (docs/monitoring.md). `enabled` false
+   * (BERTH_MONITORING=off): no monitoring module, nothing started. An external URL
+   * (BERTH_PROMETHEUS_URL, BERTH_ALERTMANAGER_URL, BERTH_BLACKBOX_URL) replaces the embedded process
+   * (then not started); otherwise each runs on its loopback listen address, configs in
+   * `$dataDir/monitoring`.
+   */
+  monitoring: MonitoringConfig;
+}
+
+export interface MonitoringConfig {
+  enabled: boolean;
+  prometheusUrl: string | null;
+  alertmanagerUrl: string | null;
+  blackboxUrl: string | null;
+  prometheusListen: string;
+  alertmanagerListen: string;
+  blackboxListen: string;
+  /** Where Berth writes the alert rule files Prometheus loads (BERTH_PROMETHEUS_RULES_DIR). */
+  rulesDir: string;
+  /** Bearer token Alertmanager presents to Berth's webhook; null: generated into the data dir. */
+  webhookToken: string | null;
+  scrapeIntervalSeconds: number;
+  evaluationIntervalSeconds: number;
+  groupWaitSeconds: number;
+  groupIntervalSeconds: number;
+  repeatIntervalSeconds: number;
 }
 
 const fileSchema = z
@@ -203,6 +230,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel,
     publicUrl: env.BERTH_PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     metricsToken: metricsToken(env.BERTH_METRICS_TOKEN),
+    monitoring: {
+      enabled: onOff(env.BERTH_MONITORING, 'BERTH_MONITORING'),
+      prometheusUrl: externalUrl(env.BERTH_PROMETHEUS_URL, 'BERTH_PROMETHEUS_URL'),
+      alertmanagerUrl: externalUrl(env.BERTH_ALERTMANAGER_URL, 'BERTH_ALERTMANAGER_URL'),
+      blackboxUrl: externalUrl(env.BERTH_BLACKBOX_URL, 'BERTH_BLACKBOX_URL'),
+      prometheusListen: loopbackListen(
+        env.BERTH_PROMETHEUS_LISTEN ?? '127.0.0.1:9090',
+        'BERTH_PROMETHEUS_LISTEN',
+      ),
+      alertmanagerListen: loopbackListen(
+        env.BERTH_ALERTMANAGER_LISTEN ?? '127.0.0.1:9093',
+        'BERTH_ALERTMANAGER_LISTEN',
+      ),
+      blackboxListen: loopbackListen(env.BERTH_BLACKBOX_LISTEN ?? '127.0.0.1:9115', 'BERTH_BLACKBOX_LISTEN'),
+      rulesDir: env.BERTH_PROMETHEUS_RULES_DIR
+        ? path.resolve(cwd, env.BERTH_PROMETHEUS_RULES_DIR)
+        : path.join(dataDir, 'monitoring', 'rules'),
+      webhookToken: secretToken(env.BERTH_ALERTMANAGER_WEBHOOK_TOKEN, 'BERTH_ALERTMANAGER_WEBHOOK_TOKEN'),
+      scrapeIntervalSeconds: num('BERTH_PROMETHEUS_SCRAPE_INTERVAL_SECONDS', 10),
+      evaluationIntervalSeconds: num('BERTH_PROMETHEUS_EVALUATION_INTERVAL_SECONDS', 10),
+      groupWaitSeconds: num('BERTH_ALERTMANAGER_GROUP_WAIT_SECONDS', 10),
+      groupIntervalSeconds: num('BERTH_ALERTMANAGER_GROUP_INTERVAL_SECONDS', 60),
+      repeatIntervalSeconds: num('BERTH_ALERTMANAGER_REPEAT_INTERVAL_SECONDS', 4 * 3600),
+    },
   };
   return Object.freeze(config);
 }
@@ -213,4 +264,46 @@ function metricsToken(raw: string | undefined): string | null {
   if (raw.trim().length < 16 || /\s/.test(raw.trim()))
     throw new ConfigError('BERTH_METRICS_TOKEN must be at least 16 characters without spaces.');
   return raw.trim();
+}
+
+/** An external monitoring endpoint: unset/empty = embedded; otherwise an http(s) URL. */
+function externalUrl(raw: string | undefined, name: string): string | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`${name}="${raw}" is not a URL (for example http://10.0.0.5:9090)`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new ConfigError(`${name}="${raw}" must be an http:// or https:// URL`);
+  return u.toString().replace(/\/+$/, '');
+}
+
+/**
+ * A listen address of an embedded monitoring process: loopback only (Prometheus' lifecycle API
+ * and Alertmanager's silences answer anyone who reaches them).
+ */
+function loopbackListen(raw: string, name: string): string {
+  const value = raw.trim();
+  const m = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost):(\d{1,5})$/.exec(value);
+  if (!m || Number(m[2]) > 65535 || Number(m[2]) === 0)
+    throw new ConfigError(
+      `${name}="${raw}" must be a loopback HOST:PORT (for example 127.0.0.1:9090); to use a Prometheus or Alertmanager elsewhere, set its URL instead (BERTH_PROMETHEUS_URL, BERTH_ALERTMANAGER_URL, BERTH_BLACKBOX_URL)`,
+    );
+  return value;
+}
+
+/** A configured shared secret: unset/empty = generated into the data dir; else 16+ characters. */
+function secretToken(raw: string | undefined, name: string): string | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  if (raw.trim().length < 16 || /\s/.test(raw.trim()))
+    throw new ConfigError(`${name} must be at least 16 characters without spaces.`);
+  return raw.trim();
+}
+
+function onOff(raw: string | undefined, name: string): boolean {
+  if (raw === undefined || raw === '' || raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError(`${name}="${raw}" must be "on" or "off"`);
 }

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { PodmanEngine } from '@berth/engine-podman';
 import { loadConfig } from '../../src/config/config';
 import { buildServer, type BerthServer, type BuildOptions } from '../../src/server';
+import type { MonitoringModule } from '../../src/modules/monitoring/monitoring.module';
 import { createTestDatabase, type TestDialect } from './db';
 
 export const podmanSocket = process.env.BERTH_TEST_PODMAN_SOCKET ?? '/tmp/berth-test/podman.sock';
@@ -99,7 +100,12 @@ export interface TestPlatform {
  */
 export async function startPlatform(
   env: Record<string, string> = {},
-  opts: { dialect?: TestDialect; build?: Omit<BuildOptions, 'engine'> } = {},
+  opts: {
+    dialect?: TestDialect;
+    build?: Omit<BuildOptions, 'engine'>;
+    /** A real stack (test/helpers/monitoring.ts startMonitoring().module); default: monitoring off. */
+    monitoring?: MonitoringModule;
+  } = {},
 ): Promise<TestPlatform> {
   const pgDb = opts.dialect === 'postgres' ? await createTestDatabase('postgres') : null;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'berth-it-'));
@@ -113,13 +119,19 @@ export async function startPlatform(
     BERTH_LOG_LEVEL: process.env.BERTH_TEST_LOG_LEVEL ?? 'silent',
     BERTH_RECONCILE_INTERVAL_MS: '250',
     BERTH_STATS_INTERVAL_MS: '1000',
+    // never a Prometheus someone runs on the default port: a test passes its own (opts.monitoring)
+    BERTH_MONITORING: 'off',
     ...(pgDb ? { BERTH_DATABASE_URL: pgDb.url } : {}),
     // A portal built elsewhere (helpers building side by side must not share packages/web/dist).
     ...(process.env.BERTH_TEST_WEB_DIST ? { BERTH_WEB_DIST: process.env.BERTH_TEST_WEB_DIST } : {}),
     ...env,
   });
   const engine = new PodmanEngine({ socketPath: podmanSocket, cluster: 'local' });
-  const server = await buildServer(config, { ...opts.build, engine });
+  const server = await buildServer(config, {
+    ...opts.build,
+    engine,
+    ...(opts.monitoring ? { monitoring: opts.monitoring } : {}),
+  });
   let url: string;
   let api: TestApi;
   try {
