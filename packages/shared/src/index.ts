@@ -18,3 +18,4 @@ export * from './configs';
 export * from './cronjobs';
 export * from './volumes';
 export * from './autoscale';
+export * from './alert-rules';

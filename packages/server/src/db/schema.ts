@@ -611,6 +611,49 @@ export interface Database {
   cronjob_runs: CronJobRunsTable;
   cronjob_attempts: CronJobAttemptsTable;
   cronjob_events: CronJobEventsTable;
+  alert_rules: AlertRulesTable;
+  alert_rule_versions: AlertRuleVersionsTable;
+}
+
+/** An alert rule of a project environment (migration 0030, docs/alert-rules.md); JSON columns. */
+export interface AlertRulesTable {
+  id: string;
+  project: string;
+  env: string;
+  name: string;
+  template: string;
+  scope: string;
+  threshold: number | null;
+  for_duration: string;
+  window_duration: string | null;
+  quantile: number | null;
+  severity: string;
+  labels: string;
+  channels: string;
+  enabled: number;
+  summary: string | null;
+  description: string | null;
+  promql: string | null;
+  /** Why Berth disabled the rule (its container is gone), else null. */
+  ended_reason: string | null;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+/** One version of an environment's rule file (migration 0030): the rules as JSON and the file. */
+export interface AlertRuleVersionsTable {
+  project: string;
+  env: string;
+  number: number;
+  author: string;
+  reason: string;
+  created_at: string;
+  rolled_back_from: number | null;
+  rules_snapshot: string;
+  file_text: string;
+  diff: string;
 }
 
 /** A config of a project (migration 0022, docs/configs.md); `version` is the current one. */
