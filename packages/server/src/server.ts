@@ -38,6 +38,7 @@ import { createVolumesModule } from './modules/volumes/volumes.module';
 import { createCronJobsModule, cronMountsFrom } from './modules/cronjobs/cronjobs.module';
 import type { MountSource } from './modules/services/mount-source';
 import { createConfigsModule } from './modules/configs/configs.module';
+import { createAlertRulesModule } from './modules/alert-rules/alert-rules.module';
 import { monitoringFromConfig, type MonitoringModule } from './modules/monitoring/monitoring.module';
 
 export interface BerthServer {
@@ -179,6 +180,9 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   reconcilers.push(clusters.checker);
   // config volumes no current release needs leave the clusters (docs/configs.md)
   if (configs.collector) reconcilers.push(configs.collector);
+  // alert rules (docs/alert-rules.md): rule files in the monitoring rules dir, checked by promtool;
+  // rules on one container end with it
+  reconcilers.push(createAlertRulesModule(ctx, registry, monitoring).reconciler);
   // images no service placed on a cluster needs any more leave it after a grace (docs/fleet.md)
   if (engines && services) reconcilers.push(createImageCleanup(ctx, engines, services.deps.repo));
   // cron jobs: the API, and the scheduler under the same lease (docs/cronjobs.md)
