@@ -1,7 +1,7 @@
 import { PodmanEngine } from '@berth/engine-podman';
 import { ConfigError, loadConfig } from './config/config';
 import { buildServer } from './server';
-import { localHelpers } from './supervisor/helpers';
+import { localHelpers, monitoringHelpers, monitoringUrls } from './supervisor/helpers';
 import type { HelperProcess } from './supervisor/helper-process';
 import { localNginxHelper } from './modules/gateways/local-nginx';
 
@@ -21,6 +21,11 @@ async function main(): Promise<void> {
   if (gatewayNode) {
     await gatewayNode.start();
     helpers.push(gatewayNode);
+  }
+  // Prometheus, Alertmanager and the blackbox exporter, unless external or off (docs/monitoring.md)
+  for (const h of monitoringHelpers(config, log)) {
+    await h.start(60_000);
+    helpers.push(h);
   }
   // On a busy machine Podman may miss one 5 s answer (a restart after a crash is when it matters):
   // keep asking for a minute before giving up.
@@ -44,6 +49,9 @@ async function main(): Promise<void> {
     config.gatewayListen
       ? `  Gateway: http://<service>.<project>.test.${config.domainSuffix}:${config.gatewayListen.split(':')[1]}/ (Nginx on ${config.gatewayListen})`
       : '  Gateway: off',
+    config.monitoring.enabled
+      ? `  Monitoring: Prometheus ${monitoringUrls(config).prometheus}   Alertmanager ${monitoringUrls(config).alertmanager}   (configs in ${config.dataDir}/monitoring)`
+      : '  Monitoring: off (BERTH_MONITORING=off)',
     `  Data: ${config.dataDir}   Podman: ${config.podmanSocket} (podman ${health.version})`,
     '',
   ];

@@ -6,6 +6,14 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/config';
 import { ensureTokenKeys, tokenIssuer } from '../modules/registry/registry-tokens';
 import { HelperProcess, registerSupervised } from './helper-process';
+import { metricsToken } from '../modules/containers/metrics';
+import {
+  alertmanagerSpec,
+  blackboxSpec,
+  monitoringPaths,
+  prometheusSpec,
+  writeStackFiles,
+} from '../modules/monitoring/stack';
 
 function pingSocket(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -113,5 +121,88 @@ export function localHelpers(
     registerSupervised(config.dataDir, 'registry', registry);
     helpers.push(registry);
   }
+  return helpers;
+}
+
+/** Berth's API as the processes on this machine reach it (a wildcard listen: over loopback). */
+export function localBerthUrl(config: Readonly<Config>, port = config.listenPort): string {
+  const host = ['0.0.0.0', '::', ''].includes(config.listenHost) ? '127.0.0.1' : config.listenHost;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** Where Prometheus, Alertmanager and the blackbox exporter are: an external URL or the embedded listen. */
+export function monitoringUrls(config: Readonly<Config>): {
+  prometheus: string;
+  alertmanager: string;
+  blackbox: string;
+} {
+  const m = config.monitoring;
+  return {
+    prometheus: m.prometheusUrl ?? `http://${m.prometheusListen}`,
+    alertmanager: m.alertmanagerUrl ?? `http://${m.alertmanagerListen}`,
+    blackbox: m.blackboxUrl ?? `http://${m.blackboxListen}`,
+  };
+}
+
+/**
+ * The monitoring stack `npm start` supervises (docs/monitoring.md): writes the configurations into
+ * `$dataDir/monitoring` (Prometheus scrapes Berth's /metrics with the metrics token, the gateway
+ * nodes and the probes; Alertmanager posts to Berth's webhook), and answers a helper for each of
+ * Prometheus, Alertmanager and the blackbox exporter that has no external URL. None when off.
+ */
+export function monitoringHelpers(config: Readonly<Config>, log: FastifyBaseLogger): HelperProcess[] {
+  const m = config.monitoring;
+  if (!m.enabled) return [];
+  const paths = monitoringPaths(config.dataDir, m.rulesDir);
+  const urls = monitoringUrls(config);
+  writeStackFiles({
+    paths,
+    prometheus: {
+      scrapeIntervalSeconds: m.scrapeIntervalSeconds,
+      evaluationIntervalSeconds: m.evaluationIntervalSeconds,
+      alertmanagerUrl: urls.alertmanager,
+      prometheusUrl: urls.prometheus,
+      berthUrl: localBerthUrl(config),
+      blackboxUrl: urls.blackbox,
+    },
+    alertmanager: {
+      berthUrl: localBerthUrl(config),
+      groupWaitSeconds: m.groupWaitSeconds,
+      groupIntervalSeconds: m.groupIntervalSeconds,
+      repeatIntervalSeconds: m.repeatIntervalSeconds,
+    },
+    metricsToken: metricsToken(config.dataDir, config.metricsToken),
+    webhookToken: m.webhookToken,
+  });
+  const logs = path.join(config.dataDir, 'logs');
+  mkdirSync(logs, { recursive: true });
+  const helpers: HelperProcess[] = [];
+  const add = (name: string, helper: HelperProcess) => {
+    registerSupervised(config.dataDir, name, helper);
+    helpers.push(helper);
+  };
+  if (!m.prometheusUrl)
+    add(
+      'prometheus',
+      new HelperProcess(
+        prometheusSpec(paths, m.prometheusListen, path.join(logs, 'prometheus.log'), {
+          evaluationIntervalSeconds: m.evaluationIntervalSeconds,
+        }),
+        log,
+      ),
+    );
+  if (!m.alertmanagerUrl)
+    add(
+      'alertmanager',
+      new HelperProcess(
+        alertmanagerSpec(paths, m.alertmanagerListen, path.join(logs, 'alertmanager.log')),
+        log,
+      ),
+    );
+  if (!m.blackboxUrl)
+    add(
+      'blackbox exporter',
+      new HelperProcess(blackboxSpec(paths, m.blackboxListen, path.join(logs, 'blackbox-exporter.log')), log),
+    );
   return helpers;
 }

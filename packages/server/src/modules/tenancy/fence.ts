@@ -88,6 +88,12 @@ function splitHostPort(value: string): { host: string; port: number } | null {
   return { host: value.slice(0, i).replace(/^\[|\]$/g, ''), port };
 }
 
+/** HOST:PORT of an http(s) URL (its default port when it names none). */
+function urlHostPort(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || (u.protocol === 'https:' ? 443 : 80)}`;
+}
+
 /** The database server, when it is PostgreSQL on a TCP address. */
 function databaseListener(url: string): Listener | null {
   if (!/^postgres(ql)?:\/\//.test(url)) return null;
@@ -102,7 +108,8 @@ function databaseListener(url: string): Listener | null {
 
 /**
  * Every listener Berth runs or depends on: the API, the embedded registry, every gateway's
- * listeners and the database. The Podman API is a unix socket (nothing to fence).
+ * listeners, Prometheus, Alertmanager and the blackbox exporter (embedded or external), and the
+ * database. The Podman API is a unix socket (nothing to fence).
  * `apiPort` is the port the API really bound (a config port of 0 picks one at start).
  */
 export function berthListeners(
@@ -119,6 +126,14 @@ export function berthListeners(
   add('the embedded registry', config.registryListen);
   add('the local gateway', config.gatewayListen);
   add('the local gateway (TLS)', config.gatewayTlsListen);
+  // the monitoring stack (docs/monitoring.md), embedded or external: a route to it would reach
+  // Prometheus' reload and Alertmanager's silences
+  const m = config.monitoring;
+  if (m.enabled) {
+    add('Prometheus', m.prometheusUrl ? urlHostPort(m.prometheusUrl) : m.prometheusListen);
+    add('Alertmanager', m.alertmanagerUrl ? urlHostPort(m.alertmanagerUrl) : m.alertmanagerListen);
+    add('the blackbox exporter', m.blackboxUrl ? urlHostPort(m.blackboxUrl) : m.blackboxListen);
+  }
   for (const g of gateways) {
     add(`gateway '${g.name}'`, g.listen);
     add(`gateway '${g.name}' (TLS)`, g.tls_listen);
