@@ -237,6 +237,12 @@ export interface ServiceEvent {
   type: string;
   severity: 'normal' | 'warning';
   message: string;
+  /** Where it comes from: Berth itself, or the Kubernetes cluster (a core Event, type = its reason). */
+  source?: 'berth' | 'kubernetes';
+  /** Kubernetes events: the object it is about (`Pod/web-7d9c-abcde`, `ReplicaSet/web-7d9c`). */
+  object?: string;
+  /** Kubernetes events: how many times it happened (the cluster counts repeats). */
+  count?: number;
 }
 
 export interface StatsSample {

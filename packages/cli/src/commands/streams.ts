@@ -92,12 +92,25 @@ const eventColumns: Column<ServiceEvent>[] = [
   { header: 'TYPE', value: (e) => e.type },
   { header: 'CONTAINER', value: (e) => e.container },
   { header: 'CLUSTER', value: (e) => e.cluster },
-  { header: 'MESSAGE', value: (e) => e.message },
+  { header: 'SOURCE', value: (e) => eventSource(e) },
+  { header: 'MESSAGE', value: (e) => eventMessage(e) },
 ];
+
+/** `k8s` for the cluster's own (core) events, `berth` for Berth's. */
+function eventSource(e: ServiceEvent): string {
+  return e.source === 'kubernetes' ? 'k8s' : 'berth';
+}
+
+/** A Kubernetes event's message names its object and how many times it happened. */
+function eventMessage(e: ServiceEvent): string {
+  if (e.source !== 'kubernetes') return e.message;
+  const times = (e.count ?? 1) > 1 ? ` (x${e.count})` : '';
+  return `${e.object ? `${e.object}: ` : ''}${e.message}${times}`;
+}
 
 /** One event on one line, for `events -f`. */
 export function formatEvent(e: ServiceEvent): string {
-  return `${formatTime(e.at)}  ${e.severity === 'warning' ? 'warning ' : ''}${sanitize(e.type)}  ${sanitize(e.container ?? '-')}  ${sanitize(e.message)}`;
+  return `${formatTime(e.at)}  ${e.severity === 'warning' ? 'warning ' : ''}${e.source === 'kubernetes' ? 'k8s ' : ''}${sanitize(e.type)}  ${sanitize(e.container ?? '-')}  ${sanitize(eventMessage(e))}`;
 }
 
 async function events(ctx: CommandContext): Promise<number> {

@@ -205,6 +205,9 @@ export const en = {
   'events.container': 'Container',
   'events.cluster': 'Cluster',
   'events.message': 'Message',
+  'events.fromKubernetes': 'Kubernetes',
+  'events.fromKubernetesHint':
+    'An event of the Kubernetes cluster about the service’s Deployment, ReplicaSets or pods',
   'scale.title': 'Scale out / in',
   'scale.current': 'Now {ready} of {wanted} replicas are ready.',
   'scale.replicas': 'Replicas',

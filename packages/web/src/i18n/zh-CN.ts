@@ -11,11 +11,11 @@ import { serviceZh } from '../features/services/messages.zh';
 import { clustersZh } from '../features/clusters/messages.zh';
 import { movesZh } from '../features/clusters/moves-messages.zh';
 import { entryPointsZh } from '../features/entry-points/messages.zh';
-import { filesZh } from '../features/files/messages';
+import { filesZh } from '../features/files/messages.zh';
 import { configZh } from '../features/configs/messages.zh';
 import { volumeZh } from '../features/volumes/messages.zh';
 import { cronJobsZh } from '../features/cronjobs/messages.zh';
-import { debugZh } from '../features/debug/messages';
+import { debugZh } from '../features/debug/messages.zh';
 import { manifestsZh } from '../features/manifests/messages.zh';
 import type { MessageKey } from './en';
 
@@ -203,6 +203,8 @@ export const zhCN: Record<MessageKey, string> = {
   'events.container': '容器',
   'events.cluster': '集群',
   'events.message': '信息',
+  'events.fromKubernetes': 'Kubernetes',
+  'events.fromKubernetesHint': 'Kubernetes 集群关于该服务的 Deployment、ReplicaSet 或 Pod 的事件',
   'scale.title': '扩容 / 缩容',
   'scale.current': '当前 {wanted} 个副本中有 {ready} 个就绪。',
   'scale.replicas': '副本数',

@@ -36,12 +36,23 @@ export function EventsTab({ serviceRef }: { serviceRef: ServiceRef }) {
         {
           key: 'type',
           title: t('events.type'),
-          width: 160,
+          width: 220,
           // Event types and messages are the server's records, not interface text (translate="no").
           render: (_, e) => (
-            <Tag color={e.severity === 'warning' ? 'orange' : 'default'} translate="no">
-              {e.type}
-            </Tag>
+            <>
+              <Tag color={e.severity === 'warning' ? 'orange' : 'default'} translate="no">
+                {e.type}
+              </Tag>
+              {e.source === 'kubernetes' && (
+                <Tag
+                  color="blue"
+                  title={t('events.fromKubernetesHint')}
+                  data-testid="event-source-kubernetes"
+                >
+                  {t('events.fromKubernetes')}
+                </Tag>
+              )}
+            </>
           ),
         },
         { key: 'container', title: t('events.container'), render: (_, e) => e.container ?? '' },
@@ -49,7 +60,13 @@ export function EventsTab({ serviceRef }: { serviceRef: ServiceRef }) {
         {
           key: 'message',
           title: t('events.message'),
-          render: (_, e) => <span translate="no">{e.message}</span>,
+          render: (_, e) => (
+            <span translate="no">
+              {e.object ? `${e.object}: ` : ''}
+              {e.message}
+              {(e.count ?? 1) > 1 ? ` (×${e.count})` : ''}
+            </span>
+          ),
         },
       ]}
     />
