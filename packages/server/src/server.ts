@@ -40,6 +40,8 @@ import type { MountSource } from './modules/services/mount-source';
 import { createConfigsModule } from './modules/configs/configs.module';
 import { createAlertRulesModule } from './modules/alert-rules/alert-rules.module';
 import { monitoringFromConfig, type MonitoringModule } from './modules/monitoring/monitoring.module';
+import { createAutoscaleModule } from './modules/autoscale/autoscale.module';
+import { autoscaleServicesOf } from './modules/autoscale/autoscale-services';
 
 export interface BerthServer {
   app: FastifyInstance;
@@ -189,6 +191,15 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   if (engines && services)
     reconcilers.push(
       createCronJobsModule(ctx, registry, engines, services, quotas, cronMountsFrom(mountSources)).scheduler,
+    );
+  // autoscaling: settings, decision log, and the autoscaler under the same lease (docs/autoscaling.md)
+  if (services)
+    reconcilers.push(
+      createAutoscaleModule(ctx, registry, {
+        services: autoscaleServicesOf(services.deps),
+        quotas,
+        monitoring,
+      }).autoscaler,
     );
   const controllerHost = new ControllerHost(db, `${config.instanceId}:${process.pid}`, reconcilers, {
     log: app.log,

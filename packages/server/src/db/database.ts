@@ -35,6 +35,7 @@ import * as m0026 from './migrations/0026-debug-sessions';
 import * as m0027 from './migrations/0027-gateway-vip-snapshots';
 import * as m0028 from './migrations/0028-kubernetes-clusters';
 import * as m0030 from './migrations/0030-alert-rules';
+import * as m0032 from './migrations/0032-autoscale';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -95,6 +96,7 @@ const migrations: Record<string, Migration> = {
   '0027-gateway-vip-snapshots': m0027,
   '0028-kubernetes-clusters': m0028,
   '0030-alert-rules': m0030,
+  '0032-autoscale': m0032,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

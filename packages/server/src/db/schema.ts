@@ -613,6 +613,8 @@ export interface Database {
   cronjob_events: CronJobEventsTable;
   alert_rules: AlertRulesTable;
   alert_rule_versions: AlertRuleVersionsTable;
+  service_autoscalers: ServiceAutoscalersTable;
+  autoscale_decisions: AutoscaleDecisionsTable;
 }
 
 /** An alert rule of a project environment (migration 0030, docs/alert-rules.md); JSON columns. */
@@ -746,4 +748,31 @@ export interface CronJobEventsTable {
   message: string;
   severity: string;
   at: string;
+}
+
+/** An autoscaled service (migration 0032, docs/autoscaling.md): its settings as JSON. */
+export interface ServiceAutoscalersTable {
+  service_id: string;
+  spec: string;
+  updated_at: string;
+  updated_by: string;
+  /** While metrics are missing: since when and why the autoscaler holds (one event per outage). */
+  held_since: string | null;
+  held_reason: string | null;
+}
+
+/** One pass of the autoscaler; `detail` is JSON (formula, limit, per-container inputs). */
+export interface AutoscaleDecisionsTable {
+  id: string;
+  service_id: string;
+  at: string;
+  outcome: string;
+  current_replicas: number;
+  raw_recommendation: number | null;
+  stabilized_recommendation: number | null;
+  desired_replicas: number;
+  metric_value: number | null;
+  target: number;
+  reason: string;
+  detail: string;
 }

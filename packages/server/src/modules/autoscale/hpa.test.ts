@@ -12,7 +12,7 @@ describe('HPA: replicas from a per-container metric', () => {
   it('scales up to ceil(ready × mean / target) (300, 500, 700 mCPU of 1 core at 30 % → 5)', () => {
     const r = cpu(3, 30, [c(30), c(50), c(70)]);
     assert.equal(r?.replicas, 5);
-    assert.match(r!.formula, /ceil\(3 × 50 \/ 30\) = 5/);
+    assert.match(r.formula, /ceil\(3 × 50 \/ 30\) = 5/);
   });
 
   it('scales down the same way (10, 30, 50, 25, 25 % at 50 % → ceil(2.8) = 3)', () => {
@@ -54,28 +54,28 @@ describe('HPA: replicas from a per-container metric', () => {
     const r = cpu(4, 50, [c(100), c(100), c(100), c(null)]);
     assert.equal(r?.replicas, 6);
     assert.equal(r?.missing, 1);
-    assert.match(r!.formula, /1 missing counted at 0/);
+    assert.match(r.formula, /1 missing counted at 0/);
   });
 
   it('counts a container without a value at the target on a scale-down (10, 10, 10 + missing at 50 % → 2, not 1)', () => {
     // ratio 0.2 → re-counted (30 + 50) / 4 = 20 → 0.4 → ceil(1.6) = 2
     const r = cpu(4, 50, [c(10), c(10), c(10), c(null)]);
     assert.equal(r?.replicas, 2);
-    assert.match(r!.formula, /missing counted at the target/);
+    assert.match(r.formula, /missing counted at the target/);
   });
 
   it('keeps the count when the re-count flips the direction (60, 60 + missing at 50 %)', () => {
     // ratio 1.2 (up) → re-counted 120 / 3 = 40 → 0.8 (down): no change
     const r = cpu(3, 50, [c(60), c(60), c(null)]);
     assert.equal(r?.replicas, 3);
-    assert.match(r!.formula, /direction flipped/);
+    assert.match(r.formula, /direction flipped/);
   });
 
   it('keeps the count when the re-count falls within the tolerance', () => {
     // ratio 1.2 → re-counted 240 / 5 = 48 → 0.96
     const r = cpu(5, 50, [c(60), c(60), c(60), c(60), c(null)]);
     assert.equal(r?.replicas, 5);
-    assert.match(r!.formula, /within the tolerance/);
+    assert.match(r.formula, /within the tolerance/);
   });
 
   it('keeps the count when the new count would go the other way than the ratio', () => {
