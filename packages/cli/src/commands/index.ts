@@ -1,5 +1,6 @@
 import type { CommandDef } from '../context';
 import { actionCommands } from './actions';
+import { alertRuleCommands } from './alert-rules';
 import { auditCommands } from './audit';
 import { authCommands } from './auth';
 import { certificateCommands } from './certificates';
@@ -50,6 +51,7 @@ export const commands: readonly CommandDef[] = [
   ...configCommands,
   ...volumeCommands,
   ...cronJobCommands,
+  ...alertRuleCommands,
   ...clusterCommands,
   ...fleetCommands,
   ...pipelineCommands,
