@@ -13,6 +13,7 @@ import {
   snippetLines,
 } from './nginx-syntax';
 import { RenderError, type RenderGateway, type RenderRoute } from './render-model';
+import { metricSetLine, renderMetricsLines } from './metrics-renderer';
 
 /** The file the main configuration includes for the upstream pools (see upstreams-renderer). */
 export const upstreamsFileName = 'upstreams.conf';
@@ -156,6 +157,7 @@ function location(g: RenderGateway, r: RenderRoute, i: number, pool: string, out
         throw new RenderError('an https redirect needs a gateway with a TLS listener', `${f}.redirect`);
       out.push(`      if ($scheme = http) { return 301 https://$host${tlsPort(g)}$request_uri; }`);
     }
+    out.push(...metricSetLine(r, '      '));
     out.push(`      set $berth_route_pool ${pool};`);
     out.push('      proxy_pass http://$berth_route_pool;');
   }
@@ -231,6 +233,7 @@ export function renderMainConfig(g: RenderGateway): string {
   out.push('    }');
   out.push('  }');
   for (const [host, items] of byHost) hostServer(g, host, items, out);
+  out.push(...renderMetricsLines(g, dedicatedHosts));
   out.push('}', '');
   return out.join('\n');
 }

@@ -44,6 +44,18 @@ export interface RenderRoute {
   pool: string;
   canary: RenderCanary | null;
   options: RouteOptions;
+  /** The labels of its request metrics (metrics-renderer.ts); none: not counted. */
+  metrics?: RouteMetricLabels | undefined;
+}
+
+/** The labels of a route's gateway metrics. */
+export interface RouteMetricLabels {
+  project: string;
+  env: string;
+  /** The service the route sends to ("" for a route to servers only). */
+  service: string;
+  /** HOST + path prefix, e.g. `shop.example.com/api`. */
+  route: string;
 }
 
 /** Everything the main configuration depends on; endpoints live in the pools. */
@@ -58,6 +70,8 @@ export interface RenderGateway {
   /** Run in the foreground (`daemon off;`) under a supervisor. */
   foreground: boolean;
   routes: RenderRoute[];
+  /** Each node's loopback metrics listener (metrics-renderer.ts); none: no metrics. */
+  metrics?: { listen: string } | undefined;
   /** Vetted admin directives (shared/gateway.ts allowlist) for http{} and every server{}. */
   snippets?: { http: RenderSnippet[]; server: RenderSnippet[] } | undefined;
 }
