@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AlertTemplate } from '@berth/shared';
 import { renderExpr, renderRuleFile, type RuleInput } from '../src/modules/alert-rules/alert-templates';
+import { renderMetrics } from '../src/modules/containers/metrics';
 import { newId, nowIso } from '../src/util';
 import { buildServer, type BerthServer } from '../src/server';
 import {
@@ -132,6 +133,42 @@ describe('alert templates', () => {
     const check = promtool(renderRuleFile('a', 'test', [rule('custom', { promql: 'sum(rate(up[5m]' })]));
     assert.notEqual(check.status, 0);
     assert.match(check.out, /parse error|unclosed/i);
+  });
+});
+
+describe('metrics the templates read', () => {
+  test('CPU limit per container, restarts and OOM kills per service, certificate expiry', () => {
+    const sample = {
+      at: '2026-12-07T00:00:00.000Z',
+      cpuPercent: 40,
+      memoryBytes: 1,
+      memoryLimitBytes: 2,
+      netRxBytes: 0,
+      netTxBytes: 0,
+      blockReadBytes: 0,
+      blockWriteBytes: 0,
+    };
+    const text = renderMetrics({
+      services: [{ id: 's1', project: 'a', env: 'test', name: 'web', desired: 2, ready: 1 }],
+      samples: [
+        { serviceId: 's1', release: 1, cluster: 'local', sample: { ...sample, container: 'c-limited' } },
+        { serviceId: 's1', release: 1, cluster: 'local', sample: { ...sample, container: 'c-unlimited' } },
+      ],
+      cpuLimits: new Map([['c-limited', 0.5]]),
+      crashes: [{ serviceId: 's1', restarts: 3, oomKills: 1 }],
+      certificates: [{ project: 'a', name: 'wild', notAfter: '2027-01-01T00:00:00.000Z' }],
+    });
+    assert.match(
+      text,
+      /\nberth_container_cpu_limit_cores\{project="a",env="test",service="web",container="c-limited",release="1",cluster="local"\} 0\.5\n/,
+    );
+    assert.doesNotMatch(text, /berth_container_cpu_limit_cores\{[^}]*c-unlimited/);
+    assert.match(text, /\nberth_service_restarts_total\{project="a",env="test",service="web"\} 3\n/);
+    assert.match(text, /\nberth_service_oom_kills_total\{project="a",env="test",service="web"\} 1\n/);
+    assert.match(
+      text,
+      /\nberth_certificate_not_after_seconds\{project="a",certificate="wild"\} 1798761600\n/,
+    );
   });
 });
 
