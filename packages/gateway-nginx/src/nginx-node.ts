@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { upstreamsFileName } from './main-renderer';
@@ -125,9 +126,18 @@ export class LocalNginxNode {
     );
   }
 
-  /** The master's pid, or null when the node is not running. */
+  /**
+   * The master's pid, or null when the node is not running. The pid file is read synchronously
+   * (a few bytes): every endpoint push asks first, and an asynchronous read (open, stat, read,
+   * close) waited four turns of a busy event loop ahead of the push.
+   */
   async pid(): Promise<number | null> {
-    const text = await readFile(this.pidFile, 'utf8').catch(() => '');
+    let text = '';
+    try {
+      text = readFileSync(this.pidFile, 'utf8');
+    } catch {
+      // no pid file: not running
+    }
     const pid = Number(text.trim());
     if (!Number.isInteger(pid) || pid <= 0) return null;
     try {

@@ -146,6 +146,18 @@ function nextSet(
   return { next, delta: s.set ? endpointDelta(s.set, next) : null };
 }
 
+/**
+ * The pools of `next` that are not `prev`'s arrays (changed or new) and those `prev` has and
+ * `next` does not: a configuration's set keeps the published arrays of unchanged pools
+ * (nextSet), so its address index is derived from the published one's by these.
+ */
+function changedPools(prev: EndpointSet, next: EndpointSet): string[] {
+  const out: string[] = [];
+  for (const name in next.pools) if (poolOf(prev, name) !== next.pools[name]) out.push(name);
+  for (const name in prev.pools) if (!(name in next.pools)) out.push(name);
+  return out;
+}
+
 const noAddresses: ReadonlySet<string> = new Set();
 /** The last stream.conf parsed by streamAddresses (one per process is enough: it rarely changes). */
 const streamAddressCache = new Map<string, Set<string>>();
@@ -183,10 +195,10 @@ export class GatewayApplier {
   /** Per gateway: the revision the local Nginx runs (installed and HUP sent), once known. */
   private readonly localRevisions = new Map<string, number | null>();
   /**
-   * Called when a version is published (wakes the agents' long polls) and again once the local
-   * node runs it (the drain confirmation listens).
+   * Called when a version is published (`localDone` false: wakes the agents' long polls) and again
+   * once the local node runs it (`localDone` true: the drain confirmation listens).
    */
-  onApplied: (gatewayId: string) => void = () => undefined;
+  onApplied: (gatewayId: string, localDone: boolean) => void = () => undefined;
 
   constructor(
     private readonly repo: GatewaysRepository,
@@ -401,7 +413,7 @@ export class GatewayApplier {
         : { version: row.number, pools: next.pools };
     // the drain confirmation's address index of the new set, from the published one's by the
     // pools that changed (not rebuilt from every endpoint on each change)
-    if (s.set && delta) deriveAddresses(s.set, set, Object.keys(delta.pools));
+    if (s.set) deriveAddresses(s.set, set, delta ? Object.keys(delta.pools) : changedPools(s.set, set));
     const published: EndpointDelta | null =
       kind === 'endpoints' ? { version: row.number, base: s.set!.version, pools: delta!.pools } : null;
     // The files first, then the set that names their pools (agents read the set, then the files):
@@ -416,10 +428,18 @@ export class GatewayApplier {
     s.gatewayRef = plan.gateway;
     s.pools = plan.pools;
     // The agents fetch the version while the local node reloads or takes the push: the nodes
-    // apply side by side, not one after another.
-    this.onApplied(gw.id);
-    await this.deliverLocal(gw, node, set, kind === 'config');
-    this.onApplied(gw.id);
+    // apply side by side, not one after another. An endpoints push is started first: none of
+    // its steps waits for the event loop before its request is written, so it does not queue
+    // behind the agents' answers (which made the local node the last to apply a change).
+    if (kind === 'config') {
+      this.onApplied(gw.id, false);
+      await this.deliverLocal(gw, node, set, true);
+    } else {
+      const local = this.deliverLocal(gw, node, set, false);
+      this.onApplied(gw.id, false);
+      await local;
+    }
+    this.onApplied(gw.id, true);
     return row;
   }
 

@@ -113,7 +113,8 @@ export async function createGatewaysModule(
   const service = new GatewaysService(
     repo,
     applier,
-    { certDir: path.join(dir, 'certs'), workerProcesses: 2 },
+    // every node serves its request metrics on this loopback address (docs/monitoring.md)
+    { certDir: path.join(dir, 'certs'), workerProcesses: 2, metricsListen: ctx.config.gatewayMetricsListen },
     {
       snippetsOf: async (id) => (await store.settings(id)).snippets,
       rollService: ports.rollService,
@@ -134,9 +135,10 @@ export async function createGatewaysModule(
     dir,
     listen ? localGatewayName : null,
   );
-  applier.onApplied = (id) => {
+  applier.onApplied = (id, localDone) => {
     nodes.notify(id);
-    confirmation.changed();
+    // before the local node runs the version nothing more can be confirmed
+    if (localDone) confirmation.changed();
   };
   nodes.onReport = () => confirmation.changed();
   // drains wait until every gateway node runs without the container (rollout-drain.ts)
