@@ -245,6 +245,8 @@ interface Parts {
   commit: number;
   install: number;
   reload: number;
+  /** The local node's endpoints push (after the reload for a configuration) until Nginx's 200. */
+  push: number;
   total: number;
   validateCpu: number;
   reloadCpu: number;
@@ -259,6 +261,7 @@ function parts(t: Trace, from: number): Parts {
     commit: d(t.commitStart, t.commitEnd),
     install: d(t.installStart, t.installEnd),
     reload: d(t.reloadStart, t.reloadEnd),
+    push: d(t.reloadEnd ?? t.pushStart, t.pushEnd),
     total: d(from, t.end),
     validateCpu: t.validateCpu ?? NaN,
     reloadCpu: t.reloadCpu ?? NaN,
@@ -273,6 +276,7 @@ function medianParts(ps: Parts[]): Parts {
     'commit',
     'install',
     'reload',
+    'push',
     'total',
     'validateCpu',
     'reloadCpu',
@@ -281,7 +285,7 @@ function medianParts(ps: Parts[]): Parts {
   return Object.fromEntries(k.map((x) => [x, median(ps.map((p) => p[x]))])) as unknown as Parts;
 }
 const showParts = (p: Parts) =>
-  `queue/kick ${ms(p.queue)}, plan ${ms(p.plan)}, render+nginx -t+diff ${ms(p.validate)} (nginx -t CPU ${ms(p.validateCpu)}), version commit ${ms(p.commit)}, install ${ms(p.install)}, HUP→new workers ${ms(p.reload)} (master CPU ${ms(p.reloadCpu)}); Berth's own CPU over the apply ${ms(p.ownCpu)}`;
+  `queue/kick ${ms(p.queue)}, plan ${ms(p.plan)}, render+nginx -t+diff ${ms(p.validate)} (nginx -t CPU ${ms(p.validateCpu)}), version commit ${ms(p.commit)}, install ${ms(p.install)}, HUP→new workers ${ms(p.reload)} (master CPU ${ms(p.reloadCpu)}), endpoints push ${ms(p.push)}; Berth's own CPU over the apply ${ms(p.ownCpu)}`;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -817,9 +821,17 @@ async function main(): Promise<void> {
     let alone = NaN;
     let aloneCpu = NaN;
     if (lastPlan) {
-      const { renderMainConfig, renderUpstreams } = await import('@berth/gateway-nginx');
+      // the files the applier validates (the balancer layout), not the static upstreams of old
+      const { dynamicMainConfig, renderDynamicUpstreams, controlSocketPath } =
+        await import('@berth/gateway-nginx');
       const scratch = mkdtempSync(path.join(os.tmpdir(), 'berth-gw-t-'));
-      const files = { main: renderMainConfig(lastPlan.gateway), upstreams: renderUpstreams(lastPlan.pools) };
+      const files = {
+        main: dynamicMainConfig(lastPlan.gateway),
+        upstreams: renderDynamicUpstreams(lastPlan.pools, {
+          controlSocket: controlSocketPath(scratch),
+          fileWriter: 'agent',
+        }),
+      };
       const tt: number[] = [];
       const cpu: number[] = [];
       for (let k = 0; k < 3; k += 1) {
