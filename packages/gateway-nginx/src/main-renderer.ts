@@ -157,7 +157,7 @@ function location(g: RenderGateway, r: RenderRoute, i: number, pool: string, out
         throw new RenderError('an https redirect needs a gateway with a TLS listener', `${f}.redirect`);
       out.push(`      if ($scheme = http) { return 301 https://$host${tlsPort(g)}$request_uri; }`);
     }
-    out.push(...metricSetLine(r, '      '));
+    out.push(...metricSetLine(g, r, '      '));
     out.push(`      set $berth_route_pool ${pool};`);
     out.push('      proxy_pass http://$berth_route_pool;');
   }

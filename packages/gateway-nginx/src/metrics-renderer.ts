@@ -43,9 +43,9 @@ export function luaString(v: string): string {
 /** The variable a dedicated location sets to its route's key. */
 export const metricRouteVariable = '$berth_metric_route';
 
-/** The `set` line of a route's location (dedicated servers), or none without labels. */
-export function metricSetLine(r: RenderRoute, indent: string): string[] {
-  return r.metrics ? [`${indent}set ${metricRouteVariable} ${routeMetricKey(r.metrics)};`] : [];
+/** The `set` line of a route's location (dedicated servers); none without labels or a metrics listener. */
+export function metricSetLine(g: RenderGateway, r: RenderRoute, indent: string): string[] {
+  return g.metrics && r.metrics ? [`${indent}set ${metricRouteVariable} ${routeMetricKey(r.metrics)};`] : [];
 }
 
 const logPhase = [

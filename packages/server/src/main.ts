@@ -7,7 +7,8 @@ import { localNginxHelper } from './modules/gateways/local-nginx';
 
 /** `berth up`: the whole platform on one machine. */
 async function main(): Promise<void> {
-  const config = loadConfig();
+  // what `npm start` turns on that tests and embedders do not get by default
+  const config = loadConfig({ BERTH_GATEWAY_METRICS_LISTEN: '127.0.0.1:7082', ...process.env });
   const engine = new PodmanEngine({ socketPath: config.podmanSocket, cluster: 'local' });
   const server = await buildServer(config, { engine });
   const log = server.app.log;

@@ -25,6 +25,12 @@ export interface Config {
   /** HOST:PORT of the local gateway's TLS listener; null (the default) when off. */
   gatewayTlsListen: string | null;
   /**
+   * Loopback HOST:PORT where every gateway node serves its request metrics
+   * (BERTH_GATEWAY_METRICS_LISTEN; docs/monitoring.md); null (the default; `npm start` sets
+   * 127.0.0.1:7082) when off.
+   */
+  gatewayMetricsListen: string | null;
+  /**
    * Route VM backends on loopback (127.0.0.0/8) may be allowed by a network grant. For
    * single-machine development and tests only; Berth's own listeners stay fenced even then.
    */
@@ -190,6 +196,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     domainSuffix: env.BERTH_DOMAIN_SUFFIX ?? file.domainSuffix ?? 'localhost',
     gatewayListen: listenOrOff(env.BERTH_GATEWAY_LISTEN ?? '127.0.0.1:7081', 'BERTH_GATEWAY_LISTEN'),
     gatewayTlsListen: listenOrOff(env.BERTH_GATEWAY_TLS_LISTEN ?? 'off', 'BERTH_GATEWAY_TLS_LISTEN'),
+    gatewayMetricsListen:
+      (env.BERTH_GATEWAY_METRICS_LISTEN ?? 'off') === 'off'
+        ? null
+        : loopbackListen(env.BERTH_GATEWAY_METRICS_LISTEN!, 'BERTH_GATEWAY_METRICS_LISTEN'),
     builds: {
       concurrency: num('BERTH_BUILD_CONCURRENCY', 1),
       memoryMiB: num('BERTH_BUILD_MEMORY_MIB', 1024),

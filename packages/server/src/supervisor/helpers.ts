@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/config';
@@ -13,6 +13,7 @@ import {
   monitoringPaths,
   prometheusSpec,
   writeStackFiles,
+  type MonitoringPaths,
 } from '../modules/monitoring/stack';
 
 function pingSocket(socketPath: string): Promise<boolean> {
@@ -145,6 +146,20 @@ export function monitoringUrls(config: Readonly<Config>): {
 }
 
 /**
+ * The file_sd target of the local gateway node's metrics listener (`targets/gateways/local.json`),
+ * or none when the local gateway or its metrics are off. Agent nodes: docs/monitoring.md.
+ */
+export function writeLocalGatewayTargets(config: Readonly<Config>, paths: MonitoringPaths): void {
+  const file = path.join(paths.gatewayTargetsDir, 'local.json');
+  if (config.gatewayListen && config.gatewayMetricsListen)
+    writeFileSync(
+      file,
+      JSON.stringify([{ targets: [config.gatewayMetricsListen], labels: { gateway: 'local' } }]),
+    );
+  else rmSync(file, { force: true });
+}
+
+/**
  * The monitoring stack `npm start` supervises (docs/monitoring.md): writes the configurations into
  * `$dataDir/monitoring` (Prometheus scrapes Berth's /metrics with the metrics token, the gateway
  * nodes and the probes; Alertmanager posts to Berth's webhook), and answers a helper for each of
@@ -174,6 +189,7 @@ export function monitoringHelpers(config: Readonly<Config>, log: FastifyBaseLogg
     metricsToken: metricsToken(config.dataDir, config.metricsToken),
     webhookToken: m.webhookToken,
   });
+  writeLocalGatewayTargets(config, paths);
   const logs = path.join(config.dataDir, 'logs');
   mkdirSync(logs, { recursive: true });
   const helpers: HelperProcess[] = [];

@@ -60,6 +60,8 @@ export interface PlanOptions {
   snippets?: RenderGateway['snippets'];
   /** File ids of the per-project certificates routes name, keyed `project/name`. */
   certificates?: ReadonlyMap<string, string>;
+  /** Loopback HOST:PORT of every node's request metrics (docs/monitoring.md); none: no metrics. */
+  metricsListen?: string | null;
 }
 
 /** A route's TLS as rendered; a named certificate missing from the store renders no TLS. */
@@ -168,12 +170,30 @@ export function planGateway(
       pool: pool.name,
       canary: canary ? renderCanary(canary, row.project, svc?.id, backends.service?.port) : null,
       options,
+      ...(opts.metricsListen
+        ? {
+            metrics: {
+              project: row.project,
+              env: gw.env,
+              service: backends.service?.name ?? '',
+              route: `${host}${options.pathPrefix}`,
+            },
+          }
+        : {}),
     });
   }
   for (const s of env.services) {
     const host = serviceHost(s.name, s.project, gw.env, gw.domain_suffix);
     if (explicit.has(`${host}/`) || host.length > 253) continue;
-    out.push({ host, pool: servicePool(s.id, undefined).name, canary: null, options: defaultRouteOptions() });
+    out.push({
+      host,
+      pool: servicePool(s.id, undefined).name,
+      canary: null,
+      options: defaultRouteOptions(),
+      ...(opts.metricsListen
+        ? { metrics: { project: s.project, env: gw.env, service: s.name, route: `${host}/` } }
+        : {}),
+    });
   }
   return {
     gateway: {
@@ -183,6 +203,7 @@ export function planGateway(
       workerProcesses: opts.workerProcesses,
       foreground: true,
       routes: out,
+      ...(opts.metricsListen ? { metrics: { listen: opts.metricsListen } } : {}),
       ...(opts.snippets && (opts.snippets.http.length > 0 || opts.snippets.server.length > 0)
         ? { snippets: opts.snippets }
         : {}),

@@ -126,6 +126,7 @@ export function berthListeners(
   add('the embedded registry', config.registryListen);
   add('the local gateway', config.gatewayListen);
   add('the local gateway (TLS)', config.gatewayTlsListen);
+  add("the gateway nodes' metrics", config.gatewayMetricsListen);
   // the monitoring stack (docs/monitoring.md), embedded or external: a route to it would reach
   // Prometheus' reload and Alertmanager's silences
   const m = config.monitoring;
