@@ -87,6 +87,10 @@ export class BerthProcess {
         BERTH_RECONCILE_INTERVAL_MS: '250',
         BERTH_STATS_INTERVAL_MS: '5000',
         BERTH_LOG_LEVEL: 'warn',
+        // no Prometheus/Alertmanager/blackbox on their default ports, no gateway metrics listener:
+        // several of these servers (and other tests) share the machine
+        BERTH_MONITORING: 'off',
+        BERTH_GATEWAY_METRICS_LISTEN: 'off',
         ...this.o.env,
       },
     });
