@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Cluster } from '@berth/shared';
@@ -13,6 +16,7 @@ const cluster: Cluster = {
   registry: null,
   exposure: 'pod-ip',
   gatewayCidrs: ['10.0.8.0/24'],
+  namespacePrefix: 'dc2',
   engineVersion: 'v1.31.2',
   cordoned: false,
   draining: false,
@@ -61,4 +65,31 @@ test('berth clusters update --exposure --no-gateway-cidrs sends a merge patch of
   assert.equal(await run(['clusters', 'update', 'k8s-a', '--exposure', 'nodeport'], bad), 1);
   assert.match(bad.stderr.text, /exposure: must be "pod-ip" .* or "node-port"/);
   assert.equal(server.received.length, 1, 'nothing sent for a bad exposure');
+});
+
+test('berth clusters add --namespace-prefix registers a second cluster on one API server; a bad prefix sends nothing', async (t) => {
+  const server = await fakeServer({
+    'POST /api/v1/clusters': (_req, res) => json(res, 201, { ...cluster, warnings: [] }),
+    'GET /api/v1/clusters/k8s-a': (_req, res) => json(res, 200, cluster),
+  });
+  t.after(() => server.close());
+  const dir = mkdtempSync(join(tmpdir(), 'berth-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const kubeconfig = join(dir, 'kc.yaml');
+  writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\n');
+  const args = ['clusters', 'add', 'k8s-a', '--kind', 'kubernetes', '--endpoint', cluster.endpoint!];
+  const io = testIo({ BERTH_URL: server.url, BERTH_TOKEN: 'tok' });
+  assert.equal(
+    await run([...args, '--kubeconfig', kubeconfig, '--namespace-prefix', 'dc2'], io),
+    0,
+    io.stderr.text,
+  );
+  assert.equal((server.received[0]?.body as { namespacePrefix?: string }).namespacePrefix, 'dc2');
+  const bad = testIo({ BERTH_URL: server.url, BERTH_TOKEN: 'tok' });
+  assert.equal(await run([...args, '--kubeconfig', kubeconfig, '--namespace-prefix', 'DC_2'], bad), 1);
+  assert.match(bad.stderr.text, /namespacePrefix: must be a DNS label prefix/);
+  assert.equal(server.received.length, 1, 'nothing sent for a bad prefix');
+  const get = testIo({ BERTH_URL: server.url, BERTH_TOKEN: 'tok' });
+  assert.equal(await run(['clusters', 'get', 'k8s-a'], get), 0, get.stderr.text);
+  assert.match(get.stdout.text, /^namespaces:\s+dc2-<project>-<env>-…$/m);
 });

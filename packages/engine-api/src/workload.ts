@@ -56,6 +56,11 @@ export interface WorkloadRef {
   /** The service's name (object names) and id (the ownership label). */
   service: string;
   serviceId: string;
+  /**
+   * The cluster's namespace prefix ("" or undefined: none). The Kubernetes engine fills in its
+   * own cluster's: two Berth clusters on one API server keep their namespaces apart.
+   */
+  namespacePrefix?: string;
 }
 
 /** The namespace of one project's environment on a cluster, with the walls around it. */
@@ -65,6 +70,8 @@ export interface NamespaceSpec {
   /** The Berth instance that owns it (ownership label). */
   instance: string;
   cluster: string;
+  /** The cluster's namespace prefix, as in WorkloadRef. */
+  namespacePrefix?: string;
   /** The project's quota; null members are unlimited (docs/quotas). */
   quota: { cpu: number | null; memoryMiB: number | null; replicas: number | null; volumesGiB: number | null };
   /** Per-container defaults for specs that set no limit (a LimitRange). */

@@ -104,8 +104,16 @@ function podSum(p: Pod, pick: (r: { limits?: Quantities; requests?: Quantities }
   return { cpu, memory };
 }
 
-/** Capacity of the cluster (see the top comment). */
-export async function clusterCapacity(client: KubeClient, instanceId: string): Promise<ClusterCapacity> {
+/**
+ * Capacity of the cluster (see the top comment). Berth's pods are those of this instance and
+ * Berth cluster: another registration of the same API server (namespaces-as-clusters) counts as
+ * any other tenant of the nodes.
+ */
+export async function clusterCapacity(
+  client: KubeClient,
+  instanceId: string,
+  cluster: string,
+): Promise<ClusterCapacity> {
   const nodes = (await listAll<Node>(client, '/api/v1/nodes', 'nodes')).filter((n) => !n.spec?.unschedulable);
   const pods = (await listAll<Pod>(client, '/api/v1/pods', 'pods')).filter((p) => !terminated(p));
   let cpus = 0;
@@ -117,7 +125,8 @@ export async function clusterCapacity(client: KubeClient, instanceId: string): P
   let othersMemory = 0;
   const used = { cpus: 0, memoryBytes: 0, containers: 0 };
   for (const p of pods) {
-    if (p.metadata.labels?.[labelKeys.instance] === instanceId) {
+    const labels = p.metadata.labels;
+    if (labels?.[labelKeys.instance] === instanceId && labels[labelKeys.cluster] === cluster) {
       const limits = podSum(p, (r) => r.limits);
       const requests = podSum(p, (r) => r.requests);
       used.cpus += limits.cpu || requests.cpu;

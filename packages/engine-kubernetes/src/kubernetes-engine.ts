@@ -32,7 +32,7 @@ import type {
   WorkloadStatus,
 } from '@berth/engine-api';
 import { labelKeys } from '@berth/engine-api';
-import { EngineError, NotFoundError, type ClusterCapacity } from '@berth/shared';
+import { EngineError, NotFoundError, UnavailableError, type ClusterCapacity } from '@berth/shared';
 import {
   applyObject,
   collectConfigMaps,
@@ -80,11 +80,22 @@ export interface KubernetesEngineOptions {
   inCluster?: boolean;
   /** How gateways reach replicas (docs/kubernetes.md); default pod-ip. */
   exposure?: Exposure;
+  /**
+   * The cluster's namespace prefix (default "": none). Every namespace, object and lookup of this
+   * engine uses it, whatever a spec says: two Berth clusters on one API server keep apart.
+   */
+  namespacePrefix?: string;
   /** Test hook: the address of a pod's port (the test API server's loopback servers). */
   podAddress?: PodAddress;
   /** Called with failures of the background watch (logging); it retries by itself. */
   onWatchError?: (err: unknown) => void;
 }
+
+/**
+ * `listContainers` refuses to answer from the pod cache when every list or watch attempt failed
+ * for this long: the cluster is then as unlistable as a dead Podman host (failover counts from it).
+ */
+const staleWatchMs = 5_000;
 
 /** Node IPs and NodePorts are read again after this long (node-port exposure only). */
 const exposureFactsTtlMs = 5_000;
@@ -94,6 +105,7 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
   readonly kind = 'kubernetes';
   readonly cluster: string;
   readonly instanceId: string;
+  readonly namespacePrefix: string;
   private readonly client: KubeClient;
   private readonly exposure: Exposure;
   private readonly podAddress: PodAddress | undefined;
@@ -116,6 +128,8 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
   constructor(opts: KubernetesEngineOptions) {
     this.cluster = opts.cluster;
     this.instanceId = opts.instanceId;
+    this.namespacePrefix = opts.namespacePrefix ?? '';
+    namespaceName('x', 'x', this.namespacePrefix); // a bad prefix fails here, not at the first apply
     this.client = new KubeClient({
       cluster: opts.cluster,
       kubeconfig: opts.kubeconfig,
@@ -189,7 +203,7 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
   }
 
   capacity(): Promise<ClusterCapacity> {
-    return clusterCapacity(this.client, this.instanceId);
+    return clusterCapacity(this.client, this.instanceId, this.cluster);
   }
 
   // ---- images: Kubernetes pulls images itself -------------------------------------------------
@@ -219,26 +233,34 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
 
   // ---- workloads ----------------------------------------------------------------------------
 
-  manifests(ns: NamespaceSpec, w: WorkloadSpec): KubeObject[] {
-    return [...namespaceObjects(ns), ...workloadObjects(w)];
+  /** The namespace of a project's environment on this cluster (with its prefix). */
+  namespaceOf(ref: Pick<WorkloadRef, 'project' | 'env'>): string {
+    return namespaceName(ref.project, ref.env, this.namespacePrefix);
   }
 
-  async applyNamespace(ns: NamespaceSpec): Promise<void> {
+  manifests(ns: NamespaceSpec, w: WorkloadSpec): KubeObject[] {
+    const namespacePrefix = this.namespacePrefix;
+    return [...namespaceObjects({ ...ns, namespacePrefix }), ...workloadObjects({ ...w, namespacePrefix })];
+  }
+
+  async applyNamespace(spec: NamespaceSpec): Promise<void> {
+    const ns = { ...spec, namespacePrefix: this.namespacePrefix };
     const objects = namespaceObjects(ns);
     for (const o of objects) await applyObject(this.client, o);
     await collectNamespaceGarbage(
       this.client,
-      namespaceName(ns.project, ns.env),
+      this.namespaceOf(ns),
       ownershipSelector({ instance: ns.instance, cluster: ns.cluster }),
       objects,
     );
   }
 
-  async applyWorkload(w: WorkloadSpec): Promise<void> {
+  async applyWorkload(spec: WorkloadSpec): Promise<void> {
+    const w = { ...spec, namespacePrefix: this.namespacePrefix };
     const objects = workloadObjects(w);
     const notes: string[] = [];
     for (const o of objects) notes.push(...(await applyObject(this.client, o)));
-    const namespace = namespaceName(w.project, w.env);
+    const namespace = this.namespaceOf(w);
     this.applyNotes.set(`${namespace}/${w.service}`, notes);
     const owners = this.owners(w);
     const gc = await collectWorkloadGarbage(
@@ -256,7 +278,7 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
   }
 
   async workloadStatus(ref: WorkloadRef): Promise<WorkloadStatus | null> {
-    const namespace = namespaceName(ref.project, ref.env);
+    const namespace = this.namespaceOf(ref);
     const info = resourceOf('apps/v1', 'Deployment');
     const name = deploymentName(ref.service);
     const d = await this.client.json<Deployment>('GET', objectPath(info, name, namespace), {
@@ -279,7 +301,7 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
    * only with the volume.
    */
   async deleteWorkload(ref: WorkloadRef): Promise<void> {
-    const namespace = namespaceName(ref.project, ref.env);
+    const namespace = this.namespaceOf(ref);
     const owners = this.owners(ref);
     const maps = await serviceConfigMaps(this.client, namespace, owners);
     for (const [apiVersion, kind] of [
@@ -329,7 +351,7 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
   objectEvents(ref: WorkloadRef, signal: AbortSignal): AsyncIterable<WorkloadObjectEvent> {
     return workloadEvents(
       this.client,
-      namespaceName(ref.project, ref.env),
+      this.namespaceOf(ref),
       deploymentName(ref.service),
       serviceObjectName(ref.service),
       signal,
@@ -360,6 +382,13 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
 
   async listContainers(labels: Record<string, string>): Promise<ContainerObservation[]> {
     await this.pods.ready();
+    // A cache the API server has not confirmed for a while is no answer: the controller treats
+    // the cluster as one it cannot list (its failover grace runs), as a dead Podman host.
+    const failing = this.pods.failingFor(staleWatchMs);
+    if (failing)
+      throw new UnavailableError(
+        `Kubernetes cluster ${this.cluster}: the pod watch has failed for ${Math.round(staleWatchMs / 1000)} s or more, so its pods are not known: ${failing instanceof Error ? failing.message : 'no answer'}`,
+      );
     const pods = this.pods.list().filter((p) => this.mine(p) && matches(p.metadata.labels ?? {}, labels));
     const facts = await this.exposureFacts();
     return pods.map((p) => observationOf(p, this.exposure, facts, this.podAddress));

@@ -46,6 +46,8 @@ export class ListWatch<T extends { metadata: ObjectMeta }> {
   private firstError: Error | null = null;
   private waiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
   private running: Promise<void> | null = null;
+  /** Since when every attempt to list or watch failed, and the last failure; null while connected. */
+  private failing: { since: number; err: unknown } | null = null;
   /** Lists done (the first one and every relist after 410 Gone): tests and diagnostics. */
   lists = 0;
 
@@ -72,6 +74,14 @@ export class ListWatch<T extends { metadata: ObjectMeta }> {
       return Promise.reject(err);
     }
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /**
+   * The failure of the list-watch when every attempt failed for at least `ms` (the cache is that
+   * old at least), else null. A watch that merely ended and reopens is not a failure.
+   */
+  failingFor(ms: number): unknown {
+    return this.failing && Date.now() - this.failing.since >= ms ? this.failing.err : null;
   }
 
   /** The cached objects. */
@@ -111,6 +121,7 @@ export class ListWatch<T extends { metadata: ObjectMeta }> {
           continue;
         }
         attempt++;
+        this.failing = { since: this.failing?.since ?? Date.now(), err };
         this.opts.onError?.(err);
         if (!this.synced) {
           if (this.waiters.length) this.settle(err);
@@ -161,6 +172,7 @@ export class ListWatch<T extends { metadata: ObjectMeta }> {
       rv = page?.metadata?.resourceVersion;
     } while (cont);
     this.lists++;
+    this.failing = null;
     // The differences with what was known: a relist after 410 hands on what happened in the gap.
     for (const [k, prev] of this.objects) {
       if (!fresh.has(k)) {
@@ -195,6 +207,7 @@ export class ListWatch<T extends { metadata: ObjectMeta }> {
       signal: this.stop.signal,
       ctx: { ...this.opts.ctx, verb: 'watch' },
     });
+    this.failing = null;
     let delivered = false;
     // A connection that went silent without closing (a NAT or load balancer dropped it) would
     // never end the watch: nothing at all — no event, no bookmark — for the server's own timeout

@@ -5,6 +5,7 @@
  * a short hash of what it stands for, and lookups go by labels, never by parsing names.
  */
 import { createHash } from 'node:crypto';
+import { EngineError, namespacePrefixProblem } from '@berth/shared';
 
 const hash = (s: string, n = 8) => createHash('sha256').update(s).digest('hex').slice(0, n);
 
@@ -16,9 +17,17 @@ function bounded(prefix: string, key: string): string {
   return `${head}-${h}`;
 }
 
-/** The namespace of a project's environment: `<project>-<env>-<hash>`. */
-export function namespaceName(project: string, env: string): string {
-  return bounded(`${project}-${env}`, `${project}/${env}`);
+/**
+ * The namespace of a project's environment on a cluster: `<project>-<env>-<hash>`, or
+ * `<prefix>-<project>-<env>-<hash>` on a cluster with a namespace prefix (two Berth clusters on one
+ * API server). Without a prefix the name is the one every cluster had before prefixes existed. The
+ * prefix (≤ 40, `namespacePrefixProblem`) is never cut; the project and env are when needed.
+ */
+export function namespaceName(project: string, env: string, prefix = ''): string {
+  if (prefix === '') return bounded(`${project}-${env}`, `${project}/${env}`);
+  const problem = namespacePrefixProblem(prefix);
+  if (problem) throw new EngineError(`The cluster's namespace prefix "${prefix}" ${problem}.`);
+  return bounded(`${prefix}-${project}-${env}`, `${prefix}//${project}/${env}`);
 }
 
 /** The Deployment (and its pods' prefix) of a service: its Berth name (unique in the namespace). */

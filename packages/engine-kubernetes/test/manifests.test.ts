@@ -727,3 +727,38 @@ describe('manifestsYaml', () => {
     assert.match(text, /tier: "on"/);
   });
 });
+
+describe('namespace prefix (two Berth clusters on one API server)', () => {
+  it('keeps the names clusters had without a prefix, and puts every object of a prefixed cluster in its own namespace', () => {
+    // the name without a prefix is the one before prefixes existed: a recorded value, not recomputed
+    assert.equal(namespaceName('shop', 'prod'), 'shop-prod-8ad5775a');
+    assert.equal(namespaceName('shop', 'prod', ''), namespaceName('shop', 'prod'));
+    const name = namespaceName('shop', 'prod', 'dc2');
+    assert.match(name, /^dc2-shop-prod-[0-9a-f]{8}$/);
+    assert.notEqual(namespaceName('shop', 'prod', 'dc3'), name);
+    const objs = [
+      ...namespaceObjects(namespace({ namespacePrefix: 'dc2' })),
+      ...workloadObjects(workload({ namespacePrefix: 'dc2', secretVariables: { K: 'v' } })),
+    ];
+    assert.equal(objs[0]!.metadata.name, name);
+    for (const o of objs.slice(1))
+      assert.equal(o.metadata.namespace, name, `${o.kind} in the prefixed namespace`);
+    assert.deepEqual(objectProblems(objs), []);
+  });
+
+  it('never cuts the prefix, stays a 63-character label, and refuses a prefix that is no DNS label prefix', () => {
+    const long = 'p'.repeat(63);
+    const prefix = `a${'b'.repeat(38)}c`; // 40, the longest allowed
+    const name = namespaceName(long, long, prefix);
+    assert.ok(name.length <= 63, name);
+    assert.ok(name.startsWith(`${prefix}-p`), name);
+    assert.match(name, /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/);
+    assert.notEqual(namespaceName(long, `${long.slice(1)}q`, prefix), name, 'the hash tells cut names apart');
+    assert.throws(
+      () => namespaceName('shop', 'prod', 'DC2'),
+      /namespace prefix "DC2" must be a DNS label prefix/,
+    );
+    assert.throws(() => namespaceName('shop', 'prod', 'dc2-'), /must be a DNS label prefix/);
+    assert.throws(() => namespaceName('shop', 'prod', `${prefix}d`), /at most 40 characters/);
+  });
+});

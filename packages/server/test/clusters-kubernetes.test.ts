@@ -259,6 +259,7 @@ for (const dialect of testDialects())
           name: 'k8s-bad',
           kind: 'kubernetes',
           endpoint: fake.url,
+          namespacePrefix: 'bad',
           credentials: { kubeconfig: withUser(fake.kubeconfig, (u) => ({ ...u, token: 'not-the-token' })) },
         }),
         201,
@@ -452,6 +453,7 @@ for (const dialect of testDialects())
           endpoint: fake.url,
           credentials: { kubeconfig: fake.kubeconfig },
           gatewayCidrs: ['10.0.8.0/24'],
+          namespacePrefix: 'e',
         }),
         201,
         'create k8s-e',
@@ -483,7 +485,9 @@ for (const dialect of testDialects())
         // applied on the test API server: the Service there is a NodePort
         await k.applyNamespace(nsSpec('k8s-e', instanceId));
         await k.applyWorkload(workload('k8s-e', instanceId));
-        const ns = namespaceName('a', 'test');
+        // in the cluster's own prefixed namespace
+        const ns = namespaceName('a', 'test', 'e');
+        assert.equal(objects[0]!.metadata.name, ns);
         const applied = await kubeGet(fake, `/api/v1/namespaces/${ns}/services/web`);
         assert.equal((applied?.spec as Obj | undefined)?.type, 'NodePort');
         // an admin's change of exposure: a new engine, whose apply makes the Service a ClusterIP
@@ -499,6 +503,50 @@ for (const dialect of testDialects())
         await engines.close();
       }
       await ok(admin.delete('/api/v1/clusters/k8s-e'), 204, 'delete');
+    });
+
+    it('keeps two clusters on one API server apart by their namespace prefixes: refuses a shared, bad or changed prefix', async () => {
+      const before = await names();
+      const register = (name: string, extra: Obj) =>
+        admin.post('/api/v1/clusters', {
+          name,
+          kind: 'kubernetes',
+          endpoint: fake.url,
+          credentials: { kubeconfig: fake.kubeconfig },
+          ...extra,
+        });
+      // k8s-a has no prefix on this API server: a second one without a prefix would share its namespaces
+      const shared = await ok(register('k8s-twin', {}), 400, 'a shared prefix');
+      assert.match(shared.error.message, /Cluster 'k8s-a' is registered at .* with no namespace prefix/);
+      assert.equal(shared.error.details.fields[0].path, 'namespacePrefix');
+      for (const bad of ['Twin', 'twin-', '-twin', 'a'.repeat(41), 'tw_in']) {
+        const r = await ok(register('k8s-twin', { namespacePrefix: bad }), 400, `prefix ${bad}`);
+        assert.equal(r.error.details.fields[0].path, 'namespacePrefix', JSON.stringify(r));
+      }
+      const podman = await ok(
+        admin.post('/api/v1/clusters', {
+          name: 'pm-twin',
+          endpoint: 'unix:///run/podman/podman.sock',
+          namespacePrefix: 'x',
+        }),
+        400,
+        'a podman cluster with a prefix',
+      );
+      assert.equal(podman.error.details.fields[0].path, 'namespacePrefix');
+      assert.deepEqual(await names(), before, 'nothing was stored');
+      const twin = await ok(register('k8s-twin', { namespacePrefix: 'twin' }), 201, 'create k8s-twin');
+      assert.equal(twin.namespacePrefix, 'twin');
+      assert.equal((await ok(admin.get('/api/v1/clusters/k8s-a'), 200, 'get')).namespacePrefix, '');
+      // the prefix stays what it was registered with
+      const changed = await ok(
+        admin.patch('/api/v1/clusters/k8s-twin', { namespacePrefix: 'other' }),
+        400,
+        'change',
+      );
+      assert.equal(changed.error.details.fields[0].path, 'namespacePrefix');
+      assert.match(changed.error.message, /keeps its namespace prefix "twin"/);
+      await ok(admin.patch('/api/v1/clusters/k8s-twin', { namespacePrefix: 'twin' }), 200, 'unchanged');
+      await ok(admin.delete('/api/v1/clusters/k8s-twin'), 204, 'delete');
     });
 
     it('changes exposure and gateway CIDRs of a kubernetes cluster, and refuses what its kind does not take', async () => {

@@ -59,6 +59,31 @@ export const defaultClusterExposure: ClusterExposure = 'node-port';
  */
 export const gatewayCidrsSchema = z.array(cidrSchema).max(32, 'at most 32 CIDRs');
 
+/**
+ * The prefix of a kubernetes cluster's namespaces (`<prefix>-<project>-<env>-<hash>`): two Berth
+ * clusters registered on one API server (namespaces-as-clusters) need different ones, or their
+ * namespaces collide. Empty (the default, and every cluster registered before it existed): no
+ * prefix, `<project>-<env>-<hash>`. A DNS label of at most 40 characters, so the namespace name
+ * (≤ 63) keeps room for the project, environment and hash. Set at registration, never changed:
+ * a new prefix would be new namespaces, leaving the volumes' data in the old ones.
+ */
+export const maxNamespacePrefixLength = 40;
+export function namespacePrefixProblem(prefix: string): string | null {
+  if (prefix === '') return null;
+  if (prefix.length > maxNamespacePrefixLength)
+    return `must be at most ${maxNamespacePrefixLength} characters (it is ${prefix.length}): the namespace name \`<prefix>-<project>-<env>-<hash>\` must stay within Kubernetes' 63`;
+  if (!/^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(prefix))
+    return 'must be a DNS label prefix: lowercase letters, digits and "-", starting with a letter and ending with a letter or digit (Berth adds the "-"), e.g. "dc2" or "team-a"';
+  return null;
+}
+export const namespacePrefixSchema = z
+  .string()
+  .max(200, `must be at most ${maxNamespacePrefixLength} characters`)
+  .superRefine((v, ctx) => {
+    const problem = namespacePrefixProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 export const clusterStates = ['ready', 'degraded', 'unreachable', 'unknown'] as const;
 export type ClusterState = (typeof clusterStates)[number];
 
@@ -154,6 +179,7 @@ export function clusterKindProblems(
     credentials?: ClusterCredentials | null;
     exposure?: unknown;
     gatewayCidrs?: unknown;
+    namespacePrefix?: unknown;
     publishAddress?: unknown;
   },
 ): ClusterFieldProblem[] {
@@ -175,6 +201,11 @@ export function clusterKindProblems(
       out.push({
         path: ['gatewayCidrs'],
         message: 'only for kind "kubernetes" (its namespaces\' NetworkPolicies let these addresses in)',
+      });
+    if (c.namespacePrefix !== undefined && c.namespacePrefix !== null && c.namespacePrefix !== '')
+      out.push({
+        path: ['namespacePrefix'],
+        message: 'only for kind "kubernetes" (the prefix of the namespaces Berth creates there)',
       });
     return out;
   }
@@ -259,6 +290,8 @@ export const createClusterRequestSchema = z
     exposure: clusterExposureSchema.optional(),
     /** Kubernetes only. */
     gatewayCidrs: gatewayCidrsSchema.optional(),
+    /** Kubernetes only; default "" (no prefix). Set once: it cannot be changed later. */
+    namespacePrefix: namespacePrefixSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -279,6 +312,8 @@ export const patchClusterRequestSchema = z
     exposure: clusterExposureSchema.optional(),
     /** Kubernetes only; null clears. */
     gatewayCidrs: gatewayCidrsSchema.nullable().optional(),
+    /** Refused unless unchanged: a cluster's namespace prefix is set at registration only. */
+    namespacePrefix: z.string().max(200).optional(),
     version: z.number().int().min(1).optional(),
   })
   .strict();
@@ -327,6 +362,8 @@ export interface Cluster {
   exposure: ClusterExposure | null;
   /** Kubernetes: gateway addresses its namespaces let in; empty for podman clusters. */
   gatewayCidrs: string[];
+  /** Kubernetes: the prefix of its namespaces ("" none); null for podman clusters. */
+  namespacePrefix: string | null;
   /**
    * The engine's version as the last check read it (Kubernetes: the API server's gitVersion);
    * null before a check read it.

@@ -56,6 +56,14 @@ const kubernetesOptions: OptionSpec[] = [
       "kubernetes: an address range of Berth's gateway nodes that its namespaces let in (repeatable)",
   },
 ];
+/** Registration only: a cluster keeps its namespace prefix. */
+const namespacePrefixOption: OptionSpec = {
+  name: 'namespace-prefix',
+  kind: 'string',
+  value: 'PREFIX',
+  description:
+    'kubernetes: namespaces are PREFIX-<project>-<env>-<hash> (default: no prefix); needed for a second cluster on the same API server; cannot be changed later',
+};
 const credentialOptions: OptionSpec[] = [
   { name: 'ssh-key', kind: 'string', value: 'FILE', description: 'the ssh private key (ssh:// endpoints)' },
   {
@@ -125,6 +133,9 @@ function details(ctx: CommandContext, c: Cluster): void {
       `exposure:     ${c.exposure ?? '-'}${c.exposure === 'pod-ip' ? ' (gateways reach pod IPs)' : ' (gateways reach NodePorts)'}`,
     );
     ctx.out.line(`gateway CIDRs: ${(c.gatewayCidrs ?? []).join(', ') || '-'}`);
+    ctx.out.line(
+      `namespaces:   ${c.namespacePrefix ? `${c.namespacePrefix}-<project>-<env>-…` : '<project>-<env>-… (no prefix)'}`,
+    );
   } else ctx.out.line(`publish:      ${c.publishAddress ?? defaultPublishAddress}`);
   ctx.out.line(`registry:     ${c.registry ?? "- (the registry's own address)"}`);
   ctx.out.line(`state:        ${c.state}${c.message ? ` — ${c.message}` : ''}`);
@@ -228,7 +239,7 @@ function flagCommand(
 const addCommand: CommandDef = {
   name: 'clusters add',
   usage:
-    'NAME --endpoint URL [--kind podman|kubernetes] [--ssh-key FILE --known-hosts FILE] [--kubeconfig FILE] [--exposure pod-ip|node-port] [--gateway-cidr CIDR]… [--publish-address IP] [--registry HOST[:PORT]] [--label K=V]…',
+    'NAME --endpoint URL [--kind podman|kubernetes] [--ssh-key FILE --known-hosts FILE] [--kubeconfig FILE] [--exposure pod-ip|node-port] [--gateway-cidr CIDR]… [--namespace-prefix PREFIX] [--publish-address IP] [--registry HOST[:PORT]] [--label K=V]…',
   summary:
     'register a cluster (platform admins): a Podman engine or a Kubernetes API server; its first health check starts at once',
   positionals: { min: 1, max: 1 },
@@ -237,6 +248,7 @@ const addCommand: CommandDef = {
     kindOption,
     ...credentialOptions,
     ...kubernetesOptions,
+    namespacePrefixOption,
     ...addressOptions,
     labelOption,
   ],
@@ -256,6 +268,7 @@ const addCommand: CommandDef = {
         registry: ctx.args.string('registry'),
         exposure: ctx.args.string('exposure'),
         gatewayCidrs: cidrs.length > 0 ? cidrs : undefined,
+        namespacePrefix: ctx.args.string('namespace-prefix'),
       },
       'cluster',
     );

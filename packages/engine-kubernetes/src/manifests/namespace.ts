@@ -27,7 +27,7 @@ export function namespaceLabels(ns: Pick<NamespaceSpec, 'instance' | 'cluster' |
  * their labels when a later spec drops them).
  */
 export function namespaceObjects(ns: NamespaceSpec): KubeObject[] {
-  const name = namespaceName(ns.project, ns.env);
+  const name = namespaceName(ns.project, ns.env, ns.namespacePrefix);
   const labels = namespaceLabels(ns);
   const meta = (n: string) => ({ name: n, namespace: name, labels });
   const out: KubeObject[] = [

@@ -27,7 +27,7 @@ export const revisionHistoryLimit = 10;
 
 /** The objects of a service's workload, in apply order. */
 export function workloadObjects(w: WorkloadSpec): KubeObject[] {
-  const namespace = namespaceName(w.project, w.env);
+  const namespace = namespaceName(w.project, w.env, w.namespacePrefix);
   const labels = workloadLabels(w);
   const out: KubeObject[] = [];
   if (Object.keys(w.secretVariables).length > 0)

@@ -34,6 +34,7 @@ import * as m0024 from './migrations/0024-cronjobs';
 import * as m0026 from './migrations/0026-debug-sessions';
 import * as m0027 from './migrations/0027-gateway-vip-snapshots';
 import * as m0028 from './migrations/0028-kubernetes-clusters';
+import * as m0029 from './migrations/0029-cluster-namespace-prefix';
 import * as m0030 from './migrations/0030-alert-rules';
 import * as m0032 from './migrations/0032-autoscale';
 
@@ -95,6 +96,7 @@ const migrations: Record<string, Migration> = {
   '0026-debug-sessions': m0026,
   '0027-gateway-vip-snapshots': m0027,
   '0028-kubernetes-clusters': m0028,
+  '0029-cluster-namespace-prefix': m0029,
   '0030-alert-rules': m0030,
   '0032-autoscale': m0032,
 };

@@ -451,6 +451,8 @@ export interface ClustersTable {
   gateway_cidrs: string | null;
   /** The engine version the last check read (migration 0028); null: not read yet. */
   engine_version: string | null;
+  /** Kubernetes: the prefix of its namespaces (migration 0029); null: none. */
+  namespace_prefix: string | null;
   created_at: string;
   updated_at: string;
   created_by: string;

@@ -104,7 +104,7 @@ function engineConnection(engine: KubernetesEngine): Connection {
 
 /** The options a kubernetes cluster's engine is built with (the cluster check builds the same). */
 export function kubernetesEngineOptions(
-  row: Pick<ClusterRow, 'name' | 'endpoint' | 'exposure'>,
+  row: Pick<ClusterRow, 'name' | 'endpoint' | 'exposure' | 'namespace_prefix'>,
   credentials: ClusterCredentials | undefined,
   instanceId: string,
 ): KubernetesEngineOptions {
@@ -114,6 +114,7 @@ export function kubernetesEngineOptions(
     instanceId,
     ...(inCluster ? { inCluster: true } : { kubeconfig: credentials?.kubeconfig }),
     exposure: (row.exposure ?? defaultClusterExposure) as ClusterExposure,
+    namespacePrefix: row.namespace_prefix ?? '',
   };
 }
 
@@ -155,7 +156,7 @@ export class ClusterEngines implements Engines {
     if (this.closed) throw new UnavailableError(`Berth is shutting down; cluster '${cluster}' is closed.`);
     const row = await this.repo.find(cluster);
     if (!row) throw new NotFoundError('CLUSTER_NOT_FOUND', `Cluster '${cluster}' is not registered.`);
-    const key = `${row.kind}\n${row.endpoint}\n${row.credentials_sealed ?? ''}\n${row.exposure ?? ''}\n${row.gateway_cidrs ?? ''}`;
+    const key = `${row.kind}\n${row.endpoint}\n${row.credentials_sealed ?? ''}\n${row.exposure ?? ''}\n${row.gateway_cidrs ?? ''}\n${row.namespace_prefix ?? ''}`;
     const have = this.open.get(cluster);
     if (have && have.key === key && have.conn.alive()) return have.engine;
     const running = this.opening.get(cluster);

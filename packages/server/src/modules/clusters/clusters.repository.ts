@@ -5,16 +5,17 @@ import type { ClusterEventsTable, ClustersTable, EnvironmentsTable } from '../..
 
 /**
  * A cluster row; `registry_check` and `engine_version` are written by the health checker only,
- * `exposure` and `gateway_cidrs` concern kubernetes clusters only (absent: null).
+ * `exposure`, `gateway_cidrs` and `namespace_prefix` concern kubernetes clusters only (absent: null).
  */
 export type ClusterRow = Omit<
   Selectable<ClustersTable>,
-  'registry_check' | 'exposure' | 'gateway_cidrs' | 'engine_version'
+  'registry_check' | 'exposure' | 'gateway_cidrs' | 'engine_version' | 'namespace_prefix'
 > & {
   registry_check?: string | null;
   exposure?: string | null;
   gateway_cidrs?: string | null;
   engine_version?: string | null;
+  namespace_prefix?: string | null;
 };
 export type ClusterEventRow = Selectable<ClusterEventsTable>;
 export type EnvironmentRow = Selectable<EnvironmentsTable>;

@@ -58,6 +58,7 @@ export function toCluster(row: ClusterRow, admin: boolean): Cluster {
     exposure:
       row.kind === 'kubernetes' ? ((row.exposure ?? defaultClusterExposure) as ClusterExposure) : null,
     gatewayCidrs: parseJson<string[]>(row.gateway_cidrs ?? null, []),
+    namespacePrefix: row.kind === 'kubernetes' ? (row.namespace_prefix ?? '') : null,
     engineVersion: row.engine_version ?? null,
     cordoned: row.cordoned === 1,
     draining: row.draining === 1,
@@ -274,6 +275,7 @@ export class ClustersService {
     if (problems.length > 0) throw kindRefused(problems);
     const kubeWarnings = kubernetes ? this.checkKubernetes(body.endpoint, body.credentials) : [];
     if (!kubernetes) this.checkEndpoint(body.endpoint);
+    if (kubernetes) await this.checkNamespacePrefix(body.name, body.endpoint, body.namespacePrefix ?? '');
     const now = nowIso();
     const row: ClusterRow = {
       name: body.name,
@@ -286,6 +288,7 @@ export class ClustersService {
       registry_check: null,
       exposure: kubernetes ? (body.exposure ?? defaultClusterExposure) : null,
       gateway_cidrs: kubernetes && body.gatewayCidrs ? JSON.stringify(body.gatewayCidrs) : null,
+      namespace_prefix: kubernetes && body.namespacePrefix ? body.namespacePrefix : null,
       engine_version: null,
       built_in: 0,
       cordoned: 0,
@@ -313,6 +316,22 @@ export class ClustersService {
     return { ...made, warnings: [...clusterWarnings(made), ...kubeWarnings] };
   }
 
+  /**
+   * Two kubernetes clusters on one API server (the same endpoint) with the same namespace prefix
+   * would apply into the same namespaces: refused, naming the other cluster.
+   */
+  private async checkNamespacePrefix(name: string, endpoint: string, prefix: string): Promise<void> {
+    const same = (await this.repo.list()).find(
+      (c) => c.kind === 'kubernetes' && c.endpoint === endpoint && (c.namespace_prefix ?? '') === prefix,
+    );
+    if (!same) return;
+    const shown = prefix === '' ? 'no namespace prefix' : `namespace prefix "${prefix}"`;
+    throw new InvalidError(
+      `Cluster '${same.name}' is registered at ${endpoint} with ${shown}: '${name}' would share its namespaces. Give '${name}' a namespace prefix of its own (--namespace-prefix), e.g. "${name}".`,
+      [{ path: 'namespacePrefix', message: `is already used on this API server by cluster '${same.name}'` }],
+    );
+  }
+
   async patch(name: string, body: PatchClusterRequest): Promise<Cluster> {
     const row = await this.repo.find(name);
     if (!row) throw notFound(name);
@@ -330,6 +349,11 @@ export class ClustersService {
       publishAddress: body.publishAddress,
     });
     if (problems.length > 0) throw kindRefused(problems);
+    if (body.namespacePrefix !== undefined && body.namespacePrefix !== (row.namespace_prefix ?? ''))
+      throw new InvalidError(
+        `Cluster '${name}' keeps its namespace prefix "${row.namespace_prefix ?? ''}": a new prefix would be new namespaces, and the volumes' data would stay behind in the old ones. Register the API server again as a new cluster with the prefix you want, and move the services there.`,
+        [{ path: 'namespacePrefix', message: 'cannot be changed after the cluster is registered' }],
+      );
     const kubeWarnings =
       kubernetes && (body.endpoint !== undefined || body.credentials !== undefined)
         ? this.checkKubernetes(endpoint, credentials)

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isWorkloadEngine } from '@berth/engine-api';
-import { manifestsYaml, namespaceName } from '@berth/engine-kubernetes';
+import { manifestsYaml } from '@berth/engine-kubernetes';
 import type { KubeObject } from '@berth/engine-api';
 import { InvalidError, NotFoundError, clusterNameSchema } from '@berth/shared';
 import type { RouteRegistry } from '../../http/route';
@@ -66,7 +66,9 @@ export function registerManifestRoutes(registry: RouteRegistry, deps: ServicesMo
       const yaml = manifestsYaml(objects);
       if (query.format === 'yaml')
         return { status: 200, body: yaml, headers: { 'Content-Type': 'application/yaml; charset=utf-8' } };
-      return { cluster: query.cluster, namespace: namespaceName(row.project, row.env), yaml, objects };
+      // the engine's own name, with the cluster's namespace prefix
+      const ns = objects.find((o) => o.kind === 'Namespace')?.metadata.name ?? '';
+      return { cluster: query.cluster, namespace: ns, yaml, objects };
     },
   });
 }

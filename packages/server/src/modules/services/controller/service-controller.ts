@@ -310,6 +310,7 @@ export class ServiceController {
         await repo.activeContainers(svc.id),
         pass.workload,
         pass.blind,
+        this.failedOver.get(svc.id),
       );
     const all = await repo.activeContainers(svc.id);
     // canary containers never count toward, nor get touched by, the service's own rollout

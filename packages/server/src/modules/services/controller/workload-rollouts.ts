@@ -155,7 +155,10 @@ export class WorkloadRollouts {
   /**
    * Mirrors the pods of the service on workload clusters into its ledger: a row per pod (written
    * when first seen), its readiness and endpoints as Kubernetes reports them, and written off when
-   * the pod is gone. Rows of clusters this pass could not list are left as they are.
+   * the pod is gone. Rows of clusters this pass could not list are left as they are — until their
+   * cluster is failed over (`failedOver`, past the environment's grace): then they are written
+   * off, as Podman's are, since their share runs elsewhere. A pod seen again once its cluster is
+   * back gets its written-off row back.
    */
   async mirror(
     svc: ServiceRow,
@@ -163,11 +166,28 @@ export class WorkloadRollouts {
     rows: ContainerRow[],
     workloadClusters: ReadonlySet<string>,
     blind: ReadonlySet<string>,
+    failedOver: ReadonlySet<string> = new Set(),
   ): Promise<void> {
     const pods = new Map(observed.map((o) => [o.name, o]));
     let changed = false;
     for (const row of rows) {
-      if (!workloadClusters.has(row.cluster) || blind.has(row.cluster)) continue;
+      if (!workloadClusters.has(row.cluster)) continue;
+      if (blind.has(row.cluster)) {
+        if (!failedOver.has(row.cluster)) continue;
+        const reason = `written off: cluster ${row.cluster} is unreachable past its failover grace`;
+        await this.repo.updateContainer(row.name, {
+          state: 'exited',
+          ready: 0,
+          stopped_at: nowIso(),
+          exit_reason: reason,
+        });
+        await this.repo.addEvent(svc.id, 'Vanished', `pod ${row.name}: ${reason}`, {
+          container: row.name,
+          severity: 'warning',
+        });
+        changed = true;
+        continue;
+      }
       const pod = pods.get(row.name);
       pods.delete(row.name);
       if (!pod || pod.state === 'exited') {
@@ -210,6 +230,19 @@ export class WorkloadRollouts {
       if (!workloadClusters.has(pod.cluster) || pod.state === 'exited') continue;
       const release = Number(pod.labels[labelKeys.release] ?? NaN);
       if (!Number.isInteger(release)) continue;
+      if (await this.repo.findContainer(svc.id, pod.name)) {
+        // written off while its cluster was unreachable, and running there all along
+        await this.repo.updateContainer(pod.name, {
+          ...this.rowPatch(pod),
+          stopped_at: null,
+          exit_reason: null,
+        });
+        await this.repo.addEvent(svc.id, 'PodSeen', `pod ${pod.name} on ${pod.cluster} is seen again`, {
+          container: pod.name,
+        });
+        changed = true;
+        continue;
+      }
       const row: ContainerRow = {
         name: pod.name,
         service_id: svc.id,
