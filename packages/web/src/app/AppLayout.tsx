@@ -15,6 +15,7 @@ import { certificateMenuItems, isCertificatePage } from '../features/certificate
 import { configMenuItems, isConfigPage } from '../features/configs/nav';
 import { isVolumePage, volumeMenuItems } from '../features/volumes/nav';
 import { cronJobMenuItems, isCronJobPage } from '../features/cronjobs/nav';
+import { alertRuleMenuItems, isAlertRulePage } from '../features/alert-rules/nav';
 import { GlobalSearch } from '../features/search/GlobalSearch';
 import { clusterMenuItems, isClusterPage } from '../features/clusters/nav';
 import { AfterFirstPaint } from '../components/AfterFirstPaint';
@@ -52,6 +53,7 @@ export function AppLayout() {
     (isConfigPage(location.pathname) ? 'configs' : null) ??
     (isVolumePage(location.pathname) ? 'volumes' : null) ??
     (isCronJobPage(location.pathname) ? 'cronjobs' : null) ??
+    (isAlertRulePage(location.pathname) ? 'alert-rules' : null) ??
     (isAdminPage(location.pathname) ? 'admin' : null) ??
     (isClusterPage(location.pathname) ? 'clusters' : null) ??
     (location.pathname.startsWith('/audit') ? 'audit' : 'services');
@@ -87,6 +89,7 @@ export function AppLayout() {
                   ...configMenuItems(location.pathname, scope, t),
                   ...volumeMenuItems(location.pathname, scope, t),
                   ...cronJobMenuItems(location.pathname, scope, t),
+                  ...alertRuleMenuItems(location.pathname, scope, t),
                 ]),
                 { key: 'images', label: <Link to="/images">{t('nav.images')}</Link> },
                 ...clusterMenuItems(t),

@@ -81,6 +81,9 @@ const CronJobsPage = lazy(() =>
 const CronJobDetailPage = lazy(() =>
   import('../features/cronjobs/CronJobDetailPage').then((m) => ({ default: m.CronJobDetailPage })),
 );
+const AlertRulesPage = lazy(() =>
+  import('../features/alert-rules/AlertRulesPage').then((m) => ({ default: m.AlertRulesPage })),
+);
 const AdminPage = lazy(() => import('../features/admin/AdminPage').then((m) => ({ default: m.AdminPage })));
 const ClusterListPage = lazy(() =>
   import('../features/clusters/ClusterListPage').then((m) => ({ default: m.ClusterListPage })),
@@ -159,6 +162,7 @@ export function AppRoutes() {
             <Route path="p/:project/:env/volumes" element={<VolumesPage />} />
             <Route path="p/:project/:env/cronjobs" element={<CronJobsPage />} />
             <Route path="p/:project/:env/cronjobs/:cronjob" element={<CronJobDetailPage />} />
+            <Route path="p/:project/:env/alert-rules" element={<AlertRulesPage />} />
             <Route path="admin" element={<AdminPage />} />
             <Route path="admin/:tab" element={<AdminPage />} />
             <Route path="audit/sessions/:id" element={<ShellRecordingPage />} />

@@ -16,6 +16,7 @@ import { configEn } from '../features/configs/messages';
 import { volumeEn } from '../features/volumes/messages';
 import { debugEn } from '../features/debug/messages';
 import { cronJobsEn } from '../features/cronjobs/messages';
+import { alertRulesEn } from '../features/alert-rules/messages';
 import { manifestsEn } from '../features/manifests/messages';
 /**
  * The English dictionary; its keys are the portal's message ids. `{name}` marks a value filled
@@ -279,6 +280,7 @@ export const en = {
   ...configEn,
   ...volumeEn,
   ...cronJobsEn,
+  ...alertRulesEn,
   ...debugEn,
   ...manifestsEn,
 } as const;

@@ -15,6 +15,7 @@ import { filesZh } from '../features/files/messages.zh';
 import { configZh } from '../features/configs/messages.zh';
 import { volumeZh } from '../features/volumes/messages.zh';
 import { cronJobsZh } from '../features/cronjobs/messages.zh';
+import { alertRulesZh } from '../features/alert-rules/messages.zh';
 import { debugZh } from '../features/debug/messages.zh';
 import { manifestsZh } from '../features/manifests/messages.zh';
 import type { MessageKey } from './en';
@@ -274,6 +275,7 @@ export const zhCN: Record<MessageKey, string> = {
   ...configZh,
   ...volumeZh,
   ...cronJobsZh,
+  ...alertRulesZh,
   ...debugZh,
   ...manifestsZh,
 };
