@@ -95,9 +95,16 @@ export async function writeEndpointsFile(prefix: string, set: EndpointSet): Prom
 /**
  * Writes a set ahead of its push: only its delta, appended to the journal, when the delta starts
  * at the version this process last wrote there (and the journal is short); the whole file
- * otherwise (a first write after a start, a gap, every 64 deltas).
+ * otherwise (a first write after a start, a gap, every 64 deltas). Also before a reload, for a
+ * configuration whose set has the same pools as the one before it (a route change): the master
+ * then applies one journal line as it reads the configuration instead of decoding and storing
+ * every pool of a new file (~70 ms of its CPU at 10,000 pools), and the 1.4 MB is not written.
  */
-async function writeAhead(prefix: string, set: EndpointSet, delta: EndpointDelta | null): Promise<void> {
+export async function writeEndpointsAhead(
+  prefix: string,
+  set: EndpointSet,
+  delta: EndpointDelta | null,
+): Promise<void> {
   const w = written.get(prefix);
   if (!delta || delta.version !== set.version || w?.tip !== delta.base || w.lines >= journalMax)
     return writeEndpointsFile(prefix, set);
@@ -307,7 +314,7 @@ export async function deliverEndpoints(
 ): Promise<Delivery> {
   // version 0: nothing to deliver (writeEndpointsFile)
   if (set.version === 0) return { ok: true, version: 0, pushed: false };
-  if (!fileWritten) await writeAhead(prefix, set, delta);
+  if (!fileWritten) await writeEndpointsAhead(prefix, set, delta);
   if (!running) return { ok: true, version: set.version, pushed: false };
   const client = new EndpointsClient(controlSocketPath(prefix), timeoutMs);
   let a: ControlAnswer;

@@ -40,6 +40,7 @@ export {
   EndpointsClient,
   prepareNodeDirs,
   writeEndpointsFile,
+  writeEndpointsAhead,
   readEndpointsSet,
   removeStaleSocket,
   deliverEndpoints,

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   EndpointsClient,
+  LocalNginxNode,
   applyDelta,
   controlSocketPath,
   defaultRouteOptions,
@@ -26,6 +27,7 @@ import {
   prepareNodeDirs,
   readEndpointsSet,
   renderDynamicUpstreams,
+  writeEndpointsAhead,
   writeEndpointsFile,
   type EndpointDelta,
   type EndpointSet,
@@ -217,6 +219,38 @@ describe('the endpoints journal, against a real Nginx', () => {
     await writeEndpointsFile(prefix, setOf(8, 0));
     assert.equal(journalLines(prefix), 0);
     assert.deepEqual(await readEndpointsSet(prefix), setOf(8, 0));
+  });
+
+  it('a configuration with the same pools goes into the journal: the reload applies it, and nothing is pushed after', async () => {
+    // Nginx runs 7 (the file was rewritten at 8 behind its back): the PATCH falls back to a PUT
+    assert.deepEqual(await deliverEndpoints(prefix, setOf(9, 1), true, 10_000, deltaOf(8, 9, 1)), {
+      ok: true,
+      version: 9,
+      pushed: true,
+    });
+    // a route change: a new main file, the same pools; the set's delta is written ahead of the reload
+    const main = path.join(prefix, 'conf', 'nginx.conf');
+    writeFileSync(main, `${readFileSync(main, 'utf8')}\n# a route changed\n`);
+    await writeEndpointsAhead(prefix, setOf(10, 2), deltaOf(9, 10, 2));
+    assert.equal(fileVersion(prefix), 8);
+    assert.equal(journalLines(prefix), 2);
+    assert.equal(await new LocalNginxNode(prefix, nginxBin).reload(), 'reloaded');
+    // the master applied the journal's line as it read the configuration
+    assert.equal(await client.version(), 10);
+    assert.deepEqual(await get(port), { status: 200, body: 'b2' });
+    assert.deepEqual(await deliverEndpoints(prefix, setOf(10, 2), true, 10_000, null, true), {
+      ok: true,
+      version: 10,
+      pushed: false,
+    });
+    // a set written for a reload that did not happen (or that Nginx did not load) is pushed whole
+    await writeEndpointsFile(prefix, setOf(11, 3));
+    assert.deepEqual(await deliverEndpoints(prefix, setOf(11, 3), true, 10_000, null, true), {
+      ok: true,
+      version: 11,
+      pushed: true,
+    });
+    assert.deepEqual(await get(port), { status: 200, body: 'b3' });
   });
 
   it('writes the whole set again after 64 deltas, and after a delta that does not follow the last write', async () => {

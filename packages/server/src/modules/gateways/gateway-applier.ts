@@ -26,6 +26,7 @@ import {
   withStream,
   validateConfig,
   writeEndpointsFile,
+  writeEndpointsAhead,
   type EndpointDelta,
   type EndpointSet,
   type PoolServer,
@@ -358,6 +359,9 @@ export class GatewayApplier {
     // Routes, TLS and pools go through nginx -t and a reload; endpoints alone are pushed (only
     // the pools that changed).
     const kind = byUser || configChanged || delta === null ? 'config' : 'endpoints';
+    // the routes snapshot a config version stores, compressed in the thread pool meanwhile
+    const snapshot = kind === 'config' ? encodeRoutesSnapshot(req.routesAfter) : null;
+    snapshot?.catch(() => undefined);
     const check =
       kind === 'config'
         ? await validateConfig(this.nginxBin, path.join(this.gatewayDir, `${gw.name}.scratch`), {
@@ -372,7 +376,10 @@ export class GatewayApplier {
             lineDiff(s.main ?? '', main),
             lineDiff(s.upstreams ?? '', upstreams),
             lineDiff(s.stream ?? '', stream ?? ''),
-            lineDiff(s.set ? setText(s.set) : '', endpointsText(plan.pools)),
+            // no endpoint changed: no need to render and compare the text of every pool
+            delta && Object.keys(delta.pools).length === 0
+              ? ''
+              : lineDiff(s.set ? setText(s.set) : '', endpointsText(plan.pools)),
           ]
             .filter(Boolean)
             .join('\n')
@@ -389,7 +396,7 @@ export class GatewayApplier {
       main_text: kind === 'config' ? main : null,
       upstreams_text:
         kind === 'config' ? (stream ? `${upstreams}\n# ${streamFileName}\n${stream}` : upstreams) : null,
-      routes_snapshot: kind === 'config' ? encodeRoutesSnapshot(req.routesAfter) : null,
+      routes_snapshot: snapshot ? await snapshot : null,
       diff,
     };
     if (!check.ok) {
@@ -421,7 +428,12 @@ export class GatewayApplier {
     // version has no files; deliverLocal writes its set's file ahead of the push.
     if (kind === 'config') {
       await node.install({ main: main !== s.main ? main : null, upstreams, stream });
-      await writeEndpointsFile(node.prefix, set);
+      // the same pools as the published set (a route change): its delta joins the journal
+      await writeEndpointsAhead(
+        node.prefix,
+        set,
+        s.set && delta ? { version: row.number, base: s.set.version, pools: delta.pools } : null,
+      );
     }
     const deltas = published ? [...s.deltas.slice(1 - deltaHistory), published] : [];
     Object.assign(s, { main, upstreams, set, deltas, stream, signature, failedSignature: null });

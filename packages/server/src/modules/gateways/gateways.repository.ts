@@ -1,4 +1,5 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip } from 'node:zlib';
 import type { Selectable } from 'kysely';
 import { ConflictError } from '@berth/shared';
 import type { Db } from '../../db/database';
@@ -16,14 +17,19 @@ export type RouteChange =
   /** Replaces every route of an env (a rollback restores a snapshot). */
   | { kind: 'replace'; env: string; rows: RouteRow[] };
 
+const gzipAsync = promisify(gzip);
+
 /** Store access for gateways, routes and gateway versions. */
 /**
  * A config version's routes snapshot as stored: gzip in base64 behind `gz:` (5.4 MiB of JSON at
  * 10,000 routes would be stored with every route change; repeated keys and values compress well).
  * Older rows hold the plain JSON, which decodeRoutesSnapshot reads too.
  */
-export function encodeRoutesSnapshot(rows: readonly RouteRow[]): string {
-  return `gz:${gzipSync(JSON.stringify(rows)).toString('base64')}`;
+export async function encodeRoutesSnapshot(rows: readonly RouteRow[]): Promise<string> {
+  // In the thread pool and at level 1, beside the apply's `nginx -t`: at 10,000 routes level 6
+  // took 150-180 ms of the event loop for each route change, level 1 takes ~60 ms elsewhere and
+  // stores ~10% more (255 KiB instead of 234).
+  return `gz:${(await gzipAsync(JSON.stringify(rows), { level: 1 })).toString('base64')}`;
 }
 
 export function decodeRoutesSnapshot(text: string): RouteRow[] {

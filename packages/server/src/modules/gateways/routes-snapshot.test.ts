@@ -24,8 +24,8 @@ const rows: RouteRow[] = Array.from({ length: 1000 }, (_, i) => ({
 }));
 
 describe('routes snapshots of config versions', () => {
-  it('are stored compressed and read back whole', () => {
-    const stored = encodeRoutesSnapshot(rows);
+  it('are stored compressed and read back whole', async () => {
+    const stored = await encodeRoutesSnapshot(rows);
     assert.ok(stored.startsWith('gz:'));
     const plain = JSON.stringify(rows).length;
     assert.ok(stored.length * 5 < plain, `${stored.length} bytes stored for ${plain} of JSON`);
