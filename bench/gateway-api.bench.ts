@@ -644,6 +644,13 @@ async function main(): Promise<void> {
       const answer: number[] = [];
       // at 10,000 routes one sample takes 10+ s on a busy 2-core machine
       const nSamples = process.env.BENCH_GW_SAMPLES || n < 10_000 ? samples : Math.min(samples, 3);
+      // BENCH_GW_PROFILE_APPLY=<file>: a CPU profile of this process over the route creates
+      const applyProfiler = process.env.BENCH_GW_PROFILE_APPLY ? new Session() : null;
+      if (applyProfiler) {
+        applyProfiler.connect();
+        await applyProfiler.post('Profiler.enable');
+        await applyProfiler.post('Profiler.start');
+      }
       for (let s = 0; s < nSamples; s += 1) {
         await inSync();
         await sleep(300);
@@ -665,6 +672,11 @@ async function main(): Promise<void> {
           ps.push(parts(tr, t0));
           answer.push(apiDone - (tr.end! - t0));
         }
+      }
+      if (applyProfiler) {
+        const { profile } = await applyProfiler.post('Profiler.stop');
+        writeFileSync(`${process.env.BENCH_GW_PROFILE_APPLY!}.${n}`, JSON.stringify(profile));
+        applyProfiler.disconnect();
       }
       applyMedians.set(n, median(apiMs));
       const prev = [...applyMedians.entries()].at(-2);
