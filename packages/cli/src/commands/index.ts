@@ -2,6 +2,7 @@ import type { CommandDef } from '../context';
 import { actionCommands } from './actions';
 import { alertRuleCommands } from './alert-rules';
 import { auditCommands } from './audit';
+import { autoscaleCommands } from './autoscale';
 import { authCommands } from './auth';
 import { certificateCommands } from './certificates';
 import { clusterCommands } from './clusters';
@@ -32,6 +33,7 @@ export const commands: readonly CommandDef[] = [
   ...authCommands,
   ...serviceCommands,
   ...placementCommands,
+  ...autoscaleCommands,
   ...actionCommands,
   ...containerCommands,
   ...fileCommands,
