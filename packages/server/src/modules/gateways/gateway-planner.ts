@@ -2,6 +2,7 @@ import { canaryRelease, type Canary, type RouteSpec } from '@berth/shared';
 import type { RenderGateway, RenderPool, RenderRoute, RenderStream, RenderTls } from '@berth/gateway-nginx';
 import { defaultRouteOptions } from '@berth/gateway-nginx';
 import type { EnvServices, GatewayRow, RouteRow } from './gateways.repository';
+import { routeSpecOf } from './route-specs';
 
 /** What a gateway should serve now: the render input and its pools. */
 export interface GatewayPlan {
@@ -142,7 +143,7 @@ export function planGateway(
   const out: RenderRoute[] = [];
   const explicit = new Set<string>();
   for (const row of routes) {
-    const spec = JSON.parse(row.spec) as RouteSpec;
+    const spec = routeSpecOf(row.spec);
     const canary = row.canary ? (JSON.parse(row.canary) as Canary) : null;
     const { host, backends, tls, ...rest } = spec;
     const options = { ...rest, ...renderTls(row.project, tls, opts.certificates) };

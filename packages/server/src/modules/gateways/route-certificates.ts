@@ -8,6 +8,7 @@ import {
   type RouteSpec,
 } from '@berth/shared';
 import type { RouteRow } from './gateways.repository';
+import { routeSpecOf } from './route-specs';
 
 /** A route's reference to a certificate of its project's store. */
 export interface CertificateRef {
@@ -47,7 +48,7 @@ export const certKey = (r: CertificateRef) => `${r.project}/${r.name}`;
 export function certificateRefs(routes: RouteRow[]): CertificateRef[] {
   const out = new Map<string, CertificateRef>();
   for (const r of routes) {
-    const tls = (JSON.parse(r.spec) as RouteSpec).tls;
+    const tls = routeSpecOf(r.spec).tls;
     if (tls && !isLegacyTls(tls))
       out.set(`${r.project}/${tls.certificate}`, { project: r.project, name: tls.certificate });
   }
