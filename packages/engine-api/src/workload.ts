@@ -200,10 +200,33 @@ export interface WorkloadEngine {
    */
   objectEvents?(ref: WorkloadRef, signal: AbortSignal): AsyncIterable<WorkloadObjectEvent>;
   /**
+   * Optional: deletes the objects of this Berth cluster whose service, volume or environment Berth
+   * no longer has (deleted while Berth was down or the cluster unreachable). `keep` is read after
+   * the cluster is listed. A volume's data goes only when the volume is deleted. Returns what went.
+   */
+  collectOrphans?(keep: () => Promise<OrphanKeep>): Promise<string[]>;
+  /**
+   * Optional: deletes a volume's claim in the namespace of the project's environment (the volume
+   * was deleted); a claim that is not there is fine. Nothing else deletes a claim.
+   */
+  deleteVolume?(ref: Pick<WorkloadRef, 'project' | 'env'>, volume: string): Promise<void>;
+  /**
    * Optional: the cluster's capacity (Kubernetes: the schedulable nodes' allocatable resources,
    * what other pods request, and Berth's own pods), as the clusters page shows it.
    */
   capacity?(): Promise<ClusterCapacity>;
+}
+
+/** What Berth has, for a sweep of orphans (`collectOrphans`). */
+export interface OrphanKeep {
+  /** Ids of every service Berth has (any state). */
+  services: ReadonlySet<string>;
+  /** `project/env` of every environment of every project. */
+  envs: ReadonlySet<string>;
+  /** `project/env/volume` of every volume. */
+  volumes: ReadonlySet<string>;
+  /** `project/config` of every config (configs belong to a project). */
+  configs: ReadonlySet<string>;
 }
 
 /** One event of the cluster about a workload's object (`objectEvents`). */
@@ -216,6 +239,13 @@ export interface WorkloadObjectEvent {
   message: string;
   /** `Kind/name` of the object it is about, e.g. "Pod/web-7d9c-abcde". */
   object: string;
+  /**
+   * The cluster's name for the event (Kubernetes: the Event object's namespace/name): the same
+   * key seen again with a higher `count` is the same event happening again, not a new one.
+   */
+  key?: string;
+  /** How many times it happened (Kubernetes aggregates repeats into one Event); default 1. */
+  count?: number;
 }
 
 /** Whether an engine runs whole workloads. */

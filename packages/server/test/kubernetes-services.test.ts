@@ -281,7 +281,7 @@ describe('a service on a Kubernetes cluster (test API server)', () => {
     await readyOf(2, 3);
   });
 
-  it('refuses at admission what Kubernetes cannot run: a user name, mounts (400 at the field, nothing created)', async () => {
+  it('refuses at admission what Kubernetes cannot run: a user name, a config refreshed by signal (400 at the field, nothing created)', async () => {
     const named = await p.api.post<{ error: { message: string; details: { fields: { path: string }[] } } }>(
       base,
       { name: 'named', spec: { ...spec('x', 'y'), user: 'app' } },
@@ -291,10 +291,10 @@ describe('a service on a Kubernetes cluster (test API server)', () => {
     assert.match(named.body.error.message, /Kubernetes cluster k1.*uid such as "1000"/);
     const mounted = await p.api.post<{ error: { details: { fields: { path: string }[] } } }>(base, {
       name: 'mounted',
-      spec: { ...spec('x', 'y'), mounts: [{ volume: 'data', path: '/data' }] },
+      spec: { ...spec('x', 'y'), mounts: [{ config: 'app', path: '/etc/app', refresh: 'signal' }] },
     });
     assert.equal(mounted.status, 400, JSON.stringify(mounted.body));
-    assert.equal(mounted.body.error.details.fields[0]!.path, 'spec.mounts');
+    assert.equal(mounted.body.error.details.fields[0]!.path, 'spec.mounts.0.refresh');
     for (const name of ['named', 'mounted']) assert.equal((await p.api.get(`${base}/${name}`)).status, 404);
   });
 

@@ -17,7 +17,7 @@ import { InvalidError, type Mount } from '@berth/shared';
 import type { AppContext } from '../../http/context';
 import type { Engines } from '../../runtime/engines';
 import type { Reconciler } from '../../runtime/controller-host';
-import type { MountSource, MountTarget } from '../services/mount-source';
+import type { MountSource, MountTarget, WorkloadMounts } from '../services/mount-source';
 import { ServicesRepository } from '../services/services.repository';
 import type { ConfigRow, ConfigsService, RefreshOutcome } from './configs.service';
 import { configArchive, servedVersion } from './config-tar';
@@ -158,6 +158,26 @@ export class ConfigMounts implements MountSource {
       out.push({ name, destination: m.path, readOnly: true });
     }
     return out;
+  }
+
+  /**
+   * The config mounts of a release on a workload cluster (Kubernetes): the files of each pinned
+   * version, which the engine turns into one ConfigMap per version. A new version the release
+   * follows changes the files, so the pod template's config checksum, so Kubernetes rolls it.
+   */
+  async workload(target: MountTarget, mounts: Mount[]): Promise<WorkloadMounts> {
+    const configs: WorkloadMounts['configs'] = [];
+    for (const m of mounts) {
+      if (m.config === undefined) continue;
+      const { row, version } = await this.pinned(target, m);
+      const files = await this.configs.filesOf(row.id, version);
+      if (!files)
+        throw new InvalidError(
+          `version ${version} of config '${row.name}' (mounted at ${m.path}) does not exist.`,
+        );
+      configs.push({ config: row.name, version, path: m.path, files });
+    }
+    return { configs, volumes: [] };
   }
 
   /**

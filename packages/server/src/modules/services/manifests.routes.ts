@@ -31,7 +31,7 @@ function redacted(o: KubeObject): KubeObject {
  * uses; Secret values redacted), as JSON with the YAML, or as YAML alone with `format=yaml` (docs/kubernetes.md).
  */
 export function registerManifestRoutes(registry: RouteRegistry, deps: ServicesModuleDeps): void {
-  const specs = new WorkloadSpecs(deps.ctx, deps.engines, deps.secrets);
+  const specs = new WorkloadSpecs(deps.ctx, deps.engines, deps.secrets, deps.mounts);
   registry.add({
     id: 'services.manifests',
     method: 'GET',

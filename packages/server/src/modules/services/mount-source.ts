@@ -1,4 +1,9 @@
-import type { ContainerEngine, VolumeMount } from '@berth/engine-api';
+import type {
+  ContainerEngine,
+  VolumeMount,
+  WorkloadConfigMount,
+  WorkloadVolumeMount,
+} from '@berth/engine-api';
 import type { Mount, ReleaseSpec } from '@berth/shared';
 
 /** The container a mount is resolved for: a replica (or canary) of one release of a service on one cluster. */
@@ -26,4 +31,16 @@ export interface MountSource {
   pin?(target: Omit<MountTarget, 'cluster'>, mounts: Mount[]): Promise<void>;
   /** The engine volumes to mount into a new container on `engine` (made ready there first). */
   resolve(target: MountTarget, mounts: Mount[], engine: ContainerEngine): Promise<VolumeMount[]>;
+  /**
+   * Optional: what a workload engine (Kubernetes) mounts for the release on `target.cluster` —
+   * the files of each config version (ConfigMaps), each volume's claim (PVCs). WorkloadSpecs
+   * concatenates every source's answer; a source without it leaves its kind out.
+   */
+  workload?(target: MountTarget, mounts: Mount[]): Promise<WorkloadMounts>;
+}
+
+/** A source's part of a WorkloadSpec's mounts. */
+export interface WorkloadMounts {
+  configs: WorkloadConfigMount[];
+  volumes: WorkloadVolumeMount[];
 }

@@ -4,6 +4,7 @@ import type { Engines } from '../../runtime/engines';
 import type { AppContext } from '../../http/context';
 import type { TaskRepository } from '../tasks/tasks.repository';
 import type { EndpointWatchers } from './endpoint-watchers';
+import type { MountSource } from './mount-source';
 import type { ServicesRepository } from './services.repository';
 import type { ServicesService } from './services.service';
 
@@ -22,4 +23,6 @@ export interface ServicesModuleDeps {
   kick(serviceId: string): void;
   /** The open endpoint watches; drains wait until each was written a list without the container. */
   watchers: EndpointWatchers;
+  /** The kinds of `spec.mounts` (what a workload cluster is given for them: manifests). */
+  mounts?: MountSource[];
 }

@@ -194,7 +194,11 @@ export class ServicesService {
       .filter((c) => c.kind === 'kubernetes' && reachable.includes(c.name))
       .map((c) => c.name);
     if (kube.length > 0)
-      checkRunsOnKubernetes(spec, `Kubernetes cluster${kube.length > 1 ? 's' : ''} ${kube.join(', ')}`);
+      checkRunsOnKubernetes(
+        spec,
+        `Kubernetes cluster${kube.length > 1 ? 's' : ''} ${kube.join(', ')}`,
+        reachable.filter((c) => clusters.some((k) => k.name === c)),
+      );
   }
 
   /** A new release records what its mounts run (configs: the version), once it is written. */

@@ -13,6 +13,7 @@ import { imageRefOnCluster, parseImageRef, sameHost } from '../registry/image-re
 import { tokensOfConfig } from '../registry/registry-tokens';
 import { quotaLimits } from '../quotas/quotas';
 import type { ServiceRow } from './services.repository';
+import type { MountSource } from './mount-source';
 import { storedSpec } from './service-views';
 
 /** How long the namespace's pull credential for the embedded registry lives (re-applied daily). */
@@ -34,16 +35,33 @@ function numericUser(user: string): { uid: number; gid?: number } | null {
 /**
  * What a release spec needs to run on a Kubernetes cluster, checked at admission (when its
  * placement can reach one) and again when it is applied: a numeric user (Kubernetes cannot look a
- * name up in the image) and no mounts (not built on Kubernetes yet). Throws InvalidError at the field.
+ * name up in the image), no config mount refreshed by `signal` (a pod's ConfigMap volume cannot be
+ * rewritten in place and signalled), and volumes only when the placement reaches no other cluster
+ * (a volume's data on a Kubernetes cluster is that cluster's claim, not what another cluster
+ * mounts). `reach`: the clusters the placement can reach, when known. Throws InvalidError at the field.
  */
 export function checkRunsOnKubernetes(
   spec: Pick<ReleaseSpec, 'user' | 'runAsRoot' | 'mounts'>,
   clusters = 'a Kubernetes cluster',
+  reach?: readonly string[],
 ): { runAsUser?: number; runAsGroup?: number } {
-  if (spec.mounts?.length)
+  for (const [i, m] of (spec.mounts ?? []).entries()) {
+    if (m.config !== undefined && m.refresh === 'signal')
+      throw new InvalidError(
+        `spec.mounts.${i}.refresh: config '${m.config}' is refreshed by "signal", and this service can be placed on ${clusters}, where a pod's config files are a ConfigMap volume Berth cannot rewrite in place. Use refresh "rolling-restart" (or "none"), or place the service on Podman clusters only.`,
+        [{ path: `spec.mounts.${i}.refresh`, message: 'cannot be "signal" on a Kubernetes cluster' }],
+      );
+  }
+  const volume = (spec.mounts ?? []).findIndex((m) => m.volume !== undefined);
+  if (volume >= 0 && reach && reach.length > 1)
     throw new InvalidError(
-      `Config and volume mounts do not run on Kubernetes clusters yet, and this service can be placed on ${clusters}; place it on Podman clusters only, or remove spec.mounts.`,
-      [{ path: 'spec.mounts', message: 'not supported on Kubernetes clusters yet' }],
+      `spec.placement: the service mounts volume '${spec.mounts![volume]!.volume}' and can be placed on ${clusters} and on ${reach.length - 1} other cluster(s) (${reach.join(', ')}): on Kubernetes a volume is a claim of that cluster, so replicas elsewhere would not see its data. Place the service on one cluster only.`,
+      [
+        {
+          path: 'spec.placement',
+          message: 'must name one cluster when the service mounts volumes on Kubernetes',
+        },
+      ],
     );
   if (!spec.user) return {};
   const n = numericUser(spec.user);
@@ -64,6 +82,8 @@ export class WorkloadSpecs {
     private readonly ctx: AppContext,
     private readonly engines: Engines,
     private readonly secrets: SecretBox,
+    /** The kinds of `spec.mounts` (configs, volumes); read at each resolve (server.ts adds to it). */
+    private readonly mounts: readonly MountSource[] = [],
   ) {}
 
   /**
@@ -116,6 +136,32 @@ export class WorkloadSpecs {
         successThreshold: p.successThreshold,
         failureThreshold: p.failureThreshold,
       };
+    const mounted = { configs: [] as WorkloadSpec['configs'], volumes: [] as WorkloadSpec['volumes'] };
+    if (spec.mounts?.length) {
+      const target = {
+        project: svc.project,
+        env: svc.env,
+        serviceId: svc.id,
+        service: svc.name,
+        cluster,
+        release,
+      };
+      for (const source of this.mounts) {
+        const part = await source.workload?.(target, spec.mounts);
+        if (part) {
+          mounted.configs.push(...part.configs);
+          mounted.volumes.push(...part.volumes);
+        }
+      }
+      // never a workload without one of its mounts (a kind no source resolves)
+      const wanted = spec.mounts.filter((m) => m.config !== undefined).length;
+      const volumes = spec.mounts.length - wanted;
+      if (mounted.configs.length !== wanted || mounted.volumes.length !== volumes)
+        throw new InvalidError(
+          `spec.mounts: ${wanted} config and ${volumes} volume mount(s), but ${mounted.configs.length} and ${mounted.volumes.length} could be resolved for cluster ${cluster}; nothing was applied.`,
+          [{ path: 'spec.mounts', message: 'not every mount could be resolved for Kubernetes' }],
+        );
+    }
     const liveness = probe(spec.liveness);
     const readiness = probe(spec.readiness);
     const workload: WorkloadSpec = {
@@ -147,8 +193,8 @@ export class WorkloadSpecs {
       runAsRoot: spec.runAsRoot,
       capabilities: spec.capabilities ?? [],
       readOnlyRootFilesystem: spec.readOnlyRootFilesystem === true,
-      configs: [],
-      volumes: [],
+      configs: mounted.configs,
+      volumes: mounted.volumes,
       ...(pullSecret ? { pullSecret: true } : {}),
     };
     return { namespace, workload };

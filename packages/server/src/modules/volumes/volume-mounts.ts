@@ -3,9 +3,9 @@
  * volumes of a new container (the services module's MountSource port, services-deps.ts).
  */
 import type { ContainerEngine, VolumeMount } from '@berth/engine-api';
-import { InvalidError, type FieldError, type Mount, type ReleaseSpec } from '@berth/shared';
+import { BerthError, InvalidError, type FieldError, type Mount, type ReleaseSpec } from '@berth/shared';
 import type { AppContext } from '../../http/context';
-import type { MountSource, MountTarget } from '../services/mount-source';
+import type { MountSource, MountTarget, WorkloadMounts } from '../services/mount-source';
 import { defaultPlacement } from '../placement/placement-plan';
 import { envClusters } from '../clusters/clusters.repository';
 import type { VolumesService } from './volumes.service';
@@ -83,5 +83,41 @@ export class VolumeMounts implements MountSource {
       out.push({ name, destination: m.path, ...(m.readOnly ? { readOnly: true } : {}) });
     }
     return out;
+  }
+
+  /**
+   * The volume mounts of a release on a workload cluster (Kubernetes): one claim per volume
+   * (docs/kubernetes-objects.md). A shared class (nfs, cephfs) is a `ReadWriteMany` claim of the
+   * cluster's StorageClass named like the Berth class; a local one a `ReadWriteOnce` claim of the
+   * cluster's default class, on the volume's own cluster only.
+   */
+  async workload(target: MountTarget, mounts: Mount[]): Promise<WorkloadMounts> {
+    const volumes: WorkloadMounts['volumes'] = [];
+    for (const m of mounts) {
+      if (m.volume === undefined) continue;
+      const row = await this.volumes.resolve(target.project, target.env, m.volume);
+      if (row.cluster !== null && row.cluster !== target.cluster)
+        throw new BerthError(
+          'UNPROCESSABLE',
+          `Volume '${row.name}' lives on cluster '${row.cluster}'; a pod mounting it cannot run on cluster '${target.cluster}'.`,
+        );
+      const cls = await this.ctx.db
+        .selectFrom('volume_classes')
+        .select(['name', 'kind'])
+        .where('name', '=', row.class)
+        .executeTakeFirst();
+      if (!cls)
+        throw new BerthError('UNPROCESSABLE', `Volume class '${row.class}' of volume '${row.name}' is gone.`);
+      const shared = cls.kind !== 'local';
+      volumes.push({
+        volume: row.name,
+        path: m.path,
+        readOnly: m.readOnly === true,
+        sizeMiB: row.size_mib,
+        ...(shared ? { storageClass: cls.name } : {}),
+        accessMode: shared ? 'ReadWriteMany' : 'ReadWriteOnce',
+      });
+    }
+    return { configs: [], volumes };
   }
 }

@@ -3,7 +3,7 @@
  * their engine volumes, usage, users, export and import.
  */
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
-import type { ContainerEngine } from '@berth/engine-api';
+import { isWorkloadEngine, type ContainerEngine, type WorkloadEngine } from '@berth/engine-api';
 import {
   BerthError,
   ConflictError,
@@ -358,7 +358,12 @@ export class VolumesService {
       const labels = this.labels(id, project, env, req.name);
       let sizeEnforced = false;
       let sizeNote: string | null;
-      if (cluster) {
+      const workloads = cluster ? await this.workloadEngine(cluster) : null;
+      if (workloads) {
+        // Kubernetes: the volume is a claim in the env's namespace, applied with the first
+        // workload that mounts it (docs/kubernetes-objects.md)
+        sizeNote = `not enforced by Berth: on Kubernetes cluster '${cluster}' the volume is a PersistentVolumeClaim of ${req.sizeMiB} MiB of the cluster's default StorageClass, made when a service first mounts it; whether the size is a hard limit is the storage provisioner's`;
+      } else if (cluster) {
         const engine = await this.engineFor(cluster);
         try {
           await engine.createVolume!({
@@ -394,7 +399,8 @@ export class VolumesService {
       try {
         await this.db.insertInto('volumes').values(row).execute();
       } catch (err) {
-        if (cluster) await (await this.engineFor(cluster)).removeVolume!(engineName).catch(() => undefined);
+        if (cluster && !workloads)
+          await (await this.engineFor(cluster)).removeVolume!(engineName).catch(() => undefined);
         throw err;
       }
       return this.get(project, env, req.name);
@@ -437,8 +443,19 @@ export class VolumesService {
       );
   }
 
+  /** The engine of `cluster` when it runs whole workloads (Kubernetes), else null. */
+  private async workloadEngine(cluster: string): Promise<(ContainerEngine & WorkloadEngine) | null> {
+    const engine = await this.engines.get(cluster);
+    return isWorkloadEngine(engine) ? engine : null;
+  }
+
   private async engineFor(cluster: string): Promise<ContainerEngine> {
     const engine = await this.engines.get(cluster);
+    if (isWorkloadEngine(engine))
+      throw new BerthError(
+        'UNPROCESSABLE',
+        `Cluster '${cluster}' is a Kubernetes cluster: a volume there is a PersistentVolumeClaim, and Berth cannot export, import or measure it yet (use kubectl cp through a pod that mounts it).`,
+      );
     if (!engine.createVolume || !engine.removeVolume || !engine.exportVolume || !engine.importVolume)
       throw new BerthError('UNPROCESSABLE', `The engine of cluster '${cluster}' does not support volumes.`);
     return engine;
@@ -530,6 +547,17 @@ export class VolumesService {
       if (users.length > 0) throw inUse(row.name, users);
       const clusters = row.cluster ? [row.cluster] : await this.engines.clusters();
       for (const c of clusters) {
+        const workloads = await this.workloadEngine(c).catch((err: unknown) => {
+          if (row.cluster) throw err;
+          return null;
+        });
+        if (workloads) {
+          // the claim goes with the volume (Kubernetes keeps it until no pod uses it)
+          if (!workloads.deleteVolume)
+            throw new BerthError('UNPROCESSABLE', `The engine of cluster '${c}' cannot delete volumes.`);
+          await workloads.deleteVolume({ project: row.project, env: row.env }, row.name);
+          continue;
+        }
         let engine: ContainerEngine;
         try {
           engine = await this.engineFor(c);
