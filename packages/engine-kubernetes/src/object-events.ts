@@ -34,6 +34,8 @@ export function toObjectEvent(e: CoreEvent): WorkloadObjectEvent {
     reason: e.reason ?? '',
     message: e.message ?? '',
     object: `${e.involvedObject?.kind ?? 'Object'}/${e.involvedObject?.name ?? ''}`,
+    key: `${e.metadata.namespace ?? ''}/${e.metadata.name}`,
+    count: e.count ?? 1,
   };
 }
 

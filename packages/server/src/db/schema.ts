@@ -180,6 +180,14 @@ export interface EventsTable {
   type: string;
   severity: string;
   message: string;
+  /** Null: Berth's own; `kubernetes`: a core Event of the cluster (migration 0033). */
+  source?: string | null;
+  /** The cluster object a Kubernetes event is about, `Kind/name`. */
+  object?: string | null;
+  /** How many times a Kubernetes event happened. */
+  count?: number | null;
+  /** `<cluster>/<namespace>/<event name>`: the same Kubernetes event seen again. */
+  source_key?: string | null;
 }
 
 export interface StatsSamplesTable {
@@ -615,6 +623,11 @@ export interface Database {
   cronjob_events: CronJobEventsTable;
   alert_rules: AlertRulesTable;
   alert_rule_versions: AlertRuleVersionsTable;
+  alert_channels: AlertChannelsTable;
+  alerts: AlertsTable;
+  alert_deliveries: AlertDeliveriesTable;
+  alert_delivery_alerts: AlertDeliveryAlertsTable;
+  alert_delivery_attempts: AlertDeliveryAttemptsTable;
   service_autoscalers: ServiceAutoscalersTable;
   autoscale_decisions: AutoscaleDecisionsTable;
 }
@@ -749,6 +762,73 @@ export interface CronJobEventsTable {
   type: string;
   message: string;
   severity: string;
+  at: string;
+}
+
+/** An alert channel of a project (migration 0031, docs/monitoring.md); secrets is sealed JSON. */
+export interface AlertChannelsTable {
+  id: string;
+  project: string;
+  name: string;
+  kind: string;
+  description: string;
+  rate_limit_per_minute: number;
+  settings: string;
+  secrets: string;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+/** One firing of an alert (Alertmanager's fingerprint + startsAt), firing or resolved. */
+export interface AlertsTable {
+  id: string;
+  project: string;
+  env: string;
+  rule: string;
+  rule_name: string;
+  severity: string;
+  fingerprint: string;
+  state: string;
+  labels: string;
+  annotations: string;
+  starts_at: string;
+  ends_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One notification to one channel, with its retry state (state in the store survives restarts). */
+export interface AlertDeliveriesTable {
+  id: string;
+  project: string;
+  channel_id: string;
+  channel: string;
+  kind: string;
+  reason: string;
+  status: string;
+  message: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: string | null;
+  claimed_until: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
+export interface AlertDeliveryAlertsTable {
+  delivery_id: string;
+  alert_id: string;
+}
+
+export interface AlertDeliveryAttemptsTable {
+  delivery_id: string;
+  number: number;
+  ok: number;
+  code: number | null;
+  detail: string;
+  duration_ms: number;
   at: string;
 }
 

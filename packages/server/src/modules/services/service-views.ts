@@ -101,6 +101,9 @@ export function toEvent(
     type: row.type,
     severity: row.severity as ServiceEvent['severity'],
     message: row.message,
+    source: row.source === 'kubernetes' ? 'kubernetes' : 'berth',
+    ...(row.object ? { object: row.object } : {}),
+    ...(row.count ? { count: row.count } : {}),
   };
 }
 

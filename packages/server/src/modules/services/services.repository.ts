@@ -343,6 +343,61 @@ export class ServicesRepository {
     await this.db.insertInto('events').values(row).execute();
   }
 
+  /**
+   * Writes an event of the cluster (a Kubernetes core Event) about the service's objects, once
+   * per `key` and count: a key already written with this count or more is skipped; a higher count
+   * (the event happened again) replaces the older row. Returns whether a row was written.
+   */
+  async addClusterEvent(
+    serviceId: string,
+    e: {
+      at: string;
+      type: string;
+      severity: 'normal' | 'warning';
+      message: string;
+      container: string | null;
+      object: string;
+      count: number;
+      key: string | null;
+    },
+  ): Promise<boolean> {
+    if (e.key !== null) {
+      const seen = await this.db
+        .selectFrom('events')
+        .select(['id', 'count'])
+        .where('service_id', '=', serviceId)
+        .where('source_key', '=', e.key)
+        .execute();
+      if (seen.some((r) => (r.count ?? 1) >= e.count)) return false;
+      if (seen.length)
+        await this.db
+          .deleteFrom('events')
+          .where(
+            'id',
+            'in',
+            seen.map((r) => r.id),
+          )
+          .execute();
+    }
+    await this.db
+      .insertInto('events')
+      .values({
+        id: newId(),
+        at: e.at,
+        service_id: serviceId,
+        container: e.container,
+        type: e.type,
+        severity: e.severity,
+        message: e.message,
+        source: 'kubernetes',
+        object: e.object,
+        count: e.count,
+        source_key: e.key,
+      })
+      .execute();
+    return true;
+  }
+
   events(
     serviceId: string,
     opts: { container?: string; type?: string; before?: string; after?: string; limit: number },

@@ -23,6 +23,7 @@ import type { ContainerRow, ServiceRow, ServicesRepository } from '../services.r
 import type { WorkloadSpecs } from '../workload-specs';
 import { nowIso } from '../../../util';
 import { endpointsMayChange } from '../endpoint-signal';
+import { WorkloadEvents } from './workload-events';
 
 /** The label a pod carries out of rotation (the Service's selector wants `in`). */
 export const rotationLabel = 'berth.rotation';
@@ -66,13 +67,22 @@ export class WorkloadRollouts {
   private readonly namespaces = new Map<string, { digest: string; at: number }>();
   /** Per service and cluster: the last apply error (logged and shown once per change). */
   private readonly failures = new Map<string, string>();
+  /** The cluster's core Events of each service there, into its events. */
+  private readonly events: WorkloadEvents;
 
   constructor(
     private readonly ctx: AppContext,
     private readonly engines: Engines,
     private readonly repo: ServicesRepository,
     private readonly specs: WorkloadSpecs,
-  ) {}
+  ) {
+    this.events = new WorkloadEvents(ctx, repo);
+  }
+
+  /** Stops following the clusters' events (the controller stops). */
+  stop(): Promise<void> {
+    return this.events.stopAll();
+  }
 
   /** The clusters of `clusters` whose engines run whole workloads. */
   async workloadClusters(clusters: Iterable<string>): Promise<Set<string>> {
@@ -108,6 +118,7 @@ export class WorkloadRollouts {
       try {
         const engine = await this.engine(cluster);
         if (svc.deleting === 1) {
+          this.events.stop(svc.id, cluster);
           if (this.applied.get(key) !== 'deleted') {
             await engine.deleteWorkload(ref);
             this.applied.set(key, 'deleted');
@@ -117,6 +128,7 @@ export class WorkloadRollouts {
         const share = targets[cluster];
         // a cluster the service never ran on and does not go to: nothing to apply
         if (share === undefined && !this.applied.has(key)) continue;
+        this.events.follow(ref, cluster, () => this.engine(cluster));
         const { namespace, workload } = await this.specs.resolve(svc, spec, cluster, share ?? 0);
         const nsKey = `${cluster}\n${svc.project}/${svc.env}`;
         const nsDigest = digest({ ...namespace, pullSecret: namespace.pullSecret?.registry ?? null });
@@ -344,6 +356,7 @@ export class WorkloadRollouts {
 
   /** Forgets what was applied for a service (it is gone). */
   forget(serviceId: string): void {
+    this.events.stop(serviceId);
     for (const key of [...this.applied.keys()])
       if (key.startsWith(`${serviceId}\n`)) this.applied.delete(key);
   }
