@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PrometheusClient } from '../src/modules/monitoring/prometheus-client';
@@ -123,6 +123,11 @@ describe('the monitoring stack on a real Prometheus and Alertmanager', () => {
     assert.doesNotMatch(!r.ok ? r.message : '', /Checking|FAILED/);
     const missing = await checkRulesFile(path.join(dir, 'none.yml'));
     assert.equal(missing.ok, false);
+    // the file name goes to promtool as one argv entry: no shell ever reads it
+    const odd = path.join(dir, 'r $(touch pwned) `touch pwned2`; x.yml');
+    writeFileSync(odd, goodRules);
+    assert.deepEqual(await mon.module.checkRules(odd), { ok: true });
+    assert.equal(existsSync(path.join(dir, 'pwned')) || existsSync('pwned') || existsSync('pwned2'), false);
   });
 
   test("query, range query, and a bad query answered with Prometheus' message", async () => {
