@@ -25,6 +25,7 @@ import type {
   LogLine,
   LogOptions,
   NamespaceSpec,
+  OrphanKeep,
   WorkloadEngine,
   WorkloadObjectEvent,
   WorkloadRef,
@@ -53,6 +54,7 @@ import { podLogs } from './logs';
 import { kubeKeys, namespaceObjects, ownershipSelector, workloadObjects } from './manifests/index';
 import { deploymentName, namespaceName, serviceObjectName } from './names';
 import { workloadEvents } from './object-events';
+import { collectOrphans } from './orphans';
 import {
   observationOf,
   podTransitions,
@@ -345,6 +347,15 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
       contentType: 'application/merge-patch+json',
       ctx: { verb: 'patch', resource: 'pods', namespace, name: pod.metadata.name },
     });
+  }
+
+  /** Deletes this Berth cluster's objects whose service, volume or environment is gone (orphans.ts). */
+  collectOrphans(keep: () => Promise<OrphanKeep>): Promise<string[]> {
+    return collectOrphans(
+      this.client,
+      ownershipSelector({ instance: this.instanceId, cluster: this.cluster }),
+      keep,
+    );
   }
 
   /** The cluster's events about the workload's objects (object-events.ts). */

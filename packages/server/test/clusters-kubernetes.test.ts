@@ -458,11 +458,13 @@ for (const dialect of testDialects())
         201,
         'create k8s-e',
       );
+      const engineInstance = `${instanceId}e`;
       const engines = new ClusterEngines(
         engine,
         new ClustersRepository(server.ctx.db),
         SecretBox.fromDataDir(db.dataDir),
-        { instanceId },
+        // another instance id: the running controller's sweep of orphans leaves these objects alone
+        { instanceId: engineInstance },
       );
       try {
         const k = await engines.get('k8s-e');
@@ -470,7 +472,7 @@ for (const dialect of testDialects())
         assert.equal(k.cluster, 'k8s-e');
         assert.ok(isWorkloadEngine(k));
         assert.equal(await engines.get('k8s-e'), k, 'one engine while nothing changes');
-        const objects = k.manifests(nsSpec('k8s-e', instanceId), workload('k8s-e', instanceId));
+        const objects = k.manifests(nsSpec('k8s-e', engineInstance), workload('k8s-e', engineInstance));
         const svc = objects.find((o) => o.kind === 'Service') as unknown as { spec: Obj };
         assert.equal(svc.spec.type, 'NodePort', 'the default exposure: NodePorts');
         const policy = objects.find((o) => o.kind === 'NetworkPolicy') as unknown as {
@@ -483,8 +485,8 @@ for (const dialect of testDialects())
           JSON.stringify(policy.spec),
         );
         // applied on the test API server: the Service there is a NodePort
-        await k.applyNamespace(nsSpec('k8s-e', instanceId));
-        await k.applyWorkload(workload('k8s-e', instanceId));
+        await k.applyNamespace(nsSpec('k8s-e', engineInstance));
+        await k.applyWorkload(workload('k8s-e', engineInstance));
         // in the cluster's own prefixed namespace
         const ns = namespaceName('a', 'test', 'e');
         assert.equal(objects[0]!.metadata.name, ns);
@@ -495,7 +497,7 @@ for (const dialect of testDialects())
         const k2 = await engines.get('k8s-e');
         assert.notEqual(k2, k);
         assert.ok(isWorkloadEngine(k2));
-        await k2.applyWorkload(workload('k8s-e', instanceId));
+        await k2.applyWorkload(workload('k8s-e', engineInstance));
         const reapplied = await kubeGet(fake, `/api/v1/namespaces/${ns}/services/web`);
         assert.equal((reapplied?.spec as Obj | undefined)?.type, 'ClusterIP');
         await k2.deleteWorkload({ project: 'a', env: 'test', service: 'web', serviceId: 'svc-web' });

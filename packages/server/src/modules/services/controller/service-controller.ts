@@ -23,6 +23,7 @@ import type { ReplicaPlacer } from './replica-placer';
 import type { MountSource } from '../mount-source';
 import { WorkloadSpecs } from '../workload-specs';
 import { WorkloadRollouts } from './workload-rollouts';
+import { WorkloadOrphans } from './workload-orphans';
 
 export type { ReplicaPlacer } from './replica-placer';
 
@@ -115,6 +116,7 @@ export class ServiceController {
   private readonly backoff = new CrashBackoff();
   /** Services on workload clusters: applied as Deployments, their pods mirrored (ADR 0007). */
   private readonly workloads: WorkloadRollouts;
+  private readonly orphans: WorkloadOrphans;
   private readonly tracker: RolloutTracker;
   private readonly gateways: GatewayConfirmation;
   /** Per service: the clusters its last pass failed over (their drained rows are written off). */
@@ -130,6 +132,7 @@ export class ServiceController {
       (name, outcome, detail) => void this.onProbe(name, outcome, detail),
     );
     this.tracker = new RolloutTracker(deps.repo, deps.tasks);
+    this.orphans = new WorkloadOrphans(deps.ctx, deps.engines);
     this.workloads = new WorkloadRollouts(
       deps.ctx,
       deps.engines,
@@ -165,6 +168,7 @@ export class ServiceController {
     await this.loopDone;
     await this.confirming;
     this.prober.stopAll();
+    await this.orphans.stop();
     await Promise.allSettled([...this.inflight.values()]);
   }
 
@@ -256,6 +260,8 @@ export class ServiceController {
       for (const o of leftovers.filter((x) => !workload.has(x.cluster)))
         this.track(o.name, async () => (await engines.get(o.cluster)).removeContainer(o.id));
     }
+    // objects of services, volumes or environments deleted while Berth or the cluster was down
+    this.orphans.sweepSoon(workload);
     this.prober.sync(targets);
     this.confirmSoon();
   }
