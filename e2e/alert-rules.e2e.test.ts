@@ -143,7 +143,7 @@ void describe('alert rules in the portal (browser)', { timeout: 300_000 }, () =>
     await page.goto(`${platform.url}/p/shop/test/alert-rules`);
     await page.getByTestId('alert-rule-web-cpu').waitFor();
     const text = await page.locator('.app-content').innerText();
-    for (const word of ['告警规则', '创建规则', '模板', '阈值', '严重级别', '已启用', '版本', '修改人'])
+    for (const word of ['告警策略', '创建策略', '模板', '阈值', '严重级别', '已启用', '版本', '修改人'])
       assert.ok(text.includes(word), word);
     await page.getByTestId('alert-rule-edit-web-cpu').click();
     // antd spaces out two-character Chinese button labels (预 览)

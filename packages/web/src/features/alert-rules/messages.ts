@@ -1,6 +1,6 @@
 /**
  * Strings of the alert rules page. Spread into the portal's dictionaries (i18n/en.ts,
- * i18n/zh-CN.ts); terms follow docs/glossary.md: alert rule 告警规则.
+ * i18n/zh-CN.ts); terms follow docs/glossary.md: alert rule 告警策略.
  */
 export const alertRulesEn = {
   'nav.alertRules': 'Alert rules',
