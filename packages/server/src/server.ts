@@ -40,6 +40,7 @@ import type { MountSource } from './modules/services/mount-source';
 import { createConfigsModule } from './modules/configs/configs.module';
 import { createAlertRulesModule } from './modules/alert-rules/alert-rules.module';
 import { monitoringFromConfig, type MonitoringModule } from './modules/monitoring/monitoring.module';
+import { createAlertsModule } from './modules/alerts/alerts.module';
 import { createAutoscaleModule } from './modules/autoscale/autoscale.module';
 import { autoscaleServicesOf } from './modules/autoscale/autoscale-services';
 
@@ -167,6 +168,8 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
     quotas,
   });
   createCertificatesModule(ctx, registry, gateways);
+  // alert channels, history, deliveries and silences; Alertmanager's webhook (docs/alerts.md)
+  const alerts = createAlertsModule(ctx, registry, app, monitoring);
   const clusters = await createClustersModule(ctx, registry);
   // every reconciler runs under the one leader lease (runtime/controller-host.ts), the clusters'
   // health checker too: one process checks, so state changes and failover events are written once
@@ -182,6 +185,8 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   reconcilers.push(clusters.checker);
   // config volumes no current release needs leave the clusters (docs/configs.md)
   if (configs.collector) reconcilers.push(configs.collector);
+  // alert deliveries due after a restart (their retry state is in the store)
+  reconcilers.push(alerts.queue);
   // alert rules (docs/alert-rules.md): rule files in the monitoring rules dir, checked by promtool;
   // rules on one container end with it
   reconcilers.push(createAlertRulesModule(ctx, registry, monitoring).reconciler);
@@ -231,6 +236,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
       if (closed) return;
       closed = true;
       await controllerHost.stop();
+      await alerts.close();
       await engines?.close();
       await app.close();
       await closeDb();

@@ -19,3 +19,4 @@ export * from './cronjobs';
 export * from './volumes';
 export * from './autoscale';
 export * from './alert-rules';
+export * from './alerts';

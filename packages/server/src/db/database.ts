@@ -36,7 +36,9 @@ import * as m0027 from './migrations/0027-gateway-vip-snapshots';
 import * as m0028 from './migrations/0028-kubernetes-clusters';
 import * as m0029 from './migrations/0029-cluster-namespace-prefix';
 import * as m0030 from './migrations/0030-alert-rules';
+import * as m0031 from './migrations/0031-alerts';
 import * as m0032 from './migrations/0032-autoscale';
+import * as m0033 from './migrations/0033-kubernetes-events';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -98,7 +100,9 @@ const migrations: Record<string, Migration> = {
   '0028-kubernetes-clusters': m0028,
   '0029-cluster-namespace-prefix': m0029,
   '0030-alert-rules': m0030,
+  '0031-alerts': m0031,
   '0032-autoscale': m0032,
+  '0033-kubernetes-events': m0033,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

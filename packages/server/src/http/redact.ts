@@ -17,8 +17,15 @@ export function redact(value: unknown, depth = 0): unknown {
     const obj = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     const isSecretEnv = obj.secret === true && 'value' in obj;
+    // an alert channel's URL holds its token (a robot's access_token or key, docs/alerts.md)
+    const isChannel =
+      typeof obj.kind === 'string' && /^(webhook|slack|dingtalk|feishu|wecom)$/.test(obj.kind);
     for (const [k, v] of Object.entries(obj)) {
-      if ((secretKeys.test(k) && typeof v === 'string') || (isSecretEnv && k === 'value' && v !== null)) {
+      if (
+        (secretKeys.test(k) && typeof v === 'string') ||
+        (isSecretEnv && k === 'value' && v !== null) ||
+        (isChannel && k === 'url')
+      ) {
         out[k] = '[redacted]';
       } else out[k] = redact(v, depth + 1);
     }

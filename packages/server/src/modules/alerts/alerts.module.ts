@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify';
+import { SecretBox } from '../../crypto/secret-box';
+import type { AppContext } from '../../http/context';
+import type { RouteRegistry } from '../../http/route';
+import type { MonitoringModule } from '../monitoring/monitoring.module';
+import { berthListeners } from '../tenancy/fence';
+import { TenancyRepository } from '../tenancy/tenancy.repository';
+import { AlertsRepository } from './alerts.repository';
+import { registerAlertRoutes } from './alerts.routes';
+import { AlertsService } from './alerts.service';
+import { channelGuard } from './channel-fence';
+import { DeliveryQueue, type DeliveryQueueOptions } from './delivery-queue';
+import { Silences } from './silences';
+
+export interface AlertsModule {
+  service: AlertsService;
+  /** The delivery queue: a reconciler (the leader sends what is due after a restart). */
+  queue: DeliveryQueue;
+  /** Stops the queue's timers (server close). */
+  close(): Promise<void>;
+}
+
+/**
+ * Channels, alert history, deliveries and silences (docs/alerts.md). `monitoring` null
+ * (BERTH_MONITORING=off): channels and history work, silences and Alertmanager's webhook answer 503.
+ */
+export function createAlertsModule(
+  ctx: AppContext,
+  registry: RouteRegistry,
+  app: FastifyInstance,
+  monitoring: MonitoringModule | null,
+  opts: DeliveryQueueOptions = {},
+): AlertsModule {
+  const repo = new AlertsRepository(ctx.db);
+  const allowLoopback = ctx.config.allowLoopbackBackends;
+  // channels never reach Berth's own listeners (the API on the port it really bound, gateways,
+  // registry, database, Prometheus, Alertmanager)
+  const tenancy = new TenancyRepository(ctx.db);
+  const apiPort = () => {
+    const addr = app.server.address();
+    return typeof addr === 'object' && addr ? addr.port : null;
+  };
+  const guard = async () =>
+    channelGuard(berthListeners(ctx.config, await tenancy.gateways(), apiPort()), allowLoopback);
+  const secrets = SecretBox.fromDataDir(ctx.config.dataDir);
+  let service: AlertsService | null = null;
+  const queue = new DeliveryQueue(
+    repo,
+    {
+      async target(channelId) {
+        const row = await repo.getChannelById(channelId);
+        return row && service ? service.target(row) : null;
+      },
+      guard,
+    },
+    ctx.log,
+    opts,
+  );
+  service = new AlertsService(ctx, repo, secrets, queue, guard);
+  registerAlertRoutes(
+    registry,
+    service,
+    new Silences(monitoring?.alertmanagerUrl ?? null),
+    monitoring?.webhookToken ?? null,
+  );
+  return { service, queue, close: () => queue.close() };
+}
