@@ -1,6 +1,7 @@
 import type { CommandDef } from '../context';
 import { actionCommands } from './actions';
 import { alertRuleCommands } from './alert-rules';
+import { alertCommands } from './alerts';
 import { auditCommands } from './audit';
 import { autoscaleCommands } from './autoscale';
 import { authCommands } from './auth';
@@ -54,6 +55,7 @@ export const commands: readonly CommandDef[] = [
   ...volumeCommands,
   ...cronJobCommands,
   ...alertRuleCommands,
+  ...alertCommands,
   ...clusterCommands,
   ...fleetCommands,
   ...pipelineCommands,
