@@ -16,6 +16,7 @@ import { configMenuItems, isConfigPage } from '../features/configs/nav';
 import { isVolumePage, volumeMenuItems } from '../features/volumes/nav';
 import { cronJobMenuItems, isCronJobPage } from '../features/cronjobs/nav';
 import { alertRuleMenuItems, isAlertRulePage } from '../features/alert-rules/nav';
+import { alertMenuItems, isAlertPage } from '../features/alerts/nav';
 import { GlobalSearch } from '../features/search/GlobalSearch';
 import { clusterMenuItems, isClusterPage } from '../features/clusters/nav';
 import { AfterFirstPaint } from '../components/AfterFirstPaint';
@@ -54,6 +55,7 @@ export function AppLayout() {
     (isVolumePage(location.pathname) ? 'volumes' : null) ??
     (isCronJobPage(location.pathname) ? 'cronjobs' : null) ??
     (isAlertRulePage(location.pathname) ? 'alert-rules' : null) ??
+    (isAlertPage(location.pathname) ? 'alerts' : null) ??
     (isAdminPage(location.pathname) ? 'admin' : null) ??
     (isClusterPage(location.pathname) ? 'clusters' : null) ??
     (location.pathname.startsWith('/audit') ? 'audit' : 'services');
@@ -90,6 +92,7 @@ export function AppLayout() {
                   ...volumeMenuItems(location.pathname, scope, t),
                   ...cronJobMenuItems(location.pathname, scope, t),
                   ...alertRuleMenuItems(location.pathname, scope, t),
+                  ...alertMenuItems(location.pathname, scope, t),
                 ]),
                 { key: 'images', label: <Link to="/images">{t('nav.images')}</Link> },
                 ...clusterMenuItems(t),

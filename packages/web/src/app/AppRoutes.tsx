@@ -84,6 +84,9 @@ const CronJobDetailPage = lazy(() =>
 const AlertRulesPage = lazy(() =>
   import('../features/alert-rules/AlertRulesPage').then((m) => ({ default: m.AlertRulesPage })),
 );
+const AlertsPage = lazy(() =>
+  import('../features/alerts/AlertsPage').then((m) => ({ default: m.AlertsPage })),
+);
 const AdminPage = lazy(() => import('../features/admin/AdminPage').then((m) => ({ default: m.AdminPage })));
 const ClusterListPage = lazy(() =>
   import('../features/clusters/ClusterListPage').then((m) => ({ default: m.ClusterListPage })),
@@ -163,6 +166,8 @@ export function AppRoutes() {
             <Route path="p/:project/:env/cronjobs" element={<CronJobsPage />} />
             <Route path="p/:project/:env/cronjobs/:cronjob" element={<CronJobDetailPage />} />
             <Route path="p/:project/:env/alert-rules" element={<AlertRulesPage />} />
+            <Route path="p/:project/:env/alerts" element={<AlertsPage />} />
+            <Route path="p/:project/:env/alerts/:tab" element={<AlertsPage />} />
             <Route path="admin" element={<AdminPage />} />
             <Route path="admin/:tab" element={<AdminPage />} />
             <Route path="audit/sessions/:id" element={<ShellRecordingPage />} />

@@ -17,6 +17,7 @@ import { volumeEn } from '../features/volumes/messages';
 import { debugEn } from '../features/debug/messages';
 import { cronJobsEn } from '../features/cronjobs/messages';
 import { alertRulesEn } from '../features/alert-rules/messages';
+import { alertsEn } from '../features/alerts/messages';
 import { manifestsEn } from '../features/manifests/messages';
 /**
  * The English dictionary; its keys are the portal's message ids. `{name}` marks a value filled
@@ -281,6 +282,7 @@ export const en = {
   ...volumeEn,
   ...cronJobsEn,
   ...alertRulesEn,
+  ...alertsEn,
   ...debugEn,
   ...manifestsEn,
 } as const;

@@ -16,6 +16,7 @@ import { configZh } from '../features/configs/messages.zh';
 import { volumeZh } from '../features/volumes/messages.zh';
 import { cronJobsZh } from '../features/cronjobs/messages.zh';
 import { alertRulesZh } from '../features/alert-rules/messages.zh';
+import { alertsZh } from '../features/alerts/messages.zh';
 import { debugZh } from '../features/debug/messages.zh';
 import { manifestsZh } from '../features/manifests/messages.zh';
 import type { MessageKey } from './en';
@@ -276,6 +277,7 @@ export const zhCN: Record<MessageKey, string> = {
   ...volumeZh,
   ...cronJobsZh,
   ...alertRulesZh,
+  ...alertsZh,
   ...debugZh,
   ...manifestsZh,
 };

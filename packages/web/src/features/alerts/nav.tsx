@@ -1,0 +1,27 @@
+import { Link } from 'react-router-dom';
+import type { Translate } from '../../i18n/I18nProvider';
+import type { Scope } from '../nav/last-scope';
+
+const alertPages = /^\/p\/[^/]+\/[^/]+\/alerts(\/|$)/;
+
+/** True on a project's Alerts pages (alerts, channels, silences). */
+export function isAlertPage(pathname: string): boolean {
+  return alertPages.test(pathname);
+}
+
+/** "Alerts" of the project and env of the current page, else of the last one; none without a scope. */
+export function alertMenuItems(pathname: string, last: Scope | null, t: Translate) {
+  const m = /^\/p\/([^/]+)\/([^/]+)/.exec(pathname);
+  const scope = m && m[2] !== 'quota' ? { project: m[1]!, env: m[2]! } : last;
+  if (!scope) return [];
+  return [
+    {
+      key: 'alerts',
+      label: (
+        <Link to={`/p/${scope.project}/${scope.env}/alerts`} data-testid="nav-alerts">
+          {t('nav.alerts')}
+        </Link>
+      ),
+    },
+  ];
+}
