@@ -1,12 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AlertTemplate } from '@berth/shared';
 import { renderExpr, renderRuleFile, type RuleInput } from '../src/modules/alert-rules/alert-templates';
 import { renderMetrics } from '../src/modules/containers/metrics';
+import { AlertRulesService, type AlertRulesMonitoring } from '../src/modules/alert-rules/alert-rules.service';
+import { checkRulesFile } from '../src/modules/monitoring/promtool';
 import { newId, nowIso } from '../src/util';
 import { buildServer, type BerthServer } from '../src/server';
 import {
@@ -367,6 +369,91 @@ for (const dialect of testDialects()) {
         403,
       );
       assert.equal((await t.devA.delete(`${base}/mine`)).status, 204);
+    });
+
+    test('the rule files follow the store: written again at start, a refused change leaves them as they were', async () => {
+      const rulesDir = mkdtempSync(path.join(tmpdir(), 'berth-rules-dir-'));
+      try {
+        let reloads = 0;
+        const monitoring: AlertRulesMonitoring = {
+          prometheus: { query: () => Promise.resolve({ ok: true as const, samples: [] }) },
+          rulesDir,
+          checkRules: checkRulesFile,
+          reloadPrometheus: () => {
+            reloads += 1;
+            return Promise.resolve();
+          },
+        };
+        const admin = { name: 'admin', via: 'token' as const, csrfToken: null };
+        const rules = new AlertRulesService(t.server.ctx, monitoring);
+        const created = await rules.create(
+          'a',
+          'test',
+          {
+            name: 'kept',
+            template: 'unavailable',
+            scope: { service: 'web' },
+            for: '1m',
+            severity: 'warning',
+            labels: {},
+            channels: [],
+            enabled: true,
+          },
+          admin,
+        );
+        assert.deepEqual(created.reload, { reloaded: true });
+        const file = path.join(rulesDir, 'a.test.yml');
+        const text = readFileSync(file, 'utf8');
+        assert.match(text, /alert: "berth_kept"/);
+        // promtool refuses: 422 with its message, the file and the store as they were
+        await assert.rejects(
+          rules.create(
+            'a',
+            'test',
+            {
+              name: 'broken',
+              template: 'custom',
+              promql: 'rate(up[5m]',
+              scope: {},
+              for: '1m',
+              severity: 'warning',
+              labels: {},
+              channels: [],
+              enabled: true,
+            },
+            admin,
+          ),
+          (err: Error & { code?: string; details?: { promtool?: string } }) =>
+            err.code === 'UNPROCESSABLE' && /parse error|unclosed/i.test(err.details?.promtool ?? ''),
+        );
+        assert.equal(readFileSync(file, 'utf8'), text);
+        assert.deepEqual(
+          (await rules.list('a', 'test')).map((r) => r.name),
+          ['kept'],
+        );
+        assert.deepEqual(
+          readdirSync(rulesDir).filter((n) => n.includes('candidate')),
+          [],
+          'no candidate left behind',
+        );
+        // a Berth starting on the same store writes the file again; a stale file of Berth's goes,
+        // a file that is not Berth's stays
+        rmSync(file);
+        writeFileSync(
+          path.join(rulesDir, 'gone.test.yml'),
+          '# Alert rules of project gone, environment test\ngroups: []\n',
+        );
+        writeFileSync(path.join(rulesDir, 'theirs.yml'), 'groups: []\n');
+        const before = reloads;
+        await new AlertRulesService(t.server.ctx, monitoring).syncFiles();
+        assert.equal(readFileSync(file, 'utf8'), text);
+        assert.equal(existsSync(path.join(rulesDir, 'gone.test.yml')), false);
+        assert.equal(existsSync(path.join(rulesDir, 'theirs.yml')), true);
+        assert.equal(reloads, before + 1);
+        await rules.remove('a', 'test', 'kept', admin);
+      } finally {
+        rmSync(rulesDir, { recursive: true, force: true });
+      }
     });
 
     test('preview without monitoring answers 503 saying how to turn it on', async () => {

@@ -31,7 +31,14 @@ import type { Actor, AppContext } from '../../http/context';
 import { newId, nowIso } from '../../util';
 import { activeStates } from '../services/services.repository';
 import { requireEnvironment } from '../services/services.service';
-import { checkScope, renderExpr, renderRuleFile, ruleFileName, type RuleInput } from './alert-templates';
+import {
+  checkScope,
+  renderExpr,
+  renderRuleFile,
+  ruleFileHeader,
+  ruleFileName,
+  type RuleInput,
+} from './alert-templates';
 
 type RuleRow = AlertRulesTable;
 type RuleFields = z.output<typeof alertRuleUpdateSchema>;
@@ -634,11 +641,16 @@ export class AlertRulesService {
           return true;
         })) || changed;
     }
-    for (const name of await readdir(m.rulesDir).catch(() => [] as string[]))
-      if (name.endsWith('.yml') && !wanted.has(name)) {
-        await rm(path.join(m.rulesDir, name), { force: true });
-        changed = true;
-      }
+    // files of environments without rules any more (a deleted project); only Berth's own files,
+    // known by their first line (an external Prometheus may share the directory)
+    for (const name of await readdir(m.rulesDir).catch(() => [] as string[])) {
+      if (!name.endsWith('.yml') || wanted.has(name)) continue;
+      const file = path.join(m.rulesDir, name);
+      const text = await readFile(file, 'utf8').catch(() => '');
+      if (!text.startsWith(ruleFileHeader)) continue;
+      await rm(file, { force: true });
+      changed = true;
+    }
     if (changed) await m.reloadPrometheus();
   }
 

@@ -181,10 +181,13 @@ export function ruleAnnotations(rule: RuleInput): { summary: string; description
 /** A YAML double-quoted scalar (JSON strings are valid ones). */
 const q = (s: string) => JSON.stringify(s);
 
+/** How every rule file Berth writes begins (so Berth removes only its own files). */
+export const ruleFileHeader = '# Alert rules of project';
+
 /** The rule file of one environment: one group, one rule per enabled rule, sorted by name. */
 export function renderRuleFile(project: string, env: string, rules: RuleInput[]): string {
   const lines = [
-    `# Alert rules of project ${project}, environment ${env}: written by Berth, do not edit.`,
+    `${ruleFileHeader} ${project}, environment ${env}: written by Berth, do not edit.`,
     'groups:',
     `  - name: ${q(`berth/${project}/${env}`)}`,
   ];
