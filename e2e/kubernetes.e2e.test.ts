@@ -35,6 +35,7 @@ interface ClusterBody {
   state: string;
   engineVersion: string | null;
   exposure: string | null;
+  namespacePrefix: string | null;
   hasCredentials: boolean;
 }
 
@@ -169,6 +170,13 @@ void describe('Kubernetes clusters and manifests (browser, test API server)', { 
 
     await page.fill('#cluster-endpoint', kube!.url);
     await page.getByTestId('cluster-exposure-pod-ip').click();
+    // a namespace prefix that is no DNS label prefix: refused at its field, nothing stored
+    await page.fill('#cluster-namespace-prefix', 'DC_2');
+    await page.getByTestId('cluster-form-ok').click();
+    assert.match(await fieldError(page, '#cluster-namespace-prefix'), /DNS label prefix/);
+    assert.equal((await platform.api.get('/api/v1/clusters/k8s-a')).status, 404);
+    // none: the namespaces are <project>-<env>-…, as before prefixes
+    await page.fill('#cluster-namespace-prefix', '');
     await page.getByTestId('cluster-form-ok').click();
     await page.getByTestId('cluster-form').waitFor({ state: 'detached' });
     await page.getByTestId('cluster-link-k8s-a').waitFor();
@@ -178,6 +186,7 @@ void describe('Kubernetes clusters and manifests (browser, test API server)', { 
     const stored = (await platform.api.get<ClusterBody>('/api/v1/clusters/k8s-a')).body;
     assert.equal(stored.kind, 'kubernetes');
     assert.equal(stored.exposure, 'pod-ip');
+    assert.equal(stored.namespacePrefix, '');
     assert.match(stored.engineVersion ?? '', /^v\d+\.\d+/, 'the check read the API server version');
     const tag = page.getByTestId('cluster-kind-k8s-a');
     await tag.filter({ hasText: stored.engineVersion! }).waitFor();
@@ -205,6 +214,7 @@ void describe('Kubernetes clusters and manifests (browser, test API server)', { 
     assert.equal(await page.locator('#cluster-kubeconfig').count(), 0, 'no kubeconfig field until Replace');
     assert.equal(await page.locator('#cluster-kind input[value="kubernetes"]').isChecked(), true);
     assert.equal(await page.locator('#cluster-kind input[value="podman"]').isDisabled(), true);
+    assert.equal(await page.locator('#cluster-namespace-prefix').isDisabled(), true, 'the prefix is set once');
     await page.locator('#cluster-replace-kubeconfig').check();
     assert.equal(await page.locator('#cluster-kubeconfig').inputValue(), '', 'Replace starts empty');
     await page.locator('#cluster-replace-kubeconfig').uncheck();
@@ -227,6 +237,8 @@ void describe('Kubernetes clusters and manifests (browser, test API server)', { 
       name: 'k8s-bad',
       kind: 'kubernetes',
       endpoint: kube!.url,
+      // a second registration of the same API server: a namespace prefix of its own
+      namespacePrefix: 'bad',
       credentials: { kubeconfig: wrong },
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -309,11 +321,19 @@ void describe('Kubernetes clusters and manifests (browser, test API server)', { 
     await page.goto(`${platform.url}/clusters/k8s-a`);
     await page.getByTestId('cluster-exposure').waitFor();
     const detail = (await page.locator('.app-content').innerText()).replace(/ /g, '');
-    for (const word of ['版本', '网关访问容器组的方式', '节点端口', '已设置（只写）'])
+    for (const word of ['版本', '网关访问容器组的方式', '节点端口', '已设置（只写）', '命名空间前缀'])
       assert.ok(detail.includes(word), word);
     await page.getByTestId('cluster-edit').click();
     const form = await page.getByTestId('cluster-form').innerText();
-    for (const word of ['类型', '集群内模式', '替换 kubeconfig', '容器组 IP', '节点端口', '网关地址（可选）'])
+    for (const word of [
+      '类型',
+      '集群内模式',
+      '替换 kubeconfig',
+      '容器组 IP',
+      '节点端口',
+      '网关地址（可选）',
+      '命名空间前缀（可选）',
+    ])
       assert.ok(form.includes(word), word);
     const englishForm = [
       clustersEn['clusters.form.exposure'],

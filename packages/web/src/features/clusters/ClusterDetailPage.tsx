@@ -129,6 +129,13 @@ export function ClusterDetailPage() {
               </Descriptions.Item>
             ) : null}
             {kube ? (
+              <Descriptions.Item label={t('clusters.detail.namespacePrefix')}>
+                <span data-testid="cluster-namespace-prefix" translate="no">
+                  {c.namespacePrefix || t('clusters.form.namespacePrefix.none')}
+                </span>
+              </Descriptions.Item>
+            ) : null}
+            {kube ? (
               <Descriptions.Item label={t('clusters.detail.gatewayCidrs')}>
                 <span data-testid="cluster-gateway-cidrs" translate="no">
                   {c.gatewayCidrs?.length ? c.gatewayCidrs.join(', ') : '—'}

@@ -146,6 +146,7 @@ export function ClusterFormModal({
                 inCluster: isInCluster(cluster.endpoint),
                 exposure: cluster.exposure ?? defaultClusterExposure,
                 gatewayCidrs: (cluster.gatewayCidrs ?? []).join('\n'),
+                namespacePrefix: cluster.namespacePrefix ?? '',
                 labels: labelRows(cluster.labels),
                 publishAddress: cluster.publishAddress ?? '',
                 registry: cluster.registry ?? '',

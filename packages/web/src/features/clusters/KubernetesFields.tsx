@@ -9,7 +9,8 @@ const exposures: ClusterExposure[] = ['pod-ip', 'node-port'];
 /**
  * The Kubernetes fields of the cluster form: the API server's URL or in-cluster, the kubeconfig
  * (typed or read from a file; write-only — a stored one shows as "set" and is kept unless Replace
- * is ticked), how the gateways reach the pods, and the gateway addresses the namespaces let in.
+ * is ticked), how the gateways reach the pods, the prefix of its namespaces (set once, when it is
+ * registered) and the gateway addresses the namespaces let in.
  */
 export function KubernetesFields({
   form,
@@ -125,6 +126,21 @@ export function KubernetesFields({
             ))}
           </Space>
         </Radio.Group>
+      </Form.Item>
+      <Form.Item
+        name="namespacePrefix"
+        label={t('clusters.form.namespacePrefix')}
+        extra={t(cluster ? 'clusters.form.namespacePrefix.fixed' : 'clusters.form.namespacePrefix.help')}
+      >
+        <Input
+          id="cluster-namespace-prefix"
+          placeholder={t('clusters.form.namespacePrefix.none')}
+          disabled={cluster !== undefined}
+          maxLength={40}
+          autoComplete="off"
+          spellCheck={false}
+          translate="no"
+        />
       </Form.Item>
       <Form.Item
         name="gatewayCidrs"

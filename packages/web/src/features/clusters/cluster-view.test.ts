@@ -256,9 +256,14 @@ describe('clusters page view helpers', () => {
       labels: { dc: 'dc1' },
       exposure: 'pod-ip',
     });
+    // a namespace prefix, trimmed; blank sends none (the server's default: no prefix)
+    assert.equal(createBody({ ...typed, namespacePrefix: ' dc2 ' }).namespacePrefix, 'dc2');
+    assert.equal('namespacePrefix' in createBody({ ...typed, namespacePrefix: '  ' }), false);
+    assert.equal(clusterFieldFor('namespacePrefix', [], '', { kind: 'kubernetes' }), 'namespacePrefix');
+    assert.equal(clusterFieldFor('namespacePrefix', [], '', { kind: 'podman' }), null);
     // and the Podman body never carries the Kubernetes fields
-    const podman = createBody({ ...typed, kind: 'podman', endpoint: 'unix:///p.sock' });
-    assert.equal('exposure' in podman || 'gatewayCidrs' in podman, false);
+    const podman = createBody({ ...typed, kind: 'podman', endpoint: 'unix:///p.sock', namespacePrefix: 'x' });
+    assert.equal('exposure' in podman || 'gatewayCidrs' in podman || 'namespacePrefix' in podman, false);
     assert.deepEqual(podman.credentials, { privateKey: 'KEY' });
   });
 

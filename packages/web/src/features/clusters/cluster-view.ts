@@ -41,6 +41,8 @@ export interface ClusterFormValues {
   exposure?: ClusterExposure;
   /** Kubernetes: the gateway nodes' source addresses its namespaces let in, CIDRs one a line (or comma-separated). */
   gatewayCidrs?: string;
+  /** Kubernetes, new clusters only: the prefix of its namespaces (blank: none). */
+  namespacePrefix?: string;
   privateKey?: string;
   knownHosts?: string;
   removeCredentials?: boolean;
@@ -194,6 +196,9 @@ export function createBody(v: ClusterFormValues): CreateClusterInput {
     ...(kind === 'kubernetes' && cidrList(v.gatewayCidrs).length
       ? { gatewayCidrs: cidrList(v.gatewayCidrs) }
       : {}),
+    ...(kind === 'kubernetes' && !blank(v.namespacePrefix)
+      ? { namespacePrefix: v.namespacePrefix!.trim() }
+      : {}),
   };
 }
 
@@ -242,7 +247,7 @@ export function patchBody(before: ClusterBefore, v: ClusterFormValues): ClusterP
 /** The fields of one kind: an error on a field the form hides for the other kind goes above it. */
 const kindFields: Record<ClusterKind, ReadonlySet<string>> = {
   podman: new Set(['publishAddress', 'registry', 'privateKey', 'knownHosts']),
-  kubernetes: new Set(['kubeconfig', 'exposure', 'gatewayCidrs']),
+  kubernetes: new Set(['kubeconfig', 'exposure', 'gatewayCidrs', 'namespacePrefix']),
 };
 
 /**
@@ -274,7 +279,8 @@ export function clusterFieldFor(
     head === 'registry' ||
     head === 'kind' ||
     head === 'exposure' ||
-    head === 'gatewayCidrs'
+    head === 'gatewayCidrs' ||
+    head === 'namespacePrefix'
   )
     return visible(head);
   if (head === 'credentials') {

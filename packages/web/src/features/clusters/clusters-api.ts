@@ -52,6 +52,8 @@ export interface CreateClusterInput {
   exposure?: ClusterExposure;
   /** Kubernetes only: the gateway nodes' source addresses the namespaces' NetworkPolicies let in. */
   gatewayCidrs?: string[];
+  /** Kubernetes only: its namespaces are `<prefix>-<project>-<env>-…`; set once, at registration. */
+  namespacePrefix?: string;
 }
 
 /**

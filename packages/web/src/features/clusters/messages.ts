@@ -165,6 +165,13 @@ export const clustersEn = {
   'clusters.form.gatewayCidrs.help':
     "CIDRs the gateway nodes send from when they are outside the cluster network, one a line: each namespace's default-deny network policy lets them in.",
   'clusters.detail.gatewayCidrs': 'Gateway addresses',
+  'clusters.form.namespacePrefix': 'Namespace prefix (optional)',
+  'clusters.form.namespacePrefix.help':
+    'Namespaces are <prefix>-<project>-<env>-…. Needed when another cluster is registered on the same API server: each keeps to its own namespaces. Lowercase letters, digits and "-", at most 40. It cannot be changed later.',
+  'clusters.form.namespacePrefix.fixed':
+    'Set when the cluster was registered; it cannot change (new namespaces would leave the volumes behind).',
+  'clusters.form.namespacePrefix.none': 'none',
+  'clusters.detail.namespacePrefix': 'Namespace prefix',
   'clusters.envs.title': 'Environments',
   'clusters.envs.intro':
     'The clusters the services of each environment may run on, and how long a cluster may be unreachable or unhealthy before its replicas are placed elsewhere (failover).',

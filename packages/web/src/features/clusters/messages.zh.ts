@@ -161,6 +161,13 @@ export const clustersZh: Record<keyof typeof clustersEn, string> = {
   'clusters.form.gatewayCidrs.help':
     '网关节点位于集群网络之外时发出请求所用的网段（CIDR），每行一个：各命名空间的默认拒绝网络策略放行这些地址。',
   'clusters.detail.gatewayCidrs': '网关地址',
+  'clusters.form.namespacePrefix': '命名空间前缀（可选）',
+  'clusters.form.namespacePrefix.help':
+    '命名空间为 <前缀>-<项目>-<环境>-…。同一 API 服务器上注册了另一个集群时需要设置：各自只使用自己的命名空间。小写字母、数字和“-”，最多 40 个字符。注册后不能修改。',
+  'clusters.form.namespacePrefix.fixed':
+    '注册集群时设置，不能修改（新的命名空间会把卷的数据留在旧的命名空间里）。',
+  'clusters.form.namespacePrefix.none': '无',
+  'clusters.detail.namespacePrefix': '命名空间前缀',
   'clusters.envs.title': '环境',
   'clusters.envs.intro':
     '每个环境的服务可以运行在哪些集群上，以及集群不可达或不健康多久后，其副本被调度到其他集群（故障迁移）。',
