@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { HelperProcess } from '../src/supervisor/helper-process';
 import { monitoringHelpers } from '../src/supervisor/helpers';
@@ -90,5 +90,33 @@ describe('the monitoring stack as npm start supervises it', () => {
     assert.equal(await probe('tcp_connect', `127.0.0.1:${berthPort}`), true);
     assert.equal(await probe('http_2xx', `http://127.0.0.1:${berthPort}/api/health`), true);
     assert.equal(await probe('tcp_connect', `127.0.0.1:${await freePort()}`), false);
+  });
+
+  test("Prometheus probes the targets of the module's probe directory through the blackbox exporter", async () => {
+    const m = p.server.monitoring!;
+    const closed = `127.0.0.1:${await freePort()}`;
+    writeFileSync(
+      path.join(m.probeTargetsDir, 'h5.json'),
+      JSON.stringify([
+        {
+          targets: [`127.0.0.1:${berthPort}`, closed],
+          labels: { module: 'tcp_connect', berth_project: 'shop' },
+        },
+        { targets: [`http://127.0.0.1:${berthPort}/api/health`], labels: { module: 'http_2xx' } },
+      ]),
+    );
+    const results = await eventually(
+      async () => {
+        const r = await m.prometheus.query('probe_success{job="berth-probes"}');
+        return r.ok && r.samples.length === 3 ? r.samples : null;
+      },
+      'the three probes in Prometheus',
+      60_000,
+    );
+    const byInstance = Object.fromEntries(results.map((s) => [s.metric.instance, s]));
+    assert.equal(byInstance[`127.0.0.1:${berthPort}`]!.value, 1);
+    assert.equal(byInstance[`127.0.0.1:${berthPort}`]!.metric.berth_project, 'shop');
+    assert.equal(byInstance[closed]!.value, 0);
+    assert.equal(byInstance[`http://127.0.0.1:${berthPort}/api/health`]!.value, 1);
   });
 });
