@@ -173,6 +173,47 @@ describe('alert rules on Prometheus', () => {
     );
   });
 
+  test('a crashing service fires its restarts rule (counted from its Crashed events in /metrics)', async () => {
+    const created = await p.api.post('/api/v1/projects/ar/envs/test/services', {
+      name: 'crash',
+      spec: {
+        image: testImage,
+        command: ['sh', '-c', 'sleep 1; exit 3'],
+        replicas: 1,
+        rollout: { stopGraceSeconds: 1, progressDeadlineSeconds: 600 },
+      },
+    });
+    assert.equal(created.status, 202, JSON.stringify(created.body));
+    const r = await p.api.post(rules, {
+      name: 'crash-restarts',
+      template: 'restarts',
+      scope: { service: 'crash' },
+      threshold: 0,
+      window: '5m',
+      for: '0s',
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const alerts = await eventually(
+      async () => {
+        const a = await firing('berth_crash_restarts');
+        return a.length ? a : null;
+      },
+      'crash-restarts firing',
+      120_000,
+      500,
+    );
+    assert.equal(alerts[0]!.labels.service, 'crash');
+    assert.equal(alerts[0]!.labels.berth_rule_name, 'crash-restarts');
+    // and the counter is Berth's: /metrics has the service's restarts
+    const metrics = await fetch(`${p.url}/metrics`, {
+      headers: { Authorization: `Bearer ${metricsToken(p.dataDir, null)}` },
+    }).then((x) => x.text());
+    const m = /berth_service_restarts_total\{project="ar",env="test",service="crash"\} (\d+)/.exec(metrics);
+    assert.ok(m && Number(m[1]) >= 1, metrics);
+    assert.match(metrics, /berth_service_restarts_total\{project="ar",env="test",service="burn"\} \d+/);
+    await p.api.delete('/api/v1/projects/ar/envs/test/services/crash');
+  });
+
   test("an invalid custom rule answers 422 with promtool's message; Prometheus keeps its rules", async () => {
     const file = path.join(mon.rulesDir, 'ar.test.yml');
     const before = readFileSync(file, 'utf8');
