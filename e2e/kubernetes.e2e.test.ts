@@ -19,6 +19,8 @@ import { clusterApiRoutes } from '../packages/web/src/features/clusters/clusters
 import { clustersEn } from '../packages/web/src/features/clusters/messages.ts';
 import { manifestApiRoutes } from '../packages/web/src/features/manifests/manifests-api.ts';
 import { manifestsEn } from '../packages/web/src/features/manifests/messages.ts';
+import { en } from '../packages/web/src/i18n/en.ts';
+import { zhCN } from '../packages/web/src/i18n/zh-CN.ts';
 import {
   adminPassword,
   startPlatform,
@@ -214,7 +216,11 @@ void describe('Kubernetes clusters and manifests (browser, test API server)', { 
     assert.equal(await page.locator('#cluster-kubeconfig').count(), 0, 'no kubeconfig field until Replace');
     assert.equal(await page.locator('#cluster-kind input[value="kubernetes"]').isChecked(), true);
     assert.equal(await page.locator('#cluster-kind input[value="podman"]').isDisabled(), true);
-    assert.equal(await page.locator('#cluster-namespace-prefix').isDisabled(), true, 'the prefix is set once');
+    assert.equal(
+      await page.locator('#cluster-namespace-prefix').isDisabled(),
+      true,
+      'the prefix is set once',
+    );
     await page.locator('#cluster-replace-kubeconfig').check();
     assert.equal(await page.locator('#cluster-kubeconfig').inputValue(), '', 'Replace starts empty');
     await page.locator('#cluster-replace-kubeconfig').uncheck();
@@ -380,6 +386,33 @@ void describe('Kubernetes clusters and manifests (browser, test API server)', { 
     // the portal is in Chinese by now (the test before); the cause is the server's own words
     assert.match(await alert.innerText(), /集群 k8s-a 上的容器没有统计数据/);
     assert.match(await alert.innerText(), /metrics\.k8s\.io/);
+  });
+
+  void it('shows the cluster’s core Events in the Events tab, marked Kubernetes, in Chinese and English', async () => {
+    const eventsUrl = `${platform.url}/p/shop/test/s/kweb/events`;
+    // what the test API server's controllers and kubelet reported of the rollout
+    const marked = async (hint: string) => {
+      await page.goto(eventsUrl);
+      const row = page
+        .locator('tr')
+        .filter({ has: page.getByTestId('event-source-kubernetes') })
+        .first();
+      await row.waitFor();
+      assert.equal(await row.getByTestId('event-source-kubernetes').getAttribute('title'), hint);
+      const text = await row.innerText();
+      assert.match(text, /(Deployment\/kweb|ReplicaSet\/kweb-|Pod\/kweb-)/);
+    };
+    // the portal is in Chinese by now (the tests before)
+    await marked(zhCN['events.fromKubernetesHint']);
+    assert.match(await page.locator('.app-content').innerText(), /类型/);
+    await browser.screenshot('kubernetes-events-zh', 1366, 768);
+    await page.evaluate("localStorage.setItem('berth.lang', 'en')");
+    await marked(en['events.fromKubernetesHint']);
+    // Berth's own events are there too, without the mark
+    await page.getByText('WorkloadApplied').first().waitFor();
+    const berthRow = page.locator('tr').filter({ hasText: 'WorkloadApplied' }).first();
+    assert.equal(await berthRow.getByTestId('event-source-kubernetes').count(), 0);
+    await page.evaluate("localStorage.setItem('berth.lang', 'zh-CN')");
   });
 
   void it('logged no unexpected console errors', () => {
