@@ -52,7 +52,7 @@ import type { Deployment, Node, Pod, Service } from './kube-types';
 import { ListWatch } from './list-watch';
 import { podLogs } from './logs';
 import { kubeKeys, namespaceObjects, ownershipSelector, workloadObjects } from './manifests/index';
-import { deploymentName, namespaceName, serviceObjectName } from './names';
+import { claimName, deploymentName, namespaceName, serviceObjectName } from './names';
 import { workloadEvents } from './object-events';
 import { collectOrphans } from './orphans';
 import {
@@ -347,6 +347,16 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
       contentType: 'application/merge-patch+json',
       ctx: { verb: 'patch', resource: 'pods', namespace, name: pod.metadata.name },
     });
+  }
+
+  /** Deletes a deleted volume's claim (Kubernetes keeps it, pvc-protection, until no pod uses it). */
+  async deleteVolume(ref: Pick<WorkloadRef, 'project' | 'env'>, volume: string): Promise<void> {
+    await deleteObject(
+      this.client,
+      resourceOf('v1', 'PersistentVolumeClaim'),
+      claimName(volume),
+      this.namespaceOf(ref),
+    );
   }
 
   /** Deletes this Berth cluster's objects whose service, volume or environment is gone (orphans.ts). */

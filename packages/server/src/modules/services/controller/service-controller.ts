@@ -137,7 +137,7 @@ export class ServiceController {
       deps.ctx,
       deps.engines,
       deps.repo,
-      new WorkloadSpecs(deps.ctx, deps.engines, deps.secrets),
+      new WorkloadSpecs(deps.ctx, deps.engines, deps.secrets, deps.mounts),
     );
     // drains wait until every confirmer runs without the container; a change (a node's report,
     // a watch written) wakes the confirmation round
@@ -169,6 +169,7 @@ export class ServiceController {
     await this.confirming;
     this.prober.stopAll();
     await this.orphans.stop();
+    await this.workloads.stop();
     await Promise.allSettled([...this.inflight.values()]);
   }
 
@@ -327,6 +328,7 @@ export class ServiceController {
 
     if (svc.deleting === 1 && all.length === 0 && observed.length === 0 && this.inflightFor(svc) === 0) {
       await this.tracker.deleted(svc);
+      this.workloads.forget(svc.id);
       return [];
     }
 
