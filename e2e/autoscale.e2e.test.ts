@@ -18,6 +18,7 @@ import {
   eventually,
   startPlatform,
   testImage,
+  userWithRole,
   waitTask,
   type TestPlatform,
 } from '../packages/server/test/helpers/platform.ts';
@@ -164,6 +165,22 @@ void describe('autoscaling in the portal (browser)', { timeout: 300_000 }, () =>
       'autoscaling off',
     );
     assert.equal(await replicas(), 3);
+  });
+
+  void it('offers a developer of the project cpu, memory and rps, not PromQL', async () => {
+    await userWithRole(platform, 'dev', 'developer', 'shop');
+    await page.context().clearCookies();
+    await logIn(page, platform.url, 'dev', 'dev-password', { button: 'submit' });
+    await page.goto(`${platform.url}/p/shop/test/s/web/scale`);
+    await page.getByTestId('autoscale-edit').click();
+    await page.locator('#autoscale_metric').click();
+    const options = page.locator('.ant-select-dropdown:visible .ant-select-item-option');
+    await options.first().waitFor();
+    assert.deepEqual(await options.allInnerTexts(), [
+      'CPU（占限额的百分比）',
+      '内存（占限额的百分比）',
+      '每秒请求数',
+    ]);
   });
 
   void it('logged no unexpected console errors', () => {
