@@ -206,6 +206,11 @@ export interface WorkloadEngine {
    */
   collectOrphans?(keep: () => Promise<OrphanKeep>): Promise<string[]>;
   /**
+   * Optional: deletes a volume's claim in the namespace of the project's environment (the volume
+   * was deleted); a claim that is not there is fine. Nothing else deletes a claim.
+   */
+  deleteVolume?(ref: Pick<WorkloadRef, 'project' | 'env'>, volume: string): Promise<void>;
+  /**
    * Optional: the cluster's capacity (Kubernetes: the schedulable nodes' allocatable resources,
    * what other pods request, and Berth's own pods), as the clusters page shows it.
    */
@@ -234,6 +239,13 @@ export interface WorkloadObjectEvent {
   message: string;
   /** `Kind/name` of the object it is about, e.g. "Pod/web-7d9c-abcde". */
   object: string;
+  /**
+   * The cluster's name for the event (Kubernetes: the Event object's namespace/name): the same
+   * key seen again with a higher `count` is the same event happening again, not a new one.
+   */
+  key?: string;
+  /** How many times it happened (Kubernetes aggregates repeats into one Event); default 1. */
+  count?: number;
 }
 
 /** Whether an engine runs whole workloads. */
