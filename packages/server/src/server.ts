@@ -39,6 +39,7 @@ import { createCronJobsModule, cronMountsFrom } from './modules/cronjobs/cronjob
 import type { MountSource } from './modules/services/mount-source';
 import { createConfigsModule } from './modules/configs/configs.module';
 import { createAlertRulesModule } from './modules/alert-rules/alert-rules.module';
+import { createProbesModule } from './modules/probes/probes.module';
 import { monitoringFromConfig, type MonitoringModule } from './modules/monitoring/monitoring.module';
 import { createAlertsModule } from './modules/alerts/alerts.module';
 import { createAutoscaleModule } from './modules/autoscale/autoscale.module';
@@ -189,7 +190,10 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   reconcilers.push(alerts.queue);
   // alert rules (docs/alert-rules.md): rule files in the monitoring rules dir, checked by promtool;
   // rules on one container end with it
-  reconcilers.push(createAlertRulesModule(ctx, registry, monitoring).reconciler);
+  const alertRules = createAlertRulesModule(ctx, registry, monitoring);
+  reconcilers.push(alertRules.reconciler);
+  // site monitoring: HTTP(S)/TCP probes on the blackbox exporter (docs/probes.md)
+  reconcilers.push(createProbesModule(ctx, registry, app, monitoring, alertRules.service).reconciler);
   // images no service placed on a cluster needs any more leave it after a grace (docs/fleet.md)
   if (engines && services) reconcilers.push(createImageCleanup(ctx, engines, services.deps.repo));
   // cron jobs: the API, and the scheduler under the same lease (docs/cronjobs.md)

@@ -20,3 +20,4 @@ export * from './volumes';
 export * from './autoscale';
 export * from './alert-rules';
 export * from './alerts';
+export * from './probes';

@@ -39,6 +39,7 @@ import * as m0030 from './migrations/0030-alert-rules';
 import * as m0031 from './migrations/0031-alerts';
 import * as m0032 from './migrations/0032-autoscale';
 import * as m0033 from './migrations/0033-kubernetes-events';
+import * as m0034 from './migrations/0034-probes';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -103,6 +104,7 @@ const migrations: Record<string, Migration> = {
   '0031-alerts': m0031,
   '0032-autoscale': m0032,
   '0033-kubernetes-events': m0033,
+  '0034-probes': m0034,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -622,6 +622,7 @@ export interface Database {
   cronjob_attempts: CronJobAttemptsTable;
   cronjob_events: CronJobEventsTable;
   alert_rules: AlertRulesTable;
+  probes: ProbesTable;
   alert_rule_versions: AlertRuleVersionsTable;
   alert_channels: AlertChannelsTable;
   alerts: AlertsTable;
@@ -857,4 +858,29 @@ export interface AutoscaleDecisionsTable {
   target: number;
   reason: string;
   detail: string;
+}
+
+/** A site monitoring probe (migration 0034, docs/probes.md). */
+export interface ProbesTable {
+  id: string;
+  project: string;
+  env: string;
+  name: string;
+  /** http | tcp */
+  kind: string;
+  /** The URL (http) or HOST:PORT (tcp). */
+  target: string;
+  expect_status: string | null;
+  body_must_match: string | null;
+  body_must_not_match: string | null;
+  latency_threshold_ms: number | null;
+  interval_seconds: number;
+  /** 0 or 1. */
+  enabled: number;
+  /** The alert rule made with the probe, or null. */
+  alert_rule: string | null;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  updated_by: string;
 }

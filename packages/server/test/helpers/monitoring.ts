@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { HelperProcess } from '../../src/supervisor/helper-process';
 import {
   alertmanagerSpec,
+  blackboxSpec,
   monitoringPaths,
   prometheusSpec,
   writeStackFiles,
@@ -32,6 +33,8 @@ export interface TestMonitoring {
   module: MonitoringModule;
   prometheus: HelperProcess;
   alertmanager: HelperProcess;
+  /** The blackbox exporter, when started with `blackbox: true` (probes, docs/probes.md). */
+  blackbox: HelperProcess | null;
   /**
    * Points the stack at a Berth started after it (its URL is known only then): Prometheus scrapes
    * its /metrics with `metricsToken`, Alertmanager posts to its webhook. Both reload, confirmed.
@@ -52,6 +55,8 @@ export async function startMonitoring(opts: {
   webhookToken?: string;
   evaluationIntervalSeconds?: number;
   groupWaitSeconds?: number;
+  /** Also run a blackbox exporter (the probe job scrapes it). */
+  blackbox?: boolean;
 }): Promise<TestMonitoring> {
   const paths = monitoringPaths(opts.dir);
   mkdirSync(path.join(paths.dir, 'logs'), { recursive: true });
@@ -59,6 +64,7 @@ export async function startMonitoring(opts: {
   const amListen = `127.0.0.1:${await freePort()}`;
   const prometheusUrl = `http://${promListen}`;
   const alertmanagerUrl = `http://${amListen}`;
+  const bbListen = opts.blackbox ? `127.0.0.1:${await freePort()}` : null;
   const files = (berthUrl: string | null, metricsToken: string | null): StackFiles => ({
     paths,
     prometheus: {
@@ -67,7 +73,7 @@ export async function startMonitoring(opts: {
       alertmanagerUrl,
       prometheusUrl,
       berthUrl,
-      blackboxUrl: null,
+      blackboxUrl: bbListen && `http://${bbListen}`,
     },
     alertmanager: {
       berthUrl,
@@ -89,10 +95,17 @@ export async function startMonitoring(opts: {
     alertmanagerSpec(paths, amListen, path.join(paths.dir, 'logs', 'alertmanager.log')),
     quiet,
   );
+  const blackbox = bbListen
+    ? new HelperProcess(
+        blackboxSpec(paths, bbListen, path.join(paths.dir, 'logs', 'blackbox-exporter.log')),
+        quiet,
+      )
+    : null;
+  const stopAll = () => Promise.all([prometheus.stop(), alertmanager.stop(), blackbox?.stop()]);
   try {
-    await Promise.all([prometheus.start(60_000), alertmanager.start(60_000)]);
+    await Promise.all([prometheus.start(60_000), alertmanager.start(60_000), blackbox?.start(60_000)]);
   } catch (err) {
-    await Promise.all([prometheus.stop(), alertmanager.stop()]);
+    await stopAll();
     throw err;
   }
   const module = createMonitoringModule({
@@ -101,6 +114,7 @@ export async function startMonitoring(opts: {
     rulesDir: paths.rulesDir,
     probeTargetsDir: paths.probeTargetsDir,
     webhookToken,
+    blackbox: bbListen ? { url: `http://${bbListen}`, configFile: paths.blackboxConfig } : null,
   });
   // Prometheus finds its Alertmanager about 5 s after start; an alert firing before is dropped
   try {
@@ -110,7 +124,7 @@ export async function startMonitoring(opts: {
       30_000,
     );
   } catch (err) {
-    await Promise.all([prometheus.stop(), alertmanager.stop()]);
+    await stopAll();
     throw err;
   }
   return {
@@ -121,6 +135,7 @@ export async function startMonitoring(opts: {
     module,
     prometheus,
     alertmanager,
+    blackbox,
     async connectBerth(berthUrl, metricsToken) {
       writeStackFiles(files(berthUrl, metricsToken ?? opts.metricsToken ?? null));
       await module.reloadPrometheus();
@@ -128,7 +143,7 @@ export async function startMonitoring(opts: {
       if (res.status !== 200) throw new Error(`Alertmanager refused the reload: ${await res.text()}`);
     },
     async stop() {
-      await Promise.all([prometheus.stop(), alertmanager.stop()]);
+      await stopAll();
     },
   };
 }

@@ -23,6 +23,8 @@ export interface MonitoringModule {
   checkRules(file: string): Promise<{ ok: true } | { ok: false; message: string }>;
   /** POST /-/reload, then waits until Prometheus reports the reload succeeded (config_last_reload_successful / reload time). */
   reloadPrometheus(): Promise<void>;
+  /** The blackbox exporter: its URL and the blackbox.yml it reads (the probes module adds its modules); null: none. */
+  blackbox?: { url: string; configFile: string } | null;
 }
 
 export interface MonitoringModuleOptions {
@@ -31,6 +33,7 @@ export interface MonitoringModuleOptions {
   rulesDir: string;
   probeTargetsDir: string;
   webhookToken: string;
+  blackbox?: { url: string; configFile: string } | null;
   /** Per request to Prometheus (default 5000). */
   timeoutMs?: number;
 }
@@ -50,6 +53,7 @@ export function createMonitoringModule(opts: MonitoringModuleOptions): Monitorin
     webhookToken: opts.webhookToken,
     checkRules: (file) => checkRulesFile(file),
     reloadPrometheus: () => reloadConfirmed(prometheus),
+    blackbox: opts.blackbox ?? null,
   };
 }
 
@@ -109,5 +113,6 @@ export function monitoringFromConfig(config: Readonly<Config>): MonitoringModule
     rulesDir: paths.rulesDir,
     probeTargetsDir: paths.probeTargetsDir,
     webhookToken: webhookToken(paths, m.webhookToken),
+    blackbox: { url: m.blackboxUrl ?? `http://${m.blackboxListen}`, configFile: paths.blackboxConfig },
   });
 }
