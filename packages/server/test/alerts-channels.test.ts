@@ -7,6 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildServer, type BerthServer } from '../src/server';
+import { openDatabase } from '../src/db/database';
 import {
   createTestDatabase,
   createUserWith,
@@ -409,5 +410,97 @@ for (const dialect of testDialects())
       assert.equal((await devA.get(`${channels('a')}/hook`)).status, 200, 'still there');
       assert.equal((await devA.delete(`${channels('a')}/hook`)).status, 204);
       assert.equal((await devA.get(`${channels('a')}/hook`)).status, 404);
+    });
+
+    it('sends after a restart what a stopped Berth left pending or half-sent (the state is in the store)', async () => {
+      const r = await receiver({ check: webhookCheck('restart-secret') });
+      const created = await devA.post(channels('a'), {
+        name: 'restart',
+        settings: { kind: 'webhook', url: r.url, secret: 'restart-secret' },
+      });
+      assert.equal(created.status, 201);
+      const channel = await server.ctx.db
+        .selectFrom('alert_channels')
+        .select('id')
+        .where('name', '=', 'restart')
+        .executeTakeFirstOrThrow();
+      const message = {
+        ...notification('a', 'firing', 'restart'),
+        project: 'a',
+        env: 'prod',
+        ruleName: 'cpu-high',
+        severity: 'critical',
+        title: 'left over',
+        test: false,
+        link: 'http://berth/p/a/prod/alerts',
+        alerts: [],
+      };
+      const past = new Date(Date.now() - 1000).toISOString();
+      const row = (id: string, state: string, attempts: number) => ({
+        id,
+        project: 'a',
+        channel_id: channel.id,
+        channel: 'restart',
+        kind: 'webhook',
+        reason: 'alert',
+        status: 'firing',
+        message: JSON.stringify(message),
+        state,
+        attempts,
+        // pending: its retry is due; sending: its sender died holding it (the claim ran out)
+        next_attempt_at: past,
+        claimed_until: state === 'sending' ? past : null,
+        created_at: past,
+        finished_at: null,
+      });
+      // what a Berth stopped between attempts leaves: a pending retry and one it was sending
+      await server.close();
+      const opened = openDatabase(db.url);
+      const kdb = opened.db;
+      await kdb
+        .insertInto('alert_deliveries')
+        .values([row('zz-pending', 'pending', 1), row('zz-sending', 'sending', 0)])
+        .execute();
+      await kdb
+        .insertInto('alert_delivery_attempts')
+        .values({
+          delivery_id: 'zz-pending',
+          number: 1,
+          ok: 0,
+          code: 503,
+          detail: 'HTTP 503',
+          duration_ms: 3,
+          at: past,
+        })
+        .execute();
+      await opened.close();
+      server = await buildServer(
+        testConfig(db, {
+          BERTH_ADMIN_PASSWORD: 'admin-password-1',
+          BERTH_GATEWAY_ALLOW_LOOPBACK_BACKENDS: '1',
+          BERTH_ALERTMANAGER_WEBHOOK_TOKEN: webhookToken,
+          BERTH_ALERTMANAGER_URL: 'http://127.0.0.1:9',
+          BERTH_LISTEN: '127.0.0.1:0',
+        }),
+      );
+      // the leader's reconciler sends what is due
+      await server.start();
+      const again = await loginAs(server.app, 'admin', 'admin-password-1');
+      const items = await eventually(
+        async () => {
+          const list = (await again.get(`${channels('a')}/restart/deliveries`)).body.items as Json[];
+          return list.length === 2 && list.every((d) => d.state === 'delivered') ? list : null;
+        },
+        'both left-over deliveries sent',
+        20_000,
+      );
+      const byId = new Map(items.map((d: Json) => [d.id, d.attempts.map((a: Json) => [a.attempt, a.ok])]));
+      assert.deepEqual(byId.get('zz-pending'), [
+        [1, false],
+        [2, true],
+      ]);
+      assert.deepEqual(byId.get('zz-sending'), [[1, true]]);
+      assert.equal(r.received.length, 2);
+      assert.ok(r.received.every((x) => x.refused === null));
     });
   });
