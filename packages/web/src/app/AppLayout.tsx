@@ -16,6 +16,7 @@ import { configMenuItems, isConfigPage } from '../features/configs/nav';
 import { isVolumePage, volumeMenuItems } from '../features/volumes/nav';
 import { cronJobMenuItems, isCronJobPage } from '../features/cronjobs/nav';
 import { alertRuleMenuItems, isAlertRulePage } from '../features/alert-rules/nav';
+import { isProbePage, probeMenuItems } from '../features/probes/nav';
 import { alertMenuItems, isAlertPage } from '../features/alerts/nav';
 import { GlobalSearch } from '../features/search/GlobalSearch';
 import { clusterMenuItems, isClusterPage } from '../features/clusters/nav';
@@ -55,6 +56,7 @@ export function AppLayout() {
     (isVolumePage(location.pathname) ? 'volumes' : null) ??
     (isCronJobPage(location.pathname) ? 'cronjobs' : null) ??
     (isAlertRulePage(location.pathname) ? 'alert-rules' : null) ??
+    (isProbePage(location.pathname) ? 'probes' : null) ??
     (isAlertPage(location.pathname) ? 'alerts' : null) ??
     (isAdminPage(location.pathname) ? 'admin' : null) ??
     (isClusterPage(location.pathname) ? 'clusters' : null) ??
@@ -92,6 +94,7 @@ export function AppLayout() {
                   ...volumeMenuItems(location.pathname, scope, t),
                   ...cronJobMenuItems(location.pathname, scope, t),
                   ...alertRuleMenuItems(location.pathname, scope, t),
+                  ...probeMenuItems(location.pathname, scope, t),
                   ...alertMenuItems(location.pathname, scope, t),
                 ]),
                 { key: 'images', label: <Link to="/images">{t('nav.images')}</Link> },

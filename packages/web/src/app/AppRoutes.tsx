@@ -81,6 +81,9 @@ const CronJobsPage = lazy(() =>
 const CronJobDetailPage = lazy(() =>
   import('../features/cronjobs/CronJobDetailPage').then((m) => ({ default: m.CronJobDetailPage })),
 );
+const ProbesPage = lazy(() =>
+  import('../features/probes/ProbesPage').then((m) => ({ default: m.ProbesPage })),
+);
 const AlertRulesPage = lazy(() =>
   import('../features/alert-rules/AlertRulesPage').then((m) => ({ default: m.AlertRulesPage })),
 );
@@ -166,6 +169,7 @@ export function AppRoutes() {
             <Route path="p/:project/:env/cronjobs" element={<CronJobsPage />} />
             <Route path="p/:project/:env/cronjobs/:cronjob" element={<CronJobDetailPage />} />
             <Route path="p/:project/:env/alert-rules" element={<AlertRulesPage />} />
+            <Route path="p/:project/:env/probes" element={<ProbesPage />} />
             <Route path="p/:project/:env/alerts" element={<AlertsPage />} />
             <Route path="p/:project/:env/alerts/:tab" element={<AlertsPage />} />
             <Route path="admin" element={<AdminPage />} />

@@ -17,6 +17,7 @@ import { volumeEn } from '../features/volumes/messages';
 import { debugEn } from '../features/debug/messages';
 import { cronJobsEn } from '../features/cronjobs/messages';
 import { alertRulesEn } from '../features/alert-rules/messages';
+import { probesEn } from '../features/probes/messages';
 import { alertsEn } from '../features/alerts/messages';
 import { manifestsEn } from '../features/manifests/messages';
 /**
@@ -282,6 +283,7 @@ export const en = {
   ...volumeEn,
   ...cronJobsEn,
   ...alertRulesEn,
+  ...probesEn,
   ...alertsEn,
   ...debugEn,
   ...manifestsEn,

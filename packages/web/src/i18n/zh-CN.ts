@@ -16,6 +16,7 @@ import { configZh } from '../features/configs/messages.zh';
 import { volumeZh } from '../features/volumes/messages.zh';
 import { cronJobsZh } from '../features/cronjobs/messages.zh';
 import { alertRulesZh } from '../features/alert-rules/messages.zh';
+import { probesZh } from '../features/probes/messages.zh';
 import { alertsZh } from '../features/alerts/messages.zh';
 import { debugZh } from '../features/debug/messages.zh';
 import { manifestsZh } from '../features/manifests/messages.zh';
@@ -277,6 +278,7 @@ export const zhCN: Record<MessageKey, string> = {
   ...volumeZh,
   ...cronJobsZh,
   ...alertRulesZh,
+  ...probesZh,
   ...alertsZh,
   ...debugZh,
   ...manifestsZh,

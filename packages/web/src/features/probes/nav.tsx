@@ -1,0 +1,27 @@
+import { Link } from 'react-router-dom';
+import type { Translate } from '../../i18n/I18nProvider';
+import type { Scope } from '../nav/last-scope';
+
+const probePages = /^\/p\/[^/]+\/[^/]+\/probes(\/|$)/;
+
+/** True on an environment's site monitoring page. */
+export function isProbePage(pathname: string): boolean {
+  return probePages.test(pathname);
+}
+
+/** "Site monitoring" of the project and env of the current page, else of the last one. */
+export function probeMenuItems(pathname: string, last: Scope | null, t: Translate) {
+  const m = /^\/p\/([^/]+)\/([^/]+)/.exec(pathname);
+  const scope = m ? { project: m[1]!, env: m[2]! } : last;
+  if (!scope) return [];
+  return [
+    {
+      key: 'probes',
+      label: (
+        <Link to={`/p/${scope.project}/${scope.env}/probes`} data-testid="nav-probes">
+          {t('nav.probes')}
+        </Link>
+      ),
+    },
+  ];
+}
