@@ -2,6 +2,7 @@ import type { CommandDef } from '../context';
 import { actionCommands } from './actions';
 import { alertRuleCommands } from './alert-rules';
 import { alertCommands } from './alerts';
+import { probeCommands } from './probes';
 import { auditCommands } from './audit';
 import { autoscaleCommands } from './autoscale';
 import { authCommands } from './auth';
@@ -56,6 +57,7 @@ export const commands: readonly CommandDef[] = [
   ...cronJobCommands,
   ...alertRuleCommands,
   ...alertCommands,
+  ...probeCommands,
   ...clusterCommands,
   ...fleetCommands,
   ...pipelineCommands,
