@@ -20,7 +20,12 @@ interface Dictionary {
 const loaded: Partial<Record<Language, Dictionary>> = { en: { messages: en, antd: enUS } };
 const loaders: Record<Language, () => Promise<Dictionary>> = {
   en: () => Promise.resolve({ messages: en, antd: enUS }),
-  'zh-CN': () => import('./zh-CN').then((m) => ({ messages: m.zhCN, antd: m.antdZhCN })),
+  // antd's locale is imported here, not by zh-CN.ts, so that tests can read the dictionary without React
+  'zh-CN': () =>
+    Promise.all([import('./zh-CN'), import('antd/locale/zh_CN')]).then(([m, antd]) => ({
+      messages: m.zhCN,
+      antd: antd.default,
+    })),
 };
 
 /** Loads a language's dictionaries once; later calls return at once. */

@@ -22,8 +22,6 @@ import { debugZh } from '../features/debug/messages.zh';
 import { manifestsZh } from '../features/manifests/messages.zh';
 import type { MessageKey } from './en';
 
-export { default as antdZhCN } from 'antd/locale/zh_CN';
-
 /** 简体中文词典。键与英文词典完全相同（缺一个键就是类型错误）；术语见 glossary.md。 */
 export const zhCN: Record<MessageKey, string> = {
   'app.name': 'Berth',
