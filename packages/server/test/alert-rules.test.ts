@@ -375,10 +375,14 @@ for (const dialect of testDialects()) {
       const rulesDir = mkdtempSync(path.join(tmpdir(), 'berth-rules-dir-'));
       try {
         let reloads = 0;
+        let checks = 0;
         const monitoring: AlertRulesMonitoring = {
           prometheus: { query: () => Promise.resolve({ ok: true as const, samples: [] }) },
           rulesDir,
-          checkRules: checkRulesFile,
+          checkRules: (file) => {
+            checks += 1;
+            return checkRulesFile(file);
+          },
           reloadPrometheus: () => {
             reloads += 1;
             return Promise.resolve();
@@ -402,6 +406,8 @@ for (const dialect of testDialects()) {
           admin,
         );
         assert.deepEqual(created.reload, { reloaded: true });
+        // promtool ran once, outside the store's transaction (the real change rendered the same file)
+        assert.equal(checks, 1);
         const file = path.join(rulesDir, 'a.test.yml');
         const text = readFileSync(file, 'utf8');
         assert.match(text, /alert: "berth_kept"/);

@@ -156,6 +156,11 @@ function columns(
   };
 }
 
+/** Thrown to roll back the dry run of a change (its rendered file kept). */
+class DryRun extends Error {
+  text = '';
+}
+
 export class AlertRulesService {
   private readonly locks = new Map<string, Promise<unknown>>();
 
@@ -309,6 +314,9 @@ export class AlertRulesService {
   ): Promise<AlertRule & { version: number; reload: ReloadOutcome }> {
     await requireEnvironment(this.db, env);
     await this.check(project, env, input, actor);
+    // made once: the change's mutation runs twice (a dry run, then for real) and must render the same file
+    const id = newId();
+    const now = nowIso();
     const out = await this.change(project, env, actor.name, `create rule ${input.name}`, async (trx) => {
       if (await this.find(trx, project, env, input.name))
         throw new ConflictError(
@@ -316,9 +324,8 @@ export class AlertRulesService {
           undefined,
           'ALREADY_EXISTS',
         );
-      const now = nowIso();
       const row: RuleRow = {
-        id: newId(),
+        id,
         project,
         env,
         name: input.name,
@@ -507,9 +514,24 @@ export class AlertRulesService {
     };
   }
 
+  /** The environment's rules as the transaction sees them, and the file they render. */
+  private async rendered(trx: Db, project: string, env: string): Promise<{ rows: RuleRow[]; text: string }> {
+    const rows = await trx
+      .selectFrom('alert_rules')
+      .selectAll()
+      .where('project', '=', project)
+      .where('env', '=', env)
+      .orderBy('name')
+      .execute();
+    return { rows, text: renderRuleFile(project, env, rows.filter((r) => r.enabled === 1).map(rowToInput)) };
+  }
+
   /**
-   * Applies one change: the mutation and a new version in one transaction, with the rendered
-   * file checked by promtool inside it (a refusal rolls everything back); then the file is
+   * Applies one change. A first transaction runs the mutation, renders the file and rolls back;
+   * promtool checks that file outside any transaction (SQLite has one connection: promtool's
+   * time must not hold every other query); a refusal is 422 and nothing was changed. The second
+   * transaction runs the mutation again and writes the version (the file is checked again there
+   * only if another process changed the environment in between). Then the checked file is
    * swapped in and Prometheus reloaded.
    */
   async change<T>(
@@ -523,17 +545,30 @@ export class AlertRulesService {
     return this.locked(`${project}/${env}`, async () => {
       const pending: { candidate: string | null } = { candidate: null };
       try {
+        let checked: string | null = null;
+        if (this.monitoring) {
+          const dry = new DryRun();
+          await this.db
+            .transaction()
+            .execute(async (trx) => {
+              await mutate(trx);
+              dry.text = (await this.rendered(trx, project, env)).text;
+              throw dry;
+            })
+            .catch((err: unknown) => {
+              if (err !== dry) throw err;
+            });
+          checked = dry.text;
+          pending.candidate = await this.validate(project, env, checked);
+        }
         const done = await this.db.transaction().execute(async (trx) => {
           const result = await mutate(trx);
-          const rows = await trx
-            .selectFrom('alert_rules')
-            .selectAll()
-            .where('project', '=', project)
-            .where('env', '=', env)
-            .orderBy('name')
-            .execute();
-          const text = renderRuleFile(project, env, rows.filter((r) => r.enabled === 1).map(rowToInput));
-          if (this.monitoring) pending.candidate = await this.validate(project, env, text);
+          const { rows, text } = await this.rendered(trx, project, env);
+          if (this.monitoring && text !== checked) {
+            if (pending.candidate) await rm(pending.candidate, { force: true });
+            pending.candidate = null;
+            pending.candidate = await this.validate(project, env, text);
+          }
           const prev = await trx
             .selectFrom('alert_rule_versions')
             .select(['number', 'file_text'])
