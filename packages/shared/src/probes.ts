@@ -34,7 +34,13 @@ export function re2Refusal(re: string): string | null {
     if (Number(m[1]) > 1000 || (m[3] && Number(m[3]) > 1000))
       return 'repeats more than 1000 times ({n,m} above 1000), which Go (RE2) refuses';
   try {
-    new RegExp(re.replace(/\(\?P</g, '(?<'));
+    // RE2's syntax JavaScript lacks: (?P<name>…) and inline flags ((?i), (?s:…))
+    new RegExp(
+      re
+        .replace(/\(\?P</g, '(?<')
+        .replace(/\(\?[imsU]+\)/g, '')
+        .replace(/\(\?[imsU-]+:/g, '(?:'),
+    );
   } catch (err) {
     return `is not a valid regular expression (${err instanceof Error ? err.message : String(err)})`;
   }
