@@ -52,6 +52,8 @@ export function renderProbeModule(row: ProbesTable): Record<string, unknown> {
 
 /** blackbox.yml: the stack's base modules and one module per enabled probe (JSON is YAML). */
 export function renderBlackboxWithProbes(rows: ProbesTable[]): string {
+  // no probe: the stack's own file as npm start writes it
+  if (!rows.some((r) => r.enabled)) return renderBlackboxConfig();
   const base = JSON.parse(renderBlackboxConfig().replace(/^#.*\n/, '')) as {
     modules: Record<string, unknown>;
   };

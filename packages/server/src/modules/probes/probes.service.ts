@@ -5,6 +5,7 @@
  * its message and changes nothing), stores the probe, writes the files and reloads the blackbox
  * exporter and Prometheus, confirmed. Uptime and latency come from Prometheus.
  */
+import { readFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -375,17 +376,21 @@ export class ProbesService {
    * and Prometheus, confirmed. A failure is answered (the probe is stored; the next change or
    * start writes the files again).
    */
-  private async install(expect: { present: ProbesTable[]; absent: ProbesTable[] }): Promise<ProbeReload> {
+  private async install(
+    expect: { present: ProbesTable[]; absent: ProbesTable[] },
+    onlyWhenChanged = false,
+  ): Promise<ProbeReload> {
     const m = this.deps.monitoring;
     if (!m) return { reloaded: false, error: monitoringOff };
     try {
-      await this.writeFiles();
-      if (m.blackbox)
+      const changed = await this.writeFiles();
+      if (m.blackbox && (!onlyWhenChanged || changed.blackbox))
         await reloadBlackbox(m.blackbox.url, {
           present: expect.present.map(probeModuleName),
           absent: expect.absent.map(probeModuleName),
         });
-      await m.reloadPrometheus();
+      // a reload makes Prometheus drop alerts for a few seconds: not at start when nothing changed
+      if (!onlyWhenChanged || changed.targets) await m.reloadPrometheus();
       return { reloaded: true };
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
@@ -394,28 +399,44 @@ export class ProbesService {
     }
   }
 
-  private async writeFiles(): Promise<void> {
+  /** Writes what differs from the store; answers which of the two changed. */
+  private async writeFiles(): Promise<{ blackbox: boolean; targets: boolean }> {
+    const changed = { blackbox: false, targets: false };
     const m = this.deps.monitoring;
-    if (!m) return;
+    if (!m) return changed;
     const rows = await this.allRows();
-    if (m.blackbox) writeFileAtomic(m.blackbox.configFile, renderBlackboxWithProbes(rows));
+    const write = (file: string, text: string) => {
+      let old: string | null = null;
+      try {
+        old = readFileSync(file, 'utf8');
+      } catch {
+        // not written yet
+      }
+      if (old === text) return false;
+      writeFileAtomic(file, text);
+      return true;
+    };
+    if (m.blackbox) changed.blackbox = write(m.blackbox.configFile, renderBlackboxWithProbes(rows));
     const want = new Set<string>();
     for (const r of rows) {
       if (!r.enabled) continue;
       const file = probeTargetFile(r);
       want.add(file);
-      writeFileAtomic(path.join(m.probeTargetsDir, file), renderProbeTarget(r));
+      if (write(path.join(m.probeTargetsDir, file), renderProbeTarget(r))) changed.targets = true;
     }
     for (const f of await readdir(m.probeTargetsDir).catch(() => [] as string[]))
-      if (probeTargetFilePattern.test(f) && !want.has(f))
+      if (probeTargetFilePattern.test(f) && !want.has(f)) {
         await rm(path.join(m.probeTargetsDir, f), { force: true });
+        changed.targets = true;
+      }
+    return changed;
   }
 
   /** At start: the stack's files from the store (npm start rewrote blackbox.yml with its base). */
   async sync(): Promise<void> {
     await this.locked(async () => {
       const rows = (await this.allRows()).filter((r) => r.enabled === 1);
-      await this.install({ present: rows, absent: [] });
+      await this.install({ present: rows, absent: [] }, true);
     });
   }
 }
