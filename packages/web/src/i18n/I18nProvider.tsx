@@ -2,12 +2,14 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import type { Locale } from 'antd/es/locale';
 import enUS from 'antd/locale/en_US';
 import { en, type MessageKey } from './en';
+import { pageEnglish } from './page-strings';
 
 export const languages = ['en', 'zh-CN'] as const;
 export type Language = (typeof languages)[number];
 
 interface Dictionary {
-  messages: Record<MessageKey, string>;
+  /** English lacks the keys of features whose strings load with their pages (page-strings.ts). */
+  messages: Partial<Record<MessageKey, string>>;
   /** antd's own strings (pagination, empty states, pickers) in the same language. */
   antd: Locale;
 }
@@ -76,7 +78,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
     return {
       lang,
       setLang,
-      t: (key, vars) => format(dict.messages[key], vars),
+      t: (key, vars) => format(dict.messages[key] ?? pageEnglish(key) ?? key, vars),
       antdLocale: dict.antd,
     };
   }, [lang, setLang]);

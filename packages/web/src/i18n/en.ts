@@ -2,23 +2,23 @@ import { routeCanaryEn } from '../features/routes/messages';
 import { tasksEn } from '../features/tasks/messages';
 import { adminEn } from '../features/admin/messages';
 import { tenancyEn } from '../features/tenancy/messages';
-import { certificatesEn } from '../features/certificates/messages';
+import type { certificatesEn } from '../features/certificates/messages';
 import { quotaEn } from '../features/quotas/messages';
 import { gatewayEn } from '../features/gateways/messages';
 import { imagesEn } from '../features/images/messages';
-import { pipelinesEn } from '../features/pipelines/messages';
+import type { pipelinesEn } from '../features/pipelines/messages';
 import { serviceEn } from '../features/services/messages';
-import { clustersEn } from '../features/clusters/messages';
+import type { clustersEn } from '../features/clusters/messages';
 import { movesEn } from '../features/clusters/moves-messages';
 import { entryPointsEn } from '../features/entry-points/messages';
 import { filesEn } from '../features/files/messages';
-import { configEn } from '../features/configs/messages';
-import { volumeEn } from '../features/volumes/messages';
+import type { configEn } from '../features/configs/messages';
+import type { volumeEn } from '../features/volumes/messages';
 import { debugEn } from '../features/debug/messages';
-import { cronJobsEn } from '../features/cronjobs/messages';
-import { alertRulesEn } from '../features/alert-rules/messages';
+import type { cronJobsEn } from '../features/cronjobs/messages';
+import type { alertRulesEn } from '../features/alert-rules/messages';
 import { probesEn } from '../features/probes/messages';
-import { alertsEn } from '../features/alerts/messages';
+import type { alertsEn } from '../features/alerts/messages';
 import { manifestsEn } from '../features/manifests/messages';
 /**
  * The English dictionary; its keys are the portal's message ids. `{name}` marks a value filled
@@ -265,28 +265,38 @@ export const en = {
   'time.never': 'never',
   'notFound.title': 'Page not found',
   'notFound.back': 'Go to services',
+  'nav.alerts': 'Alerts',
+  'nav.alertRules': 'Alert rules',
+  'nav.clusters': 'Clusters',
+  'nav.pipelines': 'Pipelines',
+  'nav.cronjobs': 'Cron jobs',
+  'nav.configs': 'Configs',
+  'nav.volumes': 'Volumes',
+  'nav.certificates': 'Certificates',
   ...serviceEn,
   ...adminEn,
   ...tenancyEn,
-  ...certificatesEn,
   ...quotaEn,
   ...gatewayEn,
   ...routeCanaryEn,
   ...imagesEn,
-  ...pipelinesEn,
   ...tasksEn,
-  ...clustersEn,
   ...movesEn,
   ...entryPointsEn,
   ...filesEn,
-  ...configEn,
-  ...volumeEn,
-  ...cronJobsEn,
-  ...alertRulesEn,
   ...probesEn,
-  ...alertsEn,
   ...debugEn,
   ...manifestsEn,
 } as const;
 
-export type MessageKey = keyof typeof en;
+/** Every key: the first load's and those of the features whose strings load with their pages (strings.ts). */
+export type MessageKey =
+  | keyof typeof en
+  | keyof typeof alertsEn
+  | keyof typeof alertRulesEn
+  | keyof typeof clustersEn
+  | keyof typeof pipelinesEn
+  | keyof typeof cronJobsEn
+  | keyof typeof configEn
+  | keyof typeof volumeEn
+  | keyof typeof certificatesEn;

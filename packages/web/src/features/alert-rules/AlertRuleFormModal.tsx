@@ -16,6 +16,7 @@ import {
   type AlertRuleInput,
   type PreviewResult,
 } from './alert-rules-api';
+import './strings';
 
 /** The form's fields; the scope's fields are flat (the API's `scope.service` errors land on `scope`). */
 interface RuleFormValues {

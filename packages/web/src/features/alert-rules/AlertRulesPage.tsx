@@ -16,6 +16,7 @@ import {
   listAlertRuleVersions,
   rollbackAlertRules,
 } from './alert-rules-api';
+import './strings';
 
 const scopeText = (r: AlertRule) =>
   Object.entries(r.scope)

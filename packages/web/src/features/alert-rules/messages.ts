@@ -3,7 +3,6 @@
  * i18n/zh-CN.ts); terms follow docs/glossary.md: alert rule 告警策略.
  */
 export const alertRulesEn = {
-  'nav.alertRules': 'Alert rules',
   'ar.title': 'Alert rules',
   'ar.intro':
     'Rules of {project} / {env} from templates. Prometheus evaluates them; every change is checked by promtool and kept as a version you can roll back to.',

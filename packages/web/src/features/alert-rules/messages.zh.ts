@@ -2,7 +2,6 @@ import type { alertRulesEn } from './messages';
 
 /** 告警策略页面的中文文案（术语见 docs/glossary.md）。 */
 export const alertRulesZh: Record<keyof typeof alertRulesEn, string> = {
-  'nav.alertRules': '告警策略',
   'ar.title': '告警策略',
   'ar.intro':
     '{project} / {env} 的告警策略，由模板生成，Prometheus 负责评估。每次修改都经过 promtool 检查，并保存为可回滚的版本。',

@@ -37,6 +37,7 @@ import {
   listSilences,
   testChannel,
 } from './alerts-api';
+import './strings';
 
 const tabs = ['alerts', 'channels', 'silences'] as const;
 type Tab = (typeof tabs)[number];

@@ -3,6 +3,7 @@ import { channelKinds, smtpTlsModes, type ChannelKind, type ChannelView } from '
 import { useI18n } from '../../i18n/I18nProvider';
 import { FormModal } from '../admin/FormModal';
 import { createChannel, updateChannel } from './alerts-api';
+import './strings';
 
 /** The form's fields mirror the API's (settings.url errors land on the URL field). */
 interface ChannelFormValues {

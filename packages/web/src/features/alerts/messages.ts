@@ -3,7 +3,6 @@
  * (i18n/en.ts, i18n/zh-CN.ts); terms follow docs/glossary.md: alert 告警, channel 通知渠道, silence 静默.
  */
 export const alertsEn = {
-  'nav.alerts': 'Alerts',
   'al.title': 'Alerts',
   'al.intro':
     'Alerts of project {project}: what fires now, the history with who was told when, the channels Berth delivers to, and silences.',

@@ -2,7 +2,6 @@ import type { alertsEn } from './messages';
 
 /** 告警、通知渠道与静默页面的中文文案（术语见 docs/glossary.md）。 */
 export const alertsZh: Record<keyof typeof alertsEn, string> = {
-  'nav.alerts': '告警',
   'al.title': '告警',
   'al.intro':
     '项目 {project} 的告警：正在触发的告警、历史记录（通知了谁、何时通知）、Berth 投递的通知渠道，以及静默。',

@@ -4,6 +4,7 @@ import { Link } from 'react-router-dom';
 import { hostCovered } from '@berth/shared';
 import { useI18n } from '../../i18n/I18nProvider';
 import { certificateKeys, listCertificates } from './certificates-api';
+import './strings';
 
 /**
  * The route form's TLS field: a certificate of the route's project, by name (`tls.certificate`).

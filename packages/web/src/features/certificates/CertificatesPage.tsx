@@ -16,6 +16,7 @@ import {
   type PemInput,
 } from './certificates-api';
 import { PemFields } from './PemFields';
+import './strings';
 
 const day = 86_400_000;
 

@@ -1,5 +1,6 @@
 import { Button, Form, Input, Space, type FormInstance } from 'antd';
 import { useI18n } from '../../i18n/I18nProvider';
+import './strings';
 
 /** A PEM text area with a button that loads a file into it (the text stays editable). */
 function PemField({

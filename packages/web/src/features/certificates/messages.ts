@@ -4,7 +4,6 @@
  * private key 私钥, renew 续期.
  */
 export const certificatesEn = {
-  'nav.certificates': 'Certificates',
   'certs.title': 'Certificates',
   'certs.help':
     "TLS certificates of project {project}. Only this project's routes can use them; private keys are sealed and never shown again.",

@@ -5,7 +5,6 @@
 import type { certificatesEn } from './messages';
 
 export const certificatesZh: Record<keyof typeof certificatesEn, string> = {
-  'nav.certificates': '证书',
   'certs.title': '证书',
   'certs.help': '项目 {project} 的 TLS 证书。只有本项目的路由可以使用；私钥加密保存，上传后不再显示。',
   'certs.add': '上传证书',

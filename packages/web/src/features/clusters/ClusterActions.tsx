@@ -8,6 +8,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { ClusterFormModal } from './ClusterFormModal';
 import { clusterKeys, deleteCluster, type Cluster } from './clusters-api';
 import { useClusterAction } from './useClusterAction';
+import './strings';
 
 /**
  * The admin's buttons on a cluster page: check now, edit, cordon/uncordon, drain/stop draining

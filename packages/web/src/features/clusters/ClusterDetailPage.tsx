@@ -23,6 +23,7 @@ import { clusterKeys, getCluster, listEnvsWithClusters, type ClusterPlacement } 
 import { formatBytes, isInCluster } from './cluster-view';
 import { envLabel } from './EnvClustersSection';
 import './clusters.css';
+import './strings';
 
 /** One cluster: its state and capacity, what runs on it, the environments naming it; admin actions. */
 export function ClusterDetailPage() {

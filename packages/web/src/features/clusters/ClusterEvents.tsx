@@ -6,6 +6,7 @@ import type { MessageKey } from '../../i18n/en';
 import { useI18n } from '../../i18n/I18nProvider';
 import { clusterKeys, listClusterEvents, type ClusterEvent, type ClusterState } from './clusters-api';
 import { StateTag } from './ClusterTags';
+import './strings';
 
 const known = new Set([
   'StateChanged',

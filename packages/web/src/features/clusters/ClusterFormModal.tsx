@@ -18,6 +18,7 @@ import {
   type LabelRow,
 } from './cluster-view';
 import { KubernetesFields } from './KubernetesFields';
+import './strings';
 
 /**
  * Adds a cluster, or edits one's endpoint, addresses, credentials and labels (admins). The kind

@@ -15,6 +15,7 @@ import { EnvClustersSection } from './EnvClustersSection';
 import { FleetMoves } from './FleetMoves';
 import { useClusterAction } from './useClusterAction';
 import './clusters.css';
+import './strings';
 
 function CheckNowButton({ name }: { name: string }) {
   const { t } = useI18n();

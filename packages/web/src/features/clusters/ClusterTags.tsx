@@ -4,6 +4,7 @@ import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import type { Cluster, ClusterCapacity, ClusterState } from './clusters-api';
 import { capacityBars, labelPairs, registryCheckShown } from './cluster-view';
+import './strings';
 
 const registryCheckColors = { ok: 'success', failed: 'error', skipped: 'default', none: 'default' } as const;
 

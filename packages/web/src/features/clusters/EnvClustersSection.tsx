@@ -12,6 +12,7 @@ import {
   updateEnv,
   type EnvWithClusters,
 } from './clusters-api';
+import './strings';
 
 /** "Test (test)" for the built-in environments, else the display name. */
 export function envLabel(t: Translate, e: { name: string; displayName: string }): string {

@@ -22,6 +22,7 @@ import {
   type MovesFilter,
   type PlacementMove,
 } from './moves-view';
+import './strings';
 
 export const movesKey = ['clusters', 'moves'] as const;
 

@@ -3,6 +3,7 @@ import { Alert, Button, Checkbox, Form, Input, Radio, Space, Typography, type Fo
 import { useI18n } from '../../i18n/I18nProvider';
 import type { Cluster, ClusterExposure } from './clusters-api';
 import { isInCluster, type ClusterFormValues } from './cluster-view';
+import './strings';
 
 const exposures: ClusterExposure[] = ['pod-ip', 'node-port'];
 

@@ -8,6 +8,7 @@ import type {
   ClusterPatch,
   CreateClusterInput,
 } from './clusters-api';
+import './strings';
 
 /** How the cluster page shows the last registry check: reachable, unreachable, not judged, none. */
 export type RegistryCheckShown = 'ok' | 'failed' | 'skipped' | 'none';

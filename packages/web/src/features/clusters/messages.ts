@@ -4,7 +4,6 @@
  * 集群, cordon 封锁, drain 排空, failover 故障迁移, environment 环境, label 标签.
  */
 export const clustersEn = {
-  'nav.clusters': 'Clusters',
   'clusters.title': 'Clusters',
   'clusters.intro':
     'The Podman hosts and Kubernetes clusters Berth runs containers on. Berth checks each one periodically; "local" is the built-in one.',

@@ -5,7 +5,6 @@
 import type { clustersEn } from './messages';
 
 export const clustersZh: Record<keyof typeof clustersEn, string> = {
-  'nav.clusters': '集群',
   'clusters.title': '集群',
   'clusters.intro':
     'Berth 运行容器所用的 Podman 主机和 Kubernetes 集群。Berth 定期检查每个集群；"local" 是内置集群。',

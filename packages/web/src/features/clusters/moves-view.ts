@@ -1,4 +1,5 @@
 import type { PlacementMove } from '@berth/shared';
+import './strings';
 
 export type { PlacementMove } from '@berth/shared';
 

@@ -3,6 +3,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { errorText } from '../../components/ErrorState';
 import { useI18n } from '../../i18n/I18nProvider';
 import { clusterAction, clusterKeys, type ClusterAction } from './clusters-api';
+import './strings';
 
 /** Runs cordon/uncordon/drain/undrain/check on one cluster, says what happened, refreshes the pages. */
 export function useClusterAction(name: string) {

@@ -29,6 +29,7 @@ import {
   updateConfig,
   type ChangeResult,
 } from './configs-api';
+import './strings';
 
 /** One line per consumer: what the new version did to it. */
 function refreshLines(t: Translate, r: ChangeResult): string[] {

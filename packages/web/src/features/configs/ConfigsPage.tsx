@@ -9,6 +9,7 @@ import { formatBytes } from '../../components/chart-math';
 import { useI18n } from '../../i18n/I18nProvider';
 import { FormModal } from '../admin/FormModal';
 import { configKeys, createConfig, listConfigs } from './configs-api';
+import './strings';
 
 interface CreateForm {
   name: string;

@@ -3,7 +3,6 @@
  * terms: config 配置, version 版本, rollback 回滚, usage 使用情况, refresh 刷新.
  */
 export const configEn = {
-  'nav.configs': 'Configs',
   'cfg.title': 'Configs',
   'cfg.help':
     'Named sets of text files of project {project}. Every change is a numbered version; services mount a config read-only with {code}. A change rolls the services that mount it (or, with refresh "signal", updates their files in place and signals them). A config cannot be deleted while a service release mounts it.',

@@ -2,7 +2,6 @@ import type { configEn } from './messages';
 
 /** 配置页面的中文文案（术语见 docs/glossary.md）。 */
 export const configZh: Record<keyof typeof configEn, string> = {
-  'nav.configs': '配置文件',
   'cfg.title': '配置文件',
   'cfg.help':
     '项目 {project} 的命名文本文件集合。每次修改都生成一个带编号的版本；服务用 {code} 以只读方式挂载。修改后，挂载它的服务会滚动更新（刷新方式为“信号”时就地更新文件并发送信号）。配置被服务的版本挂载时不能删除。',

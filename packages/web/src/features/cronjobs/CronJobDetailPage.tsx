@@ -12,6 +12,7 @@ import { CronJobFormModal } from './CronJobFormModal';
 import { useCronActions } from './CronJobsPage';
 import { CronStateTag } from './CronStateTag';
 import { cronKeys, cronRunLogs, getCronJob, listCronEvents, listCronRuns } from './cronjobs-api';
+import './strings';
 
 /** One cron job: its spec, run history (attempts, exit, duration, logs) and events, and the actions. */
 export function CronJobDetailPage() {

@@ -6,6 +6,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { FormModal } from '../admin/FormModal';
 import { EnvVarsField } from '../services/EnvVarsField';
 import { createCronJob, updateCronJob } from './cronjobs-api';
+import './strings';
 
 /** The form's fields; their names are the spec's, so the API's `spec.*` field errors land on them. */
 interface CronFormValues {

@@ -12,6 +12,7 @@ import { ScopeSelector } from '../nav/ScopeSelector';
 import { CronJobFormModal } from './CronJobFormModal';
 import { CronStateTag } from './CronStateTag';
 import { cronKeys, deleteCronJob, listCronJobs, runCronJob, setCronJobSuspended } from './cronjobs-api';
+import './strings';
 
 /** Run now, suspend/resume, edit and delete: the actions of the list and of the detail page. */
 export function useCronActions(project: string, env: string) {

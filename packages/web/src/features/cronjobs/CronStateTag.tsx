@@ -1,6 +1,7 @@
 import { Tag } from 'antd';
 import type { CronRunState } from '@berth/shared';
 import { useI18n } from '../../i18n/I18nProvider';
+import './strings';
 
 const colors: Record<CronRunState, string | undefined> = {
   pending: 'default',

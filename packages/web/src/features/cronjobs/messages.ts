@@ -3,7 +3,6 @@
  * i18n/zh-CN.ts); terms follow docs/glossary.md: cron job 定时任务, run 运行, attempt 尝试.
  */
 export const cronJobsEn = {
-  'nav.cronjobs': 'Cron jobs',
   'cron.title': 'Cron jobs',
   'cron.intro':
     'A cron job runs a container on a schedule (cron syntax, in a time zone you choose). Each run keeps its exit code, duration, events and output after the container is gone.',

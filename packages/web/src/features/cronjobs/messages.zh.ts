@@ -5,7 +5,6 @@
 import type { cronJobsEn } from './messages';
 
 export const cronJobsZh: Record<keyof typeof cronJobsEn, string> = {
-  'nav.cronjobs': '定时任务',
   'cron.title': '定时任务',
   'cron.intro':
     '定时任务按计划（cron 语法，使用你选择的时区）运行一个容器。每次运行在容器删除后仍保留退出码、时长、事件和输出。',

@@ -11,6 +11,7 @@ import { TriggerText } from './BuildsTable';
 import { BuildStateTag, buildDurationMs, formatDuration, isBuildFinished, shortSha } from './build-view';
 import { cancelBuild, getBuild, getPipeline, pipelineKeys } from './pipelines-api';
 import './pipelines.css';
+import './strings';
 
 const stepStatus: Record<BuildStep['state'], 'wait' | 'process' | 'finish' | 'error'> = {
   pending: 'wait',

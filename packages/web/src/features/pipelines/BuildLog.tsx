@@ -4,6 +4,7 @@ import type { TaskLogLine } from '@berth/shared';
 import { useEventStream } from '../../api/useEventStream';
 import { useI18n } from '../../i18n/I18nProvider';
 import { HighlightedLine } from '../service-detail/HighlightedLine';
+import './strings';
 
 /** Lines kept in the page; a build log longer than this shows its newest lines. */
 const maxLines = 10_000;

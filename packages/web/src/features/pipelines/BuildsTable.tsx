@@ -7,6 +7,7 @@ import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import { BuildStateTag, buildDurationMs, CommitText, formatDuration, isBuildFinished } from './build-view';
 import { listBuilds, pipelineKeys } from './pipelines-api';
+import './strings';
 
 const pageSize = 20;
 

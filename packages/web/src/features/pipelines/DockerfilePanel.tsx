@@ -5,6 +5,7 @@ import { InlineError } from '../../components/ErrorState';
 import { PageSkeleton } from '../../components/PageSkeleton';
 import { useI18n } from '../../i18n/I18nProvider';
 import { getDockerfiles, pipelineKeys } from './pipelines-api';
+import './strings';
 
 /** The Dockerfiles Berth generates from the saved pipeline, read-only, as the builder uses them. */
 export function DockerfilePanel({ pipeline }: { pipeline: Pipeline }) {

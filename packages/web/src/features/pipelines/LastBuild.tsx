@@ -6,6 +6,7 @@ import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import { BuildStateTag, buildDurationMs, CommitText, formatDuration, isBuildFinished } from './build-view';
 import { listBuilds, pipelineKeys } from './pipelines-api';
+import './strings';
 
 /** The newest build of a pipeline: state, duration, commit, when; refreshed while it runs. */
 export function LastBuild({ pipeline, env }: { pipeline: Pipeline; env: string }) {

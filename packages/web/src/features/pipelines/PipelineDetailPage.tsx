@@ -13,6 +13,7 @@ import { deletePipeline, getPipeline, pipelineKeys } from './pipelines-api';
 import { useBuildNow } from './useBuildNow';
 import { WebhookPanel } from './WebhookPanel';
 import './pipelines.css';
+import './strings';
 
 /** One pipeline: what it builds and where it deploys, its builds, Dockerfile and webhook. */
 export function PipelineDetailPage() {

@@ -40,6 +40,7 @@ import {
 import { createPipeline, getPipeline, pipelineKeys, updatePipeline } from './pipelines-api';
 import { WebhookPanel } from './WebhookPanel';
 import './pipelines.css';
+import './strings';
 
 const namePattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 

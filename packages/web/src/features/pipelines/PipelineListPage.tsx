@@ -10,6 +10,7 @@ import { LastBuild } from './LastBuild';
 import { listPipelines, pipelineKeys } from './pipelines-api';
 import { useBuildNow } from './useBuildNow';
 import './pipelines.css';
+import './strings';
 
 /** The pipelines of one project (every environment they deploy to), each with its last build. */
 export function PipelineListPage() {

@@ -6,6 +6,7 @@ import { InlineError } from '../../components/ErrorState';
 import { useI18n } from '../../i18n/I18nProvider';
 import { LastBuild } from './LastBuild';
 import { listPipelines, pipelineKeys } from './pipelines-api';
+import './strings';
 
 /**
  * The pipelines that deploy to one service, each with its last build: a small card for the

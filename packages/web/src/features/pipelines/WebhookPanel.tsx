@@ -5,6 +5,7 @@ import { codeflowPaths, webhookProviders, type Pipeline } from '@berth/shared';
 import { errorText } from '../../components/ErrorState';
 import { useI18n } from '../../i18n/I18nProvider';
 import { pipelineKeys, rotateWebhookSecret } from './pipelines-api';
+import './strings';
 
 const providerNames = { gitlab: 'GitLab', github: 'GitHub', gitea: 'Gitea' } as const;
 

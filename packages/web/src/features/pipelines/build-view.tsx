@@ -1,6 +1,7 @@
 import { Tag, Typography } from 'antd';
 import type { Build, BuildState, BuildStep, PipelineTemplate } from '@berth/shared';
 import { useI18n } from '../../i18n/I18nProvider';
+import './strings';
 
 const buildColors: Record<BuildState, string> = {
   queued: 'default',

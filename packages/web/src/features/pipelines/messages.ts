@@ -3,7 +3,6 @@
  * build 构建, build script 编译脚本, pre-processing script 预处理脚本, image 镜像.
  */
 export const pipelinesEn = {
-  'nav.pipelines': 'Pipelines',
   'pipelines.title': 'Pipelines of {project}',
   'pipelines.toServices': '← Services',
   'pipelines.back': '← Pipelines',

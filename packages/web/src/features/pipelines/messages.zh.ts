@@ -5,7 +5,6 @@
 import type { pipelinesEn } from './messages';
 
 export const pipelinesZh: Record<keyof typeof pipelinesEn, string> = {
-  'nav.pipelines': '流水线',
   'pipelines.title': '{project} 的流水线',
   'pipelines.toServices': '← 服务',
   'pipelines.back': '← 流水线',

@@ -5,6 +5,7 @@ import type {
   RepoCredentialsInput,
   UpdatePipelineRequestInput,
 } from '@berth/shared';
+import './strings';
 
 /** The pipeline form's values: the request, flattened so each input is one form field. */
 export interface PipelineFormValues {

@@ -4,6 +4,7 @@ import { useNavigate } from 'react-router-dom';
 import { errorText } from '../../components/ErrorState';
 import { useI18n } from '../../i18n/I18nProvider';
 import { pipelineKeys, startBuild } from './pipelines-api';
+import './strings';
 
 /** "Build now": queues a build of the pipeline's ref and opens the build's page. */
 export function useBuildNow(project: string, env: string) {

@@ -35,6 +35,7 @@ import {
   volumeKeys,
   volumeUrl,
 } from './volumes-api';
+import './strings';
 
 interface VolumeForm {
   name: string;

@@ -3,7 +3,6 @@
  * terms: volume 存储卷, volume class 存储类, export 导出, import 导入, enforced 强制生效.
  */
 export const volumeEn = {
-  'nav.volumes': 'Volumes',
   'vol.title': 'Volumes',
   'vol.help':
     'Data that outlives containers. Mount a volume into a service with {code}. A local volume lives on one cluster and ties its services to it; an nfs or cephfs volume goes wherever the service runs. A volume cannot be deleted while a service or container mounts it.',

@@ -2,7 +2,6 @@ import type { volumeEn } from './messages';
 
 /** 存储卷页面的中文文案（术语见 docs/glossary.md）。 */
 export const volumeZh: Record<keyof typeof volumeEn, string> = {
-  'nav.volumes': '存储卷',
   'vol.title': '存储卷',
   'vol.help':
     '存储卷中的数据在容器之外长期保留。在服务中用 {code} 挂载。local 存储卷位于一个集群，挂载它的服务只能运行在该集群；nfs 或 cephfs 存储卷随服务迁移。存储卷被服务或容器挂载时不能删除。',
