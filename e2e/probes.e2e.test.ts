@@ -104,6 +104,14 @@ void describe('site monitoring in the portal (browser)', { timeout: 300_000 }, (
       60_000,
       300,
     );
+    // the last probe's duration in the list
+    assert.match(
+      await page
+        .getByTestId('probes-table')
+        .locator('tr', { has: page.getByTestId('probe-site') })
+        .innerText(),
+      /\d+ ms/,
+    );
     // the chart of the probe added (selected on save): uptime over the hour and its series
     await page.getByTestId('probe-chart-site').waitFor();
     await eventually(

@@ -48,10 +48,10 @@ describe('berth probes', () => {
     assert.equal(tcp.code, 0, tcp.err);
 
     const list = await berth(['probes', 'list', '-p', 'web']);
-    assert.match(list.out, /db\s+tcp\s+10\.9\.0\.5:8080\s+-\s+-\s+30s\s+-/);
+    assert.match(list.out, /db\s+tcp\s+10\.9\.0\.5:8080\s+-\s+-\s+-\s+30s\s+-/);
     assert.match(
       list.out,
-      /home\s+http\s+https:\/\/www\.web\.example\.test\/health\s+-\s+-\s+15s\s+probe-home/,
+      /home\s+http\s+https:\/\/www\.web\.example\.test\/health\s+-\s+-\s+-\s+15s\s+probe-home/,
     );
     const rule = await json<{ template: string; scope: Record<string, string>; for: string }>([
       ...['alert-rules', 'list', '-p', 'web'],

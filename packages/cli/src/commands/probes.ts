@@ -37,6 +37,11 @@ export const probeCommands: CommandDef[] = [
               value: (r) => (!r.enabled ? 'disabled' : r.up === null ? '-' : r.up ? 'up' : 'down'),
             },
             { header: 'UPTIME 24H', value: (r) => percent(r.uptime24h) },
+            {
+              header: 'LAST',
+              value: (r) =>
+                r.lastDurationSeconds === null ? '-' : `${Math.round(r.lastDurationSeconds * 1000)}ms`,
+            },
             { header: 'EVERY', value: (r) => `${r.intervalSeconds}s` },
             { header: 'ALERT RULE', value: (r) => r.alertRule ?? '-' },
           ],

@@ -228,6 +228,12 @@ export function ProbesPage() {
               title: pt('colUptime'),
               render: (_, r) => (r.uptime24h === null ? '—' : formatPercent(r.uptime24h * 100)),
             },
+            {
+              key: 'latency',
+              title: pt('colLatency'),
+              render: (_, r) =>
+                r.lastDurationSeconds === null ? '—' : `${Math.round(r.lastDurationSeconds * 1000)} ms`,
+            },
             { key: 'interval', title: pt('colInterval'), render: (_, r) => `${r.intervalSeconds} s` },
             { key: 'alert', title: pt('colAlert'), render: (_, r) => r.alertRule ?? '—' },
             {
