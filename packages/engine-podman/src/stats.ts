@@ -12,10 +12,19 @@ import type { LibpodStats, LibpodStatsReport } from './libpod-types';
 interface CpuSample {
   cpuNano: number;
   systemNano: number;
+  /** The figure computed when this baseline was taken. */
+  percent: number;
 }
 
 /** Samples older than this are not a useful baseline; podman's own average is used instead. */
 const maxBaselineAgeNs = 5 * 60 * 1e9;
+/**
+ * Samples closer than this keep the baseline and repeat its figure. A container under a CPU quota
+ * runs in bursts (0.1 core: 10 ms of every 100 ms period), so a window of a few tens of
+ * milliseconds — two readers asking one after the other — read anything from 0 to several times
+ * its limit.
+ */
+const minWindowNs = 1e9;
 
 /** Samples stats, remembering each container's previous CPU reading. */
 export class StatsSampler {
@@ -50,13 +59,15 @@ export class StatsSampler {
   /** CPU percent as `podman stats` computes it between two samples. */
   cpuPercent(s: LibpodStats): number {
     const before = this.previous.get(s.ContainerID);
-    this.previous.set(s.ContainerID, { cpuNano: s.CPUNano, systemNano: s.SystemNano });
-    if (before && s.SystemNano > before.systemNano && s.SystemNano - before.systemNano < maxBaselineAgeNs) {
+    const wallDelta = before ? s.SystemNano - before.systemNano : 0;
+    if (before && wallDelta >= 0 && wallDelta < minWindowNs) return before.percent;
+    let percent = Math.max(0, s.CPU);
+    if (before && wallDelta < maxBaselineAgeNs) {
       const cpuDelta = s.CPUNano - before.cpuNano;
-      const wallDelta = s.SystemNano - before.systemNano;
-      return cpuDelta > 0 ? (cpuDelta / wallDelta) * 100 : 0;
+      percent = cpuDelta > 0 ? (cpuDelta / wallDelta) * 100 : 0;
     }
-    return Math.max(0, s.CPU);
+    this.previous.set(s.ContainerID, { cpuNano: s.CPUNano, systemNano: s.SystemNano, percent });
+    return percent;
   }
 
   private toStats(s: LibpodStats): ContainerStats {

@@ -202,6 +202,22 @@ void describe('stats', () => {
     assert.equal(sampler.cpuPercent(later), 25);
   });
 
+  void it('repeats the last figure for a sample under a second after the baseline, keeping the baseline', () => {
+    const sampler = new StatsSampler(client);
+    const base = report.Stats!.find((r) => r.Name === 'fx-web')!;
+    sampler.cpuPercent(base);
+    const at = (ms: number, cpuMs: number): LibpodStats => ({
+      ...base,
+      CPUNano: base.CPUNano + cpuMs * 1e6,
+      SystemNano: base.SystemNano + ms * 1e6,
+    });
+    assert.equal(sampler.cpuPercent(at(2000, 200)), 10);
+    // 50 ms later the container ran a whole 20 ms burst: 40 % over that window, 10 % really
+    assert.equal(sampler.cpuPercent(at(2050, 220)), 10);
+    // the next window starts at the 2 s sample, not at the short one
+    assert.equal(sampler.cpuPercent(at(3000, 300)), 10);
+  });
+
   void it('reports a missing container as an EngineError', async () => {
     const missing = { json: async () => ({ Error: {}, Stats: null }) } as unknown as LibpodClient;
     await assert.rejects(new StatsSampler(missing).sample(['nope']), /could not read stats for nope/);
