@@ -4,27 +4,13 @@
  * environment. Pure. User values reach PromQL only as escaped string literals and YAML only as
  * double-quoted scalars; annotation text from users is escaped out of Prometheus' templating.
  */
-import { InvalidError, type AlertScope, type AlertSeverity, type AlertTemplate } from '@berth/shared';
+import { InvalidError, type AlertRule, type AlertScope, type AlertTemplate } from '@berth/shared';
 
-/** What a rule renders from (the stored rule, or a draft). */
-export interface RuleInput {
-  id: string;
-  project: string;
-  env: string;
-  name: string;
-  template: AlertTemplate;
-  scope: AlertScope;
-  threshold: number | null;
-  for: string;
-  window: string | null;
-  quantile: number | null;
-  severity: AlertSeverity;
-  labels: Record<string, string>;
-  channels: string[];
-  summary: string | null;
-  description: string | null;
-  promql: string | null;
-}
+/** What a rule renders from (the stored rule, or a draft): a rule without what Berth adds to it. */
+export type RuleInput = Omit<
+  AlertRule,
+  'enabled' | 'endedReason' | 'expr' | 'createdAt' | 'createdBy' | 'updatedAt' | 'updatedBy'
+>;
 
 /** The scope fields each template takes: required ones, and optional ones. */
 export const templateScopes: Record<
