@@ -236,11 +236,20 @@ describe('gateway pages (browser, real Podman and Nginx)', { timeout: 600_000 },
     await page.locator('#route-tls-cert').click();
     const options = page.locator('.ant-select-dropdown:visible .ant-select-item-option');
     await options.filter({ hasText: /^weak/ }).waitFor();
-    assert.deepEqual(
-      (await options.allInnerTexts()).map((t) => t.split(' ')[0]),
-      ['weak'],
-      'only the project’s own certificates are offered',
-    );
+    // The list is read until it holds something: on a busy machine the form re-renders after its
+    // own data arrives and the dropdown may close between the wait and the read (then reopen it).
+    const offered = async () => (await options.allInnerTexts()).map((t) => t.split(' ')[0]);
+    let seen = await offered();
+    for (const deadline = Date.now() + 15_000; seen.length === 0 && Date.now() < deadline;) {
+      if ((await page.locator('.ant-select-dropdown:visible').count()) === 0)
+        await page.locator('#route-tls-cert').click();
+      await options
+        .first()
+        .waitFor({ timeout: 2_000 })
+        .catch(() => undefined);
+      seen = await offered();
+    }
+    assert.deepEqual(seen, ['weak'], 'only the project’s own certificates are offered');
     await options.filter({ hasText: /^weak/ }).click();
     await page.getByTestId('route-submit').click();
     await page.getByTestId('route-nginx-error').waitFor();

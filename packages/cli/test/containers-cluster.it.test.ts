@@ -103,7 +103,7 @@ describe('berth containers / events / logs --cluster', () => {
     assert.ok(events.items.length > 0);
     assert.ok(events.items.every((e) => e.cluster === c.name && e.container === remoteName));
     const table = await berth(['events', 'xc', '-p', 'web', '--cluster', c.name]);
-    assert.match(table.out, /\bCONTAINER\s+CLUSTER\s+MESSAGE\b/);
+    assert.match(table.out, /\bCONTAINER\s+CLUSTER\s+SOURCE\s+MESSAGE\b/);
     assert.match(table.out, new RegExp(`${remoteName}\\s+${c.name}\\s`));
 
     const logs = await berth(['logs', 'xc', '-p', 'web', '--cluster', c.name]);
