@@ -44,6 +44,9 @@ describe('kill -9 of the server during rollouts', () => {
         BERTH_RECONCILE_INTERVAL_MS: '250',
         BERTH_LOG_LEVEL: 'warn',
         BERTH_GATEWAY_LISTEN: 'off',
+        // npm start's monitoring stack listens on fixed ports, and kill -9 would leave it running
+        BERTH_MONITORING: 'off',
+        BERTH_GATEWAY_METRICS_LISTEN: 'off',
       },
     });
     await eventually(
