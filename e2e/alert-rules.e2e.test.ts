@@ -22,7 +22,7 @@ import {
   waitTask,
   type TestPlatform,
 } from '../packages/server/test/helpers/platform.ts';
-import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { pickOption, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 import { assertRoutesDocumented } from './helpers/openapi.ts';
 import { logIn, portalSession } from './helpers/session.ts';
 
@@ -34,14 +34,6 @@ void describe('alert rules in the portal (browser)', { timeout: 300_000 }, () =>
   let page: Page;
   let mon: TestMonitoring;
   const monDir = mkdtempSync(path.join(tmpdir(), 'berth-e2e-mon-'));
-
-  async function pick(page: Page, select: string, option: string): Promise<void> {
-    await page.locator(select).click();
-    await page
-      .locator('.ant-select-dropdown:visible .ant-select-item-option')
-      .filter({ hasText: new RegExp(`^${option}$`) })
-      .click();
-  }
 
   portalSession(
     {
@@ -90,7 +82,7 @@ void describe('alert rules in the portal (browser)', { timeout: 300_000 }, () =>
     await page.getByTestId('alert-rules-empty').waitFor();
     await page.getByTestId('create-alert-rule').click();
     await page.locator('#alert-rule-name').fill('web-cpu');
-    await pick(page, '#alert-rule-service', 'web');
+    await pickOption(page, '#alert-rule-service', 'web');
     await page.locator('#alert-rule-threshold').fill('50');
     await page.locator('#alert-rule-for').fill('2m');
     await page.getByTestId('alert-rule-preview').click();

@@ -19,7 +19,7 @@ import {
   webhookCheck,
   type Receiver,
 } from '../packages/server/test/helpers/alert-receivers.ts';
-import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { pickOption, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 import { assertRoutesDocumented } from './helpers/openapi.ts';
 import { logIn, portalSession } from './helpers/session.ts';
 
@@ -30,14 +30,6 @@ void describe('alerts, channels and silences in the portal (browser)', { timeout
   let mon: TestMonitoring;
   let hook: Receiver;
   const monDir = mkdtempSync(path.join(tmpdir(), 'berth-e2e-alerts-'));
-
-  async function pick(page: Page, select: string, option: string): Promise<void> {
-    await page.locator(select).click();
-    await page
-      .locator('.ant-select-dropdown:visible .ant-select-item-option')
-      .filter({ hasText: new RegExp(`^${option}$`) })
-      .click();
-  }
 
   portalSession(
     {
@@ -174,7 +166,7 @@ void describe('alerts, channels and silences in the portal (browser)', { timeout
     await page.getByTestId('alerts-tab-channels').click();
     await page.getByTestId('channel-ops').waitFor();
     await page.getByTestId('add-channel').click();
-    await pick(page, '#settings_kind', 'dingtalk');
+    await pickOption(page, '#settings_kind', 'dingtalk');
     const form = (await page.getByTestId('channel-form').innerText()).replace(/ /g, '');
     for (const word of ['类型', '签名密钥', '加签', '每分钟投递上限']) assert.ok(form.includes(word), word);
     await browser.screenshot('channel-form-zh', 1366, 768);

@@ -17,7 +17,7 @@ import {
   type GatewayPlatform,
 } from '../packages/server/test/helpers/gateway-platform.ts';
 import { adminPassword, eventually, makeProject } from '../packages/server/test/helpers/platform.ts';
-import { openBrowser, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
+import { openBrowser, pickOption, unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 import { assertRoutesDocumented } from './helpers/openapi.ts';
 import { fieldError, logIn, portalSession, seedWebService } from './helpers/session.ts';
 
@@ -37,14 +37,6 @@ async function addDeveloper(platform: GatewayPlatform, user: string, project: st
 }
 
 /** Picks `label` in the antd Select whose input is `selector`. */
-async function pick(page: Page, selector: string, label: string): Promise<void> {
-  await page.locator(selector).click();
-  await page
-    .locator('.ant-select-dropdown:visible .ant-select-item-option')
-    .filter({ hasText: new RegExp(`^${label}$`) })
-    .click();
-}
-
 void describe('TCP/UDP entry points in the portal (browser)', { timeout: 400_000 }, () => {
   let platform: GatewayPlatform;
   let browser: TestBrowser;
@@ -83,7 +75,7 @@ void describe('TCP/UDP entry points in the portal (browser)', { timeout: 400_000
     await page.getByTestId('entry-ports-table').waitFor();
 
     await page.getByTestId('assign-entry-ports').click();
-    await pick(page, '#entry-ports-project', 'shop');
+    await pickOption(page, '#entry-ports-project', 'shop');
     await page.fill('#entry-ports-port', '80');
     await page.getByTestId('entry-ports-form-ok').click();
     assert.match(await fieldError(page, '#entry-ports-port'), /below 1024/);
@@ -120,7 +112,7 @@ void describe('TCP/UDP entry points in the portal (browser)', { timeout: 400_000
       await p.getByTestId('create-entry-point').click();
       await p.getByTestId(`pick-port-${port}`).click();
       assert.equal(await p.locator('#entry-point-port').inputValue(), String(port));
-      await pick(p, '#entry-point-service', 'web');
+      await pickOption(p, '#entry-point-service', 'web');
       await p.getByTestId('entry-point-form-ok').click();
       await p.getByTestId('entry-point-form').waitFor({ state: 'detached' });
 
@@ -191,7 +183,7 @@ void describe('TCP/UDP entry points in the portal (browser)', { timeout: 400_000
       assert.match(await free.innerText(), /No free assigned TCP port/);
       assert.equal(await p.getByTestId(`pick-port-${port}`).count(), 0);
       await p.fill('#entry-point-port', String(port));
-      await pick(p, '#entry-point-service', 'cache');
+      await pickOption(p, '#entry-point-service', 'cache');
       await p.getByTestId('entry-point-form-ok').click();
       assert.match(await fieldError(p, '#entry-point-port'), /not assigned to this project/);
       await rival.screenshot('entry-points-refused-en', 1366, 768);

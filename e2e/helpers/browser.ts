@@ -95,3 +95,12 @@ export function unexpectedProblems(
     );
   });
 }
+
+/** Opens the antd select at `selector` and clicks the option whose whole text is `label`. */
+export async function pickOption(page: Page, selector: string, label: string): Promise<void> {
+  await page.locator(selector).click();
+  await page
+    .locator('.ant-select-dropdown:visible .ant-select-item-option')
+    .filter({ hasText: new RegExp(`^${label}$`) })
+    .click();
+}
