@@ -323,6 +323,46 @@ describe('portal (browser, real Podman)', { timeout: 600_000 }, () => {
     await browser.screenshot('audit-en', 1366, 768);
   });
 
+  it('opens a page whose code was lost for a moment, and says so with the menus kept when it cannot load', async () => {
+    // Chromium aborts fetches in flight when an interface appears (Podman adds one per container):
+    // a page's chunk lost so once showed a blank portal.
+    const before = browser.problems.length;
+    let lost = 0;
+    await page.route('**/assets/ClusterListPage-*.js', (route) =>
+      lost++ < 2 ? route.abort('connectionreset') : route.continue(),
+    );
+    await page.getByRole('link', { name: 'Clusters' }).click();
+    await page.getByTestId('cluster-link-local').waitFor();
+    assert.equal(lost, 3, 'fetched a third time, after two lost fetches');
+    await page.unroute('**/assets/ClusterListPage-*.js');
+
+    // A chunk that never comes (a Berth upgrade removed it): one reload, then the error in the
+    // page's place with the navigation around it, and a retry that works once the chunk is back.
+    let quota = 0;
+    await page.route('**/assets/QuotaPage-*.js', (route) => {
+      quota += 1;
+      return route.abort('connectionreset');
+    });
+    await page.goto(`${platform.url}/p/shop/quota`);
+    const error = page.getByRole('alert').filter({ hasText: 'This page could not be loaded' });
+    await error.waitFor({ timeout: 30_000 });
+    assert.equal(quota, 8, 'four fetches, a reload, four fetches');
+    assert.ok(await page.getByRole('link', { name: 'Clusters' }).isVisible(), 'the menus stay');
+    await page.unroute('**/assets/QuotaPage-*.js');
+    await error.getByRole('button', { name: 'Try again' }).click();
+    await page.getByTestId('quota-back').waitFor();
+    // the lost fetches and the boundary's report are expected here, and only here
+    const mine = browser.problems.splice(before);
+    browser.problems.push(
+      ...mine.filter(
+        (p) =>
+          !/(ClusterListPage|QuotaPage)-|could not be loaded|dynamically imported module/.test(
+            p.text + p.url,
+          ),
+      ),
+    );
+  });
+
   it('shows the service list in Chinese', async () => {
     await page.locator('.user-menu').click();
     await page.locator('.ant-dropdown-menu-item').filter({ hasText: '中文' }).click();

@@ -20,6 +20,7 @@ import { isProbePage, probeMenuItems } from '../features/probes/nav';
 import { alertMenuItems, isAlertPage } from '../features/alerts/nav';
 import { GlobalSearch } from '../features/search/GlobalSearch';
 import { clusterMenuItems, isClusterPage } from '../features/clusters/nav';
+import { PageErrorBoundary } from './lazy-chunk';
 import { AfterFirstPaint } from '../components/AfterFirstPaint';
 
 function TasksButton() {
@@ -118,7 +119,9 @@ export function AppLayout() {
           </AfterFirstPaint>
         </Layout.Header>
         <Layout.Content className="app-content">
-          <Outlet />
+          <PageErrorBoundary resetKey={location.pathname}>
+            <Outlet />
+          </PageErrorBoundary>
         </Layout.Content>
       </Layout>
     </TaskCenterProvider>

@@ -1,4 +1,5 @@
-import { lazy, Suspense, useEffect } from 'react';
+import { Suspense, useEffect } from 'react';
+import { lazyChunk } from './lazy-chunk';
 import { useQueryClient } from '@tanstack/react-query';
 import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { setSessionExpiredHandler } from '../api/client';
@@ -8,102 +9,114 @@ import { AppLayout } from './AppLayout';
 import { HomeRedirect } from './HomeRedirect';
 
 // Each feature is its own chunk, so the login page and the list load without the rest.
-const LoginPage = lazy(() => import('../features/auth/LoginPage').then((m) => ({ default: m.LoginPage })));
-const NotFoundPage = lazy(() => import('./NotFoundPage').then((m) => ({ default: m.NotFoundPage })));
-const LazyServiceListPage = lazy(() => loadServiceListPage().then((m) => ({ default: m.ServiceListPage })));
+const LoginPage = lazyChunk(() =>
+  import('../features/auth/LoginPage').then((m) => ({ default: m.LoginPage })),
+);
+const NotFoundPage = lazyChunk(() => import('./NotFoundPage').then((m) => ({ default: m.NotFoundPage })));
+const LazyServiceListPage = lazyChunk(() =>
+  loadServiceListPage().then((m) => ({ default: m.ServiceListPage })),
+);
 /** The list renders at once when the boot code loaded its chunk (see loadedServiceListPage). */
 function ServiceListPage() {
   const loaded = loadedServiceListPage();
   return loaded ? <loaded.ServiceListPage /> : <LazyServiceListPage />;
 }
-const CreateServicePage = lazy(() =>
+const CreateServicePage = lazyChunk(() =>
   import('../features/services/CreateServicePage').then((m) => ({ default: m.CreateServicePage })),
 );
-const ServiceDetailPage = lazy(() =>
+const ServiceDetailPage = lazyChunk(() =>
   import('../features/service-detail/ServiceDetailPage').then((m) => ({ default: m.ServiceDetailPage })),
 );
-const ContainerFilesPage = lazy(() =>
+const ContainerFilesPage = lazyChunk(() =>
   import('../features/files/ContainerFilesPage').then((m) => ({ default: m.ContainerFilesPage })),
 );
-const AuditPage = lazy(() => import('../features/audit/AuditPage').then((m) => ({ default: m.AuditPage })));
-const RouteListPage = lazy(() =>
+const AuditPage = lazyChunk(() =>
+  import('../features/audit/AuditPage').then((m) => ({ default: m.AuditPage })),
+);
+const RouteListPage = lazyChunk(() =>
   import('../features/routes/RouteListPage').then((m) => ({ default: m.RouteListPage })),
 );
-const RouteDetailPage = lazy(() =>
+const RouteDetailPage = lazyChunk(() =>
   import('../features/routes/RouteDetailPage').then((m) => ({ default: m.RouteDetailPage })),
 );
-const RouteFormPage = lazy(() =>
+const RouteFormPage = lazyChunk(() =>
   import('../features/routes/RouteFormPage').then((m) => ({ default: m.RouteFormPage })),
 );
-const GatewayListPage = lazy(() =>
+const GatewayListPage = lazyChunk(() =>
   import('../features/gateways/GatewayListPage').then((m) => ({ default: m.GatewayListPage })),
 );
-const GatewayDetailPage = lazy(() =>
+const GatewayDetailPage = lazyChunk(() =>
   import('../features/gateways/GatewayDetailPage').then((m) => ({ default: m.GatewayDetailPage })),
 );
 
-const RepositoriesPage = lazy(() =>
+const RepositoriesPage = lazyChunk(() =>
   import('../features/images/RepositoriesPage').then((m) => ({ default: m.RepositoriesPage })),
 );
-const TagsPage = lazy(() => import('../features/images/TagsPage').then((m) => ({ default: m.TagsPage })));
-const RegistriesPage = lazy(() =>
+const TagsPage = lazyChunk(() =>
+  import('../features/images/TagsPage').then((m) => ({ default: m.TagsPage })),
+);
+const RegistriesPage = lazyChunk(() =>
   import('../features/images/RegistriesPage').then((m) => ({ default: m.RegistriesPage })),
 );
-const PipelineListPage = lazy(() =>
+const PipelineListPage = lazyChunk(() =>
   import('../features/pipelines/PipelineListPage').then((m) => ({ default: m.PipelineListPage })),
 );
-const PipelineFormPage = lazy(() =>
+const PipelineFormPage = lazyChunk(() =>
   import('../features/pipelines/PipelineFormPage').then((m) => ({ default: m.PipelineFormPage })),
 );
-const PipelineDetailPage = lazy(() =>
+const PipelineDetailPage = lazyChunk(() =>
   import('../features/pipelines/PipelineDetailPage').then((m) => ({ default: m.PipelineDetailPage })),
 );
-const BuildDetailPage = lazy(() =>
+const BuildDetailPage = lazyChunk(() =>
   import('../features/pipelines/BuildDetailPage').then((m) => ({ default: m.BuildDetailPage })),
 );
 
-const QuotaPage = lazy(() => import('../features/quotas/QuotaPage').then((m) => ({ default: m.QuotaPage })));
-const ConfigsPage = lazy(() =>
+const QuotaPage = lazyChunk(() =>
+  import('../features/quotas/QuotaPage').then((m) => ({ default: m.QuotaPage })),
+);
+const ConfigsPage = lazyChunk(() =>
   import('../features/configs/ConfigsPage').then((m) => ({ default: m.ConfigsPage })),
 );
-const ConfigDetailPage = lazy(() =>
+const ConfigDetailPage = lazyChunk(() =>
   import('../features/configs/ConfigDetailPage').then((m) => ({ default: m.ConfigDetailPage })),
 );
-const CertificatesPage = lazy(() =>
+const CertificatesPage = lazyChunk(() =>
   import('../features/certificates/CertificatesPage').then((m) => ({ default: m.CertificatesPage })),
 );
-const VolumesPage = lazy(() =>
+const VolumesPage = lazyChunk(() =>
   import('../features/volumes/VolumesPage').then((m) => ({ default: m.VolumesPage })),
 );
-const CronJobsPage = lazy(() =>
+const CronJobsPage = lazyChunk(() =>
   import('../features/cronjobs/CronJobsPage').then((m) => ({ default: m.CronJobsPage })),
 );
-const CronJobDetailPage = lazy(() =>
+const CronJobDetailPage = lazyChunk(() =>
   import('../features/cronjobs/CronJobDetailPage').then((m) => ({ default: m.CronJobDetailPage })),
 );
-const ProbesPage = lazy(() =>
+const ProbesPage = lazyChunk(() =>
   import('../features/probes/ProbesPage').then((m) => ({ default: m.ProbesPage })),
 );
-const AlertRulesPage = lazy(() =>
+const AlertRulesPage = lazyChunk(() =>
   import('../features/alert-rules/AlertRulesPage').then((m) => ({ default: m.AlertRulesPage })),
 );
-const AlertsPage = lazy(() =>
+const AlertsPage = lazyChunk(() =>
   import('../features/alerts/AlertsPage').then((m) => ({ default: m.AlertsPage })),
 );
-const AdminPage = lazy(() => import('../features/admin/AdminPage').then((m) => ({ default: m.AdminPage })));
-const ClusterListPage = lazy(() =>
+const AdminPage = lazyChunk(() =>
+  import('../features/admin/AdminPage').then((m) => ({ default: m.AdminPage })),
+);
+const ClusterListPage = lazyChunk(() =>
   import('../features/clusters/ClusterListPage').then((m) => ({ default: m.ClusterListPage })),
 );
-const ClusterDetailPage = lazy(() =>
+const ClusterDetailPage = lazyChunk(() =>
   import('../features/clusters/ClusterDetailPage').then((m) => ({ default: m.ClusterDetailPage })),
 );
-const EntryPointsPage = lazy(() =>
+const EntryPointsPage = lazyChunk(() =>
   import('../features/entry-points/EntryPointsPage').then((m) => ({ default: m.EntryPointsPage })),
 );
-const EntryPortsPage = lazy(() =>
+const EntryPortsPage = lazyChunk(() =>
   import('../features/entry-points/EntryPortsPage').then((m) => ({ default: m.EntryPortsPage })),
 );
-const ShellRecordingPage = lazy(() =>
+const ShellRecordingPage = lazyChunk(() =>
   import('../features/audit/ShellRecordingPage').then((m) => ({ default: m.ShellRecordingPage })),
 );
 

@@ -15,7 +15,8 @@ import { queryClient } from './query-client';
  */
 export function startBoot(pathname: string): Promise<unknown> {
   if (pathname === '/login' || pathname.startsWith('/login/')) {
-    void import('../features/auth/LoginPage');
+    // a head start only: the route fetches it again (and says so) if this fetch failed
+    import('../features/auth/LoginPage').catch(() => undefined);
     return Promise.resolve();
   }
   const me = queryClient.fetchQuery(meQuery).catch(() => null);

@@ -1,10 +1,12 @@
 import { Alert, Button } from 'antd';
 import { isApiError } from '../api/errors';
+import { isChunkLoadError } from '../app/chunk-load';
 import type { MessageKey } from '../i18n/en';
 import { useI18n, type Translate } from '../i18n/I18nProvider';
 
 /** What the user can do about an error, by its status; the server's message adds the detail. */
 export function errorAdvice(err: unknown): MessageKey {
+  if (isChunkLoadError(err)) return 'error.page';
   if (!isApiError(err)) return 'error.unknown';
   if (err.status === 0) return 'error.network';
   if (err.status === 404) return 'error.notFound';

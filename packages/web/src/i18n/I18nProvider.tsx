@@ -3,6 +3,7 @@ import type { Locale } from 'antd/es/locale';
 import enUS from 'antd/locale/en_US';
 import { en, type MessageKey } from './en';
 import { pageEnglish } from './page-strings';
+import { retryImport } from '../app/chunk-load';
 
 export const languages = ['en', 'zh-CN'] as const;
 export type Language = (typeof languages)[number];
@@ -24,10 +25,12 @@ const loaders: Record<Language, () => Promise<Dictionary>> = {
   en: () => Promise.resolve({ messages: en, antd: enUS }),
   // antd's locale is imported here, not by zh-CN.ts, so that tests can read the dictionary without React
   'zh-CN': () =>
-    Promise.all([import('./zh-CN'), import('antd/locale/zh_CN')]).then(([m, antd]) => ({
-      messages: m.zhCN,
-      antd: antd.default,
-    })),
+    Promise.all([retryImport(() => import('./zh-CN')), retryImport(() => import('antd/locale/zh_CN'))]).then(
+      ([m, antd]) => ({
+        messages: m.zhCN,
+        antd: antd.default,
+      }),
+    ),
 };
 
 /** Loads a language's dictionaries once; later calls return at once. */

@@ -261,7 +261,7 @@ export const en = {
   'error.unavailable': 'A part of the platform is not available right now. Try again in a minute.',
   'error.server': 'The server failed. Try again; if it keeps failing, tell the platform team.',
   'error.unknown': 'Unexpected error.',
-  'error.page': 'This page failed to load.',
+  'error.page': 'This page could not be loaded. Check your connection and reload it.',
   'time.never': 'never',
   'notFound.title': 'Page not found',
   'notFound.back': 'Go to services',

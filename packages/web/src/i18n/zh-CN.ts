@@ -254,7 +254,7 @@ export const zhCN: Record<MessageKey, string> = {
   'error.unavailable': '平台的部分组件暂不可用，请一分钟后重试。',
   'error.server': '服务器出错。请重试；如果持续失败，请联系平台团队。',
   'error.unknown': '未知错误。',
-  'error.page': '页面加载失败。',
+  'error.page': '页面加载失败。请检查网络后重新加载。',
   'time.never': '从未',
   'notFound.title': '页面不存在',
   'notFound.back': '返回服务列表',

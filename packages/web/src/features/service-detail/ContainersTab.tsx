@@ -1,4 +1,5 @@
-import { lazy, Suspense, useMemo, useState } from 'react';
+import { Suspense, useMemo, useState } from 'react';
+import { lazyChunk } from '../../app/lazy-chunk';
 import { App, Button, Empty, Popconfirm, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router-dom';
@@ -17,8 +18,8 @@ import { byContainer } from './stats-series';
 import { useServiceStats } from './useServiceStats';
 
 // xterm.js is only needed once someone opens a shell; keep it out of the page's chunk.
-const ShellModal = lazy(() => import('../shell/ShellModal').then((m) => ({ default: m.ShellModal })));
-const DebugShellModal = lazy(() =>
+const ShellModal = lazyChunk(() => import('../shell/ShellModal').then((m) => ({ default: m.ShellModal })));
+const DebugShellModal = lazyChunk(() =>
   import('../debug/DebugShellModal').then((m) => ({ default: m.DebugShellModal })),
 );
 

@@ -1,4 +1,5 @@
-import { lazy, Suspense, useEffect, useState } from 'react';
+import { Suspense, useEffect, useState } from 'react';
+import { lazyChunk } from '../../app/lazy-chunk';
 import { Button, Card, InputNumber, Slider, Space, Typography } from 'antd';
 import type { Service } from '@berth/shared';
 import type { ServiceRef } from '../../api/paths';
@@ -7,7 +8,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { useServiceAction } from './useServiceAction';
 
 // The autoscaling card (settings form, decision charts) loads when the Scale tab opens.
-const AutoscaleCard = lazy(() =>
+const AutoscaleCard = lazyChunk(() =>
   import('../autoscale/AutoscaleCard').then((m) => ({ default: m.AutoscaleCard })),
 );
 

@@ -1,4 +1,5 @@
-import { lazy, Suspense } from 'react';
+import { Suspense } from 'react';
+import { lazyChunk } from '../../app/lazy-chunk';
 import { Button, Space, Tabs, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useParams } from 'react-router-dom';
@@ -19,9 +20,9 @@ import { ScaleTab } from './ScaleTab';
 import { ServiceAuditTab } from './ServiceAuditTab';
 
 // The edit form is the largest part of the page and only needed when someone edits.
-const SettingsTab = lazy(() => import('./SettingsTab').then((m) => ({ default: m.SettingsTab })));
+const SettingsTab = lazyChunk(() => import('./SettingsTab').then((m) => ({ default: m.SettingsTab })));
 // Only services on Kubernetes clusters have manifests to read: loaded when the tab is opened.
-const ManifestsTab = lazy(() =>
+const ManifestsTab = lazyChunk(() =>
   import('../manifests/ManifestsTab').then((m) => ({ default: m.ManifestsTab })),
 );
 

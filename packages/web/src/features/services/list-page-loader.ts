@@ -2,6 +2,7 @@
  * Loads the list page's chunk once, for the boot code and the route. A module of its own: the
  * page imports service-list-query.ts, so the loader there would make an import cycle.
  */
+import { retryImport } from '../../app/chunk-load';
 import type * as ListPage from './ServiceListPage';
 
 type ListPageModule = typeof ListPage;
@@ -10,7 +11,13 @@ let listPageLoad: Promise<ListPageModule> | undefined;
 
 /** The list page's chunk, fetched once (by the boot code, else by the route). */
 export function loadServiceListPage(): Promise<ListPageModule> {
-  listPageLoad ??= import('./ServiceListPage').then((m) => (listPage = m));
+  listPageLoad ??= retryImport(() => import('./ServiceListPage')).then(
+    (m) => (listPage = m),
+    (err: unknown) => {
+      listPageLoad = undefined; // the route tries again
+      throw err;
+    },
+  );
   return listPageLoad;
 }
 

@@ -1,6 +1,5 @@
 import {
   createContext,
-  lazy,
   Suspense,
   useCallback,
   useContext,
@@ -9,11 +8,12 @@ import {
   useState,
   type ReactNode,
 } from 'react';
+import { lazyChunk } from '../../app/lazy-chunk';
 import type { Task } from '@berth/shared';
 
 // The drawer and its cards (Drawer, Collapse, Progress, the log stream) are their own chunk:
 // a page loads them only once a task is tracked or the drawer is opened.
-const TaskDrawer = lazy(() => import('./TaskDrawer').then((m) => ({ default: m.TaskDrawer })));
+const TaskDrawer = lazyChunk(() => import('./TaskDrawer').then((m) => ({ default: m.TaskDrawer })));
 
 interface TaskCenterValue {
   /** Shows a task in the drawer and opens it. */
