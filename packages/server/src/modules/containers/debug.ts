@@ -252,14 +252,17 @@ export class DebugContainers {
 
   /** Ends a session: removes its container (gone already is fine) and records why. */
   async end(row: DebugSessionRow, reason: string): Promise<void> {
+    // The reason is recorded before the container goes: a sweep that lists the containers while
+    // this one is being removed would otherwise find its session open without a container and
+    // record 'target-gone' first (the first reason stays).
+    await this.store.end(row.id, nowIso(), reason);
     const engine = await this.deps.engines.get(row.cluster).catch(() => null);
-    // the sweeper retries a container its cluster could not remove now (the row is ended then)
+    // the sweeper retries a container its cluster could not remove now (the row is ended)
     await engine
       ?.removeContainer(row.engine_id ?? row.name)
       .catch((err: unknown) =>
         this.deps.ctx.log.warn({ err, container: row.name }, 'removing a debug container failed'),
       );
-    await this.store.end(row.id, nowIso(), reason);
   }
 
   /**
