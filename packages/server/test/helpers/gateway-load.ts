@@ -10,7 +10,7 @@ export interface GatewayResponse {
 export function viaGateway(
   listen: string,
   host: string,
-  opts: { path?: string; headers?: Record<string, string>; method?: string } = {},
+  opts: { path?: string; headers?: Record<string, string>; method?: string; timeoutMs?: number } = {},
 ): Promise<GatewayResponse> {
   const i = listen.lastIndexOf(':');
   return new Promise((resolve, reject) => {
@@ -22,7 +22,7 @@ export function viaGateway(
         method: opts.method ?? 'GET',
         agent: false,
         headers: { Host: host, Connection: 'close', ...opts.headers },
-        timeout: 5000,
+        timeout: opts.timeoutMs ?? 5000,
       },
       (res) => {
         let body = '';
