@@ -21,3 +21,4 @@ export * from './autoscale';
 export * from './alert-rules';
 export * from './alerts';
 export * from './probes';
+export * from './apps';
