@@ -81,3 +81,70 @@ export function startGatewayLoad(
     },
   };
 }
+
+export interface PacedLoadResult extends GatewayLoadResult {
+  /** Requests started. */
+  sent: number;
+  /** Wall time from start to stop, in seconds. */
+  seconds: number;
+  /** Requests started per second of wall time: the rate the load really had. */
+  achievedRps: number;
+}
+
+/**
+ * Open-loop load at a fixed rate through the gateway: request i starts at `start + i / rps`,
+ * whether or not the earlier ones have answered, so a slow answer does not lower the rate (a
+ * closed loop as `startGatewayLoad` would, on a busy machine). A timer that fires late starts the
+ * requests it owes at once, keeping the mean rate; at most `maxInFlight` are outstanding.
+ */
+export function startPacedGatewayLoad(
+  listen: string,
+  host: string,
+  rps: number,
+  opts: { maxInFlight?: number; path?: string } = {},
+): { startedAt: number; stop(): Promise<PacedLoadResult> } {
+  const maxInFlight = opts.maxInFlight ?? 64;
+  const result: GatewayLoadResult = { ok: 0, failed: 0, errors: [], bodies: new Map() };
+  const startedAt = Date.now();
+  const inFlight = new Set<Promise<void>>();
+  let sent = 0;
+  let running = true;
+  let timer: NodeJS.Timeout | null = null;
+  const one = async () => {
+    try {
+      const r = await viaGateway(listen, host, { path: opts.path ?? '/index.html' });
+      if (r.status >= 200 && r.status < 300) {
+        result.ok += 1;
+        result.bodies.set(r.body, (result.bodies.get(r.body) ?? 0) + 1);
+      } else {
+        result.failed += 1;
+        result.errors.push(`HTTP ${r.status}: ${r.body.slice(0, 100)}`);
+      }
+    } catch (err) {
+      result.failed += 1;
+      result.errors.push((err as Error).message);
+    }
+  };
+  const tick = () => {
+    if (!running) return;
+    const owed = Math.floor(((Date.now() - startedAt) / 1000) * rps) + 1;
+    while (sent < owed && inFlight.size < maxInFlight) {
+      sent += 1;
+      const p = one().finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+    const next = startedAt + (sent * 1000) / rps;
+    timer = setTimeout(tick, Math.max(1, next - Date.now()));
+  };
+  tick();
+  return {
+    startedAt,
+    async stop() {
+      running = false;
+      if (timer) clearTimeout(timer);
+      const seconds = (Date.now() - startedAt) / 1000;
+      await Promise.all([...inFlight]);
+      return { ...result, sent, seconds, achievedRps: sent / seconds };
+    },
+  };
+}

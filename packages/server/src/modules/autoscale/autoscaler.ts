@@ -195,7 +195,13 @@ export class Autoscaler implements Reconciler {
     const current = svc.replicas;
     const containers =
       spec.metric === 'cpu' || spec.metric === 'memory' ? await this.services.containers(svc.id) : [];
-    const reading = await readMetric(this.monitoring!, svc, spec, containers);
+    const reading = await readMetric(
+      this.monitoring!,
+      svc,
+      spec,
+      containers,
+      this.ctx.config.monitoring.scrapeIntervalSeconds,
+    );
     if (!reading.ok) return this.held(base, current, reading.reason, reading.query);
     const rec =
       reading.kind === 'containers'

@@ -27,19 +27,32 @@ function failure(r: Exclude<PromQueryResult, { ok: true }>, query: string): Metr
 }
 
 /**
+ * The window of the rps rate, in seconds: Grafana's `$__rate_interval`, max(interval + scrape,
+ * 4 × scrape). Long enough for `rate` to see at least four scrapes, short enough that a decision
+ * reads the load of about the last interval: with a fixed 1 m window a service under a new load
+ * took the whole minute (twelve 5 s intervals in the rps test) to be read at its full rate, and
+ * the issue's "1 → N within two intervals" was missed.
+ */
+export function rpsWindowSeconds(intervalSeconds: number, scrapeIntervalSeconds: number): number {
+  return Math.ceil(Math.max(intervalSeconds + scrapeIntervalSeconds, 4 * scrapeIntervalSeconds));
+}
+
+/**
  * The service's metric (docs/autoscaling.md, "Metrics"):
  * - cpu: `berth_container_cpu_percent` (of one core) ÷ `berth_container_cpu_limit_cores`, i.e. in
  *   percent of the container's CPU limit; of one core for a container without a limit;
  * - memory: `berth_container_memory_bytes` in percent of `berth_container_memory_limit_bytes`
  *   (a container without a memory limit has no value: missing);
- * - rps: the gateways' request rate over every route of the service, a total;
+ * - rps: the gateways' request rate over every route of the service, a total, over
+ *   `rpsWindowSeconds` (the caller passes Prometheus' scrape interval);
  * - promql: the expression's value summed over its series, a total.
  */
 export async function readMetric(
   monitoring: AutoscaleMetricsSource,
   svc: { project: string; env: string; name: string },
-  spec: Pick<AutoscaleSpec, 'metric'>,
+  spec: Pick<AutoscaleSpec, 'metric' | 'intervalSeconds'>,
   containers: readonly AutoscaledContainer[],
+  scrapeIntervalSeconds: number,
 ): Promise<MetricReading> {
   const sel = `project=${promString(svc.project)},env=${promString(svc.env)},service=${promString(svc.name)}`;
   const prom = monitoring.prometheus;
@@ -69,7 +82,9 @@ export async function readMetric(
     return { ok: true, kind: 'containers', containers: values, query };
   }
   const query =
-    spec.metric === 'rps' ? `sum(rate(berth_gateway_requests_total{${sel}}[1m]))` : spec.metric.promql;
+    spec.metric === 'rps'
+      ? `sum(rate(berth_gateway_requests_total{${sel}}[${rpsWindowSeconds(spec.intervalSeconds, scrapeIntervalSeconds)}s]))`
+      : spec.metric.promql;
   const r = await prom.query(query);
   if (!r.ok) return failure(r, query);
   const values = r.samples.map((s) => s.value).filter((v) => !Number.isNaN(v));

@@ -1,0 +1,215 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AutoscaleDecision, AutoscaleState } from '@berth/shared';
+import { localNginxHelper } from '../src/modules/gateways/local-nginx';
+import type { HelperProcess } from '../src/supervisor/helper-process';
+import { writeLocalGatewayTargets } from '../src/supervisor/helpers';
+import {
+  eventually,
+  makeProject,
+  startPlatform,
+  waitTask,
+  webSpec,
+  type TestPlatform,
+} from './helpers/platform';
+import { startPacedGatewayLoad, viaGateway } from './helpers/gateway-load';
+import { startMonitoring, type TestMonitoring } from './helpers/monitoring';
+import { freePort } from './helpers/net';
+
+type Obj = Record<string, unknown>;
+
+// target 4 rps per replica under 10 rps: ceil(10 / 4) = 3, and 10 / 4 = 2.5 is half-way between
+// two counts, so Prometheus' estimate of the rate (a few percent off) still asks for 3
+const target = 4;
+const rate = 10;
+const max = 4;
+const intervalSeconds = 5;
+const windowSeconds = 20;
+
+/**
+ * Autoscaling on rps end to end (docs/autoscaling.md, issue 15): a paced load generator on
+ * 127.0.0.1 sends requests through the local gateway's Nginx, whose per-route counters a real
+ * Prometheus scrapes; the autoscaler scales the service up within two intervals of Prometheus
+ * seeing the rate, with no lost request, and back down only after the stabilisation window.
+ * Times come from the decision log; nothing is slept on.
+ */
+describe('autoscaling on rps through the local gateway and a real Prometheus', () => {
+  let mon: TestMonitoring;
+  let p: TestPlatform;
+  let nginx: HelperProcess;
+  let listen = '';
+  let dir = '';
+  let svc = '';
+  const host = 'web.rps.test.localhost';
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'berth-autoscale-rps-'));
+    mon = await startMonitoring({ dir });
+    listen = `127.0.0.1:${await freePort()}`;
+    p = await startPlatform(
+      {
+        BERTH_GATEWAY_LISTEN: listen,
+        BERTH_GATEWAY_TLS_LISTEN: `127.0.0.1:${await freePort()}`,
+        BERTH_GATEWAY_METRICS_LISTEN: `127.0.0.1:${await freePort()}`,
+        // the test's Prometheus scrapes every second (startMonitoring); the rps window follows it
+        BERTH_PROMETHEUS_SCRAPE_INTERVAL_SECONDS: '1',
+      },
+      { monitoring: mon.module },
+    );
+    nginx = localNginxHelper(p.server.ctx.config, p.server.app.log)!;
+    await nginx.start();
+    // Prometheus scrapes the gateway node through the target file `npm start` writes
+    writeLocalGatewayTargets(p.server.ctx.config, mon.paths);
+    svc = `${await makeProject(p.api, 'rps')}/web`;
+    const r = await p.api.post<{ task: { id: string } }>(`/api/v1/projects/rps/envs/test/services`, {
+      name: 'web',
+      spec: webSpec('v1', 1),
+    });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    assert.equal((await waitTask(p.api, r.body.task.id)).state, 'succeeded');
+    await eventually(async () => (await viaGateway(listen, host)).status === 200, 'web through the gateway');
+    // the route's counter is in Prometheus before the load: its rate starts from a known 0
+    await eventually(
+      async () => {
+        const q = await mon.module.prometheus.query(
+          'berth_gateway_requests_total{project="rps",service="web",status_class="2xx"}',
+        );
+        return q.ok && q.samples.length === 1;
+      },
+      'Prometheus scraping the gateway node',
+      60_000,
+    );
+  });
+  after(async () => {
+    await nginx?.stop();
+    await p?.close();
+    await mon?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const decisions = async (since?: string) =>
+    (
+      await p.api.get<{ items: AutoscaleDecision[] }>(
+        `${svc}/autoscale/decisions?limit=2000${since ? `&since=${encodeURIComponent(since)}` : ''}`,
+      )
+    ).body.items;
+  const service = async () => (await p.api.get<Obj>(svc)).body;
+  const t = (d: AutoscaleDecision, from: number) => `${((Date.parse(d.at) - from) / 1000).toFixed(1)} s`;
+
+  it('scales 1 → ceil(rate / target) within two intervals under paced load, losing no request, and down after the window', async () => {
+    const put = await p.api.put<AutoscaleState>(`${svc}/autoscale`, {
+      autoscale: {
+        min: 1,
+        max,
+        metric: 'rps',
+        target,
+        intervalSeconds,
+        behavior: { scaleDown: { stabilizationWindowSeconds: windowSeconds } },
+      },
+    });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    // idle: the rate is read (0), and 1 replica is kept
+    const idle = await eventually(
+      async () => (await decisions()).find((d) => d.metricValue !== null),
+      'a decision on the idle rate',
+      30_000,
+    );
+    assert.equal(idle.desiredReplicas, 1, JSON.stringify(idle));
+    assert.ok(idle.metricValue! < 1, JSON.stringify(idle));
+
+    const load = startPacedGatewayLoad(listen, host, rate);
+    const loadAt = new Date(load.startedAt).toISOString();
+    let stopped = false;
+    try {
+      // the first decision that saw the load, and the one that scaled to its final count
+      const up = await eventually(
+        async () => {
+          const log = await decisions(loadAt);
+          const top = log.filter((d) => d.outcome === 'scaled').at(-1);
+          return top && top.desiredReplicas >= 3 ? log : null;
+        },
+        'a scale-up to 3 under load',
+        90_000,
+      );
+      const seen = up.find((d) => (d.metricValue ?? 0) > 0)!;
+      const top = up.filter((d) => d.outcome === 'scaled').at(-1)!;
+      await eventually(
+        async () => (await service()).readyReplicas === top.desiredReplicas,
+        `${top.desiredReplicas} ready replicas`,
+        120_000,
+      );
+      // two more decisions at the full count: the rate read after the scale-up still asks for it
+      const held = await eventually(
+        async () => {
+          const later = (await decisions(top.at)).filter((d) => d.at > top.at);
+          return later.length >= 2 ? later : null;
+        },
+        'two decisions after the scale-up',
+        60_000,
+      );
+      const result = await load.stop();
+      stopped = true;
+      const readyAt = Date.now();
+      console.log(
+        `# load: ${result.sent} requests in ${result.seconds.toFixed(1)} s = ${result.achievedRps.toFixed(2)} rps ` +
+          `(asked ${rate}); ok ${result.ok}, failed ${result.failed}`,
+      );
+      for (const d of up)
+        console.log(`#   ${t(d, load.startedAt)} after load start: ${d.outcome} ${d.reason}`);
+      console.log(
+        `# Prometheus saw the load ${t(seen, load.startedAt)} after it started; ${top.desiredReplicas} replicas decided ` +
+          `${((Date.parse(top.at) - Date.parse(seen.at)) / 1000).toFixed(1)} s later, ready ${((readyAt - load.startedAt) / 1000).toFixed(1)} s after the start`,
+      );
+
+      assert.equal(result.failed, 0, result.errors.slice(0, 5).join('\n'));
+      assert.ok(Math.abs(result.achievedRps - rate) / rate < 0.05, `achieved ${result.achievedRps} rps`);
+      // N from the measured rate, clamped by max; 1 → N is within the scale-up policies (up to 5)
+      const expected = Math.min(max, Math.ceil(result.achievedRps / target));
+      assert.equal(top.desiredReplicas, expected, JSON.stringify(top));
+      assert.equal(top.rawRecommendation, Math.ceil(top.metricValue! / target), JSON.stringify(top));
+      // within two intervals of the first decision that saw the load (a pass is due every
+      // interval and the loop ticks each second: up to a second late per pass)
+      assert.ok(
+        Date.parse(top.at) - Date.parse(seen.at) <= 2 * intervalSeconds * 1000 + 2000,
+        `${seen.at} → ${top.at}`,
+      );
+      for (const d of held) {
+        assert.equal(d.desiredReplicas, expected, JSON.stringify(d));
+        assert.notEqual(d.outcome, 'held', JSON.stringify(d));
+      }
+    } finally {
+      if (!stopped) await load.stop();
+    }
+
+    // no load: down to min, but only once no recommendation above the new count is in the window
+    await eventually(async () => (await service()).replicas === 1, 'the scale-down to 1', 120_000);
+    const log = await decisions(loadAt);
+    const downs = log.filter((d) => d.outcome === 'scaled' && d.desiredReplicas < d.currentReplicas);
+    assert.ok(downs.length >= 1);
+    for (const down of downs) {
+      const inWindow = log.filter(
+        (d) =>
+          d.rawRecommendation !== null &&
+          Date.parse(d.at) > Date.parse(down.at) - windowSeconds * 1000 &&
+          d.at <= down.at,
+      );
+      for (const d of inWindow) assert.ok(d.rawRecommendation! <= down.desiredReplicas, JSON.stringify(d));
+    }
+    const first = downs[0]!;
+    const lastHigh = log
+      .filter((d) => (d.rawRecommendation ?? 0) > first.desiredReplicas && d.at < first.at)
+      .at(-1)!;
+    console.log(
+      `# last recommendation above ${first.desiredReplicas} at ${lastHigh.at}; scale ${first.currentReplicas} → ${first.desiredReplicas} at ${first.at}`,
+    );
+    assert.ok(lastHigh.rawRecommendation! > first.desiredReplicas);
+    assert.ok(
+      Date.parse(first.at) - Date.parse(lastHigh.at) >= windowSeconds * 1000,
+      `${lastHigh.at} → ${first.at}`,
+    );
+    assert.equal(downs.at(-1)!.desiredReplicas, 1);
+  });
+});
