@@ -184,9 +184,10 @@ function unitText(p: AppParameter): string {
 
 /**
  * creating: its services are being made; running: every member has all its replicas ready;
- * degraded: some member has fewer ready than desired; failed: a member's release failed.
+ * degraded: some member has fewer ready than desired; failed: a member's release failed;
+ * deleting: its services are being removed (then its volumes, unless kept).
  */
-export const appInstanceStates = ['creating', 'running', 'degraded', 'failed'] as const;
+export const appInstanceStates = ['creating', 'running', 'degraded', 'failed', 'deleting'] as const;
 export type AppInstanceState = (typeof appInstanceStates)[number];
 
 /** A service of the instance. */

@@ -40,6 +40,7 @@ import * as m0031 from './migrations/0031-alerts';
 import * as m0032 from './migrations/0032-autoscale';
 import * as m0033 from './migrations/0033-kubernetes-events';
 import * as m0034 from './migrations/0034-probes';
+import * as m0035 from './migrations/0035-app-instances';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -105,6 +106,7 @@ const migrations: Record<string, Migration> = {
   '0032-autoscale': m0032,
   '0033-kubernetes-events': m0033,
   '0034-probes': m0034,
+  '0035-app-instances': m0035,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -631,6 +631,7 @@ export interface Database {
   alert_delivery_attempts: AlertDeliveryAttemptsTable;
   service_autoscalers: ServiceAutoscalersTable;
   autoscale_decisions: AutoscaleDecisionsTable;
+  app_instances: AppInstancesTable;
 }
 
 /** An alert rule of a project environment (migration 0030, docs/alert-rules.md); JSON columns. */
@@ -883,4 +884,30 @@ export interface ProbesTable {
   created_by: string;
   updated_at: string;
   updated_by: string;
+}
+
+/** An app store instance (migration 0035, docs/apps.md); JSON columns. */
+export interface AppInstancesTable {
+  id: string;
+  project: string;
+  env: string;
+  name: string;
+  app: string;
+  version: string;
+  /** The parameters, defaults filled in (JSON object). */
+  params: string;
+  /** Names of the services, volumes and configs it made (JSON arrays). */
+  services: string;
+  volumes: string;
+  configs: string;
+  /** The generated secrets, a JSON object sealed with the data dir's key. */
+  secrets_sealed: string;
+  password_set_at: string;
+  /** 1 while its services are being removed. */
+  deleting: number;
+  /** 1: the deletion keeps the volumes. */
+  keep_volumes: number;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
 }

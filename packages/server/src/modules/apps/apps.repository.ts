@@ -1,0 +1,60 @@
+import type { Selectable } from 'kysely';
+import type { Db } from '../../db/database';
+import type { AppInstancesTable } from '../../db/schema';
+import { nowIso } from '../../util';
+
+export type AppInstanceRow = Selectable<AppInstancesTable>;
+
+/** The app_instances table (migration 0035): the only module that reads or writes it. */
+export class AppsRepository {
+  constructor(private readonly db: Db) {}
+
+  find(project: string, env: string, name: string): Promise<AppInstanceRow | undefined> {
+    return this.db
+      .selectFrom('app_instances')
+      .selectAll()
+      .where('project', '=', project)
+      .where('env', '=', env)
+      .where('name', '=', name)
+      .executeTakeFirst();
+  }
+
+  list(project: string, env: string): Promise<AppInstanceRow[]> {
+    return this.db
+      .selectFrom('app_instances')
+      .selectAll()
+      .where('project', '=', project)
+      .where('env', '=', env)
+      .orderBy('name')
+      .execute();
+  }
+
+  /** Instances whose deletion has not finished (resumed after a restart). */
+  deleting(): Promise<AppInstanceRow[]> {
+    return this.db.selectFrom('app_instances').selectAll().where('deleting', '=', 1).execute();
+  }
+
+  async insert(row: AppInstanceRow): Promise<void> {
+    await this.db.insertInto('app_instances').values(row).execute();
+  }
+
+  async setSecrets(id: string, sealed: string, at: string): Promise<void> {
+    await this.db
+      .updateTable('app_instances')
+      .set({ secrets_sealed: sealed, password_set_at: at, updated_at: at })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async markDeleting(id: string, keepVolumes: boolean): Promise<void> {
+    await this.db
+      .updateTable('app_instances')
+      .set({ deleting: 1, keep_volumes: keepVolumes ? 1 : 0, updated_at: nowIso() })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.db.deleteFrom('app_instances').where('id', '=', id).execute();
+  }
+}

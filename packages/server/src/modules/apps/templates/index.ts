@@ -1,0 +1,36 @@
+/** The catalog: the templates shipped with Berth, as code (docs/apps.md, "Catalog"). */
+import type { App, AppSummary } from '@berth/shared';
+import { mariadbTemplate } from './mariadb';
+import { redisTemplate } from './redis';
+import type { AppTemplate, TemplateVersion } from './template';
+
+export const templates: readonly AppTemplate[] = [mariadbTemplate, redisTemplate];
+
+export function findTemplate(name: string): AppTemplate | undefined {
+  return templates.find((t) => t.name === name);
+}
+
+export function findVersion(t: AppTemplate, version: string): TemplateVersion | undefined {
+  return t.versions.find((v) => v.version === version);
+}
+
+/** The catalog entry as the API shows it (the builders left out). */
+export function appView(t: AppTemplate): App {
+  return {
+    name: t.name,
+    title: t.title,
+    description: t.description,
+    latest: t.latest,
+    versions: t.versions.map(({ objects: _objects, ...v }) => v),
+  };
+}
+
+export function appSummary(t: AppTemplate): AppSummary {
+  return {
+    name: t.name,
+    title: t.title,
+    description: t.description,
+    latest: t.latest,
+    versions: t.versions.map((v) => v.version),
+  };
+}
