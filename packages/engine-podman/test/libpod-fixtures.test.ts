@@ -179,21 +179,56 @@ void describe('stats', () => {
   const report = json<LibpodStatsReport>('stats-one-shot.json');
   const client = { json: async () => report } as unknown as LibpodClient;
 
-  void it('returns running containers only, with podman’s own CPU figure for a first sample', async () => {
-    const stats = await new StatsSampler(client).sample(['fx-web', 'fx-oom']);
+  /** A podman that answers `report`, then the same containers `ms` later having used `cpuMs`. */
+  const advancing = (first: LibpodStatsReport, ms: number, cpuMs: number) => {
+    const asked: string[][] = [];
+    const later: LibpodStatsReport = {
+      ...first,
+      Stats: first.Stats!.map((s) =>
+        s.SystemNano === 0
+          ? s
+          : { ...s, CPUNano: s.CPUNano + cpuMs * 1e6, SystemNano: s.SystemNano + ms * 1e6 },
+      ),
+    };
+    const client = {
+      json: async (_m: string, _p: string, o: { query: { containers: string[] } }) => {
+        asked.push(o.query.containers);
+        return asked.length === 1 ? first : later;
+      },
+    } as unknown as LibpodClient;
+    return { client, asked };
+  };
+
+  void it('returns running containers only; a first sample is sampled again after a second for its rate', async () => {
+    const { client: c, asked } = advancing(report, 1100, 110);
+    const waits: number[] = [];
+    const stats = await new StatsSampler(c, async (ms) => void waits.push(ms)).sample(['fx-web', 'fx-oom']);
     assert.equal(stats.length, 1);
     const [s] = stats;
     const raw = report.Stats!.find((r) => r.Name === 'fx-web')!;
     assert.equal(s!.name, 'fx-web');
-    assert.equal(s!.cpuPercent, raw.CPU);
+    assert.equal(s!.cpuPercent, 10);
     assert.equal(s!.memoryBytes, raw.MemUsage);
     assert.equal(s!.memoryLimitBytes, 64 * mib);
+    assert.ok(waits.length === 1 && waits[0]! >= 1000, `waited ${waits.join(', ')} ms`);
+    assert.deepEqual(asked, [['fx-web', 'fx-oom'], [raw.ContainerID]]);
+  });
+
+  void it('never reports podman’s since-start figure of a young container (234 % of a core after a start-up burst)', async () => {
+    // started a fraction of a second ago: podman averages its start-up burst over that fraction
+    const young: LibpodStatsReport = {
+      ...report,
+      Stats: [{ ...report.Stats!.find((r) => r.Name === 'fx-web')!, CPU: 234 }],
+    };
+    const { client: c } = advancing(young, 1000, 100);
+    const [s] = await new StatsSampler(c, async () => undefined).sample(['fx-web']);
+    assert.equal(s!.cpuPercent, 10);
   });
 
   void it('computes CPU between samples as podman stats does', () => {
     const sampler = new StatsSampler(client);
     const base = report.Stats!.find((r) => r.Name === 'fx-web')!;
-    sampler.cpuPercent(base);
+    assert.equal(sampler.cpuPercent(base), null);
     const later: LibpodStats = {
       ...base,
       CPUNano: base.CPUNano + 250_000_000,
@@ -216,6 +251,20 @@ void describe('stats', () => {
     assert.equal(sampler.cpuPercent(at(2050, 220)), 10);
     // the next window starts at the 2 s sample, not at the short one
     assert.equal(sampler.cpuPercent(at(3000, 300)), 10);
+  });
+
+  void it('gives a second reader under a second after a first sample no rate either, keeping the baseline', () => {
+    const sampler = new StatsSampler(client);
+    const base = report.Stats!.find((r) => r.Name === 'fx-web')!;
+    const at = (ms: number, cpuMs: number): LibpodStats => ({
+      ...base,
+      CPUNano: base.CPUNano + cpuMs * 1e6,
+      SystemNano: base.SystemNano + ms * 1e6,
+    });
+    assert.equal(sampler.cpuPercent(base), null);
+    // 50 ms after the first sample, a 20 ms burst: 40 % over that window, no rate yet
+    assert.equal(sampler.cpuPercent(at(50, 20)), null);
+    assert.equal(sampler.cpuPercent(at(1000, 100)), 10);
   });
 
   void it('reports a missing container as an EngineError', async () => {
