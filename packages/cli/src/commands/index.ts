@@ -3,6 +3,7 @@ import { actionCommands } from './actions';
 import { alertRuleCommands } from './alert-rules';
 import { alertCommands } from './alerts';
 import { probeCommands } from './probes';
+import { appCommands } from './apps';
 import { auditCommands } from './audit';
 import { autoscaleCommands } from './autoscale';
 import { authCommands } from './auth';
@@ -58,6 +59,7 @@ export const commands: readonly CommandDef[] = [
   ...alertRuleCommands,
   ...alertCommands,
   ...probeCommands,
+  ...appCommands,
   ...clusterCommands,
   ...fleetCommands,
   ...pipelineCommands,
