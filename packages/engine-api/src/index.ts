@@ -46,8 +46,12 @@ export interface ContainerCreateSpec {
   /** uid[:gid] or a user name; undefined = the image's user. */
   user?: string;
   workingDir?: string;
-  /** Network to attach to; undefined = the engine's default. */
-  network?: string;
+  /**
+   * Network to attach to; undefined = the engine's default. A name joins an existing network; a
+   * NetworkAttachment is created when missing (Podman: DNS on, isolated from other such networks)
+   * and gives the container aliases there (docs/networks.md).
+   */
+  network?: string | NetworkAttachment;
   /** Host directories bound into the container (builds: the workspace and a dependency cache). */
   mounts?: BindMount[];
   /** Most processes the container may run (a fork bomb in a build script stops here). */
@@ -76,6 +80,28 @@ export interface ContainerCreateSpec {
    */
   shareNamespacesOf?: string;
 }
+
+/**
+ * A network a container joins by name, e.g. its project environment's (docs/networks.md): the
+ * containers on it resolve each other's aliases and names; other such networks cannot reach it.
+ */
+export interface NetworkAttachment {
+  name: string;
+  /** Extra names the container answers to there (a service name: every replica holds it, round robin). */
+  aliases?: string[];
+  /** Labels the network is created with when this container's creation creates it (ownership). */
+  labels?: Record<string, string>;
+}
+
+/** A network as `listNetworks` reports it. */
+export interface NetworkInfo {
+  name: string;
+  labels: Record<string, string>;
+  createdAt: string;
+}
+
+/** What `removeNetwork` did; a network a container (even a stopped one) is on is refused, never forced. */
+export type NetworkRemoval = 'removed' | 'missing' | 'in-use';
 
 /** An engine volume mounted into a container. */
 export interface VolumeMount {
@@ -380,6 +406,10 @@ export interface ContainerEngine {
   importVolume?(name: string, tar: NodeJS.ReadableStream, image?: string): Promise<void>;
   /** Bytes stored in each volume of the engine's host, by volume name. */
   volumeUsage?(): Promise<Record<string, number>>;
+
+  /** Optional network support (docs/networks.md): networks whose labels include every given label. */
+  listNetworks?(labels: Record<string, string>): Promise<NetworkInfo[]>;
+  removeNetwork?(name: string): Promise<NetworkRemoval>;
 
   /**
    * Optional archive access to a container's files, without exec (file logs, docs/file-logs.md):

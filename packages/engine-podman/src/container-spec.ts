@@ -38,7 +38,8 @@ export interface SpecGenerator {
   netns?: { nsmode: 'bridge' } | { nsmode: 'container'; value: string };
   /** Another container's PID namespace (debug containers). */
   pidns?: { nsmode: 'container'; value: string };
-  Networks?: Record<string, Record<string, never>>;
+  /** libpod's PerNetworkOptions: `aliases` are names the network's DNS resolves to this container. */
+  Networks?: Record<string, { aliases?: string[] }>;
 }
 
 /**
@@ -121,9 +122,12 @@ export function toSpecGenerator(spec: ContainerCreateSpec, defaultNetwork?: stri
     return gen;
   }
   const network = spec.network ?? defaultNetwork;
-  if (network) {
+  if (typeof network === 'string') {
     gen.netns = { nsmode: 'bridge' };
     gen.Networks = { [network]: {} };
+  } else if (network) {
+    gen.netns = { nsmode: 'bridge' };
+    gen.Networks = { [network.name]: network.aliases?.length ? { aliases: network.aliases } : {} };
   }
   return gen;
 }

@@ -24,6 +24,8 @@ import type {
   VolumeCreateSpec,
   VolumeInfo,
   VolumeRemoval,
+  NetworkInfo,
+  NetworkRemoval,
 } from '@berth/engine-api';
 import { BerthError, EngineError } from '@berth/shared';
 import { buildImage, pushImage, waitContainer } from './build';
@@ -41,6 +43,7 @@ import { parseLogStream } from './log-stream';
 import { ObservationCache } from './observation-cache';
 import { observationFromInspect } from './observation';
 import { StatsSampler } from './stats';
+import { ensureNetwork, isNetworkMissing, listNetworks, removeNetwork } from './networks';
 import * as volumes from './volumes';
 
 /** Options of a PodmanEngine. */
@@ -67,6 +70,8 @@ export class PodmanEngine implements ContainerEngine {
   private readonly client: LibpodClient;
   private readonly cache: ObservationCache;
   private readonly sampler: StatsSampler;
+  /** Networks of NetworkAttachments this engine created or found (networks.ts). */
+  private readonly networksMade = new Set<string>();
 
   constructor(opts: PodmanEngineOptions) {
     this.cluster = opts.cluster ?? 'local';
@@ -105,11 +110,7 @@ export class PodmanEngine implements ContainerEngine {
   async runContainer(spec: ContainerCreateSpec): Promise<string> {
     let id: string;
     try {
-      const created = await this.client.json<{ Id: string }>('POST', '/containers/create', {
-        body: toSpecGenerator(spec, this.network),
-      });
-      if (!created?.Id) throw new EngineError(`Podman returned no id for container ${spec.name}.`);
-      id = created.Id;
+      id = await this.createContainer(spec);
     } catch (err) {
       throw withContext(err, `Podman could not create container ${spec.name} from image ${spec.image}`);
     }
@@ -125,9 +126,37 @@ export class PodmanEngine implements ContainerEngine {
       }
       // A container that never started is of no use; leave nothing behind.
       await this.removeContainer(id).catch(() => undefined);
-      throw withContext(err, `Podman could not start container ${spec.name} (image ${spec.image})`);
+      // env networks have DNS: a host without CNI's dnsname plugin cannot start their containers
+      const hint = /plugin "?dnsname"?/.test(String(err))
+        ? ' (install golang-github-containernetworking-plugin-dnsname on the Podman host: scripts/setup-host.sh)'
+        : '';
+      throw withContext(err, `Podman could not start container ${spec.name} (image ${spec.image})${hint}`);
     }
     return id;
+  }
+
+  /**
+   * `POST /containers/create`, after making sure a NetworkAttachment's network exists (once per
+   * engine; again when a sweep removed it meanwhile: podman then answers "network not found").
+   */
+  private async createContainer(spec: ContainerCreateSpec): Promise<string> {
+    const net = typeof spec.network === 'object' && !spec.shareNamespacesOf ? spec.network : null;
+    for (let attempt = 1; ; attempt += 1) {
+      if (net && !this.networksMade.has(net.name)) {
+        await ensureNetwork(this.client, net);
+        this.networksMade.add(net.name);
+      }
+      try {
+        const created = await this.client.json<{ Id: string }>('POST', '/containers/create', {
+          body: toSpecGenerator(spec, this.network),
+        });
+        if (!created?.Id) throw new EngineError(`Podman returned no id for container ${spec.name}.`);
+        return created.Id;
+      } catch (err) {
+        if (!net || attempt > 1 || !isNetworkMissing(err)) throw err;
+        this.networksMade.delete(net.name);
+      }
+    }
   }
 
   async stopContainer(idOrName: string, graceSeconds: number): Promise<void> {
@@ -272,6 +301,16 @@ export class PodmanEngine implements ContainerEngine {
   /** Bytes stored in each volume of this host, by name (`GET /system/df`). */
   volumeUsage(): Promise<Record<string, number>> {
     return volumes.volumeUsage(this.client);
+  }
+
+  /** Networks of project environments (networks.ts, docs/networks.md). */
+  listNetworks(labels: Record<string, string>): Promise<NetworkInfo[]> {
+    return listNetworks(this.client, labels);
+  }
+
+  async removeNetwork(name: string): Promise<NetworkRemoval> {
+    this.networksMade.delete(name);
+    return removeNetwork(this.client, name);
   }
 
   async readImageFile(image: string, file: string): Promise<Buffer | null> {

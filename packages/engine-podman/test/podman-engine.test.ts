@@ -78,6 +78,7 @@ void describe('podman specifics', () => {
 
   after(async () => {
     for (const c of await engine.listContainers(labels)) await engine.removeContainer(c.id);
+    for (const n of await engine.listNetworks(labels)) await engine.removeNetwork(n.name);
   });
 
   void it('tells how to start the service when the socket is missing', async () => {
@@ -132,6 +133,47 @@ void describe('podman specifics', () => {
     } finally {
       await run('podman', ['network', 'rm', '-f', network]).catch(() => undefined);
     }
+  });
+
+  void it('creates an attachment’s network once, resolves aliases there, removes it only when unused', async () => {
+    const network = {
+      name: `${prefix}.app.env`,
+      aliases: ['svc'],
+      labels: { ...labels, 'berth.env': 'env' },
+    };
+    const spec = (n: string) => ({
+      ...base,
+      name: `${prefix}-${n}`,
+      command: ['httpd', '-f', '-p', '8080', '-h', '/www'],
+      network,
+    });
+    // two at once: one creates the network, the other is told it exists (409) and joins it
+    const ids = await Promise.all([engine.runContainer(spec('dns1')), engine.runContainer(spec('dns2'))]);
+    const nets = await engine.listNetworks(labels);
+    assert.deepEqual(
+      nets.map((n) => n.name),
+      [network.name],
+    );
+    assert.equal(nets[0]!.labels['berth.env'], 'env');
+    const ips = await Promise.all(ids.map(async (id) => (await engine.inspectContainer(id))!.ip!));
+    const lookup = await engine.execRun(ids[0], ['nslookup', 'svc'], { timeoutMs: 20_000 });
+    for (const ip of ips) assert.ok(lookup.stdout.includes(ip), `svc → ${ip}: ${lookup.stdout}`);
+    const page = await engine.execRun(ids[0], ['wget', '-qO-', 'http://svc:8080/'], { timeoutMs: 20_000 });
+    assert.match(page.stdout, /hello/);
+    assert.equal(await engine.removeNetwork(network.name), 'in-use');
+    for (const id of ids) await engine.removeContainer(id);
+    assert.equal(await engine.removeNetwork(network.name), 'removed');
+    assert.equal(await engine.removeNetwork(network.name), 'missing');
+    // made again for the next container, even when another engine removed it behind this one's back
+    const id = await engine.runContainer(spec('dns3'));
+    assert.equal(await new PodmanEngine({ socketPath }).removeNetwork(network.name), 'in-use');
+    await engine.removeContainer(id);
+    assert.equal(await new PodmanEngine({ socketPath }).removeNetwork(network.name), 'removed');
+    await engine.removeContainer(await engine.runContainer(spec('dns4')));
+    assert.deepEqual(
+      (await engine.listNetworks(labels)).map((n) => n.name),
+      [network.name],
+    );
   });
 
   void it('reports a failed pull as an EngineError with podman’s reason', async () => {
