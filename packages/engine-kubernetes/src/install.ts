@@ -279,11 +279,13 @@ function serverDeployment(o: ReturnType<typeof resolve>, labels: Record<string, 
       name: 'BERTH_ADMIN_PASSWORD',
       valueFrom: { secretKeyRef: { name: o.databaseSecret, key: 'BERTH_ADMIN_PASSWORD', optional: true } },
     },
-    // the gateway is the DaemonSet below, not a local Nginx; the embedded registry and builds
-    // need a Podman host, which a pod does not have (docs/kubernetes-install.md, "Limits")
+    // the gateway is the DaemonSet below, not a local Nginx; a pod has no Podman: no built-in
+    // cluster `local` (services run on registered clusters, e.g. this one as "in-cluster"), no
+    // builds, and no embedded registry (its storage would be the replica's emptyDir)
+    // (docs/kubernetes-install.md, "Without Podman")
     { name: 'BERTH_GATEWAY_LISTEN', value: 'off' },
     { name: 'BERTH_REGISTRY_LISTEN', value: 'off' },
-    { name: 'BERTH_PODMAN_SOCKET', value: '/run/berth/podman.sock' },
+    { name: 'BERTH_LOCAL_CLUSTER', value: 'off' },
   ];
   return {
     apiVersion: 'apps/v1',

@@ -108,6 +108,9 @@ describe('berth install manifests', () => {
       env.every((e) => !/postgres/.test(JSON.stringify(e.value ?? ''))),
       'no database URL in the manifest',
     );
+    // a pod has no Podman: the server starts without its built-in cluster `local`
+    assert.equal(env.find((e) => e.name === 'BERTH_LOCAL_CLUSTER')?.value, 'off');
+    assert.ok(!env.some((e) => e.name === 'BERTH_PODMAN_SOCKET'), 'no Podman socket is configured');
     assert.deepEqual((c.readinessProbe as Obj).httpGet, { path: '/api/health', port: 'http' });
     assert.deepEqual((c.startupProbe as Obj).httpGet, { path: '/api/health', port: 'http' });
     const ns = byKind(installManifests(), 'Namespace')[0]!;

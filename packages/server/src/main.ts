@@ -9,8 +9,12 @@ import { localNginxHelper } from './modules/gateways/local-nginx';
 async function main(): Promise<void> {
   // what `npm start` turns on that tests and embedders do not get by default
   const config = loadConfig({ BERTH_GATEWAY_METRICS_LISTEN: '127.0.0.1:7082', ...process.env });
-  const engine = new PodmanEngine({ socketPath: config.podmanSocket, cluster: 'local' });
-  const server = await buildServer(config, { engine });
+  // without the built-in cluster (BERTH_LOCAL_CLUSTER=off, e.g. installed in Kubernetes) no Podman
+  // is opened: services run on the registered clusters only
+  const engine = config.localCluster
+    ? new PodmanEngine({ socketPath: config.podmanSocket, cluster: 'local' })
+    : null;
+  const server = await buildServer(config, engine ? { engine } : {});
   const log = server.app.log;
   let helpers: HelperProcess[] = [];
   if (config.superviseHelpers) {
@@ -28,16 +32,7 @@ async function main(): Promise<void> {
     await h.start(60_000);
     helpers.push(h);
   }
-  // On a busy machine Podman may miss one 5 s answer (a restart after a crash is when it matters):
-  // keep asking for a minute before giving up.
-  let health = await engine.health();
-  for (const deadline = Date.now() + 60_000; !health.ok && Date.now() < deadline;) {
-    log.warn(`Podman at ${config.podmanSocket} did not answer (${health.message ?? ''}); asking again`);
-    await new Promise((r) => setTimeout(r, 1000));
-    health = await engine.health();
-  }
-  if (!health.ok)
-    throw new Error(`Podman is not reachable at ${config.podmanSocket}: ${health.message ?? ''}`);
+  const podmanVersion = engine ? await waitForPodman(engine, config.podmanSocket, log) : null;
   const url = await server.start();
   const lines = [
     '',
@@ -53,7 +48,7 @@ async function main(): Promise<void> {
     config.monitoring.enabled
       ? `  Monitoring: Prometheus ${monitoringUrls(config).prometheus}   Alertmanager ${monitoringUrls(config).alertmanager}   (configs in ${config.dataDir}/monitoring)`
       : '  Monitoring: off (BERTH_MONITORING=off)',
-    `  Data: ${config.dataDir}   Podman: ${config.podmanSocket} (podman ${health.version})`,
+    `  Data: ${config.dataDir}   Podman: ${podmanVersion === null ? 'off (BERTH_LOCAL_CLUSTER=off: services run on registered clusters)' : `${config.podmanSocket} (podman ${podmanVersion})`}`,
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
@@ -69,6 +64,26 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+/**
+ * Waits for the local cluster's Podman and returns its version. On a busy machine Podman may miss
+ * one 5 s answer (a restart after a crash is when it matters): keep asking for a minute before
+ * giving up.
+ */
+async function waitForPodman(
+  engine: PodmanEngine,
+  socket: string,
+  log: { warn(msg: string): void },
+): Promise<string> {
+  let health = await engine.health();
+  for (const deadline = Date.now() + 60_000; !health.ok && Date.now() < deadline;) {
+    log.warn(`Podman at ${socket} did not answer (${health.message ?? ''}); asking again`);
+    await new Promise((r) => setTimeout(r, 1000));
+    health = await engine.health();
+  }
+  if (!health.ok) throw new Error(`Podman is not reachable at ${socket}: ${health.message ?? ''}`);
+  return health.version;
 }
 
 main().catch((err: unknown) => {

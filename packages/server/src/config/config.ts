@@ -16,6 +16,13 @@ export interface Config {
   /** Distinguishes the containers of Berth instances that share one Podman. */
   instanceId: string;
   podmanSocket: string;
+  /**
+   * The built-in cluster `local` on podmanSocket (BERTH_LOCAL_CLUSTER, default on). Off: no Podman
+   * is opened or supervised, `local` is neither created nor offered for placement, services run on
+   * the registered clusters their environment names, and what needs this host's Podman (builds,
+   * `localhost/` images) answers 409 saying so (docs/kubernetes-install.md, "Without Podman").
+   */
+  localCluster: boolean;
   /** When true, Berth starts `podman system service` on podmanSocket itself. */
   superviseHelpers: boolean;
   /** Domain suffix used for wildcard service domains (the gateway issue). */
@@ -192,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     adminPassword: env.BERTH_ADMIN_PASSWORD ?? null,
     instanceId,
     podmanSocket: explicitSocket ?? path.join(dataDir, 'podman.sock'),
+    localCluster: onOff(env.BERTH_LOCAL_CLUSTER, 'BERTH_LOCAL_CLUSTER'),
     superviseHelpers: explicitSocket === undefined && env.BERTH_SUPERVISE !== '0',
     domainSuffix: env.BERTH_DOMAIN_SUFFIX ?? file.domainSuffix ?? 'localhost',
     gatewayListen: listenOrOff(env.BERTH_GATEWAY_LISTEN ?? '127.0.0.1:7081', 'BERTH_GATEWAY_LISTEN'),

@@ -89,19 +89,21 @@ export function localHelpers(
   const helpers: HelperProcess[] = [];
   const logs = path.join(config.dataDir, 'logs');
   mkdirSync(logs, { recursive: true });
-  helpers.push(
-    new HelperProcess(
-      {
-        name: 'podman service',
-        command: 'podman',
-        args: ['system', 'service', '--time=0', `unix://${config.podmanSocket}`],
-        logFile: path.join(logs, 'podman-service.log'),
-        cwd: config.dataDir,
-        ready: () => pingSocket(config.podmanSocket),
-      },
-      log,
-    ),
-  );
+  // no Podman service without the built-in cluster (BERTH_LOCAL_CLUSTER=off); the registry needs none
+  if (config.localCluster)
+    helpers.push(
+      new HelperProcess(
+        {
+          name: 'podman service',
+          command: 'podman',
+          args: ['system', 'service', '--time=0', `unix://${config.podmanSocket}`],
+          logFile: path.join(logs, 'podman-service.log'),
+          cwd: config.dataDir,
+          ready: () => pingSocket(config.podmanSocket),
+        },
+        log,
+      ),
+    );
   if (opts.registryListen) {
     const { dir, file } = writeRegistryConfig(config, {
       listen: opts.registryListen,

@@ -11,6 +11,7 @@ import {
 } from '@berth/shared';
 import type { SecretBox } from '../../crypto/secret-box';
 import { sameHostAddresses, type ClusterAddresses, type Engines } from '../../runtime/engines';
+import { isLocalOff, localOffError } from '../../runtime/local-off';
 import type { ClusterRow, ClustersRepository } from './clusters.repository';
 
 /** An open engine's connection: an ssh tunnel or socket (podman), or the engine itself (kubernetes). */
@@ -142,7 +143,8 @@ export class ClusterEngines implements Engines {
 
   async clusters(): Promise<string[]> {
     const names = (await this.repo.list()).map((c) => c.name).filter((n) => n !== this.local.cluster);
-    return [this.local.cluster, ...names];
+    // without Podman (BERTH_LOCAL_CLUSTER=off) `local` is no cluster of the fleet
+    return isLocalOff(this.local) ? names : [this.local.cluster, ...names];
   }
 
   async addresses(cluster: string): Promise<ClusterAddresses> {
@@ -152,7 +154,10 @@ export class ClusterEngines implements Engines {
   }
 
   async get(cluster: string): Promise<ContainerEngine> {
-    if (cluster === this.local.cluster) return this.local;
+    if (cluster === this.local.cluster) {
+      if (isLocalOff(this.local)) throw localOffError(`Cluster '${cluster}' cannot be used`);
+      return this.local;
+    }
     if (this.closed) throw new UnavailableError(`Berth is shutting down; cluster '${cluster}' is closed.`);
     const row = await this.repo.find(cluster);
     if (!row) throw new NotFoundError('CLUSTER_NOT_FOUND', `Cluster '${cluster}' is not registered.`);

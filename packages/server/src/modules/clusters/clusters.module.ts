@@ -15,7 +15,8 @@ export interface ClustersModule {
 
 /**
  * The cluster registry (issue 11): its API, the health checker, and the built-in cluster `local`
- * (the configured Podman socket), created here when missing.
+ * (the configured Podman socket), created here when missing — unless Berth runs without it
+ * (BERTH_LOCAL_CLUSTER=off).
  */
 export async function createClustersModule(
   ctx: AppContext,
@@ -37,7 +38,8 @@ export async function createClustersModule(
     },
   );
   const service = new ClustersService(repo, secrets, checker, `unix://${ctx.config.podmanSocket}`);
-  await service.ensureLocal();
+  if (ctx.config.localCluster) await service.ensureLocal();
+  else await service.detachAbsentLocal();
   registerClusterRoutes(registry, ctx, service);
   return { service, checker };
 }

@@ -212,6 +212,23 @@ export class ClustersService {
       );
   }
 
+  /**
+   * Without Podman (BERTH_LOCAL_CLUSTER=off) `local` is not created, and environments stop naming
+   * it while it does not exist (a fresh store seeds every environment with it): they name no
+   * cluster until a platform admin attaches one. A `local` row of an earlier start with Podman is
+   * left as it is, with what the environments name.
+   */
+  async detachAbsentLocal(): Promise<void> {
+    if (await this.repo.find(localClusterName)) return;
+    for (const env of await this.repo.envs()) {
+      const names = envClusters(env);
+      if (names.includes(localClusterName))
+        await this.repo.updateEnv(env.name, {
+          clusters: JSON.stringify(names.filter((n) => n !== localClusterName)),
+        });
+    }
+  }
+
   async list(admin: boolean, labels: string[]): Promise<Cluster[]> {
     const rows = await this.repo.list();
     return rows.map((r) => toCluster(r, admin)).filter((c) => matches(c.labels, labels));

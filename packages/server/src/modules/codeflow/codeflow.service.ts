@@ -15,6 +15,7 @@ import {
 import type { SecretBox } from '../../crypto/secret-box';
 import type { Actor, AppContext } from '../../http/context';
 import { newId, nowIso } from '../../util';
+import { localOffError } from '../../runtime/local-off';
 import type { TaskRepository } from '../tasks/tasks.repository';
 import type { BuildQueue } from './build-queue';
 import { initialSteps } from './build-steps';
@@ -179,6 +180,8 @@ export class CodeflowService {
       by: string;
     },
   ): Promise<{ build: BuildRow; task: Task }> {
+    // builds run in this host's Podman: without it (BERTH_LOCAL_CLUSTER=off) none is queued
+    if (!this.ctx.config.localCluster) throw localOffError(`Pipeline '${row.name}' cannot build`);
     const ref = input.ref ?? row.repo_ref;
     if (ref.includes('*'))
       throw new InvalidError(

@@ -24,6 +24,8 @@ export interface FleetPlacementOptions {
   /** Where services that are moving are written for the fleet view (`GET /api/v1/fleet/moves`). */
   moves?: MovesLog;
   now?: () => number;
+  /** Whether the built-in cluster `local` runs (config.localCluster, default true): the default placement. */
+  localCluster?: boolean;
 }
 
 /** The fleet view's store of moving services (PlacementMovesRepository). */
@@ -120,7 +122,7 @@ export class FleetPlacement implements ReplicaPlacer {
 
   async place(req: PlaceRequest): Promise<Placed> {
     const { clusters, grace } = await this.env(req.env, req.pass);
-    const placement = req.placement ?? defaultPlacement();
+    const placement = req.placement ?? defaultPlacement(this.opts.localCluster ?? true);
     if (!clusters) return { targets: {}, unplaced: req.replicas, failedOver: [], notes: [] };
     const now = this.now();
     const since = (c: ClusterInfo) => (c.stateSince ? Date.parse(c.stateSince) : now);

@@ -299,7 +299,7 @@ export function createImageCleanup(
     {
       engines,
       clusters: new ClustersRepository(ctx.db),
-      needs: () => readImageNeeds(ctx.db, services),
+      needs: () => readImageNeeds(ctx.db, services, ctx.config.localCluster),
       log: ctx.log,
     },
     {

@@ -32,9 +32,9 @@ export interface ImageNeeds {
   used: ImageOnCluster[];
 }
 
-/** The clusters a placement names; the environment's for "all". */
-export function placedClusters(placement: Placement | undefined, envNames: string[]): string[] {
-  const p = placement ?? defaultPlacement();
+/** The clusters a placement names; the environment's for "all" (`local`: config.localCluster). */
+export function placedClusters(placement: Placement | undefined, envNames: string[], local = true): string[] {
+  const p = placement ?? defaultPlacement(local);
   return p.clusters === 'all' ? envNames : p.clusters.map((c) => c.name);
 }
 
@@ -45,6 +45,7 @@ export function placedClusters(placement: Placement | undefined, envNames: strin
 export async function readImageNeeds(
   db: Db,
   services: Pick<ServicesRepository, 'releaseSpecsInUse' | 'imagesOfActiveContainers'>,
+  local = true,
 ): Promise<ImageNeeds> {
   const [releases, envs, ledger] = await Promise.all([
     services.releaseSpecsInUse(),
@@ -56,7 +57,7 @@ export async function readImageNeeds(
   for (const row of releases) {
     const spec = parseJson<{ image?: string; placement?: Placement }>(row.spec, {});
     if (!spec.image) continue;
-    for (const cluster of placedClusters(spec.placement, envNames.get(row.env) ?? []))
+    for (const cluster of placedClusters(spec.placement, envNames.get(row.env) ?? [], local))
       needed.push({ cluster, image: spec.image });
   }
   const used = ledger.map((r) => ({ cluster: r.cluster, image: r.image, digest: r.image_digest }));

@@ -8,9 +8,14 @@ import {
 import type { ClusterCatalog, ClusterInfo } from './cluster-catalog';
 import { divide } from './division';
 
-/** The placement of a service that names none: everything on `local`. */
-export function defaultPlacement(): Placement {
-  return { clusters: [{ name: 'local', weight: 1 }], division: 'weighted' };
+/**
+ * The placement of a service that names none: everything on `local`; without `local`
+ * (BERTH_LOCAL_CLUSTER=off, `local` false) every cluster of the environment, weight 1.
+ */
+export function defaultPlacement(local = true): Placement {
+  return local
+    ? { clusters: [{ name: 'local', weight: 1 }], division: 'weighted' }
+    : { clusters: 'all', division: 'weighted' };
 }
 
 /** A placement in one canonical form, for comparing the stored one with a requested one. */
@@ -39,12 +44,31 @@ export interface PlanRequest {
 }
 
 /**
+ * Without `local` an environment that names no cluster has nowhere to run a service: 409 saying
+ * how to give it one (the environment is wrong, not the request).
+ */
+export function noClusters(env: string): BerthError {
+  return new BerthError(
+    'CONFLICT',
+    `Environment '${env}' has no clusters, and this Berth runs without its built-in cluster 'local' ` +
+      `(BERTH_LOCAL_CLUSTER=off): a platform admin must register a cluster (berth clusters create NAME ` +
+      `--kind kubernetes --endpoint in-cluster) and attach it to the environment ` +
+      `(berth envs set-clusters ${env} NAME, or PATCH /api/v1/envs/${env} {"clusters": ["NAME"]}).`,
+    { env, clusters: [] },
+  );
+}
+
+/**
  * Placement decisions shared by admission and the preview (the fleet controller divides with
  * fleet-placement.ts): the
  * named clusters must exist and belong to the environment; the division itself is `divide`.
  */
 export class PlacementPlanner {
-  constructor(private readonly catalog: ClusterCatalog) {}
+  /** `local`: whether the built-in cluster `local` runs (config.localCluster): the default placement. */
+  constructor(
+    private readonly catalog: ClusterCatalog,
+    private readonly local = true,
+  ) {}
 
   private async envClusters(env: string): Promise<ClusterInfo[]> {
     const clusters = await this.catalog.forEnv(env);
@@ -86,15 +110,16 @@ export class PlacementPlanner {
    * in the division, not refused: it may take them later.
    */
   async admit(env: string, placement: Placement | undefined, field = 'spec.placement'): Promise<void> {
-    if (!placement) return;
+    if (!placement && this.local) return;
     const clusters = await this.envClusters(env);
-    await this.checkNames(env, placement, field, clusters);
+    if (!this.local && clusters.length === 0) throw noClusters(env);
+    if (placement) await this.checkNames(env, placement, field, clusters);
   }
 
   /** The division of `replicas` under a placement: what the preview shows and the controller does. */
   async plan(req: PlanRequest, field = 'placement'): Promise<PlacementPreview> {
     const clusters = await this.envClusters(req.env);
-    const placement = req.placement ?? defaultPlacement();
+    const placement = req.placement ?? defaultPlacement(this.local);
     await this.checkNames(req.env, placement, field, clusters);
     const division = divide({
       clusters,

@@ -20,7 +20,7 @@ export class PlacementPreviews {
     catalog: ClusterCatalog,
     private readonly services: ServicesRepository,
   ) {
-    this.planner = new PlacementPlanner(catalog);
+    this.planner = new PlacementPlanner(catalog, ctx.config.localCluster);
   }
 
   /** Memory each replica asks for: the spec's, else the project's default, else the platform's. */
@@ -49,7 +49,7 @@ export class PlacementPreviews {
       );
     const release = await this.services.getRelease(row.id, row.release);
     const spec = release ? storedSpec(release) : null;
-    const own = spec?.placement ?? defaultPlacement();
+    const own = spec?.placement ?? defaultPlacement(this.ctx.config.localCluster);
     const placement = body.placement ?? own;
     const current: Record<string, number> = {};
     for (const c of await this.services.activeContainers(row.id)) {

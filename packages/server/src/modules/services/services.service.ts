@@ -88,7 +88,7 @@ export class ServicesService {
     private readonly mounts: MountSource[] = [],
   ) {
     this.users = new ImageUsers(engine);
-    this.placement = new PlacementPlanner(clusterCatalog(ctx.db));
+    this.placement = new PlacementPlanner(clusterCatalog(ctx.db), ctx.config.localCluster);
   }
 
   async resolve(p: ServicePath): Promise<ServiceRow> {
@@ -185,9 +185,9 @@ export class ServicesService {
     const clusters = (await clusterCatalog(this.ctx.db).forEnv(env)) ?? [];
     const p = spec.placement;
     const reachable =
-      p === undefined
+      p === undefined && this.ctx.config.localCluster
         ? ['local']
-        : p.clusters === 'all'
+        : p === undefined || p.clusters === 'all'
           ? clusters.map((c) => c.name)
           : p.clusters.map((c) => c.name);
     const kube = clusters

@@ -64,7 +64,7 @@ export class VolumeMounts implements MountSource {
 
   /** The clusters a placement may put replicas on ("all": the environment's). */
   private async placedOn(env: string, spec?: ReleaseSpec): Promise<string[]> {
-    const placement = spec?.placement ?? defaultPlacement();
+    const placement = spec?.placement ?? defaultPlacement(this.ctx.config.localCluster);
     if (placement.clusters !== 'all') return placement.clusters.map((c) => c.name);
     const e = await this.ctx.db
       .selectFrom('environments')
