@@ -10,7 +10,7 @@ import { AppsService } from './apps.service';
 
 export interface AppsModule {
   service: AppsService;
-  /** Under the leader lease: finishes deletions (volumes after services) a restart interrupted. */
+  /** Under the leader lease: finishes deletions (volumes after services), also those a restart interrupted. */
   finisher: Reconciler;
 }
 
@@ -33,7 +33,7 @@ export function createAppsModule(
   registerAppRoutes(registry, service);
   const finisher: Reconciler = {
     start() {
-      void service.resume().catch((err: unknown) => ctx.log.warn({ err }, 'apps: resuming deletions failed'));
+      service.start();
     },
     stop() {
       service.stop();

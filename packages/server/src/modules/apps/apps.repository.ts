@@ -19,6 +19,10 @@ export class AppsRepository {
       .executeTakeFirst();
   }
 
+  findById(id: string): Promise<AppInstanceRow | undefined> {
+    return this.db.selectFrom('app_instances').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
   list(project: string, env: string): Promise<AppInstanceRow[]> {
     return this.db
       .selectFrom('app_instances')

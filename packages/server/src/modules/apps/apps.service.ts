@@ -363,24 +363,39 @@ export class AppsService {
     }
   }
 
-  // ---- the finisher: volumes after services ----------------------------------------------
+  // ---- the finisher: volumes after services, under the leader lease --------------------------
 
   private readonly finishing = new Set<string>();
-  private stopped = false;
+  /** Set while this process is the leader (apps.module.ts's reconciler); null otherwise. */
+  private sweeper: NodeJS.Timeout | null = null;
 
-  /** Resumes deletions a restart interrupted (the leader runs it, apps.module.ts). */
-  async resume(): Promise<void> {
-    this.stopped = false;
-    for (const row of await this.repo.deleting()) this.finishLater(row.id);
+  /**
+   * Finishes deletions while this process leads: those it accepts at once, and every 10 s any
+   * `deleting` instance (accepted by another replica of the server, or interrupted by a restart).
+   */
+  start(): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => void this.sweep(), 10_000);
+    this.sweeper.unref();
+    void this.sweep();
   }
 
   stop(): void {
-    this.stopped = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      for (const row of await this.repo.deleting()) this.finishLater(row.id);
+    } catch (err) {
+      this.ctx.log.warn({ err }, 'apps: listing deletions to finish failed');
+    }
   }
 
   /** Waits in the background until the instance's services are gone, then removes its volumes and row. */
   private finishLater(id: string): void {
-    if (this.finishing.has(id)) return;
+    if (!this.sweeper || this.finishing.has(id)) return;
     this.finishing.add(id);
     void this.finish(id)
       .catch((err: unknown) => this.ctx.log.warn({ err, instance: id }, 'apps: finishing a deletion failed'))
@@ -388,13 +403,10 @@ export class AppsService {
   }
 
   private async finish(id: string): Promise<void> {
-    // a deleted service's row goes once its containers are removed (drain + stop grace)
-    for (let attempt = 0; !this.stopped && attempt < 900; attempt += 1) {
-      const row = await this.ctx.db
-        .selectFrom('app_instances')
-        .selectAll()
-        .where('id', '=', id)
-        .executeTakeFirst();
+    // a deleted service's row goes once its containers are removed (drain + stop grace); after
+    // ten minutes of waiting the sweep tries again
+    for (let attempt = 0; this.sweeper && attempt < 600; attempt += 1) {
+      const row = await this.repo.findById(id);
       if (!row) return;
       if (await this.finishOnce(row)) return;
       await new Promise((r) => setTimeout(r, 1000));
