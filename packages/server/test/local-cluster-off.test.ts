@@ -14,6 +14,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { namespaceName } from '@berth/engine-kubernetes';
 import { startFakeApiServer, type FakeApiServer } from '@berth/engine-kubernetes/testing';
+import { PlacementPlanner } from '../src/modules/placement/placement-plan';
+import type { ClusterCatalog } from '../src/modules/placement/cluster-catalog';
 import { freePort } from './helpers/net';
 import {
   adminPassword,
@@ -165,6 +167,42 @@ describe('BERTH_LOCAL_CLUSTER=off: Berth on registered clusters only', () => {
     assert.match(b.body.error.message, /push images to a registry/);
     const builds = await p.api.get<{ items: unknown[] }>('/api/v1/projects/nolocal/pipelines/site/builds');
     assert.equal(builds.body.items.length, 0);
+  });
+});
+
+describe('placement without local', () => {
+  const catalog = (envs: Record<string, string[]>): ClusterCatalog => ({
+    forEnv: (env) =>
+      Promise.resolve(
+        envs[env]?.map((name) => ({ name, cordoned: false, healthy: true, freeMemoryBytes: null })) ?? null,
+      ),
+    names: () => Promise.resolve([...new Set(Object.values(envs).flat())]),
+  });
+
+  it('divides a service without a placement over every cluster of the environment', async () => {
+    const planner = new PlacementPlanner(catalog({ test: ['k1', 'k2'] }), false);
+    const plan = await planner.plan({ env: 'test', replicas: 4 });
+    assert.deepEqual(plan.placement, { clusters: 'all', division: 'weighted' });
+    assert.deepEqual(
+      plan.items.map((i) => [i.cluster, i.replicas]),
+      [
+        ['k1', 2],
+        ['k2', 2],
+      ],
+    );
+    await planner.admit('test', undefined);
+  });
+
+  it('refuses a service in an environment without clusters (409), with or without a placement', async () => {
+    const planner = new PlacementPlanner(catalog({ test: [] }), false);
+    for (const placement of [undefined, { clusters: 'all' as const, division: 'weighted' as const }])
+      await assert.rejects(planner.admit('test', placement), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'CONFLICT');
+        assert.match(err.message, /Environment 'test' has no clusters/);
+        return true;
+      });
+    // with local (the default) nothing changes: no placement is admitted without a look
+    await new PlacementPlanner(catalog({ test: [] })).admit('test', undefined);
   });
 });
 
