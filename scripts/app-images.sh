@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the app store's middleware images from Debian bookworm packages (apps/images/README.md,
-# runtime-notes §19), without any registry but Debian's mirror:
+# runtime-notes §20), without any registry but Debian's mirror:
 #   localhost/berth-apps/debian:12       debootstrap --variant=minbase + podman import (the base)
 #   localhost/berth-apps/redis:7         apps/images/redis/Containerfile
 #   localhost/berth-apps/mariadb:10.11   apps/images/mariadb/Containerfile

@@ -11,9 +11,14 @@ want+=(libnginx-mod-http-lua lua-cjson)
 # The stream module for TCP/UDP entry points (stream.conf, loaded by absolute path; docs/gateway.md,
 # "TCP and UDP entry points; virtual IP").
 want+=(libnginx-mod-stream)
+# debootstrap: the Debian base of the app store's images (scripts/app-images.sh, apps/images/).
+want+=(debootstrap)
 # The tools of the debug containers' toolbox image, copied from the host with their libraries
 # (docs/debug.md; packages/server/src/modules/containers/debug-toolbox.ts).
 want+=(iproute2 procps bind9-dnsutils tcpdump strace lsof)
+# DNS on Podman's CNI networks: project env networks resolve service names (docs/networks.md,
+# runtime-notes §19); pulls dnsmasq-base.
+want+=(golang-github-containernetworking-plugin-dnsname)
 # Prometheus, Alertmanager and the blackbox exporter (promtool, amtool with them), supervised by
 # `npm start` with their configs in the data dir (docs/monitoring.md).
 want+=(prometheus prometheus-alertmanager prometheus-blackbox-exporter)
@@ -23,6 +28,8 @@ if [ "${1:-}" = "--test" ]; then want+=(postgresql chromium fonts-noto-cjk opens
 # keepalived: the tests validate generated VRRP configurations with `keepalived -t` only (never
 # started; its systemd unit does not start without /etc/keepalived/keepalived.conf).
 if [ "${1:-}" = "--test" ]; then want+=(keepalived); fi
+# The real clients the app store's tests use on an instance's connection info (docs/apps.md).
+if [ "${1:-}" = "--test" ]; then want+=(redis-tools mariadb-client); fi
 
 missing=()
 for p in "${want[@]}"; do

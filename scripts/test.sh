@@ -13,6 +13,9 @@ bash scripts/podman-service.sh "$BERTH_TEST_PODMAN_SOCKET"
 # Containers left "running" by a run whose processes were killed keep their port-forwarding rules.
 bash scripts/sweep-dead-containers.sh
 bash scripts/test-images.sh
+# The app store's Redis and MariaDB images from Debian packages (apps/images/README.md): about
+# 7.5 minutes cold, then nothing. ZooKeeper's (7 more minutes) is not built here; its tests skip.
+bash scripts/app-images.sh redis mariadb
 BERTH_TEST_PG_URL="$(bash scripts/pg-test.sh | tail -n 1)"
 export BERTH_TEST_PG_URL
 
