@@ -7,6 +7,7 @@ import type { AutoscaleDecision, AutoscaleState } from '@berth/shared';
 import { localNginxHelper } from '../src/modules/gateways/local-nginx';
 import type { HelperProcess } from '../src/supervisor/helper-process';
 import { writeLocalGatewayTargets } from '../src/supervisor/helpers';
+import { rpsWindowSeconds } from '../src/modules/autoscale/metric-reader';
 import {
   eventually,
   makeProject,
@@ -27,13 +28,14 @@ const target = 4;
 const rate = 10;
 const max = 4;
 const intervalSeconds = 5;
-const windowSeconds = 20;
+const windowSeconds = 15;
 
 /**
  * Autoscaling on rps end to end (docs/autoscaling.md, issue 15): a paced load generator on
  * 127.0.0.1 sends requests through the local gateway's Nginx, whose per-route counters a real
  * Prometheus scrapes; the autoscaler scales the service up within two intervals of Prometheus
- * seeing the rate, with no lost request, and back down only after the stabilisation window.
+ * seeing the rate, with no lost request, and back down only after the stabilisation window; with
+ * Prometheus stopped it holds past the window, with one event saying why.
  * Times come from the decision log; nothing is slept on.
  */
 describe('autoscaling on rps through the local gateway and a real Prometheus', () => {
@@ -71,11 +73,12 @@ describe('autoscaling on rps through the local gateway and a real Prometheus', (
     assert.equal(r.status, 202, JSON.stringify(r.body));
     assert.equal((await waitTask(p.api, r.body.task.id)).state, 'succeeded');
     await eventually(async () => (await viaGateway(listen, host)).status === 200, 'web through the gateway');
-    // the route's counter is in Prometheus before the load: its rate starts from a known 0
+    // the route's counter has a rate in Prometheus before the load (two scrapes in the window the
+    // autoscaler reads): the rate starts from a known 0, not from a hold for a missing series
     await eventually(
       async () => {
         const q = await mon.module.prometheus.query(
-          'berth_gateway_requests_total{project="rps",service="web",status_class="2xx"}',
+          `rate(berth_gateway_requests_total{project="rps",service="web",status_class="2xx"}[${rpsWindowSeconds(intervalSeconds, 1)}s])`,
         );
         return q.ok && q.samples.length === 1;
       },
@@ -211,5 +214,48 @@ describe('autoscaling on rps through the local gateway and a real Prometheus', (
       `${lastHigh.at} → ${first.at}`,
     );
     assert.equal(downs.at(-1)!.desiredReplicas, 1);
+  });
+
+  it('with Prometheus stopped after the load, holds at the count past the window, with one event saying why', async () => {
+    const load = startPacedGatewayLoad(listen, host, rate);
+    const loadAt = new Date(load.startedAt).toISOString();
+    let result;
+    try {
+      await eventually(
+        async () => (await decisions(loadAt)).some((d) => d.outcome === 'scaled' && d.desiredReplicas === 3),
+        'the scale-up to 3 under load again',
+        90_000,
+      );
+    } finally {
+      result = await load.stop();
+    }
+    assert.equal(result.failed, 0, result.errors.slice(0, 5).join('\n'));
+    // the load is gone and would let the service down to 1 after the window; Prometheus is not there to say so
+    await mon.prometheus.stop();
+    const stoppedAt = new Date().toISOString();
+    const past = await eventually(
+      async () => {
+        const log = await decisions(stoppedAt);
+        const last = log.at(-1);
+        return last && Date.parse(last.at) - Date.parse(stoppedAt) > (windowSeconds + intervalSeconds) * 1000
+          ? log
+          : null;
+      },
+      'decisions past the stabilisation window',
+      90_000,
+    );
+    console.log(
+      `# Prometheus stopped: ${past.length} decisions in ${windowSeconds + intervalSeconds} s, none scaled`,
+    );
+    for (const d of past) {
+      assert.equal(d.outcome, 'held', JSON.stringify(d));
+      assert.equal(d.desiredReplicas, 3, JSON.stringify(d));
+      assert.match(d.reason, /held at 3: Prometheus is unreachable/);
+    }
+    assert.equal((await service()).replicas, 3);
+    const events = (await p.api.get<{ items: Obj[] }>(`${svc}/events`)).body.items;
+    const held = events.filter((e) => e.type === 'AutoscaleHeld' && String(e.at) >= stoppedAt);
+    assert.equal(held.length, 1, JSON.stringify(held));
+    assert.match(String(held[0]!.message), /Prometheus is unreachable/);
   });
 });
