@@ -200,6 +200,21 @@ describe('app store: catalog, instances, tenancy and real clients', () => {
     assert.match(errorMessage(volTaken.body), /Volume 'store-data' already exists/);
   });
 
+  it("obeys the project's quota: a refused service leaves no volume and no instance behind", async (t) => {
+    if (!redisBuilt)
+      return t.skip('localhost/berth-apps/redis:7 is not built: run scripts/app-images.sh redis');
+    const quota = await p.api.put('/api/v1/projects/rival/quota', { memoryMiB: 128 });
+    assert.equal(quota.status, 200, JSON.stringify(quota.body));
+    // 256 MiB of maxmemory is a 320 MiB container: over the 128 MiB quota
+    const over = await devB.post(instances('rival'), { app: 'redis', name: 'big' });
+    assert.equal(over.status, 422, JSON.stringify(over.body));
+    assert.equal(((over.body as Obj).error as Obj).code, 'QUOTA_EXCEEDED');
+    assert.equal((await devB.get(`${instances('rival')}/big`)).status, 404);
+    const vols = await devB.get<{ items: Obj[] }>('/api/v1/projects/rival/envs/test/volumes');
+    assert.deepEqual(vols.body.items, [], 'the volume made before the service was removed again');
+    assert.equal((await p.api.put('/api/v1/projects/rival/quota', {})).status, 200);
+  });
+
   it('installs Redis: redis-cli SET/GET through the connection info; password once, rotation, delete keeping the volume', async (t) => {
     if (!redisBuilt)
       return t.skip('localhost/berth-apps/redis:7 is not built: run scripts/app-images.sh redis');
