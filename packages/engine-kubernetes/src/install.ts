@@ -458,6 +458,10 @@ export function installManifestsYaml(opts: InstallOptions = {}): string {
     `#   ${installDefaults.secretKeySecret} (key secret.key: 32 random bytes, base64) — seals stored secrets`,
     `#   ${opts.databaseSecret ?? installDefaults.databaseSecret} (key BERTH_DATABASE_URL: postgres://…; optional BERTH_ADMIN_PASSWORD)`,
     `#   ${installDefaults.agentTokensSecret} in the gateway namespace (one key per gateway node: its node token)`,
+    '# The server runs without Podman (BERTH_LOCAL_CLUSTER=off): after its first start, register this',
+    '# cluster and attach it to the environments, or services have nowhere to run:',
+    '#   berth clusters create here --kind kubernetes --endpoint in-cluster',
+    '#   berth envs set-clusters test here   (and each other environment)',
   ].join('\n');
   const docs = installManifests(opts).map((obj) => {
     const doc = new Document(obj);

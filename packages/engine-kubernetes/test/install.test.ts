@@ -157,5 +157,7 @@ describe('berth install manifests', () => {
     const docs = parseAllDocuments(text).map((d) => d.toJS() as KubeObject);
     assert.deepEqual(docs, installManifests());
     for (const r of berthRbacRules) assert.ok(text.includes(`# ${r.why}`), r.why);
+    // without Podman there is no cluster until this one is registered: the header says how
+    assert.match(text, /# {3}berth clusters create here --kind kubernetes --endpoint in-cluster\n/);
   });
 });
