@@ -21,6 +21,7 @@ import type { KubeObject } from '@berth/engine-api';
 import { labelKeys } from '@berth/engine-api';
 import type { KubeClient } from './client';
 import { statusOf } from './errors';
+import { kubeKeys } from './manifests/common';
 import type { Deployment, KubeList, ManagedFieldsEntry, ObjectMeta, ReplicaSet } from './kube-types';
 import { collectionPath, objectPath, pathOfObject, resourceOf, type ResourceInfo } from './resources';
 
@@ -244,7 +245,8 @@ export async function collectNamespaceGarbage(
   owner: string,
   wanted: KubeObject[],
 ): Promise<string[]> {
-  const selector = `${owner},!${labelKeys.service}`;
+  // not a one-off pod's Secret either: it belongs to its pod, which deletes it (one-off.ts)
+  const selector = `${owner},!${labelKeys.service},!${kubeKeys.oneOff}`;
   const keep = new Set(wanted.map((o) => `${o.kind}/${o.metadata.name}`));
   const deleted: string[] = [];
   const kindsHere: [string, string][] = [

@@ -51,8 +51,16 @@ import { openExec, runExec } from './exec';
 import type { Deployment, Node, Pod, Service } from './kube-types';
 import { ListWatch } from './list-watch';
 import { podLogs } from './logs';
-import { kubeKeys, namespaceObjects, ownershipSelector, workloadObjects } from './manifests/index';
-import { claimName, deploymentName, namespaceName, serviceObjectName } from './names';
+import {
+  kubeKeys,
+  namespaceObjects,
+  oneOffPlace,
+  oneOffPod,
+  oneOffSecret,
+  ownershipSelector,
+  workloadObjects,
+} from './manifests/index';
+import { claimName, deploymentName, namespaceName, pullSecretName, serviceObjectName } from './names';
 import { workloadEvents } from './object-events';
 import { collectOrphans } from './orphans';
 import {
@@ -98,6 +106,9 @@ export interface KubernetesEngineOptions {
  * for this long: the cluster is then as unlistable as a dead Podman host (failover counts from it).
  */
 const staleWatchMs = 5_000;
+
+/** How long `runContainer` waits for the pod watch to show the pod it created. */
+const oneOffSeenMs = 10_000;
 
 /** Node IPs and NodePorts are read again after this long (node-port exposure only). */
 const exposureFactsTtlMs = 5_000;
@@ -225,12 +236,117 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
     return { id: ref, digest, user: '', exposedPorts: [], sizeBytes: 0 };
   }
 
-  /** One-off containers (cron jobs, builds) are not run on Kubernetes clusters yet. */
+  /**
+   * A one-off container (a cron job's attempt) as a bare Pod with `restartPolicy: Never` in the
+   * namespace of its project's environment (labels `berth.project`, `berth.env`), applied with
+   * server-side apply (manifests/one-off.ts). The namespace must exist: Berth applies it, with
+   * its quota, pull secret and Pod Security level, when a service of the environment runs on the
+   * cluster, and a one-off pod does not write it (an apply without the services' pull secret
+   * would collect that secret). Returns the pod's uid once the pod watch has seen it, so
+   * `inspectContainer` right after finds it.
+   */
   async runContainer(spec: ContainerCreateSpec): Promise<string> {
-    throw new EngineError(
-      `Running a single container (${spec.name}) is not supported on kubernetes clusters: services run as Deployments there; run one-off containers (cron jobs, builds) on a Podman cluster.`,
-      { cluster: this.cluster },
-    );
+    const place = oneOffPlace(spec);
+    const namespace = this.namespaceOf(place);
+    const nsInfo = resourceOf('v1', 'Namespace');
+    const ns = await this.client.json('GET', objectPath(nsInfo, namespace), {
+      allow: [404],
+      ctx: { verb: 'get', resource: nsInfo.rbac, name: namespace },
+    });
+    if (!ns)
+      throw new EngineError(
+        `Kubernetes cluster ${this.cluster} has no namespace ${namespace} for ${place.project}/${place.env} yet, so ${spec.name} cannot run there: Berth creates it (with the project's quota and pull secret) when a service of the environment is deployed to this cluster. Deploy one there, or run this on a Podman cluster.`,
+        { cluster: this.cluster, namespace },
+      );
+    const secretInfo = resourceOf('v1', 'Secret');
+    const pull = await this.client.json('GET', objectPath(secretInfo, pullSecretName, namespace), {
+      allow: [404],
+      ctx: { verb: 'get', resource: secretInfo.rbac, namespace, name: pullSecretName },
+    });
+    const owner = {
+      instance: this.instanceId,
+      cluster: this.cluster,
+      namespacePrefix: this.namespacePrefix,
+      pullSecret: pull !== null,
+    };
+    const pod = oneOffPod(spec, owner);
+    const secret = oneOffSecret(spec, owner);
+    if (secret) await applyObject(this.client, secret);
+    try {
+      await applyObject(this.client, pod);
+    } catch (err) {
+      if (secret) await deleteObject(this.client, secretInfo, secret.metadata.name, namespace);
+      throw err;
+    }
+    const podInfo = resourceOf('v1', 'Pod');
+    const created = await this.client.json<Pod>('GET', objectPath(podInfo, spec.name, namespace), {
+      ctx: { verb: 'get', resource: podInfo.rbac, namespace, name: spec.name },
+    });
+    const uid = created?.metadata.uid ?? spec.name;
+    // the pod owns its Secret: Kubernetes' garbage collector deletes it with the pod
+    if (secret && created?.metadata.uid)
+      await this.client.json('PATCH', objectPath(secretInfo, secret.metadata.name, namespace), {
+        query: { fieldManager },
+        body: {
+          metadata: { ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: spec.name, uid }] },
+        },
+        contentType: 'application/merge-patch+json',
+        ctx: { verb: 'patch', resource: secretInfo.rbac, namespace, name: secret.metadata.name },
+      });
+    await this.seen(uid, oneOffSeenMs);
+    return uid;
+  }
+
+  /**
+   * Resolves when the pod watch has the pod `uid` in its cache, or after `ms` (a slow watch:
+   * the caller's next look finds it).
+   */
+  private async seen(uid: string, ms: number): Promise<void> {
+    await this.pods.ready();
+    if (this.pods.list().some((p) => p.metadata.uid === uid)) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+        resolve();
+      };
+      const listener = (_prev: Pod | undefined, next: Pod | undefined) => {
+        if (next?.metadata.uid === uid) done();
+      };
+      const timer = setTimeout(done, ms);
+      this.listeners.add(listener);
+    });
+  }
+
+  /**
+   * Waits until the pod has ended (Succeeded, Failed) or is gone; its exit code, null when
+   * unknown (gone, or aborted).
+   */
+  async waitContainer(idOrName: string, signal?: AbortSignal): Promise<number | null> {
+    await this.pods.ready();
+    const pod = this.lookup(idOrName);
+    if (!pod) return null;
+    const uid = pod.metadata.uid;
+    const ended = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+    const code = (p: Pod | undefined) => (p ? observationOf(p, this.exposure, null).exitCode : null);
+    if (ended(pod)) return code(pod);
+    return new Promise<number | null>((resolve) => {
+      const finish = (v: number | null) => {
+        this.listeners.delete(listener);
+        signal?.removeEventListener('abort', abort);
+        resolve(v);
+      };
+      const abort = () => finish(null);
+      const listener = (prev: Pod | undefined, next: Pod | undefined) => {
+        const p = next ?? prev;
+        if (p?.metadata.uid !== uid) return;
+        if (!next) finish(code(prev));
+        else if (ended(next)) finish(code(next));
+      };
+      this.listeners.add(listener);
+      signal?.addEventListener('abort', abort, { once: true });
+      if (signal?.aborted) abort();
+    });
   }
 
   // ---- workloads ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@
  * InternalIP with the Service's NodePort.
  */
 import type { ContainerObservation, EngineEvent, ObservedState } from '@berth/engine-api';
-import { appContainerName } from './manifests/index';
+import { appContainerName, kubeKeys } from './manifests/index';
 import { parseQuantity, type ContainerStatus, type Pod, type PodContainer } from './kube-types';
 
 /** The container of a Berth pod that is "the" container (manifests/pod.ts names it). */
@@ -44,10 +44,27 @@ export function digestOf(imageID: string | undefined): string | null {
   return m ? m[0] : null;
 }
 
+/**
+ * Waiting reasons of a container that cannot start as it is: a one-off pod waiting for one of
+ * these never started (its caller fails the attempt), rather than starting.
+ */
+const cannotStart = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+]);
+
 function stateOf(pod: Pod): ObservedState {
   switch (pod.status?.phase) {
+    // A service's pod is "created" until it runs; a one-off pod (runContainer) was started by
+    // its caller and is on its way (scheduled, pulling): "running", unless it cannot start.
     case 'Pending':
-      return 'created';
+      if (pod.metadata.labels?.[kubeKeys.oneOff] !== 'true') return 'created';
+      return cannotStart.has(podContainerStatus(pod)?.state?.waiting?.reason ?? '') ? 'created' : 'running';
     // A terminating pod (deletionTimestamp) stays "running" until it is gone: its process still
     // runs through preStop and the grace period; `terminating` says it is on its way out.
     case 'Running':

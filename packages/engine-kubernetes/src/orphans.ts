@@ -10,7 +10,13 @@
  * - PersistentVolumeClaims only when their volume is deleted in Berth — a claim is data, and
  *   Berth deletes a volume's data only when the volume is deleted, as on Podman;
  * - Namespaces whose project or environment is gone, and only once no claim is left in them
- *   (deleting a namespace deletes its claims: a claim of a volume Berth still has keeps it).
+ *   (deleting a namespace deletes its claims: a claim of a volume Berth still has keeps it);
+ * - one-off pods (`runContainer`, label `berth.one-off`) of an environment that is gone, and those
+ *   that ended more than `oneOffKeepMs` ago (their caller reads a pod's output and deletes it
+ *   within seconds of its end: one still there was left by a crash). A live one-off pod of a
+ *   kept environment is never deleted here: only its caller knows whether it is still wanted
+ *   (a cron run's pods: the scheduler's sweep, docs/cronjobs.md). Their Secrets (the variables)
+ *   go with them, by owner reference; one left without an owner goes after `oneOffKeepMs` too.
  *
  * The cluster is listed first and what Berth has is read after (`keep()`), so an object applied
  * while the sweep runs belongs to a service `keep()` already knows.
@@ -18,7 +24,7 @@
 import { labelKeys, type OrphanKeep } from '@berth/engine-api';
 import type { KubeClient } from './client';
 import { deleteObject } from './apply';
-import type { KubeList, ObjectMeta, Deployment } from './kube-types';
+import type { KubeList, ObjectMeta, Deployment, Pod } from './kube-types';
 import { kubeKeys } from './manifests/common';
 import { collectionPath, resourceOf, type ResourceInfo } from './resources';
 
@@ -36,6 +42,9 @@ async function listAll<T extends Meta>(
   return list?.items ?? [];
 }
 
+/** A one-off pod that ended this long ago is left over (see the top comment). */
+export const oneOffKeepMs = 60 * 60 * 1000;
+
 const label = (o: Meta, key: string) => o.metadata.labels?.[key];
 const envOf = (o: Meta) => `${label(o, labelKeys.project) ?? ''}/${label(o, labelKeys.env) ?? ''}`;
 
@@ -47,6 +56,7 @@ export async function collectOrphans(
   client: KubeClient,
   owner: string,
   keep: () => Promise<OrphanKeep>,
+  now = Date.now(),
 ): Promise<string[]> {
   const kinds = {
     deployment: resourceOf('apps/v1', 'Deployment'),
@@ -55,6 +65,7 @@ export async function collectOrphans(
     configMap: resourceOf('v1', 'ConfigMap'),
     claim: resourceOf('v1', 'PersistentVolumeClaim'),
     namespace: resourceOf('v1', 'Namespace'),
+    pod: resourceOf('v1', 'Pod'),
   };
   const ofService = `${owner},${labelKeys.service}`;
   const listed = {
@@ -64,6 +75,8 @@ export async function collectOrphans(
     configMaps: await listAll<Meta>(client, kinds.configMap, `${owner},${kubeKeys.config}`),
     claims: await listAll<Meta>(client, kinds.claim, `${owner},${kubeKeys.volume}`),
     namespaces: await listAll<Meta>(client, kinds.namespace, owner),
+    oneOffs: await listAll<Pod>(client, kinds.pod, `${owner},${kubeKeys.oneOff}=true`),
+    oneOffSecrets: await listAll<Meta>(client, kinds.secret, `${owner},${kubeKeys.oneOff}=true`),
   };
   const have = await keep();
   const gone: string[] = [];
@@ -75,6 +88,18 @@ export async function collectOrphans(
   for (const d of listed.deployments) if (orphanService(d)) await drop(kinds.deployment, d);
   for (const s of listed.services) if (orphanService(s)) await drop(kinds.service, s);
   for (const s of listed.secrets) if (orphanService(s)) await drop(kinds.secret, s);
+
+  for (const p of listed.oneOffs) {
+    const ended = endedAt(p);
+    if (!have.envs.has(envOf(p)) || (ended !== null && now - ended > oneOffKeepMs)) await drop(kinds.pod, p);
+  }
+  // a one-off pod's Secret goes with its pod (its owner); one without an owner was left by a
+  // crash between the Secret's apply and the pod's
+  for (const s of listed.oneOffSecrets) {
+    const owned = (s.metadata.ownerReferences ?? []).length > 0;
+    const age = now - Date.parse(s.metadata.creationTimestamp ?? '');
+    if (!have.envs.has(envOf(s)) || (!owned && age > oneOffKeepMs)) await drop(kinds.secret, s);
+  }
 
   // claims: only of deleted volumes
   const claimsLeft = new Map<string, number>();
@@ -105,4 +130,13 @@ export async function collectOrphans(
     await drop(kinds.namespace, n);
   }
   return gone;
+}
+
+/** When a pod ended (its last container's finish), or null while it has not. */
+function endedAt(p: Pod): number | null {
+  if (p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed') return null;
+  const times = (p.status.containerStatuses ?? []).flatMap((c) =>
+    c.state?.terminated?.finishedAt ? [Date.parse(c.state.terminated.finishedAt)] : [],
+  );
+  return times.length ? Math.max(...times) : null;
 }

@@ -192,10 +192,10 @@ void describe('kubernetes engine: errors and a cluster without metrics', () => {
     });
   });
 
-  it('runContainer is refused on kubernetes clusters', async () => {
+  it('runContainer without a project and env is refused (no namespace is its), and images are unknown', async () => {
     await assert.rejects(
       engine.runContainer({ name: 'x', image: 'busybox', env: {}, labels: {}, ports: [] }),
-      /not supported on kubernetes clusters/,
+      /has no berth.project and berth.env labels/,
     );
     assert.equal(await engine.inspectImage('busybox'), null);
   });

@@ -14,6 +14,9 @@
  *     proxy (it ignores the Service) and the test reaches the pod through a published port.
  * What else Podman 4.3 does with the objects is in docs/kubernetes-objects.md ("podman kube play").
  *
+ * A one-off pod (`oneOffPod`, a cron run's) is played as generated: it runs once as its user
+ * and ends with its process's exit code (restartPolicy Never), which Podman reports.
+ *
  * Socket: BERTH_TEST_PODMAN_SOCKET (default /tmp/berth-dev/podman.sock); image from
  * scripts/test-images.sh.
  */
@@ -29,7 +32,7 @@ import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeObject, WorkloadSpec } from '@berth/engine-api';
-import { manifestsYaml, workloadObjects } from '../src/manifests/index';
+import { manifestsYaml, oneOffPod, workloadObjects } from '../src/manifests/index';
 import { claimName, configMapName, deploymentName, envSecretName } from '../src/names';
 
 const socketPath = process.env.BERTH_TEST_PODMAN_SOCKET ?? '/tmp/berth-dev/podman.sock';
@@ -228,5 +231,59 @@ describe('podman kube play runs the objects Berth generates', () => {
       await podman(['volume', 'inspect', claimName(spec.volumes[0]!.volume)]),
     ) as unknown[];
     assert.equal(volume.length, 1);
+  });
+});
+
+describe('podman kube play runs a one-off pod to its end', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-kube-play-'));
+  const file = path.join(dir, 'pod.yaml');
+  const pod = oneOffPod(
+    {
+      name: `cron-kp-${suffix}-1`,
+      image: 'localhost/berth-busybox:1',
+      command: ['sh', '-c', 'id -u; echo one-off run; exit 3'],
+      env: {},
+      labels: {
+        'berth.cron-run': `run-${suffix}`,
+        'berth.project': `kp-${suffix}`,
+        'berth.env': 'test',
+      },
+      ports: [],
+      memoryMiB: 64,
+      capabilities: [],
+      readOnlyRootfs: true,
+      user: '65534',
+    },
+    { instance: `berth-kube-play-${suffix}`, cluster: 'podman', pullSecret: false },
+  );
+  const container = `${pod.metadata.name}-app`;
+
+  before(async () => {
+    writeFileSync(file, manifestsYaml([pod]));
+    await podman(['kube', 'play', file]);
+  });
+  after(async () => {
+    await podman(['kube', 'down', file]).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exits with the process exit code, ran as the pod user, and is not restarted', async () => {
+    const state = await eventually(
+      async () => {
+        const s = JSON.parse(
+          await podman(['container', 'inspect', container, '--format', '{{json .State}}']),
+        ) as { Status: string; ExitCode: number };
+        return s.Status === 'exited' ? s : null;
+      },
+      `${container} to exit`,
+      120_000,
+    );
+    assert.equal(state.ExitCode, 3);
+    const logs = await podman(['logs', container]);
+    assert.equal(logs, '65534\none-off run\n');
+    const restarts = (
+      await podman(['container', 'inspect', container, '--format', '{{.RestartCount}}'])
+    ).trim();
+    assert.equal(restarts, '0');
   });
 });

@@ -7,7 +7,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { labelKeys, type KubeObject, type NamespaceSpec, type WorkloadSpec } from '@berth/engine-api';
+import {
+  labelKeys,
+  type ContainerCreateSpec,
+  type KubeObject,
+  type NamespaceSpec,
+  type WorkloadSpec,
+} from '@berth/engine-api';
 import { InvalidError } from '@berth/shared';
 import {
   configFileKey,
@@ -16,6 +22,8 @@ import {
   namespaceObjects,
   ownershipSelector,
   podSecurityLevel,
+  oneOffPod,
+  oneOffSecret,
   workloadObjects,
 } from '../src/manifests/index';
 import { namespaceName, serviceObjectName } from '../src/names';
@@ -264,6 +272,101 @@ describe('generated objects validate', () => {
     const unselected = structuredClone(d);
     (unselected.spec as Obj).selector = { matchLabels: { [labelKeys.service]: 'other' } };
     assert.match(objectProblems([unselected]).join(), /does not match the template's labels/);
+  });
+});
+
+/** A cron attempt's container spec (cron-scheduler.ts) with overrides. */
+function oneOff(over: Partial<ContainerCreateSpec> = {}): ContainerCreateSpec {
+  return {
+    name: 'cron-shop-prod-report-0a1b2c3d-1',
+    image: 'registry.example.net:5000/shop/report:1.4',
+    command: ['report'],
+    args: ['--since=24h'],
+    env: { DB_PASSWORD: 's3cret$', MODE: 'nightly' },
+    labels: {
+      'berth.cron-instance': 'berth-test',
+      'berth.cronjob': '0lx2k3m4n5',
+      'berth.cron-run': '0lx2k3m4n6',
+      [labelKeys.project]: 'shop',
+      [labelKeys.env]: 'prod',
+      [labelKeys.cluster]: 'k1',
+    },
+    ports: [],
+    cpu: 0.5,
+    memoryMiB: 256,
+    pidsLimit: 128,
+    capabilities: [],
+    noNewPrivileges: true,
+    readOnlyRootfs: false,
+    user: '65534',
+    ...over,
+  };
+}
+
+const oneOffs: Record<string, { spec: ContainerCreateSpec; level: 'restricted' | 'baseline' }> = {
+  'a cron run as nobody': { spec: oneOff(), level: 'restricted' },
+  'read-only root, working dir, uid:gid, a claim, a port': {
+    spec: oneOff({
+      readOnlyRootfs: true,
+      workingDir: '/srv',
+      user: '1000:1000',
+      volumes: [{ name: 'out', destination: '/out' }],
+      ports: [{ containerPort: 8080, hostIp: '127.0.0.1', hostPort: 0 }],
+    }),
+    level: 'restricted',
+  },
+  'no user, no resources, no command': {
+    spec: oneOff({
+      user: undefined,
+      cpu: undefined,
+      memoryMiB: undefined,
+      command: undefined,
+      args: undefined,
+    }),
+    level: 'restricted',
+  },
+  'root with baseline capabilities': {
+    spec: oneOff({ user: '0', capabilities: ['CHOWN', 'NET_BIND_SERVICE'] }),
+    level: 'baseline',
+  },
+};
+
+describe('one-off pods (runContainer) validate', () => {
+  const owner = { instance: 'berth-test', cluster: 'k1', pullSecret: true };
+  for (const [name, { spec, level }] of Object.entries(oneOffs))
+    it(`pod: ${name}`, () => {
+      const pod = oneOffPod(spec, owner);
+      const secret = oneOffSecret(spec, owner)!;
+      assert.deepEqual(objectProblems([secret, pod]), []);
+      // every variable by reference to the pod's Secret, which has it
+      const env = ((pod.spec as Obj).containers as { env: { name: string; valueFrom: Obj }[] }[])[0]!.env;
+      assert.deepEqual(
+        env.map((e) => e.name),
+        Object.keys(secret.data as Obj),
+      );
+      assert.ok(env.every((e) => e.valueFrom.secretKeyRef));
+      assert.deepEqual(podSecurityProblems(pod.spec as Obj, level), []);
+      if (level === 'baseline')
+        assert.notDeepEqual(podSecurityProblems(pod.spec as Obj, 'restricted'), [], 'root is not restricted');
+      assert.equal((pod.spec as Obj).restartPolicy, 'Never');
+      assert.equal(pod.metadata.namespace, namespaceName('shop', 'prod'));
+    });
+
+  it('a broken pod fails the checks, so the checks above can fail', () => {
+    const pod = oneOffPod(oneOff(), owner);
+    const bad = structuredClone(pod);
+    (bad.spec as Obj).restartPolicy = 'Sometimes';
+    assert.match(objectProblems([bad]).join(), /restartPolicy/);
+    const typo = structuredClone(pod);
+    ((typo.spec as Obj).securityContext as Obj).runAsNonroot = true;
+    assert.match(unknownFieldProblems(typo).join(), /runAsNonroot/);
+    const escalating = structuredClone(pod);
+    (((escalating.spec as Obj).containers as Obj[])[0]!.securityContext as Obj).allowPrivilegeEscalation =
+      true;
+    assert.match(
+      podSecurityProblems(escalating.spec as Obj, 'restricted').join(),
+      /allowPrivilegeEscalation/,
+    );
   });
 });
 

@@ -24,6 +24,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { LimitRange } from 'kubernetes-models/v1/LimitRange';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
+import { Pod } from 'kubernetes-models/v1/Pod';
 import { ResourceQuota } from 'kubernetes-models/v1/ResourceQuota';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
@@ -39,6 +40,7 @@ const models: Record<string, new (o: never) => { validate(): void }> = {
   'v1/ConfigMap': ConfigMap,
   'v1/PersistentVolumeClaim': PersistentVolumeClaim,
   'v1/Service': Service,
+  'v1/Pod': Pod,
   'apps/v1/Deployment': Deployment,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
 };
@@ -129,6 +131,7 @@ const namespaced = new Set([
   'Service',
   'Deployment',
   'NetworkPolicy',
+  'Pod',
 ]);
 
 /** 3. The API server's own validation, for the parts Berth's objects use. */
@@ -164,6 +167,12 @@ export function apiServerProblems(o: KubeObject): string[] {
     const ru = (spec.strategy as Obj | undefined)?.rollingUpdate as Obj | undefined;
     if (ru && ru.maxSurge === 0 && ru.maxUnavailable === 0) p.push('maxSurge and maxUnavailable are both 0');
     p.push(...podSpecProblems(template.spec as Obj));
+  }
+  if (o.kind === 'Pod') {
+    // a bare pod (one-off.ts): the kubelet restarts nothing of a pod that must end
+    if (!['Always', 'OnFailure', 'Never'].includes(spec.restartPolicy as string))
+      p.push(`restartPolicy "${String(spec.restartPolicy)}"`);
+    p.push(...podSpecProblems(spec));
   }
   if (o.kind === 'Service') {
     const ports = (spec.ports ?? []) as Obj[];

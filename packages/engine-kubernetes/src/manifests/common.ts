@@ -21,6 +21,8 @@ export const kubeKeys = {
   /** The config a ConfigMap holds one version of, and that version. */
   config: 'berth.config',
   configVersion: 'berth.config-version',
+  /** `true` on a bare pod of `runContainer` (a cron run): no Deployment owns it (one-off.ts). */
+  oneOff: 'berth.one-off',
   /** The volume a PersistentVolumeClaim is. */
   volume: 'berth.volume',
   /** Namespaces and pods of Berth's gateways: the NetworkPolicy lets them in. */

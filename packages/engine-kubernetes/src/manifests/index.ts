@@ -11,5 +11,6 @@ export {
   workloadLabels,
   workloadSelector,
 } from './pod';
+export { oneOffGraceSeconds, oneOffPlace, oneOffPod, oneOffSecret, type OneOffOwner } from './one-off';
 export { revisionHistoryLimit, servicePortNames, workloadObjects } from './workload';
 export { manifestsYaml } from './yaml';

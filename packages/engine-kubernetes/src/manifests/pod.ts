@@ -35,7 +35,8 @@ export function workloadSelector(w: Pick<WorkloadSpec, 'serviceId'>): Record<str
   return { [labelKeys.service]: w.serviceId };
 }
 
-const labelValuePattern = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+/** What Kubernetes accepts as a label value. */
+export const labelValuePattern = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 /**
  * The user's labels as they go on the pods. Keys starting with `berth.` are dropped, not refused:
@@ -151,7 +152,8 @@ export function podTemplate(w: WorkloadSpec): Record<string, unknown> {
   };
 }
 
-function podSpec(w: WorkloadSpec): Record<string, unknown> {
+/** The pod spec of a service's release; one-off pods (one-off.ts) are built from it too. */
+export function podSpec(w: WorkloadSpec): Record<string, unknown> {
   const { volumes, mounts } = podVolumes(w);
   // fsGroup makes the claims writable for the pod's group; without a numeric user Berth knows
   // no group to give them (the server resolves users to numbers: docs/kubernetes-objects.md).

@@ -34,9 +34,30 @@ const REPLICASETS = rt('apps', 'replicasets');
 /** When a started pod counts as Ready. */
 export type ReadinessPolicy = 'immediate' | 'manual' | ((pod: Obj) => boolean);
 
+/** A started pod as its program sees it. */
+export interface ProgramPod {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  /** The `app` container's (first container's) command and args, as the spec has them. */
+  command: string[];
+  args: string[];
+}
+
+/**
+ * What a started pod's process does, set by a test: the output it writes and how it ends
+ * (`exitCode`; `reason` defaults as the kubelet reports it: Completed for 0, Error otherwise,
+ * and exit 137 for OOMKilled), or null to run until stopped (the default for every pod).
+ */
+export type PodProgram = (
+  pod: ProgramPod,
+) => { output?: string; exitCode: number; reason?: string } | null | undefined;
+
 /** Options of the simulation. */
 export interface SimulationOptions {
   readiness: ReadinessPolicy;
+  /** What started pods run (default: none ends by itself). */
+  program?: PodProgram | null;
   backend: PodBackend;
   /** Pods ignore SIGTERM and go only when their grace period has passed on the clock (default: at once). */
   holdTermination: boolean;
@@ -822,6 +843,7 @@ export class Simulation {
           this.event(current, 'Normal', 'Started', `Started container ${cname}`, KUBELET, rtm.node);
         }
         this.pods.set(uid, rtm);
+        this.runProgram(current, rtm);
         if (rtm.servers.length > 0) {
           const annotations: Record<string, string> = {};
           for (const s of rtm.servers)
@@ -842,6 +864,32 @@ export class Simulation {
         this.errors.push(e);
         this.schedule();
       });
+  }
+
+  /**
+   * Runs the test's program in a pod that just started: its output goes to the first
+   * container's log, then the container ends with the program's exit code and restarts as the
+   * pod's restartPolicy says (Always; OnFailure for a non-zero code; Never: the pod ends
+   * Succeeded or Failed on the next status sync).
+   */
+  private runProgram(p: Obj, rtm: PodRuntime): void {
+    const first = objs(p, 'spec', 'containers')[0];
+    const container = str(first ?? {}, 'name');
+    if (!first || !container || !this.opts.program) return;
+    const strs = (k: string) => (Array.isArray(first[k]) ? (first[k] as unknown[]).map(String) : []);
+    const ran = this.opts.program({
+      namespace: nsName(p),
+      name: name(p),
+      labels: strMap(p, 'metadata', 'labels'),
+      command: strs('command'),
+      args: strs('args'),
+    });
+    if (!ran) return;
+    if (ran.output) rtm.appendLog(container, ran.output, this.now());
+    const reason = ran.reason ?? (ran.exitCode === 0 ? 'Completed' : 'Error');
+    const policy = str(p, 'spec', 'restartPolicy') ?? 'Always';
+    const restart = policy === 'Always' || (policy === 'OnFailure' && ran.exitCode !== 0);
+    rtm.terminate(container, { exitCode: ran.exitCode, reason }, this.now(), restart);
   }
 
   /** Whether a running pod is Ready now (test override, else the policy). */

@@ -36,6 +36,8 @@
  * - `killContainer(ns, pod, { container?, reason?, exitCode?, restart? })`: the container ends
  *   (e.g. reason 'OOMKilled', exitCode 137) and restarts per restartPolicy unless `restart` says;
  * - `setPodBackend(ns, pod, handler | null)`: what a pod's HTTP servers answer;
+ * - `setPodProgram(fn | null)` (or the `podProgram` option): what pods started from then on run —
+ *   their output and exit code; a pod with restartPolicy Never then ends Succeeded or Failed;
  * - `appendPodLog(ns, pod, text, container?)`: log lines (followers get them at once);
  * - `setPodUsage(ns, pod, { cpu, memory }, container?)`: metrics.k8s.io usage;
  * - `setExecHandler(handler)`, `setExecProtocols(['v4.channel.k8s.io'])` (refuse v5);
@@ -55,7 +57,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { Api, type DeleteOptions, type WriteOptions } from './api';
-import { Simulation, type ReadinessPolicy } from './controllers';
+import { Simulation, type PodProgram, type ReadinessPolicy } from './controllers';
 import { defaultExecHandler, execProtocols, serveExec, type ExecHandler } from './exec';
 import { clone, isObj, num, objs, parseJson, str, strMap, text, type Obj } from './json';
 import { defaultPodBackend, type PodBackend } from './pod-runtime';
@@ -81,6 +83,8 @@ export interface FakeApiServerOptions {
   readiness?: ReadinessPolicy;
   /** What every pod's HTTP servers answer (default: the pod's name). */
   podBackend?: PodBackend;
+  /** What every started pod's process does (default: runs until stopped); `setPodProgram` changes it. */
+  podProgram?: PodProgram;
   /** Pods go only when their grace period has passed on the clock (default: they stop at once on SIGTERM). */
   holdTermination?: boolean;
   /** Nodes to seed (default two: fake-node-1, fake-node-2 with 4 cpu and 8Gi). */
@@ -108,6 +112,8 @@ export interface FakeApiServer {
     how?: { container?: string; reason?: string; exitCode?: number; restart?: boolean },
   ): void;
   setPodBackend(namespace: string, pod: string, backend: PodBackend | null): void;
+  /** What pods started from now on run: their output and exit code (null: run until stopped). */
+  setPodProgram(program: PodProgram | null): void;
   appendPodLog(namespace: string, pod: string, text: string, container?: string): void;
   setPodUsage(
     namespace: string,
@@ -235,6 +241,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
     readiness: opts.readiness ?? 'immediate',
     backend: opts.podBackend ?? defaultPodBackend,
     holdTermination: opts.holdTermination ?? false,
+    program: opts.podProgram ?? null,
   });
   let healthy = true;
   let execHandler: ExecHandler = defaultExecHandler;
@@ -1129,6 +1136,9 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
         sim.event(p, 'Normal', 'Started', `Started container ${container}`, 'kubelet', rtm.node);
       }
       syncPod(namespace, pod);
+    },
+    setPodProgram(program) {
+      sim.opts.program = program;
     },
     setPodBackend(namespace, pod, backend) {
       runtimeOf(namespace, pod).rtm.backend = backend ?? undefined;

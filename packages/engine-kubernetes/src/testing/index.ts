@@ -5,7 +5,7 @@
 export { startFakeApiServer, type FakeApiServer, type FakeApiServerOptions } from './fake-apiserver';
 export { defaultPodBackend, type PodBackend, type PodInfo } from './pod-runtime';
 export { defaultExecHandler, ExecStartError, type ExecContext, type ExecHandler } from './exec';
-export type { ReadinessPolicy } from './controllers';
+export type { PodProgram, ProgramPod, ReadinessPolicy } from './controllers';
 export { testNamespace, testWorkload, type TestOwner } from './fixtures';
 /** The engine's own API client, for tests that read what a cluster holds (a real one included). */
 export { KubeClient } from '../client';
