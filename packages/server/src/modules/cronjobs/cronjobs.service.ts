@@ -28,6 +28,7 @@ import {
   type CronRunRow,
 } from './cronjobs.repository';
 import type { CronMounts } from './cron-mounts';
+import { checkCronOnKubernetes, runsPods } from './cron-kubernetes';
 
 export interface CronJobPath {
   project: string;
@@ -67,19 +68,17 @@ export class CronJobsService {
   private async admit(actor: Actor, project: string, env: string, spec: CronJobSpec): Promise<CronJobSpec> {
     const checked = await this.services.checkWorkload(actor, project, spec);
     await this.services.checkImage(actor, project, spec.image);
-    if (spec.mounts?.length) {
-      const envRow = await this.ctx.db
-        .selectFrom('environments')
-        .select('clusters')
-        .where('name', '=', env)
-        .executeTakeFirst();
-      await this.mounts.check(
-        project,
-        env,
-        spec.mounts,
-        cronCluster(envRow?.clusters ?? null, this.engines.local.cluster),
-      );
-    }
+    const envRow = await this.ctx.db
+      .selectFrom('environments')
+      .select('clusters')
+      .where('name', '=', env)
+      .executeTakeFirst();
+    const cluster = cronCluster(envRow?.clusters ?? null, this.engines.local.cluster);
+    // runs on a Kubernetes cluster are pods: what they cannot have is refused here (a cluster
+    // Berth cannot reach now is checked when an attempt starts)
+    const engine = await this.engines.get(cluster).catch(() => null);
+    if (engine && runsPods(engine)) checkCronOnKubernetes(spec, cluster);
+    if (spec.mounts?.length) await this.mounts.check(project, env, spec.mounts, cluster);
     await this.quotas.admit(
       project,
       null,
