@@ -36,8 +36,9 @@ conf=$run/zoo.cfg
 servers=${ZOO_SERVERS:-}
 if [ -n "$servers" ]; then
   id=${ZOO_MY_ID:-}
-  matches '[1-9][0-9]{0,2}' "$id" && [ "$id" -le 255 ] ||
+  if ! matches '[1-9][0-9]{0,2}' "$id" || [ "$id" -gt 255 ]; then
     fail "ZOO_SERVERS is set, so ZOO_MY_ID must be this server's id (1-255), not '$id'"
+  fi
   found=no
   for entry in $servers; do
     matches 'server\.[1-9][0-9]{0,2}=[A-Za-z0-9.-]+:[0-9]{1,5}:[0-9]{1,5}(:(participant|observer))?(;([A-Za-z0-9.-]+:)?[0-9]{1,5})?' "$entry" ||
