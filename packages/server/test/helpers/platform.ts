@@ -161,8 +161,15 @@ export async function startPlatform(
 }
 
 export async function removeInstanceContainers(engine: PodmanEngine, instanceId: string): Promise<void> {
-  const left = await engine.listContainers({ 'berth.instance': instanceId });
+  const left = [
+    ...(await engine.listContainers({ 'berth.instance': instanceId })),
+    // cron runs carry their own instance label; one left behind would keep its env network in use
+    ...(await engine.listContainers({ 'berth.cron-instance': instanceId })),
+  ];
   await Promise.all(left.map((c) => engine.removeContainer(c.id)));
+  // the instance's env networks (docs/networks.md), once no container is on them
+  const networks = await engine.listNetworks({ 'berth.instance': instanceId });
+  for (const n of networks) await engine.removeNetwork(n.name);
 }
 
 /** Polls until fn returns a truthy value or the time is up. */

@@ -6,6 +6,7 @@ import type { Reconciler } from '../../runtime/controller-host';
 import type { SecretBox } from '../../crypto/secret-box';
 import type { ContainerRunner } from '../services/controller/container-runner';
 import { restrictedLimits } from '../services/controller/container-runner';
+import { envNetwork } from '../services/controller/env-networks';
 import { quotaDefaults } from '../quotas/quotas';
 import { imageRefOnCluster } from '../registry/image-ref';
 import { newId, parseJson } from '../../util';
@@ -474,6 +475,8 @@ export class CronScheduler implements Reconciler {
         user,
         workingDir: spec.workingDir,
         ...(volumes.length ? { volumes } : {}),
+        // the env's network: a run reaches the env's services by name (docs/networks.md)
+        network: envNetwork(ctx.config.instanceId, run.cluster, job.project, job.env),
       });
       const obs = await engine.inspectContainer(id);
       await repo.updateAttempt(run.id, n, {

@@ -22,6 +22,7 @@ import { imageRefOnCluster } from '../../registry/image-ref';
 import { ImageUsers } from '../image-users';
 import { quotaDefaults } from '../../quotas/quotas';
 import type { MountSource } from '../mount-source';
+import { envNetwork } from './env-networks';
 
 const nobody = '65534:65534';
 
@@ -209,6 +210,8 @@ export class ContainerRunner {
         user,
         workingDir: spec.workingDir,
         ...(volumes.length ? { volumes } : {}),
+        // the env's network, where the project's other containers reach it by the service's name
+        network: envNetwork(this.ctx.config.instanceId, cluster, svc.project, svc.env, [svc.name]),
       });
       const obs = await engine.inspectContainer(id);
       await this.repo.updateContainerIf(name, ['creating'], {

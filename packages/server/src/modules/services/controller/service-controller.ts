@@ -24,6 +24,7 @@ import type { MountSource } from '../mount-source';
 import { WorkloadSpecs } from '../workload-specs';
 import { WorkloadRollouts } from './workload-rollouts';
 import { WorkloadOrphans } from './workload-orphans';
+import { EnvNetworkSweep } from './env-networks';
 
 export type { ReplicaPlacer } from './replica-placer';
 
@@ -117,6 +118,7 @@ export class ServiceController {
   /** Services on workload clusters: applied as Deployments, their pods mirrored (ADR 0007). */
   private readonly workloads: WorkloadRollouts;
   private readonly orphans: WorkloadOrphans;
+  private readonly networks: EnvNetworkSweep;
   private readonly tracker: RolloutTracker;
   private readonly gateways: GatewayConfirmation;
   /** Per service: the clusters its last pass failed over (their drained rows are written off). */
@@ -133,6 +135,7 @@ export class ServiceController {
     );
     this.tracker = new RolloutTracker(deps.repo, deps.tasks);
     this.orphans = new WorkloadOrphans(deps.ctx, deps.engines);
+    this.networks = new EnvNetworkSweep(deps.ctx, deps.engines);
     this.workloads = new WorkloadRollouts(
       deps.ctx,
       deps.engines,
@@ -169,6 +172,7 @@ export class ServiceController {
     await this.confirming;
     this.prober.stopAll();
     await this.orphans.stop();
+    await this.networks.stop();
     await this.workloads.stop();
     await Promise.allSettled([...this.inflight.values()]);
   }
@@ -263,6 +267,8 @@ export class ServiceController {
     }
     // objects of services, volumes or environments deleted while Berth or the cluster was down
     this.orphans.sweepSoon(workload);
+    // networks of envs without services (a deleted project's), on the Podman clusters listed
+    this.networks.sweepSoon([...listed].filter((c) => !workload.has(c)));
     this.prober.sync(targets);
     this.confirmSoon();
   }
