@@ -1,24 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { AutoscaleDecision, AutoscaleState } from '@berth/shared';
-import { localNginxHelper } from '../src/modules/gateways/local-nginx';
-import type { HelperProcess } from '../src/supervisor/helper-process';
-import { writeLocalGatewayTargets } from '../src/supervisor/helpers';
-import { rpsWindowSeconds } from '../src/modules/autoscale/metric-reader';
-import {
-  eventually,
-  makeProject,
-  startPlatform,
-  waitTask,
-  webSpec,
-  type TestPlatform,
-} from './helpers/platform';
-import { startPacedGatewayLoad, viaGateway } from './helpers/gateway-load';
-import { startMonitoring, type TestMonitoring } from './helpers/monitoring';
-import { freePort } from './helpers/net';
+import { eventually, type TestPlatform } from './helpers/platform';
+import { startPacedGatewayLoad } from './helpers/gateway-load';
+import type { TestMonitoring } from './helpers/monitoring';
+import { startRpsStack, type RpsStack } from './helpers/rps-stack';
 
 type Obj = Record<string, unknown>;
 
@@ -39,58 +25,19 @@ const windowSeconds = 15;
  * Times come from the decision log; nothing is slept on.
  */
 describe('autoscaling on rps through the local gateway and a real Prometheus', () => {
+  let stack: RpsStack;
   let mon: TestMonitoring;
   let p: TestPlatform;
-  let nginx: HelperProcess;
   let listen = '';
-  let dir = '';
+  let host = '';
   let svc = '';
-  const host = 'web.rps.test.localhost';
 
   before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'berth-autoscale-rps-'));
-    mon = await startMonitoring({ dir });
-    listen = `127.0.0.1:${await freePort()}`;
-    p = await startPlatform(
-      {
-        BERTH_GATEWAY_LISTEN: listen,
-        BERTH_GATEWAY_TLS_LISTEN: `127.0.0.1:${await freePort()}`,
-        BERTH_GATEWAY_METRICS_LISTEN: `127.0.0.1:${await freePort()}`,
-        // the test's Prometheus scrapes every second (startMonitoring); the rps window follows it
-        BERTH_PROMETHEUS_SCRAPE_INTERVAL_SECONDS: '1',
-      },
-      { monitoring: mon.module },
-    );
-    nginx = localNginxHelper(p.server.ctx.config, p.server.app.log)!;
-    await nginx.start();
-    // Prometheus scrapes the gateway node through the target file `npm start` writes
-    writeLocalGatewayTargets(p.server.ctx.config, mon.paths);
-    svc = `${await makeProject(p.api, 'rps')}/web`;
-    const r = await p.api.post<{ task: { id: string } }>(`/api/v1/projects/rps/envs/test/services`, {
-      name: 'web',
-      spec: webSpec('v1', 1),
-    });
-    assert.equal(r.status, 202, JSON.stringify(r.body));
-    assert.equal((await waitTask(p.api, r.body.task.id)).state, 'succeeded');
-    await eventually(async () => (await viaGateway(listen, host)).status === 200, 'web through the gateway');
-    // the route's counter has a rate in Prometheus before the load (two scrapes in the window the
-    // autoscaler reads): the rate starts from a known 0, not from a hold for a missing series
-    await eventually(
-      async () => {
-        const q = await mon.module.prometheus.query(
-          `rate(berth_gateway_requests_total{project="rps",service="web",status_class="2xx"}[${rpsWindowSeconds(intervalSeconds, 1)}s])`,
-        );
-        return q.ok && q.samples.length === 1;
-      },
-      'Prometheus scraping the gateway node',
-      60_000,
-    );
+    stack = await startRpsStack('rps', intervalSeconds);
+    ({ mon, p, listen, host, svc } = stack);
   });
   after(async () => {
-    await nginx?.stop();
-    await p?.close();
-    await mon?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await stack?.close();
   });
 
   const decisions = async (since?: string) =>
