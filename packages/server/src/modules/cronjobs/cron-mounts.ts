@@ -2,6 +2,7 @@ import type { ContainerEngine, VolumeMount } from '@berth/engine-api';
 import type { CronJobSpec, Mount, ReleaseSpec } from '@berth/shared';
 import type { MountSource } from '../services/mount-source';
 import type { CronJobRow, CronRunRow } from './cronjobs.repository';
+import { checkCronOnKubernetes, runsPods } from './cron-kubernetes';
 
 /** How a cron job's `spec.mounts` are checked and mounted (the services' mount sources). */
 export interface CronMounts {
@@ -27,6 +28,9 @@ export function cronMountsFrom(sources: readonly MountSource[]): CronMounts {
       for (const source of sources) await source.check(project, env, mounts, placed as ReleaseSpec);
     },
     async resolve(job, run, spec, engine) {
+      // the environment's first cluster may have become a Kubernetes cluster since admission:
+      // refused as there, before anything is created (an attempt then ends CreateFailed)
+      if (runsPods(engine)) checkCronOnKubernetes(spec, run.cluster);
       if (!spec.mounts?.length) return [];
       const target = {
         project: job.project,
