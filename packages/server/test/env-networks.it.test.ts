@@ -80,8 +80,8 @@ describe('env networks', () => {
   it('gives each project environment its own labelled network, and each container only that one', async () => {
     const nets = await p.engine.listNetworks({ 'berth.instance': p.instanceId });
     const byName = new Map(nets.map((n) => [n.name, n]));
-    const netA = byName.get(`berth-${p.instanceId}.neta.test`);
-    const netB = byName.get(`berth-${p.instanceId}.netb.test`);
+    const netA = byName.get(`berth-${p.instanceId}.local.neta.test`);
+    const netB = byName.get(`berth-${p.instanceId}.local.netb.test`);
     assert.ok(netA && netB, `networks: ${[...byName.keys()].join(', ')}`);
     assert.equal(nets.length, 2);
     assert.equal(netA.labels['berth.project'], 'neta');
@@ -176,7 +176,7 @@ describe('env networks', () => {
     );
     await eventually(async () => {
       const names = (await p.engine.listNetworks({ 'berth.instance': p.instanceId })).map((n) => n.name);
-      return names.length === 1 && names[0] === `berth-${p.instanceId}.neta.test`;
+      return names.length === 1 && names[0] === `berth-${p.instanceId}.local.neta.test`;
     }, "netb's network removed by the sweep, neta's kept");
     const [api] = await containers(a, 'api');
     assert.equal((await sh(api!.name, 'wget -qO- http://web:8080/')).out.trim(), 'a-web');

@@ -16,11 +16,13 @@ import type { Engines } from '../../../runtime/engines';
 export const networkSweepIntervals = 15;
 
 /**
- * `berth-<instance>.<project>.<env>`: dots never occur in project or env names (DNS labels), so
- * no two project/env pairs share a network (a dash would: `a-b`/`c` and `a`/`b-c`).
+ * `berth-<instance>.<cluster>.<project>.<env>`: dots never occur in cluster, project or env names
+ * (DNS labels), so no two of them share a network (a dash would: `a-b`/`c` and `a`/`b-c`). The
+ * cluster keeps apart two Podman services on one host (test fleets, runtime-notes §13): the CNI
+ * dnsname plugin keeps its dnsmasq state per network name, host-wide.
  */
-export function envNetworkName(instanceId: string, project: string, env: string): string {
-  return `berth-${instanceId}.${project}.${env}`;
+export function envNetworkName(instanceId: string, cluster: string, project: string, env: string): string {
+  return `berth-${instanceId}.${cluster}.${project}.${env}`;
 }
 
 /**
@@ -35,7 +37,7 @@ export function envNetwork(
   aliases: string[] = [],
 ): NetworkAttachment {
   return {
-    name: envNetworkName(instanceId, project, env),
+    name: envNetworkName(instanceId, cluster, project, env),
     ...(aliases.length ? { aliases } : {}),
     labels: {
       [labelKeys.instance]: instanceId,
@@ -81,8 +83,8 @@ export class EnvNetworkSweep {
   async sweep(clusters: string[]): Promise<void> {
     const instance = this.ctx.config.instanceId;
     const rows = await this.ctx.db.selectFrom('services').select(['project', 'env']).distinct().execute();
-    const keep = new Set(rows.map((r) => envNetworkName(instance, r.project, r.env)));
     for (const cluster of clusters) {
+      const keep = new Set(rows.map((r) => envNetworkName(instance, cluster, r.project, r.env)));
       try {
         const net = networksOf(await this.engines.get(cluster));
         if (!net) continue;
