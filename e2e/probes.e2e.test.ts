@@ -1,7 +1,8 @@
 /**
  * Site monitoring in the portal: add an HTTP probe of a site the project routes to (with its
  * alert rule), see it up, see it down when the site answers 500, its uptime chart, a target the
- * project does not own refused at the URL field, the page in Chinese, and delete; in a real
+ * project does not own refused at the URL field, an edit of its body regex applied (a change made
+ * meanwhile refused, not overwritten), the page in Chinese, and delete; in a real
  * browser against a real Berth, blackbox exporter and Prometheus.
  */
 import assert from 'node:assert/strict';
@@ -150,6 +151,76 @@ void describe('site monitoring in the portal (browser)', { timeout: 300_000 }, (
     );
   });
 
+  void it('edits the probe: a body regex applied, a change made meanwhile refused, a bad URL at its field', async () => {
+    await page.getByTestId('probe-edit-site').click();
+    await page.getByTestId('probe-form').waitFor();
+    // the create form, filled with the probe as it is; the name and its alert rule stay
+    assert.equal(await page.getByTestId('probe-form-url').inputValue(), `http://127.0.0.1:${sitePort}/`);
+    assert.equal(await page.getByTestId('probe-form-interval').inputValue(), '1');
+    assert.equal(await page.getByTestId('probe-form-latency').inputValue(), '800');
+    assert.ok(await page.getByTestId('probe-form-name').isDisabled());
+    assert.match(await page.getByTestId('probe-form-alert-kept').innerText(), /alert rule probe-site stays/);
+    await browser.screenshot('probe-edit-en', 1366, 768);
+    // the API's field error at the field
+    await page.getByTestId('probe-form-url').fill('http://shop.elsewhere.test/');
+    await page.getByTestId('probe-form-ok').click();
+    const error = page.getByTestId('probe-form').locator('.ant-form-item-explain-error');
+    await error.first().waitFor();
+    assert.match(await error.first().innerText(), /not the host of a route of shop\/test/);
+    await page.getByTestId('probe-form-url').fill(`http://127.0.0.1:${sitePort}/`);
+    // the site answers "ok": a probe that wants "healthy" in the body fails
+    await page.getByTestId('probe-form-must-match').fill('healthy');
+    await page.getByTestId('probe-form-ok').click();
+    await page.getByTestId('probe-form').waitFor({ state: 'detached' });
+    const edited = (await platform.api.get<SiteProbe>(`${probesApi}/site`)).body;
+    assert.equal(edited.bodyMustMatch, 'healthy');
+    assert.equal(edited.url, `http://127.0.0.1:${sitePort}/`);
+    assert.equal(edited.intervalSeconds, 1);
+    assert.equal(edited.alertRule, 'probe-site');
+    await eventually(
+      async () => (await stateOf('site').innerText()) === 'down',
+      'down: the body lacks "healthy"',
+      60_000,
+      300,
+    );
+
+    // someone else drops the regex while the form is open: saving is refused, their change stays
+    await page.getByTestId('probe-edit-site').click();
+    await page.getByTestId('probe-form').waitFor();
+    const other = await platform.api.call('PUT', `${probesApi}/site`, {
+      kind: 'http',
+      url: edited.url,
+      latencyThresholdMs: 800,
+      intervalSeconds: 1,
+      expectedUpdatedAt: edited.updatedAt,
+    });
+    assert.equal(other.status, 200, JSON.stringify(other.body));
+    await page.getByTestId('probe-form-interval').fill('2');
+    await page.getByTestId('probe-form-ok').click();
+    // the form's alert sits above the form in the dialog
+    const refused = page.locator('.ant-modal .ant-alert');
+    await refused.waitFor();
+    assert.match(await refused.innerText(), /changed by admin .* after you read it/);
+    await page.keyboard.press('Escape');
+    await page.getByTestId('probe-form').waitFor({ state: 'detached' });
+    const now = (await platform.api.get<SiteProbe>(`${probesApi}/site`)).body;
+    assert.equal(now.bodyMustMatch, null);
+    assert.equal(now.intervalSeconds, 1);
+    await eventually(
+      async () => (await stateOf('site').innerText()) === 'up',
+      'up again without the regex',
+      60_000,
+      300,
+    );
+    // the list was read again: the next edit starts from that change and is saved
+    await page.getByTestId('probe-edit-site').click();
+    assert.equal(await page.getByTestId('probe-form-must-match').inputValue(), '');
+    await page.getByTestId('probe-form-interval').fill('2');
+    await page.getByTestId('probe-form-ok').click();
+    await page.getByTestId('probe-form').waitFor({ state: 'detached' });
+    assert.equal((await platform.api.get<SiteProbe>(`${probesApi}/site`)).body.intervalSeconds, 2);
+  });
+
   void it('refuses a target the project does not own at the URL field', async () => {
     await page.getByTestId('create-probe').click();
     await page.getByTestId('probe-form-name').fill('elsewhere');
@@ -182,6 +253,13 @@ void describe('site monitoring in the portal (browser)', { timeout: 300_000 }, (
     await browser.screenshot('probe-form-zh', 1366, 768);
     await page.keyboard.press('Escape');
     await page.getByTestId('probe-form').waitFor({ state: 'detached' });
+    await page.getByTestId('probe-edit-site').click();
+    // antd puts a space between two CJK characters of a button: compare without spaces
+    const edit = (await page.locator('.ant-modal').innerText()).replace(/ /g, '');
+    for (const word of ['编辑探测site', '保存', '其告警策略probe-site保持不变'])
+      assert.ok(edit.includes(word), word);
+    await page.keyboard.press('Escape');
+    await page.getByTestId('probe-form').waitFor({ state: 'detached' });
   });
 
   void it('deletes the probe and its alert rule', async () => {
@@ -198,6 +276,9 @@ void describe('site monitoring in the portal (browser)', { timeout: 300_000 }, (
     const problems = unexpectedProblems(browser.problems, [
       { urlEnds: '/api/v1/me', status: 401 },
       { urlEnds: probesApi, status: 422 },
+      // the edit test: a URL not owned, and a change made meanwhile
+      { urlEnds: `${probesApi}/site`, status: 422 },
+      { urlEnds: `${probesApi}/site`, status: 409 },
     ]);
     assert.deepEqual(problems, []);
   });

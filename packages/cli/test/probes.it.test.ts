@@ -1,10 +1,11 @@
 /**
  * `berth probes …` against a real Berth (monitoring off: probes are stored, uptime answers 503):
- * add of a route's backend with its alert rule, list, a target not owned and a regex Go refuses
- * named at the field, uptime's 503, rm with the rule.
+ * add of a route's backend with its alert rule, list, edit (only the flags given change), a
+ * target not owned and a regex Go refuses named at the field, uptime's 503, rm with the rule.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { SiteProbe } from '@berth/shared';
 import { grantNetwork, grantZone } from '../../server/test/helpers/tenancy';
 import { platformCli } from './platform-support';
 
@@ -86,6 +87,41 @@ describe('berth probes', () => {
     const up = await berth(['probes', 'uptime', 'home', '-p', 'web']);
     assert.notEqual(up.code, 0);
     assert.match(up.err, /Monitoring is off/);
+
+    // edit: only the flags given change; an empty RE removes that check; the rule stays
+    const edited = await berth([
+      ...['probes', 'edit', 'home', '-p', 'web', '--interval', '20'],
+      ...['--body-must-match', 'ok', '--body-must-not-match', ''],
+    ]);
+    assert.equal(edited.code, 0, edited.err);
+    assert.match(
+      edited.out,
+      /probe home changed \(http https:\/\/www\.web\.example\.test\/health, every 20s\)/,
+    );
+    const home = await json<SiteProbe>(['probes', 'edit', 'home', '-p', 'web', '--latency-ms', '900']);
+    assert.equal(home.intervalSeconds, 20);
+    assert.equal(home.bodyMustMatch, 'ok');
+    assert.equal(home.bodyMustNotMatch, null);
+    assert.equal(home.expectStatus, '2xx,301', 'a flag not given keeps its value');
+    assert.equal(home.latencyThresholdMs, 900);
+    assert.equal(home.alertRule, 'probe-home');
+    assert.equal(home.updatedBy, 'admin');
+    // to a backend the project does not own: refused, named at the field, nothing changed
+    const moved = await berth(['probes', 'edit', 'home', '-p', 'web', '--tcp', '10.9.0.5:22']);
+    assert.notEqual(moved.code, 0);
+    assert.match(moved.err, /not a server backend of a route of web\/test/);
+    const disabled = await berth(['probes', 'edit', 'db', '-p', 'web', '--disable']);
+    assert.equal(disabled.code, 0, disabled.err);
+    assert.match(disabled.out, /probe db changed \(tcp 10\.9\.0\.5:8080, every 30s, disabled\)/);
+    const missing = await berth(['probes', 'edit', 'nope', '-p', 'web', '--interval', '5']);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.err, /Probe 'nope' does not exist in web\/test/);
+    const both = await berth(['probes', 'edit', 'db', '-p', 'web', '--enable', '--disable']);
+    assert.notEqual(both.code, 0);
+    assert.match(both.err, /give --enable or --disable, not both/);
+    const list2 = await berth(['probes', 'list', '-p', 'web']);
+    assert.match(list2.out, /db\s+tcp\s+10\.9\.0\.5:8080\s+disabled/);
+    assert.match(list2.out, /home\s+http\s+\S+\s+-\s+-\s+-\s+20s\s+probe-home/);
 
     const rm = await berth(['probes', 'rm', 'home', '-p', 'web']);
     assert.equal(rm.code, 0, rm.err);

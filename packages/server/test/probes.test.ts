@@ -228,6 +228,40 @@ for (const dialect of testDialects()) {
       assert.equal((await devA.get('/api/v1/projects/a/envs/test/alert-rules/probe-home')).status, 404);
     });
 
+    test('an edit sends the updatedAt it read: a change made meanwhile is a 409, not overwritten', async () => {
+      const created = await devA.post(base, { name: 'edited', kind: 'tcp', address: '10.9.0.5:8080' });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const read = created.body.updatedAt as string;
+      // someone else changes the interval after the editor read the probe
+      const other = await admin.call('PUT', `${base}/edited`, {
+        kind: 'tcp',
+        address: '10.9.0.5:8080',
+        intervalSeconds: 5,
+        expectedUpdatedAt: read,
+      });
+      assert.equal(other.status, 200, JSON.stringify(other.body));
+      const stale = await devA.call('PUT', `${base}/edited`, {
+        kind: 'tcp',
+        address: '10.9.0.5:8080',
+        intervalSeconds: 60,
+        expectedUpdatedAt: read,
+      });
+      assert.equal(stale.status, 409, JSON.stringify(stale.body));
+      assert.equal(stale.body.error.code, 'VERSION_CONFLICT');
+      assert.match(stale.body.error.message, /changed by admin .* after you read it; read it again/);
+      assert.equal((await devA.get(`${base}/edited`)).body.intervalSeconds, 5, 'the other change stays');
+      const fresh = await devA.call('PUT', `${base}/edited`, {
+        kind: 'tcp',
+        address: '10.9.0.5:8080',
+        intervalSeconds: 60,
+        expectedUpdatedAt: other.body.updatedAt,
+      });
+      assert.equal(fresh.status, 200, JSON.stringify(fresh.body));
+      assert.equal(fresh.body.intervalSeconds, 60);
+      assert.equal(fresh.body.updatedBy, 'dev-a');
+      assert.equal((await devA.call('DELETE', `${base}/edited`)).status, 200);
+    });
+
     test('a viewer cannot change probes', async () => {
       const r = await viewerA.post(base, { name: 'v', kind: 'tcp', address: '10.9.0.5:8080' });
       assert.equal(r.status, 403);

@@ -150,7 +150,17 @@ export const probeCreateSchema = z
 export type ProbeCreate = z.input<typeof probeCreateSchema>;
 
 /** A full replacement (PUT); the name and the alert rule stay. */
-export const probeUpdateSchema = z.object(probeFields).strict().superRefine(kindChecks);
+export const probeUpdateSchema = z
+  .object({
+    ...probeFields,
+    /**
+     * The `updatedAt` of the probe as the editor read it: when it changed since, the PUT is a
+     * 409 VERSION_CONFLICT instead of overwriting that change (left out: last writer wins).
+     */
+    expectedUpdatedAt: z.string().max(40).optional(),
+  })
+  .strict()
+  .superRefine(kindChecks);
 export type ProbeUpdate = z.input<typeof probeUpdateSchema>;
 
 export const probeUptimeRangeSchema = z.enum(['1h', '6h', '24h', '7d', '30d']);

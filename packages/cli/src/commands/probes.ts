@@ -1,5 +1,6 @@
 import {
   probeCreateSchema,
+  probeUpdateSchema,
   probeUptimeRangeSchema,
   type SiteProbe,
   type SiteProbeStatus,
@@ -11,6 +12,22 @@ import { validate } from '../errors';
 
 const base = (ctx: CommandContext) =>
   `/api/v1/projects/${encodeURIComponent(ctx.project())}/envs/${encodeURIComponent(ctx.env())}/probes`;
+
+/** The flags that describe what a probe checks: `probes add` and `probes edit` take the same. */
+const probeOptions: NonNullable<CommandDef['options']> = [
+  { name: 'url', kind: 'string', value: 'URL', description: 'HTTP(S) probe of this URL' },
+  { name: 'tcp', kind: 'string', value: 'HOST:PORT', description: 'TCP connect probe' },
+  { name: 'expect', kind: 'string', value: 'CODES', description: 'accepted status, e.g. 2xx or 200,301' },
+  {
+    name: 'body-must-not-match',
+    kind: 'string',
+    value: 'RE',
+    description: 'fail when the body matches (Go regexp)',
+  },
+  { name: 'body-must-match', kind: 'string', value: 'RE', description: 'fail unless the body matches' },
+  { name: 'latency-ms', kind: 'string', value: 'N', description: 'fail when slower (default 10000)' },
+  { name: 'interval', kind: 'string', value: 'SECONDS', description: 'how often (default 30)' },
+];
 
 const percent = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(2)}%`);
 
@@ -58,18 +75,7 @@ export const probeCommands: CommandDef[] = [
     positionals: { min: 1, max: 1 },
     scoped: true,
     options: [
-      { name: 'url', kind: 'string', value: 'URL', description: 'HTTP(S) probe of this URL' },
-      { name: 'tcp', kind: 'string', value: 'HOST:PORT', description: 'TCP connect probe' },
-      { name: 'expect', kind: 'string', value: 'CODES', description: 'accepted status, e.g. 2xx or 200,301' },
-      {
-        name: 'body-must-not-match',
-        kind: 'string',
-        value: 'RE',
-        description: 'fail when the body matches (Go regexp)',
-      },
-      { name: 'body-must-match', kind: 'string', value: 'RE', description: 'fail unless the body matches' },
-      { name: 'latency-ms', kind: 'string', value: 'N', description: 'fail when slower (default 10000)' },
-      { name: 'interval', kind: 'string', value: 'SECONDS', description: 'how often (default 30)' },
+      ...probeOptions,
       { name: 'alert', kind: 'boolean', description: 'also create alert rule probe-NAME' },
       { name: 'alert-for', kind: 'string', value: 'DURATION', description: 'the rule’s for (default 1m)' },
       { name: 'severity', kind: 'string', value: 'S', description: 'the rule’s severity (default warning)' },
@@ -107,6 +113,72 @@ export const probeCommands: CommandDef[] = [
       else {
         ctx.out.line(`probe ${r.name} added (${r.kind} ${r.url ?? r.address}, every ${r.intervalSeconds}s)`);
         if (r.alertRule) ctx.out.line(`alert rule ${r.alertRule} added`);
+        if (!r.reload.reloaded)
+          ctx.out.line(`not running yet: ${r.reload.error ?? 'the monitoring stack did not reload'}`);
+      }
+      return 0;
+    },
+  },
+  {
+    name: 'probes edit',
+    usage:
+      'NAME -p PROJECT [-e ENV] [--url URL | --tcp HOST:PORT] [--expect 2xx] [--body-must-not-match RE] [--body-must-match RE] [--latency-ms N] [--interval N] [--enable | --disable]',
+    summary:
+      'change a probe: only the flags given change (an empty RE removes that check); its alert rule stays (berth alert-rules)',
+    positionals: { min: 1, max: 1 },
+    scoped: true,
+    options: [
+      ...probeOptions,
+      { name: 'enable', kind: 'boolean', description: 'probe again' },
+      { name: 'disable', kind: 'boolean', description: 'stop probing (kept, with its history)' },
+    ],
+    async run(ctx) {
+      const name = ctx.arg(0);
+      const url = ctx.args.string('url');
+      const tcp = ctx.args.string('tcp');
+      if (url !== undefined && tcp !== undefined)
+        throw ctx.usageError('give --url URL or --tcp HOST:PORT, not both');
+      if (ctx.args.bool('enable') && ctx.args.bool('disable'))
+        throw ctx.usageError('give --enable or --disable, not both');
+      const client = await ctx.client();
+      const path = `${base(ctx)}/${encodeURIComponent(name)}`;
+      // read, change what was given, PUT with the updatedAt read: a change made meanwhile is a 409
+      const cur = await client.get<SiteProbe>(path);
+      const kind = url !== undefined ? 'http' : tcp !== undefined ? 'tcp' : cur.kind;
+      const http = kind === 'http';
+      const keep = (flag: string, now: string | null) => {
+        const v = ctx.args.string(flag);
+        if (v === undefined) return http ? (now ?? undefined) : undefined;
+        return v === '' ? undefined : v;
+      };
+      const latency = ctx.args.string('latency-ms');
+      const interval = ctx.args.string('interval');
+      const body = validate(
+        probeUpdateSchema,
+        {
+          kind,
+          url: http ? (url ?? cur.url ?? undefined) : undefined,
+          address: http ? undefined : (tcp ?? cur.address ?? undefined),
+          expectStatus: keep('expect', cur.expectStatus),
+          bodyMustNotMatch: keep('body-must-not-match', cur.bodyMustNotMatch),
+          bodyMustMatch: keep('body-must-match', cur.bodyMustMatch),
+          latencyThresholdMs:
+            latency === undefined
+              ? (cur.latencyThresholdMs ?? undefined)
+              : parseInteger(latency, '--latency-ms', 100, 60_000),
+          intervalSeconds:
+            interval === undefined ? cur.intervalSeconds : parseInteger(interval, '--interval', 1, 3600),
+          enabled: ctx.args.bool('enable') ? true : ctx.args.bool('disable') ? false : cur.enabled,
+          expectedUpdatedAt: cur.updatedAt,
+        },
+        'probe',
+      );
+      const r = await client.put<SiteProbe & { reload: { reloaded: boolean; error?: string } }>(path, body);
+      if (ctx.out.json) ctx.out.printJson(r);
+      else {
+        ctx.out.line(
+          `probe ${r.name} changed (${r.kind} ${r.url ?? r.address}, every ${r.intervalSeconds}s${r.enabled ? '' : ', disabled'})`,
+        );
         if (!r.reload.reloaded)
           ctx.out.line(`not running yet: ${r.reload.error ?? 'the monitoring stack did not reload'}`);
       }

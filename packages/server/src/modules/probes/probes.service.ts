@@ -308,21 +308,34 @@ export class ProbesService {
     await this.checkOwned(project, env, input);
     return this.locked(async () => {
       const old = await this.resolve(project, env, name);
+      if (input.expectedUpdatedAt !== undefined && input.expectedUpdatedAt !== old.updated_at)
+        throw this.conflict(old);
       const row: ProbesTable = { ...old, ...columns(input), updated_at: nowIso(), updated_by: actor.name };
       await this.checkCandidate(
         (await this.allRows()).map((r) => (r.id === row.id ? row : r)),
         row,
       );
-      await this.db
+      // the store's updated_at is the version: another server's change meanwhile is a conflict too
+      const done = await this.db
         .updateTable('probes')
         .set({ ...columns(input), updated_at: row.updated_at, updated_by: row.updated_by })
         .where('id', '=', old.id)
-        .execute();
+        .where('updated_at', '=', old.updated_at)
+        .executeTakeFirst();
+      if (Number(done.numUpdatedRows) !== 1) throw this.conflict(await this.resolve(project, env, name));
       const reload = await this.install(
         row.enabled ? { present: [row], absent: [] } : { present: [], absent: [row] },
       );
       return { ...view(row), reload };
     });
+  }
+
+  private conflict(now: ProbesTable): ConflictError {
+    return new ConflictError(
+      `Probe '${now.name}' of ${now.project}/${now.env} was changed by ${now.updated_by} at ${now.updated_at} after you read it; read it again and apply your change to it.`,
+      { currentUpdatedAt: now.updated_at, updatedBy: now.updated_by },
+      'VERSION_CONFLICT',
+    );
   }
 
   async remove(project: string, env: string, name: string, actor: Actor): Promise<{ reload: ProbeReload }> {

@@ -19,6 +19,7 @@ import {
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { SiteProbeStatus } from '@berth/shared';
 import { Link, useParams } from 'react-router-dom';
+import { isApiError } from '../../api/errors';
 import { formatPercent } from '../../components/chart-math';
 import { ErrorState, errorText } from '../../components/ErrorState';
 import { PageSkeleton } from '../../components/PageSkeleton';
@@ -27,7 +28,15 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { FormModal } from '../admin/FormModal';
 import { ScopeSelector } from '../nav/ScopeSelector';
 import { useProbeT } from './probe-messages';
-import { createProbe, deleteProbe, listProbes, probeKeys, probeUptime, type ProbeInput } from './probes-api';
+import {
+  createProbe,
+  deleteProbe,
+  listProbes,
+  probeKeys,
+  probeUptime,
+  updateProbe,
+  type ProbeInput,
+} from './probes-api';
 
 interface ProbeFormValues {
   name: string;
@@ -62,6 +71,22 @@ function toInput(v: ProbeFormValues): ProbeInput {
   if (v.intervalSeconds) body.intervalSeconds = v.intervalSeconds;
   if (v.alert) body.alert = { for: text(v.alertFor) ?? '1m' };
   return body;
+}
+
+/** The form's values for editing a probe: what it is now (the alert switch is for create only). */
+function fromProbe(p: SiteProbeStatus): Partial<ProbeFormValues> {
+  return {
+    name: p.name,
+    kind: p.kind,
+    url: p.url ?? undefined,
+    address: p.address ?? undefined,
+    expectStatus: p.expectStatus ?? undefined,
+    bodyMustNotMatch: p.bodyMustNotMatch ?? undefined,
+    bodyMustMatch: p.bodyMustMatch ?? undefined,
+    latencyThresholdMs: p.latencyThresholdMs,
+    intervalSeconds: p.intervalSeconds,
+    alert: false,
+  };
 }
 
 function UptimeChart({ project, env, name }: { project: string; env: string; name: string }) {
@@ -140,6 +165,9 @@ export function ProbesPage() {
     refetchInterval: 5_000,
   });
   const [creating, setCreating] = useState(false);
+  // the probe as it was read when Edit was clicked: its updatedAt is sent, so a change made
+  // meanwhile by someone else is a 409 shown in the form, never silently overwritten
+  const [editing, setEditing] = useState<SiteProbeStatus | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const reload = () => queryClient.invalidateQueries({ queryKey: probeKeys.list(project, env) });
   const remove = useMutation({
@@ -240,20 +268,25 @@ export function ProbesPage() {
               key: 'actions',
               title: '',
               render: (_, r) => (
-                <Popconfirm
-                  title={pt('deleteConfirm', { name: r.name })}
-                  onConfirm={() => remove.mutate(r.name)}
-                  okButtonProps={{ ...{ 'data-testid': `probe-delete-ok-${r.name}` } }}
-                >
-                  <Button
-                    size="small"
-                    danger
-                    data-testid={`probe-delete-${r.name}`}
-                    onClick={(e) => e.stopPropagation()}
-                  >
-                    {pt('delete')}
+                <Space size="small" onClick={(e) => e.stopPropagation()}>
+                  <Button size="small" data-testid={`probe-edit-${r.name}`} onClick={() => setEditing(r)}>
+                    {pt('edit')}
                   </Button>
-                </Popconfirm>
+                  <Popconfirm
+                    title={pt('deleteConfirm', { name: r.name })}
+                    onConfirm={() => remove.mutate(r.name)}
+                    okButtonProps={{ ...{ 'data-testid': `probe-delete-ok-${r.name}` } }}
+                  >
+                    <Button
+                      size="small"
+                      danger
+                      data-testid={`probe-delete-${r.name}`}
+                      onClick={(e) => e.stopPropagation()}
+                    >
+                      {pt('delete')}
+                    </Button>
+                  </Popconfirm>
+                </Space>
               ),
             },
           ]}
@@ -264,33 +297,54 @@ export function ProbesPage() {
           <UptimeChart project={project} env={env} name={selected} />
         </div>
       ) : null}
-      {creating ? (
+      {creating || editing ? (
         <FormModal<ProbeFormValues>
-          title={pt('formTitle')}
-          okText={pt('create')}
+          title={editing ? pt('editTitle', { name: editing.name }) : pt('formTitle')}
+          okText={editing ? pt('editSave') : pt('create')}
           testId="probe-form"
-          initialValues={{
-            kind: 'http',
-            expectStatus: '2xx',
-            intervalSeconds: 30,
-            alert: true,
-            alertFor: '1m',
-          }}
+          initialValues={
+            editing
+              ? fromProbe(editing)
+              : { kind: 'http', expectStatus: '2xx', intervalSeconds: 30, alert: true, alertFor: '1m' }
+          }
           onSubmit={async (v) => {
+            if (editing) {
+              // a full replacement: fields left empty take the API's defaults, as on create
+              const {
+                name: _name,
+                alert: _alert,
+                ...fields
+              } = toInput({ ...v, name: editing.name, alert: false });
+              const saved = await updateProbe(project, env, editing.name, {
+                ...fields,
+                expectedUpdatedAt: editing.updatedAt,
+              }).catch((err: unknown) => {
+                // changed meanwhile: the list is read again, so the next Edit starts from the change
+                if (isApiError(err) && err.status === 409) void reload();
+                throw err;
+              });
+              void message.success(pt('edited', { name: saved.name }));
+              setSelected(saved.name);
+              return;
+            }
             const saved = await createProbe(project, env, toInput(v));
             void message.success(pt('saved', { name: saved.name }));
             setSelected(saved.name);
           }}
           onDone={() => {
             setCreating(false);
+            setEditing(null);
             void reload();
           }}
-          onCancel={() => setCreating(false)}
+          onCancel={() => {
+            setCreating(false);
+            setEditing(null);
+          }}
         >
           {(form) => (
             <>
               <Form.Item name="name" label={pt('formName')} rules={required}>
-                <Input data-testid="probe-form-name" />
+                <Input data-testid="probe-form-name" disabled={editing !== null} />
               </Form.Item>
               <Form.Item name="kind" label={pt('formKind')}>
                 <Select
@@ -333,9 +387,17 @@ export function ProbesPage() {
                   <InputNumber min={1} max={3600} data-testid="probe-form-interval" />
                 </Form.Item>
               </Space>
-              <Form.Item name="alert" label={pt('formAlert')} valuePropName="checked">
-                <Switch data-testid="probe-form-alert" />
-              </Form.Item>
+              {editing ? (
+                editing.alertRule ? (
+                  <Typography.Paragraph type="secondary" data-testid="probe-form-alert-kept">
+                    {pt('editAlertKept', { rule: editing.alertRule })}
+                  </Typography.Paragraph>
+                ) : null
+              ) : (
+                <Form.Item name="alert" label={pt('formAlert')} valuePropName="checked">
+                  <Switch data-testid="probe-form-alert" />
+                </Form.Item>
+              )}
               <Form.Item
                 noStyle
                 shouldUpdate={(a: ProbeFormValues, b: ProbeFormValues) => a.alert !== b.alert}
