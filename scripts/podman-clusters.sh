@@ -141,6 +141,8 @@ CONF
 CONF
   rm -f "$sock"
   bash scripts/sweep-dead-containers.sh "$d"
+  # env networks of killed test runs: a cluster's pool has only eight /24s (default_subnet_pools)
+  cpodman "$name" network prune -f --filter label=berth.instance >/dev/null || true
   # conmon writes files (e.g. "oom") into its working directory: keep that in the cluster's dir.
   (
     cd "$d"

@@ -12,6 +12,9 @@ export BERTH_TEST_PODMAN_SOCKET="$BERTH_TEST_DIR/podman.sock"
 bash scripts/podman-service.sh "$BERTH_TEST_PODMAN_SOCKET"
 # Containers left "running" by a run whose processes were killed keep their port-forwarding rules.
 bash scripts/sweep-dead-containers.sh
+# Env networks (docs/networks.md) of test runs killed before their cleanup: podman hands out
+# 10.89.N.0/24 from a pool that unused leftovers would exhaust. Only networks without containers go.
+podman network prune -f --filter label=berth.instance >/dev/null
 bash scripts/test-images.sh
 # The app store's Redis and MariaDB images from Debian packages (apps/images/README.md): about
 # 7.5 minutes cold, then nothing. ZooKeeper's (7 more minutes) is not built here; its tests skip.
