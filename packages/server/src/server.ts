@@ -33,6 +33,7 @@ import { createImageCleanup } from './modules/placement/image-cleanup';
 import { createClustersModule } from './modules/clusters/clusters.module';
 import { ClusterEngines, type ClusterEnginesOptions } from './modules/clusters/cluster-engines';
 import { ClustersRepository } from './modules/clusters/clusters.repository';
+import { LocalClusterOff } from './runtime/local-off';
 import { SecretBox } from './crypto/secret-box';
 import { createVolumesModule } from './modules/volumes/volumes.module';
 import { createCronJobsModule, cronMountsFrom } from './modules/cronjobs/cronjobs.module';
@@ -44,6 +45,7 @@ import { monitoringFromConfig, type MonitoringModule } from './modules/monitorin
 import { createAlertsModule } from './modules/alerts/alerts.module';
 import { createAutoscaleModule } from './modules/autoscale/autoscale.module';
 import { autoscaleServicesOf } from './modules/autoscale/autoscale-services';
+import { createAppsModule } from './modules/apps/apps.module';
 
 export interface BerthServer {
   app: FastifyInstance;
@@ -61,7 +63,11 @@ export interface BerthServer {
 }
 
 export interface BuildOptions {
-  /** The engine of the local cluster; without one the services module is not mounted. */
+  /**
+   * The engine of the local cluster; without one the services module is not mounted. Not used
+   * when the configuration turns `local` off (BERTH_LOCAL_CLUSTER=off): the services then run on
+   * registered clusters only, with LocalClusterOff standing in for `local`.
+   */
   engine?: ContainerEngine;
   /** Run controllers (default true). Tests of the API alone may turn them off. */
   controllers?: boolean;
@@ -103,10 +109,11 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   // who must confirm a drain before a leaving container stops: the gateways' nodes and the
   // services' endpoint watches join it (rollout-drain.ts)
   const drains = new DrainConfirmers();
-  // every cluster's engine, from the cluster registry (local is the configured socket)
+  // every cluster's engine, from the cluster registry (local is the configured socket, or off)
+  const localEngine = config.localCluster ? opts.engine : new LocalClusterOff();
   const engines =
-    opts.engine &&
-    new ClusterEngines(opts.engine, new ClustersRepository(db), SecretBox.fromDataDir(config.dataDir), {
+    localEngine &&
+    new ClusterEngines(localEngine, new ClustersRepository(db), SecretBox.fromDataDir(config.dataDir), {
       // a kubernetes engine watches the pods labelled with this instance
       instanceId: config.instanceId,
       ...(opts.kubernetes ? { kubernetes: opts.kubernetes } : {}),
@@ -128,6 +135,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
         placer: new FleetPlacement(clusterCatalog(db), failoverGrace(db), {
           stableSeconds: config.failoverStableSeconds,
           rate: config.failoverRate,
+          localCluster: config.localCluster,
           // services on the move, for the fleet view
           moves: new PlacementMovesRepository(db),
           // failover and restore decisions go to the cluster's event log
@@ -210,6 +218,8 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
         monitoring,
       }).autoscaler,
     );
+  // the app store: catalog and instances made of ordinary services and volumes (docs/apps.md)
+  if (engines && services) reconcilers.push(createAppsModule(ctx, registry, engines, services).finisher);
   const controllerHost = new ControllerHost(db, `${config.instanceId}:${process.pid}`, reconcilers, {
     log: app.log,
   });
