@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import {
   eventually,
   makeProject,
+  podmanSocket,
   startPlatform,
   testImage,
   userWithRole,
@@ -26,6 +27,8 @@ const errorMessage = (body: unknown) => ((body as Obj).error as Obj).message as 
 interface Connection {
   host: string | null;
   port: number | null;
+  internalHost: string | null;
+  internalPort: number;
   user: string;
   uri: string | null;
   passwordReadable: boolean;
@@ -250,6 +253,19 @@ describe('app store: catalog, instances, tenancy and real clients', () => {
     // the parameter reached the server: 64 MiB
     assert.equal(redis(c, password, 'CONFIG', 'GET', 'maxmemory').split('\n')[1], String(64 * 1024 * 1024));
     assert.throws(() => redis(c, 'wrong-password', 'GET', 'greeting'), /WRONGPASS|NOAUTH|invalid/i);
+    // inside the environment's network the member answers to its service name (docs/networks.md)
+    assert.deepEqual([c.internalHost, c.internalPort], ['sessions', 6379]);
+    const members = await devA.get<{ items: { name: string; state: string }[] }>(
+      '/api/v1/projects/shop/envs/test/services/sessions/containers',
+    );
+    const member = members.body.items.find((x) => x.state === 'ready')!;
+    assert.equal(
+      run('podman', [
+        ...['--url', `unix://${podmanSocket}`, 'exec', '-e', `REDISCLI_AUTH=${password}`, member.name],
+        ...['redis-cli', '-h', c.internalHost!, '-p', '6379', 'GET', 'greeting'],
+      ]),
+      'hello',
+    );
     // the ordinary service carries the instance's labels and runs as the image's non-root user
     const svc = await devA.get<{ spec: { labels: Obj; env: Obj[] } }>(
       '/api/v1/projects/shop/envs/test/services/sessions',

@@ -201,8 +201,8 @@ export interface AppInstanceMember {
 
 /**
  * How to reach an instance. `host`/`port`: from the machine running the local Podman cluster (the
- * published port on 127.0.0.1); `internalHost`/`internalPort`: from the project's other services
- * once environment networks give service-name DNS (null until then).
+ * published port on 127.0.0.1); `internalHost`/`internalPort`: from the project environment's
+ * other services and cron runs, by the member service's name (docs/networks.md).
  */
 export interface AppConnection {
   host: string | null;

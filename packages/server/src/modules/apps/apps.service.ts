@@ -484,8 +484,9 @@ export class AppsService {
   /**
    * Connection info. On the local Podman cluster a service's container ports are published on
    * 127.0.0.1 at a port the engine picks (docs/architecture.md): the ledger's `endpoints` of the
-   * member's ready container say which. The in-network name (`internalHost`) waits for
-   * per-environment networks with service-name DNS; until then it is null.
+   * member's ready container say which. Inside the platform the member answers to its service
+   * name (`internalHost`): on Podman every replica holds it as an alias on its environment's
+   * network (docs/networks.md), on Kubernetes it is the name of the service's Service.
    */
   private async connection(row: AppInstanceRow, actor: Actor, reveal: boolean): Promise<AppConnection> {
     const t = findTemplate(row.app);
@@ -506,8 +507,8 @@ export class AppsService {
     const out: AppConnection = {
       host: published?.host ?? null,
       port: published?.port ?? null,
-      // per-environment networks (service-name DNS) will set this to the service's name
-      internalHost: null,
+      // the project env's other services and cron runs resolve it; other projects do not
+      internalHost: service,
       internalPort: c.containerPort,
       user,
       uri: published
