@@ -13,6 +13,18 @@ describe('berth alert-rules', () => {
 
   it('adds, lists, versions, rolls back and removes rules; refuses bad flags at the field', async () => {
     await cli.createSleeper('api', 1);
+    // --channel names a channel of the project (saved only: nothing is sent here)
+    const ops = await cli.platform.api.post('/api/v1/projects/web/channels', {
+      name: 'ops',
+      settings: { kind: 'slack', url: 'https://hooks.example.invalid/services/ops' },
+    });
+    assert.equal(ops.status, 201, JSON.stringify(ops.body));
+    const typo = await berth([
+      ...['alert-rules', 'add', 'api-down', '-p', 'web', '--template', 'unavailable', '--service', 'api'],
+      ...['--channel', 'opz'],
+    ]);
+    assert.notEqual(typo.code, 0);
+    assert.match(typo.err, /channels\.0.*no channel 'opz' in project 'web'/s);
     const added = await berth([
       ...['alert-rules', 'add', 'api-down', '-p', 'web', '--template', 'unavailable', '--service', 'api'],
       ...['--for', '30s', '--severity', 'critical', '--label', 'team=shop', '--channel', 'ops'],

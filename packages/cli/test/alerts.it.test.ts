@@ -5,14 +5,19 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildServer, type BerthServer } from '../../server/src/server';
 import { createTestDatabase, loginAs, testConfig, type TestDatabase } from '../../server/test/helpers/db';
 import { startMonitoring, type TestMonitoring } from '../../server/test/helpers/monitoring';
 import { eventually } from '../../server/test/helpers/platform';
-import { startReceiver, webhookCheck, type Receiver } from '../../server/test/helpers/alert-receivers';
+import {
+  makeLoopbackCert,
+  startReceiver,
+  webhookCheck,
+  type Receiver,
+} from '../../server/test/helpers/alert-receivers';
 import { cliRunner } from './test-support';
 
 describe('berth channels, alerts, silences', () => {
@@ -66,6 +71,20 @@ describe('berth channels, alerts, silences', () => {
       ...['--url', hook.url, '--secret', 'cli-secret-1', '--rate-limit', '5'],
     ]);
     assert.equal(added.code, 0, added.err);
+    // an SMTP server's own CA from a file: kept in the channel's settings (docs/alerts.md)
+    const caFile = path.join(dir, 'smtp-ca.pem');
+    writeFileSync(caFile, (await makeLoopbackCert()).certificate);
+    const email = [
+      ...['channels', 'add', 'mail', '-p', 'web', '--kind', 'email', '--smtp-host', '127.0.0.1'],
+      ...['--smtp-port', '2525', '--smtp-tls', 'starttls', '--from', 'berth@example.com'],
+      ...['--to', 'ops@example.com', '--smtp-ca-file'],
+    ];
+    const missing = await berth([...email, path.join(dir, 'missing.pem')]);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.err, /--smtp-ca-file \S+missing\.pem: ENOENT/);
+    const mail = await json<{ settings: Record<string, unknown> }>([...email, caFile]);
+    assert.match(String(mail.settings.caCertificate), /^-----BEGIN CERTIFICATE-----/);
+    assert.equal((await berth(['channels', 'rm', 'mail', '-p', 'web'])).code, 0);
     const list = await berth(['channels', 'list', '-p', 'web']);
     assert.match(list.out, /ops\s+webhook\s+http:\/\/127\.0\.0\.1:\d+\s+5/);
     assert.ok(!list.out.includes('cli-secret-1'));

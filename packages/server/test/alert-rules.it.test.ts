@@ -76,6 +76,12 @@ describe('alert rules on Prometheus', () => {
   });
 
   test("a CPU-burning container fires its service's rule, with the contract's labels", async () => {
+    // a rule names only channels of its project (saved only: this test reads Prometheus)
+    const ops = await p.api.post('/api/v1/projects/ar/channels', {
+      name: 'ops',
+      settings: { kind: 'slack', url: 'https://hooks.example.invalid/services/ops' },
+    });
+    assert.equal(ops.status, 201, JSON.stringify(ops.body));
     const r = await p.api.post(rules, {
       name: 'burn-cpu',
       template: 'cpu',

@@ -241,6 +241,12 @@ for (const dialect of testDialects()) {
       };
       await addService('a', 'test', 'web');
       await addService('b', 'test', 'api');
+      // the channel the rules of a name (saved only: nothing is sent here)
+      const ops = await admin.post('/api/v1/projects/a/channels', {
+        name: 'ops',
+        settings: { kind: 'slack', url: 'https://hooks.example.invalid/services/ops' },
+      });
+      assert.equal(ops.status, 201, JSON.stringify(ops.body));
     });
     after(async () => {
       await t?.server.close();
@@ -333,6 +339,105 @@ for (const dialect of testDialects()) {
       assert.equal(gone.status, 400);
       assert.match(gone.body.error.message, /not a current container/);
       assert.equal((await t.viewerA.get(`${base}/versions`)).body.items.length, before);
+    });
+
+    test("a rule names only its project's channels: another project's is refused at channels.N; a named channel is not deleted", async () => {
+      const bRules = '/api/v1/projects/b/envs/test/alert-rules';
+      // b's team admin knows a has a channel 'ops' and tries to route b's alerts through it
+      const cross = await t.leadBeta.post(bRules, {
+        name: 'api-down',
+        template: 'unavailable',
+        scope: { service: 'api' },
+        channels: ['ops'],
+      });
+      assert.equal(cross.status, 422, JSON.stringify(cross.body));
+      assert.deepEqual(cross.body.error.details.fields, [
+        { path: 'channels.0', message: "no channel 'ops' in project 'b'" },
+      ]);
+      assert.match(
+        cross.body.error.message,
+        /Channel 'ops' does not exist in project 'b' \(it has no channels yet\)\. Create it first/,
+      );
+      assert.equal((await t.leadBeta.get(bRules)).body.items.length, 0, 'nothing was stored');
+      // in its own project: the missing one named at its index, the existing ones listed
+      const typo = await t.devA.post(base, {
+        name: 'web-down',
+        template: 'unavailable',
+        scope: { service: 'web' },
+        channels: ['ops', 'pagr'],
+      });
+      assert.equal(typo.status, 422);
+      assert.equal(typo.body.error.details.fields[0].path, 'channels.1');
+      assert.match(typo.body.error.message, /'pagr' does not exist in project 'a' \(its channels: ops\)/);
+      const made = await t.devA.post(base, {
+        name: 'web-down',
+        template: 'unavailable',
+        scope: { service: 'web' },
+        channels: ['ops'],
+      });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      // update is checked the same way
+      const upd = await t.devA.call('PUT', `${base}/web-down`, {
+        template: 'unavailable',
+        scope: { service: 'web' },
+        channels: ['gone'],
+      });
+      assert.equal(upd.status, 422);
+      assert.equal(upd.body.error.details.fields[0].path, 'channels.0');
+      assert.deepEqual((await t.devA.get(`${base}/web-down`)).body.channels, ['ops']);
+
+      // deleting the channel while the rule names it: 409 naming the rule, the channel stays
+      const del = await t.devA.delete('/api/v1/projects/a/channels/ops');
+      assert.equal(del.status, 409, JSON.stringify(del.body));
+      assert.equal(del.body.error.code, 'CHANNEL_IN_USE');
+      assert.deepEqual(del.body.error.details.rules, ['test/web-down']);
+      assert.match(
+        del.body.error.message,
+        /named by alert rule test\/web-down; take it out of their channels/,
+      );
+      assert.equal((await t.devA.get('/api/v1/projects/a/channels/ops')).status, 200);
+
+      // out of the rule's channels: the channel can go; a rollback to a version naming it cannot
+      const named = (await t.viewerA.get(`${base}/versions`)).body.items[0].number as number;
+      const off = await t.devA.call('PUT', `${base}/web-down`, {
+        template: 'unavailable',
+        scope: { service: 'web' },
+        channels: [],
+      });
+      assert.equal(off.status, 200, JSON.stringify(off.body));
+      const temp = await t.devA.post('/api/v1/projects/a/channels', {
+        name: 'temp',
+        settings: { kind: 'slack', url: 'https://hooks.example.invalid/services/temp' },
+      });
+      assert.equal(temp.status, 201);
+      const useTemp = await t.devA.call('PUT', `${base}/web-down`, {
+        template: 'unavailable',
+        scope: { service: 'web' },
+        channels: ['temp'],
+      });
+      assert.equal(useTemp.status, 200);
+      const withTemp = useTemp.body.version as number;
+      const noTemp = await t.devA.call('PUT', `${base}/web-down`, {
+        template: 'unavailable',
+        scope: { service: 'web' },
+        channels: [],
+      });
+      assert.equal(noTemp.status, 200);
+      assert.equal((await t.devA.delete('/api/v1/projects/a/channels/temp')).status, 204);
+      const rb = await t.devA.post(`${base}/rollback`, { version: withTemp });
+      assert.equal(rb.status, 422, JSON.stringify(rb.body));
+      assert.match(
+        rb.body.error.message,
+        new RegExp(
+          `Version ${withTemp} of the alert rules of a/test names a channel deleted since\\. Channel 'temp' does not exist`,
+        ),
+      );
+      const fine = await t.devA.post(`${base}/rollback`, { version: named });
+      assert.equal(fine.status, 200, JSON.stringify(fine.body));
+      assert.deepEqual(fine.body.rules.find((r: { name: string }) => r.name === 'web-down').channels, [
+        'ops',
+      ]);
+      assert.equal((await t.devA.delete(`${base}/web-down`)).status, 204);
     });
 
     test('custom PromQL is for platform admins: a developer gets 403 with the reason', async () => {

@@ -22,6 +22,9 @@ import { eventually } from './helpers/platform';
 import {
   dingtalkCheck,
   feishuCheck,
+  makeLoopbackCert,
+  slackCheck,
+  wecomCheck,
   startReceiver,
   startSmtpSink,
   webhookCheck,
@@ -243,6 +246,127 @@ for (const dialect of testDialects())
       );
     });
 
+    it('posts Slack and WeCom deliveries as the vendors document; a wrong WeCom key is refused and recorded', async () => {
+      const slack = await receiver({ check: slackCheck(), format: 'slack' });
+      const wecom = await receiver({ check: wecomCheck('wc-key-1'), format: 'wecom' });
+      const hook = (key: string) => `${wecom.url}/cgi-bin/webhook/send?key=${key}`;
+      for (const [name, settings] of [
+        ['slack', { kind: 'slack', url: `${slack.url}/services/T000/B000/XXXX` }],
+        ['wc', { kind: 'wecom', url: hook('wc-key-1') }],
+        ['wc-wrong', { kind: 'wecom', url: hook('not-the-key') }],
+      ] as const)
+        assert.equal((await devA.post(channels('a'), { name, settings })).status, 201, name);
+
+      const s1 = await devA.post(`${channels('a')}/slack/test`);
+      assert.equal(s1.body.state, 'delivered', JSON.stringify(s1.body));
+      assert.equal(slack.received.at(-1)!.refused, null);
+      assert.equal(s1.body.attempts[0].detail, 'ok', "Slack's answer is recorded");
+      assert.match(
+        slack.received.at(-1)!.json.text as string,
+        /^\*\[TEST\] Berth test alert for project a\*\n/,
+      );
+
+      const w1 = await devA.post(`${channels('a')}/wc/test`);
+      assert.equal(w1.body.state, 'delivered', JSON.stringify(w1.body));
+      assert.equal(wecom.received.at(-1)!.refused, null);
+      const md = wecom.received.at(-1)!.json.markdown as { content: string };
+      assert.match(md.content, /^\*\*\[TEST\] Berth test alert for project a\*\*\n/);
+      assert.match(md.content, /\[Open in Berth\]\(http.*\/p\/a\/\w+\/alerts\)$/);
+      const w2 = await devA.post(`${channels('a')}/wc-wrong/test`);
+      assert.equal(w2.body.state, 'failed');
+      assert.match(w2.body.attempts[0].detail, /wecom refused it: code 93000, invalid webhook url/);
+
+      // a group too big for WeCom's 4096 bytes: what fits, a count of the rest, and the link
+      // (in a project of its own: the alert history of a is counted by the Alertmanager test)
+      assert.equal((await admin.post('/api/v1/projects', { name: 'c', team: 'alpha' })).status, 201);
+      const wcOfC = await admin.post(channels('c'), {
+        name: 'wc',
+        settings: { kind: 'wecom', url: hook('wc-key-1') },
+      });
+      assert.equal(wcOfC.status, 201, JSON.stringify(wcOfC.body));
+      const big = notification('c', 'firing', 'wc');
+      const one = big.alerts[0]!;
+      big.alerts = Array.from({ length: 40 }, (_, i) => ({
+        ...one,
+        fingerprint: `wc-${i}`,
+        labels: { ...one.labels, service: `svc-${i}` },
+        annotations: {
+          summary: `CPU above 80 % on svc-${i}`,
+          description: '服务 CPU 使用率过高。'.repeat(6),
+        },
+      }));
+      const before = wecom.received.length;
+      const res = await alertmanager(big);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual(res.body, { alerts: 40, deliveries: 1, skipped: 0 });
+      await eventually(async () => wecom.received.length === before + 1, 'the big group delivered', 15_000);
+      const got = wecom.received.at(-1)!;
+      assert.equal(got.refused, null, got.refused ?? '');
+      const content = (got.json.markdown as { content: string }).content;
+      assert.ok(Buffer.byteLength(content, 'utf8') <= 4096, String(Buffer.byteLength(content, 'utf8')));
+      const shown = (content.match(/^- FIRING/gm) ?? []).length;
+      assert.ok(shown > 0 && shown < 40, String(shown));
+      assert.match(content, new RegExp(`- … and ${40 - shown} more alerts: open the link to see all`));
+      assert.match(content, /\[Open in Berth\]\(http.*\/p\/c\/prod\/alerts\)$/);
+    });
+
+    it('mails over STARTTLS to a sink with a self-signed certificate once the channel trusts it', async () => {
+      const cert = await makeLoopbackCert();
+      const tlsSink = await startSmtpSink({ starttls: cert });
+      try {
+        const settings = {
+          kind: 'email',
+          host: tlsSink.host,
+          port: tlsSink.port,
+          tls: 'starttls',
+          from: 'berth@example.com',
+          to: ['ops@example.com'],
+        };
+        assert.equal((await devA.post(channels('a'), { name: 'mail-tls', settings })).status, 201);
+        // not trusted: refused, and the record says how to trust it
+        const refused = await devA.post(`${channels('a')}/mail-tls/test`);
+        assert.equal(refused.body.state, 'failed', JSON.stringify(refused.body));
+        assert.match(refused.body.attempts[0].detail, /self[- ]signed certificate.*settings\.caCertificate/s);
+        assert.equal(tlsSink.mails.length, 0);
+        // a CA certificate is checked when saved
+        const junk = await devA.call('PUT', `${channels('a')}/mail-tls`, {
+          settings: {
+            ...settings,
+            caCertificate: '-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----',
+          },
+        });
+        assert.equal(junk.status, 400, JSON.stringify(junk.body));
+        assert.equal(junk.body.error.details.fields[0].path, 'settings.caCertificate');
+        const plain = await devA.call('PUT', `${channels('a')}/mail-tls`, {
+          settings: { ...settings, tls: 'none', caCertificate: cert.certificate },
+        });
+        assert.equal(plain.status, 400);
+        assert.match(plain.body.error.message, /for tls "starttls" or "tls"/);
+        const trusted = await devA.call('PUT', `${channels('a')}/mail-tls`, {
+          settings: { ...settings, caCertificate: cert.certificate },
+        });
+        assert.equal(trusted.status, 200, JSON.stringify(trusted.body));
+        const sent = await devA.post(`${channels('a')}/mail-tls/test`);
+        assert.equal(sent.body.state, 'delivered', JSON.stringify(sent.body));
+        assert.equal(sent.body.attempts[0].code, 250);
+        assert.equal(tlsSink.mails.length, 1);
+        assert.equal(tlsSink.mails[0]!.tls, true, 'the mail came after STARTTLS');
+        assert.match(tlsSink.mails[0]!.data, /Subject: \[TEST\] Berth test alert for project a/);
+        // the sink refuses mail before STARTTLS: tls none is answered 530 and recorded
+        const none = await devA.call('PUT', `${channels('a')}/mail-tls`, {
+          settings: { ...settings, tls: 'none' },
+        });
+        assert.equal(none.status, 200, JSON.stringify(none.body));
+        const bare = await devA.post(`${channels('a')}/mail-tls/test`);
+        assert.equal(bare.body.state, 'failed');
+        assert.equal(bare.body.attempts[0].code, 530);
+        assert.equal(tlsSink.mails.length, 1);
+        assert.equal((await devA.delete(`${channels('a')}/mail-tls`)).status, 204);
+      } finally {
+        await tlsSink.close();
+      }
+    });
+
     it('mails through SMTP to a local sink and answers with its reply', async () => {
       const created = await devA.post(channels('a'), {
         name: 'mail',
@@ -293,6 +417,9 @@ for (const dialect of testDialects())
         .selectFrom('audit_events')
         .select(['result', 'status_code'])
         .where('action', '=', 'monitoring.alertmanager')
+        // the newest: the WeCom test's notification came before
+        .orderBy('at', 'desc')
+        .orderBy('id', 'desc')
         .executeTakeFirstOrThrow();
       assert.deepEqual(denied, { result: 'denied', status_code: 401 });
 

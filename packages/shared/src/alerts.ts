@@ -78,6 +78,15 @@ function kindSchemas(update: boolean) {
         password: z.string().max(512).refine(noControl, 'must be one line').optional(),
         from: emailSchema,
         to: z.array(emailSchema).min(1, 'must name at least one recipient').max(20),
+        /**
+         * tls starttls or tls: PEM certificate(s) to trust for this server besides the system's
+         * CAs, e.g. an internal CA or the server's self-signed certificate. Not a secret.
+         */
+        caCertificate: z
+          .string()
+          .max(20_000)
+          .regex(/-----BEGIN CERTIFICATE-----/, 'must be PEM: -----BEGIN CERTIFICATE----- …')
+          .optional(),
       })
       .strict(),
   ] as const;

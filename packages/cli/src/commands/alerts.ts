@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   channelCreateSchema,
   channelKinds,
@@ -29,6 +30,12 @@ const channelOptions: OptionSpec[] = [
   { name: 'smtp-host', kind: 'string', value: 'HOST', description: 'email: the SMTP server' },
   { name: 'smtp-port', kind: 'string', value: 'N', description: 'email: its port' },
   { name: 'smtp-tls', kind: 'string', value: 'MODE', description: 'email: none, starttls or tls' },
+  {
+    name: 'smtp-ca-file',
+    kind: 'string',
+    value: 'PEM',
+    description: 'email: a file with the CA (or self-signed) certificate to trust for the server',
+  },
   { name: 'smtp-user', kind: 'string', value: 'NAME', description: 'email: the SMTP user' },
   { name: 'smtp-password', kind: 'string', value: 'TEXT', description: 'email: its password (write-only)' },
   { name: 'from', kind: 'string', value: 'ADDRESS', description: 'email: the sender' },
@@ -36,6 +43,17 @@ const channelOptions: OptionSpec[] = [
   { name: 'rate-limit', kind: 'string', value: 'N', description: 'deliveries per minute (default 20)' },
   { name: 'description', kind: 'string', value: 'TEXT', description: 'what the channel is for' },
 ];
+
+/** --smtp-ca-file: the PEM read here; a file that cannot be read says which. */
+function readCaFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`--smtp-ca-file ${file}: ${err instanceof Error ? err.message : String(err)}`, {
+      exitCode: 2,
+    });
+  }
+}
 
 function printDelivery(ctx: CommandContext, d: DeliveryView): void {
   ctx.out.line(`${d.channel}: ${d.state}`);
@@ -84,7 +102,9 @@ export const alertCommands: CommandDef[] = [
       const settings: Record<string, unknown> = { kind };
       if (kind === 'email') {
         const port = ctx.args.string('smtp-port');
+        const caFile = ctx.args.string('smtp-ca-file');
         Object.assign(settings, {
+          caCertificate: caFile === undefined ? undefined : readCaFile(caFile),
           host: ctx.args.string('smtp-host'),
           port: port === undefined ? undefined : parseInteger(port, '--smtp-port', 1, 65535),
           tls: ctx.args.string('smtp-tls'),

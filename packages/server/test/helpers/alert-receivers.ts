@@ -1,6 +1,12 @@
+import { execFile } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { promisify } from 'node:util';
 
 /*
  * Local receivers for alert channels (docs/monitoring.md): an HTTP receiver that checks each
@@ -38,7 +44,7 @@ export type Check = (r: {
 export async function startReceiver(opts: {
   check?: Check;
   /** The vendor's answer format for accept/refuse. */
-  format?: 'plain' | 'dingtalk' | 'feishu' | 'wecom';
+  format?: 'plain' | 'dingtalk' | 'feishu' | 'wecom' | 'slack';
   /** Overrides the status of the n-th request (1-based), e.g. fail the first two. */
   statusOf?: (n: number) => number;
 }): Promise<Receiver> {
@@ -61,8 +67,23 @@ export async function startReceiver(opts: {
       res.statusCode = status;
       res.setHeader('content-type', 'application/json');
       switch (opts.format ?? 'plain') {
-        case 'dingtalk':
+        case 'slack':
+          // Slack answers text: "ok", or an error word with 400 (invalid_payload, no_text, …)
+          res.statusCode = opts.statusOf?.(received.length) ?? (refused ? 400 : 200);
+          res.setHeader('content-type', 'text/html');
+          res.end(refused ?? 'ok');
+          break;
         case 'wecom':
+          // WeCom: 93000 "invalid webhook url" for a wrong key, 40008 "invalid message type"
+          res.end(
+            JSON.stringify(
+              refused
+                ? { errcode: /key/.test(refused) ? 93000 : 40008, errmsg: refused }
+                : { errcode: 0, errmsg: 'ok' },
+            ),
+          );
+          break;
+        case 'dingtalk':
           res.end(
             JSON.stringify(refused ? { errcode: 310000, errmsg: refused } : { errcode: 0, errmsg: 'ok' }),
           );
@@ -137,10 +158,65 @@ export function feishuCheck(secret: string): Check {
   };
 }
 
+/**
+ * Slack incoming webhook: a POST of JSON (content-type application/json) with `text` (mrkdwn:
+ * *bold*, not **bold**) and/or `blocks`; no text and no blocks is `no_text`, other JSON
+ * `invalid_payload`.
+ */
+export function slackCheck(): Check {
+  return ({ headers, json, body }) => {
+    if (!String(headers['content-type'] ?? '').startsWith('application/json')) return 'invalid_payload';
+    if (body && Object.keys(json).length === 0) return 'invalid_payload';
+    const text = json.text;
+    const blocks = json.blocks;
+    if (text === undefined && blocks === undefined) return 'no_text';
+    if (text !== undefined && (typeof text !== 'string' || !text.trim())) return 'no_text';
+    if (blocks !== undefined && !Array.isArray(blocks)) return 'invalid_blocks';
+    if (typeof text === 'string' && /\*\*/.test(text)) return 'invalid_payload: ** is not mrkdwn bold';
+    return null;
+  };
+}
+
+/**
+ * WeCom group robot (群机器人): POST …/cgi-bin/webhook/send?key=KEY with
+ * {"msgtype":"markdown","markdown":{"content":…}}, content at most 4096 bytes of UTF-8.
+ */
+export function wecomCheck(key: string): Check {
+  return ({ url, json }) => {
+    if (url.pathname !== '/cgi-bin/webhook/send' || url.searchParams.get('key') !== key)
+      return 'invalid webhook url, the key is wrong';
+    if (json.msgtype !== 'markdown') return 'invalid message type';
+    const md = json.markdown as { content?: unknown } | undefined;
+    if (!md || typeof md.content !== 'string' || !md.content) return 'markdown.content missing';
+    if (Buffer.byteLength(md.content, 'utf8') > 4096) return 'markdown.content exceeds 4096 bytes';
+    return null;
+  };
+}
+
+/** A self-signed certificate for 127.0.0.1 (an IP SAN) and its key, made by openssl (argv only). */
+export async function makeLoopbackCert(): Promise<{ certificate: string; key: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'berth-smtp-cert-'));
+  try {
+    await promisify(execFile)('openssl', [
+      ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'],
+      ...['-days', '2', '-subj', '/CN=sink.test', '-addext', 'subjectAltName=IP:127.0.0.1'],
+      ...['-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem')],
+    ]);
+    return {
+      certificate: readFileSync(path.join(dir, 'c.pem'), 'utf8'),
+      key: readFileSync(path.join(dir, 'k.pem'), 'utf8'),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export interface Mail {
   from: string;
   to: string[];
   data: string;
+  /** Whether the mail came after STARTTLS. */
+  tls: boolean;
 }
 
 export interface SmtpSink {
@@ -150,20 +226,28 @@ export interface SmtpSink {
   close(): Promise<void>;
 }
 
-/** A minimal SMTP server (RFC 5321 without extensions): records every mail it accepts. */
-export async function startSmtpSink(): Promise<SmtpSink> {
+/**
+ * A minimal SMTP server (RFC 5321): records every mail it accepts. With `starttls` it offers
+ * STARTTLS (RFC 3207) with that certificate and, as servers that require it do, answers 530 to a
+ * MAIL before it.
+ */
+export async function startSmtpSink(
+  opts: { starttls?: { certificate: string; key: string } } = {},
+): Promise<SmtpSink> {
   const mails: Mail[] = [];
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => undefined);
+  const server = net.createServer((plain) => {
+    sockets.add(plain);
+    plain.on('close', () => sockets.delete(plain));
+    plain.on('error', () => undefined);
+    let s: net.Socket = plain;
+    let secure = false;
     let buf = '';
     let inData = false;
-    let mail: Mail = { from: '', to: [], data: '' };
+    let mail: Mail = { from: '', to: [], data: '', tls: false };
     const reply = (line: string) => s.write(`${line}\r\n`);
     reply('220 sink.test ESMTP ready');
-    s.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       buf += chunk.toString('utf8');
       for (;;) {
         if (inData) {
@@ -173,7 +257,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
           buf = buf.slice(end + 5);
           inData = false;
           mails.push(mail);
-          mail = { from: '', to: [], data: '' };
+          mail = { from: '', to: [], data: '', tls: secure };
           reply('250 2.0.0 Ok: queued');
           continue;
         }
@@ -182,8 +266,27 @@ export async function startSmtpSink(): Promise<SmtpSink> {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 2);
         const verb = line.slice(0, 4).toUpperCase();
-        if (verb === 'EHLO') s.write('250-sink.test\r\n250 8BITMIME\r\n');
+        if (verb === 'EHLO')
+          s.write(`250-sink.test\r\n${opts.starttls && !secure ? '250-STARTTLS\r\n' : ''}250 8BITMIME\r\n`);
         else if (verb === 'HELO') reply('250 sink.test');
+        else if (line.toUpperCase() === 'STARTTLS' && opts.starttls && !secure) {
+          reply('220 2.0.0 Ready to start TLS');
+          // the rest is read from the TLS socket; what came before the handshake is dropped (RFC 3207)
+          plain.removeListener('data', onData);
+          buf = '';
+          const t = new tls.TLSSocket(plain, {
+            isServer: true,
+            cert: opts.starttls.certificate,
+            key: opts.starttls.key,
+          });
+          t.on('error', () => undefined);
+          t.on('data', onData);
+          s = t;
+          secure = true;
+          mail.tls = true;
+          return;
+        } else if (verb === 'MAIL' && opts.starttls && !secure)
+          reply('530 5.7.0 Must issue a STARTTLS command first');
         else if (verb === 'MAIL') {
           mail.from = /<([^>]*)>/.exec(line)?.[1] ?? '';
           reply('250 2.1.0 Ok');
@@ -200,7 +303,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
         } else if (verb === 'RSET' || verb === 'NOOP') reply('250 2.0.0 Ok');
         else reply('502 5.5.2 Command not recognized');
       }
-    });
+    };
+    plain.on('data', onData);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const addr = server.address() as net.AddressInfo;

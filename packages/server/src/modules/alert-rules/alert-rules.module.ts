@@ -1,8 +1,13 @@
 import type { AppContext } from '../../http/context';
 import type { RouteRegistry } from '../../http/route';
 import type { Reconciler } from '../../runtime/controller-host';
+import { AlertsRepository } from '../alerts/alerts.repository';
 import { registerAlertRuleRoutes } from './alert-rules.routes';
-import { AlertRulesService, type AlertRulesMonitoring } from './alert-rules.service';
+import {
+  AlertRulesService,
+  type AlertChannelDirectory,
+  type AlertRulesMonitoring,
+} from './alert-rules.service';
 
 export interface AlertRulesModule {
   service: AlertRulesService;
@@ -19,9 +24,13 @@ export function createAlertRulesModule(
   ctx: AppContext,
   registry: RouteRegistry,
   monitoring: AlertRulesMonitoring | null,
-  opts: { intervalMs?: number } = {},
+  opts: { intervalMs?: number; channels?: AlertChannelDirectory } = {},
 ): AlertRulesModule {
-  const service = new AlertRulesService(ctx, monitoring);
+  // the channels a rule may name: its project's, from the alerts module's store
+  const channels = opts.channels ?? {
+    list: (project: string) => new AlertsRepository(ctx.db).listChannels(project),
+  };
+  const service = new AlertRulesService(ctx, monitoring, channels);
   registerAlertRuleRoutes(registry, service);
   const every = opts.intervalMs ?? Math.max(ctx.config.reconcileIntervalMs * 4, 2000);
   let timer: NodeJS.Timeout | null = null;

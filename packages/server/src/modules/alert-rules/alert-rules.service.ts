@@ -157,6 +157,14 @@ function columns(
 }
 
 /** Thrown to roll back the dry run of a change (its rendered file kept). */
+/**
+ * The channels of a project, from the alerts module (its AlertsService satisfies it): a rule may
+ * name only channels of its own project (docs/alert-rules.md).
+ */
+export interface AlertChannelDirectory {
+  list(project: string): Promise<Array<{ name: string }>>;
+}
+
 class DryRun extends Error {
   text = '';
 }
@@ -167,7 +175,41 @@ export class AlertRulesService {
   constructor(
     private readonly ctx: AppContext,
     private readonly monitoring: AlertRulesMonitoring | null,
+    private readonly channelDirectory: AlertChannelDirectory | null = null,
   ) {}
+
+  /**
+   * Each channel a rule names must be a channel of its project: one that does not exist (or is
+   * another project's) would take the rule's alerts nowhere, silently. 422 at channels.N.
+   */
+  private async checkChannels(project: string, channels: readonly string[]): Promise<void> {
+    const why = await this.missingChannels(project, channels);
+    if (why)
+      throw new InvalidError(
+        why.message,
+        why.missing.map((c) => ({
+          path: `channels.${c.index}`,
+          message: `no channel '${c.name}' in project '${project}'`,
+        })),
+        'UNPROCESSABLE',
+      );
+  }
+
+  /** The names that are not channels of the project, with a message saying how to fix it; null when none. */
+  private async missingChannels(
+    project: string,
+    channels: readonly string[],
+  ): Promise<{ missing: Array<{ name: string; index: number }>; message: string } | null> {
+    if (!this.channelDirectory || channels.length === 0) return null;
+    const have = new Set((await this.channelDirectory.list(project)).map((c) => c.name));
+    const missing = channels.map((name, index) => ({ name, index })).filter((c) => !have.has(c.name));
+    if (missing.length === 0) return null;
+    const known = have.size ? `its channels: ${[...have].sort().join(', ')}` : 'it has no channels yet';
+    return {
+      missing,
+      message: `Channel ${missing.map((c) => `'${c.name}'`).join(', ')} does not exist in project '${project}' (${known}). Create it first (POST /api/v1/projects/${project}/channels, \`berth alerts channels add\`) or name one of the project's channels.`,
+    };
+  }
 
   private get db(): Db {
     return this.ctx.db;
@@ -247,6 +289,7 @@ export class AlertRulesService {
         [{ path: 'promql', message: 'only with template custom' }],
       );
     checkScope(f.template, f.scope);
+    await this.checkChannels(project, f.channels);
     const s = f.scope;
     const where = `${project}/${env}`;
     if (s.service) {
@@ -453,6 +496,15 @@ export class AlertRulesService {
       );
     if (customs(snapshot) !== customs(current))
       await this.requireAdminFor(actor, `Rolling back to version ${target} (it changes custom rules)`);
+    // a channel deleted since that version: its rules would send nowhere
+    const named = [...new Set(snapshot.flatMap((r) => JSON.parse(r.channels) as string[]))];
+    const gone = await this.missingChannels(project, named);
+    if (gone)
+      throw new InvalidError(
+        `Version ${target} of the alert rules of ${project}/${env} names a channel deleted since. ${gone.message}`,
+        gone.missing.map((c) => ({ path: 'version', message: `names channel '${c.name}', which is gone` })),
+        'UNPROCESSABLE',
+      );
     const out = await this.change(
       project,
       env,

@@ -3,6 +3,7 @@ import { SecretBox } from '../../crypto/secret-box';
 import type { AppContext } from '../../http/context';
 import type { RouteRegistry } from '../../http/route';
 import type { MonitoringModule } from '../monitoring/monitoring.module';
+import { rulesNamingChannel } from '../alert-rules/channel-references';
 import { berthListeners } from '../tenancy/fence';
 import { TenancyRepository } from '../tenancy/tenancy.repository';
 import { AlertsRepository } from './alerts.repository';
@@ -57,6 +58,8 @@ export function createAlertsModule(
     opts,
   );
   service = new AlertsService(ctx, repo, secrets, queue, guard);
+  // a channel that alert rules name is not deleted (the rules' module reads its own table)
+  service.refuseDeleteWhileNamed((project, channel) => rulesNamingChannel(ctx.db, project, channel));
   registerAlertRoutes(
     registry,
     service,

@@ -11,6 +11,7 @@ import {
   type ChannelView,
   type DeliveryView,
 } from '@berth/shared';
+import { X509Certificate } from 'node:crypto';
 import type { SecretBox } from '../../crypto/secret-box';
 import type { AppContext } from '../../http/context';
 import { newId, nowIso } from '../../util';
@@ -140,6 +141,21 @@ export class AlertsService {
     if (settings.kind === 'email') {
       const why = hostRefusal(settings.host, settings.port, guard, this.allowLoopback);
       if (why) throw new InvalidError(`The SMTP server ${why}.`, [{ path: 'settings.host', message: why }]);
+      if (settings.caCertificate !== undefined) {
+        if (settings.tls === 'none')
+          throw new InvalidError(
+            'A CA certificate is for tls "starttls" or "tls"; with "none" nothing checks it.',
+            [{ path: 'settings.caCertificate', message: 'needs settings.tls starttls or tls' }],
+          );
+        try {
+          new X509Certificate(settings.caCertificate);
+        } catch (err) {
+          const why = `is not a certificate Node can read (${err instanceof Error ? err.message : String(err)})`;
+          throw new InvalidError(`The CA certificate ${why}.`, [
+            { path: 'settings.caCertificate', message: why },
+          ]);
+        }
+      }
       if (settings.user && !sealed.password && settings.password === undefined)
         throw new InvalidError('An SMTP user needs a password.', [
           { path: 'settings.password', message: 'is required with settings.user' },
@@ -201,8 +217,24 @@ export class AlertsService {
     return this.view({ ...row, ...patch });
   }
 
+  /** Who names a channel ("env/rule"), from the alert rules module; wired once both exist. */
+  private channelUsers: ((project: string, channel: string) => Promise<string[]>) | null = null;
+
+  /** A channel named by rules cannot be deleted (their alerts would go nowhere): see remove. */
+  refuseDeleteWhileNamed(users: (project: string, channel: string) => Promise<string[]>): void {
+    this.channelUsers = users;
+  }
+
   async remove(project: string, name: string): Promise<void> {
-    await this.repo.deleteChannel((await this.resolve(project, name)).id);
+    const row = await this.resolve(project, name);
+    const rules = this.channelUsers ? await this.channelUsers(project, name) : [];
+    if (rules.length)
+      throw new ConflictError(
+        `Channel '${name}' of project '${project}' is named by alert rule${rules.length > 1 ? 's' : ''} ${rules.join(', ')}; take it out of their channels (or delete them) first, then delete the channel.`,
+        { rules },
+        'CHANNEL_IN_USE',
+      );
+    await this.repo.deleteChannel(row.id);
   }
 
   /** The project's alerts page in the portal (per env; the first configured env when none). */

@@ -3,6 +3,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
+import { rootCertificates as tlsRootCertificates } from 'node:tls';
 import nodemailer from 'nodemailer';
 import type { ChannelKind } from '@berth/shared';
 
@@ -75,23 +76,39 @@ export function feishuSign(secret: string, timestampS: string): string {
   return createHmac('sha256', `${timestampS}\n${secret}`).update('').digest('base64');
 }
 
-/** The alert group as markdown lines (DingTalk, WeCom, Slack's mrkdwn, e-mail text). */
-export function messageText(m: AlertMessage, style: 'markdown' | 'slack' | 'plain'): string {
+/**
+ * The alert group as markdown lines (DingTalk, WeCom, Slack's mrkdwn, e-mail text). `maxBytes`
+ * (UTF-8) is the receiver's limit: alerts that do not fit are counted in one line instead, so a
+ * big group is still delivered and the link shows them all.
+ */
+export function messageText(
+  m: AlertMessage,
+  style: 'markdown' | 'slack' | 'plain',
+  maxBytes = Number.POSITIVE_INFINITY,
+): string {
   const bold = (s: string) => (style === 'markdown' ? `**${s}**` : style === 'slack' ? `*${s}*` : s);
-  const lines = [bold(m.title), ''];
-  for (const a of m.alerts) {
+  const blocks = m.alerts.map((a) => {
     const what = a.annotations.summary ?? a.labels.alertname ?? m.ruleName;
     const where = ['service', 'container', 'route']
       .filter((k) => a.labels[k])
       .map((k) => `${k}=${a.labels[k]}`);
-    lines.push(
+    const lines = [
       `- ${a.status === 'firing' ? 'FIRING' : 'RESOLVED'}: ${what}${where.length ? ` (${where.join(', ')})` : ''}`,
-    );
+    ];
     if (a.annotations.description) lines.push(`  ${a.annotations.description}`);
     lines.push(`  since ${a.startsAt}${a.status === 'resolved' && a.endsAt ? `, ended ${a.endsAt}` : ''}`);
-  }
-  lines.push('', style === 'markdown' ? `[Open in Berth](${m.link})` : m.link);
-  return lines.join('\n');
+    return lines.join('\n');
+  });
+  const link = style === 'markdown' ? `[Open in Berth](${m.link})` : m.link;
+  const text = (shown: number) => {
+    const rest = blocks.length - shown;
+    const more =
+      rest > 0 ? [`- … and ${rest} more alert${rest > 1 ? 's' : ''}: open the link to see all`] : [];
+    return [bold(m.title), '', ...blocks.slice(0, shown), ...more, '', link].join('\n');
+  };
+  let shown = blocks.length;
+  while (shown > 0 && Buffer.byteLength(text(shown), 'utf8') > maxBytes) shown -= 1;
+  return text(shown);
 }
 
 /** The webhook kind's JSON body. */
@@ -225,7 +242,11 @@ function httpRequestFor(
         // URLSearchParams encodes the base64 ("+", "/", "=") as DingTalk's urlencode does
         url.searchParams.set('sign', dingtalkSign(t.secrets.secret, ts));
       }
-      payload = { msgtype: 'markdown', markdown: { title: m.title, text: messageText(m, 'markdown') } };
+      // DingTalk's limit for a message is 20000 bytes
+      payload = {
+        msgtype: 'markdown',
+        markdown: { title: m.title, text: messageText(m, 'markdown', 20_000) },
+      };
       break;
     }
     case 'feishu': {
@@ -250,7 +271,8 @@ function httpRequestFor(
       break;
     }
     case 'wecom':
-      payload = { msgtype: 'markdown', markdown: { content: messageText(m, 'markdown') } };
+      // WeCom refuses markdown.content over 4096 bytes (errcode 40058)
+      payload = { msgtype: 'markdown', markdown: { content: messageText(m, 'markdown', 4096) } };
       break;
     default:
       throw new Error(`not an HTTP channel kind: ${t.kind}`);
@@ -270,6 +292,7 @@ async function sendEmail(
     user?: string;
     from: string;
     to: string[];
+    caCertificate?: string;
   };
   const host = s.host.replace(/^\[|\]$/g, '');
   // resolve here and connect to the checked address (nodemailer resolves on its own otherwise)
@@ -289,7 +312,11 @@ async function sendEmail(
     secure: s.tls === 'tls',
     requireTLS: s.tls === 'starttls',
     ignoreTLS: s.tls === 'none',
-    tls: { servername: isIP(host) ? undefined : host },
+    // the server's certificate is checked (name and chain); caCertificate adds what to trust
+    tls: {
+      servername: isIP(host) ? undefined : host,
+      ...(s.caCertificate ? { ca: [...tlsRootCertificates, s.caCertificate] } : {}),
+    },
     ...(s.user ? { auth: { user: s.user, pass: t.secrets.password ?? '' } } : {}),
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
@@ -306,9 +333,21 @@ async function sendEmail(
     const response = info.response ?? '';
     const code = /^\d{3}/.test(response) ? Number(response.slice(0, 3)) : null;
     return { code, detail: response.slice(0, 500) };
+  } catch (err) {
+    throw certificateHint(err, s.tls);
   } finally {
     transport.close();
   }
+}
+
+/** A refused certificate says how to trust the server's (an internal CA, a self-signed one). */
+function certificateHint(err: unknown, mode: string): unknown {
+  // nodemailer replaces Node's TLS error code with its own (ETLS…): match Node's messages
+  const untrusted =
+    /self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|does not match certificate's altnames|certificate has expired/i;
+  if (mode === 'none' || !(err instanceof Error) || !untrusted.test(err.message)) return err;
+  err.message = `${err.message} (the SMTP server's certificate is not trusted: put the PEM of its CA, or its self-signed certificate, in settings.caCertificate)`;
+  return err;
 }
 
 /** One attempt: never throws; the result says what happened. */

@@ -2,10 +2,12 @@ import { useRef, useState } from 'react';
 import { Alert, Button, Form, Input, InputNumber, Select, Space, Switch, Table, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { alertSeverities, alertTemplates, type AlertRule, type AlertTemplate } from '@berth/shared';
+import { ApiError, isApiError } from '../../api/errors';
 import { listContainers } from '../../api/resources';
 import { errorText } from '../../components/ErrorState';
 import { useI18n } from '../../i18n/I18nProvider';
 import { FormModal } from '../admin/FormModal';
+import { alertKeys, listChannels } from '../alerts/alerts-api';
 import { listCertificates } from '../certificates/certificates-api';
 import { listRoutes } from '../routes/routes-api';
 import { useEnvServices } from '../routes/useEnvServices';
@@ -17,6 +19,13 @@ import {
   type PreviewResult,
 } from './alert-rules-api';
 import './strings';
+
+/** The API names a channel by its index (channels.1); the form has one field for them all. */
+function channelsAtField(err: unknown): unknown {
+  if (!isApiError(err) || !err.fields.some((f) => f.path.startsWith('channels.'))) return err;
+  const fields = err.fields.map((f) => (f.path.startsWith('channels.') ? { ...f, path: 'channels' } : f));
+  return new ApiError(err.status, err.code, err.message, { ...err.details, fields });
+}
 
 /** The form's fields; the scope's fields are flat (the API's `scope.service` errors land on `scope`). */
 interface RuleFormValues {
@@ -112,11 +121,18 @@ export function AlertRuleFormModal({
     queryFn: () => listContainers({ project, env, service: service! }),
     enabled: !!service,
   });
+  // the project's channels to pick from (a rule may name only these; a typed name that is not
+  // one is refused by the API at channels.N, shown at the channels field)
+  const channels = useQuery({ queryKey: alertKeys.channels(project), queryFn: () => listChannels(project) });
   const submit = async (v: RuleFormValues) => {
     const body = bodyOf(v, rule);
-    saved.current = rule
-      ? await updateAlertRule(project, env, rule.name, body)
-      : await createAlertRule(project, env, { ...body, name: v.name.trim() });
+    try {
+      saved.current = rule
+        ? await updateAlertRule(project, env, rule.name, body)
+        : await createAlertRule(project, env, { ...body, name: v.name.trim() });
+    } catch (err) {
+      throw channelsAtField(err);
+    }
   };
   const required = [{ required: true, message: t('ar.form.required') }];
   const options = (names: string[] | undefined) => (names ?? []).map((n) => ({ value: n, label: n }));
@@ -233,7 +249,12 @@ export function AlertRuleFormModal({
             </Form.Item>
           </Space>
           <Form.Item name="channels" label={t('ar.form.channels')}>
-            <Select id="alert-rule-channels" mode="tags" open={false} tokenSeparators={[',', ' ']} />
+            <Select
+              id="alert-rule-channels"
+              mode="tags"
+              tokenSeparators={[',', ' ']}
+              options={options(channels.data?.items.map((c) => c.name))}
+            />
           </Form.Item>
           <Button
             data-testid="alert-rule-preview"
