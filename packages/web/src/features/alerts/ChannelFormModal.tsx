@@ -22,6 +22,7 @@ interface ChannelFormValues {
     password?: string;
     from?: string;
     to?: string[];
+    caCertificate?: string;
   };
 }
 
@@ -67,6 +68,8 @@ export function ChannelFormModal({
             password: blank(s.password),
             from: blank(s.from),
             to: s.to ?? [],
+            // an internal CA or a self-signed server certificate to trust (starttls, tls)
+            caCertificate: s.tls === 'none' ? undefined : blank(s.caCertificate),
           }
         : {
             kind: s.kind,
@@ -121,6 +124,18 @@ export function ChannelFormModal({
                       <Select
                         data-testid="channel-tls"
                         options={smtpTlsModes.map((m) => ({ value: m, label: m }))}
+                      />
+                    </Form.Item>
+                    <Form.Item
+                      name={['settings', 'caCertificate']}
+                      label={t('ch.form.caCertificate')}
+                      extra={t('ch.form.caCertificate.help')}
+                    >
+                      <Input.TextArea
+                        rows={3}
+                        data-testid="channel-ca"
+                        placeholder="-----BEGIN CERTIFICATE-----"
+                        spellCheck={false}
                       />
                     </Form.Item>
                     <Form.Item name={['settings', 'user']} label={t('ch.form.user')}>

@@ -63,6 +63,9 @@ export const alertsEn = {
   'ch.form.host': 'SMTP host',
   'ch.form.port': 'Port',
   'ch.form.tls': 'TLS',
+  'ch.form.caCertificate': 'CA certificate (optional)',
+  'ch.form.caCertificate.help':
+    'PEM of the CA, or the server’s self-signed certificate, to trust besides the system’s CAs (starttls and tls).',
   'ch.form.user': 'User',
   'ch.form.password': 'Password',
   'ch.form.from': 'From',

@@ -62,6 +62,9 @@ export const alertsZh: Record<keyof typeof alertsEn, string> = {
   'ch.form.host': 'SMTP 服务器',
   'ch.form.port': '端口',
   'ch.form.tls': 'TLS',
+  'ch.form.caCertificate': 'CA 证书（可选）',
+  'ch.form.caCertificate.help':
+    '除系统 CA 外要信任的 CA 证书或服务器自签名证书（PEM，用于 starttls 与 tls）。',
   'ch.form.user': '用户名',
   'ch.form.password': '密码',
   'ch.form.from': '发件人',
