@@ -18,6 +18,7 @@ import { cronJobMenuItems, isCronJobPage } from '../features/cronjobs/nav';
 import { alertRuleMenuItems, isAlertRulePage } from '../features/alert-rules/nav';
 import { isProbePage, probeMenuItems } from '../features/probes/nav';
 import { alertMenuItems, isAlertPage } from '../features/alerts/nav';
+import { appMenuItems, appSection } from '../features/apps/nav';
 import { GlobalSearch } from '../features/search/GlobalSearch';
 import { clusterMenuItems, isClusterPage } from '../features/clusters/nav';
 import { PageErrorBoundary } from './lazy-chunk';
@@ -59,6 +60,7 @@ export function AppLayout() {
     (isAlertRulePage(location.pathname) ? 'alert-rules' : null) ??
     (isProbePage(location.pathname) ? 'probes' : null) ??
     (isAlertPage(location.pathname) ? 'alerts' : null) ??
+    appSection(location.pathname) ??
     (isAdminPage(location.pathname) ? 'admin' : null) ??
     (isClusterPage(location.pathname) ? 'clusters' : null) ??
     (location.pathname.startsWith('/audit') ? 'audit' : 'services');
@@ -97,6 +99,7 @@ export function AppLayout() {
                   ...alertRuleMenuItems(location.pathname, scope, t),
                   ...probeMenuItems(location.pathname, scope, t),
                   ...alertMenuItems(location.pathname, scope, t),
+                  ...appMenuItems(location.pathname, scope, t),
                 ]),
                 { key: 'images', label: <Link to="/images">{t('nav.images')}</Link> },
                 ...clusterMenuItems(t),

@@ -116,6 +116,15 @@ const EntryPointsPage = lazyChunk(() =>
 const EntryPortsPage = lazyChunk(() =>
   import('../features/entry-points/EntryPortsPage').then((m) => ({ default: m.EntryPortsPage })),
 );
+const AppCatalogPage = lazyChunk(() =>
+  import('../features/apps/AppCatalogPage').then((m) => ({ default: m.AppCatalogPage })),
+);
+const AppInstancesPage = lazyChunk(() =>
+  import('../features/apps/AppInstancesPage').then((m) => ({ default: m.AppInstancesPage })),
+);
+const AppInstancePage = lazyChunk(() =>
+  import('../features/apps/AppInstancePage').then((m) => ({ default: m.AppInstancePage })),
+);
 const ShellRecordingPage = lazyChunk(() =>
   import('../features/audit/ShellRecordingPage').then((m) => ({ default: m.ShellRecordingPage })),
 );
@@ -184,6 +193,9 @@ export function AppRoutes() {
             <Route path="p/:project/:env/alert-rules" element={<AlertRulesPage />} />
             <Route path="p/:project/:env/probes" element={<ProbesPage />} />
             <Route path="p/:project/:env/alerts" element={<AlertsPage />} />
+            <Route path="apps" element={<AppCatalogPage />} />
+            <Route path="p/:project/:env/apps" element={<AppInstancesPage />} />
+            <Route path="p/:project/:env/apps/:name" element={<AppInstancePage />} />
             <Route path="p/:project/:env/alerts/:tab" element={<AlertsPage />} />
             <Route path="admin" element={<AdminPage />} />
             <Route path="admin/:tab" element={<AdminPage />} />

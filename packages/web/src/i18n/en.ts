@@ -20,6 +20,7 @@ import type { alertRulesEn } from '../features/alert-rules/messages';
 import { probesEn } from '../features/probes/messages';
 import type { alertsEn } from '../features/alerts/messages';
 import { manifestsEn } from '../features/manifests/messages';
+import type { appsEn } from '../features/apps/messages';
 /**
  * The English dictionary; its keys are the portal's message ids. `{name}` marks a value filled
  * in by `t(key, { name })`. Terms follow docs/glossary.md.
@@ -273,6 +274,8 @@ export const en = {
   'nav.configs': 'Configs',
   'nav.volumes': 'Volumes',
   'nav.certificates': 'Certificates',
+  'nav.apps': 'App store',
+  'nav.appInstances': 'App instances',
   ...serviceEn,
   ...adminEn,
   ...tenancyEn,
@@ -299,4 +302,5 @@ export type MessageKey =
   | keyof typeof cronJobsEn
   | keyof typeof configEn
   | keyof typeof volumeEn
-  | keyof typeof certificatesEn;
+  | keyof typeof certificatesEn
+  | keyof typeof appsEn;

@@ -20,6 +20,7 @@ import { probesZh } from '../features/probes/messages.zh';
 import { alertsZh } from '../features/alerts/messages.zh';
 import { debugZh } from '../features/debug/messages.zh';
 import { manifestsZh } from '../features/manifests/messages.zh';
+import { appsZh } from '../features/apps/messages.zh';
 import type { MessageKey } from './en';
 
 /** 简体中文词典。键与英文词典完全相同（缺一个键就是类型错误）；术语见 glossary.md。 */
@@ -266,6 +267,8 @@ export const zhCN: Record<MessageKey, string> = {
   'nav.configs': '配置文件',
   'nav.volumes': '存储卷',
   'nav.certificates': '证书',
+  'nav.apps': '应用商店',
+  'nav.appInstances': '应用实例',
   ...serviceZh,
   ...adminZh,
   ...tenancyZh,
@@ -288,4 +291,5 @@ export const zhCN: Record<MessageKey, string> = {
   ...alertsZh,
   ...debugZh,
   ...manifestsZh,
+  ...appsZh,
 };
