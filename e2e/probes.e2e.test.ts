@@ -219,6 +219,13 @@ void describe('site monitoring in the portal (browser)', { timeout: 300_000 }, (
     await page.getByTestId('probe-form-ok').click();
     await page.getByTestId('probe-form').waitFor({ state: 'detached' });
     assert.equal((await platform.api.get<SiteProbe>(`${probesApi}/site`)).body.intervalSeconds, 2);
+    // and it runs on at its new interval: up again after the reload
+    await eventually(
+      async () => (await stateOf('site').innerText()) === 'up',
+      'up at the new interval',
+      60_000,
+      300,
+    );
   });
 
   void it('refuses a target the project does not own at the URL field', async () => {
