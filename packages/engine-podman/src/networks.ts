@@ -4,6 +4,7 @@
  * `isolate` so that no other isolated network reaches them (the CNI firewall plugin's
  * `ingressPolicy: same-bridge`). Not internal: published ports on 127.0.0.1 keep working.
  */
+import { createHash } from 'node:crypto';
 import type { NetworkAttachment, NetworkInfo, NetworkRemoval } from '@berth/engine-api';
 import { EngineError } from '@berth/shared';
 import type { LibpodClient } from './libpod-client';
@@ -21,11 +22,21 @@ function toInfo(n: LibpodNetwork): NetworkInfo {
   return { name: n.name, labels: n.labels ?? {}, createdAt: n.created };
 }
 
+/**
+ * The network's Linux bridge, named after the network (`bn` + 12 hex, within IFNAMSIZ): podman's
+ * own choice, the lowest free `cni-podmanN`, is per network config dir, so two Podman services on
+ * one host (test fleets) gave two networks one bridge ("already has an IP address different from").
+ */
+export function bridgeName(network: string): string {
+  return `bn${createHash('sha256').update(network).digest('hex').slice(0, 12)}`;
+}
+
 /** The libpod body of `POST /networks/create` for an environment's network. */
 export function networkCreateBody(net: NetworkAttachment): Record<string, unknown> {
   return {
     name: net.name,
     driver: 'bridge',
+    network_interface: bridgeName(net.name),
     dns_enabled: true,
     internal: false,
     labels: net.labels ?? {},

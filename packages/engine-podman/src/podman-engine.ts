@@ -127,7 +127,7 @@ export class PodmanEngine implements ContainerEngine {
       // A container that never started is of no use; leave nothing behind.
       await this.removeContainer(id).catch(() => undefined);
       // env networks have DNS: a host without CNI's dnsname plugin cannot start their containers
-      const hint = /plugin "?dnsname"?/.test(String(err))
+      const hint = /failed to find plugin "dnsname"/.test(String(err))
         ? ' (install golang-github-containernetworking-plugin-dnsname on the Podman host: scripts/setup-host.sh)'
         : '';
       throw withContext(err, `Podman could not start container ${spec.name} (image ${spec.image})${hint}`);
