@@ -246,7 +246,15 @@ void describe('site monitoring in the portal (browser)', { timeout: 300_000 }, (
     await page.locator('.ant-dropdown-menu-item').filter({ hasText: '中文' }).click();
     await page.goto(`${platform.url}/p/shop/test/probes`);
     await page.getByTestId('probe-site').waitFor();
-    await eventually(async () => (await stateOf('site').innerText()) === '正常', '正常', 30_000, 300);
+    let shown = '';
+    await eventually(
+      async () => (shown = await stateOf('site').innerText()) === '正常',
+      '正常',
+      30_000,
+      300,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; the state column says '${shown}'`);
+    });
     const text = await page.locator('.app-content').innerText();
     for (const word of ['站点监控', '添加探测', '目标', '24 小时可用率', '间隔', '告警策略'])
       assert.ok(text.includes(word), word);
