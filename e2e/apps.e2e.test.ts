@@ -15,6 +15,10 @@ import { adminPassword, eventually, type TestPlatform } from '../packages/server
 import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 import { assertRoutesDocumented } from './helpers/openapi.ts';
 import { fieldError, logIn, portalSession } from './helpers/session.ts';
+import { appImagesBuilt } from '../packages/server/test/helpers/app-images.ts';
+
+// under npm test the images are built beside the first test files (helpers/app-images.ts)
+await appImagesBuilt();
 
 const instancesApi = '/api/v1/projects/shop/envs/test/app-instances';
 const redisImage = 'localhost/berth-apps/redis:7';

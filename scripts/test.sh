@@ -17,8 +17,17 @@ bash scripts/sweep-dead-containers.sh
 podman network prune -f --filter label=berth.instance >/dev/null
 bash scripts/test-images.sh
 # The app store's Redis and MariaDB images from Debian packages (apps/images/README.md): about
-# 7.5 minutes cold, then nothing. ZooKeeper's (7 more minutes) is not built here; its tests skip.
-bash scripts/app-images.sh redis mariadb
+# 7.5 minutes cold, then nothing — built beside the first test files; the files that need them run
+# last and wait for this build's exit code (packages/server/test/helpers/app-images.ts).
+# ZooKeeper's (7 more minutes) is not built here; its tests skip.
+export BERTH_TEST_APP_IMAGES_DONE="$BERTH_TEST_DIR/app-images.exit"
+export BERTH_TEST_APP_IMAGES_LOG="$BERTH_TEST_DIR/app-images.log"
+rm -f "$BERTH_TEST_APP_IMAGES_DONE"
+(
+  rc=0
+  bash scripts/app-images.sh redis mariadb >"$BERTH_TEST_APP_IMAGES_LOG" 2>&1 || rc=$?
+  echo "$rc" >"$BERTH_TEST_APP_IMAGES_DONE"
+) &
 BERTH_TEST_PG_URL="$(bash scripts/pg-test.sh | tail -n 1)"
 export BERTH_TEST_PG_URL
 
@@ -27,6 +36,15 @@ shopt -s globstar nullglob
 bash scripts/build-web.sh
 files=(packages/*/src/**/*.test.ts packages/*/test/**/*.test.ts e2e/*.e2e.test.ts)
 if [ "$#" -gt 0 ]; then files=("$@"); fi
+# The app store's files last: by then the images building in the background are there.
+first=() last=()
+for f in "${files[@]}"; do
+  case "$f" in
+    */app-images.* | */apps.* | */apps-*) last+=("$f") ;;
+    *) first+=("$f") ;;
+  esac
+done
+files=("${first[@]}" "${last[@]}")
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
 echo "berth: running ${#files[@]} test files"
 summary="$BERTH_TEST_DIR/summary.txt"

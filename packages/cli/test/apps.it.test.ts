@@ -9,6 +9,10 @@ import { spawnSync } from 'node:child_process';
 import type { AppInstanceDetail } from '@berth/shared';
 import { eventually } from '../../server/test/helpers/platform';
 import { platformCli } from './platform-support';
+import { appImagesBuilt } from '../../server/test/helpers/app-images';
+
+// under npm test the images are built beside the first test files (helpers/app-images.ts)
+await appImagesBuilt();
 
 describe('berth apps', () => {
   const cli = platformCli({

@@ -15,6 +15,10 @@ import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually } from './helpers/platform';
+import { appImagesBuilt } from './helpers/app-images';
+
+// under npm test the images are built beside the first test files (helpers/app-images.ts)
+await appImagesBuilt();
 
 const run = promisify(execFile);
 const images = {

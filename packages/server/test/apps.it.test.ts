@@ -16,6 +16,10 @@ import {
   type TestApi,
   type TestPlatform,
 } from './helpers/platform';
+import { appImagesBuilt } from './helpers/app-images';
+
+// under npm test the images are built beside the first test files (helpers/app-images.ts)
+await appImagesBuilt();
 
 type Obj = Record<string, unknown>;
 const instances = (project: string) => `/api/v1/projects/${project}/envs/test/app-instances`;
