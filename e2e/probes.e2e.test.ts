@@ -219,7 +219,29 @@ void describe('site monitoring in the portal (browser)', { timeout: 300_000 }, (
     await page.getByTestId('probe-form-ok').click();
     await page.getByTestId('probe-form').waitFor({ state: 'detached' });
     assert.equal((await platform.api.get<SiteProbe>(`${probesApi}/site`)).body.intervalSeconds, 2);
-    // and it runs on at its new interval: up again after the reload
+    // and it runs on at its new interval: Prometheus scrapes its target every 2 s, up (the state
+    // column alone could still show the 1 s samples for a few seconds after the save)
+    await eventually(
+      async () => {
+        const res = await fetch(`${mon.prometheusUrl}/api/v1/targets?scrapePool=berth-probes`);
+        const targets = (
+          (await res.json()) as {
+            data: {
+              activeTargets: Array<{
+                labels: Record<string, string>;
+                scrapeInterval: string;
+                health: string;
+              }>;
+            };
+          }
+        ).data.activeTargets;
+        const t = targets.find((x) => x.labels.berth_probe === 'site');
+        return t?.scrapeInterval === '2s' && t.health === 'up';
+      },
+      'the site probe scraped at 2 s by Prometheus',
+      60_000,
+      300,
+    );
     await eventually(
       async () => (await stateOf('site').innerText()) === 'up',
       'up at the new interval',

@@ -148,6 +148,31 @@ describe('site monitoring probes', () => {
     assert.ok(up.body.success.length > 0 && up.body.latency.length > 0);
   });
 
+  test('a probe whose interval is edited runs on in Prometheus at its new interval', async () => {
+    // 2 s with an 800 ms threshold: a 1.8 s scrape timeout, which Prometheus reads only as 1800ms
+    const r = await p.api.put(`${probes}/site`, {
+      kind: 'http',
+      url: `http://127.0.0.1:${sitePort}/`,
+      intervalSeconds: 2,
+      latencyThresholdMs: 800,
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    // the target itself, not the list: the 1 s samples stay 'up' there for a few seconds
+    type Target = { labels: Record<string, string>; scrapeInterval: string; health: string };
+    await eventually(
+      async () => {
+        const res = await fetch(`${mon.prometheusUrl}/api/v1/targets?scrapePool=berth-probes`);
+        const t = ((await res.json()) as { data: { activeTargets: Target[] } }).data.activeTargets;
+        const site = t.find((x) => x.labels.berth_probe === 'site');
+        return site?.scrapeInterval === '2s' && site.health === 'up';
+      },
+      'the site probe scraped at 2 s by Prometheus',
+      60_000,
+      300,
+    );
+    assert.equal((await listed('site'))?.up, true);
+  });
+
   test('a page whose body starts containing ERROR fires; fixed, it resolves', async () => {
     const r = await p.api.post(probes, {
       name: 'body',

@@ -70,7 +70,8 @@ describe('probe rendering and checks', () => {
     assert.equal(t[0]!.labels.project, 'a');
     assert.equal(t[0]!.labels.berth_probe, 'home');
     assert.equal(t[0]!.labels.__scrape_interval__, '15s');
-    assert.equal(t[0]!.labels.__scrape_timeout__, '2.5s');
+    // in Prometheus' form: it refuses '2.5s' and never creates the target
+    assert.equal(t[0]!.labels.__scrape_timeout__, '2500ms');
     // the scrape timeout never exceeds the interval (Prometheus would drop the target)
     const fast = JSON.parse(renderProbeTarget(row({ interval_seconds: 1 }))) as typeof t;
     assert.equal(fast[0]!.labels.__scrape_timeout__, '1s');

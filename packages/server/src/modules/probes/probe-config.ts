@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ProbesTable } from '../../db/schema';
-import { renderBlackboxConfig } from '../monitoring/stack';
+import { promDuration, renderBlackboxConfig } from '../monitoring/stack';
 
 /** Blackbox module timeout when the probe sets no latency threshold. */
 export const defaultProbeTimeoutMs = 10_000;
@@ -84,7 +84,8 @@ export function renderProbeTarget(row: ProbesTable): string {
           berth_probe: row.name,
           berth_probe_kind: row.kind,
           __scrape_interval__: `${row.interval_seconds}s`,
-          __scrape_timeout__: seconds(scrapeTimeout),
+          // Prometheus' form (no fractions: "1.8s" is refused and the target is never scraped)
+          __scrape_timeout__: promDuration(scrapeTimeout / 1000),
         },
       },
     ],
