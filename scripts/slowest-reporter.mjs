@@ -1,10 +1,15 @@
 // A node:test reporter for the end of `npm test`: the test files that took longest (the sum of
 // their top-level tests' durations, suite hooks included), then one plain closing line
 // "N passed, N failed, N skipped" counted like node's own summary (tests, not suites).
+// With BERTH_TEST_SUMMARY_JSON set it appends its counts to that file as one JSON line instead,
+// and scripts/test.sh prints the runs' sum (`node scripts/slowest-reporter.mjs FILE`): npm test
+// runs the app store's files in a second run, after the images they need are built.
+import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export default async function* slowest(source) {
-  const perFile = new Map();
+  const perFile = {};
   let passed = 0;
   let failed = 0;
   let skipped = 0;
@@ -16,13 +21,36 @@ export default async function* slowest(source) {
       else if (ev.type === 'test:pass') passed += 1;
       else failed += 1;
     }
-    if (d.nesting === 0 && d.file)
-      perFile.set(d.file, (perFile.get(d.file) ?? 0) + (d.details?.duration_ms ?? 0));
+    if (d.nesting === 0 && d.file) perFile[d.file] = (perFile[d.file] ?? 0) + (d.details?.duration_ms ?? 0);
+  }
+  const run = { perFile, passed, failed, skipped };
+  const json = process.env.BERTH_TEST_SUMMARY_JSON;
+  if (json) appendFileSync(json, `${JSON.stringify(run)}\n`);
+  else yield summaryText([run]);
+}
+
+/** The slowest files and the closing line, over one or more runs. */
+export function summaryText(runs) {
+  const perFile = new Map();
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const r of runs) {
+    for (const [file, ms] of Object.entries(r.perFile)) perFile.set(file, (perFile.get(file) ?? 0) + ms);
+    passed += r.passed;
+    failed += r.failed;
+    skipped += r.skipped;
   }
   const rows = [...perFile.entries()].sort((a, b) => b[1] - a[1]);
   const total = rows.reduce((s, [, ms]) => s + ms, 0);
-  yield `\nslowest test files (of ${rows.length}; ${(total / 60000).toFixed(1)} min in tests):\n`;
+  let text = `\nslowest test files (of ${rows.length}; ${(total / 60000).toFixed(1)} min in tests):\n`;
   for (const [file, ms] of rows.slice(0, 15))
-    yield `  ${(ms / 1000).toFixed(1).padStart(7)} s  ${path.relative(process.cwd(), file)}\n`;
-  yield `\n${passed} passed, ${failed} failed, ${skipped} skipped\n`;
+    text += `  ${(ms / 1000).toFixed(1).padStart(7)} s  ${path.relative(process.cwd(), file)}\n`;
+  return `${text}\n${passed} passed, ${failed} failed, ${skipped} skipped\n`;
+}
+
+// `node scripts/slowest-reporter.mjs FILE`: the summary of the runs recorded in FILE.
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const lines = readFileSync(process.argv[2], 'utf8').split('\n').filter(Boolean);
+  process.stdout.write(summaryText(lines.map((l) => JSON.parse(l))));
 }
