@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { GatewayAgentConfig } from '@berth/shared';
 import { LocalNginxNode, ensurePrefix, validateConfig } from './nginx-node';
 import { adaptStreamListen } from './stream-renderer';
+import { hostnameNodeLine, metricsListenProblem, nodeMetricsLine } from './metrics-renderer';
 import {
   AgentKeepalived,
   nodeKeepalived,
@@ -34,6 +35,12 @@ export interface AgentOptions {
   /** HOST:PORT this node listens on instead of the gateway's rendered listener. */
   nginxListen?: string | undefined;
   nginxTlsListen?: string | undefined;
+  /**
+   * HOST:PORT of this node's metrics listener instead of the gateway's (BERTH_GATEWAY_METRICS_LISTEN,
+   * a loopback address): one Prometheus reaches. Reported to Berth, which writes it as the node's
+   * target (docs/monitoring.md). Never 0.0.0.0.
+   */
+  metricsListen?: string | undefined;
   /** Where this node keeps the certificates the routes name (default PREFIX/certs). */
   certDir?: string | undefined;
   nginxBin?: string | undefined;
@@ -78,10 +85,14 @@ export function adaptConfig(cfg: GatewayAgentConfig, o: AgentOptions): string {
     .map((line) => {
       if (o.workerProcesses !== undefined && /^worker_processes \S+;$/.test(line))
         return `worker_processes ${o.workerProcesses};`;
+      // the series name the node as Berth and its Prometheus target do (docs/monitoring.md)
+      if (line === hostnameNodeLine && cfg.node) return nodeMetricsLine(cfg.node);
       const l = /^(\s*listen )(\S+)((?: default_server)?(?: ssl)?;)$/.exec(line);
       if (l) {
         if (l[2] === cfg.listen && o.nginxListen) return `${l[1]}${o.nginxListen}${l[3]}`;
         if (l[2] === cfg.tlsListen && o.nginxTlsListen) return `${l[1]}${o.nginxTlsListen}${l[3]}`;
+        if (cfg.metricsListen && l[2] === cfg.metricsListen && o.metricsListen)
+          return `${l[1]}${o.metricsListen}${l[3]}`;
         return line;
       }
       const c = /^(\s*ssl_certificate(?:_key)? ")([^"]*)(";)$/.exec(line);
@@ -143,6 +154,8 @@ export class GatewayAgent {
   private failed: AppliedState | null = null;
   private lastError: string | null = null;
   private readonly vip: AgentKeepalived | null;
+  /** The gateway's metrics listener as Berth last rendered it (null: the gateway has none). */
+  private gatewayMetrics: string | null = null;
 
   constructor(private readonly o: AgentOptions) {
     for (const [k, v] of [
@@ -151,6 +164,8 @@ export class GatewayAgent {
     ] as const) {
       if (v !== undefined && !listenRe.test(v)) throw new Error(`${k} must be HOST:PORT such as 0.0.0.0:80`);
     }
+    const metrics = o.metricsListen === undefined ? null : metricsListenProblem(o.metricsListen);
+    if (metrics) throw new Error(`--metrics-listen ${o.metricsListen} ${metrics}`);
     if (o.certDir !== undefined && !dirRe.test(o.certDir))
       throw new Error('--cert-dir must be an absolute path of letters, digits and . _ - /');
     if (!/^https?:\/\//.test(o.server)) throw new Error('--server must be an http(s) URL of Berth');
@@ -194,6 +209,8 @@ export class GatewayAgent {
       agentVersion,
       waitSeconds: this.wait,
       ...(this.o.nginxListen ? { address: this.o.nginxListen } : {}),
+      // where this node's Nginx serves its metrics: Berth's Prometheus target for the node
+      ...(this.gatewayMetrics ? { metricsAddress: this.o.metricsListen ?? this.gatewayMetrics } : {}),
     });
     if (!r.ok) throw new Error(`status report answered ${r.status}: ${await r.text()}`);
   }
@@ -212,6 +229,7 @@ export class GatewayAgent {
     if (r.status === 204) return 'unchanged';
     if (!r.ok) throw new Error(`config poll answered ${r.status}: ${await r.text()}`);
     const cfg = (await r.json()) as GatewayAgentConfig;
+    this.gatewayMetrics = cfg.metricsListen ?? null;
     // the set to run: whole, or the node's set with the changed pools of a delta
     let set: EndpointSet | null = cfg.endpoints ?? null;
     const delta = !set && cfg.endpointsDelta ? cfg.endpointsDelta : null;
@@ -417,11 +435,14 @@ const usage = `usage: berth-gateway-agent --server URL --token TOKEN --prefix DI
   --nginx-listen H:P      this node's HTTP listener (default: the gateway's)
   --nginx-tls-listen H:P  this node's TLS listener (default: the gateway's)
   --cert-dir DIR          certificates the routes name (default PREFIX/certs)
+  --metrics-listen H:P    this node's metrics listener, an address Berth's Prometheus reaches
+                          (default: the gateway's, BERTH_GATEWAY_METRICS_LISTEN); never 0.0.0.0
   --nodes-file FILE       run several nodes in this process: a JSON list of
                           {"name", "token", "prefix", "nginxListen"?, "nginxTlsListen"?, "certDir"?,
-                          "keepalivedConf"?, "keepalivedPidFile"?, "keepalivedNotifyScript"?,
-                          "keepalivedStateFile"?} (instead of the per-node flags: --token, --prefix,
-                          --nginx-listen, --nginx-tls-listen, --cert-dir, --keepalived-*)
+                          "metricsListen"?, "keepalivedConf"?, "keepalivedPidFile"?,
+                          "keepalivedNotifyScript"?, "keepalivedStateFile"?} (instead of the per-node
+                          flags: --token, --prefix, --nginx-listen, --nginx-tls-listen, --cert-dir,
+                          --metrics-listen, --keepalived-*)
   --nginx PATH            the nginx binary (default /usr/sbin/nginx)
   --manage-nginx          start and supervise Nginx instead of signalling its master
   --worker-processes N    run N Nginx workers per node, 1-64 (default: the gateway's setting)
@@ -441,6 +462,7 @@ export interface AgentNodeEntry {
   nginxListen?: string;
   nginxTlsListen?: string;
   certDir?: string;
+  metricsListen?: string;
   /** The node's keepalived (the file's keepalived* fields). */
   keepalived?: NodeKeepalivedOptions;
 }
@@ -452,6 +474,7 @@ const nodeKeys = new Set([
   'nginxListen',
   'nginxTlsListen',
   'certDir',
+  'metricsListen',
   ...Object.keys(nodeKeepalivedFields),
 ]);
 
@@ -494,14 +517,17 @@ export function parseNodesFile(text: string, file = 'the nodes file'): AgentNode
     if (!prefix || !path.isAbsolute(prefix))
       throw new Error(`${where} (${name}): prefix must be an absolute path`);
     const node: AgentNodeEntry = { name, token: e.token as string, prefix: path.resolve(prefix) };
-    for (const k of ['nginxListen', 'nginxTlsListen', 'certDir'] as const) {
+    for (const k of ['nginxListen', 'nginxTlsListen', 'certDir', 'metricsListen'] as const) {
       const v = e[k] as string | undefined;
       if (v !== undefined) node[k] = v;
     }
+    const metrics = node.metricsListen === undefined ? null : metricsListenProblem(node.metricsListen);
+    if (metrics) throw new Error(`${where} (${name}): metricsListen ${node.metricsListen} ${metrics}`);
     unique('name', node.name, where);
     unique('prefix', node.prefix, where);
     unique('listener', node.nginxListen, where);
     unique('listener', node.nginxTlsListen, where);
+    unique('listener', node.metricsListen, where);
     const vip = nodeKeepalived(e, name, where);
     if (vip) {
       node.keepalived = vip;
@@ -526,6 +552,7 @@ export async function runAgentCli(argv: string[], env: NodeJS.ProcessEnv): Promi
         'nginx-listen': { type: 'string' },
         'nginx-tls-listen': { type: 'string' },
         'cert-dir': { type: 'string' },
+        'metrics-listen': { type: 'string' },
         'nodes-file': { type: 'string' },
         nginx: { type: 'string' },
         'manage-nginx': { type: 'boolean' },
@@ -557,6 +584,7 @@ export async function runAgentCli(argv: string[], env: NodeJS.ProcessEnv): Promi
       'nginx-listen',
       'nginx-tls-listen',
       'cert-dir',
+      'metrics-listen',
       'keepalived-conf',
       'keepalived-pid-file',
       'keepalived-notify-script',
@@ -623,6 +651,7 @@ export async function runAgentCli(argv: string[], env: NodeJS.ProcessEnv): Promi
           nginxListen: a['nginx-listen'],
           nginxTlsListen: a['nginx-tls-listen'],
           certDir: a['cert-dir'],
+          metricsListen: a['metrics-listen'],
           keepalived: a['keepalived-conf']
             ? {
                 confFile: a['keepalived-conf'],

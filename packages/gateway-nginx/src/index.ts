@@ -10,7 +10,7 @@ export {
   type ValidationResult,
 } from './nginx-node';
 export { lineDiff } from './line-diff';
-export { routeMetricKey, latencyBuckets, luaString } from './metrics-renderer';
+export { routeMetricKey, latencyBuckets, luaString, metricsListenProblem } from './metrics-renderer';
 export {
   renderDynamicUpstreams,
   dynamicMainConfig,

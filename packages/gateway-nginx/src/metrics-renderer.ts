@@ -40,6 +40,22 @@ export function luaString(v: string): string {
   return `${out}"`;
 }
 
+/**
+ * Why HOST:PORT cannot be a node's own metrics listener (agent `--metrics-listen`, the address it
+ * reports to Berth as its Prometheus target), or null. Any one address Prometheus reaches is fine;
+ * an unspecified one (0.0.0.0) is refused: it would serve every route's counters on every
+ * interface, and it names no address Berth could write as the node's target.
+ */
+export function metricsListenProblem(v: string): string | null {
+  const m = /^([a-z0-9.-]{1,253}):(\d{1,5})$/.exec(v);
+  if (!m) return 'must be HOST:PORT such as 10.0.0.5:7082 (an address of this node Prometheus reaches)';
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) return 'must have a port from 1 to 65535';
+  if (/^0+(\.0+){0,3}$/.test(m[1]!))
+    return `must name one address of the node, not ${m[1]} (unspecified: every interface would serve the metrics, and Prometheus needs one address to scrape)`;
+  return null;
+}
+
 /** The variable a dedicated location sets to its route's key. */
 export const metricRouteVariable = '$berth_metric_route';
 
@@ -67,10 +83,24 @@ const logPhase = [
   '  }',
 ];
 
+/**
+ * The exporter's line naming the node (its host name). An agent node replaces it with its name at
+ * Berth (nodeMetricsLine), so its series carry the same `node` as its Prometheus target even when
+ * several nodes share a machine.
+ */
+export const hostnameNodeLine = '      local node = ngx.var.hostname';
+
+/** The exporter's node line naming `node` (a label: letters, digits and -). */
+export function nodeMetricsLine(node: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(node))
+    throw new Error(`bad node name ${JSON.stringify(node).slice(0, 80)}`);
+  return `      local node = "${node}"`;
+}
+
 function exporter(): string[] {
   return [
     '      local d = ngx.shared.berth_metrics',
-    '      local node = ngx.var.hostname',
+    hostnameNodeLine,
     `      local b = { ${latencyBuckets.map((x) => `"${x}"`).join(', ')} }`,
     '      local out = {',
     '        "# HELP berth_gateway_requests_total Requests a gateway node answered, by route and status class.",',

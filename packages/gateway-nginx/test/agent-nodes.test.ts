@@ -85,6 +85,67 @@ describe('berth-gateway-agent: several nodes per process', () => {
     assert.throws(() => parseNodesFile('{', 'nodes.json'), /nodes.json is not JSON/);
   });
 
+  it('takes a metrics listener per node, renders it with the node’s name, and refuses 0.0.0.0', () => {
+    const metricsCfg = {
+      ...cfg,
+      node: 'n1',
+      metricsListen: '127.0.0.1:7082',
+      files: {
+        'nginx.conf': [
+          'http {',
+          '  server {',
+          '    listen 127.0.0.1:7082;',
+          '      local node = ngx.var.hostname',
+          '  }',
+          '}',
+        ].join('\n'),
+        'upstreams.conf': '',
+      },
+    } as unknown as GatewayAgentConfig;
+    const out = adaptConfig(metricsCfg, {
+      server: 'http://b',
+      token: 't',
+      prefix: '/n1',
+      metricsListen: '10.0.0.5:9100',
+    });
+    assert.match(out, /^    listen 10\.0\.0\.5:9100;$/m);
+    assert.match(out, /^      local node = "n1"$/m);
+    // without the option the gateway's loopback listener stays
+    assert.match(
+      adaptConfig(metricsCfg, { server: 'http://b', token: 't', prefix: '/n1' }),
+      /^    listen 127\.0\.0\.1:7082;$/m,
+    );
+    const nodes = parseNodesFile(
+      JSON.stringify([
+        { name: 'n1', token: 'a', prefix: '/srv/n1', metricsListen: '10.0.0.5:9100' },
+        { name: 'n2', token: 'b', prefix: '/srv/n2', metricsListen: '10.0.0.5:9101' },
+      ]),
+      'nodes.json',
+    );
+    assert.deepEqual(
+      nodes.map((n) => n.metricsListen),
+      ['10.0.0.5:9100', '10.0.0.5:9101'],
+    );
+    const bad: [unknown, RegExp][] = [
+      [
+        [{ name: 'n1', token: 't', prefix: '/a', metricsListen: '0.0.0.0:9100' }],
+        /entry 0 \(n1\): metricsListen 0\.0\.0\.0:9100 must name one address of the node, not 0\.0\.0\.0/,
+      ],
+      [
+        [{ name: 'n1', token: 't', prefix: '/a', metricsListen: '9100' }],
+        /metricsListen 9100 must be HOST:PORT/,
+      ],
+      [
+        [
+          { name: 'n1', token: 't', prefix: '/a', metricsListen: '10.0.0.5:1' },
+          { name: 'n2', token: 't', prefix: '/b', nginxListen: '10.0.0.5:1' },
+        ],
+        /entry 1: listener 10.0.0.5:1 is also used/,
+      ],
+    ];
+    for (const [data, re] of bad) assert.throws(() => parseNodesFile(JSON.stringify(data), 'nodes.json'), re);
+  });
+
   it('reads each node’s keepalived files, with a state file of its own by default', () => {
     const nodes = parseNodesFile(
       JSON.stringify([

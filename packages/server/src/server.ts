@@ -175,6 +175,8 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
     // what the gateways route to: the serving containers of every cluster (the services' ledger)
     services: services?.deps.repo ?? new ServicesRepository(db),
     quotas,
+    // Prometheus scrapes every agent node through a target file Berth keeps (docs/monitoring.md)
+    gatewayTargetsDir: monitoring?.gatewayTargetsDir ?? null,
   });
   createCertificatesModule(ctx, registry, gateways);
   // alert channels, history, deliveries and silences; Alertmanager's webhook (docs/alerts.md)

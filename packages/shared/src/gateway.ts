@@ -562,6 +562,11 @@ export interface GatewayAgentConfig {
   tlsListen: string | null;
   certDir: string;
   /**
+   * The gateway's metrics listener as rendered (BERTH_GATEWAY_METRICS_LISTEN; docs/monitoring.md),
+   * null or absent when the gateway has none: an agent with its own `--metrics-listen` substitutes it.
+   */
+  metricsListen?: string | null;
+  /**
    * The per-project certificates the main file names (`<certDir>/<project>/<name>.<id>.crt|.key`):
    * the agent writes them under its own certificate directory, keys with mode 0600, before `nginx -t`.
    */
@@ -603,5 +608,10 @@ export const gatewayAgentStatusRequestSchema = z
     error: z.string().max(8000).nullable().optional(),
     agentVersion: z.string().max(64).optional(),
     address: z.string().max(259).optional(),
+    /**
+     * HOST:PORT of the node's metrics listener, as its Nginx runs it: Berth writes it as the node's
+     * Prometheus target (docs/monitoring.md). Never an unspecified address (0.0.0.0).
+     */
+    metricsAddress: z.string().max(259).optional(),
   })
   .strict();

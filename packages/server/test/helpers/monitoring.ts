@@ -113,6 +113,7 @@ export async function startMonitoring(opts: {
     alertmanagerUrl,
     rulesDir: paths.rulesDir,
     probeTargetsDir: paths.probeTargetsDir,
+    gatewayTargetsDir: paths.gatewayTargetsDir,
     webhookToken,
     blackbox: bbListen ? { url: `http://${bbListen}`, configFile: paths.blackboxConfig } : null,
   });

@@ -215,6 +215,7 @@ export function registerGatewayAdminRoutes(registry: RouteRegistry, d: GatewayAd
       await d.db.deleteFrom('gateways').where('id', '=', g.id).execute();
       await rm(path.join(d.gatewayDir, g.name), { recursive: true, force: true });
       await rm(path.join(d.gatewayDir, `${g.name}.scratch`), { recursive: true, force: true });
+      d.nodes.gatewayDeleted(g.name);
       return { status: 204 };
     },
   });

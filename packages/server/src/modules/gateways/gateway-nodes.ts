@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   BerthError,
   ConflictError,
+  InvalidError,
   NotFoundError,
   UnauthenticatedError,
   type GatewayAgentConfig,
@@ -11,6 +12,7 @@ import {
   type GatewayNodeState,
 } from '@berth/shared';
 import {
+  metricsListenProblem,
   streamFileName,
   streamMainLines,
   upstreamsFileName,
@@ -22,6 +24,7 @@ import { readCurrentSet } from './gateway-applier';
 import type { GatewayRow, GatewaysRepository } from './gateways.repository';
 import type { GatewayNodeRow, GatewayNodesRepository, GatewaySettings } from './gateway-nodes.repository';
 import { certificateFilesOf, type CertificateStore } from './route-certificates';
+import type { GatewayNodeTargets } from './gateway-node-targets';
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -47,6 +50,10 @@ export class GatewayNodes {
   onReport: (gatewayId: string) => void = () => undefined;
   /** The gateway's virtual IP: a node's keepalived.conf goes with its files (gateway-vip.ts). */
   vip: { fileFor(gatewayId: string, gateway: string, node: string): Promise<string | null> } | null = null;
+  /** The gateways' metrics listener as rendered (BERTH_GATEWAY_METRICS_LISTEN), sent to agents. */
+  metricsListen: string | null = null;
+  /** The nodes' Prometheus target files (gateway-node-targets.ts); null when monitoring is off. */
+  targets: GatewayNodeTargets | null = null;
   /** The per-project certificate store: agents get the certificates their main file names. */
   certificates: CertificateStore | null = null;
   /**
@@ -192,6 +199,21 @@ export class GatewayNodes {
     const n = await this.store.node(gw.id, name);
     if (!n) throw new NotFoundError('NOT_FOUND', `Gateway '${gw.name}' has no node '${name}'.`);
     await this.store.deleteNode(n.id);
+    this.targets?.remove(gw.name, name);
+  }
+
+  /** A gateway was deleted (with its nodes): its nodes' target files go. */
+  gatewayDeleted(gateway: string): void {
+    this.targets?.remove(gateway, null);
+  }
+
+  /** Removes target files of nodes that are gone (deleted while Berth was down, or by another instance). */
+  async pruneTargets(): Promise<void> {
+    if (!this.targets) return;
+    const keep = new Set<string>();
+    for (const gw of await this.repo.listGateways())
+      for (const n of await this.store.nodes(gw.id)) keep.add(`${gw.name}.${n.name}`);
+    this.targets.prune(keep);
   }
 
   /**
@@ -351,6 +373,7 @@ export class GatewayNodes {
       listen: gw.listen,
       tlsListen: gw.tls_listen,
       certDir,
+      metricsListen: this.metricsListen,
     };
     if (haveConfig !== undefined && configVersion !== null && haveConfig === configVersion)
       return { ...answer, files: null, certificates: [] };
@@ -413,6 +436,7 @@ export class GatewayNodes {
       listen: gw.listen,
       tlsListen: gw.tls_listen,
       certDir: path.join(this.gatewayDir, 'certs'),
+      metricsListen: this.metricsListen,
       files: null,
       certificates: [],
     };
@@ -429,11 +453,19 @@ export class GatewayNodes {
       agentVersion?: string | undefined;
       address?: string | undefined;
       attemptedVersion?: number | undefined;
+      metricsAddress?: string | undefined;
     },
     ip: string,
     waitSeconds = 30,
   ): Promise<GatewayNode> {
     const { node, gw } = await this.authenticate(header);
+    // the node token holder (a platform admin's agent) sets the address; still never 0.0.0.0
+    const problem = r.metricsAddress === undefined ? null : metricsListenProblem(r.metricsAddress);
+    if (problem)
+      throw new InvalidError(
+        `Node '${node.name}' reported metrics address ${r.metricsAddress}: it ${problem}.`,
+        [{ path: 'metricsAddress', message: problem }],
+      );
     const now = Date.now();
     await this.store.report(node.id, {
       applied_version: r.appliedVersion,
@@ -446,7 +478,13 @@ export class GatewayNodes {
       agent_version: r.agentVersion ?? node.agent_version,
       address: r.address ?? ip,
     });
+    this.targets?.sync(gw.name, node.name, r.metricsAddress ?? null, isLoopback(ip));
     this.onReport(gw.id);
     return this.get(gw, node.name);
   }
+}
+
+/** Whether a peer address is this machine's loopback (IPv4, IPv6 or IPv4-mapped). */
+function isLoopback(ip: string): boolean {
+  return /^(::ffff:)?127\./.test(ip) || ip === '::1';
 }

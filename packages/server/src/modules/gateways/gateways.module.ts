@@ -12,6 +12,7 @@ import { registerGatewayAdminRoutes } from './gateway-admin.routes';
 import { registerGatewayVipRoutes } from './gateway-vip.routes';
 import { GatewayNodes } from './gateway-nodes';
 import { GatewayNodesConfirmation } from './gateway-nodes-confirmation';
+import { GatewayNodeTargets } from './gateway-node-targets';
 import { onEndpointsMayChange } from '../services/endpoint-signal';
 import { GatewayNodesRepository } from './gateway-nodes.repository';
 import { GatewaysRepository } from './gateways.repository';
@@ -37,6 +38,8 @@ export interface GatewaysPorts {
   services: GatewayServices;
   /** Quota admission of a release canary's replicas (the quotas module). */
   quotas: Pick<Quotas, 'admitCanary'>;
+  /** The monitoring stack's `targets/gateways` (the agent nodes' target files); null: monitoring off. */
+  gatewayTargetsDir?: string | null;
 }
 
 export interface GatewaysModule {
@@ -128,6 +131,13 @@ export async function createGatewaysModule(
   const listen = ctx.config.gatewayListen;
   const nodes = new GatewayNodes(repo, store, dir, listen ? { gateway: localGatewayName, listen } : null);
   nodes.sets = applier;
+  // agent nodes report where their metrics listener is; Prometheus scrapes each (docs/monitoring.md)
+  nodes.metricsListen = ctx.config.gatewayMetricsListen;
+  if (ports.gatewayTargetsDir) {
+    const localMetrics = listen ? ctx.config.gatewayMetricsListen : null;
+    nodes.targets = new GatewayNodeTargets(ports.gatewayTargetsDir, localMetrics, ctx.log);
+    await nodes.pruneTargets();
+  }
   const confirmation = new GatewayNodesConfirmation(
     repo,
     store,

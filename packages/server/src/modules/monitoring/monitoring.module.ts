@@ -17,6 +17,11 @@ export interface MonitoringModule {
   rulesDir: string;
   /** file_sd directory of blackbox probe targets (`*.json`); Prometheus reads it without a reload. */
   probeTargetsDir: string;
+  /**
+   * file_sd directory of the gateway nodes' metrics targets (`*.json`; the gateways module writes
+   * one per agent node); none: agent nodes are not scraped.
+   */
+  gatewayTargetsDir?: string | null;
   /** The bearer token Alertmanager presents to Berth's webhook (`POST /api/v1/monitoring/alertmanager`). */
   webhookToken: string;
   /** `promtool check rules FILE` → ok, or promtool's message (argv spawn, no shell). */
@@ -32,6 +37,7 @@ export interface MonitoringModuleOptions {
   alertmanagerUrl: string;
   rulesDir: string;
   probeTargetsDir: string;
+  gatewayTargetsDir?: string | null;
   webhookToken: string;
   blackbox?: { url: string; configFile: string } | null;
   /** Per request to Prometheus (default 5000). */
@@ -45,11 +51,13 @@ export function createMonitoringModule(opts: MonitoringModuleOptions): Monitorin
   });
   mkdirSync(opts.rulesDir, { recursive: true });
   mkdirSync(opts.probeTargetsDir, { recursive: true });
+  if (opts.gatewayTargetsDir) mkdirSync(opts.gatewayTargetsDir, { recursive: true });
   return {
     prometheus,
     alertmanagerUrl: opts.alertmanagerUrl.replace(/\/+$/, ''),
     rulesDir: opts.rulesDir,
     probeTargetsDir: opts.probeTargetsDir,
+    gatewayTargetsDir: opts.gatewayTargetsDir ?? null,
     webhookToken: opts.webhookToken,
     checkRules: (file) => checkRulesFile(file),
     reloadPrometheus: () => reloadConfirmed(prometheus),
@@ -112,6 +120,7 @@ export function monitoringFromConfig(config: Readonly<Config>): MonitoringModule
     alertmanagerUrl: m.alertmanagerUrl ?? `http://${m.alertmanagerListen}`,
     rulesDir: paths.rulesDir,
     probeTargetsDir: paths.probeTargetsDir,
+    gatewayTargetsDir: paths.gatewayTargetsDir,
     webhookToken: webhookToken(paths, m.webhookToken),
     blackbox: { url: m.blackboxUrl ?? `http://${m.blackboxListen}`, configFile: paths.blackboxConfig },
   });
