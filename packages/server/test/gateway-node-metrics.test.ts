@@ -161,6 +161,15 @@ describe('gateway agent nodes scraped by Prometheus', () => {
     );
   });
 
+  it('keeps routes from a node’s metrics listener (the backend fence)', async () => {
+    const r = await p.api.post<{ error: { message: string } }>('/api/v1/projects/shop/envs/test/routes', {
+      name: 'peek',
+      spec: { host: 'peek.example.test', backends: { servers: [{ address: metrics.get('b'), weight: 1 }] } },
+    });
+    assert.ok(r.status >= 400 && r.status < 500, `${r.status} ${JSON.stringify(r.body)}`);
+    assert.match(r.body.error.message, /metrics of gateway node 'edge\/b'/);
+  });
+
   it('removes the target file of a removed node, and Prometheus stops scraping it', async () => {
     const del = await p.api.delete('/api/v1/gateways/edge/nodes/a');
     assert.equal(del.status, 204, JSON.stringify(del.body));

@@ -135,8 +135,11 @@ export async function createGatewaysModule(
   nodes.metricsListen = ctx.config.gatewayMetricsListen;
   if (ports.gatewayTargetsDir) {
     const localMetrics = listen ? ctx.config.gatewayMetricsListen : null;
-    nodes.targets = new GatewayNodeTargets(ports.gatewayTargetsDir, localMetrics, ctx.log);
+    const targets = new GatewayNodeTargets(ports.gatewayTargetsDir, localMetrics, ctx.log);
+    nodes.targets = targets;
     await nodes.pruneTargets();
+    // no route may send traffic to a node's metrics listener (every project's counts are there)
+    ports.tenancy.moreListeners = () => targets.listeners();
   }
   const confirmation = new GatewayNodesConfirmation(
     repo,

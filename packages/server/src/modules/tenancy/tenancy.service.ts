@@ -96,6 +96,12 @@ export class TenancyService {
     private readonly apiPort: () => number | null,
   ) {}
 
+  /**
+   * Listeners known only at run time, fenced like Berth's own: the agent nodes' metrics listeners
+   * (set by the gateways module; a route to one would read every project's request counts).
+   */
+  moreListeners: () => Listener[] = () => [];
+
   /* ---------------- zones ---------------- */
 
   async listZones(actor: Actor): Promise<DomainZone[]> {
@@ -371,7 +377,7 @@ export class TenancyService {
       teams: await this.repo.projectTeams(),
       envSuffix,
       suffixes: [...new Set([this.ctx.config.domainSuffix, ...gateways.map((g) => g.domain_suffix)])],
-      listeners: berthListeners(this.ctx.config, gateways, this.apiPort()),
+      listeners: [...berthListeners(this.ctx.config, gateways, this.apiPort()), ...this.moreListeners()],
     };
   }
 
