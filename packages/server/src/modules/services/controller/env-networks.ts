@@ -3,7 +3,7 @@
  * project environment (service replicas, cron runs) joins the network `envNetworkName` names; a
  * service's replicas answer there to the service's name. The engine creates the network with the
  * first container that asks for it; the sweep here removes the networks of environments that have
- * no service left (a deleted project's included) once no container is on them.
+ * neither a service nor a cron job left (a deleted project's included) once no container is on them.
  */
 import { labelKeys, type ContainerEngine, type NetworkAttachment } from '@berth/engine-api';
 import type { AppContext } from '../../../http/context';
@@ -57,7 +57,7 @@ function networksOf(
 }
 
 /**
- * Removes the networks of environments without services, in the background, at most once per
+ * Removes the networks of environments without services or cron jobs, in the background, at most once per
  * `everyMs` and never two at a time. A network some container is still on (a cron run, a service
  * created since the store was read) is refused by the engine and stays; a container created after
  * a removal makes its network again (the engine retries once on "network not found").
@@ -82,7 +82,12 @@ export class EnvNetworkSweep {
   /** Sweeps `clusters` now; a cluster's failure is logged and the others go on. */
   async sweep(clusters: string[]): Promise<void> {
     const instance = this.ctx.config.instanceId;
-    const rows = await this.ctx.db.selectFrom('services').select(['project', 'env']).distinct().execute();
+    // An env with cron jobs keeps its network too: without it each run made the network again
+    // (about 10 s on a busy machine) and started that much late.
+    const rows = [
+      ...(await this.ctx.db.selectFrom('services').select(['project', 'env']).distinct().execute()),
+      ...(await this.ctx.db.selectFrom('cronjobs').select(['project', 'env']).distinct().execute()),
+    ];
     for (const cluster of clusters) {
       const keep = new Set(rows.map((r) => envNetworkName(instance, cluster, r.project, r.env)));
       try {
