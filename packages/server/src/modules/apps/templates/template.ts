@@ -3,6 +3,7 @@
  * one instance's objects are made from its name, parameters and generated secrets.
  */
 import type { App, AppParamValue, AppVersion, ServiceSpecInput } from '@berth/shared';
+import type { BackupHook } from './backup';
 
 /** What a template builds an instance from. */
 export interface InstanceInput {
@@ -10,6 +11,8 @@ export interface InstanceInput {
   params: Record<string, AppParamValue>;
   /** The generated secrets by name (AppVersion.creates.secrets); "password" is the one shown. */
   secrets: Record<string, string>;
+  /** The image from the platform's configuration, for a version with `imageSetting` (Kafka). */
+  image?: string;
 }
 
 /** A volume of an instance, made through the volumes module. */
@@ -25,9 +28,22 @@ export interface InstanceService {
   spec: ServiceSpecInput;
 }
 
+/**
+ * A config file set of an instance (docs/configs.md), made through the configs module so a
+ * developer tunes the server like any config; the services mount it.
+ */
+export interface InstanceConfig {
+  name: string;
+  description: string;
+  /** The files of its first version, by path. */
+  files: Record<string, string>;
+}
+
 export interface InstanceObjects {
   volumes: InstanceVolume[];
   services: InstanceService[];
+  /** Absent: none. */
+  configs?: InstanceConfig[];
 }
 
 export interface TemplateVersion extends AppVersion {
@@ -36,6 +52,23 @@ export interface TemplateVersion extends AppVersion {
    * password rotates: the services' specs it returns become their next releases.
    */
   objects: (input: InstanceInput) => InstanceObjects;
+  /**
+   * Values generated once at install and kept sealed with the secrets, never shown (Kafka's
+   * cluster id); `objects` finds them in `secrets`.
+   */
+  generated?: Record<string, () => string>;
+  /**
+   * Upgrades (apps-upgrade.ts): the role a member plays, asked through its published client port
+   * (ZooKeeper's srvr: leader, follower, standalone), or null when it is not serving. A member
+   * whose role is 'leader' rolls last, and a rolled member is done only once it has a role again.
+   * Absent: a member is done when its service is ready.
+   */
+  memberRole?: (address: { host: string; port: number }) => Promise<string | null>;
+  /**
+   * Backups (apps-backups.ts, docs/apps.md "Backups"): how a file of the instance's data is made
+   * and put back. Absent: the shipped hook of the app in backup.ts (`shippedBackups`), else none.
+   */
+  backup?: BackupHook;
 }
 
 export interface AppTemplate extends Omit<App, 'versions'> {
