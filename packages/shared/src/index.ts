@@ -22,3 +22,4 @@ export * from './alert-rules';
 export * from './alerts';
 export * from './probes';
 export * from './apps';
+export * from './app-backups';
