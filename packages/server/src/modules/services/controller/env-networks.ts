@@ -84,10 +84,20 @@ export class EnvNetworkSweep {
     const instance = this.ctx.config.instanceId;
     // An env with cron jobs keeps its network too: without it each run made the network again
     // (about 10 s on a busy machine) and started that much late.
-    const rows = [
-      ...(await this.ctx.db.selectFrom('services').select(['project', 'env']).distinct().execute()),
-      ...(await this.ctx.db.selectFrom('cronjobs').select(['project', 'env']).distinct().execute()),
-    ];
+    let rows: Array<{ project: string; env: string }>;
+    try {
+      rows = [
+        ...(await this.ctx.db.selectFrom('services').select(['project', 'env']).distinct().execute()),
+        ...(await this.ctx.db.selectFrom('cronjobs').select(['project', 'env']).distinct().execute()),
+      ];
+    } catch (err) {
+      // the sweep runs in the background (sweepSoon): a rejection would end the process
+      this.ctx.log.warn(
+        { err },
+        'reading the store to sweep the env networks failed; the next sweep tries again',
+      );
+      return;
+    }
     for (const cluster of clusters) {
       const keep = new Set(rows.map((r) => envNetworkName(instance, cluster, r.project, r.env)));
       try {
