@@ -28,8 +28,9 @@ if [ "${1:-}" = "--test" ]; then want+=(postgresql chromium fonts-noto-cjk opens
 # keepalived: the tests validate generated VRRP configurations with `keepalived -t` only (never
 # started; its systemd unit does not start without /etc/keepalived/keepalived.conf).
 if [ "${1:-}" = "--test" ]; then want+=(keepalived); fi
-# The real clients the app store's tests use on an instance's connection info (docs/apps.md).
-if [ "${1:-}" = "--test" ]; then want+=(redis-tools mariadb-client); fi
+# The real clients the app store's tests use on an instance's connection info (docs/apps.md);
+# kcat: apps-kafka.it produces and consumes with it (run inside the env's network).
+if [ "${1:-}" = "--test" ]; then want+=(redis-tools mariadb-client kcat); fi
 
 missing=()
 for p in "${want[@]}"; do

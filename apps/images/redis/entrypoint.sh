@@ -4,6 +4,10 @@
 # REDIS_PASSWORD. It is never evaluated nor written in clear: the default user's ACL holds its
 # SHA-256. Without a password Redis refuses to start unless REDIS_ALLOW_EMPTY_PASSWORD=yes.
 # Arguments are passed on to redis-server after the configuration file (e.g. --maxmemory 100mb).
+# REDIS_REPLICAOF=HOST[:PORT] makes it a replica of that primary, authenticating with the same
+# password (masterauth: the one place it is kept in clear, in a file only this uid reads).
+# A config file Berth mounts at /etc/berth/redis.d/redis.conf (docs/apps.md "Config files") is
+# included after the image's settings and before the password's.
 set -eu
 
 fail() {
@@ -24,6 +28,19 @@ conf=$run/redis.conf
 acl=$run/users.acl
 umask 077
 cp /etc/berth/redis.conf "$conf"
+extra=/etc/berth/redis.d/redis.conf
+if [ -r "$extra" ]; then printf 'include %s\n' "$extra" >>"$conf"; fi
+if [ -n "${REDIS_REPLICAOF:-}" ]; then
+  primary=${REDIS_REPLICAOF%:*}
+  primary_port=6379
+  [ "$primary" = "$REDIS_REPLICAOF" ] || primary_port=${REDIS_REPLICAOF##*:}
+  case "$primary" in '' | *[!A-Za-z0-9.-]*) fail "REDIS_REPLICAOF=$REDIS_REPLICAOF: the host must be a DNS name or an IPv4 address" ;; esac
+  case "$primary_port" in '' | *[!0-9]*) fail "REDIS_REPLICAOF=$REDIS_REPLICAOF: the port must be a number" ;; esac
+  # written inside double quotes: refuse what would need escaping there
+  case "$password" in *[!A-Za-z0-9._~+/=-]*) fail "a replica's password may hold letters, digits and . _ ~ + / = - only" ;; esac
+  printf 'replicaof %s %s\n' "$primary" "$primary_port" >>"$conf"
+  if [ -n "$password" ]; then printf 'masterauth "%s"\n' "$password" >>"$conf"; fi
+fi
 if [ -n "$password" ]; then
   hash=$(printf '%s' "$password" | sha256sum | cut -d ' ' -f 1)
   printf 'user default on #%s ~* &* +@all\n' "$hash" >"$acl"
