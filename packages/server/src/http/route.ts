@@ -10,6 +10,7 @@ import {
   type ErrorCode,
   type Permission,
 } from '@berth/shared';
+import { SecretBox } from '../crypto/secret-box';
 import { IdempotencyStore } from './idempotency-store';
 import type { Actor, AppContext, Scope } from './context';
 import { invalidFrom, toHttpError } from './errors';
@@ -103,7 +104,7 @@ export class RouteRegistry {
     private readonly app: FastifyInstance,
     private readonly ctx: AppContext,
   ) {
-    this.idempotency = new IdempotencyStore(ctx.db);
+    this.idempotency = new IdempotencyStore(ctx.db, SecretBox.fromDataDir(ctx.config.dataDir));
   }
 
   add<PS extends z.ZodType, QS extends z.ZodType, BS extends z.ZodType>(def: RouteDef<PS, QS, BS>): void {
