@@ -12,12 +12,13 @@ export BERTH_TEST_PODMAN_SOCKET="${BERTH_TEST_PODMAN_SOCKET:-$BERTH_TEST_DIR/pod
 bash scripts/podman-service.sh "$BERTH_TEST_PODMAN_SOCKET"
 bash scripts/test-images.sh
 # `npm run soak -- rolling [N]`: the zero-loss rolling update suites through one and three gateway
-# nodes with N rolling updates each (default 50; `npm test` runs 8 and 20)
+# nodes, and straight from the endpoints watch, with N rolling updates each (default 50; `npm test`
+# runs 8, 20 and 8)
 if [ "${1:-}" = rolling ]; then
   n="${2:-50}"
-  export BERTH_TEST_GATEWAY_UPDATES="$n" BERTH_TEST_GATEWAY_NODES_UPDATES="$n"
+  export BERTH_TEST_GATEWAY_UPDATES="$n" BERTH_TEST_GATEWAY_NODES_UPDATES="$n" BERTH_TEST_ROLLING_UPDATES="$n"
   exec node --import tsx --test --test-concurrency=1 packages/server/test/gateway-routing.test.ts \
-    packages/server/test/gateway-three-nodes.test.ts
+    packages/server/test/gateway-three-nodes.test.ts packages/server/test/rolling.it.test.ts
 fi
 # `npm run soak -- cron [--minutes N]`: the cron job timing soak instead (bench/soak/cron.soak.ts)
 if [ "${1:-}" = cron ]; then
