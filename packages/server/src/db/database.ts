@@ -41,6 +41,7 @@ import * as m0032 from './migrations/0032-autoscale';
 import * as m0033 from './migrations/0033-kubernetes-events';
 import * as m0034 from './migrations/0034-probes';
 import * as m0035 from './migrations/0035-app-instances';
+import * as m0036 from './migrations/0036-app-upgrades';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -107,6 +108,7 @@ const migrations: Record<string, Migration> = {
   '0033-kubernetes-events': m0033,
   '0034-probes': m0034,
   '0035-app-instances': m0035,
+  '0036-app-upgrades': m0036,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -907,6 +907,8 @@ export interface AppInstancesTable {
   deleting: number;
   /** 1: the deletion keeps the volumes. */
   keep_volumes: number;
+  /** The running or last upgrade (JSON AppInstanceUpgrade, migration 0036), null when never upgraded. */
+  upgrade: string | null;
   created_at: string;
   created_by: string;
   updated_at: string;
