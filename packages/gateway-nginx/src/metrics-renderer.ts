@@ -42,13 +42,17 @@ export function luaString(v: string): string {
 
 /**
  * Why HOST:PORT cannot be a node's own metrics listener (agent `--metrics-listen`, the address it
- * reports to Berth as its Prometheus target), or null. Any one address Prometheus reaches is fine;
- * an unspecified one (0.0.0.0) is refused: it would serve every route's counters on every
- * interface, and it names no address Berth could write as the node's target.
+ * reports to Berth as its Prometheus target), or null. Any one IPv4 address Prometheus reaches is
+ * fine; an unspecified one (0.0.0.0) is refused: it would serve every route's counters on every
+ * interface, and it names no address Berth could write as the node's target. A host name is
+ * refused too: Berth keeps routes, probes and alert channels from the listener by its address
+ * (the backend fence compares addresses), which a name does not give.
  */
 export function metricsListenProblem(v: string): string | null {
   const m = /^([a-z0-9.-]{1,253}):(\d{1,5})$/.exec(v);
   if (!m) return 'must be HOST:PORT such as 10.0.0.5:7082 (an address of this node Prometheus reaches)';
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(m[1]!))
+    return `must be an IPv4 address and port such as 10.0.0.5:7082, not the name ${m[1]} (Berth keeps tenants' routes from the listener by its address)`;
   const port = Number(m[2]);
   if (port < 1 || port > 65535) return 'must have a port from 1 to 65535';
   if (/^0+(\.0+){0,3}$/.test(m[1]!))

@@ -135,6 +135,11 @@ describe('berth-gateway-agent: several nodes per process', () => {
         [{ name: 'n1', token: 't', prefix: '/a', metricsListen: '9100' }],
         /metricsListen 9100 must be HOST:PORT/,
       ],
+      // Berth fences the listener by its address: a host name would leave it open to routes
+      [
+        [{ name: 'n1', token: 't', prefix: '/a', metricsListen: 'edge-1.lan:9100' }],
+        /metricsListen edge-1\.lan:9100 must be an IPv4 address/,
+      ],
       [
         [
           { name: 'n1', token: 't', prefix: '/a', metricsListen: '10.0.0.5:1' },
