@@ -37,9 +37,9 @@ describe('berth apps', () => {
     assert.equal(show.code, 0, show.err);
     assert.match(show.out, /maxmemoryMiB\s+integer\s+256\s+16\.\.65536 MiB/);
     assert.match(show.out, /maxmemoryPolicy\s+enum\s+noeviction\s+noeviction\|allkeys-lru/);
-    const none = await berth(['apps', 'show', 'kafka']);
+    const none = await berth(['apps', 'show', 'cassandra']);
     assert.equal(none.code, 1);
-    assert.match(none.err, /not in the catalog; it has: mariadb, redis/);
+    assert.match(none.err, /not in the catalog; it has: kafka, mariadb, redis/);
   });
 
   it('installs Redis with --param, shows the connection info redis-cli uses, deletes with a choice', async (t) => {
@@ -90,6 +90,13 @@ describe('berth apps', () => {
       { encoding: 'utf8' },
     );
     assert.equal(r.stdout.trim(), 'appendonly\nno');
+    // upgrade: the server's refusal at the field reaches the user (redis 7 is the only version)
+    const noVersion = await berth(['apps', 'upgrade', 'kv', '-p', 'web']);
+    assert.equal(noVersion.code, 2);
+    assert.match(noVersion.err, /--version V/);
+    const notNewer = await berth(['apps', 'upgrade', 'kv', '-p', 'web', '--version', '7', '--wait']);
+    assert.equal(notNewer.code, 1);
+    assert.match(notNewer.err, /version.*must be newer than 7/s);
 
     const noChoice = await berth(['apps', 'delete', 'kv', '-p', 'web']);
     assert.equal(noChoice.code, 2);

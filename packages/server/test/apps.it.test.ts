@@ -117,8 +117,10 @@ describe('app store: catalog, instances, tenancy and real clients', () => {
     assert.deepEqual(
       list.body.items.map((a) => [a.name, a.latest]),
       [
+        ['kafka', '3'],
         ['mariadb', '10.11'],
         ['redis', '7'],
+        ['zookeeper', '3.8-2'],
       ],
     );
     const app = await devB.get<{ versions: { parameters: Obj[]; creates: Obj }[] }>('/api/v1/apps/redis');
@@ -126,7 +128,7 @@ describe('app store: catalog, instances, tenancy and real clients', () => {
     const maxmemory = app.body.versions[0]!.parameters.find((x) => x.name === 'maxmemoryMiB')!;
     assert.deepEqual([maxmemory.default, maxmemory.min, maxmemory.max], [256, 16, 65536]);
     assert.deepEqual(app.body.versions[0]!.creates.volumes, ['{name}-data']);
-    assert.equal((await devB.get('/api/v1/apps/kafka')).status, 404);
+    assert.equal((await devB.get('/api/v1/apps/cassandra')).status, 404);
     assert.equal(
       (await new (devB.constructor as typeof TestApi)(p.url, null).get('/api/v1/apps')).status,
       401,
@@ -237,6 +239,7 @@ describe('app store: catalog, instances, tenancy and real clients', () => {
       maxmemoryMiB: 64,
       maxmemoryPolicy: 'noeviction',
       appendonly: true,
+      replicas: 0,
       storageMiB: 128,
       volumeClass: 'local',
     });

@@ -63,6 +63,16 @@ export interface AppConnectionTemplate {
   scheme: string;
   /** Path of the URI after host:port ("/{param:database}"), "" for none. */
   path: string;
+  /**
+   * Clients take every member (a ZooKeeper ensemble's connect string): the connection lists each
+   * of the instance's services (`members`, `connectString`) and the URI names them all.
+   */
+  allMembers?: boolean;
+  /**
+   * A member service that serves reads only (Redis's "{name}-replica"): the connection adds its
+   * read endpoint (`readHost`, `readPort`, `readInternalHost`) while the service exists.
+   */
+  readService?: string;
 }
 
 export interface AppVersion {
@@ -70,6 +80,11 @@ export interface AppVersion {
   version: string;
   /** The image the services run (built from Debian packages by scripts/app-images.sh). */
   image: string;
+  /**
+   * When the image comes from the platform's configuration (no Debian package, e.g. Kafka): the
+   * setting that names it (BERTH_APPS_KAFKA_IMAGE); `image` is "" while it is not set.
+   */
+  imageSetting?: string;
   /** The software's version inside the image, as Debian packages it ("7.0.15"), when known. */
   softwareVersion: string;
   parameters: AppParameter[];
@@ -185,9 +200,20 @@ function unitText(p: AppParameter): string {
 /**
  * creating: its services are being made; running: every member has all its replicas ready;
  * degraded: some member has fewer ready than desired; failed: a member's release failed;
- * deleting: its services are being removed (then its volumes, unless kept).
+ * deleting: its services are being removed (then its volumes, unless kept); upgrading: its
+ * members roll to a newer template version one at a time (`upgrade`); failed also when the last
+ * upgrade stopped at a member; preparing: its image is being built (`preparing` names the task),
+ * its objects are made when the image is there (failed when the build fails).
  */
-export const appInstanceStates = ['creating', 'running', 'degraded', 'failed', 'deleting'] as const;
+export const appInstanceStates = [
+  'creating',
+  'running',
+  'degraded',
+  'failed',
+  'deleting',
+  'upgrading',
+  'preparing',
+] as const;
 export type AppInstanceState = (typeof appInstanceStates)[number];
 
 /** A service of the instance. */
@@ -216,6 +242,18 @@ export interface AppConnection {
   passwordReadable: boolean;
   /** The current password, only when passwordReadable and asked for (`?reveal=true`). */
   password?: string;
+  /**
+   * The read endpoint (templates with a read-only member service, e.g. Redis replicas): the
+   * published address of one of its replicas, and the name that spreads over all of them inside
+   * the environment; absent without such a service.
+   */
+  readHost?: string | null;
+  readPort?: number | null;
+  readInternalHost?: string;
+  /** Templates whose clients take every member: each member's published and internal address. */
+  members?: { service: string; host: string | null; port: number | null }[];
+  /** Templates whose clients take every member: the internal client string ("zk-1:2181,zk-2:2181"). */
+  connectString?: string;
 }
 
 export interface AppInstance {
@@ -235,6 +273,45 @@ export interface AppInstance {
   createdBy: string;
   /** When the password was last set (install or rotation). */
   passwordSetAt: string;
+  /** The running or last upgrade between template versions, null when never upgraded. */
+  upgrade: AppInstanceUpgrade | null;
+  /** Set while the instance waits for its image's build (or when that build failed). */
+  preparing?: AppInstancePreparation;
+}
+
+/** POST …/app-instances/{name}/upgrade: roll the members to a newer template version. */
+export const appInstanceUpgradeSchema = z.object({ version: z.string().min(1).max(40) }).strict();
+export type AppInstanceUpgradeRequest = z.input<typeof appInstanceUpgradeSchema>;
+
+/** One member's step of an upgrade, in the order the members were rolled. */
+export interface AppUpgradeStep {
+  service: string;
+  /** Its role when its turn came (ZooKeeper: leader, follower, standalone), null when the app has none. */
+  role: string | null;
+  /** The member service's release that carries the new version. */
+  release: number | null;
+  startedAt: string;
+  /** When it was ready again (and, for ZooKeeper, back in the quorum); null while rolling. */
+  doneAt: string | null;
+}
+
+/**
+ * An upgrade (docs/apps.md, "Upgrade"): members roll one at a time; `steps` are those started, the
+ * last one is the member rolling now (or the one that failed).
+ */
+export interface AppInstanceUpgrade {
+  from: string;
+  to: string;
+  state: 'running' | 'done' | 'failed';
+  /** How many members the instance has, and how many run the new version. */
+  members: number;
+  done: number;
+  steps: AppUpgradeStep[];
+  /** Why it failed, naming the member. */
+  error: string | null;
+  startedAt: string;
+  startedBy: string;
+  finishedAt: string | null;
 }
 
 /** GET …/app-instances/{name}. */
@@ -254,4 +331,50 @@ export interface AppInstanceDeleted {
   volumesDeleted: string[];
   volumesKept: string[];
   configsDeleted: string[];
+}
+
+/**
+ * Where a catalog image is (GET /api/v1/apps/images): `registry` — pushed to the embedded
+ * registry (services pull it from there); `local` — only in the local image store; `missing` —
+ * not built; `building` — a build task is making it now.
+ */
+export const appImageStates = ['registry', 'local', 'missing', 'building'] as const;
+export type AppImageState = (typeof appImageStates)[number];
+
+/** One image of the catalog (scripts/app-images.sh builds it from apps/images/<name>). */
+export interface AppImageStatus {
+  /** The image's build name (redis, mariadb, zookeeper). */
+  name: string;
+  /** The catalog apps whose templates run it. */
+  apps: string[];
+  /** Its name in the local image store, e.g. localhost/berth-apps/redis:7. */
+  localImage: string;
+  /** Its name in the embedded registry (127.0.0.1:5000/berth-apps/redis:7), null without one. */
+  registryImage: string | null;
+  state: AppImageState;
+  /** The manifest digest in the registry, when there. */
+  digest: string | null;
+  /** When this server last pushed it (null: pushed before its start, or never). */
+  pushedAt: string | null;
+}
+
+/** GET /api/v1/apps/images. */
+export interface AppImagesView {
+  items: AppImageStatus[];
+  /** The build task running now, if any. */
+  buildTask: string | null;
+}
+
+/** POST /api/v1/apps/images/build: the apps whose images to build (absent: every catalog image). */
+export const appImagesBuildSchema = z
+  .object({ apps: z.array(z.string().min(1).max(63)).min(1).max(50).optional() })
+  .strict();
+export type AppImagesBuildRequest = z.input<typeof appImagesBuildSchema>;
+
+/** An instance waiting for its image (state `preparing`), or whose image build failed. */
+export interface AppInstancePreparation {
+  /** The image build task it waits for (GET /api/v1/tasks/{id}). */
+  task: string;
+  /** Why the build failed (the instance is `failed`), null while it runs. */
+  error: string | null;
 }

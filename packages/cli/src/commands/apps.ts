@@ -50,7 +50,15 @@ function printConnection(ctx: CommandContext, i: AppInstanceDetail, password?: s
       ['members', members(i)],
       ['host', c.host],
       ['port', c.port],
-      ['in-network host', c.internalHost ? `${c.internalHost}:${c.internalPort}` : null],
+      // an ensemble's clients take every member (ZooKeeper's connect string)
+      ['in-network host', c.connectString ?? (c.internalHost ? `${c.internalHost}:${c.internalPort}` : null)],
+      // Redis replicas: where reads may go (one replica's published port, all of them in-network)
+      ...(c.readInternalHost
+        ? ([
+            ['read host', c.readHost && c.readPort ? `${c.readHost}:${c.readPort}` : null],
+            ['read in-network', `${c.readInternalHost}:${c.internalPort}`],
+          ] as [string, string | null][])
+        : []),
       ['user', c.user],
       ['uri', c.uri],
       [
@@ -60,8 +68,18 @@ function printConnection(ctx: CommandContext, i: AppInstanceDetail, password?: s
           (c.passwordReadable ? '(hidden; --show-password prints it)' : '(you may not read secrets)'),
       ],
       ['volumes', i.volumes.join(', ')],
+      ['configs', i.configs.join(', ')],
     ]),
   );
+}
+
+/** An upgrade's progress in one line: members done of all, the member rolling now. */
+function upgradeProgress(i: AppInstanceDetail): string {
+  const u = i.upgrade;
+  if (!u) return '';
+  const now = u.steps.find((s) => s.doneAt === null);
+  const rolling = now ? `; rolling ${now.service}${now.role ? ` (${now.role})` : ''}` : '';
+  return `${u.done} of ${u.members} members on ${u.to}${rolling}`;
 }
 
 /** berth apps …: the app store's catalog and a project environment's instances (docs/apps.md). */
@@ -247,6 +265,39 @@ export const appCommands: CommandDef[] = [
         ctx.out.line(`password of ${r.name} rotated; its members roll to it`);
         ctx.out.line(`password: ${r.password}`);
       }
+      return 0;
+    },
+  },
+  {
+    name: 'apps upgrade',
+    usage: 'NAME --version V -p PROJECT [-e ENV] [--wait]',
+    summary:
+      'upgrade an app instance to a newer template version: its members roll one at a time (the leader last)',
+    positionals: { min: 1, max: 1 },
+    scoped: true,
+    options: [
+      { name: 'version', kind: 'string', value: 'V', description: 'the newer version (berth apps show APP)' },
+      { name: 'wait', kind: 'boolean', description: 'wait until every member runs the new version' },
+    ],
+    async run(ctx) {
+      const version = ctx.args.string('version');
+      if (!version) throw ctx.usageError('give the version to upgrade to: --version V');
+      const client = await ctx.client();
+      const path = `${instancesBase(ctx)}/${encodeURIComponent(ctx.arg(0))}`;
+      let i = await client.post<AppInstanceDetail>(`${path}/upgrade`, { version });
+      if (!ctx.out.json) ctx.out.line(`app instance ${i.name}: upgrading ${i.version} -> ${version}`);
+      let shown = '';
+      while (ctx.args.bool('wait') && i.upgrade?.state === 'running') {
+        await new Promise((r) => setTimeout(r, 2000));
+        i = await client.get<AppInstanceDetail>(path);
+        const line = upgradeProgress(i);
+        if (line !== shown && !ctx.out.json) ctx.out.line(line);
+        shown = line;
+      }
+      if (ctx.out.json) ctx.out.printJson(i);
+      if (i.upgrade?.state === 'failed')
+        throw new CliError(`upgrade of ${i.name} failed: ${i.upgrade.error ?? ''}`);
+      if (!ctx.out.json && i.upgrade?.state === 'done') ctx.out.line(`${i.name} runs ${i.app} ${i.version}`);
       return 0;
     },
   },

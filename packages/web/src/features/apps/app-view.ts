@@ -142,7 +142,17 @@ export function uriWithPassword(uri: string, password: string): string {
 
 /** One line of the connection info: what it is, the text copied, and a test id. */
 export interface ConnectionLine {
-  id: 'address' | 'host' | 'port' | 'internal' | 'user' | 'uri' | 'uriWithPassword' | 'password';
+  id:
+    | 'address'
+    | 'host'
+    | 'port'
+    | 'internal'
+    | 'read'
+    | 'readInternal'
+    | 'user'
+    | 'uri'
+    | 'uriWithPassword'
+    | 'password';
   label: AppsKey;
   /** null: not known yet (the note says why). */
   value: string | null;
@@ -155,11 +165,15 @@ export interface ConnectionLine {
  */
 export function connectionLines(conn: AppConnection, password?: string | null): ConnectionLine[] {
   const published = conn.host !== null && conn.port !== null;
+  // an ensemble's clients take every member (ZooKeeper's connect string)
+  const all = conn.members?.every((m) => m.port !== null)
+    ? conn.members.map((m) => `${m.host}:${m.port}`).join(',')
+    : null;
   const lines: ConnectionLine[] = [
     {
       id: 'address',
       label: 'apps.conn.address',
-      value: published ? `${conn.host}:${conn.port}` : null,
+      value: published ? (all ?? `${conn.host}:${conn.port}`) : null,
       ...(published ? {} : { note: 'apps.conn.notPublished' as const }),
     },
     { id: 'host', label: 'apps.conn.host', value: conn.host },
@@ -167,9 +181,10 @@ export function connectionLines(conn: AppConnection, password?: string | null): 
     {
       id: 'internal',
       label: 'apps.conn.internal',
-      value: conn.internalHost ? `${conn.internalHost}:${conn.internalPort}` : null,
+      value: conn.internalHost ? (conn.connectString ?? `${conn.internalHost}:${conn.internalPort}`) : null,
       ...(conn.internalHost ? {} : { note: 'apps.conn.internal.none' as const }),
     },
+    ...readLines(conn),
     { id: 'user', label: 'apps.conn.user', value: conn.user },
     {
       id: 'uri',
@@ -191,6 +206,25 @@ export function connectionLines(conn: AppConnection, password?: string | null): 
   return lines;
 }
 
+/** The read endpoint of a template with read-only members (Redis replicas), when it has one. */
+function readLines(conn: AppConnection): ConnectionLine[] {
+  if (!conn.readInternalHost) return [];
+  const published = conn.readHost && conn.readPort ? `${conn.readHost}:${conn.readPort}` : null;
+  return [
+    {
+      id: 'read',
+      label: 'apps.conn.read',
+      value: published,
+      ...(published ? {} : { note: 'apps.conn.notPublished' as const }),
+    },
+    {
+      id: 'readInternal',
+      label: 'apps.conn.readInternal',
+      value: `${conn.readInternalHost}:${conn.internalPort}`,
+    },
+  ];
+}
+
 /** "2/3": the ready replicas of all members over the desired ones. */
 export function membersReady(members: readonly AppInstanceMember[]): string {
   const ready = members.reduce((n, m) => n + m.ready, 0);
@@ -204,4 +238,13 @@ export const stateColors: Record<AppInstanceState, string> = {
   degraded: 'warning',
   failed: 'error',
   deleting: 'default',
+  upgrading: 'processing',
+  preparing: 'processing',
 };
+
+/** The catalog's versions of the app after `current` (versions are listed oldest first). */
+export function newerVersions(app: Pick<App, 'versions'>, current: string): string[] {
+  const all = app.versions.map((v) => v.version);
+  const at = all.indexOf(current);
+  return at < 0 ? [] : all.slice(at + 1);
+}

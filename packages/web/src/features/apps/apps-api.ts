@@ -17,6 +17,8 @@ export const appApiRoutes = {
   create: 'POST /api/v1/projects/{project}/envs/{env}/app-instances',
   get: 'GET /api/v1/projects/{project}/envs/{env}/app-instances/{name}',
   remove: 'DELETE /api/v1/projects/{project}/envs/{env}/app-instances/{name}',
+  upgrade: 'POST /api/v1/projects/{project}/envs/{env}/app-instances/{name}/upgrade',
+  rotate: 'POST /api/v1/projects/{project}/envs/{env}/app-instances/{name}/rotate-password',
 } as const;
 
 export const appKeys = {
@@ -40,6 +42,11 @@ export const getInstance = (project: string, env: string, name: string, reveal =
   api<AppInstanceDetail>(instanceUrl(project, env, name), { query: reveal ? { reveal: true } : undefined });
 export const createInstance = (project: string, env: string, body: AppInstanceCreate) =>
   api<AppInstanceCreated>(base(project, env), { method: 'POST', body });
+export const upgradeInstance = (project: string, env: string, name: string, version: string) =>
+  api<AppInstanceDetail>(`${instanceUrl(project, env, name)}/upgrade`, { method: 'POST', body: { version } });
+/** A new password; the answer carries it (the only time it is shown unless revealed). */
+export const rotatePassword = (project: string, env: string, name: string) =>
+  api<AppInstanceCreated>(`${instanceUrl(project, env, name)}/rotate-password`, { method: 'POST', body: {} });
 export const deleteInstance = (project: string, env: string, name: string, keepVolumes: boolean) =>
   api<AppInstanceDeleted>(instanceUrl(project, env, name), {
     method: 'DELETE',
