@@ -4,6 +4,8 @@ import { alertRuleCommands } from './alert-rules';
 import { alertCommands } from './alerts';
 import { probeCommands } from './probes';
 import { appCommands } from './apps';
+import { appImageCommands } from './apps-images';
+import { appBackupCommands } from './apps-backups';
 import { auditCommands } from './audit';
 import { autoscaleCommands } from './autoscale';
 import { authCommands } from './auth';
@@ -60,6 +62,8 @@ export const commands: readonly CommandDef[] = [
   ...alertCommands,
   ...probeCommands,
   ...appCommands,
+  ...appImageCommands,
+  ...appBackupCommands,
   ...clusterCommands,
   ...fleetCommands,
   ...pipelineCommands,

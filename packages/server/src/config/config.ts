@@ -44,6 +44,13 @@ export interface Config {
   allowLoopbackBackends: boolean;
   /** HOST:PORT of the embedded OCI registry (docker-registry on loopback); null when off. */
   registryListen: string | null;
+  /**
+   * The app store's images (docs/apps.md "Images"), as scripts/app-images.sh names and finds
+   * them: the local image names' prefix (BERTH_APP_IMAGES_PREFIX, localhost/berth-apps), the base
+   * (BERTH_APP_IMAGES_BASE, <prefix>/debian:12) and the Containerfiles' directory
+   * (BERTH_APP_IMAGES_DIR, the checkout's apps/images); null: the script's default.
+   */
+  appImages: { prefix: string; base: string | null; dir: string | null };
   /** Codeflow: builds run at once (the rest queue), and each build's limits. */
   builds: { concurrency: number; memoryMiB: number; cpus: number; cacheMaxMiB: number };
   /**
@@ -51,6 +58,12 @@ export interface Config {
    * CPU/memory that quota usage counts for a container whose spec and project set no limit.
    */
   containers: { pidsLimit: number; quotaCpu: number; quotaMemoryMiB: number };
+  /**
+   * The debug containers' toolbox image on clusters that cannot build it (Kubernetes;
+   * BERTH_DEBUG_TOOLBOX_IMAGE): a reference the clusters pull, e.g. berth-toolbox pushed to a
+   * registry they reach (docs/debug.md). Null: such clusters need an image per debug container.
+   */
+  debugToolboxImage: string | null;
   /** Directory of the built portal; null serves packages/web/dist. */
   webDist: string | null;
   environments: string[];
@@ -80,6 +93,11 @@ export interface Config {
    * for every `intervalSeconds` (BERTH_IMAGE_CLEANUP_INTERVAL_SECONDS, 60); docs/fleet.md.
    */
   imageCleanup: { graceSeconds: number; intervalSeconds: number };
+  /**
+   * The app store's images that Debian does not package (docs/apps.md): Kafka's
+   * (BERTH_APPS_KAFKA_IMAGE, a mirror of apache/kafka the platform team keeps); null: not offered.
+   */
+  appsKafkaImage: string | null;
   statsIntervalMs: number;
   /** How long stats samples are kept. */
   statsRetentionSeconds: number;
@@ -153,6 +171,13 @@ function listenOrOff(value: string, name: string): string | null {
   return value;
 }
 
+/** An image name or prefix (no tag needed): lowercase host/path characters only. */
+function imageName(value: string, name: string): string {
+  if (!/^[a-z0-9][a-z0-9._/:-]*$/.test(value))
+    throw new ConfigError(`${name}="${value}" is not an image name (for example localhost/berth-apps)`);
+  return value.replace(/\/+$/, '');
+}
+
 function flag(value: string | undefined, name: string): boolean {
   if (value === undefined || value === '' || value === '0' || value === 'false') return false;
   if (value === '1' || value === 'true') return true;
@@ -219,12 +244,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       quotaCpu: num('BERTH_CONTAINER_QUOTA_CPU', 0.5),
       quotaMemoryMiB: num('BERTH_CONTAINER_QUOTA_MEMORY_MIB', 256),
     },
+    debugToolboxImage: env.BERTH_DEBUG_TOOLBOX_IMAGE?.trim() || null,
     allowLoopbackBackends: flag(
       env.BERTH_GATEWAY_ALLOW_LOOPBACK_BACKENDS,
       'BERTH_GATEWAY_ALLOW_LOOPBACK_BACKENDS',
     ),
     webDist: env.BERTH_WEB_DIST ? path.resolve(cwd, env.BERTH_WEB_DIST) : null,
     registryListen: listenOrOff(env.BERTH_REGISTRY_LISTEN ?? '127.0.0.1:5000', 'BERTH_REGISTRY_LISTEN'),
+    appImages: {
+      prefix: imageName(env.BERTH_APP_IMAGES_PREFIX ?? 'localhost/berth-apps', 'BERTH_APP_IMAGES_PREFIX'),
+      base: env.BERTH_APP_IMAGES_BASE ? imageName(env.BERTH_APP_IMAGES_BASE, 'BERTH_APP_IMAGES_BASE') : null,
+      dir: env.BERTH_APP_IMAGES_DIR ? path.resolve(cwd, env.BERTH_APP_IMAGES_DIR) : null,
+    },
     environments: file.environments ?? (env.BERTH_ENVIRONMENTS ?? 'test,prod').split(',').filter(Boolean),
     reconcileIntervalMs: num('BERTH_RECONCILE_INTERVAL_MS', 1000),
     drainConfirmTimeoutSeconds: num('BERTH_DRAIN_CONFIRM_TIMEOUT_SECONDS', 30),
@@ -242,6 +273,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       graceSeconds: num('BERTH_IMAGE_CLEANUP_GRACE_SECONDS', 600),
       intervalSeconds: num('BERTH_IMAGE_CLEANUP_INTERVAL_SECONDS', 60),
     },
+    appsKafkaImage: env.BERTH_APPS_KAFKA_IMAGE?.trim() || null,
     statsIntervalMs: num('BERTH_STATS_INTERVAL_MS', 10000),
     statsRetentionSeconds: num('BERTH_STATS_RETENTION_SECONDS', 7200),
     sessionTtlSeconds: num('BERTH_SESSION_TTL_SECONDS', 12 * 3600),
