@@ -46,8 +46,9 @@ function podUid(pod: Pod): number | undefined {
  * pod's `runAsUser`. A non-root user asked of a pod that runs as its image's user passes (the
  * image's user is not known here); the command runs as the pod's user all the same.
  */
-export function checkExecUser(pod: Pod, user: string | undefined): void {
+export function checkExecUser(pod: Pod, user: string | undefined, target?: ExecTarget): void {
   if (!user) return;
+  if (target) return checkEphemeralUser(pod, user, target);
   const name = user.split(':')[0]!;
   const asked = /^\d+$/.test(name) ? Number(name) : name === 'root' ? 0 : undefined;
   const uid = podUid(pod);
@@ -64,6 +65,26 @@ export function checkExecUser(pod: Pod, user: string | undefined): void {
       { pod: pod.metadata.name, user },
     );
   }
+}
+
+/**
+ * The container of a pod an exec runs in when it is not the pod's app container: an ephemeral
+ * (debug) container, which runs as the user it was added with (debug.ts).
+ */
+export interface ExecTarget {
+  container: string;
+  uid: number | undefined;
+}
+
+/** An ephemeral container runs as the user it was added with: root only when it was added as root. */
+function checkEphemeralUser(pod: Pod, user: string, target: ExecTarget): void {
+  const name = user.split(':')[0]!;
+  const asked = /^\d+$/.test(name) ? Number(name) : name === 'root' ? 0 : undefined;
+  if (asked === 0 && target.uid !== 0)
+    throw new EngineError(
+      `Kubernetes exec cannot switch user: container ${target.container} of pod ${pod.metadata.name} runs as ${target.uid ?? "its image's user"}, and root was asked. Start a debug container as root instead.`,
+      { pod: pod.metadata.name, user },
+    );
 }
 
 /** The command with `env` and `workingDir` folded in (exec has neither). */
@@ -94,10 +115,17 @@ function frame(ch: number, data: Buffer | string): Buffer {
 }
 
 /** The path of an exec request. */
-function execPath(namespace: string, pod: string, cmd: string[], tty: boolean, stdin: boolean): string {
+function execPath(
+  namespace: string,
+  pod: string,
+  cmd: string[],
+  tty: boolean,
+  stdin: boolean,
+  container = appContainer,
+): string {
   const q = new URLSearchParams();
   for (const c of cmd) q.append('command', c);
-  q.set('container', appContainer);
+  q.set('container', container);
   q.set('stdin', String(stdin));
   q.set('stdout', 'true');
   q.set('stderr', String(!tty));
@@ -135,8 +163,13 @@ async function connect(
 }
 
 /** An interactive session (the web shell, `berth exec`). */
-export async function openExec(client: KubeClient, pod: Pod, opts: ExecOptions): Promise<ExecSession> {
-  checkExecUser(pod, opts.user);
+export async function openExec(
+  client: KubeClient,
+  pod: Pod,
+  opts: ExecOptions,
+  target?: ExecTarget,
+): Promise<ExecSession> {
+  checkExecUser(pod, opts.user, target);
   const namespace = pod.metadata.namespace ?? 'default';
   const name = pod.metadata.name;
   const stderr = new PassThrough();
@@ -187,7 +220,7 @@ export async function openExec(client: KubeClient, pod: Pod, opts: ExecOptions):
     client,
     namespace,
     name,
-    execPath(namespace, name, wrapCommand(opts), opts.tty, true),
+    execPath(namespace, name, wrapCommand(opts), opts.tty, true, target?.container),
     onBinary,
   );
   const socket = ws;
@@ -217,8 +250,9 @@ export async function runExec(
   pod: Pod,
   cmd: string[],
   opts: { timeoutMs: number; user?: string },
+  target?: ExecTarget,
 ): Promise<ExecResult> {
-  checkExecUser(pod, opts.user);
+  checkExecUser(pod, opts.user, target);
   const namespace = pod.metadata.namespace ?? 'default';
   const name = pod.metadata.name;
   const out = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
@@ -247,7 +281,13 @@ export async function runExec(
     return true;
   };
   const deadline = Date.now() + opts.timeoutMs;
-  const ws = await connect(client, namespace, name, execPath(namespace, name, cmd, false, false), onBinary);
+  const ws = await connect(
+    client,
+    namespace,
+    name,
+    execPath(namespace, name, cmd, false, false, target?.container),
+    onBinary,
+  );
   const timedOut = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(true), Math.max(0, deadline - Date.now()));
     ended = () => {

@@ -91,6 +91,10 @@ export const berthRbacRules: readonly RbacRule[] = [
     rule: { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
   },
   {
+    why: 'debug containers: an ephemeral container added to a pod (patch of its ephemeralcontainers subresource, as kubectl debug does)',
+    rule: { apiGroups: [''], resources: ['pods/ephemeralcontainers'], verbs: ['get', 'patch'] },
+  },
+  {
     why: "a service's Service, its secret variables (Secret), config files (ConfigMap), volumes (PVC) and the namespace's image pull secret: applied and garbage-collected by label",
     rule: {
       apiGroups: [''],

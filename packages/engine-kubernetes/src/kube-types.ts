@@ -72,7 +72,7 @@ export interface PodContainer {
   image: string;
   ports?: { containerPort: number; name?: string; protocol?: string }[];
   resources?: { limits?: Quantities; requests?: Quantities };
-  securityContext?: { runAsUser?: number };
+  securityContext?: { runAsUser?: number; runAsGroup?: number };
 }
 
 export interface Pod {
@@ -84,7 +84,9 @@ export interface Pod {
     containers: PodContainer[];
     initContainers?: PodContainer[];
     volumes?: { name: string; configMap?: { name?: string } }[];
-    securityContext?: { runAsUser?: number; runAsNonRoot?: boolean };
+    securityContext?: { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean };
+    /** Debug containers added through the ephemeralcontainers subresource (debug.ts). */
+    ephemeralContainers?: EphemeralContainer[];
   };
   status?: {
     phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
@@ -95,6 +97,25 @@ export interface Pod {
     message?: string;
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
     containerStatuses?: ContainerStatus[];
+    ephemeralContainerStatuses?: ContainerStatus[];
+  };
+}
+
+/** An ephemeral container of a pod (only what Berth sets and reads). */
+export interface EphemeralContainer {
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  targetContainerName?: string;
+  imagePullPolicy?: string;
+  securityContext?: {
+    runAsUser?: number;
+    runAsGroup?: number;
+    runAsNonRoot?: boolean;
+    allowPrivilegeEscalation?: boolean;
+    capabilities?: { drop?: string[]; add?: string[] };
+    seccompProfile?: { type: string };
   };
 }
 

@@ -17,6 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ApiError } from './status';
 import { clone, deepEqual, isObj, num, objs, str, strMap, type Obj } from './json';
 import type { Api } from './api';
+import { ephemeralStatuses, startEphemeral } from './ephemeral';
 import { imageID, PodRuntime, type PodBackend } from './pod-runtime';
 import { findResource, resourceTypes, type ResourceType } from './resources';
 import { fromLabelSelectorObject, matchLabels } from './selectors';
@@ -894,7 +895,8 @@ export class Simulation {
 
   /** Whether a running pod is Ready now (test override, else the policy). */
   private wantsReady(p: Obj, rtm: PodRuntime): boolean {
-    if ([...rtm.containers.values()].some((c) => c.state !== 'running')) return false;
+    if ([...rtm.containers.values()].some((c) => c.state !== 'running' && !rtm.ephemeral.has(c.name)))
+      return false;
     if (rtm.readyOverride !== undefined) return rtm.readyOverride;
     const policy = this.opts.readiness;
     if (policy === 'immediate') return true;
@@ -905,6 +907,11 @@ export class Simulation {
   /** Writes the pod's status from its runtime when it differs. */
   syncPodStatus(p: Obj, rtm: PodRuntime): void {
     const prev = isObj(p.status) ? p.status : {};
+    if (prev.phase !== 'Succeeded' && prev.phase !== 'Failed')
+      for (const c of startEphemeral(p, rtm, this.now())) {
+        this.event(p, 'Normal', 'Created', `Created container ${c}`, KUBELET, rtm.node);
+        this.event(p, 'Normal', 'Started', `Started container ${c}`, KUBELET, rtm.node);
+      }
     const ready = this.wantsReady(p, rtm);
     const specContainers = objs(p, 'spec', 'containers');
     const statuses = specContainers.map((sc) => {
@@ -934,7 +941,7 @@ export class Simulation {
     });
     const allTerminated = statuses.length > 0 && statuses.every((s) => !s.started);
     const phase = allTerminated
-      ? [...rtm.containers.values()].every((c) => c.exitCode === 0)
+      ? [...rtm.containers.values()].every((c) => c.exitCode === 0 || rtm.ephemeral.has(c.name))
         ? 'Succeeded'
         : 'Failed'
       : 'Running';
@@ -966,6 +973,8 @@ export class Simulation {
       containerStatuses: statuses,
       qosClass: qosClass(specContainers),
     };
+    const ephemeral = ephemeralStatuses(p, rtm);
+    if (ephemeral.length) status.ephemeralContainerStatuses = ephemeral;
     if (!deepEqual(prev, status)) {
       const fresh = clone(p);
       fresh.status = status;

@@ -58,6 +58,7 @@ import { WebSocketServer } from 'ws';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { Api, type DeleteOptions, type WriteOptions } from './api';
 import { Simulation, type PodProgram, type ReadinessPolicy } from './controllers';
+import { ephemeralExec, withEphemeralContainers } from './ephemeral';
 import { defaultExecHandler, execProtocols, serveExec, type ExecHandler } from './exec';
 import { clone, isObj, num, objs, parseJson, str, strMap, text, type Obj } from './json';
 import { defaultPodBackend, type PodBackend } from './pod-runtime';
@@ -762,6 +763,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
       !(sub === 'status' && t.status) &&
       !(sub === 'log' && t === PODS) &&
       !(sub === 'exec' && t === PODS) &&
+      !(sub === 'ephemeralcontainers' && t === PODS) &&
       !(sub === 'scale' && t === DEPLOYMENTS)
     ) {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
@@ -812,6 +814,31 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
           'the server does not allow this method on the requested resource',
         );
       return serveLog(req, res, namespace, name, q);
+    }
+    if (sub === 'ephemeralcontainers') {
+      // testing/ephemeral.ts: the only way to add an ephemeral container; never change or remove one
+      const current = api.read(t, namespace, name);
+      if (method === 'GET') return sendJson(res, 200, current);
+      const body = await readBody(req);
+      let next: unknown;
+      if (method === 'PUT') next = parseBody(body, contentType);
+      else if (method === 'PATCH') next = api.patchPreview(current, contentType, body);
+      else
+        throw new ApiError(
+          405,
+          'MethodNotAllowed',
+          'the server does not allow this method on the requested resource',
+        );
+      const rv = str(next, 'metadata', 'resourceVersion');
+      if (method === 'PUT' && rv && rv !== str(current, 'metadata', 'resourceVersion'))
+        throw new ApiError(
+          409,
+          'Conflict',
+          `Operation cannot be fulfilled on pods "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+        );
+      const pod = withEphemeralContainers(current, next);
+      delete (pod.metadata as Obj).resourceVersion;
+      return sendJson(res, 200, api.replace(t, namespace, name, pod, { ...w, internal: true }));
     }
     if (sub === 'scale') {
       if (method === 'GET') return sendJson(res, 200, scaleOf(api.read(t, namespace, name)));
@@ -939,6 +966,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
       const command = q.getAll('command');
       if (command.length === 0) throw new ApiError(400, 'BadRequest', 'you must specify at least 1 command');
       const names = objs(pod, 'spec', 'containers').map((c) => str(c, 'name') ?? '');
+      const ephemeral = objs(pod, 'spec', 'ephemeralContainers');
       const container = q.get('container') || (names.length === 1 ? names[0]! : '');
       if (!container)
         throw new ApiError(
@@ -952,7 +980,9 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
       if (c.state !== 'running')
         throw new ApiError(400, 'BadRequest', `container ${container} is not running`);
       const bool = (k: string) => q.get(k) === 'true' || q.get(k) === '1';
-      const spec = objs(pod, 'spec', 'containers').find((x) => str(x, 'name') === container)!;
+      const spec = [...objs(pod, 'spec', 'containers'), ...ephemeral].find(
+        (x) => str(x, 'name') === container,
+      )!;
       const uid =
         num(spec, 'securityContext', 'runAsUser') ??
         num(pod, 'spec', 'securityContext', 'runAsUser') ??
@@ -961,7 +991,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
       const instance = c.instance.signal;
       wss.handleUpgrade(req, socket, head, (ws) => {
         serveExec(ws, {
-          handler: execHandler,
+          handler: ephemeralExec(execHandler, stopEphemeral),
           base: {
             namespace: route.namespace,
             pod,
@@ -982,6 +1012,13 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
       refuse(socket, err);
     }
   });
+
+  /** An ephemeral container's main process was killed (testing/ephemeral.ts): it ends, never restarts. */
+  const stopEphemeral = (namespace: string, pod: string, container: string) => {
+    const { rtm } = sim.runtime(namespace, pod);
+    rtm.terminate(container, { exitCode: 143, reason: 'Error' }, api.timestamp(), false);
+    sim.schedule();
+  };
 
   /** The environment the kubelet would give a container. */
   const containerEnv = (pod: Obj, spec: Obj): Record<string, string> => {

@@ -5,6 +5,8 @@
 export { startFakeApiServer, type FakeApiServer, type FakeApiServerOptions } from './fake-apiserver';
 export { defaultPodBackend, type PodBackend, type PodInfo } from './pod-runtime';
 export { defaultExecHandler, ExecStartError, type ExecContext, type ExecHandler } from './exec';
+export { claimDataHandler } from './claim-data';
+export { podFilesHandler, type PodRoots } from './pod-files';
 export type { PodProgram, ProgramPod, ReadinessPolicy } from './controllers';
 export { testNamespace, testWorkload, type TestOwner } from './fixtures';
 /** The engine's own API client, for tests that read what a cluster holds (a real one included). */

@@ -61,6 +61,8 @@ export interface ContainerRuntime {
 export class PodRuntime {
   readonly servers: { containerPort: number; hostPort: number; server: http.Server }[] = [];
   readonly containers = new Map<string, ContainerRuntime>();
+  /** Names in `containers` that are ephemeral containers (testing/ephemeral.ts). */
+  readonly ephemeral = new Set<string>();
   /** Readiness set by the test (undefined: the server's policy decides). */
   readyOverride: boolean | undefined;
   backend: PodBackend | undefined;

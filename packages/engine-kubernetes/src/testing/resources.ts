@@ -115,6 +115,7 @@ export const subresources: Record<string, { name: string; kind: string; verbs: s
   pods: [
     { name: 'log', kind: 'Pod', verbs: ['get'] },
     { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
+    { name: 'ephemeralcontainers', kind: 'Pod', verbs: ['get', 'patch', 'update'] },
   ],
   deployments: [{ name: 'scale', kind: 'Scale', verbs: ['get', 'patch', 'update'] }],
 };
