@@ -9,6 +9,7 @@ import { lastScope, type Scope } from '../nav/last-scope';
 import { appKeys, getApp, listApps } from './apps-api';
 import { localized, pickVersion } from './app-view';
 import { InstallAppModal } from './InstallAppModal';
+import { AppImagesPanel } from './AppImagesPanel';
 import './strings';
 
 /** The environment installs go to: `?project=&env=` (from an instances page), else the last one used. */
@@ -118,6 +119,7 @@ export function AppCatalogPage() {
     <div className="page" data-testid="app-catalog-page">
       <Typography.Title level={3}>{t('apps.catalog.title')}</Typography.Title>
       <Alert type="info" showIcon title={t('apps.catalog.help')} style={{ marginBottom: 12 }} />
+      <AppImagesPanel />
       <Space style={{ marginBottom: 16 }} wrap>
         {target ? (
           <>
