@@ -152,9 +152,13 @@ export class Toolbox {
 
   constructor(
     private readonly log: { info(o: object, msg: string): void; warn(o: object, msg: string): void },
+    /** The toolbox as a registry reference, for clusters that cannot build (config.debugToolboxImage). */
+    private readonly pulled: string | null = null,
   ) {}
 
   async ensure(engine: ContainerEngine): Promise<string> {
+    // a cluster that builds nothing (Kubernetes) pulls the configured toolbox itself
+    if (!engine.buildImage && this.pulled) return this.pulled;
     if (await engine.inspectImage(toolboxImage)) return toolboxImage;
     let build = this.building.get(engine.cluster);
     if (!build) {
@@ -168,7 +172,7 @@ export class Toolbox {
   private async build(engine: ContainerEngine): Promise<void> {
     if (!engine.buildImage)
       throw new UnavailableError(
-        `Cluster '${engine.cluster}' cannot build images, so it has no toolbox image; pass an image for the debug container.`,
+        `Cluster '${engine.cluster}' cannot build images, so it has no toolbox image; pass an image for the debug container, or have the operator set BERTH_DEBUG_TOOLBOX_IMAGE to a toolbox image the cluster can pull (docs/debug.md).`,
       );
     const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-toolbox-'));
     try {

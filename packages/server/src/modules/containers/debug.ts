@@ -127,7 +127,7 @@ export class DebugContainers {
   constructor(private readonly deps: ContainersDeps) {
     this.store = new DebugSessionsRepository(deps.ctx.db);
     this.containers = new ContainersStore(deps.ctx.db);
-    this.toolbox = new Toolbox(deps.ctx.log);
+    this.toolbox = new Toolbox(deps.ctx.log, deps.ctx.config.debugToolboxImage);
   }
 
   /** Starts a debug container beside `target` (root already authorized by the caller). */
@@ -294,7 +294,8 @@ export class DebugContainers {
       for (const o of list) {
         const id = o.labels[debugLabels.session] ?? '';
         const row = open.get(id);
-        if (row && o.state === 'running') {
+        // a container still being started (an image pulled on Kubernetes) is its creator's to finish
+        if (row && (o.state === 'running' || (o.state === 'created' && !row.engine_id))) {
           seen.add(id);
           continue;
         }
