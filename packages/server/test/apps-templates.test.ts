@@ -17,7 +17,18 @@ describe('app templates', () => {
         assert.deepEqual(issues, []);
         const name = 'a'.repeat(40);
         const secrets = Object.fromEntries(v.creates.secrets.map((s) => [s, generatePassword()]));
-        const objects = v.objects({ name, params: values, secrets });
+        // a version whose image comes from the configuration (Kafka) gets the configured one
+        const image = v.imageSetting ? 'mirror.example/kafka:3.7.0' : undefined;
+        // values generated at install (Kafka's cluster id) are not secrets: plain env may hold them
+        const generated = Object.fromEntries(
+          Object.entries(v.generated ?? {}).map(([k, make]) => [k, make()]),
+        );
+        const objects = v.objects({
+          name,
+          params: values,
+          secrets: { ...secrets, ...generated },
+          ...(image ? { image } : {}),
+        });
         assert.deepEqual(
           objects.services.map((s) => s.name),
           v.creates.services.map((n) => n.replace('{name}', name)),
@@ -29,7 +40,7 @@ describe('app templates', () => {
         for (const s of objects.services) {
           const spec = serviceSpecSchema.safeParse(s.spec);
           assert.ok(spec.success, JSON.stringify(spec.error?.issues));
-          assert.equal(spec.data.image, v.image);
+          assert.equal(spec.data.image, image ?? v.image);
           assert.equal(spec.data.runAsRoot, false);
           // secrets reach the container as secret variables only, never in args or plain env
           const plain = JSON.stringify({ args: spec.data.args, env: spec.data.env.filter((e) => !e.secret) });
@@ -66,7 +77,7 @@ describe('resolveAppParams', () => {
     });
     assert.deepEqual(Object.fromEntries(issues.map((i) => [i.path, i.message])), {
       'params.colour':
-        'is not a parameter of this app; it takes maxmemoryMiB, maxmemoryPolicy, appendonly, storageMiB, volumeClass',
+        'is not a parameter of this app; it takes maxmemoryMiB, maxmemoryPolicy, appendonly, replicas, storageMiB, volumeClass',
       'params.maxmemoryMiB': 'must be at most 65536 MiB',
       'params.maxmemoryPolicy':
         'must be one of noeviction, allkeys-lru, volatile-lru, allkeys-lfu, volatile-lfu, volatile-ttl',

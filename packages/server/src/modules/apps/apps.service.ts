@@ -21,6 +21,7 @@ import {
   type AppInstanceDetail,
   type AppInstanceMember,
   type AppInstanceState,
+  type AppInstanceUpgrade,
   type AppParamValue,
   type AppSummary,
 } from '@berth/shared';
@@ -34,6 +35,9 @@ import type { ServiceRow } from '../services/services.repository';
 import { requireEnvironment } from '../services/services.service';
 import type { VolumesService } from '../volumes/volumes.service';
 import type { AppsRepository, AppInstanceRow } from './apps.repository';
+import type { AppConfigs } from './apps-configs';
+import type { AppImages } from './apps-images';
+import { setMariadbPasswords } from './apps-mariadb';
 import { appSummary, appView, findTemplate, findVersion, templates } from './templates';
 import type { AppTemplate, InstanceObjects, TemplateVersion } from './templates/template';
 
@@ -49,6 +53,10 @@ export interface AppsServiceDeps {
   services: ServicesModuleDeps;
   volumes: VolumesService;
   secrets: SecretBox;
+  /** The configs templates create (apps-configs.ts). */
+  configs: AppConfigs;
+  /** The catalog's images: registry or local copy, built on first use (apps-images.ts). */
+  images?: AppImages;
 }
 
 export class AppsService {
@@ -65,7 +73,28 @@ export class AppsService {
   }
 
   getApp(name: string): App {
-    return appView(this.template(name, 'NOT_FOUND'));
+    const app = appView(this.template(name, 'NOT_FOUND'));
+    // an image from the platform's configuration (Kafka): the catalog shows the one configured
+    for (const v of app.versions) if (v.imageSetting) v.image = this.configuredImage(v) ?? '';
+    return app;
+  }
+
+  /** The image a version with `imageSetting` takes from the configuration, or null when unset. */
+  private configuredImage(v: { imageSetting?: string }): string | null {
+    if (v.imageSetting === 'BERTH_APPS_KAFKA_IMAGE') return this.ctx.config.appsKafkaImage ?? null;
+    return null;
+  }
+
+  /** 422 for a version whose image the platform must name and has not (saying how to). */
+  private requireImage(t: AppTemplate, v: TemplateVersion): string | undefined {
+    if (!v.imageSetting) return undefined;
+    const image = this.configuredImage(v);
+    if (image) return image;
+    throw new BerthError(
+      'UNPROCESSABLE',
+      `${t.title} has no Debian package: its image comes from the platform's configuration, and none is set. A platform admin sets ${v.imageSetting} (e.g. a mirror of apache/kafka:3.7.0 in the platform's registry) in the server's environment and restarts it (docs/apps.md, "${t.title}").`,
+      { fields: [{ path: 'app', message: `${v.imageSetting} is not set` }] },
+    );
   }
 
   private template(name: string, code: 'NOT_FOUND' | 'UNPROCESSABLE'): AppTemplate {
@@ -153,11 +182,20 @@ export class AppsService {
         issues,
         'UNPROCESSABLE',
       );
-    const secrets = Object.fromEntries(v.creates.secrets.map((s) => [s, generatePassword()]));
-    const objects = v.objects({ name: req.name, params: values, secrets });
+    const image = this.requireImage(t, v);
+    const secrets = {
+      ...Object.fromEntries(v.creates.secrets.map((s) => [s, generatePassword()])),
+      // values generated once and kept with the secrets (Kafka's cluster id)
+      ...Object.fromEntries(Object.entries(v.generated ?? {}).map(([k, make]) => [k, make()])),
+    };
+    const objects = v.objects({ name: req.name, params: values, secrets, ...(image ? { image } : {}) });
+    await this.deps.images?.refresh();
     const specs = this.parseSpecs(objects);
     await this.checkNames(project, env, req.name, objects);
-    await this.admitImages(v, specs, actor);
+    await this.deps.configs.checkNames(project, env, objects);
+    // images not built yet: the instance waits for their build (`preparing`, apps-images.ts)
+    const missing = (await this.deps.images?.missing(specs.map((s) => s.image))) ?? [];
+    if (missing.length === 0) await this.admitImages(v, specs, actor);
 
     const now = nowIso();
     const row: AppInstanceRow = {
@@ -170,11 +208,12 @@ export class AppsService {
       params: JSON.stringify(values),
       services: JSON.stringify(objects.services.map((s) => s.name)),
       volumes: JSON.stringify(objects.volumes.map((x) => x.name)),
-      configs: JSON.stringify([]),
+      configs: JSON.stringify((objects.configs ?? []).map((c) => c.name)),
       secrets_sealed: this.deps.secrets.seal(JSON.stringify(secrets)),
       password_set_at: now,
       deleting: 0,
       keep_volumes: 0,
+      upgrade: null,
       created_at: now,
       created_by: actor.name,
       updated_at: now,
@@ -185,14 +224,26 @@ export class AppsService {
       if (isUniqueViolation(err)) throw instanceExists(project, env, req.name);
       throw err;
     }
-    await this.makeObjects(row, objects, specs, actor);
+    if (missing.length > 0)
+      await this.deps.images!.prepare(row.id, missing, actor.name, async () => {
+        const now = await this.repo.findById(row.id);
+        if (!now || now.deleting) return; // deleted while it waited
+        const built = this.parseSpecs(objects);
+        await this.admitImages(v, built, actor);
+        await this.makeObjects(row, objects, built, actor);
+      });
+    else await this.makeObjects(row, objects, specs, actor);
     const detail = await this.detail(row, actor, false);
-    return { ...detail, password: secrets.password! };
+    return { ...detail, password: secrets.password ?? '' };
   }
 
   /** Every spec the template made, as the services module will read it (a template bug is a 500 here). */
-  private parseSpecs(objects: InstanceObjects) {
-    return objects.services.map((s) => serviceSpecSchema.parse(s.spec));
+  parseSpecs(objects: InstanceObjects) {
+    return objects.services.map((s) => {
+      const spec = serviceSpecSchema.parse(s.spec);
+      // the catalog's image from the embedded registry when it is there (apps-images.ts)
+      return this.deps.images ? { ...spec, image: this.deps.images.resolve(spec.image) } : spec;
+    });
   }
 
   /** 409 naming the first object of the env that already has a name the instance would take. */
@@ -228,6 +279,10 @@ export class AppsService {
   private async admitImages(v: TemplateVersion, specs: { image: string }[], actor: Actor): Promise<void> {
     const access = new RegistryAccess(this.ctx);
     for (const image of new Set(specs.map((s) => s.image))) {
+      // a configured image of a registry (Kafka's mirror) is pulled and admitted as any service's
+      if (v.imageSetting && !image.startsWith('localhost/')) continue;
+      // the catalog's image in the embedded registry: public there since its push (apps-images.ts)
+      if (this.deps.images?.registryRepository(image)) continue;
       if (!(await this.deps.services.engine.inspectImage(image)))
         throw new BerthError(
           'UNPROCESSABLE',
@@ -255,7 +310,7 @@ export class AppsService {
     specs: ReturnType<AppsService['parseSpecs']>,
     actor: Actor,
   ): Promise<void> {
-    const made = { volumes: [] as string[], services: [] as string[] };
+    const made = { volumes: [] as string[], services: [] as string[], configs: [] as string[] };
     try {
       for (const vol of objects.volumes) {
         await this.deps.volumes.create(
@@ -266,6 +321,8 @@ export class AppsService {
         );
         made.volumes.push(vol.name);
       }
+      // configs before the services that mount them (admission checks they exist)
+      await this.deps.configs.create(row.project, row.name, objects, actor.name, made.configs);
       for (const [i, s] of objects.services.entries()) {
         await this.deps.services.service.create(
           row.project,
@@ -283,9 +340,14 @@ export class AppsService {
     }
   }
 
-  private async undo(row: AppInstanceRow, made: { volumes: string[]; services: string[] }, actor: Actor) {
+  private async undo(
+    row: AppInstanceRow,
+    made: { volumes: string[]; services: string[]; configs: string[] },
+    actor: Actor,
+  ) {
     if (made.services.length === 0) {
       for (const v of made.volumes) await this.deps.volumes.remove(row.project, row.env, v);
+      await this.deps.configs.remove(row.project, made.configs, []);
       await this.repo.remove(row.id);
       return;
     }
@@ -306,6 +368,8 @@ export class AppsService {
   ): Promise<AppInstanceCreated> {
     const row = await this.resolve(project, env, name);
     if (row.deleting) throw beingDeleted(row);
+    if (parseJson<AppInstanceUpgrade | null>(row.upgrade ?? '', null)?.state === 'running')
+      throw new ConflictError(`App instance '${row.name}' is being upgraded; rotate when it is running.`);
     const t = this.template(row.app, 'NOT_FOUND');
     const v = this.version(t, row.version);
     if (!v.passwordRotation)
@@ -313,9 +377,27 @@ export class AppsService {
         'UNPROCESSABLE',
         `${t.title} ${v.version} instances cannot rotate their password through Berth yet (the server keeps it in its data); change it in the server and keep it in your own secret store.`,
       );
-    const secrets = { ...this.openSecrets(row), password: generatePassword() };
+    const old = this.openSecrets(row);
+    const password = generatePassword();
+    const secrets: Record<string, string> = { ...old, password };
+    // MariaDB's root password rotates with the user's
+    const rootPassword = row.app === 'mariadb' ? generatePassword() : null;
+    if (rootPassword) secrets.rootPassword = rootPassword;
     const objects = v.objects({ name: row.name, params: this.params(row), secrets });
     const specs = this.parseSpecs(objects);
+    // an instance made before its template had configs: the new specs mount them
+    const configs = await this.deps.configs.ensure(project, row.name, objects, actor.name);
+    if (configs.length) await this.repo.setConfigs(row.id, JSON.stringify(configs));
+    if (rootPassword) {
+      // MariaDB keeps its passwords in its data: set them in the server first, keep them at once
+      // (the env of the next release only matters to a first start)
+      await setMariadbPasswords(
+        this.deps.services,
+        { project, env, service: objects.services[0]!.name },
+        { currentRoot: old.rootPassword ?? '', user: String(this.params(row).user), password, rootPassword },
+      );
+      await this.repo.setSecrets(row.id, this.deps.secrets.seal(JSON.stringify(secrets)), nowIso());
+    }
     for (const [i, s] of objects.services.entries())
       await this.deps.services.service.update(
         { project, env, service: s.name },
@@ -325,7 +407,7 @@ export class AppsService {
     const at = nowIso();
     await this.repo.setSecrets(row.id, this.deps.secrets.seal(JSON.stringify(secrets)), at);
     const detail = await this.detail({ ...row, password_set_at: at, secrets_sealed: '' }, actor, false);
-    return { ...detail, password: secrets.password };
+    return { ...detail, password };
   }
 
   /**
@@ -343,6 +425,7 @@ export class AppsService {
     const services = parseJson<string[]>(row.services, []);
     const volumes = parseJson<string[]>(row.volumes, []);
     await this.repo.markDeleting(row.id, keepVolumes);
+    this.deps.images?.forget(row.id);
     for (const s of services) await this.removeService(row, s, actor);
     this.finishLater(row.id);
     return {
@@ -428,6 +511,10 @@ export class AppsService {
           throw err;
         }
       }
+    // configs always go with the instance (they hold settings, not data)
+    const services = parseJson<string[]>(row.services, []);
+    if (!(await this.deps.configs.remove(row.project, parseJson<string[]>(row.configs, []), services)))
+      return false;
     await this.repo.remove(row.id);
     return true;
   }
@@ -466,13 +553,15 @@ export class AppsService {
       app: row.app,
       version: row.version,
       params: this.params(row),
-      state: instanceState(row, members, rows),
+      state: (!row.deleting && this.deps.images?.preparing(row.id)?.state) || instanceState(row, members, rows),
+      ...(this.deps.images?.preparing(row.id)?.view ?? {}),
       members,
       volumes: parseJson<string[]>(row.volumes, []),
       configs: parseJson<string[]>(row.configs, []),
       createdAt: row.created_at,
       createdBy: row.created_by,
       passwordSetAt: row.password_set_at,
+      upgrade: parseJson<AppInstanceUpgrade | null>(row.upgrade ?? '', null),
     };
   }
 
@@ -497,9 +586,24 @@ export class AppsService {
         .replace(/\{name\}/g, row.name)
         .replace(/\{param:([A-Za-z0-9_]+)\}/g, (_m, p: string) => String(params[p] ?? ''));
     const c = v?.connection ?? { service: '{name}', containerPort: 0, user: '', scheme: 'tcp', path: '' };
-    const service = fill(c.service);
+    // clients of an ensemble take every member (ZooKeeper's connect string)
+    const all = c.allMembers ? parseJson<string[]>(row.services, []) : [];
+    const service = all[0] ?? fill(c.service);
     const published = await this.publishedAddress(row, service, c.containerPort);
+    const members = await Promise.all(
+      all.map(async (m) => {
+        const a = await this.publishedAddress(row, m, c.containerPort);
+        return { service: m, host: a?.host ?? null, port: a?.port ?? null };
+      }),
+    );
     const user = fill(c.user);
+    const userPart = user ? `${encodeURIComponent(user)}@` : '';
+    const hosts =
+      all.length > 0
+        ? members.every((m) => m.port !== null)
+          ? members.map((m) => `${hostInUri(m.host!)}:${m.port}`).join(',')
+          : null
+        : published && `${hostInUri(published.host)}:${published.port}`;
     const readable = await this.ctx.auth.authorize(actor, secretPermission, {
       kind: 'project',
       project: row.project,
@@ -511,17 +615,26 @@ export class AppsService {
       internalHost: service,
       internalPort: c.containerPort,
       user,
-      uri: published
-        ? `${c.scheme}://${encodeURIComponent(user)}@${hostInUri(published.host)}:${published.port}${fill(c.path)}`
-        : null,
+      uri: hosts ? `${c.scheme}://${userPart}${hosts}${fill(c.path)}` : null,
       passwordReadable: readable,
+      ...(c.allMembers
+        ? { members, connectString: all.map((m) => `${m}:${c.containerPort}`).join(',') }
+        : {}),
     };
+    // a read-only member (Redis replicas): one replica's published address, the name of them all
+    const readService = c.readService ? fill(c.readService) : null;
+    if (readService && parseJson<string[]>(row.services, []).includes(readService)) {
+      const read = await this.publishedAddress(row, readService, c.containerPort);
+      out.readHost = read?.host ?? null;
+      out.readPort = read?.port ?? null;
+      out.readInternalHost = readService;
+    }
     if (reveal && readable && row.secrets_sealed) out.password = this.openSecrets(row).password ?? '';
     return out;
   }
 
-  /** The host address of the member's ready container's published port, or null. */
-  private async publishedAddress(
+  /** The host address of the member's ready container's published port, or null (also for upgrades). */
+  async publishedAddress(
     row: AppInstanceRow,
     service: string,
     containerPort: number,
@@ -545,11 +658,15 @@ function hostInUri(host: string): string {
 
 /** The instance's state from its members' services. */
 export function instanceState(
-  row: Pick<AppInstanceRow, 'deleting'>,
+  row: Pick<AppInstanceRow, 'deleting'> & { upgrade?: string | null },
   members: AppInstanceMember[],
   rows: Pick<ServiceRow, 'release' | 'stable_release' | 'status'>[],
 ): AppInstanceState {
   if (row.deleting) return 'deleting';
+  // an upgrade that stopped at a member stays failed until the next upgrade (apps-upgrade.ts)
+  const upgrade = parseJson<AppInstanceUpgrade | null>(row.upgrade ?? '', null);
+  if (upgrade?.state === 'running') return 'upgrading';
+  if (upgrade?.state === 'failed') return 'failed';
   if (members.some((m) => m.status === 'failed' || m.status === 'missing')) return 'failed';
   if (members.every((m) => m.ready >= m.desired && m.status === 'healthy')) return 'running';
   // never been ready yet: still being made

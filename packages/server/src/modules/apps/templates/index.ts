@@ -1,10 +1,17 @@
 /** The catalog: the templates shipped with Berth, as code (docs/apps.md, "Catalog"). */
 import type { App, AppSummary } from '@berth/shared';
+import { kafkaTemplate } from './kafka';
 import { mariadbTemplate } from './mariadb';
 import { redisTemplate } from './redis';
 import type { AppTemplate, TemplateVersion } from './template';
+import { zookeeperTemplate } from './zookeeper';
 
-export const templates: readonly AppTemplate[] = [mariadbTemplate, redisTemplate];
+export const templates: readonly AppTemplate[] = [
+  kafkaTemplate,
+  mariadbTemplate,
+  redisTemplate,
+  zookeeperTemplate,
+];
 
 export function findTemplate(name: string): AppTemplate | undefined {
   return templates.find((t) => t.name === name);
@@ -21,7 +28,9 @@ export function appView(t: AppTemplate): App {
     title: t.title,
     description: t.description,
     latest: t.latest,
-    versions: t.versions.map(({ objects: _objects, ...v }) => v),
+    versions: t.versions.map(
+      ({ objects: _objects, memberRole: _memberRole, backup: _backup, generated: _generated, ...v }) => v,
+    ),
   };
 }
 

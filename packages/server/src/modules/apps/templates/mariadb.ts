@@ -16,15 +16,32 @@ import {
 
 const port = 3306;
 
+/** Where the instance's config file is mounted; mariadbd reads it after its own (--defaults-extra-file). */
+const confDir = '/etc/berth/mariadb.d';
+
+/** The first version of `{name}-conf`: comments only. */
+const confFile = `# Extra MariaDB server settings of this instance (docs/apps.md, "Config files"), read after
+# the image's configuration. Saving a new version restarts the server (rolling restart).
+[mariadbd]
+# max_connections = 200
+# innodb_buffer_pool_size = 256M
+`;
+
 function objects({ name, params, secrets }: InstanceInput) {
   const volume = `${name}-data`;
+  const config = `${name}-conf`;
   return {
     volumes: [{ name: volume, class: str(params.volumeClass), sizeMiB: num(params.storageMiB) }],
+    configs: [
+      { name: config, description: `my.cnf extras of app instance ${name}`, files: { 'my.cnf': confFile } },
+    ],
     services: [
       {
         name,
         spec: {
           image: 'localhost/berth-apps/mariadb:10.11',
+          // the entry script passes its arguments to mariadbd, where this one must come first
+          args: [`--defaults-extra-file=${confDir}/my.cnf`],
           env: [
             { name: 'MARIADB_ROOT_PASSWORD', value: secrets.rootPassword!, secret: true },
             { name: 'MARIADB_DATABASE', value: str(params.database) },
@@ -44,7 +61,10 @@ function objects({ name, params, secrets }: InstanceInput) {
           },
           rollout: { ...singleWriterRollout, progressDeadlineSeconds: 300 },
           labels: instanceLabels('mariadb', name),
-          mounts: [{ volume, path: '/var/lib/mysql' }],
+          mounts: [
+            { volume, path: '/var/lib/mysql' },
+            { config, path: confDir, refresh: 'rolling-restart' as const },
+          ],
           replicas: 1,
         },
       },
@@ -103,7 +123,7 @@ export const mariadbTemplate: AppTemplate = {
       creates: {
         services: ['{name}'],
         volumes: ['{name}-data'],
-        configs: [],
+        configs: ['{name}-conf'],
         secrets: ['password', 'rootPassword'],
       },
       connection: {
@@ -113,17 +133,22 @@ export const mariadbTemplate: AppTemplate = {
         scheme: 'mysql',
         path: '/{param:database}',
       },
-      // the password lives in the data directory after the first start: a new env value alone
-      // would not change it (rotation needs ALTER USER inside the server; not done yet)
-      passwordRotation: false,
+      // the passwords live in the data directory after the first start: rotation sets them with
+      // ALTER USER inside the running server (apps-mariadb.ts), then the env follows
+      passwordRotation: true,
       notes: [
         {
           en: 'Image built from Debian packages (scripts/app-images.sh mariadb); runs as the non-root mysql user.',
           'zh-CN': '镜像由 Debian 软件包构建（scripts/app-images.sh mariadb），以非 root 的 mysql 用户运行。',
         },
         {
-          en: 'The database, user and passwords are set at the first start only; changing them later is done in SQL.',
-          'zh-CN': '数据库、用户和密码只在首次启动时设置；之后的修改需通过 SQL 完成。',
+          en: 'The database and user are set at the first start only. A password rotation sets new passwords for the user and root in the running server (ALTER USER), then restarts it.',
+          'zh-CN':
+            '数据库和用户只在首次启动时设置。轮换密码会在运行中的服务器里为该用户和 root 设置新密码（ALTER USER），然后重启服务器。',
+        },
+        {
+          en: 'Tune the server in the config {name}-conf (my.cnf, section [mariadbd]); a new version restarts it.',
+          'zh-CN': '在配置 {name}-conf（my.cnf 的 [mariadbd] 段）中调整服务器；保存新版本会重启服务器。',
         },
       ],
       objects,
