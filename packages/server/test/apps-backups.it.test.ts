@@ -245,6 +245,35 @@ describe('app backups: Redis and MariaDB, on demand and on a schedule', () => {
     // three runs ("run now"), one after the other: two files are kept
     const files: string[] = [];
     for (let i = 0; i < 3; i += 1) {
+      if (i === 2) {
+        // a rotation after the schedule was written: the cron job gets the new password (the
+        // sweep), else this run would be refused by the server (NOAUTH)
+        const rotated = await dev.post<Obj>(`${base}/rotate-password`);
+        assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+        const fresh = String(rotated.body.password);
+        // the member rolled to the new password: it answers with it
+        await eventually(
+          async () => {
+            const c = await running(dev, 'jobs');
+            const r = spawnSync(
+              'redis-cli',
+              ['--no-auth-warning', '-h', c.host, '-p', String(c.port), '-a', fresh, 'PING'],
+              { encoding: 'utf8', timeout: 10_000 },
+            );
+            return r.stdout.trim() === 'PONG';
+          },
+          'the member on the new password',
+          180_000,
+          1000,
+        );
+        await eventually(
+          async () =>
+            (await dev.get<Obj>(`${env}/cronjobs/jobs-backup`)).body.updatedBy === 'system:app-backups',
+          'the backup cron job renewed after the rotation',
+          60_000,
+          500,
+        );
+      }
       const r = await dev.post<{ id: string }>(`${env}/cronjobs/jobs-backup/run`);
       assert.equal(r.status, 202, JSON.stringify(r.body));
       const state = await eventually(

@@ -487,6 +487,37 @@ export class AppBackups {
     } catch (err) {
       this.deps.ctx.log.warn({ err }, 'apps: removing the backup schedules of deleted instances failed');
     }
+    const live = await this.deps.ctx.db
+      .selectFrom('app_instances')
+      .selectAll()
+      .where('deleting', '=', 0)
+      .execute()
+      .catch(() => []);
+    for (const row of live)
+      await this.refreshPassword(row, system).catch((err: unknown) =>
+        this.deps.ctx.log.warn(
+          { err, instance: row.name },
+          'apps: updating a backup schedule after a rotation failed',
+        ),
+      );
+  }
+
+  /** The cron job carries the passwords as secret variables: a rotation after it was written renews them. */
+  private async refreshPassword(row: AppInstanceRow, actor: Actor): Promise<void> {
+    const path = { project: row.project, env: row.env, name: this.jobName(row) };
+    const job = await this.deps.cronjobs.get(path).catch(() => null);
+    if (!job || job.updatedAt >= row.password_set_at) return;
+    const t = findTemplate(row.app);
+    const v = t && findVersion(t, row.version);
+    const hook = v ? (v.backup ?? shippedBackups[row.app]) : undefined;
+    if (!v || !hook) return;
+    const keep = Number(job.spec.env.find((e) => e.name === 'BERTH_BACKUP_KEEP')?.value ?? 7);
+    const spec = this.jobSpec(row, v, hook, this.volumeName(row), {
+      schedule: job.spec.schedule,
+      timeZone: job.spec.timeZone,
+      keep,
+    });
+    await this.deps.cronjobs.update(path, { spec: spec as never, displayName: job.displayName }, actor);
   }
 
   // ---- one-off step containers -------------------------------------------------------------
