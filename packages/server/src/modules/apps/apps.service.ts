@@ -553,7 +553,8 @@ export class AppsService {
       app: row.app,
       version: row.version,
       params: this.params(row),
-      state: (!row.deleting && this.deps.images?.preparing(row.id)?.state) || instanceState(row, members, rows),
+      state:
+        (!row.deleting && this.deps.images?.preparing(row.id)?.state) || instanceState(row, members, rows),
       ...(this.deps.images?.preparing(row.id)?.view ?? {}),
       members,
       volumes: parseJson<string[]>(row.volumes, []),

@@ -140,7 +140,8 @@ export const appsEn = {
   'apps.preparing.title': 'Waiting for the image of {app}',
   'apps.preparing.help':
     'Its image is not built yet: the platform is building it (task {task}). Its services are created when the image is there.',
-  'apps.preparing.failed': 'The image build failed; delete the instance and install again once a platform admin has fixed the build.',
+  'apps.preparing.failed':
+    'The image build failed; delete the instance and install again once a platform admin has fixed the build.',
   'apps.images.title': 'App images (platform admins)',
   'apps.images.help':
     'The catalog’s images are built here from Debian packages and pushed to the embedded registry, where every project pulls them. An install whose image is missing builds it first.',
