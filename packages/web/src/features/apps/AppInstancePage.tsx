@@ -21,6 +21,10 @@ import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import { appKeys, deleteInstance, getInstance } from './apps-api';
 import { connectionLines, membersReady, paramText, stateColors } from './app-view';
+import { AppUpgrade } from './AppUpgrade';
+import { AppPreparing } from './AppPreparing';
+import { AppBackups } from './AppBackups';
+import { AppConfigLinks, AppRotatePassword } from './AppRotatePassword';
 import './strings';
 
 /** Copies `text`, saying whether the browser allowed it. */
@@ -253,6 +257,7 @@ export function AppInstancePage() {
             <Tag color={stateColors[i.state]} data-testid="app-instance-state" data-state={i.state}>
               {t(`apps.state.${i.state}`)}
             </Tag>
+            <AppRotatePassword instance={i} />
             <Button danger onClick={() => setDeleting(true)} data-testid="app-delete">
               {t('apps.delete')}
             </Button>
@@ -280,6 +285,9 @@ export function AppInstancePage() {
             </Descriptions.Item>
             <Descriptions.Item label={t('apps.instance.volumes')}>
               {i.volumes.length ? i.volumes.join(', ') : t('apps.instance.noVolumes')}
+            </Descriptions.Item>
+            <Descriptions.Item label={t('apps.instance.configs')}>
+              <AppConfigLinks instance={i} />
             </Descriptions.Item>
           </Descriptions>
           <Card
@@ -322,7 +330,10 @@ export function AppInstancePage() {
               ]}
             />
           </Card>
+          <AppPreparing instance={i} />
           <ConnectionCard instance={i} password={initial} />
+          <AppUpgrade project={project} env={env} instance={i} />
+          <AppBackups instance={i} />
           {deleting ? <DeleteModal instance={i} onClose={() => setDeleting(false)} /> : null}
         </>
       ) : null}
