@@ -77,7 +77,10 @@ function call<T>(what: string, start: (cb: (err: unknown, v?: T) => void) => voi
     const timer = setTimeout(() => reject(new Error(`${what}: no answer within 15 s`)), 15_000);
     start((err, v) => {
       clearTimeout(timer);
-      if (err) reject(err instanceof Error ? err : new Error(`${what}: ${String(err)}`));
+      if (err)
+        reject(
+          err instanceof Error ? err : new Error(`${what}: ${(err as { toString(): string }).toString()}`),
+        );
       else resolve(v as T);
     });
   });

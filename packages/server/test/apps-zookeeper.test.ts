@@ -40,7 +40,7 @@ describe('zookeeper template', () => {
       assert.equal(spec.replicas, 1);
       // ready means serving: an exec check of srvr's Mode, not a TCP port
       assert.equal(spec.readiness?.type, 'exec');
-      assert.match(spec.readiness!.command!.join(' '), /srvr.*Mode: \(leader\|follower\|standalone\)/);
+      assert.match((spec.readiness?.command ?? []).join(' '), /srvr.*Mode: \(leader\|follower\|standalone\)/);
       assert.equal(spec.resources.memoryMiB, 64 + 192);
     }
   });
