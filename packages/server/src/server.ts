@@ -180,7 +180,7 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   });
   createCertificatesModule(ctx, registry, gateways);
   // alert channels, history, deliveries and silences; Alertmanager's webhook (docs/alerts.md)
-  const alerts = createAlertsModule(ctx, registry, app, monitoring);
+  const alerts = createAlertsModule(ctx, registry, tenancy, monitoring);
   const clusters = await createClustersModule(ctx, registry);
   // every reconciler runs under the one leader lease (runtime/controller-host.ts), the clusters'
   // health checker too: one process checks, so state changes and failover events are written once
@@ -203,14 +203,15 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
   const alertRules = createAlertRulesModule(ctx, registry, monitoring);
   reconcilers.push(alertRules.reconciler);
   // site monitoring: HTTP(S)/TCP probes on the blackbox exporter (docs/probes.md)
-  reconcilers.push(createProbesModule(ctx, registry, app, monitoring, alertRules.service).reconciler);
+  reconcilers.push(createProbesModule(ctx, registry, tenancy, monitoring, alertRules.service).reconciler);
   // images no service placed on a cluster needs any more leave it after a grace (docs/fleet.md)
   if (engines && services) reconcilers.push(createImageCleanup(ctx, engines, services.deps.repo));
   // cron jobs: the API, and the scheduler under the same lease (docs/cronjobs.md)
-  if (engines && services)
-    reconcilers.push(
-      createCronJobsModule(ctx, registry, engines, services, quotas, cronMountsFrom(mountSources)).scheduler,
-    );
+  const cronjobs =
+    engines && services
+      ? createCronJobsModule(ctx, registry, engines, services, quotas, cronMountsFrom(mountSources))
+      : null;
+  if (cronjobs) reconcilers.push(cronjobs.scheduler);
   // autoscaling: settings, decision log, and the autoscaler under the same lease (docs/autoscaling.md)
   if (services)
     reconcilers.push(
@@ -221,7 +222,8 @@ export async function buildServer(config: Readonly<Config>, opts: BuildOptions =
       }).autoscaler,
     );
   // the app store: catalog and instances made of ordinary services and volumes (docs/apps.md)
-  if (engines && services) reconcilers.push(createAppsModule(ctx, registry, engines, services).finisher);
+  if (engines && services)
+    reconcilers.push(createAppsModule(ctx, registry, engines, services, cronjobs?.service).finisher);
   const controllerHost = new ControllerHost(db, `${config.instanceId}:${process.pid}`, reconcilers, {
     log: app.log,
   });

@@ -6,7 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyBaseLogger } from 'fastify';
 import { grantNetwork, grantZone, loopbackBackends } from './helpers/tenancy';
-import { eventually, makeProject, startPlatform, type TestPlatform } from './helpers/platform';
+import {
+  eventually,
+  makeProject,
+  startPlatform,
+  userWithRole,
+  type TestApi,
+  type TestPlatform,
+} from './helpers/platform';
 import { viaGateway } from './helpers/gateway-load';
 import { freePort } from './helpers/net';
 import { startAgentGroup, type AgentGroup } from './helpers/gateway-nodes';
@@ -28,6 +35,7 @@ describe('gateway agent nodes scraped by Prometheus', () => {
   let backend: http.Server;
   let root: string;
   let group: AgentGroup | null = null;
+  let devOther: TestApi;
   const tokens = new Map<string, string>();
   const metrics = new Map<string, string>();
 
@@ -68,6 +76,17 @@ describe('gateway agent nodes scraped by Prometheus', () => {
       tokens.set(name, r.body.token);
       metrics.set(name, `127.0.0.1:${await freePort()}`);
     }
+    // another project's route to what becomes node b's metrics listener, made before the node
+    // takes that address (the fence allowed it then): its developer tries probes on it below
+    await makeProject(p.api, 'other');
+    await grantZone(p.api, 'other.test', 'other');
+    await grantNetwork(p.api, '127.0.0.1/32', 'other');
+    const early = await p.api.post('/api/v1/projects/other/envs/test/routes', {
+      name: 'early',
+      spec: { host: 'early.other.test', backends: { servers: [{ address: metrics.get('b'), weight: 1 }] } },
+    });
+    assert.equal(early.status, 201, JSON.stringify(early.body));
+    devOther = await userWithRole(p, 'dev-other', 'developer', 'other');
     group = await startAgentGroup(
       'metrics',
       root,
@@ -170,6 +189,41 @@ describe('gateway agent nodes scraped by Prometheus', () => {
     assert.match(r.body.error.message, /metrics of gateway node 'edge\/b'/);
   });
 
+  it('keeps another project’s alert channels from a node’s metrics listener', async () => {
+    // a webhook's test-send shows the receiver's answer: /metrics there is every project's counts
+    const url = `http://${metrics.get('b')}/metrics`;
+    for (const settings of [
+      { kind: 'webhook', url, secret: 'peek-secret-1' },
+      { kind: 'slack', url },
+    ]) {
+      const r = await devOther.post<{ error: { details: { fields: { path: string; message: string }[] } } }>(
+        '/api/v1/projects/other/channels',
+        { name: `peek-${settings.kind}`, settings },
+      );
+      assert.equal(r.status, 400, `${settings.kind}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.error.details.fields[0]?.path, 'settings.url');
+      assert.match(r.body.error.details.fields[0]?.message ?? '', /metrics of gateway node 'edge\/b'/);
+    }
+    assert.equal((await devOther.get('/api/v1/projects/other/channels/peek-webhook')).status, 404);
+  });
+
+  it('keeps another project’s probes from a node’s metrics listener, even on its own route’s backend', async () => {
+    // a probe's body regexes would read the counts a bit at a time
+    const base = '/api/v1/projects/other/envs/test/probes';
+    for (const body of [
+      { name: 'peek-tcp', kind: 'tcp', address: metrics.get('b') },
+      { name: 'peek-http', kind: 'http', url: `http://${metrics.get('b')}/metrics`, bodyMustMatch: 'shop' },
+    ]) {
+      const r = await devOther.post<{ error: { details: { fields: { path: string; message: string }[] } } }>(
+        base,
+        body,
+      );
+      assert.equal(r.status, 422, `${body.name}: ${JSON.stringify(r.body)}`);
+      assert.match(r.body.error.details.fields[0]?.message ?? '', /metrics of gateway node 'edge\/b'/);
+    }
+    assert.equal((await devOther.get<{ items: unknown[] }>(base)).body.items.length, 0);
+  });
+
   it('removes the target file of a removed node, and Prometheus stops scraping it', async () => {
     const del = await p.api.delete('/api/v1/gateways/edge/nodes/a');
     assert.equal(del.status, 204, JSON.stringify(del.body));
@@ -183,6 +237,63 @@ describe('gateway agent nodes scraped by Prometheus', () => {
       'Prometheus scraping node b only',
       60_000,
     );
+  });
+});
+
+/*
+ * `npm start` gives every gateway node a metrics listener whether or not Berth runs Prometheus
+ * (BERTH_MONITORING=off): the nodes' reported addresses must be fenced then too.
+ */
+describe('gateway agent nodes’ metrics listeners without a monitoring stack', () => {
+  let p: TestPlatform;
+  let dev: TestApi;
+
+  before(async () => {
+    p = await startPlatform({
+      BERTH_GATEWAY_LISTEN: 'off',
+      BERTH_GATEWAY_METRICS_LISTEN: `127.0.0.1:${await freePort()}`,
+    });
+    await makeProject(p.api, 'other');
+    await grantZone(p.api, 'other.test', 'other');
+    await grantNetwork(p.api, '10.77.0.0/24', 'other');
+    dev = await userWithRole(p, 'dev-far', 'developer', 'other');
+  });
+  after(async () => {
+    await p?.close();
+  });
+
+  it('keeps another project’s routes from a node’s reported metrics address', async () => {
+    const gw = await p.api.post('/api/v1/gateways', {
+      name: 'far',
+      env: 'test',
+      listen: `127.0.0.1:${await freePort()}`,
+    });
+    assert.equal(gw.status, 201, JSON.stringify(gw.body));
+    const node = await p.api.post<{ token: string }>('/api/v1/gateways/far/nodes', { name: 'n1' });
+    assert.equal(node.status, 201, JSON.stringify(node.body));
+    // the node's agent runs with --metrics-listen 10.77.0.5:9145 and reports it
+    const report = (metricsAddress: string) =>
+      fetch(`${p.url}/api/v1/gateway-agent/status`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${node.body.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ appliedVersion: null, state: 'applied', metricsAddress }),
+      });
+    // a name is refused: the fence compares addresses, so a name would leave the listener open
+    const named = await report('edge-1.lan:9145');
+    assert.equal(named.status, 400, await named.text());
+    const r = await report('10.77.0.5:9145');
+    assert.equal(r.status, 200, await r.text());
+    const route = (name: string, address: string) =>
+      dev.post<{ error: { message: string } }>('/api/v1/projects/other/envs/test/routes', {
+        name,
+        spec: { host: `${name}.other.test`, backends: { servers: [{ address, weight: 1 }] } },
+      });
+    const peek = await route('peek', '10.77.0.5:9145');
+    assert.ok(peek.status >= 400 && peek.status < 500, `${peek.status} ${JSON.stringify(peek.body)}`);
+    assert.match(peek.body.error.message, /metrics of gateway node 'far\/n1'/);
+    // the project's network is allowed: only the metrics listener is refused
+    const web = await route('web', '10.77.0.5:80');
+    assert.equal(web.status, 201, JSON.stringify(web.body));
   });
 });
 

@@ -1,11 +1,9 @@
-import type { FastifyInstance } from 'fastify';
 import { SecretBox } from '../../crypto/secret-box';
 import type { AppContext } from '../../http/context';
 import type { RouteRegistry } from '../../http/route';
 import type { MonitoringModule } from '../monitoring/monitoring.module';
 import { rulesNamingChannel } from '../alert-rules/channel-references';
-import { berthListeners } from '../tenancy/fence';
-import { TenancyRepository } from '../tenancy/tenancy.repository';
+import type { TenancyService } from '../tenancy/tenancy.service';
 import { AlertsRepository } from './alerts.repository';
 import { registerAlertRoutes } from './alerts.routes';
 import { AlertsService } from './alerts.service';
@@ -28,21 +26,15 @@ export interface AlertsModule {
 export function createAlertsModule(
   ctx: AppContext,
   registry: RouteRegistry,
-  app: FastifyInstance,
+  tenancy: TenancyService,
   monitoring: MonitoringModule | null,
   opts: DeliveryQueueOptions = {},
 ): AlertsModule {
   const repo = new AlertsRepository(ctx.db);
   const allowLoopback = ctx.config.allowLoopbackBackends;
   // channels never reach Berth's own listeners (the API on the port it really bound, gateways,
-  // registry, database, Prometheus, Alertmanager)
-  const tenancy = new TenancyRepository(ctx.db);
-  const apiPort = () => {
-    const addr = app.server.address();
-    return typeof addr === 'object' && addr ? addr.port : null;
-  };
-  const guard = async () =>
-    channelGuard(berthListeners(ctx.config, await tenancy.gateways(), apiPort()), allowLoopback);
+  // registry, database, Prometheus, Alertmanager) nor the agent nodes' metrics: the routes' fence
+  const guard = async () => channelGuard(await tenancy.listeners(), allowLoopback);
   const secrets = SecretBox.fromDataDir(ctx.config.dataDir);
   let service: AlertsService | null = null;
   const queue = new DeliveryQueue(

@@ -133,9 +133,14 @@ export async function createGatewaysModule(
   nodes.sets = applier;
   // agent nodes report where their metrics listener is; Prometheus scrapes each (docs/monitoring.md)
   nodes.metricsListen = ctx.config.gatewayMetricsListen;
-  if (ports.gatewayTargetsDir) {
+  // Without a Prometheus (BERTH_MONITORING=off) the nodes still serve metrics (npm start gives
+  // them a listener): their files are kept in the gateway dir, which only the fence reads.
+  const targetsDir =
+    ports.gatewayTargetsDir ??
+    (ctx.config.gatewayMetricsListen ? path.join(dir, 'node-metrics-targets') : null);
+  if (targetsDir) {
     const localMetrics = listen ? ctx.config.gatewayMetricsListen : null;
-    const targets = new GatewayNodeTargets(ports.gatewayTargetsDir, localMetrics, ctx.log);
+    const targets = new GatewayNodeTargets(targetsDir, localMetrics, ctx.log);
     nodes.targets = targets;
     await nodes.pruneTargets();
     // no route may send traffic to a node's metrics listener (every project's counts are there)

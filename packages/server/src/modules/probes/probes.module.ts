@@ -1,11 +1,9 @@
-import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../http/context';
 import type { RouteRegistry } from '../../http/route';
 import type { Reconciler } from '../../runtime/controller-host';
 import type { AlertRulesService } from '../alert-rules/alert-rules.service';
 import type { MonitoringModule } from '../monitoring/monitoring.module';
-import { berthListeners } from '../tenancy/fence';
-import { TenancyRepository } from '../tenancy/tenancy.repository';
+import type { TenancyService } from '../tenancy/tenancy.service';
 import { registerProbeRoutes } from './probes.routes';
 import { ProbesService } from './probes.service';
 
@@ -22,20 +20,16 @@ export interface ProbesModule {
 export function createProbesModule(
   ctx: AppContext,
   registry: RouteRegistry,
-  app: FastifyInstance,
+  tenancy: TenancyService,
   monitoring: MonitoringModule | null,
   alertRules: AlertRulesService,
 ): ProbesModule {
-  const tenancy = new TenancyRepository(ctx.db);
-  const apiPort = () => {
-    const addr = app.server.address();
-    return typeof addr === 'object' && addr ? addr.port : null;
-  };
   const service = new ProbesService(ctx, {
     monitoring,
     alertRules,
-    // never Berth's own listeners (the API on the port it bound, gateways, registry, database, the stack)
-    listeners: async () => berthListeners(ctx.config, await tenancy.gateways(), apiPort()),
+    // never Berth's own listeners (the API on the port it bound, gateways, registry, database, the
+    // stack) nor the agent nodes' metrics listeners: the routes' fence
+    listeners: () => tenancy.listeners(),
     allowLoopback: ctx.config.allowLoopbackBackends,
   });
   registerProbeRoutes(registry, service);

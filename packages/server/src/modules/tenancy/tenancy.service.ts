@@ -102,6 +102,19 @@ export class TenancyService {
    */
   moreListeners: () => Listener[] = () => [];
 
+  /**
+   * Every listener no tenant may send traffic to, now: Berth's own and the run-time ones. Route
+   * backends, probe targets and alert channels are all fenced by this one list, so a listener
+   * added here is kept from each of them.
+   */
+  async listeners(): Promise<Listener[]> {
+    return this.listenersOf(await this.repo.gateways());
+  }
+
+  private listenersOf(gateways: Array<{ name: string; listen: string; tls_listen: string | null }>) {
+    return [...berthListeners(this.ctx.config, gateways, this.apiPort()), ...this.moreListeners()];
+  }
+
   /* ---------------- zones ---------------- */
 
   async listZones(actor: Actor): Promise<DomainZone[]> {
@@ -377,7 +390,7 @@ export class TenancyService {
       teams: await this.repo.projectTeams(),
       envSuffix,
       suffixes: [...new Set([this.ctx.config.domainSuffix, ...gateways.map((g) => g.domain_suffix)])],
-      listeners: [...berthListeners(this.ctx.config, gateways, this.apiPort()), ...this.moreListeners()],
+      listeners: this.listenersOf(gateways),
     };
   }
 
