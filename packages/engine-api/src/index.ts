@@ -4,6 +4,7 @@
  * Optional capabilities are optional methods (Kysely's dialect habit).
  */
 import type { Duplex } from 'node:stream';
+import type { WorkloadConfigMount, WorkloadVolumeMount } from './workload';
 
 /** Labels Berth puts on every container it owns. */
 export const labelKeys = {
@@ -74,6 +75,12 @@ export interface ContainerCreateSpec {
   readOnlyRootfs?: boolean;
   /** Engine volumes mounted into the container (config files, volumes: docs/configs.md, docs/volumes.md). */
   volumes?: VolumeMount[];
+  /**
+   * What a workload engine (Kubernetes) mounts instead of `volumes`: config versions (ConfigMaps)
+   * and volumes (claims), by the same names a service's pods use. `WorkloadEngine.prepareOneOff`
+   * applies them first; other engines ignore it (they mount `volumes`).
+   */
+  workloadMounts?: { configs: WorkloadConfigMount[]; volumes: WorkloadVolumeMount[] };
   /**
    * Join this container's network and PID namespaces (debug containers): the new container sees
    * its processes and answers on its addresses. `ports` and `network` must then be empty.

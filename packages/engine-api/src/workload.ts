@@ -211,6 +211,25 @@ export interface WorkloadEngine {
    */
   deleteVolume?(ref: Pick<WorkloadRef, 'project' | 'env'>, volume: string): Promise<void>;
   /**
+   * Optional: makes the environment ready for a one-off container (a cron run) that is no
+   * service's: applies the namespace objects of `ns` unless a service of the environment already
+   * keeps them on this cluster, and the ConfigMaps and claims of `mounts` (the objects a service
+   * mounting them gets, by the same names). Idempotent (server-side apply).
+   */
+  prepareOneOff?(
+    ns: NamespaceSpec,
+    mounts: { configs: WorkloadConfigMount[]; volumes: WorkloadVolumeMount[] },
+  ): Promise<void>;
+  /**
+   * Optional: a volume's data on this cluster (Kubernetes: a tools pod mounting its claim,
+   * deleted after). Each first makes sure the namespace and the claim `claim` exist
+   * (`prepareOneOff`), so a volume no workload mounted yet works too. Export: the content as a
+   * tar stream; import: extracts a tar stream into it; usage: the bytes its files take.
+   */
+  exportVolumeData?(ns: NamespaceSpec, claim: WorkloadVolumeMount): Promise<NodeJS.ReadableStream>;
+  importVolumeData?(ns: NamespaceSpec, claim: WorkloadVolumeMount, tar: NodeJS.ReadableStream): Promise<void>;
+  volumeDataUsage?(ns: NamespaceSpec, claim: WorkloadVolumeMount): Promise<number>;
+  /**
    * Optional: the cluster's capacity (Kubernetes: the schedulable nodes' allocatable resources,
    * what other pods request, and Berth's own pods), as the clusters page shows it.
    */

@@ -83,7 +83,11 @@ export interface Pod {
     nodeName?: string;
     containers: PodContainer[];
     initContainers?: PodContainer[];
-    volumes?: { name: string; configMap?: { name?: string } }[];
+    volumes?: {
+      name: string;
+      configMap?: { name?: string };
+      persistentVolumeClaim?: { claimName?: string };
+    }[];
     securityContext?: { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean };
     /** Debug containers added through the ephemeralcontainers subresource (debug.ts). */
     ephemeralContainers?: EphemeralContainer[];

@@ -26,11 +26,14 @@ import type {
   LogOptions,
   NamespaceSpec,
   OrphanKeep,
+  PathStat,
   WorkloadEngine,
+  WorkloadConfigMount,
   WorkloadObjectEvent,
   WorkloadRef,
   WorkloadSpec,
   WorkloadStatus,
+  WorkloadVolumeMount,
 } from '@berth/engine-api';
 import { labelKeys } from '@berth/engine-api';
 import { EngineError, NotFoundError, UnavailableError, type ClusterCapacity } from '@berth/shared';
@@ -47,7 +50,20 @@ import {
 } from './apply';
 import { KubeClient } from './client';
 import { clusterCapacity, clusterHealth, listAll } from './cluster-info';
+import {
+  addEphemeralContainer,
+  debugObservations,
+  debugRef,
+  debugStopCommand,
+  ephemeralContainerOf,
+  ephemeralStarted,
+  ephemeralStatus,
+  ephemeralTarget,
+  forgetEphemeralContainer,
+  podSecurityLevel,
+} from './debug';
 import { openExec, runExec } from './exec';
+import { archiveByExec, statPathByExec, type FilesPlace } from './files';
 import type { Deployment, Node, Pod, Service } from './kube-types';
 import { ListWatch } from './list-watch';
 import { podLogs } from './logs';
@@ -63,6 +79,14 @@ import {
 import { claimName, deploymentName, namespaceName, pullSecretName, serviceObjectName } from './names';
 import { workloadEvents } from './object-events';
 import { collectOrphans } from './orphans';
+import { prepareOneOff } from './one-off-prep';
+import {
+  dataUsage,
+  defaultVolumeToolsImage,
+  exportData,
+  importData,
+  type VolumePodDeps,
+} from './volume-data';
 import {
   observationOf,
   podTransitions,
@@ -99,6 +123,8 @@ export interface KubernetesEngineOptions {
   podAddress?: PodAddress;
   /** Called with failures of the background watch (logging); it retries by itself. */
   onWatchError?: (err: unknown) => void;
+  /** The image of the pods that export, import and measure volumes (tar, du, sleep); default busybox. */
+  volumeToolsImage?: string;
 }
 
 /**
@@ -106,6 +132,9 @@ export interface KubernetesEngineOptions {
  * for this long: the cluster is then as unlistable as a dead Podman host (failover counts from it).
  */
 const staleWatchMs = 5_000;
+
+/** How long a debug container's ephemeral container may take to run (an image pull). */
+const debugStartMs = 60_000;
 
 /** How long `runContainer` waits for the pod watch to show the pod it created. */
 const oneOffSeenMs = 10_000;
@@ -137,6 +166,7 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
   >();
   private readonly gcTimers = new Map<string, NodeJS.Timeout>();
   private readonly onWatchError: ((err: unknown) => void) | undefined;
+  private readonly volumeToolsImage: string;
 
   constructor(opts: KubernetesEngineOptions) {
     this.cluster = opts.cluster;
@@ -151,6 +181,7 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
     this.exposure = opts.exposure ?? 'pod-ip';
     this.podAddress = opts.podAddress;
     this.onWatchError = opts.onWatchError;
+    this.volumeToolsImage = opts.volumeToolsImage ?? defaultVolumeToolsImage;
     this.pods = new ListWatch<Pod>(this.client, {
       path: '/api/v1/pods',
       labelSelector: `${labelKeys.instance}=${opts.instanceId},${labelKeys.cluster}=${opts.cluster}`,
@@ -246,6 +277,7 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
    * `inspectContainer` right after finds it.
    */
   async runContainer(spec: ContainerCreateSpec): Promise<string> {
+    if (spec.shareNamespacesOf) return this.runDebugContainer(spec);
     const place = oneOffPlace(spec);
     const namespace = this.namespaceOf(place);
     const nsInfo = resourceOf('v1', 'Namespace');
@@ -465,6 +497,117 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
     });
   }
 
+  /**
+   * Before a one-off pod that is no service's (a cron run): the namespace unless a service keeps
+   * it, and the ConfigMaps and claims it mounts (one-off-prep.ts).
+   */
+  async prepareOneOff(
+    ns: NamespaceSpec,
+    mounts: { configs: WorkloadConfigMount[]; volumes: WorkloadVolumeMount[] },
+  ): Promise<void> {
+    await prepareOneOff(
+      this.client,
+      {
+        instance: this.instanceId,
+        cluster: this.cluster,
+        namespacePrefix: this.namespacePrefix,
+        applyNamespace: (spec) => this.applyNamespace(spec),
+      },
+      ns,
+      mounts,
+    );
+  }
+
+  /** A volume's claim as a tar stream, through a tools pod (volume-data.ts). */
+  async exportVolumeData(ns: NamespaceSpec, claim: WorkloadVolumeMount): Promise<NodeJS.ReadableStream> {
+    await this.prepareOneOff(ns, { configs: [], volumes: [claim] });
+    return exportData(this.volumeDeps(), { project: ns.project, env: ns.env, volume: claim.volume });
+  }
+
+  /** Extracts a tar stream into a volume's claim, through a tools pod (volume-data.ts). */
+  async importVolumeData(
+    ns: NamespaceSpec,
+    claim: WorkloadVolumeMount,
+    tar: NodeJS.ReadableStream,
+  ): Promise<void> {
+    await this.prepareOneOff(ns, { configs: [], volumes: [claim] });
+    await importData(this.volumeDeps(), { project: ns.project, env: ns.env, volume: claim.volume }, tar);
+  }
+
+  /** The bytes a volume's claim holds (`du` in a tools pod, volume-data.ts). */
+  async volumeDataUsage(ns: NamespaceSpec, claim: WorkloadVolumeMount): Promise<number> {
+    await this.prepareOneOff(ns, { configs: [], volumes: [claim] });
+    return dataUsage(this.volumeDeps(), { project: ns.project, env: ns.env, volume: claim.volume });
+  }
+
+  private volumeDeps(): VolumePodDeps {
+    return {
+      client: this.client,
+      instance: this.instanceId,
+      cluster: this.cluster,
+      namespacePrefix: this.namespacePrefix,
+      image: this.volumeToolsImage,
+      running: (namespace, name, ms) => this.running(namespace, name, ms),
+      nodeOf: (namespace, claim) =>
+        this.pods
+          .list()
+          .find(
+            (p) =>
+              p.metadata.namespace === namespace &&
+              p.status?.phase === 'Running' &&
+              (p.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === claim),
+          )?.spec?.nodeName,
+    };
+  }
+
+  /**
+   * Resolves with the pod once the pod watch sees its container running; rejects when it ended
+   * first or after `ms`, naming why it waits (an image that cannot be pulled, a claim not bound).
+   */
+  private async running(namespace: string, name: string, ms: number): Promise<Pod> {
+    await this.pods.ready();
+    const find = () =>
+      this.pods.list().find((p) => p.metadata.namespace === namespace && p.metadata.name === name);
+    const state = (p: Pod | undefined): 'running' | 'ended' | 'waiting' =>
+      p?.status?.phase === 'Running'
+        ? 'running'
+        : p?.status?.phase === 'Succeeded' || p?.status?.phase === 'Failed'
+          ? 'ended'
+          : 'waiting';
+    const now = find();
+    if (now && state(now) === 'running') return now;
+    return new Promise<Pod>((resolve, reject) => {
+      const fail = (why: string) => {
+        finish();
+        reject(
+          new EngineError(
+            `Kubernetes cluster ${this.cluster}: the volume tools pod ${namespace}/${name} (image ${this.volumeToolsImage}) ${why}.`,
+            { cluster: this.cluster, pod: name },
+          ),
+        );
+      };
+      const finish = () => {
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+      };
+      const listener = (_prev: Pod | undefined, next: Pod | undefined) => {
+        if (next?.metadata.namespace !== namespace || next.metadata.name !== name) return;
+        const s = state(next);
+        if (s === 'running') {
+          finish();
+          resolve(next);
+        } else if (s === 'ended') fail('ended before it could be used');
+      };
+      const timer = setTimeout(() => {
+        const waiting = find()?.status?.containerStatuses?.[0]?.state?.waiting;
+        fail(
+          `did not start within ${Math.round(ms / 1000)} s${waiting?.reason ? ` (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''})` : ''}`,
+        );
+      }, ms);
+      this.listeners.add(listener);
+    });
+  }
+
   /** Deletes a deleted volume's claim (Kubernetes keeps it, pvc-protection, until no pod uses it). */
   async deleteVolume(ref: Pick<WorkloadRef, 'project' | 'env'>, volume: string): Promise<void> {
     await deleteObject(
@@ -499,6 +642,7 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
 
   /** Deletes the pod with `graceSeconds`; Kubernetes runs preStop and SIGTERM/SIGKILL. Missing: fine. */
   async stopContainer(idOrName: string, graceSeconds: number): Promise<void> {
+    if (debugRef(idOrName)) return this.stopDebugContainer(idOrName);
     const pod = await this.findPod(idOrName);
     if (!pod) return;
     await deleteObject(this.client, resourceOf('v1', 'Pod'), pod.metadata.name, pod.metadata.namespace, {
@@ -512,6 +656,7 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
    * run the process). Missing: fine.
    */
   async removeContainer(idOrName: string): Promise<void> {
+    if (debugRef(idOrName)) return this.stopDebugContainer(idOrName);
     const pod = await this.findPod(idOrName);
     if (!pod) return;
     await deleteObject(this.client, resourceOf('v1', 'Pod'), pod.metadata.name, pod.metadata.namespace);
@@ -528,10 +673,17 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
       );
     const pods = this.pods.list().filter((p) => this.mine(p) && matches(p.metadata.labels ?? {}, labels));
     const facts = await this.exposureFacts();
-    return pods.map((p) => observationOf(p, this.exposure, facts, this.podAddress));
+    const debug = this.pods
+      .list()
+      .filter((p) => this.mine(p))
+      .flatMap(debugObservations)
+      .filter((o) => matches(o.labels, labels));
+    return [...pods.map((p) => observationOf(p, this.exposure, facts, this.podAddress)), ...debug];
   }
 
   async inspectContainer(idOrName: string): Promise<ContainerObservation | null> {
+    const ref = debugRef(idOrName);
+    if (ref) return this.debugObservation(ref);
     const pod = await this.findPod(idOrName);
     if (!pod) return null;
     return observationOf(pod, this.exposure, await this.exposureFacts(), this.podAddress);
@@ -543,7 +695,8 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
   }
 
   async exec(idOrName: string, opts: ExecOptions): Promise<ExecSession> {
-    return openExec(this.client, await this.requirePod(idOrName), opts);
+    const place = await this.execPlace(idOrName);
+    return openExec(this.client, place.pod, opts, place.target);
   }
 
   async execRun(
@@ -551,7 +704,8 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
     cmd: string[],
     opts: { timeoutMs: number; user?: string },
   ): Promise<ExecResult> {
-    return runExec(this.client, await this.requirePod(idOrName), cmd, opts);
+    const place = await this.execPlace(idOrName);
+    return runExec(this.client, place.pod, cmd, opts, place.target);
   }
 
   async stats(idsOrNames: string[]): Promise<ContainerStats[]> {
@@ -595,6 +749,104 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
       this.listeners.delete(listener);
       signal.removeEventListener('abort', stop);
     }
+  }
+
+  // ---- debug containers (debug.ts) and container files (files.ts) ----------------------------
+
+  /** A debug container: an ephemeral container in the target's pod; its id `<pod uid>/<name>`. */
+  private async runDebugContainer(spec: ContainerCreateSpec): Promise<string> {
+    const pod = await this.requirePod(spec.shareNamespacesOf!);
+    const level = await podSecurityLevel(this.client, pod.metadata.namespace ?? 'default');
+    const container = ephemeralContainerOf(spec, pod, level);
+    await addEphemeralContainer(this.client, pod, container, spec.labels);
+    const uid = pod.metadata.uid ?? pod.metadata.name;
+    await this.untilPod(uid, (p) => ephemeralStarted(p, container.name, this.cluster), debugStartMs);
+    return `${uid}/${container.name}`;
+  }
+
+  /**
+   * Ends a debug container's process (Kubernetes cannot remove an ephemeral container; debug.ts)
+   * and stops listing it. Missing (its pod went): fine.
+   */
+  private async stopDebugContainer(idOrName: string): Promise<void> {
+    const ref = debugRef(idOrName)!;
+    const pod = await this.findPod(ref.pod);
+    if (!pod) return;
+    const target = ephemeralTarget(pod, ref.container);
+    if (target && ephemeralStatus(pod, ref.container)?.state?.running) {
+      const r = await runExec(this.client, pod, debugStopCommand, { timeoutMs: 10_000 }, target);
+      // 137: the exec itself went down with the container whose main process it ended
+      if (r.exitCode !== 0 && r.exitCode !== 137)
+        throw new EngineError(
+          `Kubernetes cluster ${this.cluster}: debug container ${ref.container} in pod ${pod.metadata.name} did not stop (exit ${r.exitCode}): ${r.stderr || r.stdout}`.trim(),
+        );
+    }
+    await forgetEphemeralContainer(this.client, pod, ref.container);
+  }
+
+  private async debugObservation(ref: {
+    pod: string;
+    container: string;
+  }): Promise<ContainerObservation | null> {
+    const pod = await this.findPod(ref.pod);
+    const id = `${pod?.metadata.uid}/${ref.container}`;
+    return (pod ? debugObservations(pod) : []).find((o) => o.id === id) ?? null;
+  }
+
+  /** The pod (and the ephemeral container, for a debug container's id) an exec goes to. */
+  private async execPlace(idOrName: string): Promise<FilesPlace> {
+    const ref = debugRef(idOrName);
+    const pod = await this.requirePod(ref ? ref.pod : idOrName);
+    if (!ref) return { pod };
+    const target = ephemeralTarget(pod, ref.container);
+    if (!target)
+      throw new NotFoundError(
+        'CONTAINER_NOT_FOUND',
+        `Kubernetes cluster ${this.cluster}: pod ${pod.metadata.name} has no debug container ${ref.container}.`,
+      );
+    return { pod, target };
+  }
+
+  /** Container files through `tar` in the container (files.ts); null when the path does not exist. */
+  async statPath(idOrName: string, path: string): Promise<PathStat | null> {
+    return statPathByExec(this.client, await this.execPlace(idOrName), path, this.cluster);
+  }
+
+  async getArchive(idOrName: string, path: string, signal?: AbortSignal): Promise<NodeJS.ReadableStream> {
+    return archiveByExec(this.client, await this.execPlace(idOrName), path, this.cluster, signal);
+  }
+
+  /** Resolves when `test` holds for the pod `uid` (it may throw to fail), or rejects after `ms`. */
+  private async untilPod(uid: string, test: (p: Pod) => boolean, ms: number): Promise<void> {
+    await this.pods.ready();
+    const now = this.pods.list().find((p) => p.metadata.uid === uid);
+    if (now && test(now)) return;
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: unknown) => {
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+        if (err) reject(err instanceof Error ? err : new Error('a debug container did not start'));
+        else resolve();
+      };
+      const listener = (_prev: Pod | undefined, next: Pod | undefined) => {
+        if (next?.metadata.uid !== uid) return;
+        try {
+          if (test(next)) done();
+        } catch (err) {
+          done(err);
+        }
+      };
+      const timer = setTimeout(
+        () =>
+          done(
+            new EngineError(
+              `Kubernetes cluster ${this.cluster}: a debug container in pod ${uid} did not start within ${Math.round(ms / 1000)} s (pulling its image?); it is stopped by the sweeper when it does.`,
+            ),
+          ),
+        ms,
+      );
+      this.listeners.add(listener);
+    });
   }
 
   // ---- helpers ------------------------------------------------------------------------------

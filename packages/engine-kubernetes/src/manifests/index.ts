@@ -12,5 +12,5 @@ export {
   workloadSelector,
 } from './pod';
 export { oneOffGraceSeconds, oneOffPlace, oneOffPod, oneOffSecret, type OneOffOwner } from './one-off';
-export { revisionHistoryLimit, servicePortNames, workloadObjects } from './workload';
+export { mountObjects, revisionHistoryLimit, servicePortNames, workloadObjects } from './workload';
 export { manifestsYaml } from './yaml';

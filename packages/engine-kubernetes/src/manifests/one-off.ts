@@ -173,15 +173,18 @@ export function oneOffPod(spec: ContainerCreateSpec, owner: OneOffOwner): KubeOb
     // undefined is the engine's default set: on Kubernetes that is none (Pod Security restricted)
     capabilities: spec.unprivileged ? [] : (spec.capabilities ?? []),
     readOnlyRootFilesystem: spec.readOnlyRootfs === true,
-    configs: [],
-    // on Kubernetes the engine volume of a Berth volume is its claim (claimName(volume))
-    volumes: (spec.volumes ?? []).map((v) => ({
-      volume: v.name,
-      path: v.destination,
-      readOnly: v.readOnly === true,
-      sizeMiB: 0,
-      accessMode: 'ReadWriteOnce' as const,
-    })),
+    // the config versions' ConfigMaps and the claims prepareOneOff applied (workloadMounts), or
+    // claims of existing volumes by name (volumes: on Kubernetes a Berth volume's claim)
+    configs: spec.workloadMounts?.configs ?? [],
+    volumes:
+      spec.workloadMounts?.volumes ??
+      (spec.volumes ?? []).map((v) => ({
+        volume: v.name,
+        path: v.destination,
+        readOnly: v.readOnly === true,
+        sizeMiB: 0,
+        accessMode: 'ReadWriteOnce' as const,
+      })),
     pullSecret: owner.pullSecret,
   };
   return {

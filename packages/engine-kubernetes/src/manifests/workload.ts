@@ -46,12 +46,27 @@ export function workloadObjects(w: WorkloadSpec): KubeObject[] {
   return out;
 }
 
+/** What the ConfigMaps and claims of a workload's mounts are built from. */
+type MountsOf = Pick<
+  WorkloadSpec,
+  'project' | 'env' | 'instance' | 'cluster' | 'namespacePrefix' | 'configs' | 'volumes'
+>;
+
+/**
+ * The ConfigMaps and claims of `m`'s mounts alone, in apply order: what a one-off pod (a cron
+ * run) mounting them needs, the same objects by the same names a service's workload applies.
+ */
+export function mountObjects(m: MountsOf): KubeObject[] {
+  const namespace = namespaceName(m.project, m.env, m.namespacePrefix);
+  return [...configMaps(m, namespace), ...claims(m, namespace)];
+}
+
 /**
  * One ConfigMap per config version (a new version is a new ConfigMap). Not marked `immutable`:
  * a config deleted and created again starts over at version 1 under the same name, and an
  * immutable ConfigMap left from the first one would refuse the new files and stall the service.
  */
-function configMaps(w: WorkloadSpec, namespace: string): KubeObject[] {
+function configMaps(w: MountsOf, namespace: string): KubeObject[] {
   const out = new Map<string, KubeObject>();
   for (const c of w.configs) {
     const name = configMapName(c.config, c.version);
@@ -90,7 +105,7 @@ function configMaps(w: WorkloadSpec, namespace: string): KubeObject[] {
 }
 
 /** One claim per volume; the same volume mounted twice is one claim. */
-function claims(w: WorkloadSpec, namespace: string): KubeObject[] {
+function claims(w: MountsOf, namespace: string): KubeObject[] {
   const out = new Map<string, KubeObject>();
   for (const v of w.volumes) {
     const name = claimName(v.volume);
