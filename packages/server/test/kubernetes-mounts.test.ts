@@ -5,13 +5,18 @@
  * ConfigMap and a volume a PersistentVolumeClaim, both mounted by the Deployment's pods; a new
  * config version rolls the Deployment; what Kubernetes cannot run is refused at admission; a
  * volume's claim goes with the volume. Core Events of the service's objects appear once each
- * (a repeat raises the count of one row), and never those of another namespace.
+ * (a repeat raises the count of one row), and never those of another namespace. A volume's data
+ * is imported, exported and measured through a tools pod mounting its claim.
  */
 import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { namespaceName } from '@berth/engine-kubernetes';
-import { startFakeApiServer, type FakeApiServer } from '@berth/engine-kubernetes/testing';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { claimName, namespaceName } from '@berth/engine-kubernetes';
+import { claimDataHandler, startFakeApiServer, type FakeApiServer } from '@berth/engine-kubernetes/testing';
 import {
   eventually,
   makeProject,
@@ -72,6 +77,7 @@ describe('config files, volumes and core Events of a service on a Kubernetes clu
   let base: string;
   const project = '/api/v1/projects/mnt';
   const ns = namespaceName('mnt', 'test');
+  const claims = claimDataHandler();
 
   /** A request to the API server: the object (null on 404), or throws on another failure. */
   const kube = (path: string, method = 'GET', body?: unknown, contentType = 'application/json') =>
@@ -119,6 +125,8 @@ describe('config files, volumes and core Events of a service on a Kubernetes clu
 
   before(async () => {
     fake = await startFakeApiServer({ bookmarkIntervalMs: 200 });
+    // what claims hold, for the volume's export, import and usage (claim-data.ts)
+    fake.setExecHandler(claims.handler);
     p = await startPlatform({ BERTH_CLUSTER_CHECK_SECONDS: '1' }, { build: { kubernetes: { podAddress } } });
     const c = await p.api.post('/api/v1/clusters', {
       name: 'k1',
@@ -153,10 +161,46 @@ describe('config files, volumes and core Events of a service on a Kubernetes clu
     assert.equal(v.body.cluster, 'k1');
     assert.equal(v.body.sizeEnforced, false);
     assert.match(v.body.sizeNote, /PersistentVolumeClaim of 64 MiB/);
-    // export and import say why not, rather than failing somewhere in the engine
-    const exp = await p.api.get<{ error: { message: string } }>(`${project}/envs/test/volumes/data/export`);
-    assert.equal(exp.status, 422, JSON.stringify(exp.body));
-    assert.match(exp.body.error.message, /Kubernetes cluster: a volume there is a PersistentVolumeClaim/);
+  });
+
+  it('imports, exports and measures a volume on Kubernetes through a tools pod mounting its claim', async () => {
+    const url = `${p.api.url}${project}/envs/test/volumes/data`;
+    const auth = { Authorization: `Bearer ${p.api.token}` };
+    const dir = mkdtempSync(join(tmpdir(), 'k2-kvol-'));
+    let tar: Buffer;
+    try {
+      writeFileSync(
+        join(dir, 'seed.bin'),
+        Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7) % 256)),
+      );
+      tar = execFileSync('tar', ['-C', dir, '-cf', '-', '.']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const imp = await fetch(`${url}/import`, {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/x-tar' },
+      body: tar,
+    });
+    assert.equal(imp.status, 204, await imp.text());
+    assert.ok(claims.data.get(`${ns}/${claimName('data')}`)?.equals(tar), 'the claim got the archive');
+    const exp = await fetch(`${url}/export`, { headers: auth });
+    assert.equal(exp.status, 200);
+    assert.equal(exp.headers.get('content-type'), 'application/x-tar');
+    assert.ok(Buffer.from(await exp.arrayBuffer()).equals(tar), 'the export is the imported archive');
+    const bad = await fetch(`${url}/import`, {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/x-tar' },
+      body: 'no archive here',
+    });
+    assert.equal(bad.status, 400, await bad.text());
+    const v = await p.api.get<{ usageBytes: number | null }>(`${project}/envs/test/volumes/data`);
+    assert.equal(v.body.usageBytes, Math.ceil(tar.length / 1024) * 1024);
+    // every tools pod is gone
+    await eventually(
+      async () => (await list(`/api/v1/namespaces/${ns}/pods`, 'berth.one-off')).length === 0,
+      'no tools pod left',
+    );
   });
 
   it('deploys a service with a config and a volume: a ConfigMap and a claim with Berth’s labels, mounted by the pods', async () => {

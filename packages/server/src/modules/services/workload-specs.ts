@@ -107,23 +107,8 @@ export class WorkloadSpecs {
       if (e.secret) secretVariables[e.name] = this.secrets.open(e.value);
       else variables[e.name] = e.value;
     }
-    const { limits, defaults } = await quotaLimits(this.ctx.db, svc.project);
-    // the env's services' current specs: the pull secret's repositories and the pod security level
-    const envSpecs = await this.specsOfEnv(svc);
-    const pullSecret = this.pullSecret(svc, image, envSpecs);
-    const namespace: NamespaceSpec = {
-      project: svc.project,
-      env: svc.env,
-      instance: this.ctx.config.instanceId,
-      cluster,
-      quota: limits,
-      defaults,
-      ...(pullSecret ? { pullSecret } : {}),
-      // a service of the env may run as root or keep capabilities: the namespace enforces baseline
-      podSecurity: envSpecs.some((e) => e.runAsRoot || (e.capabilities?.length ?? 0) > 0)
-        ? 'baseline'
-        : 'restricted',
-    };
+    const namespace = await this.namespace(svc.project, svc.env, cluster, image);
+    const { defaults } = namespace;
     const probe = (p: ReleaseSpec['liveness']) =>
       p && {
         type: p.type,
@@ -195,46 +180,91 @@ export class WorkloadSpecs {
       readOnlyRootFilesystem: spec.readOnlyRootFilesystem === true,
       configs: mounted.configs,
       volumes: mounted.volumes,
-      ...(pullSecret ? { pullSecret: true } : {}),
+      ...(namespace.pullSecret ? { pullSecret: true } : {}),
     };
     return { namespace, workload };
   }
 
-  /**
-   * A pull credential for the embedded registry when the image is there: pull access to the
-   * repositories of the env's services, for a week (re-applied with every apply of the namespace).
-   */
-  private pullSecret(svc: ServiceRow, image: string, envSpecs: ReleaseSpec[]): NamespaceSpec['pullSecret'] {
-    const cfg = this.ctx.config;
-    const tokens = tokensOfConfig(cfg);
-    // `image` is the reference as the cluster pulls it: its host is the registry's name there
-    const asPulled = parseImageRef(image);
-    if (!tokens || !asPulled || !cfg.registryListen) return undefined;
-    const repositories = new Set<string>();
-    for (const s of envSpecs) {
-      const ref = parseImageRef(s.image);
-      if (ref && sameHost(ref.host, cfg.registryListen)) repositories.add(ref.repository);
-    }
-    if (!repositories.has(asPulled.repository)) return undefined;
-    const credential = tokens.credential(
-      `berth-namespace:${svc.project}/${svc.env}`,
-      [...repositories].sort().map((name) => ({ type: 'repository' as const, name, actions: ['pull'] })),
-      pullSecretTtlSeconds,
-    );
-    return { registry: asPulled.host, ...credential };
+  /** The namespace of `project`/`env` on `cluster` (envNamespace, below). */
+  namespace(project: string, env: string, cluster: string, image: string, also: string[] = []) {
+    return envNamespace(this.ctx, project, env, cluster, image, also);
   }
+}
 
-  /** The current release specs of the env's services of the project. */
-  private async specsOfEnv(svc: ServiceRow): Promise<ReleaseSpec[]> {
-    const rows = await this.ctx.db
-      .selectFrom('services')
-      .innerJoin('releases', (j) =>
-        j.onRef('releases.service_id', '=', 'services.id').onRef('releases.number', '=', 'services.release'),
-      )
-      .selectAll('releases')
-      .where('services.project', '=', svc.project)
-      .where('services.env', '=', svc.env)
-      .execute();
-    return rows.map(storedSpec);
+/**
+ * The namespace of `project`/`env` on `cluster` with its walls (quota, limit defaults, pod
+ * security, pull secret), as a workload pulling `image` (as the cluster pulls it) needs it:
+ * what a service's apply writes, and what a cron run or a volume's tools pod applies when no
+ * service keeps the namespace. `also`: images of the env that are not a service's (a cron job's)
+ * whose repositories the pull secret covers too.
+ */
+export async function envNamespace(
+  ctx: AppContext,
+  project: string,
+  env: string,
+  cluster: string,
+  image: string,
+  also: string[] = [],
+): Promise<NamespaceSpec> {
+  const { limits, defaults } = await quotaLimits(ctx.db, project);
+  // the env's services' current specs: the pull secret's repositories and the pod security level
+  const envSpecs = await specsOfEnv(ctx, project, env);
+  const pullSecret = pullSecretOf(ctx, project, env, image, [...envSpecs.map((s) => s.image), ...also]);
+  return {
+    project,
+    env,
+    instance: ctx.config.instanceId,
+    cluster,
+    quota: limits,
+    defaults,
+    ...(pullSecret ? { pullSecret } : {}),
+    // a service of the env may run as root or keep capabilities: the namespace enforces baseline
+    podSecurity: envSpecs.some((e) => e.runAsRoot || (e.capabilities?.length ?? 0) > 0)
+      ? 'baseline'
+      : 'restricted',
+  };
+}
+
+/**
+ * A pull credential for the embedded registry when the image is there: pull access to the
+ * repositories of the env's images, for a week (re-applied with every apply of the namespace).
+ */
+function pullSecretOf(
+  ctx: AppContext,
+  project: string,
+  env: string,
+  image: string,
+  envImages: string[],
+): NamespaceSpec['pullSecret'] {
+  const cfg = ctx.config;
+  const tokens = tokensOfConfig(cfg);
+  // `image` is the reference as the cluster pulls it: its host is the registry's name there
+  const asPulled = parseImageRef(image);
+  if (!tokens || !asPulled || !cfg.registryListen) return undefined;
+  const repositories = new Set<string>();
+  for (const i of envImages) {
+    const ref = parseImageRef(i);
+    if (ref && sameHost(ref.host, cfg.registryListen)) repositories.add(ref.repository);
   }
+  if (!repositories.has(asPulled.repository)) return undefined;
+  const credential = tokens.credential(
+    `berth-namespace:${project}/${env}`,
+    [...repositories].sort().map((name) => ({ type: 'repository' as const, name, actions: ['pull'] })),
+    pullSecretTtlSeconds,
+  );
+  return { registry: asPulled.host, ...credential };
+}
+
+/** The current release specs of the env's services of the project. */
+async function specsOfEnv(ctx: AppContext, project: string, env: string): Promise<ReleaseSpec[]> {
+  const rows = await ctx.db
+    .selectFrom('services')
+    .innerJoin('releases', (j) =>
+      j.onRef('releases.service_id', '=', 'services.id').onRef('releases.number', '=', 'services.release'),
+    )
+    .selectAll('releases')
+    .where('services.project', '=', project)
+    .where('services.env', '=', env)
+    .execute();
+  return rows.map(storedSpec);
 }

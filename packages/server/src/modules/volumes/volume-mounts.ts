@@ -9,6 +9,7 @@ import type { MountSource, MountTarget, WorkloadMounts } from '../services/mount
 import { defaultPlacement } from '../placement/placement-plan';
 import { envClusters } from '../clusters/clusters.repository';
 import type { VolumesService } from './volumes.service';
+import { claimOf } from './volume-claims';
 
 export class VolumeMounts implements MountSource {
   constructor(
@@ -108,15 +109,7 @@ export class VolumeMounts implements MountSource {
         .executeTakeFirst();
       if (!cls)
         throw new BerthError('UNPROCESSABLE', `Volume class '${row.class}' of volume '${row.name}' is gone.`);
-      const shared = cls.kind !== 'local';
-      volumes.push({
-        volume: row.name,
-        path: m.path,
-        readOnly: m.readOnly === true,
-        sizeMiB: row.size_mib,
-        ...(shared ? { storageClass: cls.name } : {}),
-        accessMode: shared ? 'ReadWriteMany' : 'ReadWriteOnce',
-      });
+      volumes.push(claimOf(row, cls, m.path, m.readOnly === true));
     }
     return { configs: [], volumes };
   }

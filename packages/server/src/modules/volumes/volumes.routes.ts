@@ -119,7 +119,7 @@ export function registerVolumeRoutes(
     tags: ['volumes'],
     access: read,
     params: volumeParams,
-    handler: ({ params }) => svc.get(params.project, params.env, params.volume),
+    handler: ({ params }) => svc.get(params.project, params.env, params.volume, true),
   });
 
   registry.add({

@@ -3,7 +3,13 @@
  * their engine volumes, usage, users, export and import.
  */
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
-import { isWorkloadEngine, type ContainerEngine, type WorkloadEngine } from '@berth/engine-api';
+import {
+  isWorkloadEngine,
+  type ContainerEngine,
+  type NamespaceSpec,
+  type WorkloadEngine,
+  type WorkloadVolumeMount,
+} from '@berth/engine-api';
 import {
   BerthError,
   ConflictError,
@@ -23,6 +29,7 @@ import type { VolumeClassesTable, VolumesTable } from '../../db/schema';
 import { newId, nowIso, parseJson } from '../../util';
 import { envClusters } from '../clusters/clusters.repository';
 import { withProjectLock } from '../quotas/quotas';
+import { claimNamespace, claimOf } from './volume-claims';
 import {
   directoriesTar,
   engineOptions,
@@ -30,6 +37,9 @@ import {
   volumeDirectory,
   type ClassShape,
 } from './volume-options';
+
+/** How long a Kubernetes volume's measured usage is shown before a tools pod measures it again. */
+const claimUsageTtlMs = 60_000;
 
 /** Labels on every engine volume Berth makes for a volume. */
 export const volumeLabels = {
@@ -71,6 +81,9 @@ class ByteLimit extends Transform {
 }
 
 export class VolumesService {
+  /** Usage of Kubernetes volumes by row id, measured by a tools pod (claimUsage). */
+  private readonly measured = new Map<string, { at: number; bytes: number }>();
+
   constructor(
     private readonly ctx: AppContext,
     private readonly engines: Engines,
@@ -307,9 +320,16 @@ export class VolumesService {
     return Promise.all(rows.map((r) => this.view(r, usage)));
   }
 
-  async get(project: string, env: string, name: string): Promise<Volume> {
+  /**
+   * One volume. `measure`: a volume on Kubernetes is measured by a tools pod (claimUsage) — when
+   * someone reads this volume (GET), not on every list nor after a create.
+   */
+  async get(project: string, env: string, name: string, measure = false): Promise<Volume> {
     const row = await this.resolve(project, env, name);
-    return this.view(row, await this.usage(row.cluster ? [row.cluster] : []));
+    const view = await this.view(row, await this.usage(row.cluster ? [row.cluster] : []));
+    if (measure && row.cluster && (await this.workloadEngine(row.cluster).catch(() => null)))
+      return { ...view, usageBytes: await this.claimUsage(row) };
+    return view;
   }
 
   async create(project: string, env: string, req: CreateVolumeRequest, actor: string): Promise<Volume> {
@@ -454,7 +474,7 @@ export class VolumesService {
     if (isWorkloadEngine(engine))
       throw new BerthError(
         'UNPROCESSABLE',
-        `Cluster '${cluster}' is a Kubernetes cluster: a volume there is a PersistentVolumeClaim, and Berth cannot export, import or measure it yet (use kubectl cp through a pod that mounts it).`,
+        `Cluster '${cluster}' is a Kubernetes cluster: a volume there is a PersistentVolumeClaim, not an engine volume; its data is reached through a pod mounting the claim.`,
       );
     if (!engine.createVolume || !engine.removeVolume || !engine.exportVolume || !engine.importVolume)
       throw new BerthError('UNPROCESSABLE', `The engine of cluster '${cluster}' does not support volumes.`);
@@ -540,6 +560,55 @@ export class VolumesService {
     return { engine, cluster };
   }
 
+  /**
+   * A volume whose data is on a Kubernetes cluster (a local volume of one, or a shared volume
+   * whose env's first cluster is one): the engine, the namespace and the claim its tools pod
+   * mounts (volume-claims.ts); null on other clusters.
+   */
+  private async claimAccess(row: VolumesTable): Promise<{
+    engine: WorkloadEngine;
+    ns: NamespaceSpec;
+    claim: WorkloadVolumeMount;
+    cluster: string;
+  } | null> {
+    const cluster = row.cluster ?? (await this.checkPlace(row.project, row.env))[0] ?? 'local';
+    const engine = await this.workloadEngine(cluster);
+    if (!engine) return null;
+    const cls = await this.classRow(row.class);
+    if (!cls)
+      throw new BerthError('UNPROCESSABLE', `Volume class '${row.class}' of volume '${row.name}' is gone.`);
+    if (!engine.exportVolumeData || !engine.importVolumeData || !engine.volumeDataUsage)
+      throw new BerthError(
+        'UNPROCESSABLE',
+        `The engine of cluster '${cluster}' cannot read or write volume data.`,
+      );
+    return {
+      engine,
+      ns: await claimNamespace(this.ctx, row, cluster),
+      claim: claimOf(row, cls, '/data', false),
+      cluster,
+    };
+  }
+
+  /**
+   * The bytes a Kubernetes volume holds, measured by a tools pod (seconds), kept a minute so that
+   * reading a volume again does not start another pod; null when it cannot be measured now.
+   */
+  private async claimUsage(row: VolumesTable): Promise<number | null> {
+    const kept = this.measured.get(row.id);
+    if (kept && Date.now() - kept.at < claimUsageTtlMs) return kept.bytes;
+    try {
+      const access = await this.claimAccess(row);
+      if (!access) return null;
+      const bytes = await access.engine.volumeDataUsage!(access.ns, access.claim);
+      this.measured.set(row.id, { at: Date.now(), bytes });
+      return bytes;
+    } catch (err) {
+      this.ctx.log.warn({ err, volume: row.name }, 'volume usage on Kubernetes unavailable');
+      return null;
+    }
+  }
+
   async remove(project: string, env: string, name: string): Promise<void> {
     const row = await this.resolve(project, env, name);
     await withProjectLock(project, async () => {
@@ -584,6 +653,9 @@ export class VolumesService {
     name: string,
   ): Promise<{ stream: NodeJS.ReadableStream; filename: string }> {
     const row = await this.resolve(project, env, name);
+    const filename = `${row.project}-${row.env}-${row.name}.tar`;
+    const claim = await this.claimAccess(row);
+    if (claim) return { stream: await claim.engine.exportVolumeData!(claim.ns, claim.claim), filename };
     const { engine } = await this.accessOn(row);
     const stream = await engine.exportVolume!(row.engine_name);
     return { stream, filename: `${row.project}-${row.env}-${row.name}.tar` };
@@ -605,7 +677,8 @@ export class VolumesService {
         'PAYLOAD_TOO_LARGE',
         `The archive (${length} bytes) is larger than volume '${row.name}' (${row.size_mib} MiB); make the volume bigger or the archive smaller.`,
       );
-    const { engine } = await this.accessOn(row);
+    const claim = await this.claimAccess(row);
+    const engine = claim ? null : (await this.accessOn(row)).engine;
     const counted = new ByteLimit(
       limit,
       `The archive is larger than volume '${row.name}' (${row.size_mib} MiB)`,
@@ -615,13 +688,18 @@ export class VolumesService {
     body.on('error', (err: Error) => counted.destroy(err));
     body.pipe(counted);
     try {
-      await engine.importVolume!(row.engine_name, counted);
+      if (claim) {
+        await claim.engine.importVolumeData!(claim.ns, claim.claim, counted);
+        this.measured.delete(row.id);
+      } else await engine!.importVolume!(row.engine_name, counted);
       // podman answers once the archive's end marker is read; a streamed body may go on after it
       if (over.err) throw over.err;
     } catch (err) {
       if (over.err) throw over.err;
       const request = err instanceof EngineError ? err.details?.request : undefined;
-      if (typeof request === 'string' && request.startsWith('PUT '))
+      // a tools pod's tar that refused the archive (Kubernetes) says so in its cause
+      const refused = claim && err instanceof EngineError && typeof err.details?.cause === 'string';
+      if (refused || (typeof request === 'string' && request.startsWith('PUT ')))
         throw new InvalidError(
           `The upload could not be extracted into volume '${row.name}': ${engineMessage(err)}. Send a tar archive (Content-Type: application/x-tar), e.g. one made by the export.`,
         );
