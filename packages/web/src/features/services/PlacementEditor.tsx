@@ -14,7 +14,12 @@ import { useI18n, type Translate } from '../../i18n/I18nProvider';
 import { clusterKeys, listClusters, type Cluster } from '../clusters/clusters-api';
 import { ClusterFlags, ClusterStateTag } from '../clusters/ClusterTags';
 import { getEnv, previewNewPlacement, previewServicePlacement } from './service-api';
-import { toPlacement, type PlacementFormValues, type ServiceFormValues } from './service-form';
+import {
+  defaultPlacementOf,
+  toPlacement,
+  type PlacementFormValues,
+  type ServiceFormValues,
+} from './service-form';
 
 /** Where the editor previews: the environment (create form) or an existing service (edit form). */
 export interface PlacementTarget {
@@ -25,8 +30,6 @@ export interface PlacementTarget {
 }
 
 const namePattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** The placement a service without `spec.placement` has (docs/fleet.md "Placement"). */
-const defaultPlacement: PlacementInput = { clusters: [{ name: 'local', weight: 1 }], division: 'weighted' };
 const debounceMs = 300;
 
 function useFleet(env: string) {
@@ -37,7 +40,9 @@ function useFleet(env: string) {
     () => new Map((clusters.data?.items ?? []).map((c) => [c.name, c] as const)),
     [clusters.data],
   );
-  return { envClusters: envQuery.data?.clusters ?? null, byName };
+  // no cluster `local` (BERTH_LOCAL_CLUSTER=off): the default placement is every env cluster
+  const clusterNames = useMemo(() => clusters.data?.items.map((c) => c.name) ?? null, [clusters.data]);
+  return { envClusters: envQuery.data?.clusters ?? null, byName, clusterNames };
 }
 
 /** A cluster's name with its state and cordon/drain badges. */
@@ -94,6 +99,8 @@ function previewRequest(
   replicas: number | null | undefined,
   name: string | undefined,
   memoryMiB: number | null | undefined,
+  /** The placement a service without `spec.placement` has (defaultPlacementOf). */
+  fallback: PlacementInput,
 ): { key: string; run: (signal: AbortSignal) => Promise<PlacementPreview> } | null {
   if (placement?.mode === 'clusters' && !(placement.clusters ?? []).length) return null;
   if (replicas == null || !Number.isInteger(replicas) || replicas < 0 || replicas > 100) return null;
@@ -102,7 +109,7 @@ function previewRequest(
     const ref = { project: target.project, env: target.env, service: target.service.name };
     const own = JSON.stringify(target.service.placement ?? null) === JSON.stringify(chosen ?? null);
     // The service's own placement is left out, so the preview divides stably from what runs.
-    const body = { replicas, ...(own ? {} : { placement: chosen ?? defaultPlacement }) };
+    const body = { replicas, ...(own ? {} : { placement: chosen ?? fallback }) };
     return {
       key: JSON.stringify(['svc', ref, body]),
       run: (signal) => previewServicePlacement(ref, body, signal),
@@ -137,7 +144,15 @@ function useLivePreview(target: PlacementTarget): PreviewState {
   const replicas = Form.useWatch('replicas', form);
   const name = Form.useWatch('name', form);
   const memoryMiB = Form.useWatch('memoryMiB', form);
-  const request = previewRequest(target, placement, replicas, name, memoryMiB);
+  const { clusterNames } = useFleet(target.env);
+  const request = previewRequest(
+    target,
+    placement,
+    replicas,
+    name,
+    memoryMiB,
+    defaultPlacementOf(clusterNames),
+  );
   const key = request?.key ?? null;
   const [state, setState] = useState<PreviewState>({ kind: 'idle' });
   useEffect(() => {
@@ -276,7 +291,7 @@ export function PlacementEditor({ target }: { target: PlacementTarget }) {
   const mode = placement?.mode;
   const division = placement?.division;
   const chosen = placement?.clusters ?? [];
-  const { envClusters, byName } = useFleet(target.env);
+  const { envClusters, byName, clusterNames } = useFleet(target.env);
   const inEnv = (name: string) => envClusters === null || envClusters.includes(name);
   const options = [...(envClusters ?? []), ...chosen.map((c) => c.name).filter((n) => !inEnv(n))].map(
     (name) => ({
@@ -290,7 +305,11 @@ export function PlacementEditor({ target }: { target: PlacementTarget }) {
       <Form.Item name={['placement', 'mode']} label={t('svc.placement.mode')}>
         <Radio.Group id="svc-placement-mode">
           <Radio value="default" data-testid="placement-mode-default">
-            {t('svc.placement.mode.default')}
+            {t(
+              defaultPlacementOf(clusterNames).clusters === 'all'
+                ? 'svc.placement.mode.defaultAll'
+                : 'svc.placement.mode.default',
+            )}
           </Radio>
           <Radio value="clusters" data-testid="placement-mode-clusters">
             {t('svc.placement.mode.clusters')}

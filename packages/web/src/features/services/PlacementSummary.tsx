@@ -5,11 +5,24 @@ import { refKey, type ServiceRef } from '../../api/paths';
 import { useI18n, type Translate } from '../../i18n/I18nProvider';
 import { reasonText } from './PlacementEditor';
 import { previewServicePlacement } from './service-api';
-import { describePlacement } from './service-form';
+import { clusterKeys, listClusters } from '../clusters/clusters-api';
+import { defaultPlacementOf, describePlacement } from './service-form';
 
-/** "local ×2, c1 ×1 (weighted)" in the UI's language; the default placement says so. */
-export function placementText(t: Translate, placement: PlacementInput | undefined): string {
-  if (!placement) return t('svc.placement.overview.default');
+/**
+ * "local ×2, c1 ×1 (weighted)" in the UI's language; the default placement says so, and which one
+ * it is (`clusterNames`: the registered clusters, defaultPlacementOf).
+ */
+export function placementText(
+  t: Translate,
+  placement: PlacementInput | undefined,
+  clusterNames: readonly string[] | null = null,
+): string {
+  if (!placement)
+    return t(
+      defaultPlacementOf(clusterNames).clusters === 'all'
+        ? 'svc.placement.overview.defaultAll'
+        : 'svc.placement.overview.default',
+    );
   return describePlacement(placement, {
     all: t('svc.placement.summary.all'),
     division: Object.fromEntries(divisionKinds.map((d) => [d, t(`svc.placement.division.${d}`)])) as Record<
@@ -39,11 +52,13 @@ export function PlacementSummary({
     refetchInterval: (q) => (q.state.status === 'error' ? false : 5000),
     retry: false,
   });
+  const clusters = useQuery({ queryKey: clusterKeys.list(''), queryFn: () => listClusters() });
+  const clusterNames = clusters.data?.items.map((c) => c.name) ?? null;
   const items = (division.data?.items ?? []).filter((i) => i.replicas > 0 || i.current > 0);
   return (
     <Space direction="vertical" size={4}>
       <span data-testid="service-placement" translate="no">
-        {placementText(t, placement)}
+        {placementText(t, placement, clusterNames)}
       </span>
       {items.length ? (
         <Space size={[4, 4]} wrap data-testid="service-placement-clusters">

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ServiceSpecInput } from '@berth/shared';
 import {
+  defaultPlacementOf,
   describePlacement,
   emptyServiceForm,
   fieldFor,
@@ -232,5 +233,15 @@ describe('spec diff', () => {
     const secret = edit((v) => (v.env![1]!.value = 'hunter2'));
     assert.deepEqual(secret.changes, [{ path: 'env.TOKEN', before: secretSet, after: secretNew }]);
     assert.ok(!JSON.stringify(secret).includes('hunter2'));
+  });
+});
+
+describe('the default placement', () => {
+  it('is local when Berth has a cluster local, every env cluster when it has none (BERTH_LOCAL_CLUSTER=off)', () => {
+    const local = { clusters: [{ name: 'local', weight: 1 }], division: 'weighted' };
+    assert.deepEqual(defaultPlacementOf(['local', 'k1']), local);
+    assert.deepEqual(defaultPlacementOf(null), local, 'while the clusters are loading');
+    assert.deepEqual(defaultPlacementOf(['k1', 'k2']), { clusters: 'all', division: 'weighted' });
+    assert.deepEqual(defaultPlacementOf([]), { clusters: 'all', division: 'weighted' });
   });
 });

@@ -34,7 +34,7 @@ export interface EnvFormValue {
 
 /**
  * Where the replicas run, as the user set it: `default` leaves `spec.placement` out (the
- * environment's default, `local`); `clusters` names clusters with weights; `all` is every cluster
+ * default, `local` — or every cluster of the environment when Berth has no `local`: defaultPlacementOf); `clusters` names clusters with weights; `all` is every cluster
  * of the environment.
  */
 export type PlacementMode = 'default' | 'clusters' | 'all';
@@ -44,6 +44,18 @@ export interface PlacementFormValues {
   clusters: Array<{ name: string; weight: number | null }>;
   division: DivisionKind;
   minPerCluster?: number | null;
+}
+
+/**
+ * The placement a service without `spec.placement` gets (docs/fleet.md "Placement"): the cluster
+ * `local` when Berth has one, else every cluster of the environment (`BERTH_LOCAL_CLUSTER=off`:
+ * Berth in a Kubernetes cluster has no `local`). `clusterNames`: the registered clusters, null
+ * while unknown (then `local`, the usual case).
+ */
+export function defaultPlacementOf(clusterNames: readonly string[] | null): PlacementInput {
+  return clusterNames === null || clusterNames.includes('local')
+    ? { clusters: [{ name: 'local', weight: 1 }], division: 'weighted' }
+    : { clusters: 'all', division: 'weighted' };
 }
 
 export const defaultPlacementForm: PlacementFormValues = {
