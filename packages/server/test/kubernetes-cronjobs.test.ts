@@ -3,8 +3,9 @@
  * Berth's API against the test API server (docs/kubernetes-testing.md): a job of an environment
  * whose first cluster is Kubernetes runs each attempt as a bare pod in the environment's
  * namespace; the run ends succeeded or failed from the pod's exit code, its output is kept after
- * the pod is deleted; what such a run cannot have (mounts, a user name) is refused at admission,
- * and a run before the environment has a namespace there fails saying why.
+ * the pod is deleted; what such a run cannot have (a user name, a volume of another cluster) is
+ * refused at admission. (What a run applies before its pod — the namespace, its mounts'
+ * ConfigMaps and claims — is tested at the engine, engine-kubernetes/test/volume-data.test.ts.)
  */
 import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
@@ -95,40 +96,48 @@ describe('cron jobs on a Kubernetes cluster (test API server)', () => {
     const env = await p.api.call('PATCH', '/api/v1/envs/test', { clusters: ['k1', 'local'] });
     assert.equal(env.status, 200, JSON.stringify(env.body));
     await makeProject(p.api, 'kcron');
+    const cls = await p.api.put('/api/v1/volume-classes/standard', { kind: 'local' });
+    assert.ok([200, 201].includes(cls.status), JSON.stringify(cls.body));
   });
   after(async () => {
     await p?.close();
     await fake?.close();
   });
 
-  it('refuses mounts and a user name for runs on Kubernetes, naming the field', async () => {
-    const mounts = await p.api.post<{ error: { message: string; details: { fields: { path: string }[] } } }>(
-      base,
-      {
-        name: 'mounted',
-        spec: { image: testImage, schedule: '@daily', user: '1000', mounts: [{ volume: 'x', path: '/x' }] },
-      },
-    );
-    assert.equal(mounts.status, 400, JSON.stringify(mounts.body));
-    assert.equal(mounts.body.error.details.fields[0]?.path, 'spec.mounts');
-    assert.match(mounts.body.error.message, /cluster 'k1', a Kubernetes cluster/);
+  it('refuses a user name and a volume of another cluster for runs on Kubernetes, naming the field', async () => {
     const named = await p.api.post<{ error: { details: { fields: { path: string }[] } } }>(base, {
       name: 'named',
       spec: { image: testImage, schedule: '@daily', user: 'nobody' },
     });
     assert.equal(named.status, 400, JSON.stringify(named.body));
     assert.equal(named.body.error.details.fields[0]?.path, 'spec.user');
-  });
-
-  it('a run before the environment has a namespace on the cluster fails, saying why', async () => {
-    await create('early', { command: ['sh', '-c'], args: ['echo early'] });
-    const run = await finished('early', (await runNow('early')).id);
-    assert.equal(run.state, 'failed');
-    assert.match(run.attempts[0]?.exitReason ?? '', /^CreateFailed: .*no namespace .* for kcron\/test/);
+    // a local volume on Podman cluster `local`: its data is not what a pod on k1 would mount
+    const v = await p.api.post(`/api/v1/projects/kcron/envs/test/volumes`, {
+      name: 'elsewhere',
+      class: 'standard',
+      sizeMiB: 8,
+      cluster: 'local',
+    });
+    assert.equal(v.status, 201, JSON.stringify(v.body));
+    const other = await p.api.post<{ error: { message: string; details: { fields: { path: string }[] } } }>(
+      base,
+      {
+        name: 'other',
+        spec: {
+          image: testImage,
+          schedule: '@daily',
+          user: '1000',
+          mounts: [{ volume: 'elsewhere', path: '/x' }],
+        },
+      },
+    );
+    assert.equal(other.status, 400, JSON.stringify(other.body));
+    assert.equal(other.body.error.details.fields[0]?.path, 'spec.placement');
+    assert.match(other.body.error.message, /can run on cluster 'local' only/);
   });
 
   it('runs succeed and fail from the pod’s exit code, with their output kept after the pod is deleted', async () => {
-    // a service of the environment on k1: Berth applies the namespace (quota, pull secret, pod security)
+    // a service of the environment on k1: from now on its applies keep the namespace
     const svc = await p.api.post<{ task: { id: string } }>('/api/v1/projects/kcron/envs/test/services', {
       name: 'web',
       spec: {

@@ -5,32 +5,22 @@
  * may have changed since): both checks are this one.
  */
 import { isWorkloadEngine, type ContainerEngine } from '@berth/engine-api';
-import { InvalidError, type CronJobSpec } from '@berth/shared';
+import type { CronJobSpec } from '@berth/shared';
 import { checkRunsOnKubernetes } from '../services/workload-specs';
 
 /**
  * On a Kubernetes cluster: a numeric user (a pod runs as a number; Kubernetes cannot look a name
- * up in the image), and no mounts — a config version is a ConfigMap and a volume a claim that
- * Berth applies with a service's workload, and a run's pod would mount them only while some
- * service of the environment happens to (docs/kubernetes.md, "Not yet on Kubernetes").
+ * up in the image) and no config refreshed by `signal` (a ConfigMap volume is not rewritten in
+ * place). Mounts are fine: the run applies its config versions' ConfigMaps and its volumes'
+ * claims before its pod (`WorkloadEngine.prepareOneOff`); a local volume of another cluster is
+ * refused by the volumes' own check, as for a service placed on the run's cluster.
  */
 export function checkCronOnKubernetes(
   spec: Pick<CronJobSpec, 'user' | 'runAsRoot' | 'mounts'>,
   cluster: string,
 ): void {
-  if (spec.mounts?.length)
-    throw new InvalidError(
-      `spec.mounts: this cron job's runs go to cluster '${cluster}', a Kubernetes cluster, where cron runs cannot mount configs or volumes yet. Remove the mounts, or make a Podman cluster the environment's first cluster.`,
-      [
-        {
-          path: 'spec.mounts',
-          message: `cron runs on Kubernetes cluster '${cluster}' cannot mount configs or volumes yet`,
-        },
-      ],
-      'INVALID_SPEC',
-    );
   checkRunsOnKubernetes(
-    { user: spec.user, runAsRoot: spec.runAsRoot, mounts: [] },
+    { user: spec.user, runAsRoot: spec.runAsRoot, mounts: spec.mounts ?? [] },
     `cluster '${cluster}' (Kubernetes), where this cron job's runs go`,
   );
 }

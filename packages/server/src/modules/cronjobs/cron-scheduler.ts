@@ -1,4 +1,10 @@
-import { exitReason, type ContainerObservation } from '@berth/engine-api';
+import {
+  exitReason,
+  isWorkloadEngine,
+  type ContainerEngine,
+  type ContainerObservation,
+  type NamespaceSpec,
+} from '@berth/engine-api';
 import { ForbiddenError, parseCron, type CronJobSpec } from '@berth/shared';
 import type { AppContext } from '../../http/context';
 import type { Engines } from '../../runtime/engines';
@@ -14,6 +20,7 @@ import { backoffMs, dueDecision } from './cron-decision';
 import type { CronLogs } from './cron-logs';
 import type { CronAttemptRow, CronJobRow, CronJobsRepository, CronRunRow } from './cronjobs.repository';
 import type { CronMounts } from './cron-mounts';
+import type { WorkloadMounts } from '../services/mount-source';
 
 /** Labels of cron run containers (not `berth.instance`: the service controller owns those). */
 export const cronLabels = {
@@ -34,6 +41,17 @@ export interface CronSchedulerDeps {
   secrets: SecretBox;
   logs: CronLogs;
   mounts: CronMounts;
+  /**
+   * The namespace of an environment on a workload cluster (Kubernetes) as its services' applies
+   * write it (WorkloadSpecs.namespace): a run applies it when no service keeps it there.
+   */
+  namespace: (
+    project: string,
+    env: string,
+    cluster: string,
+    image: string,
+    also: string[],
+  ) => Promise<NamespaceSpec>;
   /** The clock (tests inject one); ms since the epoch. */
   clock?: () => number;
 }
@@ -456,6 +474,7 @@ export class CronScheduler implements Reconciler {
         env[e.name] = e.secret ? this.deps.secrets.open(e.value) : e.value;
       }
       const volumes = await this.deps.mounts.resolve(job, run, spec, engine);
+      const workloadMounts = await this.prepareWorkload(engine, job, run, spec, imageRef);
       const id = await engine.runContainer({
         name: container,
         image: imageRef,
@@ -475,6 +494,7 @@ export class CronScheduler implements Reconciler {
         user,
         workingDir: spec.workingDir,
         ...(volumes.length ? { volumes } : {}),
+        ...(workloadMounts ? { workloadMounts } : {}),
         // the env's network: a run reaches the env's services by name (docs/networks.md)
         network: envNetwork(ctx.config.instanceId, run.cluster, job.project, job.env),
       });
@@ -504,6 +524,25 @@ export class CronScheduler implements Reconciler {
         .catch(() => undefined);
       await this.finishAttempt(job, spec, started, attempt, null, reason);
     }
+  }
+
+  /**
+   * On a workload cluster (Kubernetes), before the run's pod: the environment's namespace (when
+   * no service keeps it) and the ConfigMaps and claims the run mounts, applied by the engine
+   * (docs/kubernetes.md, "Cron jobs"). Returns what the pod mounts; null on other engines.
+   */
+  private async prepareWorkload(
+    engine: ContainerEngine,
+    job: CronJobRow,
+    run: CronRunRow,
+    spec: CronJobSpec,
+    imageRef: string,
+  ): Promise<WorkloadMounts | null> {
+    if (!isWorkloadEngine(engine) || !engine.prepareOneOff) return null;
+    const mounts = await this.deps.mounts.workload(job, run, spec);
+    const ns = await this.deps.namespace(job.project, job.env, run.cluster, imageRef, [spec.image]);
+    await engine.prepareOneOff(ns, mounts);
+    return mounts;
   }
 
   /**

@@ -4,6 +4,7 @@ import type { Engines } from '../../runtime/engines';
 import type { Quotas } from '../quotas/quotas';
 import type { ServicesModule } from '../services/services.module';
 import { ContainerRunner } from '../services/controller/container-runner';
+import { WorkloadSpecs } from '../services/workload-specs';
 import { CronLogs } from './cron-logs';
 export { cronMountsFrom, type CronMounts } from './cron-mounts';
 import { CronScheduler } from './cron-scheduler';
@@ -30,7 +31,17 @@ export function createCronJobsModule(
   const logs = new CronLogs(ctx.config.dataDir);
   const { secrets } = services.deps;
   const runner = new ContainerRunner(ctx, engines, services.deps.repo, secrets);
-  const scheduler = new CronScheduler({ ctx, engines, repo, runner, secrets, logs, mounts });
+  const specs = new WorkloadSpecs(ctx, engines, secrets, services.deps.mounts);
+  const scheduler = new CronScheduler({
+    ctx,
+    engines,
+    repo,
+    runner,
+    secrets,
+    logs,
+    mounts,
+    namespace: (project, env, cluster, image, also) => specs.namespace(project, env, cluster, image, also),
+  });
   const service = new CronJobsService(
     ctx,
     repo,
