@@ -264,7 +264,7 @@ export class AppBackups {
       what: 'backup',
       script: backupScript(hook),
       env: env_,
-      mounts: [{ volume, path: hook.backupsPath }],
+      mounts: [{ volume, path: hook.backupsPath }, ...dumpMounts(row, hook)],
     })
       .then(({ ok, output }) => {
         if (ok) mine.delete(file);
@@ -454,7 +454,7 @@ export class AppBackups {
         { name: 'BERTH_BACKUP_DIR', value: hook.backupsPath, secret: false },
         { name: 'BERTH_BACKUP_KEEP', value: String(req.keep), secret: false },
       ],
-      mounts: [{ volume, path: hook.backupsPath }],
+      mounts: [{ volume, path: hook.backupsPath }, ...dumpMounts(row, hook)],
       resources: { memoryMiB: 256 },
       concurrencyPolicy: 'forbid',
       successfulRunsHistoryLimit: 3,
@@ -658,6 +658,15 @@ function runBackup(r: CronRunView): AppBackup {
     message: r.message ?? (running ? null : r.state),
     trigger: 'schedule',
   };
+}
+
+/** The hook's read-only mounts of the dump step, named for this instance. */
+function dumpMounts(row: AppInstanceRow, hook: BackupHook) {
+  return (hook.dumpMounts ?? []).map((m) => ({
+    volume: m.volume.replace(/\{name\}/g, row.name),
+    path: m.path,
+    readOnly: true,
+  }));
 }
 
 function plain(vars: { name: string; value: string }[]): Record<string, string> {

@@ -28,17 +28,6 @@ import { TimeText } from '../../components/TimeText';
 import { useI18n } from '../../i18n/I18nProvider';
 import './strings';
 
-/** The backup API paths this card calls (checked against /api/openapi.json by the e2e test). */
-export const backupApiRoutes = {
-  list: 'GET /api/v1/projects/{project}/envs/{env}/app-instances/{name}/backups',
-  create: 'POST /api/v1/projects/{project}/envs/{env}/app-instances/{name}/backups',
-  download: 'GET /api/v1/projects/{project}/envs/{env}/app-instances/{name}/backups/{id}/download',
-  remove: 'DELETE /api/v1/projects/{project}/envs/{env}/app-instances/{name}/backups/{id}',
-  restore: 'POST /api/v1/projects/{project}/envs/{env}/app-instances/{name}/backups/{id}/restore',
-  schedule: 'PUT /api/v1/projects/{project}/envs/{env}/app-instances/{name}/backup-schedule',
-  unschedule: 'DELETE /api/v1/projects/{project}/envs/{env}/app-instances/{name}/backup-schedule',
-} as const;
-
 const url = (i: AppInstanceDetail) =>
   `/api/v1/projects/${encodeURIComponent(i.project)}/envs/${encodeURIComponent(i.env)}/app-instances/${encodeURIComponent(i.name)}`;
 const keys = (i: AppInstanceDetail) => ['app-backups', i.project, i.env, i.name] as const;

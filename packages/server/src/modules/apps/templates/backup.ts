@@ -29,6 +29,12 @@ export interface BackupHook {
    * "$BERTH_BACKUP_PART" (the wrapper renames it once complete). Runs under `set -euo pipefail`.
    */
   dump: string;
+  /**
+   * Volumes of the instance the dump step mounts read-only besides the backups volume (`{name}`
+   * standing for the instance): for an app without a network dump (ZooKeeper's newest snapshot
+   * and logs are copied from a member's data volume). Absent: none.
+   */
+  dumpMounts?: { volume: string; path: string }[];
   /** Variables of both steps (passwords of the client tools) from the instance's secrets. */
   env: (input: { params: Record<string, AppParamValue>; secrets: Record<string, string> }) => BackupEnv[];
   restore: {
