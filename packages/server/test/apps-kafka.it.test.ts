@@ -185,7 +185,7 @@ describe('app store: a 3-member Kafka cluster', () => {
     );
     const consumed = kcat([
       '-b',
-      up.connection.connectString!,
+      up.connection.connectString,
       '-t',
       'orders',
       '-C',
