@@ -203,12 +203,24 @@ async function postJson(
 }
 
 /** Robots answer 200 with an error code in the body: DingTalk/WeCom errcode, Feishu code. */
+/**
+ * What of an answer's body a delivery record keeps: only Slack's one-word answers (`ok`,
+ * `invalid_payload`, `no_service`). A channel's URL may point at an internal service of the
+ * company (it is fenced from Berth's own listeners, not from every address), and a record that
+ * echoed the body would hand that service's content to whoever may test-send and read the
+ * channel. The robots' JSON error codes are read by robotError; a webhook keeps its status only.
+ */
+function vendorWord(kind: ChannelKind, text: string): string | null {
+  const word = text.trim();
+  return kind === 'slack' && /^[a-z_]{1,40}$/.test(word) ? word : null;
+}
+
 function robotError(kind: ChannelKind, text: string): string | null {
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(text) as Record<string, unknown>;
   } catch {
-    return kind === 'slack' ? null : `the answer is not JSON: ${text.slice(0, 200)}`;
+    return kind === 'slack' ? null : `the answer is not JSON (${text.length} characters, not shown)`;
   }
   const code = kind === 'feishu' ? (json.code ?? json.StatusCode) : json.errcode;
   if (code === undefined || code === 0) return null;
@@ -368,16 +380,16 @@ export async function deliverOnce(
     const res = await postJson(req.url, req.body, req.headers, guard);
     const ok2xx = res.status >= 200 && res.status < 300;
     const refused = ok2xx && t.kind !== 'webhook' ? robotError(t.kind, res.text) : null;
-    const text = res.text.trim().slice(0, 500);
+    const said = vendorWord(t.kind, res.text);
     if (!ok2xx)
       return {
         ok: false,
         code: res.status,
-        detail: `HTTP ${res.status}${text ? `: ${text}` : ''}`,
+        detail: `HTTP ${res.status}${said ? `: ${said}` : ''}`,
         durationMs: took(),
       };
     if (refused) return { ok: false, code: res.status, detail: refused, durationMs: took() };
-    return { ok: true, code: res.status, detail: text || `HTTP ${res.status}`, durationMs: took() };
+    return { ok: true, code: res.status, detail: said || `HTTP ${res.status}`, durationMs: took() };
   } catch (err) {
     const e = err as { responseCode?: number; response?: string; message?: string };
     const detail = e.response ? `${e.message ?? ''} (${e.response})` : (e.message ?? String(err));
