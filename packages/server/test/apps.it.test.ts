@@ -17,6 +17,7 @@ import {
   type TestPlatform,
 } from './helpers/platform';
 import { appImagesBuilt } from './helpers/app-images';
+import { ServicesService } from '../src/modules/services/services.service';
 
 // under npm test the images are built beside the first test files (helpers/app-images.ts)
 await appImagesBuilt();
@@ -222,6 +223,56 @@ describe('app store: catalog, instances, tenancy and real clients', () => {
     const vols = await devB.get<{ items: Obj[] }>('/api/v1/projects/rival/envs/test/volumes');
     assert.deepEqual(vols.body.items, [], 'the volume made before the service was removed again');
     assert.equal((await p.api.put('/api/v1/projects/rival/quota', {})).status, 200);
+  });
+
+  it('leaves nothing behind when the instance is deleted while its services are being made', async (t) => {
+    if (!redisBuilt)
+      return t.skip('localhost/berth-apps/redis:7 is not built: run scripts/app-images.sh redis');
+    // the DELETE lands between the primary's create and the replica's: the replica service is
+    // made after the delete removed what existed, so the install itself must take it away again
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- put back as it was, called with apply
+    const create = ServicesService.prototype.create;
+    let deleted: { status: number } | null = null;
+    ServicesService.prototype.create = async function (this: ServicesService, ...args) {
+      if (args[2].name === 'race-replica' && !deleted)
+        deleted = await devA.delete(`${instances('shop')}/race?keepVolumes=false`);
+      return create.apply(this, args);
+    };
+    let made: { status: number; body: unknown };
+    try {
+      made = await devA.post(instances('shop'), {
+        app: 'redis',
+        name: 'race',
+        params: { replicas: 1, maxmemoryMiB: 16, storageMiB: 64 },
+      });
+    } finally {
+      ServicesService.prototype.create = create;
+    }
+    assert.equal(deleted!.status, 202, 'the delete was accepted mid-install');
+    assert.equal(made.status, 409, JSON.stringify(made.body));
+    assert.match(errorMessage(made.body), /deleted while it was being installed/);
+    await eventually(
+      async () => {
+        assert.equal((await devA.get(`${instances('shop')}/race`)).status, 404);
+        const svcs = await devA.get<{ items: { name: string }[] }>(
+          '/api/v1/projects/shop/envs/test/services',
+        );
+        assert.deepEqual(
+          svcs.body.items.map((x) => x.name).filter((n) => n.startsWith('race')),
+          [],
+          'no service of the instance is left',
+        );
+        const vols = await devA.get<{ items: { name: string }[] }>('/api/v1/projects/shop/envs/test/volumes');
+        assert.deepEqual(
+          vols.body.items.map((x) => x.name).filter((n) => n.startsWith('race')),
+          [],
+          'its volume went with it',
+        );
+        return true;
+      },
+      'the deleted instance, its services and its volume to be gone',
+      120_000,
+    );
   });
 
   it('installs Redis: redis-cli SET/GET through the connection info; password once, rotation, delete keeping the volume', async (t) => {

@@ -320,6 +320,7 @@ export class AppsService {
           actor.name,
         );
         made.volumes.push(vol.name);
+        await this.stopIfDeleted(row, made, actor);
       }
       // configs before the services that mount them (admission checks they exist)
       await this.deps.configs.create(row.project, row.name, objects, actor.name, made.configs);
@@ -331,13 +332,41 @@ export class AppsService {
           actor,
         );
         made.services.push(s.name);
+        await this.stopIfDeleted(row, made, actor);
       }
     } catch (err) {
+      if (err instanceof DeletedWhileInstalling) throw err;
       await this.undo(row, made, actor).catch((e: unknown) =>
         this.ctx.log.warn({ err: e, instance: row.name }, 'apps: undoing a failed install left objects'),
       );
       throw withParamPaths(err);
     }
+  }
+
+  /**
+   * A DELETE of the instance while its objects are being made: the delete removed what existed
+   * when it ran, so what this install made since would be left behind (a service nobody owns, and
+   * a finisher waiting for it). Checked after each object: the install stops, removes the services
+   * it made (the finisher then removes the volumes, unless the delete kept them), or, when the
+   * finisher already removed the row, the volumes and configs it made too.
+   */
+  private async stopIfDeleted(
+    row: AppInstanceRow,
+    made: { volumes: string[]; services: string[]; configs: string[] },
+    actor: Actor,
+  ): Promise<void> {
+    const now = await this.repo.findById(row.id);
+    if (now && !now.deleting) return;
+    for (const s of made.services) await this.removeService(row, s, actor);
+    if (now) this.finishLater(row.id);
+    else {
+      for (const v of made.volumes)
+        await this.deps.volumes.remove(row.project, row.env, v).catch((err: unknown) => {
+          if (!(err instanceof NotFoundError)) throw err;
+        });
+      await this.deps.configs.remove(row.project, made.configs, []);
+    }
+    throw new DeletedWhileInstalling(row.name);
   }
 
   private async undo(
@@ -650,6 +679,15 @@ export class AppsService {
       if (m) return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
     }
     return null;
+  }
+}
+
+/** The install of an instance stopped because the instance was deleted meanwhile (409). */
+class DeletedWhileInstalling extends ConflictError {
+  constructor(name: string) {
+    super(
+      `App instance '${name}' was deleted while it was being installed; what the install had made is removed.`,
+    );
   }
 }
 
