@@ -40,8 +40,8 @@ bash scripts/build-web.sh
 files=(packages/*/src/**/*.test.ts packages/*/test/**/*.test.ts e2e/*.e2e.test.ts)
 if [ "$#" -gt 0 ]; then files=("$@"); fi
 # Three runs (docs/testing.md "Test suite time"). Most files spend their time waiting on containers,
-# rollouts and probes, so the first run can take two files at a time (BERTH_TEST_CONCURRENCY=2;
-# the default stays 1 until a whole run has passed with 2): each file has its own server, port,
+# rollouts and probes, so the first run and the app store's take two files at a time
+# (BERTH_TEST_CONCURRENCY, default 2; 1 runs every file alone): each file has its own server, port,
 # data dir, database, instance label and names. The files that
 # judge zero loss or timing under a load they make themselves, or load the machine alone, run
 # after it one at a time (`serial`). The app store's files last (node sorts the files of one run by
@@ -54,8 +54,8 @@ for f in "${files[@]}"; do
     *) if [[ "$f" =~ $serial_re ]]; then serial+=("$f"); else first+=("$f"); fi ;;
   esac
 done
-concurrency="${BERTH_TEST_CONCURRENCY:-1}"
-echo "berth: running ${#files[@]} test files (${#first[@]} $concurrency at a time, then ${#serial[@]} + ${#last[@]} one at a time); set-up took $((SECONDS - started)) s"
+concurrency="${BERTH_TEST_CONCURRENCY:-2}"
+echo "berth: running ${#files[@]} test files (${#first[@]} $concurrency at a time, then ${#serial[@]} one at a time, then ${#last[@]} $concurrency at a time); set-up took $((SECONDS - started)) s"
 summary="$BERTH_TEST_DIR/summary.jsonl"
 rm -f "$summary"
 export BERTH_TEST_SUMMARY_JSON="$summary"
@@ -71,7 +71,7 @@ run_tests() {
 }
 if [ "${#first[@]}" -gt 0 ]; then run_tests "$concurrency" "${first[@]}"; fi
 if [ "${#serial[@]}" -gt 0 ]; then run_tests 1 "${serial[@]}"; fi
-if [ "${#last[@]}" -gt 0 ]; then run_tests 1 "${last[@]}"; fi
+if [ "${#last[@]}" -gt 0 ]; then run_tests "$concurrency" "${last[@]}"; fi
 # The slowest files and the plain "N passed, N failed" line close every run.
 node scripts/slowest-reporter.mjs "$summary" 2>/dev/null || true
 echo "berth: npm test took $((SECONDS - started)) s"
