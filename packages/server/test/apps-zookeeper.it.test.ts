@@ -175,8 +175,50 @@ describe('app store: ZooKeeper single node, ensemble and member-by-member upgrad
     try {
       await create(c, '/greeting', 'hello');
       assert.equal(await getData(c, '/greeting'), 'hello');
+      // backup → the znode deleted → restore → it is back (a copy of the member's snapshot and logs)
+      const b = await dev.post<{ id: string; state: string }>(`${instances}/solo/backups`);
+      assert.equal(b.status, 202, JSON.stringify(b.body));
+      const done = await eventually(
+        async () => {
+          const l = await dev.get<{
+            kind: string;
+            items: { id: string; state: string; message: string | null }[];
+          }>(`${instances}/solo/backups`);
+          const x = l.body.items.find((i) => i.id === b.body.id);
+          return x && x.state !== 'running' ? { ...x, kind: l.body.kind } : null;
+        },
+        'the backup of solo to finish',
+        120_000,
+        500,
+      );
+      assert.equal(done.state, 'succeeded', done.message ?? '');
+      assert.equal(done.kind, 'zookeeper-snapshot');
+      await call<unknown>('delete /greeting', (cb) => c.remove('/greeting', -1, (e) => cb(e)));
     } finally {
       c.close();
+    }
+    const r = await dev.post(
+      `${instances}/solo/backups/${encodeURIComponent((await dev.get<{ items: { id: string }[] }>(`${instances}/solo/backups`)).body.items[0]!.id)}/restore`,
+    );
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const restore = await eventually(
+      async () => {
+        const l = await dev.get<{ restore: { state: string; message: string | null } | null }>(
+          `${instances}/solo/backups`,
+        );
+        return l.body.restore && l.body.restore.state !== 'running' ? l.body.restore : null;
+      },
+      'the restore of solo to finish',
+      240_000,
+      500,
+    );
+    assert.equal(restore.state, 'succeeded', restore.message ?? '');
+    // the member started again, maybe on another published port: read the connection info again
+    const back = await session(addresses(await running('solo')));
+    try {
+      assert.equal(await getData(back, '/greeting'), 'hello', 'the deleted znode is back');
+    } finally {
+      back.close();
     }
     assert.equal((await dev.post(`${instances}/solo/rotate-password`)).status, 422);
     const del = await dev.delete(`${instances}/solo?keepVolumes=false`);
@@ -339,8 +381,19 @@ describe('app store: ZooKeeper single node, ensemble and member-by-member upgrad
         svc.body.spec.env.some((e) => e.name === 'JAVA_TOOL_OPTIONS' && e.value === '-XX:+UseSerialGC'),
       );
     }
-    // 3.8-2 answers conf (3.8 did not)
+    // 3.8-2 answers conf (3.8 did not) — once the member serves: the old leader's restart, the
+    // upgrade's last step, makes the others elect a new leader, and meanwhile a member answers
+    // "not currently serving requests"
     const m = d.connection.members![0]!;
-    assert.match(await fourLetters(m.host!, m.port!, 'conf'), /clientPort=2181/);
+    const conf = await eventually(
+      async () => {
+        const answer = await fourLetters(m.host!, m.port!, 'conf');
+        return answer.includes('not currently serving') ? null : answer;
+      },
+      `${m.service} to serve after the upgrade`,
+      60_000,
+      500,
+    );
+    assert.match(conf, /clientPort=2181/);
   });
 });

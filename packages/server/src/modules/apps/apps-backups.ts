@@ -95,7 +95,10 @@ export class AppBackups {
     const row = (await this.deps.repo.find(project, env, name))!;
     const t = findTemplate(row.app);
     const v = t && findVersion(t, row.version);
-    const hook = v ? (v.backup ?? shippedBackups[row.app]) : undefined;
+    const shipped = shippedBackups[row.app];
+    const hook = v
+      ? (v.backup ?? (typeof shipped === 'function' ? shipped(this.params(row)) : shipped))
+      : undefined;
     if (!v || !hook)
       throw new BerthError(
         'UNPROCESSABLE',
@@ -509,7 +512,10 @@ export class AppBackups {
     if (!job || job.updatedAt >= row.password_set_at) return;
     const t = findTemplate(row.app);
     const v = t && findVersion(t, row.version);
-    const hook = v ? (v.backup ?? shippedBackups[row.app]) : undefined;
+    const shipped = shippedBackups[row.app];
+    const hook = v
+      ? (v.backup ?? (typeof shipped === 'function' ? shipped(this.params(row)) : shipped))
+      : undefined;
     if (!v || !hook) return;
     const keep = Number(job.spec.env.find((e) => e.name === 'BERTH_BACKUP_KEEP')?.value ?? 7);
     const spec = this.jobSpec(row, v, hook, this.volumeName(row), {

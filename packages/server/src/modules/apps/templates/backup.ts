@@ -150,8 +150,58 @@ export const mariadbBackup: BackupHook = {
   },
 };
 
-/** The hooks of the apps shipped with backups, by app name (a version's own `backup` wins). */
-export const shippedBackups: Record<string, BackupHook> = {
+/**
+ * ZooKeeper has no command that hands a snapshot to a client, so the dump copies a member's data
+ * directory (`version-2`: its snapshots and transaction logs) from the member's volume, mounted
+ * read-only, while the member runs. That is a fuzzy copy, and ZooKeeper's own recovery is made for
+ * it: a server loads the newest snapshot whose checksum holds and replays the logs after it up to
+ * their last whole record. Every member of a quorum holds every committed change, so the first
+ * member's copy serves the ensemble; a change committed while the copy runs may be in it or not.
+ * Restore is offline: every member stops, each member's `version-2` is replaced by the backup's
+ * (its `myid` stays), and the members start again with the backup's state, the same on each.
+ */
+export function zookeeperBackup(params: Record<string, AppParamValue>): BackupHook {
+  const volumes = Number(params.members) === 3 ? [1, 2, 3].map((n) => `{name}-${n}-data`) : ['{name}-data'];
+  return {
+    kind: 'zookeeper-snapshot',
+    extension: '.tar.gz',
+    backupsPath: '/data',
+    dumpMounts: [{ volume: volumes[0]!, path: '/zk' }],
+    dump: [
+      '[ -d /zk/version-2 ] || { echo "berth-backup: the member has no data yet (no version-2 in its volume)" >&2; exit 1; }',
+      // GNU tar exits 1 when a file changed while it was read (the log being appended): expected here
+      'rc=0',
+      'tar -C /zk --warning=no-file-changed --warning=no-file-shrank -czf "$BERTH_BACKUP_PART" version-2 || rc=$?',
+      '[ "$rc" -le 1 ] || exit "$rc"',
+    ].join('\n'),
+    env: () => [],
+    restore: {
+      mode: 'offline',
+      mounts: volumes.map((volume, i) => ({ volume, path: `/zk/m${i + 1}` })),
+      script: [
+        'tar -tzf "$BERTH_BACKUP_SOURCE" version-2 >/dev/null || { echo "berth-restore: the file holds no version-2 directory" >&2; exit 2; }',
+        'for d in /zk/m*; do',
+        '  rm -rf -- "$d/.version-2.restore"',
+        '  mkdir -- "$d/.version-2.restore"',
+        '  tar -xzf "$BERTH_BACKUP_SOURCE" -C "$d/.version-2.restore" --strip-components=1 version-2',
+        '  rm -rf -- "$d/version-2"',
+        '  mv -- "$d/.version-2.restore" "$d/version-2"',
+        '  echo "berth-restore: replaced the data of ${d#/zk/}"',
+        'done',
+      ].join('\n'),
+    },
+  };
+}
+
+/**
+ * The hooks of the apps shipped with backups, by app name (a version's own `backup` wins); a
+ * function when the hook depends on the instance's parameters (ZooKeeper's members).
+ */
+export const shippedBackups: Record<
+  string,
+  BackupHook | ((params: Record<string, AppParamValue>) => BackupHook)
+> = {
   redis: redisBackup,
   mariadb: mariadbBackup,
+  zookeeper: zookeeperBackup,
 };
