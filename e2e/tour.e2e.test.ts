@@ -32,7 +32,7 @@ const allowed = new Set(
   (
     'Berth Podman Kubernetes Nginx CPU HTTP HTTPS TCP UDP IP API URL DNS TLS SSL Webshell Debug Dockerfile codeflow ' +
     'Harbor OCI Git root uid gid exec SIGTERM SIGKILL MiB KiB GiB TiB B EN ID TTY SSE JSON YAML PromQL ' +
-    'Prometheus promtool Alertmanager blackbox exporter ' +
+    'Prometheus promtool Alertmanager blackbox exporter Debian ' +
     'WebSocket CIDR upstream SSH Python Java Maven Go Node npm Shell sh NFS CephFS cron tar ' +
     'admin Administrator local main web shop test prod team busybox localhost nobody Ctrl Shift'
   )

@@ -87,7 +87,11 @@ function ImagesCard() {
             dataIndex: 'name',
             render: (v: string) => <span translate="no">{v}</span>,
           },
-          { title: t('apps.images.apps'), render: (_v, r) => r.apps.join(', ') },
+          {
+            title: t('apps.images.apps'),
+            // the catalog's app names (redis, mariadb): names, not words to translate
+            render: (_v, r) => <span translate="no">{r.apps.join(', ')}</span>,
+          },
           {
             title: t('apps.images.state'),
             render: (_v, r) => (
