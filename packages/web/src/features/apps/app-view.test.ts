@@ -210,9 +210,9 @@ describe('app store view helpers', () => {
       assert.deepEqual(vars(zh), vars(en), key);
       assert.notEqual(zh, en, key);
       assert.doesNotMatch(
-        zh.replace(/\{\w+\}|Berth/g, ''),
+        zh.replace(/\{\w+\}|Berth|Redis|MariaDB|ZooKeeper|Kafka|Debian|Cron/g, ''),
         /[A-Za-z]{4,}/,
-        `${key}: no English words in Chinese (placeholders and the product's name aside)`,
+        `${key}: no English words in Chinese (placeholders, cron and the names of Berth and of the catalog's software aside)`,
       );
     }
   });
