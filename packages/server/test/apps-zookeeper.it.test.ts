@@ -395,5 +395,52 @@ describe('app store: ZooKeeper single node, ensemble and member-by-member upgrad
       500,
     );
     assert.match(conf, /clientPort=2181/);
+
+    // the ensemble's backup (the first member's data) restored into every member: a znode
+    // deleted after the backup is back, read through a member other than the first
+    const w = await session(addresses(await running('ens')));
+    let backupId: string;
+    try {
+      await create(w, '/ensemble-kept', 'before the backup');
+      const b = await dev.post<{ id: string }>(`${instances}/ens/backups`);
+      assert.equal(b.status, 202, JSON.stringify(b.body));
+      backupId = b.body.id;
+      const done = await eventually(
+        async () => {
+          const l = await dev.get<{ items: { id: string; state: string; message: string | null }[] }>(
+            `${instances}/ens/backups`,
+          );
+          const x = l.body.items.find((i) => i.id === backupId);
+          return x && x.state !== 'running' ? x : null;
+        },
+        'the backup of ens to finish',
+        120_000,
+        500,
+      );
+      assert.equal(done.state, 'succeeded', done.message ?? '');
+      await call<unknown>('delete /ensemble-kept', (cb) => w.remove('/ensemble-kept', -1, (e) => cb(e)));
+    } finally {
+      w.close();
+    }
+    const r = await dev.post(`${instances}/ens/backups/${encodeURIComponent(backupId)}/restore`);
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const restore = await eventually(
+      async () => {
+        const l = await dev.get<{ restore: { state: string; message: string | null } | null }>(
+          `${instances}/ens/backups`,
+        );
+        return l.body.restore && l.body.restore.state !== 'running' ? l.body.restore : null;
+      },
+      'the restore of ens to finish',
+      300_000,
+      500,
+    );
+    assert.equal(restore.state, 'succeeded', restore.message ?? '');
+    const back = await session(addresses(await running('ens'), ['ens-3']));
+    try {
+      assert.equal(await getData(back, '/ensemble-kept'), 'before the backup', 'the znode is back on ens-3');
+    } finally {
+      back.close();
+    }
   });
 });
