@@ -29,6 +29,7 @@ import { BerthError, EngineError } from '@berth/shared';
 import type { KubeClient } from './client';
 import type { ExecTarget } from './exec';
 import type { ContainerStatus, EphemeralContainer, Pod } from './kube-types';
+import { baselineCapabilities } from './manifests/pod';
 import { appContainer, digestOf, podContainer } from './observation';
 import { objectPath, resourceOf } from './resources';
 
@@ -38,23 +39,6 @@ export const debugAnnotationPrefix = 'debug.berth.dev/';
 export const debugPidFile = '/tmp/.berth-debug.pid';
 
 export type PodSecurityLevel = 'restricted' | 'baseline' | 'privileged';
-
-/** Capabilities Pod Security `baseline` lets a container add. */
-const baselineCapabilities = new Set([
-  'AUDIT_WRITE',
-  'CHOWN',
-  'DAC_OVERRIDE',
-  'FOWNER',
-  'FSETID',
-  'KILL',
-  'MKNOD',
-  'NET_BIND_SERVICE',
-  'SETFCAP',
-  'SETGID',
-  'SETPCAP',
-  'SETUID',
-  'SYS_CHROOT',
-]);
 
 /** `<pod>/<container>` (an ephemeral container's engine id), or null for a plain pod reference. */
 export function debugRef(idOrName: string): { pod: string; container: string } | null {

@@ -96,7 +96,7 @@ export function configFileKey(file: string): string {
  * Standards); "restricted" allows NET_BIND_SERVICE only. Berth's list also has NET_RAW, which
  * neither level allows.
  */
-const baselineCapabilities = new Set([
+export const baselineCapabilities: ReadonlySet<string> = new Set([
   'AUDIT_WRITE',
   'CHOWN',
   'DAC_OVERRIDE',

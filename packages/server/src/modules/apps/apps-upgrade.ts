@@ -19,6 +19,7 @@ import type { Actor, AppContext } from '../../http/context';
 import { nowIso, parseJson } from '../../util';
 import type { AppsRepository, AppInstanceRow } from './apps.repository';
 import { instanceState, type AppsService, type AppsServiceDeps } from './apps.service';
+import { LeaderRuns } from './leader-runs';
 import { findTemplate, findVersion } from './templates';
 import type { AppTemplate, TemplateVersion } from './templates/template';
 
@@ -26,8 +27,13 @@ import type { AppTemplate, TemplateVersion } from './templates/template';
 const memberDeadlineSeconds = 420;
 
 export class AppUpgrades {
-  private readonly running = new Set<string>();
-  private sweeper: NodeJS.Timeout | null = null;
+  /** The runner: under the leader lease, resumed after a restart. */
+  private readonly runner = new LeaderRuns(
+    'an upgrade step',
+    () => this.repo.upgrading(),
+    (id) => this.run(id),
+    (fields, message) => this.ctx.log.warn(fields, message),
+  );
 
   constructor(
     private readonly ctx: AppContext,
@@ -127,35 +133,19 @@ export class AppUpgrades {
   // ---- the runner: under the leader lease, resumed after a restart ---------------------------
 
   start(): void {
-    if (this.sweeper) return;
-    this.sweeper = setInterval(() => void this.sweep(), 10_000);
-    this.sweeper.unref();
-    void this.sweep();
+    this.runner.start();
   }
 
   stop(): void {
-    if (this.sweeper) clearInterval(this.sweeper);
-    this.sweeper = null;
-  }
-
-  private async sweep(): Promise<void> {
-    try {
-      for (const row of await this.repo.upgrading()) this.runLater(row.id);
-    } catch (err) {
-      this.ctx.log.warn({ err }, 'apps: listing upgrades to run failed');
-    }
+    this.runner.stop();
   }
 
   private runLater(id: string): void {
-    if (!this.sweeper || this.running.has(id)) return;
-    this.running.add(id);
-    void this.run(id)
-      .catch((err: unknown) => this.ctx.log.warn({ err, instance: id }, 'apps: an upgrade step failed'))
-      .finally(() => this.running.delete(id));
+    this.runner.kick(id);
   }
 
   private async run(id: string): Promise<void> {
-    while (this.sweeper) {
+    while (this.runner.leading) {
       const row = await this.repo.findById(id);
       const up = row && parseJson<AppInstanceUpgrade | null>(row.upgrade, null);
       if (!row || !up || up.state !== 'running') return;

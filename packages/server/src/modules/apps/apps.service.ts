@@ -38,6 +38,7 @@ import type { AppsRepository, AppInstanceRow } from './apps.repository';
 import type { AppConfigs } from './apps-configs';
 import type { AppImages } from './apps-images';
 import { setMariadbPasswords } from './apps-mariadb';
+import { LeaderRuns } from './leader-runs';
 import { appSummary, appView, findTemplate, findVersion, templates } from './templates';
 import type { AppTemplate, InstanceObjects, TemplateVersion } from './templates/template';
 
@@ -477,47 +478,35 @@ export class AppsService {
 
   // ---- the finisher: volumes after services, under the leader lease --------------------------
 
-  private readonly finishing = new Set<string>();
-  /** Set while this process is the leader (apps.module.ts's reconciler); null otherwise. */
-  private sweeper: NodeJS.Timeout | null = null;
-
   /**
-   * Finishes deletions while this process leads: those it accepts at once, and every 10 s any
-   * `deleting` instance (accepted by another replica of the server, or interrupted by a restart).
+   * Finishes deletions while this process leads (apps.module.ts's reconciler): those it accepts
+   * at once, and every 10 s any `deleting` instance (accepted by another replica of the server, or
+   * interrupted by a restart).
    */
+  private readonly finisher = new LeaderRuns(
+    'finishing a deletion',
+    () => this.repo.deleting(),
+    (id) => this.finish(id),
+    (fields, message) => this.ctx.log.warn(fields, message),
+  );
+
   start(): void {
-    if (this.sweeper) return;
-    this.sweeper = setInterval(() => void this.sweep(), 10_000);
-    this.sweeper.unref();
-    void this.sweep();
+    this.finisher.start();
   }
 
   stop(): void {
-    if (this.sweeper) clearInterval(this.sweeper);
-    this.sweeper = null;
-  }
-
-  private async sweep(): Promise<void> {
-    try {
-      for (const row of await this.repo.deleting()) this.finishLater(row.id);
-    } catch (err) {
-      this.ctx.log.warn({ err }, 'apps: listing deletions to finish failed');
-    }
+    this.finisher.stop();
   }
 
   /** Waits in the background until the instance's services are gone, then removes its volumes and row. */
   private finishLater(id: string): void {
-    if (!this.sweeper || this.finishing.has(id)) return;
-    this.finishing.add(id);
-    void this.finish(id)
-      .catch((err: unknown) => this.ctx.log.warn({ err, instance: id }, 'apps: finishing a deletion failed'))
-      .finally(() => this.finishing.delete(id));
+    this.finisher.kick(id);
   }
 
   private async finish(id: string): Promise<void> {
     // a deleted service's row goes once its containers are removed (drain + stop grace); after
     // ten minutes of waiting the sweep tries again
-    for (let attempt = 0; this.sweeper && attempt < 600; attempt += 1) {
+    for (let attempt = 0; this.finisher.leading && attempt < 600; attempt += 1) {
       const row = await this.repo.findById(id);
       if (!row) return;
       if (await this.finishOnce(row)) return;
