@@ -368,6 +368,9 @@ describe('portal (browser, real Podman)', { timeout: 600_000 }, () => {
     await page.locator('.ant-dropdown-menu-item').filter({ hasText: '中文' }).click();
     await page.getByRole('link', { name: '服务', exact: true }).click();
     await page.getByText('服务管理').waitFor();
+    // The heading comes before the rows (a skeleton meanwhile) and the scope bar one frame later.
+    await page.getByTestId('service-link-web').waitFor();
+    await page.getByTestId('create-service').waitFor();
     const body = await page.locator('.app-content').innerText();
     for (const word of [
       '服务',
