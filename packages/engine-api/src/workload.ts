@@ -184,6 +184,13 @@ export interface WorkloadEngine {
   applyNamespace(ns: NamespaceSpec): Promise<void>;
   /** Applies the workload's objects (server-side apply) and deletes the ones no longer wanted. */
   applyWorkload(w: WorkloadSpec): Promise<void>;
+  /**
+   * Applies the service's route canaries on this cluster (ADR 0008): one Deployment per spec of
+   * `canaries` (its `release` and `replicas` are the canary's), outside the service's Deployment
+   * and Service; the service's canaries not in the list are deleted (an empty list ends them
+   * all). Their pods are listed like the service's, labelled `berth.canary`.
+   */
+  applyCanaries(ref: WorkloadRef, canaries: WorkloadSpec[]): Promise<void>;
   /** The rollout status; null when the workload does not exist there. */
   workloadStatus(ref: WorkloadRef): Promise<WorkloadStatus | null>;
   /** Deletes every object of the workload (a destroyed service, or a cluster it left). */

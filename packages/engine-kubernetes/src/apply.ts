@@ -76,6 +76,59 @@ export async function deleteObject(
   });
 }
 
+/** How long `replaceSelector` waits for an orphaning deletion to finish (the garbage collector's work). */
+const orphanDeleteMs = 30_000;
+
+/**
+ * Makes sure the Deployment `name` has `selector` before it is applied. A selector is immutable,
+ * so one applied with another (before route canaries, ADR 0008: `berth.service` alone) is deleted
+ * with `propagationPolicy: Orphan` — its ReplicaSets and pods keep running, ownerless — and the
+ * apply that follows creates it again; the deployment controller adopts the ReplicaSets its new
+ * selector matches, and the template being the same, restarts no pod. Returns whether it replaced.
+ */
+export async function replaceSelector(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  selector: unknown,
+): Promise<boolean> {
+  const info = resourceOf('apps/v1', 'Deployment');
+  const path = objectPath(info, name, namespace);
+  const get = () =>
+    client.json<Deployment>('GET', path, {
+      allow: [404],
+      ctx: { verb: 'get', resource: info.rbac, namespace, name },
+    });
+  const now = await get();
+  if (!now || sameSelector(now.spec?.selector, selector)) return false;
+  await client.json('DELETE', path, {
+    query: { propagationPolicy: 'Orphan' },
+    allow: [404],
+    ctx: { verb: 'delete', resource: info.rbac, namespace, name },
+  });
+  // the orphan finalizer holds the object until its dependents are released
+  const deadline = Date.now() + orphanDeleteMs;
+  for (;;) {
+    const left = await get();
+    if (!left || left.metadata.uid !== now.metadata.uid) return true;
+    if (Date.now() > deadline)
+      throw new Error(
+        `Deployment ${namespace}/${name} is still being deleted (orphaning its ReplicaSets to change its selector) after ${orphanDeleteMs / 1000} s; Berth applies it again on its next pass. Is the cluster's garbage collector running?`,
+      );
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Selectors compared as the API server stores them (missing lists are empty). */
+function sameSelector(a: unknown, b: unknown): boolean {
+  const norm = (s: unknown) => {
+    const o = (s ?? {}) as { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
+    const labels = Object.entries(o.matchLabels ?? {}).sort(([x], [y]) => (x < y ? -1 : 1));
+    return JSON.stringify([labels, o.matchExpressions ?? []]);
+  };
+  return norm(a) === norm(b);
+}
+
 /** Objects of a kind in a namespace matching a label selector. */
 export async function listObjects<T extends { metadata: ObjectMeta }>(
   client: KubeClient,

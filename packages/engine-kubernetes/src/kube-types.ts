@@ -137,6 +137,10 @@ export interface Deployment {
   metadata: ObjectMeta;
   spec?: {
     replicas?: number;
+    selector?: {
+      matchLabels?: Record<string, string>;
+      matchExpressions?: { key: string; operator: string; values?: string[] }[];
+    };
     template?: {
       metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
       spec?: { volumes?: { name: string; configMap?: { name?: string } }[] };

@@ -45,6 +45,7 @@ import {
   deleteObject,
   fieldManager,
   listObjects,
+  replaceSelector,
   serviceConfigMaps,
   type Owners,
 } from './apply';
@@ -68,12 +69,15 @@ import type { Deployment, Node, Pod, Service } from './kube-types';
 import { ListWatch } from './list-watch';
 import { podLogs } from './logs';
 import {
+  canaryMark,
+  canaryObjects,
   kubeKeys,
   namespaceObjects,
   oneOffPlace,
   oneOffPod,
   oneOffSecret,
   ownershipSelector,
+  serviceDeploymentSelector,
   workloadObjects,
 } from './manifests/index';
 import { claimName, deploymentName, namespaceName, pullSecretName, serviceObjectName } from './names';
@@ -88,6 +92,7 @@ import {
   type VolumePodDeps,
 } from './volume-data';
 import {
+  canaryPortsKey,
   observationOf,
   podTransitions,
   type Exposure,
@@ -408,9 +413,11 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
   async applyWorkload(spec: WorkloadSpec): Promise<void> {
     const w = { ...spec, namespacePrefix: this.namespacePrefix };
     const objects = workloadObjects(w);
+    const namespace = this.namespaceOf(w);
+    // a Deployment applied before route canaries selects their pods too: replaced once (ADR 0008)
+    await replaceSelector(this.client, namespace, deploymentName(w.service), serviceDeploymentSelector(w));
     const notes: string[] = [];
     for (const o of objects) notes.push(...(await applyObject(this.client, o)));
-    const namespace = this.namespaceOf(w);
     this.applyNotes.set(`${namespace}/${w.service}`, notes);
     const owners = this.owners(w);
     const gc = await collectWorkloadGarbage(
@@ -427,6 +434,36 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
     } else this.pendingMaps.delete(key);
   }
 
+  /**
+   * The service's route canaries (ADR 0008, manifests/workload.ts `canaryObjects`): applies each
+   * wanted one and deletes the service's canary Deployments, Services and Secrets that are not
+   * (an ended or aborted canary; its pods' preStop drains them).
+   */
+  async applyCanaries(ref: WorkloadRef, canaries: WorkloadSpec[]): Promise<void> {
+    const namespace = this.namespaceOf(ref);
+    const keep = new Set<string>();
+    for (const c of canaries) {
+      const objects = canaryObjects({ ...c, namespacePrefix: this.namespacePrefix });
+      for (const o of objects) {
+        await applyObject(this.client, o);
+        keep.add(`${o.kind}/${o.metadata.name}`);
+      }
+    }
+    const selector = `${this.owners(ref).service},${labelKeys.canary}`;
+    for (const [apiVersion, kind] of [
+      ['apps/v1', 'Deployment'],
+      ['v1', 'Service'],
+      ['v1', 'Secret'],
+    ] as const) {
+      const info = resourceOf(apiVersion, kind);
+      for (const o of await listObjects(this.client, info, namespace, selector))
+        if (!keep.has(`${kind}/${o.metadata.name}`))
+          await deleteObject(this.client, info, o.metadata.name, namespace);
+    }
+    // a canary Service's NodePorts are new facts
+    this.facts = null;
+  }
+
   async workloadStatus(ref: WorkloadRef): Promise<WorkloadStatus | null> {
     const namespace = this.namespaceOf(ref);
     const info = resourceOf('apps/v1', 'Deployment');
@@ -439,7 +476,10 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
     const pods = this.pods
       .list()
       .filter(
-        (p) => p.metadata.namespace === namespace && p.metadata.labels?.[labelKeys.service] === ref.serviceId,
+        (p) =>
+          p.metadata.namespace === namespace &&
+          p.metadata.labels?.[labelKeys.service] === ref.serviceId &&
+          !p.metadata.labels[labelKeys.canary],
       );
     return workloadStatusOf(d, pods, this.applyNotes.get(`${namespace}/${ref.service}`) ?? []);
   }
@@ -485,13 +525,17 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
     return { namespace, service: `${namespace},${labelKeys.service}=${ref.serviceId}` };
   }
 
-  /** Relabels the pod `berth.rotation=in|out` (merge patch): the Service's selector wants `in`. */
+  /**
+   * Relabels the pod `berth.rotation=in|out` (merge patch): the Service's selector wants `in`. A
+   * canary's pod goes back to `canary`, never `in` (the stable Service must not select it).
+   */
   async setInRotation(idOrName: string, inRotation: boolean): Promise<void> {
     const pod = await this.requirePod(idOrName);
     const namespace = pod.metadata.namespace ?? 'default';
+    const back = pod.metadata.labels?.[labelKeys.canary] === canaryMark ? 'canary' : 'in';
     await this.client.json('PATCH', objectPath(resourceOf('v1', 'Pod'), pod.metadata.name, namespace), {
       query: { fieldManager },
-      body: { metadata: { labels: { [kubeKeys.rotation]: inRotation ? 'in' : 'out' } } },
+      body: { metadata: { labels: { [kubeKeys.rotation]: inRotation ? back : 'out' } } },
       contentType: 'application/merge-patch+json',
       ctx: { verb: 'patch', resource: 'pods', namespace, name: pod.metadata.name },
     });
@@ -911,8 +955,12 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
       const servicePorts = new Map<string, NonNullable<NonNullable<Service['spec']>['ports']>>();
       for (const s of services) {
         const id = s.metadata.labels?.[labelKeys.service];
-        if (id && s.spec?.ports && !s.metadata.labels?.[labelKeys.canary])
-          servicePorts.set(`${s.metadata.namespace}/${id}`, s.spec.ports);
+        if (!id || !s.spec?.ports) continue;
+        // a canary's own Service (ADR 0008) answers for its pods only
+        const canary = s.metadata.labels?.[labelKeys.canary]
+          ? canaryPortsKey(s.metadata.labels[labelKeys.release] ?? '')
+          : '';
+        servicePorts.set(`${s.metadata.namespace}/${id}${canary}`, s.spec.ports);
       }
       return { nodeIps, servicePorts };
     })();

@@ -40,6 +40,22 @@ export function serviceObjectName(service: string): string {
   return /^[a-z]/.test(service) && service.length <= 63 ? service : bounded(`s-${service}`, service);
 }
 
+/**
+ * The Deployment of a route's canary of `release` (ADR 0008): `<service>-canary-r<release>-<hash>`,
+ * one per canary release; its pods' names start with it.
+ */
+export function canaryDeploymentName(service: string, release: number): string {
+  return bounded(`${service}-canary-r${release}`, `${service}/canary/${release}`);
+}
+
+/** The NodePort Service of a canary (node-port exposure only): DNS-1035 as serviceObjectName. */
+export function canaryServiceName(service: string, release: number): string {
+  const name = canaryDeploymentName(service, release);
+  return /^[a-z]/.test(name)
+    ? name
+    : bounded(`s-${service}-canary-r${release}`, `${service}/canary/${release}`);
+}
+
 /** The Secret holding a service's secret variables. */
 export function envSecretName(service: string): string {
   return bounded(`${service}-env`, `${service}/env`);

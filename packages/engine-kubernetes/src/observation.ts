@@ -5,7 +5,12 @@
  * (docs/kubernetes.md): the pod's IP (gateway nodes in the cluster network) or the pod's node's
  * InternalIP with the Service's NodePort.
  */
-import type { ContainerObservation, EngineEvent, ObservedState } from '@berth/engine-api';
+import {
+  labelKeys,
+  type ContainerObservation,
+  type EngineEvent,
+  type ObservedState,
+} from '@berth/engine-api';
 import { appContainerName, kubeKeys } from './manifests/index';
 import { parseQuantity, type ContainerStatus, type Pod, type PodContainer } from './kube-types';
 
@@ -21,10 +26,13 @@ export type Exposure = 'pod-ip' | 'node-port';
  */
 export type PodAddress = (pod: Pod, containerPort: number) => string | null;
 
+/** The suffix of a canary Service's key in `ExposureFacts.servicePorts` (ADR 0008). */
+export const canaryPortsKey = (release: string) => `#canary-r${release}`;
+
 /** What the node-port exposure needs beyond the pod: nodes' InternalIPs and Services' NodePorts. */
 export interface ExposureFacts {
   nodeIps: Map<string, string>;
-  /** `<namespace>/<berth.service>` → the Service's ports. */
+  /** `<namespace>/<berth.service>` (plus `canaryPortsKey` for a canary's Service) → the Service's ports. */
   servicePorts: Map<string, { port: number; targetPort?: number | string; nodePort?: number }[]>;
 }
 
@@ -106,7 +114,9 @@ export function observationOf(
       continue;
     }
     const nodeIp = pod.spec?.nodeName ? facts?.nodeIps.get(pod.spec.nodeName) : undefined;
-    const svc = facts?.servicePorts.get(`${pod.metadata.namespace}/${labels['berth.service'] ?? ''}`) ?? [];
+    const canary = labels[labelKeys.canary] ? canaryPortsKey(labels[labelKeys.release] ?? '') : '';
+    const svc =
+      facts?.servicePorts.get(`${pod.metadata.namespace}/${labels[labelKeys.service] ?? ''}${canary}`) ?? [];
     const sp = svc.find((s) =>
       s.targetPort === undefined
         ? s.port === p.containerPort

@@ -554,7 +554,11 @@ describe('workload objects', () => {
       workload({ release: 2, restartNonce: 5, image: 'registry.example.net:5000/shop/web:2.0' }),
     );
     const sel = (objs: KubeObject[]) => (one(objs, 'Deployment').spec as Obj).selector;
-    assert.deepEqual(sel(r1), { matchLabels: { 'berth.service': '0b7e2f7c-3d7a-4c49-9a57-7d4f0c1b5a21' } });
+    assert.deepEqual(sel(r1), {
+      matchLabels: { 'berth.service': '0b7e2f7c-3d7a-4c49-9a57-7d4f0c1b5a21' },
+      // the route canaries' pods are not the service's (ADR 0008)
+      matchExpressions: [{ key: 'berth.canary', operator: 'DoesNotExist' }],
+    });
     assert.deepEqual(sel(r2), sel(r1));
     assert.deepEqual(one(r2, 'Service').spec, one(r1, 'Service').spec);
     const labels = template(r2).metadata.labels;

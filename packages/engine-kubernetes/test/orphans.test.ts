@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { OrphanKeep } from '@berth/engine-api';
 import { KubeClient } from '../src/client';
 import { KubernetesEngine } from '../src/kubernetes-engine';
-import { claimName, configMapName, envSecretName, namespaceName } from '../src/names';
+import { canaryDeploymentName, claimName, configMapName, envSecretName, namespaceName } from '../src/names';
 import { startFakeApiServer, testNamespace, testWorkload, type FakeApiServer } from '../src/testing/index';
 
 const project = 'shop';
@@ -69,6 +69,13 @@ describe('the sweep of orphans on the test API server', () => {
         },
       ),
     );
+    // a route's canary of the deleted service (ADR 0008): it goes with the service
+    await engine.applyCanaries({ project, env, service: 'gone', serviceId: 'id-gone' }, [
+      testWorkload(
+        { ...owner, service: 'gone', serviceId: 'id-gone' },
+        { release: 2, secretVariables: { K: 'c' } },
+      ),
+    ]);
     const o2 = { ...owner, cluster: 'fake2' };
     await other.applyNamespace(testNamespace(o2));
     await other.applyWorkload(testWorkload({ ...o2, service: 'gone', serviceId: 'id-gone' }));
@@ -92,7 +99,9 @@ describe('the sweep of orphans on the test API server', () => {
     assert.deepEqual(gone.sort(), [
       `configmaps/${ns}/${configMapName('only-gone', 1)}`,
       `deployments/${ns}/gone`,
+      `deployments/${ns}/${canaryDeploymentName('gone', 2)}`,
       `persistentvolumeclaims/${ns}/${claimName('old')}`,
+      `secrets/${ns}/${envSecretName(canaryDeploymentName('gone', 2))}`,
       `secrets/${ns}/${envSecretName('gone')}`,
       `services/${ns}/gone`,
     ]);

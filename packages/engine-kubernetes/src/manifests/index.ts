@@ -12,5 +12,13 @@ export {
   workloadSelector,
 } from './pod';
 export { oneOffGraceSeconds, oneOffPlace, oneOffPod, oneOffSecret, type OneOffOwner } from './one-off';
-export { mountObjects, revisionHistoryLimit, servicePortNames, workloadObjects } from './workload';
+export {
+  canaryMark,
+  canaryObjects,
+  mountObjects,
+  revisionHistoryLimit,
+  serviceDeploymentSelector,
+  servicePortNames,
+  workloadObjects,
+} from './workload';
 export { manifestsYaml } from './yaml';

@@ -11,6 +11,8 @@
 import { labelKeys, type KubeObject, type WorkloadSpec } from '@berth/engine-api';
 import { InvalidError } from '@berth/shared';
 import {
+  canaryDeploymentName,
+  canaryServiceName,
   claimName,
   configMapName,
   deploymentName,
@@ -123,6 +125,18 @@ function claims(w: MountsOf, namespace: string): KubeObject[] {
   return [...out.values()];
 }
 
+/**
+ * The service Deployment's selector: the service's pods, except its route canaries' (ADR 0008) —
+ * controllers with overlapping selectors fight over the pods. Immutable: a Deployment applied
+ * before canaries existed is replaced once, its pods adopted (apply.ts `migrateSelector`).
+ */
+export function serviceDeploymentSelector(w: Pick<WorkloadSpec, 'serviceId'>): Record<string, unknown> {
+  return {
+    matchLabels: workloadSelector(w),
+    matchExpressions: [{ key: labelKeys.canary, operator: 'DoesNotExist' }],
+  };
+}
+
 function deployment(w: WorkloadSpec, namespace: string, labels: Record<string, string>): KubeObject {
   return {
     apiVersion: 'apps/v1',
@@ -130,7 +144,7 @@ function deployment(w: WorkloadSpec, namespace: string, labels: Record<string, s
     metadata: { name: deploymentName(w.service), namespace, labels },
     spec: {
       replicas: w.replicas,
-      selector: { matchLabels: workloadSelector(w) },
+      selector: serviceDeploymentSelector(w),
       strategy: {
         type: 'RollingUpdate',
         rollingUpdate: { maxSurge: w.rollout.maxSurge, maxUnavailable: w.rollout.maxUnavailable },
@@ -141,6 +155,87 @@ function deployment(w: WorkloadSpec, namespace: string, labels: Record<string, s
       template: podTemplate(w),
     },
   };
+}
+
+/** The value of `berth.canary` on a canary's objects and pods (as on Podman's canary containers). */
+export const canaryMark = 'true';
+
+/**
+ * The objects of a route's canary of release `w.release` with `w.replicas` pods (ADR 0008), in
+ * apply order: its own env Secret (the release's secret values, not the service's), the
+ * ConfigMaps and claims it mounts (the environment's, by the same names), its Deployment and,
+ * with node-port exposure, a NodePort Service of its own. Every one carries `berth.canary`, so
+ * the service's garbage collection leaves them to the route; the pods carry `berth.rotation:
+ * canary`, so the stable Service (which wants `in`) never sends them traffic.
+ */
+export function canaryObjects(w: WorkloadSpec): KubeObject[] {
+  const namespace = namespaceName(w.project, w.env, w.namespacePrefix);
+  const name = canaryDeploymentName(w.service, w.release);
+  const labels = {
+    ...workloadLabels(w),
+    [labelKeys.canary]: canaryMark,
+    [labelKeys.release]: String(w.release),
+  };
+  // the canary's name stands for the service's in the pod spec: its Secret is its own
+  const own: WorkloadSpec = { ...w, service: name };
+  const out: KubeObject[] = [];
+  if (Object.keys(w.secretVariables).length > 0)
+    out.push({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: envSecretName(name), namespace, labels },
+      type: 'Opaque',
+      data: Object.fromEntries(
+        Object.entries(w.secretVariables).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')]),
+      ),
+    });
+  const template = podTemplate(own) as { metadata: { labels: Record<string, string> } };
+  template.metadata.labels = {
+    ...template.metadata.labels,
+    [labelKeys.canary]: canaryMark,
+    [kubeKeys.rotation]: 'canary',
+  };
+  const selector = {
+    [labelKeys.service]: w.serviceId,
+    [labelKeys.canary]: canaryMark,
+    [labelKeys.release]: String(w.release),
+  };
+  out.push(...configMaps(w, namespace), ...claims(w, namespace), {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace, labels },
+    spec: {
+      replicas: w.replicas,
+      selector: { matchLabels: selector },
+      strategy: {
+        type: 'RollingUpdate',
+        rollingUpdate: { maxSurge: w.rollout.maxSurge, maxUnavailable: w.rollout.maxUnavailable },
+      },
+      progressDeadlineSeconds: w.rollout.progressDeadlineSeconds,
+      revisionHistoryLimit: 0,
+      minReadySeconds: 0,
+      template,
+    },
+  });
+  if (w.exposure === 'node-port' && w.ports.length > 0) {
+    const names = servicePortNames(w.ports);
+    out.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: canaryServiceName(w.service, w.release), namespace, labels },
+      spec: {
+        type: 'NodePort',
+        selector,
+        ports: w.ports.map((p, i) => ({
+          name: names[i],
+          port: p.containerPort,
+          targetPort: p.containerPort,
+          protocol: 'TCP',
+        })),
+      },
+    });
+  }
+  return out;
 }
 
 /**

@@ -2,8 +2,8 @@
  * The controller simulation of the test API server, so an engine can be tested end to end: the
  * deployment controller (a ReplicaSet per pod-template hash, RollingUpdate with maxSurge and
  * maxUnavailable as pkg/controller/deployment computes them, Recreate, revision annotations,
- * history cleanup, status and the Available/Progressing conditions with the progress deadline on
- * the server's clock), the ReplicaSet controller (pods from the template, scale down preferring
+ * history cleanup, adoption of ownerless ReplicaSets its selector matches, status and the
+ * Available/Progressing conditions with the progress deadline on the server's clock), the ReplicaSet controller (pods from the template, scale down preferring
  * unready and newer pods), a scheduler (round robin over Ready nodes; no resource fit), the
  * kubelet (pods start at once with a real HTTP server per container port, readiness by policy
  * or test hook, container kills and restarts, graceful termination), the namespace controller
@@ -264,10 +264,41 @@ export class Simulation {
     }
   }
 
+  /**
+   * The Deployment's ReplicaSets, after adopting the ownerless ones its selector matches (as the
+   * real controller's ControllerRefManager does: a Deployment deleted with `propagationPolicy:
+   * Orphan` and created again takes its ReplicaSets back, and their pods with them).
+   */
   private ownedReplicaSets(d: Obj): Obj[] {
-    return this.store
-      .peek(all(REPLICASETS, nsName(d)))
-      .filter((rs) => controllerOf(rs)?.uid === uidOf(d) && !str(rs, 'metadata', 'deletionTimestamp'));
+    const selector = fromLabelSelectorObject(isObj(d.spec) ? d.spec.selector : undefined);
+    const out: Obj[] = [];
+    for (const rs of this.store.peek(all(REPLICASETS, nsName(d)))) {
+      if (str(rs, 'metadata', 'deletionTimestamp')) continue;
+      if (controllerOf(rs)?.uid === uidOf(d)) out.push(rs);
+      else if (
+        !controllerOf(rs) &&
+        selector.length > 0 &&
+        matchLabels(selector, strMap(rs, 'metadata', 'labels'))
+      )
+        out.push(this.adopt(rs, d));
+    }
+    return out;
+  }
+
+  private adopt(rs: Obj, d: Obj): Obj {
+    const next = clone(rs);
+    (next.metadata as Obj).ownerReferences = [
+      ...objs(rs, 'metadata', 'ownerReferences'),
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        name: name(d),
+        uid: uidOf(d),
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ];
+    return this.api.replace(REPLICASETS, nsName(rs), name(rs), next, { manager: CM, internal: true });
   }
 
   private scaleReplicaSet(rs: Obj, replicas: number, d: Obj): Obj {
