@@ -13,12 +13,13 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { PassThrough, Readable } from 'node:stream';
-import { KubeConfig } from '@kubernetes/client-node';
-// Not re-exported by the package's index; its own Exec builds it with process.stdin/stdout as
-// streams, which a server must never have paused or ended by a peer's frame.
-import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';
+import { isIPv6 } from 'node:net';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';
+import { parse } from 'yaml';
 import { EngineError, UnavailableError } from '@berth/shared';
 import { kubeError, type KubeStatus, type RequestContext } from './errors';
+import { kubeLibrary } from './kube-library';
 
 /** How the engine reaches its cluster: a kubeconfig (YAML text) or the pod's service account. */
 export interface ClusterAccess {
@@ -45,27 +46,56 @@ export interface RequestOptions {
 /** Prepared TLS options and credentials are reused this long, then read again (rotated tokens). */
 const credentialsTtlMs = 60_000;
 
-/** Loads a KubeConfig from the options; a broken one is an EngineError naming the cluster. */
-export function loadKubeConfig(access: ClusterAccess): KubeConfig {
-  const kc = new KubeConfig();
+type Mapping = Record<string, unknown>;
+const mapping = (v: unknown): Mapping => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Mapping) : {});
+/** A kubeconfig list's entry `key` of the item named `name` (client-node's findObject). */
+const entry = (list: unknown, name: unknown, key: string): Mapping | null => {
+  const found = (Array.isArray(list) ? list : []).find((e) => mapping(e).name === name);
+  return found === undefined ? null : mapping(mapping(found)[key]);
+};
+
+/**
+ * The API server's URL as client-node resolves it (loadFromString or loadFromCluster, then
+ * getCurrentCluster), read here so that a broken kubeconfig is refused when the engine is made,
+ * before the library is loaded: an EngineError naming the cluster, never quoting the YAML.
+ */
+export function apiServerOf(access: ClusterAccess): string {
+  if (access.inCluster) {
+    const host = process.env.KUBERNETES_SERVICE_HOST;
+    const port = process.env.KUBERNETES_SERVICE_PORT;
+    const scheme = port === '80' || port === '8080' || port === '8001' ? 'http' : 'https';
+    return `${scheme}://${host && isIPv6(host) ? `[${host}]` : host}:${port}`;
+  }
+  if (!access.kubeconfig)
+    throw new EngineError(`Kubernetes cluster ${access.cluster} has neither a kubeconfig nor in-cluster access.`);
+  let doc: Mapping;
   try {
-    if (access.inCluster) kc.loadFromCluster();
-    else if (access.kubeconfig) kc.loadFromString(access.kubeconfig);
+    doc = mapping(parse(access.kubeconfig, { maxAliasCount: 10 }));
   } catch (err) {
-    // js-yaml's message quotes the offending line, which may hold a token: say where, not what.
-    const where = (err as { mark?: { line?: number } }).mark?.line;
+    // The parser's message quotes the offending line, which may hold a token: say where, not what.
+    const where = (err as { linePos?: Array<{ line?: number }> }).linePos?.[0]?.line;
     throw new EngineError(
-      `Kubernetes cluster ${access.cluster}: its kubeconfig cannot be read${where !== undefined ? ` (YAML error on line ${where + 1})` : ''}. Register the cluster again with a valid kubeconfig.`,
+      `Kubernetes cluster ${access.cluster}: its kubeconfig cannot be read${where !== undefined ? ` (YAML error on line ${where})` : ''}. Register the cluster again with a valid kubeconfig.`,
     );
   }
-  if (!access.inCluster && !access.kubeconfig) {
-    throw new EngineError(
-      `Kubernetes cluster ${access.cluster} has neither a kubeconfig nor in-cluster access.`,
-    );
-  }
-  if (!kc.getCurrentCluster()) {
+  const context = entry(doc.contexts, doc['current-context'], 'context');
+  const server = context && entry(doc.clusters, context.cluster, 'cluster')?.server;
+  if (typeof server !== 'string' || server === '')
     throw new EngineError(
       `Kubernetes cluster ${access.cluster}: its kubeconfig has no current context naming a cluster (set current-context).`,
+    );
+  return server;
+}
+
+/** The KubeConfig client-node prepares requests with (TLS, credentials), loaded on first use. */
+async function loadKubeConfig(access: ClusterAccess): Promise<KubeConfig> {
+  const kc = new (await kubeLibrary()).KubeConfig();
+  try {
+    if (access.inCluster) kc.loadFromCluster();
+    else kc.loadFromString(access.kubeconfig ?? '');
+  } catch {
+    throw new EngineError(
+      `Kubernetes cluster ${access.cluster}: its kubeconfig cannot be read by the Kubernetes client. Register the cluster again with a valid kubeconfig.`,
     );
   }
   return kc;
@@ -74,15 +104,19 @@ export function loadKubeConfig(access: ClusterAccess): KubeConfig {
 /** JSON requests and streams against one API server, errors mapped to Berth's. */
 export class KubeClient {
   readonly cluster: string;
-  readonly kc: KubeConfig;
   /** The API server's URL (may carry a path prefix, e.g. behind a proxy). */
   readonly server: string;
+  private kc: Promise<KubeConfig> | null = null;
   private prepared: { at: number; opts: https.RequestOptions } | null = null;
 
-  constructor(access: ClusterAccess) {
+  constructor(private readonly access: ClusterAccess) {
     this.cluster = access.cluster;
-    this.kc = loadKubeConfig(access);
-    this.server = this.kc.getCurrentCluster()!.server.replace(/\/+$/, '');
+    this.server = apiServerOf(access).replace(/\/+$/, '');
+  }
+
+  private kubeConfig(): Promise<KubeConfig> {
+    this.kc ??= loadKubeConfig(this.access);
+    return this.kc;
   }
 
   /** A JSON answer, or null for a status in `allow`. */
@@ -126,11 +160,12 @@ export class KubeClient {
    * v5.channel.k8s.io first, then v4 (and older ones, which exec.ts refuses); the server picks.
    * The handler's own streams are dummies: exec.ts reads every frame itself.
    */
-  websocket(
+  async websocket(
     path: string,
     onBinary: (channel: number, data: Buffer) => boolean,
   ): ReturnType<WebSocketHandler['connect']> {
-    const handler = new WebSocketHandler(this.kc, undefined, {
+    const { WebSocketHandler } = await kubeLibrary();
+    const handler = new WebSocketHandler(await this.kubeConfig(), undefined, {
       stdin: new Readable({ read() {} }),
       stdout: new PassThrough(),
       stderr: new PassThrough(),
@@ -141,7 +176,7 @@ export class KubeClient {
   private async options(): Promise<https.RequestOptions> {
     if (this.prepared && Date.now() - this.prepared.at < credentialsTtlMs) return this.prepared.opts;
     const opts: https.RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(opts);
+    await (await this.kubeConfig()).applyToHTTPSOptions(opts);
     this.prepared = { at: Date.now(), opts };
     return opts;
   }

@@ -7,9 +7,9 @@
  * (`token-file` is read by `loadFromString`), so they are refused in the YAML before it loads:
  * a registered kubeconfig carries everything inline (`*-data`, `token`).
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { InvalidError, kubernetesEndpointProblem } from '@berth/shared';
 import { parse } from 'yaml';
+import { kubeLibrary } from './kube-library';
 
 /** What Berth will use of a kubeconfig: its current context's cluster and user. */
 export interface KubeconfigSummary {
@@ -62,7 +62,10 @@ function named(doc: Mapping, list: string, key: string, fail: (m: string) => nev
  * (http only on loopback, e.g. `kubectl proxy`), or anything that would run a command or read a
  * file on Berth's host.
  */
-export function checkKubeconfig(text: string, field = 'credentials.kubeconfig'): KubeconfigSummary {
+export async function checkKubeconfig(
+  text: string,
+  field = 'credentials.kubeconfig',
+): Promise<KubeconfigSummary> {
   const fail = (message: string): never => {
     throw new InvalidError(`The kubeconfig ${message}.`, [{ path: field, message }]);
   };
@@ -118,7 +121,7 @@ export function checkKubeconfig(text: string, field = 'credentials.kubeconfig'):
     );
   // what client-node itself makes of it: the same library the engine connects with
   try {
-    new KubeConfig().loadFromString(text, { onInvalidEntry: 'throw' });
+    new (await kubeLibrary()).KubeConfig().loadFromString(text, { onInvalidEntry: 'throw' });
   } catch (err) {
     fail(`is refused by the Kubernetes client: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -28,9 +28,9 @@ function kubeconfig(
 }
 
 /** The field error's message of a refused kubeconfig. */
-function refusal(text: string): string {
+async function refusal(text: string): Promise<string> {
   try {
-    checkKubeconfig(text);
+    await checkKubeconfig(text);
   } catch (err) {
     assert.ok(err instanceof InvalidError, String(err));
     const fields = err.details?.fields as { path: string; message: string }[];
@@ -42,8 +42,8 @@ function refusal(text: string): string {
 }
 
 describe('checkKubeconfig', () => {
-  it("says what Berth will use: the current context's server, cluster, user and how it authenticates", () => {
-    assert.deepEqual(checkKubeconfig(kubeconfig()), {
+  it("says what Berth will use: the current context's server, cluster, user and how it authenticates", async () => {
+    assert.deepEqual(await checkKubeconfig(kubeconfig()), {
       server: 'https://k8s.dc2.example.net:6443',
       context: 'berth@dc2',
       cluster: 'dc2',
@@ -51,7 +51,7 @@ describe('checkKubeconfig', () => {
       auth: 'token',
       warnings: [],
     });
-    const cert = checkKubeconfig(
+    const cert = await checkKubeconfig(
       kubeconfig((d) => {
         d.users[0] = {
           name: 'berth',
@@ -62,24 +62,24 @@ describe('checkKubeconfig', () => {
     assert.equal(cert.auth, 'client-certificate');
   });
 
-  it("refuses everything that would run a command or read a file of Berth's host, in any entry", () => {
+  it("refuses everything that would run a command or read a file of Berth's host, in any entry", async () => {
     const user = (u: Obj) =>
       kubeconfig((d) => {
         d.users.push({ name: 'other', user: u });
       });
-    assert.match(refusal(user({ exec: { command: 'sh' } })), /user "other" has "exec", which runs a command/);
+    assert.match(await refusal(user({ exec: { command: 'sh' } })), /user "other" has "exec", which runs a command/);
     assert.match(
-      refusal(user({ 'auth-provider': { name: 'gcp' } })),
+      await refusal(user({ 'auth-provider': { name: 'gcp' } })),
       /"auth-provider", which runs a provider plugin/,
     );
     assert.match(
-      refusal(user({ 'token-file': '/etc/passwd' })),
+      await refusal(user({ 'token-file': '/etc/passwd' })),
       /"token-file", which reads a file .* paste the token/,
     );
-    assert.match(refusal(user({ 'client-certificate': '/x.crt' })), /inline it as "client-certificate-data"/);
-    assert.match(refusal(user({ 'client-key': '/x.key' })), /inline it as "client-key-data"/);
+    assert.match(await refusal(user({ 'client-certificate': '/x.crt' })), /inline it as "client-certificate-data"/);
+    assert.match(await refusal(user({ 'client-key': '/x.key' })), /inline it as "client-key-data"/);
     assert.match(
-      refusal(
+      await refusal(
         kubeconfig((d) => {
           d.clusters[0] = {
             name: 'dc2',
@@ -91,16 +91,16 @@ describe('checkKubeconfig', () => {
     );
   });
 
-  it('refuses a kubeconfig Berth cannot use, saying why', () => {
-    assert.match(refusal('clusters: ['), /is not YAML/);
-    assert.match(refusal('just text'), /must be a YAML mapping/);
-    assert.match(refusal(kubeconfig((d) => delete d['current-context'])), /has no "current-context"/);
+  it('refuses a kubeconfig Berth cannot use, saying why', async () => {
+    assert.match(await refusal('clusters: ['), /is not YAML/);
+    assert.match(await refusal('just text'), /must be a YAML mapping/);
+    assert.match(await refusal(kubeconfig((d) => delete d['current-context'])), /has no "current-context"/);
     assert.match(
-      refusal(kubeconfig((d) => (d['current-context'] = 'nope'))),
+      await refusal(kubeconfig((d) => (d['current-context'] = 'nope'))),
       /current-context "nope", which is not in its contexts/,
     );
     assert.match(
-      refusal(
+      await refusal(
         kubeconfig(
           (d) => (d.contexts[0] = { name: 'berth@dc2', context: { cluster: 'dc2', user: 'ghost' } }),
         ),
@@ -108,22 +108,22 @@ describe('checkKubeconfig', () => {
       /names user "ghost", which is not in its users/,
     );
     assert.match(
-      refusal(kubeconfig((d) => (d.users[0] = { name: 'berth', user: {} }))),
+      await refusal(kubeconfig((d) => (d.users[0] = { name: 'berth', user: {} }))),
       /has no credentials Berth can use/,
     );
     assert.match(
-      refusal(
+      await refusal(
         kubeconfig(
           (d) => (d.clusters[0] = { name: 'dc2', cluster: { server: 'http://k8s.dc2.example.net:8080' } }),
         ),
       ),
       /plain http only on a loopback address/,
     );
-    assert.match(refusal(kubeconfig((d) => (d.kind = 'Pod'))), /has kind "Pod": expected "Config"/);
+    assert.match(await refusal(kubeconfig((d) => (d.kind = 'Pod'))), /has kind "Pod": expected "Config"/);
   });
 
-  it('warns when TLS verification is off over https, and not for kubectl proxy on loopback', () => {
-    const insecure = checkKubeconfig(
+  it('warns when TLS verification is off over https, and not for kubectl proxy on loopback', async () => {
+    const insecure = await checkKubeconfig(
       kubeconfig((d) => {
         d.clusters[0] = {
           name: 'dc2',
@@ -132,7 +132,7 @@ describe('checkKubeconfig', () => {
       }),
     );
     assert.match(insecure.warnings[0] ?? '', /turns TLS verification off/);
-    const proxy = checkKubeconfig(
+    const proxy = await checkKubeconfig(
       kubeconfig((d) => {
         d.clusters[0] = {
           name: 'dc2',

@@ -257,11 +257,14 @@ export class ClustersService {
    * endpoint, which must be the API server of the kubeconfig's current context: what validates is
    * what connects. Returns the warnings (TLS verification off). 400 naming the field otherwise.
    */
-  private checkKubernetes(endpoint: string, credentials: ClusterCredentials | null | undefined): string[] {
+  private async checkKubernetes(
+    endpoint: string,
+    credentials: ClusterCredentials | null | undefined,
+  ): Promise<string[]> {
     const problems = clusterKindProblems('kubernetes', { endpoint, credentials });
     if (problems.length > 0) throw kindRefused(problems);
     if (endpoint === inClusterEndpoint || !credentials?.kubeconfig) return [];
-    const summary = checkKubeconfig(credentials.kubeconfig, 'credentials.kubeconfig');
+    const summary = await checkKubeconfig(credentials.kubeconfig, 'credentials.kubeconfig');
     if (summary.server !== endpoint.replace(/\/$/, ''))
       throw kindRefused([
         {
@@ -290,7 +293,7 @@ export class ClustersService {
     const kubernetes = body.kind === 'kubernetes';
     const problems = clusterKindProblems(body.kind, body);
     if (problems.length > 0) throw kindRefused(problems);
-    const kubeWarnings = kubernetes ? this.checkKubernetes(body.endpoint, body.credentials) : [];
+    const kubeWarnings = kubernetes ? await this.checkKubernetes(body.endpoint, body.credentials) : [];
     if (!kubernetes) this.checkEndpoint(body.endpoint);
     if (kubernetes) await this.checkNamespacePrefix(body.name, body.endpoint, body.namespacePrefix ?? '');
     const now = nowIso();
@@ -373,7 +376,7 @@ export class ClustersService {
       );
     const kubeWarnings =
       kubernetes && (body.endpoint !== undefined || body.credentials !== undefined)
-        ? this.checkKubernetes(endpoint, credentials)
+        ? await this.checkKubernetes(endpoint, credentials)
         : [];
     if (body.exposure !== undefined) next.exposure = body.exposure;
     if (body.gatewayCidrs !== undefined)
