@@ -3,8 +3,9 @@
  * deployment controller (a ReplicaSet per pod-template hash, RollingUpdate with maxSurge and
  * maxUnavailable as pkg/controller/deployment computes them, Recreate, revision annotations,
  * history cleanup, adoption of ownerless ReplicaSets its selector matches, status and the
- * Available/Progressing conditions with the progress deadline on the server's clock), the ReplicaSet controller (pods from the template, scale down preferring
- * unready and newer pods), a scheduler (round robin over Ready nodes; no resource fit), the
+ * Available/Progressing conditions with the progress deadline on the server's clock), the
+ * ReplicaSet controller (pods from the template, scale down preferring unready and newer pods),
+ * a scheduler (round robin over Ready nodes; no resource fit), the
  * kubelet (pods start at once with a real HTTP server per container port, readiness by policy
  * or test hook, container kills and restarts, graceful termination), the namespace controller
  * (a deleted namespace is emptied, then goes) and the service account controller (`default`).

@@ -412,9 +412,33 @@ export class ServiceController {
       this.backoff.failures(svc.id),
     );
     const off = svc.stopped === 1 || svc.deleting === 1;
-    // canaries run where Berth runs containers itself (not yet as a Deployment on Kubernetes)
+    const wantedCanaries = off ? none : canaries;
+    // a route's canary runs where most of the service runs: on a Kubernetes cluster as a
+    // Deployment of its own (ADR 0008), else as containers Berth runs itself
+    const most = primaryCluster({ ...ownTargets, ...workloadTargets });
+    const onKubernetes = most !== null && pass.workload.has(most) ? most : null;
+    // a pass that cannot list the cluster running them moves no canary onto Podman, until the
+    // cluster is failed over
+    const held = this.workloads.canaryCluster(svc.id);
+    const blindOnly =
+      onKubernetes === null && held !== null && pass.blind.has(held) && !where.failedOver.includes(held);
+    if (pass.workload.size > 0)
+      await this.workloads.canaries(
+        svc,
+        onKubernetes ? wantedCanaries : none,
+        onKubernetes,
+        workloadTargets,
+        pass.workload,
+        (release) => this.spec(svc, release),
+      );
     const primary = primaryCluster(ownTargets) ?? this.deps.engines.local.cluster;
-    await this.reconcileCanaries(svc, spec, all.filter(isCanary), off ? none : canaries, primary);
+    await this.reconcileCanaries(
+      svc,
+      spec,
+      all.filter((r) => isCanary(r) && !onWorkload(r)),
+      onKubernetes || blindOnly ? none : wantedCanaries,
+      primary,
+    );
 
     const targets: ProbeTarget[] = [];
     for (const r of all) {

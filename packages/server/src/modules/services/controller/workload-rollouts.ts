@@ -14,12 +14,18 @@ import {
   type ContainerObservation,
   type WorkloadEngine,
   type WorkloadRef,
+  type WorkloadSpec,
   type WorkloadStatus,
 } from '@berth/engine-api';
 import type { ReleaseSpec } from '@berth/shared';
 import type { Engines } from '../../../runtime/engines';
 import type { AppContext } from '../../../http/context';
-import type { ContainerRow, ServiceRow, ServicesRepository } from '../services.repository';
+import {
+  canaryNonce,
+  type ContainerRow,
+  type ServiceRow,
+  type ServicesRepository,
+} from '../services.repository';
 import type { WorkloadSpecs } from '../workload-specs';
 import { nowIso } from '../../../util';
 import { endpointsMayChange } from '../endpoint-signal';
@@ -32,6 +38,12 @@ export const restartLabel = 'berth.restart';
 
 /** How often an unchanged namespace is applied again (its pull credential is renewed). */
 const namespaceRefreshMs = 24 * 3600 * 1000;
+
+/**
+ * How often a service's unchanged canaries are applied again on a cluster: a canary Deployment
+ * deleted by hand comes back, one left by a crash between two passes goes.
+ */
+const canaryRefreshMs = 60 * 1000;
 
 type Seen = ContainerObservation & { cluster: string };
 
@@ -65,6 +77,8 @@ export class WorkloadRollouts {
   private readonly applied = new Map<string, string>();
   /** Per namespace and cluster: the digest of the last applied namespace, and when. */
   private readonly namespaces = new Map<string, { digest: string; at: number }>();
+  /** Per service and cluster: the digest of the last applied canaries, and when. */
+  private readonly canaryApplied = new Map<string, { digest: string; at: number; releases: string }>();
   /** Per service and cluster: the last apply error (logged and shown once per change). */
   private readonly failures = new Map<string, string>();
   /** The cluster's core Events of each service there, into its events. */
@@ -164,6 +178,73 @@ export class WorkloadRollouts {
     return errors;
   }
 
+  /** The workload cluster the service's canaries were last applied on, when any. */
+  canaryCluster(serviceId: string): string | null {
+    for (const [key, v] of this.canaryApplied)
+      if (v.releases && key.startsWith(`${serviceId}\n`)) return key.slice(serviceId.length + 1);
+    return null;
+  }
+
+  /**
+   * The service's route canaries on its workload clusters (ADR 0008): on `cluster` (the workload
+   * cluster that runs most of the service; null when the canaries run on Podman) the canary
+   * releases of `wanted` with their replicas, each a Deployment of the engine's; on every other
+   * workload cluster none, so one left there ends. Applied when they changed, and every
+   * `canaryRefreshMs`. Their pods come back through `mirror`, marked as canaries.
+   */
+  async canaries(
+    svc: ServiceRow,
+    wanted: ReadonlyMap<number, number>,
+    cluster: string | null,
+    targets: Record<string, number>,
+    workloadClusters: ReadonlySet<string>,
+    specOf: (release: number) => Promise<ReleaseSpec | null>,
+  ): Promise<void> {
+    if (svc.deleting === 1) return;
+    const ref: WorkloadRef = { project: svc.project, env: svc.env, service: svc.name, serviceId: svc.id };
+    for (const c of workloadClusters) {
+      const key = `${svc.id}\n${c}`;
+      const mine = c === cluster ? wanted : new Map<number, number>();
+      const last = this.canaryApplied.get(key);
+      // a cluster the service does not run on and never had canaries on: nothing to end there
+      if (mine.size === 0 && targets[c] === undefined && !last) continue;
+      try {
+        const specs: WorkloadSpec[] = [];
+        for (const [release, replicas] of mine) {
+          const rs = await specOf(release);
+          if (!rs) continue;
+          const { workload } = await this.specs.resolve(svc, rs, c, replicas, release);
+          // a restart of the service is not the canary's
+          specs.push({ ...workload, restartNonce: 0 });
+        }
+        const d = digest(specs);
+        if (last && last.digest === d && Date.now() - last.at < canaryRefreshMs) continue;
+        await (await this.engine(c)).applyCanaries(ref, specs);
+        const releases = specs.map((w) => `release ${w.release} with ${w.replicas}`).join(', ');
+        this.canaryApplied.set(key, { digest: d, at: Date.now(), releases });
+        if ((last?.releases ?? '') !== releases)
+          await this.repo.addEvent(
+            svc.id,
+            releases ? 'CanaryApplied' : 'CanaryEnded',
+            releases
+              ? `cluster ${c}: route canary ${releases} replica(s), a Deployment of its own`
+              : `cluster ${c}: the route canary ended; its Deployment is deleted`,
+          );
+        this.failures.delete(`${key}\ncanary`);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        this.canaryApplied.delete(key);
+        if (this.failures.get(`${key}\ncanary`) !== message) {
+          this.failures.set(`${key}\ncanary`, message);
+          this.ctx.log.warn({ err, cluster: c, service: svc.id }, 'applying a canary failed');
+          await this.repo.addEvent(svc.id, 'WorkloadFailed', `cluster ${c}: canary: ${message}`, {
+            severity: 'warning',
+          });
+        }
+      }
+    }
+  }
+
   /**
    * Mirrors the pods of the service on workload clusters into its ledger: a row per pod (written
    * when first seen), its readiness and endpoints as Kubernetes reports them, and written off when
@@ -259,7 +340,8 @@ export class WorkloadRollouts {
         name: pod.name,
         service_id: svc.id,
         release,
-        restart_nonce: Number(pod.labels[restartLabel] ?? 0),
+        // a route canary's pod (ADR 0008) is marked as Podman's canary containers are
+        restart_nonce: pod.labels[labelKeys.canary] ? canaryNonce : Number(pod.labels[restartLabel] ?? 0),
         engine_id: pod.id,
         cluster: pod.cluster,
         node: pod.node,
@@ -359,5 +441,7 @@ export class WorkloadRollouts {
     this.events.stop(serviceId);
     for (const key of [...this.applied.keys()])
       if (key.startsWith(`${serviceId}\n`)) this.applied.delete(key);
+    for (const key of [...this.canaryApplied.keys()])
+      if (key.startsWith(`${serviceId}\n`)) this.canaryApplied.delete(key);
   }
 }
