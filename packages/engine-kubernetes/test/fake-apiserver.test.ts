@@ -1157,6 +1157,12 @@ describe('the test API server: pods/log, pods/exec and metrics', () => {
     const env = (await run(['env'])).stdout;
     assert.match(env, /^PLAIN=yes$/m);
     assert.match(env, /^TOKEN=sekret$/m, 'secretKeyRef is resolved');
+    // env NAME=VALUE COMMAND runs the command with it (how Berth's exec sets TERM)
+    const added = (await run(['env', 'TERM=xterm', 'env'])).stdout;
+    assert.match(added, /^TERM=xterm$/m);
+    assert.match(added, /^PLAIN=yes$/m);
+    assert.equal((await run(['env', 'A=1', 'echo', 'hi'])).stdout, 'hi\n');
+    assert.equal((await run(['env', 'A=1', 'nosuch'])).status.details?.causes?.[0]?.message, '127');
     const missing = await run(['nosuch']);
     assert.equal(missing.status.reason, 'InternalError');
     assert.match(missing.status.message!, /executable file not found/);

@@ -6,8 +6,9 @@
  * closes stdin without closing the connection). The highest protocol the client offers among
  * those the server accepts is chosen; a server that accepts only v4 tests a client's fallback.
  * Commands run in a pluggable handler, not in a process; the default one knows `echo`, `cat`,
- * `id -u`, `sh -c 'exit N'`, an interactive `sh` of those, `sleep N`, `env`, `stty size`,
- * `true`, `false`, and answers "executable file not found" for the rest.
+ * `id -u`, `sh -c 'exit N'`, an interactive `sh` of those, `sleep N`, `env` (printing, or running a
+ * command with `NAME=VALUE` added), `stty size`, `true`, `false`, and answers "executable file not
+ * found" for the rest.
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -66,13 +67,31 @@ async function runOne(ctx: ExecContext, argv: string[]): Promise<number> {
       }
       ctx.stdout(`uid=${ctx.uid} gid=${ctx.uid} groups=${ctx.uid}\n`);
       return 0;
-    case 'env':
+    case 'env': {
+      // env [NAME=VALUE]... [COMMAND [ARG]...] as coreutils and busybox have it: the command runs
+      // with the variables added (Berth's Kubernetes exec sets TERM so); without one, env prints them
+      let i = 0;
+      const env = { ...ctx.env };
+      for (; i < args.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(args[i]!); i++) {
+        const at = args[i]!.indexOf('=');
+        env[args[i]!.slice(0, at)] = args[i]!.slice(at + 1);
+      }
+      if (i < args.length) {
+        try {
+          return await runOne({ ...ctx, env }, args.slice(i));
+        } catch (e) {
+          if (!(e instanceof ExecStartError)) throw e;
+          ctx.stderr(`env: '${args[i]!}': No such file or directory\n`);
+          return 127;
+        }
+      }
       ctx.stdout(
-        Object.entries(ctx.env)
+        Object.entries(env)
           .map(([k, v]) => `${k}=${v}\n`)
           .join(''),
       );
       return 0;
+    }
     case 'stty':
       if (args[0] === 'size') {
         const s = ctx.size() ?? { width: 80, height: 24 };
