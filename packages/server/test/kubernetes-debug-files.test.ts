@@ -148,6 +148,7 @@ describe('debug containers and container files on a Kubernetes cluster (test API
     assert.equal(spec.ephemeralContainers.length, 1);
     const ec = spec.ephemeralContainers[0]!;
     assert.equal(ec.targetContainerName, 'app');
+    assert.deepEqual(d.ephemeral, { pod: container, container: ec.name }, 'named as Kubernetes shows it');
     assert.equal(ec.image, toolbox);
     const sc = ec.securityContext as Obj;
     assert.equal(sc.runAsUser, 1000, "the target's user");

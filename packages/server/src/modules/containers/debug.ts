@@ -62,6 +62,20 @@ export interface DebugSessionView {
   endReason: string | null;
   /** Open this as a WebSocket (like the web shell) for the debug container's one shell. */
   shellPath: string;
+  /**
+   * On Kubernetes: the ephemeral container as the cluster shows it — its name in the target's pod
+   * (`kubectl get pod <pod> -o jsonpath='{.spec.ephemeralContainers}'`). Absent on Podman.
+   */
+  ephemeral?: { pod: string; container: string };
+}
+
+/**
+ * The ephemeral container a Kubernetes engine id names: the engine answers `<pod uid>/<container>`
+ * for a debug container (engine-kubernetes/src/debug.ts); a Podman id has no slash.
+ */
+function ephemeralOf(row: DebugSessionRow): DebugSessionView['ephemeral'] {
+  const m = /^[^/]+\/([^/]+)$/.exec(row.engine_id ?? '');
+  return m ? { pod: row.target, container: m[1]! } : undefined;
 }
 
 export function toDebugView(
@@ -69,6 +83,7 @@ export function toDebugView(
   svc: Pick<ServiceRow, 'project' | 'env' | 'name'>,
 ): DebugSessionView {
   const base = `/api/v1/projects/${svc.project}/envs/${svc.env}/services/${svc.name}/containers/${row.target}`;
+  const ephemeral = ephemeralOf(row);
   return {
     id: row.id,
     container: row.name,
@@ -84,6 +99,7 @@ export function toDebugView(
     endedAt: row.ended_at,
     endReason: row.end_reason,
     shellPath: `${base}/debug/${row.id}/shell`,
+    ...(ephemeral ? { ephemeral } : {}),
   };
 }
 

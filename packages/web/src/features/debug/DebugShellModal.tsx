@@ -15,7 +15,8 @@ function debugShellUrl(session: DebugSession, cols: number, rows: number): strin
 /**
  * The "Debug" window: starts a debug container beside `container` (a new one for each connect:
  * Reconnect, the root switch and another image start another) and opens its one shell in the web
- * shell's terminal. The server removes the container when the shell ends or the window closes.
+ * shell's terminal. The server removes the container when the shell ends or the window closes (on
+ * Kubernetes it kills the ephemeral container's process: the pod keeps it, terminated).
  */
 export function DebugShellModal(props: {
   serviceRef: ServiceRef;
@@ -35,15 +36,25 @@ export function DebugShellModal(props: {
     } catch (err) {
       throw new Error(t('debug.startFailed', { error: errorText(t, err) }));
     }
+    const expires = new Date(session.expiresAt).toLocaleTimeString();
     return {
       url: debugShellUrl(session, cols, rows),
-      banner: t('debug.connected', {
-        debug: session.container,
-        image: session.image,
-        name: container,
-        user: session.user,
-        expires: new Date(session.expiresAt).toLocaleTimeString(),
-      }),
+      // on Kubernetes: the name the cluster shows, and that it stays in the pod (it cannot be removed)
+      banner: session.ephemeral
+        ? t('debug.connected.kubernetes', {
+            debug: session.ephemeral.container,
+            pod: session.ephemeral.pod,
+            image: session.image,
+            user: session.user,
+            expires,
+          })
+        : t('debug.connected', {
+            debug: session.container,
+            image: session.image,
+            name: container,
+            user: session.user,
+            expires,
+          }),
     };
   };
   const imageField = (

@@ -17,6 +17,8 @@ export interface DebugSession {
   user: string;
   expiresAt: string;
   shellPath: string;
+  /** On Kubernetes: the ephemeral container as the cluster shows it, in the target's pod. */
+  ephemeral?: { pod: string; container: string };
 }
 
 /** Starts a debug container beside `container` (the toolbox unless `image`; the target's user unless root). */
