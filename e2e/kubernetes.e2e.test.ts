@@ -6,23 +6,38 @@
  * file picker, an http:// endpoint refused at its field), sees it ready with the API server's
  * version, the kubeconfig never shown back ("set", Replace), changes its exposure; the service's
  * Manifests tab shows the Deployment and the Service Berth applies there, as the API answers
- * them, copies and downloads the YAML; the pages fit 1366 px and read in Chinese.
+ * them, copies and downloads the YAML; the pages fit 1366 px and read in Chinese. A service runs
+ * there (its pods are its containers); the Debug button of a pod opens a shell in an ephemeral
+ * container of the pod aimed at the app (a command's output in the terminal; closing the window
+ * kills it, and it stays in the pod terminated, never a replica); the Files button browses the
+ * pod's files through tar in the container (the test API server runs the host's tar over a
+ * directory standing for the pod's root): a directory, a file viewed and downloaded, the log file
+ * the service declares followed while lines are appended, and collected — in Chinese.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { startFakeApiServer, type FakeApiServer } from '@berth/engine-kubernetes/testing';
+import {
+  defaultExecHandler,
+  podFilesHandler,
+  startFakeApiServer,
+  type FakeApiServer,
+} from '@berth/engine-kubernetes/testing';
 import { clusterApiRoutes } from '../packages/web/src/features/clusters/clusters-api.ts';
 import { clustersEn } from '../packages/web/src/features/clusters/messages.ts';
+import { debugApiRoutes } from '../packages/web/src/features/debug/debug-api.ts';
+import { filesApiRoutes } from '../packages/web/src/features/files/files-api.ts';
 import { manifestApiRoutes } from '../packages/web/src/features/manifests/manifests-api.ts';
 import { manifestsEn } from '../packages/web/src/features/manifests/messages.ts';
 import { en } from '../packages/web/src/i18n/en.ts';
 import { zhCN } from '../packages/web/src/i18n/zh-CN.ts';
 import {
   adminPassword,
+  eventually,
   startPlatform,
   waitTask,
   webSpec,
@@ -50,6 +65,9 @@ interface ManifestsBody {
 
 const manifestsUrl = '/p/shop/test/s/web/manifests';
 const manifestsApi = '/api/v1/projects/shop/envs/test/services/web/manifests';
+const kwebApi = '/api/v1/projects/shop/envs/test/services/kweb';
+/** The debug image the cluster pulls (Kubernetes builds no toolbox; docs/debug.md). */
+const toolbox = 'registry.example:5000/berth/toolbox:1';
 
 /**
  * The text of every visible text node of the page's content outside code and server data (marked
@@ -94,14 +112,35 @@ void describe('Kubernetes clusters and manifests (browser, test API server)', { 
   let kube: FakeApiServer | undefined;
   const dir = mkdtempSync(path.join(tmpdir(), 'berth-e2e-kubernetes-'));
   const kubeconfigFile = path.join(dir, 'kubeconfig.yaml');
+  /** The directory standing for the root of the kweb pods' app container. */
+  const podRoot = path.join(dir, 'pod-root');
   let kubeconfig = '';
+  /** The kweb pods (their names), once the service runs. */
+  let kpods: string[] = [];
+
+  /** A pod as the test API server holds it (what kubectl get pod -o json shows). */
+  const kubePod = (namespace: string, name: string) =>
+    new Promise<{ spec: Record<string, unknown>; status: Record<string, unknown> }>((resolve, reject) => {
+      const req = https.request(
+        `${kube!.url}/api/v1/namespaces/${namespace}/pods/${name}`,
+        { headers: { Authorization: `Bearer ${kube!.token}` }, rejectUnauthorized: false },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve(JSON.parse(text) as never));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
 
   portalSession(
     {
       // the test API server's pods answer on loopback ports it writes in an annotation
       start: () =>
         startPlatform(
-          { BERTH_GATEWAY_LISTEN: 'off' },
+          { BERTH_GATEWAY_LISTEN: 'off', BERTH_DEBUG_TOOLBOX_IMAGE: toolbox },
           {
             build: {
               kubernetes: {
@@ -115,6 +154,14 @@ void describe('Kubernetes clusters and manifests (browser, test API server)', { 
         ),
       seed: async (platform) => {
         kube = await startFakeApiServer();
+        // the kweb pods have files (and tar); exec elsewhere runs the default handler (its sh)
+        mkdirSync(path.join(podRoot, 'var/log/app'), { recursive: true });
+        mkdirSync(path.join(podRoot, 'srv'), { recursive: true });
+        writeFileSync(path.join(podRoot, 'srv/index.html'), 'v1 served from a pod\n');
+        writeFileSync(path.join(podRoot, 'var/log/app/app.log'), 'started\n');
+        kube.setExecHandler(
+          podFilesHandler((_ns, pod) => (pod.startsWith('kweb-') ? podRoot : undefined), defaultExecHandler),
+        );
         kubeconfig = kube.kubeconfig;
         writeFileSync(kubeconfigFile, kubeconfig);
         await seedWebService(platform.api, 'shop');
@@ -131,6 +178,8 @@ void describe('Kubernetes clusters and manifests (browser, test API server)', { 
     await assertRoutesDocumented(platform.api, [
       ...Object.values(clusterApiRoutes),
       ...Object.values(manifestApiRoutes),
+      ...Object.values(debugApiRoutes),
+      ...Object.values(filesApiRoutes),
     ]);
   });
 
@@ -358,6 +407,7 @@ void describe('Kubernetes clusters and manifests (browser, test API server)', { 
     assert.equal(env.status, 200, JSON.stringify(env.body));
     const spec = {
       ...webSpec('v1', 2),
+      logFiles: { paths: ['/var/log/app/*.log'] },
       placement: { clusters: [{ name: 'k8s-a', weight: 1 }], division: 'weighted' },
     };
     const created = await platform.api.post<{ task: { id: string } }>(
@@ -376,6 +426,7 @@ void describe('Kubernetes clusters and manifests (browser, test API server)', { 
       )
     ).body.items;
     assert.equal(pods.length, 2);
+    kpods = pods.map((p) => p.name);
     for (const pod of pods) {
       assert.equal(pod.cluster, 'k8s-a');
       await page.getByText(pod.name).first().waitFor();
@@ -413,6 +464,109 @@ void describe('Kubernetes clusters and manifests (browser, test API server)', { 
     const berthRow = page.locator('tr').filter({ hasText: 'WorkloadApplied' }).first();
     assert.equal(await berthRow.getByTestId('event-source-kubernetes').count(), 0);
     await page.evaluate("localStorage.setItem('berth.lang', 'zh-CN')");
+  });
+
+  void it('opens a debug shell in an ephemeral container of a pod; closing the window kills it, and it stays in the pod terminated', async () => {
+    const pod = kpods[0]!;
+    const namespace = (await platform.api.get<ManifestsBody>(`${kwebApi}/manifests?cluster=k8s-a`)).body
+      .namespace;
+    const terminal = () => page.locator('.xterm-rows').innerText();
+    await page.evaluate("localStorage.setItem('berth.lang', 'en')");
+    await page.goto(`${platform.url}/p/shop/test/s/kweb/containers`);
+    await page.getByTestId(`debug-${pod}`).click();
+    await page.getByText(`Debug container beside ${pod}`).waitFor();
+    await page.locator('[data-testid="shell"][data-phase="open"]').waitFor({ timeout: 60_000 });
+    // the banner names the ephemeral container as Kubernetes shows it, the image the cluster
+    // pulled, and says how it ends there (compared without spaces: the terminal wraps lines)
+    const open = await platform.api.get<{ items: { ephemeral?: { pod: string; container: string } }[] }>(
+      `${kwebApi}/containers/${pod}/debug`,
+    );
+    const ephemeral = open.body.items[0]?.ephemeral;
+    assert.deepEqual(ephemeral && { ...ephemeral, container: '' }, { pod, container: '' }, 'the pod');
+    const name = ephemeral!.container;
+    assert.match(name, /^debug-[0-9a-z]+$/);
+    const squeezed = async () => (await terminal()).replace(/\s+/g, '');
+    for (const words of [
+      `Ephemeral container ${name} (${toolbox}) in pod ${pod}, beside its app container`,
+      'Kubernetes cannot remove an ephemeral container',
+      'stays in the pod, terminated',
+    ])
+      assert.ok((await squeezed()).includes(words.replace(/\s+/g, '')), `${words} in ${await terminal()}`);
+    // what Kubernetes holds: an ephemeral container of the pod, aimed at the app container
+    const spec = (await kubePod(namespace, pod)).spec as {
+      ephemeralContainers?: { name: string; image: string; targetContainerName?: string }[];
+    };
+    assert.deepEqual(
+      spec.ephemeralContainers?.map((c) => [c.name, c.image, c.targetContainerName]),
+      [[name, toolbox, 'app']],
+    );
+    await page.locator('.xterm-helper-textarea').focus();
+    await page.keyboard.type('echo hi-from-ephemeral\n');
+    await eventually(
+      async () => /^hi-from-ephemeral\s*$/m.test(await terminal()),
+      'the command output in the terminal',
+    );
+    await browser.screenshot('kubernetes-debug-en', 1366, 768);
+    await page.locator('.ant-modal-close').click();
+    // it cannot be removed: its process is killed, and the pod keeps it, terminated
+    const ended = await eventually(async () => {
+      const statuses = (await kubePod(namespace, pod)).status.ephemeralContainerStatuses as
+        { name: string; state: { terminated?: { exitCode: number } } }[] | undefined;
+      return statuses?.find((c) => c.name === name)?.state.terminated;
+    }, 'the ephemeral container terminated');
+    assert.equal(ended.exitCode, 143);
+    const sessions = await platform.api.get<{
+      items: { ephemeral?: { container: string }; endReason: string | null }[];
+    }>(`${kwebApi}/containers/${pod}/debug?all=true`);
+    assert.deepEqual(
+      sessions.body.items.map((d) => [d.ephemeral?.container, d.endReason]),
+      [[name, 'shell-exited']],
+    );
+    // the containers tab still lists the two pods: a debug container is never a replica
+    await page.getByTestId(`debug-${kpods[1]!}`).waitFor();
+    assert.equal(await page.locator('[data-testid^="debug-"]').count(), 2);
+  });
+
+  void it('browses a pod’s files through tar, views and downloads one, follows and collects its log file (in Chinese)', async () => {
+    const pod = kpods[0]!;
+    await page.evaluate("localStorage.setItem('berth.lang', 'zh-CN')");
+    await page.goto(`${platform.url}/p/shop/test/s/kweb/containers`);
+    await page
+      .getByTestId(`files-${pod}`)
+      .filter({ hasText: /^文\s?件$/ }) // antd spaces two-character labels
+      .click();
+    await page.getByText(`${pod} 的文件`).waitFor();
+    const table = page.getByTestId('files-table');
+    await table.getByRole('button', { name: 'srv/' }).click();
+    await page.getByTestId('files-path').getByText('srv').waitFor();
+    const row = table.locator('tr').filter({ hasText: 'index.html' });
+    await row.getByRole('button', { name: /^查\s?看$/ }).click();
+    await page.getByTestId('file-view').filter({ hasText: 'v1 served from a pod' }).waitFor();
+    const download = page.waitForEvent('download');
+    await row.locator('a[href*="download=true"]').click();
+    const file = await download;
+    assert.equal(file.suggestedFilename(), 'index.html');
+    assert.equal(readFileSync(await file.path(), 'utf8'), 'v1 served from a pod\n');
+
+    // the log file the service declares (spec.logFiles), followed while the app appends
+    await page.getByLabel('路径').fill('/var/log/app');
+    await page.getByLabel('路径').press('Enter');
+    await page.getByTestId('follow-app.log').click();
+    await page.getByText('正在跟踪 /var/log/app/app.log').waitFor();
+    await page.getByTestId('file-view').filter({ hasText: 'started' }).waitFor();
+    appendFileSync(path.join(podRoot, 'var/log/app/app.log'), 'a line appended while followed\n');
+    await page.getByTestId('file-view').filter({ hasText: 'a line appended while followed' }).waitFor();
+    const body = (await page.locator('.app-content').innerText()).replace(/ /g, '');
+    for (const word of ['名称', '大小', '权限', '修改时间', '停止', '已收集日志'])
+      assert.ok(body.includes(word), word);
+    await browser.screenshot('kubernetes-files-zh', 1366, 768);
+    await page.getByTestId('files-stop').click();
+    // and Berth collected it from the pod
+    await page.getByRole('tab', { name: '已收集日志' }).click();
+    await page
+      .getByTestId('collected-table')
+      .getByText('var/log/app/app.log', { exact: true })
+      .waitFor({ timeout: 30_000 });
   });
 
   void it('logged no unexpected console errors', () => {
