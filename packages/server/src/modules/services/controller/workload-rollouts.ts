@@ -40,8 +40,9 @@ export const restartLabel = 'berth.restart';
 const namespaceRefreshMs = 24 * 3600 * 1000;
 
 /**
- * How often a service's unchanged canaries are applied again on a cluster: a canary Deployment
- * deleted by hand comes back, one left by a crash between two passes goes.
+ * How often a service's unchanged canaries are applied again on a cluster while one is wanted: a
+ * canary Deployment deleted or scaled by hand comes back. (Leftovers of a canary that ended while
+ * Berth was down go at the first look after it starts.)
  */
 const canaryRefreshMs = 60 * 1000;
 
@@ -189,8 +190,8 @@ export class WorkloadRollouts {
    * The service's route canaries on its workload clusters (ADR 0008): on `cluster` (the workload
    * cluster that runs most of the service; null when the canaries run on Podman) the canary
    * releases of `wanted` with their replicas, each a Deployment of the engine's; on every other
-   * workload cluster none, so one left there ends. Applied when they changed, and every
-   * `canaryRefreshMs`. Their pods come back through `mirror`, marked as canaries.
+   * workload cluster none, so one left there ends. Applied when they changed, and while any is
+   * wanted every `canaryRefreshMs`. Their pods come back through `mirror`, marked as canaries.
    */
   async canaries(
     svc: ServiceRow,
@@ -218,7 +219,9 @@ export class WorkloadRollouts {
           specs.push({ ...workload, restartNonce: 0 });
         }
         const d = digest(specs);
-        if (last && last.digest === d && Date.now() - last.at < canaryRefreshMs) continue;
+        // none wanted and none applied since the first look: nothing to refresh
+        if (last && last.digest === d && (specs.length === 0 || Date.now() - last.at < canaryRefreshMs))
+          continue;
         await (await this.engine(c)).applyCanaries(ref, specs);
         const releases = specs.map((w) => `release ${w.release} with ${w.replicas}`).join(', ');
         this.canaryApplied.set(key, { digest: d, at: Date.now(), releases });
