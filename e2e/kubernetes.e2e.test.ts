@@ -531,6 +531,8 @@ void describe('Kubernetes clusters and manifests (browser, test API server)', { 
     const pod = kpods[0]!;
     await page.evaluate("localStorage.setItem('berth.lang', 'zh-CN')");
     await page.goto(`${platform.url}/p/shop/test/s/kweb/containers`);
+    // its help says what Kubernetes needs: tar in the image
+    assert.match((await page.getByTestId(`files-${pod}`).getAttribute('title')) ?? '', /需要有 tar/);
     await page
       .getByTestId(`files-${pod}`)
       .filter({ hasText: /^文\s?件$/ }) // antd spaces two-character labels

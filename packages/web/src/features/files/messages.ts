@@ -5,7 +5,7 @@
 export const filesEn = {
   'files.button': 'Files',
   'files.button.help':
-    "Browse this container's files, view, tail or follow a log file, download — works on images without a shell",
+    "Browse this container's files, view, tail or follow a log file, download — works on images without a shell (on Kubernetes the image needs tar, as kubectl cp does)",
   'files.title': 'Files of {name}',
   'files.tab.browse': 'Files',
   'files.tab.collected': 'Collected logs',

@@ -6,7 +6,8 @@ import type { filesEn } from './messages';
 
 export const filesZh: Record<keyof typeof filesEn, string> = {
   'files.button': '文件',
-  'files.button.help': '浏览此容器的文件，查看、截取末尾或持续跟踪日志文件，下载 —— 镜像中没有 shell 也可用',
+  'files.button.help':
+    '浏览此容器的文件，查看、截取末尾或持续跟踪日志文件，下载 —— 镜像中没有 shell 也可用（在 Kubernetes 上镜像需要有 tar，与 kubectl cp 相同）',
   'files.title': '{name} 的文件',
   'files.tab.browse': '文件',
   'files.tab.collected': '已收集日志',
