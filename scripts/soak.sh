@@ -17,6 +17,8 @@ bash scripts/test-images.sh
 if [ "${1:-}" = rolling ]; then
   n="${2:-50}"
   export BERTH_TEST_GATEWAY_UPDATES="$n" BERTH_TEST_GATEWAY_NODES_UPDATES="$n" BERTH_TEST_ROLLING_UPDATES="$n"
+  # unpaced load (npm test paces it: packages/server/test/helpers/gateway-load.ts)
+  export BERTH_TEST_LOAD_GAP_MS="${BERTH_TEST_LOAD_GAP_MS:-0}"
   exec node --import tsx --test --test-concurrency=1 packages/server/test/gateway-routing.test.ts \
     packages/server/test/gateway-three-nodes.test.ts packages/server/test/rolling.it.test.ts
 fi

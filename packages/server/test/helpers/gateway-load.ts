@@ -47,7 +47,26 @@ export interface GatewayLoadResult {
   bodies: Map<string, number>;
 }
 
-/** Steady load through the gateway; every non-2xx or connection error counts as lost. */
+/**
+ * The least time between the starts of one worker's requests (BERTH_TEST_LOAD_GAP_MS, 40; 0: as
+ * fast as the machine answers, as `npm run soak` runs). 4 workers then send up to 100 requests a
+ * second: a backend that fails for the few hundred milliseconds of a bad removal still loses dozens,
+ * while the load leaves the CPU to the rollout it judges and to the test file running beside it
+ * (an unpaced loop took most of a core on the 2-core machine, for Node, Nginx and a forked httpd per
+ * request).
+ */
+export const loadGapMs = Number(process.env.BERTH_TEST_LOAD_GAP_MS ?? 40);
+
+/** Waits out the rest of `gapMs` after a request that started at `startedAt`. */
+export async function paceAfter(startedAt: number, gapMs = loadGapMs): Promise<void> {
+  const rest = startedAt + gapMs - Date.now();
+  if (rest > 0) await new Promise((res) => setTimeout(res, rest));
+}
+
+/**
+ * Steady load through the gateway, each worker one request at a time and at most one per
+ * `loadGapMs`; every non-2xx or connection error counts as lost.
+ */
 export function startGatewayLoad(
   listen: string,
   host: string,
@@ -57,6 +76,7 @@ export function startGatewayLoad(
   let running = true;
   const worker = async () => {
     while (running) {
+      const startedAt = Date.now();
       try {
         const r = await viaGateway(listen, host);
         if (r.status >= 200 && r.status < 300) {
@@ -70,6 +90,7 @@ export function startGatewayLoad(
         result.failed += 1;
         result.errors.push((err as Error).message);
       }
+      await paceAfter(startedAt);
     }
   };
   const all = Array.from({ length: workers }, worker);

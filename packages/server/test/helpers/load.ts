@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { TestApi } from './platform';
+import { paceAfter } from './gateway-load';
 
 export interface LoadResult {
   ok: number;
@@ -95,8 +96,9 @@ export function watchEndpoints(
 /**
  * Steady HTTP load straight to the containers' published addresses, routed only to the
  * endpoints Berth lists as ready and in rotation, followed by watch (SSE) as a load balancer fed
- * by Berth would do: a removal arrives when it is committed, not on the next poll. Every non-2xx
- * or connection error counts as a lost request.
+ * by Berth would do: a removal arrives when it is committed, not on the next poll. Each worker
+ * sends at most one request per `loadGapMs` (helpers/gateway-load.ts). Every non-2xx or connection
+ * error counts as a lost request.
  */
 export function startLoad(
   api: TestApi,
@@ -127,6 +129,7 @@ export function startLoad(
         continue;
       }
       const address = list[rr++ % list.length]!;
+      const startedAt = Date.now();
       try {
         const r = await get(address);
         if (r.status >= 200 && r.status < 300) {
@@ -140,6 +143,7 @@ export function startLoad(
         result.failed += 1;
         result.errors.push(`${address}: ${(err as Error).message} (${lostNote(address)})`);
       }
+      await paceAfter(startedAt);
     }
   };
   const all = Array.from({ length: workers }, worker);
