@@ -15,7 +15,7 @@ import { namespaceName } from '@berth/engine-kubernetes';
 import { startFakeApiServer, type FakeApiServer } from '@berth/engine-kubernetes/testing';
 import { eventually, makeProject, testImage, userWithRole, waitTask } from './helpers/platform';
 import { startGatewayPlatform, type GatewayPlatform } from './helpers/gateway-platform';
-import { viaGateway } from './helpers/gateway-load';
+import { startGatewayLoad, viaGateway } from './helpers/gateway-load';
 import { grantZone } from './helpers/tenancy';
 
 type Obj = Record<string, unknown>;
@@ -183,7 +183,12 @@ describe('a route canary of a service on a Kubernetes cluster (test API server)'
     assert.equal((await canaryDeployments()).length, 1, 'the canary is as it was');
   });
 
-  it('aborts: the canary Deployment is deleted and the stable pods take every request', async () => {
+  it('aborts under load: no request is lost, then the canary Deployment is deleted', async () => {
+    const half = await p.api.post(`${routes}/shop/canary`, { percent: 50, to: { release: 1 } });
+    assert.equal(half.status, 200, JSON.stringify(half.body));
+    await eventually(async () => isCanaryBody((await viaGateway(p.listen, host)).body), 'the canary serves');
+    const load = startGatewayLoad(p.listen, host);
+    await eventually(async () => (await canaryDeployments()).length === 1 && true, 'the canary is there');
     const abort = await p.api.post<{ route: Obj }>(`${routes}/shop/canary/abort`, {});
     assert.equal(abort.status, 200, JSON.stringify(abort.body));
     await eventually(async () => (await canaryDeployments()).length === 0, 'the canary Deployment deleted');
@@ -191,6 +196,10 @@ describe('a route canary of a service on a Kubernetes cluster (test API server)'
       async () => !(await containers()).some((x) => x.release === 1),
       'no canary pod in the containers',
     );
+    const result = await load.stop();
+    assert.equal(result.failed, 0, result.errors.slice(0, 5).join('; '));
+    const toCanary = [...result.bodies].filter(([b]) => isCanaryBody(b)).reduce((n, [, c]) => n + c, 0);
+    assert.ok(toCanary > 0, 'the canary served part of the load before the abort');
     assert.equal(await split(20, { 'X-Canary': 'on' }), 0);
   });
 
