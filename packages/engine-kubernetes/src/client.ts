@@ -47,10 +47,13 @@ export interface RequestOptions {
 const credentialsTtlMs = 60_000;
 
 type Mapping = Record<string, unknown>;
-const mapping = (v: unknown): Mapping => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Mapping) : {});
+const mapping = (v: unknown): Mapping =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Mapping) : {};
 /** A kubeconfig list's entry `key` of the item named `name` (client-node's findObject). */
 const entry = (list: unknown, name: unknown, key: string): Mapping | null => {
-  const found = (Array.isArray(list) ? list : []).find((e) => mapping(e).name === name);
+  const found: unknown = (Array.isArray(list) ? (list as unknown[]) : []).find(
+    (e) => mapping(e).name === name,
+  );
   return found === undefined ? null : mapping(mapping(found)[key]);
 };
 
@@ -67,7 +70,9 @@ export function apiServerOf(access: ClusterAccess): string {
     return `${scheme}://${host && isIPv6(host) ? `[${host}]` : host}:${port}`;
   }
   if (!access.kubeconfig)
-    throw new EngineError(`Kubernetes cluster ${access.cluster} has neither a kubeconfig nor in-cluster access.`);
+    throw new EngineError(
+      `Kubernetes cluster ${access.cluster} has neither a kubeconfig nor in-cluster access.`,
+    );
   let doc: Mapping;
   try {
     doc = mapping(parse(access.kubeconfig, { maxAliasCount: 10 }));

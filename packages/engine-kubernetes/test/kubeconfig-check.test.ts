@@ -67,7 +67,10 @@ describe('checkKubeconfig', () => {
       kubeconfig((d) => {
         d.users.push({ name: 'other', user: u });
       });
-    assert.match(await refusal(user({ exec: { command: 'sh' } })), /user "other" has "exec", which runs a command/);
+    assert.match(
+      await refusal(user({ exec: { command: 'sh' } })),
+      /user "other" has "exec", which runs a command/,
+    );
     assert.match(
       await refusal(user({ 'auth-provider': { name: 'gcp' } })),
       /"auth-provider", which runs a provider plugin/,
@@ -76,7 +79,10 @@ describe('checkKubeconfig', () => {
       await refusal(user({ 'token-file': '/etc/passwd' })),
       /"token-file", which reads a file .* paste the token/,
     );
-    assert.match(await refusal(user({ 'client-certificate': '/x.crt' })), /inline it as "client-certificate-data"/);
+    assert.match(
+      await refusal(user({ 'client-certificate': '/x.crt' })),
+      /inline it as "client-certificate-data"/,
+    );
     assert.match(await refusal(user({ 'client-key': '/x.key' })), /inline it as "client-key-data"/);
     assert.match(
       await refusal(
