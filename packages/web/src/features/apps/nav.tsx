@@ -1,6 +1,6 @@
 import { Link } from 'react-router-dom';
 import type { Translate } from '../../i18n/I18nProvider';
-import type { Scope } from '../nav/last-scope';
+import { scopeOfPath, type Scope } from '../nav/last-scope';
 
 /** The header's entry for the page: the catalog, an environment's app instances, or neither. */
 export function appSection(pathname: string): 'apps' | 'app-instances' | null {
@@ -14,8 +14,7 @@ export function appSection(pathname: string): 'apps' | 'app-instances' | null {
  * current page, else of the last one (none without a scope).
  */
 export function appMenuItems(pathname: string, last: Scope | null, t: Translate) {
-  const m = /^\/p\/([^/]+)\/([^/]+)/.exec(pathname);
-  const scope = m ? { project: m[1]!, env: m[2]! } : last;
+  const scope = scopeOfPath(pathname, last);
   const store = {
     key: 'apps',
     label: (

@@ -1,6 +1,6 @@
 import { Link } from 'react-router-dom';
 import type { Translate } from '../../i18n/I18nProvider';
-import type { Scope } from '../nav/last-scope';
+import { scopeOfPath, type Scope } from '../nav/last-scope';
 
 const configPages = /^\/p\/[^/]+\/[^/]+\/configs(\/|$)/;
 
@@ -11,8 +11,7 @@ export function isConfigPage(pathname: string): boolean {
 
 /** "Configs" of the project (and env) of the current page, else of the last one; none without a scope. */
 export function configMenuItems(pathname: string, last: Scope | null, t: Translate) {
-  const m = /^\/p\/([^/]+)\/([^/]+)/.exec(pathname);
-  const scope = m && m[2] !== 'quota' ? { project: m[1]!, env: m[2]! } : last;
+  const scope = scopeOfPath(pathname, last);
   if (!scope) return [];
   return [
     {

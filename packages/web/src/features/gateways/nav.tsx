@@ -1,7 +1,7 @@
 import type { Me } from '@berth/shared';
 import { Link } from 'react-router-dom';
 import type { Translate } from '../../i18n/I18nProvider';
-import type { Scope } from '../nav/last-scope';
+import { scopeOfPath, type Scope } from '../nav/last-scope';
 
 /** Platform admins manage gateways (their versions hold every project's hosts). */
 export function isPlatformAdmin(me: Me): boolean {
@@ -16,14 +16,10 @@ export function gatewaySection(pathname: string): 'routes' | 'gateways' | null {
 }
 
 /** The project/env of the current page, else the last one the user looked at. */
-function currentScope(last: Scope | null): Scope | null {
-  const m = /^\/p\/([^/]+)\/([^/]+)/.exec(window.location.pathname);
-  return m ? { project: decodeURIComponent(m[1]!), env: decodeURIComponent(m[2]!) } : last;
-}
 
 /** "Routes" of the current (or last) project/env, and "Gateways" for platform admins. */
 export function gatewayMenuItems(me: Me, last: Scope | null, t: Translate) {
-  const scope = currentScope(last);
+  const scope = scopeOfPath(window.location.pathname, last);
   return [
     ...(scope
       ? [

@@ -23,3 +23,14 @@ export function lastScope(): Scope | null {
 export function rememberScope(scope: Scope): void {
   localStorage.setItem(key, JSON.stringify(scope));
 }
+
+/**
+ * The project and environment a portal path is in (`/p/:project/:env/…`), or `last` elsewhere.
+ * `/p/:project/quota` is the project's own page, not an environment named "quota" (the router
+ * gives that path to the quota page, so no environment of that name is reachable there).
+ */
+export function scopeOfPath(pathname: string, last: Scope | null): Scope | null {
+  const m = /^\/p\/([^/]+)\/([^/]+)/.exec(pathname);
+  if (!m || m[2] === 'quota') return last;
+  return { project: decodeURIComponent(m[1]!), env: decodeURIComponent(m[2]!) };
+}

@@ -1,6 +1,6 @@
 import { Link } from 'react-router-dom';
 import type { Translate } from '../../i18n/I18nProvider';
-import type { Scope } from '../nav/last-scope';
+import { scopeOfPath, type Scope } from '../nav/last-scope';
 
 const pipelinePages = /^\/p\/[^/]+\/[^/]+\/(pipelines|builds)(\/|$)/;
 
@@ -11,8 +11,7 @@ export function isPipelinePage(pathname: string): boolean {
 
 /** "Pipelines" of the project/env of the current page, else of the last one; none without a scope. */
 export function pipelineMenuItems(pathname: string, last: Scope | null, t: Translate) {
-  const m = /^\/p\/([^/]+)\/([^/]+)/.exec(pathname);
-  const scope = m ? { project: m[1]!, env: m[2]! } : last;
+  const scope = scopeOfPath(pathname, last);
   if (!scope) return [];
   return [
     {
