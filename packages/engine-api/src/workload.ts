@@ -191,6 +191,11 @@ export interface WorkloadEngine {
    * all). Their pods are listed like the service's, labelled `berth.canary`.
    */
   applyCanaries(ref: WorkloadRef, canaries: WorkloadSpec[]): Promise<void>;
+  /**
+   * Exactly the objects `applyCanaries` applies for `canaries` on this cluster, in apply order
+   * (what `GET …/services/{s}/manifests` shows after the service's own).
+   */
+  canaryManifests(canaries: WorkloadSpec[]): KubeObject[];
   /** The rollout status; null when the workload does not exist there. */
   workloadStatus(ref: WorkloadRef): Promise<WorkloadStatus | null>;
   /** Deletes every object of the workload (a destroyed service, or a cluster it left). */

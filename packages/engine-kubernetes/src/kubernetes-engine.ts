@@ -434,6 +434,10 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
     } else this.pendingMaps.delete(key);
   }
 
+  canaryManifests(canaries: WorkloadSpec[]): KubeObject[] {
+    return canaries.flatMap((c) => canaryObjects({ ...c, namespacePrefix: this.namespacePrefix }));
+  }
+
   /**
    * The service's route canaries (ADR 0008, manifests/workload.ts `canaryObjects`): applies each
    * wanted one and deletes the service's canary Deployments, Services and Secrets that are not
@@ -442,12 +446,9 @@ export class KubernetesEngine implements ContainerEngine, WorkloadEngine {
   async applyCanaries(ref: WorkloadRef, canaries: WorkloadSpec[]): Promise<void> {
     const namespace = this.namespaceOf(ref);
     const keep = new Set<string>();
-    for (const c of canaries) {
-      const objects = canaryObjects({ ...c, namespacePrefix: this.namespacePrefix });
-      for (const o of objects) {
-        await applyObject(this.client, o);
-        keep.add(`${o.kind}/${o.metadata.name}`);
-      }
+    for (const o of this.canaryManifests(canaries)) {
+      await applyObject(this.client, o);
+      keep.add(`${o.kind}/${o.metadata.name}`);
     }
     const selector = `${this.owners(ref).service},${labelKeys.canary}`;
     for (const [apiVersion, kind] of [

@@ -475,6 +475,13 @@ for (const dialect of testDialects())
         const objects = k.manifests(nsSpec('k8s-e', engineInstance), workload('k8s-e', engineInstance));
         const svc = objects.find((o) => o.kind === 'Service') as unknown as { spec: Obj };
         assert.equal(svc.spec.type, 'NodePort', 'the default exposure: NodePorts');
+        // a route canary there gets a NodePort Service of its own too (what applyCanaries applies)
+        const canary = k.canaryManifests([{ ...workload('k8s-e', engineInstance), release: 2 }]);
+        assert.deepEqual(
+          canary.map((o) => o.kind),
+          ['Deployment', 'Service'],
+        );
+        assert.equal((canary[1] as unknown as { spec: Obj }).spec.type, 'NodePort');
         const policy = objects.find((o) => o.kind === 'NetworkPolicy') as unknown as {
           spec: { ingress: { from: Obj[] }[] };
         };

@@ -96,6 +96,11 @@ class RegisteredKubernetesEngine extends KubernetesEngine {
   override applyWorkload(w: WorkloadSpec): Promise<void> {
     return super.applyWorkload(this.withExposure(w));
   }
+
+  // applyCanaries applies these: a canary on a node-port cluster gets its NodePort Service too
+  override canaryManifests(canaries: WorkloadSpec[]): KubeObject[] {
+    return super.canaryManifests(canaries.map((w) => this.withExposure(w)));
+  }
 }
 
 /** A kubernetes engine as a connection: alive until closed (client-node reconnects by itself). */
