@@ -4,12 +4,14 @@
  * cluster (not as containers on Podman), its pods are mirrored into the route's canary pool and
  * never into the stable one, the weight and a header rule split traffic between the two, abort
  * deletes the canary Deployment, promote rolls the service to the release and deletes it once
- * the rollout completed; another project's developer cannot act on the route. The API server is
+ * the rollout completed; another project's developer cannot act on the route; the manifests view
+ * shows the canary's objects while it runs and not after. The API server is
  * the test one (docs/kubernetes-testing.md); its pods answer with their own names.
  */
 import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseAllDocuments } from 'yaml';
 import { labelKeys } from '@berth/engine-api';
 import { namespaceName } from '@berth/engine-kubernetes';
 import { startFakeApiServer, type FakeApiServer } from '@berth/engine-kubernetes/testing';
@@ -71,6 +73,22 @@ describe('a route canary of a service on a Kubernetes cluster (test API server)'
         `/apis/apps/v1/namespaces/${ns}/deployments?labelSelector=${encodeURIComponent(labelKeys.canary)}`,
       )) as { items: { metadata: { name: string }; spec: { replicas: number } }[] }
     ).items;
+  /**
+   * The Deployments of the service's manifests view on k1 (`GET …/manifests`: the YAML the CLI and
+   * the portal show), parsed back from its YAML.
+   */
+  const manifestDeployments = async () => {
+    const r = await p.api.get<{ yaml: string }>(`${base}/web/manifests?cluster=k1`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    type Deployment = {
+      kind: string;
+      metadata: { name: string; labels: Obj };
+      spec: { replicas: number; template: { metadata: { labels: Obj } } };
+    };
+    return parseAllDocuments(r.body.yaml)
+      .map((d) => d.toJS() as Deployment)
+      .filter((o) => o.kind === 'Deployment');
+  };
   const containers = async () =>
     (await p.api.get<{ items: Container[] }>(`${base}/web/containers`)).body.items;
   /** Bodies of `n` requests through the gateway, counted by canary or stable. */
@@ -149,6 +167,19 @@ describe('a route canary of a service on a Kubernetes cluster (test API server)'
       { key: labelKeys.canary, operator: 'DoesNotExist' },
     ]);
 
+    // the manifests view: the service's Deployment (its two replicas, not the canary's pod), then
+    // the canary's, as applied
+    const shown = await manifestDeployments();
+    assert.deepEqual(
+      shown.map((o) => [o.metadata.name, o.spec.replicas]),
+      [
+        ['web', 2],
+        [d.metadata.name, 1],
+      ],
+    );
+    assert.equal(shown[1]!.metadata.labels[labelKeys.canary], 'true');
+    assert.equal(shown[1]!.spec.template.metadata.labels['berth.rotation'], 'canary');
+
     await eventually(async () => isCanaryBody((await viaGateway(p.listen, host)).body), 'the canary serves');
     const canary = await split(200);
     // 50% of 200: the binomial's standard deviation is about 7
@@ -192,6 +223,11 @@ describe('a route canary of a service on a Kubernetes cluster (test API server)'
     const abort = await p.api.post<{ route: Obj }>(`${routes}/shop/canary/abort`, {});
     assert.equal(abort.status, 200, JSON.stringify(abort.body));
     await eventually(async () => (await canaryDeployments()).length === 0, 'the canary Deployment deleted');
+    assert.deepEqual(
+      (await manifestDeployments()).map((o) => o.metadata.name),
+      ['web'],
+      'the manifests view no longer shows the canary',
+    );
     await eventually(
       async () => !(await containers()).some((x) => x.release === 1),
       'no canary pod in the containers',
@@ -226,5 +262,11 @@ describe('a route canary of a service on a Kubernetes cluster (test API server)'
       );
     }, 'just the service’s two pods of release 1');
     assert.equal(await split(20), 0, 'no request reaches a canary pod');
+    const shown = await manifestDeployments();
+    assert.deepEqual(
+      shown.map((o) => [o.metadata.name, o.spec.template.metadata.labels['berth.release']]),
+      [['web', '1']],
+      'the manifests view shows the promoted service and no canary',
+    );
   });
 });

@@ -23,6 +23,11 @@ export interface ServicesModuleDeps {
   kick(serviceId: string): void;
   /** The open endpoint watches; drains wait until each was written a list without the container. */
   watchers: EndpointWatchers;
+  /**
+   * The release canaries the gateways' routes ask for, `project/env/service` → release → replicas
+   * (what the controller runs; the manifests view shows a Kubernetes cluster's).
+   */
+  canaries?: () => Promise<Map<string, Map<number, number>>>;
   /** The kinds of `spec.mounts` (what a workload cluster is given for them: manifests). */
   mounts?: MountSource[];
 }

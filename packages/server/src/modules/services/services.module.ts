@@ -83,6 +83,7 @@ export function createServicesModule(
     secrets,
     kick: (id) => controller.kick(id),
     watchers,
+    canaries,
     mounts,
   };
   return {

@@ -185,6 +185,29 @@ export class WorkloadSpecs {
     return { namespace, workload };
   }
 
+  /**
+   * The workloads of the service's route canaries on `cluster` (ADR 0008): one per release of
+   * `wanted` (release → replicas) whose spec `specOf` still finds, resolved as the service's own
+   * but with the canary's release and replicas and without the service's restart generation (a
+   * restart of the service is not the canary's). What the controller hands `applyCanaries`, and
+   * what the manifests view renders: one builder for both.
+   */
+  async canaries(
+    svc: ServiceRow,
+    wanted: ReadonlyMap<number, number>,
+    cluster: string,
+    specOf: (release: number) => Promise<ReleaseSpec | null>,
+  ): Promise<WorkloadSpec[]> {
+    const out: WorkloadSpec[] = [];
+    for (const [release, replicas] of wanted) {
+      const rs = await specOf(release);
+      if (!rs) continue;
+      const { workload } = await this.resolve(svc, rs, cluster, replicas, release);
+      out.push({ ...workload, restartNonce: 0 });
+    }
+    return out;
+  }
+
   /** The namespace of `project`/`env` on `cluster` (envNamespace, below). */
   namespace(project: string, env: string, cluster: string, image: string, also: string[] = []) {
     return envNamespace(this.ctx, project, env, cluster, image, also);

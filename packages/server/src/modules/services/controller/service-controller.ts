@@ -22,7 +22,7 @@ import { endpointsMayChange } from '../endpoint-signal';
 import type { ReplicaPlacer } from './replica-placer';
 import type { MountSource } from '../mount-source';
 import { WorkloadSpecs } from '../workload-specs';
-import { WorkloadRollouts } from './workload-rollouts';
+import { WorkloadRollouts, primaryCluster } from './workload-rollouts';
 import { WorkloadOrphans } from './workload-orphans';
 import { EnvNetworkSweep } from './env-networks';
 
@@ -858,12 +858,4 @@ export function createSlots(
     missing.set(next, (missing.get(next) ?? 0) - 1);
   }
   return slots;
-}
-
-/** The cluster that runs most of a service (canaries go there); null when none runs any. */
-function primaryCluster(targets: Record<string, number>): string | null {
-  let best: string | null = null;
-  for (const [cluster, n] of Object.entries(targets))
-    if (n > 0 && (best === null || n > (targets[best] ?? 0))) best = cluster;
-  return best;
 }

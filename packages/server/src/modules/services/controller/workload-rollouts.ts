@@ -14,7 +14,6 @@ import {
   type ContainerObservation,
   type WorkloadEngine,
   type WorkloadRef,
-  type WorkloadSpec,
   type WorkloadStatus,
 } from '@berth/engine-api';
 import type { ReleaseSpec } from '@berth/shared';
@@ -70,6 +69,17 @@ export const noWorkloads: WorkloadProgress = {
   leaving: 0,
   errors: [],
 };
+
+/**
+ * The cluster that runs most of a service (its route canaries go there, ADR 0008); null when none
+ * runs any. `counts`: replicas per cluster.
+ */
+export function primaryCluster(counts: Record<string, number>): string | null {
+  let best: string | null = null;
+  for (const [cluster, n] of Object.entries(counts))
+    if (n > 0 && (best === null || n > (counts[best] ?? 0))) best = cluster;
+  return best;
+}
 
 const digest = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex');
 
@@ -210,14 +220,7 @@ export class WorkloadRollouts {
       // a cluster the service does not run on and never had canaries on: nothing to end there
       if (mine.size === 0 && targets[c] === undefined && !last) continue;
       try {
-        const specs: WorkloadSpec[] = [];
-        for (const [release, replicas] of mine) {
-          const rs = await specOf(release);
-          if (!rs) continue;
-          const { workload } = await this.specs.resolve(svc, rs, c, replicas, release);
-          // a restart of the service is not the canary's
-          specs.push({ ...workload, restartNonce: 0 });
-        }
+        const specs = await this.specs.canaries(svc, mine, c, specOf);
         const d = digest(specs);
         // none wanted and none applied since the first look: nothing to refresh
         if (last && last.digest === d && (specs.length === 0 || Date.now() - last.at < canaryRefreshMs))
