@@ -41,6 +41,14 @@ const spec = (greeting: string) => ({
   replicas: 2,
   placement: { clusters: [{ name: 'k1', weight: 1 }], division: 'weighted' },
   env: [{ name: 'GREETING', value: greeting }],
+  // a pod being deleted serves through its preStop drain (2 s), then stops within 1 s
+  rollout: {
+    maxSurge: 1,
+    maxUnavailable: 0,
+    drainSeconds: 2,
+    stopGraceSeconds: 1,
+    progressDeadlineSeconds: 300,
+  },
 });
 /** A canary pod's name starts with its Deployment's (names.ts canaryDeploymentName). */
 const isCanaryBody = (body: string) => body.startsWith('web-canary-r1-');
@@ -104,7 +112,9 @@ describe('a route canary of a service on a Kubernetes cluster (test API server)'
   };
 
   before(async () => {
-    fake = await startFakeApiServer({ bookmarkIntervalMs: 200 });
+    // A deleted pod keeps running until its grace period ends, as a kubelet running the preStop
+    // drain does (by default the test API server stops it at once, which no kubelet does).
+    fake = await startFakeApiServer({ bookmarkIntervalMs: 200, holdTermination: true });
     p = await startGatewayPlatform({ BERTH_CLUSTER_CHECK_SECONDS: '1' }, 'sqlite', {
       kubernetes: { podAddress },
     });

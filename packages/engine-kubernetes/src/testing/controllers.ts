@@ -123,6 +123,9 @@ export class Simulation {
   /** Errors a pass hit (a test can assert there are none). */
   readonly errors: Error[] = [];
   private idleWaiters: (() => void)[] = [];
+  /** The kubelet's grace timer (holdTermination): a pass when the earliest held pod's grace ends. */
+  private graceTimer: NodeJS.Timeout | null = null;
+  private graceAt = Infinity;
 
   constructor(
     private readonly api: Api,
@@ -147,6 +150,21 @@ export class Simulation {
       this.scheduled = false;
       this.pass();
     });
+  }
+
+  /** Runs a pass once the clock reaches `atMs` (the earliest such wish wins; later ones follow it). */
+  private wakeAt(atMs: number): void {
+    if (this.closed || atMs >= this.graceAt) return;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceAt = atMs;
+    this.graceTimer = setTimeout(
+      () => {
+        this.graceTimer = null;
+        this.graceAt = Infinity;
+        this.schedule();
+      },
+      Math.max(0, atMs - this.clock()) + 10,
+    );
   }
 
   /** Resolves when no pass is pending or running and no pod is starting. */
@@ -794,6 +812,9 @@ export class Simulation {
               this.event(p, 'Normal', 'Killing', `Stopping container ${c}`, KUBELET, rtm.node);
           this.stopPod(p);
           this.api.forceRemove(PODS, p);
+        } else {
+          // a kubelet ends the pod when its grace period runs out, whether or not anything changes
+          this.wakeAt(seconds(del) * 1000);
         }
         continue;
       }
@@ -1041,6 +1062,7 @@ export class Simulation {
   /** Ends every pod runtime (server close). */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
     await Promise.all([...this.pods.values()].map((r) => r.stop()));
     this.pods.clear();
     for (const w of this.idleWaiters) w();

@@ -141,6 +141,7 @@ export class ServiceController {
       deps.engines,
       deps.repo,
       new WorkloadSpecs(deps.ctx, deps.engines, deps.secrets, deps.mounts),
+      deps.drains ?? noGateways,
     );
     // drains wait until every confirmer runs without the container; a change (a node's report,
     // a watch written) wakes the confirmation round
@@ -430,6 +431,7 @@ export class ServiceController {
         workloadTargets,
         pass.workload,
         (release) => this.spec(svc, release),
+        all.filter((r) => isCanary(r) && onWorkload(r)),
       );
     const primary = primaryCluster(ownTargets) ?? this.deps.engines.local.cluster;
     await this.reconcileCanaries(

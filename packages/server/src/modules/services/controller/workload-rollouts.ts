@@ -29,6 +29,7 @@ import type { WorkloadSpecs } from '../workload-specs';
 import { nowIso } from '../../../util';
 import { endpointsMayChange } from '../endpoint-signal';
 import { WorkloadEvents } from './workload-events';
+import { decideDrain, noGateways, type GatewayConfirmation } from './rollout-drain';
 
 /** The label a pod carries out of rotation (the Service's selector wants `in`). */
 export const rotationLabel = 'berth.rotation';
@@ -89,7 +90,18 @@ export class WorkloadRollouts {
   /** Per namespace and cluster: the digest of the last applied namespace, and when. */
   private readonly namespaces = new Map<string, { digest: string; at: number }>();
   /** Per service and cluster: the digest of the last applied canaries, and when. */
-  private readonly canaryApplied = new Map<string, { digest: string; at: number; releases: string }>();
+  private readonly canaryApplied = new Map<
+    string,
+    { digest: string; at: number; releases: string; wanted: ReadonlyMap<number, number> }
+  >();
+  /**
+   * Per service and cluster: canaries no longer wanted whose Deployment waits until every gateway
+   * node runs without their pods — when that wait began, and each pod's gates (rollout-drain.ts).
+   */
+  private readonly canaryEnds = new Map<
+    string,
+    { leftAt: string; gates: Map<string, Record<string, number>> }
+  >();
   /** Per service and cluster: the last apply error (logged and shown once per change). */
   private readonly failures = new Map<string, string>();
   /** The cluster's core Events of each service there, into its events. */
@@ -100,6 +112,8 @@ export class WorkloadRollouts {
     private readonly engines: Engines,
     private readonly repo: ServicesRepository,
     private readonly specs: WorkloadSpecs,
+    /** What the gateways run: an ended canary's Deployment goes once none sends to its pods. */
+    private readonly gateways: GatewayConfirmation = noGateways,
   ) {
     this.events = new WorkloadEvents(ctx, repo);
   }
@@ -210,13 +224,24 @@ export class WorkloadRollouts {
     targets: Record<string, number>,
     workloadClusters: ReadonlySet<string>,
     specOf: (release: number) => Promise<ReleaseSpec | null>,
+    /** The service's canary pods in the ledger (mirrored, on workload clusters). */
+    canaryPods: readonly ContainerRow[] = [],
   ): Promise<void> {
     if (svc.deleting === 1) return;
     const ref: WorkloadRef = { project: svc.project, env: svc.env, service: svc.name, serviceId: svc.id };
     for (const c of workloadClusters) {
       const key = `${svc.id}\n${c}`;
-      const mine = c === cluster ? wanted : new Map<number, number>();
       const last = this.canaryApplied.get(key);
+      const wantedHere = c === cluster ? wanted : new Map<number, number>();
+      // a canary that ended stays until the gateways stopped sending to it (as on Podman)
+      const held = await this.heldCanaries(
+        svc,
+        key,
+        last?.wanted,
+        wantedHere,
+        canaryPods.filter((r) => r.cluster === c),
+      );
+      const mine = new Map([...held, ...wantedHere]);
       // a cluster the service does not run on and never had canaries on: nothing to end there
       if (mine.size === 0 && targets[c] === undefined && !last) continue;
       try {
@@ -227,7 +252,7 @@ export class WorkloadRollouts {
           continue;
         await (await this.engine(c)).applyCanaries(ref, specs);
         const releases = specs.map((w) => `release ${w.release} with ${w.replicas}`).join(', ');
-        this.canaryApplied.set(key, { digest: d, at: Date.now(), releases });
+        this.canaryApplied.set(key, { digest: d, at: Date.now(), releases, wanted: mine });
         if ((last?.releases ?? '') !== releases)
           await this.repo.addEvent(
             svc.id,
@@ -249,6 +274,52 @@ export class WorkloadRollouts {
         }
       }
     }
+  }
+
+  /**
+   * The canary releases applied last time and no longer wanted whose pods some gateway node may
+   * still send to: kept (with their last replicas) until every node serving the environment runs
+   * a configuration without the pods' addresses, or the confirmation bound passed
+   * (BERTH_DRAIN_CONFIRM_TIMEOUT_SECONDS). Deleting the Deployment first would leave a node still
+   * splitting traffic to a pool whose pods are terminating: 502s.
+   */
+  private async heldCanaries(
+    svc: ServiceRow,
+    key: string,
+    before: ReadonlyMap<number, number> | undefined,
+    wanted: ReadonlyMap<number, number>,
+    pods: readonly ContainerRow[],
+  ): Promise<Map<number, number>> {
+    const ending = new Map([...(before ?? [])].filter(([release]) => !wanted.has(release)));
+    const serving = pods.filter((r) => ending.has(r.release) && r.state !== 'exited');
+    if (serving.length === 0) {
+      this.canaryEnds.delete(key);
+      return new Map();
+    }
+    let wait = this.canaryEnds.get(key);
+    if (!wait) {
+      wait = { leftAt: nowIso(), gates: new Map() };
+      this.canaryEnds.set(key, wait);
+    }
+    const views = await this.gateways.views(svc.env);
+    let waiting = false;
+    for (const row of serving) {
+      const d = decideDrain(
+        {
+          addresses: Object.values(JSON.parse(row.endpoints) as Record<string, string>),
+          leftAt: wait.leftAt,
+          gates: wait.gates.get(row.name) ?? {},
+        },
+        views,
+        Date.now(),
+        this.ctx.config.drainConfirmTimeoutSeconds * 1000,
+      );
+      wait.gates.set(row.name, d.gates);
+      if (d.outcome === 'waiting') waiting = true;
+    }
+    if (waiting) return ending;
+    this.canaryEnds.delete(key);
+    return new Map();
   }
 
   /**
@@ -449,5 +520,7 @@ export class WorkloadRollouts {
       if (key.startsWith(`${serviceId}\n`)) this.applied.delete(key);
     for (const key of [...this.canaryApplied.keys()])
       if (key.startsWith(`${serviceId}\n`)) this.canaryApplied.delete(key);
+    for (const key of [...this.canaryEnds.keys()])
+      if (key.startsWith(`${serviceId}\n`)) this.canaryEnds.delete(key);
   }
 }
