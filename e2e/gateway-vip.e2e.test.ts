@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { adminPassword, type TestPlatform } from '../packages/server/test/helpers/platform.ts';
 import { freePort } from '../packages/server/test/helpers/net.ts';
 import { unexpectedProblems, type TestBrowser } from './helpers/browser.ts';
 import { fieldError, logIn, portalSession } from './helpers/session.ts';
+import { hostInterface } from '../packages/gateway-nginx/test/host-interface.ts';
 
 /*
  * The gateway's Virtual IP tab: a platform admin sets the VIP through the form (a password longer
@@ -13,8 +13,7 @@ import { fieldError, logIn, portalSession } from './helpers/session.ts';
  * VRRP state a node's agent reports shows on the node's row with the holder.
  */
 
-const iface =
-  readdirSync('/sys/class/net').find((n) => n !== 'lo' && /^[A-Za-z0-9_.-]{1,15}$/.test(n)) ?? 'eth0';
+const iface = hostInterface();
 
 describe('portal: gateway virtual IP', () => {
   let platform: TestPlatform;

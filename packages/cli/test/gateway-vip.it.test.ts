@@ -5,11 +5,10 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { platformCli } from './platform-support';
+import { hostInterface } from '../../gateway-nginx/test/host-interface';
 
-const iface =
-  readdirSync('/sys/class/net').find((n) => n !== 'lo' && /^[A-Za-z0-9_.-]{1,15}$/.test(n)) ?? 'eth0';
+const iface = hostInterface();
 
 describe('berth gateways vip', () => {
   const cli = platformCli({

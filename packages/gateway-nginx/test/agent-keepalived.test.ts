@@ -1,15 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -18,6 +10,7 @@ import {
   renderKeepalivedGateway,
   validateKeepalived,
 } from '../src/index';
+import { hostInterface } from './host-interface';
 
 /*
  * The agent's side of the virtual IP: Berth's rendered file gets the node's own paths, a file
@@ -26,8 +19,7 @@ import {
  * gets SIGHUP. keepalived itself is never started; a stand-in process takes the signal.
  */
 
-const iface =
-  readdirSync('/sys/class/net').find((n) => n !== 'lo' && /^[A-Za-z0-9_.-]{1,15}$/.test(n)) ?? 'eth0';
+const iface = hostInterface();
 const root = mkdtempSync(path.join(tmpdir(), 'berth-agent-keepalived-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 

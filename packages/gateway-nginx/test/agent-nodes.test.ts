@@ -1,13 +1,14 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { GatewayAgentConfig } from '@berth/shared';
 import { adaptConfig, parseNodesFile, runAgentCli } from '../src/agent';
 import { AgentKeepalived, keepalivedRenderedPaths, renderKeepalivedGateway } from '../src/index';
+import { hostInterface } from './host-interface';
 
 const cfg = {
   listen: '0.0.0.0:80',
@@ -289,8 +290,7 @@ describe('berth-gateway-agent: several nodes per process', () => {
 describe('berth-gateway-agent: keepalived per node of a nodes file', () => {
   const root = mkdtempSync(path.join(tmpdir(), 'berth-agent-nodes-vip-'));
   after(() => rmSync(root, { recursive: true, force: true }));
-  const iface =
-    readdirSync('/sys/class/net').find((n) => n !== 'lo' && /^[A-Za-z0-9_.-]{1,15}$/.test(n)) ?? 'eth0';
+  const iface = hostInterface();
 
   it('installs each node’s own file (accepted by keepalived -t) and reads each node’s own state', async () => {
     // two nodes whose configurations share a directory, as scripts/setup-gateway-node.sh lays them out

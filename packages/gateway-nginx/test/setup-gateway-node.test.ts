@@ -15,6 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AgentKeepalived, keepalivedRenderedPaths, renderKeepalivedGateway } from '../src/index';
+import { hostInterface } from './host-interface';
 
 /*
  * scripts/setup-gateway-node.sh (docs/gateway.md, "Installing keepalived on a node"): the systemd
@@ -114,8 +115,7 @@ describe('scripts/setup-gateway-node.sh', () => {
       .split(' ');
     assert.equal(argv[0], '/usr/sbin/keepalived');
     assert.ok(argv.includes(`--use-file=${etc}/edge-1.conf`), argv.join(' '));
-    const iface =
-      readdirSync('/sys/class/net').find((n) => n !== 'lo' && /^[A-Za-z0-9_.-]{1,15}$/.test(n)) ?? 'eth0';
+    const iface = hostInterface();
     const k = new AgentKeepalived(
       {
         confFile: `${etc}/edge-1.conf`,

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +9,7 @@ import { validateKeepalived } from '@berth/gateway-nginx';
 import { eventually, startPlatform, type TestPlatform } from './helpers/platform';
 import { freePort } from './helpers/net';
 import { startAgentGroup, type AgentGroup } from './helpers/gateway-nodes';
+import { hostInterface } from '../../gateway-nginx/test/host-interface';
 
 const run = promisify(execFile);
 
@@ -34,8 +35,7 @@ describe('gateway virtual IP on the nodes of a nodes file', () => {
   let p: TestPlatform;
   let root: string;
   let group: AgentGroup;
-  const iface =
-    readdirSync('/sys/class/net').find((n) => n !== 'lo' && /^[A-Za-z0-9_.-]{1,15}$/.test(n)) ?? 'eth0';
+  const iface = hostInterface();
   const names = ['a', 'b', 'c'];
   const conf = (name: string) => path.join(root, 'keepalived', `${name}.conf`);
   /** The default state file of a nodes file's node: beside its configuration, with its name. */
