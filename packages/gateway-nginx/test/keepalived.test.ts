@@ -7,7 +7,6 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readFileSync,
   readdirSync,
   rmSync,
   statSync,
@@ -29,6 +28,7 @@ import {
   type KeepalivedGateway,
   type KeepalivedNode,
 } from '../src/index';
+import { findHostInterface } from './host-interface';
 
 /*
  * keepalived configuration of a gateway's virtual IP: every rendered variant passes the real
@@ -38,19 +38,7 @@ import {
  * never started: it would change the machine's addresses.
  */
 
-/** A real interface of this machine other than lo (keepalived -t checks that it exists). */
-function localInterface(): string | null {
-  const route = existsSync('/proc/net/route') ? readFileSync('/proc/net/route', 'utf8') : '';
-  const viaDefault = route
-    .split('\n')
-    .slice(1)
-    .map((l) => l.split('\t'))
-    .find((f) => f[1] === '00000000')?.[0];
-  if (viaDefault) return viaDefault;
-  return readdirSync('/sys/class/net').find((n) => n !== 'lo' && /^[A-Za-z0-9_.-]{1,15}$/.test(n)) ?? null;
-}
-
-const iface = localInterface();
+const iface = findHostInterface();
 /** Without a usable interface the exact-text checks fall back to keepalived's dynamic_interfaces. */
 const strict = { interfaceMayBeMissing: iface === null };
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,23 +10,9 @@ import { GatewayAgent } from '../../gateway-nginx/src/agent';
 import { eventually, startPlatform, type TestPlatform } from './helpers/platform';
 import { freePort } from './helpers/net';
 import { testDialects } from './helpers/db';
+import { hostInterface } from '../../gateway-nginx/test/host-interface';
 
 const run = promisify(execFile);
-
-/** A real interface of this machine other than lo (keepalived -t checks that it exists). */
-function localInterface(): string {
-  const route = existsSync('/proc/net/route') ? readFileSync('/proc/net/route', 'utf8') : '';
-  const viaDefault = route
-    .split('\n')
-    .slice(1)
-    .map((l) => l.split('\t'))
-    .find((f) => f[1] === '00000000')?.[0];
-  return (
-    viaDefault ??
-    readdirSync('/sys/class/net').find((n) => n !== 'lo' && /^[A-Za-z0-9_.-]{1,15}$/.test(n)) ??
-    'eth0'
-  );
-}
 
 interface VipView {
   version: number;
@@ -57,7 +43,7 @@ for (const dialect of testDialects())
   describe(`gateway virtual IP (${dialect})`, () => {
     let p: TestPlatform;
     let root: string;
-    const iface = localInterface();
+    const iface = hostInterface();
     const agents: Array<{
       name: string;
       agent: GatewayAgent;
