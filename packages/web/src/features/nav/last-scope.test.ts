@@ -15,5 +15,6 @@ describe('scopeOfPath', () => {
     assert.deepEqual(scopeOfPath('/p/shop/quota', last), last);
     assert.deepEqual(scopeOfPath('/clusters', last), last);
     assert.equal(scopeOfPath('/audit', null), null);
+    assert.deepEqual(scopeOfPath('/p/shop/%E0%A4%A', last), last, 'a malformed escape');
   });
 });

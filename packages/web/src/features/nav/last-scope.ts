@@ -32,5 +32,9 @@ export function rememberScope(scope: Scope): void {
 export function scopeOfPath(pathname: string, last: Scope | null): Scope | null {
   const m = /^\/p\/([^/]+)\/([^/]+)/.exec(pathname);
   if (!m || m[2] === 'quota') return last;
-  return { project: decodeURIComponent(m[1]!), env: decodeURIComponent(m[2]!) };
+  try {
+    return { project: decodeURIComponent(m[1]!), env: decodeURIComponent(m[2]!) };
+  } catch {
+    return last; // a malformed %-escape in the address bar
+  }
 }

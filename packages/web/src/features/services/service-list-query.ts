@@ -1,5 +1,6 @@
 import { infiniteQueryOptions } from '@tanstack/react-query';
 import { listServices } from '../../api/resources';
+import { scopeOfPath } from '../nav/last-scope';
 
 /** The first page is small so the list shows at once; later pages are the API's largest. */
 export const firstPageSize = 50;
@@ -42,12 +43,5 @@ export function serviceListQuery(
 
 /** The list page's path (`/p/:project/:env`), or null for any other page. */
 export function serviceListPath(pathname: string): { project: string; env: string } | null {
-  const m = /^\/p\/([^/]+)\/([^/]+)\/?$/.exec(pathname);
-  // `/p/:project/quota` is the quota page, which the router ranks above `/p/:project/:env`.
-  if (!m || m[2] === 'quota') return null;
-  try {
-    return { project: decodeURIComponent(m[1]!), env: decodeURIComponent(m[2]!) };
-  } catch {
-    return null;
-  }
+  return /^\/p\/[^/]+\/[^/]+\/?$/.test(pathname) ? scopeOfPath(pathname, null) : null;
 }
