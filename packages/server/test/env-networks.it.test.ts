@@ -9,6 +9,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { CronRunView } from '@berth/shared';
 import {
   eventually,
   makeProject,
@@ -153,14 +154,18 @@ describe('env networks', () => {
     const run = await p.api.post<{ id: string }>(`${base}/ping/run`);
     assert.equal(run.status, 202, JSON.stringify(run.body));
     const done = await eventually(async () => {
-      const runs = (await p.api.get<{ items: { id: string; state: string }[] }>(`${base}/ping/runs`)).body
-        .items;
+      const runs = (await p.api.get<{ items: CronRunView[] }>(`${base}/ping/runs`)).body.items;
       const r = runs.find((x) => x.id === run.body.id);
       return r && ['succeeded', 'failed'].includes(r.state) ? r : null;
     }, 'the cron run finished');
     const logs = await p.api.get<{ lines: { text: string }[] }>(`${base}/ping/runs/${run.body.id}/logs`);
     const text = logs.body.lines.map((l) => l.text).join('\n');
-    assert.equal(done.state, 'succeeded', text);
+    // a failure shows why: the run's message and each attempt's exit, then the container's output
+    assert.equal(
+      done.state,
+      'succeeded',
+      `${JSON.stringify({ message: done.message, attempts: done.attempts })}\n${text}`,
+    );
     assert.match(text, /a-web/);
   });
 
