@@ -173,6 +173,12 @@ export interface BuildImageOptions {
   signal?: AbortSignal;
   /** Runs every RUN step confined (builds of user content); needs `buildDirectory`. */
   confine?: BuildConfinement;
+  /**
+   * The network RUN steps join (with `confine`), made when missing like a container's
+   * NetworkAttachment: a project's build network, isolated from every env network, so that a
+   * build of user content cannot reach another project's containers (docs/networks.md).
+   */
+  network?: NetworkAttachment;
 }
 
 /** How the RUN steps of a build of user content are confined (docs/codeflow.md). */

@@ -211,6 +211,8 @@ export function confinedBuildArgs(
     `--cpu-quota=${Math.max(1000, Math.round(c.cpu * 100000))}`,
     '--format=oci',
     '--force-rm',
+    // the project's build network (isolated); podman's default network reaches every env network
+    ...(opts.network ? [`--network=${opts.network.name}`] : []),
     '-f',
     dockerfile,
     '-t',

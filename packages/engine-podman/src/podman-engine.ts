@@ -241,9 +241,17 @@ export class PodmanEngine implements ContainerEngine {
     return buildImage(this.client, context, opts);
   }
 
-  /** Confined builds run `podman build` on this host (the API cannot drop every privilege). */
-  buildDirectory(contextDir: string, opts: BuildImageOptions): AsyncIterable<string> {
-    return buildConfined(contextDir, opts);
+  /**
+   * Confined builds run `podman build` on this host (the API cannot drop every privilege). The
+   * build network is made before every build, not once per engine: a sweep may have removed it
+   * while no build was on it, and `podman build` does not make it again.
+   */
+  async *buildDirectory(contextDir: string, opts: BuildImageOptions): AsyncIterable<string> {
+    if (opts.network) {
+      await ensureNetwork(this.client, opts.network);
+      this.networksMade.add(opts.network.name);
+    }
+    yield* buildConfined(contextDir, opts);
   }
 
   pushImage(

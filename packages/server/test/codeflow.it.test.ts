@@ -24,6 +24,7 @@ import {
   podmanSocket,
   startPlatform,
   TestApi,
+  testImage,
   waitTask,
   webSpec,
   type TestPlatform,
@@ -81,6 +82,18 @@ describe('codeflow: git → build → registry → rolling release', () => {
     );
     const items = Array.isArray(r.body) ? r.body : r.body.items;
     return items.map((l) => l.line).join('\n');
+  }
+  /** Creates pipeline `name` of main, targeting web, and runs one build of it to its end. */
+  async function pipelineBuild(name: string, extra: Record<string, unknown>): Promise<Build> {
+    const r = await p.api.post<Pipeline>(pipelines, {
+      name,
+      target: { env: 'test', service: 'web' },
+      repo: { url: repo.bare, ref: 'main' },
+      ...extra,
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const b = await p.api.post<{ build: Build }>(`${pipelines}/${name}/builds`, {});
+    return waitBuild(b.body.build.id);
   }
   async function served(): Promise<string[]> {
     const eps = await p.api.get<{ items: { address: string }[] }>(`${base}/web/endpoints`);
@@ -355,15 +368,7 @@ describe('codeflow: git → build → registry → rolling release', () => {
 
   it('builds a static site and a custom Dockerfile, and serves each', async () => {
     const make = async (name: string, extra: Record<string, unknown>) => {
-      const r = await p.api.post<Pipeline>(pipelines, {
-        name,
-        target: { env: 'test', service: 'web' },
-        repo: { url: repo.bare, ref: 'main' },
-        ...extra,
-      });
-      assert.equal(r.status, 201, JSON.stringify(r.body));
-      const b = await p.api.post<{ build: Build }>(`${pipelines}/${name}/builds`, {});
-      const build = await waitBuild(b.body.build.id);
+      const build = await pipelineBuild(name, extra);
       assert.equal(build.state, 'succeeded', `${build.error}\n${await logOf(build)}`);
       return build;
     };
@@ -457,6 +462,60 @@ describe('codeflow: git → build → registry → rolling release', () => {
     const items = (JSON.parse(builds.out) as { items: Build[] }).items;
     assert.equal(items[0]?.state, 'succeeded');
     assert.equal(items[0]?.commit?.message, 'serve v5');
+  });
+
+  it("keeps a build off other projects' containers: its RUN steps and its script are on the project's isolated build network", async () => {
+    // Another project's service: what a build of cf's code tries to reach by address.
+    const other = await makeProject(p.api, 'cfother');
+    const svc = await p.api.post<{ task: Obj }>(other, { name: 'vault', spec: webSpec('other-secret') });
+    assert.equal(svc.status, 202, JSON.stringify(svc.body));
+    assert.equal((await waitTask(p.api, svc.body.task.id as string)).state, 'succeeded');
+    const [target] = await eventually(async () => {
+      const list = (await p.api.get<{ items: { ip: string | null }[] }>(`${other}/vault/containers`)).body
+        .items;
+      return list.length && list.every((c) => c.ip) ? list : null;
+    }, "cfother's vault has an address");
+    const ip = target!.ip!;
+    // the control: from the host, the address serves the page
+    assert.equal((await (await fetch(`http://${ip}:8080/`)).text()).trim(), 'other-secret');
+    const probe = [
+      `timeout 5 wget -qO- http://${ip}:8080/; echo "wget-exit=$?"`,
+      'ip -4 addr show eth0',
+      // fails on purpose: no image, no deploy
+      'exit 3',
+    ].join('; ');
+    const failing = async (name: string, extra: Record<string, unknown>): Promise<string> => {
+      const build = await pipelineBuild(name, extra);
+      const log = await logOf(build);
+      assert.equal(build.state, 'failed', log);
+      return log;
+    };
+    const logs = [
+      await failing('probe-run', { template: 'dockerfile', dockerfile: `FROM ${testImage}\nRUN ${probe}\n` }),
+      await failing('probe-script', { template: 'shell', buildScript: probe }),
+    ];
+    for (const log of logs) {
+      assert.doesNotMatch(log, /other-secret/, "a build of cf read cfother's page");
+      // the connection hung (isolated bridges drop it): timeout's 143, not a refusal or a bad address
+      assert.match(log, /wget-exit=143/, log);
+    }
+    const buildNet = (
+      await run('podman', [
+        '--url',
+        `unix://${podmanSocket}`,
+        'network',
+        'inspect',
+        `berth-${p.instanceId}.local.cf`,
+        '--format',
+        '{{range .Subnets}}{{.Subnet}}{{end}}',
+      ])
+    ).stdout.trim();
+    for (const log of logs) {
+      // on cf's build network, not podman's default 10.88/16
+      const inet = /inet (\d+\.\d+\.\d+)\.\d+\//.exec(log);
+      assert.ok(inet, `the step's address is in the log:\n${log}`);
+      assert.equal(`${inet[1]}.0/24`, buildNet, "the step ran on cf's build network");
+    }
   });
 
   it('cancels a running build (its container is killed) and times out a slow one', async () => {

@@ -13,10 +13,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import type { BuildConfinement, ContainerEngine } from '@berth/engine-api';
-import { BerthError, InvalidError, type PipelineTemplate } from '@berth/shared';
+import type { BuildConfinement, ContainerEngine, NetworkAttachment } from '@berth/engine-api';
+import { BerthError, InvalidError, localClusterName, type PipelineTemplate } from '@berth/shared';
 import type { AppContext } from '../../http/context';
 import { RegistryClient, embeddedBearer, tokensOfConfig } from '../registry/registry.module';
+import { buildNetwork } from '../services/controller/env-networks';
 import type { TaskRepository } from '../tasks/tasks.repository';
 import { buildDir, freshDir } from './build-context';
 import type { StepTracker } from './build-steps';
@@ -179,7 +180,12 @@ export class BuildRunner {
     mkdirSync(path.join(dir, 'berth'));
     writeFileSync(path.join(dir, 'berth', 'pre.sh'), job.pipeline.pre_script);
     writeFileSync(path.join(dir, 'Dockerfile'), preDockerfile(template, base));
-    await buildDir(engine, dir, { tag, confine: this.confinement(), signal: job.signal }, (l) => job.log(l));
+    await buildDir(
+      engine,
+      dir,
+      { tag, confine: this.confinement(), network: this.network(job), signal: job.signal },
+      (l) => job.log(l),
+    );
     await this.replacePreImage(job.pipeline.id, tag);
     return { tag, cached: false };
   }
@@ -232,6 +238,7 @@ export class BuildRunner {
       cpu: settings.buildCpu,
       pidsLimit: settings.buildPids,
       unprivileged: true,
+      network: this.network(job),
       mounts: [
         { source: src, destination: '/workspace' },
         { source: scripts, destination: '/berth-scripts', readOnly: true },
@@ -271,7 +278,14 @@ export class BuildRunner {
       await buildDir(
         engine,
         src,
-        { tag: ref, dockerfile: file, labels, confine: this.confinement(), signal: job.signal },
+        {
+          tag: ref,
+          dockerfile: file,
+          labels,
+          confine: this.confinement(),
+          network: this.network(job),
+          signal: job.signal,
+        },
         job.log,
       );
       return;
@@ -300,9 +314,24 @@ export class BuildRunner {
     await buildDir(
       engine,
       dir,
-      { tag: ref, labels, layers: false, confine: this.confinement(), signal: job.signal },
+      {
+        tag: ref,
+        labels,
+        layers: false,
+        confine: this.confinement(),
+        network: this.network(job),
+        signal: job.signal,
+      },
       job.log,
     );
+  }
+
+  /**
+   * The project's build network on the builder (the local cluster): isolated from every env
+   * network, where podman's default network let a build reach any project's containers.
+   */
+  private network(job: BuildJob): NetworkAttachment {
+    return buildNetwork(this.deps.ctx.config.instanceId, localClusterName, job.pipeline.project);
   }
 
   /**

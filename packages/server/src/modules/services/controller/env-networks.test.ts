@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AppContext } from '../../../http/context';
 import type { Engines } from '../../../runtime/engines';
-import { EnvNetworkSweep } from './env-networks';
+import { buildNetwork, EnvNetworkSweep, envNetworkName } from './env-networks';
 
 /** A store whose reads fail (a PostgreSQL restart, a dropped connection). */
 function failingStore(warned: string[]): AppContext {
@@ -38,5 +38,44 @@ describe('EnvNetworkSweep', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+
+  it('keeps the networks of envs with services or cron jobs and the build networks of projects with pipelines; removes the rest', async () => {
+    const tables: Record<string, object[]> = {
+      services: [{ project: 'shop', env: 'test' }],
+      cronjobs: [{ project: 'ops', env: 'prod' }],
+      pipelines: [{ project: 'shop' }],
+    };
+    const store = (table: string) => {
+      const query = { select: () => query, distinct: () => query, execute: async () => tables[table] };
+      return query;
+    };
+    const db = { selectFrom: store, withTables: () => db };
+    const ctx = {
+      config: { instanceId: 'i1', reconcileIntervalMs: 1000 },
+      db,
+      log: { info: () => undefined, warn: () => undefined },
+    } as unknown as AppContext;
+    const names = [
+      envNetworkName('i1', 'local', 'shop', 'test'),
+      envNetworkName('i1', 'local', 'ops', 'prod'),
+      buildNetwork('i1', 'local', 'shop').name,
+      // a deleted project's: its env network and its build network
+      envNetworkName('i1', 'local', 'gone', 'test'),
+      buildNetwork('i1', 'local', 'gone').name,
+      // ops has cron jobs but no pipeline
+      buildNetwork('i1', 'local', 'ops').name,
+    ];
+    const removed: string[] = [];
+    const engine = {
+      listNetworks: async () => names.map((name) => ({ name, labels: {}, createdAt: '' })),
+      removeNetwork: async (name: string) => {
+        removed.push(name);
+        return 'removed';
+      },
+    };
+    const engines = { get: async () => engine } as unknown as Engines;
+    await new EnvNetworkSweep(ctx, engines, 0).sweep(['local']);
+    assert.deepEqual(removed, ['berth-i1.local.gone.test', 'berth-i1.local.gone', 'berth-i1.local.ops']);
   });
 });

@@ -3,7 +3,8 @@
  * project environment (service replicas, cron runs) joins the network `envNetworkName` names; a
  * service's replicas answer there to the service's name. The engine creates the network with the
  * first container that asks for it; the sweep here removes the networks of environments that have
- * neither a service nor a cron job left (a deleted project's included) once no container is on them.
+ * neither a service nor a cron job left (a deleted project's included) once no container is on them,
+ * and the build networks of projects without pipelines.
  */
 import { labelKeys, type ContainerEngine, type NetworkAttachment } from '@berth/engine-api';
 import type { AppContext } from '../../../http/context';
@@ -48,6 +49,24 @@ export function envNetwork(
   };
 }
 
+/**
+ * `berth-<instance>.<cluster>.<project>`: three parts where an env network has four, so the two
+ * never share a name. Every build of the project's pipelines on that cluster joins it (the
+ * confined `podman build` steps and the build script's container): it is isolated like an env
+ * network, so a build's steps — the project's own code — reach no project's services by address,
+ * where podman's default network reached them all (docs/networks.md).
+ */
+export function buildNetwork(instanceId: string, cluster: string, project: string): NetworkAttachment {
+  return {
+    name: `berth-${instanceId}.${cluster}.${project}`,
+    labels: {
+      [labelKeys.instance]: instanceId,
+      [labelKeys.project]: project,
+      [labelKeys.cluster]: cluster,
+    },
+  };
+}
+
 /** Engines that can list and remove networks (Podman); workload engines have no such networks. */
 function networksOf(
   engine: ContainerEngine,
@@ -85,11 +104,20 @@ export class EnvNetworkSweep {
     // An env with cron jobs keeps its network too: without it each run made the network again
     // (about 10 s on a busy machine) and started that much late.
     let rows: Array<{ project: string; env: string }>;
+    let builders: Array<{ project: string }>;
     try {
       rows = [
         ...(await this.ctx.db.selectFrom('services').select(['project', 'env']).distinct().execute()),
         ...(await this.ctx.db.selectFrom('cronjobs').select(['project', 'env']).distinct().execute()),
       ];
+      // a project with pipelines keeps its build network: a build makes it again if it is gone,
+      // but one made and removed between two builds is churn (a bridge, iptables rules)
+      builders = await this.ctx.db
+        .withTables<{ pipelines: { project: string } }>()
+        .selectFrom('pipelines')
+        .select('project')
+        .distinct()
+        .execute();
     } catch (err) {
       // the sweep runs in the background (sweepSoon): a rejection would end the process
       this.ctx.log.warn(
@@ -99,7 +127,10 @@ export class EnvNetworkSweep {
       return;
     }
     for (const cluster of clusters) {
-      const keep = new Set(rows.map((r) => envNetworkName(instance, cluster, r.project, r.env)));
+      const keep = new Set([
+        ...rows.map((r) => envNetworkName(instance, cluster, r.project, r.env)),
+        ...builders.map((b) => buildNetwork(instance, cluster, b.project).name),
+      ]);
       try {
         const net = networksOf(await this.engines.get(cluster));
         if (!net) continue;
