@@ -10,6 +10,7 @@ import {
   eventually,
   makeProject,
   startPlatform,
+  TestApi as TestApiOf,
   userWithRole,
   type TestApi,
   type TestPlatform,
@@ -258,11 +259,13 @@ describe('gateway agent nodes’ metrics listeners without a monitoring stack', 
     await grantNetwork(p.api, '10.77.0.0/24', 'other');
     dev = await userWithRole(p, 'dev-far', 'developer', 'other');
   });
+  let second: TestPlatform | undefined;
   after(async () => {
+    await second?.server.close();
     await p?.close();
   });
 
-  it('keeps another project’s routes from a node’s reported metrics address', async () => {
+  it('keeps another project’s routes from a node’s reported metrics address, on every server of the store', async () => {
     const gw = await p.api.post('/api/v1/gateways', {
       name: 'far',
       env: 'test',
@@ -294,6 +297,39 @@ describe('gateway agent nodes’ metrics listeners without a monitoring stack', 
     // the project's network is allowed: only the metrics listener is refused
     const web = await route('web', '10.77.0.5:80');
     assert.equal(web.status, 201, JSON.stringify(web.body));
+
+    // A second server of the same store, which the node never reported to, fences it too.
+    second = await startPlatform({
+      BERTH_DATABASE_URL: path.join(p.dataDir, 'berth.sqlite'),
+      BERTH_INSTANCE_ID: p.instanceId,
+      BERTH_GATEWAY_LISTEN: 'off',
+      BERTH_GATEWAY_METRICS_LISTEN: `127.0.0.1:${await freePort()}`,
+    });
+    const viaSecond = new TestApiOf(second.url, dev.token);
+    const spec = (address: string) => ({
+      spec: { host: 'peek2.other.test', backends: { servers: [{ address, weight: 1 }] } },
+    });
+    const peek2 = await viaSecond.post<{ error: { message: string } }>(
+      '/api/v1/projects/other/envs/test/routes',
+      {
+        name: 'peek2',
+        ...spec('10.77.0.5:9145'),
+      },
+    );
+    assert.equal(peek2.status, 403, JSON.stringify(peek2.body));
+    assert.match(peek2.body.error.message, /metrics of gateway node 'far\/n1'/);
+    // a node that stops serving metrics is no longer fenced, on every server
+    const off = await fetch(`${p.url}/api/v1/gateway-agent/status`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${node.body.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ appliedVersion: null, state: 'applied' }),
+    });
+    assert.equal(off.status, 200, await off.text());
+    const now = await viaSecond.post('/api/v1/projects/other/envs/test/routes', {
+      name: 'peek2',
+      ...spec('10.77.0.5:9145'),
+    });
+    assert.equal(now.status, 201, JSON.stringify(now.body));
   });
 });
 

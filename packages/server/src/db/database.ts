@@ -42,6 +42,7 @@ import * as m0033 from './migrations/0033-kubernetes-events';
 import * as m0034 from './migrations/0034-probes';
 import * as m0035 from './migrations/0035-app-instances';
 import * as m0036 from './migrations/0036-app-upgrades';
+import * as m0037 from './migrations/0037-gateway-node-metrics';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -109,6 +110,7 @@ const migrations: Record<string, Migration> = {
   '0034-probes': m0034,
   '0035-app-instances': m0035,
   '0036-app-upgrades': m0036,
+  '0037-gateway-node-metrics': m0037,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

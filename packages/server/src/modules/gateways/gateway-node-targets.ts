@@ -73,23 +73,6 @@ export class GatewayNodeTargets {
     return null;
   }
 
-  /** The addresses the nodes' target files scrape (the backend fence keeps routes from them). */
-  listeners(): Array<{ what: string; host: string; port: number }> {
-    const out: Array<{ what: string; host: string; port: number }> = [];
-    for (const f of readdirSync(this.dir)) {
-      const m = /^([a-z0-9-]+)\.([a-z0-9-]+)\.json$/.exec(f);
-      const target = m ? this.targetOf(path.join(this.dir, f)) : null;
-      const i = target?.lastIndexOf(':') ?? -1;
-      if (m && target && i > 0)
-        out.push({
-          what: `the metrics of gateway node '${m[1]}/${m[2]}'`,
-          host: target.slice(0, i),
-          port: Number(target.slice(i + 1)),
-        });
-    }
-    return out;
-  }
-
   /** Removes the target of a node (removed) or of every node of a gateway (node null: deleted). */
   remove(gateway: string, node: string | null): void {
     if (node !== null) {

@@ -33,6 +33,8 @@ export interface GatewayNodeRow {
   last_seen_at: string | null;
   agent_version: string | null;
   address: string | null;
+  /** The node's metrics listener as it last reported it (migration 0037), null: none. */
+  metrics_address: string | null;
   created_at: string;
   created_by: string;
 }
@@ -120,6 +122,23 @@ export class GatewayNodesRepository {
     await this.db.insertInto('gateway_nodes').values(row).execute();
   }
 
+  /** Every node's reported metrics listener, of every gateway (the backend fence reads them). */
+  metricsListeners(): Promise<Array<{ gateway: string; node: string; address: string }>> {
+    return this.db
+      .withTables<{ gateways: { id: string; name: string } }>()
+      .selectFrom('gateway_nodes')
+      .innerJoin('gateways', 'gateways.id', 'gateway_nodes.gateway_id')
+      .select([
+        'gateways.name as gateway',
+        'gateway_nodes.name as node',
+        'gateway_nodes.metrics_address as address',
+      ])
+      .where('gateway_nodes.metrics_address', 'is not', null)
+      .orderBy('gateways.name')
+      .orderBy('gateway_nodes.name')
+      .execute() as Promise<Array<{ gateway: string; node: string; address: string }>>;
+  }
+
   async deleteNode(id: string): Promise<void> {
     await this.db.deleteFrom('gateway_nodes').where('id', '=', id).execute();
   }
@@ -146,6 +165,7 @@ export class GatewayNodesRepository {
       | 'lease_until'
       | 'agent_version'
       | 'address'
+      | 'metrics_address'
     >,
   ): Promise<void> {
     await this.db.updateTable('gateway_nodes').set(r).where('id', '=', id).execute();

@@ -185,6 +185,7 @@ export class GatewayNodes {
       last_seen_at: null,
       agent_version: null,
       address: null,
+      metrics_address: null,
       created_at: nowIso(),
       created_by: author,
     });
@@ -477,6 +478,8 @@ export class GatewayNodes {
       lease_until: new Date(now + (2 * waitSeconds + 5) * 1000).toISOString(),
       agent_version: r.agentVersion ?? node.agent_version,
       address: r.address ?? ip,
+      // what the fence keeps routes from, on every server (targets below: this server's Prometheus)
+      metrics_address: r.metricsAddress ?? null,
     });
     this.targets?.sync(gw.name, node.name, r.metricsAddress ?? null, isLoopback(ip));
     this.onReport(gw.id);

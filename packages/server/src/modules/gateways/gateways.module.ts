@@ -143,9 +143,22 @@ export async function createGatewaysModule(
     const targets = new GatewayNodeTargets(targetsDir, localMetrics, ctx.log);
     nodes.targets = targets;
     await nodes.pruneTargets();
-    // no route may send traffic to a node's metrics listener (every project's counts are there)
-    ports.tenancy.moreListeners = () => targets.listeners();
   }
+  // No route, probe or alert channel may send traffic to a node's metrics listener (every project's
+  // counts are there): every node's, from the store — a node reports to one server of several.
+  ports.tenancy.moreListeners = async () =>
+    (await store.metricsListeners()).flatMap(({ gateway, node, address }) => {
+      const i = address.lastIndexOf(':');
+      return i > 0
+        ? [
+            {
+              what: `the metrics of gateway node '${gateway}/${node}'`,
+              host: address.slice(0, i),
+              port: Number(address.slice(i + 1)),
+            },
+          ]
+        : [];
+    });
   const confirmation = new GatewayNodesConfirmation(
     repo,
     store,

@@ -98,9 +98,10 @@ export class TenancyService {
 
   /**
    * Listeners known only at run time, fenced like Berth's own: the agent nodes' metrics listeners
-   * (set by the gateways module; a route to one would read every project's request counts).
+   * (set by the gateways module, from the store, so every server fences every node's; a route to
+   * one would read every project's request counts).
    */
-  moreListeners: () => Listener[] = () => [];
+  moreListeners: () => Promise<Listener[]> = async () => [];
 
   /**
    * Every listener no tenant may send traffic to, now: Berth's own and the run-time ones. Route
@@ -111,8 +112,10 @@ export class TenancyService {
     return this.listenersOf(await this.repo.gateways());
   }
 
-  private listenersOf(gateways: Array<{ name: string; listen: string; tls_listen: string | null }>) {
-    return [...berthListeners(this.ctx.config, gateways, this.apiPort()), ...this.moreListeners()];
+  private async listenersOf(
+    gateways: Array<{ name: string; listen: string; tls_listen: string | null }>,
+  ): Promise<Listener[]> {
+    return [...berthListeners(this.ctx.config, gateways, this.apiPort()), ...(await this.moreListeners())];
   }
 
   /* ---------------- zones ---------------- */
@@ -390,7 +393,7 @@ export class TenancyService {
       teams: await this.repo.projectTeams(),
       envSuffix,
       suffixes: [...new Set([this.ctx.config.domainSuffix, ...gateways.map((g) => g.domain_suffix)])],
-      listeners: this.listenersOf(gateways),
+      listeners: await this.listenersOf(gateways),
     };
   }
 
