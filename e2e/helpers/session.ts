@@ -4,7 +4,7 @@
  * reading a field's error.
  */
 import assert from 'node:assert/strict';
-import { after, before } from 'node:test';
+import { after, afterEach, before } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import {
   makeProject,
@@ -56,11 +56,41 @@ export function portalSession<P extends { api: TestApi; close(): Promise<void> }
     browser.page.setDefaultTimeout(opts.pageTimeoutMs ?? 30_000);
     ready({ platform, browser, page: browser.page });
   });
+  // A failed test says what the page showed: an element that never came is otherwise all we hear.
+  afterEach(async (t) => {
+    if (!browser || !('passed' in t) || t.passed) return;
+    console.log(await pageState(browser));
+  });
   after(async () => {
     await browser?.close();
     if (platform) await opts.teardown?.(platform);
     await platform?.close();
   });
+}
+
+/**
+ * Where the page is and what it shows (its first lines of text), the console errors so far and
+ * a screenshot — each given at most 5 s, since the page may be what hangs.
+ */
+export async function pageState(browser: TestBrowser): Promise<string> {
+  const { page } = browser;
+  const within = <T>(what: Promise<T>): Promise<T | string> =>
+    Promise.race([
+      what.catch(
+        (err: unknown) => `(failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)})`,
+      ),
+      new Promise<string>((r) => setTimeout(() => r('(no answer within 5 s)'), 5000).unref()),
+    ]);
+  const text = await within(page.innerText('body', { timeout: 5000 }).then((t) => t.slice(0, 400)));
+  const shot = await within(
+    page.screenshot({ path: `${browser.shotsDir}/failed-${Date.now()}.png` }).then(() => 'saved'),
+  );
+  return [
+    `page at the failure: ${page.url()}`,
+    `  text: ${JSON.stringify(text)}`,
+    `  console errors: ${JSON.stringify(browser.problems.slice(-5))}`,
+    `  screenshot: ${shot === 'saved' ? browser.shotsDir : shot}`,
+  ].join('\n');
 }
 
 /**
