@@ -49,8 +49,31 @@ export function summaryText(runs) {
   return `${text}\n${passed} passed, ${failed} failed, ${skipped} skipped\n`;
 }
 
-// `node scripts/slowest-reporter.mjs FILE`: the summary of the runs recorded in FILE.
+/** The files whose own process used the most CPU (scripts/cpu-account.mjs), and the sum. */
+export function cpuText(entries) {
+  const rows = [...entries].sort((a, b) => b.cpuS - a.cpuS);
+  const total = rows.reduce((s, r) => s + r.cpuS, 0);
+  let text = `\nmost CPU in the test files' own processes (of ${rows.length}; ${Math.round(total)} CPU-s, without Podman, Chromium and spawned processes):\n`;
+  for (const r of rows.slice(0, 10))
+    text += `  ${r.cpuS.toFixed(1).padStart(7)} s  ${path.relative(process.cwd(), r.file)}\n`;
+  return text;
+}
+
+const jsonLines = (file) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+
+// `node scripts/slowest-reporter.mjs FILE [CPU_FILE]`: the summary of the runs recorded in FILE,
+// after the CPU ranking of CPU_FILE when given (and readable).
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  const lines = readFileSync(process.argv[2], 'utf8').split('\n').filter(Boolean);
-  process.stdout.write(summaryText(lines.map((l) => JSON.parse(l))));
+  if (process.argv[3]) {
+    try {
+      process.stdout.write(cpuText(jsonLines(process.argv[3])));
+    } catch {
+      // no CPU record (a run without the preload): the summary alone
+    }
+  }
+  process.stdout.write(summaryText(jsonLines(process.argv[2])));
 }

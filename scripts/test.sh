@@ -59,13 +59,17 @@ echo "berth: running ${#files[@]} test files (${#first[@]} $concurrency at a tim
 summary="$BERTH_TEST_DIR/summary.jsonl"
 rm -f "$summary"
 export BERTH_TEST_SUMMARY_JSON="$summary"
+# Each test file's own CPU time (scripts/cpu-account.mjs), ranked at the end.
+cpu="$BERTH_TEST_DIR/cpu.jsonl"
+rm -f "$cpu"
+export BERTH_TEST_CPU_JSON="$cpu"
 rc=0
 # A file that does not end (a server left open by a failed hook keeps its process alive) fails after
 # 15 minutes instead of holding the run until CI's limit; the slowest file takes about 4.
 run_tests() {
   local n="$1" t0=$SECONDS
   shift
-  node --import tsx --test --test-concurrency="$n" --test-timeout=900000 --test-reporter=spec --test-reporter-destination=stdout \
+  node --import tsx --import "$PWD/scripts/cpu-account.mjs" --test --test-concurrency="$n" --test-timeout=900000 --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=./scripts/slowest-reporter.mjs --test-reporter-destination=/dev/null "$@" || rc=$?
   echo "berth: $# files, $n at a time, took $((SECONDS - t0)) s"
 }
@@ -73,6 +77,6 @@ if [ "${#first[@]}" -gt 0 ]; then run_tests "$concurrency" "${first[@]}"; fi
 if [ "${#serial[@]}" -gt 0 ]; then run_tests 1 "${serial[@]}"; fi
 if [ "${#last[@]}" -gt 0 ]; then run_tests "$concurrency" "${last[@]}"; fi
 # The slowest files and the plain "N passed, N failed" line close every run.
-node scripts/slowest-reporter.mjs "$summary" 2>/dev/null || true
+node scripts/slowest-reporter.mjs "$summary" "$cpu" 2>/dev/null || true
 echo "berth: npm test took $((SECONDS - started)) s"
 exit "$rc"
