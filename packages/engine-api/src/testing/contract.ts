@@ -384,6 +384,17 @@ export function runEngineContract(name: string, makeEngine: () => Promise<Engine
       // `sleep` as PID 1 would ignore SIGTERM; behind an init it is an ordinary process.
       const c = spec('stop');
       await engine.runContainer(c);
+      // The init forwards SIGTERM once it runs the command; a SIGTERM before its handlers are set
+      // is ignored like any PID 1's (10.2 s on a busy machine, in a full run): wait for the command.
+      if (processes())
+        await waitFor(
+          'sleep running under the init',
+          async () => {
+            const ps = await engine.execRun(c.name, ['ps', '-o', 'args'], { timeoutMs: 5000 });
+            return ps.exitCode === 0 && ps.stdout.includes('sleep 1000');
+          },
+          15_000,
+        );
       const t0 = Date.now();
       await engine.stopContainer(c.name, 10);
       assert.ok(Date.now() - t0 < 5000, `stop took ${Date.now() - t0} ms`);
