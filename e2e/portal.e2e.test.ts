@@ -323,7 +323,7 @@ describe('portal (browser, real Podman)', { timeout: 600_000 }, () => {
     await browser.screenshot('audit-en', 1366, 768);
   });
 
-  it('opens a page whose code was lost for a moment, and says so with the menus kept when it cannot load', async () => {
+  it('opens a page whose code was lost for a moment, and says so with the menus kept when it cannot load; reloads a page whose own code was lost', async () => {
     // Chromium aborts fetches in flight when an interface appears (Podman adds one per container):
     // a page's chunk lost so once showed a blank portal.
     const before = browser.problems.length;
@@ -358,12 +358,44 @@ describe('portal (browser, real Podman)', { timeout: 600_000 }, () => {
     await page.unroute('**/assets/QuotaPage-*.js');
     await error.getByRole('button', { name: 'Try again' }).click();
     await page.getByTestId('quota-back').waitFor();
+
+    // The portal's own code lost while the page loads (a full run lost the entry's imports to
+    // ERR_NETWORK_CHANGED and left a blank page): boot-guard.js reloads the page.
+    const html = await (await fetch(`${platform.url}/`)).text();
+    const entry = /<script type="module" crossorigin src="([^"]+)"/.exec(html)?.[1];
+    assert.ok(entry, html);
+    let entryFetches = 0;
+    await page.route(`**${entry}`, (route) =>
+      entryFetches++ < 1 ? route.abort('connectionreset') : route.continue(),
+    );
+    await page.goto(`${platform.url}/p/shop/quota`);
+    await page.getByTestId('quota-back').waitFor();
+    assert.equal(entryFetches, 2, 'lost once, fetched again by the reload');
+    await page.unroute(`**${entry}`);
+    // Lost at every try: three reloads, then it says so (no reload without end) with a Reload
+    // button that works once the code comes again.
+    entryFetches = 0;
+    await page.route(`**${entry}`, (route) => {
+      entryFetches += 1;
+      return route.abort('connectionreset');
+    });
+    await page.goto(`${platform.url}/p/shop/quota`);
+    const failed = page.getByTestId('boot-failed');
+    await failed.waitFor();
+    assert.match(await failed.innerText(), /could not load its code/);
+    // the first load and one per reload: 1 + 3 (the first case's reload counts to the 3 as well)
+    assert.ok(entryFetches >= 3 && entryFetches <= 4, `${entryFetches} fetches`);
+    await page.unroute(`**${entry}`);
+    await failed.getByRole('button', { name: 'Reload' }).click();
+    await page.getByTestId('quota-back').waitFor();
+    await page.evaluate("sessionStorage.removeItem('berth.bootReloads')");
+
     // the lost fetches and the boundary's report are expected here, and only here
     const mine = browser.problems.splice(before);
     browser.problems.push(
       ...mine.filter(
         (p) =>
-          !/(ClusterListPage|QuotaPage)-|could not be loaded|dynamically imported module/.test(
+          !/(ClusterListPage|QuotaPage|index)-|could not be loaded|dynamically imported module/.test(
             p.text + p.url,
           ),
       ),

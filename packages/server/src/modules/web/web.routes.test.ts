@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createHttpApp } from '../../http/app';
-import { registerWebRoutes } from './web.routes';
+import { inlineScriptHashes, registerWebRoutes } from './web.routes';
 
 describe('web routes', () => {
   const dist = mkdtempSync(path.join(tmpdir(), 'berth-web-'));
@@ -42,6 +43,27 @@ describe('web routes', () => {
     assert.equal(api.json<{ error: { code: string } }>().error.code, 'NOT_FOUND');
     const escape = await app.inject({ url: '/assets/..%2f..%2f..%2fetc%2fpasswd' });
     assert.doesNotMatch(escape.body, /root:/);
+  });
+
+  it("allows the page's inline scripts by their hash, and no other inline script", async () => {
+    const page = mkdtempSync(path.join(tmpdir(), 'berth-web-inline-'));
+    try {
+      const guard = "(function () { console.log('guard'); })();";
+      writeFileSync(
+        path.join(page, 'index.html'),
+        `<!doctype html><script>${guard}</script><script type="module" src="/assets/a.js"></script><div id="root"></div>`,
+      );
+      const withInline = createHttpApp('silent');
+      registerWebRoutes(withInline, page);
+      const csp = String((await withInline.inject({ url: '/' })).headers['content-security-policy']);
+      await withInline.close();
+      const hash = createHash('sha256').update(guard).digest('base64');
+      // exactly the one inline script: the module script has a src
+      assert.match(csp, new RegExp(`script-src 'self' 'sha256-${hash.replace(/[+/]/g, '\\$&')}';`));
+      assert.deepEqual(inlineScriptHashes(`<script src="/x.js"></script><p>no script</p>`), []);
+    } finally {
+      rmSync(page, { recursive: true, force: true });
+    }
   });
 
   it('says how to build the portal when dist is missing', async () => {

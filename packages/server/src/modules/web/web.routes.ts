@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,16 +22,34 @@ const contentTypes: Record<string, string> = {
 
 /**
  * The portal's page. antd injects its styles at run time, hence 'unsafe-inline' for styles only;
- * scripts come from this origin alone, and no other site may frame the portal.
+ * scripts come from this origin alone, plus the page's own inline scripts by their hash (the boot
+ * guard in index.html, which must come with the page), and no other site may frame the portal.
  */
-const pageHeaders = {
-  'Cache-Control': 'no-cache',
-  'Content-Security-Policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'same-origin',
-};
+function pageHeaders(index: Buffer | null) {
+  const hashes = index ? inlineScriptHashes(index.toString('utf8')).map((h) => ` '${h}'`) : [];
+  return {
+    'Cache-Control': 'no-cache',
+    'Content-Security-Policy':
+      `default-src 'self'; script-src 'self'${hashes.join('')}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; ` +
+      "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'same-origin',
+  };
+}
+
+/** `sha256-…` of each inline script of a page (a `<script>` without `src`), as CSP names it. */
+export function inlineScriptHashes(html: string): string[] {
+  const out: string[] = [];
+  for (const m of html.matchAll(/<script(\s[^>]*)?>([\s\S]*?)<\/script>/gi)) {
+    if (/\ssrc\s*=/i.test(m[1] ?? '')) continue;
+    out.push(
+      `sha256-${createHash('sha256')
+        .update(m[2] ?? '', 'utf8')
+        .digest('base64')}`,
+    );
+  }
+  return out;
+}
 
 const notBuilt = `<!doctype html><meta charset="utf-8"><title>Berth</title>
 <h1>The Berth portal is not built</h1>
@@ -49,11 +68,15 @@ export function registerWebRoutes(app: FastifyInstance, distDir = defaultWebDist
   const indexPath = path.join(root, 'index.html');
   // Read per request only while missing: the build may land after the server started.
   let index: Buffer | null = existsSync(indexPath) ? readFileSync(indexPath) : null;
+  let headers = pageHeaders(index);
 
   const sendIndex = (reply: FastifyReply) => {
-    if (!index && existsSync(indexPath)) index = readFileSync(indexPath);
-    if (!index) return reply.code(200).headers(pageHeaders).type('text/html; charset=utf-8').send(notBuilt);
-    return reply.code(200).headers(pageHeaders).type('text/html; charset=utf-8').send(index);
+    if (!index && existsSync(indexPath)) {
+      index = readFileSync(indexPath);
+      headers = pageHeaders(index);
+    }
+    if (!index) return reply.code(200).headers(headers).type('text/html; charset=utf-8').send(notBuilt);
+    return reply.code(200).headers(headers).type('text/html; charset=utf-8').send(index);
   };
 
   app.get('/', (_req, reply) => sendIndex(reply));
