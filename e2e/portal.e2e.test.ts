@@ -99,7 +99,8 @@ describe('portal (browser, real Podman)', { timeout: 600_000 }, () => {
 
     await page.waitForURL(/\/p\/shop\/test\/s\/web\/overview$/);
     assert.equal(await newestTaskState(page), 'succeeded');
-    assert.notEqual(await page.getByTestId('task-log').first().innerText(), 'No log lines yet.');
+    // the log lines come on a stream of their own, which may be a moment behind the task's state
+    await page.getByTestId('task-log').first().filter({ hasNotText: 'No log lines yet.' }).waitFor();
     await closeDrawer(page);
     await page.locator('[data-status="healthy"]').first().waitFor();
     assert.equal(await page.getByTestId('service-replicas').innerText(), 'Replicas 1/1');
