@@ -22,6 +22,7 @@ import { registerEntryPointRoutes } from './entry-points.routes';
 import { RouteCertificateUsage } from './route-certificate-usage';
 import { GatewaysService, type GatewayServices, type GatewaysServicePorts } from './gateways.service';
 import type { DrainConfirmers } from '../services/controller/rollout-drain';
+import { splitHostPort } from '../tenancy/fence';
 import type { TenancyService } from '../tenancy/tenancy.service';
 import type { Quotas } from '../quotas/quotas';
 import { gatewayDir, localGatewayName } from './local-nginx';
@@ -148,16 +149,8 @@ export async function createGatewaysModule(
   // counts are there): every node's, from the store — a node reports to one server of several.
   ports.tenancy.moreListeners = async () =>
     (await store.metricsListeners()).flatMap(({ gateway, node, address }) => {
-      const i = address.lastIndexOf(':');
-      return i > 0
-        ? [
-            {
-              what: `the metrics of gateway node '${gateway}/${node}'`,
-              host: address.slice(0, i),
-              port: Number(address.slice(i + 1)),
-            },
-          ]
-        : [];
+      const hp = splitHostPort(address);
+      return hp ? [{ what: `the metrics of gateway node '${gateway}/${node}'`, ...hp }] : [];
     });
   const confirmation = new GatewayNodesConfirmation(
     repo,

@@ -80,7 +80,8 @@ export interface Listener {
   port: number;
 }
 
-function splitHostPort(value: string): { host: string; port: number } | null {
+/** HOST:PORT (an IPv6 host in brackets) as host and port; null when it names no valid port. */
+export function splitHostPort(value: string): { host: string; port: number } | null {
   const i = value.lastIndexOf(':');
   if (i <= 0) return null;
   const port = Number(value.slice(i + 1));
